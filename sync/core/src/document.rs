@@ -1,0 +1,767 @@
+//! A document: an automerge document made only of verified, permitted, signed changes.
+//!
+//! Every change enters through one gate, [`Document::receive`] for remote changes and
+//! [`Document::edit`] for local ones, and both run the same judgement:
+//!
+//! 1. the signature and actor binding ([`SignedChange::verify`]);
+//! 2. the dependencies: all present (else the change waits, *pending*), none rejected
+//!    (else it is rejected too);
+//! 3. every operation the change references (objects, list elements, predecessors)
+//!    lies in the change's causal past or in the change itself;
+//! 4. the permission rule on the change's effect ([`crate::rules`]).
+//!
+//! A change is applied optimistically and the document is rebuilt without it when
+//! it is refused; refusals only happen to forged histories or to a local edit the
+//! persona may not make, so the common path never copies the document.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use automerge::hydrate::Value;
+use automerge::legacy::{ElementId, Key, ObjectId, OpId};
+use automerge::{ActorId, Automerge, Change, ChangeHash, ReadDoc, transaction::CommitOptions};
+use jiff::Timestamp;
+
+use crate::edit::{self, Tx};
+use crate::ids::{DocId, PersonaId, random_bytes};
+use crate::invite::InviteToken;
+use crate::model::{
+    DocKind, DocView, EventDetails, EventView, GroupLink, GroupProfile, GroupView, InvalidInput,
+    ParticipationStatus, Role, SchemaError, JoinMode,
+};
+use crate::persona::Persona;
+use crate::rules::{self, Rejection};
+use crate::signed::{SignedChange, VerifiedChange};
+
+/// Why a local edit could not be made. Nothing was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    #[error(transparent)]
+    Invalid(#[from] InvalidInput),
+    #[error("{0}")]
+    Refused(#[from] Rejection),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("this is a {actual} document, not a {expected}")]
+    WrongKind { expected: &'static str, actual: &'static str },
+    #[error("the document is not readable yet (its first change has not arrived)")]
+    Incomplete,
+    #[error("the edit changes nothing")]
+    NoChange,
+    #[error("internal document error: {0}")]
+    Automerge(#[from] automerge::AutomergeError),
+}
+
+/// Why stored changes could not be loaded as a document.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("a stored change of document {doc} is corrupt: {reason}")]
+    Corrupt { doc: DocId, reason: String },
+}
+
+/// What became of changes handed to [`Document::receive`].
+#[derive(Debug, Default)]
+pub struct Receipt {
+    /// Newly applied, in the order they were applied.
+    pub accepted: Vec<SignedChange>,
+    /// Refused, with the reason. They will be refused again if they come back.
+    pub rejected: Vec<(ChangeHash, SignedChange, Rejection)>,
+    /// Already known.
+    pub duplicates: usize,
+    /// Changes applied earlier and now withdrawn, because their author equivocated
+    /// (see [`Rejection::Equivocation`]) or they depend on such a change.
+    pub retracted: Vec<ChangeHash>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Document {
+    id: DocId,
+    kind: Option<DocKind>,
+    am: Automerge,
+    /// Highest operation counter and sequence number per actor over the whole document.
+    clock: Clock,
+    rejected: HashSet<ChangeHash>,
+    pending: HashMap<ChangeHash, VerifiedChange>,
+    signed: HashMap<ChangeHash, SignedChange>,
+    /// Which change claimed each (actor, sequence number), accepted or not.
+    claims: HashMap<(ActorId, u64), ChangeHash>,
+}
+
+/// Per actor, the highest operation counter and sequence number seen.
+#[derive(Debug, Clone, Default)]
+struct Clock(HashMap<ActorId, (u64, u64)>);
+
+impl Clock {
+    fn note(&mut self, actor: &ActorId, max_op: u64, seq: u64) {
+        let entry = self.0.entry(actor.clone()).or_insert((0, 0));
+        entry.0 = entry.0.max(max_op);
+        entry.1 = entry.1.max(seq);
+    }
+
+    fn seq_of(&self, actor: &ActorId) -> u64 {
+        self.0.get(actor).map_or(0, |e| e.1)
+    }
+
+    fn covers(&self, op: &OpId) -> bool {
+        self.0.get(&op.1).is_some_and(|e| op.0 <= e.0)
+    }
+}
+
+/// Every operation the change refers to must be its own or in its causal past.
+fn check_references(change: &Change, past: &Clock) -> Result<(), Rejection> {
+    let own_actor = change.actor_id();
+    let start = change.start_op().get();
+    let known = |op: &OpId| (&op.1 == own_actor && op.0 >= start) || past.covers(op);
+    for op in change.decode().operations {
+        let obj_ok = match &op.obj {
+            ObjectId::Id(id) => known(id),
+            ObjectId::Root => true,
+        };
+        let key_ok = match &op.key {
+            Key::Seq(ElementId::Id(id)) => known(id),
+            _ => true,
+        };
+        if !obj_ok || !key_ok || !op.pred.iter().all(known) {
+            return Err(Rejection::ForeignReference);
+        }
+    }
+    Ok(())
+}
+
+fn now_secs(now: Timestamp) -> i64 {
+    now.as_second()
+}
+
+impl Document {
+    /// A document known only by its id, waiting for its changes.
+    pub fn empty(id: DocId) -> Self {
+        Document {
+            id,
+            kind: None,
+            am: Automerge::new(),
+            clock: Clock::default(),
+            rejected: HashSet::new(),
+            pending: HashMap::new(),
+            signed: HashMap::new(),
+            claims: HashMap::new(),
+        }
+    }
+
+    /// Rebuilds a document from changes this device already verified and stored.
+    /// `rejected` are the changes this device refused before; their hashes and the
+    /// sequence numbers they claimed keep being refused.
+    pub fn from_trusted(
+        id: DocId,
+        changes: Vec<SignedChange>,
+        rejected: Vec<SignedChange>,
+    ) -> Result<Self, LoadError> {
+        let mut doc = Document::empty(id);
+        for r in rejected {
+            if let Ok(change) = Change::try_from(r.bytes.as_slice()) {
+                doc.rejected.insert(change.hash());
+                doc.claims.insert((change.actor_id().clone(), change.seq()), change.hash());
+            }
+        }
+        let mut decoded = Vec::with_capacity(changes.len());
+        for signed in changes {
+            let change = Change::try_from(signed.bytes.as_slice()).map_err(|e| LoadError::Corrupt {
+                doc: id,
+                reason: e.to_string(),
+            })?;
+            doc.note_applied(&change);
+            doc.claims.insert((change.actor_id().clone(), change.seq()), change.hash());
+            doc.signed.insert(change.hash(), signed);
+            decoded.push(change);
+        }
+        doc.am.apply_changes(decoded).map_err(|e| LoadError::Corrupt {
+            doc: id,
+            reason: e.to_string(),
+        })?;
+        let missing = doc.am.get_missing_deps(&[]);
+        if !missing.is_empty() {
+            return Err(LoadError::Corrupt {
+                doc: id,
+                reason: format!("{} changes are missing their dependencies", missing.len()),
+            });
+        }
+        doc.kind = crate::model::kind_of(&doc.am.hydrate(None));
+        Ok(doc)
+    }
+
+    pub fn id(&self) -> DocId {
+        self.id
+    }
+
+    pub fn kind(&self) -> Option<DocKind> {
+        self.kind
+    }
+
+    pub fn heads(&self) -> Vec<ChangeHash> {
+        self.am.get_heads()
+    }
+
+    pub fn change_count(&self) -> usize {
+        self.signed.len()
+    }
+
+    pub fn pending_count(&self) -> usize {
+        self.pending.len()
+    }
+
+    pub fn is_rejected(&self, hash: &ChangeHash) -> bool {
+        self.rejected.contains(hash)
+    }
+
+    pub fn has_change(&self, hash: &ChangeHash) -> bool {
+        self.signed.contains_key(hash)
+    }
+
+    /// Every applied change, each once, dependencies before dependents.
+    pub fn signed_changes(&self) -> Vec<SignedChange> {
+        self.am
+            .get_changes(&[])
+            .iter()
+            .filter_map(|c| self.signed.get(&c.hash()).cloned())
+            .collect()
+    }
+
+    /// The changes a peer whose heads are `have` lacks.
+    pub fn changes_since(&self, have: &[ChangeHash]) -> Vec<SignedChange> {
+        let known: Vec<ChangeHash> = have.iter().filter(|h| self.signed.contains_key(h)).copied().collect();
+        self.am
+            .get_changes(&known)
+            .iter()
+            .filter_map(|c| self.signed.get(&c.hash()).cloned())
+            .collect()
+    }
+
+    pub fn state(&self) -> Value {
+        self.am.hydrate(None)
+    }
+
+    pub fn view(&self) -> Result<DocView, EditError> {
+        let kind = self.kind.ok_or(EditError::Incomplete)?;
+        DocView::parse(kind, &self.state()).map_err(|e| EditError::Refused(Rejection::Malformed(e)))
+    }
+
+    pub fn event(&self) -> Result<EventView, EditError> {
+        match self.view()? {
+            DocView::Event(e) => Ok(e),
+            DocView::Group(_) => Err(EditError::WrongKind { expected: "event", actual: "group" }),
+        }
+    }
+
+    pub fn group(&self) -> Result<GroupView, EditError> {
+        match self.view()? {
+            DocView::Group(g) => Ok(g),
+            DocView::Event(_) => Err(EditError::WrongKind { expected: "group", actual: "event" }),
+        }
+    }
+
+    fn note_applied(&mut self, change: &Change) {
+        self.clock.note(change.actor_id(), change.max_op(), change.seq());
+    }
+
+    /// Takes remote changes in any order: applies what is permitted, refuses what is
+    /// not, keeps the rest pending until its dependencies arrive.
+    pub fn receive(&mut self, changes: impl IntoIterator<Item = SignedChange>) -> Receipt {
+        let mut receipt = Receipt::default();
+        for signed in changes {
+            if signed.doc != self.id {
+                let hash = Change::try_from(signed.bytes.as_slice()).map(|c| c.hash()).unwrap_or(ChangeHash([0; 32]));
+                let rejection = Rejection::WrongDocument { expected: self.id, got: signed.doc };
+                receipt.rejected.push((hash, signed, rejection));
+                continue;
+            }
+            match signed.verify() {
+                Ok(v) => {
+                    let hash = v.hash();
+                    if self.signed.contains_key(&hash) || self.pending.contains_key(&hash) {
+                        receipt.duplicates += 1;
+                    } else if self.rejected.contains(&hash) {
+                        receipt.rejected.push((hash, signed, Rejection::DependsOnRejected));
+                    } else {
+                        self.pending.insert(hash, v);
+                    }
+                }
+                Err(e) => {
+                    let hash = Change::try_from(signed.bytes.as_slice()).map(|c| c.hash()).unwrap_or(ChangeHash([0; 32]));
+                    receipt.rejected.push((hash, signed, Rejection::Signature(e)));
+                }
+            }
+        }
+        self.drain_pending(&mut receipt);
+        receipt
+    }
+
+    fn drain_pending(&mut self, receipt: &mut Receipt) {
+        let mut ready: VecDeque<ChangeHash> = self.pending.keys().copied().collect();
+        let mut progress = true;
+        while progress {
+            progress = false;
+            let mut waiting = VecDeque::new();
+            while let Some(hash) = ready.pop_front() {
+                let Some(v) = self.pending.get(&hash) else { continue };
+                let deps = v.change.deps().to_vec();
+                let any_rejected = deps.iter().any(|d| self.rejected.contains(d));
+                if !any_rejected && !deps.iter().all(|d| self.signed.contains_key(d)) {
+                    waiting.push_back(hash);
+                    continue;
+                }
+                progress = true;
+                let v = self.pending.remove(&hash).expect("present");
+                // Every decided change claims its (actor, seq), whatever its fate, so that
+                // equivocation is refused the same way in any delivery order.
+                let claim = (v.change.actor_id().clone(), v.change.seq());
+                if let Some(&other) = self.claims.get(&claim).filter(|h| **h != hash) {
+                    self.rejected.insert(hash);
+                    receipt.rejected.push((hash, v.signed, Rejection::Equivocation));
+                    if self.signed.contains_key(&other) {
+                        receipt.retracted.extend(self.retract(other));
+                    }
+                    continue;
+                }
+                self.claims.insert(claim, hash);
+                if any_rejected {
+                    self.rejected.insert(hash);
+                    receipt.rejected.push((hash, v.signed, Rejection::DependsOnRejected));
+                    continue;
+                }
+                match self.apply_checked(&v) {
+                    Ok(()) => receipt.accepted.push(v.signed),
+                    Err(rejection) => {
+                        self.rejected.insert(hash);
+                        receipt.rejected.push((hash, v.signed, rejection));
+                    }
+                }
+            }
+            ready = waiting;
+        }
+    }
+
+    /// Applies one verified change whose dependencies are all present, or refuses it
+    /// and leaves the document as it was.
+    fn apply_checked(&mut self, v: &VerifiedChange) -> Result<(), Rejection> {
+        let change = &v.change;
+        if change.message().is_some() {
+            return Err(Rejection::UnexpectedPayload);
+        }
+        let is_genesis = change.deps().is_empty();
+        if is_genesis != (change.hash() == self.id.genesis_hash()) || (!is_genesis && self.kind.is_none()) {
+            return Err(Rejection::BadGenesis("only the change the document is named after starts it"));
+        }
+        if is_genesis {
+            if change.seq() != 1 {
+                return Err(Rejection::BadSequence);
+            }
+        } else {
+            let past = self.clock_at(change.deps());
+            if change.seq() != past.seq_of(change.actor_id()) + 1 {
+                return Err(Rejection::BadSequence);
+            }
+            check_references(change, &past)?;
+        }
+        let before_clock = self.clock.clone();
+        let applied = self.am.apply_changes([change.clone()]);
+        if applied.is_err() || self.am.get_change_meta_by_hash(&change.hash()).is_none() {
+            self.rebuild_without(change.hash());
+            return Err(Rejection::BadSequence);
+        }
+        let verdict = self.judge(change, v.author());
+        match verdict {
+            Ok(kind) => {
+                self.kind = Some(kind);
+                self.note_applied(change);
+                self.signed.insert(change.hash(), v.signed.clone());
+                Ok(())
+            }
+            Err(rejection) => {
+                self.rebuild_without(change.hash());
+                self.clock = before_clock;
+                Err(rejection)
+            }
+        }
+    }
+
+    fn judge(&self, change: &Change, author: PersonaId) -> Result<DocKind, Rejection> {
+        let after = self.am.hydrate(Some(&[change.hash()]));
+        if change.deps().is_empty() {
+            return rules::check_genesis(author, &after);
+        }
+        let kind = self.kind.expect("checked by the caller");
+        let before = self.am.hydrate(Some(change.deps()));
+        rules::check_change(self.id, kind, author, &before, &after)?;
+        Ok(kind)
+    }
+
+    fn rebuild_without(&mut self, bad: ChangeHash) {
+        let keep: Vec<Change> = self.am.get_changes(&[]).into_iter().filter(|c| c.hash() != bad).collect();
+        let mut am = Automerge::new();
+        am.apply_changes(keep).expect("changes that were applied before apply again");
+        self.am = am;
+    }
+
+    /// Withdraws an applied change and everything that depends on it; returns them.
+    fn retract(&mut self, root: ChangeHash) -> Vec<ChangeHash> {
+        let mut removed = HashSet::from([root]);
+        let mut order = vec![root];
+        let mut keep = Vec::new();
+        for c in self.am.get_changes(&[]) {
+            if c.hash() == root {
+                continue;
+            }
+            if c.deps().iter().any(|d| removed.contains(d)) {
+                removed.insert(c.hash());
+                order.push(c.hash());
+            } else {
+                keep.push(c);
+            }
+        }
+        self.clock = Clock::default();
+        for c in &keep {
+            self.note_applied(c);
+        }
+        let mut am = Automerge::new();
+        am.apply_changes(keep).expect("changes that were applied before apply again");
+        self.am = am;
+        for h in &order {
+            self.signed.remove(h);
+            self.rejected.insert(*h);
+        }
+        order
+    }
+
+    /// Highest operation counter and sequence number per actor in the causal past of `deps`.
+    fn clock_at(&self, deps: &[ChangeHash]) -> Clock {
+        let mut heads = self.am.get_heads();
+        let mut wanted = deps.to_vec();
+        heads.sort();
+        wanted.sort();
+        if heads == wanted {
+            return self.clock.clone();
+        }
+        let mut clock = Clock::default();
+        let mut seen = HashSet::new();
+        let mut stack = deps.to_vec();
+        while let Some(hash) = stack.pop() {
+            if !seen.insert(hash) {
+                continue;
+            }
+            if let Some(meta) = self.am.get_change_meta_by_hash(&hash) {
+                clock.note(&meta.actor, meta.max_op, meta.seq);
+                stack.extend(meta.deps);
+            }
+        }
+        clock
+    }
+
+    /// Makes a local edit as `author`, judged by the same rule as remote changes.
+    pub fn edit<F>(&mut self, author: &Persona, now: Timestamp, f: F) -> Result<SignedChange, EditError>
+    where
+        F: FnOnce(&mut Tx<'_>) -> Result<(), EditError>,
+    {
+        if self.kind.is_none() {
+            return Err(EditError::Incomplete);
+        }
+        self.am.set_actor(author.actor_id());
+        let result = self
+            .am
+            .transact_with(|_| CommitOptions::default().with_time(now_secs(now)), f);
+        let hash = match result {
+            Ok(success) => success.hash.ok_or(EditError::NoChange)?,
+            Err(failure) => return Err(failure.error),
+        };
+        let change = self.am.get_change_by_hash(&hash).expect("just committed");
+        match self.judge(&change, author.id()) {
+            Ok(_) => {
+                self.note_applied(&change);
+                self.claims.insert((change.actor_id().clone(), change.seq()), hash);
+                let signed = SignedChange::sign(self.id, author, &change);
+                self.signed.insert(hash, signed.clone());
+                Ok(signed)
+            }
+            Err(rejection) => {
+                self.rebuild_without(hash);
+                Err(EditError::Refused(rejection))
+            }
+        }
+    }
+
+    fn create(
+        author: &Persona,
+        now: Timestamp,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<(), automerge::AutomergeError>,
+    ) -> Result<(Document, SignedChange), EditError> {
+        let mut am = Automerge::new().with_actor(author.actor_id());
+        let hash = am
+            .transact_with(|_| CommitOptions::default().with_time(now_secs(now)), f)
+            .map_err(|f| f.error)?
+            .hash
+            .ok_or(EditError::NoChange)?;
+        let change = am.get_change_by_hash(&hash).expect("just committed");
+        let id = DocId::from_genesis(hash);
+        let kind = rules::check_genesis(author.id(), &am.hydrate(None))?;
+        let signed = SignedChange::sign(id, author, &change);
+        let mut doc = Document::empty(id);
+        doc.kind = Some(kind);
+        doc.note_applied(&change);
+        doc.claims.insert((change.actor_id().clone(), change.seq()), hash);
+        doc.am = am;
+        doc.signed.insert(hash, signed.clone());
+        Ok((doc, signed))
+    }
+
+    pub fn create_event(
+        author: &Persona,
+        author_name: &str,
+        details: &EventDetails,
+        group: Option<DocId>,
+        now: Timestamp,
+    ) -> Result<(Document, SignedChange), EditError> {
+        details.validate()?;
+        Document::create(author, now, |tx| {
+            edit::event_genesis(tx, author.id(), author_name, details, group, now_secs(now))
+        })
+    }
+
+    pub fn create_group(
+        author: &Persona,
+        author_name: &str,
+        profile: &GroupProfile,
+        now: Timestamp,
+    ) -> Result<(Document, SignedChange), EditError> {
+        profile.validate()?;
+        Document::create(author, now, |tx| {
+            edit::group_genesis(tx, author.id(), author_name, profile, now_secs(now))
+        })
+    }
+
+    // ----- events -----
+
+    pub fn update_event(&mut self, author: &Persona, details: &EventDetails, now: Timestamp) -> Result<SignedChange, EditError> {
+        details.validate()?;
+        self.event()?;
+        self.edit(author, now, |tx| Ok(edit::write_details(tx, details)?))
+    }
+
+    /// Joins an event: `going` where the join mode allows it at once, `pending`
+    /// where an organiser must approve. Returns the status recorded.
+    pub fn join_event(&mut self, author: &Persona, name: &str, now: Timestamp) -> Result<(SignedChange, ParticipationStatus), EditError> {
+        let event = self.event()?;
+        let me = author.id();
+        let status = if event.is_organiser(&me) {
+            ParticipationStatus::Going
+        } else {
+            match event.details.join_mode {
+                JoinMode::Approval => ParticipationStatus::Pending,
+                JoinMode::Free | JoinMode::Invite => ParticipationStatus::Going,
+            }
+        };
+        let signed = self.set_participation(author, name, status, now)?;
+        Ok((signed, status))
+    }
+
+    pub fn set_participation(&mut self, author: &Persona, name: &str, status: ParticipationStatus, now: Timestamp) -> Result<SignedChange, EditError> {
+        self.event()?;
+        self.edit(author, now, |tx| Ok(edit::set_participation(tx, author.id(), name, status, now_secs(now))?))
+    }
+
+    pub fn leave_event(&mut self, author: &Persona, now: Timestamp) -> Result<SignedChange, EditError> {
+        let event = self.event()?;
+        if !event.participants.contains_key(&author.id()) {
+            return Err(EditError::NotFound("you are not taking part in this event".into()));
+        }
+        self.edit(author, now, |tx| Ok(edit::remove_participation(tx, author.id())?))
+    }
+
+    /// An organiser approves (`going`) or rejects a participant.
+    pub fn decide_participation(&mut self, author: &Persona, persona: PersonaId, status: ParticipationStatus, now: Timestamp) -> Result<SignedChange, EditError> {
+        self.event()?;
+        self.edit(author, now, |tx| {
+            if edit::set_participant_status(tx, persona, status)? {
+                Ok(())
+            } else {
+                Err(EditError::NotFound(format!("{persona} is not a participant")))
+            }
+        })
+    }
+
+    pub fn add_organiser(&mut self, author: &Persona, persona: PersonaId, name: &str, now: Timestamp) -> Result<SignedChange, EditError> {
+        self.event()?;
+        self.edit(author, now, |tx| Ok(edit::add_organiser(tx, persona, name)?))
+    }
+
+    pub fn invite_to_event(&mut self, author: &Persona, persona: PersonaId, now: Timestamp) -> Result<SignedChange, EditError> {
+        self.event()?;
+        self.edit(author, now, |tx| Ok(edit::invite_to_event(tx, persona)?))
+    }
+
+    /// Adds a comment and returns its id.
+    pub fn comment(&mut self, author: &Persona, name: &str, body: &str, reply_to: Option<&str>, now: Timestamp) -> Result<(SignedChange, String), EditError> {
+        let event = self.event()?;
+        if body.trim().is_empty() {
+            return Err(InvalidInput::Empty("comment").into());
+        }
+        if let Some(parent) = reply_to {
+            match event.comment(parent) {
+                None => return Err(EditError::NotFound(format!("no comment {parent} on this event"))),
+                Some(p) if p.reply_to.is_some() => {
+                    return Err(EditError::Refused(Rejection::NotAllowed("replies go one level deep; reply to the first comment of the thread".into())));
+                }
+                Some(_) => {}
+            }
+        }
+        let id = hex::encode(random_bytes::<8>());
+        let signed = self.edit(author, now, |tx| {
+            Ok(edit::add_comment(tx, &id, author.id(), name, body, reply_to, now_secs(now))?)
+        })?;
+        Ok((signed, id))
+    }
+
+    pub fn edit_comment(&mut self, author: &Persona, id: &str, body: &str, now: Timestamp) -> Result<SignedChange, EditError> {
+        self.event()?;
+        if body.trim().is_empty() {
+            return Err(InvalidInput::Empty("comment").into());
+        }
+        self.update_comment(author, id, Some(body), None, None, now)
+    }
+
+    pub fn delete_comment(&mut self, author: &Persona, id: &str, now: Timestamp) -> Result<SignedChange, EditError> {
+        self.update_comment(author, id, None, Some(true), None, now)
+    }
+
+    pub fn hide_comment(&mut self, author: &Persona, id: &str, hidden: bool, now: Timestamp) -> Result<SignedChange, EditError> {
+        self.update_comment(author, id, None, None, Some(hidden), now)
+    }
+
+    fn update_comment(&mut self, author: &Persona, id: &str, body: Option<&str>, deleted: Option<bool>, hidden: Option<bool>, now: Timestamp) -> Result<SignedChange, EditError> {
+        self.event()?;
+        self.edit(author, now, |tx| {
+            if edit::update_comment(tx, id, body, deleted, hidden, now_secs(now))? {
+                Ok(())
+            } else {
+                Err(EditError::NotFound(format!("no comment {id} on this event")))
+            }
+        })
+    }
+
+    // ----- groups -----
+
+    pub fn update_group_profile(&mut self, author: &Persona, profile: &GroupProfile, now: Timestamp) -> Result<SignedChange, EditError> {
+        profile.validate()?;
+        self.group()?;
+        self.edit(author, now, |tx| Ok(edit::write_profile(tx, profile)?))
+    }
+
+    /// Creates an invitation and returns the token that carries it.
+    pub fn create_invite(&mut self, author: &Persona, now: Timestamp) -> Result<(SignedChange, InviteToken), EditError> {
+        self.group()?;
+        let token = InviteToken::generate(self.id);
+        let invite_id = token.invite_id();
+        let signed = self.edit(author, now, |tx| Ok(edit::add_invite(tx, &invite_id, author.id(), now_secs(now))?))?;
+        Ok((signed, token))
+    }
+
+    pub fn revoke_invite(&mut self, author: &Persona, invite_id: &str, now: Timestamp) -> Result<SignedChange, EditError> {
+        self.group()?;
+        self.edit(author, now, |tx| {
+            if edit::revoke_invite(tx, invite_id)? {
+                Ok(())
+            } else {
+                Err(EditError::NotFound(format!("no invitation {invite_id}")))
+            }
+        })
+    }
+
+    /// Joins the group with an invitation token.
+    pub fn join_group(&mut self, author: &Persona, name: &str, token: &InviteToken, now: Timestamp) -> Result<SignedChange, EditError> {
+        let group = self.group()?;
+        if token.group != self.id {
+            return Err(EditError::NotFound("this invitation is for another group".into()));
+        }
+        if group.members.contains_key(&author.id()) {
+            return Err(EditError::NoChange);
+        }
+        let invite_id = token.invite_id();
+        let signature = token.sign_member(&author.id());
+        self.edit(author, now, |tx| {
+            Ok(edit::add_member(tx, author.id(), name, Role::Member, now_secs(now), Some((&invite_id, &signature)))?)
+        })
+    }
+
+    pub fn add_member(&mut self, author: &Persona, persona: PersonaId, name: &str, role: Role, now: Timestamp) -> Result<SignedChange, EditError> {
+        let group = self.group()?;
+        if group.members.contains_key(&persona) {
+            return Err(EditError::NoChange);
+        }
+        self.edit(author, now, |tx| Ok(edit::add_member(tx, persona, name, role, now_secs(now), None)?))
+    }
+
+    pub fn set_role(&mut self, author: &Persona, persona: PersonaId, role: Role, now: Timestamp) -> Result<SignedChange, EditError> {
+        self.group()?;
+        self.edit(author, now, |tx| {
+            if edit::set_role(tx, persona, role)? {
+                Ok(())
+            } else {
+                Err(EditError::NotFound(format!("{persona} is not a member")))
+            }
+        })
+    }
+
+    pub fn remove_member(&mut self, author: &Persona, persona: PersonaId, now: Timestamp) -> Result<SignedChange, EditError> {
+        self.group()?;
+        self.edit(author, now, |tx| {
+            if edit::remove_member(tx, persona)? {
+                Ok(())
+            } else {
+                Err(EditError::NotFound(format!("{persona} is not a member")))
+            }
+        })
+    }
+
+    pub fn put_link(&mut self, author: &Persona, link: &GroupLink, now: Timestamp) -> Result<SignedChange, EditError> {
+        link.validate()?;
+        self.group()?;
+        self.edit(author, now, |tx| Ok(edit::put_link(tx, link)?))
+    }
+
+    pub fn remove_link(&mut self, author: &Persona, id: &str, now: Timestamp) -> Result<SignedChange, EditError> {
+        self.group()?;
+        self.edit(author, now, |tx| {
+            if edit::remove_link(tx, id)? {
+                Ok(())
+            } else {
+                Err(EditError::NotFound(format!("no link {id}")))
+            }
+        })
+    }
+
+    /// Lists (or unlists) an event on the group's page.
+    pub fn set_group_event(&mut self, author: &Persona, event: DocId, listed: bool, now: Timestamp) -> Result<SignedChange, EditError> {
+        self.group()?;
+        self.edit(author, now, |tx| Ok(edit::set_group_event(tx, event, listed)?))
+    }
+
+    /// Test support: commits whatever `f` writes without judging it, signed by
+    /// `author`, as a forger would. Only for tests of the rule.
+    #[doc(hidden)]
+    pub fn forge(&self, author: &Persona, now: Timestamp, f: impl FnOnce(&mut Tx<'_>) -> Result<(), automerge::AutomergeError>) -> SignedChange {
+        let mut am = self.am.clone().with_actor(author.actor_id());
+        let hash = am
+            .transact_with(|_| CommitOptions::default().with_time(now_secs(now)), f)
+            .map_err(|f| f.error)
+            .expect("forged transaction")
+            .hash
+            .expect("forged change has operations");
+        let change = am.get_change_by_hash(&hash).expect("just committed");
+        SignedChange::sign(self.id, author, &change)
+    }
+
+    /// Test support: the view of a document's state even when it is not readable.
+    #[doc(hidden)]
+    pub fn raw_schema_check(&self) -> Result<(), SchemaError> {
+        match self.kind {
+            Some(kind) => DocView::parse(kind, &self.state()).map(|_| ()),
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! Rally's engine core: the domain model, signed automerge documents and the rule
+//! that decides which changes are allowed. No IO: time comes in as arguments, and
+//! the only outside resource touched is the operating system's random source.
+//!
+//! How the parts connect:
+//! - [`persona`] holds key pairs and derives automerge actor ids from them;
+//! - [`model`] defines events and groups, validates input and reads typed views out
+//!   of a document's state;
+//! - [`edit`] writes that layout into automerge transactions;
+//! - [`signed`] wraps each automerge change with its author's signature;
+//! - [`rules`] judges a change by its effect in its causal past;
+//! - [`document`] is the gate all changes, local and remote, go through;
+//! - [`invite`] and [`bundle`] are the two wire formats the core owns so far.
+//!
+//! The store (`rally-store`) persists documents and indexes them; transports hand
+//! received [`SignedChange`]s to [`Document::receive`].
+
+pub mod bundle;
+pub mod document;
+mod edit;
+pub mod ids;
+pub mod invite;
+pub mod model;
+pub mod persona;
+pub mod rules;
+pub mod signed;
+
+pub use automerge::ChangeHash;
+pub use document::{Document, EditError, LoadError, Receipt};
+pub use ids::{DocId, PersonaId};
+pub use invite::InviteToken;
+pub use model::*;
+pub use persona::Persona;
+pub use rules::Rejection;
+pub use signed::SignedChange;
+pub use jiff;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,796 @@
+//! The domain model: what an event and a group are, how they validate, and how
+//! they are read out of a document's state.
+//!
+//! Documents are automerge maps with a fixed layout (see `ARCHITECTURE.md`). The
+//! `*View` types are the typed reading of that layout; reading fails with a
+//! [`SchemaError`] when the state does not have the layout, and the rules refuse
+//! any change that would leave a document in such a state.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use automerge::ScalarValue;
+use automerge::hydrate::Value;
+use jiff::civil::DateTime;
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ZonedDateTime};
+use serde::Serialize;
+
+use crate::ids::{DocId, PersonaId};
+
+/// What kind of document a document is; fixed by its genesis change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DocKind {
+    Event,
+    Group,
+}
+
+impl DocKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocKind::Event => "event",
+            DocKind::Group => "group",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "event" => Some(DocKind::Event),
+            "group" => Some(DocKind::Group),
+            _ => None,
+        }
+    }
+}
+
+macro_rules! keyword_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = InvalidInput;
+            fn from_str(s: &str) -> Result<Self, InvalidInput> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(InvalidInput::Keyword {
+                        what: stringify!($name),
+                        got: s.to_owned(),
+                        expected: vec![$($text),+].join(", "),
+                    }),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+keyword_enum!(
+    /// Who may join an event.
+    JoinMode { Free = "free", Approval = "approval", Invite = "invite" }
+);
+keyword_enum!(
+    /// Whether an event is happening.
+    EventStatus { Confirmed = "confirmed", Tentative = "tentative", Cancelled = "cancelled" }
+);
+keyword_enum!(
+    /// Who may see an event.
+    Visibility { Public = "public", Unlisted = "unlisted", MembersOnly = "members-only" }
+);
+keyword_enum!(
+    /// Who may see a group.
+    GroupVisibility { Public = "public", MembersOnly = "members-only" }
+);
+keyword_enum!(
+    /// A persona's answer to an event.
+    ParticipationStatus {
+        Going = "going",
+        Interested = "interested",
+        Declined = "declined",
+        Pending = "pending",
+        Rejected = "rejected",
+    }
+);
+keyword_enum!(
+    /// A member's role in a group.
+    Role { Admin = "admin", Moderator = "moderator", Member = "member" }
+);
+
+impl Role {
+    pub fn can_moderate(self) -> bool {
+        matches!(self, Role::Admin | Role::Moderator)
+    }
+}
+
+/// Input a person typed that cannot become part of a document.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum InvalidInput {
+    #[error("the title is empty")]
+    EmptyTitle,
+    #[error("the {what} is too long ({len} characters, at most {max})")]
+    TooLong {
+        what: &'static str,
+        len: usize,
+        max: usize,
+    },
+    #[error("unknown time zone {0:?} (use an IANA name such as Europe/Paris)")]
+    UnknownTimeZone(String),
+    #[error("{what} {got:?} is not a date and time such as 2026-12-05T14:00")]
+    BadDateTime { what: &'static str, got: String },
+    #[error("the event ends ({ends}) before it starts ({starts})")]
+    EndsBeforeStart { starts: String, ends: String },
+    #[error("{got:?} is not a valid {what} (expected one of: {expected})")]
+    Keyword {
+        what: &'static str,
+        got: String,
+        expected: String,
+    },
+    #[error("latitude and longitude go together, within -90..90 and -180..180")]
+    BadCoordinates,
+    #[error("the online link must be an http:// or https:// address, got {0:?}")]
+    BadUrl(String),
+    #[error("the capacity must be at least 1")]
+    BadCapacity,
+    #[error("a tag must be 1 to 40 letters, digits, '-' or '_', got {0:?}")]
+    BadTag(String),
+    #[error("the {0} is empty")]
+    Empty(&'static str),
+}
+
+const MAX_TITLE: usize = 200;
+const MAX_DESCRIPTION: usize = 20_000;
+const MAX_SHORT: usize = 500;
+const MAX_TAGS: usize = 20;
+
+/// The place of an event.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Place {
+    pub name: Option<String>,
+    pub address: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+}
+
+impl Place {
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.address.is_none()
+            && self.latitude.is_none()
+            && self.longitude.is_none()
+    }
+}
+
+/// Everything organisers edit about an event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventDetails {
+    pub title: String,
+    /// Markdown, rendered (sanitised) by the apps.
+    pub description: String,
+    pub starts: DateTime,
+    pub ends: Option<DateTime>,
+    /// IANA time zone name the times are in.
+    pub time_zone: String,
+    pub place: Place,
+    pub online_url: Option<String>,
+    pub capacity: Option<u32>,
+    pub join_mode: JoinMode,
+    pub status: EventStatus,
+    pub visibility: Visibility,
+    pub tags: Vec<String>,
+}
+
+/// Parses "2026-12-05T14:00", "2026-12-05T14:00:00" or "2026-12-05 14:00".
+pub fn parse_civil(what: &'static str, s: &str) -> Result<DateTime, InvalidInput> {
+    DateTime::from_str(s.trim()).map_err(|_| InvalidInput::BadDateTime {
+        what,
+        got: s.to_owned(),
+    })
+}
+
+pub fn time_zone(name: &str) -> Result<TimeZone, InvalidInput> {
+    if name.is_empty() {
+        return Err(InvalidInput::UnknownTimeZone(name.to_owned()));
+    }
+    jiff::tz::db()
+        .get(name)
+        .map_err(|_| InvalidInput::UnknownTimeZone(name.to_owned()))
+}
+
+fn check_len(what: &'static str, s: &str, max: usize) -> Result<(), InvalidInput> {
+    let len = s.chars().count();
+    if len > max {
+        return Err(InvalidInput::TooLong { what, len, max });
+    }
+    Ok(())
+}
+
+fn check_url(url: &str) -> Result<(), InvalidInput> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !url.chars().any(char::is_whitespace) => {
+            check_len("link", url, 2000)
+        }
+        _ => Err(InvalidInput::BadUrl(url.to_owned())),
+    }
+}
+
+/// Normalises a tag: lower case, checked characters.
+pub fn normalise_tag(tag: &str) -> Result<String, InvalidInput> {
+    let t = tag.trim().trim_start_matches('#').to_lowercase();
+    let ok = !t.is_empty()
+        && t.chars().count() <= 40
+        && t.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(t)
+    } else {
+        Err(InvalidInput::BadTag(tag.to_owned()))
+    }
+}
+
+impl EventDetails {
+    /// Details with the required fields and defaults for the rest.
+    pub fn new(title: impl Into<String>, starts: DateTime, time_zone: impl Into<String>) -> Self {
+        EventDetails {
+            title: title.into(),
+            description: String::new(),
+            starts,
+            ends: None,
+            time_zone: time_zone.into(),
+            place: Place::default(),
+            online_url: None,
+            capacity: None,
+            join_mode: JoinMode::Free,
+            status: EventStatus::Confirmed,
+            visibility: Visibility::Public,
+            tags: Vec::new(),
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), InvalidInput> {
+        if self.title.trim().is_empty() {
+            return Err(InvalidInput::EmptyTitle);
+        }
+        check_len("title", &self.title, MAX_TITLE)?;
+        check_len("description", &self.description, MAX_DESCRIPTION)?;
+        let tz = time_zone(&self.time_zone)?;
+        if let Some(ends) = self.ends {
+            let start = tz
+                .to_timestamp(self.starts)
+                .map_err(|_| InvalidInput::BadDateTime {
+                    what: "start",
+                    got: self.starts.to_string(),
+                })?;
+            let end = tz.to_timestamp(ends).map_err(|_| InvalidInput::BadDateTime {
+                what: "end",
+                got: ends.to_string(),
+            })?;
+            if end <= start {
+                return Err(InvalidInput::EndsBeforeStart {
+                    starts: self.starts.to_string(),
+                    ends: ends.to_string(),
+                });
+            }
+        }
+        for (what, value) in [
+            ("place name", &self.place.name),
+            ("address", &self.place.address),
+        ] {
+            if let Some(v) = value {
+                check_len(what, v, MAX_SHORT)?;
+            }
+        }
+        match (self.place.latitude, self.place.longitude) {
+            (None, None) => {}
+            (Some(lat), Some(lon))
+                if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => {}
+            _ => return Err(InvalidInput::BadCoordinates),
+        }
+        if let Some(url) = &self.online_url {
+            check_url(url)?;
+        }
+        if self.capacity == Some(0) {
+            return Err(InvalidInput::BadCapacity);
+        }
+        if self.tags.len() > MAX_TAGS {
+            return Err(InvalidInput::TooLong {
+                what: "tag list",
+                len: self.tags.len(),
+                max: MAX_TAGS,
+            });
+        }
+        for tag in &self.tags {
+            if normalise_tag(tag)? != *tag {
+                return Err(InvalidInput::BadTag(tag.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn zone(&self) -> TimeZone {
+        time_zone(&self.time_zone).unwrap_or(TimeZone::UTC)
+    }
+
+    pub fn starts_at(&self) -> ZonedDateTime {
+        self.starts
+            .to_zoned_datetime(self.zone())
+            .unwrap_or_else(|_| Timestamp::UNIX_EPOCH.to_zoned_datetime(TimeZone::UTC))
+    }
+
+    pub fn ends_at(&self) -> Option<ZonedDateTime> {
+        self.ends.and_then(|e| e.to_zoned_datetime(self.zone()).ok())
+    }
+}
+
+/// A group's public face.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupProfile {
+    pub name: String,
+    pub summary: String,
+    pub visibility: GroupVisibility,
+}
+
+impl GroupProfile {
+    pub fn validate(&self) -> Result<(), InvalidInput> {
+        if self.name.trim().is_empty() {
+            return Err(InvalidInput::Empty("group name"));
+        }
+        check_len("group name", &self.name, MAX_TITLE)?;
+        check_len("summary", &self.summary, MAX_DESCRIPTION)
+    }
+}
+
+/// A link to one of a group's own tools (a pad, a calendar, a forum…).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupLink {
+    pub id: String,
+    pub title: String,
+    pub url: String,
+}
+
+impl GroupLink {
+    pub fn validate(&self) -> Result<(), InvalidInput> {
+        if self.title.trim().is_empty() {
+            return Err(InvalidInput::Empty("link title"));
+        }
+        check_len("link title", &self.title, MAX_SHORT)?;
+        check_url(&self.url)
+    }
+}
+
+/// The state of a document does not have the layout its kind requires.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("document field {path} is missing or malformed")]
+pub struct SchemaError {
+    pub path: String,
+}
+
+fn schema(path: impl Into<String>) -> SchemaError {
+    SchemaError { path: path.into() }
+}
+
+/// Typed access to a hydrated automerge value.
+pub(crate) mod read {
+    use super::*;
+
+    pub fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+        match v {
+            Value::Map(m) => m.get(key),
+            _ => None,
+        }
+    }
+
+    pub fn map_entries(v: &Value) -> Vec<(&String, &Value)> {
+        match v {
+            Value::Map(m) => {
+                let mut entries: Vec<_> = m.iter().map(|(k, mv)| (k, &mv.value)).collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                entries
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn as_str(v: &Value) -> Option<&str> {
+        match v {
+            Value::Scalar(ScalarValue::Str(s)) => Some(s.as_str()),
+            _ => None,
+        }
+    }
+
+    pub fn req_str<'a>(v: &'a Value, key: &str, path: &str) -> Result<&'a str, SchemaError> {
+        get(v, key)
+            .and_then(as_str)
+            .ok_or_else(|| schema(format!("{path}/{key}")))
+    }
+
+    pub fn opt_str(v: &Value, key: &str, path: &str) -> Result<Option<String>, SchemaError> {
+        match get(v, key) {
+            None | Some(Value::Scalar(ScalarValue::Null)) => Ok(None),
+            Some(x) => as_str(x)
+                .map(|s| Some(s.to_owned()))
+                .ok_or_else(|| schema(format!("{path}/{key}"))),
+        }
+    }
+
+    pub fn opt_f64(v: &Value, key: &str, path: &str) -> Result<Option<f64>, SchemaError> {
+        match get(v, key) {
+            None | Some(Value::Scalar(ScalarValue::Null)) => Ok(None),
+            Some(Value::Scalar(ScalarValue::F64(f))) if f.is_finite() => Ok(Some(*f)),
+            Some(_) => Err(schema(format!("{path}/{key}"))),
+        }
+    }
+
+    pub fn opt_int(v: &Value, key: &str, path: &str) -> Result<Option<i64>, SchemaError> {
+        match get(v, key) {
+            None | Some(Value::Scalar(ScalarValue::Null)) => Ok(None),
+            Some(Value::Scalar(ScalarValue::Int(i))) => Ok(Some(*i)),
+            Some(Value::Scalar(ScalarValue::Uint(u))) => i64::try_from(*u)
+                .map(Some)
+                .map_err(|_| schema(format!("{path}/{key}"))),
+            Some(_) => Err(schema(format!("{path}/{key}"))),
+        }
+    }
+
+    pub fn int(v: &Value, key: &str, path: &str) -> Result<i64, SchemaError> {
+        opt_int(v, key, path)?.ok_or_else(|| schema(format!("{path}/{key}")))
+    }
+
+    pub fn flag(v: &Value, key: &str, path: &str) -> Result<bool, SchemaError> {
+        match get(v, key) {
+            None => Ok(false),
+            Some(Value::Scalar(ScalarValue::Boolean(b))) => Ok(*b),
+            Some(_) => Err(schema(format!("{path}/{key}"))),
+        }
+    }
+
+    pub fn keyword<T: FromStr>(v: &Value, key: &str, path: &str) -> Result<T, SchemaError> {
+        req_str(v, key, path)?
+            .parse()
+            .map_err(|_| schema(format!("{path}/{key}")))
+    }
+
+    pub fn persona_key(k: &str, path: &str) -> Result<PersonaId, SchemaError> {
+        k.parse().map_err(|_| schema(format!("{path}/{k}")))
+    }
+
+    pub fn str_list(v: &Value, key: &str, path: &str) -> Result<Vec<String>, SchemaError> {
+        match get(v, key) {
+            None => Ok(Vec::new()),
+            Some(Value::List(list)) => list
+                .iter()
+                .map(|item| {
+                    as_str(&item.value)
+                        .map(str::to_owned)
+                        .ok_or_else(|| schema(format!("{path}/{key}")))
+                })
+                .collect(),
+            Some(_) => Err(schema(format!("{path}/{key}"))),
+        }
+    }
+}
+
+use read::*;
+
+fn doc_header(root: &Value, kind: DocKind) -> Result<(PersonaId, i64), SchemaError> {
+    if req_str(root, "kind", "")? != kind.as_str() {
+        return Err(schema("/kind"));
+    }
+    let created_by = persona_key(req_str(root, "created_by", "")?, "/created_by")?;
+    Ok((created_by, int(root, "created_at", "")?))
+}
+
+/// A persona's answer to an event, as the event's document records it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Participation {
+    pub persona: PersonaId,
+    pub name: String,
+    pub status: ParticipationStatus,
+    pub at: i64,
+}
+
+/// A comment on an event; `reply_to` is a top-level comment (one level of replies).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comment {
+    pub id: String,
+    pub author: PersonaId,
+    pub author_name: String,
+    pub body: String,
+    pub reply_to: Option<String>,
+    pub created_at: i64,
+    pub edited_at: Option<i64>,
+    pub deleted: bool,
+    pub hidden: bool,
+}
+
+/// The typed reading of an event document.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventView {
+    pub created_by: PersonaId,
+    pub created_at: i64,
+    pub group: Option<DocId>,
+    pub details: EventDetails,
+    /// Organisers and the display name each gave.
+    pub organisers: BTreeMap<PersonaId, String>,
+    pub participants: BTreeMap<PersonaId, Participation>,
+    pub invited: Vec<PersonaId>,
+    /// In creation order (then id).
+    pub comments: Vec<Comment>,
+}
+
+impl EventView {
+    pub fn parse(root: &Value) -> Result<EventView, SchemaError> {
+        let (created_by, created_at) = doc_header(root, DocKind::Event)?;
+        let group = match opt_str(root, "group", "")? {
+            None => None,
+            Some(g) => Some(g.parse().map_err(|_| schema("/group"))?),
+        };
+        let d = get(root, "details").ok_or_else(|| schema("/details"))?;
+        let p = "/details";
+        let place = Place {
+            name: opt_str(d, "place", p)?,
+            address: opt_str(d, "address", p)?,
+            latitude: opt_f64(d, "lat", p)?,
+            longitude: opt_f64(d, "lon", p)?,
+        };
+        let civil = |key: &str| -> Result<Option<DateTime>, SchemaError> {
+            opt_str(d, key, p)?
+                .map(|s| s.parse().map_err(|_| schema(format!("{p}/{key}"))))
+                .transpose()
+        };
+        let details = EventDetails {
+            title: req_str(d, "title", p)?.to_owned(),
+            description: opt_str(d, "description", p)?.unwrap_or_default(),
+            starts: civil("starts")?.ok_or_else(|| schema("/details/starts"))?,
+            ends: civil("ends")?,
+            time_zone: req_str(d, "tz", p)?.to_owned(),
+            place,
+            online_url: opt_str(d, "online", p)?,
+            capacity: opt_int(d, "capacity", p)?
+                .map(|c| u32::try_from(c).map_err(|_| schema("/details/capacity")))
+                .transpose()?,
+            join_mode: keyword(d, "join_mode", p)?,
+            status: keyword(d, "status", p)?,
+            visibility: keyword(d, "visibility", p)?,
+            tags: str_list(d, "tags", p)?,
+        };
+        details
+            .validate()
+            .map_err(|e| schema(format!("/details ({e})")))?;
+
+        let mut organisers = BTreeMap::new();
+        for (k, v) in map_entries(get(root, "organisers").ok_or_else(|| schema("/organisers"))?) {
+            let path = format!("/organisers/{k}");
+            organisers.insert(persona_key(k, "/organisers")?, req_str(v, "name", &path)?.into());
+        }
+        let mut participants = BTreeMap::new();
+        if let Some(ps) = get(root, "participants") {
+            for (k, v) in map_entries(ps) {
+                let path = format!("/participants/{k}");
+                let persona = persona_key(k, "/participants")?;
+                participants.insert(
+                    persona,
+                    Participation {
+                        persona,
+                        name: req_str(v, "name", &path)?.to_owned(),
+                        status: keyword(v, "status", &path)?,
+                        at: int(v, "at", &path)?,
+                    },
+                );
+            }
+        }
+        let mut invited = Vec::new();
+        if let Some(inv) = get(root, "invited") {
+            for (k, _) in map_entries(inv) {
+                invited.push(persona_key(k, "/invited")?);
+            }
+        }
+        let mut comments = Vec::new();
+        if let Some(cs) = get(root, "comments") {
+            for (k, v) in map_entries(cs) {
+                let path = format!("/comments/{k}");
+                comments.push(Comment {
+                    id: k.clone(),
+                    author: persona_key(req_str(v, "author", &path)?, &path)?,
+                    author_name: req_str(v, "name", &path)?.to_owned(),
+                    body: req_str(v, "body", &path)?.to_owned(),
+                    reply_to: opt_str(v, "reply_to", &path)?,
+                    created_at: int(v, "created_at", &path)?,
+                    edited_at: opt_int(v, "edited_at", &path)?,
+                    deleted: flag(v, "deleted", &path)?,
+                    hidden: flag(v, "hidden", &path)?,
+                });
+            }
+        }
+        comments.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(EventView {
+            created_by,
+            created_at,
+            group,
+            details,
+            organisers,
+            participants,
+            invited,
+            comments,
+        })
+    }
+
+    pub fn is_organiser(&self, persona: &PersonaId) -> bool {
+        self.organisers.contains_key(persona)
+    }
+
+    pub fn going_count(&self) -> usize {
+        self.participants
+            .values()
+            .filter(|p| p.status == ParticipationStatus::Going)
+            .count()
+    }
+
+    pub fn comment(&self, id: &str) -> Option<&Comment> {
+        self.comments.iter().find(|c| c.id == id)
+    }
+
+    /// Whether another participant would exceed the capacity.
+    pub fn is_full(&self) -> bool {
+        self.details
+            .capacity
+            .is_some_and(|cap| self.going_count() >= cap as usize)
+    }
+}
+
+/// A member of a group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Member {
+    pub persona: PersonaId,
+    pub name: String,
+    pub role: Role,
+    pub joined_at: i64,
+    /// The invitation used to join, if the member joined by token.
+    pub invite: Option<String>,
+    #[serde(skip)]
+    pub invite_signature: Option<String>,
+}
+
+/// An invitation: its public key is in the document, its secret travels in the token.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Invite {
+    pub id: String,
+    pub by: PersonaId,
+    pub created_at: i64,
+    pub revoked: bool,
+}
+
+/// The typed reading of a group document.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupView {
+    pub created_by: PersonaId,
+    pub created_at: i64,
+    pub profile: GroupProfile,
+    pub members: BTreeMap<PersonaId, Member>,
+    pub invites: Vec<Invite>,
+    pub links: Vec<GroupLink>,
+    pub events: Vec<DocId>,
+}
+
+impl GroupView {
+    pub fn parse(root: &Value) -> Result<GroupView, SchemaError> {
+        let (created_by, created_at) = doc_header(root, DocKind::Group)?;
+        let p = get(root, "profile").ok_or_else(|| schema("/profile"))?;
+        let profile = GroupProfile {
+            name: req_str(p, "name", "/profile")?.to_owned(),
+            summary: opt_str(p, "summary", "/profile")?.unwrap_or_default(),
+            visibility: keyword(p, "visibility", "/profile")?,
+        };
+        profile
+            .validate()
+            .map_err(|e| schema(format!("/profile ({e})")))?;
+        let mut members = BTreeMap::new();
+        for (k, v) in map_entries(get(root, "members").ok_or_else(|| schema("/members"))?) {
+            let path = format!("/members/{k}");
+            let persona = persona_key(k, "/members")?;
+            members.insert(
+                persona,
+                Member {
+                    persona,
+                    name: req_str(v, "name", &path)?.to_owned(),
+                    role: keyword(v, "role", &path)?,
+                    joined_at: int(v, "joined_at", &path)?,
+                    invite: opt_str(v, "invite", &path)?,
+                    invite_signature: opt_str(v, "invite_sig", &path)?,
+                },
+            );
+        }
+        let mut invites = Vec::new();
+        if let Some(inv) = get(root, "invites") {
+            for (k, v) in map_entries(inv) {
+                let path = format!("/invites/{k}");
+                invites.push(Invite {
+                    id: k.clone(),
+                    by: persona_key(req_str(v, "by", &path)?, &path)?,
+                    created_at: int(v, "created_at", &path)?,
+                    revoked: flag(v, "revoked", &path)?,
+                });
+            }
+        }
+        let mut links = Vec::new();
+        if let Some(ls) = get(root, "links") {
+            for (k, v) in map_entries(ls) {
+                let path = format!("/links/{k}");
+                let link = GroupLink {
+                    id: k.clone(),
+                    title: req_str(v, "title", &path)?.to_owned(),
+                    url: req_str(v, "url", &path)?.to_owned(),
+                };
+                link.validate()
+                    .map_err(|e| schema(format!("{path} ({e})")))?;
+                links.push(link);
+            }
+        }
+        let mut events = Vec::new();
+        if let Some(es) = get(root, "events") {
+            for (k, _) in map_entries(es) {
+                events.push(k.parse().map_err(|_| schema(format!("/events/{k}")))?);
+            }
+        }
+        Ok(GroupView {
+            created_by,
+            created_at,
+            profile,
+            members,
+            invites,
+            links,
+            events,
+        })
+    }
+
+    pub fn role_of(&self, persona: &PersonaId) -> Option<Role> {
+        self.members.get(persona).map(|m| m.role)
+    }
+
+    pub fn admin_count(&self) -> usize {
+        self.members
+            .values()
+            .filter(|m| m.role == Role::Admin)
+            .count()
+    }
+
+    pub fn invite(&self, id: &str) -> Option<&Invite> {
+        self.invites.iter().find(|i| i.id == id)
+    }
+}
+
+/// The typed reading of any document.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum DocView {
+    Event(EventView),
+    Group(GroupView),
+}
+
+impl DocView {
+    pub fn parse(kind: DocKind, root: &Value) -> Result<DocView, SchemaError> {
+        match kind {
+            DocKind::Event => EventView::parse(root).map(DocView::Event),
+            DocKind::Group => GroupView::parse(root).map(DocView::Group),
+        }
+    }
+}
+
+/// Reads the kind a document's root declares.
+pub fn kind_of(root: &Value) -> Option<DocKind> {
+    get(root, "kind").and_then(as_str).and_then(DocKind::parse)
+}

@@ -1,0 +1,386 @@
+//! The permission rule: who may make which change.
+//!
+//! A change is judged by its *effect in its own causal past*: the document state at
+//! the change's dependencies (`before`) against the state at the change itself
+//! (`after`). Both are determined by the change and its history alone, so every
+//! replica reaches the same verdict whatever order changes arrived in. The caller
+//! first checks that the change's operations only reference operations of its causal
+//! past (see [`crate::document`]), which makes this effect the change's whole effect.
+//!
+//! The effect is read as the set of paths whose value differs between `before` and
+//! `after`; each path must be allowed for the author by the rules of the document's
+//! kind, and `after` must still have the layout of its kind.
+
+use std::collections::BTreeSet;
+
+use automerge::hydrate::Value;
+use ed25519_dalek::{Signature, Verifier};
+
+use crate::ids::{DocId, PersonaId};
+use crate::model::{
+    DocKind, EventView, GroupView, JoinMode, ParticipationStatus, Role, SchemaError, kind_of,
+};
+use crate::signed::SignatureError;
+
+/// Why a change was refused. The same change gets the same rejection on every replica.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    #[error("bad signature: {0}")]
+    Signature(#[from] SignatureError),
+    #[error("the change is for document {got}, not {expected}")]
+    WrongDocument { expected: DocId, got: DocId },
+    #[error("the first change of a document is malformed: {0}")]
+    BadGenesis(&'static str),
+    #[error("the change refers to operations outside its causal past")]
+    ForeignReference,
+    #[error("the change's sequence number does not follow its author's previous change")]
+    BadSequence,
+    #[error("the change depends on a rejected change")]
+    DependsOnRejected,
+    #[error("its author signed two different changes with the same sequence number; both are refused")]
+    Equivocation,
+    #[error("{0} cannot be changed once set")]
+    Immutable(String),
+    #[error("{0} is not part of this kind of document")]
+    UnknownField(String),
+    #[error("not allowed: {0}")]
+    NotAllowed(String),
+    #[error("the change leaves the document malformed: {0}")]
+    Malformed(#[from] SchemaError),
+    #[error("the change carries a message or extra bytes, which Rally does not accept")]
+    UnexpectedPayload,
+}
+
+fn not_allowed(why: impl Into<String>) -> Rejection {
+    Rejection::NotAllowed(why.into())
+}
+
+/// A path in a document, as map keys from the root.
+pub type Path = Vec<String>;
+
+/// Paths whose values differ between two states (whole values below lists and text).
+pub fn touched_paths(before: &Value, after: &Value) -> Vec<Path> {
+    let mut out = Vec::new();
+    diff_into(&mut Vec::new(), Some(before), Some(after), &mut out);
+    out
+}
+
+/// `Some(None)` for an absent value, `Some(Some(map))` for a map, `None` otherwise.
+fn as_map(v: Option<&Value>) -> Option<Option<&automerge::hydrate::Map>> {
+    match v {
+        Some(Value::Map(m)) => Some(Some(m)),
+        None => Some(None),
+        Some(_) => None,
+    }
+}
+
+fn diff_into(prefix: &mut Path, a: Option<&Value>, b: Option<&Value>, out: &mut Vec<Path>) {
+    match (as_map(a), as_map(b)) {
+        (Some(ma), Some(mb)) if ma.is_some() || mb.is_some() => {
+            let keys: BTreeSet<&String> = ma
+                .into_iter()
+                .chain(mb)
+                .flat_map(|m| m.iter().map(|(k, _)| k))
+                .collect();
+            for k in keys {
+                prefix.push(k.clone());
+                diff_into(prefix, ma.and_then(|m| m.get(k)), mb.and_then(|m| m.get(k)), out);
+                prefix.pop();
+            }
+        }
+        _ if a != b => out.push(prefix.clone()),
+        _ => {}
+    }
+}
+
+const HEADER_FIELDS: &[&str] = &["kind", "v", "created_by", "created_at", "nonce"];
+
+/// Judges the first change of a document.
+pub fn check_genesis(author: PersonaId, after: &Value) -> Result<DocKind, Rejection> {
+    let kind = kind_of(after).ok_or(Rejection::BadGenesis("no known kind"))?;
+    match kind {
+        DocKind::Event => {
+            let view = EventView::parse(after)?;
+            if view.created_by != author {
+                return Err(Rejection::BadGenesis("created_by is not the author"));
+            }
+            if view.organisers.keys().ne([&author]) {
+                return Err(Rejection::BadGenesis("the creator must be the only organiser"));
+            }
+            if !view.participants.is_empty() || !view.comments.is_empty() {
+                return Err(Rejection::BadGenesis("a new event has no participants or comments"));
+            }
+        }
+        DocKind::Group => {
+            let view = GroupView::parse(after)?;
+            if view.created_by != author {
+                return Err(Rejection::BadGenesis("created_by is not the author"));
+            }
+            if view.members.len() != 1 || view.role_of(&author) != Some(Role::Admin) {
+                return Err(Rejection::BadGenesis("the creator must be the only member, as admin"));
+            }
+        }
+    }
+    Ok(kind)
+}
+
+/// Judges a later change of a document of `kind` by its effect.
+pub fn check_change(
+    doc: DocId,
+    kind: DocKind,
+    author: PersonaId,
+    before: &Value,
+    after: &Value,
+) -> Result<(), Rejection> {
+    let touched = touched_paths(before, after);
+    for path in &touched {
+        let top = path.first().map(String::as_str).unwrap_or("");
+        if HEADER_FIELDS.contains(&top) || (kind == DocKind::Event && top == "group") {
+            return Err(Rejection::Immutable(top.to_owned()));
+        }
+    }
+    match kind {
+        DocKind::Event => check_event(author, &EventView::parse(before)?, &EventView::parse(after)?, &touched),
+        DocKind::Group => check_group(doc, author, &GroupView::parse(before)?, &GroupView::parse(after)?, &touched),
+    }
+}
+
+/// The entry a path below a collection touches; replacing a whole collection is
+/// never allowed.
+fn entry(path: &Path) -> Result<String, Rejection> {
+    path.get(1).cloned().ok_or_else(|| not_allowed(format!("{} is replaced as a whole", path[0])))
+}
+
+fn check_event(author: PersonaId, before: &EventView, after: &EventView, touched: &[Path]) -> Result<(), Rejection> {
+    let organiser = before.is_organiser(&author);
+    let mut participants = BTreeSet::new();
+    let mut comments = BTreeSet::new();
+    for path in touched {
+        match path[0].as_str() {
+            "details" | "invited" if !organiser => {
+                return Err(not_allowed("only organisers edit an event's details and invitations"));
+            }
+            "details" | "invited" => {}
+            "organisers" if !organiser => return Err(not_allowed("only organisers choose organisers")),
+            "organisers" => {
+                if !after.is_organiser(&before.created_by) {
+                    return Err(not_allowed("the creator of an event stays an organiser"));
+                }
+            }
+            "participants" => {
+                participants.insert(entry(path)?);
+            }
+            "comments" => {
+                comments.insert(entry(path)?);
+            }
+            other => return Err(Rejection::UnknownField(other.to_owned())),
+        }
+    }
+    for key in participants {
+        let persona: PersonaId = key.parse().map_err(|_| Rejection::UnknownField(format!("participants/{key}")))?;
+        check_participation(author, organiser, persona, before, after)?;
+    }
+    for id in comments {
+        check_comment(author, organiser, &id, before, after)?;
+    }
+    Ok(())
+}
+
+fn check_participation(
+    author: PersonaId,
+    organiser: bool,
+    persona: PersonaId,
+    before: &EventView,
+    after: &EventView,
+) -> Result<(), Rejection> {
+    use ParticipationStatus::*;
+    let was = before.participants.get(&persona);
+    let now = after.participants.get(&persona);
+    let was_status = was.map(|p| p.status);
+    if persona == author {
+        let Some(now) = now else { return Ok(()) };
+        if was_status == Some(now.status) {
+            return Ok(());
+        }
+        if was_status == Some(Rejected) && !organiser && now.status != Declined {
+            return Err(not_allowed("a rejected participant cannot rejoin on their own"));
+        }
+        match now.status {
+            Interested | Declined | Pending => Ok(()),
+            Rejected => Err(not_allowed("only organisers reject participants")),
+            Going if organiser => Ok(()),
+            Going => {
+                match before.details.join_mode {
+                    JoinMode::Free => {}
+                    JoinMode::Approval => return Err(not_allowed("this event needs an organiser's approval")),
+                    JoinMode::Invite if before.invited.contains(&author) => {}
+                    JoinMode::Invite => return Err(not_allowed("this event is by invitation only")),
+                }
+                if before.is_full() {
+                    return Err(not_allowed("the event is full"));
+                }
+                Ok(())
+            }
+        }
+    } else if organiser {
+        match (was, now) {
+            (Some(was), Some(now)) if was.name == now.name && was.at == now.at => {
+                match (was.status, now.status) {
+                    (Pending, Going) if before.is_full() => Err(not_allowed("the event is full")),
+                    (Pending, Going) | (_, Rejected) => Ok(()),
+                    _ => Err(not_allowed("organisers only approve or reject participants")),
+                }
+            }
+            _ => Err(not_allowed("organisers only approve or reject existing participants")),
+        }
+    } else {
+        Err(not_allowed("a participant changes only their own participation"))
+    }
+}
+
+const MAX_COMMENT: usize = 5_000;
+
+fn check_comment(author: PersonaId, organiser: bool, id: &str, before: &EventView, after: &EventView) -> Result<(), Rejection> {
+    match (before.comment(id), after.comment(id)) {
+        (None, Some(new)) => {
+            if new.author != author {
+                return Err(not_allowed("a comment is written in its author's name only"));
+            }
+            if new.deleted || new.hidden || new.edited_at.is_some() {
+                return Err(not_allowed("a new comment starts visible and unedited"));
+            }
+            check_comment_body(&new.body)?;
+            if let Some(parent) = &new.reply_to {
+                match before.comment(parent) {
+                    Some(p) if p.reply_to.is_none() => {}
+                    Some(_) => return Err(not_allowed("replies go one level deep")),
+                    None => return Err(not_allowed("the comment replied to does not exist")),
+                }
+            }
+            Ok(())
+        }
+        (Some(old), Some(new)) => {
+            if old.author != new.author
+                || old.author_name != new.author_name
+                || old.reply_to != new.reply_to
+                || old.created_at != new.created_at
+            {
+                return Err(Rejection::Immutable(format!("comments/{id}")));
+            }
+            let content_changed = old.body != new.body || old.edited_at != new.edited_at || old.deleted != new.deleted;
+            if content_changed && old.author != author {
+                return Err(not_allowed("only its author edits or deletes a comment"));
+            }
+            if old.deleted && !new.deleted {
+                return Err(not_allowed("a deleted comment stays deleted"));
+            }
+            if !new.deleted {
+                check_comment_body(&new.body)?;
+            }
+            if old.hidden != new.hidden && !organiser {
+                return Err(not_allowed("only organisers hide comments"));
+            }
+            Ok(())
+        }
+        (Some(_), None) => Err(not_allowed("comments are marked deleted, never removed")),
+        (None, None) => Ok(()),
+    }
+}
+
+fn check_comment_body(body: &str) -> Result<(), Rejection> {
+    if body.trim().is_empty() {
+        return Err(not_allowed("a comment has text"));
+    }
+    if body.chars().count() > MAX_COMMENT {
+        return Err(not_allowed(format!("a comment has at most {MAX_COMMENT} characters")));
+    }
+    Ok(())
+}
+
+/// The message an invitation key signs to let `persona` join `group`.
+pub fn invite_message(group: &DocId, persona: &PersonaId) -> Vec<u8> {
+    let mut msg = b"rally/invite/v1\0".to_vec();
+    msg.extend_from_slice(&group.0);
+    msg.extend_from_slice(&persona.0);
+    msg
+}
+
+fn check_group(doc: DocId, author: PersonaId, before: &GroupView, after: &GroupView, touched: &[Path]) -> Result<(), Rejection> {
+    let role = before.role_of(&author);
+    let admin = role == Some(Role::Admin);
+    let moderator = role.is_some_and(Role::can_moderate);
+    let mut members = BTreeSet::new();
+    let mut invites = BTreeSet::new();
+    for path in touched {
+        match path[0].as_str() {
+            "profile" if !admin => return Err(not_allowed("only admins edit the group's profile")),
+            "links" | "events" if !moderator => {
+                return Err(not_allowed("only admins and moderators manage links and events"));
+            }
+            "profile" | "links" | "events" => {}
+            "invites" if !moderator => return Err(not_allowed("only admins and moderators invite")),
+            "invites" => {
+                invites.insert(entry(path)?);
+            }
+            "members" => {
+                members.insert(entry(path)?);
+            }
+            other => return Err(Rejection::UnknownField(other.to_owned())),
+        }
+    }
+    for id in invites {
+        match (before.invite(&id), after.invite(&id)) {
+            (None, Some(new)) if new.by == author && !new.revoked => {}
+            (Some(old), Some(new)) if old.by == new.by && old.created_at == new.created_at && !new.revoked.lt(&old.revoked) => {}
+            _ => return Err(not_allowed("invitations are created by their inviter and only revoked after")),
+        }
+    }
+    for key in members {
+        let persona: PersonaId = key.parse().map_err(|_| Rejection::UnknownField(format!("members/{key}")))?;
+        match (before.members.get(&persona), after.members.get(&persona)) {
+            (None, Some(new)) => {
+                let joined_by_invite = persona == author && new.role == Role::Member && valid_invite(doc, before, new);
+                let added = admin || (moderator && new.role == Role::Member);
+                if !(joined_by_invite || added) {
+                    return Err(not_allowed("members join with a valid invitation or are added by an admin"));
+                }
+            }
+            (Some(old), None) => {
+                if !(persona == author || admin || (moderator && old.role == Role::Member)) {
+                    return Err(not_allowed("only admins and moderators remove other members"));
+                }
+            }
+            (Some(old), Some(new)) => {
+                if old.joined_at != new.joined_at || old.invite != new.invite || old.invite_signature != new.invite_signature {
+                    return Err(Rejection::Immutable(format!("members/{key}")));
+                }
+                if old.role != new.role && !admin {
+                    return Err(not_allowed("only admins change roles"));
+                }
+                if old.name != new.name && persona != author {
+                    return Err(not_allowed("members choose their own display name"));
+                }
+            }
+            (None, None) => {}
+        }
+    }
+    if after.admin_count() == 0 {
+        return Err(not_allowed("a group keeps at least one admin"));
+    }
+    Ok(())
+}
+
+fn valid_invite(doc: DocId, before: &GroupView, member: &crate::model::Member) -> bool {
+    let (Some(invite_id), Some(sig_hex)) = (&member.invite, &member.invite_signature) else {
+        return false;
+    };
+    let Some(invite) = before.invite(invite_id) else { return false };
+    if invite.revoked {
+        return false;
+    }
+    let Ok(key) = invite_id.parse::<PersonaId>() else { return false };
+    let Some(key) = key.verifying_key() else { return false };
+    let Ok(sig) = hex::decode(sig_hex) else { return false };
+    let Ok(sig) = <[u8; 64]>::try_from(sig.as_slice()) else { return false };
+    key.verify(&invite_message(&doc, &member.persona), &Signature::from_bytes(&sig)).is_ok()
+}
