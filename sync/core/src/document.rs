@@ -207,6 +207,11 @@ impl Document {
         self.pending.len()
     }
 
+    /// Changes waiting for their dependencies.
+    pub fn pending_changes(&self) -> Vec<SignedChange> {
+        self.pending.values().map(|v| v.signed.clone()).collect()
+    }
+
     pub fn is_rejected(&self, hash: &ChangeHash) -> bool {
         self.rejected.contains(hash)
     }

@@ -1,0 +1,300 @@
+//! Indexes for the queries the apps need, derived from documents.
+//!
+//! `reindex` replaces a document's rows in the same transaction that stores its
+//! changes; `clear_all` + `reindex` of every document rebuilds them from scratch.
+//! Queries: upcoming events (all, a persona's, a group's), full-text search (FTS5,
+//! contentless), events in a bounding box (R*Tree).
+
+use rally_core::jiff::Timestamp;
+use rally_core::{DocId, DocView, Document, EventStatus, EventView, GroupView, PersonaId, Visibility};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use crate::{Ctx, Store, StoreError};
+
+pub(crate) fn clear_all(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "DELETE FROM events; DELETE FROM events_fts; DELETE FROM events_geo; DELETE FROM event_people;
+         DELETE FROM groups; DELETE FROM group_members; DELETE FROM group_events;",
+    )
+    .ctx("clearing indexes")
+}
+
+fn clear_doc(conn: &Connection, id: DocId) -> Result<(), StoreError> {
+    let ctx = "updating indexes";
+    if let Some(row) = conn
+        .query_row("SELECT id FROM events WHERE doc = ?1", [id.0], |r| r.get::<_, i64>(0))
+        .optional()
+        .ctx(ctx)?
+    {
+        conn.execute("DELETE FROM events_fts WHERE rowid = ?1", [row]).ctx(ctx)?;
+        conn.execute("DELETE FROM events_geo WHERE id = ?1", [row]).ctx(ctx)?;
+        conn.execute("DELETE FROM event_people WHERE event = ?1", [row]).ctx(ctx)?;
+        conn.execute("DELETE FROM events WHERE id = ?1", [row]).ctx(ctx)?;
+    }
+    if let Some(row) = conn
+        .query_row("SELECT id FROM groups WHERE doc = ?1", [id.0], |r| r.get::<_, i64>(0))
+        .optional()
+        .ctx(ctx)?
+    {
+        conn.execute("DELETE FROM group_members WHERE grp = ?1", [row]).ctx(ctx)?;
+        conn.execute("DELETE FROM group_events WHERE grp = ?1", [id.0]).ctx(ctx)?;
+        conn.execute("DELETE FROM groups WHERE id = ?1", [row]).ctx(ctx)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn reindex(conn: &Connection, doc: &Document) -> Result<(), StoreError> {
+    clear_doc(conn, doc.id())?;
+    match doc.view() {
+        Ok(DocView::Event(e)) => index_event(conn, doc.id(), &e),
+        Ok(DocView::Group(g)) => index_group(conn, doc.id(), &g),
+        Err(_) => Ok(()),
+    }
+}
+
+fn index_event(conn: &Connection, id: DocId, e: &EventView) -> Result<(), StoreError> {
+    let ctx = "indexing an event";
+    let d = &e.details;
+    let starts = d.starts_at().timestamp().as_second();
+    let ends = d.ends_at().map(|z| z.timestamp().as_second());
+    conn.prepare_cached(
+        "INSERT INTO events (doc, title, starts, ends, status, visibility, grp) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .ctx(ctx)?
+    .execute(params![
+        id.0,
+        d.title,
+        starts,
+        ends,
+        d.status.as_str(),
+        d.visibility.as_str(),
+        e.group.map(|g| g.0.to_vec())
+    ])
+    .ctx(ctx)?;
+    let row = conn.last_insert_rowid();
+    let body = [
+        d.description.as_str(),
+        d.place.name.as_deref().unwrap_or(""),
+        d.place.address.as_deref().unwrap_or(""),
+        &d.tags.join(" "),
+    ]
+    .join("\n");
+    conn.prepare_cached("INSERT INTO events_fts (rowid, title, body) VALUES (?1, ?2, ?3)")
+        .ctx(ctx)?
+        .execute(params![row, d.title, body])
+        .ctx(ctx)?;
+    if let (Some(lat), Some(lon)) = (d.place.latitude, d.place.longitude) {
+        conn.prepare_cached("INSERT INTO events_geo (id, min_lat, max_lat, min_lon, max_lon) VALUES (?1, ?2, ?2, ?3, ?3)")
+            .ctx(ctx)?
+            .execute(params![row, lat, lon])
+            .ctx(ctx)?;
+    }
+    let mut people = conn
+        .prepare_cached("INSERT OR REPLACE INTO event_people (event, persona, relation) VALUES (?1, ?2, ?3)")
+        .ctx(ctx)?;
+    for p in e.participants.values() {
+        people.execute(params![row, p.persona.0, p.status.as_str()]).ctx(ctx)?;
+    }
+    for o in e.organisers.keys() {
+        people.execute(params![row, o.0, "organiser"]).ctx(ctx)?;
+    }
+    Ok(())
+}
+
+fn index_group(conn: &Connection, id: DocId, g: &GroupView) -> Result<(), StoreError> {
+    let ctx = "indexing a group";
+    conn.prepare_cached("INSERT INTO groups (doc, name, visibility) VALUES (?1, ?2, ?3)")
+        .ctx(ctx)?
+        .execute(params![id.0, g.profile.name, g.profile.visibility.as_str()])
+        .ctx(ctx)?;
+    let row = conn.last_insert_rowid();
+    for m in g.members.values() {
+        conn.prepare_cached("INSERT INTO group_members (grp, persona, role) VALUES (?1, ?2, ?3)")
+            .ctx(ctx)?
+            .execute(params![row, m.persona.0, m.role.as_str()])
+            .ctx(ctx)?;
+    }
+    for e in &g.events {
+        conn.prepare_cached("INSERT INTO group_events (grp, event) VALUES (?1, ?2)")
+            .ctx(ctx)?
+            .execute(params![id.0, e.0])
+            .ctx(ctx)?;
+    }
+    Ok(())
+}
+
+/// A rectangle of latitudes and longitudes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BBox {
+    pub min_lat: f64,
+    pub min_lon: f64,
+    pub max_lat: f64,
+    pub max_lon: f64,
+}
+
+/// Which events to list.
+#[derive(Debug, Clone)]
+pub struct EventQuery {
+    pub now: Timestamp,
+    /// Only events that have not ended.
+    pub upcoming: bool,
+    /// Only events a persona organises or answered.
+    pub involving: Vec<PersonaId>,
+    /// Only events a group lists.
+    pub group: Option<DocId>,
+    /// Full-text search over title, description, place and tags.
+    pub text: Option<String>,
+    pub bbox: Option<BBox>,
+    pub limit: usize,
+}
+
+impl EventQuery {
+    pub fn upcoming(now: Timestamp) -> Self {
+        EventQuery { now, upcoming: true, involving: Vec::new(), group: None, text: None, bbox: None, limit: 50 }
+    }
+}
+
+/// One row of an event list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventSummary {
+    pub id: DocId,
+    pub title: String,
+    /// Unix seconds.
+    pub starts: i64,
+    pub ends: Option<i64>,
+    pub status: EventStatus,
+    pub visibility: Visibility,
+    pub group: Option<DocId>,
+}
+
+/// One row of a group list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupSummary {
+    pub id: DocId,
+    pub name: String,
+    pub visibility: String,
+    pub members: i64,
+    /// The roles of this device's personas in the group, as (persona name, role).
+    pub my_roles: Vec<(String, String)>,
+}
+
+/// Turns what a person typed into an FTS5 query: every word must match, as a prefix.
+fn fts_query(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+fn blob32(v: Vec<u8>) -> rusqlite::Result<[u8; 32]> {
+    v.try_into()
+        .map_err(|_| rusqlite::Error::InvalidColumnType(0, "id".into(), rusqlite::types::Type::Blob))
+}
+
+impl Store {
+    /// Events matching a query, soonest first.
+    pub fn events(&self, q: &EventQuery) -> Result<Vec<EventSummary>, StoreError> {
+        let mut sql = String::from(
+            "SELECT e.doc, e.title, e.starts, e.ends, e.status, e.visibility, e.grp FROM events e",
+        );
+        let mut conds: Vec<String> = Vec::new();
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        let arg = |v: rusqlite::types::Value, args: &mut Vec<rusqlite::types::Value>| {
+            args.push(v);
+            format!("?{}", args.len())
+        };
+        if let Some(text) = &q.text {
+            let Some(m) = fts_query(text) else { return Ok(Vec::new()) };
+            let p = arg(m.into(), &mut args);
+            conds.push(format!("e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH {p})"));
+        }
+        if let Some(b) = q.bbox {
+            let (a, bb, c, d) = (
+                arg(b.min_lat.into(), &mut args),
+                arg(b.max_lat.into(), &mut args),
+                arg(b.min_lon.into(), &mut args),
+                arg(b.max_lon.into(), &mut args),
+            );
+            conds.push(format!(
+                "e.id IN (SELECT id FROM events_geo WHERE max_lat >= {a} AND min_lat <= {bb} AND max_lon >= {c} AND min_lon <= {d})"
+            ));
+        }
+        if !q.involving.is_empty() {
+            let ps: Vec<String> = q.involving.iter().map(|p| arg(p.0.to_vec().into(), &mut args)).collect();
+            conds.push(format!(
+                "e.id IN (SELECT event FROM event_people WHERE persona IN ({}) AND relation IN ('organiser', 'going', 'interested', 'pending'))",
+                ps.join(", ")
+            ));
+        }
+        if let Some(g) = q.group {
+            let p = arg(g.0.to_vec().into(), &mut args);
+            conds.push(format!("e.grp = {p} AND e.doc IN (SELECT event FROM group_events WHERE grp = {p})"));
+        }
+        if q.upcoming {
+            let now = arg(q.now.as_second().into(), &mut args);
+            // Not yet started, or started and not yet ended. Two indexed branches.
+            conds.push(format!(
+                "(e.starts >= {now} OR e.id IN (SELECT id FROM events WHERE ends > {now} AND starts < {now}))"
+            ));
+        }
+        if !conds.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&conds.join(" AND "));
+        }
+        let limit = arg((q.limit as i64).into(), &mut args);
+        sql.push_str(&format!(" ORDER BY e.starts, e.doc LIMIT {limit}"));
+        let mut stmt = self.conn().prepare_cached(&sql).ctx("listing events")?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(args), |r| {
+                Ok(EventSummary {
+                    id: DocId(blob32(r.get(0)?)?),
+                    title: r.get(1)?,
+                    starts: r.get(2)?,
+                    ends: r.get(3)?,
+                    status: r.get::<_, String>(4)?.parse().unwrap_or(EventStatus::Confirmed),
+                    visibility: r.get::<_, String>(5)?.parse().unwrap_or(Visibility::Public),
+                    group: r.get::<_, Option<Vec<u8>>>(6)?.map(blob32).transpose()?.map(DocId),
+                })
+            })
+            .ctx("listing events")?;
+        rows.collect::<Result<_, _>>().ctx("listing events")
+    }
+
+    /// Groups known on this device, with the roles this device's personas hold.
+    pub fn groups(&self) -> Result<Vec<GroupSummary>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare(
+                "SELECT g.doc, g.name, g.visibility, (SELECT count(*) FROM group_members m WHERE m.grp = g.id),
+                        (SELECT group_concat(p.name || '=' || m.role, char(31)) FROM group_members m JOIN personas p ON p.public_key = m.persona WHERE m.grp = g.id)
+                 FROM groups g ORDER BY g.name, g.doc",
+            )
+            .ctx("listing groups")?;
+        let rows = stmt
+            .query_map([], |r| {
+                let roles: Option<String> = r.get(4)?;
+                Ok(GroupSummary {
+                    id: DocId(blob32(r.get(0)?)?),
+                    name: r.get(1)?,
+                    visibility: r.get(2)?,
+                    members: r.get(3)?,
+                    my_roles: roles
+                        .unwrap_or_default()
+                        .split('\u{1f}')
+                        .filter_map(|s| s.split_once('='))
+                        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+                        .collect(),
+                })
+            })
+            .ctx("listing groups")?;
+        rows.collect::<Result<_, _>>().ctx("listing groups")
+    }
+
+    /// How many events are indexed.
+    pub fn event_count(&self) -> Result<i64, StoreError> {
+        self.conn().query_row("SELECT count(*) FROM events", [], |r| r.get(0)).ctx("counting events")
+    }
+}

@@ -1,0 +1,115 @@
+-- Rally's local store, schema version 1.
+--
+-- The truth: `personas`, and the signed changes in `changes` (plus the refused ones
+-- in `rejected` and those waiting for their dependencies in `pending`).
+-- Everything else is an index rebuilt from the documents (see `Store::rebuild_indexes`).
+
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE personas (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,
+    public_key   BLOB NOT NULL UNIQUE,
+    secret_key   BLOB NOT NULL,
+    actor_suffix BLOB NOT NULL,
+    created_at   INTEGER NOT NULL,
+    last_used_at INTEGER NOT NULL
+);
+
+CREATE TABLE docs (
+    id   BLOB PRIMARY KEY,
+    kind TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- rowid orders changes by arrival: a cursor for "what is new since".
+CREATE TABLE changes (
+    id        INTEGER PRIMARY KEY,
+    doc       BLOB NOT NULL,
+    author    BLOB NOT NULL,
+    signature BLOB NOT NULL,
+    bytes     BLOB NOT NULL
+);
+CREATE INDEX changes_by_doc ON changes (doc);
+
+CREATE TABLE rejected (
+    id        INTEGER PRIMARY KEY,
+    doc       BLOB NOT NULL,
+    author    BLOB NOT NULL,
+    signature BLOB NOT NULL,
+    bytes     BLOB NOT NULL,
+    reason    TEXT NOT NULL
+);
+CREATE INDEX rejected_by_doc ON rejected (doc);
+
+CREATE TABLE pending (
+    id        INTEGER PRIMARY KEY,
+    doc       BLOB NOT NULL,
+    author    BLOB NOT NULL,
+    signature BLOB NOT NULL,
+    bytes     BLOB NOT NULL
+);
+CREATE INDEX pending_by_doc ON pending (doc);
+
+-- Joins asked for with a token before the group's document arrived.
+CREATE TABLE pending_joins (
+    grp     BLOB NOT NULL,
+    persona INTEGER NOT NULL REFERENCES personas (id) ON DELETE CASCADE,
+    token   TEXT NOT NULL,
+    PRIMARY KEY (grp, persona)
+) WITHOUT ROWID;
+
+-- ----- indexes, rebuilt from documents -----
+
+CREATE TABLE events (
+    id         INTEGER PRIMARY KEY,
+    doc        BLOB NOT NULL UNIQUE,
+    title      TEXT NOT NULL,
+    starts     INTEGER NOT NULL,
+    ends       INTEGER,
+    status     TEXT NOT NULL,
+    visibility TEXT NOT NULL,
+    grp        BLOB
+);
+CREATE INDEX events_by_start ON events (starts);
+CREATE INDEX events_by_end ON events (ends) WHERE ends IS NOT NULL;
+
+CREATE VIRTUAL TABLE events_fts USING fts5 (
+    title, body,
+    content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'
+);
+
+CREATE VIRTUAL TABLE events_geo USING rtree (id, min_lat, max_lat, min_lon, max_lon);
+
+-- Who is involved in an event: organiser, or a participation status.
+CREATE TABLE event_people (
+    event    INTEGER NOT NULL,
+    persona  BLOB NOT NULL,
+    relation TEXT NOT NULL,
+    PRIMARY KEY (persona, event)
+) WITHOUT ROWID;
+CREATE INDEX event_people_by_event ON event_people (event);
+
+CREATE TABLE groups (
+    id         INTEGER PRIMARY KEY,
+    doc        BLOB NOT NULL UNIQUE,
+    name       TEXT NOT NULL,
+    visibility TEXT NOT NULL
+);
+
+CREATE TABLE group_members (
+    grp     INTEGER NOT NULL,
+    persona BLOB NOT NULL,
+    role    TEXT NOT NULL,
+    PRIMARY KEY (persona, grp)
+) WITHOUT ROWID;
+CREATE INDEX group_members_by_group ON group_members (grp);
+
+-- Events a group lists on its page (the group's own document decides).
+CREATE TABLE group_events (
+    grp   BLOB NOT NULL,
+    event BLOB NOT NULL,
+    PRIMARY KEY (grp, event)
+) WITHOUT ROWID;

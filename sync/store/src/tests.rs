@@ -1,0 +1,156 @@
+//! The store on real SQLite files: persistence, concurrent writers, imports,
+//! indexes and their rebuild.
+
+use rally_core::jiff::Timestamp;
+use rally_core::{EventDetails, GroupProfile, GroupVisibility, Document, bundle};
+
+use crate::{BBox, EventQuery, Store, StoreError};
+
+fn t(secs: i64) -> Timestamp {
+    Timestamp::from_second(1_780_000_000 + secs).unwrap()
+}
+
+fn details(title: &str, starts: &str) -> EventDetails {
+    EventDetails::new(title, starts.parse().unwrap(), "Europe/Paris")
+}
+
+#[test]
+fn events_persist_and_are_found_by_every_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let alice = store.create_persona("alice", t(0)).unwrap();
+    let mut d = details("Bike parade", "2026-12-05T14:00");
+    d.description = "Through the old town".into();
+    d.place.name = Some("Place de la République".into());
+    d.place.latitude = Some(48.8674);
+    d.place.longitude = Some(2.3636);
+    d.tags = vec!["velo".into()];
+    let (doc, _) = Document::create_event(&alice.persona, "alice", &d, None, t(0)).unwrap();
+    store.insert_new(&doc).unwrap();
+    let (past, _) = Document::create_event(&alice.persona, "alice", &details("Old meeting", "2020-01-01T10:00"), None, t(0)).unwrap();
+    store.insert_new(&past).unwrap();
+    drop(store);
+
+    let store = Store::open(dir.path()).unwrap();
+    let now = Timestamp::from_second(1_780_000_000).unwrap();
+    let up = store.events(&EventQuery::upcoming(now)).unwrap();
+    assert_eq!(up.iter().map(|e| e.title.as_str()).collect::<Vec<_>>(), ["Bike parade"]);
+    let search = |text: &str| {
+        let mut q = EventQuery::upcoming(now);
+        q.upcoming = false;
+        q.text = Some(text.into());
+        store.events(&q).unwrap().len()
+    };
+    assert_eq!(search("republique"), 1, "diacritics folded");
+    assert_eq!(search("old"), 2, "prefix match in title and description");
+    assert_eq!(search("velo"), 1);
+    assert_eq!(search("nothing-like-this"), 0);
+    assert_eq!(search("\"); DROP TABLE events; --"), 0);
+    let mut q = EventQuery::upcoming(now);
+    q.bbox = Some(BBox { min_lat: 48.8, min_lon: 2.3, max_lat: 48.9, max_lon: 2.4 });
+    assert_eq!(store.events(&q).unwrap().len(), 1);
+    q.bbox = Some(BBox { min_lat: 43.0, min_lon: 5.0, max_lat: 44.0, max_lon: 6.0 });
+    assert_eq!(store.events(&q).unwrap().len(), 0);
+    let mut mine = EventQuery::upcoming(now);
+    mine.involving = vec![alice.id()];
+    assert_eq!(store.events(&mine).unwrap().len(), 1);
+    mine.involving = vec![rally_core::Persona::generate().id()];
+    assert_eq!(store.events(&mine).unwrap().len(), 0);
+}
+
+#[test]
+fn edits_are_judged_and_a_refusal_leaves_the_store_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let alice = store.create_persona("alice", t(0)).unwrap();
+    let bob = store.create_persona("bob", t(0)).unwrap();
+    let (doc, _) = Document::create_event(&alice.persona, "alice", &details("Picnic", "2026-12-05T14:00"), None, t(0)).unwrap();
+    let id = doc.id();
+    store.insert_new(&doc).unwrap();
+    let cursor = store.change_cursor().unwrap();
+    let err = store.update(id, |d| d.update_event(&bob.persona, &details("Mine now", "2026-12-05T14:00"), t(1))).unwrap_err();
+    assert!(matches!(err, StoreError::Edit(_)), "{err}");
+    assert_eq!(store.change_cursor().unwrap(), cursor);
+    assert_eq!(store.load(id).unwrap().event().unwrap().details.title, "Picnic");
+    store.update(id, |d| d.join_event(&bob.persona, "bob", t(2))).unwrap();
+    assert_eq!(store.load(id).unwrap().event().unwrap().participants.len(), 1);
+}
+
+#[test]
+fn import_into_another_store_with_a_pending_group_join() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let mut sa = Store::open(a.path()).unwrap();
+    let mut sb = Store::open(b.path()).unwrap();
+    let alice = sa.create_persona("alice", t(0)).unwrap();
+    let bob = sb.create_persona("bob", t(0)).unwrap();
+    let profile = GroupProfile { name: "Tenants' union".into(), summary: String::new(), visibility: GroupVisibility::Public };
+    let (group, _) = Document::create_group(&alice.persona, "alice", &profile, t(0)).unwrap();
+    let gid = group.id();
+    sa.insert_new(&group).unwrap();
+    let token = sa.update(gid, |g| g.create_invite(&alice.persona, t(1))).unwrap().1;
+
+    // Bob joins before he has the group: the join waits for the document.
+    assert!(!sb.join_group(&bob, &token, t(2)).unwrap());
+    let bytes = bundle::encode(&sa.export(&[]).unwrap());
+    let report = sb.ingest(bundle::decode(&bytes).unwrap(), t(3)).unwrap();
+    assert_eq!((report.accepted, report.rejected, report.joined.len()), (2, 0, 1));
+    let members = sb.load(gid).unwrap().group().unwrap().members;
+    assert!(members.contains_key(&bob.id()));
+
+    // Back to Alice: she sees Bob as a member; importing again changes nothing.
+    let back = sb.export(&[gid]).unwrap();
+    let r = sa.ingest(back.clone(), t(4)).unwrap();
+    assert_eq!(r.accepted, 1);
+    assert_eq!(sa.ingest(back, t(5)).unwrap().duplicates, 3);
+    assert_eq!(sa.groups().unwrap()[0].members, 2);
+}
+
+#[test]
+fn indexes_rebuild_to_the_same_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let alice = store.create_persona("alice", t(0)).unwrap();
+    for i in 0..20 {
+        let (doc, _) = Document::create_event(&alice.persona, "alice", &details(&format!("Event {i}"), &format!("2026-12-{:02}T10:00", i + 1)), None, t(0)).unwrap();
+        store.insert_new(&doc).unwrap();
+    }
+    let now = Timestamp::from_second(1_780_000_000).unwrap();
+    let before = store.events(&EventQuery::upcoming(now)).unwrap();
+    store.conn().execute_batch("DELETE FROM events; DELETE FROM events_fts;").unwrap();
+    assert!(store.events(&EventQuery::upcoming(now)).unwrap().is_empty());
+    assert_eq!(store.rebuild_indexes().unwrap(), 20);
+    assert_eq!(store.events(&EventQuery::upcoming(now)).unwrap(), before);
+}
+
+#[test]
+fn two_connections_write_the_same_document_without_losing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s1 = Store::open(dir.path()).unwrap();
+    let alice = s1.create_persona("alice", t(0)).unwrap();
+    let (doc, _) = Document::create_event(&alice.persona, "alice", &details("Shared", "2026-12-05T14:00"), None, t(0)).unwrap();
+    let id = doc.id();
+    s1.insert_new(&doc).unwrap();
+    let path = dir.path().to_owned();
+    let persona = alice.persona.clone();
+    let writer = std::thread::spawn(move || {
+        let mut s2 = Store::open(&path).unwrap();
+        for i in 0..25 {
+            s2.update(id, |d| d.comment(&persona, "alice", &format!("from 2: {i}"), None, t(i))).unwrap();
+        }
+    });
+    for i in 0..25 {
+        s1.update(id, |d| d.comment(&alice.persona, "alice", &format!("from 1: {i}"), None, t(i))).unwrap();
+    }
+    writer.join().unwrap();
+    assert_eq!(Store::open(dir.path()).unwrap().load(id).unwrap().event().unwrap().comments.len(), 50);
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(crate::DB_FILE), vec![0x42u8; 8192]).unwrap();
+    let err = Store::open(dir.path()).unwrap_err();
+    assert!(matches!(err, StoreError::NotADatabase { .. }), "{err}");
+    assert_eq!(std::fs::read(dir.path().join(crate::DB_FILE)).unwrap(), vec![0x42u8; 8192]);
+}
