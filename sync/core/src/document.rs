@@ -37,7 +37,7 @@ use crate::signed::{SignedChange, VerifiedChange};
 pub enum EditError {
     #[error(transparent)]
     Invalid(#[from] InvalidInput),
-    #[error("{0}")]
+    #[error(transparent)]
     Refused(#[from] Rejection),
     #[error("{0}")]
     NotFound(String),

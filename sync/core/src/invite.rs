@@ -79,8 +79,8 @@ impl InviteToken {
         let bytes = URL_SAFE_NO_PAD.decode(body).map_err(|_| InviteError::Damaged)?;
         match bytes.first() {
             Some(&VERSION) if bytes.len() == 65 => {}
-            Some(&VERSION) | None => return Err(InviteError::Damaged),
-            Some(_) => return Err(InviteError::UnknownVersion),
+            Some(&v) if v > VERSION => return Err(InviteError::UnknownVersion),
+            _ => return Err(InviteError::Damaged),
         }
         let mut group = [0u8; 32];
         group.copy_from_slice(&bytes[1..33]);

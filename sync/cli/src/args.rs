@@ -1,0 +1,244 @@
+//! The command line, as clap reads it. Command and flag names are a contract for
+//! scripts: add, do not rename.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "rally", version, about = "Rally: events and groups that work offline and sync peer to peer.")]
+pub struct Cli {
+    /// Data directory (default: the XDG data directory, e.g. ~/.local/share/rally).
+    #[arg(long, global = true, env = "RALLY_DATA", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Machine-readable output (JSON on stdout).
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// The persona to act as (default: the one used last).
+    #[arg(long = "as", global = true, value_name = "NAME")]
+    pub as_persona: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Personas: separate identities that nothing links together.
+    #[command(subcommand)]
+    Persona(PersonaCmd),
+    /// Groups: members, roles, invitations, links.
+    #[command(subcommand)]
+    Group(GroupCmd),
+    /// Events: create, edit, list, join, comment.
+    #[command(subcommand)]
+    Event(EventCmd),
+    /// Move documents between devices as a file.
+    #[command(subcommand)]
+    Bundle(BundleCmd),
+    /// Maintenance of the local store.
+    #[command(subcommand)]
+    Store(StoreCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PersonaCmd {
+    /// Create a persona (and make it the current one).
+    New { name: String },
+    /// List the personas on this device.
+    List,
+    /// Make a persona the current one.
+    Use { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GroupCmd {
+    /// Create a group; you become its admin.
+    Create {
+        name: String,
+        /// Only members can see the group and its events.
+        #[arg(long)]
+        members_only: bool,
+        #[arg(long, default_value = "")]
+        summary: String,
+    },
+    /// List the groups on this device.
+    List,
+    /// Show a group: profile, members, links, events.
+    Show { id: String },
+    /// Create an invitation and print its token.
+    Invite { id: String },
+    /// Revoke an invitation.
+    Revoke { id: String, invite: String },
+    /// Join a group with an invitation token.
+    Join { token: String },
+    /// Leave a group.
+    Leave { id: String },
+    /// Change a member's role (admin, moderator, member).
+    Role { id: String, member: String, role: String },
+    /// Remove a member from a group.
+    Remove { id: String, member: String },
+    /// Add or update a link to one of the group's tools.
+    Link {
+        id: String,
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        url: String,
+    },
+    /// Remove a link.
+    Unlink { id: String, link: String },
+    /// Edit the group's profile.
+    Edit {
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        summary: Option<String>,
+    },
+}
+
+#[derive(Debug, Args, Default)]
+pub struct EventFields {
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Markdown.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Local date and time, e.g. 2026-12-05T14:00.
+    #[arg(long)]
+    pub starts: Option<String>,
+    /// Local date and time; an empty value removes it.
+    #[arg(long)]
+    pub ends: Option<String>,
+    /// IANA time zone, e.g. Europe/Paris (default: this system's).
+    #[arg(long)]
+    pub tz: Option<String>,
+    /// Name of the place; an empty value removes it.
+    #[arg(long)]
+    pub place: Option<String>,
+    /// Postal address; an empty value removes it.
+    #[arg(long)]
+    pub address: Option<String>,
+    #[arg(long, allow_hyphen_values = true, requires = "lon")]
+    pub lat: Option<f64>,
+    #[arg(long, allow_hyphen_values = true, requires = "lat")]
+    pub lon: Option<f64>,
+    /// Remove the coordinates.
+    #[arg(long, conflicts_with_all = ["lat", "lon"])]
+    pub no_coordinates: bool,
+    /// Online link (http or https); an empty value removes it.
+    #[arg(long)]
+    pub online: Option<String>,
+    /// Maximum number of participants; 0 removes the limit when editing.
+    #[arg(long)]
+    pub capacity: Option<u32>,
+    /// free, approval or invite.
+    #[arg(long)]
+    pub join_mode: Option<String>,
+    /// public, unlisted or members-only.
+    #[arg(long)]
+    pub visibility: Option<String>,
+    /// confirmed, tentative or cancelled.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// A tag (repeat for several); replaces the tags when editing.
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+    /// Remove all tags.
+    #[arg(long, conflicts_with = "tags")]
+    pub no_tags: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventCmd {
+    /// Create an event; you become its organiser.
+    Create {
+        #[command(flatten)]
+        fields: EventFields,
+        /// The group that organises it (you must be one of its admins or moderators).
+        #[arg(long)]
+        group: Option<String>,
+    },
+    /// Edit an event you organise.
+    Edit {
+        id: String,
+        #[command(flatten)]
+        fields: EventFields,
+    },
+    /// Mark an event cancelled.
+    Cancel { id: String },
+    /// List events, soonest first.
+    List {
+        /// Only events that have not ended.
+        #[arg(long)]
+        upcoming: bool,
+        /// Only the events a group lists.
+        #[arg(long)]
+        group: Option<String>,
+        /// Full-text search.
+        #[arg(long)]
+        search: Option<String>,
+        /// Only events your personas organise or answered.
+        #[arg(long)]
+        mine: bool,
+        /// Only events in MIN_LAT,MIN_LON,MAX_LAT,MAX_LON.
+        #[arg(long, value_name = "MIN_LAT,MIN_LON,MAX_LAT,MAX_LON", allow_hyphen_values = true)]
+        bbox: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Show an event: details, participants, comments.
+    Show { id: String },
+    /// Join an event (pending when it needs approval).
+    Join { id: String },
+    /// Say you are interested in an event.
+    Interested { id: String },
+    /// Leave an event.
+    Leave { id: String },
+    /// Approve a pending participant (organisers).
+    Approve { id: String, participant: String },
+    /// Reject a participant (organisers).
+    Reject { id: String, participant: String },
+    /// Add an organiser (organisers).
+    AddOrganiser { id: String, persona: String, #[arg(long, default_value = "")] name: String },
+    /// Invite a persona to an invite-only event (organisers).
+    Invite { id: String, persona: String },
+    /// Comment on an event, or reply to a comment.
+    Comment {
+        id: String,
+        text: String,
+        #[arg(long, value_name = "COMMENT")]
+        reply_to: Option<String>,
+    },
+    /// Edit one of your comments.
+    CommentEdit { id: String, comment: String, text: String },
+    /// Delete one of your comments.
+    CommentDelete { id: String, comment: String },
+    /// Hide or show a comment (organisers).
+    CommentHide {
+        id: String,
+        comment: String,
+        #[arg(long)]
+        show: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BundleCmd {
+    /// Write documents (all when none is named) to a file.
+    Export {
+        ids: Vec<String>,
+        #[arg(long, short)]
+        out: PathBuf,
+    },
+    /// Read a bundle: every change is verified and judged before it is stored.
+    Import { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCmd {
+    /// Rebuild every index from the documents.
+    Reindex,
+    /// Where the data lives and what it holds.
+    Info,
+}
