@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "rally", version, about = "Rally: events and groups that work offline and sync peer to peer.")]
+#[command(
+    name = "rally",
+    version,
+    about = "Rally: events and groups that work offline and sync peer to peer."
+)]
 pub struct Cli {
     /// Data directory (default: the XDG data directory, e.g. ~/.local/share/rally).
     #[arg(long, global = true, env = "RALLY_DATA", value_name = "DIR")]
@@ -22,6 +26,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum Command {
     /// Personas: separate identities that nothing links together.
     #[command(subcommand)]
@@ -74,7 +79,11 @@ pub enum GroupCmd {
     /// Leave a group.
     Leave { id: String },
     /// Change a member's role (admin, moderator, member).
-    Role { id: String, member: String, role: String },
+    Role {
+        id: String,
+        member: String,
+        role: String,
+    },
     /// Remove a member from a group.
     Remove { id: String, member: String },
     /// Add or update a link to one of the group's tools.
@@ -182,7 +191,11 @@ pub enum EventCmd {
         #[arg(long)]
         mine: bool,
         /// Only events in MIN_LAT,MIN_LON,MAX_LAT,MAX_LON.
-        #[arg(long, value_name = "MIN_LAT,MIN_LON,MAX_LAT,MAX_LON", allow_hyphen_values = true)]
+        #[arg(
+            long,
+            value_name = "MIN_LAT,MIN_LON,MAX_LAT,MAX_LON",
+            allow_hyphen_values = true
+        )]
         bbox: Option<String>,
         #[arg(long, default_value_t = 50)]
         limit: usize,
@@ -200,7 +213,12 @@ pub enum EventCmd {
     /// Reject a participant (organisers).
     Reject { id: String, participant: String },
     /// Add an organiser (organisers).
-    AddOrganiser { id: String, persona: String, #[arg(long, default_value = "")] name: String },
+    AddOrganiser {
+        id: String,
+        persona: String,
+        #[arg(long, default_value = "")]
+        name: String,
+    },
     /// Invite a persona to an invite-only event (organisers).
     Invite { id: String, persona: String },
     /// Comment on an event, or reply to a comment.
@@ -211,7 +229,11 @@ pub enum EventCmd {
         reply_to: Option<String>,
     },
     /// Edit one of your comments.
-    CommentEdit { id: String, comment: String, text: String },
+    CommentEdit {
+        id: String,
+        comment: String,
+        text: String,
+    },
     /// Delete one of your comments.
     CommentDelete { id: String, comment: String },
     /// Hide or show a comment (organisers).

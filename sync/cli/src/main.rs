@@ -15,8 +15,8 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::Parser;
 use rally_core::jiff::Timestamp;
 use rally_core::{
-    DocId, DocKind, Document, EventDetails, EventStatus, GroupLink, GroupProfile, GroupVisibility, InviteToken,
-    ParticipationStatus, PersonaId, Role, bundle, normalise_tag, parse_civil,
+    DocId, DocKind, Document, EventDetails, EventStatus, GroupLink, GroupProfile, GroupVisibility,
+    InviteToken, ParticipationStatus, PersonaId, Role, bundle, normalise_tag, parse_civil,
 };
 use rally_store::{BBox, EventQuery, LocalPersona, Store};
 use serde_json::json;
@@ -59,10 +59,9 @@ impl Ctx {
                 .store
                 .persona(name)?
                 .ok_or_else(|| anyhow!("no persona named {name:?} (see `rally persona list`)"))?,
-            None => self
-                .store
-                .last_used_persona()?
-                .ok_or_else(|| anyhow!("no persona yet: create one with `rally persona new NAME`"))?,
+            None => self.store.last_used_persona()?.ok_or_else(|| {
+                anyhow!("no persona yet: create one with `rally persona new NAME`")
+            })?,
         };
         self.store.touch_persona(&p, self.now)?;
         Ok(p)
@@ -76,7 +75,12 @@ impl Ctx {
 fn run(cli: Cli) -> Result<()> {
     let dir = data_dir(&cli)?;
     let store = Store::open(&dir)?;
-    let mut ctx = Ctx { store, as_persona: cli.as_persona, out: Out { json: cli.json }, now: Timestamp::now() };
+    let mut ctx = Ctx {
+        store,
+        as_persona: cli.as_persona,
+        out: Out { json: cli.json },
+        now: Timestamp::now(),
+    };
     match cli.command {
         Command::Persona(c) => persona(&mut ctx, c),
         Command::Group(c) => group(&mut ctx, c),
@@ -100,7 +104,10 @@ fn persona(ctx: &mut Ctx, cmd: PersonaCmd) -> Result<()> {
         PersonaCmd::Use { name } => {
             ctx.as_persona = Some(name);
             let p = ctx.persona()?;
-            ctx.out.message(&format!("Now acting as {}", p.name), json!({"persona": p.name, "id": p.id()}));
+            ctx.out.message(
+                &format!("Now acting as {}", p.name),
+                json!({"persona": p.name, "id": p.id()}),
+            );
         }
     }
     Ok(())
@@ -112,7 +119,10 @@ fn pick_persona(ctx: &Ctx, text: &str, candidates: &[(PersonaId, String)]) -> Re
         return Ok(local.id());
     }
     let lower = text.to_ascii_lowercase();
-    let by_id: Vec<_> = candidates.iter().filter(|(id, _)| id.to_hex().starts_with(&lower) && lower.len() >= 4).collect();
+    let by_id: Vec<_> = candidates
+        .iter()
+        .filter(|(id, _)| id.to_hex().starts_with(&lower) && lower.len() >= 4)
+        .collect();
     let by_name: Vec<_> = candidates.iter().filter(|(_, name)| name == text).collect();
     match (by_id.as_slice(), by_name.as_slice()) {
         ([one], _) | ([], [one]) => Ok(one.0),
@@ -128,10 +138,22 @@ fn pick_persona(ctx: &Ctx, text: &str, candidates: &[(PersonaId, String)]) -> Re
 
 fn group(ctx: &mut Ctx, cmd: GroupCmd) -> Result<()> {
     match cmd {
-        GroupCmd::Create { name, members_only, summary } => {
+        GroupCmd::Create {
+            name,
+            members_only,
+            summary,
+        } => {
             let me = ctx.persona()?;
-            let visibility = if members_only { GroupVisibility::MembersOnly } else { GroupVisibility::Public };
-            let profile = GroupProfile { name, summary, visibility };
+            let visibility = if members_only {
+                GroupVisibility::MembersOnly
+            } else {
+                GroupVisibility::Public
+            };
+            let profile = GroupProfile {
+                name,
+                summary,
+                visibility,
+            };
             let (doc, _) = Document::create_group(&me.persona, &me.name, &profile, ctx.now)?;
             ctx.store.insert_new(&doc)?;
             ctx.out.created("group", &profile.name, &doc.id().to_hex());
@@ -157,31 +179,48 @@ fn group(ctx: &mut Ctx, cmd: GroupCmd) -> Result<()> {
         GroupCmd::Invite { id } => {
             let me = ctx.persona()?;
             let id = ctx.resolve(&id, DocKind::Group)?;
-            let (_, token) = ctx.store.update(id, |g| g.create_invite(&me.persona, ctx.now))?;
+            let (_, token) = ctx
+                .store
+                .update(id, |g| g.create_invite(&me.persona, ctx.now))?;
             let text = token.encode();
             if ctx.out.json {
-                render::print_json(&json!({"token": text, "invite": token.invite_id(), "group": id}));
+                render::print_json(
+                    &json!({"token": text, "invite": token.invite_id(), "group": id}),
+                );
             } else {
                 println!("{text}");
-                eprintln!("Share this token with the person you invite; it works until you revoke it.");
+                eprintln!(
+                    "Share this token with the person you invite; it works until you revoke it."
+                );
             }
         }
         GroupCmd::Revoke { id, invite } => {
             let me = ctx.persona()?;
             let id = ctx.resolve(&id, DocKind::Group)?;
             let g = ctx.store.load(id)?.group()?;
-            let found: Vec<_> = g.invites.iter().filter(|i| i.id.starts_with(&invite.to_ascii_lowercase())).collect();
-            let [inv] = found.as_slice() else { bail!("no single invitation starts with {invite:?}") };
+            let found: Vec<_> = g
+                .invites
+                .iter()
+                .filter(|i| i.id.starts_with(&invite.to_ascii_lowercase()))
+                .collect();
+            let [inv] = found.as_slice() else {
+                bail!("no single invitation starts with {invite:?}")
+            };
             let inv_id = inv.id.clone();
-            ctx.store.update(id, |g| g.revoke_invite(&me.persona, &inv_id, ctx.now))?;
-            ctx.out.message("Invitation revoked", json!({"revoked": inv_id}));
+            ctx.store
+                .update(id, |g| g.revoke_invite(&me.persona, &inv_id, ctx.now))?;
+            ctx.out
+                .message("Invitation revoked", json!({"revoked": inv_id}));
         }
         GroupCmd::Join { token } => {
             let me = ctx.persona()?;
             let token = InviteToken::decode(&token)?;
             let now = ctx.store.join_group(&me, &token, ctx.now)?;
             if now {
-                ctx.out.message(&format!("{} joined the group {}", me.name, token.group), json!({"group": token.group, "joined": true}));
+                ctx.out.message(
+                    &format!("{} joined the group {}", me.name, token.group),
+                    json!({"group": token.group, "joined": true}),
+                );
             } else {
                 ctx.out.message(
                     &format!("The group {} is not on this device yet; {} will join it as soon as it arrives (sync or bundle import).", token.group, me.name),
@@ -192,23 +231,33 @@ fn group(ctx: &mut Ctx, cmd: GroupCmd) -> Result<()> {
         GroupCmd::Leave { id } => {
             let me = ctx.persona()?;
             let id = ctx.resolve(&id, DocKind::Group)?;
-            ctx.store.update(id, |g| g.remove_member(&me.persona, me.id(), ctx.now))?;
-            ctx.out.message("You left the group", json!({"group": id, "left": true}));
+            ctx.store
+                .update(id, |g| g.remove_member(&me.persona, me.id(), ctx.now))?;
+            ctx.out
+                .message("You left the group", json!({"group": id, "left": true}));
         }
         GroupCmd::Role { id, member, role } => {
             let me = ctx.persona()?;
             let id = ctx.resolve(&id, DocKind::Group)?;
             let role: Role = role.parse()?;
             let who = member_of(ctx, id, &member)?;
-            ctx.store.update(id, |g| g.set_role(&me.persona, who, role, ctx.now))?;
-            ctx.out.message(&format!("{who} is now {role}"), json!({"member": who, "role": role}));
+            ctx.store
+                .update(id, |g| g.set_role(&me.persona, who, role, ctx.now))?;
+            ctx.out.message(
+                &format!("{who} is now {role}"),
+                json!({"member": who, "role": role}),
+            );
         }
         GroupCmd::Remove { id, member } => {
             let me = ctx.persona()?;
             let id = ctx.resolve(&id, DocKind::Group)?;
             let who = member_of(ctx, id, &member)?;
-            ctx.store.update(id, |g| g.remove_member(&me.persona, who, ctx.now))?;
-            ctx.out.message(&format!("{who} was removed"), json!({"member": who, "removed": true}));
+            ctx.store
+                .update(id, |g| g.remove_member(&me.persona, who, ctx.now))?;
+            ctx.out.message(
+                &format!("{who} was removed"),
+                json!({"member": who, "removed": true}),
+            );
         }
         GroupCmd::Link { id, title, url } => {
             let me = ctx.persona()?;
@@ -220,15 +269,23 @@ fn group(ctx: &mut Ctx, cmd: GroupCmd) -> Result<()> {
                 .find(|l| l.title == title)
                 .map(|l| l.id.clone())
                 .unwrap_or_else(|| slug(&title, g.links.len()));
-            let link = GroupLink { id: link_id, title, url };
-            ctx.store.update(id, |g| g.put_link(&me.persona, &link, ctx.now))?;
-            ctx.out.message(&format!("Link {} saved", link.id), json!({"link": link.id}));
+            let link = GroupLink {
+                id: link_id,
+                title,
+                url,
+            };
+            ctx.store
+                .update(id, |g| g.put_link(&me.persona, &link, ctx.now))?;
+            ctx.out
+                .message(&format!("Link {} saved", link.id), json!({"link": link.id}));
         }
         GroupCmd::Unlink { id, link } => {
             let me = ctx.persona()?;
             let id = ctx.resolve(&id, DocKind::Group)?;
-            ctx.store.update(id, |g| g.remove_link(&me.persona, &link, ctx.now))?;
-            ctx.out.message("Link removed", json!({"link": link, "removed": true}));
+            ctx.store
+                .update(id, |g| g.remove_link(&me.persona, &link, ctx.now))?;
+            ctx.out
+                .message("Link removed", json!({"link": link, "removed": true}));
         }
         GroupCmd::Edit { id, name, summary } => {
             let me = ctx.persona()?;
@@ -240,7 +297,9 @@ fn group(ctx: &mut Ctx, cmd: GroupCmd) -> Result<()> {
             if let Some(s) = summary {
                 profile.summary = s;
             }
-            ctx.store.update(id, |g| g.update_group_profile(&me.persona, &profile, ctx.now))?;
+            ctx.store.update(id, |g| {
+                g.update_group_profile(&me.persona, &profile, ctx.now)
+            })?;
             ctx.out.message("Group updated", json!({"group": id}));
         }
     }
@@ -259,18 +318,29 @@ fn slug(title: &str, n: usize) -> String {
 
 fn member_of(ctx: &Ctx, group: DocId, text: &str) -> Result<PersonaId> {
     let g = ctx.store.load(group)?.group()?;
-    let candidates: Vec<_> = g.members.values().map(|m| (m.persona, m.name.clone())).collect();
+    let candidates: Vec<_> = g
+        .members
+        .values()
+        .map(|m| (m.persona, m.name.clone()))
+        .collect();
     pick_persona(ctx, text, &candidates)
 }
 
 fn participant_of(ctx: &Ctx, event: DocId, text: &str) -> Result<PersonaId> {
     let e = ctx.store.load(event)?.event()?;
-    let candidates: Vec<_> = e.participants.values().map(|p| (p.persona, p.name.clone())).collect();
+    let candidates: Vec<_> = e
+        .participants
+        .values()
+        .map(|p| (p.persona, p.name.clone()))
+        .collect();
     pick_persona(ctx, text, &candidates)
 }
 
 fn default_zone() -> String {
-    rally_core::jiff::tz::TimeZone::system().iana_name().unwrap_or("UTC").to_owned()
+    rally_core::jiff::tz::TimeZone::system()
+        .iana_name()
+        .unwrap_or("UTC")
+        .to_owned()
 }
 
 /// Applies the flags given to `details` (all of them for a new event).
@@ -345,8 +415,15 @@ fn event(ctx: &mut Ctx, cmd: EventCmd) -> Result<()> {
         EventCmd::Create { fields, group } => {
             let me = ctx.persona()?;
             let title = fields.title.clone().context("--title is required")?;
-            let starts = fields.starts.clone().context("--starts is required (e.g. 2026-12-05T14:00)")?;
-            let mut details = EventDetails::new(title, parse_civil("start", &starts)?, fields.tz.clone().unwrap_or_else(default_zone));
+            let starts = fields
+                .starts
+                .clone()
+                .context("--starts is required (e.g. 2026-12-05T14:00)")?;
+            let mut details = EventDetails::new(
+                title,
+                parse_civil("start", &starts)?,
+                fields.tz.clone().unwrap_or_else(default_zone),
+            );
             if fields.capacity == Some(0) {
                 bail!("the capacity must be at least 1");
             }
@@ -363,7 +440,8 @@ fn event(ctx: &mut Ctx, cmd: EventCmd) -> Result<()> {
             if let Some(g) = group {
                 // One transaction for the group's listing, then the event itself.
                 ctx.store.insert_new(&doc)?;
-                ctx.store.update(g, |gd| gd.set_group_event(&me.persona, id, true, ctx.now))?;
+                ctx.store
+                    .update(g, |gd| gd.set_group_event(&me.persona, id, true, ctx.now))?;
             } else {
                 ctx.store.insert_new(&doc)?;
             }
@@ -374,18 +452,29 @@ fn event(ctx: &mut Ctx, cmd: EventCmd) -> Result<()> {
             let id = ctx.resolve(&id, DocKind::Event)?;
             let mut details = ctx.store.load(id)?.event()?.details;
             apply_fields(&mut details, fields)?;
-            ctx.store.update(id, |d| d.update_event(&me.persona, &details, ctx.now))?;
-            ctx.out.message("Event updated", json!({"id": id, "updated": true}));
+            ctx.store
+                .update(id, |d| d.update_event(&me.persona, &details, ctx.now))?;
+            ctx.out
+                .message("Event updated", json!({"id": id, "updated": true}));
         }
         EventCmd::Cancel { id } => {
             let me = ctx.persona()?;
             let id = ctx.resolve(&id, DocKind::Event)?;
             let mut details = ctx.store.load(id)?.event()?.details;
             details.status = EventStatus::Cancelled;
-            ctx.store.update(id, |d| d.update_event(&me.persona, &details, ctx.now))?;
-            ctx.out.message("Event cancelled", json!({"id": id, "status": "cancelled"}));
+            ctx.store
+                .update(id, |d| d.update_event(&me.persona, &details, ctx.now))?;
+            ctx.out
+                .message("Event cancelled", json!({"id": id, "status": "cancelled"}));
         }
-        EventCmd::List { upcoming, group, search, mine, bbox, limit } => {
+        EventCmd::List {
+            upcoming,
+            group,
+            search,
+            mine,
+            bbox,
+            limit,
+        } => {
             let mut q = EventQuery::upcoming(ctx.now);
             q.upcoming = upcoming;
             q.limit = limit;
@@ -395,9 +484,22 @@ fn event(ctx: &mut Ctx, cmd: EventCmd) -> Result<()> {
                 q.involving = ctx.store.personas()?.iter().map(LocalPersona::id).collect();
             }
             if let Some(b) = bbox {
-                let v: Vec<f64> = b.split(',').map(|x| x.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| anyhow!("--bbox takes four numbers: MIN_LAT,MIN_LON,MAX_LAT,MAX_LON"))?;
-                let [min_lat, min_lon, max_lat, max_lon] = v.as_slice() else { bail!("--bbox takes four numbers: MIN_LAT,MIN_LON,MAX_LAT,MAX_LON") };
-                q.bbox = Some(BBox { min_lat: *min_lat, min_lon: *min_lon, max_lat: *max_lat, max_lon: *max_lon });
+                let v: Vec<f64> = b
+                    .split(',')
+                    .map(|x| x.trim().parse::<f64>())
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| {
+                        anyhow!("--bbox takes four numbers: MIN_LAT,MIN_LON,MAX_LAT,MAX_LON")
+                    })?;
+                let [min_lat, min_lon, max_lat, max_lon] = v.as_slice() else {
+                    bail!("--bbox takes four numbers: MIN_LAT,MIN_LON,MAX_LAT,MAX_LON")
+                };
+                q.bbox = Some(BBox {
+                    min_lat: *min_lat,
+                    min_lon: *min_lon,
+                    max_lat: *max_lat,
+                    max_lon: *max_lon,
+                });
             }
             let events = ctx.store.events(&q)?;
             ctx.out.events(&events);
@@ -405,15 +507,23 @@ fn event(ctx: &mut Ctx, cmd: EventCmd) -> Result<()> {
         EventCmd::Show { id } => {
             let id = ctx.resolve(&id, DocKind::Event)?;
             let e = ctx.store.load(id)?.event()?;
-            let group_name = e.group.and_then(|g| ctx.store.load(g).ok()).and_then(|d| d.group().ok()).map(|g| g.profile.name);
+            let group_name = e
+                .group
+                .and_then(|g| ctx.store.load(g).ok())
+                .and_then(|d| d.group().ok())
+                .map(|g| g.profile.name);
             ctx.out.event(id, &e, group_name.as_deref());
         }
         EventCmd::Join { id } => {
             let me = ctx.persona()?;
             let id = ctx.resolve(&id, DocKind::Event)?;
-            let (_, status) = ctx.store.update(id, |d| d.join_event(&me.persona, &me.name, ctx.now))?;
+            let (_, status) = ctx
+                .store
+                .update(id, |d| d.join_event(&me.persona, &me.name, ctx.now))?;
             let text = match status {
-                ParticipationStatus::Pending => "Asked to join; an organiser must approve".to_owned(),
+                ParticipationStatus::Pending => {
+                    "Asked to join; an organiser must approve".to_owned()
+                }
                 s => format!("You are {s}"),
             };
             ctx.out.message(&text, json!({"id": id, "status": status}));
@@ -421,63 +531,107 @@ fn event(ctx: &mut Ctx, cmd: EventCmd) -> Result<()> {
         EventCmd::Interested { id } => {
             let me = ctx.persona()?;
             let id = ctx.resolve(&id, DocKind::Event)?;
-            ctx.store.update(id, |d| d.set_participation(&me.persona, &me.name, ParticipationStatus::Interested, ctx.now))?;
-            ctx.out.message("Marked as interested", json!({"id": id, "status": "interested"}));
+            ctx.store.update(id, |d| {
+                d.set_participation(
+                    &me.persona,
+                    &me.name,
+                    ParticipationStatus::Interested,
+                    ctx.now,
+                )
+            })?;
+            ctx.out.message(
+                "Marked as interested",
+                json!({"id": id, "status": "interested"}),
+            );
         }
         EventCmd::Leave { id } => {
             let me = ctx.persona()?;
             let id = ctx.resolve(&id, DocKind::Event)?;
-            ctx.store.update(id, |d| d.leave_event(&me.persona, ctx.now))?;
-            ctx.out.message("You left the event", json!({"id": id, "left": true}));
+            ctx.store
+                .update(id, |d| d.leave_event(&me.persona, ctx.now))?;
+            ctx.out
+                .message("You left the event", json!({"id": id, "left": true}));
         }
-        EventCmd::Approve { id, participant } => decide(ctx, &id, &participant, ParticipationStatus::Going)?,
-        EventCmd::Reject { id, participant } => decide(ctx, &id, &participant, ParticipationStatus::Rejected)?,
+        EventCmd::Approve { id, participant } => {
+            decide(ctx, &id, &participant, ParticipationStatus::Going)?
+        }
+        EventCmd::Reject { id, participant } => {
+            decide(ctx, &id, &participant, ParticipationStatus::Rejected)?
+        }
         EventCmd::AddOrganiser { id, persona, name } => {
             let me = ctx.persona()?;
             let id = ctx.resolve(&id, DocKind::Event)?;
             let who = participant_of(ctx, id, &persona)?;
             let name = if name.is_empty() {
-                ctx.store.load(id)?.event()?.participants.get(&who).map(|p| p.name.clone()).unwrap_or_else(|| "organiser".into())
+                ctx.store
+                    .load(id)?
+                    .event()?
+                    .participants
+                    .get(&who)
+                    .map(|p| p.name.clone())
+                    .unwrap_or_else(|| "organiser".into())
             } else {
                 name
             };
-            ctx.store.update(id, |d| d.add_organiser(&me.persona, who, &name, ctx.now))?;
-            ctx.out.message(&format!("{name} is now an organiser"), json!({"id": id, "organiser": who}));
+            ctx.store
+                .update(id, |d| d.add_organiser(&me.persona, who, &name, ctx.now))?;
+            ctx.out.message(
+                &format!("{name} is now an organiser"),
+                json!({"id": id, "organiser": who}),
+            );
         }
         EventCmd::Invite { id, persona } => {
             let me = ctx.persona()?;
             let id = ctx.resolve(&id, DocKind::Event)?;
             let who = pick_persona(ctx, &persona, &[])?;
-            ctx.store.update(id, |d| d.invite_to_event(&me.persona, who, ctx.now))?;
-            ctx.out.message("Invited", json!({"id": id, "invited": who}));
+            ctx.store
+                .update(id, |d| d.invite_to_event(&me.persona, who, ctx.now))?;
+            ctx.out
+                .message("Invited", json!({"id": id, "invited": who}));
         }
         EventCmd::Comment { id, text, reply_to } => {
             let me = ctx.persona()?;
             let id = ctx.resolve(&id, DocKind::Event)?;
             let reply_to = reply_to.map(|r| comment_id(ctx, id, &r)).transpose()?;
-            let (_, cid) = ctx.store.update(id, |d| d.comment(&me.persona, &me.name, &text, reply_to.as_deref(), ctx.now))?;
+            let (_, cid) = ctx.store.update(id, |d| {
+                d.comment(&me.persona, &me.name, &text, reply_to.as_deref(), ctx.now)
+            })?;
             ctx.out.created("comment", &text, &cid);
         }
         EventCmd::CommentEdit { id, comment, text } => {
             let me = ctx.persona()?;
             let id = ctx.resolve(&id, DocKind::Event)?;
             let cid = comment_id(ctx, id, &comment)?;
-            ctx.store.update(id, |d| d.edit_comment(&me.persona, &cid, &text, ctx.now))?;
-            ctx.out.message("Comment edited", json!({"id": id, "comment": cid}));
+            ctx.store
+                .update(id, |d| d.edit_comment(&me.persona, &cid, &text, ctx.now))?;
+            ctx.out
+                .message("Comment edited", json!({"id": id, "comment": cid}));
         }
         EventCmd::CommentDelete { id, comment } => {
             let me = ctx.persona()?;
             let id = ctx.resolve(&id, DocKind::Event)?;
             let cid = comment_id(ctx, id, &comment)?;
-            ctx.store.update(id, |d| d.delete_comment(&me.persona, &cid, ctx.now))?;
-            ctx.out.message("Comment deleted", json!({"id": id, "comment": cid, "deleted": true}));
+            ctx.store
+                .update(id, |d| d.delete_comment(&me.persona, &cid, ctx.now))?;
+            ctx.out.message(
+                "Comment deleted",
+                json!({"id": id, "comment": cid, "deleted": true}),
+            );
         }
         EventCmd::CommentHide { id, comment, show } => {
             let me = ctx.persona()?;
             let id = ctx.resolve(&id, DocKind::Event)?;
             let cid = comment_id(ctx, id, &comment)?;
-            ctx.store.update(id, |d| d.hide_comment(&me.persona, &cid, !show, ctx.now))?;
-            ctx.out.message(if show { "Comment shown" } else { "Comment hidden" }, json!({"id": id, "comment": cid, "hidden": !show}));
+            ctx.store
+                .update(id, |d| d.hide_comment(&me.persona, &cid, !show, ctx.now))?;
+            ctx.out.message(
+                if show {
+                    "Comment shown"
+                } else {
+                    "Comment hidden"
+                },
+                json!({"id": id, "comment": cid, "hidden": !show}),
+            );
         }
     }
     Ok(())
@@ -487,14 +641,23 @@ fn decide(ctx: &mut Ctx, id: &str, participant: &str, status: ParticipationStatu
     let me = ctx.persona()?;
     let id = ctx.resolve(id, DocKind::Event)?;
     let who = participant_of(ctx, id, participant)?;
-    ctx.store.update(id, |d| d.decide_participation(&me.persona, who, status, ctx.now))?;
-    ctx.out.message(&format!("{who} is now {status}"), json!({"id": id, "participant": who, "status": status}));
+    ctx.store.update(id, |d| {
+        d.decide_participation(&me.persona, who, status, ctx.now)
+    })?;
+    ctx.out.message(
+        &format!("{who} is now {status}"),
+        json!({"id": id, "participant": who, "status": status}),
+    );
     Ok(())
 }
 
 fn comment_id(ctx: &Ctx, event: DocId, prefix: &str) -> Result<String> {
     let e = ctx.store.load(event)?.event()?;
-    let found: Vec<_> = e.comments.iter().filter(|c| c.id.starts_with(&prefix.to_ascii_lowercase())).collect();
+    let found: Vec<_> = e
+        .comments
+        .iter()
+        .filter(|c| c.id.starts_with(&prefix.to_ascii_lowercase()))
+        .collect();
     match found.as_slice() {
         [one] => Ok(one.id.clone()),
         [] => bail!("no comment {prefix:?} on this event"),
@@ -505,18 +668,28 @@ fn comment_id(ctx: &Ctx, event: DocId, prefix: &str) -> Result<String> {
 fn bundle_cmd(ctx: &mut Ctx, cmd: BundleCmd) -> Result<()> {
     match cmd {
         BundleCmd::Export { ids, out } => {
-            let ids: Vec<DocId> = ids.iter().map(|i| ctx.store.resolve(i, None)).collect::<Result<_, _>>()?;
+            let ids: Vec<DocId> = ids
+                .iter()
+                .map(|i| ctx.store.resolve(i, None))
+                .collect::<Result<_, _>>()?;
             let changes = ctx.store.export(&ids)?;
             let bytes = bundle::encode(&changes);
             std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
             ctx.out.message(
-                &format!("Wrote {} changes ({} bytes) to {}", changes.len(), bytes.len(), out.display()),
+                &format!(
+                    "Wrote {} changes ({} bytes) to {}",
+                    changes.len(),
+                    bytes.len(),
+                    out.display()
+                ),
                 json!({"changes": changes.len(), "bytes": bytes.len(), "file": out}),
             );
         }
         BundleCmd::Import { file } => {
-            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let changes = bundle::decode(&bytes).with_context(|| format!("reading {}", file.display()))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let changes =
+                bundle::decode(&bytes).with_context(|| format!("reading {}", file.display()))?;
             let report = ctx.store.ingest(changes, ctx.now)?;
             if ctx.out.json {
                 render::print_json(&report);
@@ -541,7 +714,10 @@ fn store_cmd(ctx: &mut Ctx, cmd: StoreCmd) -> Result<()> {
     match cmd {
         StoreCmd::Reindex => {
             let n = ctx.store.rebuild_indexes()?;
-            ctx.out.message(&format!("Rebuilt the indexes of {n} documents"), json!({"documents": n}));
+            ctx.out.message(
+                &format!("Rebuilt the indexes of {n} documents"),
+                json!({"documents": n}),
+            );
         }
         StoreCmd::Info => {
             let path = ctx.store.path().to_owned();
@@ -549,7 +725,10 @@ fn store_cmd(ctx: &mut Ctx, cmd: StoreCmd) -> Result<()> {
             let events = ctx.store.event_count()?;
             let personas = ctx.store.personas()?.len();
             ctx.out.message(
-                &format!("{}\n{personas} personas, {docs} documents, {events} events", path.display()),
+                &format!(
+                    "{}\n{personas} personas, {docs} documents, {events} events",
+                    path.display()
+                ),
                 json!({"path": path, "personas": personas, "documents": docs, "events": events}),
             );
         }

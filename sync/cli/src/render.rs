@@ -18,7 +18,11 @@ pub struct Out {
 
 fn local(secs: i64) -> String {
     Timestamp::from_second(secs)
-        .map(|t| t.to_zoned_datetime(TimeZone::system()).strftime("%a %-d %b %Y %H:%M").to_string())
+        .map(|t| {
+            t.to_zoned_datetime(TimeZone::system())
+                .strftime("%a %-d %b %Y %H:%M")
+                .to_string()
+        })
         .unwrap_or_else(|_| secs.to_string())
 }
 
@@ -72,8 +76,23 @@ impl Out {
             println!("No groups yet.");
         }
         for g in groups {
-            let roles: Vec<String> = g.my_roles.iter().map(|(p, r)| format!("{p}: {r}")).collect();
-            println!("{}  {}  ({} members, {}){}", short(&g.id), g.name, g.members, g.visibility, if roles.is_empty() { String::new() } else { format!("  [{}]", roles.join(", ")) });
+            let roles: Vec<String> = g
+                .my_roles
+                .iter()
+                .map(|(p, r)| format!("{p}: {r}"))
+                .collect();
+            println!(
+                "{}  {}  ({} members, {}){}",
+                short(&g.id),
+                g.name,
+                g.members,
+                g.visibility,
+                if roles.is_empty() {
+                    String::new()
+                } else {
+                    format!("  [{}]", roles.join(", "))
+                }
+            );
         }
     }
 
@@ -93,7 +112,12 @@ impl Out {
         }
         println!("\nMembers:");
         for m in g.members.values() {
-            println!("  {:<20} {:<9} {}", m.name, m.role, &m.persona.to_hex()[..12]);
+            println!(
+                "  {:<20} {:<9} {}",
+                m.name,
+                m.role,
+                &m.persona.to_hex()[..12]
+            );
         }
         if !g.links.is_empty() {
             println!("\nLinks:");
@@ -104,7 +128,12 @@ impl Out {
         if !events.is_empty() {
             println!("\nEvents:");
             for (eid, e) in events {
-                println!("  {}  {}  {}", short(eid), local(e.details.starts_at().timestamp().as_second()), e.details.title);
+                println!(
+                    "  {}  {}  {}",
+                    short(eid),
+                    local(e.details.starts_at().timestamp().as_second()),
+                    e.details.title
+                );
             }
         }
         let open: Vec<_> = g.invites.iter().filter(|i| !i.revoked).collect();
@@ -126,7 +155,13 @@ impl Out {
                 rally_core::EventStatus::Confirmed => String::new(),
                 s => format!("  [{s}]"),
             };
-            println!("{}  {}  {}{}", short(&e.id), local(e.starts), e.title, status);
+            println!(
+                "{}  {}  {}{}",
+                short(&e.id),
+                local(e.starts),
+                e.title,
+                status
+            );
         }
     }
 
@@ -138,12 +173,25 @@ impl Out {
             v["starts_utc"] = json!(d.starts_at().timestamp().to_string());
             v["ends_utc"] = json!(d.ends_at().map(|z| z.timestamp().to_string()));
             v["participants"] = json!(e.participants.values().collect::<Vec<_>>());
-            v["organisers"] = json!(e.organisers.iter().map(|(p, n)| json!({"persona": p, "name": n})).collect::<Vec<_>>());
+            v["organisers"] = json!(
+                e.organisers
+                    .iter()
+                    .map(|(p, n)| json!({"persona": p, "name": n}))
+                    .collect::<Vec<_>>()
+            );
             v["going"] = json!(e.going_count());
             print_json(&v);
             return;
         }
-        println!("{}{}", d.title, if d.status == rally_core::EventStatus::Confirmed { String::new() } else { format!("  [{}]", d.status) });
+        println!(
+            "{}{}",
+            d.title,
+            if d.status == rally_core::EventStatus::Confirmed {
+                String::new()
+            } else {
+                format!("  [{}]", d.status)
+            }
+        );
         println!("id {id}");
         let start = d.starts_at();
         let mut when = format!("{} ({})", start.strftime("%a %-d %b %Y %H:%M"), d.time_zone);
@@ -156,7 +204,10 @@ impl Out {
             println!("      {} your time", here.strftime("%a %-d %b %Y %H:%M"));
         }
         if !d.place.is_empty() {
-            let mut place: Vec<String> = [d.place.name.clone(), d.place.address.clone()].into_iter().flatten().collect();
+            let mut place: Vec<String> = [d.place.name.clone(), d.place.address.clone()]
+                .into_iter()
+                .flatten()
+                .collect();
             if let (Some(lat), Some(lon)) = (d.place.latitude, d.place.longitude) {
                 place.push(format!("{lat:.5}, {lon:.5}"));
             }
@@ -168,19 +219,46 @@ impl Out {
         if let Some(g) = group_name {
             println!("Group: {g}");
         }
-        let cap = d.capacity.map(|c| format!(" of {c} places")).unwrap_or_default();
-        println!("Join: {}, {} · {} going{cap}", d.join_mode, d.visibility, e.going_count());
+        let cap = d
+            .capacity
+            .map(|c| format!(" of {c} places"))
+            .unwrap_or_default();
+        println!(
+            "Join: {}, {} · {} going{cap}",
+            d.join_mode,
+            d.visibility,
+            e.going_count()
+        );
         if !d.tags.is_empty() {
-            println!("Tags: {}", d.tags.iter().map(|t| format!("#{t}")).collect::<Vec<_>>().join(" "));
+            println!(
+                "Tags: {}",
+                d.tags
+                    .iter()
+                    .map(|t| format!("#{t}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
         }
         if !d.description.is_empty() {
             println!("\n{}", d.description);
         }
-        println!("\nOrganisers: {}", e.organisers.values().cloned().collect::<Vec<_>>().join(", "));
+        println!(
+            "\nOrganisers: {}",
+            e.organisers
+                .values()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         if !e.participants.is_empty() {
             println!("Participants:");
             for p in e.participants.values() {
-                println!("  {:<20} {:<10} {}", p.name, p.status, &p.persona.to_hex()[..12]);
+                println!(
+                    "  {:<20} {:<10} {}",
+                    p.name,
+                    p.status,
+                    &p.persona.to_hex()[..12]
+                );
             }
         }
         if !e.comments.is_empty() {
@@ -193,12 +271,25 @@ impl Out {
                 } else {
                     c.body.clone()
                 };
-                let edited = if c.edited_at.is_some() && !c.deleted { " (edited)" } else { "" };
-                println!("{indent}[{}] {} · {}{edited}\n{indent}  {body}", &c.id[..8], c.author_name, local(c.created_at));
+                let edited = if c.edited_at.is_some() && !c.deleted {
+                    " (edited)"
+                } else {
+                    ""
+                };
+                println!(
+                    "{indent}[{}] {} · {}{edited}\n{indent}  {body}",
+                    &c.id[..8],
+                    c.author_name,
+                    local(c.created_at)
+                );
             };
             for c in e.comments.iter().filter(|c| c.reply_to.is_none()) {
                 print(c, "  ");
-                for r in e.comments.iter().filter(|r| r.reply_to.as_deref() == Some(&c.id)) {
+                for r in e
+                    .comments
+                    .iter()
+                    .filter(|r| r.reply_to.as_deref() == Some(&c.id))
+                {
                     print(r, "      ");
                 }
             }

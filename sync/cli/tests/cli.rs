@@ -12,7 +12,9 @@ struct Rally {
 
 impl Rally {
     fn new() -> Self {
-        Rally { dir: tempfile::tempdir().unwrap() }
+        Rally {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     fn data(&self) -> &Path {
@@ -62,7 +64,11 @@ impl Rally {
         self.ok(&["bundle", "export", "--out", file.to_str().unwrap()]);
         let bytes = std::fs::read(&file).unwrap();
         std::fs::remove_file(&file).unwrap();
-        (bytes, self.json(&["event", "list"]), self.json(&["group", "list"]))
+        (
+            bytes,
+            self.json(&["event", "list"]),
+            self.json(&["group", "list"]),
+        )
     }
 
     fn id(&self, args: &[&str]) -> String {
@@ -81,61 +87,204 @@ fn an_organiser_and_a_member_go_through_the_whole_flow() {
     // The last one created is the current one.
     assert_eq!(personas[1]["current"], true);
 
-    let group = r.id(&["--as", "alice", "group", "create", "Tenants' union", "--summary", "Rent strike"]);
+    let group = r.id(&[
+        "--as",
+        "alice",
+        "group",
+        "create",
+        "Tenants' union",
+        "--summary",
+        "Rent strike",
+    ]);
     let event = r.id(&[
-        "--as", "alice", "event", "create", "--title", "General assembly", "--starts", "2026-12-05T14:00",
-        "--tz", "Europe/Paris", "--ends", "2026-12-05T17:00", "--place", "Salle des fêtes", "--address",
-        "1 rue de la Paix, Paris", "--lat", "48.8698", "--lon", "2.3311", "--online", "https://meet.example/ga",
-        "--group", &group, "--capacity", "2", "--join-mode", "free", "--visibility", "public", "--tag", "housing",
-        "--description", "Agenda:\n\n1. Rent\n2. Repairs",
+        "--as",
+        "alice",
+        "event",
+        "create",
+        "--title",
+        "General assembly",
+        "--starts",
+        "2026-12-05T14:00",
+        "--tz",
+        "Europe/Paris",
+        "--ends",
+        "2026-12-05T17:00",
+        "--place",
+        "Salle des fêtes",
+        "--address",
+        "1 rue de la Paix, Paris",
+        "--lat",
+        "48.8698",
+        "--lon",
+        "2.3311",
+        "--online",
+        "https://meet.example/ga",
+        "--group",
+        &group,
+        "--capacity",
+        "2",
+        "--join-mode",
+        "free",
+        "--visibility",
+        "public",
+        "--tag",
+        "housing",
+        "--description",
+        "Agenda:\n\n1. Rent\n2. Repairs",
     ]);
     let shown = r.json(&["event", "show", &event[..10]]);
     assert_eq!(shown["details"]["title"], "General assembly");
     assert_eq!(shown["details"]["time_zone"], "Europe/Paris");
     assert_eq!(shown["starts_utc"], "2026-12-05T13:00:00Z");
-    assert_eq!(shown["details"]["place"]["address"], "1 rue de la Paix, Paris");
+    assert_eq!(
+        shown["details"]["place"]["address"],
+        "1 rue de la Paix, Paris"
+    );
     assert_eq!(shown["details"]["tags"][0], "housing");
     assert_eq!(shown["group"], group.as_str());
 
     // Bob joins the group with a token, then the event, and comments.
-    let token = r.ok(&["--as", "alice", "group", "invite", &group]).trim().to_owned();
+    let token = r
+        .ok(&["--as", "alice", "group", "invite", &group])
+        .trim()
+        .to_owned();
     assert!(token.starts_with("rally-invite:"));
-    assert_eq!(r.json(&["--as", "bob", "group", "join", &token])["joined"], true);
-    assert_eq!(r.json(&["--as", "bob", "event", "join", &event])["status"], "going");
-    let c1 = r.id(&["--as", "bob", "event", "comment", &event, "Can we talk about the heating?"]);
-    let c2 = r.id(&["--as", "alice", "event", "comment", &event, "Yes, point 2", "--reply-to", &c1]);
-    r.ok(&["--as", "bob", "event", "comment-edit", &event, &c1, "Can we talk about the boiler?"]);
-    r.fails(&["--as", "alice", "event", "comment-edit", &event, &c1, "rewritten by alice"]);
-    r.fails(&["--as", "bob", "event", "comment", &event, "too deep", "--reply-to", &c2]);
+    assert_eq!(
+        r.json(&["--as", "bob", "group", "join", &token])["joined"],
+        true
+    );
+    assert_eq!(
+        r.json(&["--as", "bob", "event", "join", &event])["status"],
+        "going"
+    );
+    let c1 = r.id(&[
+        "--as",
+        "bob",
+        "event",
+        "comment",
+        &event,
+        "Can we talk about the heating?",
+    ]);
+    let c2 = r.id(&[
+        "--as",
+        "alice",
+        "event",
+        "comment",
+        &event,
+        "Yes, point 2",
+        "--reply-to",
+        &c1,
+    ]);
+    r.ok(&[
+        "--as",
+        "bob",
+        "event",
+        "comment-edit",
+        &event,
+        &c1,
+        "Can we talk about the boiler?",
+    ]);
+    r.fails(&[
+        "--as",
+        "alice",
+        "event",
+        "comment-edit",
+        &event,
+        &c1,
+        "rewritten by alice",
+    ]);
+    r.fails(&[
+        "--as",
+        "bob",
+        "event",
+        "comment",
+        &event,
+        "too deep",
+        "--reply-to",
+        &c2,
+    ]);
     r.ok(&["--as", "alice", "event", "comment-delete", &event, &c2]);
     let shown = r.json(&["event", "show", &event]);
     let comments = shown["comments"].as_array().unwrap();
     assert_eq!(comments.len(), 2);
     let c1v = comments.iter().find(|c| c["id"] == c1.as_str()).unwrap();
     assert_eq!(c1v["body"], "Can we talk about the boiler?");
-    assert_eq!(comments.iter().find(|c| c["id"] == c2.as_str()).unwrap()["deleted"], true);
+    assert_eq!(
+        comments.iter().find(|c| c["id"] == c2.as_str()).unwrap()["deleted"],
+        true
+    );
     assert_eq!(shown["going"], 1);
 
     // Lists: upcoming, by group, by search, mine, by area.
     let titles = |args: &[&str]| -> Vec<String> {
-        r.json(args).as_array().unwrap().iter().map(|e| e["title"].as_str().unwrap().to_owned()).collect()
+        r.json(args)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["title"].as_str().unwrap().to_owned())
+            .collect()
     };
-    r.ok(&["--as", "bob", "event", "create", "--title", "Old picnic", "--starts", "2020-06-01T12:00", "--tz", "Europe/Paris"]);
-    assert_eq!(titles(&["event", "list", "--upcoming"]), ["General assembly"]);
-    assert_eq!(titles(&["event", "list"]), ["Old picnic", "General assembly"]);
-    assert_eq!(titles(&["event", "list", "--group", &group]), ["General assembly"]);
-    assert_eq!(titles(&["event", "list", "--search", "fetes"]), ["General assembly"]);
-    assert_eq!(titles(&["event", "list", "--search", "picnic"]), ["Old picnic"]);
-    assert_eq!(titles(&["event", "list", "--mine", "--upcoming"]), ["General assembly"]);
-    assert_eq!(titles(&["event", "list", "--bbox", "48.8,2.3,48.9,2.4"]), ["General assembly"]);
+    r.ok(&[
+        "--as",
+        "bob",
+        "event",
+        "create",
+        "--title",
+        "Old picnic",
+        "--starts",
+        "2020-06-01T12:00",
+        "--tz",
+        "Europe/Paris",
+    ]);
+    assert_eq!(
+        titles(&["event", "list", "--upcoming"]),
+        ["General assembly"]
+    );
+    assert_eq!(
+        titles(&["event", "list"]),
+        ["Old picnic", "General assembly"]
+    );
+    assert_eq!(
+        titles(&["event", "list", "--group", &group]),
+        ["General assembly"]
+    );
+    assert_eq!(
+        titles(&["event", "list", "--search", "fetes"]),
+        ["General assembly"]
+    );
+    assert_eq!(
+        titles(&["event", "list", "--search", "picnic"]),
+        ["Old picnic"]
+    );
+    assert_eq!(
+        titles(&["event", "list", "--mine", "--upcoming"]),
+        ["General assembly"]
+    );
+    assert_eq!(
+        titles(&["event", "list", "--bbox", "48.8,2.3,48.9,2.4"]),
+        ["General assembly"]
+    );
     assert!(titles(&["event", "list", "--bbox", "-10,-10,-5,-5"]).is_empty());
 
     // Edit, leave, cancel.
-    r.ok(&["--as", "alice", "event", "edit", &event, "--title", "General assembly (moved)", "--place", ""]);
+    r.ok(&[
+        "--as",
+        "alice",
+        "event",
+        "edit",
+        &event,
+        "--title",
+        "General assembly (moved)",
+        "--place",
+        "",
+    ]);
     let shown = r.json(&["event", "show", &event]);
     assert_eq!(shown["details"]["title"], "General assembly (moved)");
     assert_eq!(shown["details"]["place"]["name"], Value::Null);
-    assert_eq!(shown["details"]["place"]["address"], "1 rue de la Paix, Paris");
+    assert_eq!(
+        shown["details"]["place"]["address"],
+        "1 rue de la Paix, Paris"
+    );
     r.ok(&["--as", "bob", "event", "leave", &event]);
     r.ok(&["--as", "alice", "event", "cancel", &event]);
     let shown = r.json(&["event", "show", &event]);
@@ -145,16 +294,35 @@ fn an_organiser_and_a_member_go_through_the_whole_flow() {
     // Group admin: roles, links, removal.
     r.fails(&["--as", "bob", "group", "role", &group, "bob", "admin"]);
     r.ok(&["--as", "alice", "group", "role", &group, "bob", "moderator"]);
-    r.ok(&["--as", "bob", "group", "link", &group, "--title", "Pad", "--url", "https://pad.example/union"]);
+    r.ok(&[
+        "--as",
+        "bob",
+        "group",
+        "link",
+        &group,
+        "--title",
+        "Pad",
+        "--url",
+        "https://pad.example/union",
+    ]);
     let g = r.json(&["group", "show", &group]);
     assert_eq!(g["links"][0]["url"], "https://pad.example/union");
     assert_eq!(g["members"].as_array().unwrap().len(), 2);
     r.ok(&["--as", "alice", "group", "remove", &group, "bob"]);
-    assert_eq!(r.json(&["group", "show", &group])["members"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        r.json(&["group", "show", &group])["members"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 
     // Human output works too.
     let text = r.ok(&["event", "show", &event]);
-    assert!(text.contains("General assembly (moved)  [cancelled]"), "{text}");
+    assert!(
+        text.contains("General assembly (moved)  [cancelled]"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -162,17 +330,52 @@ fn approval_and_invite_only_events() {
     let r = Rally::new();
     r.ok(&["persona", "new", "org"]);
     r.ok(&["persona", "new", "guest"]);
-    let e = r.id(&["--as", "org", "event", "create", "--title", "Workshop", "--starts", "2027-01-10T10:00", "--tz", "UTC", "--join-mode", "approval"]);
-    assert_eq!(r.json(&["--as", "guest", "event", "join", &e])["status"], "pending");
+    let e = r.id(&[
+        "--as",
+        "org",
+        "event",
+        "create",
+        "--title",
+        "Workshop",
+        "--starts",
+        "2027-01-10T10:00",
+        "--tz",
+        "UTC",
+        "--join-mode",
+        "approval",
+    ]);
+    assert_eq!(
+        r.json(&["--as", "guest", "event", "join", &e])["status"],
+        "pending"
+    );
     r.fails(&["--as", "guest", "event", "approve", &e, "guest"]);
     r.ok(&["--as", "org", "event", "approve", &e, "guest"]);
-    assert_eq!(r.json(&["event", "show", &e])["participants"][0]["status"], "going");
+    assert_eq!(
+        r.json(&["event", "show", &e])["participants"][0]["status"],
+        "going"
+    );
 
-    let private = r.id(&["--as", "org", "event", "create", "--title", "Invite only", "--starts", "2027-01-11T10:00", "--tz", "UTC", "--join-mode", "invite"]);
+    let private = r.id(&[
+        "--as",
+        "org",
+        "event",
+        "create",
+        "--title",
+        "Invite only",
+        "--starts",
+        "2027-01-11T10:00",
+        "--tz",
+        "UTC",
+        "--join-mode",
+        "invite",
+    ]);
     let err = r.fails(&["--as", "guest", "event", "join", &private]);
     assert!(err.contains("invitation"), "{err}");
     r.ok(&["--as", "org", "event", "invite", &private, "guest"]);
-    assert_eq!(r.json(&["--as", "guest", "event", "join", &private])["status"], "going");
+    assert_eq!(
+        r.json(&["--as", "guest", "event", "join", &private])["status"],
+        "going"
+    );
 }
 
 #[test]
@@ -180,20 +383,154 @@ fn bad_input_is_refused_clearly_and_changes_nothing() {
     let r = Rally::new();
     r.ok(&["persona", "new", "alice"]);
     r.ok(&["persona", "new", "bob"]);
-    let e = r.id(&["--as", "alice", "event", "create", "--title", "Picnic", "--starts", "2026-12-05T12:00", "--tz", "Europe/Paris"]);
+    let e = r.id(&[
+        "--as",
+        "alice",
+        "event",
+        "create",
+        "--title",
+        "Picnic",
+        "--starts",
+        "2026-12-05T12:00",
+        "--tz",
+        "Europe/Paris",
+    ]);
     let before = r.snapshot();
     let cases: &[(&[&str], &str)] = &[
-        (&["event", "create", "--title", "", "--starts", "2026-12-05T14:00", "--tz", "UTC"], "title is empty"),
-        (&["event", "create", "--title", "   ", "--starts", "2026-12-05T14:00", "--tz", "UTC"], "title is empty"),
-        (&["event", "create", "--title", "X", "--starts", "2026-12-05T14:00", "--tz", "Europe/Atlantis"], "unknown time zone"),
-        (&["event", "create", "--title", "X", "--starts", "2026-12-05T14:00", "--ends", "2026-12-05T13:59", "--tz", "UTC"], "ends"),
-        (&["event", "create", "--title", "X", "--starts", "next tuesday", "--tz", "UTC"], "not a date"),
-        (&["event", "create", "--title", "X", "--starts", "2026-12-05T14:00", "--tz", "UTC", "--lat", "123", "--lon", "2"], "latitude"),
-        (&["event", "create", "--title", "X", "--starts", "2026-12-05T14:00", "--tz", "UTC", "--online", "ftp://x"], "http"),
-        (&["event", "create", "--title", "X", "--starts", "2026-12-05T14:00", "--tz", "UTC", "--join-mode", "whenever"], "join"),
-        (&["event", "create", "--title", "X", "--starts", "2026-12-05T14:00", "--tz", "UTC", "--capacity", "0"], "capacity"),
+        (
+            &[
+                "event",
+                "create",
+                "--title",
+                "",
+                "--starts",
+                "2026-12-05T14:00",
+                "--tz",
+                "UTC",
+            ],
+            "title is empty",
+        ),
+        (
+            &[
+                "event",
+                "create",
+                "--title",
+                "   ",
+                "--starts",
+                "2026-12-05T14:00",
+                "--tz",
+                "UTC",
+            ],
+            "title is empty",
+        ),
+        (
+            &[
+                "event",
+                "create",
+                "--title",
+                "X",
+                "--starts",
+                "2026-12-05T14:00",
+                "--tz",
+                "Europe/Atlantis",
+            ],
+            "unknown time zone",
+        ),
+        (
+            &[
+                "event",
+                "create",
+                "--title",
+                "X",
+                "--starts",
+                "2026-12-05T14:00",
+                "--ends",
+                "2026-12-05T13:59",
+                "--tz",
+                "UTC",
+            ],
+            "ends",
+        ),
+        (
+            &[
+                "event",
+                "create",
+                "--title",
+                "X",
+                "--starts",
+                "next tuesday",
+                "--tz",
+                "UTC",
+            ],
+            "not a date",
+        ),
+        (
+            &[
+                "event",
+                "create",
+                "--title",
+                "X",
+                "--starts",
+                "2026-12-05T14:00",
+                "--tz",
+                "UTC",
+                "--lat",
+                "123",
+                "--lon",
+                "2",
+            ],
+            "latitude",
+        ),
+        (
+            &[
+                "event",
+                "create",
+                "--title",
+                "X",
+                "--starts",
+                "2026-12-05T14:00",
+                "--tz",
+                "UTC",
+                "--online",
+                "ftp://x",
+            ],
+            "http",
+        ),
+        (
+            &[
+                "event",
+                "create",
+                "--title",
+                "X",
+                "--starts",
+                "2026-12-05T14:00",
+                "--tz",
+                "UTC",
+                "--join-mode",
+                "whenever",
+            ],
+            "join",
+        ),
+        (
+            &[
+                "event",
+                "create",
+                "--title",
+                "X",
+                "--starts",
+                "2026-12-05T14:00",
+                "--tz",
+                "UTC",
+                "--capacity",
+                "0",
+            ],
+            "capacity",
+        ),
         (&["event", "edit", &e, "--ends", "2026-12-05T11:00"], "ends"),
-        (&["event", "edit", &e, "--tz", "Nowhere/Special"], "unknown time zone"),
+        (
+            &["event", "edit", &e, "--tz", "Nowhere/Special"],
+            "unknown time zone",
+        ),
         (&["event", "show", "0123456789abcdef"], "no event"),
         (&["event", "show", "not-hex"], "no event"),
         (&["event", "join", "ffffffffffff"], "no event"),
@@ -207,10 +544,21 @@ fn bad_input_is_refused_clearly_and_changes_nothing() {
     ];
     for (args, expected) in cases {
         let err = r.fails(args);
-        assert!(err.to_lowercase().contains(expected), "rally {args:?}: expected {expected:?} in {err:?}");
+        assert!(
+            err.to_lowercase().contains(expected),
+            "rally {args:?}: expected {expected:?} in {err:?}"
+        );
     }
     // Not allowed: bob is not an organiser.
-    let err = r.fails(&["--as", "bob", "event", "edit", &e, "--title", "Bob's picnic"]);
+    let err = r.fails(&[
+        "--as",
+        "bob",
+        "event",
+        "edit",
+        &e,
+        "--title",
+        "Bob's picnic",
+    ]);
     assert!(err.contains("only organisers"), "{err}");
     assert_eq!(r.snapshot(), before, "a refused command changed the store");
 
@@ -226,7 +574,13 @@ fn bad_input_is_refused_clearly_and_changes_nothing() {
     let report = other.json(&["bundle", "import", file.to_str().unwrap()]);
     assert_eq!(report["accepted"], 0);
     assert_eq!(report["rejected"], 1);
-    assert!(other.json(&["event", "list"]).as_array().unwrap().is_empty());
+    assert!(
+        other
+            .json(&["event", "list"])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     std::fs::write(&file, &bytes[..n / 2]).unwrap();
     let err = other.fails(&["bundle", "import", file.to_str().unwrap()]);
     assert!(err.contains("truncated"), "{err}");
@@ -243,7 +597,11 @@ fn a_corrupted_data_dir_is_a_clear_error_and_is_left_alone() {
     std::fs::write(&db, &garbage).unwrap();
     let _ = std::fs::remove_file(r.data().join("rally.db-wal"));
     let _ = std::fs::remove_file(r.data().join("rally.db-shm"));
-    for args in [&["persona", "list"][..], &["event", "list"], &["persona", "new", "bob"]] {
+    for args in [
+        &["persona", "list"][..],
+        &["event", "list"],
+        &["persona", "new", "bob"],
+    ] {
         let err = r.fails(args);
         assert!(err.contains("not a Rally data file"), "{err}");
     }
@@ -260,13 +618,27 @@ fn documents_move_between_devices_by_bundle() {
     let token = a.ok(&["group", "invite", &group]).trim().to_owned();
     // Bob joins before the group is on his device: the join waits.
     assert_eq!(b.json(&["group", "join", &token])["pending"], true);
-    let event = a.id(&["event", "create", "--title", "Rehearsal", "--starts", "2027-02-01T19:00", "--tz", "Europe/Paris", "--group", &group]);
+    let event = a.id(&[
+        "event",
+        "create",
+        "--title",
+        "Rehearsal",
+        "--starts",
+        "2027-02-01T19:00",
+        "--tz",
+        "Europe/Paris",
+        "--group",
+        &group,
+    ]);
     let file = a.data().join("out.bundle");
     a.ok(&["bundle", "export", "--out", file.to_str().unwrap()]);
     let report = b.json(&["bundle", "import", file.to_str().unwrap()]);
     assert_eq!(report["rejected"], 0);
     assert_eq!(report["joined"].as_array().unwrap().len(), 1);
-    assert_eq!(b.json(&["event", "list", "--group", &group])[0]["id"], event.as_str());
+    assert_eq!(
+        b.json(&["event", "list", "--group", &group])[0]["id"],
+        event.as_str()
+    );
     b.ok(&["event", "join", &event]);
     let back = b.data().join("back.bundle");
     b.ok(&["bundle", "export", "--out", back.to_str().unwrap()]);

@@ -25,7 +25,12 @@ pub enum BundleError {
 }
 
 pub fn encode(changes: &[SignedChange]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(5 + changes.iter().map(|c| HEADER + c.bytes.len()).sum::<usize>());
+    let mut out = Vec::with_capacity(
+        5 + changes
+            .iter()
+            .map(|c| HEADER + c.bytes.len())
+            .sum::<usize>(),
+    );
     out.extend_from_slice(MAGIC);
     out.push(VERSION);
     for c in changes {
@@ -39,7 +44,9 @@ pub fn encode(changes: &[SignedChange]) -> Vec<u8> {
 }
 
 pub fn decode(bytes: &[u8]) -> Result<Vec<SignedChange>, BundleError> {
-    let rest = bytes.strip_prefix(MAGIC.as_slice()).ok_or(BundleError::NotABundle)?;
+    let rest = bytes
+        .strip_prefix(MAGIC.as_slice())
+        .ok_or(BundleError::NotABundle)?;
     let (&version, mut rest) = rest.split_first().ok_or(BundleError::NotABundle)?;
     if version != VERSION {
         return Err(BundleError::UnknownVersion(version));

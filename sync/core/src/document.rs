@@ -26,7 +26,7 @@ use crate::ids::{DocId, PersonaId, random_bytes};
 use crate::invite::InviteToken;
 use crate::model::{
     DocKind, DocView, EventDetails, EventView, GroupLink, GroupProfile, GroupView, InvalidInput,
-    ParticipationStatus, Role, SchemaError, JoinMode,
+    JoinMode, ParticipationStatus, Role, SchemaError,
 };
 use crate::persona::Persona;
 use crate::rules::{self, Rejection};
@@ -42,7 +42,10 @@ pub enum EditError {
     #[error("{0}")]
     NotFound(String),
     #[error("this is a {actual} document, not a {expected}")]
-    WrongKind { expected: &'static str, actual: &'static str },
+    WrongKind {
+        expected: &'static str,
+        actual: &'static str,
+    },
     #[error("the document is not readable yet (its first change has not arrived)")]
     Incomplete,
     #[error("the edit changes nothing")]
@@ -158,24 +161,29 @@ impl Document {
         for r in rejected {
             if let Ok(change) = Change::try_from(r.bytes.as_slice()) {
                 doc.rejected.insert(change.hash());
-                doc.claims.insert((change.actor_id().clone(), change.seq()), change.hash());
+                doc.claims
+                    .insert((change.actor_id().clone(), change.seq()), change.hash());
             }
         }
         let mut decoded = Vec::with_capacity(changes.len());
         for signed in changes {
-            let change = Change::try_from(signed.bytes.as_slice()).map_err(|e| LoadError::Corrupt {
-                doc: id,
-                reason: e.to_string(),
-            })?;
+            let change =
+                Change::try_from(signed.bytes.as_slice()).map_err(|e| LoadError::Corrupt {
+                    doc: id,
+                    reason: e.to_string(),
+                })?;
             doc.note_applied(&change);
-            doc.claims.insert((change.actor_id().clone(), change.seq()), change.hash());
+            doc.claims
+                .insert((change.actor_id().clone(), change.seq()), change.hash());
             doc.signed.insert(change.hash(), signed);
             decoded.push(change);
         }
-        doc.am.apply_changes(decoded).map_err(|e| LoadError::Corrupt {
-            doc: id,
-            reason: e.to_string(),
-        })?;
+        doc.am
+            .apply_changes(decoded)
+            .map_err(|e| LoadError::Corrupt {
+                doc: id,
+                reason: e.to_string(),
+            })?;
         let missing = doc.am.get_missing_deps(&[]);
         if !missing.is_empty() {
             return Err(LoadError::Corrupt {
@@ -231,7 +239,11 @@ impl Document {
 
     /// The changes a peer whose heads are `have` lacks.
     pub fn changes_since(&self, have: &[ChangeHash]) -> Vec<SignedChange> {
-        let known: Vec<ChangeHash> = have.iter().filter(|h| self.signed.contains_key(h)).copied().collect();
+        let known: Vec<ChangeHash> = have
+            .iter()
+            .filter(|h| self.signed.contains_key(h))
+            .copied()
+            .collect();
         self.am
             .get_changes(&known)
             .iter()
@@ -251,19 +263,26 @@ impl Document {
     pub fn event(&self) -> Result<EventView, EditError> {
         match self.view()? {
             DocView::Event(e) => Ok(e),
-            DocView::Group(_) => Err(EditError::WrongKind { expected: "event", actual: "group" }),
+            DocView::Group(_) => Err(EditError::WrongKind {
+                expected: "event",
+                actual: "group",
+            }),
         }
     }
 
     pub fn group(&self) -> Result<GroupView, EditError> {
         match self.view()? {
             DocView::Group(g) => Ok(g),
-            DocView::Event(_) => Err(EditError::WrongKind { expected: "group", actual: "event" }),
+            DocView::Event(_) => Err(EditError::WrongKind {
+                expected: "group",
+                actual: "event",
+            }),
         }
     }
 
     fn note_applied(&mut self, change: &Change) {
-        self.clock.note(change.actor_id(), change.max_op(), change.seq());
+        self.clock
+            .note(change.actor_id(), change.max_op(), change.seq());
     }
 
     /// Takes remote changes in any order: applies what is permitted, refuses what is
@@ -272,8 +291,13 @@ impl Document {
         let mut receipt = Receipt::default();
         for signed in changes {
             if signed.doc != self.id {
-                let hash = Change::try_from(signed.bytes.as_slice()).map(|c| c.hash()).unwrap_or(ChangeHash([0; 32]));
-                let rejection = Rejection::WrongDocument { expected: self.id, got: signed.doc };
+                let hash = Change::try_from(signed.bytes.as_slice())
+                    .map(|c| c.hash())
+                    .unwrap_or(ChangeHash([0; 32]));
+                let rejection = Rejection::WrongDocument {
+                    expected: self.id,
+                    got: signed.doc,
+                };
                 receipt.rejected.push((hash, signed, rejection));
                 continue;
             }
@@ -283,14 +307,20 @@ impl Document {
                     if self.signed.contains_key(&hash) || self.pending.contains_key(&hash) {
                         receipt.duplicates += 1;
                     } else if self.rejected.contains(&hash) {
-                        receipt.rejected.push((hash, signed, Rejection::DependsOnRejected));
+                        receipt
+                            .rejected
+                            .push((hash, signed, Rejection::DependsOnRejected));
                     } else {
                         self.pending.insert(hash, v);
                     }
                 }
                 Err(e) => {
-                    let hash = Change::try_from(signed.bytes.as_slice()).map(|c| c.hash()).unwrap_or(ChangeHash([0; 32]));
-                    receipt.rejected.push((hash, signed, Rejection::Signature(e)));
+                    let hash = Change::try_from(signed.bytes.as_slice())
+                        .map(|c| c.hash())
+                        .unwrap_or(ChangeHash([0; 32]));
+                    receipt
+                        .rejected
+                        .push((hash, signed, Rejection::Signature(e)));
                 }
             }
         }
@@ -305,7 +335,9 @@ impl Document {
             progress = false;
             let mut waiting = VecDeque::new();
             while let Some(hash) = ready.pop_front() {
-                let Some(v) = self.pending.get(&hash) else { continue };
+                let Some(v) = self.pending.get(&hash) else {
+                    continue;
+                };
                 let deps = v.change.deps().to_vec();
                 let any_rejected = deps.iter().any(|d| self.rejected.contains(d));
                 if !any_rejected && !deps.iter().all(|d| self.signed.contains_key(d)) {
@@ -319,7 +351,9 @@ impl Document {
                 let claim = (v.change.actor_id().clone(), v.change.seq());
                 if let Some(&other) = self.claims.get(&claim).filter(|h| **h != hash) {
                     self.rejected.insert(hash);
-                    receipt.rejected.push((hash, v.signed, Rejection::Equivocation));
+                    receipt
+                        .rejected
+                        .push((hash, v.signed, Rejection::Equivocation));
                     if self.signed.contains_key(&other) {
                         receipt.retracted.extend(self.retract(other));
                     }
@@ -328,7 +362,9 @@ impl Document {
                 self.claims.insert(claim, hash);
                 if any_rejected {
                     self.rejected.insert(hash);
-                    receipt.rejected.push((hash, v.signed, Rejection::DependsOnRejected));
+                    receipt
+                        .rejected
+                        .push((hash, v.signed, Rejection::DependsOnRejected));
                     continue;
                 }
                 match self.apply_checked(&v) {
@@ -351,8 +387,12 @@ impl Document {
             return Err(Rejection::UnexpectedPayload);
         }
         let is_genesis = change.deps().is_empty();
-        if is_genesis != (change.hash() == self.id.genesis_hash()) || (!is_genesis && self.kind.is_none()) {
-            return Err(Rejection::BadGenesis("only the change the document is named after starts it"));
+        if is_genesis != (change.hash() == self.id.genesis_hash())
+            || (!is_genesis && self.kind.is_none())
+        {
+            return Err(Rejection::BadGenesis(
+                "only the change the document is named after starts it",
+            ));
         }
         if is_genesis {
             if change.seq() != 1 {
@@ -399,9 +439,15 @@ impl Document {
     }
 
     fn rebuild_without(&mut self, bad: ChangeHash) {
-        let keep: Vec<Change> = self.am.get_changes(&[]).into_iter().filter(|c| c.hash() != bad).collect();
+        let keep: Vec<Change> = self
+            .am
+            .get_changes(&[])
+            .into_iter()
+            .filter(|c| c.hash() != bad)
+            .collect();
         let mut am = Automerge::new();
-        am.apply_changes(keep).expect("changes that were applied before apply again");
+        am.apply_changes(keep)
+            .expect("changes that were applied before apply again");
         self.am = am;
     }
 
@@ -426,7 +472,8 @@ impl Document {
             self.note_applied(c);
         }
         let mut am = Automerge::new();
-        am.apply_changes(keep).expect("changes that were applied before apply again");
+        am.apply_changes(keep)
+            .expect("changes that were applied before apply again");
         self.am = am;
         for h in &order {
             self.signed.remove(h);
@@ -460,7 +507,12 @@ impl Document {
     }
 
     /// Makes a local edit as `author`, judged by the same rule as remote changes.
-    pub fn edit<F>(&mut self, author: &Persona, now: Timestamp, f: F) -> Result<SignedChange, EditError>
+    pub fn edit<F>(
+        &mut self,
+        author: &Persona,
+        now: Timestamp,
+        f: F,
+    ) -> Result<SignedChange, EditError>
     where
         F: FnOnce(&mut Tx<'_>) -> Result<(), EditError>,
     {
@@ -479,7 +531,8 @@ impl Document {
         match self.judge(&change, author.id()) {
             Ok(_) => {
                 self.note_applied(&change);
-                self.claims.insert((change.actor_id().clone(), change.seq()), hash);
+                self.claims
+                    .insert((change.actor_id().clone(), change.seq()), hash);
                 let signed = SignedChange::sign(self.id, author, &change);
                 self.signed.insert(hash, signed.clone());
                 Ok(signed)
@@ -509,7 +562,8 @@ impl Document {
         let mut doc = Document::empty(id);
         doc.kind = Some(kind);
         doc.note_applied(&change);
-        doc.claims.insert((change.actor_id().clone(), change.seq()), hash);
+        doc.claims
+            .insert((change.actor_id().clone(), change.seq()), hash);
         doc.am = am;
         doc.signed.insert(hash, signed.clone());
         Ok((doc, signed))
@@ -542,7 +596,12 @@ impl Document {
 
     // ----- events -----
 
-    pub fn update_event(&mut self, author: &Persona, details: &EventDetails, now: Timestamp) -> Result<SignedChange, EditError> {
+    pub fn update_event(
+        &mut self,
+        author: &Persona,
+        details: &EventDetails,
+        now: Timestamp,
+    ) -> Result<SignedChange, EditError> {
         details.validate()?;
         self.event()?;
         self.edit(author, now, |tx| Ok(edit::write_details(tx, details)?))
@@ -550,7 +609,12 @@ impl Document {
 
     /// Joins an event: `going` where the join mode allows it at once, `pending`
     /// where an organiser must approve. Returns the status recorded.
-    pub fn join_event(&mut self, author: &Persona, name: &str, now: Timestamp) -> Result<(SignedChange, ParticipationStatus), EditError> {
+    pub fn join_event(
+        &mut self,
+        author: &Persona,
+        name: &str,
+        now: Timestamp,
+    ) -> Result<(SignedChange, ParticipationStatus), EditError> {
         let event = self.event()?;
         let me = author.id();
         let status = if event.is_organiser(&me) {
@@ -565,64 +629,135 @@ impl Document {
         Ok((signed, status))
     }
 
-    pub fn set_participation(&mut self, author: &Persona, name: &str, status: ParticipationStatus, now: Timestamp) -> Result<SignedChange, EditError> {
+    pub fn set_participation(
+        &mut self,
+        author: &Persona,
+        name: &str,
+        status: ParticipationStatus,
+        now: Timestamp,
+    ) -> Result<SignedChange, EditError> {
         self.event()?;
-        self.edit(author, now, |tx| Ok(edit::set_participation(tx, author.id(), name, status, now_secs(now))?))
+        self.edit(author, now, |tx| {
+            Ok(edit::set_participation(
+                tx,
+                author.id(),
+                name,
+                status,
+                now_secs(now),
+            )?)
+        })
     }
 
-    pub fn leave_event(&mut self, author: &Persona, now: Timestamp) -> Result<SignedChange, EditError> {
+    pub fn leave_event(
+        &mut self,
+        author: &Persona,
+        now: Timestamp,
+    ) -> Result<SignedChange, EditError> {
         let event = self.event()?;
         if !event.participants.contains_key(&author.id()) {
-            return Err(EditError::NotFound("you are not taking part in this event".into()));
+            return Err(EditError::NotFound(
+                "you are not taking part in this event".into(),
+            ));
         }
-        self.edit(author, now, |tx| Ok(edit::remove_participation(tx, author.id())?))
+        self.edit(author, now, |tx| {
+            Ok(edit::remove_participation(tx, author.id())?)
+        })
     }
 
     /// An organiser approves (`going`) or rejects a participant.
-    pub fn decide_participation(&mut self, author: &Persona, persona: PersonaId, status: ParticipationStatus, now: Timestamp) -> Result<SignedChange, EditError> {
+    pub fn decide_participation(
+        &mut self,
+        author: &Persona,
+        persona: PersonaId,
+        status: ParticipationStatus,
+        now: Timestamp,
+    ) -> Result<SignedChange, EditError> {
         self.event()?;
         self.edit(author, now, |tx| {
             if edit::set_participant_status(tx, persona, status)? {
                 Ok(())
             } else {
-                Err(EditError::NotFound(format!("{persona} is not a participant")))
+                Err(EditError::NotFound(format!(
+                    "{persona} is not a participant"
+                )))
             }
         })
     }
 
-    pub fn add_organiser(&mut self, author: &Persona, persona: PersonaId, name: &str, now: Timestamp) -> Result<SignedChange, EditError> {
+    pub fn add_organiser(
+        &mut self,
+        author: &Persona,
+        persona: PersonaId,
+        name: &str,
+        now: Timestamp,
+    ) -> Result<SignedChange, EditError> {
         self.event()?;
-        self.edit(author, now, |tx| Ok(edit::add_organiser(tx, persona, name)?))
+        self.edit(author, now, |tx| {
+            Ok(edit::add_organiser(tx, persona, name)?)
+        })
     }
 
-    pub fn invite_to_event(&mut self, author: &Persona, persona: PersonaId, now: Timestamp) -> Result<SignedChange, EditError> {
+    pub fn invite_to_event(
+        &mut self,
+        author: &Persona,
+        persona: PersonaId,
+        now: Timestamp,
+    ) -> Result<SignedChange, EditError> {
         self.event()?;
         self.edit(author, now, |tx| Ok(edit::invite_to_event(tx, persona)?))
     }
 
     /// Adds a comment and returns its id.
-    pub fn comment(&mut self, author: &Persona, name: &str, body: &str, reply_to: Option<&str>, now: Timestamp) -> Result<(SignedChange, String), EditError> {
+    pub fn comment(
+        &mut self,
+        author: &Persona,
+        name: &str,
+        body: &str,
+        reply_to: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(SignedChange, String), EditError> {
         let event = self.event()?;
         if body.trim().is_empty() {
             return Err(InvalidInput::Empty("comment").into());
         }
         if let Some(parent) = reply_to {
             match event.comment(parent) {
-                None => return Err(EditError::NotFound(format!("no comment {parent} on this event"))),
+                None => {
+                    return Err(EditError::NotFound(format!(
+                        "no comment {parent} on this event"
+                    )));
+                }
                 Some(p) if p.reply_to.is_some() => {
-                    return Err(EditError::Refused(Rejection::NotAllowed("replies go one level deep; reply to the first comment of the thread".into())));
+                    return Err(EditError::Refused(Rejection::NotAllowed(
+                        "replies go one level deep; reply to the first comment of the thread"
+                            .into(),
+                    )));
                 }
                 Some(_) => {}
             }
         }
         let id = hex::encode(random_bytes::<8>());
         let signed = self.edit(author, now, |tx| {
-            Ok(edit::add_comment(tx, &id, author.id(), name, body, reply_to, now_secs(now))?)
+            Ok(edit::add_comment(
+                tx,
+                &id,
+                author.id(),
+                name,
+                body,
+                reply_to,
+                now_secs(now),
+            )?)
         })?;
         Ok((signed, id))
     }
 
-    pub fn edit_comment(&mut self, author: &Persona, id: &str, body: &str, now: Timestamp) -> Result<SignedChange, EditError> {
+    pub fn edit_comment(
+        &mut self,
+        author: &Persona,
+        id: &str,
+        body: &str,
+        now: Timestamp,
+    ) -> Result<SignedChange, EditError> {
         self.event()?;
         if body.trim().is_empty() {
             return Err(InvalidInput::Empty("comment").into());
@@ -630,43 +765,85 @@ impl Document {
         self.update_comment(author, id, Some(body), None, None, now)
     }
 
-    pub fn delete_comment(&mut self, author: &Persona, id: &str, now: Timestamp) -> Result<SignedChange, EditError> {
+    pub fn delete_comment(
+        &mut self,
+        author: &Persona,
+        id: &str,
+        now: Timestamp,
+    ) -> Result<SignedChange, EditError> {
         self.update_comment(author, id, None, Some(true), None, now)
     }
 
-    pub fn hide_comment(&mut self, author: &Persona, id: &str, hidden: bool, now: Timestamp) -> Result<SignedChange, EditError> {
+    pub fn hide_comment(
+        &mut self,
+        author: &Persona,
+        id: &str,
+        hidden: bool,
+        now: Timestamp,
+    ) -> Result<SignedChange, EditError> {
         self.update_comment(author, id, None, None, Some(hidden), now)
     }
 
-    fn update_comment(&mut self, author: &Persona, id: &str, body: Option<&str>, deleted: Option<bool>, hidden: Option<bool>, now: Timestamp) -> Result<SignedChange, EditError> {
+    fn update_comment(
+        &mut self,
+        author: &Persona,
+        id: &str,
+        body: Option<&str>,
+        deleted: Option<bool>,
+        hidden: Option<bool>,
+        now: Timestamp,
+    ) -> Result<SignedChange, EditError> {
         self.event()?;
         self.edit(author, now, |tx| {
             if edit::update_comment(tx, id, body, deleted, hidden, now_secs(now))? {
                 Ok(())
             } else {
-                Err(EditError::NotFound(format!("no comment {id} on this event")))
+                Err(EditError::NotFound(format!(
+                    "no comment {id} on this event"
+                )))
             }
         })
     }
 
     // ----- groups -----
 
-    pub fn update_group_profile(&mut self, author: &Persona, profile: &GroupProfile, now: Timestamp) -> Result<SignedChange, EditError> {
+    pub fn update_group_profile(
+        &mut self,
+        author: &Persona,
+        profile: &GroupProfile,
+        now: Timestamp,
+    ) -> Result<SignedChange, EditError> {
         profile.validate()?;
         self.group()?;
         self.edit(author, now, |tx| Ok(edit::write_profile(tx, profile)?))
     }
 
     /// Creates an invitation and returns the token that carries it.
-    pub fn create_invite(&mut self, author: &Persona, now: Timestamp) -> Result<(SignedChange, InviteToken), EditError> {
+    pub fn create_invite(
+        &mut self,
+        author: &Persona,
+        now: Timestamp,
+    ) -> Result<(SignedChange, InviteToken), EditError> {
         self.group()?;
         let token = InviteToken::generate(self.id);
         let invite_id = token.invite_id();
-        let signed = self.edit(author, now, |tx| Ok(edit::add_invite(tx, &invite_id, author.id(), now_secs(now))?))?;
+        let signed = self.edit(author, now, |tx| {
+            Ok(edit::add_invite(
+                tx,
+                &invite_id,
+                author.id(),
+                now_secs(now),
+            )?)
+        })?;
         Ok((signed, token))
     }
 
-    pub fn revoke_invite(&mut self, author: &Persona, invite_id: &str, now: Timestamp) -> Result<SignedChange, EditError> {
+    pub fn revoke_invite(
+        &mut self,
+        author: &Persona,
+        invite_id: &str,
+        now: Timestamp,
+    ) -> Result<SignedChange, EditError> {
         self.group()?;
         self.edit(author, now, |tx| {
             if edit::revoke_invite(tx, invite_id)? {
@@ -678,10 +855,18 @@ impl Document {
     }
 
     /// Joins the group with an invitation token.
-    pub fn join_group(&mut self, author: &Persona, name: &str, token: &InviteToken, now: Timestamp) -> Result<SignedChange, EditError> {
+    pub fn join_group(
+        &mut self,
+        author: &Persona,
+        name: &str,
+        token: &InviteToken,
+        now: Timestamp,
+    ) -> Result<SignedChange, EditError> {
         let group = self.group()?;
         if token.group != self.id {
-            return Err(EditError::NotFound("this invitation is for another group".into()));
+            return Err(EditError::NotFound(
+                "this invitation is for another group".into(),
+            ));
         }
         if group.members.contains_key(&author.id()) {
             return Err(EditError::NoChange);
@@ -689,19 +874,48 @@ impl Document {
         let invite_id = token.invite_id();
         let signature = token.sign_member(&author.id());
         self.edit(author, now, |tx| {
-            Ok(edit::add_member(tx, author.id(), name, Role::Member, now_secs(now), Some((&invite_id, &signature)))?)
+            Ok(edit::add_member(
+                tx,
+                author.id(),
+                name,
+                Role::Member,
+                now_secs(now),
+                Some((&invite_id, &signature)),
+            )?)
         })
     }
 
-    pub fn add_member(&mut self, author: &Persona, persona: PersonaId, name: &str, role: Role, now: Timestamp) -> Result<SignedChange, EditError> {
+    pub fn add_member(
+        &mut self,
+        author: &Persona,
+        persona: PersonaId,
+        name: &str,
+        role: Role,
+        now: Timestamp,
+    ) -> Result<SignedChange, EditError> {
         let group = self.group()?;
         if group.members.contains_key(&persona) {
             return Err(EditError::NoChange);
         }
-        self.edit(author, now, |tx| Ok(edit::add_member(tx, persona, name, role, now_secs(now), None)?))
+        self.edit(author, now, |tx| {
+            Ok(edit::add_member(
+                tx,
+                persona,
+                name,
+                role,
+                now_secs(now),
+                None,
+            )?)
+        })
     }
 
-    pub fn set_role(&mut self, author: &Persona, persona: PersonaId, role: Role, now: Timestamp) -> Result<SignedChange, EditError> {
+    pub fn set_role(
+        &mut self,
+        author: &Persona,
+        persona: PersonaId,
+        role: Role,
+        now: Timestamp,
+    ) -> Result<SignedChange, EditError> {
         self.group()?;
         self.edit(author, now, |tx| {
             if edit::set_role(tx, persona, role)? {
@@ -712,7 +926,12 @@ impl Document {
         })
     }
 
-    pub fn remove_member(&mut self, author: &Persona, persona: PersonaId, now: Timestamp) -> Result<SignedChange, EditError> {
+    pub fn remove_member(
+        &mut self,
+        author: &Persona,
+        persona: PersonaId,
+        now: Timestamp,
+    ) -> Result<SignedChange, EditError> {
         self.group()?;
         self.edit(author, now, |tx| {
             if edit::remove_member(tx, persona)? {
@@ -723,13 +942,23 @@ impl Document {
         })
     }
 
-    pub fn put_link(&mut self, author: &Persona, link: &GroupLink, now: Timestamp) -> Result<SignedChange, EditError> {
+    pub fn put_link(
+        &mut self,
+        author: &Persona,
+        link: &GroupLink,
+        now: Timestamp,
+    ) -> Result<SignedChange, EditError> {
         link.validate()?;
         self.group()?;
         self.edit(author, now, |tx| Ok(edit::put_link(tx, link)?))
     }
 
-    pub fn remove_link(&mut self, author: &Persona, id: &str, now: Timestamp) -> Result<SignedChange, EditError> {
+    pub fn remove_link(
+        &mut self,
+        author: &Persona,
+        id: &str,
+        now: Timestamp,
+    ) -> Result<SignedChange, EditError> {
         self.group()?;
         self.edit(author, now, |tx| {
             if edit::remove_link(tx, id)? {
@@ -741,15 +970,28 @@ impl Document {
     }
 
     /// Lists (or unlists) an event on the group's page.
-    pub fn set_group_event(&mut self, author: &Persona, event: DocId, listed: bool, now: Timestamp) -> Result<SignedChange, EditError> {
+    pub fn set_group_event(
+        &mut self,
+        author: &Persona,
+        event: DocId,
+        listed: bool,
+        now: Timestamp,
+    ) -> Result<SignedChange, EditError> {
         self.group()?;
-        self.edit(author, now, |tx| Ok(edit::set_group_event(tx, event, listed)?))
+        self.edit(author, now, |tx| {
+            Ok(edit::set_group_event(tx, event, listed)?)
+        })
     }
 
     /// Test support: commits whatever `f` writes without judging it, signed by
     /// `author`, as a forger would. Only for tests of the rule.
     #[doc(hidden)]
-    pub fn forge(&self, author: &Persona, now: Timestamp, f: impl FnOnce(&mut Tx<'_>) -> Result<(), automerge::AutomergeError>) -> SignedChange {
+    pub fn forge(
+        &self,
+        author: &Persona,
+        now: Timestamp,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<(), automerge::AutomergeError>,
+    ) -> SignedChange {
         let mut am = self.am.clone().with_actor(author.actor_id());
         let hash = am
             .transact_with(|_| CommitOptions::default().with_time(now_secs(now)), f)

@@ -9,9 +9,7 @@ use automerge::transaction::{Transactable, Transaction};
 use automerge::{AutomergeError, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 
 use crate::ids::{DocId, PersonaId, random_bytes};
-use crate::model::{
-    DocKind, EventDetails, GroupLink, GroupProfile, ParticipationStatus, Role,
-};
+use crate::model::{DocKind, EventDetails, GroupLink, GroupProfile, ParticipationStatus, Role};
 
 pub(crate) type Tx<'a> = Transaction<'a>;
 
@@ -29,7 +27,12 @@ fn existing_map(tx: &Tx<'_>, parent: &ObjId, key: &str) -> Result<Option<ObjId>,
     })
 }
 
-fn put_if_changed(tx: &mut Tx<'_>, obj: &ObjId, key: &str, value: ScalarValue) -> Result<(), AutomergeError> {
+fn put_if_changed(
+    tx: &mut Tx<'_>,
+    obj: &ObjId,
+    key: &str,
+    value: ScalarValue,
+) -> Result<(), AutomergeError> {
     let same = matches!(tx.get(obj, key)?, Some((Value::Scalar(current), _)) if *current == value);
     if !same {
         tx.put(obj, key, value)?;
@@ -37,7 +40,12 @@ fn put_if_changed(tx: &mut Tx<'_>, obj: &ObjId, key: &str, value: ScalarValue) -
     Ok(())
 }
 
-fn put_opt(tx: &mut Tx<'_>, obj: &ObjId, key: &str, value: Option<ScalarValue>) -> Result<(), AutomergeError> {
+fn put_opt(
+    tx: &mut Tx<'_>,
+    obj: &ObjId,
+    key: &str,
+    value: Option<ScalarValue>,
+) -> Result<(), AutomergeError> {
     match value {
         Some(v) => put_if_changed(tx, obj, key, v),
         None => {
@@ -49,12 +57,21 @@ fn put_opt(tx: &mut Tx<'_>, obj: &ObjId, key: &str, value: Option<ScalarValue>) 
     }
 }
 
-fn write_header(tx: &mut Tx<'_>, kind: DocKind, author: PersonaId, now: i64) -> Result<(), AutomergeError> {
+fn write_header(
+    tx: &mut Tx<'_>,
+    kind: DocKind,
+    author: PersonaId,
+    now: i64,
+) -> Result<(), AutomergeError> {
     tx.put(ROOT, "kind", kind.as_str())?;
     tx.put(ROOT, "v", 1_i64)?;
     tx.put(ROOT, "created_by", author.to_hex())?;
     tx.put(ROOT, "created_at", now)?;
-    tx.put(ROOT, "nonce", ScalarValue::Bytes(random_bytes::<8>().to_vec()))?;
+    tx.put(
+        ROOT,
+        "nonce",
+        ScalarValue::Bytes(random_bytes::<8>().to_vec()),
+    )?;
     Ok(())
 }
 
@@ -81,7 +98,12 @@ pub(crate) fn write_details(tx: &mut Tx<'_>, d: &EventDetails) -> Result<(), Aut
     let obj = child_map(tx, &ROOT, "details")?;
     let s = |v: &str| ScalarValue::Str(v.into());
     put_if_changed(tx, &obj, "title", s(&d.title))?;
-    put_opt(tx, &obj, "description", (!d.description.is_empty()).then(|| s(&d.description)))?;
+    put_opt(
+        tx,
+        &obj,
+        "description",
+        (!d.description.is_empty()).then(|| s(&d.description)),
+    )?;
     put_if_changed(tx, &obj, "starts", s(&d.starts.to_string()))?;
     put_opt(tx, &obj, "ends", d.ends.map(|e| s(&e.to_string())))?;
     put_if_changed(tx, &obj, "tz", s(&d.time_zone))?;
@@ -90,7 +112,12 @@ pub(crate) fn write_details(tx: &mut Tx<'_>, d: &EventDetails) -> Result<(), Aut
     put_opt(tx, &obj, "lat", d.place.latitude.map(ScalarValue::F64))?;
     put_opt(tx, &obj, "lon", d.place.longitude.map(ScalarValue::F64))?;
     put_opt(tx, &obj, "online", d.online_url.as_deref().map(s))?;
-    put_opt(tx, &obj, "capacity", d.capacity.map(|c| ScalarValue::Int(c.into())))?;
+    put_opt(
+        tx,
+        &obj,
+        "capacity",
+        d.capacity.map(|c| ScalarValue::Int(c.into())),
+    )?;
     put_if_changed(tx, &obj, "join_mode", s(d.join_mode.as_str()))?;
     put_if_changed(tx, &obj, "status", s(d.status.as_str()))?;
     put_if_changed(tx, &obj, "visibility", s(d.visibility.as_str()))?;
@@ -114,7 +141,11 @@ pub(crate) fn write_details(tx: &mut Tx<'_>, d: &EventDetails) -> Result<(), Aut
     Ok(())
 }
 
-pub(crate) fn add_organiser(tx: &mut Tx<'_>, persona: PersonaId, name: &str) -> Result<(), AutomergeError> {
+pub(crate) fn add_organiser(
+    tx: &mut Tx<'_>,
+    persona: PersonaId,
+    name: &str,
+) -> Result<(), AutomergeError> {
     let organisers = child_map(tx, &ROOT, "organisers")?;
     let entry = child_map(tx, &organisers, &persona.to_hex())?;
     put_if_changed(tx, &entry, "name", name.into())
@@ -146,14 +177,25 @@ pub(crate) fn set_participation(
     put_if_changed(tx, &entry, "status", status.as_str().into())
 }
 
-pub(crate) fn set_participant_status(tx: &mut Tx<'_>, persona: PersonaId, status: ParticipationStatus) -> Result<bool, AutomergeError> {
-    let Some(participants) = existing_map(tx, &ROOT, "participants")? else { return Ok(false) };
-    let Some(entry) = existing_map(tx, &participants, &persona.to_hex())? else { return Ok(false) };
+pub(crate) fn set_participant_status(
+    tx: &mut Tx<'_>,
+    persona: PersonaId,
+    status: ParticipationStatus,
+) -> Result<bool, AutomergeError> {
+    let Some(participants) = existing_map(tx, &ROOT, "participants")? else {
+        return Ok(false);
+    };
+    let Some(entry) = existing_map(tx, &participants, &persona.to_hex())? else {
+        return Ok(false);
+    };
     put_if_changed(tx, &entry, "status", status.as_str().into())?;
     Ok(true)
 }
 
-pub(crate) fn remove_participation(tx: &mut Tx<'_>, persona: PersonaId) -> Result<(), AutomergeError> {
+pub(crate) fn remove_participation(
+    tx: &mut Tx<'_>,
+    persona: PersonaId,
+) -> Result<(), AutomergeError> {
     if let Some(participants) = existing_map(tx, &ROOT, "participants")?
         && tx.get(&participants, persona.to_hex())?.is_some()
     {
@@ -193,8 +235,12 @@ pub(crate) fn update_comment(
     hidden: Option<bool>,
     now: i64,
 ) -> Result<bool, AutomergeError> {
-    let Some(comments) = existing_map(tx, &ROOT, "comments")? else { return Ok(false) };
-    let Some(c) = existing_map(tx, &comments, id)? else { return Ok(false) };
+    let Some(comments) = existing_map(tx, &ROOT, "comments")? else {
+        return Ok(false);
+    };
+    let Some(c) = existing_map(tx, &comments, id)? else {
+        return Ok(false);
+    };
     if let Some(body) = body {
         put_if_changed(tx, &c, "body", body.into())?;
         put_if_changed(tx, &c, "edited_at", now.into())?;
@@ -227,7 +273,12 @@ pub(crate) fn group_genesis(
 pub(crate) fn write_profile(tx: &mut Tx<'_>, p: &GroupProfile) -> Result<(), AutomergeError> {
     let obj = child_map(tx, &ROOT, "profile")?;
     put_if_changed(tx, &obj, "name", p.name.as_str().into())?;
-    put_opt(tx, &obj, "summary", (!p.summary.is_empty()).then(|| p.summary.as_str().into()))?;
+    put_opt(
+        tx,
+        &obj,
+        "summary",
+        (!p.summary.is_empty()).then(|| p.summary.as_str().into()),
+    )?;
     put_if_changed(tx, &obj, "visibility", p.visibility.as_str().into())
 }
 
@@ -251,15 +302,25 @@ pub(crate) fn add_member(
     Ok(())
 }
 
-pub(crate) fn set_role(tx: &mut Tx<'_>, persona: PersonaId, role: Role) -> Result<bool, AutomergeError> {
-    let Some(members) = existing_map(tx, &ROOT, "members")? else { return Ok(false) };
-    let Some(m) = existing_map(tx, &members, &persona.to_hex())? else { return Ok(false) };
+pub(crate) fn set_role(
+    tx: &mut Tx<'_>,
+    persona: PersonaId,
+    role: Role,
+) -> Result<bool, AutomergeError> {
+    let Some(members) = existing_map(tx, &ROOT, "members")? else {
+        return Ok(false);
+    };
+    let Some(m) = existing_map(tx, &members, &persona.to_hex())? else {
+        return Ok(false);
+    };
     put_if_changed(tx, &m, "role", role.as_str().into())?;
     Ok(true)
 }
 
 pub(crate) fn remove_member(tx: &mut Tx<'_>, persona: PersonaId) -> Result<bool, AutomergeError> {
-    let Some(members) = existing_map(tx, &ROOT, "members")? else { return Ok(false) };
+    let Some(members) = existing_map(tx, &ROOT, "members")? else {
+        return Ok(false);
+    };
     if tx.get(&members, persona.to_hex())?.is_none() {
         return Ok(false);
     }
@@ -267,7 +328,12 @@ pub(crate) fn remove_member(tx: &mut Tx<'_>, persona: PersonaId) -> Result<bool,
     Ok(true)
 }
 
-pub(crate) fn add_invite(tx: &mut Tx<'_>, invite_id: &str, by: PersonaId, now: i64) -> Result<(), AutomergeError> {
+pub(crate) fn add_invite(
+    tx: &mut Tx<'_>,
+    invite_id: &str,
+    by: PersonaId,
+    now: i64,
+) -> Result<(), AutomergeError> {
     let invites = child_map(tx, &ROOT, "invites")?;
     let i = tx.put_object(&invites, invite_id, ObjType::Map)?;
     tx.put(&i, "by", by.to_hex())?;
@@ -276,8 +342,12 @@ pub(crate) fn add_invite(tx: &mut Tx<'_>, invite_id: &str, by: PersonaId, now: i
 }
 
 pub(crate) fn revoke_invite(tx: &mut Tx<'_>, invite_id: &str) -> Result<bool, AutomergeError> {
-    let Some(invites) = existing_map(tx, &ROOT, "invites")? else { return Ok(false) };
-    let Some(i) = existing_map(tx, &invites, invite_id)? else { return Ok(false) };
+    let Some(invites) = existing_map(tx, &ROOT, "invites")? else {
+        return Ok(false);
+    };
+    let Some(i) = existing_map(tx, &invites, invite_id)? else {
+        return Ok(false);
+    };
     put_if_changed(tx, &i, "revoked", true.into())?;
     Ok(true)
 }
@@ -290,7 +360,9 @@ pub(crate) fn put_link(tx: &mut Tx<'_>, link: &GroupLink) -> Result<(), Automerg
 }
 
 pub(crate) fn remove_link(tx: &mut Tx<'_>, id: &str) -> Result<bool, AutomergeError> {
-    let Some(links) = existing_map(tx, &ROOT, "links")? else { return Ok(false) };
+    let Some(links) = existing_map(tx, &ROOT, "links")? else {
+        return Ok(false);
+    };
     if tx.get(&links, id)?.is_none() {
         return Ok(false);
     }
@@ -298,7 +370,11 @@ pub(crate) fn remove_link(tx: &mut Tx<'_>, id: &str) -> Result<bool, AutomergeEr
     Ok(true)
 }
 
-pub(crate) fn set_group_event(tx: &mut Tx<'_>, event: DocId, listed: bool) -> Result<(), AutomergeError> {
+pub(crate) fn set_group_event(
+    tx: &mut Tx<'_>,
+    event: DocId,
+    listed: bool,
+) -> Result<(), AutomergeError> {
     let events = child_map(tx, &ROOT, "events")?;
     if listed {
         put_if_changed(tx, &events, &event.to_hex(), true.into())

@@ -63,7 +63,11 @@ impl InviteToken {
 
     /// The signature that lets `persona` join, hex encoded.
     pub fn sign_member(&self, persona: &PersonaId) -> String {
-        hex::encode(self.key().sign(&invite_message(&self.group, persona)).to_bytes())
+        hex::encode(
+            self.key()
+                .sign(&invite_message(&self.group, persona))
+                .to_bytes(),
+        )
     }
 
     pub fn encode(&self) -> String {
@@ -75,8 +79,13 @@ impl InviteToken {
     }
 
     pub fn decode(text: &str) -> Result<Self, InviteError> {
-        let body = text.trim().strip_prefix(PREFIX).ok_or(InviteError::NotAnInvite)?;
-        let bytes = URL_SAFE_NO_PAD.decode(body).map_err(|_| InviteError::Damaged)?;
+        let body = text
+            .trim()
+            .strip_prefix(PREFIX)
+            .ok_or(InviteError::NotAnInvite)?;
+        let bytes = URL_SAFE_NO_PAD
+            .decode(body)
+            .map_err(|_| InviteError::Damaged)?;
         match bytes.first() {
             Some(&VERSION) if bytes.len() == 65 => {}
             Some(&v) if v > VERSION => return Err(InviteError::UnknownVersion),
@@ -86,6 +95,9 @@ impl InviteToken {
         group.copy_from_slice(&bytes[1..33]);
         let mut secret = [0u8; 32];
         secret.copy_from_slice(&bytes[33..65]);
-        Ok(InviteToken { group: DocId(group), secret })
+        Ok(InviteToken {
+            group: DocId(group),
+            secret,
+        })
     }
 }

@@ -29,11 +29,11 @@ pub use automerge::ChangeHash;
 pub use document::{Document, EditError, LoadError, Receipt};
 pub use ids::{DocId, PersonaId};
 pub use invite::InviteToken;
+pub use jiff;
 pub use model::*;
 pub use persona::Persona;
 pub use rules::Rejection;
 pub use signed::SignedChange;
-pub use jiff;
 
 #[cfg(test)]
 mod tests;

@@ -234,7 +234,8 @@ pub fn normalise_tag(tag: &str) -> Result<String, InvalidInput> {
     let t = tag.trim().trim_start_matches('#').to_lowercase();
     let ok = !t.is_empty()
         && t.chars().count() <= 40
-        && t.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+        && t.chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
     if ok {
         Ok(t)
     } else {
@@ -275,10 +276,12 @@ impl EventDetails {
                     what: "start",
                     got: self.starts.to_string(),
                 })?;
-            let end = tz.to_timestamp(ends).map_err(|_| InvalidInput::BadDateTime {
-                what: "end",
-                got: ends.to_string(),
-            })?;
+            let end = tz
+                .to_timestamp(ends)
+                .map_err(|_| InvalidInput::BadDateTime {
+                    what: "end",
+                    got: ends.to_string(),
+                })?;
             if end <= start {
                 return Err(InvalidInput::EndsBeforeStart {
                     starts: self.starts.to_string(),
@@ -332,7 +335,8 @@ impl EventDetails {
     }
 
     pub fn ends_at(&self) -> Option<ZonedDateTime> {
-        self.ends.and_then(|e| e.to_zoned_datetime(self.zone()).ok())
+        self.ends
+            .and_then(|e| e.to_zoned_datetime(self.zone()).ok())
     }
 }
 
@@ -575,7 +579,10 @@ impl EventView {
         let mut organisers = BTreeMap::new();
         for (k, v) in map_entries(get(root, "organisers").ok_or_else(|| schema("/organisers"))?) {
             let path = format!("/organisers/{k}");
-            organisers.insert(persona_key(k, "/organisers")?, req_str(v, "name", &path)?.into());
+            organisers.insert(
+                persona_key(k, "/organisers")?,
+                req_str(v, "name", &path)?.into(),
+            );
         }
         let mut participants = BTreeMap::new();
         if let Some(ps) = get(root, "participants") {
@@ -776,6 +783,7 @@ impl GroupView {
 /// The typed reading of any document.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
+#[allow(clippy::large_enum_variant)] // short-lived, read once per query
 pub enum DocView {
     Event(EventView),
     Group(GroupView),

@@ -24,7 +24,9 @@ pub struct Persona {
 
 impl std::fmt::Debug for Persona {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Persona").field("id", &self.id()).finish_non_exhaustive()
+        f.debug_struct("Persona")
+            .field("id", &self.id())
+            .finish_non_exhaustive()
     }
 }
 

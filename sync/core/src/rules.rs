@@ -37,7 +37,9 @@ pub enum Rejection {
     BadSequence,
     #[error("the change depends on a rejected change")]
     DependsOnRejected,
-    #[error("its author signed two different changes with the same sequence number; both are refused")]
+    #[error(
+        "its author signed two different changes with the same sequence number; both are refused"
+    )]
     Equivocation,
     #[error("{0} cannot be changed once set")]
     Immutable(String),
@@ -84,7 +86,12 @@ fn diff_into(prefix: &mut Path, a: Option<&Value>, b: Option<&Value>, out: &mut 
                 .collect();
             for k in keys {
                 prefix.push(k.clone());
-                diff_into(prefix, ma.and_then(|m| m.get(k)), mb.and_then(|m| m.get(k)), out);
+                diff_into(
+                    prefix,
+                    ma.and_then(|m| m.get(k)),
+                    mb.and_then(|m| m.get(k)),
+                    out,
+                );
                 prefix.pop();
             }
         }
@@ -105,10 +112,14 @@ pub fn check_genesis(author: PersonaId, after: &Value) -> Result<DocKind, Reject
                 return Err(Rejection::BadGenesis("created_by is not the author"));
             }
             if view.organisers.keys().ne([&author]) {
-                return Err(Rejection::BadGenesis("the creator must be the only organiser"));
+                return Err(Rejection::BadGenesis(
+                    "the creator must be the only organiser",
+                ));
             }
             if !view.participants.is_empty() || !view.comments.is_empty() {
-                return Err(Rejection::BadGenesis("a new event has no participants or comments"));
+                return Err(Rejection::BadGenesis(
+                    "a new event has no participants or comments",
+                ));
             }
         }
         DocKind::Group => {
@@ -117,7 +128,9 @@ pub fn check_genesis(author: PersonaId, after: &Value) -> Result<DocKind, Reject
                 return Err(Rejection::BadGenesis("created_by is not the author"));
             }
             if view.members.len() != 1 || view.role_of(&author) != Some(Role::Admin) {
-                return Err(Rejection::BadGenesis("the creator must be the only member, as admin"));
+                return Err(Rejection::BadGenesis(
+                    "the creator must be the only member, as admin",
+                ));
             }
         }
     }
@@ -140,28 +153,50 @@ pub fn check_change(
         }
     }
     match kind {
-        DocKind::Event => check_event(author, &EventView::parse(before)?, &EventView::parse(after)?, &touched),
-        DocKind::Group => check_group(doc, author, &GroupView::parse(before)?, &GroupView::parse(after)?, &touched),
+        DocKind::Event => check_event(
+            author,
+            &EventView::parse(before)?,
+            &EventView::parse(after)?,
+            &touched,
+        ),
+        DocKind::Group => check_group(
+            doc,
+            author,
+            &GroupView::parse(before)?,
+            &GroupView::parse(after)?,
+            &touched,
+        ),
     }
 }
 
 /// The entry a path below a collection touches; replacing a whole collection is
 /// never allowed.
 fn entry(path: &Path) -> Result<String, Rejection> {
-    path.get(1).cloned().ok_or_else(|| not_allowed(format!("{} is replaced as a whole", path[0])))
+    path.get(1)
+        .cloned()
+        .ok_or_else(|| not_allowed(format!("{} is replaced as a whole", path[0])))
 }
 
-fn check_event(author: PersonaId, before: &EventView, after: &EventView, touched: &[Path]) -> Result<(), Rejection> {
+fn check_event(
+    author: PersonaId,
+    before: &EventView,
+    after: &EventView,
+    touched: &[Path],
+) -> Result<(), Rejection> {
     let organiser = before.is_organiser(&author);
     let mut participants = BTreeSet::new();
     let mut comments = BTreeSet::new();
     for path in touched {
         match path[0].as_str() {
             "details" | "invited" if !organiser => {
-                return Err(not_allowed("only organisers edit an event's details and invitations"));
+                return Err(not_allowed(
+                    "only organisers edit an event's details and invitations",
+                ));
             }
             "details" | "invited" => {}
-            "organisers" if !organiser => return Err(not_allowed("only organisers choose organisers")),
+            "organisers" if !organiser => {
+                return Err(not_allowed("only organisers choose organisers"));
+            }
             "organisers" => {
                 if !after.is_organiser(&before.created_by) {
                     return Err(not_allowed("the creator of an event stays an organiser"));
@@ -177,7 +212,9 @@ fn check_event(author: PersonaId, before: &EventView, after: &EventView, touched
         }
     }
     for key in participants {
-        let persona: PersonaId = key.parse().map_err(|_| Rejection::UnknownField(format!("participants/{key}")))?;
+        let persona: PersonaId = key
+            .parse()
+            .map_err(|_| Rejection::UnknownField(format!("participants/{key}")))?;
         check_participation(author, organiser, persona, before, after)?;
     }
     for id in comments {
@@ -203,7 +240,9 @@ fn check_participation(
             return Ok(());
         }
         if was_status == Some(Rejected) && !organiser && now.status != Declined {
-            return Err(not_allowed("a rejected participant cannot rejoin on their own"));
+            return Err(not_allowed(
+                "a rejected participant cannot rejoin on their own",
+            ));
         }
         match now.status {
             Interested | Declined | Pending => Ok(()),
@@ -212,9 +251,13 @@ fn check_participation(
             Going => {
                 match before.details.join_mode {
                     JoinMode::Free => {}
-                    JoinMode::Approval => return Err(not_allowed("this event needs an organiser's approval")),
+                    JoinMode::Approval => {
+                        return Err(not_allowed("this event needs an organiser's approval"));
+                    }
                     JoinMode::Invite if before.invited.contains(&author) => {}
-                    JoinMode::Invite => return Err(not_allowed("this event is by invitation only")),
+                    JoinMode::Invite => {
+                        return Err(not_allowed("this event is by invitation only"));
+                    }
                 }
                 if before.is_full() {
                     return Err(not_allowed("the event is full"));
@@ -228,23 +271,37 @@ fn check_participation(
                 match (was.status, now.status) {
                     (Pending, Going) if before.is_full() => Err(not_allowed("the event is full")),
                     (Pending, Going) | (_, Rejected) => Ok(()),
-                    _ => Err(not_allowed("organisers only approve or reject participants")),
+                    _ => Err(not_allowed(
+                        "organisers only approve or reject participants",
+                    )),
                 }
             }
-            _ => Err(not_allowed("organisers only approve or reject existing participants")),
+            _ => Err(not_allowed(
+                "organisers only approve or reject existing participants",
+            )),
         }
     } else {
-        Err(not_allowed("a participant changes only their own participation"))
+        Err(not_allowed(
+            "a participant changes only their own participation",
+        ))
     }
 }
 
 const MAX_COMMENT: usize = 5_000;
 
-fn check_comment(author: PersonaId, organiser: bool, id: &str, before: &EventView, after: &EventView) -> Result<(), Rejection> {
+fn check_comment(
+    author: PersonaId,
+    organiser: bool,
+    id: &str,
+    before: &EventView,
+    after: &EventView,
+) -> Result<(), Rejection> {
     match (before.comment(id), after.comment(id)) {
         (None, Some(new)) => {
             if new.author != author {
-                return Err(not_allowed("a comment is written in its author's name only"));
+                return Err(not_allowed(
+                    "a comment is written in its author's name only",
+                ));
             }
             if new.deleted || new.hidden || new.edited_at.is_some() {
                 return Err(not_allowed("a new comment starts visible and unedited"));
@@ -267,7 +324,9 @@ fn check_comment(author: PersonaId, organiser: bool, id: &str, before: &EventVie
             {
                 return Err(Rejection::Immutable(format!("comments/{id}")));
             }
-            let content_changed = old.body != new.body || old.edited_at != new.edited_at || old.deleted != new.deleted;
+            let content_changed = old.body != new.body
+                || old.edited_at != new.edited_at
+                || old.deleted != new.deleted;
             if content_changed && old.author != author {
                 return Err(not_allowed("only its author edits or deletes a comment"));
             }
@@ -292,7 +351,9 @@ fn check_comment_body(body: &str) -> Result<(), Rejection> {
         return Err(not_allowed("a comment has text"));
     }
     if body.chars().count() > MAX_COMMENT {
-        return Err(not_allowed(format!("a comment has at most {MAX_COMMENT} characters")));
+        return Err(not_allowed(format!(
+            "a comment has at most {MAX_COMMENT} characters"
+        )));
     }
     Ok(())
 }
@@ -305,7 +366,13 @@ pub fn invite_message(group: &DocId, persona: &PersonaId) -> Vec<u8> {
     msg
 }
 
-fn check_group(doc: DocId, author: PersonaId, before: &GroupView, after: &GroupView, touched: &[Path]) -> Result<(), Rejection> {
+fn check_group(
+    doc: DocId,
+    author: PersonaId,
+    before: &GroupView,
+    after: &GroupView,
+    touched: &[Path],
+) -> Result<(), Rejection> {
     let role = before.role_of(&author);
     let admin = role == Some(Role::Admin);
     let moderator = role.is_some_and(Role::can_moderate);
@@ -315,10 +382,14 @@ fn check_group(doc: DocId, author: PersonaId, before: &GroupView, after: &GroupV
         match path[0].as_str() {
             "profile" if !admin => return Err(not_allowed("only admins edit the group's profile")),
             "links" | "events" if !moderator => {
-                return Err(not_allowed("only admins and moderators manage links and events"));
+                return Err(not_allowed(
+                    "only admins and moderators manage links and events",
+                ));
             }
             "profile" | "links" | "events" => {}
-            "invites" if !moderator => return Err(not_allowed("only admins and moderators invite")),
+            "invites" if !moderator => {
+                return Err(not_allowed("only admins and moderators invite"));
+            }
             "invites" => {
                 invites.insert(entry(path)?);
             }
@@ -331,27 +402,44 @@ fn check_group(doc: DocId, author: PersonaId, before: &GroupView, after: &GroupV
     for id in invites {
         match (before.invite(&id), after.invite(&id)) {
             (None, Some(new)) if new.by == author && !new.revoked => {}
-            (Some(old), Some(new)) if old.by == new.by && old.created_at == new.created_at && !new.revoked.lt(&old.revoked) => {}
-            _ => return Err(not_allowed("invitations are created by their inviter and only revoked after")),
+            (Some(old), Some(new))
+                if old.by == new.by
+                    && old.created_at == new.created_at
+                    && !new.revoked.lt(&old.revoked) => {}
+            _ => {
+                return Err(not_allowed(
+                    "invitations are created by their inviter and only revoked after",
+                ));
+            }
         }
     }
     for key in members {
-        let persona: PersonaId = key.parse().map_err(|_| Rejection::UnknownField(format!("members/{key}")))?;
+        let persona: PersonaId = key
+            .parse()
+            .map_err(|_| Rejection::UnknownField(format!("members/{key}")))?;
         match (before.members.get(&persona), after.members.get(&persona)) {
             (None, Some(new)) => {
-                let joined_by_invite = persona == author && new.role == Role::Member && valid_invite(doc, before, new);
+                let joined_by_invite =
+                    persona == author && new.role == Role::Member && valid_invite(doc, before, new);
                 let added = admin || (moderator && new.role == Role::Member);
                 if !(joined_by_invite || added) {
-                    return Err(not_allowed("members join with a valid invitation or are added by an admin"));
+                    return Err(not_allowed(
+                        "members join with a valid invitation or are added by an admin",
+                    ));
                 }
             }
             (Some(old), None) => {
                 if !(persona == author || admin || (moderator && old.role == Role::Member)) {
-                    return Err(not_allowed("only admins and moderators remove other members"));
+                    return Err(not_allowed(
+                        "only admins and moderators remove other members",
+                    ));
                 }
             }
             (Some(old), Some(new)) => {
-                if old.joined_at != new.joined_at || old.invite != new.invite || old.invite_signature != new.invite_signature {
+                if old.joined_at != new.joined_at
+                    || old.invite != new.invite
+                    || old.invite_signature != new.invite_signature
+                {
                     return Err(Rejection::Immutable(format!("members/{key}")));
                 }
                 if old.role != new.role && !admin {
@@ -374,13 +462,27 @@ fn valid_invite(doc: DocId, before: &GroupView, member: &crate::model::Member) -
     let (Some(invite_id), Some(sig_hex)) = (&member.invite, &member.invite_signature) else {
         return false;
     };
-    let Some(invite) = before.invite(invite_id) else { return false };
+    let Some(invite) = before.invite(invite_id) else {
+        return false;
+    };
     if invite.revoked {
         return false;
     }
-    let Ok(key) = invite_id.parse::<PersonaId>() else { return false };
-    let Some(key) = key.verifying_key() else { return false };
-    let Ok(sig) = hex::decode(sig_hex) else { return false };
-    let Ok(sig) = <[u8; 64]>::try_from(sig.as_slice()) else { return false };
-    key.verify(&invite_message(&doc, &member.persona), &Signature::from_bytes(&sig)).is_ok()
+    let Ok(key) = invite_id.parse::<PersonaId>() else {
+        return false;
+    };
+    let Some(key) = key.verifying_key() else {
+        return false;
+    };
+    let Ok(sig) = hex::decode(sig_hex) else {
+        return false;
+    };
+    let Ok(sig) = <[u8; 64]>::try_from(sig.as_slice()) else {
+        return false;
+    };
+    key.verify(
+        &invite_message(&doc, &member.persona),
+        &Signature::from_bytes(&sig),
+    )
+    .is_ok()
 }

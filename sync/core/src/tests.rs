@@ -1,8 +1,8 @@
 //! Permission rules, forgeries and convergence of the core, on real automerge
 //! documents and real signatures.
 
-use automerge::{ObjType, ReadDoc};
 use automerge::transaction::Transactable;
+use automerge::{ObjType, ReadDoc};
 use jiff::Timestamp;
 use proptest::prelude::*;
 
@@ -86,7 +86,8 @@ fn added_organisers_may_edit_and_the_creator_stays() {
     let bob = Persona::generate();
     let (mut doc, _) = event_by(&alice);
     doc.add_organiser(&alice, bob.id(), "Bob", t(1)).unwrap();
-    doc.update_event(&bob, &details("Bob's edit"), t(2)).unwrap();
+    doc.update_event(&bob, &details("Bob's edit"), t(2))
+        .unwrap();
     let forged = doc.forge(&bob, t(3), |tx| {
         let o = tx.get(automerge::ROOT, "organisers")?.unwrap().1;
         tx.delete(&o, alice.id().to_hex())
@@ -125,8 +126,12 @@ fn approval_mode_needs_an_organiser() {
     let (_, status) = doc.join_event(&bob, "Bob", t(2)).unwrap();
     assert_eq!(status, ParticipationStatus::Pending);
     refused(doc.set_participation(&bob, "Bob", ParticipationStatus::Going, t(3)));
-    doc.decide_participation(&alice, bob.id(), ParticipationStatus::Going, t(4)).unwrap();
-    assert_eq!(doc.event().unwrap().participants[&bob.id()].status, ParticipationStatus::Going);
+    doc.decide_participation(&alice, bob.id(), ParticipationStatus::Going, t(4))
+        .unwrap();
+    assert_eq!(
+        doc.event().unwrap().participants[&bob.id()].status,
+        ParticipationStatus::Going
+    );
 }
 
 #[test]
@@ -152,18 +157,29 @@ fn comments_replies_edits_and_deletes() {
     let alice = Persona::generate();
     let bob = Persona::generate();
     let (mut doc, _) = event_by(&alice);
-    let (_, c1) = doc.comment(&bob, "Bob", "See you there", None, t(1)).unwrap();
-    let (_, c2) = doc.comment(&alice, "Org", "Bring water", Some(&c1), t(2)).unwrap();
-    assert!(matches!(doc.comment(&bob, "Bob", "deeper", Some(&c2), t(3)), Err(EditError::Refused(_))));
+    let (_, c1) = doc
+        .comment(&bob, "Bob", "See you there", None, t(1))
+        .unwrap();
+    let (_, c2) = doc
+        .comment(&alice, "Org", "Bring water", Some(&c1), t(2))
+        .unwrap();
+    assert!(matches!(
+        doc.comment(&bob, "Bob", "deeper", Some(&c2), t(3)),
+        Err(EditError::Refused(_))
+    ));
     refused(doc.edit_comment(&alice, &c1, "Alice rewrote Bob", t(4)));
     refused(doc.delete_comment(&alice, &c1, t(4)));
-    doc.edit_comment(&bob, &c1, "See you at noon", t(5)).unwrap();
+    doc.edit_comment(&bob, &c1, "See you at noon", t(5))
+        .unwrap();
     doc.hide_comment(&alice, &c1, true, t(6)).unwrap();
     refused(doc.hide_comment(&bob, &c2, true, t(6)));
     doc.delete_comment(&alice, &c2, t(7)).unwrap();
     let view = doc.event().unwrap();
     let c1v = view.comment(&c1).unwrap();
-    assert_eq!((c1v.body.as_str(), c1v.hidden, c1v.edited_at.is_some()), ("See you at noon", true, true));
+    assert_eq!(
+        (c1v.body.as_str(), c1v.hidden, c1v.edited_at.is_some()),
+        ("See you at noon", true, true)
+    );
     assert!(view.comment(&c2).unwrap().deleted);
 
     // A forged comment in someone else's name.
@@ -190,9 +206,22 @@ fn group_roles_invitations_and_last_admin() {
     doc.join_group(&bob, "Bob", &token, t(2)).unwrap();
     assert_eq!(doc.group().unwrap().role_of(&bob.id()), Some(Role::Member));
     refused(doc.set_role(&bob, bob.id(), Role::Admin, t(3)));
-    refused(doc.update_group_profile(&bob, &GroupProfile { name: "Mine".into(), summary: String::new(), visibility: GroupVisibility::Public }, t(3)));
-    doc.set_role(&alice, bob.id(), Role::Moderator, t(4)).unwrap();
-    let link = GroupLink { id: "pad".into(), title: "Pad".into(), url: "https://pad.example/x".into() };
+    refused(doc.update_group_profile(
+        &bob,
+        &GroupProfile {
+            name: "Mine".into(),
+            summary: String::new(),
+            visibility: GroupVisibility::Public,
+        },
+        t(3),
+    ));
+    doc.set_role(&alice, bob.id(), Role::Moderator, t(4))
+        .unwrap();
+    let link = GroupLink {
+        id: "pad".into(),
+        title: "Pad".into(),
+        url: "https://pad.example/x".into(),
+    };
     doc.put_link(&bob, &link, t(5)).unwrap();
     refused(doc.remove_member(&alice, alice.id(), t(6)));
     doc.revoke_invite(&alice, &token.invite_id(), t(7)).unwrap();
@@ -225,10 +254,16 @@ fn tampered_and_misattributed_changes_are_rejected() {
     ));
     let mut resigned = genesis.clone();
     resigned.author = bob.id();
-    assert!(matches!(fresh.receive([resigned]).rejected[0].2, Rejection::Signature(SignatureError::ActorMismatch)));
+    assert!(matches!(
+        fresh.receive([resigned]).rejected[0].2,
+        Rejection::Signature(SignatureError::ActorMismatch)
+    ));
     let mut bad_sig = genesis.clone();
     bad_sig.signature[0] ^= 1;
-    assert!(matches!(fresh.receive([bad_sig]).rejected[0].2, Rejection::Signature(SignatureError::BadSignature)));
+    assert!(matches!(
+        fresh.receive([bad_sig]).rejected[0].2,
+        Rejection::Signature(SignatureError::BadSignature)
+    ));
     assert!(fresh.receive([genesis.clone()]).accepted.len() == 1);
 
     // A change written on a doc it does not belong to.
@@ -256,13 +291,29 @@ fn tampered_and_misattributed_changes_are_rejected() {
     chain.reverse();
     let receipt = fresh.receive(chain);
     assert_eq!(receipt.rejected.len(), 2);
-    assert!(receipt.rejected.iter().any(|r| r.2 == Rejection::DependsOnRejected));
-    assert_eq!(fresh.event().unwrap().details.title, "March for the climate");
+    assert!(
+        receipt
+            .rejected
+            .iter()
+            .any(|r| r.2 == Rejection::DependsOnRejected)
+    );
+    assert_eq!(
+        fresh.event().unwrap().details.title,
+        "March for the climate"
+    );
 }
 
 /// Applies a change bypassing the rule, to build a history an honest peer refuses.
 fn cheat_apply(doc: &mut Document, change: &SignedChange) {
-    *doc = Document::from_trusted(doc.id(), doc.signed_changes().into_iter().chain([change.clone()]).collect(), Vec::new()).unwrap();
+    *doc = Document::from_trusted(
+        doc.id(),
+        doc.signed_changes()
+            .into_iter()
+            .chain([change.clone()])
+            .collect(),
+        Vec::new(),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -273,21 +324,28 @@ fn operations_outside_the_causal_past_are_rejected() {
     let bob = Persona::generate();
     let (mut doc, _) = event_by(&alice);
     let base = doc.clone();
-    let (_, cid) = doc.comment(&alice, "Org", "Meet at the square", None, t(1)).unwrap();
+    let (_, cid) = doc
+        .comment(&alice, "Org", "Meet at the square", None, t(1))
+        .unwrap();
     let with_comment = doc.forge(&bob, t(2), |tx| {
         let cs = tx.get(automerge::ROOT, "comments")?.unwrap().1;
         let c = tx.get(&cs, cid.as_str())?.unwrap().1;
         tx.delete(&c, "body")
     });
     // Rewrite its deps to the base heads, as a forger crafting a change would.
-    let mut expanded = automerge::Change::try_from(with_comment.bytes.as_slice()).unwrap().decode();
+    let mut expanded = automerge::Change::try_from(with_comment.bytes.as_slice())
+        .unwrap()
+        .decode();
     expanded.deps = base.heads();
     expanded.hash = None;
     let crafted_change: automerge::Change = expanded.into();
     let crafted = SignedChange::sign(doc.id(), &bob, &crafted_change);
     let before = doc.event().unwrap();
     let receipt = doc.receive([crafted]);
-    assert_eq!(receipt.rejected.first().map(|r| r.2.clone()), Some(Rejection::ForeignReference));
+    assert_eq!(
+        receipt.rejected.first().map(|r| r.2.clone()),
+        Some(Rejection::ForeignReference)
+    );
     assert_eq!(doc.event().unwrap(), before);
 }
 
@@ -309,15 +367,43 @@ fn bundle_round_trip_and_hostile_bytes() {
 fn invalid_input_is_refused_before_any_change() {
     let alice = Persona::generate();
     let bad = [
-        EventDetails { title: "  ".into(), ..details("x") },
-        EventDetails { time_zone: "Mars/Olympus".into(), ..details("x") },
-        EventDetails { ends: Some("2026-12-05T13:00".parse().unwrap()), ..details("x") },
-        EventDetails { capacity: Some(0), ..details("x") },
-        EventDetails { online_url: Some("javascript:alert(1)".into()), ..details("x") },
-        EventDetails { place: Place { latitude: Some(91.0), longitude: Some(0.0), ..Place::default() }, ..details("x") },
+        EventDetails {
+            title: "  ".into(),
+            ..details("x")
+        },
+        EventDetails {
+            time_zone: "Mars/Olympus".into(),
+            ..details("x")
+        },
+        EventDetails {
+            ends: Some("2026-12-05T13:00".parse().unwrap()),
+            ..details("x")
+        },
+        EventDetails {
+            capacity: Some(0),
+            ..details("x")
+        },
+        EventDetails {
+            online_url: Some("javascript:alert(1)".into()),
+            ..details("x")
+        },
+        EventDetails {
+            place: Place {
+                latitude: Some(91.0),
+                longitude: Some(0.0),
+                ..Place::default()
+            },
+            ..details("x")
+        },
     ];
     for d in bad {
-        assert!(matches!(Document::create_event(&alice, "A", &d, None, t(0)), Err(EditError::Invalid(_))), "{d:?}");
+        assert!(
+            matches!(
+                Document::create_event(&alice, "A", &d, None, t(0)),
+                Err(EditError::Invalid(_))
+            ),
+            "{d:?}"
+        );
     }
 }
 
@@ -325,13 +411,28 @@ fn invalid_input_is_refused_before_any_change() {
 
 #[derive(Debug, Clone)]
 enum Op {
-    Edit { who: usize, title: u8 },
-    Join { who: usize },
-    Leave { who: usize },
-    Comment { who: usize, reply: bool },
-    AddOrganiser { who: usize, whom: usize },
+    Edit {
+        who: usize,
+        title: u8,
+    },
+    Join {
+        who: usize,
+    },
+    Leave {
+        who: usize,
+    },
+    Comment {
+        who: usize,
+        reply: bool,
+    },
+    AddOrganiser {
+        who: usize,
+        whom: usize,
+    },
     /// A change the author may not make, signed anyway.
-    Forge { who: usize },
+    Forge {
+        who: usize,
+    },
 }
 
 fn op_strategy() -> impl Strategy<Value = Op> {
@@ -355,7 +456,7 @@ proptest! {
     fn replicas_converge_whatever_the_order(ops in prop::collection::vec((0..3usize, op_strategy()), 1..24), seeds in prop::collection::vec(any::<u64>(), 3)) {
         let personas: Vec<Persona> = (0..3).map(|_| Persona::generate()).collect();
         let (origin, _) = event_by(&personas[0]);
-        let mut replicas = vec![origin.clone(), replica(&origin), replica(&origin)];
+        let mut replicas = [origin.clone(), replica(&origin), replica(&origin)];
         let mut all: Vec<SignedChange> = origin.signed_changes();
         for (step, (at, op)) in ops.iter().enumerate() {
             let now = t(step as i64 + 1);

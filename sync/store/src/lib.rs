@@ -19,7 +19,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rally_core::persona::ACTOR_SUFFIX_LEN;
-use rally_core::{DocId, DocKind, Document, EditError, InviteToken, LoadError, Persona, PersonaId, SignedChange};
+use rally_core::{
+    DocId, DocKind, Document, EditError, InviteToken, LoadError, Persona, PersonaId, SignedChange,
+};
 use rusqlite::{Connection, TransactionBehavior, params};
 
 pub use index::{BBox, EventQuery, EventSummary, GroupSummary};
@@ -34,16 +36,32 @@ pub const DB_FILE: &str = "rally.db";
 pub enum StoreError {
     #[error("{path} is not a Rally data file (it is not an SQLite database, or it is damaged)")]
     NotADatabase { path: PathBuf },
-    #[error("the data in {path} was written by a newer Rally (schema {found}, this one reads {supported})")]
-    NewerSchema { path: PathBuf, found: i64, supported: i64 },
+    #[error(
+        "the data in {path} was written by a newer Rally (schema {found}, this one reads {supported})"
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
     #[error("cannot use the data directory {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("database error while {context}: {source}")]
-    Sqlite { context: &'static str, source: rusqlite::Error },
+    Sqlite {
+        context: &'static str,
+        source: rusqlite::Error,
+    },
     #[error("no {what} {id}")]
     NotFound { what: &'static str, id: String },
     #[error("{prefix:?} matches {count} {what}s; give more of the id")]
-    Ambiguous { what: &'static str, prefix: String, count: usize },
+    Ambiguous {
+        what: &'static str,
+        prefix: String,
+        count: usize,
+    },
     #[error("a persona named {0:?} already exists")]
     PersonaExists(String),
     #[error("the persona name is empty")]
@@ -106,7 +124,9 @@ fn row_to_signed(row: &rusqlite::Row<'_>) -> rusqlite::Result<SignedChange> {
     let doc: Vec<u8> = row.get(0)?;
     let author: Vec<u8> = row.get(1)?;
     let signature: Vec<u8> = row.get(2)?;
-    let bad = |i| rusqlite::Error::InvalidColumnType(i, "fixed-size blob".into(), rusqlite::types::Type::Blob);
+    let bad = |i| {
+        rusqlite::Error::InvalidColumnType(i, "fixed-size blob".into(), rusqlite::types::Type::Blob)
+    };
     Ok(SignedChange {
         doc: DocId(doc.try_into().map_err(|_| bad(0))?),
         author: PersonaId(author.try_into().map_err(|_| bad(1))?),
@@ -118,22 +138,34 @@ fn row_to_signed(row: &rusqlite::Row<'_>) -> rusqlite::Result<SignedChange> {
 impl Store {
     /// Opens (or creates) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        let io = |source| StoreError::Io { path: dir.to_owned(), source };
+        let io = |source| StoreError::Io {
+            path: dir.to_owned(),
+            source,
+        };
         std::fs::create_dir_all(dir).map_err(io)?;
         restrict_permissions(dir, 0o700).map_err(io)?;
         let path = dir.join(DB_FILE);
         let db_path = path.clone();
         let not_db = move |e: rusqlite::Error| match e.sqlite_error_code() {
             Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt) => {
-                StoreError::NotADatabase { path: db_path.clone() }
+                StoreError::NotADatabase {
+                    path: db_path.clone(),
+                }
             }
-            _ => StoreError::Sqlite { context: "opening the database", source: e },
+            _ => StoreError::Sqlite {
+                context: "opening the database",
+                source: e,
+            },
         };
         let conn = Connection::open(&path).map_err(&not_db)?;
-        conn.busy_timeout(Duration::from_secs(15)).map_err(&not_db)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(&not_db)?;
-        conn.pragma_update(None, "synchronous", "FULL").map_err(&not_db)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(&not_db)?;
+        conn.busy_timeout(Duration::from_secs(15))
+            .map_err(&not_db)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(&not_db)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(&not_db)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(&not_db)?;
         restrict_permissions(&path, 0o600).map_err(io)?;
         let mut store = Store { conn, path };
         store.migrate().map_err(|e| match e {
@@ -148,23 +180,39 @@ impl Store {
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).ctx("opening the database")?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx("opening the database")?;
         let has_meta: bool = tx
-            .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'", [], |r| r.get::<_, i64>(0))
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
             .ctx("reading the schema")?
             > 0;
         if !has_meta {
             tx.execute_batch(SCHEMA).ctx("creating the schema")?;
-            tx.execute("INSERT INTO meta (key, value) VALUES ('schema', ?1)", [SCHEMA_VERSION.to_string()])
-                .ctx("creating the schema")?;
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema', ?1)",
+                [SCHEMA_VERSION.to_string()],
+            )
+            .ctx("creating the schema")?;
         } else {
             let found: i64 = tx
-                .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| r.get::<_, String>(0))
+                .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
+                    r.get::<_, String>(0)
+                })
                 .ctx("reading the schema version")?
                 .parse()
                 .unwrap_or(i64::MAX);
             if found > SCHEMA_VERSION {
-                return Err(StoreError::NewerSchema { path: self.path.clone(), found, supported: SCHEMA_VERSION });
+                return Err(StoreError::NewerSchema {
+                    path: self.path.clone(),
+                    found,
+                    supported: SCHEMA_VERSION,
+                });
             }
         }
         tx.commit().ctx("creating the schema")
@@ -172,7 +220,11 @@ impl Store {
 
     // ----- personas -----
 
-    pub fn create_persona(&mut self, name: &str, now: Timestamp) -> Result<LocalPersona, StoreError> {
+    pub fn create_persona(
+        &mut self,
+        name: &str,
+        now: Timestamp,
+    ) -> Result<LocalPersona, StoreError> {
         let name = name.trim();
         if name.is_empty() {
             return Err(StoreError::EmptyPersonaName);
@@ -188,10 +240,20 @@ impl Store {
                 params![name, persona.id().0, persona.secret_bytes(), persona.actor_suffix(), secs],
             )
             .ctx("saving the persona")?;
-        Ok(LocalPersona { row: self.conn.last_insert_rowid(), name: name.to_owned(), persona, created_at: secs, last_used_at: secs })
+        Ok(LocalPersona {
+            row: self.conn.last_insert_rowid(),
+            name: name.to_owned(),
+            persona,
+            created_at: secs,
+            last_used_at: secs,
+        })
     }
 
-    fn persona_rows(&self, filter: &str, arg: Option<&str>) -> Result<Vec<LocalPersona>, StoreError> {
+    fn persona_rows(
+        &self,
+        filter: &str,
+        arg: Option<&str>,
+    ) -> Result<Vec<LocalPersona>, StoreError> {
         let sql = format!(
             "SELECT id, name, secret_key, actor_suffix, created_at, last_used_at FROM personas {filter}"
         );
@@ -199,7 +261,9 @@ impl Store {
         let map = |r: &rusqlite::Row<'_>| -> rusqlite::Result<LocalPersona> {
             let secret: Vec<u8> = r.get(2)?;
             let suffix: Vec<u8> = r.get(3)?;
-            let bad = |i| rusqlite::Error::InvalidColumnType(i, "key".into(), rusqlite::types::Type::Blob);
+            let bad = |i| {
+                rusqlite::Error::InvalidColumnType(i, "key".into(), rusqlite::types::Type::Blob)
+            };
             let secret: [u8; 32] = secret.try_into().map_err(|_| bad(2))?;
             let suffix: [u8; ACTOR_SUFFIX_LEN] = suffix.try_into().map_err(|_| bad(3))?;
             Ok(LocalPersona {
@@ -228,12 +292,21 @@ impl Store {
 
     /// The persona used last, if any.
     pub fn last_used_persona(&self) -> Result<Option<LocalPersona>, StoreError> {
-        Ok(self.persona_rows("ORDER BY last_used_at DESC, id DESC LIMIT 1", None)?.pop())
+        Ok(self
+            .persona_rows("ORDER BY last_used_at DESC, id DESC LIMIT 1", None)?
+            .pop())
     }
 
-    pub fn touch_persona(&mut self, persona: &LocalPersona, now: Timestamp) -> Result<(), StoreError> {
+    pub fn touch_persona(
+        &mut self,
+        persona: &LocalPersona,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         self.conn
-            .execute("UPDATE personas SET last_used_at = max(last_used_at, ?1) WHERE id = ?2", params![now.as_second(), persona.row])
+            .execute(
+                "UPDATE personas SET last_used_at = max(last_used_at, ?1) WHERE id = ?2",
+                params![now.as_second(), persona.row],
+            )
             .ctx("recording the persona in use")?;
         Ok(())
     }
@@ -244,7 +317,10 @@ impl Store {
     pub fn resolve(&self, prefix: &str, kind: Option<DocKind>) -> Result<DocId, StoreError> {
         let what = kind.map_or("document", DocKind::as_str);
         let clean = prefix.trim().to_ascii_lowercase();
-        let not_found = || StoreError::NotFound { what, id: prefix.to_owned() };
+        let not_found = || StoreError::NotFound {
+            what,
+            id: prefix.to_owned(),
+        };
         if clean.is_empty() || clean.len() > 64 || !clean.chars().all(|c| c.is_ascii_hexdigit()) {
             return Err(not_found());
         }
@@ -262,16 +338,24 @@ impl Store {
         match ids.as_slice() {
             [one] => Ok(DocId(one.clone().try_into().map_err(|_| not_found())?)),
             [] => Err(not_found()),
-            _ => Err(StoreError::Ambiguous { what, prefix: prefix.to_owned(), count: ids.len() }),
+            _ => Err(StoreError::Ambiguous {
+                what,
+                prefix: prefix.to_owned(),
+                count: ids.len(),
+            }),
         }
     }
 
     fn load_in(conn: &Connection, id: DocId) -> Result<Option<Document>, StoreError> {
         let read = |table: &str| -> Result<Vec<SignedChange>, StoreError> {
             let mut stmt = conn
-                .prepare_cached(&format!("SELECT doc, author, signature, bytes FROM {table} WHERE doc = ?1 ORDER BY id"))
+                .prepare_cached(&format!(
+                    "SELECT doc, author, signature, bytes FROM {table} WHERE doc = ?1 ORDER BY id"
+                ))
                 .ctx("reading a document")?;
-            let rows = stmt.query_map([id.0], row_to_signed).ctx("reading a document")?;
+            let rows = stmt
+                .query_map([id.0], row_to_signed)
+                .ctx("reading a document")?;
             rows.collect::<Result<_, _>>().ctx("reading a document")
         };
         let changes = read("changes")?;
@@ -290,23 +374,46 @@ impl Store {
     pub fn load(&self, id: DocId) -> Result<Document, StoreError> {
         Store::load_in(&self.conn, id)?
             .filter(|d| d.kind().is_some())
-            .ok_or_else(|| StoreError::NotFound { what: "document", id: id.to_hex() })
+            .ok_or_else(|| StoreError::NotFound {
+                what: "document",
+                id: id.to_hex(),
+            })
     }
 
     /// Stores a document created on this device (all of its changes).
     pub fn insert_new(&mut self, doc: &Document) -> Result<(), StoreError> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).ctx("saving a new document")?;
-        persist_doc(&tx, doc, &doc.signed_changes())?;
+        self.insert_new_batch(std::slice::from_ref(doc))
+    }
+
+    /// Stores documents created on this device, in one transaction.
+    pub fn insert_new_batch(&mut self, docs: &[Document]) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx("saving a new document")?;
+        for doc in docs {
+            persist_doc(&tx, doc, &doc.signed_changes())?;
+        }
         tx.commit().ctx("saving a new document")
     }
 
     /// Edits a stored document: re-reads it inside the write lock, runs `f` (which
     /// makes local, judged edits), stores the new changes and indexes, commits.
-    pub fn update<T>(&mut self, id: DocId, f: impl FnOnce(&mut Document) -> Result<T, EditError>) -> Result<T, StoreError> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).ctx("starting a write")?;
+    pub fn update<T>(
+        &mut self,
+        id: DocId,
+        f: impl FnOnce(&mut Document) -> Result<T, EditError>,
+    ) -> Result<T, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx("starting a write")?;
         let mut doc = Store::load_in(&tx, id)?
             .filter(|d| d.kind().is_some())
-            .ok_or_else(|| StoreError::NotFound { what: "document", id: id.to_hex() })?;
+            .ok_or_else(|| StoreError::NotFound {
+                what: "document",
+                id: id.to_hex(),
+            })?;
         let heads = doc.heads();
         let out = f(&mut doc)?;
         let new = doc.changes_since(&heads);
@@ -317,13 +424,20 @@ impl Store {
 
     /// Takes changes from elsewhere (an import, a peer): each document judges them,
     /// and what it accepts, refuses or keeps waiting is stored in one transaction.
-    pub fn ingest(&mut self, changes: Vec<SignedChange>, now: Timestamp) -> Result<IngestReport, StoreError> {
+    pub fn ingest(
+        &mut self,
+        changes: Vec<SignedChange>,
+        now: Timestamp,
+    ) -> Result<IngestReport, StoreError> {
         let mut by_doc: BTreeMap<DocId, Vec<SignedChange>> = BTreeMap::new();
         for c in changes {
             by_doc.entry(c.doc).or_default().push(c);
         }
         let mut report = IngestReport::default();
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).ctx("starting an import")?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx("starting an import")?;
         for (id, incoming) in by_doc {
             let mut doc = Store::load_in(&tx, id)?.unwrap_or_else(|| Document::empty(id));
             let receipt = doc.receive(incoming);
@@ -341,14 +455,24 @@ impl Store {
             }
             if !receipt.retracted.is_empty() {
                 // Keep what the document still holds; the withdrawn changes become refused ones.
-                let kept: std::collections::HashSet<Vec<u8>> = doc.signed_changes().into_iter().map(|c| c.bytes).collect();
+                let kept: std::collections::HashSet<Vec<u8>> =
+                    doc.signed_changes().into_iter().map(|c| c.bytes).collect();
                 let stored = {
-                    let mut stmt = tx.prepare("SELECT doc, author, signature, bytes FROM changes WHERE doc = ?1").ctx("withdrawing changes")?;
-                    let rows = stmt.query_map([id.0], row_to_signed).ctx("withdrawing changes")?;
-                    rows.collect::<Result<Vec<_>, _>>().ctx("withdrawing changes")?
+                    let mut stmt = tx
+                        .prepare("SELECT doc, author, signature, bytes FROM changes WHERE doc = ?1")
+                        .ctx("withdrawing changes")?;
+                    let rows = stmt
+                        .query_map([id.0], row_to_signed)
+                        .ctx("withdrawing changes")?;
+                    rows.collect::<Result<Vec<_>, _>>()
+                        .ctx("withdrawing changes")?
                 };
                 for gone in stored.into_iter().filter(|c| !kept.contains(&c.bytes)) {
-                    tx.execute("DELETE FROM changes WHERE doc = ?1 AND bytes = ?2", params![id.0, gone.bytes]).ctx("withdrawing changes")?;
+                    tx.execute(
+                        "DELETE FROM changes WHERE doc = ?1 AND bytes = ?2",
+                        params![id.0, gone.bytes],
+                    )
+                    .ctx("withdrawing changes")?;
                     tx.execute(
                         "INSERT INTO rejected (doc, author, signature, bytes, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
                         params![gone.doc.0, gone.author.0, gone.signature, gone.bytes, "withdrawn: its author equivocated"],
@@ -356,7 +480,8 @@ impl Store {
                     .ctx("withdrawing changes")?;
                 }
             }
-            tx.execute("DELETE FROM pending WHERE doc = ?1", [id.0]).ctx("storing waiting changes")?;
+            tx.execute("DELETE FROM pending WHERE doc = ?1", [id.0])
+                .ctx("storing waiting changes")?;
             let waiting = doc.pending_changes();
             report.pending += waiting.len();
             for c in &waiting {
@@ -369,7 +494,8 @@ impl Store {
             if !receipt.accepted.is_empty() || !receipt.retracted.is_empty() {
                 persist_doc(&tx, &doc, &receipt.accepted)?;
                 report.documents.push(id);
-                if doc.kind() == Some(DocKind::Group) && complete_pending_joins(&tx, &mut doc, now)? {
+                if doc.kind() == Some(DocKind::Group) && complete_pending_joins(&tx, &mut doc, now)?
+                {
                     report.joined.push(id);
                 }
             }
@@ -380,14 +506,25 @@ impl Store {
 
     /// Joins a group with a token. If the group's document is not here yet, the join
     /// is remembered and made when the document arrives; returns whether it was made now.
-    pub fn join_group(&mut self, persona: &LocalPersona, token: &InviteToken, now: Timestamp) -> Result<bool, StoreError> {
+    pub fn join_group(
+        &mut self,
+        persona: &LocalPersona,
+        token: &InviteToken,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
         let known: bool = self
             .conn
-            .query_row("SELECT count(*) FROM docs WHERE id = ?1", [token.group.0], |r| r.get::<_, i64>(0))
+            .query_row(
+                "SELECT count(*) FROM docs WHERE id = ?1",
+                [token.group.0],
+                |r| r.get::<_, i64>(0),
+            )
             .ctx("looking up a group")?
             > 0;
         if known {
-            self.update(token.group, |doc| doc.join_group(&persona.persona, &persona.name, token, now))?;
+            self.update(token.group, |doc| {
+                doc.join_group(&persona.persona, &persona.name, token, now)
+            })?;
             Ok(true)
         } else {
             self.conn
@@ -402,7 +539,11 @@ impl Store {
 
     /// All changes of the given documents (all documents when empty), for export.
     pub fn export(&self, ids: &[DocId]) -> Result<Vec<SignedChange>, StoreError> {
-        let ids: Vec<DocId> = if ids.is_empty() { self.doc_ids()? } else { ids.to_vec() };
+        let ids: Vec<DocId> = if ids.is_empty() {
+            self.doc_ids()?
+        } else {
+            ids.to_vec()
+        };
         let mut out = Vec::new();
         for id in ids {
             out.extend(self.load(id)?.signed_changes());
@@ -411,8 +552,13 @@ impl Store {
     }
 
     pub fn doc_ids(&self) -> Result<Vec<DocId>, StoreError> {
-        let mut stmt = self.conn.prepare("SELECT id FROM docs ORDER BY id").ctx("listing documents")?;
-        let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0)).ctx("listing documents")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id FROM docs ORDER BY id")
+            .ctx("listing documents")?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, Vec<u8>>(0))
+            .ctx("listing documents")?;
         let mut ids = Vec::new();
         for r in rows {
             let bytes = r.ctx("listing documents")?;
@@ -426,13 +572,18 @@ impl Store {
     /// The position of the newest stored change: it grows whenever any process
     /// stores a change, so a reader can tell that something arrived.
     pub fn change_cursor(&self) -> Result<i64, StoreError> {
-        self.conn.query_row("SELECT coalesce(max(id), 0) FROM changes", [], |r| r.get(0)).ctx("reading the change cursor")
+        self.conn
+            .query_row("SELECT coalesce(max(id), 0) FROM changes", [], |r| r.get(0))
+            .ctx("reading the change cursor")
     }
 
     /// Drops every index and rebuilds it from the documents.
     pub fn rebuild_indexes(&mut self) -> Result<usize, StoreError> {
         let ids = self.doc_ids()?;
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).ctx("rebuilding indexes")?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx("rebuilding indexes")?;
         index::clear_all(&tx)?;
         for id in &ids {
             if let Some(doc) = Store::load_in(&tx, *id)? {
@@ -448,31 +599,71 @@ impl Store {
     }
 }
 
-fn persist_doc(tx: &rusqlite::Transaction<'_>, doc: &Document, new: &[SignedChange]) -> Result<(), StoreError> {
-    let Some(kind) = doc.kind() else { return Ok(()) };
-    tx.execute("INSERT OR IGNORE INTO docs (id, kind) VALUES (?1, ?2)", params![doc.id().0, kind.as_str()])
-        .ctx("saving a document")?;
+fn persist_doc(
+    tx: &rusqlite::Transaction<'_>,
+    doc: &Document,
+    new: &[SignedChange],
+) -> Result<(), StoreError> {
+    let Some(kind) = doc.kind() else {
+        return Ok(());
+    };
+    tx.execute(
+        "INSERT OR IGNORE INTO docs (id, kind) VALUES (?1, ?2)",
+        params![doc.id().0, kind.as_str()],
+    )
+    .ctx("saving a document")?;
     let mut insert = tx
-        .prepare_cached("INSERT INTO changes (doc, author, signature, bytes) VALUES (?1, ?2, ?3, ?4)")
+        .prepare_cached(
+            "INSERT INTO changes (doc, author, signature, bytes) VALUES (?1, ?2, ?3, ?4)",
+        )
         .ctx("saving changes")?;
     for c in new {
-        insert.execute(params![c.doc.0, c.author.0, c.signature, c.bytes]).ctx("saving changes")?;
+        insert
+            .execute(params![c.doc.0, c.author.0, c.signature, c.bytes])
+            .ctx("saving changes")?;
     }
     index::reindex(tx, doc)
 }
 
-fn complete_pending_joins(tx: &rusqlite::Transaction<'_>, doc: &mut Document, now: Timestamp) -> Result<bool, StoreError> {
-    let joins: Vec<(i64, String, String, Vec<u8>, Vec<u8>)> = {
+fn complete_pending_joins(
+    tx: &rusqlite::Transaction<'_>,
+    doc: &mut Document,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    struct PendingJoin {
+        row: i64,
+        name: String,
+        token: String,
+        secret: Vec<u8>,
+        suffix: Vec<u8>,
+    }
+    let joins: Vec<PendingJoin> = {
         let mut stmt = tx
             .prepare("SELECT p.id, p.name, j.token, p.secret_key, p.actor_suffix FROM pending_joins j JOIN personas p ON p.id = j.persona WHERE j.grp = ?1")
             .ctx("reading pending joins")?;
         let rows = stmt
-            .query_map([doc.id().0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .query_map([doc.id().0], |r| {
+                Ok(PendingJoin {
+                    row: r.get(0)?,
+                    name: r.get(1)?,
+                    token: r.get(2)?,
+                    secret: r.get(3)?,
+                    suffix: r.get(4)?,
+                })
+            })
             .ctx("reading pending joins")?;
-        rows.collect::<Result<_, _>>().ctx("reading pending joins")?
+        rows.collect::<Result<_, _>>()
+            .ctx("reading pending joins")?
     };
     let mut joined = false;
-    for (row, name, token, secret, suffix) in joins {
+    for PendingJoin {
+        row,
+        name,
+        token,
+        secret,
+        suffix,
+    } in joins
+    {
         let (Ok(secret), Ok(suffix), Ok(token)) = (
             <[u8; 32]>::try_from(secret.as_slice()),
             <[u8; ACTOR_SUFFIX_LEN]>::try_from(suffix.as_slice()),
@@ -486,8 +677,11 @@ fn complete_pending_joins(tx: &rusqlite::Transaction<'_>, doc: &mut Document, no
             persist_doc(tx, doc, &doc.changes_since(&heads))?;
             joined = true;
         }
-        tx.execute("DELETE FROM pending_joins WHERE grp = ?1 AND persona = ?2", params![doc.id().0, row])
-            .ctx("clearing a pending join")?;
+        tx.execute(
+            "DELETE FROM pending_joins WHERE grp = ?1 AND persona = ?2",
+            params![doc.id().0, row],
+        )
+        .ctx("clearing a pending join")?;
     }
     Ok(joined)
 }

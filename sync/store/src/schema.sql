@@ -69,12 +69,16 @@ CREATE TABLE events (
     title      TEXT NOT NULL,
     starts     INTEGER NOT NULL,
     ends       INTEGER,
+    -- When the event stops being current: its end, or two hours after an open-ended start.
+    until      INTEGER NOT NULL,
     status     TEXT NOT NULL,
     visibility TEXT NOT NULL,
     grp        BLOB
 );
 CREATE INDEX events_by_start ON events (starts);
-CREATE INDEX events_by_end ON events (ends) WHERE ends IS NOT NULL;
+
+-- The time span of each event, in minutes since the epoch, for "happening now".
+CREATE VIRTUAL TABLE events_time USING rtree_i32 (id, from_minute, until_minute);
 
 CREATE VIRTUAL TABLE events_fts USING fts5 (
     title, body,

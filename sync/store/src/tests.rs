@@ -2,7 +2,7 @@
 //! indexes and their rebuild.
 
 use rally_core::jiff::Timestamp;
-use rally_core::{EventDetails, GroupProfile, GroupVisibility, Document, bundle};
+use rally_core::{Document, EventDetails, GroupProfile, GroupVisibility, bundle};
 
 use crate::{BBox, EventQuery, Store, StoreError};
 
@@ -27,14 +27,24 @@ fn events_persist_and_are_found_by_every_index() {
     d.tags = vec!["velo".into()];
     let (doc, _) = Document::create_event(&alice.persona, "alice", &d, None, t(0)).unwrap();
     store.insert_new(&doc).unwrap();
-    let (past, _) = Document::create_event(&alice.persona, "alice", &details("Old meeting", "2020-01-01T10:00"), None, t(0)).unwrap();
+    let (past, _) = Document::create_event(
+        &alice.persona,
+        "alice",
+        &details("Old meeting", "2020-01-01T10:00"),
+        None,
+        t(0),
+    )
+    .unwrap();
     store.insert_new(&past).unwrap();
     drop(store);
 
     let store = Store::open(dir.path()).unwrap();
     let now = Timestamp::from_second(1_780_000_000).unwrap();
     let up = store.events(&EventQuery::upcoming(now)).unwrap();
-    assert_eq!(up.iter().map(|e| e.title.as_str()).collect::<Vec<_>>(), ["Bike parade"]);
+    assert_eq!(
+        up.iter().map(|e| e.title.as_str()).collect::<Vec<_>>(),
+        ["Bike parade"]
+    );
     let search = |text: &str| {
         let mut q = EventQuery::upcoming(now);
         q.upcoming = false;
@@ -47,9 +57,19 @@ fn events_persist_and_are_found_by_every_index() {
     assert_eq!(search("nothing-like-this"), 0);
     assert_eq!(search("\"); DROP TABLE events; --"), 0);
     let mut q = EventQuery::upcoming(now);
-    q.bbox = Some(BBox { min_lat: 48.8, min_lon: 2.3, max_lat: 48.9, max_lon: 2.4 });
+    q.bbox = Some(BBox {
+        min_lat: 48.8,
+        min_lon: 2.3,
+        max_lat: 48.9,
+        max_lon: 2.4,
+    });
     assert_eq!(store.events(&q).unwrap().len(), 1);
-    q.bbox = Some(BBox { min_lat: 43.0, min_lon: 5.0, max_lat: 44.0, max_lon: 6.0 });
+    q.bbox = Some(BBox {
+        min_lat: 43.0,
+        min_lon: 5.0,
+        max_lat: 44.0,
+        max_lon: 6.0,
+    });
     assert_eq!(store.events(&q).unwrap().len(), 0);
     let mut mine = EventQuery::upcoming(now);
     mine.involving = vec![alice.id()];
@@ -64,16 +84,35 @@ fn edits_are_judged_and_a_refusal_leaves_the_store_unchanged() {
     let mut store = Store::open(dir.path()).unwrap();
     let alice = store.create_persona("alice", t(0)).unwrap();
     let bob = store.create_persona("bob", t(0)).unwrap();
-    let (doc, _) = Document::create_event(&alice.persona, "alice", &details("Picnic", "2026-12-05T14:00"), None, t(0)).unwrap();
+    let (doc, _) = Document::create_event(
+        &alice.persona,
+        "alice",
+        &details("Picnic", "2026-12-05T14:00"),
+        None,
+        t(0),
+    )
+    .unwrap();
     let id = doc.id();
     store.insert_new(&doc).unwrap();
     let cursor = store.change_cursor().unwrap();
-    let err = store.update(id, |d| d.update_event(&bob.persona, &details("Mine now", "2026-12-05T14:00"), t(1))).unwrap_err();
+    let err = store
+        .update(id, |d| {
+            d.update_event(&bob.persona, &details("Mine now", "2026-12-05T14:00"), t(1))
+        })
+        .unwrap_err();
     assert!(matches!(err, StoreError::Edit(_)), "{err}");
     assert_eq!(store.change_cursor().unwrap(), cursor);
-    assert_eq!(store.load(id).unwrap().event().unwrap().details.title, "Picnic");
-    store.update(id, |d| d.join_event(&bob.persona, "bob", t(2))).unwrap();
-    assert_eq!(store.load(id).unwrap().event().unwrap().participants.len(), 1);
+    assert_eq!(
+        store.load(id).unwrap().event().unwrap().details.title,
+        "Picnic"
+    );
+    store
+        .update(id, |d| d.join_event(&bob.persona, "bob", t(2)))
+        .unwrap();
+    assert_eq!(
+        store.load(id).unwrap().event().unwrap().participants.len(),
+        1
+    );
 }
 
 #[test]
@@ -84,17 +123,27 @@ fn import_into_another_store_with_a_pending_group_join() {
     let mut sb = Store::open(b.path()).unwrap();
     let alice = sa.create_persona("alice", t(0)).unwrap();
     let bob = sb.create_persona("bob", t(0)).unwrap();
-    let profile = GroupProfile { name: "Tenants' union".into(), summary: String::new(), visibility: GroupVisibility::Public };
+    let profile = GroupProfile {
+        name: "Tenants' union".into(),
+        summary: String::new(),
+        visibility: GroupVisibility::Public,
+    };
     let (group, _) = Document::create_group(&alice.persona, "alice", &profile, t(0)).unwrap();
     let gid = group.id();
     sa.insert_new(&group).unwrap();
-    let token = sa.update(gid, |g| g.create_invite(&alice.persona, t(1))).unwrap().1;
+    let token = sa
+        .update(gid, |g| g.create_invite(&alice.persona, t(1)))
+        .unwrap()
+        .1;
 
     // Bob joins before he has the group: the join waits for the document.
     assert!(!sb.join_group(&bob, &token, t(2)).unwrap());
     let bytes = bundle::encode(&sa.export(&[]).unwrap());
     let report = sb.ingest(bundle::decode(&bytes).unwrap(), t(3)).unwrap();
-    assert_eq!((report.accepted, report.rejected, report.joined.len()), (2, 0, 1));
+    assert_eq!(
+        (report.accepted, report.rejected, report.joined.len()),
+        (2, 0, 1)
+    );
     let members = sb.load(gid).unwrap().group().unwrap().members;
     assert!(members.contains_key(&bob.id()));
 
@@ -112,12 +161,25 @@ fn indexes_rebuild_to_the_same_answers() {
     let mut store = Store::open(dir.path()).unwrap();
     let alice = store.create_persona("alice", t(0)).unwrap();
     for i in 0..20 {
-        let (doc, _) = Document::create_event(&alice.persona, "alice", &details(&format!("Event {i}"), &format!("2026-12-{:02}T10:00", i + 1)), None, t(0)).unwrap();
+        let (doc, _) = Document::create_event(
+            &alice.persona,
+            "alice",
+            &details(
+                &format!("Event {i}"),
+                &format!("2026-12-{:02}T10:00", i + 1),
+            ),
+            None,
+            t(0),
+        )
+        .unwrap();
         store.insert_new(&doc).unwrap();
     }
     let now = Timestamp::from_second(1_780_000_000).unwrap();
     let before = store.events(&EventQuery::upcoming(now)).unwrap();
-    store.conn().execute_batch("DELETE FROM events; DELETE FROM events_fts;").unwrap();
+    store
+        .conn()
+        .execute_batch("DELETE FROM events; DELETE FROM events_fts;")
+        .unwrap();
     assert!(store.events(&EventQuery::upcoming(now)).unwrap().is_empty());
     assert_eq!(store.rebuild_indexes().unwrap(), 20);
     assert_eq!(store.events(&EventQuery::upcoming(now)).unwrap(), before);
@@ -128,7 +190,14 @@ fn two_connections_write_the_same_document_without_losing_changes() {
     let dir = tempfile::tempdir().unwrap();
     let mut s1 = Store::open(dir.path()).unwrap();
     let alice = s1.create_persona("alice", t(0)).unwrap();
-    let (doc, _) = Document::create_event(&alice.persona, "alice", &details("Shared", "2026-12-05T14:00"), None, t(0)).unwrap();
+    let (doc, _) = Document::create_event(
+        &alice.persona,
+        "alice",
+        &details("Shared", "2026-12-05T14:00"),
+        None,
+        t(0),
+    )
+    .unwrap();
     let id = doc.id();
     s1.insert_new(&doc).unwrap();
     let path = dir.path().to_owned();
@@ -136,14 +205,30 @@ fn two_connections_write_the_same_document_without_losing_changes() {
     let writer = std::thread::spawn(move || {
         let mut s2 = Store::open(&path).unwrap();
         for i in 0..25 {
-            s2.update(id, |d| d.comment(&persona, "alice", &format!("from 2: {i}"), None, t(i))).unwrap();
+            s2.update(id, |d| {
+                d.comment(&persona, "alice", &format!("from 2: {i}"), None, t(i))
+            })
+            .unwrap();
         }
     });
     for i in 0..25 {
-        s1.update(id, |d| d.comment(&alice.persona, "alice", &format!("from 1: {i}"), None, t(i))).unwrap();
+        s1.update(id, |d| {
+            d.comment(&alice.persona, "alice", &format!("from 1: {i}"), None, t(i))
+        })
+        .unwrap();
     }
     writer.join().unwrap();
-    assert_eq!(Store::open(dir.path()).unwrap().load(id).unwrap().event().unwrap().comments.len(), 50);
+    assert_eq!(
+        Store::open(dir.path())
+            .unwrap()
+            .load(id)
+            .unwrap()
+            .event()
+            .unwrap()
+            .comments
+            .len(),
+        50
+    );
 }
 
 #[test]
@@ -152,5 +237,49 @@ fn a_file_that_is_not_a_database_is_a_clear_error() {
     std::fs::write(dir.path().join(crate::DB_FILE), vec![0x42u8; 8192]).unwrap();
     let err = Store::open(dir.path()).unwrap_err();
     assert!(matches!(err, StoreError::NotADatabase { .. }), "{err}");
-    assert_eq!(std::fs::read(dir.path().join(crate::DB_FILE)).unwrap(), vec![0x42u8; 8192]);
+    assert_eq!(
+        std::fs::read(dir.path().join(crate::DB_FILE)).unwrap(),
+        vec![0x42u8; 8192]
+    );
+}
+
+#[test]
+fn upcoming_includes_what_is_happening_now() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let alice = store.create_persona("alice", t(0)).unwrap();
+    let now = Timestamp::from_second(1_780_000_000).unwrap();
+    let utc = |secs: i64| {
+        Timestamp::from_second(1_780_000_000 + secs)
+            .unwrap()
+            .to_zoned_datetime(rally_core::jiff::tz::TimeZone::UTC)
+            .datetime()
+    };
+    let mut add = |title: &str, start: i64, end: Option<i64>| {
+        let mut d = EventDetails::new(title, utc(start), "UTC");
+        d.ends = end.map(utc);
+        let (doc, _) = Document::create_event(&alice.persona, "alice", &d, None, t(0)).unwrap();
+        store.insert_new(&doc).unwrap();
+    };
+    add("long festival", -3 * 86_400, Some(2 * 86_400));
+    add("ongoing march", -3600, Some(3600));
+    add("open-ended, just started", -1800, None);
+    add("open-ended, long ago", -3 * 3600, None);
+    add("finished", -7200, Some(-60));
+    add("tomorrow", 86_400, None);
+    let titles: Vec<String> = store
+        .events(&EventQuery::upcoming(now))
+        .unwrap()
+        .into_iter()
+        .map(|e| e.title)
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "long festival",
+            "ongoing march",
+            "open-ended, just started",
+            "tomorrow"
+        ]
+    );
 }

@@ -25,18 +25,38 @@ fn event(title: &str) -> EventDetails {
 /// each committed write.
 #[test]
 fn child_writer() {
-    let Ok(dir) = std::env::var(CHILD_ENV) else { return };
+    let Ok(dir) = std::env::var(CHILD_ENV) else {
+        return;
+    };
     let start: u64 = std::env::var("RALLY_CRASH_START").unwrap().parse().unwrap();
     let mut store = Store::open(Path::new(&dir)).unwrap();
     let persona = store.persona("writer").unwrap().unwrap();
-    let target = store.events(&EventQuery { upcoming: false, text: Some("board".into()), ..EventQuery::upcoming(Timestamp::now()) }).unwrap()[0].id;
+    let target = store
+        .events(&EventQuery {
+            upcoming: false,
+            text: Some("board".into()),
+            ..EventQuery::upcoming(Timestamp::now())
+        })
+        .unwrap()[0]
+        .id;
     for n in start.. {
         let now = Timestamp::now();
         if n % 2 == 0 {
-            let (doc, _) = Document::create_event(&persona.persona, "writer", &event(&format!("write{n}")), None, now).unwrap();
+            let (doc, _) = Document::create_event(
+                &persona.persona,
+                "writer",
+                &event(&format!("write{n}")),
+                None,
+                now,
+            )
+            .unwrap();
             store.insert_new(&doc).unwrap();
         } else {
-            store.update(target, |d| d.comment(&persona.persona, "writer", &format!("write{n}"), None, now)).unwrap();
+            store
+                .update(target, |d| {
+                    d.comment(&persona.persona, "writer", &format!("write{n}"), None, now)
+                })
+                .unwrap();
         }
         println!("ack {n}");
     }
@@ -58,7 +78,14 @@ fn acknowledged_writes_survive_sigkill() {
     {
         let mut store = Store::open(dir.path()).unwrap();
         let writer = store.create_persona("writer", Timestamp::now()).unwrap();
-        let (board, _) = Document::create_event(&writer.persona, "writer", &event("board"), None, Timestamp::now()).unwrap();
+        let (board, _) = Document::create_event(
+            &writer.persona,
+            "writer",
+            &event("board"),
+            None,
+            Timestamp::now(),
+        )
+        .unwrap();
         store.insert_new(&board).unwrap();
     }
     let exe = std::env::current_exe().unwrap();
@@ -80,7 +107,10 @@ fn acknowledged_writes_survive_sigkill() {
         let (tx, rx) = std::sync::mpsc::channel();
         let reader = std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(n) = line.strip_prefix("ack ").and_then(|n| n.parse::<u64>().ok()) {
+                if let Some(n) = line
+                    .strip_prefix("ack ")
+                    .and_then(|n| n.parse::<u64>().ok())
+                {
                     let _ = tx.send(n);
                 }
             }
@@ -105,18 +135,48 @@ fn acknowledged_writes_survive_sigkill() {
         let mut all = EventQuery::upcoming(Timestamp::now());
         all.upcoming = false;
         all.limit = 1_000_000;
-        let events: BTreeSet<String> = store.events(&all).unwrap().into_iter().map(|e| e.title).collect();
-        let board = store.events(&EventQuery { text: Some("board".into()), ..all.clone() }).unwrap()[0].id;
-        let comments: BTreeSet<String> = store.load(board).unwrap().event().unwrap().comments.into_iter().map(|c| c.body).collect();
+        let events: BTreeSet<String> = store
+            .events(&all)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.title)
+            .collect();
+        let board = store
+            .events(&EventQuery {
+                text: Some("board".into()),
+                ..all.clone()
+            })
+            .unwrap()[0]
+            .id;
+        let comments: BTreeSet<String> = store
+            .load(board)
+            .unwrap()
+            .event()
+            .unwrap()
+            .comments
+            .into_iter()
+            .map(|c| c.body)
+            .collect();
         for n in &acked {
             let key = format!("write{n}");
-            let present = if n % 2 == 0 { events.contains(&key) } else { comments.contains(&key) };
+            let present = if n % 2 == 0 {
+                events.contains(&key)
+            } else {
+                comments.contains(&key)
+            };
             assert!(present, "acknowledged write {n} is lost");
         }
         // A write that was committed but not yet reported keeps its number: skip past it.
         next += 1;
     }
-    assert!(acked.len() > 100, "too few writes to mean anything: {}", acked.len());
+    assert!(
+        acked.len() > 100,
+        "too few writes to mean anything: {}",
+        acked.len()
+    );
     assert!(kills_mid_write > rounds / 2);
-    eprintln!("{} acknowledged writes over {rounds} kills, all present", acked.len());
+    eprintln!(
+        "{} acknowledged writes over {rounds} kills, all present",
+        acked.len()
+    );
 }
