@@ -6,7 +6,8 @@
 //! - `cargo xtask bench`: the benchmarks, in release mode, printing their figures;
 //! - `cargo xtask fmt`: formats the workspace.
 
-use std::process::Command;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
@@ -60,10 +61,46 @@ fn ci() -> Result<()> {
         "warnings",
     ]);
     run("clippy -D warnings", clippy)?;
-    let mut test = cargo();
-    test.args(["test", "--workspace", "--locked"]);
-    run("tests", test)?;
-    eprintln!("\nAll checks passed.");
+    tests()
+}
+
+/// Runs every test of the workspace, passing its output through, and closes with
+/// one line that adds up all the test binaries' results.
+fn tests() -> Result<()> {
+    eprintln!("\n==> tests");
+    let mut cmd = cargo();
+    cmd.args(["test", "--workspace", "--locked"])
+        .stdout(Stdio::piped());
+    let mut child = cmd.spawn().context("starting cargo test")?;
+    let (mut passed, mut failed, mut ignored) = (0u64, 0u64, 0u64);
+    for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
+        let line = line.context("reading cargo test output")?;
+        println!("{line}");
+        if let Some(rest) = line.trim().strip_prefix("test result: ") {
+            for part in rest.split(['.', ';']) {
+                let mut words = part.split_whitespace();
+                if let (Some(n), Some(what)) = (
+                    words.next().and_then(|n| n.parse::<u64>().ok()),
+                    words.next(),
+                ) {
+                    match what {
+                        "passed" => passed += n,
+                        "failed" => failed += n,
+                        "ignored" => ignored += n,
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    let status = child.wait().context("waiting for cargo test")?;
+    println!("\ntests: {passed} passed, {failed} failed, {ignored} skipped");
+    if !status.success() {
+        bail!("tests failed ({status})");
+    }
+    if passed == 0 {
+        bail!("no test ran");
+    }
     Ok(())
 }
 
