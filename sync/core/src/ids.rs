@@ -101,8 +101,40 @@ impl FromStr for PersonaId {
 /// The only source of randomness in the core; it reads no clock and no file.
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];
+    #[cfg(test)]
+    if test_rng::fill(&mut buf) {
+        return buf;
+    }
     getrandom::fill(&mut buf).expect("the operating system's random source is available");
     buf
+}
+
+/// Deterministic randomness for the simulation tests, per thread, when seeded.
+#[cfg(test)]
+pub(crate) mod test_rng {
+    use std::cell::Cell;
+
+    thread_local! {
+        static STATE: Cell<Option<u64>> = const { Cell::new(None) };
+    }
+
+    pub fn seed(seed: Option<u64>) {
+        STATE.with(|s| s.set(seed.map(|x| x | 1)));
+    }
+
+    pub fn fill(buf: &mut [u8]) -> bool {
+        STATE.with(|s| {
+            let Some(mut x) = s.get() else { return false };
+            for b in buf.iter_mut() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *b = (x >> 24) as u8;
+            }
+            s.set(Some(x));
+            true
+        })
+    }
 }
 
 macro_rules! hex_serde {

@@ -10,11 +10,14 @@
 //! - [`signed`] wraps each automerge change with its author's signature;
 //! - [`rules`] judges a change by its effect in its causal past;
 //! - [`document`] is the gate all changes, local and remote, go through;
-//! - [`invite`] and [`bundle`] are the two wire formats the core owns so far.
+//! - [`protocol`] is the sync protocol, sans IO, over a [`protocol::Repo`];
+//! - [`access`] says who may read a document;
+//! - [`invite`], [`bundle`] and the protocol's messages are the wire formats the core owns.
 //!
 //! The store (`rally-store`) persists documents and indexes them; transports hand
 //! received [`SignedChange`]s to [`Document::receive`].
 
+pub mod access;
 pub mod bundle;
 pub mod document;
 mod edit;
@@ -22,6 +25,7 @@ pub mod ids;
 pub mod invite;
 pub mod model;
 pub mod persona;
+pub mod protocol;
 pub mod rules;
 pub mod signed;
 

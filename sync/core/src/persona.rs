@@ -65,7 +65,7 @@ impl Persona {
         ActorId::from(bytes)
     }
 
-    pub(crate) fn sign(&self, message: &[u8]) -> [u8; 64] {
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
         self.key.sign(message).to_bytes()
     }
 }

@@ -53,6 +53,15 @@ pub enum Rejection {
     UnexpectedPayload,
 }
 
+impl Rejection {
+    /// Whether only a misbehaving peer sends such a change. The others (a change
+    /// building on a refused one, an equivocation's second half) can reach an honest
+    /// peer before the refusal does.
+    pub fn is_misbehaviour(&self) -> bool {
+        !matches!(self, Rejection::DependsOnRejected | Rejection::Equivocation)
+    }
+}
+
 fn not_allowed(why: impl Into<String>) -> Rejection {
     Rejection::NotAllowed(why.into())
 }

@@ -1,0 +1,109 @@
+//! The sync wire format: one message per frame, encoded with postcard.
+//!
+//! Decoding treats the bytes as hostile: frames are bounded by [`MAX_MESSAGE`],
+//! postcard checks every length against the bytes present, and fixed-size fields
+//! (signatures) are checked when turned into domain types.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::DocId;
+use crate::signed::SignedChange;
+
+pub const PROTOCOL_VERSION: u16 = 1;
+/// The largest message a peer sends or accepts, in bytes.
+pub const MAX_MESSAGE: usize = 4 * 1024 * 1024;
+/// Changes are sent in messages of about this size at most.
+pub const CHANGES_CHUNK: usize = 512 * 1024;
+
+pub type Hash = [u8; 32];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocHeads {
+    pub doc: Hash,
+    pub heads: Vec<Hash>,
+}
+
+/// A change on the wire: the document and author are implied (the message names
+/// the document; the author is the change's actor).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireChange {
+    #[serde(with = "serde_bytes")]
+    pub signature: Vec<u8>,
+    #[serde(with = "serde_bytes")]
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Message {
+    /// First message each side sends: who it speaks for, and a fresh challenge.
+    Hello {
+        version: u16,
+        persona: Hash,
+        nonce: Hash,
+        /// Identifies the sender's store; a new epoch means it may have lost data.
+        epoch: [u8; 16],
+    },
+    /// The answer to the peer's challenge (see [`crate::protocol::auth_message`]).
+    Auth {
+        #[serde(with = "serde_bytes")]
+        signature: Vec<u8>,
+    },
+    /// The sender's heads of documents the receiver may read: an announcement
+    /// (those that differ from what the sender last knew of the receiver, or all of
+    /// them), or with `ack`, the answer to one: "this is what I have now".
+    Heads { docs: Vec<DocHeads>, ack: bool },
+    /// "Send me the changes of `doc` I lack; I have these heads."
+    Want { doc: Hash, have: Vec<Hash> },
+    /// Changes of one document; `last` closes the answer to a `Want`.
+    Changes {
+        doc: Hash,
+        changes: Vec<WireChange>,
+        last: bool,
+    },
+    /// The sender has nothing outstanding with the receiver; `heard` says whether
+    /// it has heard the receiver say the same (if not, a synced receiver answers).
+    Synced { heard: bool },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("the message is {0} bytes, over the limit")]
+    TooLarge(usize),
+    #[error("the message is malformed")]
+    Malformed,
+}
+
+impl Message {
+    pub fn encode(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).expect("messages always encode")
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
+        if bytes.len() > MAX_MESSAGE {
+            return Err(DecodeError::TooLarge(bytes.len()));
+        }
+        postcard::from_bytes(bytes).map_err(|_| DecodeError::Malformed)
+    }
+}
+
+impl WireChange {
+    pub fn from_signed(c: &SignedChange) -> Self {
+        WireChange {
+            signature: c.signature.to_vec(),
+            bytes: c.bytes.clone(),
+        }
+    }
+
+    /// Rebuilds the signed change; `None` when the fields cannot be one.
+    pub fn into_signed(self, doc: DocId) -> Option<SignedChange> {
+        let signature: [u8; 64] = self.signature.try_into().ok()?;
+        let change = automerge::Change::try_from(self.bytes.as_slice()).ok()?;
+        let author = crate::persona::persona_of_actor(change.actor_id())?;
+        Some(SignedChange {
+            doc,
+            author,
+            signature,
+            bytes: self.bytes,
+        })
+    }
+}

@@ -1,0 +1,621 @@
+//! The sync protocol, sans IO: one [`Session`] per connection, fed with the bytes
+//! that arrive and the current time, returning the bytes to send. Any transport
+//! (libp2p, the server, a simulated network in tests) carries the frames; a
+//! [`Repo`] gives the session access to the local documents.
+//!
+//! A session goes through three steps:
+//!
+//! 1. **Authentication.** Each side sends `Hello` (its persona and a fresh nonce),
+//!    then `Auth`: its persona's signature over the peer's nonce and both transport
+//!    identities (the channel binding the transport vouches for, e.g. the two libp2p
+//!    peer ids). Nothing else is accepted before the peer is authenticated.
+//! 2. **Announce.** Each side sends `Heads` for the documents the peer may read and
+//!    whose heads differ from what it last knew of the peer (all of them the first
+//!    time, or when the peer's store epoch changed). The per-peer knowledge
+//!    ("beliefs") lives in the repo, so a reconnect costs what changed, not the
+//!    history.
+//! 3. **Pull.** For every announced document with heads it does not have, a side
+//!    sends `Want` with its own heads and gets `Changes` back; after storing them it
+//!    acknowledges with its new `Heads`, which is how the sender learns what the
+//!    peer has. When nothing is outstanding a side says `Synced`.
+//!
+//! Received changes are verified and judged by the repo before anything is stored;
+//! a peer whose changes are forged, tampered or malformed, or whose messages are, is
+//! dropped ([`SessionError`]) and the batch it sent is not kept. Every message is
+//! idempotent, so lost, repeated or reordered messages after authentication only
+//! cost time: [`Session::tick`] repeats announcements and unanswered wants.
+
+mod message;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use automerge::ChangeHash;
+use ed25519_dalek::{Signature, Verifier};
+
+pub use message::{
+    CHANGES_CHUNK, DecodeError, DocHeads, MAX_MESSAGE, Message, PROTOCOL_VERSION, WireChange,
+};
+
+use crate::ids::{DocId, PersonaId, random_bytes};
+use crate::persona::Persona;
+use crate::signed::SignedChange;
+
+/// How long an unanswered `Want` waits before it is sent again (ms).
+pub const RETRY_AFTER_MS: u64 = 3_000;
+
+/// What the local side of a session needs from the documents it holds.
+pub trait Repo {
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// The documents `peer` may read, with their heads.
+    fn readable(&mut self, peer: &PersonaId) -> Result<Vec<(DocId, Vec<ChangeHash>)>, Self::Error>;
+    /// Whether `peer` may read `doc`.
+    fn may_read(&mut self, peer: &PersonaId, doc: &DocId) -> Result<bool, Self::Error>;
+    /// The document's heads, `None` when it is unknown here.
+    fn heads(&mut self, doc: &DocId) -> Result<Option<Vec<ChangeHash>>, Self::Error>;
+    /// Whether every one of these changes is stored (or refused) here.
+    fn knows_all(&mut self, doc: &DocId, hashes: &[ChangeHash]) -> Result<bool, Self::Error>;
+    /// The stored changes of `doc` a replica with heads `have` lacks.
+    fn changes_since(
+        &mut self,
+        doc: &DocId,
+        have: &[ChangeHash],
+    ) -> Result<Vec<SignedChange>, Self::Error>;
+    /// Verifies, judges and stores changes received from `peer`, all or nothing.
+    fn ingest(
+        &mut self,
+        peer: &PersonaId,
+        changes: Vec<SignedChange>,
+    ) -> Result<Ingested, Self::Error>;
+    /// What this side last knew of the peer's heads; forgets it all when the peer's
+    /// store epoch is not the one seen before.
+    fn beliefs(
+        &mut self,
+        peer: &PersonaId,
+        epoch: [u8; 16],
+    ) -> Result<BTreeMap<DocId, Vec<ChangeHash>>, Self::Error>;
+    fn set_belief(
+        &mut self,
+        peer: &PersonaId,
+        doc: &DocId,
+        heads: &[ChangeHash],
+    ) -> Result<(), Self::Error>;
+}
+
+/// The outcome of [`Repo::ingest`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ingested {
+    pub accepted: usize,
+    /// Some changes still wait for their dependencies.
+    pub waiting: bool,
+    /// Set when the batch held a change only a misbehaving peer sends; then
+    /// nothing of the batch was stored.
+    pub misbehaviour: Option<String>,
+}
+
+/// Why a session ends. The transport closes the connection.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("the peer sent a malformed message: {0}")]
+    Malformed(String),
+    #[error("the peer failed to prove its persona")]
+    BadAuth,
+    #[error("the peer speaks protocol version {0}, this side {PROTOCOL_VERSION}")]
+    Version(u16),
+    #[error("the peer sent changes that are refused: {0}")]
+    Misbehaved(String),
+    #[error("the local store failed: {0}")]
+    Repo(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl SessionError {
+    fn repo(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        SessionError::Repo(Box::new(e))
+    }
+}
+
+/// The message a persona signs to authenticate to a peer.
+pub fn auth_message(
+    peer_nonce: &[u8; 32],
+    signer_binding: &[u8],
+    verifier_binding: &[u8],
+) -> Vec<u8> {
+    let mut msg = b"rally/sync-auth/v1\0".to_vec();
+    msg.extend_from_slice(peer_nonce);
+    msg.extend_from_slice(&(signer_binding.len() as u32).to_le_bytes());
+    msg.extend_from_slice(signer_binding);
+    msg.extend_from_slice(&(verifier_binding.len() as u32).to_le_bytes());
+    msg.extend_from_slice(verifier_binding);
+    msg
+}
+
+#[derive(Debug, Clone)]
+struct PeerHello {
+    persona: PersonaId,
+    epoch: [u8; 16],
+}
+
+/// Counters for progress reports and benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionStats {
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub changes_received: u64,
+    pub changes_sent: u64,
+    /// Documents this side still waits for.
+    pub docs_wanted: usize,
+}
+
+/// One side of one connection.
+#[derive(Debug)]
+pub struct Session {
+    me: Persona,
+    nonce: [u8; 32],
+    local_binding: Vec<u8>,
+    remote_binding: Vec<u8>,
+    peer_hello: Option<PeerHello>,
+    early_auth: Option<Vec<u8>>,
+    authenticated: bool,
+    /// Messages that arrived before authentication finished, replayed after it.
+    early: Vec<Vec<u8>>,
+    announced: bool,
+    peer_announced: bool,
+    beliefs: BTreeMap<DocId, Vec<ChangeHash>>,
+    /// Documents wanted from the peer, with when the want was sent.
+    wants: BTreeMap<DocId, u64>,
+    /// Documents announced to the peer and not acknowledged yet.
+    unacked: BTreeSet<DocId>,
+    sent_synced: bool,
+    peer_synced: bool,
+    last_announce: u64,
+    stats: SessionStats,
+}
+
+type Out = Vec<Vec<u8>>;
+
+fn hashes(h: &[ChangeHash]) -> Vec<[u8; 32]> {
+    h.iter().map(|c| c.0).collect()
+}
+
+fn change_hashes(h: &[[u8; 32]]) -> Vec<ChangeHash> {
+    h.iter().map(|c| ChangeHash(*c)).collect()
+}
+
+fn same_heads(a: &[ChangeHash], b: &[ChangeHash]) -> bool {
+    let a: BTreeSet<_> = a.iter().collect();
+    let b: BTreeSet<_> = b.iter().collect();
+    a == b
+}
+
+const MAX_EARLY: usize = 16;
+
+impl Session {
+    /// Starts a session; the returned frames (the `Hello`) go to the peer first.
+    ///
+    /// `local_binding` and `remote_binding` identify the two ends of the channel as
+    /// the transport authenticated them (e.g. libp2p peer ids).
+    pub fn new(
+        me: Persona,
+        epoch: [u8; 16],
+        local_binding: Vec<u8>,
+        remote_binding: Vec<u8>,
+    ) -> (Session, Out) {
+        let mut s = Session {
+            me,
+            nonce: random_bytes(),
+            local_binding,
+            remote_binding,
+            peer_hello: None,
+            early_auth: None,
+            authenticated: false,
+            early: Vec::new(),
+            announced: false,
+            peer_announced: false,
+            beliefs: BTreeMap::new(),
+            wants: BTreeMap::new(),
+            unacked: BTreeSet::new(),
+            sent_synced: false,
+            peer_synced: false,
+            last_announce: 0,
+            stats: SessionStats::default(),
+        };
+        let hello = Message::Hello {
+            version: PROTOCOL_VERSION,
+            persona: s.me.id().0,
+            nonce: s.nonce,
+            epoch,
+        };
+        let mut out = Vec::new();
+        s.push(&mut out, &hello);
+        (s, out)
+    }
+
+    /// The persona the peer proved it speaks for, once it did.
+    pub fn peer(&self) -> Option<PersonaId> {
+        self.authenticated
+            .then(|| self.peer_hello.as_ref().map(|h| h.persona))
+            .flatten()
+    }
+
+    /// Both sides said they have nothing outstanding.
+    pub fn is_synced(&self) -> bool {
+        self.sent_synced && self.peer_synced && self.wants.is_empty() && self.unacked.is_empty()
+    }
+
+    pub fn stats(&self) -> SessionStats {
+        SessionStats {
+            docs_wanted: self.wants.len(),
+            ..self.stats
+        }
+    }
+
+    fn push(&mut self, out: &mut Out, m: &Message) {
+        let bytes = m.encode();
+        self.stats.bytes_sent += bytes.len() as u64;
+        out.push(bytes);
+    }
+
+    /// Handles one frame from the peer.
+    pub fn handle<R: Repo>(
+        &mut self,
+        repo: &mut R,
+        frame: &[u8],
+        now: u64,
+    ) -> Result<Out, SessionError> {
+        self.stats.bytes_received += frame.len() as u64;
+        let msg = Message::decode(frame).map_err(|e| SessionError::Malformed(e.to_string()))?;
+        let mut out = Vec::new();
+        match msg {
+            Message::Hello {
+                version,
+                persona,
+                nonce,
+                epoch,
+            } => {
+                if version != PROTOCOL_VERSION {
+                    return Err(SessionError::Version(version));
+                }
+                if self.peer_hello.is_some() {
+                    return Err(SessionError::Malformed("a second Hello".into()));
+                }
+                self.peer_hello = Some(PeerHello {
+                    persona: PersonaId(persona),
+                    epoch,
+                });
+                let signature = self
+                    .me
+                    .sign(&auth_message(
+                        &nonce,
+                        &self.local_binding,
+                        &self.remote_binding,
+                    ))
+                    .to_vec();
+                self.push(&mut out, &Message::Auth { signature });
+                if let Some(sig) = self.early_auth.take() {
+                    self.verify_auth(repo, &sig, now, &mut out)?;
+                }
+            }
+            Message::Auth { signature } => {
+                if self.authenticated {
+                    return Err(SessionError::Malformed("a second Auth".into()));
+                }
+                if self.peer_hello.is_none() {
+                    self.early_auth = Some(signature);
+                } else {
+                    self.verify_auth(repo, &signature, now, &mut out)?;
+                }
+            }
+            other if !self.authenticated => {
+                if self.early.len() >= MAX_EARLY {
+                    return Err(SessionError::Malformed(
+                        "too many messages before authentication".into(),
+                    ));
+                }
+                self.early.push(other.encode());
+            }
+            Message::Heads { docs, ack } => {
+                if !ack && !docs.is_empty() {
+                    self.peer_synced = false;
+                }
+                self.on_heads(repo, docs, ack, now, &mut out)?
+            }
+            Message::Want { doc, have } => {
+                self.peer_synced = false;
+                self.on_want(repo, DocId(doc), change_hashes(&have), &mut out)?
+            }
+            Message::Changes { doc, changes, last } => {
+                self.on_changes(repo, DocId(doc), changes, last, now, &mut out)?
+            }
+            Message::Synced { heard } => {
+                // A peer says Synced only once it has announced everything.
+                self.peer_synced = true;
+                self.peer_announced = true;
+                if !heard && self.sent_synced && self.wants.is_empty() {
+                    self.push(&mut out, &Message::Synced { heard: true });
+                }
+            }
+        }
+        self.maybe_synced(&mut out);
+        Ok(out)
+    }
+
+    fn verify_auth<R: Repo>(
+        &mut self,
+        repo: &mut R,
+        signature: &[u8],
+        now: u64,
+        out: &mut Out,
+    ) -> Result<(), SessionError> {
+        let hello = self.peer_hello.clone().expect("checked by the caller");
+        let key = hello.persona.verifying_key().ok_or(SessionError::BadAuth)?;
+        let sig: [u8; 64] = signature.try_into().map_err(|_| SessionError::BadAuth)?;
+        key.verify(
+            &auth_message(&self.nonce, &self.remote_binding, &self.local_binding),
+            &Signature::from_bytes(&sig),
+        )
+        .map_err(|_| SessionError::BadAuth)?;
+        self.authenticated = true;
+        self.beliefs = repo
+            .beliefs(&hello.persona, hello.epoch)
+            .map_err(SessionError::repo)?;
+        self.announce(repo, false, now, out)?;
+        for frame in std::mem::take(&mut self.early) {
+            let more = self.handle(repo, &frame, now)?;
+            out.extend(more);
+        }
+        Ok(())
+    }
+
+    /// Sends the heads of readable documents that differ from what the peer has
+    /// (all of them when `full`).
+    fn announce<R: Repo>(
+        &mut self,
+        repo: &mut R,
+        full: bool,
+        now: u64,
+        out: &mut Out,
+    ) -> Result<(), SessionError> {
+        let peer = self.peer().expect("announce after authentication");
+        let docs: Vec<DocHeads> = repo
+            .readable(&peer)
+            .map_err(SessionError::repo)?
+            .into_iter()
+            .filter(|(doc, heads)| {
+                full || !self.beliefs.get(doc).is_some_and(|b| same_heads(b, heads))
+            })
+            .map(|(doc, heads)| DocHeads {
+                doc: doc.0,
+                heads: hashes(&heads),
+            })
+            .collect();
+        if !docs.is_empty() || !self.announced {
+            self.sent_synced = false;
+            self.unacked.extend(docs.iter().map(|d| DocId(d.doc)));
+            self.push(out, &Message::Heads { docs, ack: false });
+        }
+        self.announced = true;
+        self.last_announce = now;
+        Ok(())
+    }
+
+    fn on_heads<R: Repo>(
+        &mut self,
+        repo: &mut R,
+        docs: Vec<DocHeads>,
+        ack: bool,
+        now: u64,
+        out: &mut Out,
+    ) -> Result<(), SessionError> {
+        let peer = self.peer().expect("authenticated");
+        if !ack {
+            self.peer_announced = true;
+        }
+        let mut acks = Vec::new();
+        for DocHeads { doc, heads } in docs {
+            let doc = DocId(doc);
+            let theirs = change_hashes(&heads);
+            self.beliefs.insert(doc, theirs.clone());
+            repo.set_belief(&peer, &doc, &theirs)
+                .map_err(SessionError::repo)?;
+            if ack {
+                self.unacked.remove(&doc);
+            } else if repo.knows_all(&doc, &theirs).map_err(SessionError::repo)? {
+                let mine = repo
+                    .heads(&doc)
+                    .map_err(SessionError::repo)?
+                    .unwrap_or_default();
+                acks.push(DocHeads {
+                    doc: doc.0,
+                    heads: hashes(&mine),
+                });
+            } else {
+                // Acknowledged once the changes are in (see `on_changes`).
+                let have = repo
+                    .heads(&doc)
+                    .map_err(SessionError::repo)?
+                    .unwrap_or_default();
+                self.want(doc, &have, now, out);
+            }
+        }
+        if !acks.is_empty() {
+            self.push(
+                out,
+                &Message::Heads {
+                    docs: acks,
+                    ack: true,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    fn want(&mut self, doc: DocId, have: &[ChangeHash], now: u64, out: &mut Out) {
+        self.wants.insert(doc, now);
+        self.sent_synced = false;
+        self.push(
+            out,
+            &Message::Want {
+                doc: doc.0,
+                have: hashes(have),
+            },
+        );
+    }
+
+    fn on_want<R: Repo>(
+        &mut self,
+        repo: &mut R,
+        doc: DocId,
+        have: Vec<ChangeHash>,
+        out: &mut Out,
+    ) -> Result<(), SessionError> {
+        let peer = self.peer().expect("authenticated");
+        let changes = if repo.may_read(&peer, &doc).map_err(SessionError::repo)? {
+            repo.changes_since(&doc, &have)
+                .map_err(SessionError::repo)?
+        } else {
+            Vec::new()
+        };
+        self.stats.changes_sent += changes.len() as u64;
+        let mut chunk = Vec::new();
+        let mut size = 0;
+        for c in &changes {
+            if size + c.bytes.len() > CHANGES_CHUNK && !chunk.is_empty() {
+                let msg = Message::Changes {
+                    doc: doc.0,
+                    changes: std::mem::take(&mut chunk),
+                    last: false,
+                };
+                self.push(out, &msg);
+                size = 0;
+            }
+            size += c.bytes.len() + 64;
+            chunk.push(WireChange::from_signed(c));
+        }
+        self.push(
+            out,
+            &Message::Changes {
+                doc: doc.0,
+                changes: chunk,
+                last: true,
+            },
+        );
+        Ok(())
+    }
+
+    fn on_changes<R: Repo>(
+        &mut self,
+        repo: &mut R,
+        doc: DocId,
+        changes: Vec<WireChange>,
+        last: bool,
+        now: u64,
+        out: &mut Out,
+    ) -> Result<(), SessionError> {
+        let peer = self.peer().expect("authenticated");
+        let mut signed = Vec::with_capacity(changes.len());
+        for c in changes {
+            signed.push(c.into_signed(doc).ok_or_else(|| {
+                SessionError::Malformed("a change that cannot be decoded".into())
+            })?);
+        }
+        self.stats.changes_received += signed.len() as u64;
+        let result = if signed.is_empty() {
+            Ingested::default()
+        } else {
+            repo.ingest(&peer, signed).map_err(SessionError::repo)?
+        };
+        if let Some(why) = result.misbehaviour {
+            return Err(SessionError::Misbehaved(why));
+        }
+        if last {
+            let heads = repo
+                .heads(&doc)
+                .map_err(SessionError::repo)?
+                .unwrap_or_default();
+            let wanted = self.wants.remove(&doc).is_some();
+            let expected = self.beliefs.get(&doc).cloned().unwrap_or_default();
+            if !heads.is_empty() {
+                // Acknowledge: the peer learns what this side now has.
+                self.push(
+                    out,
+                    &Message::Heads {
+                        docs: vec![DocHeads {
+                            doc: doc.0,
+                            heads: hashes(&heads),
+                        }],
+                        ack: true,
+                    },
+                );
+            }
+            if wanted
+                && (result.waiting
+                    || !repo
+                        .knows_all(&doc, &expected)
+                        .map_err(SessionError::repo)?)
+            {
+                // Still missing something the peer announced: ask again from where we are.
+                self.want(doc, &heads, now, out);
+            }
+        }
+        Ok(())
+    }
+
+    fn maybe_synced(&mut self, out: &mut Out) {
+        if self.authenticated
+            && self.announced
+            && self.peer_announced
+            && self.wants.is_empty()
+            && self.unacked.is_empty()
+            && !self.sent_synced
+        {
+            self.sent_synced = true;
+            let heard = self.peer_synced;
+            self.push(out, &Message::Synced { heard });
+        }
+    }
+
+    /// Local documents changed (an edit, or changes from another peer): announce
+    /// what the peer does not have yet.
+    pub fn local_changed<R: Repo>(&mut self, repo: &mut R, now: u64) -> Result<Out, SessionError> {
+        let mut out = Vec::new();
+        if self.authenticated {
+            self.announce(repo, false, now, &mut out)?;
+            self.maybe_synced(&mut out);
+        }
+        Ok(out)
+    }
+
+    /// Time passes: repeats wants that went unanswered.
+    pub fn tick<R: Repo>(&mut self, repo: &mut R, now: u64) -> Result<Out, SessionError> {
+        let mut out = Vec::new();
+        if !self.authenticated {
+            return Ok(out);
+        }
+        let late: Vec<DocId> = self
+            .wants
+            .iter()
+            .filter(|(_, sent)| now.saturating_sub(**sent) >= RETRY_AFTER_MS)
+            .map(|(d, _)| *d)
+            .collect();
+        for doc in late {
+            let have = repo
+                .heads(&doc)
+                .map_err(SessionError::repo)?
+                .unwrap_or_default();
+            self.want(doc, &have, now, &mut out);
+        }
+        if !self.is_synced() && now.saturating_sub(self.last_announce) >= RETRY_AFTER_MS {
+            self.unacked.clear();
+            self.announce(repo, false, now, &mut out)?;
+            if self.sent_synced && !self.peer_synced {
+                // The peer may have missed it; saying it again is harmless.
+                self.push(&mut out, &Message::Synced { heard: false });
+            }
+        }
+        self.maybe_synced(&mut out);
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests;

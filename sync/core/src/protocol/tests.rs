@@ -1,0 +1,914 @@
+//! The protocol under a deterministic simulated network: many peers, simulated
+//! time, lost, delayed (so reordered) and duplicated frames, partitions that come
+//! and go, edits everywhere; once the network heals, everyone converges. Plus
+//! peers that send garbage.
+
+use std::collections::{BTreeMap, HashMap};
+use std::convert::Infallible;
+
+use automerge::ChangeHash;
+use jiff::Timestamp;
+
+use super::*;
+use crate::access;
+use crate::document::Document;
+use crate::model::*;
+
+// ----- an in-memory repo -----
+
+#[derive(Debug, Default, Clone)]
+pub(crate) struct MemRepo {
+    pub docs: BTreeMap<DocId, Document>,
+    beliefs: HashMap<PersonaId, ([u8; 16], BTreeMap<DocId, Vec<ChangeHash>>)>,
+    pub version: u64,
+}
+
+impl MemRepo {
+    fn group_of(&self, doc: &Document) -> Option<GroupView> {
+        let g = doc.event().ok()?.group?;
+        self.docs.get(&g)?.group().ok()
+    }
+
+    fn readable_doc(&self, doc: &Document, peer: &PersonaId) -> bool {
+        match doc.view() {
+            Ok(view) => access::readable(&view, self.group_of(doc).as_ref(), peer),
+            Err(_) => false,
+        }
+    }
+
+    pub fn insert(&mut self, doc: Document) {
+        self.docs.insert(doc.id(), doc);
+        self.version += 1;
+    }
+}
+
+impl Repo for MemRepo {
+    type Error = Infallible;
+
+    fn readable(&mut self, peer: &PersonaId) -> Result<Vec<(DocId, Vec<ChangeHash>)>, Infallible> {
+        Ok(self
+            .docs
+            .values()
+            .filter(|d| self.readable_doc(d, peer))
+            .map(|d| (d.id(), d.heads()))
+            .collect())
+    }
+
+    fn may_read(&mut self, peer: &PersonaId, doc: &DocId) -> Result<bool, Infallible> {
+        Ok(self
+            .docs
+            .get(doc)
+            .is_some_and(|d| self.readable_doc(d, peer)))
+    }
+
+    fn heads(&mut self, doc: &DocId) -> Result<Option<Vec<ChangeHash>>, Infallible> {
+        Ok(self
+            .docs
+            .get(doc)
+            .filter(|d| d.kind().is_some())
+            .map(Document::heads))
+    }
+
+    fn knows_all(&mut self, doc: &DocId, hashes: &[ChangeHash]) -> Result<bool, Infallible> {
+        Ok(match self.docs.get(doc) {
+            Some(d) => hashes.iter().all(|h| d.has_change(h) || d.is_rejected(h)),
+            None => hashes.is_empty(),
+        })
+    }
+
+    fn changes_since(
+        &mut self,
+        doc: &DocId,
+        have: &[ChangeHash],
+    ) -> Result<Vec<SignedChange>, Infallible> {
+        Ok(self
+            .docs
+            .get(doc)
+            .map(|d| d.changes_since(have))
+            .unwrap_or_default())
+    }
+
+    fn ingest(
+        &mut self,
+        _peer: &PersonaId,
+        changes: Vec<SignedChange>,
+    ) -> Result<Ingested, Infallible> {
+        let mut by_doc: BTreeMap<DocId, Vec<SignedChange>> = BTreeMap::new();
+        for c in changes {
+            by_doc.entry(c.doc).or_default().push(c);
+        }
+        let mut updated = Vec::new();
+        let mut outcome = Ingested::default();
+        for (id, batch) in by_doc {
+            let mut doc = self
+                .docs
+                .get(&id)
+                .cloned()
+                .unwrap_or_else(|| Document::empty(id));
+            let receipt = doc.receive(batch);
+            if let Some((_, _, why)) = receipt.rejected.iter().find(|r| r.2.is_misbehaviour()) {
+                return Ok(Ingested {
+                    misbehaviour: Some(why.to_string()),
+                    ..Ingested::default()
+                });
+            }
+            outcome.accepted += receipt.accepted.len();
+            outcome.waiting |= doc.pending_count() > 0;
+            updated.push(doc);
+        }
+        for doc in updated {
+            self.docs.insert(doc.id(), doc);
+        }
+        if outcome.accepted > 0 {
+            self.version += 1;
+        }
+        Ok(outcome)
+    }
+
+    fn beliefs(
+        &mut self,
+        peer: &PersonaId,
+        epoch: [u8; 16],
+    ) -> Result<BTreeMap<DocId, Vec<ChangeHash>>, Infallible> {
+        let entry = self
+            .beliefs
+            .entry(*peer)
+            .or_insert((epoch, BTreeMap::new()));
+        if entry.0 != epoch {
+            *entry = (epoch, BTreeMap::new());
+        }
+        Ok(entry.1.clone())
+    }
+
+    fn set_belief(
+        &mut self,
+        peer: &PersonaId,
+        doc: &DocId,
+        heads: &[ChangeHash],
+    ) -> Result<(), Infallible> {
+        if let Some(entry) = self.beliefs.get_mut(peer) {
+            entry.1.insert(*doc, heads.to_vec());
+        }
+        Ok(())
+    }
+}
+
+// ----- the simulated network -----
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+struct Peer {
+    persona: Persona,
+    repo: MemRepo,
+    epoch: [u8; 16],
+}
+
+struct Frame {
+    at: u64,
+    to_b: bool,
+    bytes: Vec<u8>,
+}
+
+struct Link {
+    a: usize,
+    b: usize,
+    sessions: Option<(Session, Session)>,
+    frames: Vec<Frame>,
+    down_until: u64,
+    opened_at: u64,
+    /// Frames each side sent on this connection (the first two — Hello and Auth —
+    /// make the connection and are never lost).
+    sent: [u32; 2],
+}
+
+#[derive(Clone, Copy)]
+struct Chaos {
+    loss: u64,
+    duplicate: u64,
+    max_delay: u64,
+    partitions: bool,
+}
+
+const CALM: Chaos = Chaos {
+    loss: 0,
+    duplicate: 0,
+    max_delay: 5,
+    partitions: false,
+};
+
+struct Sim {
+    rng: Rng,
+    now: u64,
+    peers: Vec<Peer>,
+    links: Vec<Link>,
+}
+
+fn ts(ms: u64) -> Timestamp {
+    Timestamp::from_second(1_790_000_000 + (ms / 1000) as i64).unwrap()
+}
+
+impl Sim {
+    fn new(seed: u64, n: usize) -> Sim {
+        let peers: Vec<Peer> = (0..n)
+            .map(|i| Peer {
+                persona: Persona::generate(),
+                repo: MemRepo::default(),
+                epoch: [i as u8; 16],
+            })
+            .collect();
+        let mut links = Vec::new();
+        for a in 0..n {
+            for b in a + 1..n {
+                links.push(Link {
+                    a,
+                    b,
+                    sessions: None,
+                    frames: Vec::new(),
+                    down_until: 0,
+                    opened_at: 0,
+                    sent: [0, 0],
+                });
+            }
+        }
+        Sim {
+            rng: Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1),
+            now: 0,
+            peers,
+            links,
+        }
+    }
+
+    fn connect(&mut self, l: usize) {
+        let link = &mut self.links[l];
+        let (pa, pb) = (&self.peers[link.a], &self.peers[link.b]);
+        let (sa, out_a) = Session::new(
+            pa.persona.clone(),
+            pa.epoch,
+            vec![link.a as u8],
+            vec![link.b as u8],
+        );
+        let (sb, out_b) = Session::new(
+            pb.persona.clone(),
+            pb.epoch,
+            vec![link.b as u8],
+            vec![link.a as u8],
+        );
+        link.sessions = Some((sa, sb));
+        link.frames.clear();
+        link.opened_at = self.now;
+        link.sent = [0, 0];
+        self.send(l, true, out_a, CALM);
+        self.send(l, false, out_b, CALM);
+    }
+
+    fn send(&mut self, l: usize, to_b: bool, frames: Vec<Vec<u8>>, chaos: Chaos) {
+        for bytes in frames {
+            let side = usize::from(!to_b);
+            self.links[l].sent[side] += 1;
+            let establishing = self.links[l].sent[side] <= 2;
+            if !establishing && self.rng.chance(chaos.loss) {
+                continue;
+            }
+            let copies = if !establishing && self.rng.chance(chaos.duplicate) {
+                2
+            } else {
+                1
+            };
+            for _ in 0..copies {
+                let at = self.now + 1 + self.rng.below(chaos.max_delay);
+                self.links[l].frames.push(Frame {
+                    at,
+                    to_b,
+                    bytes: bytes.clone(),
+                });
+            }
+        }
+    }
+
+    /// Tells every other session of `peer` that its documents changed.
+    fn notify(&mut self, peer: usize, except: Option<usize>, chaos: Chaos) {
+        for l in 0..self.links.len() {
+            if Some(l) == except {
+                continue;
+            }
+            let (a, b) = (self.links[l].a, self.links[l].b);
+            if a != peer && b != peer {
+                continue;
+            }
+            let Some((sa, sb)) = self.links[l].sessions.as_mut() else {
+                continue;
+            };
+            let (session, to_b) = if a == peer { (sa, true) } else { (sb, false) };
+            let out = session
+                .local_changed(&mut self.peers[peer].repo, self.now)
+                .expect("local announce");
+            self.send(l, to_b, out, chaos);
+        }
+    }
+
+    fn deliver(&mut self, chaos: Chaos) {
+        for l in 0..self.links.len() {
+            loop {
+                let Some(i) = self.links[l]
+                    .frames
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, f)| f.at <= self.now)
+                    .min_by_key(|(_, f)| f.at)
+                    .map(|(i, _)| i)
+                else {
+                    break;
+                };
+                let frame = self.links[l].frames.remove(i);
+                let (a, b) = (self.links[l].a, self.links[l].b);
+                let target = if frame.to_b { b } else { a };
+                let Some((sa, sb)) = self.links[l].sessions.as_mut() else {
+                    break;
+                };
+                let session = if frame.to_b { sb } else { sa };
+                let before = self.peers[target].repo.version;
+                match session.handle(&mut self.peers[target].repo, &frame.bytes, self.now) {
+                    Ok(out) => {
+                        self.send(l, !frame.to_b, out, chaos);
+                        if self.peers[target].repo.version != before {
+                            self.notify(target, Some(l), chaos);
+                        }
+                    }
+                    Err(e) => panic!("honest peers dropped each other: {e}"),
+                }
+            }
+        }
+    }
+
+    fn tick(&mut self, chaos: Chaos) {
+        for l in 0..self.links.len() {
+            let (a, b) = (self.links[l].a, self.links[l].b);
+            let Some((sa, sb)) = self.links[l].sessions.as_mut() else {
+                continue;
+            };
+            let out_a = sa.tick(&mut self.peers[a].repo, self.now).expect("tick");
+            let out_b = sb.tick(&mut self.peers[b].repo, self.now).expect("tick");
+            self.send(l, true, out_a, chaos);
+            self.send(l, false, out_b, chaos);
+        }
+    }
+
+    fn manage_links(&mut self, chaos: Chaos) {
+        for l in 0..self.links.len() {
+            let link = &mut self.links[l];
+            if chaos.partitions && link.sessions.is_some() && self.rng.chance(1) {
+                link.sessions = None;
+                link.frames.clear();
+                link.down_until = self.now + 500 + self.rng.below(4000);
+            }
+            let stalled = link
+                .sessions
+                .as_ref()
+                .is_some_and(|(sa, sb)| sa.peer().is_none() || sb.peer().is_none())
+                && self.now - link.opened_at > 2_000;
+            if (link.sessions.is_none() && self.now >= link.down_until) || stalled {
+                self.connect(l);
+            }
+        }
+    }
+
+    /// A random edit by a random peer, as its user would make it.
+    fn edit(&mut self, chaos: Chaos) {
+        let p = self.rng.below(self.peers.len() as u64) as usize;
+        let now = ts(self.now);
+        let persona = self.peers[p].persona.clone();
+        let ids: Vec<DocId> = self.peers[p].repo.docs.keys().copied().collect();
+        let choice = self.rng.below(10);
+        let repo = &mut self.peers[p].repo;
+        if ids.is_empty() || choice == 0 {
+            let mut d = EventDetails::new(
+                format!("event {}", self.rng.below(1000)),
+                "2027-05-01T10:00".parse().unwrap(),
+                "Europe/Paris",
+            );
+            if self.rng.chance(30) {
+                d.visibility = Visibility::MembersOnly;
+            }
+            let (doc, _) = Document::create_event(&persona, "p", &d, None, now).unwrap();
+            repo.insert(doc);
+        } else {
+            let id = ids[self.rng.below(ids.len() as u64) as usize];
+            let mut doc = repo.docs[&id].clone();
+            let done = match (doc.kind(), choice) {
+                (Some(DocKind::Event), 1..=3) => {
+                    let mut d = doc.event().unwrap().details;
+                    d.title = format!("edited {}", self.rng.below(1000));
+                    doc.update_event(&persona, &d, now).is_ok()
+                }
+                (Some(DocKind::Event), 4..=6) => {
+                    doc.comment(&persona, "p", "hello", None, now).is_ok()
+                }
+                (Some(DocKind::Event), _) => doc.join_event(&persona, "p", now).is_ok(),
+                (Some(DocKind::Group), _) => {
+                    let link = GroupLink {
+                        id: format!("l{}", self.rng.below(5)),
+                        title: "Pad".into(),
+                        url: format!("https://pad.example/{}", self.rng.below(100)),
+                    };
+                    doc.put_link(&persona, &link, now).is_ok()
+                }
+                (None, _) => false,
+            };
+            if done {
+                repo.insert(doc);
+            }
+        }
+        self.notify(p, None, chaos);
+    }
+
+    fn run(&mut self, until: u64, chaos: Chaos, edits: bool) {
+        while self.now < until {
+            self.now += 1 + self.rng.below(40);
+            self.manage_links(chaos);
+            if edits && self.rng.chance(8) {
+                self.edit(chaos);
+            }
+            self.deliver(chaos);
+            if self.now % 250 < 40 {
+                self.tick(chaos);
+            }
+        }
+    }
+
+    fn converged(&mut self) -> Result<(), String> {
+        let all: BTreeMap<DocId, Vec<ChangeHash>> = {
+            let mut union: BTreeMap<DocId, Document> = BTreeMap::new();
+            for p in &self.peers {
+                for (id, d) in &p.repo.docs {
+                    let merged = union.entry(*id).or_insert_with(|| Document::empty(*id));
+                    merged.receive(d.signed_changes());
+                }
+            }
+            union.into_iter().map(|(id, d)| (id, d.heads())).collect()
+        };
+        let personas: Vec<PersonaId> = self.peers.iter().map(|p| p.persona.id()).collect();
+        for (id, heads) in &all {
+            // A peer holding the full document decides who may read it.
+            let holder = self.peers.iter().find(|p| {
+                p.repo
+                    .docs
+                    .get(id)
+                    .is_some_and(|d| same_heads(&d.heads(), heads))
+            });
+            let Some(holder) = holder else {
+                return Err(format!("nobody holds all of {id:?}"));
+            };
+            let holder_repo = holder.repo.clone();
+            for (i, p) in self.peers.iter().enumerate() {
+                let may = holder_repo.readable_doc(&holder_repo.docs[id], &personas[i]);
+                let has = p.repo.docs.get(id).map(Document::heads);
+                match (may, has) {
+                    (true, Some(h)) if same_heads(&h, heads) => {}
+                    (true, other) => {
+                        return Err(format!("peer {i} has {other:?} of {id:?}, not {heads:?}"));
+                    }
+                    (false, Some(_)) => {
+                        return Err(format!("peer {i} holds {id:?} it may not read"));
+                    }
+                    (false, None) => {}
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Shared starting point: a public group, a members-only group with peer 1 as a
+/// member, and an event of each.
+fn setup(sim: &mut Sim) {
+    let now = ts(0);
+    let owner = sim.peers[0].persona.clone();
+    let public = GroupProfile {
+        name: "Open".into(),
+        summary: String::new(),
+        visibility: GroupVisibility::Public,
+    };
+    let private = GroupProfile {
+        name: "Closed".into(),
+        summary: String::new(),
+        visibility: GroupVisibility::MembersOnly,
+    };
+    let (g1, _) = Document::create_group(&owner, "owner", &public, now).unwrap();
+    let (mut g2, _) = Document::create_group(&owner, "owner", &private, now).unwrap();
+    if sim.peers.len() > 1 {
+        g2.add_member(&owner, sim.peers[1].persona.id(), "one", Role::Member, now)
+            .unwrap();
+    }
+    let mut d = EventDetails::new(
+        "secret meeting",
+        "2027-05-01T10:00".parse().unwrap(),
+        "Europe/Paris",
+    );
+    d.visibility = Visibility::MembersOnly;
+    let (e2, _) = Document::create_event(&owner, "owner", &d, Some(g2.id()), now).unwrap();
+    let (e1, _) = Document::create_event(
+        &owner,
+        "owner",
+        &EventDetails::new(
+            "open picnic",
+            "2027-05-02T12:00".parse().unwrap(),
+            "Europe/Paris",
+        ),
+        Some(g1.id()),
+        now,
+    )
+    .unwrap();
+    for doc in [g1, g2, e1, e2] {
+        sim.peers[0].repo.insert(doc);
+    }
+}
+
+fn simulate(seed: u64) {
+    crate::ids::test_rng::seed(Some(seed));
+    let n = 3 + (seed % 2) as usize;
+    let mut sim = Sim::new(seed, n);
+    setup(&mut sim);
+    let chaos = Chaos {
+        loss: 10,
+        duplicate: 10,
+        max_delay: 200,
+        partitions: true,
+    };
+    sim.run(15_000, chaos, true);
+    // Heal: no more loss or cuts, no more edits.
+    sim.run(sim.now + 20_000, CALM, false);
+    if let Err(e) = sim.converged() {
+        panic!("seed {seed}: not converged after healing: {e}");
+    }
+    for l in &sim.links {
+        let (sa, sb) = l.sessions.as_ref().expect("healed links are up");
+        assert!(
+            sa.is_synced() && sb.is_synced(),
+            "seed {seed}: sessions {}-{} not synced: {}",
+            l.a,
+            l.b,
+            [sa, sb]
+                .map(|s| format!(
+                    "[auth {} sent {} peer {} wants {:?} announced {} peer_announced {}]",
+                    s.authenticated,
+                    s.sent_synced,
+                    s.peer_synced,
+                    s.wants,
+                    s.announced,
+                    s.peer_announced
+                ))
+                .join(" ")
+        );
+    }
+}
+
+#[test]
+fn peers_converge_after_chaos_for_many_seeds() {
+    let seeds: u64 = std::env::var("RALLY_SIM_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(150);
+    for seed in 0..seeds {
+        simulate(seed);
+    }
+}
+
+#[test]
+fn a_reconnect_costs_what_changed_not_the_history() {
+    let mut sim = Sim::new(7, 2);
+    setup(&mut sim);
+    sim.run(5_000, CALM, false);
+    sim.converged().unwrap();
+    // Disconnect, make one edit, reconnect: count the bytes.
+    sim.links[0].sessions = None;
+    let owner = sim.peers[0].persona.clone();
+    let id = *sim.peers[0]
+        .repo
+        .docs
+        .iter()
+        .find(|(_, d)| d.event().is_ok_and(|e| e.details.title == "open picnic"))
+        .unwrap()
+        .0;
+    let mut doc = sim.peers[0].repo.docs[&id].clone();
+    let mut d = doc.event().unwrap().details;
+    d.title = "open picnic, moved".into();
+    doc.update_event(&owner, &d, ts(6_000)).unwrap();
+    sim.peers[0].repo.insert(doc);
+    sim.connect(0);
+    sim.run(sim.now + 3_000, CALM, false);
+    sim.converged().unwrap();
+    let (sa, sb) = sim.links[0].sessions.as_ref().unwrap();
+    let total = sa.stats().bytes_sent + sb.stats().bytes_sent;
+    assert!(sa.is_synced() && sb.is_synced());
+    assert!(total < 2_000, "a one-change reconnect cost {total} bytes");
+}
+
+fn authed_pair() -> (MemRepo, Session, MemRepo, Session, Vec<Vec<u8>>) {
+    let alice = Persona::generate();
+    let mallory = Persona::generate();
+    let mut repo_a = MemRepo::default();
+    let (event, _) = Document::create_event(
+        &alice,
+        "a",
+        &EventDetails::new("x", "2027-01-01T10:00".parse().unwrap(), "UTC"),
+        None,
+        ts(0),
+    )
+    .unwrap();
+    repo_a.insert(event);
+    let mut repo_m = repo_a.clone();
+    let (mut sa, out_a) = Session::new(alice, [1; 16], vec![1], vec![2]);
+    let (mut sm, out_m) = Session::new(mallory, [2; 16], vec![2], vec![1]);
+    let mut to_m = out_a;
+    let mut to_a = out_m;
+    let mut from_a_after_auth = Vec::new();
+    for _ in 0..6 {
+        let mut next_to_m = Vec::new();
+        for f in to_a.drain(..) {
+            let out = sa.handle(&mut repo_a, &f, 0).unwrap();
+            next_to_m.extend(out);
+        }
+        let mut next_to_a = Vec::new();
+        for f in to_m.drain(..) {
+            next_to_a.extend(sm.handle(&mut repo_m, &f, 0).unwrap());
+        }
+        from_a_after_auth.extend(next_to_m.iter().cloned());
+        to_m = next_to_m;
+        to_a = next_to_a;
+    }
+    (repo_a, sa, repo_m, sm, from_a_after_auth)
+}
+
+#[test]
+fn a_peer_sending_garbage_is_dropped_and_changes_nothing() {
+    let alice = Persona::generate();
+    let (mut repo_a, mut sa, _repo_m, _sm, _) = authed_pair();
+    assert!(sa.peer().is_some());
+    let doc_id = *repo_a.docs.keys().next().unwrap();
+    let before: Vec<_> = repo_a.docs.values().map(Document::heads).collect();
+    let genesis = repo_a.docs[&doc_id].signed_changes()[0].clone();
+
+    // A change signed by Mallory that edits Alice's event (not an organiser).
+    let forged = repo_a.docs[&doc_id].forge(&Persona::generate(), ts(1), |tx| {
+        use automerge::ReadDoc;
+        use automerge::transaction::Transactable;
+        let d = tx.get(automerge::ROOT, "details")?.unwrap().1;
+        tx.put(&d, "title", "pwned")
+    });
+    let mut tampered = WireChange::from_signed(&genesis);
+    let n = tampered.bytes.len();
+    tampered.bytes[n - 1] ^= 1;
+    let mut bad_sig = WireChange::from_signed(&genesis);
+    bad_sig.signature[3] ^= 1;
+    let short_sig = WireChange {
+        signature: vec![1, 2, 3],
+        bytes: genesis.bytes.clone(),
+    };
+    let other_doc = Document::create_event(
+        &alice,
+        "a",
+        &EventDetails::new("y", "2027-01-01T10:00".parse().unwrap(), "UTC"),
+        None,
+        ts(0),
+    )
+    .unwrap()
+    .1;
+    let frames: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "forged",
+            Message::Changes {
+                doc: doc_id.0,
+                changes: vec![WireChange::from_signed(&forged)],
+                last: true,
+            }
+            .encode(),
+        ),
+        (
+            "tampered",
+            Message::Changes {
+                doc: doc_id.0,
+                changes: vec![tampered],
+                last: true,
+            }
+            .encode(),
+        ),
+        (
+            "bad signature",
+            Message::Changes {
+                doc: doc_id.0,
+                changes: vec![bad_sig],
+                last: true,
+            }
+            .encode(),
+        ),
+        (
+            "short signature",
+            Message::Changes {
+                doc: doc_id.0,
+                changes: vec![short_sig],
+                last: true,
+            }
+            .encode(),
+        ),
+        (
+            "change of another document",
+            Message::Changes {
+                doc: doc_id.0,
+                changes: vec![WireChange::from_signed(&other_doc)],
+                last: true,
+            }
+            .encode(),
+        ),
+        ("random bytes", vec![0xff; 100]),
+        (
+            "truncated",
+            Message::Want {
+                doc: doc_id.0,
+                have: vec![[7; 32]; 3],
+            }
+            .encode()[..40]
+                .to_vec(),
+        ),
+        ("oversize", vec![0; MAX_MESSAGE + 1]),
+        (
+            "second hello",
+            Message::Hello {
+                version: 1,
+                persona: [0; 32],
+                nonce: [0; 32],
+                epoch: [0; 16],
+            }
+            .encode(),
+        ),
+    ];
+    for (what, frame) in frames {
+        let (mut repo, mut session) = (repo_a.clone(), authed_pair_session(&mut sa));
+        let result = session.handle(&mut repo, &frame, 1);
+        assert!(result.is_err(), "{what}: the peer was not dropped");
+        let after: Vec<_> = repo.docs.values().map(Document::heads).collect();
+        assert_eq!(after, before, "{what}: the store changed");
+        repo_a = repo;
+    }
+}
+
+/// The same authenticated session, reused for each hostile frame (a dropped session
+/// is thrown away by the transport; here each frame gets a fresh copy of the state).
+fn authed_pair_session(s: &mut Session) -> Session {
+    Session {
+        me: s.me.clone(),
+        nonce: s.nonce,
+        local_binding: s.local_binding.clone(),
+        remote_binding: s.remote_binding.clone(),
+        peer_hello: s.peer_hello.clone(),
+        early_auth: None,
+        authenticated: s.authenticated,
+        early: Vec::new(),
+        announced: s.announced,
+        peer_announced: s.peer_announced,
+        beliefs: s.beliefs.clone(),
+        wants: s.wants.clone(),
+        unacked: s.unacked.clone(),
+        sent_synced: s.sent_synced,
+        peer_synced: s.peer_synced,
+        last_announce: s.last_announce,
+        stats: s.stats,
+    }
+}
+
+#[test]
+fn authentication_is_bound_to_the_channel() {
+    let alice = Persona::generate();
+    let bob = Persona::generate();
+    let mut repo = MemRepo::default();
+    let (mut sb, _) = Session::new(bob, [0; 16], vec![2], vec![1]);
+    let (_, hello_a) = Session::new(alice.clone(), [0; 16], vec![1], vec![2]);
+    let auth_frames = sb.handle(&mut repo, &hello_a[0], 0).unwrap();
+    let Message::Auth { .. } = Message::decode(&auth_frames[0]).unwrap() else {
+        panic!()
+    };
+    // An Auth signed for another channel (another peer id) is refused.
+    let wrong = alice.sign(&auth_message(&sb.nonce, &[9], &[2]));
+    let err = sb
+        .handle(
+            &mut repo,
+            &Message::Auth {
+                signature: wrong.to_vec(),
+            }
+            .encode(),
+            0,
+        )
+        .unwrap_err();
+    assert!(matches!(err, SessionError::BadAuth));
+    // Nothing is served before authentication.
+    let (mut sc, _) = Session::new(Persona::generate(), [0; 16], vec![2], vec![1]);
+    let out = sc
+        .handle(
+            &mut repo,
+            &Message::Want {
+                doc: [0; 32],
+                have: vec![],
+            }
+            .encode(),
+            0,
+        )
+        .unwrap();
+    assert!(out.is_empty());
+}
+
+#[test]
+#[ignore = "debugging aid: RALLY_SIM_SEED=N cargo test -p rally-core debug_one_seed -- --ignored --nocapture"]
+fn debug_one_seed() {
+    let seed: u64 = std::env::var("RALLY_SIM_SEED").unwrap().parse().unwrap();
+    crate::ids::test_rng::seed(Some(seed));
+    let n = 3 + (seed % 2) as usize;
+    let mut sim = Sim::new(seed, n);
+    setup(&mut sim);
+    let chaos = Chaos {
+        loss: 10,
+        duplicate: 10,
+        max_delay: 200,
+        partitions: true,
+    };
+    sim.run(15_000, chaos, true);
+    sim.run(sim.now + 20_000, CALM, false);
+    for (i, p) in sim.peers.iter().enumerate() {
+        println!("peer {i} {:?}", p.persona.id());
+        for (id, d) in &p.repo.docs {
+            let v = d.view().ok();
+            let desc = match &v {
+                Some(DocView::Event(e)) => format!(
+                    "event {:?} vis {} org {:?} parts {:?}",
+                    e.details.title,
+                    e.details.visibility,
+                    e.organisers.keys().collect::<Vec<_>>(),
+                    e.participants.keys().collect::<Vec<_>>()
+                ),
+                Some(DocView::Group(g)) => format!(
+                    "group {} members {:?} links {:?}",
+                    g.profile.name,
+                    g.members.keys().collect::<Vec<_>>(),
+                    g.links.iter().map(|l| &l.url).collect::<Vec<_>>()
+                ),
+                None => "?".into(),
+            };
+            println!(
+                "  {id:?} heads {:?} changes {} pending {} {desc}",
+                d.heads()
+                    .iter()
+                    .map(|h| h.to_string()[..8].to_owned())
+                    .collect::<Vec<_>>(),
+                d.change_count(),
+                d.pending_count()
+            );
+        }
+        for (peer, (_, b)) in &p.repo.beliefs {
+            println!(
+                "  beliefs about {peer:?}: {:?}",
+                b.iter()
+                    .map(|(d, h)| (
+                        d,
+                        h.iter()
+                            .map(|x| x.to_string()[..8].to_owned())
+                            .collect::<Vec<_>>()
+                    ))
+                    .collect::<Vec<_>>()
+            );
+        }
+    }
+    for l in &sim.links {
+        match &l.sessions {
+            Some((sa, sb)) => println!(
+                "link {}-{}: {}",
+                l.a,
+                l.b,
+                [sa, sb]
+                    .map(|s| format!(
+                        "[auth {} sent {} peer {} wants {:?} announced {} peer_announced {}]",
+                        s.authenticated,
+                        s.sent_synced,
+                        s.peer_synced,
+                        s.wants,
+                        s.announced,
+                        s.peer_announced
+                    ))
+                    .join(" ")
+            ),
+            None => println!("link {}-{} down", l.a, l.b),
+        }
+    }
+    println!("{:?}", sim.converged());
+}
