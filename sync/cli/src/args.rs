@@ -43,6 +43,27 @@ pub enum Command {
     /// Maintenance of the local store.
     #[command(subcommand)]
     Store(StoreCmd),
+    /// Sync with peers over the network (the local network by mDNS, or given addresses).
+    Sync(SyncArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Listen on this address (e.g. /ip4/0.0.0.0/udp/0/quic-v1); the first line printed is the address.
+    #[arg(long, value_name = "MULTIADDR")]
+    pub listen: Vec<String>,
+    /// Dial this peer (repeat for several).
+    #[arg(long, value_name = "MULTIADDR")]
+    pub peer: Vec<String>,
+    /// Sync until nothing differs with the connected peers, then exit.
+    #[arg(long)]
+    pub once: bool,
+    /// Do not look for peers on the local network.
+    #[arg(long)]
+    pub no_mdns: bool,
+    /// With --once: give up after this many seconds.
+    #[arg(long, default_value_t = 120)]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,6 +99,16 @@ pub enum GroupCmd {
     Join { token: String },
     /// Leave a group.
     Leave { id: String },
+    /// Add a persona to a group by its id (admins; moderators add members).
+    Add {
+        id: String,
+        persona: String,
+        #[arg(long, default_value = "member")]
+        role: String,
+        /// The name to show until the member sets their own.
+        #[arg(long, default_value = "member")]
+        name: String,
+    },
     /// Change a member's role (admin, moderator, member).
     Role {
         id: String,

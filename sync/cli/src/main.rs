@@ -21,10 +21,13 @@ use rally_core::{
 use rally_store::{BBox, EventQuery, LocalPersona, Store};
 use serde_json::json;
 
-use args::{BundleCmd, Cli, Command, EventCmd, EventFields, GroupCmd, PersonaCmd, StoreCmd};
+use args::{
+    BundleCmd, Cli, Command, EventCmd, EventFields, GroupCmd, PersonaCmd, StoreCmd, SyncArgs,
+};
 use render::Out;
 
 fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -33,6 +36,24 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `rally … | head` closes stdout early: end quietly, as other command-line tools
+/// do, instead of reporting a panic.
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if text.contains("failed printing to stdout") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
 }
 
 fn data_dir(cli: &Cli) -> Result<PathBuf> {
@@ -87,7 +108,104 @@ fn run(cli: Cli) -> Result<()> {
         Command::Event(c) => event(&mut ctx, c),
         Command::Bundle(c) => bundle_cmd(&mut ctx, c),
         Command::Store(c) => store_cmd(&mut ctx, c),
+        Command::Sync(args) => sync_cmd(ctx, args),
     }
+}
+
+fn sync_cmd(mut ctx: Ctx, args: SyncArgs) -> Result<()> {
+    use std::io::IsTerminal;
+    use std::time::Duration;
+
+    let me = ctx.persona()?;
+    let parse = |list: &[String]| -> Result<Vec<rally_net::Address>> {
+        list.iter()
+            .map(|a| {
+                a.parse::<rally_net::Address>().with_context(|| {
+                    format!(
+                        "{a:?} is not a multiaddr (e.g. /ip4/192.168.1.20/udp/4001/quic-v1/p2p/…)"
+                    )
+                })
+            })
+            .collect()
+    };
+    let mut listen = parse(&args.listen)?;
+    if listen.is_empty() && !args.once {
+        listen = parse(&[
+            "/ip4/0.0.0.0/udp/0/quic-v1".into(),
+            "/ip4/0.0.0.0/tcp/0".into(),
+        ])?;
+    }
+    let config = rally_net::NodeConfig {
+        listen,
+        peers: parse(&args.peer)?,
+        mdns: !args.no_mdns,
+        once: args.once,
+        timeout: Some(Duration::from_secs(args.timeout)),
+    };
+    if config.once && config.peers.is_empty() && !config.mdns {
+        bail!("--once needs a --peer to sync with, or mDNS to find one");
+    }
+    let json = ctx.out.json;
+    let name = me.name.clone();
+    let repo = rally_store::SyncRepo::new(ctx.store, me);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let tty = std::io::stderr().is_terminal();
+    let result = runtime.block_on(async move {
+        let mut node = rally_net::Node::new(repo, config.mdns)?;
+        eprintln!("Syncing as {name} (transport id {})", node.peer_id());
+        let mut progress_shown = false;
+        let on_event = |event: rally_net::NodeEvent| match event {
+            rally_net::NodeEvent::Listening(addr) => {
+                if json {
+                    println!("{}", json!({"multiaddr": addr.to_string()}));
+                } else {
+                    println!("{addr}");
+                }
+            }
+            rally_net::NodeEvent::PeerAuthenticated { peer, persona } => eprintln!("connected: {peer} speaks for {}", &persona[..12]),
+            rally_net::NodeEvent::PeerDropped { peer, reason } => eprintln!("dropped {peer}: {reason}"),
+            rally_net::NodeEvent::Progress { docs_wanted, bytes_received, changes_received } => {
+                if tty && (docs_wanted > 0 || progress_shown) {
+                    progress_shown = docs_wanted > 0;
+                    eprint!("\r{docs_wanted} documents to go · {changes_received} changes · {} kB received   ", bytes_received / 1000);
+                }
+            }
+            rally_net::NodeEvent::Synced { peers } => eprintln!("{}in sync with {peers} peer(s)", if tty { "\n" } else { "" }),
+        };
+        let stats = tokio::select! {
+            r = node.run(&config, on_event) => r?,
+            _ = shutdown_signal() => node.stats(),
+        };
+        anyhow::Ok(stats)
+    })?;
+    if json && args.once {
+        println!(
+            "{}",
+            json!({"bytes_sent": result.bytes_sent, "bytes_received": result.bytes_received, "changes_received": result.changes_received, "changes_sent": result.changes_sent})
+        );
+    }
+    eprintln!(
+        "{} changes received, {} sent",
+        result.changes_received, result.changes_sent
+    );
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("a SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 fn persona(ctx: &mut Ctx, cmd: PersonaCmd) -> Result<()> {
@@ -235,6 +353,23 @@ fn group(ctx: &mut Ctx, cmd: GroupCmd) -> Result<()> {
                 .update(id, |g| g.remove_member(&me.persona, me.id(), ctx.now))?;
             ctx.out
                 .message("You left the group", json!({"group": id, "left": true}));
+        }
+        GroupCmd::Add {
+            id,
+            persona,
+            role,
+            name,
+        } => {
+            let me = ctx.persona()?;
+            let id = ctx.resolve(&id, DocKind::Group)?;
+            let role: Role = role.parse()?;
+            let who: PersonaId = persona.parse()?;
+            ctx.store
+                .update(id, |g| g.add_member(&me.persona, who, &name, role, ctx.now))?;
+            ctx.out.message(
+                &format!("{who} added as {role}"),
+                json!({"member": who, "role": role}),
+            );
         }
         GroupCmd::Role { id, member, role } => {
             let me = ctx.persona()?;

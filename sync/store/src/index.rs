@@ -133,6 +133,19 @@ fn index_event(conn: &Connection, id: DocId, e: &EventView) -> Result<(), StoreE
     for o in e.organisers.keys() {
         people.execute(params![row, o.0, "organiser"]).ctx(ctx)?;
     }
+    let mut others = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO event_people (event, persona, relation) VALUES (?1, ?2, ?3)",
+        )
+        .ctx(ctx)?;
+    for p in &e.invited {
+        others.execute(params![row, p.0, "invited"]).ctx(ctx)?;
+    }
+    for c in &e.comments {
+        others
+            .execute(params![row, c.author.0, "commented"])
+            .ctx(ctx)?;
+    }
     Ok(())
 }
 

@@ -13,6 +13,7 @@
 //!   and can be rebuilt from scratch ([`Store::rebuild_indexes`]).
 
 mod index;
+mod sync;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -26,6 +27,7 @@ use rusqlite::{Connection, TransactionBehavior, params};
 
 pub use index::{BBox, EventQuery, EventSummary, GroupSummary};
 pub use rally_core::jiff::Timestamp;
+pub use sync::SyncRepo;
 
 const SCHEMA: &str = include_str!("schema.sql");
 const SCHEMA_VERSION: i64 = 1;
@@ -112,6 +114,20 @@ pub struct IngestReport {
     pub reasons: Vec<String>,
     /// Joins made on arrival of a group asked for earlier with a token.
     pub joined: Vec<DocId>,
+    /// Some document still waits for changes it depends on.
+    pub waiting: bool,
+    /// Set when the policy voided the batch: nothing was stored.
+    pub misbehaviour: Option<String>,
+}
+
+/// How [`Store::ingest_with`] treats a batch.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IngestPolicy {
+    /// The local persona (row id) that comes to know the documents.
+    pub attach_to: Option<i64>,
+    /// Store nothing of the batch if any change in it is one only a misbehaving
+    /// sender makes (forged, tampered, not permitted).
+    pub void_on_misbehaviour: bool,
 }
 
 #[derive(Debug)]
@@ -179,6 +195,19 @@ impl Store {
         &self.path
     }
 
+    /// A random id of this store, made when it was created: peers that see it
+    /// change know this side may have lost what they synced with it.
+    pub fn epoch(&self) -> Result<[u8; 16], StoreError> {
+        let text: String = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| {
+                r.get(0)
+            })
+            .ctx("reading the store epoch")?;
+        let bytes = hex::decode(text).unwrap_or_default();
+        Ok(bytes.try_into().unwrap_or([0; 16]))
+    }
+
     fn migrate(&mut self) -> Result<(), StoreError> {
         let tx = self
             .conn
@@ -194,6 +223,11 @@ impl Store {
             > 0;
         if !has_meta {
             tx.execute_batch(SCHEMA).ctx("creating the schema")?;
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('epoch', ?1)",
+                [hex::encode(rally_core::ids::random_bytes::<16>())],
+            )
+            .ctx("creating the schema")?;
             tx.execute(
                 "INSERT INTO meta (key, value) VALUES ('schema', ?1)",
                 [SCHEMA_VERSION.to_string()],
@@ -429,6 +463,17 @@ impl Store {
         changes: Vec<SignedChange>,
         now: Timestamp,
     ) -> Result<IngestReport, StoreError> {
+        self.ingest_with(changes, now, IngestPolicy::default())
+    }
+
+    /// [`Store::ingest`] with a policy: which persona comes to know the documents,
+    /// and whether a change only a misbehaving sender makes voids the whole batch.
+    pub fn ingest_with(
+        &mut self,
+        changes: Vec<SignedChange>,
+        now: Timestamp,
+        policy: IngestPolicy,
+    ) -> Result<IngestReport, StoreError> {
         let mut by_doc: BTreeMap<DocId, Vec<SignedChange>> = BTreeMap::new();
         for c in changes {
             by_doc.entry(c.doc).or_default().push(c);
@@ -445,6 +490,26 @@ impl Store {
             report.duplicates += receipt.duplicates;
             report.rejected += receipt.rejected.len();
             report.retracted += receipt.retracted.len();
+            if policy.void_on_misbehaviour
+                && let Some((_, _, why)) = receipt.rejected.iter().find(|r| r.2.is_misbehaviour())
+            {
+                drop(tx);
+                return Ok(IngestReport {
+                    misbehaviour: Some(format!("{}: {why}", id.to_hex())),
+                    ..IngestReport::default()
+                });
+            }
+            if let Some(persona) = policy.attach_to
+                && doc.kind().is_some()
+            {
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO persona_docs (persona, doc) VALUES (?1, ?2)",
+                )
+                .ctx("recording a document")?
+                .execute(params![persona, id.0])
+                .ctx("recording a document")?;
+            }
+            report.waiting |= doc.pending_count() > 0;
             for (_, signed, why) in &receipt.rejected {
                 tx.execute(
                     "INSERT INTO rejected (doc, author, signature, bytes, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -599,6 +664,18 @@ impl Store {
     }
 }
 
+pub(crate) fn heads_blob(heads: &[rally_core::ChangeHash]) -> Vec<u8> {
+    let mut sorted: Vec<_> = heads.iter().map(|h| h.0).collect();
+    sorted.sort();
+    sorted.concat()
+}
+
+pub(crate) fn heads_from_blob(blob: &[u8]) -> Vec<rally_core::ChangeHash> {
+    blob.chunks_exact(32)
+        .map(|c| rally_core::ChangeHash(c.try_into().expect("32 bytes")))
+        .collect()
+}
+
 fn persist_doc(
     tx: &rusqlite::Transaction<'_>,
     doc: &Document,
@@ -607,10 +684,11 @@ fn persist_doc(
     let Some(kind) = doc.kind() else {
         return Ok(());
     };
-    tx.execute(
-        "INSERT OR IGNORE INTO docs (id, kind) VALUES (?1, ?2)",
-        params![doc.id().0, kind.as_str()],
+    tx.prepare_cached(
+        "INSERT INTO docs (id, kind, heads) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET heads = excluded.heads",
     )
+    .ctx("saving a document")?
+    .execute(params![doc.id().0, kind.as_str(), heads_blob(&doc.heads())])
     .ctx("saving a document")?;
     let mut insert = tx
         .prepare_cached(

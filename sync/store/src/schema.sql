@@ -20,8 +20,34 @@ CREATE TABLE personas (
 );
 
 CREATE TABLE docs (
-    id   BLOB PRIMARY KEY,
-    kind TEXT NOT NULL
+    id    BLOB PRIMARY KEY,
+    kind  TEXT NOT NULL,
+    -- The document's current heads, 32 bytes each, for sync announcements.
+    heads BLOB NOT NULL
+) WITHOUT ROWID;
+
+-- Documents a persona came to know through its own sync sessions or imports:
+-- with the documents it takes part in, what it shares with peers (see `sync.rs`).
+CREATE TABLE persona_docs (
+    persona INTEGER NOT NULL REFERENCES personas (id) ON DELETE CASCADE,
+    doc     BLOB NOT NULL,
+    PRIMARY KEY (persona, doc)
+) WITHOUT ROWID;
+
+-- What each local persona last knew of a remote persona's documents (sync).
+CREATE TABLE peers (
+    persona INTEGER NOT NULL REFERENCES personas (id) ON DELETE CASCADE,
+    remote  BLOB NOT NULL,
+    epoch   BLOB NOT NULL,
+    PRIMARY KEY (persona, remote)
+) WITHOUT ROWID;
+
+CREATE TABLE beliefs (
+    persona INTEGER NOT NULL,
+    remote  BLOB NOT NULL,
+    doc     BLOB NOT NULL,
+    heads   BLOB NOT NULL,
+    PRIMARY KEY (persona, remote, doc)
 ) WITHOUT ROWID;
 
 -- rowid orders changes by arrival: a cursor for "what is new since".
@@ -87,7 +113,7 @@ CREATE VIRTUAL TABLE events_fts USING fts5 (
 
 CREATE VIRTUAL TABLE events_geo USING rtree (id, min_lat, max_lat, min_lon, max_lon);
 
--- Who is involved in an event: organiser, or a participation status.
+-- Who is involved in an event: organiser, a participation status, invited, commented.
 CREATE TABLE event_people (
     event    INTEGER NOT NULL,
     persona  BLOB NOT NULL,

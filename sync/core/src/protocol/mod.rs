@@ -237,6 +237,11 @@ impl Session {
             .flatten()
     }
 
+    /// Whether the peer's `Hello` arrived (a second one means it started over).
+    pub fn has_peer_hello(&self) -> bool {
+        self.peer_hello.is_some()
+    }
+
     /// Both sides said they have nothing outstanding.
     pub fn is_synced(&self) -> bool {
         self.sent_synced && self.peer_synced && self.wants.is_empty() && self.unacked.is_empty()

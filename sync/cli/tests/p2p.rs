@@ -1,0 +1,277 @@
+//! Peer-to-peer sync between real `rally` processes over libp2p on loopback:
+//! three devices, each editing while `rally sync` runs on its data directory.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn rally(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_rally"))
+        .arg("--data")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "rally {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json(dir: &Path, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    serde_json::from_str(&rally(dir, &all)).unwrap()
+}
+
+/// A running `rally sync`, stopped when dropped.
+struct SyncProcess {
+    child: Child,
+    pub addr: String,
+}
+
+impl SyncProcess {
+    fn start(dir: &Path, args: &[&str]) -> SyncProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rally"))
+            .arg("--data")
+            .arg(dir)
+            .arg("sync")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(
+            first.starts_with("/ip4/127.0.0.1/"),
+            "first line is not the address: {first:?}"
+        );
+        SyncProcess {
+            child,
+            addr: first.trim().to_owned(),
+        }
+    }
+}
+
+impl Drop for SyncProcess {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if check() {
+            return start.elapsed();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn event_state(dir: &Path, id: &str) -> Option<Value> {
+    let out = Command::new(env!("CARGO_BIN_EXE_rally"))
+        .arg("--data")
+        .arg(dir)
+        .args(["--json", "event", "show", id])
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        return None;
+    }
+    let mut v: Value = serde_json::from_slice(&out.stdout).ok()?;
+    v.as_object_mut()?.remove("invited");
+    Some(v)
+}
+
+#[test]
+fn three_processes_converge_after_concurrent_edits() {
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let [a, b, c] = [dirs[0].path(), dirs[1].path(), dirs[2].path()];
+    rally(a, &["persona", "new", "ana"]);
+    rally(b, &["persona", "new", "ben"]);
+    rally(c, &["persona", "new", "chloé"]);
+    let event = json(
+        a,
+        &[
+            "event",
+            "create",
+            "--title",
+            "Bike parade",
+            "--starts",
+            "2027-04-01T15:00",
+            "--tz",
+            "Europe/Paris",
+        ],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let pa = SyncProcess::start(
+        a,
+        &["--listen", "/ip4/127.0.0.1/udp/0/quic-v1", "--no-mdns"],
+    );
+    let pb = SyncProcess::start(
+        b,
+        &[
+            "--listen",
+            "/ip4/127.0.0.1/tcp/0",
+            "--peer",
+            &pa.addr,
+            "--no-mdns",
+        ],
+    );
+    let _pc = SyncProcess::start(
+        c,
+        &[
+            "--listen",
+            "/ip4/127.0.0.1/udp/0/quic-v1",
+            "--peer",
+            &pa.addr,
+            "--peer",
+            &pb.addr,
+            "--no-mdns",
+        ],
+    );
+    let took = wait_for(
+        "the event to reach B and C",
+        Duration::from_secs(30),
+        || event_state(b, &event).is_some() && event_state(c, &event).is_some(),
+    );
+    eprintln!("first sync: {took:?}");
+
+    // Concurrent edits on all three devices while their sync processes run.
+    rally(
+        a,
+        &[
+            "event",
+            "edit",
+            &event,
+            "--title",
+            "Bike parade (new route)",
+        ],
+    );
+    rally(
+        b,
+        &["event", "comment", &event, "I'll bring the sound system"],
+    );
+    rally(c, &["event", "join", &event]);
+    let took = wait_for(
+        "the three devices to converge",
+        Duration::from_secs(30),
+        || {
+            let states: Vec<Option<Value>> =
+                [a, b, c].iter().map(|d| event_state(d, &event)).collect();
+            states.iter().all(|s| {
+                s.as_ref().is_some_and(|s| {
+                    s["details"]["title"] == "Bike parade (new route)"
+                        && s["comments"].as_array().is_some_and(|c| c.len() == 1)
+                        && s["participants"].as_array().is_some_and(|p| p.len() == 1)
+                })
+            }) && states[0] == states[1]
+                && states[1] == states[2]
+        },
+    );
+    eprintln!("convergence after concurrent edits: {took:?}");
+}
+
+#[test]
+fn sync_once_exits_when_in_sync_and_reports_json() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    rally(a.path(), &["persona", "new", "ana"]);
+    rally(b.path(), &["persona", "new", "ben"]);
+    for i in 0..20 {
+        rally(
+            a.path(),
+            &[
+                "event",
+                "create",
+                "--title",
+                &format!("Event {i}"),
+                "--starts",
+                "2027-04-01T15:00",
+                "--tz",
+                "UTC",
+            ],
+        );
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_rally"))
+        .arg("--data")
+        .arg(a.path())
+        .args([
+            "--json",
+            "sync",
+            "--listen",
+            "/ip4/127.0.0.1/udp/0/quic-v1",
+            "--no-mdns",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut pa = SyncProcess {
+        child: out,
+        addr: String::new(),
+    };
+    let mut first = String::new();
+    BufReader::new(pa.child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let addr: Value = serde_json::from_str(&first).unwrap();
+    pa.addr = addr["multiaddr"].as_str().unwrap().to_owned();
+    let report = json(
+        b.path(),
+        &[
+            "sync",
+            "--once",
+            "--no-mdns",
+            "--peer",
+            &pa.addr,
+            "--timeout",
+            "30",
+        ],
+    );
+    assert_eq!(report["changes_received"], 20);
+    assert_eq!(
+        json(b.path(), &["event", "list"]).as_array().unwrap().len(),
+        20
+    );
+    // Nothing differs any more: a second round moves no change.
+    let again = json(
+        b.path(),
+        &[
+            "sync",
+            "--once",
+            "--no-mdns",
+            "--peer",
+            &pa.addr,
+            "--timeout",
+            "30",
+        ],
+    );
+    assert_eq!(again["changes_received"], 0);
+    assert!(again["bytes_received"].as_u64().unwrap() < 1_000, "{again}");
+}

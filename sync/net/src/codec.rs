@@ -1,0 +1,91 @@
+//! Frames on the wire: a request carries a batch of sync frames, each prefixed by
+//! its length; the response is one byte, an acknowledgement. Lengths are checked
+//! against the limits before anything is allocated.
+
+use std::io;
+
+use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use libp2p::StreamProtocol;
+use libp2p::request_response::Codec;
+use rally_core::protocol::MAX_MESSAGE;
+
+/// The most frames one batch carries.
+const MAX_FRAMES: u32 = 100_000;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FrameCodec;
+
+fn invalid(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what.to_owned())
+}
+
+async fn read_u32<T: AsyncRead + Unpin>(io: &mut T) -> io::Result<u32> {
+    let mut buf = [0u8; 4];
+    io.read_exact(&mut buf).await?;
+    Ok(u32::from_le_bytes(buf))
+}
+
+impl Codec for FrameCodec {
+    type Protocol = StreamProtocol;
+    type Request = Vec<Vec<u8>>;
+    type Response = ();
+
+    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Vec<Vec<u8>>>
+    where
+        T: AsyncRead + Unpin + Send,
+    {
+        let count = read_u32(io).await?;
+        if count > MAX_FRAMES {
+            return Err(invalid("too many frames in one batch"));
+        }
+        let mut frames = Vec::new();
+        let mut total = 0usize;
+        for _ in 0..count {
+            let len = read_u32(io).await? as usize;
+            total += len;
+            if len > MAX_MESSAGE || total > 2 * MAX_MESSAGE {
+                return Err(invalid("a frame over the size limit"));
+            }
+            let mut frame = vec![0u8; len];
+            io.read_exact(&mut frame).await?;
+            frames.push(frame);
+        }
+        Ok(frames)
+    }
+
+    async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<()>
+    where
+        T: AsyncRead + Unpin + Send,
+    {
+        let mut ack = [0u8; 1];
+        io.read_exact(&mut ack).await?;
+        Ok(())
+    }
+
+    async fn write_request<T>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+        frames: Vec<Vec<u8>>,
+    ) -> io::Result<()>
+    where
+        T: AsyncWrite + Unpin + Send,
+    {
+        let mut buf = Vec::with_capacity(4 + frames.iter().map(|f| f.len() + 4).sum::<usize>());
+        buf.extend_from_slice(&(frames.len() as u32).to_le_bytes());
+        for f in &frames {
+            buf.extend_from_slice(&(f.len() as u32).to_le_bytes());
+            buf.extend_from_slice(f);
+        }
+        io.write_all(&buf).await?;
+        io.close().await
+    }
+
+    async fn write_response<T>(&mut self, _: &StreamProtocol, io: &mut T, (): ()) -> io::Result<()>
+    where
+        T: AsyncWrite + Unpin + Send,
+    {
+        io.write_all(&[1]).await?;
+        io.close().await
+    }
+}

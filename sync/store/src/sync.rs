@@ -1,0 +1,316 @@
+//! The store as the repo of one persona's sync sessions.
+//!
+//! A persona shares what it takes part in (events it organises, answered or
+//! commented on; groups it belongs to and the events they list) and what came to it
+//! through its own sessions and imports — never what another persona on the same
+//! device knows, so two personas cannot be linked by the documents they offer.
+//! Within that, a peer is offered only what [`rally_core::access`] lets it read.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rally_core::jiff::Timestamp;
+use rally_core::protocol::{Ingested, Repo};
+use rally_core::{ChangeHash, DocId, Document, PersonaId, SignedChange};
+use rusqlite::{OptionalExtension, params};
+
+use crate::{Ctx, IngestPolicy, LocalPersona, Store, StoreError, heads_blob, heads_from_blob};
+
+/// The documents `me` shares, as a SQL fragment binding `?1` = its public key and
+/// `?2` = its row id.
+const SCOPE: &str = "
+    SELECT e.doc FROM events e JOIN event_people ep ON ep.event = e.id WHERE ep.persona = ?1
+    UNION SELECT g.doc FROM groups g JOIN group_members m ON m.grp = g.id WHERE m.persona = ?1
+    UNION SELECT ge.event FROM group_events ge JOIN groups g ON g.doc = ge.grp
+          JOIN group_members m ON m.grp = g.id WHERE m.persona = ?1
+    UNION SELECT doc FROM persona_docs WHERE persona = ?2";
+
+/// Whether the persona bound to `?3` may read document `d.id`.
+const READABLE: &str = "(
+    EXISTS (SELECT 1 FROM groups g WHERE g.doc = d.id AND (g.visibility = 'public'
+            OR EXISTS (SELECT 1 FROM group_members m WHERE m.grp = g.id AND m.persona = ?3)))
+    OR EXISTS (SELECT 1 FROM events e WHERE e.doc = d.id AND (e.visibility IN ('public', 'unlisted')
+            OR EXISTS (SELECT 1 FROM event_people ep WHERE ep.event = e.id AND ep.persona = ?3)
+            OR EXISTS (SELECT 1 FROM groups g JOIN group_members m ON m.grp = g.id
+                       WHERE g.doc = e.grp AND m.persona = ?3))))";
+
+/// One persona's view of the store, for its sync sessions. Keeps the documents it
+/// reads in memory while their heads in the database stay the same.
+#[derive(Debug)]
+pub struct SyncRepo {
+    store: Store,
+    me: LocalPersona,
+    cache: HashMap<DocId, Document>,
+    /// Beliefs not yet written: they are a cache of what peers have, so they are
+    /// written in batches ([`SyncRepo::flush`]) rather than one sync'd write each.
+    unsaved: BTreeMap<(PersonaId, DocId), Vec<ChangeHash>>,
+    /// Bumped whenever a received change is stored.
+    pub version: u64,
+}
+
+impl SyncRepo {
+    pub fn new(store: Store, me: LocalPersona) -> Self {
+        SyncRepo {
+            store,
+            me,
+            cache: HashMap::new(),
+            unsaved: BTreeMap::new(),
+            version: 0,
+        }
+    }
+
+    /// Writes the beliefs gathered since the last flush, in one transaction.
+    pub fn flush(&mut self) -> Result<(), StoreError> {
+        if self.unsaved.is_empty() {
+            return Ok(());
+        }
+        let tx = self
+            .store
+            .conn
+            .transaction()
+            .ctx("recording what peers have")?;
+        {
+            let mut stmt = tx
+                .prepare_cached("INSERT OR REPLACE INTO beliefs (persona, remote, doc, heads) VALUES (?1, ?2, ?3, ?4)")
+                .ctx("recording what peers have")?;
+            for ((peer, doc), heads) in &self.unsaved {
+                stmt.execute(params![self.me.row, peer.0, doc.0, heads_blob(heads)])
+                    .ctx("recording what peers have")?;
+            }
+        }
+        tx.commit().ctx("recording what peers have")?;
+        self.unsaved.clear();
+        Ok(())
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn store_mut(&mut self) -> &mut Store {
+        self.cache.clear();
+        &mut self.store
+    }
+
+    pub fn persona(&self) -> &LocalPersona {
+        &self.me
+    }
+
+    fn stored_heads(&self, doc: &DocId) -> Result<Option<Vec<ChangeHash>>, StoreError> {
+        let blob: Option<Vec<u8>> = self
+            .store
+            .conn()
+            .prepare_cached("SELECT heads FROM docs WHERE id = ?1")
+            .ctx("reading heads")?
+            .query_row([doc.0], |r| r.get(0))
+            .optional()
+            .ctx("reading heads")?;
+        Ok(blob.map(|b| heads_from_blob(&b)))
+    }
+
+    fn doc(&mut self, id: &DocId) -> Result<Option<&Document>, StoreError> {
+        let Some(heads) = self.stored_heads(id)? else {
+            return Ok(None);
+        };
+        let fresh = self
+            .cache
+            .get(id)
+            .is_some_and(|d| heads_blob(&d.heads()) == heads_blob(&heads));
+        if !fresh {
+            match self.store.load(*id) {
+                Ok(doc) => {
+                    self.cache.insert(*id, doc);
+                }
+                Err(StoreError::NotFound { .. }) => return Ok(None),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(self.cache.get(id))
+    }
+
+    /// Documents this persona shares, with heads, that `peer` may read.
+    fn readable_scope(
+        &self,
+        peer: Option<&PersonaId>,
+    ) -> Result<Vec<(DocId, Vec<ChangeHash>)>, StoreError> {
+        let sql = match peer {
+            Some(_) => {
+                format!("SELECT d.id, d.heads FROM docs d WHERE d.id IN ({SCOPE}) AND {READABLE}")
+            }
+            None => {
+                format!("SELECT d.id, d.heads FROM docs d WHERE d.id IN ({SCOPE}) AND ?3 IS NULL")
+            }
+        };
+        let mut stmt = self
+            .store
+            .conn()
+            .prepare_cached(&sql)
+            .ctx("listing shared documents")?;
+        let rows = stmt
+            .query_map(
+                params![self.me.id().0, self.me.row, peer.map(|p| p.0.to_vec())],
+                |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?)),
+            )
+            .ctx("listing shared documents")?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, heads) = row.ctx("listing shared documents")?;
+            if let Ok(id) = <[u8; 32]>::try_from(id.as_slice()) {
+                out.push((DocId(id), heads_from_blob(&heads)));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every document this persona shares (for progress and tests).
+    pub fn shared(&self) -> Result<Vec<(DocId, Vec<ChangeHash>)>, StoreError> {
+        let sql = format!("SELECT d.id, d.heads FROM docs d WHERE d.id IN ({SCOPE})");
+        let mut stmt = self
+            .store
+            .conn()
+            .prepare_cached(&sql)
+            .ctx("listing shared documents")?;
+        let rows = stmt
+            .query_map(params![self.me.id().0, self.me.row], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
+            .ctx("listing shared documents")?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, heads) = row.ctx("listing shared documents")?;
+            if let Ok(id) = <[u8; 32]>::try_from(id.as_slice()) {
+                out.push((DocId(id), heads_from_blob(&heads)));
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Repo for SyncRepo {
+    type Error = StoreError;
+
+    fn readable(&mut self, peer: &PersonaId) -> Result<Vec<(DocId, Vec<ChangeHash>)>, StoreError> {
+        self.readable_scope(Some(peer))
+    }
+
+    fn may_read(&mut self, peer: &PersonaId, doc: &DocId) -> Result<bool, StoreError> {
+        let sql = format!(
+            "SELECT count(*) FROM docs d WHERE d.id = ?4 AND d.id IN ({SCOPE}) AND {READABLE}"
+        );
+        let n: i64 = self
+            .store
+            .conn()
+            .prepare_cached(&sql)
+            .ctx("checking access")?
+            .query_row(params![self.me.id().0, self.me.row, peer.0, doc.0], |r| {
+                r.get(0)
+            })
+            .ctx("checking access")?;
+        Ok(n > 0)
+    }
+
+    fn heads(&mut self, doc: &DocId) -> Result<Option<Vec<ChangeHash>>, StoreError> {
+        self.stored_heads(doc)
+    }
+
+    fn knows_all(&mut self, doc: &DocId, hashes: &[ChangeHash]) -> Result<bool, StoreError> {
+        if let Some(heads) = self.stored_heads(doc)?
+            && hashes.iter().all(|h| heads.contains(h))
+        {
+            return Ok(true);
+        }
+        Ok(match self.doc(doc)? {
+            Some(d) => hashes.iter().all(|h| d.has_change(h) || d.is_rejected(h)),
+            None => hashes.is_empty(),
+        })
+    }
+
+    fn changes_since(
+        &mut self,
+        doc: &DocId,
+        have: &[ChangeHash],
+    ) -> Result<Vec<SignedChange>, StoreError> {
+        Ok(self
+            .doc(doc)?
+            .map(|d| d.changes_since(have))
+            .unwrap_or_default())
+    }
+
+    fn ingest(
+        &mut self,
+        _peer: &PersonaId,
+        changes: Vec<SignedChange>,
+    ) -> Result<Ingested, StoreError> {
+        let policy = IngestPolicy {
+            attach_to: Some(self.me.row),
+            void_on_misbehaviour: true,
+        };
+        let report = self.store.ingest_with(changes, Timestamp::now(), policy)?;
+        for id in &report.documents {
+            self.cache.remove(id);
+        }
+        if report.accepted > 0 || report.retracted > 0 {
+            self.version += 1;
+        }
+        Ok(Ingested {
+            accepted: report.accepted,
+            waiting: report.waiting,
+            misbehaviour: report.misbehaviour,
+        })
+    }
+
+    fn beliefs(
+        &mut self,
+        peer: &PersonaId,
+        epoch: [u8; 16],
+    ) -> Result<BTreeMap<DocId, Vec<ChangeHash>>, StoreError> {
+        self.flush()?;
+        let conn = self.store.conn();
+        let known: Option<Vec<u8>> = conn
+            .query_row(
+                "SELECT epoch FROM peers WHERE persona = ?1 AND remote = ?2",
+                params![self.me.row, peer.0],
+                |r| r.get(0),
+            )
+            .optional()
+            .ctx("reading what a peer has")?;
+        if known.as_deref() != Some(epoch.as_slice()) {
+            conn.execute(
+                "DELETE FROM beliefs WHERE persona = ?1 AND remote = ?2",
+                params![self.me.row, peer.0],
+            )
+            .ctx("forgetting what a peer had")?;
+            conn.execute(
+                "INSERT OR REPLACE INTO peers (persona, remote, epoch) VALUES (?1, ?2, ?3)",
+                params![self.me.row, peer.0, epoch.as_slice()],
+            )
+            .ctx("recording a peer")?;
+            return Ok(BTreeMap::new());
+        }
+        let mut stmt = conn
+            .prepare_cached("SELECT doc, heads FROM beliefs WHERE persona = ?1 AND remote = ?2")
+            .ctx("reading what a peer has")?;
+        let rows = stmt
+            .query_map(params![self.me.row, peer.0], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
+            .ctx("reading what a peer has")?;
+        let mut out = BTreeMap::new();
+        for row in rows {
+            let (doc, heads) = row.ctx("reading what a peer has")?;
+            if let Ok(doc) = <[u8; 32]>::try_from(doc.as_slice()) {
+                out.insert(DocId(doc), heads_from_blob(&heads));
+            }
+        }
+        Ok(out)
+    }
+
+    fn set_belief(
+        &mut self,
+        peer: &PersonaId,
+        doc: &DocId,
+        heads: &[ChangeHash],
+    ) -> Result<(), StoreError> {
+        self.unsaved.insert((*peer, *doc), heads.to_vec());
+        Ok(())
+    }
+}
