@@ -158,11 +158,11 @@ fn sync_cmd(mut ctx: Ctx, args: SyncArgs) -> Result<()> {
         let mut progress_shown = false;
         let on_event = |event: rally_net::NodeEvent| match event {
             rally_net::NodeEvent::Listening(addr) => {
-                if json {
-                    println!("{}", json!({"multiaddr": addr.to_string()}));
-                } else {
-                    println!("{addr}");
-                }
+                // A reader may stop after the first line; the node keeps running.
+                use std::io::Write;
+                let line = if json { json!({"multiaddr": addr.to_string()}).to_string() } else { addr.to_string() };
+                let mut out = std::io::stdout();
+                let _ = writeln!(out, "{line}").and_then(|()| out.flush());
             }
             rally_net::NodeEvent::PeerAuthenticated { peer, persona } => eprintln!("connected: {peer} speaks for {}", &persona[..12]),
             rally_net::NodeEvent::PeerDropped { peer, reason } => eprintln!("dropped {peer}: {reason}"),
