@@ -547,3 +547,6 @@ impl Node {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

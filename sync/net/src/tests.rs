@@ -1,0 +1,131 @@
+//! A hostile peer on a real libp2p connection: it authenticates properly, then
+//! sends forged, tampered or malformed frames. The node drops it and its store
+//! stays as it was.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use libp2p::request_response::{self, ProtocolSupport};
+use libp2p::swarm::SwarmEvent;
+use libp2p::{Multiaddr, PeerId, Swarm, noise, tcp, yamux};
+use rally_core::protocol::{Message, WireChange, auth_message};
+use rally_core::{Document, EventDetails, Persona, SignedChange};
+use rally_store::{Store, SyncRepo, Timestamp};
+use tokio::sync::mpsc;
+
+use super::*;
+
+fn hostile_swarm() -> Swarm<request_response::Behaviour<FrameCodec>> {
+    libp2p::SwarmBuilder::with_new_identity()
+        .with_tokio()
+        .with_tcp(tcp::Config::default(), noise::Config::new, yamux::Config::default)
+        .unwrap()
+        .with_behaviour(|_| {
+            request_response::Behaviour::with_codec(FrameCodec, [(PROTOCOL, ProtocolSupport::Full)], request_response::Config::default())
+        })
+        .unwrap()
+        .build()
+}
+
+/// Connects as Mallory, authenticates, sends `attack(genesis)`; returns once the
+/// node drops the connection (or gives up after a while).
+async fn attack(node_addr: Multiaddr, node_peer: PeerId, genesis: SignedChange, make: fn(&SignedChange) -> Vec<Vec<u8>>) -> bool {
+    let mallory = Persona::generate();
+    let mut swarm = hostile_swarm();
+    let me = *swarm.local_peer_id();
+    swarm.dial(node_addr).unwrap();
+    let nonce = [7u8; 32];
+    let mut sent_attack = false;
+    let deadline = tokio::time::sleep(Duration::from_secs(10));
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            _ = &mut deadline => return false,
+            event = swarm.select_next_some() => match event {
+                SwarmEvent::ConnectionEstablished { .. } => {
+                    let hello = Message::Hello { version: 1, persona: mallory.id().0, nonce, epoch: [9; 16] }.encode();
+                    swarm.behaviour_mut().send_request(&node_peer, vec![hello]);
+                }
+                SwarmEvent::Behaviour(request_response::Event::Message { message: request_response::Message::Request { request, channel, .. }, .. }) => {
+                    let _ = swarm.behaviour_mut().send_response(channel, ());
+                    for frame in request {
+                        if let Ok(Message::Hello { nonce: node_nonce, .. }) = Message::decode(&frame) {
+                            let sig = mallory.sign(&auth_message(&node_nonce, &me.to_bytes(), &node_peer.to_bytes()));
+                            swarm.behaviour_mut().send_request(&node_peer, vec![Message::Auth { signature: sig.to_vec() }.encode()]);
+                        }
+                        if let Ok(Message::Heads { .. }) = Message::decode(&frame)
+                            && !sent_attack
+                        {
+                            sent_attack = true;
+                            swarm.behaviour_mut().send_request(&node_peer, make(&genesis));
+                        }
+                    }
+                }
+                SwarmEvent::ConnectionClosed { num_established: 0, .. } => return sent_attack,
+                _ => {}
+            }
+        }
+    }
+}
+
+fn forged(genesis: &SignedChange) -> Vec<Vec<u8>> {
+    // A valid change by someone who is not an organiser.
+    let doc = Document::from_trusted(genesis.doc, vec![genesis.clone()], Vec::new()).unwrap();
+    let change = doc.forge(&Persona::generate(), Timestamp::now(), |tx| {
+        use automerge::ReadDoc;
+        use automerge::transaction::Transactable;
+        let d = tx.get(automerge::ROOT, "details")?.unwrap().1;
+        tx.put(&d, "title", "taken over")
+    });
+    vec![Message::Changes { doc: genesis.doc.0, changes: vec![WireChange::from_signed(&change)], last: true }.encode()]
+}
+
+fn tampered(genesis: &SignedChange) -> Vec<Vec<u8>> {
+    let mut c = WireChange::from_signed(genesis);
+    c.signature[0] ^= 0xff;
+    vec![Message::Changes { doc: genesis.doc.0, changes: vec![c], last: true }.encode()]
+}
+
+fn malformed(_: &SignedChange) -> Vec<Vec<u8>> {
+    vec![b"\x03this is not a rally message at all".to_vec()]
+}
+
+#[test]
+fn hostile_peers_are_dropped_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let alice = store.create_persona("alice", Timestamp::now()).unwrap();
+    let (doc, genesis) = Document::create_event(&alice.persona, "alice", &EventDetails::new("Assembly", "2027-01-01T10:00".parse().unwrap(), "UTC"), None, Timestamp::now()).unwrap();
+    store.insert_new(&doc).unwrap();
+    let before = store.export(&[]).unwrap();
+
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, async move {
+        let mut node = Node::new(SyncRepo::new(store, alice), false).unwrap();
+        let node_peer = node.peer_id();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let config = NodeConfig { listen: vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()], ..NodeConfig::default() };
+        tokio::task::spawn_local(async move {
+            let _ = node.run(&config, move |e| { let _ = tx.send(e); }).await;
+        });
+        let addr = loop {
+            if let Some(NodeEvent::Listening(a)) = rx.recv().await {
+                break a;
+            }
+        };
+        for (what, make) in [("forged", forged as fn(&SignedChange) -> Vec<Vec<u8>>), ("tampered", tampered), ("malformed", malformed)] {
+            assert!(attack(addr.clone(), node_peer, genesis.clone(), make).await, "{what}: the node kept the connection");
+            let dropped = loop {
+                match tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
+                    Ok(Some(NodeEvent::PeerDropped { reason, .. })) => break reason,
+                    Ok(Some(_)) => continue,
+                    _ => panic!("{what}: no drop reported"),
+                }
+            };
+            eprintln!("{what}: dropped ({dropped})");
+        }
+    });
+    let after = Store::open(dir.path()).unwrap().export(&[]).unwrap();
+    assert_eq!(after, before, "the store changed");
+}
