@@ -4,6 +4,7 @@
 //!   then runs the format check, clippy with `-D warnings` and every test of the
 //!   workspace, always on the same package set so builds are reused;
 //! - `cargo xtask bench`: the benchmarks, in release mode, printing their figures;
+//! - `cargo xtask soak [SEEDS]`: the simulated-network test over thousands of seeds;
 //! - `cargo xtask fmt`: formats the workspace.
 
 use std::io::{BufRead, BufReader};
@@ -107,7 +108,28 @@ fn tests() -> Result<()> {
 fn bench() -> Result<()> {
     let mut cmd = cargo();
     cmd.args(["bench", "--locked", "-p", "rally-store", "--bench", "store"]);
-    run("store benchmark", cmd)
+    run("store benchmark", cmd)?;
+    let mut cmd = cargo();
+    cmd.args(["bench", "--locked", "-p", "rally-net", "--bench", "sync"]);
+    run("sync benchmark", cmd)
+}
+
+/// The simulated-network test with many more seeds than `ci` runs, optimised.
+fn soak() -> Result<()> {
+    let seeds = std::env::args().nth(2).unwrap_or_else(|| "5000".into());
+    let mut cmd = cargo();
+    cmd.args([
+        "test",
+        "--locked",
+        "--release",
+        "-p",
+        "rally-core",
+        "peers_converge_after_chaos",
+        "--",
+        "--nocapture",
+    ])
+    .env("RALLY_SIM_SEEDS", &seeds);
+    run(&format!("simulated network, {seeds} seeds"), cmd)
 }
 
 fn main() -> Result<()> {
@@ -115,13 +137,14 @@ fn main() -> Result<()> {
     match task.as_str() {
         "ci" => ci(),
         "bench" => bench(),
+        "soak" => soak(),
         "fmt" => {
             let mut cmd = cargo();
             cmd.args(["fmt", "--all"]);
             run("cargo fmt", cmd)
         }
         _ => {
-            eprintln!("usage: cargo xtask <ci|bench|fmt>");
+            eprintln!("usage: cargo xtask <ci|bench|soak [SEEDS]|fmt>");
             bail!("unknown task {task:?}")
         }
     }

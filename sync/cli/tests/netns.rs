@@ -14,7 +14,10 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 fn ip(args: &[&str]) {
-    let status = Command::new("ip").args(args).status().expect("the ip command (iproute2) is installed");
+    let status = Command::new("ip")
+        .args(args)
+        .status()
+        .expect("the ip command (iproute2) is installed");
     assert!(status.success(), "ip {args:?} failed");
 }
 
@@ -35,12 +38,22 @@ impl Lab {
             let host = lab.host(i);
             let (h_end, s_end) = (format!("{}h{i}", lab.tag), lab.port(i));
             ip(&["netns", "add", &host]);
-            ip(&["link", "add", &h_end, "type", "veth", "peer", "name", &s_end]);
+            ip(&[
+                "link", "add", &h_end, "type", "veth", "peer", "name", &s_end,
+            ]);
             ip(&["link", "set", &h_end, "netns", &host]);
             ip(&["link", "set", &s_end, "netns", &sw]);
             ip(&["-n", &sw, "link", "set", &s_end, "master", "br0", "up"]);
             ip(&["-n", &host, "link", "set", &h_end, "name", "eth0"]);
-            ip(&["-n", &host, "addr", "add", &format!("10.77.0.{i}/24"), "dev", "eth0"]);
+            ip(&[
+                "-n",
+                &host,
+                "addr",
+                "add",
+                &format!("10.77.0.{i}/24"),
+                "dev",
+                "eth0",
+            ]);
             ip(&["-n", &host, "link", "set", "eth0", "up"]);
             ip(&["-n", &host, "link", "set", "lo", "up"]);
             ip(&["-n", &host, "route", "add", "224.0.0.0/4", "dev", "eth0"]);
@@ -81,7 +94,10 @@ struct Sync(Child);
 
 impl Drop for Sync {
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.0.id().to_string())
+            .status();
         std::thread::sleep(Duration::from_millis(200));
         let _ = self.0.kill();
         let _ = self.0.wait();
@@ -90,9 +106,21 @@ impl Drop for Sync {
 
 fn start_sync(lab: &Lab, i: usize, dir: &Path) -> Sync {
     let mut child = Command::new("ip")
-        .args(["netns", "exec", &lab.host(i), env!("CARGO_BIN_EXE_rally"), "--data"])
+        .args([
+            "netns",
+            "exec",
+            &lab.host(i),
+            env!("CARGO_BIN_EXE_rally"),
+            "--data",
+        ])
         .arg(dir)
-        .args(["sync", "--listen", "/ip4/0.0.0.0/udp/0/quic-v1", "--listen", "/ip4/0.0.0.0/tcp/0"])
+        .args([
+            "sync",
+            "--listen",
+            "/ip4/0.0.0.0/udp/0/quic-v1",
+            "--listen",
+            "/ip4/0.0.0.0/tcp/0",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -100,14 +128,26 @@ fn start_sync(lab: &Lab, i: usize, dir: &Path) -> Sync {
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();
-    assert!(first.starts_with("/ip4/"), "no listen address printed: {first:?}");
+    assert!(
+        first.starts_with("/ip4/"),
+        "no listen address printed: {first:?}"
+    );
     std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     Sync(child)
 }
 
 fn rally(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_rally")).arg("--data").arg(dir).args(args).output().unwrap();
-    assert!(out.status.success(), "rally {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_rally"))
+        .arg("--data")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "rally {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -118,8 +158,15 @@ fn json(dir: &Path, args: &[&str]) -> Value {
 }
 
 fn show(dir: &Path, id: &str) -> Option<Value> {
-    let out = Command::new(env!("CARGO_BIN_EXE_rally")).arg("--data").arg(dir).args(["--json", "event", "show", id]).output().unwrap();
-    out.status.success().then(|| serde_json::from_slice(&out.stdout).unwrap())
+    let out = Command::new(env!("CARGO_BIN_EXE_rally"))
+        .arg("--data")
+        .arg(dir)
+        .args(["--json", "event", "show", id])
+        .output()
+        .unwrap();
+    out.status
+        .success()
+        .then(|| serde_json::from_slice(&out.stdout).unwrap())
 }
 
 fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) -> Duration {
@@ -135,31 +182,78 @@ fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) -> D
 
 /// Whether any file of the data directory contains `needle`.
 fn dir_contains(dir: &Path, needle: &str) -> bool {
-    std::fs::read_dir(dir).unwrap().filter_map(Result::ok).any(|e| {
-        std::fs::read(e.path()).is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
-    })
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|e| {
+            std::fs::read(e.path())
+                .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
+        })
 }
 
 #[test]
 fn a_cut_off_host_converges_after_healing_and_never_sees_private_documents() {
-    let is_root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0"));
-    assert!(is_root, "this test builds network namespaces and must run as root");
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"));
+    assert!(
+        is_root,
+        "this test builds network namespaces and must run as root"
+    );
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let (d1, d2, d3) = (dirs[0].path(), dirs[1].path(), dirs[2].path());
     rally(d1, &["persona", "new", "organiser"]);
     rally(d2, &["persona", "new", "member"]);
     rally(d3, &["persona", "new", "passer-by"]);
-    let member_id = json(d2, &["persona", "list"])[0]["id"].as_str().unwrap().to_owned();
-    let group = json(d1, &["group", "create", "Strike committee", "--members-only"])["id"].as_str().unwrap().to_owned();
-    rally(d1, &["group", "add", &group, &member_id, "--name", "member"]);
-    let secret = json(d1, &[
-        "event", "create", "--title", "Secret strike meeting", "--starts", "2027-03-08T09:00", "--tz", "Europe/Paris",
-        "--group", &group, "--visibility", "members-only",
-    ])["id"]
+    let member_id = json(d2, &["persona", "list"])[0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let march = json(d1, &["event", "create", "--title", "March to the town hall", "--starts", "2027-03-08T14:00", "--tz", "Europe/Paris"])["id"]
+    let group = json(
+        d1,
+        &["group", "create", "Strike committee", "--members-only"],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    rally(
+        d1,
+        &["group", "add", &group, &member_id, "--name", "member"],
+    );
+    let secret = json(
+        d1,
+        &[
+            "event",
+            "create",
+            "--title",
+            "Secret strike meeting",
+            "--starts",
+            "2027-03-08T09:00",
+            "--tz",
+            "Europe/Paris",
+            "--group",
+            &group,
+            "--visibility",
+            "members-only",
+        ],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let march = json(
+        d1,
+        &[
+            "event",
+            "create",
+            "--title",
+            "March to the town hall",
+            "--starts",
+            "2027-03-08T14:00",
+            "--tz",
+            "Europe/Paris",
+        ],
+    )["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -168,20 +262,48 @@ fn a_cut_off_host_converges_after_healing_and_never_sees_private_documents() {
     let _s1 = start_sync(&lab, 1, d1);
     let _s2 = start_sync(&lab, 2, d2);
     let _s3 = start_sync(&lab, 3, d3);
-    let took = wait_for("mDNS discovery and a first sync", Duration::from_secs(60), || {
-        show(d2, &secret).is_some() && show(d2, &march).is_some() && show(d3, &march).is_some()
-    });
+    let took = wait_for(
+        "mDNS discovery and a first sync",
+        Duration::from_secs(60),
+        || show(d2, &secret).is_some() && show(d2, &march).is_some() && show(d3, &march).is_some(),
+    );
     eprintln!("first sync over the LAN: {took:?}");
 
     // Host 3 walks out of Wi-Fi range; both sides keep editing.
     lab.cut(3);
-    rally(d1, &["event", "edit", &march, "--title", "March to the town hall (start moved)", "--place", "Station square"]);
-    rally(d1, &["event", "edit", &secret, "--description", "Room 2, ring twice"]);
-    rally(d3, &["event", "comment", &march, "Running late, wait for us"]);
+    rally(
+        d1,
+        &[
+            "event",
+            "edit",
+            &march,
+            "--title",
+            "March to the town hall (start moved)",
+            "--place",
+            "Station square",
+        ],
+    );
+    rally(
+        d1,
+        &[
+            "event",
+            "edit",
+            &secret,
+            "--description",
+            "Room 2, ring twice",
+        ],
+    );
+    rally(
+        d3,
+        &["event", "comment", &march, "Running late, wait for us"],
+    );
     rally(d3, &["event", "join", &march]);
     // Longer than QUIC's idle timeout (10 s): the connections die and must be redialled.
     std::thread::sleep(Duration::from_secs(12));
-    assert!(show(d3, &march).unwrap()["details"]["title"] == "March to the town hall", "the cut host got updates");
+    assert!(
+        show(d3, &march).unwrap()["details"]["title"] == "March to the town hall",
+        "the cut host got updates"
+    );
 
     lab.heal(3);
     let healed = Instant::now();
@@ -195,14 +317,27 @@ fn a_cut_off_host_converges_after_healing_and_never_sees_private_documents() {
             })
         }) && states[0] == states[1]
             && states[1] == states[2]
-            && show(d2, &secret).is_some_and(|s| s["details"]["description"] == "Room 2, ring twice")
+            && show(d2, &secret)
+                .is_some_and(|s| s["details"]["description"] == "Room 2, ring twice")
     });
-    eprintln!("converged {took:?} after healing ({:?} since heal)", healed.elapsed());
+    eprintln!(
+        "converged {took:?} after healing ({:?} since heal)",
+        healed.elapsed()
+    );
 
     // The passer-by never held the committee's documents; the member did.
     assert!(show(d3, &secret).is_none());
     assert!(json(d3, &["group", "list"]).as_array().unwrap().is_empty());
-    assert!(dir_contains(d2, "Secret strike meeting"), "control: the member's store holds the title");
-    assert!(!dir_contains(d3, "Secret strike meeting"), "the passer-by's store holds the private title");
-    assert!(!dir_contains(d3, "Strike committee"), "the passer-by's store holds the private group");
+    assert!(
+        dir_contains(d2, "Secret strike meeting"),
+        "control: the member's store holds the title"
+    );
+    assert!(
+        !dir_contains(d3, "Secret strike meeting"),
+        "the passer-by's store holds the private title"
+    );
+    assert!(
+        !dir_contains(d3, "Strike committee"),
+        "the passer-by's store holds the private group"
+    );
 }

@@ -87,6 +87,8 @@ pub struct Document {
     signed: HashMap<ChangeHash, SignedChange>,
     /// Which change claimed each (actor, sequence number), accepted or not.
     claims: HashMap<(ActorId, u64), ChangeHash>,
+    /// The hydrated state at the given (sorted) heads, from the last judgement.
+    state_cache: Option<(Vec<ChangeHash>, Value)>,
 }
 
 /// Per actor, the highest operation counter and sequence number seen.
@@ -146,6 +148,7 @@ impl Document {
             pending: HashMap::new(),
             signed: HashMap::new(),
             claims: HashMap::new(),
+            state_cache: None,
         }
     }
 
@@ -427,15 +430,28 @@ impl Document {
         }
     }
 
-    fn judge(&self, change: &Change, author: PersonaId) -> Result<DocKind, Rejection> {
+    /// Judges an applied change. The state before it is taken from the cache when
+    /// the change builds on the heads last judged (a linear history), so most
+    /// changes cost one hydration, not two.
+    fn judge(&mut self, change: &Change, author: PersonaId) -> Result<DocKind, Rejection> {
         let after = self.am.hydrate(Some(&[change.hash()]));
-        if change.deps().is_empty() {
-            return rules::check_genesis(author, &after);
+        let cached = self.state_cache.take();
+        let verdict = if change.deps().is_empty() {
+            rules::check_genesis(author, &after)
+        } else {
+            let kind = self.kind.expect("checked by the caller");
+            let mut deps = change.deps().to_vec();
+            deps.sort();
+            let before = match cached {
+                Some((heads, state)) if heads == deps => state,
+                _ => self.am.hydrate(Some(change.deps())),
+            };
+            rules::check_change(self.id, kind, author, &before, &after).map(|()| kind)
+        };
+        if verdict.is_ok() && self.am.get_heads() == [change.hash()] {
+            self.state_cache = Some((vec![change.hash()], after));
         }
-        let kind = self.kind.expect("checked by the caller");
-        let before = self.am.hydrate(Some(change.deps()));
-        rules::check_change(self.id, kind, author, &before, &after)?;
-        Ok(kind)
+        verdict
     }
 
     fn rebuild_without(&mut self, bad: ChangeHash) {

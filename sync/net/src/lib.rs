@@ -321,17 +321,30 @@ impl Node {
             .get(&peer)
             .is_some_and(|l| l.session.peer().is_some());
         let now = self.now_ms();
+        // One transaction for the whole batch; answers go out only after it commits.
+        if let Err(e) = self.repo.begin_batch() {
+            self.drop_peer(peer, &SessionError::Repo(Box::new(e)), events);
+            return;
+        }
         for frame in frames {
             let Some(link) = self.links.get_mut(&peer) else {
-                return;
+                break;
             };
             match link.session.handle(&mut self.repo, &frame, now) {
                 Ok(out) => link.outbox.extend(out),
                 Err(e) => {
+                    // The repo voided the offending changes; what came before them in
+                    // the batch was acceptable on its own and stays.
+                    let _ = self.repo.commit_batch();
                     self.drop_peer(peer, &e, events);
                     return;
                 }
             }
+        }
+        if let Err(e) = self.repo.commit_batch() {
+            self.repo.abort_batch();
+            self.drop_peer(peer, &SessionError::Repo(Box::new(e)), events);
+            return;
         }
         if let Some(link) = self.links.get(&peer)
             && !was_authenticated
@@ -416,11 +429,18 @@ impl Node {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_redial = Instant::now();
         let mut cursor = self.repo.store().change_cursor()?;
-        let mut synced_since: Option<Instant> = None;
+        let mut synced = false;
         let mut last_progress = Instant::now();
         loop {
             tokio::select! {
-                event = self.swarm.select_next_some() => self.on_swarm_event(event, &mut events),
+                event = self.swarm.select_next_some() => {
+                    self.on_swarm_event(event, &mut events);
+                    if config.once && self.all_synced(&expected) {
+                        self.repo.flush()?;
+                        events(NodeEvent::Synced { peers: self.links.len() });
+                        return Ok(self.stats());
+                    }
+                }
                 _ = tick.tick() => {
                     let now = self.now_ms();
                     let peers: Vec<PeerId> = self.links.keys().copied().collect();
@@ -453,16 +473,12 @@ impl Node {
                         events(self.progress());
                     }
                     if self.all_synced(&expected) {
-                        if synced_since.is_none() {
+                        if !synced {
                             events(NodeEvent::Synced { peers: self.links.len() });
                         }
-                        let since = *synced_since.get_or_insert_with(Instant::now);
-                        if config.once && since.elapsed() >= TICK * 2 {
-                            self.repo.flush()?;
-                            return Ok(self.stats());
-                        }
+                        synced = true;
                     } else {
-                        synced_since = None;
+                        synced = false;
                     }
                     if config.once && let Some(limit) = config.timeout && self.started.elapsed() > limit {
                         let state = format!("{} peers connected, {} in sync", self.links.len(), self.links.values().filter(|l| l.session.is_synced()).count());

@@ -18,10 +18,18 @@ use super::*;
 fn hostile_swarm() -> Swarm<request_response::Behaviour<FrameCodec>> {
     libp2p::SwarmBuilder::with_new_identity()
         .with_tokio()
-        .with_tcp(tcp::Config::default(), noise::Config::new, yamux::Config::default)
+        .with_tcp(
+            tcp::Config::default(),
+            noise::Config::new,
+            yamux::Config::default,
+        )
         .unwrap()
         .with_behaviour(|_| {
-            request_response::Behaviour::with_codec(FrameCodec, [(PROTOCOL, ProtocolSupport::Full)], request_response::Config::default())
+            request_response::Behaviour::with_codec(
+                FrameCodec,
+                [(PROTOCOL, ProtocolSupport::Full)],
+                request_response::Config::default(),
+            )
         })
         .unwrap()
         .build()
@@ -29,7 +37,12 @@ fn hostile_swarm() -> Swarm<request_response::Behaviour<FrameCodec>> {
 
 /// Connects as Mallory, authenticates, sends `attack(genesis)`; returns once the
 /// node drops the connection (or gives up after a while).
-async fn attack(node_addr: Multiaddr, node_peer: PeerId, genesis: SignedChange, make: fn(&SignedChange) -> Vec<Vec<u8>>) -> bool {
+async fn attack(
+    node_addr: Multiaddr,
+    node_peer: PeerId,
+    genesis: SignedChange,
+    make: fn(&SignedChange) -> Vec<Vec<u8>>,
+) -> bool {
     let mallory = Persona::generate();
     let mut swarm = hostile_swarm();
     let me = *swarm.local_peer_id();
@@ -77,13 +90,27 @@ fn forged(genesis: &SignedChange) -> Vec<Vec<u8>> {
         let d = tx.get(automerge::ROOT, "details")?.unwrap().1;
         tx.put(&d, "title", "taken over")
     });
-    vec![Message::Changes { doc: genesis.doc.0, changes: vec![WireChange::from_signed(&change)], last: true }.encode()]
+    vec![
+        Message::Changes {
+            doc: genesis.doc.0,
+            changes: vec![WireChange::from_signed(&change)],
+            last: true,
+        }
+        .encode(),
+    ]
 }
 
 fn tampered(genesis: &SignedChange) -> Vec<Vec<u8>> {
     let mut c = WireChange::from_signed(genesis);
     c.signature[0] ^= 0xff;
-    vec![Message::Changes { doc: genesis.doc.0, changes: vec![c], last: true }.encode()]
+    vec![
+        Message::Changes {
+            doc: genesis.doc.0,
+            changes: vec![c],
+            last: true,
+        }
+        .encode(),
+    ]
 }
 
 fn malformed(_: &SignedChange) -> Vec<Vec<u8>> {
@@ -95,27 +122,51 @@ fn hostile_peers_are_dropped_and_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path()).unwrap();
     let alice = store.create_persona("alice", Timestamp::now()).unwrap();
-    let (doc, genesis) = Document::create_event(&alice.persona, "alice", &EventDetails::new("Assembly", "2027-01-01T10:00".parse().unwrap(), "UTC"), None, Timestamp::now()).unwrap();
+    let (doc, genesis) = Document::create_event(
+        &alice.persona,
+        "alice",
+        &EventDetails::new("Assembly", "2027-01-01T10:00".parse().unwrap(), "UTC"),
+        None,
+        Timestamp::now(),
+    )
+    .unwrap();
     store.insert_new(&doc).unwrap();
     let before = store.export(&[]).unwrap();
 
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async move {
         let mut node = Node::new(SyncRepo::new(store, alice), false).unwrap();
         let node_peer = node.peer_id();
         let (tx, mut rx) = mpsc::unbounded_channel();
-        let config = NodeConfig { listen: vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()], ..NodeConfig::default() };
+        let config = NodeConfig {
+            listen: vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()],
+            ..NodeConfig::default()
+        };
         tokio::task::spawn_local(async move {
-            let _ = node.run(&config, move |e| { let _ = tx.send(e); }).await;
+            let _ = node
+                .run(&config, move |e| {
+                    let _ = tx.send(e);
+                })
+                .await;
         });
         let addr = loop {
             if let Some(NodeEvent::Listening(a)) = rx.recv().await {
                 break a;
             }
         };
-        for (what, make) in [("forged", forged as fn(&SignedChange) -> Vec<Vec<u8>>), ("tampered", tampered), ("malformed", malformed)] {
-            assert!(attack(addr.clone(), node_peer, genesis.clone(), make).await, "{what}: the node kept the connection");
+        for (what, make) in [
+            ("forged", forged as fn(&SignedChange) -> Vec<Vec<u8>>),
+            ("tampered", tampered),
+            ("malformed", malformed),
+        ] {
+            assert!(
+                attack(addr.clone(), node_peer, genesis.clone(), make).await,
+                "{what}: the node kept the connection"
+            );
             let dropped = loop {
                 match tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
                     Ok(Some(NodeEvent::PeerDropped { reason, .. })) => break reason,

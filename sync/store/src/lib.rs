@@ -421,10 +421,7 @@ impl Store {
 
     /// Stores documents created on this device, in one transaction.
     pub fn insert_new_batch(&mut self, docs: &[Document]) -> Result<(), StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .ctx("saving a new document")?;
+        let tx = self.write().ctx("saving a new document")?;
         for doc in docs {
             persist_doc(&tx, doc, &doc.signed_changes())?;
         }
@@ -438,10 +435,7 @@ impl Store {
         id: DocId,
         f: impl FnOnce(&mut Document) -> Result<T, EditError>,
     ) -> Result<T, StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .ctx("starting a write")?;
+        let tx = self.write().ctx("starting a write")?;
         let mut doc = Store::load_in(&tx, id)?
             .filter(|d| d.kind().is_some())
             .ok_or_else(|| StoreError::NotFound {
@@ -479,10 +473,7 @@ impl Store {
             by_doc.entry(c.doc).or_default().push(c);
         }
         let mut report = IngestReport::default();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .ctx("starting an import")?;
+        let tx = self.write().ctx("starting an import")?;
         for (id, incoming) in by_doc {
             let mut doc = Store::load_in(&tx, id)?.unwrap_or_else(|| Document::empty(id));
             let receipt = doc.receive(incoming);
@@ -645,10 +636,7 @@ impl Store {
     /// Drops every index and rebuilds it from the documents.
     pub fn rebuild_indexes(&mut self) -> Result<usize, StoreError> {
         let ids = self.doc_ids()?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .ctx("rebuilding indexes")?;
+        let tx = self.write().ctx("rebuilding indexes")?;
         index::clear_all(&tx)?;
         for id in &ids {
             if let Some(doc) = Store::load_in(&tx, *id)? {
@@ -661,6 +649,44 @@ impl Store {
 
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    pub(crate) fn write(&mut self) -> rusqlite::Result<Write<'_>> {
+        if self.conn.is_autocommit() {
+            self.conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map(Write::Own)
+        } else {
+            self.conn.savepoint().map(Write::Nested)
+        }
+    }
+
+    /// Opens one transaction for many writes (e.g. all the changes a peer sent in
+    /// one batch): one commit, one sync to disk. Writes inside it are savepoints.
+    pub fn begin_batch(&mut self) -> Result<(), StoreError> {
+        if self.conn.is_autocommit() {
+            self.conn
+                .execute_batch("BEGIN IMMEDIATE")
+                .ctx("starting a batch")?;
+        }
+        Ok(())
+    }
+
+    /// Commits the batch; nothing in it is acknowledged before this returns.
+    pub fn commit_batch(&mut self) -> Result<(), StoreError> {
+        if !self.conn.is_autocommit() {
+            self.conn
+                .execute_batch("COMMIT")
+                .ctx("committing a batch")?;
+        }
+        Ok(())
+    }
+
+    /// Drops a batch that failed part way.
+    pub fn abort_batch(&mut self) {
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
     }
 }
 
@@ -676,11 +702,7 @@ pub(crate) fn heads_from_blob(blob: &[u8]) -> Vec<rally_core::ChangeHash> {
         .collect()
 }
 
-fn persist_doc(
-    tx: &rusqlite::Transaction<'_>,
-    doc: &Document,
-    new: &[SignedChange],
-) -> Result<(), StoreError> {
+fn persist_doc(tx: &Connection, doc: &Document, new: &[SignedChange]) -> Result<(), StoreError> {
     let Some(kind) = doc.kind() else {
         return Ok(());
     };
@@ -704,7 +726,7 @@ fn persist_doc(
 }
 
 fn complete_pending_joins(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     doc: &mut Document,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
@@ -762,6 +784,32 @@ fn complete_pending_joins(
         .ctx("clearing a pending join")?;
     }
     Ok(joined)
+}
+
+/// A write: its own `BEGIN IMMEDIATE` transaction, or a savepoint when a batch
+/// ([`Store::begin_batch`]) is already open.
+pub(crate) enum Write<'a> {
+    Own(rusqlite::Transaction<'a>),
+    Nested(rusqlite::Savepoint<'a>),
+}
+
+impl std::ops::Deref for Write<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        match self {
+            Write::Own(t) => t,
+            Write::Nested(s) => s,
+        }
+    }
+}
+
+impl Write<'_> {
+    pub(crate) fn commit(self) -> rusqlite::Result<()> {
+        match self {
+            Write::Own(t) => t.commit(),
+            Write::Nested(s) => s.commit(),
+        }
+    }
 }
 
 #[cfg(unix)]

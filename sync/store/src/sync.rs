@@ -63,11 +63,7 @@ impl SyncRepo {
         if self.unsaved.is_empty() {
             return Ok(());
         }
-        let tx = self
-            .store
-            .conn
-            .transaction()
-            .ctx("recording what peers have")?;
+        let tx = self.store.write().ctx("recording what peers have")?;
         {
             let mut stmt = tx
                 .prepare_cached("INSERT OR REPLACE INTO beliefs (persona, remote, doc, heads) VALUES (?1, ?2, ?3, ?4)")
@@ -80,6 +76,20 @@ impl SyncRepo {
         tx.commit().ctx("recording what peers have")?;
         self.unsaved.clear();
         Ok(())
+    }
+
+    /// See [`Store::begin_batch`].
+    pub fn begin_batch(&mut self) -> Result<(), StoreError> {
+        self.store.begin_batch()
+    }
+
+    pub fn commit_batch(&mut self) -> Result<(), StoreError> {
+        self.store.commit_batch()
+    }
+
+    pub fn abort_batch(&mut self) {
+        self.store.abort_batch();
+        self.cache.clear();
     }
 
     pub fn store(&self) -> &Store {

@@ -16,10 +16,12 @@ use crate::model::*;
 
 // ----- an in-memory repo -----
 
+type Beliefs = BTreeMap<DocId, Vec<ChangeHash>>;
+
 #[derive(Debug, Default, Clone)]
 pub(crate) struct MemRepo {
     pub docs: BTreeMap<DocId, Document>,
-    beliefs: HashMap<PersonaId, ([u8; 16], BTreeMap<DocId, Vec<ChangeHash>>)>,
+    beliefs: HashMap<PersonaId, ([u8; 16], Beliefs)>,
     pub version: u64,
 }
 
@@ -322,17 +324,14 @@ impl Sim {
 
     fn deliver(&mut self, chaos: Chaos) {
         for l in 0..self.links.len() {
-            loop {
-                let Some(i) = self.links[l]
-                    .frames
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, f)| f.at <= self.now)
-                    .min_by_key(|(_, f)| f.at)
-                    .map(|(i, _)| i)
-                else {
-                    break;
-                };
+            while let Some(i) = self.links[l]
+                .frames
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.at <= self.now)
+                .min_by_key(|(_, f)| f.at)
+                .map(|(i, _)| i)
+            {
                 let frame = self.links[l].frames.remove(i);
                 let (a, b) = (self.links[l].a, self.links[l].b);
                 let target = if frame.to_b { b } else { a };
@@ -827,88 +826,4 @@ fn authentication_is_bound_to_the_channel() {
         )
         .unwrap();
     assert!(out.is_empty());
-}
-
-#[test]
-#[ignore = "debugging aid: RALLY_SIM_SEED=N cargo test -p rally-core debug_one_seed -- --ignored --nocapture"]
-fn debug_one_seed() {
-    let seed: u64 = std::env::var("RALLY_SIM_SEED").unwrap().parse().unwrap();
-    crate::ids::test_rng::seed(Some(seed));
-    let n = 3 + (seed % 2) as usize;
-    let mut sim = Sim::new(seed, n);
-    setup(&mut sim);
-    let chaos = Chaos {
-        loss: 10,
-        duplicate: 10,
-        max_delay: 200,
-        partitions: true,
-    };
-    sim.run(15_000, chaos, true);
-    sim.run(sim.now + 20_000, CALM, false);
-    for (i, p) in sim.peers.iter().enumerate() {
-        println!("peer {i} {:?}", p.persona.id());
-        for (id, d) in &p.repo.docs {
-            let v = d.view().ok();
-            let desc = match &v {
-                Some(DocView::Event(e)) => format!(
-                    "event {:?} vis {} org {:?} parts {:?}",
-                    e.details.title,
-                    e.details.visibility,
-                    e.organisers.keys().collect::<Vec<_>>(),
-                    e.participants.keys().collect::<Vec<_>>()
-                ),
-                Some(DocView::Group(g)) => format!(
-                    "group {} members {:?} links {:?}",
-                    g.profile.name,
-                    g.members.keys().collect::<Vec<_>>(),
-                    g.links.iter().map(|l| &l.url).collect::<Vec<_>>()
-                ),
-                None => "?".into(),
-            };
-            println!(
-                "  {id:?} heads {:?} changes {} pending {} {desc}",
-                d.heads()
-                    .iter()
-                    .map(|h| h.to_string()[..8].to_owned())
-                    .collect::<Vec<_>>(),
-                d.change_count(),
-                d.pending_count()
-            );
-        }
-        for (peer, (_, b)) in &p.repo.beliefs {
-            println!(
-                "  beliefs about {peer:?}: {:?}",
-                b.iter()
-                    .map(|(d, h)| (
-                        d,
-                        h.iter()
-                            .map(|x| x.to_string()[..8].to_owned())
-                            .collect::<Vec<_>>()
-                    ))
-                    .collect::<Vec<_>>()
-            );
-        }
-    }
-    for l in &sim.links {
-        match &l.sessions {
-            Some((sa, sb)) => println!(
-                "link {}-{}: {}",
-                l.a,
-                l.b,
-                [sa, sb]
-                    .map(|s| format!(
-                        "[auth {} sent {} peer {} wants {:?} announced {} peer_announced {}]",
-                        s.authenticated,
-                        s.sent_synced,
-                        s.peer_synced,
-                        s.wants,
-                        s.announced,
-                        s.peer_announced
-                    ))
-                    .join(" ")
-            ),
-            None => println!("link {}-{} down", l.a, l.b),
-        }
-    }
-    println!("{:?}", sim.converged());
 }

@@ -1,0 +1,226 @@
+//! Two fresh peers over libp2p on loopback (QUIC), 10 000 events of about ten
+//! changes each: full sync time and bytes, against automerge's own sync protocol
+//! over the same documents in one process, in the same run; then one change among
+//! the 10 000 documents: bytes and time to converge again.
+//!
+//! `cargo xtask bench` runs it; `RALLY_BENCH_DOCS` sets the number of documents.
+//! Bytes are each protocol's own messages, both directions; libp2p's framing and
+//! encryption come on top for Rally, and the baseline has no transport at all.
+
+use std::time::{Duration, Instant};
+
+use automerge::Automerge;
+use automerge::sync::{State, SyncDoc};
+use rally_core::{Document, EventDetails, Persona, SignedChange};
+use rally_net::{Node, NodeConfig, NodeEvent};
+use rally_store::{Store, SyncRepo, Timestamp};
+
+fn build_documents(author: &Persona, n: usize) -> Vec<Document> {
+    let now = Timestamp::now();
+    let commenters: Vec<Persona> = (0..20).map(|_| Persona::generate()).collect();
+    (0..n)
+        .map(|i| {
+            let mut d = EventDetails::new(
+                format!("Event {i}"),
+                "2027-05-01T10:00".parse().unwrap(),
+                "Europe/Paris",
+            );
+            d.description = "Bring water and friends. We meet at the usual place.".into();
+            let (mut doc, _) = Document::create_event(author, "org", &d, None, now).unwrap();
+            for k in 0..5 {
+                d.title = format!("Event {i} (update {k})");
+                doc.update_event(author, &d, now).unwrap();
+            }
+            for k in 0..4 {
+                doc.comment(
+                    &commenters[(i + k) % commenters.len()],
+                    "someone",
+                    &format!("Comment {k} on event {i}"),
+                    None,
+                    now,
+                )
+                .unwrap();
+            }
+            doc
+        })
+        .collect()
+}
+
+/// Automerge's sync protocol between two in-memory replicas, document by document.
+fn automerge_baseline(docs: &[Document]) -> (Duration, u64) {
+    let mut sources: Vec<Automerge> = docs
+        .iter()
+        .map(|d| {
+            let mut am = Automerge::new();
+            let changes: Vec<automerge::Change> = d
+                .signed_changes()
+                .iter()
+                .map(|c| automerge::Change::try_from(c.bytes.as_slice()).unwrap())
+                .collect();
+            am.apply_changes(changes).unwrap();
+            am
+        })
+        .collect();
+    let start = Instant::now();
+    let mut bytes = 0u64;
+    for source in &mut sources {
+        let mut target = Automerge::new();
+        let (mut s1, mut s2) = (State::new(), State::new());
+        loop {
+            let mut moved = false;
+            if let Some(m) = source.generate_sync_message(&mut s1) {
+                let enc = m.encode();
+                bytes += enc.len() as u64;
+                target
+                    .receive_sync_message(&mut s2, automerge::sync::Message::decode(&enc).unwrap())
+                    .unwrap();
+                moved = true;
+            }
+            if let Some(m) = target.generate_sync_message(&mut s2) {
+                let enc = m.encode();
+                bytes += enc.len() as u64;
+                source
+                    .receive_sync_message(&mut s1, automerge::sync::Message::decode(&enc).unwrap())
+                    .unwrap();
+                moved = true;
+            }
+            if !moved {
+                break;
+            }
+        }
+        assert_eq!(target.get_heads(), source.get_heads());
+    }
+    (start.elapsed(), bytes)
+}
+
+fn sync_once(
+    runtime: &tokio::runtime::Runtime,
+    b_dir: &std::path::Path,
+    addr: rally_net::Address,
+) -> (Duration, rally_net::RunStats) {
+    let mut store = Store::open(b_dir).unwrap();
+    let me = match store.persona("bob").unwrap() {
+        Some(p) => p,
+        None => store.create_persona("bob", Timestamp::now()).unwrap(),
+    };
+    runtime.block_on(async move {
+        let mut node = Node::new(SyncRepo::new(store, me), false).unwrap();
+        let config = NodeConfig {
+            peers: vec![addr],
+            once: true,
+            timeout: Some(Duration::from_secs(600)),
+            ..NodeConfig::default()
+        };
+        let start = Instant::now();
+        let stats = node
+            .run(&config, |e| {
+                if std::env::var("RALLY_BENCH_DEBUG").is_ok() {
+                    eprintln!("{:?} {e:?}", start.elapsed())
+                }
+            })
+            .await
+            .unwrap();
+        (start.elapsed(), stats)
+    })
+}
+
+fn main() {
+    let n: usize = std::env::var("RALLY_BENCH_DOCS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let a_dir = tempfile::tempdir().unwrap();
+    let b_dir = tempfile::tempdir().unwrap();
+    let mut a_store = Store::open(a_dir.path()).unwrap();
+    let alice = a_store.create_persona("alice", Timestamp::now()).unwrap();
+    let docs = build_documents(&alice.persona, n);
+    let changes: usize = docs.iter().map(Document::change_count).sum();
+    for chunk in docs.chunks(1000) {
+        a_store.insert_new_batch(chunk).unwrap();
+    }
+    println!("sync benchmark: {n} documents, {changes} changes");
+
+    let (base_time, base_bytes) = automerge_baseline(&docs);
+    println!(
+        "  automerge sync, in process:   {:>8.2} s  {:>10} bytes",
+        base_time.as_secs_f64(),
+        base_bytes
+    );
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let a_path = a_dir.path().to_owned();
+    let a_thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let store = Store::open(&a_path).unwrap();
+            let me = store.persona("alice").unwrap().unwrap();
+            let mut node = Node::new(SyncRepo::new(store, me), false).unwrap();
+            let config = NodeConfig {
+                listen: vec!["/ip4/127.0.0.1/udp/0/quic-v1".parse().unwrap()],
+                ..NodeConfig::default()
+            };
+            let _ = node
+                .run(&config, move |e| {
+                    if let NodeEvent::Listening(a) = e {
+                        let _ = addr_tx.send(a);
+                    }
+                })
+                .await;
+        });
+    });
+    let addr = addr_rx.recv().unwrap();
+
+    let (full_time, full) = sync_once(&runtime, b_dir.path(), addr.clone());
+    let full_bytes = full.bytes_sent + full.bytes_received;
+    assert_eq!(
+        full.changes_received as usize, changes,
+        "every change arrived"
+    );
+    println!(
+        "  rally over libp2p (QUIC):     {:>8.2} s  {:>10} bytes   ratio time {:.2}  bytes {:.2}",
+        full_time.as_secs_f64(),
+        full_bytes,
+        full_time.as_secs_f64() / base_time.as_secs_f64(),
+        full_bytes as f64 / base_bytes as f64
+    );
+
+    // One change among the n documents, then converge again.
+    let target = docs[n / 2].id();
+    let mut editor = Store::open(a_dir.path()).unwrap();
+    editor
+        .update(target, |d| {
+            let mut details = d.event()?.details;
+            details.title = "Moved to Saturday".into();
+            d.update_event(&alice.persona, &details, Timestamp::now())
+        })
+        .unwrap();
+    let (one_time, one) = sync_once(&runtime, b_dir.path(), addr);
+    assert_eq!(one.changes_received, 1);
+    let check = Store::open(b_dir.path())
+        .unwrap()
+        .load(target)
+        .unwrap()
+        .event()
+        .unwrap();
+    assert_eq!(check.details.title, "Moved to Saturday");
+    println!(
+        "  one change, reconnect + sync: {:>8.1} ms {:>10} bytes   (targets: < 50 ms, < 2 KB)",
+        one_time.as_secs_f64() * 1000.0,
+        one.bytes_sent + one.bytes_received
+    );
+    let signed: Vec<SignedChange> = docs.iter().flat_map(Document::signed_changes).collect();
+    let raw: usize = signed.iter().map(|c| c.bytes.len()).sum();
+    println!(
+        "  (change bytes alone: {raw}; signatures add {} bytes)",
+        signed.len() * 64
+    );
+    drop(a_thread);
+    std::process::exit(0);
+}
