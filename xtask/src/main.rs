@@ -46,8 +46,36 @@ fn ensure_components() -> Result<()> {
     Ok(())
 }
 
+/// Installs the Debian packages the tests use (network namespaces, signals), when
+/// a command they provide is missing.
+fn ensure_packages() -> Result<()> {
+    let needed: Vec<&str> = [("ip", "iproute2"), ("kill", "procps")]
+        .into_iter()
+        .filter(|(tool, _)| {
+            !Command::new("sh")
+                .args(["-c", &format!("command -v {tool}")])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .map(|(_, package)| package)
+        .collect();
+    if needed.is_empty() {
+        return Ok(());
+    }
+    let mut update = Command::new("apt-get");
+    update.arg("update");
+    run("apt-get update", update)?;
+    let mut install = Command::new("apt-get");
+    install
+        .args(["install", "-y", "--no-install-recommends"])
+        .args(&needed)
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    run(&format!("installing {}", needed.join(" ")), install)
+}
+
 fn ci() -> Result<()> {
     ensure_components()?;
+    ensure_packages()?;
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--", "--check"]);
     run("format check (cargo fmt --check)", fmt)?;

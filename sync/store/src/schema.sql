@@ -143,3 +143,4 @@ CREATE TABLE group_events (
     event BLOB NOT NULL,
     PRIMARY KEY (grp, event)
 ) WITHOUT ROWID;
+CREATE INDEX group_events_by_event ON group_events (event);

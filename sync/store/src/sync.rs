@@ -15,14 +15,15 @@ use rusqlite::{OptionalExtension, params};
 
 use crate::{Ctx, IngestPolicy, LocalPersona, Store, StoreError, heads_blob, heads_from_blob};
 
-/// The documents `me` shares, as a SQL fragment binding `?1` = its public key and
-/// `?2` = its row id.
-const SCOPE: &str = "
-    SELECT e.doc FROM events e JOIN event_people ep ON ep.event = e.id WHERE ep.persona = ?1
-    UNION SELECT g.doc FROM groups g JOIN group_members m ON m.grp = g.id WHERE m.persona = ?1
-    UNION SELECT ge.event FROM group_events ge JOIN groups g ON g.doc = ge.grp
-          JOIN group_members m ON m.grp = g.id WHERE m.persona = ?1
-    UNION SELECT doc FROM persona_docs WHERE persona = ?2";
+/// Whether `me` shares document `d.id`, as a SQL condition binding `?1` = its
+/// public key and `?2` = its row id: it takes part in it, is a member of it or of the
+/// group listing it, or came to know it through its own sessions or imports.
+const SHARED: &str = "(
+    EXISTS (SELECT 1 FROM events e JOIN event_people ep ON ep.event = e.id WHERE e.doc = d.id AND ep.persona = ?1)
+    OR EXISTS (SELECT 1 FROM groups g JOIN group_members m ON m.grp = g.id WHERE g.doc = d.id AND m.persona = ?1)
+    OR EXISTS (SELECT 1 FROM group_events ge JOIN groups g ON g.doc = ge.grp
+               JOIN group_members m ON m.grp = g.id WHERE ge.event = d.id AND m.persona = ?1)
+    OR EXISTS (SELECT 1 FROM persona_docs pd WHERE pd.persona = ?2 AND pd.doc = d.id))";
 
 /// Whether the persona bound to `?3` may read document `d.id`.
 const READABLE: &str = "(
@@ -144,10 +145,10 @@ impl SyncRepo {
     ) -> Result<Vec<(DocId, Vec<ChangeHash>)>, StoreError> {
         let sql = match peer {
             Some(_) => {
-                format!("SELECT d.id, d.heads FROM docs d WHERE d.id IN ({SCOPE}) AND {READABLE}")
+                format!("SELECT d.id, d.heads FROM docs d WHERE {SHARED} AND {READABLE}")
             }
             None => {
-                format!("SELECT d.id, d.heads FROM docs d WHERE d.id IN ({SCOPE}) AND ?3 IS NULL")
+                format!("SELECT d.id, d.heads FROM docs d WHERE {SHARED} AND ?3 IS NULL")
             }
         };
         let mut stmt = self
@@ -173,7 +174,7 @@ impl SyncRepo {
 
     /// Every document this persona shares (for progress and tests).
     pub fn shared(&self) -> Result<Vec<(DocId, Vec<ChangeHash>)>, StoreError> {
-        let sql = format!("SELECT d.id, d.heads FROM docs d WHERE d.id IN ({SCOPE})");
+        let sql = format!("SELECT d.id, d.heads FROM docs d WHERE {SHARED}");
         let mut stmt = self
             .store
             .conn()
@@ -203,9 +204,8 @@ impl Repo for SyncRepo {
     }
 
     fn may_read(&mut self, peer: &PersonaId, doc: &DocId) -> Result<bool, StoreError> {
-        let sql = format!(
-            "SELECT count(*) FROM docs d WHERE d.id = ?4 AND d.id IN ({SCOPE}) AND {READABLE}"
-        );
+        let sql =
+            format!("SELECT count(*) FROM docs d WHERE d.id = ?4 AND {SHARED} AND {READABLE}");
         let n: i64 = self
             .store
             .conn()
