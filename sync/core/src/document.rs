@@ -194,7 +194,10 @@ impl Document {
                 reason: format!("{} changes are missing their dependencies", missing.len()),
             });
         }
-        doc.kind = crate::model::kind_of(&doc.am.hydrate(None));
+        doc.kind = match doc.am.get(automerge::ROOT, "kind") {
+            Ok(Some((automerge::Value::Scalar(v), _))) => v.to_str().and_then(DocKind::parse),
+            _ => None,
+        };
         Ok(doc)
     }
 

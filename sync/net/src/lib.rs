@@ -40,6 +40,7 @@ use codec::FrameCodec;
 const PROTOCOL: StreamProtocol = StreamProtocol::new("/rally/sync/1");
 const TICK: Duration = Duration::from_millis(200);
 const REDIAL: Duration = Duration::from_secs(2);
+const RETRY_AFTER: Duration = Duration::from_secs(30);
 /// A batch of frames carried by one request.
 const MAX_BATCH: usize = MAX_MESSAGE;
 
@@ -366,12 +367,15 @@ impl Node {
             return;
         }
         let persona = self.repo.persona().persona.clone();
-        let (session, hello) = Session::new(
+        let (mut session, hello) = Session::new(
             persona,
             self.epoch,
             self.peer_id().to_bytes(),
             peer.to_bytes(),
         );
+        // Connections deliver in order or fail (and the session starts over), so
+        // repeats are only for long silences.
+        session.set_retry_after(RETRY_AFTER.as_millis() as u64);
         self.links.insert(
             peer,
             Link {

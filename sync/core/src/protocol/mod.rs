@@ -40,7 +40,8 @@ use crate::ids::{DocId, PersonaId, random_bytes};
 use crate::persona::Persona;
 use crate::signed::SignedChange;
 
-/// How long an unanswered `Want` waits before it is sent again (ms).
+/// How long the peer must have been silent before unanswered wants and
+/// unacknowledged announcements are sent again (ms); see [`Session::set_retry_after`].
 pub const RETRY_AFTER_MS: u64 = 3_000;
 
 /// What the local side of a session needs from the documents it holds.
@@ -168,6 +169,9 @@ pub struct Session {
     sent_synced: bool,
     peer_synced: bool,
     last_announce: u64,
+    /// When the peer last answered a want or acknowledged an announcement.
+    last_progress: u64,
+    retry_after: u64,
     stats: SessionStats,
 }
 
@@ -217,6 +221,8 @@ impl Session {
             sent_synced: false,
             peer_synced: false,
             last_announce: 0,
+            last_progress: 0,
+            retry_after: RETRY_AFTER_MS,
             stats: SessionStats::default(),
         };
         let hello = Message::Hello {
@@ -245,6 +251,12 @@ impl Session {
     /// Both sides said they have nothing outstanding.
     pub fn is_synced(&self) -> bool {
         self.sent_synced && self.peer_synced && self.wants.is_empty() && self.unacked.is_empty()
+    }
+
+    /// Over a transport that loses nothing while the connection lives, repeats only
+    /// matter after long silences; over a lossy one, sooner.
+    pub fn set_retry_after(&mut self, ms: u64) {
+        self.retry_after = ms;
     }
 
     pub fn stats(&self) -> SessionStats {
@@ -319,6 +331,9 @@ impl Session {
                 self.early.push(other.encode());
             }
             Message::Heads { docs, ack } => {
+                if ack {
+                    self.last_progress = self.last_progress.max(now);
+                }
                 if !ack && !docs.is_empty() {
                     self.peer_synced = false;
                 }
@@ -329,6 +344,7 @@ impl Session {
                 self.on_want(repo, DocId(doc), change_hashes(&have), &mut out)?
             }
             Message::Changes { doc, changes, last } => {
+                self.last_progress = self.last_progress.max(now);
                 self.on_changes(repo, DocId(doc), changes, last, now, &mut out)?
             }
             Message::Synced { heard } => {
@@ -593,13 +609,13 @@ impl Session {
     /// Time passes: repeats wants that went unanswered.
     pub fn tick<R: Repo>(&mut self, repo: &mut R, now: u64) -> Result<Out, SessionError> {
         let mut out = Vec::new();
-        if !self.authenticated {
+        if !self.authenticated || now.saturating_sub(self.last_progress) < self.retry_after {
             return Ok(out);
         }
         let late: Vec<DocId> = self
             .wants
             .iter()
-            .filter(|(_, sent)| now.saturating_sub(**sent) >= RETRY_AFTER_MS)
+            .filter(|(_, sent)| now.saturating_sub(**sent) >= self.retry_after)
             .map(|(d, _)| *d)
             .collect();
         for doc in late {
@@ -609,7 +625,7 @@ impl Session {
                 .unwrap_or_default();
             self.want(doc, &have, now, &mut out);
         }
-        if !self.is_synced() && now.saturating_sub(self.last_announce) >= RETRY_AFTER_MS {
+        if !self.is_synced() && now.saturating_sub(self.last_announce) >= self.retry_after {
             self.unacked.clear();
             self.announce(repo, false, now, &mut out)?;
             if self.sent_synced && !self.peer_synced {

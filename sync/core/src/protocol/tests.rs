@@ -784,6 +784,8 @@ fn authed_pair_session(s: &mut Session) -> Session {
         sent_synced: s.sent_synced,
         peer_synced: s.peer_synced,
         last_announce: s.last_announce,
+        last_progress: s.last_progress,
+        retry_after: s.retry_after,
         stats: s.stats,
     }
 }
