@@ -195,7 +195,7 @@ impl Document {
             });
         }
         doc.kind = match doc.am.get(automerge::ROOT, "kind") {
-            Ok(Some((automerge::Value::Scalar(v), _))) => v.to_str().and_then(DocKind::parse),
+            Ok(Some((automerge::Value::Scalar(v), _))) => v.as_str().and_then(DocKind::parse),
             _ => None,
         };
         Ok(doc)
