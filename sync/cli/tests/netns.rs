@@ -6,11 +6,13 @@
 //!
 //! Needs root (for `ip netns`); the test says so and fails without it.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::{SyncProcess, json, rally, show, wait_for};
 use serde_json::Value;
 
 fn ip(args: &[&str]) {
@@ -90,94 +92,24 @@ impl Drop for Lab {
     }
 }
 
-struct Sync(Child);
-
-impl Drop for Sync {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.0.id().to_string())
-            .status();
-        std::thread::sleep(Duration::from_millis(200));
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_sync(lab: &Lab, i: usize, dir: &Path) -> Sync {
-    let mut child = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &lab.host(i),
-            env!("CARGO_BIN_EXE_rally"),
-            "--data",
-        ])
-        .arg(dir)
-        .args([
-            "sync",
+fn start_sync(lab: &Lab, i: usize, dir: &Path) -> SyncProcess {
+    let host = lab.host(i);
+    let p = SyncProcess::start(
+        &["ip", "netns", "exec", &host],
+        dir,
+        &[
             "--listen",
             "/ip4/0.0.0.0/udp/0/quic-v1",
             "--listen",
             "/ip4/0.0.0.0/tcp/0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    assert!(
-        first.starts_with("/ip4/"),
-        "no listen address printed: {first:?}"
+        ],
     );
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    Sync(child)
-}
-
-fn rally(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_rally"))
-        .arg("--data")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
     assert!(
-        out.status.success(),
-        "rally {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
+        p.first_line.starts_with("/ip4/"),
+        "no listen address printed: {:?}",
+        p.first_line
     );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn json(dir: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    serde_json::from_str(&rally(dir, &all)).unwrap()
-}
-
-fn show(dir: &Path, id: &str) -> Option<Value> {
-    let out = Command::new(env!("CARGO_BIN_EXE_rally"))
-        .arg("--data")
-        .arg(dir)
-        .args(["--json", "event", "show", id])
-        .output()
-        .unwrap();
-    out.status
-        .success()
-        .then(|| serde_json::from_slice(&out.stdout).unwrap())
-}
-
-fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) -> Duration {
-    let start = Instant::now();
-    while start.elapsed() < timeout {
-        if check() {
-            return start.elapsed();
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    panic!("timed out after {timeout:?} waiting for {what}");
+    p
 }
 
 /// Whether any file of the data directory contains `needle`.

@@ -1,94 +1,14 @@
 //! Peer-to-peer sync between real `rally` processes over libp2p on loopback:
 //! three devices, each editing while `rally sync` runs on its data directory.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
+use common::{SyncProcess, json, rally, wait_for};
 use serde_json::Value;
-
-fn rally(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_rally"))
-        .arg("--data")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "rally {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn json(dir: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    serde_json::from_str(&rally(dir, &all)).unwrap()
-}
-
-/// A running `rally sync`, stopped when dropped.
-struct SyncProcess {
-    child: Child,
-    pub addr: String,
-}
-
-impl SyncProcess {
-    fn start(dir: &Path, args: &[&str]) -> SyncProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rally"))
-            .arg("--data")
-            .arg(dir)
-            .arg("sync")
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut first)
-            .unwrap();
-        assert!(
-            first.starts_with("/ip4/127.0.0.1/"),
-            "first line is not the address: {first:?}"
-        );
-        SyncProcess {
-            child,
-            addr: first.trim().to_owned(),
-        }
-    }
-}
-
-impl Drop for SyncProcess {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) -> Duration {
-    let start = Instant::now();
-    while start.elapsed() < timeout {
-        if check() {
-            return start.elapsed();
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("timed out waiting for {what}");
-}
 
 fn event_state(dir: &Path, id: &str) -> Option<Value> {
     let out = Command::new(env!("CARGO_BIN_EXE_rally"))
@@ -130,28 +50,31 @@ fn three_processes_converge_after_concurrent_edits() {
         .to_owned();
 
     let pa = SyncProcess::start(
+        &[],
         a,
         &["--listen", "/ip4/127.0.0.1/udp/0/quic-v1", "--no-mdns"],
     );
     let pb = SyncProcess::start(
+        &[],
         b,
         &[
             "--listen",
             "/ip4/127.0.0.1/tcp/0",
             "--peer",
-            &pa.addr,
+            &pa.first_line,
             "--no-mdns",
         ],
     );
     let _pc = SyncProcess::start(
+        &[],
         c,
         &[
             "--listen",
             "/ip4/127.0.0.1/udp/0/quic-v1",
             "--peer",
-            &pa.addr,
+            &pa.first_line,
             "--peer",
-            &pb.addr,
+            &pb.first_line,
             "--no-mdns",
         ],
     );
@@ -218,30 +141,18 @@ fn sync_once_exits_when_in_sync_and_reports_json() {
             ],
         );
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_rally"))
-        .arg("--data")
-        .arg(a.path())
-        .args([
+    let pa = SyncProcess::start(
+        &[],
+        a.path(),
+        &[
             "--json",
-            "sync",
             "--listen",
             "/ip4/127.0.0.1/udp/0/quic-v1",
             "--no-mdns",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut pa = SyncProcess {
-        child: out,
-        addr: String::new(),
-    };
-    let mut first = String::new();
-    BufReader::new(pa.child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let addr: Value = serde_json::from_str(&first).unwrap();
-    pa.addr = addr["multiaddr"].as_str().unwrap().to_owned();
+        ],
+    );
+    let listening: Value = serde_json::from_str(&pa.first_line).unwrap();
+    let addr = listening["multiaddr"].as_str().unwrap().to_owned();
     let report = json(
         b.path(),
         &[
@@ -249,7 +160,7 @@ fn sync_once_exits_when_in_sync_and_reports_json() {
             "--once",
             "--no-mdns",
             "--peer",
-            &pa.addr,
+            &addr,
             "--timeout",
             "30",
         ],
@@ -267,7 +178,7 @@ fn sync_once_exits_when_in_sync_and_reports_json() {
             "--once",
             "--no-mdns",
             "--peer",
-            &pa.addr,
+            &addr,
             "--timeout",
             "30",
         ],

@@ -141,47 +141,16 @@ impl SyncRepo {
     /// Documents this persona shares, with heads, that `peer` may read.
     fn readable_scope(
         &self,
-        peer: Option<&PersonaId>,
+        peer: &PersonaId,
     ) -> Result<Vec<(DocId, Vec<ChangeHash>)>, StoreError> {
-        let sql = match peer {
-            Some(_) => {
-                format!("SELECT d.id, d.heads FROM docs d WHERE {SHARED} AND {READABLE}")
-            }
-            None => {
-                format!("SELECT d.id, d.heads FROM docs d WHERE {SHARED} AND ?3 IS NULL")
-            }
-        };
+        let sql = format!("SELECT d.id, d.heads FROM docs d WHERE {SHARED} AND {READABLE}");
         let mut stmt = self
             .store
             .conn()
             .prepare_cached(&sql)
             .ctx("listing shared documents")?;
         let rows = stmt
-            .query_map(
-                params![self.me.id().0, self.me.row, peer.map(|p| p.0.to_vec())],
-                |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?)),
-            )
-            .ctx("listing shared documents")?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, heads) = row.ctx("listing shared documents")?;
-            if let Ok(id) = <[u8; 32]>::try_from(id.as_slice()) {
-                out.push((DocId(id), heads_from_blob(&heads)));
-            }
-        }
-        Ok(out)
-    }
-
-    /// Every document this persona shares (for progress and tests).
-    pub fn shared(&self) -> Result<Vec<(DocId, Vec<ChangeHash>)>, StoreError> {
-        let sql = format!("SELECT d.id, d.heads FROM docs d WHERE {SHARED}");
-        let mut stmt = self
-            .store
-            .conn()
-            .prepare_cached(&sql)
-            .ctx("listing shared documents")?;
-        let rows = stmt
-            .query_map(params![self.me.id().0, self.me.row], |r| {
+            .query_map(params![self.me.id().0, self.me.row, peer.0], |r| {
                 Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
             })
             .ctx("listing shared documents")?;
@@ -200,7 +169,7 @@ impl Repo for SyncRepo {
     type Error = StoreError;
 
     fn readable(&mut self, peer: &PersonaId) -> Result<Vec<(DocId, Vec<ChangeHash>)>, StoreError> {
-        self.readable_scope(Some(peer))
+        self.readable_scope(peer)
     }
 
     fn may_read(&mut self, peer: &PersonaId, doc: &DocId) -> Result<bool, StoreError> {

@@ -51,7 +51,13 @@ pub enum Message {
     /// The sender's heads of documents the receiver may read: an announcement
     /// (those that differ from what the sender last knew of the receiver, or all of
     /// them), or with `ack`, the answer to one: "this is what I have now".
-    Heads { docs: Vec<DocHeads>, ack: bool },
+    /// `seq` grows with each `Heads` a session sends, so a late or repeated one
+    /// never overrides a newer one.
+    Heads {
+        docs: Vec<DocHeads>,
+        ack: bool,
+        seq: u64,
+    },
     /// "Send me the changes of `doc` I lack; I have these heads."
     Want { doc: Hash, have: Vec<Hash> },
     /// Changes of one document; `last` closes the answer to a `Want`.

@@ -169,6 +169,10 @@ pub struct Session {
     sent_synced: bool,
     peer_synced: bool,
     last_announce: u64,
+    /// Numbers the `Heads` this side sends.
+    heads_sent: u64,
+    /// The newest `Heads` number applied per document, from the peer.
+    heads_seen: BTreeMap<DocId, u64>,
     /// When the peer last answered a want or acknowledged an announcement.
     last_progress: u64,
     retry_after: u64,
@@ -222,6 +226,8 @@ impl Session {
             peer_synced: false,
             last_announce: 0,
             last_progress: 0,
+            heads_sent: 0,
+            heads_seen: BTreeMap::new(),
             retry_after: RETRY_AFTER_MS,
             stats: SessionStats::default(),
         };
@@ -264,6 +270,11 @@ impl Session {
             docs_wanted: self.wants.len(),
             ..self.stats
         }
+    }
+
+    fn next_heads_seq(&mut self) -> u64 {
+        self.heads_sent += 1;
+        self.heads_sent
     }
 
     fn push(&mut self, out: &mut Out, m: &Message) {
@@ -330,14 +341,14 @@ impl Session {
                 }
                 self.early.push(other.encode());
             }
-            Message::Heads { docs, ack } => {
+            Message::Heads { docs, ack, seq } => {
                 if ack {
                     self.last_progress = self.last_progress.max(now);
                 }
                 if !ack && !docs.is_empty() {
                     self.peer_synced = false;
                 }
-                self.on_heads(repo, docs, ack, now, &mut out)?
+                self.on_heads(repo, docs, ack, seq, now, &mut out)?
             }
             Message::Want { doc, have } => {
                 self.peer_synced = false;
@@ -412,7 +423,15 @@ impl Session {
         if !docs.is_empty() || !self.announced {
             self.sent_synced = false;
             self.unacked.extend(docs.iter().map(|d| DocId(d.doc)));
-            self.push(out, &Message::Heads { docs, ack: false });
+            let seq = self.next_heads_seq();
+            self.push(
+                out,
+                &Message::Heads {
+                    docs,
+                    ack: false,
+                    seq,
+                },
+            );
         }
         self.announced = true;
         self.last_announce = now;
@@ -424,6 +443,7 @@ impl Session {
         repo: &mut R,
         docs: Vec<DocHeads>,
         ack: bool,
+        seq: u64,
         now: u64,
         out: &mut Out,
     ) -> Result<(), SessionError> {
@@ -434,6 +454,11 @@ impl Session {
         let mut acks = Vec::new();
         for DocHeads { doc, heads } in docs {
             let doc = DocId(doc);
+            let last = self.heads_seen.entry(doc).or_insert(0);
+            if seq <= *last && *last > 0 {
+                continue;
+            }
+            *last = seq;
             let theirs = change_hashes(&heads);
             self.beliefs.insert(doc, theirs.clone());
             repo.set_belief(&peer, &doc, &theirs)
@@ -459,11 +484,13 @@ impl Session {
             }
         }
         if !acks.is_empty() {
+            let seq = self.next_heads_seq();
             self.push(
                 out,
                 &Message::Heads {
                     docs: acks,
                     ack: true,
+                    seq,
                 },
             );
         }
@@ -557,14 +584,17 @@ impl Session {
             let expected = self.beliefs.get(&doc).cloned().unwrap_or_default();
             if !heads.is_empty() {
                 // Acknowledge: the peer learns what this side now has.
+                let seq = self.next_heads_seq();
+                let docs = vec![DocHeads {
+                    doc: doc.0,
+                    heads: hashes(&heads),
+                }];
                 self.push(
                     out,
                     &Message::Heads {
-                        docs: vec![DocHeads {
-                            doc: doc.0,
-                            heads: hashes(&heads),
-                        }],
+                        docs,
                         ack: true,
+                        seq,
                     },
                 );
             }

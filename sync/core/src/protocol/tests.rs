@@ -448,6 +448,53 @@ impl Sim {
         }
     }
 
+    /// Every peer's documents and every session's state, for failure reports.
+    fn describe(&self) -> String {
+        let short = |h: &[ChangeHash]| {
+            h.iter()
+                .map(|x| x.to_string()[..8].to_owned())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let mut out = String::new();
+        for (i, p) in self.peers.iter().enumerate() {
+            out += &format!("peer {i}:\n");
+            for (id, d) in &p.repo.docs {
+                out += &format!(
+                    "  {id:?} heads [{}] changes {} pending {}\n",
+                    short(&d.heads()),
+                    d.change_count(),
+                    d.pending_count()
+                );
+            }
+        }
+        for l in &self.links {
+            if let Some((sa, sb)) = &l.sessions {
+                for (side, s) in [(l.a, sa), (l.b, sb)] {
+                    out += &format!(
+                        "link {}-{} side {side}: auth {} sent {} peer {} announced {}/{} wants {:?} unacked {:?} beliefs {:?}\n",
+                        l.a,
+                        l.b,
+                        s.authenticated,
+                        s.sent_synced,
+                        s.peer_synced,
+                        s.announced,
+                        s.peer_announced,
+                        s.wants,
+                        s.unacked,
+                        s.beliefs
+                            .iter()
+                            .map(|(d, h)| format!("{d:?}:[{}]", short(h)))
+                            .collect::<Vec<_>>()
+                    );
+                }
+            } else {
+                out += &format!("link {}-{} down\n", l.a, l.b);
+            }
+        }
+        out
+    }
+
     fn converged(&mut self) -> Result<(), String> {
         let all: BTreeMap<DocId, Vec<ChangeHash>> = {
             let mut union: BTreeMap<DocId, Document> = BTreeMap::new();
@@ -551,7 +598,10 @@ fn simulate(seed: u64) {
     // Heal: no more loss or cuts, no more edits.
     sim.run(sim.now + 20_000, CALM, false);
     if let Err(e) = sim.converged() {
-        panic!("seed {seed}: not converged after healing: {e}");
+        panic!(
+            "seed {seed}: not converged after healing: {e}\n{}",
+            sim.describe()
+        );
     }
     for l in &sim.links {
         let (sa, sb) = l.sessions.as_ref().expect("healed links are up");
@@ -581,7 +631,11 @@ fn peers_converge_after_chaos_for_many_seeds() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(150);
-    for seed in 0..seeds {
+    let first: u64 = std::env::var("RALLY_SIM_FIRST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    for seed in first..first + seeds {
         simulate(seed);
     }
 }
@@ -785,6 +839,8 @@ fn authed_pair_session(s: &mut Session) -> Session {
         peer_synced: s.peer_synced,
         last_announce: s.last_announce,
         last_progress: s.last_progress,
+        heads_sent: s.heads_sent,
+        heads_seen: s.heads_seen.clone(),
         retry_after: s.retry_after,
         stats: s.stats,
     }
