@@ -138,6 +138,16 @@ fn bench() -> Result<()> {
     cmd.args(["bench", "--locked", "-p", "rally-store", "--bench", "store"]);
     run("store benchmark", cmd)?;
     let mut cmd = cargo();
+    cmd.args([
+        "bench",
+        "--locked",
+        "-p",
+        "rally-core",
+        "--bench",
+        "receive",
+    ]);
+    run("receive benchmark", cmd)?;
+    let mut cmd = cargo();
     cmd.args(["bench", "--locked", "-p", "rally-net", "--bench", "sync"]);
     run("sync benchmark", cmd)
 }
