@@ -70,6 +70,9 @@ impl SignedChange {
     }
 
     /// Checks everything the change says about itself and decodes it.
+    ///
+    /// Signatures are checked one by one, never in a batch: batch verification uses
+    /// another equation, and every replica must reach the same verdict.
     pub fn verify(&self) -> Result<VerifiedChange, SignatureError> {
         if self.bytes.len() > MAX_CHANGE_BYTES {
             return Err(SignatureError::TooLarge(self.bytes.len()));
