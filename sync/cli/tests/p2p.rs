@@ -3,27 +3,10 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
-use common::{SyncProcess, json, rally, wait_for};
+use common::{SyncProcess, json, rally, show, wait_for};
 use serde_json::Value;
-
-fn event_state(dir: &Path, id: &str) -> Option<Value> {
-    let out = Command::new(env!("CARGO_BIN_EXE_rally"))
-        .arg("--data")
-        .arg(dir)
-        .args(["--json", "event", "show", id])
-        .output()
-        .unwrap();
-    if !out.status.success() {
-        return None;
-    }
-    let mut v: Value = serde_json::from_slice(&out.stdout).ok()?;
-    v.as_object_mut()?.remove("invited");
-    Some(v)
-}
 
 #[test]
 fn three_processes_converge_after_concurrent_edits() {
@@ -81,7 +64,7 @@ fn three_processes_converge_after_concurrent_edits() {
     let took = wait_for(
         "the event to reach B and C",
         Duration::from_secs(30),
-        || event_state(b, &event).is_some() && event_state(c, &event).is_some(),
+        || show(b, &event).is_some() && show(c, &event).is_some(),
     );
     eprintln!("first sync: {took:?}");
 
@@ -105,8 +88,7 @@ fn three_processes_converge_after_concurrent_edits() {
         "the three devices to converge",
         Duration::from_secs(30),
         || {
-            let states: Vec<Option<Value>> =
-                [a, b, c].iter().map(|d| event_state(d, &event)).collect();
+            let states: Vec<Option<Value>> = [a, b, c].iter().map(|d| show(d, &event)).collect();
             states.iter().all(|s| {
                 s.as_ref().is_some_and(|s| {
                     s["details"]["title"] == "Bike parade (new route)"
