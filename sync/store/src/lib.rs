@@ -493,12 +493,22 @@ impl Store {
             if let Some(persona) = policy.attach_to
                 && doc.kind().is_some()
             {
-                tx.prepare_cached(
-                    "INSERT OR IGNORE INTO persona_docs (persona, doc) VALUES (?1, ?2)",
-                )
-                .ctx("recording a document")?
-                .execute(params![persona, id.0])
-                .ctx("recording a document")?;
+                let newly_known = tx
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO persona_docs (persona, doc) VALUES (?1, ?2)",
+                    )
+                    .ctx("recording a document")?
+                    .execute(params![persona, id.0])
+                    .ctx("recording a document")?;
+                if newly_known > 0 && receipt.accepted.is_empty() {
+                    // Shared from now on without a change to show for it: the next
+                    // sessions of this persona announce everything, not what changed.
+                    tx.execute(
+                        "UPDATE peers SET synced = NULL WHERE persona = ?1",
+                        [persona],
+                    )
+                    .ctx("recording a document")?;
+                }
             }
             report.waiting |= doc.pending_count() > 0;
             for (_, signed, why) in &receipt.rejected {

@@ -39,6 +39,8 @@ CREATE TABLE peers (
     persona INTEGER NOT NULL REFERENCES personas (id) ON DELETE CASCADE,
     remote  BLOB NOT NULL,
     epoch   BLOB NOT NULL,
+    -- The change-log position up to which the peer had everything it may read.
+    synced  INTEGER,
     PRIMARY KEY (persona, remote)
 ) WITHOUT ROWID;
 

@@ -237,50 +237,104 @@ impl Repo for SyncRepo {
         })
     }
 
-    fn beliefs(
+    fn prepare_peer(
         &mut self,
         peer: &PersonaId,
         epoch: [u8; 16],
-    ) -> Result<BTreeMap<DocId, Vec<ChangeHash>>, StoreError> {
+    ) -> Result<Option<u64>, StoreError> {
         self.flush()?;
         let conn = self.store.conn();
-        let known: Option<Vec<u8>> = conn
+        let known: Option<(Vec<u8>, Option<i64>)> = conn
             .query_row(
-                "SELECT epoch FROM peers WHERE persona = ?1 AND remote = ?2",
+                "SELECT epoch, synced FROM peers WHERE persona = ?1 AND remote = ?2",
                 params![self.me.row, peer.0],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
             .ctx("reading what a peer has")?;
-        if known.as_deref() != Some(epoch.as_slice()) {
-            conn.execute(
-                "DELETE FROM beliefs WHERE persona = ?1 AND remote = ?2",
-                params![self.me.row, peer.0],
-            )
-            .ctx("forgetting what a peer had")?;
-            conn.execute(
-                "INSERT OR REPLACE INTO peers (persona, remote, epoch) VALUES (?1, ?2, ?3)",
-                params![self.me.row, peer.0, epoch.as_slice()],
-            )
-            .ctx("recording a peer")?;
-            return Ok(BTreeMap::new());
+        match known {
+            Some((e, synced)) if e.as_slice() == epoch.as_slice() => Ok(synced.map(|p| p as u64)),
+            _ => {
+                conn.execute(
+                    "DELETE FROM beliefs WHERE persona = ?1 AND remote = ?2",
+                    params![self.me.row, peer.0],
+                )
+                .ctx("forgetting what a peer had")?;
+                conn.execute(
+                    "INSERT OR REPLACE INTO peers (persona, remote, epoch, synced) VALUES (?1, ?2, ?3, NULL)",
+                    params![self.me.row, peer.0, epoch.as_slice()],
+                )
+                .ctx("recording a peer")?;
+                Ok(None)
+            }
         }
-        let mut stmt = conn
-            .prepare_cached("SELECT doc, heads FROM beliefs WHERE persona = ?1 AND remote = ?2")
+    }
+
+    fn belief(
+        &mut self,
+        peer: &PersonaId,
+        doc: &DocId,
+    ) -> Result<Option<Vec<ChangeHash>>, StoreError> {
+        if let Some(heads) = self.unsaved.get(&(*peer, *doc)) {
+            return Ok(Some(heads.clone()));
+        }
+        let blob: Option<Vec<u8>> = self
+            .store
+            .conn()
+            .prepare_cached(
+                "SELECT heads FROM beliefs WHERE persona = ?1 AND remote = ?2 AND doc = ?3",
+            )
+            .ctx("reading what a peer has")?
+            .query_row(params![self.me.row, peer.0, doc.0], |r| r.get(0))
+            .optional()
             .ctx("reading what a peer has")?;
+        Ok(blob.map(|b| heads_from_blob(&b)))
+    }
+
+    fn log_position(&mut self) -> Result<u64, StoreError> {
+        Ok(self.store.change_cursor()?.max(0) as u64)
+    }
+
+    fn readable_changed_since(
+        &mut self,
+        peer: &PersonaId,
+        position: u64,
+    ) -> Result<Vec<(DocId, Vec<ChangeHash>)>, StoreError> {
+        let sql = format!(
+            "WITH changed(doc) AS (SELECT DISTINCT doc FROM changes WHERE id > ?4),
+                  affected(doc) AS (SELECT doc FROM changed
+                                    UNION SELECT ge.event FROM group_events ge WHERE ge.grp IN (SELECT doc FROM changed))
+             SELECT d.id, d.heads FROM docs d WHERE d.id IN (SELECT doc FROM affected) AND {SHARED} AND {READABLE}"
+        );
+        let mut stmt = self
+            .store
+            .conn()
+            .prepare_cached(&sql)
+            .ctx("listing changed documents")?;
         let rows = stmt
-            .query_map(params![self.me.row, peer.0], |r| {
-                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
-            })
-            .ctx("reading what a peer has")?;
-        let mut out = BTreeMap::new();
+            .query_map(
+                params![self.me.id().0, self.me.row, peer.0, position as i64],
+                |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?)),
+            )
+            .ctx("listing changed documents")?;
+        let mut out = Vec::new();
         for row in rows {
-            let (doc, heads) = row.ctx("reading what a peer has")?;
-            if let Ok(doc) = <[u8; 32]>::try_from(doc.as_slice()) {
-                out.insert(DocId(doc), heads_from_blob(&heads));
+            let (id, heads) = row.ctx("listing changed documents")?;
+            if let Ok(id) = <[u8; 32]>::try_from(id.as_slice()) {
+                out.push((DocId(id), heads_from_blob(&heads)));
             }
         }
         Ok(out)
+    }
+
+    fn set_synced_position(&mut self, peer: &PersonaId, position: u64) -> Result<(), StoreError> {
+        self.store
+            .conn()
+            .prepare_cached("UPDATE peers SET synced = ?3 WHERE persona = ?1 AND remote = ?2")
+            .ctx("recording a sync")?
+            .execute(params![self.me.row, peer.0, position as i64])
+            .ctx("recording a sync")?;
+        Ok(())
     }
 
     fn set_belief(

@@ -68,19 +68,37 @@ pub trait Repo {
         peer: &PersonaId,
         changes: Vec<SignedChange>,
     ) -> Result<Ingested, Self::Error>;
-    /// What this side last knew of the peer's heads; forgets it all when the peer's
-    /// store epoch is not the one seen before.
-    fn beliefs(
+    /// Starts a session with `peer`: forgets what was known of it when its store
+    /// epoch is not the one seen before, and returns the log position at which this
+    /// side was last fully in sync with it, if it was.
+    fn prepare_peer(
         &mut self,
         peer: &PersonaId,
         epoch: [u8; 16],
-    ) -> Result<BTreeMap<DocId, Vec<ChangeHash>>, Self::Error>;
+    ) -> Result<Option<u64>, Self::Error>;
+    /// What this side last knew of the peer's heads of `doc`.
+    fn belief(
+        &mut self,
+        peer: &PersonaId,
+        doc: &DocId,
+    ) -> Result<Option<Vec<ChangeHash>>, Self::Error>;
     fn set_belief(
         &mut self,
         peer: &PersonaId,
         doc: &DocId,
         heads: &[ChangeHash],
     ) -> Result<(), Self::Error>;
+    /// A position in the local change log; it grows with every stored change.
+    fn log_position(&mut self) -> Result<u64, Self::Error>;
+    /// The documents `peer` may read that changed after `position` (or whose
+    /// readability may have: the events of a group that changed), with heads.
+    fn readable_changed_since(
+        &mut self,
+        peer: &PersonaId,
+        position: u64,
+    ) -> Result<Vec<(DocId, Vec<ChangeHash>)>, Self::Error>;
+    /// Records that `peer` had everything readable as of `position`.
+    fn set_synced_position(&mut self, peer: &PersonaId, position: u64) -> Result<(), Self::Error>;
 }
 
 /// The outcome of [`Repo::ingest`].
@@ -161,7 +179,14 @@ pub struct Session {
     early: Vec<Vec<u8>>,
     announced: bool,
     peer_announced: bool,
+    /// What this session learned of the peer's heads (the rest is in the repo).
     beliefs: BTreeMap<DocId, Vec<ChangeHash>>,
+    /// The log position the next announcement starts from (`None`: everything).
+    announce_from: Option<u64>,
+    /// The log position the last announcement covered.
+    announced_up_to: u64,
+    /// Whether the repo knows this session reached sync at `announced_up_to`.
+    recorded_sync: bool,
     /// Documents wanted from the peer, with when the want was sent.
     wants: BTreeMap<DocId, u64>,
     /// Documents announced to the peer and not acknowledged yet.
@@ -220,6 +245,9 @@ impl Session {
             announced: false,
             peer_announced: false,
             beliefs: BTreeMap::new(),
+            announce_from: None,
+            announced_up_to: 0,
+            recorded_sync: false,
             wants: BTreeMap::new(),
             unacked: BTreeSet::new(),
             sent_synced: false,
@@ -368,7 +396,20 @@ impl Session {
             }
         }
         self.maybe_synced(&mut out);
+        self.record_sync(repo)?;
         Ok(out)
+    }
+
+    /// Once in sync, the repo remembers up to where: the next session with this
+    /// peer announces only what changed after that.
+    fn record_sync<R: Repo>(&mut self, repo: &mut R) -> Result<(), SessionError> {
+        if self.is_synced() && !self.recorded_sync {
+            let peer = self.peer().expect("synced sessions are authenticated");
+            repo.set_synced_position(&peer, self.announced_up_to)
+                .map_err(SessionError::repo)?;
+            self.recorded_sync = true;
+        }
+        Ok(())
     }
 
     fn verify_auth<R: Repo>(
@@ -387,8 +428,8 @@ impl Session {
         )
         .map_err(|_| SessionError::BadAuth)?;
         self.authenticated = true;
-        self.beliefs = repo
-            .beliefs(&hello.persona, hello.epoch)
+        self.announce_from = repo
+            .prepare_peer(&hello.persona, hello.epoch)
             .map_err(SessionError::repo)?;
         self.announce(repo, false, now, out)?;
         for frame in std::mem::take(&mut self.early) {
@@ -408,18 +449,28 @@ impl Session {
         out: &mut Out,
     ) -> Result<(), SessionError> {
         let peer = self.peer().expect("announce after authentication");
-        let docs: Vec<DocHeads> = repo
-            .readable(&peer)
-            .map_err(SessionError::repo)?
-            .into_iter()
-            .filter(|(doc, heads)| {
-                full || !self.beliefs.get(doc).is_some_and(|b| same_heads(b, heads))
-            })
-            .map(|(doc, heads)| DocHeads {
-                doc: doc.0,
-                heads: hashes(&heads),
-            })
-            .collect();
+        let position = repo.log_position().map_err(SessionError::repo)?;
+        let candidates = match self.announce_from {
+            Some(from) if !full => repo.readable_changed_since(&peer, from),
+            _ => repo.readable(&peer),
+        }
+        .map_err(SessionError::repo)?;
+        let mut docs = Vec::new();
+        for (doc, heads) in candidates {
+            let known = match self.beliefs.get(&doc) {
+                Some(b) => Some(b.clone()),
+                None => repo.belief(&peer, &doc).map_err(SessionError::repo)?,
+            };
+            if full || !known.is_some_and(|b| same_heads(&b, &heads)) {
+                docs.push(DocHeads {
+                    doc: doc.0,
+                    heads: hashes(&heads),
+                });
+            }
+        }
+        self.announce_from = Some(position);
+        self.announced_up_to = position;
+        self.recorded_sync = false;
         if !docs.is_empty() || !self.announced {
             self.sent_synced = false;
             self.unacked.extend(docs.iter().map(|d| DocId(d.doc)));
@@ -632,6 +683,7 @@ impl Session {
         if self.authenticated {
             self.announce(repo, false, now, &mut out)?;
             self.maybe_synced(&mut out);
+            self.record_sync(repo)?;
         }
         Ok(out)
     }
@@ -656,7 +708,28 @@ impl Session {
             self.want(doc, &have, now, &mut out);
         }
         if !self.is_synced() && now.saturating_sub(self.last_announce) >= self.retry_after {
-            self.unacked.clear();
+            let again: Vec<DocId> = std::mem::take(&mut self.unacked).into_iter().collect();
+            let mut docs = Vec::new();
+            for doc in again {
+                if let Some(heads) = repo.heads(&doc).map_err(SessionError::repo)? {
+                    docs.push(DocHeads {
+                        doc: doc.0,
+                        heads: hashes(&heads),
+                    });
+                }
+            }
+            if !docs.is_empty() {
+                self.unacked.extend(docs.iter().map(|d| DocId(d.doc)));
+                let seq = self.next_heads_seq();
+                self.push(
+                    &mut out,
+                    &Message::Heads {
+                        docs,
+                        ack: false,
+                        seq,
+                    },
+                );
+            }
             self.announce(repo, false, now, &mut out)?;
             if self.sent_synced && !self.peer_synced {
                 // The peer may have missed it; saying it again is harmless.
@@ -664,6 +737,7 @@ impl Session {
             }
         }
         self.maybe_synced(&mut out);
+        self.record_sync(repo)?;
         Ok(out)
     }
 }

@@ -21,7 +21,9 @@ type Beliefs = BTreeMap<DocId, Vec<ChangeHash>>;
 #[derive(Debug, Default, Clone)]
 pub(crate) struct MemRepo {
     pub docs: BTreeMap<DocId, Document>,
-    beliefs: HashMap<PersonaId, ([u8; 16], Beliefs)>,
+    beliefs: HashMap<PersonaId, ([u8; 16], Beliefs, Option<u64>)>,
+    /// The log position of each document's last change.
+    changed_at: BTreeMap<DocId, u64>,
     pub version: u64,
 }
 
@@ -39,8 +41,9 @@ impl MemRepo {
     }
 
     pub fn insert(&mut self, doc: Document) {
-        self.docs.insert(doc.id(), doc);
         self.version += 1;
+        self.changed_at.insert(doc.id(), self.version);
+        self.docs.insert(doc.id(), doc);
     }
 }
 
@@ -118,28 +121,39 @@ impl Repo for MemRepo {
             outcome.waiting |= doc.pending_count() > 0;
             updated.push(doc);
         }
-        for doc in updated {
-            self.docs.insert(doc.id(), doc);
-        }
         if outcome.accepted > 0 {
             self.version += 1;
+        }
+        for doc in updated {
+            if self.docs.get(&doc.id()).map(Document::heads) != Some(doc.heads()) {
+                self.changed_at.insert(doc.id(), self.version);
+            }
+            self.docs.insert(doc.id(), doc);
         }
         Ok(outcome)
     }
 
-    fn beliefs(
+    fn prepare_peer(
         &mut self,
         peer: &PersonaId,
         epoch: [u8; 16],
-    ) -> Result<BTreeMap<DocId, Vec<ChangeHash>>, Infallible> {
+    ) -> Result<Option<u64>, Infallible> {
         let entry = self
             .beliefs
             .entry(*peer)
-            .or_insert((epoch, BTreeMap::new()));
+            .or_insert((epoch, BTreeMap::new(), None));
         if entry.0 != epoch {
-            *entry = (epoch, BTreeMap::new());
+            *entry = (epoch, BTreeMap::new(), None);
         }
-        Ok(entry.1.clone())
+        Ok(entry.2)
+    }
+
+    fn belief(
+        &mut self,
+        peer: &PersonaId,
+        doc: &DocId,
+    ) -> Result<Option<Vec<ChangeHash>>, Infallible> {
+        Ok(self.beliefs.get(peer).and_then(|e| e.1.get(doc).cloned()))
     }
 
     fn set_belief(
@@ -150,6 +164,38 @@ impl Repo for MemRepo {
     ) -> Result<(), Infallible> {
         if let Some(entry) = self.beliefs.get_mut(peer) {
             entry.1.insert(*doc, heads.to_vec());
+        }
+        Ok(())
+    }
+
+    fn log_position(&mut self) -> Result<u64, Infallible> {
+        Ok(self.version)
+    }
+
+    fn readable_changed_since(
+        &mut self,
+        peer: &PersonaId,
+        position: u64,
+    ) -> Result<Vec<(DocId, Vec<ChangeHash>)>, Infallible> {
+        let changed = |id: &DocId| self.changed_at.get(id).is_some_and(|at| *at > position);
+        Ok(self
+            .docs
+            .values()
+            .filter(|d| {
+                changed(&d.id())
+                    || d.event()
+                        .ok()
+                        .and_then(|e| e.group)
+                        .is_some_and(|g| changed(&g))
+            })
+            .filter(|d| self.readable_doc(d, peer))
+            .map(|d| (d.id(), d.heads()))
+            .collect())
+    }
+
+    fn set_synced_position(&mut self, peer: &PersonaId, position: u64) -> Result<(), Infallible> {
+        if let Some(entry) = self.beliefs.get_mut(peer) {
+            entry.2 = Some(position);
         }
         Ok(())
     }
@@ -833,6 +879,9 @@ fn authed_pair_session(s: &mut Session) -> Session {
         announced: s.announced,
         peer_announced: s.peer_announced,
         beliefs: s.beliefs.clone(),
+        announce_from: s.announce_from,
+        announced_up_to: s.announced_up_to,
+        recorded_sync: s.recorded_sync,
         wants: s.wants.clone(),
         unacked: s.unacked.clone(),
         sent_synced: s.sent_synced,
