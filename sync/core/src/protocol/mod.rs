@@ -515,7 +515,9 @@ impl Session {
             repo.set_belief(&peer, &doc, &theirs)
                 .map_err(SessionError::repo)?;
             if ack {
-                self.unacked.remove(&doc);
+                // Settled only when the peer has exactly what this side has now: an
+                // older acknowledgement (for an earlier announcement) settles nothing.
+                self.settle(repo, &doc)?;
             } else if repo.knows_all(&doc, &theirs).map_err(SessionError::repo)? {
                 let mine = repo
                     .heads(&doc)
@@ -544,6 +546,21 @@ impl Session {
                     seq,
                 },
             );
+        }
+        Ok(())
+    }
+
+    /// Drops `doc` from the unacknowledged announcements if the peer is known to
+    /// hold this side's current heads.
+    fn settle<R: Repo>(&mut self, repo: &mut R, doc: &DocId) -> Result<(), SessionError> {
+        if self.unacked.contains(doc) {
+            let mine = repo
+                .heads(doc)
+                .map_err(SessionError::repo)?
+                .unwrap_or_default();
+            if self.beliefs.get(doc).is_some_and(|b| same_heads(b, &mine)) {
+                self.unacked.remove(doc);
+            }
         }
         Ok(())
     }
@@ -633,6 +650,10 @@ impl Session {
                 .unwrap_or_default();
             let wanted = self.wants.remove(&doc).is_some();
             let expected = self.beliefs.get(&doc).cloned().unwrap_or_default();
+            if same_heads(&expected, &heads) {
+                // Both sides now hold the same: nothing left to acknowledge.
+                self.unacked.remove(&doc);
+            }
             if !heads.is_empty() {
                 // Acknowledge: the peer learns what this side now has.
                 let seq = self.next_heads_seq();

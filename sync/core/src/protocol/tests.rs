@@ -934,3 +934,59 @@ fn authentication_is_bound_to_the_channel() {
         .unwrap();
     assert!(out.is_empty());
 }
+
+#[test]
+fn a_member_added_later_gets_the_groups_private_events_on_the_next_session() {
+    crate::ids::test_rng::seed(Some(99));
+    let mut sim = Sim::new(99, 2);
+    let now = ts(0);
+    let owner = sim.peers[0].persona.clone();
+    let newcomer = sim.peers[1].persona.id();
+    let private = GroupProfile {
+        name: "Closed".into(),
+        summary: String::new(),
+        visibility: GroupVisibility::MembersOnly,
+    };
+    let (group, _) = Document::create_group(&owner, "owner", &private, now).unwrap();
+    let mut details = EventDetails::new(
+        "members only",
+        "2027-05-01T10:00".parse().unwrap(),
+        "Europe/Paris",
+    );
+    details.visibility = Visibility::MembersOnly;
+    let (event, _) =
+        Document::create_event(&owner, "owner", &details, Some(group.id()), now).unwrap();
+    let mut group = group;
+    group
+        .set_group_event(&owner, event.id(), true, now)
+        .unwrap();
+    let (open, _) = Document::create_event(
+        &owner,
+        "owner",
+        &EventDetails::new("open", "2027-05-02T10:00".parse().unwrap(), "UTC"),
+        None,
+        now,
+    )
+    .unwrap();
+    let (gid, eid, oid) = (group.id(), event.id(), open.id());
+    for d in [group, event, open] {
+        sim.peers[0].repo.insert(d);
+    }
+    sim.run(3_000, CALM, false);
+    sim.converged().unwrap();
+    assert!(sim.peers[1].repo.docs.contains_key(&oid));
+    assert!(!sim.peers[1].repo.docs.contains_key(&eid));
+    // Between sessions, the owner adds the newcomer: only the group changes.
+    sim.links[0].sessions = None;
+    let mut g = sim.peers[0].repo.docs[&gid].clone();
+    g.add_member(&owner, newcomer, "newcomer", Role::Member, ts(4_000))
+        .unwrap();
+    sim.peers[0].repo.insert(g);
+    sim.connect(0);
+    sim.run(sim.now + 3_000, CALM, false);
+    sim.converged().unwrap();
+    assert!(
+        sim.peers[1].repo.docs.contains_key(&eid),
+        "the newcomer did not get the group's event"
+    );
+}
