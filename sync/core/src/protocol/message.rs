@@ -60,15 +60,55 @@ pub enum Message {
     },
     /// "Send me the changes of `doc` I lack; I have these heads."
     Want { doc: Hash, have: Vec<Hash> },
-    /// Changes of one document; `last` closes the answer to a `Want`.
+    /// Changes of one document; `last` closes the answer to a `Want`. On the wire
+    /// the list is deflated (see `packed`).
     Changes {
         doc: Hash,
+        #[serde(with = "packed")]
         changes: Vec<WireChange>,
         last: bool,
     },
     /// The sender has nothing outstanding with the receiver; `heard` says whether
     /// it has heard the receiver say the same (if not, a synced receiver answers).
     Synced { heard: bool },
+}
+
+/// A list of changes as deflated postcard bytes. Changes of one document repeat
+/// actor ids and hashes, so this roughly halves them; signatures do not compress.
+/// Inflating is bounded: a list that would grow past [`MAX_MESSAGE`] is refused.
+mod packed {
+    use std::io::{Read, Write};
+
+    use flate2::Compression;
+    use flate2::read::DeflateDecoder;
+    use flate2::write::DeflateEncoder;
+    use serde::de::Error as _;
+    use serde::ser::Error as _;
+    use serde::{Deserializer, Serializer};
+
+    use super::{MAX_MESSAGE, WireChange};
+
+    pub fn serialize<S: Serializer>(changes: &[WireChange], s: S) -> Result<S::Ok, S::Error> {
+        let raw = postcard::to_allocvec(changes).map_err(S::Error::custom)?;
+        let mut encoder =
+            DeflateEncoder::new(Vec::with_capacity(raw.len() / 2), Compression::fast());
+        encoder.write_all(&raw).map_err(S::Error::custom)?;
+        let packed = encoder.finish().map_err(S::Error::custom)?;
+        serde_bytes::serialize(&packed, s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<WireChange>, D::Error> {
+        let packed: Vec<u8> = serde_bytes::deserialize(d)?;
+        let mut raw = Vec::new();
+        DeflateDecoder::new(packed.as_slice())
+            .take(MAX_MESSAGE as u64 + 1)
+            .read_to_end(&mut raw)
+            .map_err(D::Error::custom)?;
+        if raw.len() > MAX_MESSAGE {
+            return Err(D::Error::custom("the changes inflate past the size limit"));
+        }
+        postcard::from_bytes(&raw).map_err(D::Error::custom)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

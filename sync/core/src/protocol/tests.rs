@@ -843,6 +843,7 @@ fn a_peer_sending_garbage_is_dropped_and_changes_nothing() {
                 .to_vec(),
         ),
         ("oversize", vec![0; MAX_MESSAGE + 1]),
+        ("changes that inflate past the limit", deflate_bomb(doc_id)),
         (
             "second hello",
             Message::Hello {
@@ -989,4 +990,37 @@ fn a_member_added_later_gets_the_groups_private_events_on_the_next_session() {
         sim.peers[1].repo.docs.contains_key(&eid),
         "the newcomer did not get the group's event"
     );
+}
+
+/// A `Changes` frame whose packed list inflates to far more than a message may hold.
+fn deflate_bomb(doc: DocId) -> Vec<u8> {
+    use std::io::Write;
+
+    #[derive(serde::Serialize)]
+    #[allow(dead_code)]
+    enum SameLayout {
+        Hello,
+        Auth,
+        Heads,
+        Want,
+        Changes {
+            doc: [u8; 32],
+            #[serde(with = "serde_bytes")]
+            packed: Vec<u8>,
+            last: bool,
+        },
+    }
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(&vec![0u8; 64 * 1024 * 1024]).unwrap();
+    let packed = encoder.finish().unwrap();
+    assert!(
+        packed.len() < MAX_MESSAGE,
+        "the bomb itself fits in a message"
+    );
+    postcard::to_allocvec(&SameLayout::Changes {
+        doc: doc.0,
+        packed,
+        last: true,
+    })
+    .unwrap()
 }
