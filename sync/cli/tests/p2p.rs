@@ -135,36 +135,28 @@ fn sync_once_exits_when_in_sync_and_reports_json() {
     );
     let listening: Value = serde_json::from_str(&pa.first_line).unwrap();
     let addr = listening["multiaddr"].as_str().unwrap().to_owned();
-    let report = json(
-        b.path(),
-        &[
-            "sync",
-            "--once",
-            "--no-mdns",
-            "--peer",
-            &addr,
-            "--timeout",
-            "30",
-        ],
-    );
+    let sync_once = || {
+        json(
+            b.path(),
+            &[
+                "sync",
+                "--once",
+                "--no-mdns",
+                "--peer",
+                &addr,
+                "--timeout",
+                "30",
+            ],
+        )
+    };
+    let report = sync_once();
     assert_eq!(report["changes_received"], 20);
     assert_eq!(
         json(b.path(), &["event", "list"]).as_array().unwrap().len(),
         20
     );
     // Nothing differs any more: a second round moves no change.
-    let again = json(
-        b.path(),
-        &[
-            "sync",
-            "--once",
-            "--no-mdns",
-            "--peer",
-            &addr,
-            "--timeout",
-            "30",
-        ],
-    );
+    let again = sync_once();
     assert_eq!(again["changes_received"], 0);
     assert!(again["bytes_received"].as_u64().unwrap() < 1_000, "{again}");
 }

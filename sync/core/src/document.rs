@@ -230,6 +230,13 @@ impl Document {
         self.rejected.contains(hash)
     }
 
+    /// Whether every one of these changes is here, stored or refused.
+    pub fn knows_all(&self, hashes: &[ChangeHash]) -> bool {
+        hashes
+            .iter()
+            .all(|h| self.has_change(h) || self.is_rejected(h))
+    }
+
     pub fn has_change(&self, hash: &ChangeHash) -> bool {
         self.signed.contains_key(hash)
     }

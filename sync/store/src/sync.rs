@@ -198,7 +198,7 @@ impl Repo for SyncRepo {
             return Ok(true);
         }
         Ok(match self.doc(doc)? {
-            Some(d) => hashes.iter().all(|h| d.has_change(h) || d.is_rejected(h)),
+            Some(d) => d.knows_all(hashes),
             None => hashes.is_empty(),
         })
     }

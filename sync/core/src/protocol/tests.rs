@@ -76,7 +76,7 @@ impl Repo for MemRepo {
 
     fn knows_all(&mut self, doc: &DocId, hashes: &[ChangeHash]) -> Result<bool, Infallible> {
         Ok(match self.docs.get(doc) {
-            Some(d) => hashes.iter().all(|h| d.has_change(h) || d.is_rejected(h)),
+            Some(d) => d.knows_all(hashes),
             None => hashes.is_empty(),
         })
     }
