@@ -55,6 +55,13 @@ pub struct SyncArgs {
     /// Dial this peer (repeat for several).
     #[arg(long, value_name = "MULTIADDR")]
     pub peer: Vec<String>,
+    /// Sync through this server (its `p2p` address, ending in /p2p/…); the persona
+    /// registers with it on first contact, and is reachable through its relay.
+    #[arg(long, value_name = "MULTIADDR")]
+    pub server: Vec<String>,
+    /// The invitation code a server's admin gave (servers that register by invitation).
+    #[arg(long, value_name = "CODE")]
+    pub invite: Option<String>,
     /// Sync until nothing differs with the connected peers, then exit.
     #[arg(long)]
     pub once: bool,

@@ -135,15 +135,21 @@ fn sync_cmd(mut ctx: Ctx, args: SyncArgs) -> Result<()> {
             "/ip4/0.0.0.0/tcp/0".into(),
         ])?;
     }
+    let servers = parse(&args.server)?;
+    if let Some(s) = servers.iter().find(|s| !s.iter().any(|p| matches!(p, rally_net::Protocol::P2p(_)))) {
+        bail!("the server address {s} does not end in /p2p/<peer id>: use the `p2p` line the server printed");
+    }
     let config = rally_net::NodeConfig {
         listen,
         peers: parse(&args.peer)?,
-        mdns: !args.no_mdns,
+        servers,
+        invite: args.invite.clone(),
         once: args.once,
         timeout: Some(Duration::from_secs(args.timeout)),
     };
-    if config.once && config.peers.is_empty() && !config.mdns {
-        bail!("--once needs a --peer to sync with, or mDNS to find one");
+    let mdns = !args.no_mdns;
+    if config.once && config.peers.is_empty() && config.servers.is_empty() && !mdns {
+        bail!("--once needs a --peer or --server to sync with, or mDNS to find one");
     }
     let json = ctx.out.json;
     let name = me.name.clone();
@@ -153,7 +159,7 @@ fn sync_cmd(mut ctx: Ctx, args: SyncArgs) -> Result<()> {
         .build()?;
     let tty = std::io::stderr().is_terminal();
     let result = runtime.block_on(async move {
-        let mut node = rally_net::Node::new(repo, config.mdns)?;
+        let mut node = rally_net::Node::new(repo, rally_net::Transport::device(mdns))?;
         eprintln!("Syncing as {name} (transport id {})", node.peer_id());
         let mut progress_shown = false;
         let on_event = |event: rally_net::NodeEvent| match event {
@@ -166,6 +172,9 @@ fn sync_cmd(mut ctx: Ctx, args: SyncArgs) -> Result<()> {
             }
             rally_net::NodeEvent::PeerAuthenticated { peer, persona } => eprintln!("connected: {peer} speaks for {}", &persona[..12]),
             rally_net::NodeEvent::PeerDropped { peer, reason } => eprintln!("dropped {peer}: {reason}"),
+            rally_net::NodeEvent::RefusedBy { peer, reason } => eprintln!("{peer} refused to sync: {reason}"),
+            rally_net::NodeEvent::Refused { .. } => {}
+            rally_net::NodeEvent::Relayed(addr) => eprintln!("reachable through a relay at {addr}"),
             rally_net::NodeEvent::Progress { docs_wanted, bytes_received, changes_received } => {
                 if tty && (docs_wanted > 0 || progress_shown) {
                     progress_shown = docs_wanted > 0;
@@ -174,10 +183,14 @@ fn sync_cmd(mut ctx: Ctx, args: SyncArgs) -> Result<()> {
             }
             rally_net::NodeEvent::Synced { peers } => eprintln!("{}in sync with {peers} peer(s)", if tty { "\n" } else { "" }),
         };
-        let stats = tokio::select! {
-            r = node.run(&config, on_event) => r?,
-            _ = shutdown_signal() => node.stats(),
+        let outcome = tokio::select! {
+            r = node.run(&config, on_event) => Some(r),
+            _ = shutdown_signal() => None,
         };
+        let stats = node.finish()?;
+        if let Some(r) = outcome {
+            r?;
+        }
         anyhow::Ok(stats)
     })?;
     if json && args.once {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use automerge::Automerge;
 use automerge::sync::{State, SyncDoc};
 use rally_core::{Document, EventDetails, Persona, SignedChange};
-use rally_net::{Node, NodeConfig, NodeEvent};
+use rally_net::{Node, NodeConfig, NodeEvent, Transport};
 use rally_store::{Store, SyncRepo, Timestamp};
 
 fn build_documents(author: &Persona, n: usize) -> Vec<Document> {
@@ -104,7 +104,7 @@ fn sync_once(
         None => store.create_persona("bob", Timestamp::now()).unwrap(),
     };
     runtime.block_on(async move {
-        let mut node = Node::new(SyncRepo::new(store, me), false).unwrap();
+        let mut node = Node::new(SyncRepo::new(store, me), Transport::device(false)).unwrap();
         let config = NodeConfig {
             peers: vec![addr],
             once: true,
@@ -161,7 +161,7 @@ fn main() {
         rt.block_on(async move {
             let store = Store::open(&a_path).unwrap();
             let me = store.persona("alice").unwrap().unwrap();
-            let mut node = Node::new(SyncRepo::new(store, me), false).unwrap();
+            let mut node = Node::new(SyncRepo::new(store, me), Transport::device(false)).unwrap();
             let config = NodeConfig {
                 listen: vec!["/ip4/127.0.0.1/udp/0/quic-v1".parse().unwrap()],
                 ..NodeConfig::default()

@@ -16,6 +16,16 @@
 //! - every tick it lets sessions repeat what went unanswered, watches the store's
 //!   change cursor so edits made by other processes on the same data directory are
 //!   announced, and redials the peers it was told about.
+//!
+//! The same node runs a server ([`Transport::server`]): a stable transport key, a
+//! circuit relay (v2) for devices behind NATs, per-peer rate and connection
+//! limits, and a [`SyncRepo`] in relay scope that admits the personas registered
+//! with it. Devices dial servers like peers, present their invitation code
+//! there, reserve a relayed address through them, and upgrade relayed
+//! connections to direct ones when they can (DCUtR).
+//!
+//! The node reaches its documents through [`NodeStore`], so a server can keep
+//! them in another database than SQLite.
 
 mod codec;
 
@@ -23,17 +33,20 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use libp2p::request_response::{self, ProtocolSupport};
+use libp2p::request_response::{self, ProtocolSupport, ResponseChannel};
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{
-    Multiaddr, PeerId, StreamProtocol, Swarm, identify, identity, mdns, multiaddr::Protocol, noise,
-    ping, tcp, yamux,
+    Multiaddr, PeerId, StreamProtocol, Swarm, connection_limits, dcutr, identify, identity, mdns,
+    noise, ping, relay, tcp, yamux,
 };
-use rally_core::protocol::{MAX_MESSAGE, Message, Session, SessionError};
+use rally_core::Persona;
+use rally_core::protocol::{MAX_MESSAGE, Message, Repo, Session, SessionError};
 use rally_store::{StoreError, SyncRepo};
 
 pub use libp2p::Multiaddr as Address;
+pub use libp2p::multiaddr::Protocol;
+pub use libp2p::identity::Keypair;
 
 use codec::FrameCodec;
 
@@ -41,6 +54,8 @@ const PROTOCOL: StreamProtocol = StreamProtocol::new("/rally/sync/1");
 const TICK: Duration = Duration::from_millis(200);
 const REDIAL: Duration = Duration::from_secs(2);
 const RETRY_AFTER: Duration = Duration::from_secs(30);
+/// How long a peer that refused this side is left alone before it is redialled.
+const REFUSED_BACKOFF: Duration = Duration::from_secs(60);
 /// A batch of frames carried by one request.
 const MAX_BATCH: usize = MAX_MESSAGE;
 
@@ -51,9 +66,137 @@ pub enum NetError {
     #[error("cannot listen on {addr}: {reason}")]
     Listen { addr: Multiaddr, reason: String },
     #[error("the local store failed: {0}")]
-    Store(#[from] StoreError),
+    Store(Box<dyn std::error::Error + Send + Sync>),
     #[error("not in sync after {0:?}: {1}")]
     Timeout(Duration, String),
+    #[error("{peer} refused to sync: {reason}")]
+    Refused { peer: PeerId, reason: String },
+}
+
+fn store_error(e: impl std::error::Error + Send + Sync + 'static) -> NetError {
+    NetError::Store(Box::new(e))
+}
+
+impl From<StoreError> for NetError {
+    fn from(e: StoreError) -> Self {
+        store_error(e)
+    }
+}
+
+/// What the node needs of the documents beyond the sync [`Repo`]: its identity,
+/// transactions around a received batch, and a way to notice local edits.
+pub trait NodeStore: Repo + Send {
+    /// The persona this node speaks for (a server's own identity on a server).
+    fn identity(&self) -> &Persona;
+    /// See [`rally_store::Store::epoch`].
+    fn epoch(&self) -> Result<[u8; 16], Self::Error>;
+    /// Grows whenever a change is stored, by this process or another.
+    fn change_cursor(&self) -> Result<i64, Self::Error>;
+    /// Grows whenever a received change is stored by this node.
+    fn version(&self) -> u64;
+    fn begin_batch(&mut self) -> Result<(), Self::Error>;
+    fn commit_batch(&mut self) -> Result<(), Self::Error>;
+    fn abort_batch(&mut self);
+    /// Writes what is kept in memory (what peers have).
+    fn flush(&mut self) -> Result<(), Self::Error>;
+}
+
+impl NodeStore for SyncRepo {
+    fn identity(&self) -> &Persona {
+        &self.persona().persona
+    }
+    fn epoch(&self) -> Result<[u8; 16], StoreError> {
+        self.store().epoch()
+    }
+    fn change_cursor(&self) -> Result<i64, StoreError> {
+        self.store().change_cursor()
+    }
+    fn version(&self) -> u64 {
+        self.version
+    }
+    fn begin_batch(&mut self) -> Result<(), StoreError> {
+        SyncRepo::begin_batch(self)
+    }
+    fn commit_batch(&mut self) -> Result<(), StoreError> {
+        SyncRepo::commit_batch(self)
+    }
+    fn abort_batch(&mut self) {
+        SyncRepo::abort_batch(self)
+    }
+    fn flush(&mut self) -> Result<(), StoreError> {
+        SyncRepo::flush(self)
+    }
+}
+
+/// How the node meets the network; fixed when it is built.
+#[derive(Debug, Clone)]
+pub struct Transport {
+    /// Find peers on the local network.
+    pub mdns: bool,
+    /// The transport key; `None` for a fresh one (devices: one per run).
+    pub identity: Option<identity::Keypair>,
+    /// Relay connections for other peers (servers).
+    pub relay_server: bool,
+    pub limits: Limits,
+}
+
+impl Transport {
+    /// A device: a fresh transport key, mDNS if asked, no limits.
+    pub fn device(mdns: bool) -> Self {
+        Transport {
+            mdns,
+            identity: None,
+            relay_server: false,
+            limits: Limits::unlimited(),
+        }
+    }
+
+    /// A server: its own stable key, a relay, the server limits.
+    pub fn server(identity: identity::Keypair) -> Self {
+        Transport {
+            mdns: false,
+            identity: Some(identity),
+            relay_server: true,
+            limits: Limits::server(),
+        }
+    }
+}
+
+/// What one peer may cost this node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Sustained bytes per second of sync frames a peer may send; past its
+    /// allowance its batches wait (and, since peers keep one in flight, it slows).
+    pub bytes_per_sec: u64,
+    /// How far ahead of the sustained rate a peer may run.
+    pub burst_bytes: u64,
+    /// Batches that may wait per peer; a peer that pushes more is dropped.
+    pub max_queued: usize,
+    /// Connections from one peer, and in all.
+    pub max_connections_per_peer: u32,
+    pub max_connections: u32,
+}
+
+impl Limits {
+    pub fn unlimited() -> Self {
+        Limits {
+            bytes_per_sec: u64::MAX,
+            burst_bytes: u64::MAX,
+            max_queued: 16,
+            max_connections_per_peer: 8,
+            max_connections: 1_024,
+        }
+    }
+
+    pub fn server() -> Self {
+        Limits {
+            bytes_per_sec: 2 * 1024 * 1024,
+            burst_bytes: 16 * 1024 * 1024,
+            max_queued: 4,
+            max_connections_per_peer: 4,
+            max_connections: 10_000,
+        }
+    }
 }
 
 /// What a node does.
@@ -61,7 +204,11 @@ pub enum NetError {
 pub struct NodeConfig {
     pub listen: Vec<Multiaddr>,
     pub peers: Vec<Multiaddr>,
-    pub mdns: bool,
+    /// Servers: dialled like peers, shown `invite` when authenticating, and asked
+    /// to relay connections to this node.
+    pub servers: Vec<Multiaddr>,
+    /// The invitation code for the servers (registration by invitation).
+    pub invite: Option<String>,
     /// Stop once every connected peer is in sync (and those in `peers` connected).
     pub once: bool,
     /// With `once`: give up after this long.
@@ -77,6 +224,16 @@ pub enum NodeEvent {
     PeerAuthenticated { peer: PeerId, persona: String },
     /// A peer was dropped for what it sent.
     PeerDropped { peer: PeerId, reason: String },
+    /// A peer refused to sync with this node (e.g. a server it is not registered with).
+    RefusedBy { peer: PeerId, reason: String },
+    /// This node refused a peer (see [`Repo::admit`]).
+    Refused {
+        peer: PeerId,
+        persona: String,
+        reason: String,
+    },
+    /// Reachable through a relay at this address.
+    Relayed(Multiaddr),
     /// Documents being fetched and bytes received so far, over all peers.
     Progress {
         docs_wanted: usize,
@@ -98,32 +255,54 @@ pub struct RunStats {
 
 #[derive(NetworkBehaviour)]
 struct Behaviour {
+    limits: connection_limits::Behaviour,
     sync: request_response::Behaviour<FrameCodec>,
     mdns: Toggle<mdns::tokio::Behaviour>,
     identify: identify::Behaviour,
     ping: ping::Behaviour,
+    relay: Toggle<relay::Behaviour>,
+    relay_client: relay::client::Behaviour,
+    dcutr: Toggle<dcutr::Behaviour>,
 }
 
 struct Link {
     session: Session,
     outbox: VecDeque<Vec<u8>>,
     in_flight: bool,
+    /// This side refused the peer: close once the refusal is delivered.
+    closing: bool,
 }
 
-/// A sync node for one persona.
-pub struct Node {
+/// A peer's allowance of bytes (a token bucket), and its batches waiting for it.
+struct Allowance {
+    tokens: f64,
+    refilled: Instant,
+    queued: VecDeque<(Vec<Vec<u8>>, ResponseChannel<()>)>,
+}
+
+/// A sync node for one persona (or a server).
+pub struct Node<R: NodeStore = SyncRepo> {
     swarm: Swarm<Behaviour>,
-    repo: SyncRepo,
+    repo: R,
     epoch: [u8; 16],
+    limits: Limits,
     links: HashMap<PeerId, Link>,
+    allowances: HashMap<PeerId, Allowance>,
     banned: HashSet<PeerId>,
+    /// Peers that refused this side, with when.
+    refused_by: HashMap<PeerId, Instant>,
+    /// A refusal that ends a run with `once`.
+    fatal: Option<NetError>,
     /// Peers found on the local network, redialled while they are not connected.
     discovered: HashMap<PeerId, Multiaddr>,
+    /// Peers to present the invitation code to.
+    servers: HashSet<PeerId>,
+    invite: Option<String>,
     started: Instant,
     done: RunStats,
 }
 
-impl std::fmt::Debug for Node {
+impl<R: NodeStore> std::fmt::Debug for Node<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Node")
             .field("peer_id", self.swarm.local_peer_id())
@@ -147,57 +326,89 @@ fn peer_of(addr: &Multiaddr) -> Option<PeerId> {
     })
 }
 
-impl Node {
-    /// Builds a node with a fresh transport identity for `repo`'s persona.
-    pub fn new(repo: SyncRepo, mdns_enabled: bool) -> Result<Node, NetError> {
-        let epoch = repo.store().epoch()?;
+impl<R: NodeStore> Node<R> {
+    /// Builds a node for `repo`'s persona.
+    pub fn new(repo: R, transport: Transport) -> Result<Node<R>, NetError> {
+        let epoch = repo.epoch().map_err(store_error)?;
         let setup = |e: &dyn std::fmt::Display| NetError::Setup(e.to_string());
-        let swarm =
-            libp2p::SwarmBuilder::with_existing_identity(identity::Keypair::generate_ed25519())
-                .with_tokio()
-                .with_tcp(
-                    tcp::Config::default().nodelay(true),
-                    noise::Config::new,
-                    yamux::Config::default,
-                )
-                .map_err(|e| setup(&e))?
-                .with_quic()
-                .with_behaviour(|key| {
-                    let peer_id = key.public().to_peer_id();
-                    let mdns_config = mdns::Config {
-                        query_interval: Duration::from_secs(5),
-                        ..mdns::Config::default()
-                    };
-                    let mdns = if mdns_enabled {
-                        Some(mdns::tokio::Behaviour::new(mdns_config, peer_id)?)
-                    } else {
-                        None
-                    };
-                    Ok(Behaviour {
-                        sync: request_response::Behaviour::with_codec(
-                            FrameCodec,
-                            [(PROTOCOL, ProtocolSupport::Full)],
-                            request_response::Config::default()
-                                .with_request_timeout(Duration::from_secs(120)),
-                        ),
-                        mdns: Toggle::from(mdns),
-                        identify: identify::Behaviour::new(identify::Config::new(
-                            "/rally/1".into(),
-                            key.public(),
-                        )),
-                        ping: ping::Behaviour::default(),
-                    })
+        let key = transport
+            .identity
+            .clone()
+            .unwrap_or_else(identity::Keypair::generate_ed25519);
+        let limits = transport.limits;
+        let swarm = libp2p::SwarmBuilder::with_existing_identity(key)
+            .with_tokio()
+            .with_tcp(
+                tcp::Config::default().nodelay(true),
+                noise::Config::new,
+                yamux::Config::default,
+            )
+            .map_err(|e| setup(&e))?
+            .with_quic()
+            .with_relay_client(noise::Config::new, yamux::Config::default)
+            .map_err(|e| setup(&e))?
+            .with_behaviour(|key, relay_client| {
+                let peer_id = key.public().to_peer_id();
+                let mdns_config = mdns::Config {
+                    query_interval: Duration::from_secs(5),
+                    ..mdns::Config::default()
+                };
+                let mdns = if transport.mdns {
+                    Some(mdns::tokio::Behaviour::new(mdns_config, peer_id)?)
+                } else {
+                    None
+                };
+                let relay = transport.relay_server.then(|| {
+                    let mut relay = relay::Behaviour::new(
+                        peer_id,
+                        relay::Config {
+                            max_circuit_duration: Duration::from_secs(30 * 60),
+                            max_circuit_bytes: 64 * 1024 * 1024,
+                            ..relay::Config::default()
+                        },
+                    );
+                    relay.set_status(Some(relay::Status::Enable));
+                    relay
+                });
+                let connection_limits = connection_limits::ConnectionLimits::default()
+                    .with_max_established_per_peer(Some(limits.max_connections_per_peer))
+                    .with_max_established(Some(limits.max_connections))
+                    .with_max_pending_incoming(Some(limits.max_connections.min(512)));
+                Ok(Behaviour {
+                    limits: connection_limits::Behaviour::new(connection_limits),
+                    sync: request_response::Behaviour::with_codec(
+                        FrameCodec,
+                        [(PROTOCOL, ProtocolSupport::Full)],
+                        request_response::Config::default()
+                            .with_request_timeout(Duration::from_secs(120)),
+                    ),
+                    mdns: Toggle::from(mdns),
+                    identify: identify::Behaviour::new(identify::Config::new(
+                        "/rally/1".into(),
+                        key.public(),
+                    )),
+                    ping: ping::Behaviour::default(),
+                    dcutr: Toggle::from((!transport.relay_server).then(|| dcutr::Behaviour::new(peer_id))),
+                    relay: Toggle::from(relay),
+                    relay_client,
                 })
-                .map_err(|e| setup(&e))?
-                .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(600)))
-                .build();
+            })
+            .map_err(|e| setup(&e))?
+            .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(600)))
+            .build();
         Ok(Node {
             swarm,
             repo,
             epoch,
+            limits,
             links: HashMap::new(),
+            allowances: HashMap::new(),
             banned: HashSet::new(),
+            refused_by: HashMap::new(),
+            fatal: None,
             discovered: HashMap::new(),
+            servers: HashSet::new(),
+            invite: None,
             started: Instant::now(),
             done: RunStats::default(),
         })
@@ -207,12 +418,24 @@ impl Node {
         *self.swarm.local_peer_id()
     }
 
-    pub fn repo(&self) -> &SyncRepo {
+    pub fn repo(&self) -> &R {
         &self.repo
     }
 
-    pub fn into_repo(self) -> SyncRepo {
+    pub fn repo_mut(&mut self) -> &mut R {
+        &mut self.repo
+    }
+
+    pub fn into_repo(self) -> R {
         self.repo
+    }
+
+    /// Ends a run cleanly (after [`Node::run`] returned or was cancelled, which
+    /// it may be at any await: a received batch is stored whole or not at all):
+    /// writes what is kept in memory and returns the totals.
+    pub fn finish(&mut self) -> Result<RunStats, NetError> {
+        self.repo.flush().map_err(store_error)?;
+        Ok(self.stats())
     }
 
     fn now_ms(&self) -> u64 {
@@ -268,12 +491,27 @@ impl Node {
         error: &SessionError,
         events: &mut impl FnMut(NodeEvent),
     ) {
-        events(NodeEvent::PeerDropped {
-            peer,
-            reason: error.to_string(),
-        });
+        if let SessionError::Refused(reason) = error {
+            events(NodeEvent::RefusedBy {
+                peer,
+                reason: reason.clone(),
+            });
+            self.refused_by.insert(peer, Instant::now());
+            if self.servers.contains(&peer) || self.fatal.is_none() {
+                self.fatal = Some(NetError::Refused {
+                    peer,
+                    reason: reason.clone(),
+                });
+            }
+        } else {
+            events(NodeEvent::PeerDropped {
+                peer,
+                reason: error.to_string(),
+            });
+        }
         self.close_link(&peer);
-        if !matches!(error, SessionError::Repo(_)) {
+        self.allowances.remove(&peer);
+        if error.is_misbehaviour() {
             self.banned.insert(peer);
         }
         let _ = self.swarm.disconnect_peer_id(peer);
@@ -304,7 +542,7 @@ impl Node {
         frames: Vec<Vec<u8>>,
         events: &mut impl FnMut(NodeEvent),
     ) {
-        let before = self.repo.version;
+        let before = self.repo.version();
         // A Hello on a running session: the peer started over (its side lost a
         // batch); so does this side.
         if let Some(first) = frames.first()
@@ -327,12 +565,20 @@ impl Node {
             self.drop_peer(peer, &SessionError::Repo(Box::new(e)), events);
             return;
         }
+        let mut refused = None;
         for frame in frames {
             let Some(link) = self.links.get_mut(&peer) else {
                 break;
             };
             match link.session.handle(&mut self.repo, &frame, now) {
-                Ok(out) => link.outbox.extend(out),
+                Ok(out) => {
+                    link.outbox.extend(out);
+                    if let Some(reason) = link.session.refused() {
+                        link.closing = true;
+                        refused = Some(reason.to_owned());
+                        break;
+                    }
+                }
                 Err(e) => {
                     // The repo voided the offending changes; what came before them in
                     // the batch was acceptable on its own and stays.
@@ -347,6 +593,19 @@ impl Node {
             self.drop_peer(peer, &SessionError::Repo(Box::new(e)), events);
             return;
         }
+        if let Some(reason) = refused {
+            let persona = self
+                .links
+                .get(&peer)
+                .and_then(|l| l.session.refused_peer())
+                .map(|p| p.to_hex())
+                .unwrap_or_default();
+            events(NodeEvent::Refused {
+                peer,
+                persona,
+                reason,
+            });
+        }
         if let Some(link) = self.links.get(&peer)
             && !was_authenticated
             && let Some(persona) = link.session.peer()
@@ -357,7 +616,7 @@ impl Node {
             });
         }
         self.flush(&peer);
-        if self.repo.version != before {
+        if self.repo.version() != before {
             self.announce_all(events);
         }
     }
@@ -366,7 +625,7 @@ impl Node {
         if self.links.contains_key(&peer) {
             return;
         }
-        let persona = self.repo.persona().persona.clone();
+        let persona = self.repo.identity().clone();
         let (mut session, hello) = Session::new(
             persona,
             self.epoch,
@@ -376,12 +635,18 @@ impl Node {
         // Connections deliver in order or fail (and the session starts over), so
         // repeats are only for long silences.
         session.set_retry_after(RETRY_AFTER.as_millis() as u64);
+        if self.servers.contains(&peer)
+            && let Some(code) = &self.invite
+        {
+            session.set_invite(code.clone());
+        }
         self.links.insert(
             peer,
             Link {
                 session,
                 outbox: hello.into(),
                 in_flight: false,
+                closing: false,
             },
         );
         self.flush(&peer);
@@ -405,13 +670,15 @@ impl Node {
             && self
                 .links
                 .values()
+                .filter(|l| !l.closing)
                 .all(|l| l.session.is_synced() && l.outbox.is_empty() && !l.in_flight)
             && expected
                 .iter()
                 .all(|p| self.links.get(p).is_some_and(|l| l.session.is_synced()))
     }
 
-    /// Runs until interrupted (or, with `once`, until in sync).
+    /// Runs until interrupted (or, with `once`, until in sync). The future may be
+    /// dropped at any await; call [`Node::finish`] afterwards.
     pub async fn run(
         &mut self,
         config: &NodeConfig,
@@ -425,49 +692,69 @@ impl Node {
                     reason: e.to_string(),
                 })?;
         }
-        let expected: Vec<PeerId> = config.peers.iter().filter_map(peer_of).collect();
-        for addr in &config.peers {
+        self.servers = config.servers.iter().filter_map(peer_of).collect();
+        self.invite = config.invite.clone();
+        let dialled: Vec<Multiaddr> = config.peers.iter().chain(&config.servers).cloned().collect();
+        let expected: Vec<PeerId> = dialled.iter().filter_map(peer_of).collect();
+        for addr in &dialled {
             let _ = self.swarm.dial(addr.clone());
+        }
+        for server in &config.servers {
+            // A relayed address through each server, for peers that cannot reach
+            // this node directly; a server that does not relay just refuses.
+            let _ = self
+                .swarm
+                .listen_on(server.clone().with(Protocol::P2pCircuit));
         }
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_redial = Instant::now();
-        let mut cursor = self.repo.store().change_cursor()?;
+        let mut cursor = self.repo.change_cursor().map_err(store_error)?;
         let mut synced = false;
         let mut last_progress = Instant::now();
         loop {
             tokio::select! {
                 event = self.swarm.select_next_some() => {
                     self.on_swarm_event(event, &mut events);
+                    if config.once && let Some(e) = self.fatal.take() {
+                        return Err(e);
+                    }
                     if config.once && self.all_synced(&expected) {
-                        self.repo.flush()?;
+                        self.repo.flush().map_err(store_error)?;
                         events(NodeEvent::Synced { peers: self.links.len() });
                         return Ok(self.stats());
                     }
                 }
                 _ = tick.tick() => {
                     let now = self.now_ms();
+                    self.drain_allowances(&mut events);
                     let peers: Vec<PeerId> = self.links.keys().copied().collect();
                     for peer in peers {
                         let Some(link) = self.links.get_mut(&peer) else { continue };
+                        if link.closing {
+                            continue;
+                        }
                         match link.session.tick(&mut self.repo, now) {
                             Ok(out) => link.outbox.extend(out),
                             Err(e) => { self.drop_peer(peer, &e, &mut events); continue; }
                         }
                         self.flush(&peer);
                     }
-                    self.repo.flush()?;
-                    let now_cursor = self.repo.store().change_cursor()?;
+                    self.repo.flush().map_err(store_error)?;
+                    let now_cursor = self.repo.change_cursor().map_err(store_error)?;
                     if now_cursor != cursor {
                         cursor = now_cursor;
                         self.announce_all(&mut events);
                     }
                     if last_redial.elapsed() >= REDIAL {
                         last_redial = Instant::now();
+                        self.refused_by.retain(|_, at| at.elapsed() < REFUSED_BACKOFF);
                         let lan: Vec<Multiaddr> = self.discovered.values().cloned().collect();
-                        for addr in config.peers.iter().chain(&lan) {
-                            let connected = peer_of(addr).is_some_and(|p| self.swarm.is_connected(&p));
-                            if !connected {
+                        for addr in dialled.iter().chain(&lan) {
+                            let wait = peer_of(addr).is_some_and(|p| {
+                                self.swarm.is_connected(&p) || self.refused_by.contains_key(&p)
+                            });
+                            if !wait {
                                 let _ = self.swarm.dial(addr.clone());
                             }
                         }
@@ -493,6 +780,87 @@ impl Node {
         }
     }
 
+    /// A batch arrived: handled now if the peer is within its allowance,
+    /// otherwise queued (and answered when handled, which slows the peer down).
+    fn on_request(
+        &mut self,
+        peer: PeerId,
+        frames: Vec<Vec<u8>>,
+        channel: ResponseChannel<()>,
+        events: &mut impl FnMut(NodeEvent),
+    ) {
+        if self.banned.contains(&peer) {
+            return;
+        }
+        let burst = self.limits.burst_bytes as f64;
+        let allowance = self.allowances.entry(peer).or_insert_with(|| Allowance {
+            tokens: burst,
+            refilled: Instant::now(),
+            queued: VecDeque::new(),
+        });
+        if allowance.queued.is_empty() && allowance.tokens > 0.0 {
+            allowance.tokens -= frames.iter().map(|f| f.len() as f64).sum::<f64>();
+            let _ = self.swarm.behaviour_mut().sync.send_response(channel, ());
+            self.start_session(peer);
+            self.on_frames(peer, frames, events);
+        } else if allowance.queued.len() >= self.limits.max_queued {
+            self.drop_peer(
+                peer,
+                &SessionError::Malformed("too many batches in flight".into()),
+                events,
+            );
+        } else {
+            allowance.queued.push_back((frames, channel));
+        }
+    }
+
+    /// Refills every peer's allowance and handles the batches it now covers.
+    fn drain_allowances(&mut self, events: &mut impl FnMut(NodeEvent)) {
+        let (rate, burst) = (
+            self.limits.bytes_per_sec as f64,
+            self.limits.burst_bytes as f64,
+        );
+        let peers: Vec<PeerId> = self.allowances.keys().copied().collect();
+        for peer in peers {
+            loop {
+                let Some(allowance) = self.allowances.get_mut(&peer) else {
+                    break;
+                };
+                let elapsed = allowance.refilled.elapsed().as_secs_f64();
+                allowance.refilled = Instant::now();
+                allowance.tokens = (allowance.tokens + elapsed * rate).min(burst);
+                if allowance.tokens <= 0.0 {
+                    break;
+                }
+                let Some((frames, channel)) = allowance.queued.pop_front() else {
+                    break;
+                };
+                allowance.tokens -= frames.iter().map(|f| f.len() as f64).sum::<f64>();
+                let _ = self.swarm.behaviour_mut().sync.send_response(channel, ());
+                self.start_session(peer);
+                self.on_frames(peer, frames, events);
+            }
+        }
+        self.allowances
+            .retain(|p, a| !a.queued.is_empty() || self.links.contains_key(p));
+    }
+
+    /// The last batch to a peer arrived (or was lost): closes a refused peer's
+    /// connection, sends what is waiting otherwise.
+    fn after_delivery(&mut self, peer: PeerId) {
+        let Some(link) = self.links.get_mut(&peer) else {
+            return;
+        };
+        link.in_flight = false;
+        if link.closing && link.outbox.is_empty() {
+            self.close_link(&peer);
+            self.allowances.remove(&peer);
+            let _ = self.swarm.disconnect_peer_id(peer);
+        } else {
+            self.flush(&peer);
+        }
+    }
+
     fn on_swarm_event(
         &mut self,
         event: SwarmEvent<BehaviourEvent>,
@@ -501,12 +869,21 @@ impl Node {
         match event {
             SwarmEvent::NewListenAddr { address, .. } => {
                 let peer = self.peer_id();
-                events(NodeEvent::Listening(with_peer_id(&address, peer)));
+                if address.iter().any(|p| matches!(p, Protocol::P2pCircuit)) {
+                    events(NodeEvent::Relayed(with_peer_id(&address, peer)));
+                } else {
+                    if self.swarm.behaviour().relay.is_enabled() {
+                        // A server is reachable where it listens: peers that reserve a
+                        // relayed address through it are told these addresses.
+                        self.swarm.add_external_address(address.clone());
+                    }
+                    events(NodeEvent::Listening(with_peer_id(&address, peer)));
+                }
             }
             SwarmEvent::ConnectionEstablished { peer_id, .. } => {
                 if self.banned.contains(&peer_id) {
                     let _ = self.swarm.disconnect_peer_id(peer_id);
-                } else {
+                } else if !self.refused_by.contains_key(&peer_id) {
                     self.start_session(peer_id);
                 }
             }
@@ -514,7 +891,10 @@ impl Node {
                 peer_id,
                 num_established: 0,
                 ..
-            } => self.close_link(&peer_id),
+            } => {
+                self.close_link(&peer_id);
+                self.allowances.remove(&peer_id);
+            }
             SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Discovered(found))) => {
                 for (peer, addr) in found {
                     if peer != self.peer_id() && !self.banned.contains(&peer) {
@@ -540,23 +920,16 @@ impl Node {
             })) => match message {
                 request_response::Message::Request {
                     request, channel, ..
-                } => {
-                    let _ = self.swarm.behaviour_mut().sync.send_response(channel, ());
-                    if !self.banned.contains(&peer) {
-                        self.start_session(peer);
-                        self.on_frames(peer, request, events);
-                    }
-                }
-                request_response::Message::Response { .. } => {
-                    if let Some(link) = self.links.get_mut(&peer) {
-                        link.in_flight = false;
-                    }
-                    self.flush(&peer);
-                }
+                } => self.on_request(peer, request, channel, events),
+                request_response::Message::Response { .. } => self.after_delivery(peer),
             },
             SwarmEvent::Behaviour(BehaviourEvent::Sync(
                 request_response::Event::OutboundFailure { peer, .. },
             )) => {
+                if self.links.get(&peer).is_some_and(|l| l.closing) {
+                    self.after_delivery(peer);
+                    return;
+                }
                 // The batch may be lost: start over on this connection with a new session.
                 self.close_link(&peer);
                 if self.swarm.is_connected(&peer) {

@@ -56,7 +56,7 @@ async fn attack(
             _ = &mut deadline => return false,
             event = swarm.select_next_some() => match event {
                 SwarmEvent::ConnectionEstablished { .. } => {
-                    let hello = Message::Hello { version: 1, persona: mallory.id().0, nonce, epoch: [9; 16] }.encode();
+                    let hello = Message::Hello { version: rally_core::protocol::PROTOCOL_VERSION, persona: mallory.id().0, nonce, epoch: [9; 16] }.encode();
                     swarm.behaviour_mut().send_request(&node_peer, vec![hello]);
                 }
                 SwarmEvent::Behaviour(request_response::Event::Message { message: request_response::Message::Request { request, channel, .. }, .. }) => {
@@ -64,7 +64,7 @@ async fn attack(
                     for frame in request {
                         if let Ok(Message::Hello { nonce: node_nonce, .. }) = Message::decode(&frame) {
                             let sig = mallory.sign(&auth_message(&node_nonce, &me.to_bytes(), &node_peer.to_bytes()));
-                            swarm.behaviour_mut().send_request(&node_peer, vec![Message::Auth { signature: sig.to_vec() }.encode()]);
+                            swarm.behaviour_mut().send_request(&node_peer, vec![Message::Auth { signature: sig.to_vec(), invite: None }.encode()]);
                         }
                         if let Ok(Message::Heads { .. }) = Message::decode(&frame)
                             && !sent_attack
@@ -139,7 +139,7 @@ fn hostile_peers_are_dropped_and_change_nothing() {
         .unwrap();
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async move {
-        let mut node = Node::new(SyncRepo::new(store, alice), false).unwrap();
+        let mut node = Node::new(SyncRepo::new(store, alice), Transport::device(false)).unwrap();
         let node_peer = node.peer_id();
         let (tx, mut rx) = mpsc::unbounded_channel();
         let config = NodeConfig {

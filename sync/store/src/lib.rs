@@ -27,10 +27,16 @@ use rusqlite::{Connection, TransactionBehavior, params};
 
 pub use index::{BBox, EventQuery, EventSummary, GroupSummary};
 pub use rally_core::jiff::Timestamp;
-pub use sync::SyncRepo;
+pub use sync::{Admit, Scope, SyncRepo};
 
 const SCHEMA: &str = include_str!("schema.sql");
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
+/// The steps from each older schema version to the next, in order: the SQL that
+/// takes version `n - 1` to `n`.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    2,
+    "CREATE TABLE relayed_docs (remote BLOB NOT NULL, doc BLOB NOT NULL, PRIMARY KEY (remote, doc)) WITHOUT ROWID;",
+)];
 pub const DB_FILE: &str = "rally.db";
 
 /// What went wrong in the store. The database is left as it was.
@@ -125,6 +131,9 @@ pub struct IngestReport {
 pub struct IngestPolicy {
     /// The local persona (row id) that comes to know the documents.
     pub attach_to: Option<i64>,
+    /// On a server: the remote persona that comes to know them (the one that sent
+    /// them); the server shares them back with it.
+    pub relayed_for: Option<PersonaId>,
     /// Store nothing of the batch if any change in it is one only a misbehaving
     /// sender makes (forged, tampered, not permitted).
     pub void_on_misbehaviour: bool,
@@ -247,6 +256,14 @@ impl Store {
                     found,
                     supported: SCHEMA_VERSION,
                 });
+            }
+            for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > found) {
+                tx.execute_batch(sql).ctx("upgrading the schema")?;
+                tx.execute(
+                    "UPDATE meta SET value = ?1 WHERE key = 'schema'",
+                    [version.to_string()],
+                )
+                .ctx("upgrading the schema")?;
             }
         }
         tx.commit().ctx("creating the schema")
@@ -508,6 +525,21 @@ impl Store {
                         [persona],
                     )
                     .ctx("recording a document")?;
+                }
+            }
+            if let Some(remote) = policy.relayed_for
+                && doc.kind().is_some()
+            {
+                let newly_known = tx
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO relayed_docs (remote, doc) VALUES (?1, ?2)",
+                    )
+                    .ctx("recording a document")?
+                    .execute(params![remote.0, id.0])
+                    .ctx("recording a document")?;
+                if newly_known > 0 && receipt.accepted.is_empty() {
+                    tx.execute("UPDATE peers SET synced = NULL WHERE remote = ?1", [remote.0])
+                        .ctx("recording a document")?;
                 }
             }
             report.waiting |= doc.pending_count() > 0;

@@ -1,4 +1,4 @@
--- Rally's local store, schema version 1.
+-- Rally's local store, schema version 2 (see `MIGRATIONS` in lib.rs for the steps).
 --
 -- The truth: `personas`, and the signed changes in `changes` (plus the refused ones
 -- in `rejected` and those waiting for their dependencies in `pending`).
@@ -32,6 +32,14 @@ CREATE TABLE persona_docs (
     persona INTEGER NOT NULL REFERENCES personas (id) ON DELETE CASCADE,
     doc     BLOB NOT NULL,
     PRIMARY KEY (persona, doc)
+) WITHOUT ROWID;
+
+-- On a server (a relay): documents a remote persona came to know through its
+-- sessions with the server, which the server shares back with it (see `sync.rs`).
+CREATE TABLE relayed_docs (
+    remote BLOB NOT NULL,
+    doc    BLOB NOT NULL,
+    PRIMARY KEY (remote, doc)
 ) WITHOUT ROWID;
 
 -- What each local persona last knew of a remote persona's documents (sync).

@@ -5,11 +5,17 @@
 //! through its own sessions and imports — never what another persona on the same
 //! device knows, so two personas cannot be linked by the documents they offer.
 //! Within that, a peer is offered only what [`rally_core::access`] lets it read.
+//!
+//! A server's store is a relay ([`Scope::Relay`]): it holds documents for the
+//! personas that sync with it, and shares with each what that persona would share
+//! itself — what it takes part in and what it sent to the server — so two devices
+//! that were never online together meet there. Whom it admits is its
+//! [`Admit`] policy's call (registration).
 
 use std::collections::{BTreeMap, HashMap};
 
 use rally_core::jiff::Timestamp;
-use rally_core::protocol::{Ingested, Repo};
+use rally_core::protocol::{Admission, Ingested, Repo};
 use rally_core::{ChangeHash, DocId, Document, PersonaId, SignedChange};
 use rusqlite::{OptionalExtension, params};
 
@@ -24,6 +30,30 @@ const SHARED: &str = "(
     OR EXISTS (SELECT 1 FROM group_events ge JOIN groups g ON g.doc = ge.grp
                JOIN group_members m ON m.grp = g.id WHERE ge.event = d.id AND m.persona = ?1)
     OR EXISTS (SELECT 1 FROM persona_docs pd WHERE pd.persona = ?2 AND pd.doc = d.id))";
+
+/// On a relay: whether the peer bound to `?3` would share document `d.id`: it
+/// takes part in it, is a member of it or of the group listing it, or sent it.
+const SHARED_WITH_PEER: &str = "(
+    EXISTS (SELECT 1 FROM events e JOIN event_people ep ON ep.event = e.id WHERE e.doc = d.id AND ep.persona = ?3)
+    OR EXISTS (SELECT 1 FROM groups g JOIN group_members m ON m.grp = g.id WHERE g.doc = d.id AND m.persona = ?3)
+    OR EXISTS (SELECT 1 FROM group_events ge JOIN groups g ON g.doc = ge.grp
+               JOIN group_members m ON m.grp = g.id WHERE ge.event = d.id AND m.persona = ?3)
+    OR EXISTS (SELECT 1 FROM relayed_docs rd WHERE rd.remote = ?3 AND rd.doc = d.id))";
+
+/// Whose documents a [`SyncRepo`] shares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// A device: its persona's.
+    Own,
+    /// A server: each peer's own, held for it.
+    Relay,
+}
+
+/// Decides whether a peer that proved its persona may sync (see
+/// [`Repo::admit`]).
+pub trait Admit: std::fmt::Debug + Send {
+    fn admit(&mut self, peer: &PersonaId, invite: Option<&str>) -> Result<Admission, StoreError>;
+}
 
 /// Whether the persona bound to `?3` may read document `d.id`.
 const READABLE: &str = "(
@@ -40,6 +70,8 @@ const READABLE: &str = "(
 pub struct SyncRepo {
     store: Store,
     me: LocalPersona,
+    scope: Scope,
+    admit: Option<Box<dyn Admit>>,
     cache: HashMap<DocId, Document>,
     /// Beliefs not yet written: they are a cache of what peers have, so they are
     /// written in batches ([`SyncRepo::flush`]) rather than one sync'd write each.
@@ -53,9 +85,32 @@ impl SyncRepo {
         SyncRepo {
             store,
             me,
+            scope: Scope::Own,
+            admit: None,
             cache: HashMap::new(),
             unsaved: BTreeMap::new(),
             version: 0,
+        }
+    }
+
+    /// A server's repo: `me` is the server's own identity, `admit` its
+    /// registration policy.
+    pub fn relay(store: Store, me: LocalPersona, admit: Box<dyn Admit>) -> Self {
+        SyncRepo {
+            scope: Scope::Relay,
+            admit: Some(admit),
+            ..SyncRepo::new(store, me)
+        }
+    }
+
+    pub fn scope(&self) -> Scope {
+        self.scope
+    }
+
+    fn shared(&self) -> &'static str {
+        match self.scope {
+            Scope::Own => SHARED,
+            Scope::Relay => SHARED_WITH_PEER,
         }
     }
 
@@ -143,7 +198,10 @@ impl SyncRepo {
         &self,
         peer: &PersonaId,
     ) -> Result<Vec<(DocId, Vec<ChangeHash>)>, StoreError> {
-        let sql = format!("SELECT d.id, d.heads FROM docs d WHERE {SHARED} AND {READABLE}");
+        let sql = format!(
+            "SELECT d.id, d.heads FROM docs d WHERE {} AND {READABLE}",
+            self.shared()
+        );
         let mut stmt = self
             .store
             .conn()
@@ -168,13 +226,22 @@ impl SyncRepo {
 impl Repo for SyncRepo {
     type Error = StoreError;
 
+    fn admit(&mut self, peer: &PersonaId, invite: Option<&str>) -> Result<Admission, StoreError> {
+        match &mut self.admit {
+            Some(policy) => policy.admit(peer, invite),
+            None => Ok(Admission::Admitted),
+        }
+    }
+
     fn readable(&mut self, peer: &PersonaId) -> Result<Vec<(DocId, Vec<ChangeHash>)>, StoreError> {
         self.readable_scope(peer)
     }
 
     fn may_read(&mut self, peer: &PersonaId, doc: &DocId) -> Result<bool, StoreError> {
-        let sql =
-            format!("SELECT count(*) FROM docs d WHERE d.id = ?4 AND {SHARED} AND {READABLE}");
+        let sql = format!(
+            "SELECT count(*) FROM docs d WHERE d.id = ?4 AND {} AND {READABLE}",
+            self.shared()
+        );
         let n: i64 = self
             .store
             .conn()
@@ -216,12 +283,20 @@ impl Repo for SyncRepo {
 
     fn ingest(
         &mut self,
-        _peer: &PersonaId,
+        peer: &PersonaId,
         changes: Vec<SignedChange>,
     ) -> Result<Ingested, StoreError> {
-        let policy = IngestPolicy {
-            attach_to: Some(self.me.row),
-            void_on_misbehaviour: true,
+        let policy = match self.scope {
+            Scope::Own => IngestPolicy {
+                attach_to: Some(self.me.row),
+                relayed_for: None,
+                void_on_misbehaviour: true,
+            },
+            Scope::Relay => IngestPolicy {
+                attach_to: None,
+                relayed_for: Some(*peer),
+                void_on_misbehaviour: true,
+            },
         };
         let report = self.store.ingest_with(changes, Timestamp::now(), policy)?;
         for id in &report.documents {
@@ -304,7 +379,8 @@ impl Repo for SyncRepo {
             "WITH changed(doc) AS (SELECT DISTINCT doc FROM changes WHERE id > ?4),
                   affected(doc) AS (SELECT doc FROM changed
                                     UNION SELECT ge.event FROM group_events ge WHERE ge.grp IN (SELECT doc FROM changed))
-             SELECT d.id, d.heads FROM docs d WHERE d.id IN (SELECT doc FROM affected) AND {SHARED} AND {READABLE}"
+             SELECT d.id, d.heads FROM docs d WHERE d.id IN (SELECT doc FROM affected) AND {} AND {READABLE}",
+            self.shared()
         );
         let mut stmt = self
             .store

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::ids::DocId;
 use crate::signed::SignedChange;
 
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;
+/// The longest invitation code or refusal reason a message may carry, in bytes.
+pub const MAX_NOTE: usize = 512;
 /// The largest message a peer sends or accepts, in bytes.
 pub const MAX_MESSAGE: usize = 4 * 1024 * 1024;
 /// Changes are sent in messages of about this size at most.
@@ -43,10 +45,13 @@ pub enum Message {
         /// Identifies the sender's store; a new epoch means it may have lost data.
         epoch: [u8; 16],
     },
-    /// The answer to the peer's challenge (see [`crate::protocol::auth_message`]).
+    /// The answer to the peer's challenge (see [`crate::protocol::auth_message`]),
+    /// with the invitation code the sender was given for this peer, if any (a
+    /// server that registers personas by invitation reads it).
     Auth {
         #[serde(with = "serde_bytes")]
         signature: Vec<u8>,
+        invite: Option<String>,
     },
     /// The sender's heads of documents the receiver may read: an announcement
     /// (those that differ from what the sender last knew of the receiver, or all of
@@ -71,6 +76,9 @@ pub enum Message {
     /// The sender has nothing outstanding with the receiver; `heard` says whether
     /// it has heard the receiver say the same (if not, a synced receiver answers).
     Synced { heard: bool },
+    /// The sender will not sync with the receiver (e.g. a server whose
+    /// registrations are closed); the session ends.
+    Refused { reason: String },
 }
 
 /// A list of changes as deflated postcard bytes. Changes of one document repeat

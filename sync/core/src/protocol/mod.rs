@@ -33,7 +33,8 @@ use automerge::ChangeHash;
 use ed25519_dalek::{Signature, Verifier};
 
 pub use message::{
-    CHANGES_CHUNK, DecodeError, DocHeads, MAX_MESSAGE, Message, PROTOCOL_VERSION, WireChange,
+    CHANGES_CHUNK, DecodeError, DocHeads, MAX_MESSAGE, MAX_NOTE, Message, PROTOCOL_VERSION,
+    WireChange,
 };
 
 use crate::ids::{DocId, PersonaId, random_bytes};
@@ -99,6 +100,21 @@ pub trait Repo {
     ) -> Result<Vec<(DocId, Vec<ChangeHash>)>, Self::Error>;
     /// Records that `peer` had everything readable as of `position`.
     fn set_synced_position(&mut self, peer: &PersonaId, position: u64) -> Result<(), Self::Error>;
+    /// Whether to sync with `peer`, which just proved its persona and presented
+    /// `invite` (if it was given one). Peers admit everyone; a server admits the
+    /// personas registered with it, and registers new ones as its admin decided.
+    fn admit(&mut self, peer: &PersonaId, invite: Option<&str>) -> Result<Admission, Self::Error> {
+        let _ = (peer, invite);
+        Ok(Admission::Admitted)
+    }
+}
+
+/// The outcome of [`Repo::admit`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    Admitted,
+    /// Told to the peer, in plain words.
+    Refused(String),
 }
 
 /// The outcome of [`Repo::ingest`].
@@ -123,8 +139,18 @@ pub enum SessionError {
     Version(u16),
     #[error("the peer sent changes that are refused: {0}")]
     Misbehaved(String),
+    #[error("the peer refused to sync: {0}")]
+    Refused(String),
     #[error("the local store failed: {0}")]
     Repo(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl SessionError {
+    /// Whether the peer did something only a misbehaving peer does (as opposed to
+    /// refusing, or this side failing).
+    pub fn is_misbehaviour(&self) -> bool {
+        !matches!(self, SessionError::Refused(_) | SessionError::Repo(_))
+    }
 }
 
 impl SessionError {
@@ -173,8 +199,13 @@ pub struct Session {
     local_binding: Vec<u8>,
     remote_binding: Vec<u8>,
     peer_hello: Option<PeerHello>,
-    early_auth: Option<Vec<u8>>,
+    early_auth: Option<(Vec<u8>, Option<String>)>,
     authenticated: bool,
+    /// The invitation code to present to the peer.
+    invite: Option<String>,
+    /// Set when this side refused the peer: the session is over once the refusal
+    /// is delivered.
+    refused: Option<String>,
     /// Messages that arrived before authentication finished, replayed after it.
     early: Vec<Vec<u8>>,
     announced: bool,
@@ -241,6 +272,8 @@ impl Session {
             peer_hello: None,
             early_auth: None,
             authenticated: false,
+            invite: None,
+            refused: None,
             early: Vec::new(),
             announced: false,
             peer_announced: false,
@@ -275,6 +308,25 @@ impl Session {
         self.authenticated
             .then(|| self.peer_hello.as_ref().map(|h| h.persona))
             .flatten()
+    }
+
+    /// Presents `invite` to the peer when authenticating (call before the peer's
+    /// `Hello` is handled).
+    pub fn set_invite(&mut self, invite: String) {
+        self.invite = Some(invite);
+    }
+
+    /// Why this side refused the peer, once it did: the transport delivers the
+    /// last frames and closes the connection.
+    pub fn refused(&self) -> Option<&str> {
+        self.refused.as_deref()
+    }
+
+    /// The persona this side refused, which proved its key first.
+    pub fn refused_peer(&self) -> Option<PersonaId> {
+        self.refused
+            .as_ref()
+            .and(self.peer_hello.as_ref().map(|h| h.persona))
     }
 
     /// Whether the peer's `Hello` arrived (a second one means it started over).
@@ -321,6 +373,9 @@ impl Session {
         self.stats.bytes_received += frame.len() as u64;
         let msg = Message::decode(frame).map_err(|e| SessionError::Malformed(e.to_string()))?;
         let mut out = Vec::new();
+        if self.refused.is_some() {
+            return Ok(out);
+        }
         match msg {
             Message::Hello {
                 version,
@@ -346,20 +401,28 @@ impl Session {
                         &self.remote_binding,
                     ))
                     .to_vec();
-                self.push(&mut out, &Message::Auth { signature });
-                if let Some(sig) = self.early_auth.take() {
-                    self.verify_auth(repo, &sig, now, &mut out)?;
+                let invite = self.invite.clone();
+                self.push(&mut out, &Message::Auth { signature, invite });
+                if let Some((sig, invite)) = self.early_auth.take() {
+                    self.verify_auth(repo, &sig, invite.as_deref(), now, &mut out)?;
                 }
             }
-            Message::Auth { signature } => {
-                if self.authenticated {
+            Message::Auth { signature, invite } => {
+                if self.authenticated || self.early_auth.is_some() {
                     return Err(SessionError::Malformed("a second Auth".into()));
                 }
-                if self.peer_hello.is_none() {
-                    self.early_auth = Some(signature);
-                } else {
-                    self.verify_auth(repo, &signature, now, &mut out)?;
+                if invite.as_ref().is_some_and(|i| i.len() > MAX_NOTE) {
+                    return Err(SessionError::Malformed("an oversize invitation".into()));
                 }
+                if self.peer_hello.is_none() {
+                    self.early_auth = Some((signature, invite));
+                } else {
+                    self.verify_auth(repo, &signature, invite.as_deref(), now, &mut out)?;
+                }
+            }
+            Message::Refused { reason } => {
+                let reason: String = reason.chars().take(MAX_NOTE).collect();
+                return Err(SessionError::Refused(reason));
             }
             other if !self.authenticated => {
                 if self.early.len() >= MAX_EARLY {
@@ -416,6 +479,7 @@ impl Session {
         &mut self,
         repo: &mut R,
         signature: &[u8],
+        invite: Option<&str>,
         now: u64,
         out: &mut Out,
     ) -> Result<(), SessionError> {
@@ -427,6 +491,16 @@ impl Session {
             &Signature::from_bytes(&sig),
         )
         .map_err(|_| SessionError::BadAuth)?;
+        if let Admission::Refused(reason) = repo
+            .admit(&hello.persona, invite)
+            .map_err(SessionError::repo)?
+        {
+            let reason: String = reason.chars().take(MAX_NOTE).collect();
+            self.push(out, &Message::Refused { reason: reason.clone() });
+            self.early.clear();
+            self.refused = Some(reason);
+            return Ok(());
+        }
         self.authenticated = true;
         self.announce_from = repo
             .prepare_peer(&hello.persona, hello.epoch)

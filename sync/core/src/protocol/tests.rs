@@ -25,6 +25,8 @@ pub(crate) struct MemRepo {
     /// The log position of each document's last change.
     changed_at: BTreeMap<DocId, u64>,
     pub version: u64,
+    /// When set, peers are admitted only with this invitation code.
+    pub invite_only: Option<String>,
 }
 
 impl MemRepo {
@@ -198,6 +200,15 @@ impl Repo for MemRepo {
             entry.2 = Some(position);
         }
         Ok(())
+    }
+
+    fn admit(&mut self, _peer: &PersonaId, invite: Option<&str>) -> Result<Admission, Infallible> {
+        Ok(match &self.invite_only {
+            Some(code) if invite != Some(code.as_str()) => {
+                Admission::Refused("registration needs an invitation".into())
+            }
+            _ => Admission::Admitted,
+        })
     }
 }
 
@@ -876,6 +887,8 @@ fn authed_pair_session(s: &mut Session) -> Session {
         peer_hello: s.peer_hello.clone(),
         early_auth: None,
         authenticated: s.authenticated,
+        invite: s.invite.clone(),
+        refused: s.refused.clone(),
         early: Vec::new(),
         announced: s.announced,
         peer_announced: s.peer_announced,
@@ -914,6 +927,7 @@ fn authentication_is_bound_to_the_channel() {
             &mut repo,
             &Message::Auth {
                 signature: wrong.to_vec(),
+                invite: None,
             }
             .encode(),
             0,
@@ -934,6 +948,86 @@ fn authentication_is_bound_to_the_channel() {
         )
         .unwrap();
     assert!(out.is_empty());
+}
+
+/// Runs two sessions against each other until neither has anything to say;
+/// returns the error that ended the first side's session, if one did.
+fn exchange(
+    a: (&mut Session, &mut MemRepo, Vec<Vec<u8>>),
+    b: (&mut Session, &mut MemRepo, Vec<Vec<u8>>),
+) -> (Option<SessionError>, Option<SessionError>) {
+    let (sa, ra, mut to_b) = a;
+    let (sb, rb, mut to_a) = b;
+    let (mut ea, mut eb) = (None, None);
+    for _ in 0..50 {
+        if to_a.is_empty() && to_b.is_empty() {
+            break;
+        }
+        for f in std::mem::take(&mut to_b) {
+            if eb.is_none() {
+                match sb.handle(rb, &f, 0) {
+                    Ok(out) => to_a.extend(out),
+                    Err(e) => eb = Some(e),
+                }
+            }
+        }
+        for f in std::mem::take(&mut to_a) {
+            if ea.is_none() {
+                match sa.handle(ra, &f, 0) {
+                    Ok(out) => to_b.extend(out),
+                    Err(e) => ea = Some(e),
+                }
+            }
+        }
+    }
+    (ea, eb)
+}
+
+#[test]
+fn a_peer_that_refuses_says_why_and_serves_nothing() {
+    let now = ts(0);
+    let server = Persona::generate();
+    let client = Persona::generate();
+    let mut server_repo = MemRepo {
+        invite_only: Some("letmein".into()),
+        ..MemRepo::default()
+    };
+    let (open, _) = Document::create_event(
+        &server,
+        "s",
+        &EventDetails::new("open", "2027-05-02T10:00".parse().unwrap(), "UTC"),
+        None,
+        now,
+    )
+    .unwrap();
+    server_repo.insert(open);
+    let mut client_repo = MemRepo::default();
+    let (mut ss, hs) = Session::new(server.clone(), [1; 16], vec![1], vec![2]);
+    let (mut sc, hc) = Session::new(client.clone(), [2; 16], vec![2], vec![1]);
+    let (client_err, server_err) = exchange(
+        (&mut sc, &mut client_repo, hc),
+        (&mut ss, &mut server_repo, hs),
+    );
+    assert!(server_err.is_none(), "{server_err:?}");
+    assert_eq!(ss.refused(), Some("registration needs an invitation"));
+    let Some(SessionError::Refused(reason)) = client_err else {
+        panic!("the client was not told: {client_err:?}")
+    };
+    assert_eq!(reason, "registration needs an invitation");
+    assert!(client_repo.docs.is_empty(), "a refused peer got documents");
+    assert!(!SessionError::Refused(reason).is_misbehaviour());
+
+    // With the code, the same client is admitted and served.
+    let (mut ss, hs) = Session::new(server, [1; 16], vec![1], vec![2]);
+    let (mut sc, hc) = Session::new(client, [2; 16], vec![2], vec![1]);
+    sc.set_invite("letmein".into());
+    let (client_err, server_err) = exchange(
+        (&mut sc, &mut client_repo, hc),
+        (&mut ss, &mut server_repo, hs),
+    );
+    assert!(client_err.is_none() && server_err.is_none());
+    assert!(sc.is_synced() && ss.is_synced());
+    assert_eq!(client_repo.docs.len(), 1);
 }
 
 #[test]
