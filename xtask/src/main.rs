@@ -90,6 +90,10 @@ fn ci() -> Result<()> {
         "warnings",
     ]);
     run("clippy -D warnings", clippy)?;
+    // The end-to-end tests (`tests/`) run the workspace's binaries.
+    let mut build = cargo();
+    build.args(["build", "--workspace", "--bins", "--locked"]);
+    run("build the binaries", build)?;
     tests()
 }
 

@@ -136,8 +136,13 @@ fn sync_cmd(mut ctx: Ctx, args: SyncArgs) -> Result<()> {
         ])?;
     }
     let servers = parse(&args.server)?;
-    if let Some(s) = servers.iter().find(|s| !s.iter().any(|p| matches!(p, rally_net::Protocol::P2p(_)))) {
-        bail!("the server address {s} does not end in /p2p/<peer id>: use the `p2p` line the server printed");
+    if let Some(s) = servers
+        .iter()
+        .find(|s| !s.iter().any(|p| matches!(p, rally_net::Protocol::P2p(_))))
+    {
+        bail!(
+            "the server address {s} does not end in /p2p/<peer id>: use the `p2p` line the server printed"
+        );
     }
     let config = rally_net::NodeConfig {
         listen,

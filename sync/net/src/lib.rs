@@ -45,8 +45,8 @@ use rally_core::protocol::{MAX_MESSAGE, Message, Repo, Session, SessionError};
 use rally_store::{StoreError, SyncRepo};
 
 pub use libp2p::Multiaddr as Address;
-pub use libp2p::multiaddr::Protocol;
 pub use libp2p::identity::Keypair;
+pub use libp2p::multiaddr::Protocol;
 
 use codec::FrameCodec;
 
@@ -297,6 +297,9 @@ pub struct Node<R: NodeStore = SyncRepo> {
     discovered: HashMap<PeerId, Multiaddr>,
     /// Peers to present the invitation code to.
     servers: HashSet<PeerId>,
+    /// Their addresses, and the relayed listeners opened through them.
+    server_addrs: HashMap<PeerId, Multiaddr>,
+    relay_listeners: HashMap<libp2p::core::transport::ListenerId, PeerId>,
     invite: Option<String>,
     started: Instant,
     done: RunStats,
@@ -319,11 +322,15 @@ fn with_peer_id(addr: &Multiaddr, peer: PeerId) -> Multiaddr {
     }
 }
 
+/// The peer an address leads to: its last `/p2p/…` (a relayed address names the
+/// relay first).
 fn peer_of(addr: &Multiaddr) -> Option<PeerId> {
-    addr.iter().find_map(|p| match p {
-        Protocol::P2p(id) => Some(id),
-        _ => None,
-    })
+    addr.iter()
+        .filter_map(|p| match p {
+            Protocol::P2p(id) => Some(id),
+            _ => None,
+        })
+        .last()
 }
 
 impl<R: NodeStore> Node<R> {
@@ -388,7 +395,9 @@ impl<R: NodeStore> Node<R> {
                         key.public(),
                     )),
                     ping: ping::Behaviour::default(),
-                    dcutr: Toggle::from((!transport.relay_server).then(|| dcutr::Behaviour::new(peer_id))),
+                    dcutr: Toggle::from(
+                        (!transport.relay_server).then(|| dcutr::Behaviour::new(peer_id)),
+                    ),
                     relay: Toggle::from(relay),
                     relay_client,
                 })
@@ -408,6 +417,8 @@ impl<R: NodeStore> Node<R> {
             fatal: None,
             discovered: HashMap::new(),
             servers: HashSet::new(),
+            server_addrs: HashMap::new(),
+            relay_listeners: HashMap::new(),
             invite: None,
             started: Instant::now(),
             done: RunStats::default(),
@@ -574,8 +585,10 @@ impl<R: NodeStore> Node<R> {
                 Ok(out) => {
                     link.outbox.extend(out);
                     if let Some(reason) = link.session.refused() {
+                        if !link.closing {
+                            refused = Some(reason.to_owned());
+                        }
                         link.closing = true;
-                        refused = Some(reason.to_owned());
                         break;
                     }
                 }
@@ -694,18 +707,21 @@ impl<R: NodeStore> Node<R> {
         }
         self.servers = config.servers.iter().filter_map(peer_of).collect();
         self.invite = config.invite.clone();
-        let dialled: Vec<Multiaddr> = config.peers.iter().chain(&config.servers).cloned().collect();
+        let dialled: Vec<Multiaddr> = config
+            .peers
+            .iter()
+            .chain(&config.servers)
+            .cloned()
+            .collect();
         let expected: Vec<PeerId> = dialled.iter().filter_map(peer_of).collect();
         for addr in &dialled {
             let _ = self.swarm.dial(addr.clone());
         }
-        for server in &config.servers {
-            // A relayed address through each server, for peers that cannot reach
-            // this node directly; a server that does not relay just refuses.
-            let _ = self
-                .swarm
-                .listen_on(server.clone().with(Protocol::P2pCircuit));
-        }
+        self.server_addrs = config
+            .servers
+            .iter()
+            .filter_map(|a| Some((peer_of(a)?, a.clone())))
+            .collect();
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_redial = Instant::now();
@@ -822,10 +838,7 @@ impl<R: NodeStore> Node<R> {
         );
         let peers: Vec<PeerId> = self.allowances.keys().copied().collect();
         for peer in peers {
-            loop {
-                let Some(allowance) = self.allowances.get_mut(&peer) else {
-                    break;
-                };
+            while let Some(allowance) = self.allowances.get_mut(&peer) {
                 let elapsed = allowance.refilled.elapsed().as_secs_f64();
                 allowance.refilled = Instant::now();
                 allowance.tokens = (allowance.tokens + elapsed * rate).min(burst);
@@ -843,6 +856,24 @@ impl<R: NodeStore> Node<R> {
         }
         self.allowances
             .retain(|p, a| !a.queued.is_empty() || self.links.contains_key(p));
+    }
+
+    /// Once connected to a server, asks it for a relayed address, so peers that
+    /// cannot reach this node directly can through the server (a server that does
+    /// not relay refuses, and the listener closes).
+    fn listen_through(&mut self, server: PeerId) {
+        let Some(addr) = self.server_addrs.get(&server) else {
+            return;
+        };
+        if self.relay_listeners.values().any(|p| *p == server) {
+            return;
+        }
+        if let Ok(id) = self
+            .swarm
+            .listen_on(addr.clone().with(Protocol::P2pCircuit))
+        {
+            self.relay_listeners.insert(id, server);
+        }
     }
 
     /// The last batch to a peer arrived (or was lost): closes a refused peer's
@@ -885,7 +916,11 @@ impl<R: NodeStore> Node<R> {
                     let _ = self.swarm.disconnect_peer_id(peer_id);
                 } else if !self.refused_by.contains_key(&peer_id) {
                     self.start_session(peer_id);
+                    self.listen_through(peer_id);
                 }
+            }
+            SwarmEvent::ListenerClosed { listener_id, .. } => {
+                self.relay_listeners.remove(&listener_id);
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
@@ -936,7 +971,11 @@ impl<R: NodeStore> Node<R> {
                     self.start_session(peer);
                 }
             }
-            _ => {}
+            other => {
+                if std::env::var_os("RALLY_NET_DEBUG").is_some() {
+                    eprintln!("net: {other:?}");
+                }
+            }
         }
     }
 }

@@ -78,6 +78,8 @@ pub enum StoreError {
     Load(#[from] LoadError),
     #[error(transparent)]
     Edit(#[from] EditError),
+    #[error("cannot decide whether to admit a peer: {0}")]
+    Admission(Box<dyn std::error::Error + Send + Sync>),
 }
 
 trait Ctx<T> {
@@ -538,8 +540,11 @@ impl Store {
                     .execute(params![remote.0, id.0])
                     .ctx("recording a document")?;
                 if newly_known > 0 && receipt.accepted.is_empty() {
-                    tx.execute("UPDATE peers SET synced = NULL WHERE remote = ?1", [remote.0])
-                        .ctx("recording a document")?;
+                    tx.execute(
+                        "UPDATE peers SET synced = NULL WHERE remote = ?1",
+                        [remote.0],
+                    )
+                    .ctx("recording a document")?;
                 }
             }
             report.waiting |= doc.pending_count() > 0;

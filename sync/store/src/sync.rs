@@ -52,7 +52,11 @@ pub enum Scope {
 /// Decides whether a peer that proved its persona may sync (see
 /// [`Repo::admit`]).
 pub trait Admit: std::fmt::Debug + Send {
-    fn admit(&mut self, peer: &PersonaId, invite: Option<&str>) -> Result<Admission, StoreError>;
+    fn admit(
+        &mut self,
+        peer: &PersonaId,
+        invite: Option<&str>,
+    ) -> Result<Admission, Box<dyn std::error::Error + Send + Sync>>;
 }
 
 /// Whether the persona bound to `?3` may read document `d.id`.
@@ -228,7 +232,7 @@ impl Repo for SyncRepo {
 
     fn admit(&mut self, peer: &PersonaId, invite: Option<&str>) -> Result<Admission, StoreError> {
         match &mut self.admit {
-            Some(policy) => policy.admit(peer, invite),
+            Some(policy) => policy.admit(peer, invite).map_err(StoreError::Admission),
             None => Ok(Admission::Admitted),
         }
     }

@@ -496,7 +496,12 @@ impl Session {
             .map_err(SessionError::repo)?
         {
             let reason: String = reason.chars().take(MAX_NOTE).collect();
-            self.push(out, &Message::Refused { reason: reason.clone() });
+            self.push(
+                out,
+                &Message::Refused {
+                    reason: reason.clone(),
+                },
+            );
             self.early.clear();
             self.refused = Some(reason);
             return Ok(());

@@ -6,22 +6,12 @@
 //!
 //! Needs root (for `ip netns`); the test says so and fails without it.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{SyncProcess, json, rally, show, wait_for};
+use rally_e2e::{SyncProcess, dir_contains, ip, is_root, json, rally, show, wait_for};
 use serde_json::Value;
-
-fn ip(args: &[&str]) {
-    let status = Command::new("ip")
-        .args(args)
-        .status()
-        .expect("the ip command (iproute2) is installed");
-    assert!(status.success(), "ip {args:?} failed");
-}
 
 /// Three hosts and a switch; removed when dropped.
 struct Lab {
@@ -112,25 +102,10 @@ fn start_sync(lab: &Lab, i: usize, dir: &Path) -> SyncProcess {
     p
 }
 
-/// Whether any file of the data directory contains `needle`.
-fn dir_contains(dir: &Path, needle: &str) -> bool {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(Result::ok)
-        .any(|e| {
-            std::fs::read(e.path())
-                .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
-        })
-}
-
 #[test]
 fn a_cut_off_host_converges_after_healing_and_never_sees_private_documents() {
-    let is_root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0"));
     assert!(
-        is_root,
+        is_root(),
         "this test builds network namespaces and must run as root"
     );
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();

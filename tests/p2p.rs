@@ -1,11 +1,9 @@
 //! Peer-to-peer sync between real `rally` processes over libp2p on loopback:
 //! three devices, each editing while `rally sync` runs on its data directory.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{SyncProcess, json, rally, show, wait_for};
+use rally_e2e::{SyncProcess, json, rally, show, wait_for};
 use serde_json::Value;
 
 #[test]

@@ -1,0 +1,129 @@
+//! The server's HTTP side: a page that says what this server is and how to sync
+//! with it, the same as JSON for scripts and apps, and a health check. (The
+//! Fediverse endpoints join it with federation.)
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+
+use crate::registry::{Registry, SqliteRegistry};
+
+#[derive(Debug)]
+pub struct State {
+    pub registry: Mutex<SqliteRegistry>,
+    /// The p2p addresses the server listens on.
+    pub p2p: Mutex<Vec<String>>,
+    pub public_url: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ServerInfo {
+    pub software: &'static str,
+    pub version: &'static str,
+    pub public_url: String,
+    pub p2p: Vec<String>,
+    pub registrations: String,
+}
+
+fn info(state: &State) -> Result<ServerInfo, String> {
+    let registrations = state
+        .registry
+        .lock()
+        .map_err(|_| "the registry is unavailable".to_owned())?
+        .mode()
+        .map_err(|e| e.to_string())?
+        .to_string();
+    Ok(ServerInfo {
+        software: "rally-server",
+        version: env!("CARGO_PKG_VERSION"),
+        public_url: state.public_url.clone(),
+        p2p: state.p2p.lock().map(|l| l.clone()).unwrap_or_default(),
+        registrations,
+    })
+}
+
+fn unavailable(reason: String) -> Response {
+    (StatusCode::SERVICE_UNAVAILABLE, reason).into_response()
+}
+
+async fn info_json(extract::State(state): extract::State<Arc<State>>) -> Response {
+    match info(&state) {
+        Ok(i) => axum::Json(i).into_response(),
+        Err(e) => unavailable(e),
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+async fn home(extract::State(state): extract::State<Arc<State>>) -> Response {
+    let info = match info(&state) {
+        Ok(i) => i,
+        Err(e) => return unavailable(e),
+    };
+    let addresses: String = info
+        .p2p
+        .iter()
+        .map(|a| format!("<li><code>{}</code></li>", escape(a)))
+        .collect();
+    let registration = match info.registrations.as_str() {
+        "open" => "Anyone may register: syncing with this server registers your persona.",
+        "invite" => {
+            "Registration is by invitation: ask the admin for a code and pass it with <code>--invite</code>."
+        }
+        _ => "Registration is closed.",
+    };
+    let example = info.p2p.first().map(String::as_str).unwrap_or("ADDRESS");
+    Html(format!(
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Rally server</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1d2a33}}code{{word-break:break-all;background:#eef2f4;padding:0 .2em}}</style>
+</head><body>
+<h1>Rally server</h1>
+<p>This server keeps events and groups for the people who sync with it, so their devices meet here even when they are never online together. It holds only what they share, and shows nobody what they may not read.</p>
+<h2>Sync with it</h2>
+<p>{registration}</p>
+<p><code>rally sync --server {example}</code></p>
+<h2>Addresses</h2>
+<ul>{addresses}</ul>
+<p><small>rally-server {version}</small></p>
+</body></html>"#,
+        example = escape(example),
+        version = info.version,
+    ))
+    .into_response()
+}
+
+async fn health() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain")], "ok\n")
+}
+
+pub fn router(state: Arc<State>) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/api/v1/server", get(info_json))
+        .route("/healthz", get(health))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes, then finishes the requests under way.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<State>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

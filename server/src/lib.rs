@@ -1,0 +1,226 @@
+//! `rally-server`: an always-on sync peer and relay anyone can host.
+//!
+//! How the parts connect:
+//! - the server keeps its documents in the same store as a device
+//!   ([`rally_store::Store`], `rally.db` in its data directory), through a
+//!   [`rally_store::SyncRepo`] in relay scope: it holds what the personas that
+//!   sync with it send, and shares with each persona what that persona takes part
+//!   in or sent, never what it may not read;
+//! - it speaks the engine's sync protocol over the same libp2p node as a device
+//!   ([`rally_net::Node`], [`rally_net::Transport::server`]): a stable transport key
+//!   (kept in the registry, so its `/p2p/…` address survives restarts), a circuit
+//!   relay for devices behind NATs, per-peer rate and connection limits;
+//! - whom it admits is [`registry`]'s call: a persona registers by proving its key
+//!   in the sync handshake, with an invitation code when the admin asks for one;
+//! - a small HTTP listener ([`http`]) says what the server is and how to use it;
+//! - SIGTERM or Ctrl-C stops it between two batches: a batch is stored whole or
+//!   not at all, and nothing is acknowledged to a peer before it is stored.
+
+pub mod http;
+pub mod registry;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rally_core::PersonaId;
+use rally_core::jiff::Timestamp;
+use rally_core::protocol::Admission;
+use rally_net::{Address, Keypair, Node, NodeConfig, NodeEvent, Transport};
+use rally_store::{Store, StoreError, SyncRepo};
+
+use registry::{Mode, Registry, RegistryError, SqliteRegistry};
+
+/// The name of the server's own persona in its store (its identity in sync
+/// handshakes).
+const SERVER_PERSONA: &str = "server";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Net(#[from] rally_net::NetError),
+    #[error("cannot listen for HTTP on {addr}: {source}")]
+    Http {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the stored transport key is damaged: {0}")]
+    Key(String),
+    #[error("--public-url {0:?} must be an https:// URL (http:// only for localhost or 127.0.0.1)")]
+    PublicUrl(String),
+}
+
+/// How to run the server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub data: PathBuf,
+    pub http: SocketAddr,
+    pub p2p: Vec<Address>,
+    pub public_url: Option<String>,
+    /// Sets the registration mode (kept for later runs); `None` keeps the stored one.
+    pub registrations: Option<Mode>,
+}
+
+/// What the server tells its caller as it starts and runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServerEvent {
+    Http(String),
+    P2p(Address),
+    /// A peer was dropped for what it sent, or refused.
+    Dropped {
+        peer: String,
+        reason: String,
+    },
+    Refused {
+        peer: String,
+        reason: String,
+    },
+}
+
+/// Checks the public URL: https, or http on the local machine (for tests).
+pub fn check_public_url(url: &str) -> Result<String, ServerError> {
+    let bad = || ServerError::PublicUrl(url.to_owned());
+    let trimmed = url.trim_end_matches('/');
+    let (scheme, rest) = trimmed.split_once("://").ok_or_else(bad)?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let hostname = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    let valid_host = !hostname.is_empty()
+        && hostname
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
+    let local = matches!(hostname, "localhost" | "127.0.0.1" | "::1");
+    match scheme {
+        "https" if valid_host => Ok(trimmed.to_owned()),
+        "http" if local => Ok(trimmed.to_owned()),
+        _ => Err(bad()),
+    }
+}
+
+/// The registration policy, as the sync repo's admission gate.
+#[derive(Debug)]
+struct Gate {
+    registry: Box<dyn Registry>,
+}
+
+impl rally_store::Admit for Gate {
+    fn admit(
+        &mut self,
+        peer: &PersonaId,
+        invite: Option<&str>,
+    ) -> Result<Admission, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(registry::admit(
+            self.registry.as_mut(),
+            peer,
+            invite,
+            Timestamp::now(),
+        )?)
+    }
+}
+
+fn transport_key(registry: &mut dyn Registry) -> Result<Keypair, ServerError> {
+    let stored = registry.transport_key()?;
+    if stored.is_empty() {
+        let key = Keypair::generate_ed25519();
+        let bytes = key
+            .to_protobuf_encoding()
+            .map_err(|e| ServerError::Key(e.to_string()))?;
+        registry.set_transport_key(&bytes)?;
+        return Ok(key);
+    }
+    Keypair::from_protobuf_encoding(&stored).map_err(|e| ServerError::Key(e.to_string()))
+}
+
+/// Runs the server until `shutdown` completes.
+pub async fn run(
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()>,
+    mut events: impl FnMut(ServerEvent),
+) -> Result<(), ServerError> {
+    let public_url = config
+        .public_url
+        .as_deref()
+        .map(check_public_url)
+        .transpose()?;
+    let mut store = Store::open(&config.data)?;
+    let me = match store.persona(SERVER_PERSONA)? {
+        Some(p) => p,
+        None => store.create_persona(SERVER_PERSONA, Timestamp::now())?,
+    };
+    let mut registry = SqliteRegistry::open(&config.data)?;
+    if let Some(mode) = config.registrations {
+        registry.set_mode(mode)?;
+    }
+    let key = transport_key(&mut registry)?;
+    let gate = Gate {
+        registry: Box::new(registry),
+    };
+    let repo = SyncRepo::relay(store, me, Box::new(gate));
+    let mut node = Node::new(repo, Transport::server(key))?;
+
+    let listener = tokio::net::TcpListener::bind(config.http)
+        .await
+        .map_err(|source| ServerError::Http {
+            addr: config.http,
+            source,
+        })?;
+    let http_addr = listener.local_addr().map_err(|source| ServerError::Http {
+        addr: config.http,
+        source,
+    })?;
+    let state = Arc::new(http::State {
+        registry: Mutex::new(SqliteRegistry::open(&config.data)?),
+        p2p: Mutex::new(Vec::new()),
+        public_url: public_url.unwrap_or_else(|| format!("http://{http_addr}")),
+    });
+    let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
+    let http_task = tokio::spawn(http::serve(listener, state.clone(), async {
+        let _ = http_stopped.await;
+    }));
+    events(ServerEvent::Http(format!("http://{http_addr}")));
+
+    let node_config = NodeConfig {
+        listen: config.p2p.clone(),
+        ..NodeConfig::default()
+    };
+    let on_event = |event: NodeEvent| match event {
+        NodeEvent::Listening(addr) => {
+            if let Ok(mut list) = state.p2p.lock() {
+                list.push(addr.to_string());
+            }
+            events(ServerEvent::P2p(addr));
+        }
+        NodeEvent::PeerDropped { peer, reason } => events(ServerEvent::Dropped {
+            peer: peer.to_string(),
+            reason,
+        }),
+        NodeEvent::Refused { peer, reason, .. } => events(ServerEvent::Refused {
+            peer: peer.to_string(),
+            reason,
+        }),
+        _ => {}
+    };
+    let outcome = tokio::select! {
+        r = node.run(&node_config, on_event) => Some(r),
+        () = shutdown => None,
+    };
+    // The node stopped between two events: whatever batch was received is stored.
+    node.finish()?;
+    let _ = stop_http.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(5), http_task).await;
+    if let Some(result) = outcome {
+        result?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

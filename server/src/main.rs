@@ -1,0 +1,200 @@
+//! The `rally-server` binary: runs the server, or administers its data directory.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use rally_core::PersonaId;
+use rally_core::jiff::Timestamp;
+use rally_server::registry::{Mode, Registry, SqliteRegistry};
+use rally_server::{ServerConfig, ServerEvent};
+
+/// Rally's server: an always-on sync peer and relay for Rally devices.
+#[derive(Debug, Parser)]
+#[command(name = "rally-server", version)]
+struct Cli {
+    /// The server's data directory (created if missing).
+    #[arg(long, env = "RALLY_SERVER_DATA", global = true)]
+    data: Option<PathBuf>,
+    /// Serve HTTP on this address (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    http: SocketAddr,
+    /// Listen for Rally peers on this libp2p address (repeat for several; port 0
+    /// picks a free port). Default: QUIC and TCP on port 4001.
+    #[arg(long, value_name = "MULTIADDR")]
+    p2p: Vec<String>,
+    /// The URL people reach this server at (https; http only for localhost).
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+    /// Who may register: open, invite (default) or closed. Kept for later runs.
+    #[arg(long, value_name = "MODE")]
+    registrations: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Administer the server (works while it runs).
+    #[command(subcommand)]
+    Admin(Admin),
+}
+
+#[derive(Debug, Subcommand)]
+enum Admin {
+    /// Show the registration mode, or set it: open, invite or closed.
+    Registrations { mode: Option<String> },
+    /// Make an invitation code.
+    Invite {
+        /// How many personas may register with it.
+        #[arg(long, default_value_t = 1)]
+        uses: u32,
+    },
+    /// List invitation codes.
+    Invites,
+    /// Revoke an invitation code.
+    Revoke { code: String },
+    /// List registered personas.
+    Registered,
+    /// Remove a persona's registration (it may register again only as the mode allows).
+    Unregister { persona: String },
+}
+
+fn main() {
+    if let Err(e) = real_main() {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn real_main() -> Result<()> {
+    let cli = Cli::parse();
+    let Some(data) = cli.data.clone() else {
+        bail!("give the data directory with --data DIR (or RALLY_SERVER_DATA)");
+    };
+    match cli.command {
+        Some(Command::Admin(cmd)) => admin(&data, cmd),
+        None => serve(cli, data),
+    }
+}
+
+fn parse_mode(mode: &str) -> Result<Mode> {
+    Ok(mode.parse::<Mode>()?)
+}
+
+fn admin(data: &std::path::Path, cmd: Admin) -> Result<()> {
+    if !data.join(rally_server::registry::REGISTRY_FILE).exists() {
+        bail!(
+            "{} holds no Rally server (start one there first)",
+            data.display()
+        );
+    }
+    let mut registry = SqliteRegistry::open(data)?;
+    match cmd {
+        Admin::Registrations { mode: None } => println!("{}", registry.mode()?),
+        Admin::Registrations { mode: Some(m) } => {
+            let mode = parse_mode(&m)?;
+            registry.set_mode(mode)?;
+            println!("registrations: {mode}");
+        }
+        Admin::Invite { uses } => {
+            if uses == 0 {
+                bail!("--uses must be at least 1");
+            }
+            let invite = registry.create_invite(uses, Timestamp::now())?;
+            println!("{}", invite.code);
+        }
+        Admin::Invites => {
+            for i in registry.invites()? {
+                let state = if i.revoked {
+                    "revoked".to_owned()
+                } else {
+                    format!("{} uses left", i.uses_left)
+                };
+                println!("{}  {state}  made {}", i.code, i.created_at);
+            }
+        }
+        Admin::Revoke { code } => {
+            if !registry.revoke_invite(&code)? {
+                bail!("no active invitation {code:?}");
+            }
+            println!("revoked");
+        }
+        Admin::Registered => {
+            for r in registry.registrations()? {
+                println!("{}  since {}", r.persona, r.registered_at);
+            }
+        }
+        Admin::Unregister { persona } => {
+            let id: PersonaId = persona
+                .parse()
+                .with_context(|| format!("{persona:?} is not a persona id (64 hex digits)"))?;
+            if !registry.remove_registration(&id)? {
+                bail!("{persona} is not registered");
+            }
+            println!("unregistered");
+        }
+    }
+    Ok(())
+}
+
+fn serve(cli: Cli, data: PathBuf) -> Result<()> {
+    let p2p = if cli.p2p.is_empty() {
+        vec![
+            "/ip4/0.0.0.0/udp/4001/quic-v1".to_owned(),
+            "/ip4/0.0.0.0/tcp/4001".to_owned(),
+        ]
+    } else {
+        cli.p2p.clone()
+    };
+    let p2p = p2p
+        .iter()
+        .map(|a| {
+            a.parse().with_context(|| {
+                format!("{a:?} is not a multiaddr (e.g. /ip4/0.0.0.0/udp/4001/quic-v1)")
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let config = ServerConfig {
+        data,
+        http: cli.http,
+        p2p,
+        public_url: cli.public_url.clone(),
+        registrations: cli.registrations.as_deref().map(parse_mode).transpose()?,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(rally_server::run(config, shutdown_signal(), |event| {
+        let mut out = std::io::stdout();
+        match event {
+            ServerEvent::Http(url) => {
+                let _ = writeln!(out, "http {url}").and_then(|()| out.flush());
+            }
+            ServerEvent::P2p(addr) => {
+                let _ = writeln!(out, "p2p {addr}").and_then(|()| out.flush());
+            }
+            ServerEvent::Dropped { peer, reason } => eprintln!("dropped {peer}: {reason}"),
+            ServerEvent::Refused { peer, reason } => eprintln!("refused {peer}: {reason}"),
+        }
+    }))?;
+    eprintln!("stopped");
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("a SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}

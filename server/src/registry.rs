@@ -1,0 +1,396 @@
+//! Who may sync with the server: the registration mode the admin chose, the
+//! invitation codes, the registered personas, and the server's transport key.
+//!
+//! [`Registry`] is the storage interface (SQLite here, [`SqliteRegistry`]; a
+//! PostgreSQL backend implements the same trait); [`admit`] is the policy on top,
+//! the same whatever the backend. A persona registers by proving its key in the
+//! sync handshake (see `rally_core::protocol`), presenting an invitation code when
+//! the mode asks for one. The mode is read on every admission, so changing it with
+//! `rally-server admin` takes effect while the server runs.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use rally_core::PersonaId;
+use rally_core::jiff::Timestamp;
+use rally_core::protocol::Admission;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use serde::Serialize;
+
+pub const REGISTRY_FILE: &str = "server.db";
+
+/// Whether new personas may register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Any persona that proves its key.
+    Open,
+    /// Only with an invitation code from the admin.
+    Invite,
+    /// Nobody new; registered personas keep syncing.
+    Closed,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Open => "open",
+            Mode::Invite => "invite",
+            Mode::Closed => "closed",
+        }
+    }
+}
+
+impl FromStr for Mode {
+    type Err = RegistryError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "open" => Ok(Mode::Open),
+            "invite" => Ok(Mode::Invite),
+            "closed" => Ok(Mode::Closed),
+            other => Err(RegistryError::BadMode(other.to_owned())),
+        }
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("{0:?} is not a registration mode (open, invite or closed)")]
+    BadMode(String),
+    #[error("cannot use the data directory {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a Rally server file (not an SQLite database, or damaged)")]
+    NotADatabase { path: PathBuf },
+    #[error("database error while {context}: {source}")]
+    Sqlite {
+        context: &'static str,
+        source: rusqlite::Error,
+    },
+}
+
+trait Ctx<T> {
+    fn ctx(self, context: &'static str) -> Result<T, RegistryError>;
+}
+
+impl<T> Ctx<T> for Result<T, rusqlite::Error> {
+    fn ctx(self, context: &'static str) -> Result<T, RegistryError> {
+        self.map_err(|source| RegistryError::Sqlite { context, source })
+    }
+}
+
+/// An invitation code and what is left of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Invite {
+    pub code: String,
+    pub uses_left: u32,
+    pub created_at: String,
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Registered {
+    pub persona: String,
+    pub registered_at: String,
+}
+
+/// The storage of registrations.
+pub trait Registry: Send + std::fmt::Debug {
+    fn mode(&self) -> Result<Mode, RegistryError>;
+    fn set_mode(&mut self, mode: Mode) -> Result<(), RegistryError>;
+    fn is_registered(&self, persona: &PersonaId) -> Result<bool, RegistryError>;
+    fn add_registration(
+        &mut self,
+        persona: &PersonaId,
+        now: Timestamp,
+    ) -> Result<(), RegistryError>;
+    fn remove_registration(&mut self, persona: &PersonaId) -> Result<bool, RegistryError>;
+    fn registrations(&self) -> Result<Vec<Registered>, RegistryError>;
+    fn create_invite(&mut self, uses: u32, now: Timestamp) -> Result<Invite, RegistryError>;
+    /// Uses the code once; `false` when it is unknown, used up or revoked.
+    fn consume_invite(&mut self, code: &str) -> Result<bool, RegistryError>;
+    fn revoke_invite(&mut self, code: &str) -> Result<bool, RegistryError>;
+    fn invites(&self) -> Result<Vec<Invite>, RegistryError>;
+    /// The server's libp2p key (protobuf encoding), made on first use: its peer id
+    /// stays the same across restarts, so the addresses given to users keep working.
+    fn transport_key(&mut self) -> Result<Vec<u8>, RegistryError>;
+    /// Stores the key made by the caller when [`Registry::transport_key`] had none.
+    fn set_transport_key(&mut self, key: &[u8]) -> Result<(), RegistryError>;
+}
+
+/// Decides whether `persona`, which proved its key, may sync; registers it when
+/// the mode lets it in.
+pub fn admit(
+    registry: &mut dyn Registry,
+    persona: &PersonaId,
+    invite: Option<&str>,
+    now: Timestamp,
+) -> Result<Admission, RegistryError> {
+    if registry.is_registered(persona)? {
+        return Ok(Admission::Admitted);
+    }
+    let mode = registry.mode()?;
+    let admitted = match mode {
+        Mode::Open => true,
+        Mode::Closed => {
+            return Ok(Admission::Refused(
+                "this server does not accept new registrations".into(),
+            ));
+        }
+        Mode::Invite => match invite {
+            None => {
+                return Ok(Admission::Refused(
+                    "this server registers new personas by invitation: ask its admin for a code and pass it with --invite".into(),
+                ));
+            }
+            Some(code) => registry.consume_invite(code)?,
+        },
+    };
+    if !admitted {
+        return Ok(Admission::Refused(
+            "the invitation code is not valid (unknown, used up or revoked)".into(),
+        ));
+    }
+    registry.add_registration(persona, now)?;
+    Ok(Admission::Admitted)
+}
+
+/// Codes are shown in groups of four; case, spaces and dashes do not matter.
+pub fn normalise_code(code: &str) -> String {
+    code.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+fn new_code() -> String {
+    let bytes: [u8; 12] = rally_core::ids::random_bytes();
+    let hex = hex::encode(bytes);
+    hex.as_bytes()
+        .chunks(4)
+        .map(|c| std::str::from_utf8(c).expect("hex is ASCII"))
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS registrations (
+    persona       BLOB PRIMARY KEY,
+    registered_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS invites (
+    code       TEXT PRIMARY KEY,
+    shown      TEXT NOT NULL,
+    uses_left  INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    revoked    INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+";
+
+/// The registry in `server.db`, beside the store in the server's data directory.
+#[derive(Debug)]
+pub struct SqliteRegistry {
+    conn: Connection,
+}
+
+fn time_text(seconds: i64) -> String {
+    Timestamp::from_second(seconds)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+}
+
+impl SqliteRegistry {
+    pub fn open(dir: &Path) -> Result<Self, RegistryError> {
+        let path = dir.join(REGISTRY_FILE);
+        let io = |source| RegistryError::Io {
+            path: path.clone(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let not_db = |e: rusqlite::Error| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt) => {
+                RegistryError::NotADatabase { path: path.clone() }
+            }
+            _ => RegistryError::Sqlite {
+                context: "opening the registry",
+                source: e,
+            },
+        };
+        let conn = Connection::open(&path).map_err(not_db)?;
+        conn.busy_timeout(Duration::from_secs(15)).map_err(not_db)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(not_db)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(not_db)?;
+        conn.execute_batch(SCHEMA).map_err(not_db)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+        }
+        Ok(SqliteRegistry { conn })
+    }
+
+    fn setting(&self, key: &str) -> Result<Option<Vec<u8>>, RegistryError> {
+        self.conn
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()
+            .ctx("reading a setting")
+    }
+
+    fn set_setting(&self, key: &str, value: &[u8]) -> Result<(), RegistryError> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO settings (key, value) VALUES (?1, ?2)",
+                params![key, value],
+            )
+            .ctx("writing a setting")?;
+        Ok(())
+    }
+}
+
+impl Registry for SqliteRegistry {
+    fn mode(&self) -> Result<Mode, RegistryError> {
+        match self.setting("registrations")? {
+            Some(v) => String::from_utf8_lossy(&v).parse(),
+            None => Ok(Mode::Invite),
+        }
+    }
+
+    fn set_mode(&mut self, mode: Mode) -> Result<(), RegistryError> {
+        self.set_setting("registrations", mode.as_str().as_bytes())
+    }
+
+    fn is_registered(&self, persona: &PersonaId) -> Result<bool, RegistryError> {
+        let n: i64 = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM registrations WHERE persona = ?1")
+            .ctx("reading registrations")?
+            .query_row([persona.0], |r| r.get(0))
+            .ctx("reading registrations")?;
+        Ok(n > 0)
+    }
+
+    fn add_registration(
+        &mut self,
+        persona: &PersonaId,
+        now: Timestamp,
+    ) -> Result<(), RegistryError> {
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO registrations (persona, registered_at) VALUES (?1, ?2)",
+                params![persona.0, now.as_second()],
+            )
+            .ctx("registering a persona")?;
+        Ok(())
+    }
+
+    fn remove_registration(&mut self, persona: &PersonaId) -> Result<bool, RegistryError> {
+        let n = self
+            .conn
+            .execute("DELETE FROM registrations WHERE persona = ?1", [persona.0])
+            .ctx("removing a registration")?;
+        Ok(n > 0)
+    }
+
+    fn registrations(&self) -> Result<Vec<Registered>, RegistryError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT persona, registered_at FROM registrations ORDER BY registered_at")
+            .ctx("reading registrations")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Registered {
+                    persona: hex::encode(r.get::<_, Vec<u8>>(0)?),
+                    registered_at: time_text(r.get(1)?),
+                })
+            })
+            .ctx("reading registrations")?;
+        rows.collect::<Result<_, _>>().ctx("reading registrations")
+    }
+
+    fn create_invite(&mut self, uses: u32, now: Timestamp) -> Result<Invite, RegistryError> {
+        let shown = new_code();
+        self.conn
+            .execute(
+                "INSERT INTO invites (code, shown, uses_left, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![normalise_code(&shown), shown, uses, now.as_second()],
+            )
+            .ctx("creating an invitation")?;
+        Ok(Invite {
+            code: shown,
+            uses_left: uses,
+            created_at: time_text(now.as_second()),
+            revoked: false,
+        })
+    }
+
+    fn consume_invite(&mut self, code: &str) -> Result<bool, RegistryError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx("using an invitation")?;
+        let n = tx
+            .execute(
+                "UPDATE invites SET uses_left = uses_left - 1 WHERE code = ?1 AND uses_left > 0 AND revoked = 0",
+                [normalise_code(code)],
+            )
+            .ctx("using an invitation")?;
+        tx.commit().ctx("using an invitation")?;
+        Ok(n == 1)
+    }
+
+    fn revoke_invite(&mut self, code: &str) -> Result<bool, RegistryError> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE invites SET revoked = 1 WHERE code = ?1 AND revoked = 0",
+                [normalise_code(code)],
+            )
+            .ctx("revoking an invitation")?;
+        Ok(n > 0)
+    }
+
+    fn invites(&self) -> Result<Vec<Invite>, RegistryError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT shown, uses_left, created_at, revoked FROM invites ORDER BY created_at",
+            )
+            .ctx("reading invitations")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Invite {
+                    code: r.get(0)?,
+                    uses_left: r.get(1)?,
+                    created_at: time_text(r.get(2)?),
+                    revoked: r.get::<_, i64>(3)? != 0,
+                })
+            })
+            .ctx("reading invitations")?;
+        rows.collect::<Result<_, _>>().ctx("reading invitations")
+    }
+
+    fn transport_key(&mut self) -> Result<Vec<u8>, RegistryError> {
+        Ok(self.setting("transport_key")?.unwrap_or_default())
+    }
+
+    fn set_transport_key(&mut self, key: &[u8]) -> Result<(), RegistryError> {
+        self.set_setting("transport_key", key)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,350 @@
+//! Helpers for the end-to-end tests: the real `rally` and `rally-server` binaries
+//! (built by `cargo xtask ci` before the tests run), processes that stop cleanly,
+//! and network namespaces.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// A binary of the workspace, from the target directory these tests were built in.
+pub fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("tests run from <target>/<profile>/deps");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build the workspace's binaries first (`cargo build --workspace --bins`, as `cargo xtask ci` does)",
+        path.display()
+    );
+    path
+}
+
+/// Runs `rally --data DIR ARGS…`; returns its output whatever the outcome.
+pub fn rally_output(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(bin("rally"))
+        .arg("--data")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Runs a command that must succeed; returns stdout.
+pub fn rally(dir: &Path, args: &[&str]) -> String {
+    let out = rally_output(dir, args);
+    assert!(
+        out.status.success(),
+        "rally {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs a command with `--json`; returns the document it printed.
+pub fn json(dir: &Path, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    serde_json::from_str(&rally(dir, &all)).unwrap()
+}
+
+/// The id of the document a `--json … create` printed.
+pub fn id_of(v: &Value) -> String {
+    v["id"].as_str().expect("an id").to_owned()
+}
+
+/// `rally event show ID --json`, or `None` when the event is not there.
+pub fn show(dir: &Path, id: &str) -> Option<Value> {
+    let out = rally_output(dir, &["--json", "event", "show", id]);
+    out.status
+        .success()
+        .then(|| serde_json::from_slice(&out.stdout).unwrap())
+}
+
+/// Polls `check` until it holds; returns how long that took.
+pub fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if check() {
+            return start.elapsed();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out after {timeout:?} waiting for {what}");
+}
+
+/// A command, run through `prefix` (e.g. `ip netns exec HOST`) when given.
+fn command(prefix: &[&str], program: &Path) -> Command {
+    match prefix.split_first() {
+        Some((first, rest)) => {
+            let mut c = Command::new(first);
+            c.args(rest).arg(program);
+            c
+        }
+        None => Command::new(program),
+    }
+}
+
+/// A running process, stopped with SIGTERM (then SIGKILL) when dropped; its
+/// stdout lines are collected as they come.
+#[derive(Debug)]
+pub struct Process {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    /// Every stdout line read so far.
+    pub seen: Vec<String>,
+}
+
+impl Process {
+    pub fn spawn(mut cmd: Command) -> Process {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Process {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits for a stdout line starting with `prefix`; returns the rest of it.
+    pub fn line(&mut self, prefix: &str, timeout: Duration) -> String {
+        if let Some(l) = self.seen.iter().find(|l| l.starts_with(prefix)) {
+            return l[prefix.len()..].trim().to_owned();
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(l) => {
+                    self.seen.push(l.clone());
+                    if let Some(rest) = l.strip_prefix(prefix) {
+                        return rest.trim().to_owned();
+                    }
+                }
+                Err(_) => panic!(
+                    "no line starting with {prefix:?} within {timeout:?}; saw {:?}",
+                    self.seen
+                ),
+            }
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends `signal` (e.g. "KILL", "TERM") and waits for the process to end.
+    pub fn signal(&mut self, signal: &str) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.signal("TERM");
+        }
+    }
+}
+
+/// A running `rally sync`.
+#[derive(Debug)]
+pub struct SyncProcess {
+    pub process: Process,
+    /// The first line it printed: the address it listens on.
+    pub first_line: String,
+}
+
+impl SyncProcess {
+    /// Starts `prefix… rally --data DIR sync ARGS…`, with `--listen` among the
+    /// arguments, and waits for the address it prints.
+    pub fn start(prefix: &[&str], dir: &Path, args: &[&str]) -> SyncProcess {
+        let mut cmd = command(prefix, &bin("rally"));
+        cmd.arg("--data").arg(dir).arg("sync").args(args);
+        let mut process = Process::spawn(cmd);
+        let first_line = process.line("", Duration::from_secs(30));
+        SyncProcess {
+            process,
+            first_line,
+        }
+    }
+}
+
+/// A running `rally-server`.
+#[derive(Debug)]
+pub struct Server {
+    pub process: Process,
+    pub http: String,
+    /// Its p2p addresses, as printed.
+    pub p2p: Vec<String>,
+}
+
+impl Server {
+    /// Starts `prefix… rally-server --data DIR --http 127.0.0.1:0 ARGS…` and
+    /// reads the addresses it prints (`expect_p2p` of them).
+    pub fn start(prefix: &[&str], dir: &Path, args: &[&str], expect_p2p: usize) -> Server {
+        let mut cmd = command(prefix, &bin("rally-server"));
+        cmd.arg("--data")
+            .arg(dir)
+            .args(["--http", "127.0.0.1:0"])
+            .args(args);
+        let mut process = Process::spawn(cmd);
+        let http = process.line("http ", Duration::from_secs(30));
+        let mut p2p = Vec::new();
+        while p2p.len() < expect_p2p {
+            let addr = process.line("p2p ", Duration::from_secs(30));
+            process
+                .seen
+                .retain(|l| l.strip_prefix("p2p ").map(str::trim) != Some(addr.as_str()));
+            p2p.push(addr);
+        }
+        Server { process, http, p2p }
+    }
+
+    /// The printed p2p address that contains `part` (e.g. an IP address).
+    pub fn p2p_with(&self, part: &str) -> String {
+        self.p2p
+            .iter()
+            .find(|a| a.contains(part))
+            .unwrap_or_else(|| panic!("no p2p address with {part:?} among {:?}", self.p2p))
+            .clone()
+    }
+}
+
+/// Runs `rally-server --data DIR admin ARGS…`; returns stdout.
+pub fn server_admin(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(bin("rally-server"))
+        .arg("--data")
+        .arg(dir)
+        .arg("admin")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "rally-server admin {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// Whether any file of the data directory contains `needle`.
+pub fn dir_contains(dir: &Path, needle: &str) -> bool {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|e| {
+            std::fs::read(e.path())
+                .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
+        })
+}
+
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"))
+}
+
+/// Runs `ip ARGS…`, which must succeed.
+pub fn ip(args: &[&str]) {
+    let status = Command::new("ip")
+        .args(args)
+        .status()
+        .expect("the ip command (iproute2) is installed");
+    assert!(status.success(), "ip {args:?} failed");
+}
+
+/// Network namespaces made by a test, deleted when dropped.
+#[derive(Debug)]
+pub struct Namespaces {
+    pub tag: String,
+    names: Vec<String>,
+}
+
+impl Namespaces {
+    /// `tag` keeps the names of concurrent tests apart.
+    pub fn new(tag: &str) -> Namespaces {
+        assert!(
+            is_root(),
+            "this test builds network namespaces and must run as root"
+        );
+        Namespaces {
+            tag: format!("{tag}{}", std::process::id() % 100_000),
+            names: Vec::new(),
+        }
+    }
+
+    /// Makes namespace `name` (prefixed with the tag) with loopback up; returns its full name.
+    pub fn add(&mut self, name: &str) -> String {
+        let full = format!("{}{name}", self.tag);
+        ip(&["netns", "add", &full]);
+        ip(&["-n", &full, "link", "set", "lo", "up"]);
+        self.names.push(full.clone());
+        full
+    }
+
+    /// Links namespaces `a` and `b` (full names) with a veth pair named
+    /// `a_dev`/`b_dev` inside them, addressed `a_addr`/`b_addr` (CIDR).
+    pub fn link(
+        &self,
+        (a, a_dev, a_addr): (&str, &str, &str),
+        (b, b_dev, b_addr): (&str, &str, &str),
+    ) {
+        let (ta, tb) = (
+            format!("{}{a_dev}x", self.tag),
+            format!("{}{b_dev}y", self.tag),
+        );
+        ip(&["link", "add", &ta, "type", "veth", "peer", "name", &tb]);
+        for (ns, tmp, dev, addr) in [(a, &ta, a_dev, a_addr), (b, &tb, b_dev, b_addr)] {
+            ip(&["link", "set", tmp, "netns", ns]);
+            ip(&["-n", ns, "link", "set", tmp, "name", dev]);
+            ip(&["-n", ns, "addr", "add", addr, "dev", dev]);
+            ip(&["-n", ns, "link", "set", dev, "up"]);
+        }
+    }
+
+    /// The prefix that runs a command in namespace `ns`.
+    pub fn exec<'a>(&self, ns: &'a str) -> [&'a str; 4] {
+        ["ip", "netns", "exec", ns]
+    }
+}
+
+impl Drop for Namespaces {
+    fn drop(&mut self) {
+        for ns in &self.names {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+    }
+}

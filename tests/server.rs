@@ -1,0 +1,263 @@
+//! The server on loopback, through the real binaries: registration modes, a
+//! SIGKILL in the middle of syncs (nothing acknowledged is lost), and a clean stop
+//! on SIGTERM.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rally_e2e::{Server, dir_contains, id_of, json, rally, rally_output, server_admin, show};
+
+const QUIC: &str = "/ip4/127.0.0.1/udp/0/quic-v1";
+
+fn persona(dir: &Path, name: &str) -> String {
+    id_of(&json(dir, &["persona", "new", name]))
+}
+
+/// `rally sync --server ADDR --once` (plus `extra`); `Err(stderr)` when it fails.
+fn sync(dir: &Path, server: &str, extra: &[&str]) -> Result<String, String> {
+    let mut args = vec![
+        "sync",
+        "--server",
+        server,
+        "--once",
+        "--no-mdns",
+        "--timeout",
+        "30",
+    ];
+    args.extend_from_slice(extra);
+    let out = rally_output(dir, &args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    if out.status.success() {
+        Ok(stderr)
+    } else {
+        Err(stderr)
+    }
+}
+
+fn http_get(base: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let host = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[test]
+fn registration_modes_are_enforced() {
+    let srv = tempfile::tempdir().unwrap();
+    let server = Server::start(&[], srv.path(), &["--p2p", QUIC], 1);
+    let addr = server.p2p[0].clone();
+    assert!(
+        addr.contains("/p2p/12D3"),
+        "the address names the server: {addr}"
+    );
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let [a, b, c] = [dirs[0].path(), dirs[1].path(), dirs[2].path()];
+    persona(a, "ana");
+    persona(b, "ben");
+    persona(c, "cleo");
+    let a_event = id_of(&json(
+        a,
+        &[
+            "event",
+            "create",
+            "--title",
+            "Ana's assembly",
+            "--starts",
+            "2027-02-01T18:00",
+            "--tz",
+            "UTC",
+        ],
+    ));
+    rally(
+        c,
+        &[
+            "event",
+            "create",
+            "--title",
+            "Cleo was never let in",
+            "--starts",
+            "2027-02-01T18:00",
+            "--tz",
+            "UTC",
+        ],
+    );
+
+    // By invitation (the default): no code, a wrong code, a used-up code.
+    let why = sync(a, &addr, &[]).unwrap_err();
+    assert!(why.contains("by invitation"), "{why}");
+    let why = sync(a, &addr, &["--invite", "0000-0000-0000"]).unwrap_err();
+    assert!(why.contains("not valid"), "{why}");
+    let code = server_admin(srv.path(), &["invite", "--uses", "1"]);
+    sync(a, &addr, &["--invite", &code]).unwrap();
+    let why = sync(b, &addr, &["--invite", &code]).unwrap_err();
+    assert!(
+        why.contains("not valid"),
+        "a one-use code let two personas in: {why}"
+    );
+    // Once registered, no code is needed.
+    sync(a, &addr, &[]).unwrap();
+
+    // Changed while the server runs.
+    assert_eq!(
+        server_admin(srv.path(), &["registrations", "open"]),
+        "registrations: open"
+    );
+    sync(b, &addr, &[]).unwrap();
+    server_admin(srv.path(), &["registrations", "closed"]);
+    let why = sync(c, &addr, &[]).unwrap_err();
+    assert!(why.contains("does not accept new registrations"), "{why}");
+    sync(a, &addr, &[]).unwrap();
+    sync(b, &addr, &[]).unwrap();
+
+    let info = http_get(&server.http, "/api/v1/server");
+    assert!(info.contains(r#""registrations":"closed""#), "{info}");
+    assert!(http_get(&server.http, "/").contains("Registration is closed."));
+    assert_eq!(server_admin(srv.path(), &["registered"]).lines().count(), 2);
+
+    // What a refused persona had never reached the server; what a registered one
+    // shares did.
+    assert!(dir_contains(srv.path(), "Ana's assembly"), "control");
+    assert!(!dir_contains(srv.path(), "Cleo was never let in"));
+    assert!(show(a, &a_event).is_some());
+}
+
+/// The beliefs `dir`'s persona holds about what its peers have: (doc, heads).
+fn beliefs(dir: &Path) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let conn = rusqlite::Connection::open(dir.join("rally.db")).unwrap();
+    let mut stmt = conn.prepare("SELECT doc, heads FROM beliefs").unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn a_server_killed_during_syncs_loses_nothing_it_acknowledged() {
+    let srv = tempfile::tempdir().unwrap();
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (da.path(), db.path());
+    persona(a, "organiser");
+    let member = persona(b, "member");
+    let group = id_of(&json(a, &["group", "create", "Tenants' union"]));
+    rally(a, &["group", "add", &group, &member, "--name", "member"]);
+    const EVENTS: usize = 150;
+    for i in 0..EVENTS {
+        let start = format!("2027-03-{:02}T18:00", 1 + i % 28);
+        rally(
+            a,
+            &[
+                "event",
+                "create",
+                "--title",
+                &format!("Meeting {i}"),
+                "--starts",
+                &start,
+                "--tz",
+                "UTC",
+                "--group",
+                &group,
+            ],
+        );
+    }
+
+    let mut acknowledged = 0;
+    for (round, after_ms) in [30u64, 60, 75, 90, 105, 400].into_iter().enumerate() {
+        let server = Server::start(
+            &[],
+            srv.path(),
+            &["--p2p", QUIC, "--registrations", "open"],
+            1,
+        );
+        let addr = server.p2p[0].clone();
+        // Edits keep coming while the organiser syncs.
+        let title = format!("Meeting 0, round {round}");
+        let mut syncing = rally_e2e::Process::spawn({
+            let mut c = std::process::Command::new(rally_e2e::bin("rally"));
+            c.arg("--data")
+                .arg(a)
+                .args(["sync", "--server", &addr, "--no-mdns"]);
+            c
+        });
+        std::thread::sleep(Duration::from_millis(after_ms));
+        let list = json(a, &["event", "list", "--group", &group, "--limit", "1000"]);
+        let first = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| {
+                e["title"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("Meeting 0"))
+            })
+            .map(|e| e["id"].as_str().unwrap().to_owned())
+            .unwrap();
+        rally(a, &["event", "edit", &first, "--title", &title]);
+        std::thread::sleep(Duration::from_millis(after_ms));
+        let mut server = server;
+        server.process.signal("KILL");
+        // The organiser stops cleanly, writing down what the server acknowledged.
+        syncing.signal("TERM");
+        let believed = beliefs(a);
+        let store = rally_store::Store::open(srv.path()).unwrap();
+        for (doc, heads) in &believed {
+            let id = rally_core::DocId(doc.as_slice().try_into().unwrap());
+            let heads: Vec<rally_core::ChangeHash> = heads
+                .chunks_exact(32)
+                .map(|h| rally_core::ChangeHash(h.try_into().unwrap()))
+                .collect();
+            let held = store.load(id).unwrap_or_else(|e| {
+                panic!(
+                    "round {round}: the server acknowledged {} but lost it: {e}",
+                    id.to_hex()
+                )
+            });
+            assert!(
+                held.knows_all(&heads),
+                "round {round}: the server acknowledged changes of {} it does not hold",
+                id.to_hex()
+            );
+        }
+        eprintln!(
+            "round {round}: killed after {}+{} ms, {} documents acknowledged and all held",
+            after_ms,
+            after_ms,
+            believed.len()
+        );
+        acknowledged = acknowledged.max(believed.len());
+    }
+    assert!(
+        acknowledged > 0,
+        "no round got as far as an acknowledgement"
+    );
+
+    // Restarted, the server brings both sides together.
+    let server = Server::start(&[], srv.path(), &["--p2p", QUIC], 1);
+    let addr = server.p2p[0].clone();
+    sync(a, &addr, &[]).unwrap();
+    sync(b, &addr, &[]).unwrap();
+    let seen = json(b, &["event", "list", "--group", &group, "--limit", "1000"]);
+    assert_eq!(seen.as_array().unwrap().len(), EVENTS);
+    assert!(
+        seen.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["title"] == "Meeting 0, round 5"),
+        "the last edit did not arrive: {seen}"
+    );
+}
+
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let srv = tempfile::tempdir().unwrap();
+    let mut server = Server::start(&[], srv.path(), &["--p2p", QUIC], 1);
+    let first = server.p2p[0].clone();
+    let status = server.process.signal("TERM");
+    assert!(status.success(), "exit status {status:?}");
+    // Same identity after a restart: the address users were given still names it.
+    let server = Server::start(&[], srv.path(), &["--p2p", QUIC], 1);
+    let peer = |a: &str| a.rsplit("/p2p/").next().unwrap().to_owned();
+    assert_eq!(peer(&server.p2p[0]), peer(&first));
+}
