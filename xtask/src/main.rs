@@ -153,7 +153,21 @@ fn bench() -> Result<()> {
     run("receive benchmark", cmd)?;
     let mut cmd = cargo();
     cmd.args(["bench", "--locked", "-p", "rally-net", "--bench", "sync"]);
-    run("sync benchmark", cmd)
+    run("sync benchmark", cmd)?;
+    let mut cmd = cargo();
+    cmd.args([
+        "build",
+        "--release",
+        "--locked",
+        "-p",
+        "rally-server",
+        "--bin",
+        "rally-server",
+    ]);
+    run("build the release server", cmd)?;
+    let mut cmd = cargo();
+    cmd.args(["bench", "--locked", "-p", "rally-server", "--bench", "load"]);
+    run("server load benchmark", cmd)
 }
 
 /// The simulated-network test with many more seeds than `ci` runs, optimised.

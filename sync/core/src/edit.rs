@@ -91,6 +91,16 @@ pub(crate) fn event_genesis(
     let organisers = tx.put_object(ROOT, "organisers", ObjType::Map)?;
     let me = tx.put_object(&organisers, author.to_hex(), ObjType::Map)?;
     tx.put(&me, "name", author_name)?;
+    create_containers(tx, &["participants", "invited", "comments"])
+}
+
+/// The maps people add entries to concurrently exist from the genesis on: two
+/// replicas that each created one would hold two objects under one key, and only
+/// one would be read.
+fn create_containers(tx: &mut Tx<'_>, keys: &[&str]) -> Result<(), AutomergeError> {
+    for key in keys {
+        tx.put_object(ROOT, *key, ObjType::Map)?;
+    }
     Ok(())
 }
 
@@ -267,6 +277,7 @@ pub(crate) fn group_genesis(
 ) -> Result<(), AutomergeError> {
     write_header(tx, DocKind::Group, author, now)?;
     write_profile(tx, profile)?;
+    create_containers(tx, &["members", "invites", "links", "events"])?;
     add_member(tx, author, author_name, Role::Admin, now, None)
 }
 

@@ -42,6 +42,41 @@ fn replica(doc: &Document) -> Document {
     r
 }
 
+/// Entries added concurrently to a map that nobody had written to yet are all
+/// kept: the maps exist from the genesis on (otherwise each replica would create
+/// its own, and only one would be read after merging).
+#[test]
+fn concurrent_first_entries_are_all_kept() {
+    let (org, ana, ben) = (Persona::generate(), Persona::generate(), Persona::generate());
+    let (event, _) = event_by(&org);
+    let (mut a, mut b) = (replica(&event), replica(&event));
+    a.join_event(&ana, "Ana", t(1)).unwrap();
+    b.join_event(&ben, "Ben", t(1)).unwrap();
+    a.comment(&ana, "Ana", "first", None, t(2)).unwrap();
+    b.comment(&ben, "Ben", "also first", None, t(2)).unwrap();
+    a.receive(b.signed_changes());
+    b.receive(a.signed_changes());
+    for doc in [&a, &b] {
+        let view = doc.event().unwrap();
+        assert_eq!(view.participants.len(), 2, "a participation was lost");
+        assert_eq!(view.comments.len(), 2, "a comment was lost");
+    }
+
+    let (group, _) = group_by(&org);
+    let mut a = replica(&group);
+    a.add_member(&org, ana.id(), "Ana", Role::Moderator, t(1)).unwrap();
+    a.add_member(&org, ben.id(), "Ben", Role::Moderator, t(1)).unwrap();
+    let mut b = replica(&a);
+    let (e1, e2) = (event_by(&ana).0.id(), event_by(&ben).0.id());
+    a.set_group_event(&ana, e1, true, t(2)).unwrap();
+    b.set_group_event(&ben, e2, true, t(2)).unwrap();
+    a.receive(b.signed_changes());
+    b.receive(a.signed_changes());
+    for doc in [&a, &b] {
+        assert_eq!(doc.group().unwrap().events.len(), 2, "a listing was lost");
+    }
+}
+
 fn refused(result: Result<SignedChange, EditError>) -> Rejection {
     match result {
         Err(EditError::Refused(r)) => r,

@@ -180,3 +180,85 @@ fn hostile_peers_are_dropped_and_change_nothing() {
     let after = Store::open(dir.path()).unwrap().export(&[]).unwrap();
     assert_eq!(after, before, "the store changed");
 }
+
+/// A peer that pushes batches without waiting for answers is held to its
+/// allowance, then dropped; nothing it sent is stored.
+#[test]
+fn a_flooding_peer_is_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let alice = store.create_persona("alice", Timestamp::now()).unwrap();
+    let before = store.export(&[]).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, async move {
+        let transport = Transport {
+            limits: Limits {
+                bytes_per_sec: 1,
+                burst_bytes: 1,
+                max_queued: 2,
+                ..Limits::server()
+            },
+            ..Transport::device(false)
+        };
+        let mut node = Node::new(SyncRepo::new(store, alice), transport).unwrap();
+        let node_peer = node.peer_id();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let config = NodeConfig {
+            listen: vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()],
+            ..NodeConfig::default()
+        };
+        tokio::task::spawn_local(async move {
+            let _ = node
+                .run(&config, move |e| {
+                    let _ = tx.send(e);
+                })
+                .await;
+        });
+        let addr = loop {
+            if let Some(NodeEvent::Listening(a)) = rx.recv().await {
+                break a;
+            }
+        };
+        let mallory = Persona::generate();
+        let mut swarm = hostile_swarm();
+        swarm.dial(addr).unwrap();
+        loop {
+            if let SwarmEvent::ConnectionEstablished { .. } = swarm.select_next_some().await {
+                break;
+            }
+        }
+        let hello = Message::Hello {
+            version: rally_core::protocol::PROTOCOL_VERSION,
+            persona: mallory.id().0,
+            nonce: [1; 32],
+            epoch: [2; 16],
+        }
+        .encode();
+        // The first batch is within the allowance; the rest queue up, then overflow.
+        for i in 0..6u8 {
+            let frame = if i == 0 {
+                hello.clone()
+            } else {
+                vec![i; 200]
+            };
+            swarm.behaviour_mut().send_request(&node_peer, vec![frame]);
+        }
+        let reason = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                tokio::select! {
+                    e = rx.recv() => if let Some(NodeEvent::PeerDropped { reason, .. }) = e { break reason },
+                    _ = swarm.select_next_some() => {}
+                }
+            }
+        })
+        .await
+        .expect("the flooding peer was not dropped");
+        assert!(reason.contains("too many batches"), "{reason}");
+    });
+    let after = Store::open(dir.path()).unwrap().export(&[]).unwrap();
+    assert_eq!(after, before, "the store changed");
+}
