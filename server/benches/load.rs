@@ -7,7 +7,8 @@
 //! ingested straight into one store in this process.
 //!
 //! `cargo xtask bench` builds the server and runs this; `RALLY_BENCH_CLIENTS` and
-//! `RALLY_BENCH_CHANGES` change the load.
+//! `RALLY_BENCH_CHANGES` change the load, `RALLY_BENCH_SERVER_LOG=FILE` keeps the
+//! server's log.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -106,7 +107,9 @@ fn prepare(n: usize, changes: usize) -> Vec<Client> {
         c.store.insert_new(&event).unwrap();
         let me = c.me.persona.clone();
         c.store
-            .update(group.id(), |g| g.set_group_event(&me, event.id(), true, now))
+            .update(group.id(), |g| {
+                g.set_group_event(&me, event.id(), true, now)
+            })
             .unwrap();
     }
     clients
@@ -154,7 +157,10 @@ fn start_server(dir: &Path) -> (std::process::Child, String) {
             "open",
         ])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(match std::env::var_os("RALLY_BENCH_SERVER_LOG") {
+            Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+            None => Stdio::null(),
+        })
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();

@@ -89,6 +89,11 @@ pub struct Document {
     claims: HashMap<(ActorId, u64), ChangeHash>,
     /// The hydrated state at the given (sorted) heads, from the last judgement.
     state_cache: Option<(Vec<ChangeHash>, Value)>,
+    /// The applied changes in the order they were applied (so dependencies first),
+    /// and the dependencies of each: what a peer lacks is read from these, not
+    /// rebuilt by automerge.
+    history: Vec<ChangeHash>,
+    deps: HashMap<ChangeHash, Vec<ChangeHash>>,
 }
 
 /// Per actor, the highest operation counter and sequence number seen.
@@ -147,6 +152,8 @@ impl Document {
             rejected: HashSet::new(),
             pending: HashMap::new(),
             signed: HashMap::new(),
+            history: Vec::new(),
+            deps: HashMap::new(),
             claims: HashMap::new(),
             state_cache: None,
         }
@@ -252,15 +259,23 @@ impl Document {
 
     /// The changes a peer whose heads are `have` lacks.
     pub fn changes_since(&self, have: &[ChangeHash]) -> Vec<SignedChange> {
-        let known: Vec<ChangeHash> = have
+        let mut known: HashSet<ChangeHash> = HashSet::new();
+        let mut stack: Vec<ChangeHash> = have
             .iter()
-            .filter(|h| self.signed.contains_key(h))
+            .filter(|h| self.deps.contains_key(h))
             .copied()
             .collect();
-        self.am
-            .get_changes(&known)
+        while let Some(h) = stack.pop() {
+            if known.insert(h)
+                && let Some(deps) = self.deps.get(&h)
+            {
+                stack.extend(deps.iter().filter(|d| !known.contains(d)));
+            }
+        }
+        self.history
             .iter()
-            .filter_map(|c| self.signed.get(&c.hash()).cloned())
+            .filter(|h| !known.contains(h))
+            .filter_map(|h| self.signed.get(h).cloned())
             .collect()
     }
 
@@ -296,6 +311,8 @@ impl Document {
     fn note_applied(&mut self, change: &Change) {
         self.clock
             .note(change.actor_id(), change.max_op(), change.seq());
+        self.history.push(change.hash());
+        self.deps.insert(change.hash(), change.deps().to_vec());
     }
 
     /// Takes remote changes in any order: applies what is permitted, refuses what is
@@ -494,6 +511,8 @@ impl Document {
             }
         }
         self.clock = Clock::default();
+        self.history.clear();
+        self.deps.clear();
         for c in &keep {
             self.note_applied(c);
         }

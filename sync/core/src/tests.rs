@@ -47,7 +47,11 @@ fn replica(doc: &Document) -> Document {
 /// its own, and only one would be read after merging).
 #[test]
 fn concurrent_first_entries_are_all_kept() {
-    let (org, ana, ben) = (Persona::generate(), Persona::generate(), Persona::generate());
+    let (org, ana, ben) = (
+        Persona::generate(),
+        Persona::generate(),
+        Persona::generate(),
+    );
     let (event, _) = event_by(&org);
     let (mut a, mut b) = (replica(&event), replica(&event));
     a.join_event(&ana, "Ana", t(1)).unwrap();
@@ -64,8 +68,10 @@ fn concurrent_first_entries_are_all_kept() {
 
     let (group, _) = group_by(&org);
     let mut a = replica(&group);
-    a.add_member(&org, ana.id(), "Ana", Role::Moderator, t(1)).unwrap();
-    a.add_member(&org, ben.id(), "Ben", Role::Moderator, t(1)).unwrap();
+    a.add_member(&org, ana.id(), "Ana", Role::Moderator, t(1))
+        .unwrap();
+    a.add_member(&org, ben.id(), "Ben", Role::Moderator, t(1))
+        .unwrap();
     let mut b = replica(&a);
     let (e1, e2) = (event_by(&ana).0.id(), event_by(&ben).0.id());
     a.set_group_event(&ana, e1, true, t(2)).unwrap();

@@ -1,6 +1,7 @@
 //! Frames on the wire: a request carries a batch of sync frames, each prefixed by
-//! its length; the response is one byte, an acknowledgement. Lengths are checked
-//! against the limits before anything is allocated.
+//! its length, after the tag of the sender's session; the response is one byte, an
+//! acknowledgement. Lengths are checked against the limits before anything is
+//! allocated.
 
 use std::io;
 
@@ -15,6 +16,14 @@ const MAX_FRAMES: u32 = 100_000;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FrameCodec;
 
+/// A batch of frames from one session. The tag lets the receiver drop frames of
+/// a session the sender has since started over (still on the way when it did).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    pub session: u64,
+    pub frames: Vec<Vec<u8>>,
+}
+
 fn invalid(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, what.to_owned())
 }
@@ -27,13 +36,15 @@ async fn read_u32<T: AsyncRead + Unpin>(io: &mut T) -> io::Result<u32> {
 
 impl Codec for FrameCodec {
     type Protocol = StreamProtocol;
-    type Request = Vec<Vec<u8>>;
+    type Request = Batch;
     type Response = ();
 
-    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Vec<Vec<u8>>>
+    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Batch>
     where
         T: AsyncRead + Unpin + Send,
     {
+        let mut tag = [0u8; 8];
+        io.read_exact(&mut tag).await?;
         let count = read_u32(io).await?;
         if count > MAX_FRAMES {
             return Err(invalid("too many frames in one batch"));
@@ -50,7 +61,10 @@ impl Codec for FrameCodec {
             io.read_exact(&mut frame).await?;
             frames.push(frame);
         }
-        Ok(frames)
+        Ok(Batch {
+            session: u64::from_le_bytes(tag),
+            frames,
+        })
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<()>
@@ -66,12 +80,13 @@ impl Codec for FrameCodec {
         &mut self,
         _: &StreamProtocol,
         io: &mut T,
-        frames: Vec<Vec<u8>>,
+        Batch { session, frames }: Batch,
     ) -> io::Result<()>
     where
         T: AsyncWrite + Unpin + Send,
     {
-        let mut buf = Vec::with_capacity(4 + frames.iter().map(|f| f.len() + 4).sum::<usize>());
+        let mut buf = Vec::with_capacity(12 + frames.iter().map(|f| f.len() + 4).sum::<usize>());
+        buf.extend_from_slice(&session.to_le_bytes());
         buf.extend_from_slice(&(frames.len() as u32).to_le_bytes());
         for f in &frames {
             buf.extend_from_slice(&(f.len() as u32).to_le_bytes());

@@ -48,12 +48,14 @@ pub use libp2p::Multiaddr as Address;
 pub use libp2p::identity::Keypair;
 pub use libp2p::multiaddr::Protocol;
 
-use codec::FrameCodec;
+use codec::{Batch, FrameCodec};
 
 const PROTOCOL: StreamProtocol = StreamProtocol::new("/rally/sync/1");
 const TICK: Duration = Duration::from_millis(200);
 const REDIAL: Duration = Duration::from_secs(2);
 const RETRY_AFTER: Duration = Duration::from_secs(30);
+/// Received changes are passed on at most this often (the rest wait for the tick).
+const ANNOUNCE_INTERVAL: Duration = Duration::from_millis(100);
 /// How long a peer that refused this side is left alone before it is redialled.
 const REFUSED_BACKOFF: Duration = Duration::from_secs(60);
 /// A batch of frames carried by one request.
@@ -267,6 +269,10 @@ struct Behaviour {
 
 struct Link {
     session: Session,
+    /// Tags this side's batches of this session, and the peer's (learnt from the
+    /// batch that carries its `Hello`); batches with another tag are stale.
+    tag: u64,
+    peer_tag: Option<u64>,
     outbox: VecDeque<Vec<u8>>,
     in_flight: bool,
     /// This side refused the peer: close once the refusal is delivered.
@@ -277,7 +283,7 @@ struct Link {
 struct Allowance {
     tokens: f64,
     refilled: Instant,
-    queued: VecDeque<(Vec<Vec<u8>>, ResponseChannel<()>)>,
+    queued: VecDeque<(Batch, ResponseChannel<()>)>,
 }
 
 /// A sync node for one persona (or a server).
@@ -291,6 +297,9 @@ pub struct Node<R: NodeStore = SyncRepo> {
     banned: HashSet<PeerId>,
     /// Peers that refused this side, with when.
     refused_by: HashMap<PeerId, Instant>,
+    /// Received changes not announced to the other peers yet, and when they last were.
+    announce_pending: bool,
+    last_announce_all: Instant,
     /// A refusal that ends a run with `once`.
     fatal: Option<NetError>,
     /// Peers found on the local network, redialled while they are not connected.
@@ -415,6 +424,8 @@ impl<R: NodeStore> Node<R> {
             banned: HashSet::new(),
             refused_by: HashMap::new(),
             fatal: None,
+            announce_pending: false,
+            last_announce_all: Instant::now(),
             discovered: HashMap::new(),
             servers: HashSet::new(),
             server_addrs: HashMap::new(),
@@ -493,6 +504,10 @@ impl<R: NodeStore> Node<R> {
             batch.push(link.outbox.pop_front().expect("front exists"));
         }
         link.in_flight = true;
+        let batch = Batch {
+            session: link.tag,
+            frames: batch,
+        };
         self.swarm.behaviour_mut().sync.send_request(peer, batch);
     }
 
@@ -530,6 +545,8 @@ impl<R: NodeStore> Node<R> {
 
     /// Tells every session that local documents changed.
     fn announce_all(&mut self, events: &mut impl FnMut(NodeEvent)) {
+        self.last_announce_all = Instant::now();
+        self.announce_pending = false;
         let now = self.now_ms();
         let peers: Vec<PeerId> = self.links.keys().copied().collect();
         for peer in peers {
@@ -547,24 +564,33 @@ impl<R: NodeStore> Node<R> {
         }
     }
 
-    fn on_frames(
-        &mut self,
-        peer: PeerId,
-        frames: Vec<Vec<u8>>,
-        events: &mut impl FnMut(NodeEvent),
-    ) {
+    fn on_frames(&mut self, peer: PeerId, batch: Batch, events: &mut impl FnMut(NodeEvent)) {
+        let Batch {
+            session: tag,
+            frames,
+        } = batch;
         let before = self.repo.version();
-        // A Hello on a running session: the peer started over (its side lost a
-        // batch); so does this side.
-        if let Some(first) = frames.first()
-            && matches!(Message::decode(first), Ok(Message::Hello { .. }))
-            && self
+        let opens_session = frames
+            .first()
+            .is_some_and(|f| matches!(Message::decode(f), Ok(Message::Hello { .. })));
+        if opens_session {
+            // The peer (re)started its session: so does this side, unless its
+            // session has heard nothing from the peer yet.
+            if self
                 .links
                 .get(&peer)
-                .is_some_and(|l| l.session.has_peer_hello())
-        {
-            self.close_link(&peer);
+                .is_some_and(|l| l.session.has_peer_hello() || l.peer_tag.is_some())
+            {
+                self.close_link(&peer);
+            }
             self.start_session(peer);
+            if let Some(link) = self.links.get_mut(&peer) {
+                link.peer_tag = Some(tag);
+            }
+        } else if self.links.get(&peer).and_then(|l| l.peer_tag) != Some(tag) {
+            // Frames of a session the peer has since started over, or of one this
+            // side dropped: whatever mattered in them comes again.
+            return;
         }
         let was_authenticated = self
             .links
@@ -630,7 +656,13 @@ impl<R: NodeStore> Node<R> {
         }
         self.flush(&peer);
         if self.repo.version() != before {
-            self.announce_all(events);
+            // Under load (many peers pushing at once) announcements are gathered:
+            // one per peer per interval rather than one per received batch.
+            if self.last_announce_all.elapsed() >= ANNOUNCE_INTERVAL {
+                self.announce_all(events);
+            } else {
+                self.announce_pending = true;
+            }
         }
     }
 
@@ -657,6 +689,8 @@ impl<R: NodeStore> Node<R> {
             peer,
             Link {
                 session,
+                tag: u64::from_le_bytes(rally_core::ids::random_bytes()),
+                peer_tag: None,
                 outbox: hello.into(),
                 in_flight: false,
                 closing: false,
@@ -715,7 +749,7 @@ impl<R: NodeStore> Node<R> {
             .collect();
         let expected: Vec<PeerId> = dialled.iter().filter_map(peer_of).collect();
         for addr in &dialled {
-            let _ = self.swarm.dial(addr.clone());
+            self.dial(addr);
         }
         self.server_addrs = config
             .servers
@@ -758,7 +792,7 @@ impl<R: NodeStore> Node<R> {
                     }
                     self.repo.flush().map_err(store_error)?;
                     let now_cursor = self.repo.change_cursor().map_err(store_error)?;
-                    if now_cursor != cursor {
+                    if now_cursor != cursor || self.announce_pending {
                         cursor = now_cursor;
                         self.announce_all(&mut events);
                     }
@@ -771,7 +805,7 @@ impl<R: NodeStore> Node<R> {
                                 self.swarm.is_connected(&p) || self.refused_by.contains_key(&p)
                             });
                             if !wait {
-                                let _ = self.swarm.dial(addr.clone());
+                                self.dial(addr);
                             }
                         }
                     }
@@ -801,7 +835,7 @@ impl<R: NodeStore> Node<R> {
     fn on_request(
         &mut self,
         peer: PeerId,
-        frames: Vec<Vec<u8>>,
+        frames: Batch,
         channel: ResponseChannel<()>,
         events: &mut impl FnMut(NodeEvent),
     ) {
@@ -815,9 +849,8 @@ impl<R: NodeStore> Node<R> {
             queued: VecDeque::new(),
         });
         if allowance.queued.is_empty() && allowance.tokens > 0.0 {
-            allowance.tokens -= frames.iter().map(|f| f.len() as f64).sum::<f64>();
+            allowance.tokens -= frames.frames.iter().map(|f| f.len() as f64).sum::<f64>();
             let _ = self.swarm.behaviour_mut().sync.send_response(channel, ());
-            self.start_session(peer);
             self.on_frames(peer, frames, events);
         } else if allowance.queued.len() >= self.limits.max_queued {
             self.drop_peer(
@@ -848,14 +881,28 @@ impl<R: NodeStore> Node<R> {
                 let Some((frames, channel)) = allowance.queued.pop_front() else {
                     break;
                 };
-                allowance.tokens -= frames.iter().map(|f| f.len() as f64).sum::<f64>();
+                allowance.tokens -= frames.frames.iter().map(|f| f.len() as f64).sum::<f64>();
                 let _ = self.swarm.behaviour_mut().sync.send_response(channel, ());
-                self.start_session(peer);
                 self.on_frames(peer, frames, events);
             }
         }
         self.allowances
             .retain(|p, a| !a.queued.is_empty() || self.links.contains_key(p));
+    }
+
+    /// Dials `addr` unless its peer is connected or being dialled already (a
+    /// second connection to one peer only churns).
+    fn dial(&mut self, addr: &Multiaddr) {
+        let opts = match peer_of(addr) {
+            Some(peer) => libp2p::swarm::dial_opts::DialOpts::peer_id(peer)
+                .addresses(vec![addr.clone()])
+                .condition(libp2p::swarm::dial_opts::PeerCondition::DisconnectedAndNotDialing)
+                .build(),
+            None => libp2p::swarm::dial_opts::DialOpts::unknown_peer_id()
+                .address(addr.clone())
+                .build(),
+        };
+        let _ = self.swarm.dial(opts);
     }
 
     /// Once connected to a server, asks it for a relayed address, so peers that
@@ -935,7 +982,7 @@ impl<R: NodeStore> Node<R> {
                     if peer != self.peer_id() && !self.banned.contains(&peer) {
                         let addr = with_peer_id(&addr, peer);
                         if !self.swarm.is_connected(&peer) {
-                            let _ = self.swarm.dial(addr.clone());
+                            self.dial(&addr);
                         }
                         self.discovered.insert(peer, addr);
                     }

@@ -15,7 +15,7 @@
 mod index;
 mod sync;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -145,6 +145,66 @@ pub struct IngestPolicy {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    docs: DocCache,
+}
+
+/// What a document was loaded from: its heads and how many waiting and refused
+/// changes the database holds for it. Those grow or change with every write to
+/// the document, by this process or another, and come back to what they were when
+/// a write is rolled back.
+type DocKey = (Vec<u8>, i64, i64);
+
+/// Documents recently written by [`Store::ingest_with`], reused while their
+/// [`DocKey`] in the database is unchanged, so a document that receives many
+/// small batches is not rebuilt from all its changes for each.
+#[derive(Default)]
+struct DocCache(HashMap<DocId, (DocKey, Document)>);
+
+impl std::fmt::Debug for DocCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DocCache({} documents)", self.0.len())
+    }
+}
+
+/// Documents kept in [`DocCache`] at most.
+const DOC_CACHE: usize = 256;
+
+impl DocCache {
+    fn key(conn: &Connection, id: DocId) -> Result<DocKey, StoreError> {
+        conn.prepare_cached(
+            "SELECT (SELECT heads FROM docs WHERE id = ?1),
+                    (SELECT count(*) FROM pending WHERE doc = ?1),
+                    (SELECT count(*) FROM rejected WHERE doc = ?1)",
+        )
+        .ctx("reading a document")?
+        .query_row([id.0], |r| {
+            Ok((
+                r.get::<_, Option<Vec<u8>>>(0)?.unwrap_or_default(),
+                r.get(1)?,
+                r.get(2)?,
+            ))
+        })
+        .ctx("reading a document")
+    }
+
+    /// The document as the database holds it: from the cache when it is current.
+    fn take(&mut self, conn: &Connection, id: DocId) -> Result<Option<Document>, StoreError> {
+        if let Some((key, doc)) = self.0.remove(&id)
+            && key == DocCache::key(conn, id)?
+        {
+            return Ok(Some(doc));
+        }
+        Store::load_in(conn, id)
+    }
+
+    fn keep(&mut self, conn: &Connection, doc: Document) -> Result<(), StoreError> {
+        let key = DocCache::key(conn, doc.id())?;
+        if self.0.len() >= DOC_CACHE {
+            self.0.clear();
+        }
+        self.0.insert(doc.id(), (key, doc));
+        Ok(())
+    }
 }
 
 fn row_to_signed(row: &rusqlite::Row<'_>) -> rusqlite::Result<SignedChange> {
@@ -193,8 +253,19 @@ impl Store {
             .map_err(&not_db)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(&not_db)?;
+        // Plans do not depend on bound values: without this, SQLite re-prepares
+        // some cached statements on every new binding.
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )
+        .map_err(&not_db)?;
         restrict_permissions(&path, 0o600).map_err(io)?;
-        let mut store = Store { conn, path };
+        let mut store = Store {
+            conn,
+            path,
+            docs: DocCache::default(),
+        };
         store.migrate().map_err(|e| match e {
             StoreError::Sqlite { source, .. } => not_db(source),
             other => other,
@@ -492,9 +563,12 @@ impl Store {
             by_doc.entry(c.doc).or_default().push(c);
         }
         let mut report = IngestReport::default();
-        let tx = self.write().ctx("starting an import")?;
+        let tx = write_on(&mut self.conn).ctx("starting an import")?;
         for (id, incoming) in by_doc {
-            let mut doc = Store::load_in(&tx, id)?.unwrap_or_else(|| Document::empty(id));
+            let mut doc = self
+                .docs
+                .take(&tx, id)?
+                .unwrap_or_else(|| Document::empty(id));
             let receipt = doc.receive(incoming);
             report.accepted += receipt.accepted.len();
             report.duplicates += receipt.duplicates;
@@ -602,6 +676,7 @@ impl Store {
                     report.joined.push(id);
                 }
             }
+            self.docs.keep(&tx, doc)?;
         }
         tx.commit().ctx("committing an import")?;
         Ok(report)
@@ -699,13 +774,7 @@ impl Store {
     }
 
     pub(crate) fn write(&mut self) -> rusqlite::Result<Write<'_>> {
-        if self.conn.is_autocommit() {
-            self.conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map(Write::Own)
-        } else {
-            self.conn.savepoint().map(Write::Nested)
-        }
+        write_on(&mut self.conn)
     }
 
     /// Opens one transaction for many writes (e.g. all the changes a peer sent in
@@ -860,6 +929,16 @@ impl Write<'_> {
 }
 
 #[cfg(unix)]
+/// One write: a transaction, or a savepoint inside the batch under way.
+fn write_on(conn: &mut Connection) -> rusqlite::Result<Write<'_>> {
+    if conn.is_autocommit() {
+        conn.transaction_with_behavior(TransactionBehavior::Immediate)
+            .map(Write::Own)
+    } else {
+        conn.savepoint().map(Write::Nested)
+    }
+}
+
 fn restrict_permissions(path: &Path, mode: u32) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))

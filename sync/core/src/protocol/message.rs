@@ -81,9 +81,11 @@ pub enum Message {
     Refused { reason: String },
 }
 
-/// A list of changes as deflated postcard bytes. Changes of one document repeat
-/// actor ids and hashes, so this roughly halves them; signatures do not compress.
-/// Inflating is bounded: a list that would grow past [`MAX_MESSAGE`] is refused.
+/// A list of changes as postcard bytes, deflated when that pays: changes of one
+/// document repeat actor ids and hashes, so deflating roughly halves long lists,
+/// while a short one (a single edit) costs more to deflate than it saves. The
+/// first byte says which. Inflating is bounded: a list that would grow past
+/// [`MAX_MESSAGE`] is refused.
 mod packed {
     use std::io::{Read, Write};
 
@@ -96,25 +98,46 @@ mod packed {
 
     use super::{MAX_MESSAGE, WireChange};
 
+    const RAW: u8 = 0;
+    const DEFLATED: u8 = 1;
+    /// Lists shorter than this travel as they are.
+    const DEFLATE_FROM: usize = 2048;
+
     pub fn serialize<S: Serializer>(changes: &[WireChange], s: S) -> Result<S::Ok, S::Error> {
         let raw = postcard::to_allocvec(changes).map_err(S::Error::custom)?;
-        let mut encoder =
-            DeflateEncoder::new(Vec::with_capacity(raw.len() / 2), Compression::fast());
-        encoder.write_all(&raw).map_err(S::Error::custom)?;
-        let packed = encoder.finish().map_err(S::Error::custom)?;
+        let mut packed = Vec::with_capacity(raw.len() / 2 + 1);
+        if raw.len() < DEFLATE_FROM {
+            packed.push(RAW);
+            packed.extend_from_slice(&raw);
+        } else {
+            packed.push(DEFLATED);
+            let mut encoder = DeflateEncoder::new(packed, Compression::fast());
+            encoder.write_all(&raw).map_err(S::Error::custom)?;
+            packed = encoder.finish().map_err(S::Error::custom)?;
+        }
         serde_bytes::serialize(&packed, s)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<WireChange>, D::Error> {
         let packed: Vec<u8> = serde_bytes::deserialize(d)?;
-        let mut raw = Vec::new();
-        DeflateDecoder::new(packed.as_slice())
-            .take(MAX_MESSAGE as u64 + 1)
-            .read_to_end(&mut raw)
-            .map_err(D::Error::custom)?;
-        if raw.len() > MAX_MESSAGE {
-            return Err(D::Error::custom("the changes inflate past the size limit"));
-        }
+        let (kind, body) = packed
+            .split_first()
+            .ok_or_else(|| D::Error::custom("an empty change list"))?;
+        let raw = match *kind {
+            RAW => body.to_vec(),
+            DEFLATED => {
+                let mut raw = Vec::new();
+                DeflateDecoder::new(body)
+                    .take(MAX_MESSAGE as u64 + 1)
+                    .read_to_end(&mut raw)
+                    .map_err(D::Error::custom)?;
+                if raw.len() > MAX_MESSAGE {
+                    return Err(D::Error::custom("the changes inflate past the size limit"));
+                }
+                raw
+            }
+            _ => return Err(D::Error::custom("an unknown change list encoding")),
+        };
         postcard::from_bytes(&raw).map_err(D::Error::custom)
     }
 }

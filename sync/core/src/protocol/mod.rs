@@ -425,12 +425,13 @@ impl Session {
                 return Err(SessionError::Refused(reason));
             }
             other if !self.authenticated => {
-                if self.early.len() >= MAX_EARLY {
-                    return Err(SessionError::Malformed(
-                        "too many messages before authentication".into(),
-                    ));
+                // Kept for after authentication when frames were reordered; past
+                // the bound they are dropped, not held against the peer: after a
+                // restart, frames of its previous session are still on the way, and
+                // whatever mattered in them is repeated.
+                if self.early.len() < MAX_EARLY {
+                    self.early.push(other.encode());
                 }
-                self.early.push(other.encode());
             }
             Message::Heads { docs, ack, seq } => {
                 if ack {

@@ -1106,7 +1106,8 @@ fn deflate_bomb(doc: DocId) -> Vec<u8> {
     }
     let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
     encoder.write_all(&vec![0u8; 64 * 1024 * 1024]).unwrap();
-    let packed = encoder.finish().unwrap();
+    let mut packed = vec![1u8];
+    packed.extend(encoder.finish().unwrap());
     assert!(
         packed.len() < MAX_MESSAGE,
         "the bomb itself fits in a message"
