@@ -198,7 +198,7 @@ fn main() {
         .unwrap();
     let start = Instant::now();
     let mut keep = Vec::new();
-    for c in clients {
+    for (i, c) in clients.into_iter().enumerate() {
         let Client { dir, store, me } = c;
         keep.push(dir);
         let config = NodeConfig {
@@ -207,7 +207,9 @@ fn main() {
         };
         runtime.spawn(async move {
             let mut node = Node::new(SyncRepo::new(store, me), Transport::device(false)).unwrap();
-            let _ = node.run(&config, |_| {}).await;
+            if let Err(e) = node.run(&config, |_| {}).await {
+                eprintln!("  client {i} stopped: {e}");
+            }
         });
     }
     let mut last_report = Instant::now();
