@@ -167,34 +167,23 @@ fn serve(cli: Cli, data: PathBuf) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(rally_server::run(config, shutdown_signal(), |event| {
-        let mut out = std::io::stdout();
-        match event {
-            ServerEvent::Http(url) => {
-                let _ = writeln!(out, "http {url}").and_then(|()| out.flush());
+    runtime.block_on(rally_server::run(
+        config,
+        rally_net::shutdown_signal(),
+        |event| {
+            let mut out = std::io::stdout();
+            match event {
+                ServerEvent::Http(url) => {
+                    let _ = writeln!(out, "http {url}").and_then(|()| out.flush());
+                }
+                ServerEvent::P2p(addr) => {
+                    let _ = writeln!(out, "p2p {addr}").and_then(|()| out.flush());
+                }
+                ServerEvent::Dropped { peer, reason } => eprintln!("dropped {peer}: {reason}"),
+                ServerEvent::Refused { peer, reason } => eprintln!("refused {peer}: {reason}"),
             }
-            ServerEvent::P2p(addr) => {
-                let _ = writeln!(out, "p2p {addr}").and_then(|()| out.flush());
-            }
-            ServerEvent::Dropped { peer, reason } => eprintln!("dropped {peer}: {reason}"),
-            ServerEvent::Refused { peer, reason } => eprintln!("refused {peer}: {reason}"),
-        }
-    }))?;
+        },
+    ))?;
     eprintln!("stopped");
     Ok(())
-}
-
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("a SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
 }

@@ -190,7 +190,7 @@ fn sync_cmd(mut ctx: Ctx, args: SyncArgs) -> Result<()> {
         };
         let outcome = tokio::select! {
             r = node.run(&config, on_event) => Some(r),
-            _ = shutdown_signal() => None,
+            _ = rally_net::shutdown_signal() => None,
         };
         let stats = node.finish()?;
         if let Some(r) = outcome {
@@ -209,21 +209,6 @@ fn sync_cmd(mut ctx: Ctx, args: SyncArgs) -> Result<()> {
         result.changes_received, result.changes_sent
     );
     Ok(())
-}
-
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("a SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 fn persona(ctx: &mut Ctx, cmd: PersonaCmd) -> Result<()> {

@@ -1027,5 +1027,21 @@ impl<R: NodeStore> Node<R> {
     }
 }
 
+/// Completes on Ctrl-C or SIGTERM: how the `rally sync` and `rally-server`
+/// processes are asked to stop (then [`Node::finish`]).
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("a SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
 #[cfg(test)]
 mod tests;

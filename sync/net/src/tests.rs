@@ -117,6 +117,32 @@ fn malformed(_: &SignedChange) -> Vec<Vec<u8>> {
     vec![b"\x03this is not a rally message at all".to_vec()]
 }
 
+/// Runs `node` on a loopback TCP address (inside a `LocalSet`); returns its peer
+/// id, its address and its events.
+async fn spawn_on_loopback(
+    mut node: Node,
+) -> (PeerId, Multiaddr, mpsc::UnboundedReceiver<NodeEvent>) {
+    let node_peer = node.peer_id();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let config = NodeConfig {
+        listen: vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()],
+        ..NodeConfig::default()
+    };
+    tokio::task::spawn_local(async move {
+        let _ = node
+            .run(&config, move |e| {
+                let _ = tx.send(e);
+            })
+            .await;
+    });
+    let addr = loop {
+        if let Some(NodeEvent::Listening(a)) = rx.recv().await {
+            break a;
+        }
+    };
+    (node_peer, addr, rx)
+}
+
 #[test]
 fn hostile_peers_are_dropped_and_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -139,25 +165,8 @@ fn hostile_peers_are_dropped_and_change_nothing() {
         .unwrap();
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async move {
-        let mut node = Node::new(SyncRepo::new(store, alice), Transport::device(false)).unwrap();
-        let node_peer = node.peer_id();
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        let config = NodeConfig {
-            listen: vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()],
-            ..NodeConfig::default()
-        };
-        tokio::task::spawn_local(async move {
-            let _ = node
-                .run(&config, move |e| {
-                    let _ = tx.send(e);
-                })
-                .await;
-        });
-        let addr = loop {
-            if let Some(NodeEvent::Listening(a)) = rx.recv().await {
-                break a;
-            }
-        };
+        let node = Node::new(SyncRepo::new(store, alice), Transport::device(false)).unwrap();
+        let (node_peer, addr, mut rx) = spawn_on_loopback(node).await;
         for (what, make) in [
             ("forged", forged as fn(&SignedChange) -> Vec<Vec<u8>>),
             ("tampered", tampered),
@@ -204,25 +213,8 @@ fn a_flooding_peer_is_dropped() {
             },
             ..Transport::device(false)
         };
-        let mut node = Node::new(SyncRepo::new(store, alice), transport).unwrap();
-        let node_peer = node.peer_id();
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        let config = NodeConfig {
-            listen: vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()],
-            ..NodeConfig::default()
-        };
-        tokio::task::spawn_local(async move {
-            let _ = node
-                .run(&config, move |e| {
-                    let _ = tx.send(e);
-                })
-                .await;
-        });
-        let addr = loop {
-            if let Some(NodeEvent::Listening(a)) = rx.recv().await {
-                break a;
-            }
-        };
+        let node = Node::new(SyncRepo::new(store, alice), transport).unwrap();
+        let (node_peer, addr, mut rx) = spawn_on_loopback(node).await;
         let mallory = Persona::generate();
         let mut swarm = hostile_swarm();
         swarm.dial(addr).unwrap();
