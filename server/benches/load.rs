@@ -115,21 +115,17 @@ fn prepare(n: usize, changes: usize) -> Vec<Client> {
     clients
 }
 
-/// How many clients hold every event in its final state.
-fn converged(dirs: &[PathBuf], n: usize, edits: usize) -> usize {
-    dirs.iter()
-        .filter(|d| {
-            let conn = rusqlite::Connection::open(d.join("rally.db")).unwrap();
-            let done: i64 = conn
-                .query_row(
-                    "SELECT count(*) FROM events WHERE title LIKE '%, version ' || ?1",
-                    [edits.to_string()],
-                    |r| r.get(0),
-                )
-                .unwrap_or(0);
-            done as usize == n
-        })
-        .count()
+/// How many events a data dir holds in their final state.
+fn finished_events(dir: &Path, edits: usize) -> usize {
+    let Ok(conn) = rusqlite::Connection::open(dir.join("rally.db")) else {
+        return 0;
+    };
+    conn.query_row(
+        "SELECT count(*) FROM events WHERE title LIKE '%, version ' || ?1",
+        [edits.to_string()],
+        |r| r.get::<_, i64>(0),
+    )
+    .unwrap_or(0) as usize
 }
 
 fn baseline(clients: &[Client]) -> Duration {
@@ -198,6 +194,8 @@ fn main() {
         .unwrap();
     let start = Instant::now();
     let mut keep = Vec::new();
+    let last_events: std::sync::Arc<Vec<std::sync::Mutex<Vec<String>>>> =
+        std::sync::Arc::new((0..n).map(|_| Default::default()).collect());
     for (i, c) in clients.into_iter().enumerate() {
         let Client { dir, store, me } = c;
         keep.push(dir);
@@ -205,22 +203,62 @@ fn main() {
             servers: vec![addr.parse().unwrap()],
             ..NodeConfig::default()
         };
+        let log = last_events.clone();
         runtime.spawn(async move {
             let mut node = Node::new(SyncRepo::new(store, me), Transport::device(false)).unwrap();
-            if let Err(e) = node.run(&config, |_| {}).await {
+            let record = |e: rally_net::NodeEvent| {
+                let mut l = log[i].lock().unwrap();
+                let line = format!("{:.1?} {e:?}", start.elapsed());
+                let progress = matches!(e, rally_net::NodeEvent::Progress { .. });
+                if progress && l.last().is_some_and(|p| p.contains("Progress")) {
+                    l.pop();
+                }
+                if l.len() >= 8 {
+                    l.remove(0);
+                }
+                l.push(line);
+            };
+            if let Err(e) = node.run(&config, record).await {
                 eprintln!("  client {i} stopped: {e}");
             }
         });
     }
     let mut last_report = Instant::now();
+    let mut last_change = (Instant::now(), 0);
     let took = loop {
-        let done = converged(&dirs, n, edits);
+        let held: Vec<usize> = dirs.iter().map(|d| finished_events(d, edits)).collect();
+        let done = held.iter().filter(|&&h| h == n).count();
         if done == n {
             break start.elapsed();
         }
+        let total: usize = held.iter().sum();
+        if total != last_change.1 {
+            last_change = (Instant::now(), total);
+        }
         if last_report.elapsed() > Duration::from_secs(10) {
             last_report = Instant::now();
-            eprintln!("  {done}/{n} clients converged after {:?}", start.elapsed());
+            eprintln!(
+                "  {done}/{n} clients converged after {:.0?}; the server holds {}/{n} final events",
+                start.elapsed(),
+                finished_events(srv.path(), edits)
+            );
+            if last_change.0.elapsed() > Duration::from_secs(30) {
+                let behind: Vec<String> = held
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, h)| **h < n)
+                    .map(|(i, h)| format!("client {i}: {h}/{n}"))
+                    .collect();
+                eprintln!("  no progress for 30 s; {}", behind.join(", "));
+                for (i, h) in held.iter().enumerate() {
+                    if *h < n {
+                        eprintln!("  client {i}'s last node events:");
+                        for line in last_events[i].lock().unwrap().iter() {
+                            eprintln!("    {line}");
+                        }
+                    }
+                }
+            }
         }
         if start.elapsed() > Duration::from_secs(900) {
             panic!("not converged after 15 minutes ({done}/{n} clients)");

@@ -37,6 +37,9 @@ pub enum Command {
     /// Events: create, edit, list, join, comment.
     #[command(subcommand)]
     Event(EventCmd),
+    /// A group's chat, end-to-end encrypted: only its members can read it.
+    #[command(subcommand)]
+    Message(MessageCmd),
     /// Move documents between devices as a file.
     #[command(subcommand)]
     Bundle(BundleCmd),
@@ -71,6 +74,28 @@ pub struct SyncArgs {
     /// With --once: give up after this many seconds.
     #[arg(long, default_value_t = 120)]
     pub timeout: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MessageCmd {
+    /// Send a message to a group's members.
+    Send {
+        group: String,
+        text: String,
+        /// The id (or its start) of the message this answers.
+        #[arg(long, value_name = "ID")]
+        reply_to: Option<String>,
+    },
+    /// A group's messages, oldest first.
+    List { group: String },
+    /// Replace the text of one of your messages.
+    Edit {
+        group: String,
+        id: String,
+        text: String,
+    },
+    /// Delete one of your messages (for every member).
+    Delete { group: String, id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -124,6 +149,9 @@ pub enum GroupCmd {
     },
     /// Remove a member from a group.
     Remove { id: String, member: String },
+    /// Give a member the chat's history from before they joined (admins; members
+    /// read the chat from when they joined otherwise).
+    ShareHistory { id: String, member: String },
     /// Add or update a link to one of the group's tools.
     Link {
         id: String,

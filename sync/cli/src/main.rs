@@ -22,7 +22,8 @@ use rally_store::{BBox, EventQuery, LocalPersona, Store};
 use serde_json::json;
 
 use args::{
-    BundleCmd, Cli, Command, EventCmd, EventFields, GroupCmd, PersonaCmd, StoreCmd, SyncArgs,
+    BundleCmd, Cli, Command, EventCmd, EventFields, GroupCmd, MessageCmd, PersonaCmd, StoreCmd,
+    SyncArgs,
 };
 use render::Out;
 
@@ -106,6 +107,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Persona(c) => persona(&mut ctx, c),
         Command::Group(c) => group(&mut ctx, c),
         Command::Event(c) => event(&mut ctx, c),
+        Command::Message(c) => message(&mut ctx, c),
         Command::Bundle(c) => bundle_cmd(&mut ctx, c),
         Command::Store(c) => store_cmd(&mut ctx, c),
         Command::Sync(args) => sync_cmd(ctx, args),
@@ -257,6 +259,43 @@ fn pick_persona(ctx: &Ctx, text: &str, candidates: &[(PersonaId, String)]) -> Re
     }
 }
 
+fn message(ctx: &mut Ctx, cmd: MessageCmd) -> Result<()> {
+    match cmd {
+        MessageCmd::Send {
+            group,
+            text,
+            reply_to,
+        } => {
+            let me = ctx.persona()?;
+            let group = ctx.resolve(&group, DocKind::Group)?;
+            let id = ctx
+                .store
+                .send_message(&me, group, &text, reply_to.as_deref(), ctx.now)?;
+            ctx.out.message(&id, json!({"id": id, "group": group}));
+        }
+        MessageCmd::List { group } => {
+            let group = ctx.resolve(&group, DocKind::Group)?;
+            let messages = ctx.store.messages(group)?;
+            ctx.out.messages(&messages);
+        }
+        MessageCmd::Edit { group, id, text } => {
+            let me = ctx.persona()?;
+            let group = ctx.resolve(&group, DocKind::Group)?;
+            let id = ctx.store.edit_message(&me, group, &id, &text, ctx.now)?;
+            ctx.out
+                .message("Message edited", json!({"id": id, "edited": true}));
+        }
+        MessageCmd::Delete { group, id } => {
+            let me = ctx.persona()?;
+            let group = ctx.resolve(&group, DocKind::Group)?;
+            let id = ctx.store.delete_message(&me, group, &id, ctx.now)?;
+            ctx.out
+                .message("Message deleted", json!({"id": id, "deleted": true}));
+        }
+    }
+    Ok(())
+}
+
 fn group(ctx: &mut Ctx, cmd: GroupCmd) -> Result<()> {
     match cmd {
         GroupCmd::Create {
@@ -395,6 +434,16 @@ fn group(ctx: &mut Ctx, cmd: GroupCmd) -> Result<()> {
             ctx.out.message(
                 &format!("{who} was removed"),
                 json!({"member": who, "removed": true}),
+            );
+        }
+        GroupCmd::ShareHistory { id, member } => {
+            let me = ctx.persona()?;
+            let id = ctx.resolve(&id, DocKind::Group)?;
+            let who = member_of(ctx, id, &member)?;
+            let epochs = ctx.store.share_history(&me, id, who)?;
+            ctx.out.message(
+                &format!("{who} can read the chat's history ({epochs} key epochs) once they sync"),
+                json!({"member": who, "epochs": epochs}),
             );
         }
         GroupCmd::Link { id, title, url } => {

@@ -3,7 +3,7 @@
 use rally_core::jiff::Timestamp;
 use rally_core::jiff::tz::TimeZone;
 use rally_core::{DocId, EventView, GroupView};
-use rally_store::{EventSummary, GroupSummary, LocalPersona};
+use rally_store::{ChatMessage, EventSummary, GroupSummary, LocalPersona};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -139,6 +139,36 @@ impl Out {
         let open: Vec<_> = g.invites.iter().filter(|i| !i.revoked).collect();
         if !open.is_empty() {
             println!("\n{} open invitation(s)", open.len());
+        }
+    }
+
+    pub fn messages(&self, messages: &[ChatMessage]) {
+        if self.json {
+            print_json(&messages);
+            return;
+        }
+        if messages.is_empty() {
+            println!("No messages you can read yet.");
+        }
+        for m in messages {
+            let who = m
+                .author_name
+                .clone()
+                .unwrap_or_else(|| m.author.to_hex()[..12].to_owned());
+            let when = local(m.at.div_euclid(1000));
+            let reply = m
+                .reply_to
+                .as_ref()
+                .map(|r| format!(" (reply to {})", &r[..8.min(r.len())]))
+                .unwrap_or_default();
+            let text = if m.deleted {
+                "(deleted)".to_owned()
+            } else if m.edited_at.is_some() {
+                format!("{} (edited)", m.text)
+            } else {
+                m.text.clone()
+            };
+            println!("{}  {when}  {who}{reply}: {text}", &m.id[..8]);
         }
     }
 

@@ -70,6 +70,12 @@ impl InviteToken {
         )
     }
 
+    /// The X25519 secret that opens the keys a members-only group grants to this
+    /// invitation (see [`crate::sealed`]).
+    pub fn grant_secret(&self) -> [u8; 32] {
+        crate::sealed::recipient_secret(&self.secret)
+    }
+
     pub fn encode(&self) -> String {
         let mut bytes = Vec::with_capacity(65);
         bytes.push(VERSION);

@@ -12,6 +12,8 @@
 //! - [`document`] is the gate all changes, local and remote, go through;
 //! - [`protocol`] is the sync protocol, sans IO, over a [`protocol::Repo`];
 //! - [`access`] says who may read a document;
+//! - [`sealed`] is the group log: envelopes, key epochs and grants (members-only
+//!   content and the chat, encrypted end to end);
 //! - [`invite`], [`bundle`] and the protocol's messages are the wire formats the core owns.
 //!
 //! The store (`rally-store`) persists documents and indexes them; transports hand
@@ -27,6 +29,7 @@ pub mod model;
 pub mod persona;
 pub mod protocol;
 pub mod rules;
+pub mod sealed;
 pub mod signed;
 
 pub use automerge::ChangeHash;

@@ -33,7 +33,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use libp2p::request_response::{self, ProtocolSupport, ResponseChannel};
+use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{
@@ -274,7 +274,9 @@ struct Link {
     tag: u64,
     peer_tag: Option<u64>,
     outbox: VecDeque<Vec<u8>>,
-    in_flight: bool,
+    /// The one batch of this session on its way. Answers to any other request
+    /// (a batch of a session since replaced) say nothing about this one.
+    in_flight: Option<OutboundRequestId>,
     /// This side refused the peer: close once the refusal is delivered.
     closing: bool,
 }
@@ -491,7 +493,7 @@ impl<R: NodeStore> Node<R> {
         let Some(link) = self.links.get_mut(peer) else {
             return;
         };
-        if link.in_flight || link.outbox.is_empty() {
+        if link.in_flight.is_some() || link.outbox.is_empty() {
             return;
         }
         let mut batch = Vec::new();
@@ -503,12 +505,14 @@ impl<R: NodeStore> Node<R> {
             size += frame.len() + 4;
             batch.push(link.outbox.pop_front().expect("front exists"));
         }
-        link.in_flight = true;
         let batch = Batch {
             session: link.tag,
             frames: batch,
         };
-        self.swarm.behaviour_mut().sync.send_request(peer, batch);
+        let request = self.swarm.behaviour_mut().sync.send_request(peer, batch);
+        if let Some(link) = self.links.get_mut(peer) {
+            link.in_flight = Some(request);
+        }
     }
 
     fn drop_peer(
@@ -680,10 +684,11 @@ impl<R: NodeStore> Node<R> {
         // Connections deliver in order or fail (and the session starts over), so
         // repeats are only for long silences.
         session.set_retry_after(RETRY_AFTER.as_millis() as u64);
-        if self.servers.contains(&peer)
-            && let Some(code) = &self.invite
-        {
-            session.set_invite(code.clone());
+        if self.servers.contains(&peer) {
+            session.set_routes_to_peer(true);
+            if let Some(code) = &self.invite {
+                session.set_invite(code.clone());
+            }
         }
         self.links.insert(
             peer,
@@ -692,7 +697,7 @@ impl<R: NodeStore> Node<R> {
                 tag: u64::from_le_bytes(rally_core::ids::random_bytes()),
                 peer_tag: None,
                 outbox: hello.into(),
-                in_flight: false,
+                in_flight: None,
                 closing: false,
             },
         );
@@ -718,7 +723,7 @@ impl<R: NodeStore> Node<R> {
                 .links
                 .values()
                 .filter(|l| !l.closing)
-                .all(|l| l.session.is_synced() && l.outbox.is_empty() && !l.in_flight)
+                .all(|l| l.session.is_synced() && l.outbox.is_empty() && l.in_flight.is_none())
             && expected
                 .iter()
                 .all(|p| self.links.get(p).is_some_and(|l| l.session.is_synced()))
@@ -925,11 +930,14 @@ impl<R: NodeStore> Node<R> {
 
     /// The last batch to a peer arrived (or was lost): closes a refused peer's
     /// connection, sends what is waiting otherwise.
-    fn after_delivery(&mut self, peer: PeerId) {
+    fn after_delivery(&mut self, peer: PeerId, request: OutboundRequestId) {
         let Some(link) = self.links.get_mut(&peer) else {
             return;
         };
-        link.in_flight = false;
+        if link.in_flight != Some(request) {
+            return;
+        }
+        link.in_flight = None;
         if link.closing && link.outbox.is_empty() {
             self.close_link(&peer);
             self.allowances.remove(&peer);
@@ -1003,13 +1011,24 @@ impl<R: NodeStore> Node<R> {
                 request_response::Message::Request {
                     request, channel, ..
                 } => self.on_request(peer, request, channel, events),
-                request_response::Message::Response { .. } => self.after_delivery(peer),
+                request_response::Message::Response { request_id, .. } => {
+                    self.after_delivery(peer, request_id)
+                }
             },
             SwarmEvent::Behaviour(BehaviourEvent::Sync(
-                request_response::Event::OutboundFailure { peer, .. },
+                request_response::Event::OutboundFailure {
+                    peer, request_id, ..
+                },
             )) => {
-                if self.links.get(&peer).is_some_and(|l| l.closing) {
-                    self.after_delivery(peer);
+                let Some(link) = self.links.get(&peer) else {
+                    return;
+                };
+                if link.in_flight != Some(request_id) {
+                    // A batch of a session already replaced.
+                    return;
+                }
+                if link.closing {
+                    self.after_delivery(peer, request_id);
                     return;
                 }
                 // The batch may be lost: start over on this connection with a new session.

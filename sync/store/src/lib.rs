@@ -13,6 +13,7 @@
 //!   and can be rebuilt from scratch ([`Store::rebuild_indexes`]).
 
 mod index;
+mod sealed;
 mod sync;
 
 use std::collections::{BTreeMap, HashMap};
@@ -29,14 +30,19 @@ pub use index::{BBox, EventQuery, EventSummary, GroupSummary};
 pub use rally_core::jiff::Timestamp;
 pub use sync::{Admit, Scope, SyncRepo};
 
+/// The base schema, at version [`BASE_VERSION`]; the migrations above it follow.
 const SCHEMA: &str = include_str!("schema.sql");
-const SCHEMA_VERSION: i64 = 2;
+const BASE_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 /// The steps from each older schema version to the next, in order: the SQL that
 /// takes version `n - 1` to `n`.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    2,
-    "CREATE TABLE relayed_docs (remote BLOB NOT NULL, doc BLOB NOT NULL, PRIMARY KEY (remote, doc)) WITHOUT ROWID;",
-)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        2,
+        "CREATE TABLE relayed_docs (remote BLOB NOT NULL, doc BLOB NOT NULL, PRIMARY KEY (remote, doc)) WITHOUT ROWID;",
+    ),
+    (3, include_str!("migrations/3-group-logs.sql")),
+];
 pub const DB_FILE: &str = "rally.db";
 
 /// What went wrong in the store. The database is left as it was.
@@ -78,6 +84,19 @@ pub enum StoreError {
     Load(#[from] LoadError),
     #[error(transparent)]
     Edit(#[from] EditError),
+    #[error("cannot seal for the group {group}: {reason}")]
+    Sealing { group: String, reason: String },
+    #[error("not a member of the group {0}")]
+    NotAMember(String),
+    #[error("only the group's admins may do this ({0})")]
+    NotAnAdmin(String),
+    #[error("no message {0} in this group")]
+    NoMessage(String),
+    #[error(
+        "the message is empty or longer than {} characters",
+        rally_core::sealed::MAX_MESSAGE_CHARS
+    )]
+    BadMessage,
     #[error("cannot decide whether to admit a peer: {0}")]
     Admission(Box<dyn std::error::Error + Send + Sync>),
 }
@@ -126,6 +145,31 @@ pub struct IngestReport {
     pub waiting: bool,
     /// Set when the policy voided the batch: nothing was stored.
     pub misbehaviour: Option<String>,
+}
+
+/// A chat message, as read from a group's log.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ChatMessage {
+    /// Hex of the message's envelope hash.
+    pub id: String,
+    pub author: PersonaId,
+    /// The author's name in the group, when they are a member.
+    pub author_name: Option<String>,
+    /// Empty once deleted.
+    pub text: String,
+    pub reply_to: Option<String>,
+    /// The author's clock when sent, ms since the epoch.
+    pub at: i64,
+    pub edited_at: Option<i64>,
+    pub deleted: bool,
+}
+
+fn checked_message(text: &str) -> Result<String, StoreError> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > rally_core::sealed::MAX_MESSAGE_CHARS {
+        return Err(StoreError::BadMessage);
+    }
+    Ok(text.to_owned())
 }
 
 /// How [`Store::ingest_with`] treats a batch.
@@ -305,6 +349,9 @@ impl Store {
             > 0;
         if !has_meta {
             tx.execute_batch(SCHEMA).ctx("creating the schema")?;
+            for (_, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > BASE_VERSION) {
+                tx.execute_batch(sql).ctx("creating the schema")?;
+            }
             tx.execute(
                 "INSERT INTO meta (key, value) VALUES ('epoch', ?1)",
                 [hex::encode(rally_core::ids::random_bytes::<16>())],
@@ -513,7 +560,9 @@ impl Store {
     pub fn insert_new_batch(&mut self, docs: &[Document]) -> Result<(), StoreError> {
         let tx = self.write().ctx("saving a new document")?;
         for doc in docs {
-            persist_doc(&tx, doc, &doc.signed_changes())?;
+            let changes = doc.signed_changes();
+            persist_doc(&tx, doc, &changes)?;
+            sealed::seal_local_changes(&tx, doc, &changes)?;
         }
         tx.commit().ctx("saving a new document")
     }
@@ -533,9 +582,17 @@ impl Store {
                 id: id.to_hex(),
             })?;
         let heads = doc.heads();
+        let invites_before: Vec<String> = doc
+            .group()
+            .map(|g| g.invites.into_iter().map(|i| i.id).collect())
+            .unwrap_or_default();
         let out = f(&mut doc)?;
         let new = doc.changes_since(&heads);
         persist_doc(&tx, &doc, &new)?;
+        sealed::seal_local_changes(&tx, &doc, &new)?;
+        if let Some(author) = new.first().map(|c| c.author) {
+            sealed::grant_to_invitations(&tx, &invites_before, &doc, &author)?;
+        }
         tx.commit().ctx("committing a write")?;
         Ok(out)
     }
@@ -558,125 +615,55 @@ impl Store {
         now: Timestamp,
         policy: IngestPolicy,
     ) -> Result<IngestReport, StoreError> {
-        let mut by_doc: BTreeMap<DocId, Vec<SignedChange>> = BTreeMap::new();
-        for c in changes {
-            by_doc.entry(c.doc).or_default().push(c);
-        }
+        let (envelopes, changes): (Vec<_>, Vec<_>) = changes
+            .into_iter()
+            .partition(|c| rally_core::sealed::is_envelope(&c.bytes));
         let mut report = IngestReport::default();
         let tx = write_on(&mut self.conn).ctx("starting an import")?;
-        for (id, incoming) in by_doc {
-            let mut doc = self
-                .docs
-                .take(&tx, id)?
-                .unwrap_or_else(|| Document::empty(id));
-            let receipt = doc.receive(incoming);
-            report.accepted += receipt.accepted.len();
-            report.duplicates += receipt.duplicates;
-            report.rejected += receipt.rejected.len();
-            report.retracted += receipt.retracted.len();
-            if policy.void_on_misbehaviour
-                && let Some((_, _, why)) = receipt.rejected.iter().find(|r| r.2.is_misbehaviour())
-            {
-                drop(tx);
-                return Ok(IngestReport {
-                    misbehaviour: Some(format!("{}: {why}", id.to_hex())),
-                    ..IngestReport::default()
-                });
-            }
-            if let Some(persona) = policy.attach_to
-                && doc.kind().is_some()
-            {
-                let newly_known = tx
-                    .prepare_cached(
-                        "INSERT OR IGNORE INTO persona_docs (persona, doc) VALUES (?1, ?2)",
-                    )
-                    .ctx("recording a document")?
-                    .execute(params![persona, id.0])
-                    .ctx("recording a document")?;
-                if newly_known > 0 && receipt.accepted.is_empty() {
-                    // Shared from now on without a change to show for it: the next
-                    // sessions of this persona announce everything, not what changed.
-                    tx.execute(
-                        "UPDATE peers SET synced = NULL WHERE persona = ?1",
-                        [persona],
-                    )
-                    .ctx("recording a document")?;
+        let voided = |why: String| IngestReport {
+            misbehaviour: Some(why),
+            ..IngestReport::default()
+        };
+        if !envelopes.is_empty() {
+            match sealed::store_envelopes(&tx, envelopes)? {
+                Err(sealed::Misbehaviour(why)) => {
+                    if policy.void_on_misbehaviour {
+                        drop(tx);
+                        return Ok(voided(why));
+                    }
+                    report.reasons.push(why);
+                }
+                Ok(stored) => {
+                    report.accepted += stored.accepted;
+                    report.duplicates += stored.duplicates;
+                    report.pending += stored.waiting;
+                    report.waiting |= stored.waiting > 0;
+                    for log in stored.logs {
+                        attach(&tx, &log, policy, false)?;
+                        report.documents.push(log);
+                    }
                 }
             }
-            if let Some(remote) = policy.relayed_for
-                && doc.kind().is_some()
-            {
-                let newly_known = tx
-                    .prepare_cached(
-                        "INSERT OR IGNORE INTO relayed_docs (remote, doc) VALUES (?1, ?2)",
-                    )
-                    .ctx("recording a document")?
-                    .execute(params![remote.0, id.0])
-                    .ctx("recording a document")?;
-                if newly_known > 0 && receipt.accepted.is_empty() {
-                    tx.execute(
-                        "UPDATE peers SET synced = NULL WHERE remote = ?1",
-                        [remote.0],
-                    )
-                    .ctx("recording a document")?;
-                }
+        }
+        if let Some(why) = receive_changes(&tx, &mut self.docs, changes, now, policy, &mut report)?
+        {
+            drop(tx);
+            return Ok(voided(why));
+        }
+        // Open what the new envelopes (or keys, or groups) made readable; a
+        // member's sealed change is judged like any other, but what one member
+        // sealed does not void what the peer sent.
+        let lenient = IngestPolicy {
+            void_on_misbehaviour: false,
+            relayed_for: None,
+            ..policy
+        };
+        loop {
+            let opened = sealed::open_logs(&tx)?;
+            if opened.is_empty() {
+                break;
             }
-            report.waiting |= doc.pending_count() > 0;
-            for (_, signed, why) in &receipt.rejected {
-                tx.execute(
-                    "INSERT INTO rejected (doc, author, signature, bytes, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![signed.doc.0, signed.author.0, signed.signature, signed.bytes, why.to_string()],
-                )
-                .ctx("recording a refused change")?;
-                report.reasons.push(format!("{}: {why}", id.to_hex()));
-            }
-            if !receipt.retracted.is_empty() {
-                // Keep what the document still holds; the withdrawn changes become refused ones.
-                let kept: std::collections::HashSet<Vec<u8>> =
-                    doc.signed_changes().into_iter().map(|c| c.bytes).collect();
-                let stored = {
-                    let mut stmt = tx
-                        .prepare("SELECT doc, author, signature, bytes FROM changes WHERE doc = ?1")
-                        .ctx("withdrawing changes")?;
-                    let rows = stmt
-                        .query_map([id.0], row_to_signed)
-                        .ctx("withdrawing changes")?;
-                    rows.collect::<Result<Vec<_>, _>>()
-                        .ctx("withdrawing changes")?
-                };
-                for gone in stored.into_iter().filter(|c| !kept.contains(&c.bytes)) {
-                    tx.execute(
-                        "DELETE FROM changes WHERE doc = ?1 AND bytes = ?2",
-                        params![id.0, gone.bytes],
-                    )
-                    .ctx("withdrawing changes")?;
-                    tx.execute(
-                        "INSERT INTO rejected (doc, author, signature, bytes, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
-                        params![gone.doc.0, gone.author.0, gone.signature, gone.bytes, "withdrawn: its author equivocated"],
-                    )
-                    .ctx("withdrawing changes")?;
-                }
-            }
-            tx.execute("DELETE FROM pending WHERE doc = ?1", [id.0])
-                .ctx("storing waiting changes")?;
-            let waiting = doc.pending_changes();
-            report.pending += waiting.len();
-            for c in &waiting {
-                tx.execute(
-                    "INSERT INTO pending (doc, author, signature, bytes) VALUES (?1, ?2, ?3, ?4)",
-                    params![c.doc.0, c.author.0, c.signature, c.bytes],
-                )
-                .ctx("storing waiting changes")?;
-            }
-            if !receipt.accepted.is_empty() || !receipt.retracted.is_empty() {
-                persist_doc(&tx, &doc, &receipt.accepted)?;
-                report.documents.push(id);
-                if doc.kind() == Some(DocKind::Group) && complete_pending_joins(&tx, &mut doc, now)?
-                {
-                    report.joined.push(id);
-                }
-            }
-            self.docs.keep(&tx, doc)?;
+            receive_changes(&tx, &mut self.docs, opened, now, lenient, &mut report)?;
         }
         tx.commit().ctx("committing an import")?;
         Ok(report)
@@ -705,14 +692,228 @@ impl Store {
             })?;
             Ok(true)
         } else {
-            self.conn
-                .execute(
-                    "INSERT OR REPLACE INTO pending_joins (grp, persona, token) VALUES (?1, ?2, ?3)",
-                    params![token.group.0, persona.row, token.encode()],
-                )
-                .ctx("remembering a join")?;
+            let tx = self.write().ctx("remembering a join")?;
+            tx.execute(
+                "INSERT OR REPLACE INTO pending_joins (grp, persona, token) VALUES (?1, ?2, ?3)",
+                params![token.group.0, persona.row, token.encode()],
+            )
+            .ctx("remembering a join")?;
+            // A members-only group comes through its log: ask for it, and open
+            // what it grants to the invitation.
+            sealed::register_log(&tx, &token.group)?;
+            sealed::retry_grants(&tx)?;
+            tx.commit().ctx("remembering a join")?;
             Ok(false)
         }
+    }
+
+    // ----- chat -----
+
+    /// Sends a message to a group's chat, sealed for its members. `reply_to` is
+    /// the id (or the start of it) of a message of the same group.
+    pub fn send_message(
+        &mut self,
+        persona: &LocalPersona,
+        group: DocId,
+        text: &str,
+        reply_to: Option<&str>,
+        now: Timestamp,
+    ) -> Result<String, StoreError> {
+        let text = checked_message(text)?;
+        let reply_to = match reply_to {
+            Some(prefix) => Some(self.resolve_message(group, prefix)?),
+            None => None,
+        };
+        let content = rally_core::sealed::Content::Message {
+            text,
+            reply_to,
+            at: now.as_millisecond(),
+        };
+        self.chat(persona, group, content)
+    }
+
+    /// Replaces the text of one of `persona`'s own messages.
+    pub fn edit_message(
+        &mut self,
+        persona: &LocalPersona,
+        group: DocId,
+        message: &str,
+        text: &str,
+        now: Timestamp,
+    ) -> Result<String, StoreError> {
+        let text = checked_message(text)?;
+        let target = self.own_message(persona, group, message)?;
+        let content = rally_core::sealed::Content::Edit {
+            target,
+            text,
+            at: now.as_millisecond(),
+        };
+        self.chat(persona, group, content)?;
+        Ok(hex::encode(target))
+    }
+
+    /// Deletes one of `persona`'s own messages (for everyone who reads the chat).
+    pub fn delete_message(
+        &mut self,
+        persona: &LocalPersona,
+        group: DocId,
+        message: &str,
+        now: Timestamp,
+    ) -> Result<String, StoreError> {
+        let target = self.own_message(persona, group, message)?;
+        let content = rally_core::sealed::Content::Delete {
+            target,
+            at: now.as_millisecond(),
+        };
+        self.chat(persona, group, content)?;
+        Ok(hex::encode(target))
+    }
+
+    /// Gives a member the chat's history (every epoch this device holds), which a
+    /// member does not read by default from before they joined. Admins only.
+    pub fn share_history(
+        &mut self,
+        admin: &LocalPersona,
+        group: DocId,
+        member: PersonaId,
+    ) -> Result<usize, StoreError> {
+        let tx = self.write().ctx("sharing history")?;
+        let view = Store::load_in(&tx, group)?
+            .and_then(|d| d.group().ok())
+            .ok_or_else(|| StoreError::NotFound {
+                what: "group",
+                id: group.to_hex(),
+            })?;
+        if view.role_of(&admin.id()) != Some(rally_core::Role::Admin) {
+            return Err(StoreError::NotAnAdmin(group.to_hex()));
+        }
+        if !view.members.contains_key(&member) {
+            return Err(StoreError::NotAMember(format!("{group} (for {member})")));
+        }
+        let n = sealed::share_history(&tx, &group, &admin.persona, &member)?;
+        tx.commit().ctx("sharing history")?;
+        Ok(n)
+    }
+
+    fn chat(
+        &mut self,
+        persona: &LocalPersona,
+        group: DocId,
+        content: rally_core::sealed::Content,
+    ) -> Result<String, StoreError> {
+        let tx = self.write().ctx("sending a message")?;
+        if !sealed::is_member(&tx, &group, &persona.id())? {
+            return Err(StoreError::NotAMember(group.to_hex()));
+        }
+        let id = sealed::send(&tx, &group, &persona.persona, content)?;
+        tx.commit().ctx("sending a message")?;
+        Ok(hex::encode(id))
+    }
+
+    fn resolve_message(&self, group: DocId, prefix: &str) -> Result<[u8; 32], StoreError> {
+        let clean = prefix.trim().to_ascii_lowercase();
+        let not_found = || StoreError::NoMessage(prefix.to_owned());
+        if clean.len() < 4 || clean.len() > 64 || !clean.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(not_found());
+        }
+        let low = hex::decode(format!("{clean:0<64}")).map_err(|_| not_found())?;
+        let high = hex::decode(format!("{clean:f<64}")).map_err(|_| not_found())?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id FROM messages WHERE grp = ?1 AND id BETWEEN ?2 AND ?3 LIMIT 2")
+            .ctx("looking up a message")?;
+        let ids: Vec<Vec<u8>> = stmt
+            .query_map(params![group.0, low, high], |r| r.get(0))
+            .ctx("looking up a message")?
+            .collect::<Result<_, _>>()
+            .ctx("looking up a message")?;
+        match ids.as_slice() {
+            [one] => one.clone().try_into().map_err(|_| not_found()),
+            [] => Err(not_found()),
+            _ => Err(StoreError::Ambiguous {
+                what: "message",
+                prefix: prefix.to_owned(),
+                count: ids.len(),
+            }),
+        }
+    }
+
+    fn own_message(
+        &self,
+        persona: &LocalPersona,
+        group: DocId,
+        prefix: &str,
+    ) -> Result<[u8; 32], StoreError> {
+        let id = self.resolve_message(group, prefix)?;
+        let (author, deleted): (Vec<u8>, bool) = self
+            .conn
+            .query_row(
+                "SELECT author, deleted FROM messages WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .ctx("looking up a message")?;
+        if author != persona.id().0 || deleted {
+            return Err(StoreError::NoMessage(format!(
+                "{prefix} (only your own messages can be edited or deleted)"
+            )));
+        }
+        Ok(id)
+    }
+
+    /// A group's chat as this device can read it, oldest first (causal order,
+    /// then the authors' clocks).
+    pub fn messages(&self, group: DocId) -> Result<Vec<ChatMessage>, StoreError> {
+        let names: HashMap<PersonaId, String> = self
+            .load(group)
+            .ok()
+            .and_then(|d| d.group().ok())
+            .map(|g| g.members.into_iter().map(|(k, m)| (k, m.name)).collect())
+            .unwrap_or_default();
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, author, body, reply_to, at, edited_at, deleted FROM messages
+                 WHERE grp = ?1 ORDER BY depth, at, id",
+            )
+            .ctx("reading messages")?;
+        let rows = stmt
+            .query_map([group.0], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<Vec<u8>>>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, Option<i64>>(5)?,
+                    r.get::<_, bool>(6)?,
+                ))
+            })
+            .ctx("reading messages")?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, author, text, reply_to, at, edited_at, deleted) =
+                row.ctx("reading messages")?;
+            let Ok(author) = <[u8; 32]>::try_from(author.as_slice()).map(PersonaId) else {
+                continue;
+            };
+            out.push(ChatMessage {
+                id: hex::encode(id),
+                author_name: names.get(&author).cloned(),
+                author,
+                text,
+                reply_to: reply_to.map(hex::encode),
+                at,
+                edited_at,
+                deleted,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Every envelope of a group log held here, oldest first.
+    pub fn export_log(&self, log: &DocId) -> Result<Vec<SignedChange>, StoreError> {
+        sealed::envelopes_since(&self.conn, log, &[])
     }
 
     /// All changes of the given documents (all documents when empty), for export.
@@ -732,7 +933,7 @@ impl Store {
     pub fn doc_ids(&self) -> Result<Vec<DocId>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT id FROM docs ORDER BY id")
+            .prepare("SELECT id FROM docs WHERE kind <> 'log' ORDER BY id")
             .ctx("listing documents")?;
         let rows = stmt
             .query_map([], |r| r.get::<_, Vec<u8>>(0))
@@ -818,6 +1019,143 @@ pub(crate) fn heads_from_blob(blob: &[u8]) -> Vec<rally_core::ChangeHash> {
         .collect()
 }
 
+/// Hands changes to their documents (each judges them) and stores what they
+/// accepted, refused or keep waiting. Returns why, when the policy voids the batch.
+fn receive_changes(
+    tx: &Connection,
+    docs: &mut DocCache,
+    changes: Vec<SignedChange>,
+    now: Timestamp,
+    policy: IngestPolicy,
+    report: &mut IngestReport,
+) -> Result<Option<String>, StoreError> {
+    let mut by_doc: BTreeMap<DocId, Vec<SignedChange>> = BTreeMap::new();
+    for c in changes {
+        by_doc.entry(c.doc).or_default().push(c);
+    }
+    for (id, incoming) in by_doc {
+        if sealed::is_log(tx, &id)? {
+            let why = format!("{}: a change for a group log", id.to_hex());
+            if policy.void_on_misbehaviour {
+                return Ok(Some(why));
+            }
+            report.reasons.push(why);
+            continue;
+        }
+        let mut doc = docs.take(tx, id)?.unwrap_or_else(|| Document::empty(id));
+        let receipt = doc.receive(incoming);
+        report.accepted += receipt.accepted.len();
+        report.duplicates += receipt.duplicates;
+        report.rejected += receipt.rejected.len();
+        report.retracted += receipt.retracted.len();
+        if policy.void_on_misbehaviour
+            && let Some((_, _, why)) = receipt.rejected.iter().find(|r| r.2.is_misbehaviour())
+        {
+            return Ok(Some(format!("{}: {why}", id.to_hex())));
+        }
+        if doc.kind().is_some() {
+            attach(tx, &id, policy, receipt.accepted.is_empty())?;
+        }
+        report.waiting |= doc.pending_count() > 0;
+        for (_, signed, why) in &receipt.rejected {
+            tx.execute(
+                    "INSERT INTO rejected (doc, author, signature, bytes, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![signed.doc.0, signed.author.0, signed.signature, signed.bytes, why.to_string()],
+                )
+                .ctx("recording a refused change")?;
+            report.reasons.push(format!("{}: {why}", id.to_hex()));
+        }
+        if !receipt.retracted.is_empty() {
+            // Keep what the document still holds; the withdrawn changes become refused ones.
+            let kept: std::collections::HashSet<Vec<u8>> =
+                doc.signed_changes().into_iter().map(|c| c.bytes).collect();
+            let stored = {
+                let mut stmt = tx
+                    .prepare("SELECT doc, author, signature, bytes FROM changes WHERE doc = ?1")
+                    .ctx("withdrawing changes")?;
+                let rows = stmt
+                    .query_map([id.0], row_to_signed)
+                    .ctx("withdrawing changes")?;
+                rows.collect::<Result<Vec<_>, _>>()
+                    .ctx("withdrawing changes")?
+            };
+            for gone in stored.into_iter().filter(|c| !kept.contains(&c.bytes)) {
+                tx.execute(
+                    "DELETE FROM changes WHERE doc = ?1 AND bytes = ?2",
+                    params![id.0, gone.bytes],
+                )
+                .ctx("withdrawing changes")?;
+                tx.execute(
+                        "INSERT INTO rejected (doc, author, signature, bytes, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![gone.doc.0, gone.author.0, gone.signature, gone.bytes, "withdrawn: its author equivocated"],
+                    )
+                    .ctx("withdrawing changes")?;
+            }
+        }
+        tx.execute("DELETE FROM pending WHERE doc = ?1", [id.0])
+            .ctx("storing waiting changes")?;
+        let waiting = doc.pending_changes();
+        report.pending += waiting.len();
+        for c in &waiting {
+            tx.execute(
+                "INSERT INTO pending (doc, author, signature, bytes) VALUES (?1, ?2, ?3, ?4)",
+                params![c.doc.0, c.author.0, c.signature, c.bytes],
+            )
+            .ctx("storing waiting changes")?;
+        }
+        if !receipt.accepted.is_empty() || !receipt.retracted.is_empty() {
+            persist_doc(tx, &doc, &receipt.accepted)?;
+            report.documents.push(id);
+            if doc.kind() == Some(DocKind::Group) && complete_pending_joins(tx, &mut doc, now)? {
+                report.joined.push(id);
+            }
+        }
+        docs.keep(tx, doc)?;
+    }
+    Ok(None)
+}
+
+/// Records who comes to know a document: a local persona (shared by it from now
+/// on) or, on a server, the remote persona that sent it.
+fn attach(
+    tx: &Connection,
+    id: &DocId,
+    policy: IngestPolicy,
+    nothing_new: bool,
+) -> Result<(), StoreError> {
+    if let Some(persona) = policy.attach_to {
+        let newly_known = tx
+            .prepare_cached("INSERT OR IGNORE INTO persona_docs (persona, doc) VALUES (?1, ?2)")
+            .ctx("recording a document")?
+            .execute(params![persona, id.0])
+            .ctx("recording a document")?;
+        if newly_known > 0 && nothing_new {
+            // Shared from now on without a change to show for it: the next
+            // sessions of this persona announce everything, not what changed.
+            tx.execute(
+                "UPDATE peers SET synced = NULL WHERE persona = ?1",
+                [persona],
+            )
+            .ctx("recording a document")?;
+        }
+    }
+    if let Some(remote) = policy.relayed_for {
+        let newly_known = tx
+            .prepare_cached("INSERT OR IGNORE INTO relayed_docs (remote, doc) VALUES (?1, ?2)")
+            .ctx("recording a document")?
+            .execute(params![remote.0, id.0])
+            .ctx("recording a document")?;
+        if newly_known > 0 && nothing_new {
+            tx.execute(
+                "UPDATE peers SET synced = NULL WHERE remote = ?1",
+                [remote.0],
+            )
+            .ctx("recording a document")?;
+        }
+    }
+    Ok(())
+}
+
 fn persist_doc(tx: &Connection, doc: &Document, new: &[SignedChange]) -> Result<(), StoreError> {
     let Some(kind) = doc.kind() else {
         return Ok(());
@@ -837,6 +1175,9 @@ fn persist_doc(tx: &Connection, doc: &Document, new: &[SignedChange]) -> Result<
         insert
             .execute(params![c.doc.0, c.author.0, c.signature, c.bytes])
             .ctx("saving changes")?;
+    }
+    if kind == DocKind::Group {
+        sealed::register_log(tx, &doc.id())?;
     }
     index::reindex(tx, doc)
 }
@@ -890,7 +1231,9 @@ fn complete_pending_joins(
         let persona = Persona::from_parts(secret, suffix);
         let heads = doc.heads();
         if doc.join_group(&persona, &name, &token, now).is_ok() {
-            persist_doc(tx, doc, &doc.changes_since(&heads))?;
+            let new = doc.changes_since(&heads);
+            persist_doc(tx, doc, &new)?;
+            sealed::seal_local_changes(tx, doc, &new)?;
             joined = true;
         }
         tx.execute(

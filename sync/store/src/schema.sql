@@ -1,4 +1,5 @@
--- Rally's local store, schema version 2 (see `MIGRATIONS` in lib.rs for the steps).
+-- Rally's local store, schema version 2; `migrations/` takes it further (see
+-- `MIGRATIONS` in lib.rs).
 --
 -- The truth: `personas`, and the signed changes in `changes` (plus the refused ones
 -- in `rejected` and those waiting for their dependencies in `pending`).

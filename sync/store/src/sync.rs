@@ -29,7 +29,8 @@ const SHARED: &str = "(
     OR EXISTS (SELECT 1 FROM groups g JOIN group_members m ON m.grp = g.id WHERE g.doc = d.id AND m.persona = ?1)
     OR EXISTS (SELECT 1 FROM group_events ge JOIN groups g ON g.doc = ge.grp
                JOIN group_members m ON m.grp = g.id WHERE ge.event = d.id AND m.persona = ?1)
-    OR EXISTS (SELECT 1 FROM persona_docs pd WHERE pd.persona = ?2 AND pd.doc = d.id))";
+    OR EXISTS (SELECT 1 FROM persona_docs pd WHERE pd.persona = ?2 AND pd.doc = d.id)
+    OR d.kind = 'log')";
 
 /// On a relay: whether the peer bound to `?3` would share document `d.id`: it
 /// takes part in it, is a member of it or of the group listing it, or sent it.
@@ -61,7 +62,8 @@ pub trait Admit: std::fmt::Debug + Send {
 
 /// Whether the persona bound to `?3` may read document `d.id`.
 const READABLE: &str = "(
-    EXISTS (SELECT 1 FROM groups g WHERE g.doc = d.id AND (g.visibility = 'public'
+    d.kind = 'log'
+    OR EXISTS (SELECT 1 FROM groups g WHERE g.doc = d.id AND (g.visibility = 'public'
             OR EXISTS (SELECT 1 FROM group_members m WHERE m.grp = g.id AND m.persona = ?3)))
     OR EXISTS (SELECT 1 FROM events e WHERE e.doc = d.id AND (e.visibility IN ('public', 'unlisted')
             OR EXISTS (SELECT 1 FROM event_people ep WHERE ep.event = e.id AND ep.persona = ?3)
@@ -223,7 +225,31 @@ impl SyncRepo {
                 out.push((DocId(id), heads_from_blob(&heads)));
             }
         }
+        drop(stmt);
+        if self.scope == Scope::Own {
+            // Logs of the groups known here that hold nothing yet (a group joined
+            // by invitation): announced empty, so a peer that has them sends them.
+            let mut stmt = self
+                .store
+                .conn()
+                .prepare_cached(
+                    "SELECT l.log FROM logs l WHERE NOT EXISTS (SELECT 1 FROM docs d WHERE d.id = l.log)",
+                )
+                .ctx("listing group logs")?;
+            let rows = stmt
+                .query_map([], |r| r.get::<_, Vec<u8>>(0))
+                .ctx("listing group logs")?;
+            for row in rows {
+                if let Ok(id) = <[u8; 32]>::try_from(row.ctx("listing group logs")?.as_slice()) {
+                    out.push((DocId(id), Vec::new()));
+                }
+            }
+        }
         Ok(out)
+    }
+
+    fn is_log(&self, doc: &DocId) -> Result<bool, StoreError> {
+        crate::sealed::is_log(self.store.conn(), doc)
     }
 }
 
@@ -263,6 +289,9 @@ impl Repo for SyncRepo {
     }
 
     fn knows_all(&mut self, doc: &DocId, hashes: &[ChangeHash]) -> Result<bool, StoreError> {
+        if self.is_log(doc)? {
+            return crate::sealed::knows_envelopes(self.store.conn(), hashes);
+        }
         if let Some(heads) = self.stored_heads(doc)?
             && hashes.iter().all(|h| heads.contains(h))
         {
@@ -279,6 +308,9 @@ impl Repo for SyncRepo {
         doc: &DocId,
         have: &[ChangeHash],
     ) -> Result<Vec<SignedChange>, StoreError> {
+        if self.is_log(doc)? {
+            return crate::sealed::envelopes_since(self.store.conn(), doc, have);
+        }
         Ok(self
             .doc(doc)?
             .map(|d| d.changes_since(have))
@@ -407,6 +439,71 @@ impl Repo for SyncRepo {
         Ok(out)
     }
 
+    fn routes(&mut self, since: Option<u64>) -> Result<Vec<(DocId, Vec<PersonaId>)>, StoreError> {
+        if self.scope != Scope::Own {
+            return Ok(Vec::new());
+        }
+        let conn = self.store.conn();
+        let groups: Vec<(Vec<u8>, i64)> = {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT l.log, g.id FROM logs l JOIN groups g ON g.doc = l.grp
+                     JOIN group_members m ON m.grp = g.id AND m.persona = ?1
+                     WHERE ?2 IS NULL OR EXISTS (SELECT 1 FROM changes c WHERE c.doc = g.doc AND c.id > ?2)",
+                )
+                .ctx("listing group logs")?;
+            let rows = stmt
+                .query_map(params![self.me.id().0, since.map(|p| p as i64)], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .ctx("listing group logs")?;
+            rows.collect::<Result<_, _>>().ctx("listing group logs")?
+        };
+        let mut out = Vec::new();
+        let mut members = conn
+            .prepare_cached("SELECT persona FROM group_members WHERE grp = ?1")
+            .ctx("listing group members")?;
+        for (log, grp) in groups {
+            let Ok(log) = <[u8; 32]>::try_from(log.as_slice()) else {
+                continue;
+            };
+            let personas: Vec<PersonaId> = members
+                .query_map([grp], |r| r.get::<_, Vec<u8>>(0))
+                .ctx("listing group members")?
+                .filter_map(|p| p.ok()?.try_into().ok().map(PersonaId))
+                .collect();
+            out.push((DocId(log), personas));
+        }
+        Ok(out)
+    }
+
+    fn route(
+        &mut self,
+        _peer: &PersonaId,
+        log: &DocId,
+        personas: &[PersonaId],
+    ) -> Result<(), StoreError> {
+        if self.scope != Scope::Relay {
+            return Ok(());
+        }
+        let conn = self.store.conn();
+        for p in personas {
+            let added = conn
+                .prepare_cached("INSERT OR IGNORE INTO relayed_docs (remote, doc) VALUES (?1, ?2)")
+                .ctx("routing a group log")?
+                .execute(params![p.0, log.0])
+                .ctx("routing a group log")?;
+            if added > 0 {
+                // Its next session announces everything, this log included.
+                conn.prepare_cached("UPDATE peers SET synced = NULL WHERE remote = ?1")
+                    .ctx("routing a group log")?
+                    .execute([p.0])
+                    .ctx("routing a group log")?;
+            }
+        }
+        Ok(())
+    }
+
     fn set_synced_position(&mut self, peer: &PersonaId, position: u64) -> Result<(), StoreError> {
         self.store
             .conn()
@@ -423,6 +520,16 @@ impl Repo for SyncRepo {
         doc: &DocId,
         heads: &[ChangeHash],
     ) -> Result<(), StoreError> {
+        if self.scope == Scope::Relay && self.is_log(doc)? {
+            // A peer that announces a group log holds or wants it: a relay
+            // shares the log with it from now on (it is ciphertext to the relay).
+            self.store
+                .conn()
+                .prepare_cached("INSERT OR IGNORE INTO relayed_docs (remote, doc) VALUES (?1, ?2)")
+                .ctx("recording a document")?
+                .execute(params![peer.0, doc.0])
+                .ctx("recording a document")?;
+        }
         self.unsaved.insert((*peer, *doc), heads.to_vec());
         Ok(())
     }

@@ -283,3 +283,43 @@ fn upcoming_includes_what_is_happening_now() {
         ]
     );
 }
+
+#[test]
+fn an_older_schema_is_migrated_and_keeps_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        // A store as schema 2 left it.
+        let conn = rusqlite::Connection::open(dir.path().join(crate::DB_FILE)).unwrap();
+        conn.execute_batch(crate::SCHEMA).unwrap();
+        conn.execute_batch(
+            "INSERT INTO meta (key, value) VALUES ('epoch', '00112233445566778899aabbccddeeff');
+             INSERT INTO meta (key, value) VALUES ('schema', '2');",
+        )
+        .unwrap();
+    }
+    let mut store = Store::open(dir.path()).unwrap();
+    let alice = store.create_persona("alice", t(0)).unwrap();
+    let profile = GroupProfile {
+        name: "Migrated".into(),
+        summary: String::new(),
+        visibility: GroupVisibility::MembersOnly,
+    };
+    let (doc, _) = Document::create_group(&alice.persona, "alice", &profile, t(1)).unwrap();
+    store.insert_new(&doc).unwrap();
+    store
+        .send_message(&alice, doc.id(), "the new tables work", None, t(2))
+        .unwrap();
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(
+        store.messages(doc.id()).unwrap()[0].text,
+        "the new tables work"
+    );
+    let version: String = store
+        .conn()
+        .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(version, crate::SCHEMA_VERSION.to_string());
+}

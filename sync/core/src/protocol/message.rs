@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::ids::DocId;
 use crate::signed::SignedChange;
 
-pub const PROTOCOL_VERSION: u16 = 2;
+pub const PROTOCOL_VERSION: u16 = 3;
+/// The most personas one `Route` message names.
+pub const MAX_ROUTE: usize = 4096;
 /// The longest invitation code or refusal reason a message may carry, in bytes.
 pub const MAX_NOTE: usize = 512;
 /// The largest message a peer sends or accepts, in bytes.
@@ -79,6 +81,11 @@ pub enum Message {
     /// The sender will not sync with the receiver (e.g. a server whose
     /// registrations are closed); the session ends.
     Refused { reason: String },
+    /// To a peer the sender chose as its server: these personas are the members
+    /// of the group whose log this is, so the server shares the log (ciphertext
+    /// to it) with them — a member added by someone else learns of the group from
+    /// it. The server learns who is in which group; other peers are never told.
+    Route { log: Hash, personas: Vec<Hash> },
 }
 
 /// A list of changes as postcard bytes, deflated when that pays: changes of one
@@ -171,11 +178,16 @@ impl WireChange {
         }
     }
 
-    /// Rebuilds the signed change; `None` when the fields cannot be one.
+    /// Rebuilds the signed change (or envelope of a group log, see
+    /// [`crate::sealed`]); `None` when the fields cannot be one.
     pub fn into_signed(self, doc: DocId) -> Option<SignedChange> {
         let signature: [u8; 64] = self.signature.try_into().ok()?;
-        let change = automerge::Change::try_from(self.bytes.as_slice()).ok()?;
-        let author = crate::persona::persona_of_actor(change.actor_id())?;
+        let author = if crate::sealed::is_envelope(&self.bytes) {
+            crate::ids::PersonaId(crate::sealed::Envelope::decode(&self.bytes).ok()?.author)
+        } else {
+            let change = automerge::Change::try_from(self.bytes.as_slice()).ok()?;
+            crate::persona::persona_of_actor(change.actor_id())?
+        };
         Some(SignedChange {
             doc,
             author,

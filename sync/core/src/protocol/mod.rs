@@ -33,8 +33,8 @@ use automerge::ChangeHash;
 use ed25519_dalek::{Signature, Verifier};
 
 pub use message::{
-    CHANGES_CHUNK, DecodeError, DocHeads, MAX_MESSAGE, MAX_NOTE, Message, PROTOCOL_VERSION,
-    WireChange,
+    CHANGES_CHUNK, DecodeError, DocHeads, MAX_MESSAGE, MAX_NOTE, MAX_ROUTE, Message,
+    PROTOCOL_VERSION, WireChange,
 };
 
 use crate::ids::{DocId, PersonaId, random_bytes};
@@ -106,6 +106,23 @@ pub trait Repo {
     fn admit(&mut self, peer: &PersonaId, invite: Option<&str>) -> Result<Admission, Self::Error> {
         let _ = (peer, invite);
         Ok(Admission::Admitted)
+    }
+    /// For a peer this side chose as its server (see [`Session::set_routes_to_peer`]):
+    /// the logs of groups this side is a member of, each with the group's members
+    /// (all of them, or only those of groups changed after `since`).
+    fn routes(&mut self, since: Option<u64>) -> Result<Vec<(DocId, Vec<PersonaId>)>, Self::Error> {
+        let _ = since;
+        Ok(Vec::new())
+    }
+    /// A peer asks this side (a server) to share a group log with these personas.
+    fn route(
+        &mut self,
+        peer: &PersonaId,
+        log: &DocId,
+        personas: &[PersonaId],
+    ) -> Result<(), Self::Error> {
+        let _ = (peer, log, personas);
+        Ok(())
     }
 }
 
@@ -195,6 +212,8 @@ pub struct SessionStats {
 #[derive(Debug)]
 pub struct Session {
     me: Persona,
+    /// The peer is this side's server: tell it who should get which group log.
+    routes_to_peer: bool,
     nonce: [u8; 32],
     local_binding: Vec<u8>,
     remote_binding: Vec<u8>,
@@ -266,6 +285,7 @@ impl Session {
     ) -> (Session, Out) {
         let mut s = Session {
             me,
+            routes_to_peer: false,
             nonce: random_bytes(),
             local_binding,
             remote_binding,
@@ -312,6 +332,12 @@ impl Session {
 
     /// Presents `invite` to the peer when authenticating (call before the peer's
     /// `Hello` is handled).
+    /// The peer is a server this side chose: it is told which personas should get
+    /// which group log ([`Message::Route`]).
+    pub fn set_routes_to_peer(&mut self, routes: bool) {
+        self.routes_to_peer = routes;
+    }
+
     pub fn set_invite(&mut self, invite: String) {
         self.invite = Some(invite);
     }
@@ -450,6 +476,15 @@ impl Session {
                 self.last_progress = self.last_progress.max(now);
                 self.on_changes(repo, DocId(doc), changes, last, now, &mut out)?
             }
+            Message::Route { log, personas } => {
+                if personas.len() > MAX_ROUTE {
+                    return Err(SessionError::Malformed("an oversize route".into()));
+                }
+                let peer = self.peer().expect("authenticated");
+                let personas: Vec<PersonaId> = personas.into_iter().map(PersonaId).collect();
+                repo.route(&peer, &DocId(log), &personas)
+                    .map_err(SessionError::repo)?;
+            }
             Message::Synced { heard } => {
                 // A peer says Synced only once it has announced everything.
                 self.peer_synced = true;
@@ -546,6 +581,18 @@ impl Session {
                     doc: doc.0,
                     heads: hashes(&heads),
                 });
+            }
+        }
+        if self.routes_to_peer {
+            let since = if full { None } else { self.announce_from };
+            for (log, personas) in repo.routes(since).map_err(SessionError::repo)? {
+                for chunk in personas.chunks(MAX_ROUTE) {
+                    let m = Message::Route {
+                        log: log.0,
+                        personas: chunk.iter().map(|p| p.0).collect(),
+                    };
+                    self.push(out, &m);
+                }
             }
         }
         self.announce_from = Some(position);

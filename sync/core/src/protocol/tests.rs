@@ -854,6 +854,14 @@ fn a_peer_sending_garbage_is_dropped_and_changes_nothing() {
                 .to_vec(),
         ),
         ("oversize", vec![0; MAX_MESSAGE + 1]),
+        (
+            "oversize route",
+            Message::Route {
+                log: [1; 32],
+                personas: vec![[2; 32]; crate::protocol::MAX_ROUTE + 1],
+            }
+            .encode(),
+        ),
         ("changes that inflate past the limit", deflate_bomb(doc_id)),
         (
             "second hello",
@@ -881,6 +889,7 @@ fn a_peer_sending_garbage_is_dropped_and_changes_nothing() {
 fn authed_pair_session(s: &mut Session) -> Session {
     Session {
         me: s.me.clone(),
+        routes_to_peer: s.routes_to_peer,
         nonce: s.nonce,
         local_binding: s.local_binding.clone(),
         remote_binding: s.remote_binding.clone(),

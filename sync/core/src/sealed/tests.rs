@@ -1,0 +1,173 @@
+use super::*;
+
+fn group() -> DocId {
+    DocId(random_bytes())
+}
+
+fn message(text: &str) -> Content {
+    Content::Message {
+        text: text.into(),
+        reply_to: None,
+        at: 1,
+    }
+}
+
+#[test]
+fn a_sealed_message_opens_with_its_key_only() {
+    let alice = Persona::generate();
+    let log = log_id(&group());
+    let epoch = EpochSecret::generate();
+    let env = Envelope::seal(&log, &alice, vec![], &epoch, &message("meet at the square")).unwrap();
+    let signed = env.sign(&alice);
+    assert!(is_envelope(&signed.bytes));
+    let text = String::from_utf8_lossy(&signed.bytes);
+    assert!(!text.contains("square"), "plaintext in the envelope");
+    let back = Envelope::verify(&signed).unwrap();
+    assert_eq!(
+        back.open(&epoch.chat_key()).unwrap(),
+        message("meet at the square")
+    );
+    assert_eq!(
+        back.open(&epoch.document_key()),
+        Err(SealError::Undecryptable)
+    );
+    let other = EpochSecret::generate();
+    assert_eq!(back.open(&other.chat_key()), Err(SealError::Undecryptable));
+}
+
+#[test]
+fn tampering_is_detected() {
+    let alice = Persona::generate();
+    let log = log_id(&group());
+    let epoch = EpochSecret::generate();
+    let env = Envelope::seal(&log, &alice, vec![[7; 32]], &epoch, &message("hello")).unwrap();
+    let signed = env.sign(&alice);
+
+    // A flipped byte anywhere breaks the signature.
+    for i in [5, signed.bytes.len() / 2, signed.bytes.len() - 1] {
+        let mut bad = signed.clone();
+        bad.bytes[i] ^= 1;
+        assert!(Envelope::verify(&bad).is_err(), "byte {i}");
+    }
+    // Re-signed by someone else under their own name: the header (author) is bound
+    // to the ciphertext, so it no longer opens.
+    let mallory = Persona::generate();
+    let mut stolen = env.clone();
+    stolen.author = mallory.id().0;
+    let resigned = stolen.sign(&mallory);
+    let opened = Envelope::verify(&resigned).unwrap();
+    assert_eq!(
+        opened.open(&epoch.chat_key()),
+        Err(SealError::Undecryptable)
+    );
+    // Moved to another position in the log (other deps): does not open either.
+    let mut moved = env.clone();
+    moved.deps = vec![];
+    assert_eq!(moved.open(&epoch.chat_key()), Err(SealError::Undecryptable));
+    // Claimed by another author without their key: bad signature.
+    let mut forged = signed.clone();
+    forged.author = mallory.id();
+    assert_eq!(Envelope::verify(&forged), Err(EnvelopeError::WrongAuthor));
+    // Replayed into another log.
+    let mut elsewhere = signed.clone();
+    elsewhere.doc = log_id(&group());
+    assert_eq!(Envelope::verify(&elsewhere), Err(EnvelopeError::WrongLog));
+}
+
+#[test]
+fn malformed_and_oversize_envelopes_are_refused() {
+    let alice = Persona::generate();
+    let mut signed = Envelope::seal(
+        &log_id(&group()),
+        &alice,
+        vec![],
+        &EpochSecret::generate(),
+        &message("x"),
+    )
+    .unwrap()
+    .sign(&alice);
+    signed.bytes.truncate(10);
+    assert_eq!(Envelope::verify(&signed), Err(EnvelopeError::Malformed));
+    signed.bytes = vec![0; MAX_ENVELOPE + 1];
+    assert!(matches!(
+        Envelope::verify(&signed),
+        Err(EnvelopeError::TooLarge(_))
+    ));
+    assert_eq!(Envelope::decode(b"not one"), Err(EnvelopeError::Malformed));
+}
+
+#[test]
+fn a_grant_opens_for_its_recipients_only() {
+    let admin = Persona::generate();
+    let bob = Persona::generate();
+    let carol = Persona::generate();
+    let eve = Persona::generate();
+    let g = group();
+    let log = log_id(&g);
+    let epoch = EpochSecret::generate();
+    let grant = Grant {
+        group: g.0,
+        epoch: Some(epoch.0),
+        members: vec![admin.id().0, bob.id().0, carol.id().0],
+        document_keys: vec![],
+        history: vec![],
+    };
+    let recipients: Vec<[u8; 32]> = [&admin, &bob, &carol]
+        .iter()
+        .map(|p| recipient_key(&p.id()).unwrap())
+        .collect();
+    let env = Envelope::grant(&log, &admin, vec![], &grant, &recipients).unwrap();
+    let signed = env.sign(&admin);
+    let env = Envelope::verify(&signed).unwrap();
+    for p in [&admin, &bob, &carol] {
+        let opened = env
+            .open_grant(&recipient_secret(&p.secret_bytes()))
+            .unwrap();
+        assert_eq!(opened.epoch, Some(epoch.0));
+    }
+    assert!(
+        env.open_grant(&recipient_secret(&eve.secret_bytes()))
+            .is_none()
+    );
+    // The boxes do not name their recipients.
+    let bytes = signed.bytes.clone();
+    for p in [&bob, &carol] {
+        let id = p.id().0;
+        assert!(!bytes.windows(32).any(|w| w == id));
+        let x = recipient_key(&p.id()).unwrap();
+        assert!(!bytes.windows(32).any(|w| w == x));
+    }
+}
+
+#[test]
+fn an_invitation_secret_opens_its_grant() {
+    let admin = Persona::generate();
+    let invite_secret: [u8; 32] = random_bytes();
+    let g = group();
+    let grant = Grant {
+        group: g.0,
+        epoch: None,
+        members: vec![],
+        document_keys: vec![([1; 16], [2; 32])],
+        history: vec![],
+    };
+    let env = Envelope::grant(
+        &log_id(&g),
+        &admin,
+        vec![],
+        &grant,
+        &[recipient_key_of_secret(&invite_secret)],
+    )
+    .unwrap();
+    let opened = env.open_grant(&recipient_secret(&invite_secret)).unwrap();
+    assert_eq!(opened.document_keys, vec![([1; 16], [2; 32])]);
+}
+
+#[test]
+fn epoch_keys_are_distinct_and_stable() {
+    let e = EpochSecret([9; 32]);
+    assert_ne!(e.chat_key(), e.document_key());
+    assert_eq!(e.id(), EpochSecret([9; 32]).id());
+    assert_ne!(e.id(), EpochSecret([8; 32]).id());
+    assert_ne!(log_id(&DocId([1; 32])), log_id(&DocId([2; 32])));
+}

@@ -1,0 +1,1011 @@
+//! The store's side of group logs (see `rally_core::sealed`): envelopes kept in
+//! `changes` like any change (so sync cursors and beliefs cover them), the key
+//! epochs this device holds, and the chat.
+//!
+//! - **Storing** ([`store_envelopes`]): an envelope is checked (size, form, log,
+//!   signature) and kept once every envelope it follows is here; until then it
+//!   waits in `pending`. Relays stop there.
+//! - **Opening** ([`open_logs`]): for the logs of groups known here, grants are
+//!   opened with the local personas' keys and the invitation tokens waiting to be
+//!   used; sealed items with the keys of their epoch. Opened document changes go
+//!   back to the caller, which hands them to their documents (the rule judges
+//!   them like any change); chat items land in `messages`.
+//! - **Sealing** ([`seal_local_changes`], [`send`]): a local write to a
+//!   members-only document, and every chat item, is sealed under the group's
+//!   current epoch — the newest one made by a member for exactly the current
+//!   members — and a new epoch is made (and granted to each member) when there is
+//!   none, which is how removing a member rotates the keys and how a new member
+//!   comes to read the chat.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use rally_core::sealed::{
+    self as core_sealed, Content, Envelope, EpochSecret, Grant, KeyUse, is_envelope, log_id,
+};
+use rally_core::{
+    DocId, DocKind, Document, GroupVisibility, InviteToken, Persona, PersonaId, SignedChange,
+    Visibility,
+};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::{Ctx, StoreError, heads_blob, heads_from_blob};
+
+/// Envelopes a peer sent that a relay can already tell are not acceptable.
+pub(crate) struct Misbehaviour(pub String);
+
+/// Which group's log a document's changes are sealed into, if they are: a
+/// members-only group's own, and a members-only event's in a group.
+pub(crate) fn sealed_group(doc: &Document) -> Option<DocId> {
+    match doc.kind()? {
+        DocKind::Group => {
+            let g = doc.group().ok()?;
+            (g.profile.visibility == GroupVisibility::MembersOnly).then(|| doc.id())
+        }
+        DocKind::Event => {
+            let e = doc.event().ok()?;
+            (e.details.visibility == Visibility::MembersOnly)
+                .then_some(e.group)
+                .flatten()
+        }
+    }
+}
+
+/// Records the log of a group known here (and, the group having changed, tries
+/// again what waited for it).
+pub(crate) fn register_log(tx: &Connection, group: &DocId) -> Result<(), StoreError> {
+    tx.prepare_cached("INSERT OR IGNORE INTO logs (log, grp) VALUES (?1, ?2)")
+        .ctx("recording a group log")?
+        .execute(params![log_id(group).0, group.0])
+        .ctx("recording a group log")?;
+    retry_log(tx, group)
+}
+
+fn group_of_log(conn: &Connection, log: &DocId) -> Result<Option<Vec<u8>>, StoreError> {
+    conn.prepare_cached("SELECT grp FROM logs WHERE log = ?1")
+        .ctx("reading a group log")?
+        .query_row([log.0], |r| r.get(0))
+        .optional()
+        .ctx("reading a group log")
+}
+
+pub(crate) fn is_log(conn: &Connection, id: &DocId) -> Result<bool, StoreError> {
+    let kind: Option<String> = conn
+        .prepare_cached("SELECT kind FROM docs WHERE id = ?1")
+        .ctx("reading a document")?
+        .query_row([id.0], |r| r.get(0))
+        .optional()
+        .ctx("reading a document")?;
+    Ok(kind.as_deref() == Some("log"))
+}
+
+fn log_heads(tx: &Connection, log: &DocId) -> Result<Vec<[u8; 32]>, StoreError> {
+    let blob: Option<Vec<u8>> = tx
+        .prepare_cached("SELECT heads FROM docs WHERE id = ?1")
+        .ctx("reading a log")?
+        .query_row([log.0], |r| r.get(0))
+        .optional()
+        .ctx("reading a log")?;
+    Ok(blob
+        .map(|b| heads_from_blob(&b).into_iter().map(|h| h.0).collect())
+        .unwrap_or_default())
+}
+
+fn known_envelope(tx: &Connection, hash: &[u8; 32]) -> Result<Option<i64>, StoreError> {
+    tx.prepare_cached("SELECT depth FROM envelopes WHERE hash = ?1")
+        .ctx("reading a log")?
+        .query_row([hash], |r| r.get(0))
+        .optional()
+        .ctx("reading a log")
+}
+
+/// Keeps one checked envelope whose dependencies are all here.
+fn insert_envelope(
+    tx: &Connection,
+    signed: &SignedChange,
+    envelope: &Envelope,
+    depth: i64,
+) -> Result<(), StoreError> {
+    let log = signed.doc;
+    let hash = core_sealed::envelope_hash(&signed.bytes);
+    tx.prepare_cached(
+        "INSERT INTO changes (doc, author, signature, bytes) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .ctx("saving an envelope")?
+    .execute(params![
+        log.0,
+        signed.author.0,
+        signed.signature,
+        signed.bytes
+    ])
+    .ctx("saving an envelope")?;
+    let change = tx.last_insert_rowid();
+    tx.prepare_cached(
+        "INSERT INTO envelopes (hash, log, change, depth, deps, opened) VALUES (?1, ?2, ?3, ?4, ?5, 0)",
+    )
+    .ctx("saving an envelope")?
+    .execute(params![hash, log.0, change, depth, envelope.deps.concat()])
+    .ctx("saving an envelope")?;
+    let mut heads: BTreeSet<[u8; 32]> = log_heads(tx, &log)?.into_iter().collect();
+    for d in &envelope.deps {
+        heads.remove(d);
+    }
+    heads.insert(hash);
+    let heads: Vec<rally_core::ChangeHash> =
+        heads.into_iter().map(rally_core::ChangeHash).collect();
+    tx.prepare_cached(
+        "INSERT INTO docs (id, kind, heads) VALUES (?1, 'log', ?2) ON CONFLICT (id) DO UPDATE SET heads = excluded.heads",
+    )
+    .ctx("saving an envelope")?
+    .execute(params![log.0, heads_blob(&heads)])
+    .ctx("saving an envelope")?;
+    Ok(())
+}
+
+/// What [`store_envelopes`] did.
+#[derive(Debug, Default)]
+pub(crate) struct Stored {
+    pub accepted: usize,
+    pub duplicates: usize,
+    pub waiting: usize,
+    pub logs: Vec<DocId>,
+}
+
+/// Checks and keeps envelopes (from a peer, or made here), in causal order;
+/// those whose dependencies are missing wait in `pending`.
+pub(crate) fn store_envelopes(
+    tx: &Connection,
+    items: Vec<SignedChange>,
+) -> Result<Result<Stored, Misbehaviour>, StoreError> {
+    let mut by_log: HashMap<DocId, Vec<(SignedChange, Envelope)>> = HashMap::new();
+    for signed in items {
+        let envelope = match Envelope::verify(&signed) {
+            Ok(e) => e,
+            Err(e) => {
+                return Ok(Err(Misbehaviour(format!(
+                    "{}: an envelope {e}",
+                    signed.doc.to_hex()
+                ))));
+            }
+        };
+        let kind: Option<String> = tx
+            .prepare_cached("SELECT kind FROM docs WHERE id = ?1")
+            .ctx("reading a document")?
+            .query_row([signed.doc.0], |r| r.get(0))
+            .optional()
+            .ctx("reading a document")?;
+        if kind.is_some_and(|k| k != "log") {
+            return Ok(Err(Misbehaviour(format!(
+                "{}: an envelope for a document that is not a log",
+                signed.doc.to_hex()
+            ))));
+        }
+        by_log
+            .entry(signed.doc)
+            .or_default()
+            .push((signed, envelope));
+    }
+    let mut stored = Stored::default();
+    for (log, incoming) in by_log {
+        // What waited before may be completed by what just came.
+        let mut todo: Vec<(SignedChange, Envelope)> = incoming;
+        let waiting: Vec<SignedChange> = {
+            let mut stmt = tx
+                .prepare_cached("SELECT doc, author, signature, bytes FROM pending WHERE doc = ?1")
+                .ctx("reading waiting envelopes")?;
+            let rows = stmt
+                .query_map([log.0], crate::row_to_signed)
+                .ctx("reading waiting envelopes")?;
+            rows.collect::<Result<_, _>>()
+                .ctx("reading waiting envelopes")?
+        };
+        tx.execute("DELETE FROM pending WHERE doc = ?1", [log.0])
+            .ctx("reading waiting envelopes")?;
+        for w in waiting {
+            if let Ok(e) = Envelope::verify(&w) {
+                todo.push((w, e));
+            }
+        }
+        let mut seen = HashSet::new();
+        let mut progress = true;
+        let mut any = false;
+        while progress {
+            progress = false;
+            let mut rest = Vec::new();
+            for (signed, envelope) in todo {
+                let hash = core_sealed::envelope_hash(&signed.bytes);
+                if known_envelope(tx, &hash)?.is_some() || !seen.insert(hash) {
+                    stored.duplicates += 1;
+                    continue;
+                }
+                let mut depth = 0;
+                let mut ready = true;
+                for d in &envelope.deps {
+                    match known_envelope(tx, d)? {
+                        Some(dd) => depth = depth.max(dd + 1),
+                        None => ready = false,
+                    }
+                }
+                if ready {
+                    insert_envelope(tx, &signed, &envelope, depth)?;
+                    stored.accepted += 1;
+                    progress = true;
+                    any = true;
+                } else {
+                    seen.remove(&hash);
+                    rest.push((signed, envelope));
+                }
+            }
+            todo = rest;
+        }
+        for (signed, _) in todo {
+            stored.waiting += 1;
+            tx.execute(
+                "INSERT INTO pending (doc, author, signature, bytes) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    signed.doc.0,
+                    signed.author.0,
+                    signed.signature,
+                    signed.bytes
+                ],
+            )
+            .ctx("storing waiting envelopes")?;
+        }
+        if any {
+            stored.logs.push(log);
+        }
+    }
+    Ok(Ok(stored))
+}
+
+/// The stored envelopes of `log` that a replica with heads `have` lacks, oldest first.
+pub(crate) fn envelopes_since(
+    conn: &Connection,
+    log: &DocId,
+    have: &[rally_core::ChangeHash],
+) -> Result<Vec<SignedChange>, StoreError> {
+    let mut deps_of: HashMap<[u8; 32], Vec<[u8; 32]>> = HashMap::new();
+    {
+        let mut stmt = conn
+            .prepare_cached("SELECT hash, deps FROM envelopes WHERE log = ?1")
+            .ctx("reading a log")?;
+        let rows = stmt
+            .query_map([log.0], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
+            .ctx("reading a log")?;
+        for row in rows {
+            let (hash, deps) = row.ctx("reading a log")?;
+            if let Ok(hash) = <[u8; 32]>::try_from(hash.as_slice()) {
+                let deps = deps
+                    .chunks_exact(32)
+                    .map(|c| c.try_into().expect("32 bytes"))
+                    .collect();
+                deps_of.insert(hash, deps);
+            }
+        }
+    }
+    let mut known: HashSet<[u8; 32]> = HashSet::new();
+    let mut stack: Vec<[u8; 32]> = have
+        .iter()
+        .map(|h| h.0)
+        .filter(|h| deps_of.contains_key(h))
+        .collect();
+    while let Some(h) = stack.pop() {
+        if known.insert(h)
+            && let Some(deps) = deps_of.get(&h)
+        {
+            stack.extend(deps.iter().copied());
+        }
+    }
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT c.doc, c.author, c.signature, c.bytes, e.hash FROM envelopes e JOIN changes c ON c.id = e.change
+             WHERE e.log = ?1 ORDER BY c.id",
+        )
+        .ctx("reading a log")?;
+    let rows = stmt
+        .query_map([log.0], |r| {
+            Ok((crate::row_to_signed(r)?, r.get::<_, Vec<u8>>(4)?))
+        })
+        .ctx("reading a log")?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (signed, hash) = row.ctx("reading a log")?;
+        if !<[u8; 32]>::try_from(hash.as_slice()).is_ok_and(|h| known.contains(&h)) {
+            out.push(signed);
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn knows_envelopes(
+    conn: &Connection,
+    hashes: &[rally_core::ChangeHash],
+) -> Result<bool, StoreError> {
+    for h in hashes {
+        if known_envelope(conn, &h.0)?.is_none() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+// ----- keys -----
+
+/// An epoch this device holds a key of.
+#[derive(Debug, Clone)]
+struct Epoch {
+    id: [u8; 16],
+    secret: Option<EpochSecret>,
+    document_key: [u8; 32],
+    author: Option<PersonaId>,
+    members: Vec<PersonaId>,
+    depth: i64,
+    grant: Option<[u8; 32]>,
+}
+
+fn epochs(tx: &Connection, group: &DocId) -> Result<Vec<Epoch>, StoreError> {
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT epoch, secret, document_key, author, members, depth, grant_hash FROM group_keys WHERE grp = ?1",
+        )
+        .ctx("reading group keys")?;
+    let rows = stmt
+        .query_map([group.0], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, Option<Vec<u8>>>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, Option<Vec<u8>>>(3)?,
+                r.get::<_, Option<Vec<u8>>>(4)?,
+                r.get::<_, Option<i64>>(5)?,
+                r.get::<_, Option<Vec<u8>>>(6)?,
+            ))
+        })
+        .ctx("reading group keys")?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, secret, doc_key, author, members, depth, grant) = row.ctx("reading group keys")?;
+        let (Ok(id), Ok(document_key)) = (id.try_into(), doc_key.try_into()) else {
+            continue;
+        };
+        out.push(Epoch {
+            id,
+            secret: secret
+                .and_then(|s| <[u8; 32]>::try_from(s).ok())
+                .map(EpochSecret),
+            document_key,
+            author: author
+                .and_then(|a| <[u8; 32]>::try_from(a).ok())
+                .map(PersonaId),
+            members: members
+                .unwrap_or_default()
+                .chunks_exact(32)
+                .map(|c| PersonaId(c.try_into().expect("32 bytes")))
+                .collect(),
+            depth: depth.unwrap_or(-1),
+            grant: grant.and_then(|g| g.try_into().ok()),
+        });
+    }
+    Ok(out)
+}
+
+fn save_key(
+    tx: &Connection,
+    group: &DocId,
+    id: [u8; 16],
+    secret: Option<&[u8; 32]>,
+    document_key: &[u8; 32],
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO group_keys (grp, epoch, secret, document_key) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (grp, epoch) DO UPDATE SET secret = coalesce(group_keys.secret, excluded.secret)",
+    )
+    .ctx("saving a group key")?
+    .execute(params![group.0, id, secret.map(|s| s.to_vec()), document_key])
+    .ctx("saving a group key")?;
+    retry_log(tx, group)
+}
+
+fn save_grant(
+    tx: &Connection,
+    group: &DocId,
+    grant: &Grant,
+    author: &PersonaId,
+    depth: i64,
+    hash: &[u8; 32],
+) -> Result<(), StoreError> {
+    if let Some(secret) = &grant.epoch {
+        let epoch = EpochSecret(*secret);
+        save_key(tx, group, epoch.id(), Some(secret), &epoch.document_key())?;
+        let mut members = grant.members.clone();
+        members.sort();
+        members.dedup();
+        tx.prepare_cached(
+            "UPDATE group_keys SET author = ?3, members = ?4, depth = ?5, grant_hash = ?6
+             WHERE grp = ?1 AND epoch = ?2 AND (grant_hash IS NULL OR depth < ?5 OR (depth = ?5 AND grant_hash < ?6))",
+        )
+        .ctx("saving a group key")?
+        .execute(params![group.0, epoch.id(), author.0, members.concat(), depth, hash])
+        .ctx("saving a group key")?;
+    }
+    for (id, key) in &grant.document_keys {
+        save_key(tx, group, *id, None, key)?;
+    }
+    for shared in &grant.history {
+        let epoch = EpochSecret(shared.secret);
+        save_key(
+            tx,
+            group,
+            epoch.id(),
+            Some(&shared.secret),
+            &epoch.document_key(),
+        )?;
+        let mut members = shared.members.clone();
+        members.sort();
+        members.dedup();
+        // Never the current epoch here (depth -1): only read with.
+        tx.prepare_cached(
+            "UPDATE group_keys SET author = ?3, members = ?4, depth = -1 WHERE grp = ?1 AND epoch = ?2 AND author IS NULL",
+        )
+        .ctx("saving a group key")?
+        .execute(params![group.0, epoch.id(), shared.author, members.concat()])
+        .ctx("saving a group key")?;
+    }
+    Ok(())
+}
+
+/// The current members of a group, as this device knows them (sorted).
+fn members_of(tx: &Connection, group: &DocId) -> Result<Option<Vec<PersonaId>>, StoreError> {
+    let Some(doc) = crate::Store::load_in(tx, *group)? else {
+        return Ok(None);
+    };
+    let Ok(view) = doc.group() else {
+        return Ok(None);
+    };
+    Ok(Some(view.members.keys().copied().collect()))
+}
+
+/// The epoch to seal with for `sealer` in `group`: the newest made by a member for
+/// exactly the current members; a new one (granted to every member) if none is.
+fn current_epoch(
+    tx: &Connection,
+    group: &DocId,
+    sealer: &Persona,
+) -> Result<EpochSecret, StoreError> {
+    let members = members_of(tx, group)?.ok_or_else(|| StoreError::Sealing {
+        group: group.to_hex(),
+        reason: "the group's document is not on this device".into(),
+    })?;
+    let all = epochs(tx, group)?;
+    if !members.contains(&sealer.id()) {
+        // A member who just left (or was removed by themselves) seals that last
+        // change under the newest epoch they hold; the others rotate after.
+        return all
+            .iter()
+            .filter(|e| e.secret.is_some())
+            .max_by_key(|e| (e.depth, e.grant))
+            .and_then(|e| e.secret.clone())
+            .ok_or_else(|| StoreError::Sealing {
+                group: group.to_hex(),
+                reason: "only members write to a members-only group".into(),
+            });
+    }
+    let best = all
+        .iter()
+        .filter(|e| {
+            e.secret.is_some()
+                && e.members == members
+                && e.author.is_some_and(|a| members.contains(&a))
+        })
+        .max_by_key(|e| (e.depth, e.grant));
+    if let Some(e) = best {
+        return Ok(e.secret.clone().expect("filtered"));
+    }
+    let epoch = EpochSecret::generate();
+    let grant = Grant {
+        group: group.0,
+        epoch: Some(epoch.0),
+        members: members.iter().map(|m| m.0).collect(),
+        document_keys: all.iter().map(|e| (e.id, e.document_key)).collect(),
+        history: Vec::new(),
+    };
+    let recipients: Vec<[u8; 32]> = members
+        .iter()
+        .filter_map(core_sealed::recipient_key)
+        .collect();
+    let hash = append_grant(tx, group, sealer, &grant, &recipients)?;
+    let depth = known_envelope(tx, &hash)?.unwrap_or(0);
+    save_grant(tx, group, &grant, &sealer.id(), depth, &hash)?;
+    Ok(epoch)
+}
+
+/// Seals `grant` to `recipients` as `sealer`, adds it to the group's log, and
+/// returns its hash (made here, so there is nothing to open).
+fn append_grant(
+    tx: &Connection,
+    group: &DocId,
+    sealer: &Persona,
+    grant: &Grant,
+    recipients: &[[u8; 32]],
+) -> Result<[u8; 32], StoreError> {
+    let log = log_id(group);
+    let envelope =
+        Envelope::grant(&log, sealer, log_heads(tx, &log)?, grant, recipients).map_err(|e| {
+            StoreError::Sealing {
+                group: group.to_hex(),
+                reason: e.to_string(),
+            }
+        })?;
+    let hash = append(tx, envelope.sign(sealer))?;
+    mark(tx, &hash, Opened::Done)?;
+    Ok(hash)
+}
+
+/// Adds an envelope made here to its log.
+fn append(tx: &Connection, signed: SignedChange) -> Result<[u8; 32], StoreError> {
+    let hash = core_sealed::envelope_hash(&signed.bytes);
+    match store_envelopes(tx, vec![signed])? {
+        Ok(_) => Ok(hash),
+        Err(Misbehaviour(why)) => Err(StoreError::Sealing {
+            group: String::new(),
+            reason: why,
+        }),
+    }
+}
+
+fn local_persona(tx: &Connection, id: &PersonaId) -> Result<Option<Persona>, StoreError> {
+    let row: Option<(Vec<u8>, Vec<u8>)> = tx
+        .prepare_cached("SELECT secret_key, actor_suffix FROM personas WHERE public_key = ?1")
+        .ctx("reading personas")?
+        .query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+        .ctx("reading personas")?;
+    Ok(row.and_then(|(s, a)| Some(Persona::from_parts(s.try_into().ok()?, a.try_into().ok()?))))
+}
+
+/// Seals the new changes of a document written here into its group's log, when
+/// the document is sealed (the first time, all of its changes: a group that
+/// became members-only no longer travels in the clear).
+pub(crate) fn seal_local_changes(
+    tx: &Connection,
+    doc: &Document,
+    new: &[SignedChange],
+) -> Result<(), StoreError> {
+    let Some(group) = sealed_group(doc) else {
+        return Ok(());
+    };
+    register_log(tx, &group)?;
+    let first = tx
+        .prepare_cached("INSERT OR IGNORE INTO sealed_docs (doc) VALUES (?1)")
+        .ctx("sealing a change")?
+        .execute([doc.id().0])
+        .ctx("sealing a change")?
+        > 0;
+    let changes = if first {
+        doc.signed_changes()
+    } else {
+        new.to_vec()
+    };
+    let Some(author) = new.first().map(|c| c.author) else {
+        return Ok(());
+    };
+    let sealer = local_persona(tx, &author)?.ok_or_else(|| StoreError::Sealing {
+        group: group.to_hex(),
+        reason: "the change's author is not a persona of this device".into(),
+    })?;
+    let epoch = current_epoch(tx, &group, &sealer)?;
+    let log = log_id(&group);
+    for c in changes {
+        let content = Content::Change {
+            doc: c.doc.0,
+            signature: c.signature.to_vec(),
+            bytes: c.bytes,
+        };
+        let envelope = Envelope::seal(&log, &sealer, log_heads(tx, &log)?, &epoch, &content)
+            .map_err(|e| StoreError::Sealing {
+                group: group.to_hex(),
+                reason: e.to_string(),
+            })?;
+        let hash = append(tx, envelope.sign(&sealer))?;
+        // Sealed here: nothing to open.
+        tx.execute("UPDATE envelopes SET opened = 1 WHERE hash = ?1", [hash])
+            .ctx("sealing a change")?;
+    }
+    Ok(())
+}
+
+/// Grants the document keys of a members-only group to new invitations (their
+/// public keys are X25519 keys too), so whoever holds a token can read the group
+/// and join it.
+pub(crate) fn grant_to_invitations(
+    tx: &Connection,
+    invites_before: &[String],
+    after: &Document,
+    sealer: &PersonaId,
+) -> Result<(), StoreError> {
+    let Ok(new) = after.group() else {
+        return Ok(());
+    };
+    if new.profile.visibility != GroupVisibility::MembersOnly {
+        return Ok(());
+    }
+    let fresh: Vec<PersonaId> = new
+        .invites
+        .iter()
+        .filter(|i| !i.revoked && !invites_before.contains(&i.id))
+        .filter_map(|i| i.id.parse().ok())
+        .collect();
+    if fresh.is_empty() {
+        return Ok(());
+    }
+    let Some(sealer) = local_persona(tx, sealer)? else {
+        return Ok(());
+    };
+    let group = after.id();
+    // Make sure the epoch in use exists, so its document key is given too.
+    current_epoch(tx, &group, &sealer)?;
+    let grant = Grant {
+        group: group.0,
+        epoch: None,
+        members: Vec::new(),
+        document_keys: epochs(tx, &group)?
+            .iter()
+            .map(|e| (e.id, e.document_key))
+            .collect(),
+        history: Vec::new(),
+    };
+    let recipients: Vec<[u8; 32]> = fresh
+        .iter()
+        .filter_map(core_sealed::recipient_key)
+        .collect();
+    append_grant(tx, &group, &sealer, &grant, &recipients)?;
+    Ok(())
+}
+
+// ----- opening -----
+
+/// X25519 secrets this device can open grants with: its personas' and its
+/// waiting invitations'.
+fn grant_secrets(tx: &Connection) -> Result<Vec<[u8; 32]>, StoreError> {
+    let mut out = Vec::new();
+    let mut stmt = tx
+        .prepare_cached("SELECT secret_key FROM personas")
+        .ctx("reading personas")?;
+    for s in stmt
+        .query_map([], |r| r.get::<_, Vec<u8>>(0))
+        .ctx("reading personas")?
+    {
+        if let Ok(s) = <[u8; 32]>::try_from(s.ctx("reading personas")?) {
+            out.push(core_sealed::recipient_secret(&s));
+        }
+    }
+    let mut stmt = tx
+        .prepare_cached("SELECT token FROM pending_joins")
+        .ctx("reading pending joins")?;
+    for t in stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .ctx("reading pending joins")?
+    {
+        if let Ok(token) = InviteToken::decode(&t.ctx("reading pending joins")?) {
+            out.push(token.grant_secret());
+        }
+    }
+    Ok(out)
+}
+
+/// Whether an epoch may carry chat: made by someone who is a member now.
+fn trusted(epoch: &Epoch, members: &[PersonaId]) -> bool {
+    epoch.author.is_some_and(|a| members.contains(&a))
+}
+
+/// An envelope not opened yet: hash, group (when known), depth, the envelope.
+type ToOpen = (Vec<u8>, Option<Vec<u8>>, i64, SignedChange);
+
+/// Opens what can be opened in the logs of known groups. Returns the document
+/// changes found sealed, for the caller to hand to their documents.
+pub(crate) fn open_logs(tx: &Connection) -> Result<Vec<SignedChange>, StoreError> {
+    let mut out = Vec::new();
+    let secrets = grant_secrets(tx)?;
+    loop {
+        let rows: Vec<ToOpen> = {
+            let mut stmt = tx
+                .prepare_cached(
+                    "SELECT e.hash, l.grp, e.depth, c.doc, c.author, c.signature, c.bytes
+                     FROM envelopes e LEFT JOIN logs l ON l.log = e.log JOIN changes c ON c.id = e.change
+                     WHERE e.opened = 0 ORDER BY e.depth, c.id",
+                )
+                .ctx("opening envelopes")?;
+            let rows = stmt
+                .query_map([], |r| {
+                    let doc: Vec<u8> = r.get(3)?;
+                    let author: Vec<u8> = r.get(4)?;
+                    let signature: Vec<u8> = r.get(5)?;
+                    let bad = |i| {
+                        rusqlite::Error::InvalidColumnType(
+                            i,
+                            "fixed-size blob".into(),
+                            rusqlite::types::Type::Blob,
+                        )
+                    };
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        SignedChange {
+                            doc: DocId(doc.try_into().map_err(|_| bad(3))?),
+                            author: PersonaId(author.try_into().map_err(|_| bad(4))?),
+                            signature: signature.try_into().map_err(|_| bad(5))?,
+                            bytes: r.get(6)?,
+                        },
+                    ))
+                })
+                .ctx("opening envelopes")?;
+            rows.collect::<Result<_, _>>().ctx("opening envelopes")?
+        };
+        let mut progress = false;
+        let mut members_cache: HashMap<DocId, Option<Vec<PersonaId>>> = HashMap::new();
+        for (hash, grp, depth, signed) in rows {
+            let Ok(hash) = <[u8; 32]>::try_from(hash.as_slice()) else {
+                continue;
+            };
+            let group = grp.and_then(|g| <[u8; 32]>::try_from(g.as_slice()).ok().map(DocId));
+            let Ok(envelope) = Envelope::decode(&signed.bytes) else {
+                mark(tx, &hash, Opened::Refused)?;
+                continue;
+            };
+            let outcome = match (&envelope.body, group) {
+                (rally_core::sealed::Body::Grant { .. }, _) => {
+                    match secrets.iter().find_map(|s| envelope.open_grant(s)) {
+                        // A grant is how a member added by someone else learns of
+                        // the group: its log id must be the group's.
+                        Some(grant) if log_id(&DocId(grant.group)) == signed.doc => {
+                            let group = DocId(grant.group);
+                            if group_of_log(tx, &signed.doc)?.is_none() {
+                                register_log(tx, &group)?;
+                            }
+                            save_grant(tx, &group, &grant, &signed.author, depth, &hash)?;
+                            Opened::Done
+                        }
+                        Some(_) => Opened::Refused,
+                        None => Opened::NotForUs,
+                    }
+                }
+                (rally_core::sealed::Body::Sealed { .. }, None) => Opened::Later,
+                (rally_core::sealed::Body::Sealed { epoch, key, .. }, Some(group)) => {
+                    let all = epochs(tx, &group)?;
+                    let key_bytes = all.iter().find(|e| &e.id == epoch).and_then(|e| match key {
+                        KeyUse::Document => Some(e.document_key),
+                        KeyUse::Chat => e.secret.as_ref().map(EpochSecret::chat_key),
+                    });
+                    let (Some(key_bytes), Some(e)) =
+                        (key_bytes, all.iter().find(|e| &e.id == epoch))
+                    else {
+                        mark(tx, &hash, Opened::Later)?;
+                        continue;
+                    };
+                    match envelope.open(&key_bytes) {
+                        Err(_) => Opened::Refused,
+                        Ok(Content::Change {
+                            doc,
+                            signature,
+                            bytes,
+                        }) => match (rally_core::protocol::WireChange { signature, bytes })
+                            .into_signed(DocId(doc))
+                        {
+                            Some(change) if !is_envelope(&change.bytes) => {
+                                out.push(change);
+                                Opened::Done
+                            }
+                            _ => Opened::Refused,
+                        },
+                        Ok(chat) => {
+                            let members = match members_cache.get(&group) {
+                                Some(m) => m.clone(),
+                                None => {
+                                    let m = members_of(tx, &group)?;
+                                    members_cache.insert(group, m.clone());
+                                    m
+                                }
+                            };
+                            let Some(members) = members else {
+                                // Who may speak is known once the group is.
+                                mark(tx, &hash, Opened::Later)?;
+                                continue;
+                            };
+                            if !trusted(e, &members) || !e.members.contains(&signed.author) {
+                                // Perhaps not a member yet here (their join waits in
+                                // this very pass): tried again when the group changes.
+                                Opened::Later
+                            } else {
+                                apply_chat(tx, &group, &hash, &signed.author, depth, chat)?
+                            }
+                        }
+                    }
+                }
+            };
+            if outcome != Opened::Pending {
+                mark(tx, &hash, outcome)?;
+            }
+            if outcome == Opened::Done {
+                progress = true;
+            }
+        }
+        if !progress {
+            return Ok(out);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Opened {
+    /// Not opened yet (an edit whose message is not here yet).
+    Pending,
+    Done,
+    /// A grant with no box for this device.
+    NotForUs,
+    /// Tampered, or not acceptable from its author.
+    Refused,
+    /// Waits for a key, or for the group's document.
+    Later,
+}
+
+fn mark(tx: &Connection, hash: &[u8; 32], outcome: Opened) -> Result<(), StoreError> {
+    let code = match outcome {
+        Opened::Pending => 0,
+        Opened::Done => 1,
+        Opened::NotForUs => 2,
+        Opened::Refused => 3,
+        Opened::Later => 4,
+    };
+    tx.prepare_cached("UPDATE envelopes SET opened = ?2 WHERE hash = ?1")
+        .ctx("opening envelopes")?
+        .execute(params![hash, code])
+        .ctx("opening envelopes")?;
+    Ok(())
+}
+
+/// New keys to open grants with (a persona made, a token to use): grants passed
+/// over before are tried again.
+pub(crate) fn retry_grants(tx: &Connection) -> Result<(), StoreError> {
+    tx.execute("UPDATE envelopes SET opened = 0 WHERE opened = 2", [])
+        .ctx("opening envelopes")?;
+    Ok(())
+}
+
+/// A key or the group's document arrived: what waited for one is tried again.
+pub(crate) fn retry_log(tx: &Connection, group: &DocId) -> Result<(), StoreError> {
+    tx.prepare_cached("UPDATE envelopes SET opened = 0 WHERE opened = 4 AND log = ?1")
+        .ctx("opening envelopes")?
+        .execute([log_id(group).0])
+        .ctx("opening envelopes")?;
+    Ok(())
+}
+
+fn apply_chat(
+    tx: &Connection,
+    group: &DocId,
+    hash: &[u8; 32],
+    author: &PersonaId,
+    depth: i64,
+    chat: Content,
+) -> Result<Opened, StoreError> {
+    match chat {
+        Content::Message { text, reply_to, at } => {
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO messages (id, grp, author, body, reply_to, at, depth) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .ctx("saving a message")?
+            .execute(params![hash, group.0, author.0, text, reply_to, at, depth])
+            .ctx("saving a message")?;
+            Ok(Opened::Done)
+        }
+        Content::Edit { target, text, at } => {
+            change_message(tx, group, author, &target, Some(&text), at)
+        }
+        Content::Delete { target, at } => change_message(tx, group, author, &target, None, at),
+        Content::Change { .. } => Ok(Opened::Refused),
+    }
+}
+
+/// An edit (`Some(text)`) or deletion of a message by its own author; the latest
+/// edit by the author's clock wins, a deletion is final.
+fn change_message(
+    tx: &Connection,
+    group: &DocId,
+    author: &PersonaId,
+    target: &[u8; 32],
+    text: Option<&str>,
+    at: i64,
+) -> Result<Opened, StoreError> {
+    let owner: Option<Vec<u8>> = tx
+        .prepare_cached("SELECT author FROM messages WHERE id = ?1 AND grp = ?2")
+        .ctx("editing a message")?
+        .query_row(params![target, group.0], |r| r.get(0))
+        .optional()
+        .ctx("editing a message")?;
+    match owner {
+        None => Ok(Opened::Pending),
+        Some(o) if o != author.0 => Ok(Opened::Refused),
+        Some(_) => {
+            match text {
+                Some(text) => tx.execute(
+                    "UPDATE messages SET body = ?2, edited_at = ?3 WHERE id = ?1 AND deleted = 0 AND (edited_at IS NULL OR edited_at < ?3)",
+                    params![target, text, at],
+                ),
+                None => tx.execute(
+                    "UPDATE messages SET body = '', deleted = 1, edited_at = ?2 WHERE id = ?1",
+                    params![target, at],
+                ),
+            }
+            .ctx("editing a message")?;
+            Ok(Opened::Done)
+        }
+    }
+}
+
+/// Gives `member` every epoch of `group` this device holds (the chat's history),
+/// sealed to them by `sharer`.
+pub(crate) fn share_history(
+    tx: &Connection,
+    group: &DocId,
+    sharer: &Persona,
+    member: &PersonaId,
+) -> Result<usize, StoreError> {
+    let all = epochs(tx, group)?;
+    let history: Vec<rally_core::sealed::SharedEpoch> = all
+        .iter()
+        .filter_map(|e| {
+            Some(rally_core::sealed::SharedEpoch {
+                secret: e.secret.as_ref()?.0,
+                author: e.author?.0,
+                members: e.members.iter().map(|m| m.0).collect(),
+            })
+        })
+        .collect();
+    let grant = Grant {
+        group: group.0,
+        epoch: None,
+        members: Vec::new(),
+        document_keys: all.iter().map(|e| (e.id, e.document_key)).collect(),
+        history,
+    };
+    let recipient = core_sealed::recipient_key(member).ok_or_else(|| StoreError::Sealing {
+        group: group.to_hex(),
+        reason: "the member's key is not a valid public key".into(),
+    })?;
+    append_grant(tx, group, sharer, &grant, &[recipient])?;
+    Ok(grant.history.len())
+}
+
+/// Seals a chat item by `persona` into `group`'s log and opens it here.
+pub(crate) fn send(
+    tx: &Connection,
+    group: &DocId,
+    persona: &Persona,
+    content: Content,
+) -> Result<[u8; 32], StoreError> {
+    let epoch = current_epoch(tx, group, persona)?;
+    let log = log_id(group);
+    let envelope =
+        Envelope::seal(&log, persona, log_heads(tx, &log)?, &epoch, &content).map_err(|e| {
+            StoreError::Sealing {
+                group: group.to_hex(),
+                reason: e.to_string(),
+            }
+        })?;
+    let hash = append(tx, envelope.sign(persona))?;
+    let depth = known_envelope(tx, &hash)?.unwrap_or(0);
+    let outcome = apply_chat(tx, group, &hash, &persona.id(), depth, content)?;
+    mark(tx, &hash, outcome)?;
+    Ok(hash)
+}
+
+/// Whether `persona` is a member of `group` as this device knows it.
+pub(crate) fn is_member(
+    tx: &Connection,
+    group: &DocId,
+    persona: &PersonaId,
+) -> Result<bool, StoreError> {
+    Ok(members_of(tx, group)?.is_some_and(|m| m.contains(persona)))
+}

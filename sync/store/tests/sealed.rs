@@ -1,0 +1,598 @@
+//! Members-only groups end to end through real stores: their documents and chat
+//! travel as ciphertext through peers that are not members, removing a member
+//! rotates the keys, an invitation lets a newcomer in from the point they join,
+//! and tampered, replayed or forged envelopes are refused.
+//!
+//! Peers sync through the real protocol (`rally_core::protocol::Session`) over
+//! the stores' own sync repos, frames passed in memory.
+
+use std::path::Path;
+
+use rally_core::jiff::Timestamp;
+use rally_core::protocol::Session;
+use rally_core::sealed::{Body, Envelope, is_envelope};
+use rally_core::{
+    Document, EventDetails, GroupProfile, GroupVisibility, PersonaId, Role, SignedChange,
+    Visibility,
+};
+use rally_store::{IngestPolicy, LocalPersona, Store, SyncRepo};
+
+fn t(secs: i64) -> Timestamp {
+    Timestamp::from_second(1_780_000_000 + secs).unwrap()
+}
+
+struct Device {
+    dir: tempfile::TempDir,
+    repo: Option<SyncRepo>,
+}
+
+impl Device {
+    fn new(name: &str) -> Device {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let me = store.create_persona(name, t(0)).unwrap();
+        Device {
+            dir,
+            repo: Some(SyncRepo::new(store, me)),
+        }
+    }
+
+    fn store(&mut self) -> &mut Store {
+        self.repo.as_mut().unwrap().store_mut()
+    }
+
+    fn me(&self) -> LocalPersona {
+        self.repo.as_ref().unwrap().persona().clone()
+    }
+
+    fn id(&self) -> PersonaId {
+        self.me().id()
+    }
+
+    fn send(
+        &mut self,
+        group: rally_core::DocId,
+        text: &str,
+        reply_to: Option<&str>,
+        now: Timestamp,
+    ) -> Result<String, rally_store::StoreError> {
+        let me = self.me();
+        self.store().send_message(&me, group, text, reply_to, now)
+    }
+
+    fn edit(
+        &mut self,
+        group: rally_core::DocId,
+        id: &str,
+        text: &str,
+        now: Timestamp,
+    ) -> Result<String, rally_store::StoreError> {
+        let me = self.me();
+        self.store().edit_message(&me, group, id, text, now)
+    }
+
+    fn delete(
+        &mut self,
+        group: rally_core::DocId,
+        id: &str,
+        now: Timestamp,
+    ) -> Result<String, rally_store::StoreError> {
+        let me = self.me();
+        self.store().delete_message(&me, group, id, now)
+    }
+
+    fn texts(&mut self, group: rally_core::DocId) -> Vec<String> {
+        self.store()
+            .messages(group)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.text)
+            .collect()
+    }
+}
+
+/// Runs one sync session between two devices until neither has anything to say.
+fn sync(a: &mut Device, b: &mut Device) {
+    let mut ra = a.repo.take().unwrap();
+    let mut rb = b.repo.take().unwrap();
+    let (mut sa, out_a) = Session::new(
+        ra.persona().persona.clone(),
+        ra.store().epoch().unwrap(),
+        b"a".to_vec(),
+        b"b".to_vec(),
+    );
+    let (mut sb, out_b) = Session::new(
+        rb.persona().persona.clone(),
+        rb.store().epoch().unwrap(),
+        b"b".to_vec(),
+        b"a".to_vec(),
+    );
+    let (mut to_b, mut to_a) = (out_a, out_b);
+    let mut rounds = 0;
+    while !(to_a.is_empty() && to_b.is_empty()) {
+        rounds += 1;
+        assert!(rounds < 1000, "the sync does not settle");
+        let mut next_a = Vec::new();
+        for f in to_b.drain(..) {
+            next_a.extend(sb.handle(&mut rb, &f, rounds).unwrap());
+        }
+        let mut next_b = Vec::new();
+        for f in to_a.drain(..) {
+            next_b.extend(sa.handle(&mut ra, &f, rounds).unwrap());
+        }
+        to_a = next_a;
+        to_b = next_b;
+    }
+    ra.flush().unwrap();
+    rb.flush().unwrap();
+    a.repo = Some(ra);
+    b.repo = Some(rb);
+}
+
+/// Every byte under `dir`, as text (lossy), to search for plaintext.
+fn all_bytes(dir: &Path) -> String {
+    let mut out = String::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            out.push_str(&String::from_utf8_lossy(&std::fs::read(&path).unwrap()));
+        }
+    }
+    out
+}
+
+fn members_only_group(admin: &mut Device, name: &str) -> rally_core::DocId {
+    let me = admin.me();
+    let profile = GroupProfile {
+        name: name.into(),
+        summary: "Only for us".into(),
+        visibility: GroupVisibility::MembersOnly,
+    };
+    let (doc, _) = Document::create_group(&me.persona, &me.name, &profile, t(1)).unwrap();
+    admin.store().insert_new(&doc).unwrap();
+    doc.id()
+}
+
+fn add(admin: &mut Device, group: rally_core::DocId, who: PersonaId, name: &str) {
+    let me = admin.me();
+    admin
+        .store()
+        .update(group, |g| {
+            g.add_member(&me.persona, who, name, Role::Member, t(2))
+        })
+        .unwrap();
+}
+
+fn secret_event(dev: &mut Device, group: rally_core::DocId, title: &str) -> rally_core::DocId {
+    let me = dev.me();
+    let mut details = EventDetails::new(title, "2027-03-01T18:00".parse().unwrap(), "Europe/Paris");
+    details.visibility = Visibility::MembersOnly;
+    let (doc, _) =
+        Document::create_event(&me.persona, &me.name, &details, Some(group), t(3)).unwrap();
+    dev.store().insert_new(&doc).unwrap();
+    let g = doc.id();
+    dev.store()
+        .update(group, |d| d.set_group_event(&me.persona, g, true, t(3)))
+        .unwrap();
+    g
+}
+
+/// The store is closed and reopened from disk on the way, so the searched files
+/// hold everything (the WAL is checkpointed on close).
+fn reopen(dev: &mut Device) {
+    let repo = dev.repo.take().unwrap();
+    let me = repo.persona().clone();
+    drop(repo);
+    let store = Store::open(dev.dir.path()).unwrap();
+    dev.repo = Some(SyncRepo::new(store, me));
+}
+
+#[test]
+fn a_relay_that_is_not_a_member_forwards_only_ciphertext() {
+    let mut alice = Device::new("alice");
+    let mut bob = Device::new("bob");
+    let mut relay = Device::new("relay");
+    let group = members_only_group(&mut alice, "Tenants of Rue Oberkampf");
+    add(&mut alice, group, bob.id(), "bob");
+    let event = secret_event(&mut alice, group, "Rent strike assembly");
+    alice
+        .send(group, "Meet at the old mill, bring the banner", None, t(4))
+        .unwrap();
+
+    // Alice and Bob never meet: everything goes through the relay.
+    sync(&mut alice, &mut relay);
+    sync(&mut relay, &mut bob);
+
+    assert_eq!(bob.texts(group), ["Meet at the old mill, bring the banner"]);
+    let seen = bob.store().load(event).unwrap().event().unwrap();
+    assert_eq!(seen.details.title, "Rent strike assembly");
+    let g = bob.store().load(group).unwrap().group().unwrap();
+    assert!(g.members.contains_key(&bob.id()));
+
+    // Bob answers; it reaches Alice through the relay too.
+    let first = bob.store().messages(group).unwrap()[0].id.clone();
+    bob.send(group, "Count me in", Some(&first[..8]), t(5))
+        .unwrap();
+    sync(&mut bob, &mut relay);
+    sync(&mut relay, &mut alice);
+    let msgs = alice.store().messages(group).unwrap();
+    assert_eq!(msgs.len(), 2);
+    assert_eq!(msgs[1].text, "Count me in");
+    assert_eq!(msgs[1].reply_to.as_deref(), Some(first.as_str()));
+    assert_eq!(msgs[1].author_name.as_deref(), Some("bob"));
+
+    // The relay holds the log but none of it in the clear, and no document of the group.
+    reopen(&mut relay);
+    assert!(relay.store().load(group).is_err());
+    assert!(relay.store().load(event).is_err());
+    assert!(relay.store().messages(group).unwrap().is_empty());
+    let files = all_bytes(relay.dir.path());
+    for secret in [
+        "Meet at the old mill",
+        "Count me in",
+        "Rent strike assembly",
+        "Tenants of Rue Oberkampf",
+        "Only for us",
+    ] {
+        assert!(
+            !files.contains(secret),
+            "the relay's files contain {secret:?}"
+        );
+    }
+    // ... while the members' files are where the plaintext is (the search can find it).
+    reopen(&mut bob);
+    assert!(all_bytes(bob.dir.path()).contains("Count me in"));
+}
+
+#[test]
+fn a_removed_member_reads_nothing_sent_after() {
+    let mut alice = Device::new("alice");
+    let mut bob = Device::new("bob");
+    let mut carol = Device::new("carol");
+    let group = members_only_group(&mut alice, "Strike committee");
+    add(&mut alice, group, bob.id(), "bob");
+    add(&mut alice, group, carol.id(), "carol");
+    alice.send(group, "Before the split", None, t(4)).unwrap();
+    sync(&mut alice, &mut bob);
+    sync(&mut alice, &mut carol);
+    assert_eq!(bob.texts(group), ["Before the split"]);
+
+    let me = alice.me();
+    let bob_id = bob.id();
+    alice
+        .store()
+        .update(group, |g| g.remove_member(&me.persona, bob_id, t(6)))
+        .unwrap();
+    alice.send(group, "After Bob left", None, t(7)).unwrap();
+    let event = secret_event(&mut alice, group, "Picket at dawn");
+
+    // Bob gets every envelope (directly from Alice, who still offers him the log).
+    sync(&mut alice, &mut bob);
+    sync(&mut alice, &mut carol);
+    assert_eq!(carol.texts(group), ["Before the split", "After Bob left"]);
+    assert_eq!(
+        carol
+            .store()
+            .load(event)
+            .unwrap()
+            .event()
+            .unwrap()
+            .details
+            .title,
+        "Picket at dawn"
+    );
+    assert_eq!(bob.texts(group), ["Before the split"]);
+    assert!(bob.store().load(event).is_err());
+    // His copy of the group stops where he was removed: he never learns more.
+    let bobs = bob.store().load(group).unwrap().group().unwrap();
+    assert!(bobs.members.contains_key(&bob_id));
+
+    // Even with every envelope in hand, none sent after opens with his keys.
+    let log = rally_core::sealed::log_id(&group);
+    let all: Vec<SignedChange> = alice.store().export_log(&log).unwrap();
+    assert!(all.len() > 5);
+    let bob_secret = rally_core::sealed::recipient_secret(&bob.me().persona.secret_bytes());
+    let opened_grants = all
+        .iter()
+        .filter_map(|s| Envelope::decode(&s.bytes).ok())
+        .filter(|e| matches!(e.body, Body::Grant { .. }))
+        .filter(|e| e.open_grant(&bob_secret).is_some())
+        .count();
+    let grants = all
+        .iter()
+        .filter_map(|s| Envelope::decode(&s.bytes).ok())
+        .filter(|e| matches!(e.body, Body::Grant { .. }))
+        .count();
+    assert!(
+        opened_grants >= 1 && opened_grants < grants,
+        "{opened_grants} of {grants}"
+    );
+    reopen(&mut bob);
+    let files = all_bytes(bob.dir.path());
+    assert!(!files.contains("After Bob left"));
+    assert!(!files.contains("Picket at dawn"));
+}
+
+#[test]
+fn an_invited_member_reads_the_group_and_the_chat_from_when_they_joined() {
+    let mut alice = Device::new("alice");
+    let mut relay = Device::new("relay");
+    let mut dan = Device::new("dan");
+    let group = members_only_group(&mut alice, "Food bank volunteers");
+    let event = secret_event(&mut alice, group, "Sorting day");
+    alice
+        .send(group, "Old news, before Dan", None, t(4))
+        .unwrap();
+    let me = alice.me();
+    let (_, token) = alice
+        .store()
+        .update(group, |g| g.create_invite(&me.persona, t(5)))
+        .unwrap();
+    sync(&mut alice, &mut relay);
+
+    // Dan has only the token; the relay has only ciphertext.
+    let dan_me = dan.me();
+    assert!(!dan.store().join_group(&dan_me, &token, t(6)).unwrap());
+    sync(&mut dan, &mut relay);
+    let g = dan.store().load(group).unwrap().group().unwrap();
+    assert!(
+        g.members.contains_key(&dan.id()),
+        "the join was made on arrival"
+    );
+    assert_eq!(
+        dan.store()
+            .load(event)
+            .unwrap()
+            .event()
+            .unwrap()
+            .details
+            .title,
+        "Sorting day"
+    );
+    assert!(
+        dan.texts(group).is_empty(),
+        "no chat history without an admin sharing it"
+    );
+
+    dan.store()
+        .send_message(&dan_me, group, "Hello, Dan here", None, t(7))
+        .unwrap();
+    sync(&mut dan, &mut relay);
+    sync(&mut relay, &mut alice);
+    let g = alice.store().load(group).unwrap().group().unwrap();
+    assert!(g.members.contains_key(&dan.id()));
+    assert_eq!(
+        alice.texts(group),
+        ["Old news, before Dan", "Hello, Dan here"]
+    );
+    alice.send(group, "Welcome Dan", None, t(8)).unwrap();
+    sync(&mut alice, &mut relay);
+    sync(&mut relay, &mut dan);
+    assert_eq!(dan.texts(group), ["Hello, Dan here", "Welcome Dan"]);
+
+    // An admin may give him the history.
+    let dan_id = dan.id();
+    assert!(
+        dan.store().share_history(&dan_me, group, dan_id).is_err(),
+        "admins only"
+    );
+    let n = alice.store().share_history(&me, group, dan_id).unwrap();
+    assert!(n >= 2);
+    sync(&mut alice, &mut relay);
+    sync(&mut relay, &mut dan);
+    assert_eq!(
+        dan.texts(group),
+        ["Old news, before Dan", "Hello, Dan here", "Welcome Dan"]
+    );
+}
+
+#[test]
+fn messages_are_edited_and_deleted_by_their_author_only() {
+    let mut alice = Device::new("alice");
+    let mut bob = Device::new("bob");
+    let group = members_only_group(&mut alice, "Choir");
+    add(&mut alice, group, bob.id(), "bob");
+    let id = alice.send(group, "Rehearsal at 7", None, t(4)).unwrap();
+    sync(&mut alice, &mut bob);
+    assert!(bob.edit(group, &id, "mine now", t(5)).is_err());
+    alice.edit(group, &id, "Rehearsal at 8", t(6)).unwrap();
+    sync(&mut alice, &mut bob);
+    let m = &bob.store().messages(group).unwrap()[0];
+    assert_eq!(m.text, "Rehearsal at 8");
+    assert!(m.edited_at.is_some());
+    alice.delete(group, &id[..6], t(7)).unwrap();
+    sync(&mut alice, &mut bob);
+    let m = &bob.store().messages(group).unwrap()[0];
+    assert!(m.deleted && m.text.is_empty());
+    assert!(alice.send(group, "   ", None, t(8)).is_err());
+    let stranger = Device::new("eve").me();
+    assert!(
+        alice
+            .store()
+            .send_message(&stranger, group, "hi", None, t(8))
+            .is_err()
+    );
+}
+
+#[test]
+fn tampered_replayed_and_forged_envelopes_are_refused() {
+    let mut alice = Device::new("alice");
+    let mut bob = Device::new("bob");
+    let group = members_only_group(&mut alice, "Legal team");
+    add(&mut alice, group, bob.id(), "bob");
+    alice
+        .send(group, "Lawyer's number: 0612", None, t(4))
+        .unwrap();
+    let log = rally_core::sealed::log_id(&group);
+    let envelopes = alice.store().export_log(&log).unwrap();
+    let strict = IngestPolicy {
+        void_on_misbehaviour: true,
+        ..IngestPolicy::default()
+    };
+    let before = bob.store().export_log(&log).unwrap().len();
+
+    // Tampered: one byte of the ciphertext flipped.
+    let mut tampered = envelopes.clone();
+    let last = tampered.last_mut().unwrap();
+    let n = last.bytes.len();
+    last.bytes[n - 3] ^= 0x40;
+    let r = bob.store().ingest_with(tampered, t(5), strict).unwrap();
+    assert!(r.misbehaviour.is_some());
+    assert_eq!(bob.store().export_log(&log).unwrap().len(), before);
+
+    // Forged: a stranger signs an envelope under Alice's name.
+    let eve = rally_core::Persona::generate();
+    let mut forged = envelopes.last().unwrap().clone();
+    forged.signature = eve.sign(b"anything");
+    let r = bob.store().ingest_with(vec![forged], t(5), strict).unwrap();
+    assert!(r.misbehaviour.is_some());
+
+    // A change for the log that is not an envelope.
+    let mut wrong = envelopes[0].clone();
+    wrong.bytes = b"\x85\x6f\x4a\x83garbage".to_vec();
+    assert!(!is_envelope(&wrong.bytes));
+    let r = bob.store().ingest_with(vec![wrong], t(5), strict).unwrap();
+    assert!(r.misbehaviour.is_some());
+    assert_eq!(bob.store().export_log(&log).unwrap().len(), before);
+
+    // The real ones, then the same again (a replay): stored once.
+    let r = bob
+        .store()
+        .ingest_with(envelopes.clone(), t(5), strict)
+        .unwrap();
+    assert!(r.misbehaviour.is_none());
+    assert_eq!(bob.texts(group), ["Lawyer's number: 0612"]);
+    let r = bob
+        .store()
+        .ingest_with(envelopes.clone(), t(6), strict)
+        .unwrap();
+    assert_eq!(r.accepted, 0);
+    assert_eq!(r.duplicates, envelopes.len());
+    assert_eq!(bob.texts(group), ["Lawyer's number: 0612"]);
+
+    // A stranger's sealed message under a made-up epoch is not shown.
+    let eve_epoch = rally_core::sealed::EpochSecret::generate();
+    let grant = rally_core::sealed::Grant {
+        group: group.0,
+        epoch: Some(eve_epoch.0),
+        members: vec![eve.id().0, bob.id().0],
+        document_keys: vec![],
+        history: vec![],
+    };
+    let bob_key = rally_core::sealed::recipient_key(&bob.id()).unwrap();
+    let g = Envelope::grant(&log, &eve, vec![], &grant, &[bob_key])
+        .unwrap()
+        .sign(&eve);
+    let m = Envelope::seal(
+        &log,
+        &eve,
+        vec![],
+        &eve_epoch,
+        &rally_core::sealed::Content::Message {
+            text: "Click this link".into(),
+            reply_to: None,
+            at: 1,
+        },
+    )
+    .unwrap()
+    .sign(&eve);
+    bob.store().ingest_with(vec![g, m], t(7), strict).unwrap();
+    assert_eq!(bob.texts(group), ["Lawyer's number: 0612"]);
+}
+
+#[test]
+fn concurrent_removals_made_offline_resolve_the_same_everywhere() {
+    let mut alice = Device::new("alice");
+    let mut ada = Device::new("ada");
+    let mut xavier = Device::new("xavier");
+    let mut yann = Device::new("yann");
+    let group = members_only_group(&mut alice, "Coordination");
+    let me = alice.me();
+    let ada_id = ada.id();
+    alice
+        .store()
+        .update(group, |g| {
+            g.add_member(&me.persona, ada_id, "ada", Role::Admin, t(2))
+        })
+        .unwrap();
+    add(&mut alice, group, xavier.id(), "xavier");
+    add(&mut alice, group, yann.id(), "yann");
+    sync(&mut alice, &mut ada);
+    sync(&mut alice, &mut xavier);
+    sync(&mut alice, &mut yann);
+
+    // Offline, each admin removes someone, and talks.
+    let (x, y) = (xavier.id(), yann.id());
+    let me = alice.me();
+    alice
+        .store()
+        .update(group, |g| g.remove_member(&me.persona, x, t(10)))
+        .unwrap();
+    alice
+        .store()
+        .send_message(&me, group, "Xavier is out", None, t(11))
+        .unwrap();
+    let ada_me = ada.me();
+    ada.store()
+        .update(group, |g| g.remove_member(&ada_me.persona, y, t(10)))
+        .unwrap();
+    ada.store()
+        .send_message(&ada_me, group, "Yann is out", None, t(11))
+        .unwrap();
+
+    sync(&mut alice, &mut ada);
+    let members = |d: &mut Device| -> Vec<PersonaId> {
+        d.store()
+            .load(group)
+            .unwrap()
+            .group()
+            .unwrap()
+            .members
+            .keys()
+            .copied()
+            .collect()
+    };
+    assert_eq!(members(&mut alice), members(&mut ada));
+    assert_eq!(members(&mut alice).len(), 2);
+    assert_eq!(alice.texts(group), ada.texts(group));
+
+    // The next message is for the two of them only.
+    alice
+        .store()
+        .send_message(&me, group, "Just us now", None, t(12))
+        .unwrap();
+    sync(&mut alice, &mut ada);
+    sync(&mut alice, &mut xavier);
+    sync(&mut ada, &mut yann);
+    assert!(ada.texts(group).contains(&"Just us now".to_owned()));
+    assert!(!xavier.texts(group).contains(&"Just us now".to_owned()));
+    assert!(!yann.texts(group).contains(&"Just us now".to_owned()));
+    // Yann (removed by Ada, whom Alice did not know of yet) read Alice's "Xavier is
+    // out", sealed before she learnt of it; nothing after both removals.
+}
+
+#[test]
+fn a_member_who_leaves_is_seen_leaving_and_reads_nothing_after() {
+    let mut alice = Device::new("alice");
+    let mut bob = Device::new("bob");
+    let group = members_only_group(&mut alice, "Reading circle");
+    add(&mut alice, group, bob.id(), "bob");
+    alice
+        .send(group, "Next book: Germinal", None, t(4))
+        .unwrap();
+    sync(&mut alice, &mut bob);
+    let me = bob.me();
+    let bob_id = bob.id();
+    bob.store()
+        .update(group, |g| g.remove_member(&me.persona, bob_id, t(5)))
+        .unwrap();
+    assert!(bob.send(group, "one more thing", None, t(6)).is_err());
+    let mut relay = Device::new("relay");
+    sync(&mut bob, &mut relay);
+    sync(&mut relay, &mut alice);
+    let g = alice.store().load(group).unwrap().group().unwrap();
+    assert!(!g.members.contains_key(&bob_id), "Alice sees Bob's leave");
+    alice.send(group, "Bob has left us", None, t(7)).unwrap();
+    sync(&mut alice, &mut bob);
+    assert_eq!(bob.texts(group), ["Next book: Germinal"]);
+}
