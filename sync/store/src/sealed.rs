@@ -53,11 +53,24 @@ pub(crate) fn sealed_group(doc: &Document) -> Option<DocId> {
 /// Records the log of a group known here (and, the group having changed, tries
 /// again what waited for it).
 pub(crate) fn register_log(tx: &Connection, group: &DocId) -> Result<(), StoreError> {
-    tx.prepare_cached("INSERT OR IGNORE INTO logs (log, grp) VALUES (?1, ?2)")
+    let new = tx
+        .prepare_cached("INSERT OR IGNORE INTO logs (log, grp) VALUES (?1, ?2)")
         .ctx("recording a group log")?
         .execute(params![log_id(group).0, group.0])
-        .ctx("recording a group log")?;
-    retry_log(tx, group)
+        .ctx("recording a group log")?
+        > 0;
+    // Only a device holding keys of the group can open more once the group
+    // changed (a relay holds none and does not rescan the log).
+    let holds_keys = new
+        || tx
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM group_keys WHERE grp = ?1)")
+            .ctx("recording a group log")?
+            .query_row([group.0], |r| r.get::<_, bool>(0))
+            .ctx("recording a group log")?;
+    if holds_keys {
+        retry_log(tx, group)?;
+    }
+    Ok(())
 }
 
 fn group_of_log(conn: &Connection, log: &DocId) -> Result<Option<Vec<u8>>, StoreError> {
