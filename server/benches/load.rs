@@ -153,6 +153,7 @@ fn start_server(dir: &Path) -> (std::process::Child, String) {
             "open",
         ])
         .stdout(Stdio::piped())
+        .envs(std::env::var_os("RALLY_BENCH_SERVER_LOG").map(|_| ("RALLY_NET_DEBUG", "1")))
         .stderr(match std::env::var_os("RALLY_BENCH_SERVER_LOG") {
             Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
             None => Stdio::null(),
@@ -184,6 +185,7 @@ fn main() {
     let clients = prepare(n, changes);
     let base = baseline(&clients);
     let dirs: Vec<PathBuf> = clients.iter().map(|c| c.dir.path().to_owned()).collect();
+    let personas: Vec<String> = clients.iter().map(|c| c.me.id().to_hex()).collect();
     let total_changes: usize = n * changes;
     let (_, cpu_before) = usage(server.id());
 
@@ -252,7 +254,7 @@ fn main() {
                 eprintln!("  no progress for 30 s; {}", behind.join(", "));
                 for (i, h) in held.iter().enumerate() {
                     if *h < n {
-                        eprintln!("  client {i}'s last node events:");
+                        eprintln!("  client {i} ({})'s last node events:", personas[i]);
                         for line in last_events[i].lock().unwrap().iter() {
                             eprintln!("    {line}");
                         }

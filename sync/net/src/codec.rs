@@ -1,5 +1,6 @@
 //! Frames on the wire: a request carries a batch of sync frames, each prefixed by
-//! its length, after the tag of the sender's session; the response is one byte, an
+//! its length, after the tag of the sender's session and the tag of the receiver's
+//! session it answers (0 for none yet); the response is one byte, an
 //! acknowledgement. Lengths are checked against the limits before anything is
 //! allocated.
 
@@ -17,10 +18,14 @@ const MAX_FRAMES: u32 = 100_000;
 pub struct FrameCodec;
 
 /// A batch of frames from one session. The tag lets the receiver drop frames of
-/// a session the sender has since started over (still on the way when it did).
+/// a session the sender has since started over (still on the way when it did);
+/// `answers` names the receiver's session whose `Hello` the sender's session took
+/// in (0: none yet), so a receiver can tell a peer that restarted in answer to it
+/// from one that restarted on its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Batch {
     pub session: u64,
+    pub answers: u64,
     pub frames: Vec<Vec<u8>>,
 }
 
@@ -45,6 +50,8 @@ impl Codec for FrameCodec {
     {
         let mut tag = [0u8; 8];
         io.read_exact(&mut tag).await?;
+        let mut answers = [0u8; 8];
+        io.read_exact(&mut answers).await?;
         let count = read_u32(io).await?;
         if count > MAX_FRAMES {
             return Err(invalid("too many frames in one batch"));
@@ -63,6 +70,7 @@ impl Codec for FrameCodec {
         }
         Ok(Batch {
             session: u64::from_le_bytes(tag),
+            answers: u64::from_le_bytes(answers),
             frames,
         })
     }
@@ -80,13 +88,18 @@ impl Codec for FrameCodec {
         &mut self,
         _: &StreamProtocol,
         io: &mut T,
-        Batch { session, frames }: Batch,
+        Batch {
+            session,
+            answers,
+            frames,
+        }: Batch,
     ) -> io::Result<()>
     where
         T: AsyncWrite + Unpin + Send,
     {
-        let mut buf = Vec::with_capacity(12 + frames.iter().map(|f| f.len() + 4).sum::<usize>());
+        let mut buf = Vec::with_capacity(20 + frames.iter().map(|f| f.len() + 4).sum::<usize>());
         buf.extend_from_slice(&session.to_le_bytes());
+        buf.extend_from_slice(&answers.to_le_bytes());
         buf.extend_from_slice(&(frames.len() as u32).to_le_bytes());
         for f in &frames {
             buf.extend_from_slice(&(f.len() as u32).to_le_bytes());

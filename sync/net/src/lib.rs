@@ -8,7 +8,7 @@
 //!   speaks for exactly one persona, so a device that holds several personas never
 //!   shows one transport identity, connection or document set for two of them;
 //! - every connected peer gets one [`Session`]; its frames travel as batches in
-//!   request-response exchanges (`/rally/sync/1`), at most one batch in flight per
+//!   request-response exchanges (`/rally/sync/2`), at most one batch in flight per
 //!   peer, which keeps them in order;
 //! - the node owns the persona's [`SyncRepo`] (the SQLite store) and runs in one
 //!   task: a frame is handled, its effects stored, and the answers queued before
@@ -50,7 +50,9 @@ pub use libp2p::multiaddr::Protocol;
 
 use codec::{Batch, FrameCodec};
 
-const PROTOCOL: StreamProtocol = StreamProtocol::new("/rally/sync/1");
+/// How long a session waits for the peer's Hello before starting over.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(20);
+const PROTOCOL: StreamProtocol = StreamProtocol::new("/rally/sync/2");
 const TICK: Duration = Duration::from_millis(200);
 const REDIAL: Duration = Duration::from_secs(2);
 const RETRY_AFTER: Duration = Duration::from_secs(30);
@@ -279,6 +281,7 @@ struct Link {
     in_flight: Option<OutboundRequestId>,
     /// This side refused the peer: close once the refusal is delivered.
     closing: bool,
+    started: Instant,
 }
 
 /// A peer's allowance of bytes (a token bucket), and its batches waiting for it.
@@ -314,6 +317,8 @@ pub struct Node<R: NodeStore = SyncRepo> {
     invite: Option<String>,
     started: Instant,
     done: RunStats,
+    /// `RALLY_NET_DEBUG` set: what happens to each peer's session goes to stderr.
+    trace: bool,
 }
 
 impl<R: NodeStore> std::fmt::Debug for Node<R> {
@@ -435,6 +440,7 @@ impl<R: NodeStore> Node<R> {
             invite: None,
             started: Instant::now(),
             done: RunStats::default(),
+            trace: std::env::var_os("RALLY_NET_DEBUG").is_some(),
         })
     }
 
@@ -479,7 +485,18 @@ impl<R: NodeStore> Node<R> {
         s
     }
 
+    fn debug(&self, peer: &PeerId, what: impl FnOnce() -> String) {
+        if self.trace {
+            eprintln!(
+                "net {:.3} {peer}: {}",
+                self.started.elapsed().as_secs_f64(),
+                what()
+            );
+        }
+    }
+
     fn close_link(&mut self, peer: &PeerId) {
+        self.debug(peer, || "session closed".into());
         if let Some(link) = self.links.remove(peer) {
             let st = link.session.stats();
             self.done.bytes_sent += st.bytes_sent;
@@ -507,6 +524,7 @@ impl<R: NodeStore> Node<R> {
         }
         let batch = Batch {
             session: link.tag,
+            answers: link.peer_tag.unwrap_or(0),
             frames: batch,
         };
         let request = self.swarm.behaviour_mut().sync.send_request(peer, batch);
@@ -521,6 +539,7 @@ impl<R: NodeStore> Node<R> {
         error: &SessionError,
         events: &mut impl FnMut(NodeEvent),
     ) {
+        self.debug(&peer, || format!("dropped: {error}"));
         if let SessionError::Refused(reason) = error {
             events(NodeEvent::RefusedBy {
                 peer,
@@ -571,6 +590,7 @@ impl<R: NodeStore> Node<R> {
     fn on_frames(&mut self, peer: PeerId, batch: Batch, events: &mut impl FnMut(NodeEvent)) {
         let Batch {
             session: tag,
+            answers,
             frames,
         } = batch;
         let before = self.repo.version();
@@ -578,14 +598,23 @@ impl<R: NodeStore> Node<R> {
             .first()
             .is_some_and(|f| matches!(Message::decode(f), Ok(Message::Hello { .. })));
         if opens_session {
-            // The peer (re)started its session: so does this side, unless its
-            // session has heard nothing from the peer yet.
-            if self
-                .links
-                .get(&peer)
-                .is_some_and(|l| l.session.has_peer_hello() || l.peer_tag.is_some())
-            {
-                self.close_link(&peer);
+            // The peer (re)started its session. If it did so in answer to this
+            // side's session (it took in its Hello), this side takes the new peer
+            // session in, keeping its own Hello; otherwise this side starts over
+            // too, unless its session has heard nothing from the peer yet. (Both
+            // starting over on each other's Hello would never end.)
+            match self.links.get_mut(&peer) {
+                Some(l) if answers == l.tag && l.session.has_peer_hello() => {
+                    self.debug(&peer, || format!("session {tag:x} answers ours: renewed"));
+                    if let Some(l) = self.links.get_mut(&peer) {
+                        l.session = l.session.renewed();
+                        l.outbox.clear();
+                    }
+                }
+                Some(l) if l.session.has_peer_hello() || l.peer_tag.is_some() => {
+                    self.close_link(&peer);
+                }
+                _ => {}
             }
             self.start_session(peer);
             if let Some(link) = self.links.get_mut(&peer) {
@@ -594,6 +623,13 @@ impl<R: NodeStore> Node<R> {
         } else if self.links.get(&peer).and_then(|l| l.peer_tag) != Some(tag) {
             // Frames of a session the peer has since started over, or of one this
             // side dropped: whatever mattered in them comes again.
+            self.debug(&peer, || {
+                format!(
+                    "a batch of {} frames of session {tag:x} dropped (expecting {:x?})",
+                    frames.len(),
+                    self.links.get(&peer).and_then(|l| l.peer_tag)
+                )
+            });
             return;
         }
         let was_authenticated = self
@@ -653,6 +689,7 @@ impl<R: NodeStore> Node<R> {
             && !was_authenticated
             && let Some(persona) = link.session.peer()
         {
+            self.debug(&peer, || format!("authenticated as {}", persona.to_hex()));
             events(NodeEvent::PeerAuthenticated {
                 peer,
                 persona: persona.to_hex(),
@@ -690,18 +727,45 @@ impl<R: NodeStore> Node<R> {
                 session.set_invite(code.clone());
             }
         }
+        // Never 0, which means "none" on the wire.
+        let tag = u64::from_le_bytes(rally_core::ids::random_bytes()) | 1;
+        self.debug(&peer, || format!("session {tag:x} started"));
         self.links.insert(
             peer,
             Link {
                 session,
-                tag: u64::from_le_bytes(rally_core::ids::random_bytes()),
+                tag,
                 peer_tag: None,
                 outbox: hello.into(),
                 in_flight: None,
                 closing: false,
+                started: Instant::now(),
             },
         );
         self.flush(&peer);
+    }
+
+    /// Sessions whose Hello the peer never answered (it was lost with a
+    /// connection's state, or the peer took it for a stale one) start over.
+    fn restart_unanswered(&mut self) {
+        let stuck: Vec<PeerId> = self
+            .links
+            .iter()
+            .filter(|(_, l)| {
+                !l.closing
+                    && l.in_flight.is_none()
+                    && !l.session.has_peer_hello()
+                    && l.started.elapsed() >= HELLO_TIMEOUT
+            })
+            .map(|(p, _)| *p)
+            .collect();
+        for peer in stuck {
+            if self.swarm.is_connected(&peer) {
+                self.debug(&peer, || "no answer to our Hello: starting over".into());
+                self.close_link(&peer);
+                self.start_session(peer);
+            }
+        }
     }
 
     fn progress(&self) -> NodeEvent {
@@ -783,6 +847,7 @@ impl<R: NodeStore> Node<R> {
                 _ = tick.tick() => {
                     let now = self.now_ms();
                     self.drain_allowances(&mut events);
+                    self.restart_unanswered();
                     let peers: Vec<PeerId> = self.links.keys().copied().collect();
                     for peer in peers {
                         let Some(link) = self.links.get_mut(&peer) else { continue };
@@ -966,7 +1031,12 @@ impl<R: NodeStore> Node<R> {
                     events(NodeEvent::Listening(with_peer_id(&address, peer)));
                 }
             }
-            SwarmEvent::ConnectionEstablished { peer_id, .. } => {
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                num_established,
+                ..
+            } => {
+                self.debug(&peer_id, || format!("connected ({num_established})"));
                 if self.banned.contains(&peer_id) {
                     let _ = self.swarm.disconnect_peer_id(peer_id);
                 } else if !self.refused_by.contains_key(&peer_id) {
@@ -980,8 +1050,10 @@ impl<R: NodeStore> Node<R> {
             SwarmEvent::ConnectionClosed {
                 peer_id,
                 num_established: 0,
+                cause,
                 ..
             } => {
+                self.debug(&peer_id, || format!("disconnected: {cause:?}"));
                 self.close_link(&peer_id);
                 self.allowances.remove(&peer_id);
             }
@@ -1017,9 +1089,13 @@ impl<R: NodeStore> Node<R> {
             },
             SwarmEvent::Behaviour(BehaviourEvent::Sync(
                 request_response::Event::OutboundFailure {
-                    peer, request_id, ..
+                    peer,
+                    request_id,
+                    error,
+                    ..
                 },
             )) => {
+                self.debug(&peer, || format!("batch {request_id} failed: {error}"));
                 let Some(link) = self.links.get(&peer) else {
                     return;
                 };
@@ -1038,8 +1114,8 @@ impl<R: NodeStore> Node<R> {
                 }
             }
             other => {
-                if std::env::var_os("RALLY_NET_DEBUG").is_some() {
-                    eprintln!("net: {other:?}");
+                if self.trace {
+                    eprintln!("net {:.3}: {other:?}", self.started.elapsed().as_secs_f64());
                 }
             }
         }

@@ -57,20 +57,20 @@ async fn attack(
             event = swarm.select_next_some() => match event {
                 SwarmEvent::ConnectionEstablished { .. } => {
                     let hello = Message::Hello { version: rally_core::protocol::PROTOCOL_VERSION, persona: mallory.id().0, nonce, epoch: [9; 16] }.encode();
-                    swarm.behaviour_mut().send_request(&node_peer, Batch { session: 1, frames: vec![hello] });
+                    swarm.behaviour_mut().send_request(&node_peer, Batch { session: 1, answers: 0, frames: vec![hello] });
                 }
                 SwarmEvent::Behaviour(request_response::Event::Message { message: request_response::Message::Request { request, channel, .. }, .. }) => {
                     let _ = swarm.behaviour_mut().send_response(channel, ());
                     for frame in request.frames {
                         if let Ok(Message::Hello { nonce: node_nonce, .. }) = Message::decode(&frame) {
                             let sig = mallory.sign(&auth_message(&node_nonce, &me.to_bytes(), &node_peer.to_bytes()));
-                            swarm.behaviour_mut().send_request(&node_peer, Batch { session: 1, frames: vec![Message::Auth { signature: sig.to_vec(), invite: None }.encode()] });
+                            swarm.behaviour_mut().send_request(&node_peer, Batch { session: 1, answers: 0, frames: vec![Message::Auth { signature: sig.to_vec(), invite: None }.encode()] });
                         }
                         if let Ok(Message::Heads { .. }) = Message::decode(&frame)
                             && !sent_attack
                         {
                             sent_attack = true;
-                            swarm.behaviour_mut().send_request(&node_peer, Batch { session: 1, frames: make(&genesis) });
+                            swarm.behaviour_mut().send_request(&node_peer, Batch { session: 1, answers: 0, frames: make(&genesis) });
                         }
                     }
                 }
@@ -237,7 +237,7 @@ fn a_flooding_peer_is_dropped() {
             } else {
                 vec![i; 200]
             };
-            swarm.behaviour_mut().send_request(&node_peer, Batch { session: 1, frames: vec![frame] });
+            swarm.behaviour_mut().send_request(&node_peer, Batch { session: 1, answers: 0, frames: vec![frame] });
         }
         let reason = tokio::time::timeout(Duration::from_secs(10), async {
             loop {

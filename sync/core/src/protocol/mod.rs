@@ -277,13 +277,8 @@ impl Session {
     ///
     /// `local_binding` and `remote_binding` identify the two ends of the channel as
     /// the transport authenticated them (e.g. libp2p peer ids).
-    pub fn new(
-        me: Persona,
-        epoch: [u8; 16],
-        local_binding: Vec<u8>,
-        remote_binding: Vec<u8>,
-    ) -> (Session, Out) {
-        let mut s = Session {
+    fn fresh(me: Persona, local_binding: Vec<u8>, remote_binding: Vec<u8>) -> Session {
+        Session {
             me,
             routes_to_peer: false,
             nonce: random_bytes(),
@@ -311,7 +306,16 @@ impl Session {
             heads_seen: BTreeMap::new(),
             retry_after: RETRY_AFTER_MS,
             stats: SessionStats::default(),
-        };
+        }
+    }
+
+    pub fn new(
+        me: Persona,
+        epoch: [u8; 16],
+        local_binding: Vec<u8>,
+        remote_binding: Vec<u8>,
+    ) -> (Session, Out) {
+        let mut s = Session::fresh(me, local_binding, remote_binding);
         let hello = Message::Hello {
             version: PROTOCOL_VERSION,
             persona: s.me.id().0,
@@ -332,6 +336,23 @@ impl Session {
 
     /// Presents `invite` to the peer when authenticating (call before the peer's
     /// `Hello` is handled).
+    /// The same session as far as the peer can tell (this side's persona, nonce and
+    /// settings), with nothing learnt from the peer: for a peer that started a new
+    /// session after taking in this side's `Hello`, which it will not see again.
+    pub fn renewed(&self) -> Session {
+        let mut s = Session::fresh(
+            self.me.clone(),
+            self.local_binding.clone(),
+            self.remote_binding.clone(),
+        );
+        s.nonce = self.nonce;
+        s.stats = self.stats;
+        s.routes_to_peer = self.routes_to_peer;
+        s.invite = self.invite.clone();
+        s.retry_after = self.retry_after;
+        s
+    }
+
     /// The peer is a server this side chose: it is told which personas should get
     /// which group log ([`Message::Route`]).
     pub fn set_routes_to_peer(&mut self, routes: bool) {

@@ -1128,3 +1128,60 @@ fn deflate_bomb(doc: DocId) -> Vec<u8> {
     })
     .unwrap()
 }
+
+/// A peer that starts a new session after taking in this side's `Hello` (their
+/// restarts crossed) is met by the renewed session, which keeps its `Hello`: both
+/// authenticate and sync without starting over again.
+#[test]
+fn a_renewed_session_meets_a_peer_that_restarted_in_answer() {
+    let alice = Persona::generate();
+    let bob = Persona::generate();
+    let mut repo_a = MemRepo::default();
+    let mut repo_b = MemRepo::default();
+    let alice2 = alice.clone();
+    let (mut a1, hello_a1) = Session::new(alice, [1; 16], vec![1], vec![2]);
+    let (mut b1, hello_b1) = Session::new(bob.clone(), [2; 16], vec![2], vec![1]);
+    let (ea, eb) = exchange(
+        (&mut a1, &mut repo_a, hello_a1.clone()),
+        (&mut b1, &mut repo_b, hello_b1),
+    );
+    assert!(ea.is_none() && eb.is_none());
+
+    // Something to sync once they meet again.
+    let (event, _) = Document::create_event(
+        &alice2,
+        "a",
+        &EventDetails::new("Renewal", "2027-01-01T10:00".parse().unwrap(), "UTC"),
+        None,
+        ts(0),
+    )
+    .unwrap();
+    let id = event.id();
+    repo_a.insert(event);
+
+    // Bob starts over and takes in Alice's Hello in his new session.
+    let (mut b2, hello_b2) = Session::new(bob, [2; 16], vec![2], vec![1]);
+    let mut to_a = hello_b2;
+    for f in &hello_a1 {
+        to_a.extend(b2.handle(&mut repo_b, f, 1).unwrap());
+    }
+    // The old session cannot take a second Hello; the renewed one can.
+    assert!(a1.handle(&mut repo_a, &to_a[0], 1).is_err());
+    let mut a2 = a1.renewed();
+    let (ea, eb) = exchange(
+        (&mut a2, &mut repo_a, Vec::new()),
+        (&mut b2, &mut repo_b, Vec::new()),
+    );
+    assert!(ea.is_none() && eb.is_none());
+    let mut to_b = Vec::new();
+    for f in &to_a {
+        to_b.extend(a2.handle(&mut repo_a, f, 1).unwrap());
+    }
+    let (ea, eb) = exchange(
+        (&mut a2, &mut repo_a, to_b),
+        (&mut b2, &mut repo_b, Vec::new()),
+    );
+    assert!(ea.is_none() && eb.is_none(), "{ea:?} {eb:?}");
+    assert!(a2.peer().is_some() && b2.peer().is_some());
+    assert!(repo_b.docs.contains_key(&id), "the event synced");
+}
