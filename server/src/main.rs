@@ -167,10 +167,9 @@ fn serve(cli: Cli, data: PathBuf) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(rally_server::run(
-        config,
-        rally_net::shutdown_signal(),
-        |event| {
+    // The SIGTERM handler is installed inside the runtime, before anything is printed.
+    runtime.block_on(async {
+        rally_server::run(config, rally_net::shutdown_signal(), |event| {
             let mut out = std::io::stdout();
             match event {
                 ServerEvent::Http(url) => {
@@ -182,8 +181,9 @@ fn serve(cli: Cli, data: PathBuf) -> Result<()> {
                 ServerEvent::Dropped { peer, reason } => eprintln!("dropped {peer}: {reason}"),
                 ServerEvent::Refused { peer, reason } => eprintln!("refused {peer}: {reason}"),
             }
-        },
-    ))?;
+        })
+        .await
+    })?;
     eprintln!("stopped");
     Ok(())
 }

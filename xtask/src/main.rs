@@ -1,8 +1,13 @@
 //! `cargo xtask …`: one entry point for every check, the same locally and in CI.
 //!
-//! - `cargo xtask ci`: installs what the checks need when missing (rustfmt, clippy),
-//!   then runs the format check, clippy with `-D warnings` and every test of the
-//!   workspace, always on the same package set so builds are reused;
+//! - `cargo xtask ci`: installs what the checks need when missing (rustfmt, clippy,
+//!   the wasm target, Debian packages for the app and its tests, the wasm-bindgen
+//!   CLI matching the UI's lock, tauri-driver), builds the UI, then runs the
+//!   format check, clippy with `-D warnings` and every test of the workspace,
+//!   always on the same package set so builds are reused;
+//! - `cargo xtask build [--release]`: builds the UI (wasm) and the app (`rally-app`)
+//!   into the cargo target directory;
+//! - `cargo xtask icons`: regenerates every platform's icons from `icons/source.svg`;
 //! - `cargo xtask bench`: the benchmarks, in release mode, printing their figures;
 //! - `cargo xtask soak [SEEDS]`: the simulated-network test over thousands of seeds;
 //! - `cargo xtask fmt`: formats the workspace.
@@ -59,7 +64,249 @@ fn ensure_packages() -> Result<()> {
         })
         .map(|(_, package)| package)
         .collect();
-    if needed.is_empty() {
+    apt_install(&needed)
+}
+
+/// Debian packages the app needs to build (WebKitGTK and friends) and its tests
+/// need to run (a virtual display, the WebKit WebDriver), checked by what they
+/// provide.
+fn ensure_app_packages() -> Result<()> {
+    let have = |check: &str| {
+        Command::new("sh")
+            .args(["-c", check])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let groups: [(&str, &[&str]); 3] = [
+        (
+            "pkg-config --exists webkit2gtk-4.1 javascriptcoregtk-4.1 libsoup-3.0 gtk+-3.0 ayatana-appindicator3-0.1 librsvg-2.0 openssl",
+            &[
+                "libwebkit2gtk-4.1-dev",
+                "libsoup-3.0-dev",
+                "libjavascriptcoregtk-4.1-dev",
+                "librsvg2-dev",
+                "libayatana-appindicator3-dev",
+                "libxdo-dev",
+                "libssl-dev",
+                "libgtk-3-dev",
+                "build-essential",
+                "pkg-config",
+                "file",
+            ],
+        ),
+        (
+            "command -v Xvfb && command -v xauth && command -v WebKitWebDriver && test -x /usr/bin/convert && command -v dbus-launch",
+            &[
+                "xvfb",
+                "xauth",
+                "webkit2gtk-driver",
+                "imagemagick",
+                "fonts-dejavu-core",
+                "dbus-x11",
+                "at-spi2-core",
+            ],
+        ),
+        (
+            "command -v rsvg-convert && command -v png2icns",
+            &["librsvg2-bin", "icnsutils"],
+        ),
+    ];
+    let needed: Vec<&str> = groups
+        .iter()
+        .filter(|(check, _)| !have(check))
+        .flat_map(|(_, packages)| packages.iter().copied())
+        .collect();
+    apt_install(&needed)
+}
+
+fn ensure_wasm_target() -> Result<()> {
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("running rustup")?;
+    if !String::from_utf8_lossy(&out.stdout).contains("wasm32-unknown-unknown") {
+        let mut cmd = Command::new("rustup");
+        cmd.args(["target", "add", "wasm32-unknown-unknown"]);
+        run("adding the wasm32 target", cmd)?;
+    }
+    Ok(())
+}
+
+fn cargo_bin(name: &str) -> std::path::PathBuf {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cargo")))
+        .unwrap_or_default();
+    home.join("bin").join(name)
+}
+
+/// The wasm-bindgen version the UI's lock pins: the CLI must be the same.
+fn wasm_bindgen_version() -> Result<String> {
+    let lock = std::fs::read_to_string("app/ui/Cargo.lock").context("reading app/ui/Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\""
+            && let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = "))
+        {
+            return Ok(v.trim_matches('"').to_owned());
+        }
+    }
+    bail!("no wasm-bindgen in app/ui/Cargo.lock")
+}
+
+/// Installs a cargo tool (at this exact version, when given) if missing.
+fn ensure_tool(binary: &str, krate: &str, version: Option<&str>) -> Result<()> {
+    let path = cargo_bin(binary);
+    let installed = Command::new(&path)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| {
+            o.status.success()
+                && version.is_none_or(|v| String::from_utf8_lossy(&o.stdout).contains(v))
+        });
+    if !installed {
+        // With its own lock first; if the registry no longer has a version it
+        // locks, with the newest compatible ones.
+        for locked in [true, false] {
+            let mut cmd = cargo();
+            cmd.arg("install");
+            if locked {
+                cmd.arg("--locked");
+            }
+            cmd.arg(krate);
+            if let Some(v) = version {
+                cmd.args(["--version", v]);
+            }
+            // Its own build directory: the workspace's target dir stays the workspace's.
+            cmd.env_remove("CARGO_TARGET_DIR");
+            let what = format!(
+                "installing {krate}{}",
+                if locked { "" } else { " (unlocked)" }
+            );
+            match run(&what, cmd) {
+                Ok(()) => return Ok(()),
+                Err(e) if !locked => return Err(e),
+                Err(_) => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Builds the UI to wasm and packs it with the static files into `app/ui/dist`,
+/// which the app embeds.
+fn build_ui() -> Result<()> {
+    ensure_wasm_target()?;
+    let version = wasm_bindgen_version()?;
+    ensure_tool("wasm-bindgen", "wasm-bindgen-cli", Some(&version))?;
+    let mut cmd = cargo();
+    cmd.args([
+        "build",
+        "--locked",
+        "--release",
+        "--manifest-path",
+        "app/ui/Cargo.toml",
+        "--target",
+        "wasm32-unknown-unknown",
+    ]);
+    run("build the UI (wasm)", cmd)?;
+    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "app/ui/target".into());
+    let wasm = std::path::Path::new(&target).join("wasm32-unknown-unknown/release/rally-ui.wasm");
+    let dist = std::path::Path::new("app/ui/dist");
+    std::fs::create_dir_all(dist).context("creating app/ui/dist")?;
+    let mut cmd = Command::new(cargo_bin("wasm-bindgen"));
+    cmd.args([
+        "--target",
+        "web",
+        "--no-typescript",
+        "--out-name",
+        "rally_ui",
+        "--out-dir",
+    ])
+    .arg(dist)
+    .arg(&wasm);
+    run("pack the UI (wasm-bindgen)", cmd)?;
+    for entry in std::fs::read_dir("app/ui/static").context("reading app/ui/static")? {
+        let entry = entry?;
+        std::fs::copy(entry.path(), dist.join(entry.file_name()))
+            .with_context(|| format!("copying {}", entry.path().display()))?;
+    }
+    Ok(())
+}
+
+fn build(release: bool) -> Result<()> {
+    ensure_app_packages()?;
+    build_ui()?;
+    let mut cmd = cargo();
+    cmd.args(["build", "--locked", "-p", "rally-app", "--bin", "rally-app"]);
+    if release {
+        cmd.arg("--release");
+    }
+    run("build the app", cmd)
+}
+
+/// Every platform's icons from the one source image.
+fn icons() -> Result<()> {
+    ensure_app_packages()?;
+    let png = |size: u32, out: &str| -> Result<()> {
+        let mut cmd = Command::new("rsvg-convert");
+        cmd.args([
+            "-w",
+            &size.to_string(),
+            "-h",
+            &size.to_string(),
+            "-o",
+            out,
+            "icons/source.svg",
+        ]);
+        run(&format!("icon {out}"), cmd)
+    };
+    png(32, "icons/32x32.png")?;
+    png(128, "icons/128x128.png")?;
+    png(256, "icons/128x128@2x.png")?;
+    png(512, "icons/icon.png")?;
+    for (size, dir) in [
+        (48, "mdpi"),
+        (72, "hdpi"),
+        (96, "xhdpi"),
+        (144, "xxhdpi"),
+        (192, "xxxhdpi"),
+    ] {
+        std::fs::create_dir_all(format!("icons/android/mipmap-{dir}"))?;
+        png(size, &format!("icons/android/mipmap-{dir}/ic_launcher.png"))?;
+    }
+    std::fs::create_dir_all("icons/ios")?;
+    for size in [20, 29, 40, 58, 60, 76, 80, 87, 120, 152, 167, 180, 1024] {
+        png(size, &format!("icons/ios/AppIcon-{size}.png"))?;
+    }
+    for size in [16, 24, 48, 64] {
+        png(size, &format!("/tmp/rally-icon-{size}.png"))?;
+    }
+    let mut ico = Command::new("/usr/bin/convert");
+    ico.args([
+        "/tmp/rally-icon-16.png",
+        "/tmp/rally-icon-24.png",
+        "icons/32x32.png",
+        "/tmp/rally-icon-48.png",
+        "/tmp/rally-icon-64.png",
+        "icons/128x128@2x.png",
+        "icons/icon.ico",
+    ]);
+    run("icon icons/icon.ico", ico)?;
+    let mut icns = Command::new("png2icns");
+    icns.args([
+        "icons/icon.icns",
+        "icons/icon.png",
+        "icons/128x128@2x.png",
+        "icons/128x128.png",
+        "icons/32x32.png",
+    ]);
+    run("icon icons/icon.icns", icns)
+}
+
+/// `apt-get install` of the packages (after an update), unless there are none.
+fn apt_install(packages: &[&str]) -> Result<()> {
+    if packages.is_empty() {
         return Ok(());
     }
     let mut update = Command::new("apt-get");
@@ -68,17 +315,43 @@ fn ensure_packages() -> Result<()> {
     let mut install = Command::new("apt-get");
     install
         .args(["install", "-y", "--no-install-recommends"])
-        .args(&needed)
+        .args(packages)
         .env("DEBIAN_FRONTEND", "noninteractive");
-    run(&format!("installing {}", needed.join(" ")), install)
+    run(&format!("installing {}", packages.join(" ")), install)
 }
 
 fn ci() -> Result<()> {
     ensure_components()?;
     ensure_packages()?;
+    ensure_app_packages()?;
+    ensure_tool("tauri-driver", "tauri-driver", None)?;
+    build_ui()?;
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--", "--check"]);
     run("format check (cargo fmt --check)", fmt)?;
+    let mut fmt_ui = cargo();
+    fmt_ui.args([
+        "fmt",
+        "--manifest-path",
+        "app/ui/Cargo.toml",
+        "--",
+        "--check",
+    ]);
+    run("format check of the UI", fmt_ui)?;
+    let mut clippy_ui = cargo();
+    clippy_ui.args([
+        "clippy",
+        "--locked",
+        "--release",
+        "--manifest-path",
+        "app/ui/Cargo.toml",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    run("clippy -D warnings on the UI", clippy_ui)?;
     let mut clippy = cargo();
     clippy.args([
         "clippy",
@@ -194,13 +467,18 @@ fn main() -> Result<()> {
         "ci" => ci(),
         "bench" => bench(),
         "soak" => soak(),
+        "build" => build(std::env::args().any(|a| a == "--release")),
+        "icons" => icons(),
         "fmt" => {
             let mut cmd = cargo();
             cmd.args(["fmt", "--all"]);
-            run("cargo fmt", cmd)
+            run("cargo fmt", cmd)?;
+            let mut cmd = cargo();
+            cmd.args(["fmt", "--manifest-path", "app/ui/Cargo.toml"]);
+            run("cargo fmt (UI)", cmd)
         }
         _ => {
-            eprintln!("usage: cargo xtask <ci|bench|soak [SEEDS]|fmt>");
+            eprintln!("usage: cargo xtask <ci|build [--release]|icons|bench|soak [SEEDS]|fmt>");
             bail!("unknown task {task:?}")
         }
     }

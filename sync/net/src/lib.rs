@@ -1124,18 +1124,23 @@ impl<R: NodeStore> Node<R> {
 
 /// Completes on Ctrl-C or SIGTERM: how the `rally sync` and `rally-server`
 /// processes are asked to stop (then [`Node::finish`]).
-pub async fn shutdown_signal() {
+///
+/// The SIGTERM handler is installed when this is called (within a Tokio
+/// runtime), not when first polled, so a process that printed its addresses has
+/// it: call it before the node starts.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("a SIGTERM handler");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("a SIGTERM handler");
+    async move {
+        #[cfg(unix)]
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
         }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
     }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 #[cfg(test)]

@@ -1,0 +1,395 @@
+//! Rally's app shell (Tauri 2): the engine runs here, the Dioxus UI (`app/ui`,
+//! wasm) runs in the webview and calls the commands below with the types of
+//! `rally-ipc`.
+//!
+//! How the parts connect:
+//! - the commands lock the store, call [`engine`] and return IPC types;
+//! - a sync node (`rally-net`) for the current persona runs on the async runtime
+//!   (mDNS on the local network, and the server chosen in the settings), and is
+//!   restarted when the persona changes; its events feed the sync status;
+//! - a watcher polls the store's change cursor and emits [`rally_ipc::CHANGED`]
+//!   whenever anything wrote to the store — a command, the node, or another
+//!   process on the same data directory (`rally sync`, the CLI) — so screens
+//!   update live;
+//! - [`run`] is also the mobile entry point.
+
+pub mod engine;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rally_core::jiff::Timestamp;
+use rally_ipc as ipc;
+use rally_net::{Node, NodeConfig, NodeEvent, Transport};
+use rally_store::{Store, SyncRepo};
+use serde::{Deserialize, Serialize};
+use tauri::{Emitter, Manager, State};
+
+/// Settings kept beside the store (`app.json` in the data directory).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Settings {
+    pub server: String,
+    pub invite: String,
+}
+
+/// The shell's state: the store the commands use, and the sync node's status.
+#[derive(Debug)]
+pub struct App {
+    pub dir: PathBuf,
+    pub store: Mutex<Store>,
+    pub sync: Arc<Mutex<ipc::SyncStatus>>,
+    node: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+    /// No sync node (tests, or `--no-sync`).
+    offline: bool,
+}
+
+impl App {
+    pub fn open(dir: &Path, offline: bool) -> Result<App, rally_store::StoreError> {
+        Ok(App {
+            dir: dir.to_owned(),
+            store: Mutex::new(Store::open(dir)?),
+            sync: Arc::new(Mutex::new(ipc::SyncStatus {
+                running: false,
+                listening: Vec::new(),
+                peers: Vec::new(),
+                server: None,
+                last_sync: None,
+                pending: 0,
+                error: None,
+            })),
+            node: Mutex::new(None),
+            offline,
+        })
+    }
+
+    fn settings(&self) -> Settings {
+        std::fs::read(self.dir.join("app.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// (Re)starts the sync node for the current persona.
+    pub fn restart_node(&self) {
+        if self.offline {
+            return;
+        }
+        if let Some(old) = self.node.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            old.abort();
+        }
+        let me = match self.store().last_used_persona() {
+            Ok(Some(p)) => p,
+            _ => return,
+        };
+        let settings = self.settings();
+        let status = self.sync.clone();
+        let dir = self.dir.clone();
+        let handle = tauri::async_runtime::spawn(async move {
+            let set = |f: &dyn Fn(&mut ipc::SyncStatus)| {
+                f(&mut status.lock().unwrap_or_else(|e| e.into_inner()));
+            };
+            let servers: Vec<_> = settings
+                .server
+                .split_whitespace()
+                .filter_map(|a| a.parse().ok())
+                .collect();
+            set(&|s| {
+                *s = ipc::SyncStatus {
+                    running: true,
+                    listening: Vec::new(),
+                    peers: Vec::new(),
+                    server: (!settings.server.is_empty()).then(|| settings.server.clone()),
+                    last_sync: None,
+                    pending: 0,
+                    error: None,
+                }
+            });
+            let store = match Store::open(&dir) {
+                Ok(s) => s,
+                Err(e) => return set(&|s| s.error = Some(e.to_string())),
+            };
+            let mut node = match Node::new(SyncRepo::new(store, me), Transport::device(true)) {
+                Ok(n) => n,
+                Err(e) => return set(&|s| s.error = Some(e.to_string())),
+            };
+            let config = NodeConfig {
+                listen: ["/ip4/0.0.0.0/udp/0/quic-v1", "/ip4/0.0.0.0/tcp/0"]
+                    .iter()
+                    .filter_map(|a| a.parse().ok())
+                    .collect(),
+                servers,
+                invite: (!settings.invite.is_empty()).then(|| settings.invite.clone()),
+                ..NodeConfig::default()
+            };
+            let result = node
+                .run(&config, |event| match event {
+                    NodeEvent::Listening(a) => set(&|s| s.listening.push(a.to_string())),
+                    NodeEvent::PeerAuthenticated { peer, persona } => set(&|s| {
+                        s.peers.retain(|p| p.peer != peer.to_string());
+                        s.peers.push(ipc::Peer {
+                            peer: peer.to_string(),
+                            persona: persona.clone(),
+                        });
+                    }),
+                    NodeEvent::PeerDropped { peer, .. } => {
+                        set(&|s| s.peers.retain(|p| p.peer != peer.to_string()))
+                    }
+                    NodeEvent::RefusedBy { reason, .. } => {
+                        set(&|s| s.error = Some(format!("the server refused: {reason}")))
+                    }
+                    NodeEvent::Progress { docs_wanted, .. } => set(&|s| s.pending = docs_wanted),
+                    NodeEvent::Synced { .. } => set(&|s| {
+                        s.last_sync = Some(
+                            Timestamp::now()
+                                .to_zoned_datetime(rally_core::jiff::tz::TimeZone::system())
+                                .strftime("%H:%M:%S")
+                                .to_string(),
+                        )
+                    }),
+                    _ => {}
+                })
+                .await;
+            if let Err(e) = result {
+                set(&|s| {
+                    s.running = false;
+                    s.error = Some(e.to_string());
+                });
+            }
+        });
+        *self.node.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+    }
+}
+
+type CmdResult<T> = Result<T, ipc::AppError>;
+
+fn now() -> Timestamp {
+    Timestamp::now()
+}
+
+#[tauri::command]
+fn state(app: State<'_, App>) -> CmdResult<ipc::AppState> {
+    Ok(engine::state(&app.store(), &app.dir.display().to_string())?)
+}
+
+#[tauri::command]
+fn create_persona(app: State<'_, App>, args: ipc::NameArgs) -> CmdResult<()> {
+    engine::create_persona(&mut app.store(), &args.name, now())?;
+    app.restart_node();
+    Ok(())
+}
+
+#[tauri::command]
+fn switch_persona(app: State<'_, App>, args: ipc::IdArgs) -> CmdResult<()> {
+    engine::switch_persona(&mut app.store(), &args.id, now())?;
+    app.restart_node();
+    Ok(())
+}
+
+#[tauri::command]
+fn events(app: State<'_, App>, args: ipc::EventsArgs) -> CmdResult<Vec<ipc::EventItem>> {
+    Ok(engine::events(&app.store(), &args, now())?)
+}
+
+#[tauri::command]
+fn event(app: State<'_, App>, args: ipc::IdArgs) -> CmdResult<ipc::EventPage> {
+    Ok(engine::event(&app.store(), &args.id)?)
+}
+
+#[tauri::command]
+fn save_event(app: State<'_, App>, args: ipc::EventForm) -> CmdResult<ipc::Saved> {
+    Ok(engine::save_event(&mut app.store(), &args, now())?)
+}
+
+#[tauri::command]
+fn cancel_event(app: State<'_, App>, args: ipc::IdArgs) -> CmdResult<()> {
+    Ok(engine::cancel_event(&mut app.store(), &args.id, now())?)
+}
+
+#[tauri::command]
+fn rsvp(app: State<'_, App>, args: ipc::RsvpArgs) -> CmdResult<Option<String>> {
+    Ok(engine::rsvp(&mut app.store(), &args, now())?)
+}
+
+#[tauri::command]
+fn comment(app: State<'_, App>, args: ipc::CommentArgs) -> CmdResult<String> {
+    Ok(engine::comment(&mut app.store(), &args, now())?)
+}
+
+/// Writes the event's .ics file to the Downloads folder (or the data directory).
+#[tauri::command]
+fn export_ics(app: State<'_, App>, args: ipc::IdArgs) -> CmdResult<ipc::Saved> {
+    let (name, text) = engine::ics(&app.store(), &args.id)?;
+    let dir = directories::UserDirs::new()
+        .and_then(|u| u.download_dir().map(Path::to_owned))
+        .filter(|d| d.is_dir())
+        .unwrap_or_else(|| app.dir.clone());
+    let path = dir.join(name);
+    std::fs::write(&path, text).map_err(|source| engine::EngineError::File {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok(ipc::Saved {
+        id: args.id,
+        path: Some(path.display().to_string()),
+    })
+}
+
+#[tauri::command]
+fn groups(app: State<'_, App>) -> CmdResult<Vec<ipc::GroupItem>> {
+    Ok(engine::groups(&app.store())?)
+}
+
+#[tauri::command]
+fn group(app: State<'_, App>, args: ipc::IdArgs) -> CmdResult<ipc::GroupPage> {
+    Ok(engine::group(&app.store(), &args.id, now())?)
+}
+
+#[tauri::command]
+fn create_group(app: State<'_, App>, args: ipc::NewGroup) -> CmdResult<String> {
+    Ok(engine::create_group(&mut app.store(), &args, now())?)
+}
+
+#[tauri::command]
+fn invite(app: State<'_, App>, args: ipc::IdArgs) -> CmdResult<ipc::Invitation> {
+    Ok(engine::invite(&mut app.store(), &args.id, now())?)
+}
+
+#[tauri::command]
+fn join_group(app: State<'_, App>, args: ipc::TokenArgs) -> CmdResult<bool> {
+    Ok(engine::join_group(&mut app.store(), &args.token, now())?)
+}
+
+#[tauri::command]
+fn send_message(app: State<'_, App>, args: ipc::MessageArgs) -> CmdResult<String> {
+    Ok(engine::send_message(&mut app.store(), &args, now())?)
+}
+
+#[tauri::command]
+fn sync_status(app: State<'_, App>) -> CmdResult<ipc::SyncStatus> {
+    Ok(app.sync.lock().unwrap_or_else(|e| e.into_inner()).clone())
+}
+
+#[tauri::command]
+fn set_server(app: State<'_, App>, args: ipc::ServerArgs) -> CmdResult<()> {
+    let address = args.address.trim().to_owned();
+    if !address.is_empty() && address.parse::<rally_net::Address>().is_err() {
+        return Err(ipc::AppError {
+            message: format!(
+                "{address:?} is not a server address (it looks like /ip4/…/p2p/12D3…)"
+            ),
+        });
+    }
+    let settings = Settings {
+        server: address,
+        invite: args.invite.trim().to_owned(),
+    };
+    let path = app.dir.join("app.json");
+    std::fs::write(
+        &path,
+        serde_json::to_vec_pretty(&settings).expect("settings serialise"),
+    )
+    .map_err(|source| engine::EngineError::File {
+        path: path.display().to_string(),
+        source,
+    })?;
+    app.restart_node();
+    Ok(())
+}
+
+/// Emits [`ipc::CHANGED`] whenever the store's change cursor moves.
+fn watch(handle: tauri::AppHandle, dir: PathBuf) {
+    std::thread::spawn(move || {
+        let Ok(store) = Store::open(&dir) else { return };
+        let mut last = store.change_cursor().unwrap_or(0);
+        let mut personas = store.personas().map(|p| p.len()).unwrap_or(0);
+        loop {
+            std::thread::sleep(Duration::from_millis(250));
+            let cursor = store.change_cursor().unwrap_or(last);
+            let now_personas = store.personas().map(|p| p.len()).unwrap_or(personas);
+            if cursor != last || now_personas != personas {
+                last = cursor;
+                personas = now_personas;
+                let _ = handle.emit(ipc::CHANGED, ipc::Changed { cursor });
+            }
+        }
+    });
+}
+
+/// The data directory: `--data DIR` (or `RALLY_DATA`), else the user's data dir.
+pub fn data_dir(args: &[String]) -> PathBuf {
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--data"
+            && let Some(d) = it.next()
+        {
+            return PathBuf::from(d);
+        }
+        if let Some(d) = a.strip_prefix("--data=") {
+            return PathBuf::from(d);
+        }
+    }
+    if let Some(d) = std::env::var_os("RALLY_DATA") {
+        return PathBuf::from(d);
+    }
+    directories::ProjectDirs::from("org", "Rally", "rally")
+        .map(|p| p.data_dir().to_owned())
+        .unwrap_or_else(|| PathBuf::from("rally-data"))
+}
+
+/// `builder` with the commands the UI may call.
+pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder.invoke_handler(tauri::generate_handler![
+        state,
+        create_persona,
+        switch_persona,
+        events,
+        event,
+        save_event,
+        cancel_event,
+        rsvp,
+        comment,
+        export_ics,
+        groups,
+        group,
+        create_group,
+        invite,
+        join_group,
+        send_message,
+        sync_status,
+        set_server,
+    ])
+}
+
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    let args: Vec<String> = std::env::args().collect();
+    let offline = args.iter().any(|a| a == "--no-sync");
+    with_commands(tauri::Builder::<tauri::Wry>::new())
+        .setup(move |tauri_app| {
+            // Desktop: `--data`, `RALLY_DATA` or the XDG directory; mobile: the
+            // app's own data directory.
+            #[cfg(desktop)]
+            let dir = data_dir(&args);
+            #[cfg(mobile)]
+            let dir = tauri_app.path().app_data_dir()?;
+            let app = App::open(&dir, offline)?;
+            tauri_app.manage(app);
+            watch(tauri_app.handle().clone(), dir);
+            let state: State<'_, App> = tauri_app.state();
+            state.restart_node();
+            Ok(())
+        })
+        .run(tauri::generate_context!("../tauri.conf.json"))
+        .unwrap_or_else(|e| {
+            eprintln!("rally-app: {e}");
+            std::process::exit(1);
+        });
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,152 @@
+//! The commands on Tauri's mock runtime (no window, no webview): each is invoked
+//! through the IPC layer the UI uses, against a real store in a temporary
+//! directory.
+
+use rally_ipc::{self as ipc, cmd};
+use serde_json::{Value, json};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{INVOKE_KEY, get_ipc_response, mock_builder, mock_context, noop_assets};
+use tauri::webview::InvokeRequest;
+
+use crate::App;
+
+fn app(dir: &std::path::Path) -> tauri::WebviewWindow<tauri::test::MockRuntime> {
+    let app = crate::with_commands(mock_builder())
+        .manage(App::open(dir, true).unwrap())
+        .build(mock_context(noop_assets()))
+        .unwrap();
+    tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .unwrap()
+}
+
+fn call(
+    w: &tauri::WebviewWindow<tauri::test::MockRuntime>,
+    command: &str,
+    args: Value,
+) -> Result<Value, Value> {
+    get_ipc_response(
+        w,
+        InvokeRequest {
+            cmd: command.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(json!({ "args": args })),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|r| r.deserialize::<Value>().unwrap())
+}
+
+#[test]
+fn commands_through_the_ipc_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = app(dir.path());
+
+    let state: ipc::AppState =
+        serde_json::from_value(call(&w, cmd::STATE, json!({})).unwrap()).unwrap();
+    assert!(state.personas.is_empty());
+    let err = call(&w, cmd::SAVE_EVENT, json!(ipc::EventForm::default())).unwrap_err();
+    assert_eq!(err["message"], "create a persona first", "{err}");
+
+    call(&w, cmd::CREATE_PERSONA, json!({"name": "Camille"})).unwrap();
+    let err = call(&w, cmd::CREATE_PERSONA, json!({"name": "Camille"})).unwrap_err();
+    assert!(err["message"].as_str().unwrap().contains("already exists"));
+
+    let form = ipc::EventForm {
+        title: "Assembly".into(),
+        description: "**Bring** chairs <script>x()</script>".into(),
+        starts: "2027-03-01T18:30".into(),
+        time_zone: "Europe/Paris".into(),
+        visibility: "public".into(),
+        ..Default::default()
+    };
+    let saved: ipc::Saved =
+        serde_json::from_value(call(&w, cmd::SAVE_EVENT, json!(form)).unwrap()).unwrap();
+    let bad = ipc::EventForm {
+        starts: "tomorrow".into(),
+        ..form.clone()
+    };
+    assert!(call(&w, cmd::SAVE_EVENT, json!(bad)).is_err());
+
+    let list: Vec<ipc::EventItem> = serde_json::from_value(
+        call(
+            &w,
+            cmd::EVENTS,
+            json!({"filter": "Upcoming", "text": "assembly"}),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].title, "Assembly");
+
+    call(
+        &w,
+        cmd::COMMENT,
+        json!({"id": saved.id, "body": "Count me in", "reply_to": null}),
+    )
+    .unwrap();
+    let status = call(&w, cmd::RSVP, json!({"id": saved.id, "going": true})).unwrap();
+    assert_eq!(status, "going");
+    let page: ipc::EventPage =
+        serde_json::from_value(call(&w, cmd::EVENT, json!({"id": saved.id})).unwrap()).unwrap();
+    assert_eq!(page.comments[0].body, "Count me in");
+    assert_eq!(page.my_status.as_deref(), Some("going"));
+    assert!(page.description_html.contains("<strong>Bring</strong>"));
+    assert!(!page.description_html.contains("script"));
+    assert!(page.when_event.contains("18:30") && page.when_event.contains("Europe/Paris"));
+
+    let group: String = serde_json::from_value(
+        call(
+            &w,
+            cmd::CREATE_GROUP,
+            json!({"name": "Choir", "summary": "", "members_only": true}),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let invitation: ipc::Invitation =
+        serde_json::from_value(call(&w, cmd::INVITE, json!({"id": group})).unwrap()).unwrap();
+    assert!(invitation.token.starts_with("rally-invite:"));
+    assert!(invitation.qr_svg.contains("<svg"));
+    call(
+        &w,
+        cmd::SEND_MESSAGE,
+        json!({"group": group, "text": "First rehearsal Tuesday", "reply_to": null}),
+    )
+    .unwrap();
+    let page: ipc::GroupPage =
+        serde_json::from_value(call(&w, cmd::GROUP, json!({"id": group})).unwrap()).unwrap();
+    assert_eq!(page.messages[0].text, "First rehearsal Tuesday");
+    assert!(page.messages[0].mine);
+
+    let err = call(&w, cmd::JOIN_GROUP, json!({"token": "not a token"})).unwrap_err();
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a Rally invitation")
+    );
+    let err = call(
+        &w,
+        cmd::SET_SERVER,
+        json!({"address": "nonsense", "invite": ""}),
+    )
+    .unwrap_err();
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a server address")
+    );
+
+    let ics: ipc::Saved =
+        serde_json::from_value(call(&w, cmd::EXPORT_ICS, json!({"id": saved.id})).unwrap())
+            .unwrap();
+    let text = std::fs::read_to_string(ics.path.unwrap()).unwrap();
+    assert!(text.contains("BEGIN:VEVENT") && text.contains("SUMMARY:Assembly"));
+    assert!(text.contains("DTSTART:20270301T173000Z"), "{text}");
+}

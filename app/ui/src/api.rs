@@ -1,0 +1,61 @@
+//! Calls into the app shell: Tauri's `invoke` and `listen`, as the global
+//! `window.__TAURI__` exposes them (`withGlobalTauri`), with the IPC types.
+
+use rally_ipc::AppError;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "core"], js_name = invoke, catch)]
+    async fn tauri_invoke(cmd: &str, args: JsValue) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "event"], js_name = listen, catch)]
+    async fn tauri_listen(
+        event: &str,
+        handler: &Closure<dyn FnMut(JsValue)>,
+    ) -> Result<JsValue, JsValue>;
+}
+
+#[derive(Serialize)]
+struct Wrapped<'a, A: Serialize> {
+    args: &'a A,
+}
+
+fn to_js<T: Serialize + ?Sized>(v: &T) -> Result<JsValue, String> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| e.to_string())
+}
+
+fn error_text(e: JsValue) -> String {
+    if let Ok(err) = serde_wasm_bindgen::from_value::<AppError>(e.clone()) {
+        return err.message;
+    }
+    e.as_string()
+        .unwrap_or_else(|| "the app did not answer".to_owned())
+}
+
+/// A command taking `args`.
+pub async fn call<A: Serialize, R: DeserializeOwned>(cmd: &str, args: &A) -> Result<R, String> {
+    let js = to_js(&Wrapped { args })?;
+    let v = tauri_invoke(cmd, js).await.map_err(error_text)?;
+    serde_wasm_bindgen::from_value(v).map_err(|e| e.to_string())
+}
+
+/// A command without arguments.
+pub async fn get<R: DeserializeOwned>(cmd: &str) -> Result<R, String> {
+    let v = tauri_invoke(cmd, js_sys::Object::new().into())
+        .await
+        .map_err(error_text)?;
+    serde_wasm_bindgen::from_value(v).map_err(|e| e.to_string())
+}
+
+/// Calls `on_event` each time the shell emits `event`.
+pub async fn listen(event: &str, mut on_event: impl FnMut() + 'static) {
+    let closure = Closure::<dyn FnMut(JsValue)>::new(move |_| on_event());
+    if tauri_listen(event, &closure).await.is_ok() {
+        // Lives as long as the page.
+        closure.forget();
+    }
+}

@@ -1,0 +1,2 @@
+import init from "./rally_ui.js";
+init();

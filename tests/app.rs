@@ -1,0 +1,241 @@
+//! The real desktop app (`rally-app`) under a virtual display, driven through
+//! WebDriver (tauri-driver in front of WebKitWebDriver) as a person uses it:
+//! first run, an event created, found in the list and by search, opened,
+//! commented and joined; quit and relaunch, everything still there; screenshots
+//! of the main screens kept as artefacts; the UI at a phone's size; and events
+//! arriving live from a `rally` peer — through the app's own sync node, and
+//! through a `rally sync` process on the app's data directory.
+
+#[path = "webdriver.rs"]
+mod webdriver;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rally_e2e::{SyncProcess, bin, rally};
+use serde_json::json;
+use webdriver::{Display, Driver, Session};
+
+/// One app under WebDriver at a time: two WebKit drivers side by side lose
+/// their sessions.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn artefacts() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            bin("rally-app")
+                .parent()
+                .unwrap()
+                .parent()
+                .unwrap()
+                .to_owned()
+        });
+    target.join("artefacts/app")
+}
+
+/// An event made on the peer, synced once to `address`.
+fn push_event(peer: &Path, title: &str, starts: &str, address: &str) {
+    rally(
+        peer,
+        &[
+            "event",
+            "create",
+            "--title",
+            title,
+            "--starts",
+            starts,
+            "--tz",
+            "Europe/Paris",
+        ],
+    );
+    rally(
+        peer,
+        &[
+            "sync",
+            "--peer",
+            address,
+            "--once",
+            "--no-mdns",
+            "--timeout",
+            "60",
+        ],
+    );
+}
+
+fn launch(driver: &Driver, data: &Path, extra: &[&str]) -> Session {
+    let mut args = vec!["--data", data.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    Session::new(driver, &bin("rally-app"), &args)
+}
+
+fn open_event(s: &Session, title: &str) {
+    s.click("button.tab:nth-child(1)");
+    s.wait_text("#event-list", title);
+    let items = s.find_all(".event-item");
+    let index = s
+        .script(
+            "return [...document.querySelectorAll('.event-item')].findIndex(e => e.innerText.includes(arguments[0]));",
+            json!([title]),
+        )
+        .as_i64()
+        .unwrap();
+    assert!(index >= 0 && (index as usize) < items.len());
+    s.click(&format!(
+        "#event-list li:nth-child({}) .event-item",
+        index + 1
+    ));
+    s.wait_text("#event-title", title);
+}
+
+/// No horizontal scrolling on the current screen.
+fn fits(s: &Session, screen: &str) {
+    let v = s.script(
+        "return [document.documentElement.scrollWidth, window.innerWidth];",
+        json!([]),
+    );
+    let (scroll, inner) = (v[0].as_i64().unwrap(), v[1].as_i64().unwrap());
+    assert!(
+        scroll <= inner,
+        "{screen}: the page is {scroll}px wide in a {inner}px window"
+    );
+}
+
+#[test]
+fn a_person_creates_finds_comments_and_joins_and_it_survives_a_relaunch() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let display = Display::start();
+    let driver = Driver::start(&display);
+    let data = tempfile::tempdir().unwrap();
+    let shots = artefacts();
+
+    let s = launch(&driver, data.path(), &["--no-sync"]);
+    s.type_into("#persona-name", "Camille");
+    display.screenshot(&shots.join("01-first-run.png"));
+    s.click("#create-persona");
+    s.click("#new-event");
+    s.type_into("#f-title", "Bike parade");
+    s.set_value("#f-starts", "2027-05-01T14:00");
+    s.type_into("#f-place", "Place de la République");
+    s.type_into(
+        "#f-description",
+        "Bring **lights**. <script>alert(1)</script>",
+    );
+    display.screenshot(&shots.join("02-new-event.png"));
+    s.click("#save-event");
+    s.wait_text("#event-title", "Bike parade");
+    let description = s.script(
+        "return document.querySelector('.description').innerHTML;",
+        json!([]),
+    );
+    let description = description.as_str().unwrap();
+    assert!(
+        description.contains("<strong>lights</strong>"),
+        "{description}"
+    );
+    assert!(
+        !description.contains("<script"),
+        "unsafe HTML: {description}"
+    );
+
+    // Found in the list, and by search.
+    s.click("button.tab:nth-child(1)");
+    s.wait_text("#event-list", "Bike parade");
+    s.type_into("#search", "parade");
+    s.wait_text("#event-list", "Bike parade");
+    s.type_into("#search", "nothing-like-this");
+    s.wait_text("#content", "No events here yet.");
+    s.set_value("#search", "");
+    display.screenshot(&shots.join("03-events.png"));
+
+    open_event(&s, "Bike parade");
+    s.type_into("#comment-body", "See you there");
+    s.click("#send-comment");
+    s.wait_text("#comments", "See you there");
+    s.click("#rsvp");
+    s.wait_text("#my-status", "going");
+    s.wait_text("#participants", "Camille");
+    display.screenshot(&shots.join("04-event.png"));
+
+    // A phone-sized window: no horizontal scrolling, every action there.
+    s.resize(390, 844);
+    fits(&s, "event page");
+    for id in ["#rsvp", "#ics", "#edit-event", "#send-comment"] {
+        s.find(id);
+    }
+    display.screenshot(&shots.join("05-event-phone.png"));
+    for (tab, name) in [
+        (1, "events"),
+        (2, "groups"),
+        (3, "personas"),
+        (4, "sync"),
+        (5, "settings"),
+    ] {
+        s.click(&format!("button.tab:nth-child({tab})"));
+        std::thread::sleep(Duration::from_millis(300));
+        fits(&s, name);
+        display.screenshot(&shots.join(format!("06-{name}-phone.png")));
+    }
+    s.quit();
+
+    // Relaunched: everything is still there.
+    let s = launch(&driver, data.path(), &["--no-sync"]);
+    open_event(&s, "Bike parade");
+    s.wait_text("#comments", "See you there");
+    s.wait_text("#my-status", "going");
+    s.quit();
+
+    // The CLI reads the same store.
+    let list = rally_e2e::json(data.path(), &["event", "list"]);
+    assert_eq!(list[0]["title"], "Bike parade");
+}
+
+#[test]
+fn events_arrive_live_through_the_apps_node_and_through_another_process() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let display = Display::start();
+    let driver = Driver::start(&display);
+    let data = tempfile::tempdir().unwrap();
+    let peer = tempfile::tempdir().unwrap();
+    rally(peer.path(), &["persona", "new", "Dominique"]);
+
+    let s = launch(&driver, data.path(), &[]);
+    s.type_into("#persona-name", "Camille");
+    s.click("#create-persona");
+    // The app's node prints where it listens on its sync screen.
+    s.click("button.tab:nth-child(4)");
+    let address = s.wait("the node to listen on loopback", || {
+        s.page_text()
+            .lines()
+            .find(|l| l.starts_with("/ip4/127.0.0.1/") && l.contains("/p2p/"))
+            .map(str::to_owned)
+    });
+    s.click("button.tab:nth-child(1)");
+
+    push_event(
+        peer.path(),
+        "Picnic by the canal",
+        "2027-06-01T12:00",
+        &address,
+    );
+    s.wait_text("#event-list", "Picnic by the canal");
+
+    // A `rally sync` process on the app's own data directory brings another.
+    s.quit();
+    let s = launch(&driver, data.path(), &["--no-sync"]);
+    s.wait_text("#event-list", "Picnic by the canal");
+    let side = SyncProcess::start(
+        &[],
+        data.path(),
+        &["--listen", "/ip4/127.0.0.1/udp/0/quic-v1", "--no-mdns"],
+    );
+    push_event(
+        peer.path(),
+        "Night market",
+        "2027-06-02T20:00",
+        &side.first_line,
+    );
+    s.wait_text("#event-list", "Night market");
+    display.screenshot(&artefacts().join("07-live.png"));
+    s.quit();
+}

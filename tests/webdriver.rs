@@ -1,0 +1,269 @@
+//! A small WebDriver client (W3C protocol over HTTP, blocking) and the processes
+//! around it: a virtual display (Xvfb) and `tauri-driver` in front of WebKit's
+//! WebDriver, driving the real `rally-app` binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// Xvfb on a free display number; killed on drop.
+pub struct Display {
+    child: Child,
+    pub name: String,
+}
+
+impl Display {
+    pub fn start() -> Display {
+        for n in 90..140 {
+            if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                || Path::new(&format!("/tmp/.X{n}-lock")).exists()
+            {
+                continue;
+            }
+            let name = format!(":{n}");
+            let child = Command::new("Xvfb")
+                .args([&name, "-screen", "0", "1280x1024x24", "-nolisten", "tcp"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("Xvfb (Debian package xvfb; `cargo xtask ci` installs it)");
+            let start = Instant::now();
+            while !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
+                assert!(
+                    start.elapsed() < Duration::from_secs(10),
+                    "Xvfb did not start"
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            return Display { child, name };
+        }
+        panic!("no free X display number");
+    }
+}
+
+impl Display {
+    /// The whole display as a PNG (ImageMagick's `import`: WebKit's WebDriver
+    /// does not answer screenshot requests under Xvfb).
+    pub fn screenshot(&self, path: &Path) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let status = Command::new("/usr/bin/import")
+            .args(["-display", &self.name, "-window", "root"])
+            .arg(path)
+            .status()
+            .expect("ImageMagick's import (Debian package imagemagick)");
+        assert!(status.success(), "screenshot {}", path.display());
+    }
+}
+
+impl Drop for Display {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn tauri_driver() -> PathBuf {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cargo"));
+    home.join("bin/tauri-driver")
+}
+
+/// `tauri-driver` on a free port, on `display`; killed on drop.
+pub struct Driver {
+    child: Child,
+    pub url: String,
+}
+
+impl Driver {
+    pub fn start(display: &Display) -> Driver {
+        let (port, native) = {
+            let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let b = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            (
+                a.local_addr().unwrap().port(),
+                b.local_addr().unwrap().port(),
+            )
+        };
+        let child = Command::new(tauri_driver())
+            .args(["--port", &port.to_string()])
+            .args(["--native-port", &native.to_string()])
+            .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
+            .env("DISPLAY", &display.name)
+            .env("GDK_BACKEND", "x11")
+            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tauri-driver (`cargo xtask ci` installs it)");
+        let url = format!("http://127.0.0.1:{port}");
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "tauri-driver did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Driver { child, url }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn request(method: &str, url: &str, body: Option<Value>) -> Result<Value, String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into();
+    let response = match (method, body) {
+        ("POST", Some(b)) => agent.post(url).send_json(&b),
+        ("POST", None) => agent.post(url).send_json(json!({})),
+        ("DELETE", _) => agent.delete(url).call(),
+        _ => agent.get(url).call(),
+    };
+    let mut response = response.map_err(|e| e.to_string())?;
+    let status = response.status();
+    let v: Value = response
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024 * 1024)
+        .read_json()
+        .map_err(|e| e.to_string())?;
+    if status.is_success() {
+        Ok(v["value"].clone())
+    } else {
+        Err(v["value"]["message"]
+            .as_str()
+            .unwrap_or("WebDriver error")
+            .to_owned())
+    }
+}
+
+/// One WebDriver session: the app, launched with `args`.
+pub struct Session {
+    base: String,
+}
+
+impl Session {
+    pub fn new(driver: &Driver, app: &Path, args: &[&str]) -> Session {
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "wry",
+            "tauri:options": {"application": app, "args": args},
+        }}});
+        let v = request("POST", &format!("{}/session", driver.url), Some(caps))
+            .unwrap_or_else(|e| panic!("the app did not start under WebDriver: {e}"));
+        let id = v["sessionId"].as_str().expect("a session id");
+        Session {
+            base: format!("{}/session/{id}", driver.url),
+        }
+    }
+
+    fn post(&self, path: &str, body: Value) -> Result<Value, String> {
+        request("POST", &format!("{}{path}", self.base), Some(body))
+    }
+
+    /// Waits until `css` matches an element; returns its WebDriver id.
+    pub fn find(&self, css: &str) -> String {
+        self.wait(&format!("an element {css}"), || {
+            self.post("/element", json!({"using": "css selector", "value": css}))
+                .ok()
+                .and_then(|v| v[ELEMENT].as_str().map(str::to_owned))
+        })
+    }
+
+    pub fn find_all(&self, css: &str) -> Vec<String> {
+        self.post("/elements", json!({"using": "css selector", "value": css}))
+            .ok()
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|e| e[ELEMENT].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    pub fn click(&self, css: &str) {
+        let el = self.find(css);
+        self.wait(&format!("clicking {css}"), || {
+            self.post(&format!("/element/{el}/click"), json!({})).ok()
+        });
+    }
+
+    /// Types into a field (after clearing it).
+    pub fn type_into(&self, css: &str, text: &str) {
+        let el = self.find(css);
+        let _ = self.post(&format!("/element/{el}/clear"), json!({}));
+        self.post(&format!("/element/{el}/value"), json!({"text": text}))
+            .unwrap_or_else(|e| panic!("typing into {css}: {e}"));
+    }
+
+    /// Sets a field's value as a script would, firing `input` (date pickers).
+    pub fn set_value(&self, css: &str, value: &str) {
+        self.find(css);
+        self.script(
+            "const el = document.querySelector(arguments[0]); el.value = arguments[1];
+             el.dispatchEvent(new Event('input', {bubbles: true}));
+             el.dispatchEvent(new Event('change', {bubbles: true}));",
+            json!([css, value]),
+        );
+    }
+
+    pub fn script(&self, script: &str, args: Value) -> Value {
+        self.post("/execute/sync", json!({"script": script, "args": args}))
+            .unwrap_or_else(|e| panic!("script failed: {e}"))
+    }
+
+    /// Waits until the text of `css` contains `needle`.
+    pub fn wait_text(&self, css: &str, needle: &str) {
+        self.wait(&format!("{css} to show {needle:?}"), || {
+            self.find_all(css).iter().find_map(|el| {
+                request("GET", &format!("{}/element/{el}/text", self.base), None)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .filter(|t| t.contains(needle))
+            })
+        });
+    }
+
+    pub fn page_text(&self) -> String {
+        self.script("return document.body.innerText;", json!([]))
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    pub fn resize(&self, width: u32, height: u32) {
+        let _ = self.post("/window/rect", json!({"width": width, "height": height}));
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
+    pub fn wait<T>(&self, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+        let start = Instant::now();
+        loop {
+            if let Some(v) = f() {
+                return v;
+            }
+            if start.elapsed() > Duration::from_secs(30) {
+                panic!(
+                    "timed out waiting for {what}; the page says:\n{}",
+                    self.page_text()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn quit(self) {
+        let _ = request("DELETE", &self.base, None);
+    }
+}
