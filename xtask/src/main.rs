@@ -440,7 +440,18 @@ fn bench() -> Result<()> {
     run("build the release server", cmd)?;
     let mut cmd = cargo();
     cmd.args(["bench", "--locked", "-p", "rally-server", "--bench", "load"]);
-    run("server load benchmark", cmd)
+    run("server load benchmark", cmd)?;
+    build(false)?;
+    let mut cmd = cargo();
+    cmd.args([
+        "bench",
+        "--locked",
+        "-p",
+        "rally-e2e",
+        "--bench",
+        "app_launch",
+    ]);
+    run("app launch benchmark", cmd)
 }
 
 /// The simulated-network test with many more seeds than `ci` runs, optimised.

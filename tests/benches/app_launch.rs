@@ -1,0 +1,132 @@
+//! The app with 10 000 events in its store: time from launch to the upcoming list
+//! on screen, and memory of the app process (and of the WebKit processes it
+//! starts), against a baseline in the same run: the same app launched on an
+//! empty store, to its first screen. Runs the real `rally-app` under Xvfb through
+//! WebDriver (built by `cargo xtask build`; `cargo xtask bench` runs this).
+
+#[path = "../webdriver.rs"]
+#[allow(dead_code)] // shared with tests/app.rs, which uses all of it
+mod webdriver;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use rally_core::{Document, EventDetails};
+use rally_store::{Store, Timestamp};
+use webdriver::{Display, Driver, Session};
+
+fn rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// (the app's resident memory, its descendants'), in kB.
+fn memory(data: &Path) -> (u64, u64) {
+    let out = std::process::Command::new("pgrep")
+        .args(["-n", "-f", &format!("rally-app --data {}", data.display())])
+        .output()
+        .unwrap();
+    let Ok(pid) = String::from_utf8_lossy(&out.stdout).trim().parse::<u32>() else {
+        return (0, 0);
+    };
+    let mut children = 0;
+    let mut stack = vec![pid];
+    while let Some(p) = stack.pop() {
+        let out = std::process::Command::new("pgrep")
+            .args(["-P", &p.to_string()])
+            .output()
+            .unwrap();
+        for c in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+            if let Ok(c) = c.parse::<u32>() {
+                children += rss_kb(c);
+                stack.push(c);
+            }
+        }
+    }
+    (rss_kb(pid), children)
+}
+
+fn seed(dir: &Path, n: usize) {
+    let mut store = Store::open(dir).unwrap();
+    let now = Timestamp::now();
+    let me = store.create_persona("organiser", now).unwrap();
+    store.touch_persona(&me, now).unwrap();
+    let docs: Vec<Document> = (0..n)
+        .map(|i| {
+            let mut d = EventDetails::new(
+                format!("Event {i}"),
+                format!("2027-{:02}-{:02}T18:00", 1 + i % 12, 1 + i % 28)
+                    .parse()
+                    .unwrap(),
+                "Europe/Paris",
+            );
+            d.place.name = Some(format!("Hall {}", i % 50));
+            d.description = "A meeting of the neighbourhood.".into();
+            Document::create_event(&me.persona, "organiser", &d, None, now)
+                .unwrap()
+                .0
+        })
+        .collect();
+    for chunk in docs.chunks(1000) {
+        store.insert_new_batch(chunk).unwrap();
+    }
+}
+
+/// Launches the app on `data` and waits for `css`; returns the time taken and
+/// the memory once it is there.
+fn launch(driver: &Driver, data: &Path, css: &str) -> (Duration, (u64, u64)) {
+    let start = Instant::now();
+    let s = Session::new(
+        driver,
+        &rally_e2e::bin("rally-app"),
+        &["--data", data.to_str().unwrap(), "--no-sync"],
+    );
+    s.find(css);
+    let took = start.elapsed();
+    std::thread::sleep(Duration::from_millis(500));
+    let mem = memory(data);
+    s.quit();
+    (took, mem)
+}
+
+fn main() {
+    let n: usize = std::env::var("RALLY_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let display = Display::start();
+    let driver = Driver::start(&display);
+
+    let empty = tempfile::tempdir().unwrap();
+    let full = tempfile::tempdir().unwrap();
+    let seeding = Instant::now();
+    seed(full.path(), n);
+    println!(
+        "seeded {n} events in {:.1} s",
+        seeding.elapsed().as_secs_f64()
+    );
+
+    // A first launch warms the caches (binary, WebKit); then the measured ones.
+    launch(&driver, empty.path(), "#persona-name");
+    let (base, base_mem) = launch(&driver, empty.path(), "#persona-name");
+    let (took, mem) = launch(&driver, full.path(), "#event-list li");
+    println!(
+        "baseline, empty store to its first screen: {:.2} s; app {:.1} MB, WebKit processes {:.1} MB",
+        base.as_secs_f64(),
+        base_mem.0 as f64 / 1024.0,
+        base_mem.1 as f64 / 1024.0
+    );
+    println!(
+        "{n} events, launch to the upcoming list on screen: {:.2} s (× {:.2} the baseline); app {:.1} MB, WebKit processes {:.1} MB",
+        took.as_secs_f64(),
+        took.as_secs_f64() / base.as_secs_f64(),
+        mem.0 as f64 / 1024.0,
+        mem.1 as f64 / 1024.0
+    );
+}
