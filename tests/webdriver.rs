@@ -115,6 +115,10 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // tauri-driver's own WebKitWebDriver goes with it.
+        let _ = Command::new("pkill")
+            .args(["-P", &self.child.id().to_string()])
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -161,8 +165,23 @@ impl Session {
             "browserName": "wry",
             "tauri:options": {"application": app, "args": args},
         }}});
-        let v = request("POST", &format!("{}/session", driver.url), Some(caps))
-            .unwrap_or_else(|e| panic!("the app did not start under WebDriver: {e}"));
+        // WebKit's driver now and then drops the very first connection while it
+        // starts: a few attempts.
+        let mut attempt = 0;
+        let v = loop {
+            match request(
+                "POST",
+                &format!("{}/session", driver.url),
+                Some(caps.clone()),
+            ) {
+                Ok(v) => break v,
+                Err(e) if attempt >= 3 => panic!("the app did not start under WebDriver: {e}"),
+                Err(_) => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            }
+        };
         let id = v["sessionId"].as_str().expect("a session id");
         Session {
             base: format!("{}/session/{id}", driver.url),

@@ -6,7 +6,7 @@ use rally_core::jiff::tz::TimeZone;
 use rally_core::jiff::{Timestamp, ZonedDateTime};
 use rally_core::{
     DocId, DocKind, Document, EventDetails, EventStatus, GroupProfile, GroupVisibility,
-    InviteToken, Role, parse_civil,
+    InviteToken, PersonaId, Role, parse_civil,
 };
 use rally_ipc as ipc;
 use rally_store::{EventQuery, LocalPersona, Store, StoreError};
@@ -147,15 +147,23 @@ pub fn events(
         ipc::EventFilter::Mine => {
             q.involving = me.iter().map(LocalPersona::id).collect();
         }
-        ipc::EventFilter::MyGroups => {
+        ipc::EventFilter::MyGroups | ipc::EventFilter::Followed => {
             let Some(me) = &me else { return Ok(Vec::new()) };
+            let groups: Vec<DocId> = if args.filter == ipc::EventFilter::Followed {
+                store.followed_groups(me)?
+            } else {
+                store
+                    .groups()?
+                    .into_iter()
+                    .filter(|g| g.my_roles.iter().any(|(n, _)| n == &me.name))
+                    .map(|g| g.id)
+                    .collect()
+            };
             let mut out = Vec::new();
-            for g in store.groups()? {
-                if g.my_roles.iter().any(|(n, _)| n == &me.name) {
-                    let mut q = q.clone();
-                    q.group = Some(g.id);
-                    out.extend(store.events(&q)?);
-                }
+            for g in groups {
+                let mut q = q.clone();
+                q.group = Some(g);
+                out.extend(store.events(&q)?);
             }
             out.sort_by_key(|e| e.starts);
             out.dedup_by_key(|e| e.id);
@@ -476,8 +484,13 @@ pub fn group(store: &Store, id: &str, now: Timestamp) -> Result<ipc::GroupPage> 
             reply_to: m.reply_to,
         })
         .collect();
+    let followed = match &me {
+        Some(m) => store.followed_groups(m)?.contains(&id),
+        None => false,
+    };
     Ok(ipc::GroupPage {
         id: id.to_hex(),
+        followed,
         my_role: me
             .as_ref()
             .and_then(|m| g.role_of(&m.id()))
@@ -547,4 +560,66 @@ pub fn send_message(store: &mut Store, args: &ipc::MessageArgs, now: Timestamp) 
     let me = current(store)?;
     let id = resolve(store, &args.group, DocKind::Group)?;
     Ok(store.send_message(&me, id, &args.text, args.reply_to.as_deref(), now)?)
+}
+
+pub fn follow_group(store: &mut Store, args: &ipc::FollowArgs) -> Result<()> {
+    let me = current(store)?;
+    let id = resolve(store, &args.id, DocKind::Group)?;
+    Ok(store.follow_group(&me, id, args.follow)?)
+}
+
+fn member(text: &str) -> Result<PersonaId> {
+    text.parse()
+        .map_err(|_| EngineError::Refused(format!("{text:?} is not a member")))
+}
+
+pub fn set_role(store: &mut Store, args: &ipc::MemberArgs, now: Timestamp) -> Result<()> {
+    let me = current(store)?;
+    let id = resolve(store, &args.group, DocKind::Group)?;
+    let who = member(&args.member)?;
+    let role: Role = args.role.parse()?;
+    store.update(id, |g| g.set_role(&me.persona, who, role, now))?;
+    Ok(())
+}
+
+pub fn remove_member(store: &mut Store, args: &ipc::MemberArgs, now: Timestamp) -> Result<()> {
+    let me = current(store)?;
+    let id = resolve(store, &args.group, DocKind::Group)?;
+    let who = member(&args.member)?;
+    store.update(id, |g| g.remove_member(&me.persona, who, now))?;
+    Ok(())
+}
+
+pub fn add_link(store: &mut Store, args: &ipc::LinkArgs, now: Timestamp) -> Result<()> {
+    let me = current(store)?;
+    let id = resolve(store, &args.group, DocKind::Group)?;
+    let g = store.load(id)?.group()?;
+    let title = args.title.trim().to_owned();
+    let slug: String = title
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .trim_matches('-')
+        .chars()
+        .take(32)
+        .collect();
+    let link = rally_core::GroupLink {
+        id: g
+            .links
+            .iter()
+            .find(|l| l.title == title)
+            .map(|l| l.id.clone())
+            .unwrap_or_else(|| {
+                if slug.is_empty() {
+                    format!("link-{}", g.links.len())
+                } else {
+                    slug
+                }
+            }),
+        title,
+        url: args.url.trim().to_owned(),
+    };
+    store.update(id, |d| d.put_link(&me.persona, &link, now))?;
+    Ok(())
 }

@@ -270,6 +270,26 @@ fn send_message(app: State<'_, App>, args: ipc::MessageArgs) -> CmdResult<String
 }
 
 #[tauri::command]
+fn follow_group(app: State<'_, App>, args: ipc::FollowArgs) -> CmdResult<()> {
+    Ok(engine::follow_group(&mut app.store(), &args)?)
+}
+
+#[tauri::command]
+fn set_role(app: State<'_, App>, args: ipc::MemberArgs) -> CmdResult<()> {
+    Ok(engine::set_role(&mut app.store(), &args, now())?)
+}
+
+#[tauri::command]
+fn remove_member(app: State<'_, App>, args: ipc::MemberArgs) -> CmdResult<()> {
+    Ok(engine::remove_member(&mut app.store(), &args, now())?)
+}
+
+#[tauri::command]
+fn add_link(app: State<'_, App>, args: ipc::LinkArgs) -> CmdResult<()> {
+    Ok(engine::add_link(&mut app.store(), &args, now())?)
+}
+
+#[tauri::command]
 fn sync_status(app: State<'_, App>) -> CmdResult<ipc::SyncStatus> {
     Ok(app.sync.lock().unwrap_or_else(|e| e.into_inner()).clone())
 }
@@ -362,6 +382,10 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         send_message,
         sync_status,
         set_server,
+        follow_group,
+        set_role,
+        remove_member,
+        add_link,
     ])
 }
 

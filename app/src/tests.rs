@@ -143,6 +143,68 @@ fn commands_through_the_ipc_layer() {
             .contains("not a server address")
     );
 
+    // Follows, links, roles.
+    let public: String = serde_json::from_value(
+        call(
+            &w,
+            cmd::CREATE_GROUP,
+            json!({"name": "Cyclists", "summary": "", "members_only": false}),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let listed = ipc::EventForm {
+        title: "Critical mass".into(),
+        group: Some(public.clone()),
+        ..form.clone()
+    };
+    call(&w, cmd::SAVE_EVENT, json!(listed)).unwrap();
+    let followed = |w: &tauri::WebviewWindow<tauri::test::MockRuntime>| -> Vec<String> {
+        let list: Vec<ipc::EventItem> = serde_json::from_value(
+            call(w, cmd::EVENTS, json!({"filter": "Followed", "text": ""})).unwrap(),
+        )
+        .unwrap();
+        list.into_iter().map(|e| e.title).collect()
+    };
+    assert!(followed(&w).is_empty());
+    call(&w, cmd::FOLLOW_GROUP, json!({"id": public, "follow": true})).unwrap();
+    assert_eq!(followed(&w), ["Critical mass"]);
+    call(
+        &w,
+        cmd::ADD_LINK,
+        json!({"group": public, "title": "Pad", "url": "https://pad.example/cyclists"}),
+    )
+    .unwrap();
+    let err = call(
+        &w,
+        cmd::ADD_LINK,
+        json!({"group": public, "title": "Bad", "url": "javascript:alert(1)"}),
+    )
+    .unwrap_err();
+    assert!(!err["message"].as_str().unwrap().is_empty());
+    let page: ipc::GroupPage =
+        serde_json::from_value(call(&w, cmd::GROUP, json!({"id": public})).unwrap()).unwrap();
+    assert!(page.followed);
+    assert_eq!(page.links[0].url, "https://pad.example/cyclists");
+    let me = page.members[0].id.clone();
+    let err = call(
+        &w,
+        cmd::SET_ROLE,
+        json!({"group": public, "member": me, "role": "member"}),
+    )
+    .unwrap_err();
+    assert!(
+        !err["message"].as_str().unwrap().is_empty(),
+        "the last admin cannot step down"
+    );
+    call(
+        &w,
+        cmd::FOLLOW_GROUP,
+        json!({"id": public, "follow": false}),
+    )
+    .unwrap();
+    assert!(followed(&w).is_empty());
+
     let ics: ipc::Saved =
         serde_json::from_value(call(&w, cmd::EXPORT_ICS, json!({"id": saved.id})).unwrap())
             .unwrap();

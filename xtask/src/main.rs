@@ -157,13 +157,13 @@ fn wasm_bindgen_version() -> Result<String> {
 /// Installs a cargo tool (at this exact version, when given) if missing.
 fn ensure_tool(binary: &str, krate: &str, version: Option<&str>) -> Result<()> {
     let path = cargo_bin(binary);
-    let installed = Command::new(&path)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| {
-            o.status.success()
-                && version.is_none_or(|v| String::from_utf8_lossy(&o.stdout).contains(v))
-        });
+    let installed = match version {
+        None => path.exists(),
+        Some(v) => Command::new(&path)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains(v)),
+    };
     if !installed {
         // With its own lock first; if the registry no longer has a version it
         // locks, with the newest compatible ones.

@@ -33,6 +33,10 @@ pub mod cmd {
     pub const SEND_MESSAGE: &str = "send_message";
     pub const SYNC_STATUS: &str = "sync_status";
     pub const SET_SERVER: &str = "set_server";
+    pub const FOLLOW_GROUP: &str = "follow_group";
+    pub const SET_ROLE: &str = "set_role";
+    pub const REMOVE_MEMBER: &str = "remove_member";
+    pub const ADD_LINK: &str = "add_link";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +94,8 @@ pub enum EventFilter {
     Mine,
     /// Events of the current persona's groups.
     MyGroups,
+    /// Events of the groups the current persona follows.
+    Followed,
     /// Past events too.
     All,
 }
@@ -244,6 +250,7 @@ pub struct GroupPage {
     pub links: Vec<Link>,
     pub events: Vec<EventItem>,
     pub my_role: Option<String>,
+    pub followed: bool,
     pub messages: Vec<ChatMessage>,
 }
 
@@ -298,4 +305,25 @@ pub struct ServerArgs {
     /// A server's p2p address (`…/p2p/12D3…`), or empty to stop using one.
     pub address: String,
     pub invite: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowArgs {
+    pub id: String,
+    pub follow: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberArgs {
+    pub group: String,
+    pub member: String,
+    /// `admin`, `moderator` or `member` (for `set_role`).
+    pub role: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkArgs {
+    pub group: String,
+    pub title: String,
+    pub url: String,
 }

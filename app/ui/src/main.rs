@@ -189,6 +189,7 @@ fn filter_label(f: ipc::EventFilter) -> &'static str {
         ipc::EventFilter::Upcoming => "Upcoming",
         ipc::EventFilter::Mine => "Mine",
         ipc::EventFilter::MyGroups => "My groups",
+        ipc::EventFilter::Followed => "Followed",
         ipc::EventFilter::All => "All",
     }
 }
@@ -220,7 +221,7 @@ fn Events() -> Element {
                 button { id: "new-event", class: "primary", onclick: move |_| go(Screen::EditEvent(None)), {t("New event")} }
             }
             div { class: "filters", role: "tablist",
-                for f in [ipc::EventFilter::Upcoming, ipc::EventFilter::Mine, ipc::EventFilter::MyGroups, ipc::EventFilter::All] {
+                for f in [ipc::EventFilter::Upcoming, ipc::EventFilter::Mine, ipc::EventFilter::MyGroups, ipc::EventFilter::Followed, ipc::EventFilter::All] {
                     button {
                         role: "tab",
                         "aria-selected": if filter() == f { "true" } else { "false" },
@@ -694,16 +695,95 @@ fn GroupPage(id: String) -> Element {
     });
     let is_member = g.my_role.is_some();
     let can_invite = matches!(g.my_role.as_deref(), Some("admin" | "moderator"));
+    let is_admin = g.my_role.as_deref() == Some("admin");
+    let gid = g.id.clone();
+    let followed = g.followed;
+    let follow = move |_| {
+        let id = gid.clone();
+        async move {
+            let args = ipc::FollowArgs {
+                id,
+                follow: !followed,
+            };
+            match api::call::<_, ()>(cmd::FOLLOW_GROUP, &args).await {
+                Ok(()) => bump(),
+                Err(e) => error.set(Some(e)),
+            }
+        }
+    };
+    let mut link_title = use_signal(String::new);
+    let mut link_url = use_signal(String::new);
+    let gid = g.id.clone();
+    let add_link = on_submit(move || {
+        let group = gid.clone();
+        async move {
+            let args = ipc::LinkArgs {
+                group,
+                title: link_title(),
+                url: link_url(),
+            };
+            match api::call::<_, ()>(cmd::ADD_LINK, &args).await {
+                Ok(()) => {
+                    link_title.set(String::new());
+                    link_url.set(String::new());
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        }
+    });
     rsx! {
         article { class: "group",
             button { class: "link back", onclick: move |_| go(Screen::Groups), "← " {t("Back")} }
             h1 { "{g.name}" }
             if g.members_only { p { class: "badge", {t("Members only")} } }
             if !g.summary.is_empty() { p { "{g.summary}" } }
+            button { id: "follow", onclick: follow,
+                if g.followed { {t("Unfollow")} } else { {t("Follow")} }
+            }
             h2 { {t("Members")} " ({g.members.len()})" }
-            ul { class: "people",
-                for m in g.members.iter() {
-                    li { "{m.name}" span { class: "muted", " · {m.role}" } }
+            ul { class: "people", id: "members",
+                for (group, m) in g.members.iter().map(|m| (g.id.clone(), m.clone())) {
+                    li { class: "member-row",
+                        span { "{m.name}" }
+                        if is_admin {
+                            select {
+                                "aria-label": t("Role"),
+                                value: "{m.role}",
+                                onchange: {
+                                    let (group, member) = (group.clone(), m.id.clone());
+                                    move |e: FormEvent| {
+                                        let args = ipc::MemberArgs { group: group.clone(), member: member.clone(), role: e.value() };
+                                        spawn(async move {
+                                            if let Err(err) = api::call::<_, ()>(cmd::SET_ROLE, &args).await {
+                                                error.set(Some(err));
+                                            }
+                                        });
+                                    }
+                                },
+                                option { value: "admin", "admin" }
+                                option { value: "moderator", "moderator" }
+                                option { value: "member", "member" }
+                            }
+                            button {
+                                class: "danger",
+                                onclick: {
+                                    let args = ipc::MemberArgs { group: group.clone(), member: m.id.clone(), role: String::new() };
+                                    move |_| {
+                                        let args = args.clone();
+                                        async move {
+                                            if let Err(err) = api::call::<_, ()>(cmd::REMOVE_MEMBER, &args).await {
+                                                error.set(Some(err));
+                                            }
+                                        }
+                                    }
+                                },
+                                {t("Remove")}
+                            }
+                        } else {
+                            span { class: "muted", " · {m.role}" }
+                        }
+                    }
                 }
             }
             if can_invite {
@@ -716,12 +796,22 @@ fn GroupPage(id: String) -> Element {
                     div { class: "qr", dangerous_inner_html: "{i.qr_svg}" }
                 }
             }
-            if !g.links.is_empty() {
+            if !g.links.is_empty() || can_invite {
                 h2 { {t("Links")} }
                 ul {
                     for l in g.links.iter() {
                         li { a { href: "{l.url}", target: "_blank", rel: "noopener noreferrer", "{l.title}" } }
                     }
+                }
+            }
+            if can_invite {
+                form { class: "card", onsubmit: add_link,
+                    h2 { {t("Add a link")} }
+                    label { r#for: "link-title", {t("Title")} }
+                    input { id: "link-title", value: "{link_title}", oninput: move |e| link_title.set(e.value()) }
+                    label { r#for: "link-url", "URL" }
+                    input { id: "link-url", r#type: "url", value: "{link_url}", oninput: move |e| link_url.set(e.value()) }
+                    button { r#type: "submit", class: "primary", {t("Save")} }
                 }
             }
             h2 { {t("Events")} }

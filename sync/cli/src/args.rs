@@ -131,6 +131,10 @@ pub enum GroupCmd {
     Join { token: String },
     /// Leave a group.
     Leave { id: String },
+    /// Follow a group: its events show in `event list --followed` (kept on this device).
+    Follow { id: String },
+    /// Stop following a group.
+    Unfollow { id: String },
     /// Add a persona to a group by its id (admins; moderators add members).
     Add {
         id: String,
@@ -256,6 +260,9 @@ pub enum EventCmd {
         /// Only events your personas organise or answered.
         #[arg(long)]
         mine: bool,
+        /// Only events of the groups the current persona follows.
+        #[arg(long, conflicts_with = "group")]
+        followed: bool,
         /// Only events in MIN_LAT,MIN_LON,MAX_LAT,MAX_LON.
         #[arg(
             long,

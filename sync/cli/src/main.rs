@@ -388,6 +388,24 @@ fn group(ctx: &mut Ctx, cmd: GroupCmd) -> Result<()> {
                 );
             }
         }
+        GroupCmd::Follow { id } => {
+            let me = ctx.persona()?;
+            let id = ctx.resolve(&id, DocKind::Group)?;
+            ctx.store.follow_group(&me, id, true)?;
+            ctx.out.message(
+                "Following the group",
+                json!({"group": id, "followed": true}),
+            );
+        }
+        GroupCmd::Unfollow { id } => {
+            let me = ctx.persona()?;
+            let id = ctx.resolve(&id, DocKind::Group)?;
+            ctx.store.follow_group(&me, id, false)?;
+            ctx.out.message(
+                "No longer following the group",
+                json!({"group": id, "followed": false}),
+            );
+        }
         GroupCmd::Leave { id } => {
             let me = ctx.persona()?;
             let id = ctx.resolve(&id, DocKind::Group)?;
@@ -659,6 +677,7 @@ fn event(ctx: &mut Ctx, cmd: EventCmd) -> Result<()> {
             group,
             search,
             mine,
+            followed,
             bbox,
             limit,
         } => {
@@ -688,7 +707,21 @@ fn event(ctx: &mut Ctx, cmd: EventCmd) -> Result<()> {
                     max_lon: *max_lon,
                 });
             }
-            let events = ctx.store.events(&q)?;
+            let events = if followed {
+                let me = ctx.persona()?;
+                let mut all = Vec::new();
+                for g in ctx.store.followed_groups(&me)? {
+                    let mut q = q.clone();
+                    q.group = Some(g);
+                    all.extend(ctx.store.events(&q)?);
+                }
+                all.sort_by_key(|e| e.starts);
+                all.dedup_by_key(|e| e.id);
+                all.truncate(limit);
+                all
+            } else {
+                ctx.store.events(&q)?
+            };
             ctx.out.events(&events);
         }
         EventCmd::Show { id } => {

@@ -33,7 +33,7 @@ pub use sync::{Admit, Scope, SyncRepo};
 /// The base schema, at version [`BASE_VERSION`]; the migrations above it follow.
 const SCHEMA: &str = include_str!("schema.sql");
 const BASE_VERSION: i64 = 2;
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 /// The steps from each older schema version to the next, in order: the SQL that
 /// takes version `n - 1` to `n`.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -42,6 +42,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         "CREATE TABLE relayed_docs (remote BLOB NOT NULL, doc BLOB NOT NULL, PRIMARY KEY (remote, doc)) WITHOUT ROWID;",
     ),
     (3, include_str!("migrations/3-group-logs.sql")),
+    (4, include_str!("migrations/4-follows.sql")),
 ];
 pub const DB_FILE: &str = "rally.db";
 
@@ -907,6 +908,42 @@ impl Store {
                 edited_at,
                 deleted,
             });
+        }
+        Ok(out)
+    }
+
+    /// Follows (or stops following) a group, for `persona` on this device.
+    pub fn follow_group(
+        &mut self,
+        persona: &LocalPersona,
+        group: DocId,
+        follow: bool,
+    ) -> Result<(), StoreError> {
+        let sql = if follow {
+            "INSERT OR IGNORE INTO follows (persona, grp) VALUES (?1, ?2)"
+        } else {
+            "DELETE FROM follows WHERE persona = ?1 AND grp = ?2"
+        };
+        self.conn
+            .execute(sql, params![persona.row, group.0])
+            .ctx("following a group")?;
+        Ok(())
+    }
+
+    /// The groups `persona` follows.
+    pub fn followed_groups(&self, persona: &LocalPersona) -> Result<Vec<DocId>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT grp FROM follows WHERE persona = ?1 ORDER BY grp")
+            .ctx("reading follows")?;
+        let rows = stmt
+            .query_map([persona.row], |r| r.get::<_, Vec<u8>>(0))
+            .ctx("reading follows")?;
+        let mut out = Vec::new();
+        for r in rows {
+            if let Ok(id) = <[u8; 32]>::try_from(r.ctx("reading follows")?.as_slice()) {
+                out.push(DocId(id));
+            }
         }
         Ok(out)
     }

@@ -309,12 +309,14 @@ fn an_older_schema_is_migrated_and_keeps_its_data() {
     store
         .send_message(&alice, doc.id(), "the new tables work", None, t(2))
         .unwrap();
+    store.follow_group(&alice, doc.id(), true).unwrap();
     drop(store);
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(
         store.messages(doc.id()).unwrap()[0].text,
         "the new tables work"
     );
+    assert_eq!(store.followed_groups(&alice).unwrap(), [doc.id()]);
     let version: String = store
         .conn()
         .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
