@@ -620,14 +620,20 @@ impl<R: NodeStore> Node<R> {
             if let Some(link) = self.links.get_mut(&peer) {
                 link.peer_tag = Some(tag);
             }
-        } else if self.links.get(&peer).and_then(|l| l.peer_tag) != Some(tag) {
+        } else if !self
+            .links
+            .get(&peer)
+            .is_some_and(|l| l.peer_tag == Some(tag) && answers == l.tag)
+        {
             // Frames of a session the peer has since started over, or of one this
-            // side dropped: whatever mattered in them comes again.
+            // side dropped, or addressed to this side's session before it was
+            // renewed or restarted: whatever mattered in them comes again.
             self.debug(&peer, || {
                 format!(
-                    "a batch of {} frames of session {tag:x} dropped (expecting {:x?})",
+                    "a batch of {} frames of session {tag:x} for {answers:x} dropped (expecting {:x?} for {:x?})",
                     frames.len(),
-                    self.links.get(&peer).and_then(|l| l.peer_tag)
+                    self.links.get(&peer).and_then(|l| l.peer_tag),
+                    self.links.get(&peer).map(|l| l.tag)
                 )
             });
             return;

@@ -49,6 +49,8 @@ async fn attack(
     swarm.dial(node_addr).unwrap();
     let nonce = [7u8; 32];
     let mut sent_attack = false;
+    // The node's session, which every batch after the Hello must answer.
+    let mut node_tag;
     let deadline = tokio::time::sleep(Duration::from_secs(10));
     tokio::pin!(deadline);
     loop {
@@ -61,16 +63,17 @@ async fn attack(
                 }
                 SwarmEvent::Behaviour(request_response::Event::Message { message: request_response::Message::Request { request, channel, .. }, .. }) => {
                     let _ = swarm.behaviour_mut().send_response(channel, ());
+                    node_tag = request.session;
                     for frame in request.frames {
                         if let Ok(Message::Hello { nonce: node_nonce, .. }) = Message::decode(&frame) {
                             let sig = mallory.sign(&auth_message(&node_nonce, &me.to_bytes(), &node_peer.to_bytes()));
-                            swarm.behaviour_mut().send_request(&node_peer, Batch { session: 1, answers: 0, frames: vec![Message::Auth { signature: sig.to_vec(), invite: None }.encode()] });
+                            swarm.behaviour_mut().send_request(&node_peer, Batch { session: 1, answers: node_tag, frames: vec![Message::Auth { signature: sig.to_vec(), invite: None }.encode()] });
                         }
                         if let Ok(Message::Heads { .. }) = Message::decode(&frame)
                             && !sent_attack
                         {
                             sent_attack = true;
-                            swarm.behaviour_mut().send_request(&node_peer, Batch { session: 1, answers: 0, frames: make(&genesis) });
+                            swarm.behaviour_mut().send_request(&node_peer, Batch { session: 1, answers: node_tag, frames: make(&genesis) });
                         }
                     }
                 }
