@@ -159,15 +159,8 @@ pub fn events(
                     .map(|g| g.id)
                     .collect()
             };
-            let mut out = Vec::new();
-            for g in groups {
-                let mut q = q.clone();
-                q.group = Some(g);
-                out.extend(store.events(&q)?);
-            }
-            out.sort_by_key(|e| e.starts);
-            out.dedup_by_key(|e| e.id);
-            return Ok(out.iter().map(|e| event_item(store, e)).collect());
+            let events = store.events_in_groups(&q, &groups)?;
+            return Ok(events.iter().map(|e| event_item(store, e)).collect());
         }
     }
     Ok(store
@@ -595,28 +588,8 @@ pub fn add_link(store: &mut Store, args: &ipc::LinkArgs, now: Timestamp) -> Resu
     let id = resolve(store, &args.group, DocKind::Group)?;
     let g = store.load(id)?.group()?;
     let title = args.title.trim().to_owned();
-    let slug: String = title
-        .to_lowercase()
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { '-' })
-        .collect::<String>()
-        .trim_matches('-')
-        .chars()
-        .take(32)
-        .collect();
     let link = rally_core::GroupLink {
-        id: g
-            .links
-            .iter()
-            .find(|l| l.title == title)
-            .map(|l| l.id.clone())
-            .unwrap_or_else(|| {
-                if slug.is_empty() {
-                    format!("link-{}", g.links.len())
-                } else {
-                    slug
-                }
-            }),
+        id: g.link_id_for(&title),
         title,
         url: args.url.trim().to_owned(),
     };

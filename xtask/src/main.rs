@@ -410,23 +410,17 @@ fn tests() -> Result<()> {
     Ok(())
 }
 
+/// `cargo bench -p PACKAGE --bench NAME`.
+fn cargo_bench(package: &str, name: &str, what: &str) -> Result<()> {
+    let mut cmd = cargo();
+    cmd.args(["bench", "--locked", "-p", package, "--bench", name]);
+    run(what, cmd)
+}
+
 fn bench() -> Result<()> {
-    let mut cmd = cargo();
-    cmd.args(["bench", "--locked", "-p", "rally-store", "--bench", "store"]);
-    run("store benchmark", cmd)?;
-    let mut cmd = cargo();
-    cmd.args([
-        "bench",
-        "--locked",
-        "-p",
-        "rally-core",
-        "--bench",
-        "receive",
-    ]);
-    run("receive benchmark", cmd)?;
-    let mut cmd = cargo();
-    cmd.args(["bench", "--locked", "-p", "rally-net", "--bench", "sync"]);
-    run("sync benchmark", cmd)?;
+    cargo_bench("rally-store", "store", "store benchmark")?;
+    cargo_bench("rally-core", "receive", "receive benchmark")?;
+    cargo_bench("rally-net", "sync", "sync benchmark")?;
     let mut cmd = cargo();
     cmd.args([
         "build",
@@ -438,20 +432,10 @@ fn bench() -> Result<()> {
         "rally-server",
     ]);
     run("build the release server", cmd)?;
-    let mut cmd = cargo();
-    cmd.args(["bench", "--locked", "-p", "rally-server", "--bench", "load"]);
-    run("server load benchmark", cmd)?;
-    build(false)?;
-    let mut cmd = cargo();
-    cmd.args([
-        "bench",
-        "--locked",
-        "-p",
-        "rally-e2e",
-        "--bench",
-        "app_launch",
-    ]);
-    run("app launch benchmark", cmd)
+    cargo_bench("rally-server", "load", "server load benchmark")?;
+    // The launch benchmark runs the release app, as people do.
+    build(true)?;
+    cargo_bench("rally-e2e", "app_launch", "app launch benchmark")
 }
 
 /// The simulated-network test with many more seeds than `ci` runs, optimised.

@@ -468,14 +468,8 @@ fn group(ctx: &mut Ctx, cmd: GroupCmd) -> Result<()> {
             let me = ctx.persona()?;
             let id = ctx.resolve(&id, DocKind::Group)?;
             let g = ctx.store.load(id)?.group()?;
-            let link_id = g
-                .links
-                .iter()
-                .find(|l| l.title == title)
-                .map(|l| l.id.clone())
-                .unwrap_or_else(|| slug(&title, g.links.len()));
             let link = GroupLink {
-                id: link_id,
+                id: g.link_id_for(&title),
                 title,
                 url,
             };
@@ -509,16 +503,6 @@ fn group(ctx: &mut Ctx, cmd: GroupCmd) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn slug(title: &str, n: usize) -> String {
-    let s: String = title
-        .to_lowercase()
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { '-' })
-        .collect();
-    let s = s.trim_matches('-').chars().take(32).collect::<String>();
-    if s.is_empty() { format!("link-{n}") } else { s }
 }
 
 fn member_of(ctx: &Ctx, group: DocId, text: &str) -> Result<PersonaId> {
@@ -709,16 +693,8 @@ fn event(ctx: &mut Ctx, cmd: EventCmd) -> Result<()> {
             }
             let events = if followed {
                 let me = ctx.persona()?;
-                let mut all = Vec::new();
-                for g in ctx.store.followed_groups(&me)? {
-                    let mut q = q.clone();
-                    q.group = Some(g);
-                    all.extend(ctx.store.events(&q)?);
-                }
-                all.sort_by_key(|e| e.starts);
-                all.dedup_by_key(|e| e.id);
-                all.truncate(limit);
-                all
+                let groups = ctx.store.followed_groups(&me)?;
+                ctx.store.events_in_groups(&q, &groups)?
             } else {
                 ctx.store.events(&q)?
             };

@@ -775,6 +775,25 @@ impl GroupView {
             .count()
     }
 
+    /// The id a link titled `title` gets: the existing link's with that title, or
+    /// a slug of the title (`link-N` when nothing of it is usable).
+    pub fn link_id_for(&self, title: &str) -> String {
+        if let Some(l) = self.links.iter().find(|l| l.title == title) {
+            return l.id.clone();
+        }
+        let slug: String = title
+            .to_lowercase()
+            .chars()
+            .map(|c| if c.is_alphanumeric() { c } else { '-' })
+            .collect();
+        let slug: String = slug.trim_matches('-').chars().take(32).collect();
+        if slug.is_empty() {
+            format!("link-{}", self.links.len())
+        } else {
+            slug
+        }
+    }
+
     pub fn invite(&self, id: &str) -> Option<&Invite> {
         self.invites.iter().find(|i| i.id == id)
     }

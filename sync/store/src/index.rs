@@ -252,6 +252,25 @@ fn blob32(v: Vec<u8>) -> rusqlite::Result<[u8; 32]> {
 
 impl Store {
     /// Events matching a query, soonest first.
+    /// [`Store::events`] for events listed by any of `groups` (`q.group` is
+    /// ignored), soonest first, each once, at most `q.limit`.
+    pub fn events_in_groups(
+        &self,
+        q: &EventQuery,
+        groups: &[DocId],
+    ) -> Result<Vec<EventSummary>, StoreError> {
+        let mut out = Vec::new();
+        for g in groups {
+            let mut q = q.clone();
+            q.group = Some(*g);
+            out.extend(self.events(&q)?);
+        }
+        out.sort_by_key(|e| (e.starts, e.id));
+        out.dedup_by_key(|e| e.id);
+        out.truncate(q.limit);
+        Ok(out)
+    }
+
     pub fn events(&self, q: &EventQuery) -> Result<Vec<EventSummary>, StoreError> {
         const COLUMNS: &str = "e.doc, e.title, e.starts, e.ends, e.status, e.visibility, e.grp";
         let mut filters: Vec<String> = Vec::new();

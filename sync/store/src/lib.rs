@@ -1177,18 +1177,30 @@ fn attach(
         }
     }
     if let Some(remote) = policy.relayed_for {
-        let newly_known = tx
-            .prepare_cached("INSERT OR IGNORE INTO relayed_docs (remote, doc) VALUES (?1, ?2)")
+        relay_to(tx, &remote, id, nothing_new)?;
+    }
+    Ok(())
+}
+
+/// On a server: shares `doc` with the remote persona from now on. With
+/// `announce_all`, a newly shared document makes the remote's next session
+/// announce everything (it came without a change to show for it).
+pub(crate) fn relay_to(
+    tx: &Connection,
+    remote: &PersonaId,
+    doc: &DocId,
+    announce_all: bool,
+) -> Result<(), StoreError> {
+    let newly_known = tx
+        .prepare_cached("INSERT OR IGNORE INTO relayed_docs (remote, doc) VALUES (?1, ?2)")
+        .ctx("recording a document")?
+        .execute(params![remote.0, doc.0])
+        .ctx("recording a document")?;
+    if newly_known > 0 && announce_all {
+        tx.prepare_cached("UPDATE peers SET synced = NULL WHERE remote = ?1")
             .ctx("recording a document")?
-            .execute(params![remote.0, id.0])
+            .execute([remote.0])
             .ctx("recording a document")?;
-        if newly_known > 0 && nothing_new {
-            tx.execute(
-                "UPDATE peers SET synced = NULL WHERE remote = ?1",
-                [remote.0],
-            )
-            .ctx("recording a document")?;
-        }
     }
     Ok(())
 }

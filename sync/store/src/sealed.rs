@@ -81,14 +81,17 @@ fn group_of_log(conn: &Connection, log: &DocId) -> Result<Option<Vec<u8>>, Store
         .ctx("reading a group log")
 }
 
-pub(crate) fn is_log(conn: &Connection, id: &DocId) -> Result<bool, StoreError> {
-    let kind: Option<String> = conn
-        .prepare_cached("SELECT kind FROM docs WHERE id = ?1")
+/// What `docs` says a stored document is (`event`, `group`, `log`), if stored.
+fn doc_kind(conn: &Connection, id: &DocId) -> Result<Option<String>, StoreError> {
+    conn.prepare_cached("SELECT kind FROM docs WHERE id = ?1")
         .ctx("reading a document")?
         .query_row([id.0], |r| r.get(0))
         .optional()
-        .ctx("reading a document")?;
-    Ok(kind.as_deref() == Some("log"))
+        .ctx("reading a document")
+}
+
+pub(crate) fn is_log(conn: &Connection, id: &DocId) -> Result<bool, StoreError> {
+    Ok(doc_kind(conn, id)?.as_deref() == Some("log"))
 }
 
 fn log_heads(tx: &Connection, log: &DocId) -> Result<Vec<[u8; 32]>, StoreError> {
@@ -180,13 +183,7 @@ pub(crate) fn store_envelopes(
                 ))));
             }
         };
-        let kind: Option<String> = tx
-            .prepare_cached("SELECT kind FROM docs WHERE id = ?1")
-            .ctx("reading a document")?
-            .query_row([signed.doc.0], |r| r.get(0))
-            .optional()
-            .ctx("reading a document")?;
-        if kind.is_some_and(|k| k != "log") {
+        if doc_kind(tx, &signed.doc)?.is_some_and(|k| k != "log") {
             return Ok(Err(Misbehaviour(format!(
                 "{}: an envelope for a document that is not a log",
                 signed.doc.to_hex()

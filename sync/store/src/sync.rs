@@ -486,20 +486,9 @@ impl Repo for SyncRepo {
         if self.scope != Scope::Relay {
             return Ok(());
         }
-        let conn = self.store.conn();
         for p in personas {
-            let added = conn
-                .prepare_cached("INSERT OR IGNORE INTO relayed_docs (remote, doc) VALUES (?1, ?2)")
-                .ctx("routing a group log")?
-                .execute(params![p.0, log.0])
-                .ctx("routing a group log")?;
-            if added > 0 {
-                // Its next session announces everything, this log included.
-                conn.prepare_cached("UPDATE peers SET synced = NULL WHERE remote = ?1")
-                    .ctx("routing a group log")?
-                    .execute([p.0])
-                    .ctx("routing a group log")?;
-            }
+            // Its next session announces everything, this log included.
+            crate::relay_to(self.store.conn(), p, log, true)?;
         }
         Ok(())
     }
@@ -523,12 +512,7 @@ impl Repo for SyncRepo {
         if self.scope == Scope::Relay && self.is_log(doc)? {
             // A peer that announces a group log holds or wants it: a relay
             // shares the log with it from now on (it is ciphertext to the relay).
-            self.store
-                .conn()
-                .prepare_cached("INSERT OR IGNORE INTO relayed_docs (remote, doc) VALUES (?1, ?2)")
-                .ctx("recording a document")?
-                .execute(params![peer.0, doc.0])
-                .ctx("recording a document")?;
+            crate::relay_to(self.store.conn(), peer, doc, false)?;
         }
         self.unsaved.insert((*peer, *doc), heads.to_vec());
         Ok(())

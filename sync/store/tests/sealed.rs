@@ -49,6 +49,12 @@ impl Device {
         self.me().id()
     }
 
+    /// Runs `f` on this device's store as its persona.
+    fn as_me<T>(&mut self, f: impl FnOnce(&mut Store, &LocalPersona) -> T) -> T {
+        let me = self.me();
+        f(self.store(), &me)
+    }
+
     fn send(
         &mut self,
         group: rally_core::DocId,
@@ -56,8 +62,7 @@ impl Device {
         reply_to: Option<&str>,
         now: Timestamp,
     ) -> Result<String, rally_store::StoreError> {
-        let me = self.me();
-        self.store().send_message(&me, group, text, reply_to, now)
+        self.as_me(|s, me| s.send_message(me, group, text, reply_to, now))
     }
 
     fn edit(
@@ -67,8 +72,7 @@ impl Device {
         text: &str,
         now: Timestamp,
     ) -> Result<String, rally_store::StoreError> {
-        let me = self.me();
-        self.store().edit_message(&me, group, id, text, now)
+        self.as_me(|s, me| s.edit_message(me, group, id, text, now))
     }
 
     fn delete(
@@ -77,8 +81,7 @@ impl Device {
         id: &str,
         now: Timestamp,
     ) -> Result<String, rally_store::StoreError> {
-        let me = self.me();
-        self.store().delete_message(&me, group, id, now)
+        self.as_me(|s, me| s.delete_message(me, group, id, now))
     }
 
     fn texts(&mut self, group: rally_core::DocId) -> Vec<String> {
