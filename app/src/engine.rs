@@ -170,17 +170,7 @@ pub fn events(
         .collect())
 }
 
-/// Markdown to HTML, sanitised (no scripts, no styles, links open outside).
-pub fn render_markdown(text: &str) -> String {
-    let parser =
-        pulldown_cmark::Parser::new_ext(text, pulldown_cmark::Options::ENABLE_STRIKETHROUGH);
-    let mut html = String::new();
-    pulldown_cmark::html::push_html(&mut html, parser);
-    ammonia::Builder::default()
-        .link_rel(Some("noopener noreferrer nofollow"))
-        .clean(&html)
-        .to_string()
-}
+pub use rally_core::text::markdown_to_html as render_markdown;
 
 fn when(details: &EventDetails, zone: &TimeZone) -> String {
     let start = details.starts_at().with_time_zone(zone.clone());

@@ -1,6 +1,6 @@
 //! The server's HTTP side: a page that says what this server is and how to sync
-//! with it, the same as JSON for scripts and apps, and a health check. (The
-//! Fediverse endpoints join it with federation.)
+//! with it, the same as JSON for scripts and apps, and a health check; with a
+//! public URL, the Fediverse's endpoints ([`crate::fedi::routes`]) join it.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -20,6 +20,8 @@ pub struct State {
     /// The p2p addresses the server listens on.
     pub p2p: Mutex<Vec<String>>,
     pub public_url: String,
+    /// Whether the server federates (it has a public URL).
+    pub federates: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -109,21 +111,26 @@ async fn health() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain")], "ok\n")
 }
 
-pub fn router(state: Arc<State>) -> Router {
-    Router::new()
+pub fn router(state: Arc<State>, fedi: Option<Arc<crate::fedi::Fedi>>) -> Router {
+    let router = Router::new()
         .route("/", get(home))
         .route("/api/v1/server", get(info_json))
         .route("/healthz", get(health))
-        .with_state(state)
+        .with_state(state);
+    match fedi {
+        Some(f) => router.merge(crate::fedi::routes::router(f)),
+        None => router,
+    }
 }
 
 /// Serves until `shutdown` completes, then finishes the requests under way.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: Arc<State>,
+    fedi: Option<Arc<crate::fedi::Fedi>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    axum::serve(listener, router(state, fedi))
         .with_graceful_shutdown(shutdown)
         .await
 }

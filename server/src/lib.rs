@@ -13,9 +13,13 @@
 //! - whom it admits is [`registry`]'s call: a persona registers by proving its key
 //!   in the sync handshake, with an invitation code when the admin asks for one;
 //! - a small HTTP listener ([`http`]) says what the server is and how to use it;
+//! - with a public URL, it federates ([`fedi`]): public groups and their public
+//!   events reach the Fediverse over ActivityPub, and replies and joins come back
+//!   into the events' documents;
 //! - SIGTERM or Ctrl-C stops it between two batches: a batch is stored whole or
 //!   not at all, and nothing is acknowledged to a peer before it is stored.
 
+pub mod fedi;
 pub mod http;
 pub mod registry;
 
@@ -50,6 +54,8 @@ pub enum ServerError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Fedi(#[from] fedi::FediError),
     #[error("the stored transport key is damaged: {0}")]
     Key(String),
     #[error("--public-url {0:?} must be an https:// URL (http:// only for localhost or 127.0.0.1)")]
@@ -176,15 +182,35 @@ pub async fn run(
         addr: config.http,
         source,
     })?;
+    let fedi = match &public_url {
+        Some(url) => Some(Arc::new(fedi::Fedi::open(&config.data, url)?)),
+        None => None,
+    };
     let state = Arc::new(http::State {
         registry: Mutex::new(SqliteRegistry::open(&config.data)?),
         p2p: Mutex::new(Vec::new()),
         public_url: public_url.unwrap_or_else(|| format!("http://{http_addr}")),
+        federates: fedi.is_some(),
     });
     let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
-    let http_task = tokio::spawn(http::serve(listener, state.clone(), async {
+    let (stop_fedi, fedi_stopped) = tokio::sync::watch::channel(false);
+    let http_task = tokio::spawn(http::serve(listener, state.clone(), fedi.clone(), async {
         let _ = http_stopped.await;
     }));
+    let mut fedi_tasks = Vec::new();
+    if let Some(f) = &fedi {
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        fedi_tasks.push(tokio::spawn(fedi::outbox::publish_loop(
+            f.clone(),
+            stopped(fedi_stopped.clone()),
+        )));
+        fedi_tasks.push(tokio::spawn(fedi::outbox::delivery_loop(
+            f.clone(),
+            stopped(fedi_stopped.clone()),
+        )));
+    }
     events(ServerEvent::Http(format!("http://{http_addr}")));
 
     let node_config = NodeConfig {
@@ -215,7 +241,11 @@ pub async fn run(
     // The node stopped between two events: whatever batch was received is stored.
     node.finish()?;
     let _ = stop_http.send(());
+    let _ = stop_fedi.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(5), http_task).await;
+    for task in fedi_tasks {
+        let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+    }
     if let Some(result) = outcome {
         result?;
     }

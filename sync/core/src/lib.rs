@@ -14,6 +14,7 @@
 //! - [`access`] says who may read a document;
 //! - [`sealed`] is the group log: envelopes, key epochs and grants (members-only
 //!   content and the chat, encrypted end to end);
+//! - [`text`] renders Markdown to sanitised HTML and HTML from elsewhere to text;
 //! - [`invite`], [`bundle`] and the protocol's messages are the wire formats the core owns.
 //!
 //! The store (`rally-store`) persists documents and indexes them; transports hand
@@ -31,6 +32,7 @@ pub mod protocol;
 pub mod rules;
 pub mod sealed;
 pub mod signed;
+pub mod text;
 
 pub use automerge::ChangeHash;
 pub use document::{Document, EditError, LoadError, Receipt};

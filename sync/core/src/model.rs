@@ -681,6 +681,41 @@ pub struct Invite {
     pub revoked: bool,
 }
 
+/// The Fediverse user name of a public group on a server: a slug of its name (at
+/// most 24 of `a-z0-9_`) and the first 8 hex digits of its id, so that a server
+/// finds the group by the id part whatever the name became, and a device can say
+/// the handle without asking.
+pub fn fediverse_username(id: &DocId, name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.to_lowercase().chars() {
+        let c = match c {
+            'a'..='z' | '0'..='9' => c,
+            'à' | 'á' | 'â' | 'ä' | 'ã' | 'å' => 'a',
+            'ç' => 'c',
+            'è' | 'é' | 'ê' | 'ë' => 'e',
+            'ì' | 'í' | 'î' | 'ï' => 'i',
+            'ñ' => 'n',
+            'ò' | 'ó' | 'ô' | 'ö' | 'õ' => 'o',
+            'ù' | 'ú' | 'û' | 'ü' => 'u',
+            _ => '_',
+        };
+        if c == '_' && (slug.is_empty() || slug.ends_with('_')) {
+            continue;
+        }
+        slug.push(c);
+        if slug.len() >= 24 {
+            break;
+        }
+    }
+    let slug = slug.trim_end_matches('_');
+    let short = &id.to_hex()[..8];
+    if slug.is_empty() {
+        format!("group_{short}")
+    } else {
+        format!("{slug}_{short}")
+    }
+}
+
 /// The typed reading of a group document.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GroupView {

@@ -993,6 +993,29 @@ impl Store {
             .ctx("reading the change cursor")
     }
 
+    /// The documents (not logs) that gained a change after `cursor` (see
+    /// [`Store::change_cursor`]).
+    pub fn docs_changed_since(&self, cursor: i64) -> Result<Vec<DocId>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT DISTINCT c.doc FROM changes c JOIN docs d ON d.id = c.doc
+                 WHERE c.id > ?1 AND d.kind <> 'log'",
+            )
+            .ctx("listing changed documents")?;
+        let rows = stmt
+            .query_map([cursor], |r| r.get::<_, Vec<u8>>(0))
+            .ctx("listing changed documents")?;
+        let mut ids = Vec::new();
+        for r in rows {
+            let bytes = r.ctx("listing changed documents")?;
+            if let Ok(a) = <[u8; 32]>::try_from(bytes.as_slice()) {
+                ids.push(DocId(a));
+            }
+        }
+        Ok(ids)
+    }
+
     /// Drops every index and rebuilds it from the documents.
     pub fn rebuild_indexes(&mut self) -> Result<usize, StoreError> {
         let ids = self.doc_ids()?;

@@ -1,0 +1,523 @@
+//! The federation's own state, in `fedi.db` beside the store: the server's actor
+//! keys, remote actors seen, followers, follows between instances, what has been
+//! published, which remote objects became which comments and participations, and
+//! the delivery queue. The documents themselves stay in the store; this is only
+//! the mapping between them and the Fediverse.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::keys::{ActorKey, KeyError};
+use super::vocab::RemoteActor;
+
+pub const FEDI_FILE: &str = "fedi.db";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS keys (
+    actor   TEXT PRIMARY KEY,
+    pkcs8   BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS remote_actors (
+    id           TEXT PRIMARY KEY,
+    json         TEXT NOT NULL,
+    fetched_at   INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS followers (
+    local      TEXT NOT NULL,
+    remote     TEXT NOT NULL,
+    follow_id  TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    at         INTEGER NOT NULL,
+    PRIMARY KEY (local, remote)
+);
+CREATE TABLE IF NOT EXISTS following (
+    local      TEXT NOT NULL,
+    remote     TEXT NOT NULL,
+    follow_id  TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    at         INTEGER NOT NULL,
+    PRIMARY KEY (local, remote)
+);
+CREATE TABLE IF NOT EXISTS published (
+    object     TEXT PRIMARY KEY,
+    actor      TEXT NOT NULL,
+    digest     TEXT NOT NULL,
+    deleted    INTEGER NOT NULL DEFAULT 0,
+    at         INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS usernames (
+    username   TEXT PRIMARY KEY,
+    grp        TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS proxies (
+    remote     TEXT PRIMARY KEY,
+    persona    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS remote_objects (
+    id         TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL,
+    doc        TEXT NOT NULL,
+    local      TEXT,
+    actor      TEXT NOT NULL,
+    at         INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS seen_activities (
+    id         TEXT PRIMARY KEY,
+    at         INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id         INTEGER PRIMARY KEY,
+    inbox      TEXT NOT NULL,
+    actor      TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    next_at    INTEGER NOT NULL,
+    last_error TEXT,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (next_at);
+CREATE TABLE IF NOT EXISTS failed_deliveries (
+    id         INTEGER PRIMARY KEY,
+    inbox      TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    attempts   INTEGER NOT NULL,
+    last_error TEXT,
+    failed_at  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS blocked_domains (
+    domain     TEXT PRIMARY KEY
+);
+";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("federation database: {context}: {source}")]
+    Sqlite {
+        context: &'static str,
+        source: rusqlite::Error,
+    },
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}
+
+trait Ctx<T> {
+    fn ctx(self, context: &'static str) -> Result<T, DbError>;
+}
+
+impl<T> Ctx<T> for rusqlite::Result<T> {
+    fn ctx(self, context: &'static str) -> Result<T, DbError> {
+        self.map_err(|source| DbError::Sqlite { context, source })
+    }
+}
+
+/// A follow relation and its state.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Follow {
+    pub local: String,
+    pub remote: String,
+    pub follow_id: String,
+    pub state: String,
+    pub at: i64,
+}
+
+/// A delivery waiting in the queue.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub id: i64,
+    pub inbox: String,
+    pub actor: String,
+    pub body: String,
+    pub attempts: i64,
+}
+
+/// Where a remote object went in the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteObject {
+    pub kind: String,
+    pub doc: String,
+    pub local: Option<String>,
+    pub actor: String,
+}
+
+#[derive(Debug)]
+pub struct FediDb {
+    conn: Connection,
+}
+
+impl FediDb {
+    pub fn open(dir: &Path) -> Result<FediDb, DbError> {
+        let conn = Connection::open(dir.join(FEDI_FILE)).ctx("opening")?;
+        conn.busy_timeout(Duration::from_secs(15)).ctx("opening")?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .ctx("opening")?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .ctx("opening")?;
+        conn.execute_batch(SCHEMA).ctx("creating the schema")?;
+        Ok(FediDb { conn })
+    }
+
+    /// The key of one of this server's actors, made on first use.
+    pub fn actor_key(&self, actor: &str) -> Result<ActorKey, DbError> {
+        let stored: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT pkcs8 FROM keys WHERE actor = ?1", [actor], |r| {
+                r.get(0)
+            })
+            .optional()
+            .ctx("reading a key")?;
+        if let Some(der) = stored {
+            return Ok(ActorKey::from_pkcs8(&der)?);
+        }
+        let key = ActorKey::generate()?;
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO keys (actor, pkcs8) VALUES (?1, ?2)",
+                params![actor, key.pkcs8()],
+            )
+            .ctx("saving a key")?;
+        let der: Vec<u8> = self
+            .conn
+            .query_row("SELECT pkcs8 FROM keys WHERE actor = ?1", [actor], |r| {
+                r.get(0)
+            })
+            .ctx("reading a key")?;
+        Ok(ActorKey::from_pkcs8(&der)?)
+    }
+
+    // ----- remote actors -----
+
+    pub fn remote_actor(&self, id: &str) -> Result<Option<(RemoteActor, i64)>, DbError> {
+        let row: Option<(String, i64)> = self
+            .conn
+            .query_row(
+                "SELECT json, fetched_at FROM remote_actors WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .ctx("reading an actor")?;
+        Ok(row.and_then(|(json, at)| {
+            let v = serde_json::from_str(&json).ok()?;
+            Some((RemoteActor::parse(&v).ok()?, at))
+        }))
+    }
+
+    pub fn save_remote_actor(&self, id: &str, json: &str, now: i64) -> Result<(), DbError> {
+        self.conn
+            .execute(
+                "INSERT INTO remote_actors (id, json, fetched_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET json = excluded.json, fetched_at = excluded.fetched_at",
+                params![id, json, now],
+            )
+            .ctx("saving an actor")?;
+        Ok(())
+    }
+
+    // ----- follows -----
+
+    fn follow_rows(&self, table: &str, filter: &str, arg: &str) -> Result<Vec<Follow>, DbError> {
+        let sql = format!(
+            "SELECT local, remote, follow_id, state, at FROM {table} WHERE {filter} ORDER BY at, remote"
+        );
+        let mut stmt = self.conn.prepare(&sql).ctx("reading follows")?;
+        let rows = stmt
+            .query_map([arg], |r| {
+                Ok(Follow {
+                    local: r.get(0)?,
+                    remote: r.get(1)?,
+                    follow_id: r.get(2)?,
+                    state: r.get(3)?,
+                    at: r.get(4)?,
+                })
+            })
+            .ctx("reading follows")?;
+        rows.collect::<Result<_, _>>().ctx("reading follows")
+    }
+
+    pub fn set_follower(&self, f: &Follow) -> Result<(), DbError> {
+        self.conn
+            .execute(
+                "INSERT INTO followers (local, remote, follow_id, state, at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (local, remote) DO UPDATE SET follow_id = excluded.follow_id, state = excluded.state, at = excluded.at",
+                params![f.local, f.remote, f.follow_id, f.state, f.at],
+            )
+            .ctx("saving a follower")?;
+        Ok(())
+    }
+
+    pub fn remove_follower(&self, local: &str, remote: &str) -> Result<bool, DbError> {
+        Ok(self
+            .conn
+            .execute(
+                "DELETE FROM followers WHERE local = ?1 AND remote = ?2",
+                params![local, remote],
+            )
+            .ctx("removing a follower")?
+            > 0)
+    }
+
+    /// Followers of a local actor (every state).
+    pub fn followers(&self, local: &str) -> Result<Vec<Follow>, DbError> {
+        self.follow_rows("followers", "local = ?1", local)
+    }
+
+    pub fn follower(&self, local: &str, remote: &str) -> Result<Option<Follow>, DbError> {
+        Ok(self
+            .followers(local)?
+            .into_iter()
+            .find(|f| f.remote == remote))
+    }
+
+    pub fn set_following(&self, f: &Follow) -> Result<(), DbError> {
+        self.conn
+            .execute(
+                "INSERT INTO following (local, remote, follow_id, state, at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (local, remote) DO UPDATE SET follow_id = excluded.follow_id, state = excluded.state, at = excluded.at",
+                params![f.local, f.remote, f.follow_id, f.state, f.at],
+            )
+            .ctx("saving a follow")?;
+        Ok(())
+    }
+
+    pub fn remove_following(&self, local: &str, remote: &str) -> Result<bool, DbError> {
+        Ok(self
+            .conn
+            .execute(
+                "DELETE FROM following WHERE local = ?1 AND remote = ?2",
+                params![local, remote],
+            )
+            .ctx("removing a follow")?
+            > 0)
+    }
+
+    pub fn following(&self, local: &str) -> Result<Vec<Follow>, DbError> {
+        self.follow_rows("following", "local = ?1", local)
+    }
+
+    /// Whether anyone local follows `remote` (accepted), so its posts are welcome.
+    pub fn follows_remote(&self, remote: &str) -> Result<bool, DbError> {
+        Ok(!self
+            .follow_rows("following", "remote = ?1 AND state = 'accepted'", remote)?
+            .is_empty())
+    }
+
+    // ----- publication -----
+
+    pub fn published(&self, object: &str) -> Result<Option<(String, bool)>, DbError> {
+        self.conn
+            .query_row(
+                "SELECT digest, deleted FROM published WHERE object = ?1",
+                [object],
+                |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0)),
+            )
+            .optional()
+            .ctx("reading what was published")
+    }
+
+    pub fn set_published(
+        &self,
+        object: &str,
+        actor: &str,
+        digest: &str,
+        deleted: bool,
+        now: i64,
+    ) -> Result<(), DbError> {
+        self.conn
+            .execute(
+                "INSERT INTO published (object, actor, digest, deleted, at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (object) DO UPDATE SET digest = excluded.digest, deleted = excluded.deleted, at = excluded.at",
+                params![object, actor, digest, deleted, now],
+            )
+            .ctx("recording a publication")?;
+        Ok(())
+    }
+
+    /// The group a username belongs to; the first group to claim a username keeps it.
+    pub fn claim_username(&self, username: &str, group: &str) -> Result<String, DbError> {
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO usernames (username, grp) VALUES (?1, ?2)",
+                params![username, group],
+            )
+            .ctx("claiming a username")?;
+        self.conn
+            .query_row(
+                "SELECT grp FROM usernames WHERE username = ?1",
+                [username],
+                |r| r.get(0),
+            )
+            .ctx("claiming a username")
+    }
+
+    // ----- remote objects -----
+
+    pub fn proxy_persona(&self, remote: &str) -> Result<Option<String>, DbError> {
+        self.conn
+            .query_row(
+                "SELECT persona FROM proxies WHERE remote = ?1",
+                [remote],
+                |r| r.get(0),
+            )
+            .optional()
+            .ctx("reading a proxy")
+    }
+
+    pub fn set_proxy_persona(&self, remote: &str, persona: &str) -> Result<(), DbError> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO proxies (remote, persona) VALUES (?1, ?2)",
+                params![remote, persona],
+            )
+            .ctx("saving a proxy")?;
+        Ok(())
+    }
+
+    pub fn remote_object(&self, id: &str) -> Result<Option<RemoteObject>, DbError> {
+        self.conn
+            .query_row(
+                "SELECT kind, doc, local, actor FROM remote_objects WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(RemoteObject {
+                        kind: r.get(0)?,
+                        doc: r.get(1)?,
+                        local: r.get(2)?,
+                        actor: r.get(3)?,
+                    })
+                },
+            )
+            .optional()
+            .ctx("reading a remote object")
+    }
+
+    pub fn set_remote_object(&self, id: &str, o: &RemoteObject, now: i64) -> Result<(), DbError> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO remote_objects (id, kind, doc, local, actor, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![id, o.kind, o.doc, o.local, o.actor, now],
+            )
+            .ctx("saving a remote object")?;
+        Ok(())
+    }
+
+    /// Records an activity id; false when it was seen before (a redelivery).
+    pub fn first_sight(&self, id: &str, now: i64) -> Result<bool, DbError> {
+        Ok(self
+            .conn
+            .execute(
+                "INSERT OR IGNORE INTO seen_activities (id, at) VALUES (?1, ?2)",
+                params![id, now],
+            )
+            .ctx("recording an activity")?
+            > 0)
+    }
+
+    pub fn is_blocked(&self, domain: &str) -> Result<bool, DbError> {
+        let domain = domain.to_ascii_lowercase();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT domain FROM blocked_domains")
+            .ctx("reading blocks")?;
+        let blocked: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .ctx("reading blocks")?
+            .collect::<Result<_, _>>()
+            .ctx("reading blocks")?;
+        Ok(blocked
+            .iter()
+            .any(|b| domain == *b || domain.ends_with(&format!(".{b}"))))
+    }
+
+    pub fn block_domain(&self, domain: &str) -> Result<(), DbError> {
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO blocked_domains (domain) VALUES (?1)",
+                [domain.to_ascii_lowercase()],
+            )
+            .ctx("blocking a domain")?;
+        Ok(())
+    }
+
+    // ----- delivery queue -----
+
+    pub fn enqueue(&self, inbox: &str, actor: &str, body: &str, now: i64) -> Result<(), DbError> {
+        self.conn
+            .execute(
+                "INSERT INTO deliveries (inbox, actor, body, next_at, created_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+                params![inbox, actor, body, now],
+            )
+            .ctx("queueing a delivery")?;
+        Ok(())
+    }
+
+    pub fn due(&self, now: i64, limit: usize) -> Result<Vec<Delivery>, DbError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, inbox, actor, body, attempts FROM deliveries WHERE next_at <= ?1 ORDER BY next_at, id LIMIT ?2",
+            )
+            .ctx("reading the queue")?;
+        let rows = stmt
+            .query_map(params![now, limit as i64], |r| {
+                Ok(Delivery {
+                    id: r.get(0)?,
+                    inbox: r.get(1)?,
+                    actor: r.get(2)?,
+                    body: r.get(3)?,
+                    attempts: r.get(4)?,
+                })
+            })
+            .ctx("reading the queue")?;
+        rows.collect::<Result<_, _>>().ctx("reading the queue")
+    }
+
+    pub fn queue_len(&self) -> Result<i64, DbError> {
+        self.conn
+            .query_row("SELECT count(*) FROM deliveries", [], |r| r.get(0))
+            .ctx("reading the queue")
+    }
+
+    pub fn delivered(&self, id: i64) -> Result<(), DbError> {
+        self.conn
+            .execute("DELETE FROM deliveries WHERE id = ?1", [id])
+            .ctx("finishing a delivery")?;
+        Ok(())
+    }
+
+    /// Schedules another attempt, or gives up after `max_attempts`.
+    pub fn retry(
+        &self,
+        d: &Delivery,
+        error: &str,
+        next_at: i64,
+        max_attempts: i64,
+        now: i64,
+    ) -> Result<(), DbError> {
+        if d.attempts + 1 >= max_attempts {
+            self.conn
+                .execute(
+                    "INSERT INTO failed_deliveries (inbox, body, attempts, last_error, failed_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![d.inbox, d.body, d.attempts + 1, error, now],
+                )
+                .ctx("giving up a delivery")?;
+            return self.delivered(d.id);
+        }
+        self.conn
+            .execute(
+                "UPDATE deliveries SET attempts = attempts + 1, next_at = ?2, last_error = ?3 WHERE id = ?1",
+                params![d.id, next_at, error],
+            )
+            .ctx("rescheduling a delivery")?;
+        Ok(())
+    }
+
+    /// Sets every waiting delivery due now (after a restart, or for tests).
+    pub fn wake_queue(&self, now: i64) -> Result<(), DbError> {
+        self.conn
+            .execute("UPDATE deliveries SET next_at = min(next_at, ?1)", [now])
+            .ctx("waking the queue")?;
+        Ok(())
+    }
+}

@@ -1,0 +1,535 @@
+//! The inboxes (shared, the instance actor's, each group's and person's): every
+//! POST is signed (draft-cavage or RFC 9421) by the actor it says acted — or, for an
+//! unsigned `Create`, its object is fetched again from its origin — and is then
+//! acted on once (activity ids are remembered):
+//! - `Follow` of a public group is accepted at once; of the instance actor it waits
+//!   for the admin; `Undo` of either removes it;
+//! - `Accept`/`Reject` of the instance's own follows record the answer;
+//! - a `Note` replying to a public event or to a comment on it becomes a comment in
+//!   the event's document (`Update`/`Delete` edit and delete it);
+//! - `Join` of a public event becomes a participation: `Accept` at once in free
+//!   mode, pending in approval mode, `Reject` when the event is full; `Leave` ends it.
+//!
+//! The changes are written by the persona the server keeps for the remote actor,
+//! and judged by the same rule as any change, on this server and on every device.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use rally_core::DocId;
+use rally_core::jiff::Timestamp;
+use rally_core::model::ParticipationStatus;
+use serde_json::{Value, json};
+
+use super::db::{Follow, RemoteObject};
+use super::keys::PublicKey;
+use super::sig::{self, Received};
+use super::vocab::{self, Activity, RemoteActor, RemoteNote, Urls};
+use super::{Fedi, FediError};
+
+/// What the inbox did with an activity (also what tests and logs see).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Followed {
+        local: String,
+        state: String,
+    },
+    Unfollowed,
+    FollowAnswered {
+        state: String,
+    },
+    Commented {
+        event: DocId,
+        comment: String,
+    },
+    CommentEdited,
+    CommentDeleted,
+    Joined {
+        event: DocId,
+        status: ParticipationStatus,
+    },
+    JoinRejected {
+        event: DocId,
+        why: String,
+    },
+    Left {
+        event: DocId,
+    },
+    Duplicate,
+    Ignored(String),
+}
+
+pub async fn receive(
+    State(fedi): State<Arc<Fedi>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let target = uri
+        .path_and_query()
+        .map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned());
+    let req = Received {
+        method: method.as_str(),
+        target: &target,
+        headers: &headers,
+        body: &body,
+        origin: &fedi.urls.base,
+    };
+    match accept(&fedi, &req).await {
+        Ok(_) => (StatusCode::ACCEPTED, "ok\n").into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Verifies and acts on one inbox POST.
+pub async fn accept(fedi: &Fedi, req: &Received<'_>) -> Result<Outcome, FediError> {
+    let json: Value = serde_json::from_slice(req.body)
+        .map_err(|e| FediError::Refused(format!("the body is not JSON: {e}")))?;
+    let mut activity = Activity::parse(&json)?;
+    let now = Timestamp::now();
+    match sig::read(req, now) {
+        Ok(claim) => {
+            let signer = verified_signer(fedi, &claim).await?;
+            if signer.id != activity.actor {
+                return Err(FediError::Refused(format!(
+                    "signed by {} for {}",
+                    signer.id, activity.actor
+                )));
+            }
+        }
+        Err(sig::SigError::Unsigned) if activity.kind == "Create" => {
+            activity.object = refetch_from_origin(fedi, &activity).await?;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let host = url::Url::parse(&activity.actor)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    if fedi.db()?.is_blocked(&host)? {
+        return Err(super::fetch::FetchError::Blocked(host).into());
+    }
+    if let Some(id) = &activity.id {
+        if !fedi.db()?.first_sight(id, now.as_second())? {
+            return Ok(Outcome::Duplicate);
+        }
+    }
+    act(fedi, &activity).await
+}
+
+/// Finds the key a signature names and checks the signature with it (fetching the
+/// actor again once if the cached key does not verify: keys rotate).
+async fn verified_signer(fedi: &Fedi, claim: &sig::Claim) -> Result<RemoteActor, FediError> {
+    let owner = claim.key_id.split('#').next().unwrap_or_default();
+    let owner = owner.strip_suffix("/publickey").unwrap_or(owner).to_owned();
+    for refresh in [false, true] {
+        let actor = fedi.remote_actor(&owner, refresh).await?;
+        let pem = actor
+            .public_key_pem
+            .as_deref()
+            .ok_or_else(|| FediError::Refused(format!("{} publishes no key", actor.id)))?;
+        let key = PublicKey::from_pem(pem).map_err(|e| FediError::Refused(e.to_string()))?;
+        if claim.verify(&key).is_ok() {
+            return Ok(actor);
+        }
+    }
+    Err(sig::SigError::Invalid.into())
+}
+
+/// An unsigned `Create`: its object is taken from its origin, never from the POST.
+async fn refetch_from_origin(fedi: &Fedi, activity: &Activity) -> Result<Value, FediError> {
+    let id = activity
+        .object_id()
+        .ok_or(vocab::VocabError::Missing("object id"))?;
+    let host = |u: &str| {
+        url::Url::parse(u)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+    };
+    if host(&id).is_none() || host(&id) != host(&activity.actor) {
+        return Err(sig::SigError::Unsigned.into());
+    }
+    let instance = fedi.urls.instance();
+    let key = fedi.key(&instance)?;
+    let key_id = Urls::key_id(&instance);
+    let object = fedi
+        .fetcher
+        .get_json(
+            &id,
+            Some(super::fetch::Signer {
+                key: &key,
+                key_id: &key_id,
+            }),
+        )
+        .await?;
+    if vocab::id_of(&object).as_deref() != Some(id.as_str()) {
+        return Err(FediError::Refused(
+            "the origin answered another object".into(),
+        ));
+    }
+    let author = vocab::ids_of(object.get("attributedTo")).into_iter().next();
+    if author.as_deref() != Some(activity.actor.as_str()) {
+        return Err(FediError::Refused("the object is not the actor's".into()));
+    }
+    Ok(object)
+}
+
+/// Sends an activity from one of the server's actors to a remote actor's inbox.
+pub fn send(fedi: &Fedi, from: &str, to: &RemoteActor, activity: &Value) -> Result<(), FediError> {
+    let now = Timestamp::now().as_second();
+    fedi.db()?
+        .enqueue(&to.inbox, from, &activity.to_string(), now)?;
+    fedi.queued.notify_one();
+    Ok(())
+}
+
+fn local_doc(fedi: &Fedi, url: &str, prefix: &str) -> Option<(DocId, Option<String>)> {
+    let rest = url.strip_prefix(&format!("{}/{prefix}/", fedi.urls.base))?;
+    let mut parts = rest.split('/');
+    let id: DocId = parts.next()?.parse().ok()?;
+    match (parts.next(), parts.next()) {
+        (None, _) => Some((id, None)),
+        (Some("comments"), Some(c)) => Some((id, Some(c.to_owned()))),
+        _ => None,
+    }
+}
+
+async fn act(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
+    match activity.kind.as_str() {
+        "Follow" => follow(fedi, activity).await,
+        "Undo" => undo(fedi, activity).await,
+        "Accept" | "Reject" => answer(fedi, activity),
+        "Create" if matches!(activity.object_type(), "Note" | "Comment" | "Article") => {
+            note(fedi, activity).await
+        }
+        "Update" if matches!(activity.object_type(), "Note" | "Comment" | "Article") => {
+            edit_note(fedi, activity)
+        }
+        "Delete" => delete(fedi, activity),
+        "Join" => join(fedi, activity).await,
+        "Leave" => leave(fedi, activity).await,
+        other => Ok(Outcome::Ignored(format!(
+            "{other} of {}",
+            activity.object_type()
+        ))),
+    }
+}
+
+async fn follow(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
+    let object = activity
+        .object_id()
+        .ok_or(vocab::VocabError::Missing("object"))?;
+    let follower = fedi.remote_actor(&activity.actor, false).await?;
+    let follow_id = activity.id.clone().unwrap_or_default();
+    let now = Timestamp::now().as_second();
+    let state = if object == fedi.urls.instance() {
+        "pending"
+    } else if let Some((id, None)) = local_doc(fedi, &object, "groups") {
+        if fedi.public_group(&id)?.is_none() {
+            return Err(FediError::NotFound);
+        }
+        "accepted"
+    } else {
+        return Err(FediError::Refused(format!("{object} cannot be followed")));
+    };
+    fedi.db()?.set_follower(&Follow {
+        local: object.clone(),
+        remote: follower.id.clone(),
+        follow_id: follow_id.clone(),
+        state: state.into(),
+        at: now,
+    })?;
+    if state == "accepted" {
+        let accept = vocab::activity(
+            &fedi.urls.activity("accept"),
+            "Accept",
+            &object,
+            follow_json(&follow_id, &follower.id, &object),
+            &[follower.id.clone()],
+            &[],
+        );
+        send(fedi, &object, &follower, &accept)?;
+    }
+    Ok(Outcome::Followed {
+        local: object,
+        state: state.into(),
+    })
+}
+
+/// A follow as embedded in an Accept, Reject or Undo.
+pub fn follow_json(id: &str, actor: &str, object: &str) -> Value {
+    json!({"id": id, "type": "Follow", "actor": actor, "object": object})
+}
+
+async fn undo(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
+    match activity.object_type() {
+        "Follow" => {
+            let target = activity
+                .object
+                .get("object")
+                .and_then(vocab::id_of)
+                .ok_or(vocab::VocabError::Missing("object"))?;
+            fedi.db()?.remove_follower(&target, &activity.actor)?;
+            Ok(Outcome::Unfollowed)
+        }
+        "Join" => {
+            let mut leave = activity.clone();
+            leave.object = activity
+                .object
+                .get("object")
+                .cloned()
+                .unwrap_or(Value::Null);
+            self::leave(fedi, &leave).await
+        }
+        _ => {
+            // An Undo naming only an id: a follow we know of.
+            let id = activity.object_id().unwrap_or_default();
+            let db = fedi.db()?;
+            for local in [fedi.urls.instance()] {
+                if db
+                    .follower(&local, &activity.actor)?
+                    .is_some_and(|f| f.follow_id == id)
+                {
+                    db.remove_follower(&local, &activity.actor)?;
+                    return Ok(Outcome::Unfollowed);
+                }
+            }
+            Ok(Outcome::Ignored(format!("Undo of {id}")))
+        }
+    }
+}
+
+fn answer(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
+    let instance = fedi.urls.instance();
+    let db = fedi.db()?;
+    let Some(mut f) = db
+        .following(&instance)?
+        .into_iter()
+        .find(|f| f.remote == activity.actor)
+    else {
+        return Ok(Outcome::Ignored(format!(
+            "{} of nothing we asked",
+            activity.kind
+        )));
+    };
+    let object = activity.object_id().unwrap_or_default();
+    let embedded_follow = activity
+        .object
+        .get("actor")
+        .and_then(vocab::id_of)
+        .as_deref()
+        == Some(instance.as_str());
+    if object != f.follow_id && !embedded_follow {
+        return Ok(Outcome::Ignored(format!(
+            "{} of an unknown follow",
+            activity.kind
+        )));
+    }
+    f.state = if activity.kind == "Accept" {
+        "accepted"
+    } else {
+        "rejected"
+    }
+    .into();
+    db.set_following(&f)?;
+    Ok(Outcome::FollowAnswered { state: f.state })
+}
+
+/// The event and top-level comment a reply goes under.
+fn reply_target(fedi: &Fedi, in_reply_to: &str) -> Result<(DocId, Option<String>), FediError> {
+    if let Some((event, comment)) = local_doc(fedi, in_reply_to, "events") {
+        return Ok((event, comment));
+    }
+    match fedi.db()?.remote_object(in_reply_to)? {
+        Some(o) if o.kind == "comment" => {
+            let event: DocId = o.doc.parse().map_err(|_| FediError::NotFound)?;
+            Ok((event, o.local))
+        }
+        _ => Err(FediError::Refused(format!(
+            "{in_reply_to} is not an event or a comment here"
+        ))),
+    }
+}
+
+async fn note(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
+    let note = RemoteNote::parse(&activity.object)?;
+    if note.author != activity.actor {
+        return Err(FediError::Refused("the note is not the actor's".into()));
+    }
+    if fedi.db()?.remote_object(&note.id)?.is_some() {
+        return Ok(Outcome::Duplicate);
+    }
+    let in_reply_to = note
+        .in_reply_to
+        .clone()
+        .ok_or_else(|| FediError::Refused("the note replies to nothing here".into()))?;
+    let (event, mut parent) = reply_target(fedi, &in_reply_to)?;
+    let ev = fedi.public_event(&event)?.ok_or(FediError::NotFound)?;
+    if let Some(p) = &parent {
+        // One level of replies: a reply to a reply goes under the thread's first comment.
+        let c = ev.view.comment(p).ok_or(FediError::NotFound)?;
+        if let Some(top) = &c.reply_to {
+            parent = Some(top.clone());
+        }
+    }
+    let author = fedi.remote_actor(&activity.actor, false).await?;
+    let proxy = fedi.proxy_persona(&author)?;
+    let name = author.display();
+    let now = Timestamp::now();
+    let comment = fedi.store()?.update(event, |doc| {
+        doc.comment(&proxy.persona, &name, &note.text, parent.as_deref(), now)
+            .map(|(_, id)| id)
+    })?;
+    fedi.db()?.set_remote_object(
+        &note.id,
+        &RemoteObject {
+            kind: "comment".into(),
+            doc: event.to_hex(),
+            local: Some(comment.clone()),
+            actor: author.id.clone(),
+        },
+        now.as_second(),
+    )?;
+    fedi.changed.notify_one();
+    Ok(Outcome::Commented { event, comment })
+}
+
+fn proxy_of(fedi: &Fedi, actor: &str) -> Result<rally_store::LocalPersona, FediError> {
+    fedi.store()?
+        .persona(&format!("fedi:{actor}"))?
+        .ok_or(FediError::NotFound)
+}
+
+fn edit_note(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
+    let note = RemoteNote::parse(&activity.object)?;
+    let o = fedi
+        .db()?
+        .remote_object(&note.id)?
+        .ok_or(FediError::NotFound)?;
+    if o.actor != activity.actor || note.author != activity.actor {
+        return Err(FediError::Refused("only its author edits a note".into()));
+    }
+    let proxy = proxy_of(fedi, &o.actor)?;
+    let event: DocId = o.doc.parse().map_err(|_| FediError::NotFound)?;
+    let cid = o.local.unwrap_or_default();
+    fedi.store()?.update(event, |doc| {
+        doc.edit_comment(&proxy.persona, &cid, &note.text, Timestamp::now())
+    })?;
+    fedi.changed.notify_one();
+    Ok(Outcome::CommentEdited)
+}
+
+fn delete(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
+    let id = activity.object_id().unwrap_or_default();
+    let Some(o) = fedi.db()?.remote_object(&id)? else {
+        return Ok(Outcome::Ignored(format!("Delete of {id}")));
+    };
+    if o.kind != "comment" {
+        return Ok(Outcome::Ignored(format!("Delete of a {}", o.kind)));
+    }
+    if o.actor != activity.actor {
+        return Err(FediError::Refused("only its author deletes a note".into()));
+    }
+    let proxy = proxy_of(fedi, &o.actor)?;
+    let event: DocId = o.doc.parse().map_err(|_| FediError::NotFound)?;
+    let cid = o.local.unwrap_or_default();
+    fedi.store()?.update(event, |doc| {
+        doc.delete_comment(&proxy.persona, &cid, Timestamp::now())
+    })?;
+    fedi.changed.notify_one();
+    Ok(Outcome::CommentDeleted)
+}
+
+async fn join(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
+    let object = activity
+        .object_id()
+        .ok_or(vocab::VocabError::Missing("object"))?;
+    let Some((event, None)) = local_doc(fedi, &object, "events") else {
+        return Err(FediError::Refused(format!("{object} is not an event here")));
+    };
+    let ev = fedi.public_event(&event)?.ok_or(FediError::NotFound)?;
+    let actor = fedi.remote_actor(&activity.actor, false).await?;
+    let group_actor = fedi.urls.group(&ev.group);
+    let proxy = fedi.proxy_persona(&actor)?;
+    let name = actor.display();
+    let now = Timestamp::now();
+    let join_json = json!({
+        "id": activity.id,
+        "type": "Join",
+        "actor": actor.id,
+        "object": object,
+    });
+    let joined = fedi.store()?.update(event, |doc| {
+        doc.join_event(&proxy.persona, &name, now).map(|(_, s)| s)
+    });
+    let answer = |kind: &str| {
+        let mut a = vocab::activity(
+            &format!(
+                "{}/{}/join/{}",
+                fedi.urls.base,
+                kind.to_lowercase(),
+                hex_nonce()
+            ),
+            kind,
+            &group_actor,
+            join_json.clone(),
+            &[actor.id.clone()],
+            &[],
+        );
+        a["attributedTo"] = json!(group_actor);
+        a
+    };
+    match joined {
+        Ok(status) => {
+            if let Some(id) = &activity.id {
+                fedi.db()?.set_remote_object(
+                    id,
+                    &RemoteObject {
+                        kind: "join".into(),
+                        doc: event.to_hex(),
+                        local: Some(proxy.id().to_hex()),
+                        actor: actor.id.clone(),
+                    },
+                    now.as_second(),
+                )?;
+            }
+            if status == ParticipationStatus::Going {
+                send(fedi, &group_actor, &actor, &answer("Accept"))?;
+            }
+            fedi.changed.notify_one();
+            Ok(Outcome::Joined { event, status })
+        }
+        Err(e) => {
+            send(fedi, &group_actor, &actor, &answer("Reject"))?;
+            Ok(Outcome::JoinRejected {
+                event,
+                why: e.to_string(),
+            })
+        }
+    }
+}
+
+async fn leave(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
+    let object = activity
+        .object_id()
+        .ok_or(vocab::VocabError::Missing("object"))?;
+    let Some((event, None)) = local_doc(fedi, &object, "events") else {
+        return Ok(Outcome::Ignored(format!("Leave of {object}")));
+    };
+    let proxy = proxy_of(fedi, &activity.actor)?;
+    fedi.store()?.update(event, |doc| {
+        doc.leave_event(&proxy.persona, Timestamp::now())
+    })?;
+    fedi.changed.notify_one();
+    Ok(Outcome::Left { event })
+}
+
+fn hex_nonce() -> String {
+    let mut nonce = [0u8; 12];
+    let _ = getrandom::fill(&mut nonce);
+    hex::encode(nonce)
+}
