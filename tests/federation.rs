@@ -1,0 +1,206 @@
+//! Federation with an independent ActivityPub implementation: a Fedify peer
+//! (`tests/fedi-peer`, Node 22) and a real `rally-server` on loopback, with a
+//! `rally` device that syncs with the server. The peer finds a public group by
+//! WebFinger, follows it, receives the Create/Update/Delete of its event, replies
+//! (a comment the device reads after syncing) and joins (Accept, and a
+//! participation on the device) — once with each signature scheme first.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rally_e2e::{FediPeer, Server, id_of, json, rally, wait_for};
+use serde_json::{Value, json};
+
+fn sync_once(dir: &Path, server: &Server) {
+    rally(
+        dir,
+        &[
+            "sync",
+            "--server",
+            &server.p2p[0],
+            "--once",
+            "--no-mdns",
+            "--timeout",
+            "60",
+        ],
+    );
+}
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn state_of(list: &Value, key: &str, value: &str) -> Option<String> {
+    list.as_array()?
+        .iter()
+        .find(|f| f[key] == value)
+        .and_then(|f| f["state"].as_str())
+        .map(str::to_owned)
+}
+
+fn federate_with(knock: &str) {
+    let srv = tempfile::tempdir().unwrap();
+    let server = Server::start_federating(srv.path(), &["--registrations", "open"]);
+    let host = server.http.trim_start_matches("http://").to_owned();
+    let device = tempfile::tempdir().unwrap();
+    let dev = device.path();
+    rally(dev, &["persona", "new", "Ana"]);
+    let group = id_of(&json(dev, &["group", "create", "Climate March"]));
+    sync_once(dev, &server);
+
+    let peer = FediPeer::start(knock);
+    let username = rally_core::model::fediverse_username(&group.parse().unwrap(), "Climate March");
+    let found = peer.call(
+        "/control/lookup",
+        json!({"handle": format!("{username}@{host}")}),
+    );
+    let actor = format!("{}/groups/{group}", server.http);
+    assert_eq!(found["actor"], actor.as_str());
+    assert_eq!(found["type"], "Group");
+    assert_eq!(found["raw"]["name"], "Climate March");
+
+    peer.call("/control/follow", json!({"as": "alice", "target": actor}));
+    wait_for("the follow to be accepted", WAIT, || {
+        state_of(&peer.get("/control/state")["following"], "target", &actor).as_deref()
+            == Some("accepted")
+    });
+
+    let event = id_of(&json(
+        dev,
+        &[
+            "event",
+            "create",
+            "--group",
+            &group,
+            "--title",
+            "March for the climate",
+            "--description",
+            "Bring **water**",
+            "--starts",
+            "2027-03-20T14:00",
+            "--tz",
+            "Europe/Paris",
+            "--place",
+            "Place Bellecour",
+            "--address",
+            "69002 Lyon",
+            "--capacity",
+            "50",
+        ],
+    ));
+    let event_url = format!("{}/events/{event}", server.http);
+    sync_once(dev, &server);
+    wait_for("the Create to arrive", WAIT, || !peer.received("Create").is_empty());
+    let create = &peer.received("Create")[0];
+    assert_eq!(create["status"], 202, "the peer accepted it: {create}");
+    assert_eq!(create["signature"]["verified"], true, "{create}");
+    assert_eq!(create["signature"]["spec"], "draft-cavage-http-signatures-12");
+    let object = &create["body"]["object"];
+    assert_eq!(object["id"], event_url.as_str());
+    assert_eq!(object["type"], "Event");
+    assert_eq!(object["name"], "March for the climate");
+    assert_eq!(object["startTime"], "2027-03-20T14:00:00+01:00");
+    assert_eq!(object["timezone"], "Europe/Paris");
+    assert_eq!(object["maximumAttendeeCapacity"], 50);
+    assert_eq!(object["joinMode"], "free");
+    assert_eq!(object["location"]["name"], "Place Bellecour");
+    assert_eq!(object["attributedTo"], actor.as_str());
+    assert!(object["content"].as_str().unwrap().contains("<strong>water</strong>"));
+
+    rally(dev, &["event", "edit", &event, "--title", "March for the climate, again"]);
+    sync_once(dev, &server);
+    wait_for("the Update to arrive", WAIT, || !peer.received("Update").is_empty());
+    let update = &peer.received("Update")[0];
+    assert_eq!(update["status"], 202);
+    assert_eq!(update["body"]["object"]["name"], "March for the climate, again");
+
+    // A reply becomes a comment the device reads after it syncs.
+    let reply = peer.call(
+        "/control/reply",
+        json!({"as": "alice", "inReplyTo": event_url, "content": "<p>Count me in &amp; my bike</p>",
+               "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [actor]}),
+    );
+    assert!(reply["note"].is_string());
+    let signed = peer
+        .get("/control/outgoing")
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["method"] == "POST" && r["url"].as_str().unwrap().starts_with(&server.http))
+        .cloned()
+        .collect::<Vec<_>>();
+    let first = &signed[0];
+    let used_9421 = first["headers"]["signature-input"].is_string();
+    assert_eq!(used_9421, knock == "rfc9421", "{first}");
+    assert_eq!(first["status"], 202, "the server verified the {knock} signature first time: {first}");
+
+    sync_once(dev, &server);
+    let shown = json(dev, &["event", "show", &event]);
+    let comments = shown["comments"].as_array().unwrap();
+    assert_eq!(comments.len(), 1, "{shown}");
+    assert_eq!(comments[0]["body"], "Count me in & my bike");
+    let peer_host = peer.origin.trim_start_matches("http://");
+    assert!(
+        comments[0]["author_name"].as_str().unwrap().contains(&format!("@alice@{peer_host}")),
+        "{}",
+        comments[0]
+    );
+
+    // A join is accepted at once (free mode) and is a participation on the device.
+    peer.call("/control/join", json!({"as": "alice", "event": event_url}));
+    wait_for("the join to be accepted", WAIT, || {
+        state_of(&peer.get("/control/state")["joins"], "event", &event_url).as_deref()
+            == Some("accepted")
+    });
+    sync_once(dev, &server);
+    let shown = json(dev, &["event", "show", &event]);
+    let participants = shown["participants"].as_array().unwrap();
+    assert!(
+        participants
+            .iter()
+            .any(|p| p["status"] == "going" && p["name"].as_str().unwrap().contains("@alice@")),
+        "{shown}"
+    );
+    assert_eq!(shown["going"], 1);
+
+    peer.call("/control/leave", json!({"as": "alice", "event": event_url}));
+    sync_once(dev, &server);
+    wait_for("the leave to reach the device", WAIT, || {
+        sync_once(dev, &server);
+        json(dev, &["event", "show", &event])["going"] == 0
+    });
+
+    // Unsigned, or signed by someone else than the actor: refused, nothing changes.
+    let forged = json!({"@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/forged/1", peer.origin), "type": "Follow",
+        "actor": "http://localhost:1/users/mallory", "object": actor});
+    let answer = peer.call(
+        "/control/raw",
+        json!({"as": "alice", "inbox": format!("{}/inbox", server.http), "activity": forged}),
+    );
+    assert_eq!(answer["status"], 400, "{answer}");
+    let mut unsigned = forged.clone();
+    unsigned["actor"] = json!(peer.person);
+    unsigned["id"] = json!(format!("{}/forged/2", peer.origin));
+    let answer = peer.call(
+        "/control/raw",
+        json!({"as": "alice", "inbox": format!("{}/inbox", server.http), "activity": unsigned, "scheme": "none"}),
+    );
+    assert_eq!(answer["status"], 401, "{answer}");
+
+    // Made members-only... no: made unlisted, it leaves the Fediverse with a Delete.
+    rally(dev, &["event", "edit", &event, "--visibility", "unlisted"]);
+    sync_once(dev, &server);
+    wait_for("the Delete to arrive", WAIT, || !peer.received("Delete").is_empty());
+    let delete = &peer.received("Delete")[0];
+    assert_eq!(delete["body"]["object"]["id"], event_url.as_str());
+    assert_eq!(delete["status"], 202);
+}
+
+#[test]
+fn a_fedify_peer_that_signs_with_rfc9421_follows_replies_and_joins() {
+    federate_with("rfc9421");
+}
+
+#[test]
+fn a_fedify_peer_that_signs_with_draft_cavage_follows_replies_and_joins() {
+    federate_with("cavage");
+}
