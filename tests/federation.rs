@@ -47,10 +47,14 @@ fn federate_with(knock: &str) {
     sync_once(dev, &server);
 
     let peer = FediPeer::start(knock);
-    let username = rally_core::model::fediverse_username(&group.parse().unwrap(), "Climate March");
+    let handle = json(dev, &["group", "show", &group])["handle"]
+        .as_str()
+        .expect("the group's handle, once the device synced with the server")
+        .to_owned();
+    assert!(handle.ends_with(&format!("@{host}")), "{handle}");
     let found = peer.call(
         "/control/lookup",
-        json!({"handle": format!("{username}@{host}")}),
+        json!({"handle": handle.trim_start_matches('@')}),
     );
     let actor = format!("{}/groups/{group}", server.http);
     assert_eq!(found["actor"], actor.as_str());
@@ -88,11 +92,20 @@ fn federate_with(knock: &str) {
     ));
     let event_url = format!("{}/events/{event}", server.http);
     sync_once(dev, &server);
-    wait_for("the Create to arrive", WAIT, || !peer.received("Create").is_empty());
+    assert_eq!(
+        json(dev, &["event", "show", &event])["url"],
+        event_url.as_str()
+    );
+    wait_for("the Create to arrive", WAIT, || {
+        !peer.received("Create").is_empty()
+    });
     let create = &peer.received("Create")[0];
     assert_eq!(create["status"], 202, "the peer accepted it: {create}");
     assert_eq!(create["signature"]["verified"], true, "{create}");
-    assert_eq!(create["signature"]["spec"], "draft-cavage-http-signatures-12");
+    assert_eq!(
+        create["signature"]["spec"],
+        "draft-cavage-http-signatures-12"
+    );
     let object = &create["body"]["object"];
     assert_eq!(object["id"], event_url.as_str());
     assert_eq!(object["type"], "Event");
@@ -103,14 +116,33 @@ fn federate_with(knock: &str) {
     assert_eq!(object["joinMode"], "free");
     assert_eq!(object["location"]["name"], "Place Bellecour");
     assert_eq!(object["attributedTo"], actor.as_str());
-    assert!(object["content"].as_str().unwrap().contains("<strong>water</strong>"));
+    assert!(
+        object["content"]
+            .as_str()
+            .unwrap()
+            .contains("<strong>water</strong>")
+    );
 
-    rally(dev, &["event", "edit", &event, "--title", "March for the climate, again"]);
+    rally(
+        dev,
+        &[
+            "event",
+            "edit",
+            &event,
+            "--title",
+            "March for the climate, again",
+        ],
+    );
     sync_once(dev, &server);
-    wait_for("the Update to arrive", WAIT, || !peer.received("Update").is_empty());
+    wait_for("the Update to arrive", WAIT, || {
+        !peer.received("Update").is_empty()
+    });
     let update = &peer.received("Update")[0];
     assert_eq!(update["status"], 202);
-    assert_eq!(update["body"]["object"]["name"], "March for the climate, again");
+    assert_eq!(
+        update["body"]["object"]["name"],
+        "March for the climate, again"
+    );
 
     // A reply becomes a comment the device reads after it syncs.
     let reply = peer.call(
@@ -130,7 +162,10 @@ fn federate_with(knock: &str) {
     let first = &signed[0];
     let used_9421 = first["headers"]["signature-input"].is_string();
     assert_eq!(used_9421, knock == "rfc9421", "{first}");
-    assert_eq!(first["status"], 202, "the server verified the {knock} signature first time: {first}");
+    assert_eq!(
+        first["status"], 202,
+        "the server verified the {knock} signature first time: {first}"
+    );
 
     sync_once(dev, &server);
     let shown = json(dev, &["event", "show", &event]);
@@ -139,7 +174,10 @@ fn federate_with(knock: &str) {
     assert_eq!(comments[0]["body"], "Count me in & my bike");
     let peer_host = peer.origin.trim_start_matches("http://");
     assert!(
-        comments[0]["author_name"].as_str().unwrap().contains(&format!("@alice@{peer_host}")),
+        comments[0]["author_name"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("@alice@{peer_host}")),
         "{}",
         comments[0]
     );
@@ -189,7 +227,9 @@ fn federate_with(knock: &str) {
     // Made members-only... no: made unlisted, it leaves the Fediverse with a Delete.
     rally(dev, &["event", "edit", &event, "--visibility", "unlisted"]);
     sync_once(dev, &server);
-    wait_for("the Delete to arrive", WAIT, || !peer.received("Delete").is_empty());
+    wait_for("the Delete to arrive", WAIT, || {
+        !peer.received("Delete").is_empty()
+    });
     let delete = &peer.received("Delete")[0];
     assert_eq!(delete["body"]["object"]["id"], event_url.as_str());
     assert_eq!(delete["status"], 202);

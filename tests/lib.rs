@@ -399,13 +399,8 @@ impl FediPeer {
             dir.display()
         );
         let mut cmd = Command::new(node);
-        cmd.current_dir(&dir).args([
-            "peer.mjs",
-            "--port",
-            "0",
-            "--first-knock",
-            first_knock,
-        ]);
+        cmd.current_dir(&dir)
+            .args(["peer.mjs", "--port", "0", "--first-knock", first_knock]);
         let mut process = Process::spawn(cmd);
         let line = process.line("{", Duration::from_secs(60));
         let v: Value = serde_json::from_str(&format!("{{{line}")).unwrap();

@@ -170,7 +170,10 @@ pub async fn run(
         registry: Box::new(registry),
     };
     let repo = SyncRepo::relay(store, me, Box::new(gate));
-    let mut node = Node::new(repo, Transport::server(key))?;
+    let mut node = Node::new(
+        repo,
+        Transport::server(key).with_public_url(public_url.clone()),
+    )?;
 
     let listener = tokio::net::TcpListener::bind(config.http)
         .await

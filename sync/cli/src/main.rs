@@ -6,6 +6,7 @@
 //! leave the store as it was.
 
 mod args;
+mod fediverse;
 mod render;
 
 use std::path::PathBuf;
@@ -160,6 +161,11 @@ fn sync_cmd(mut ctx: Ctx, args: SyncArgs) -> Result<()> {
     }
     let json = ctx.out.json;
     let name = me.name.clone();
+    let store_file = ctx.store.path().to_owned();
+    let data_dir = store_file
+        .parent()
+        .map(std::path::Path::to_owned)
+        .unwrap_or_default();
     let repo = rally_store::SyncRepo::new(ctx.store, me);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -189,6 +195,11 @@ fn sync_cmd(mut ctx: Ctx, args: SyncArgs) -> Result<()> {
                 }
             }
             rally_net::NodeEvent::Synced { peers } => eprintln!("{}in sync with {peers} peer(s)", if tty { "\n" } else { "" }),
+            rally_net::NodeEvent::ServerUrl { url, .. } => {
+                if let Err(e) = rally_store::Store::open(&data_dir).and_then(|s| s.set_server_url(&url)) {
+                    eprintln!("cannot remember the server's URL: {e}");
+                }
+            }
         };
         let outcome = tokio::select! {
             r = node.run(&config, on_event) => Some(r),
@@ -334,7 +345,8 @@ fn group(ctx: &mut Ctx, cmd: GroupCmd) -> Result<()> {
                     events.push((*e, view));
                 }
             }
-            ctx.out.group(id, &g, &events);
+            let handle = fediverse::group_handle(&ctx.store, id, &g)?;
+            ctx.out.group(id, &g, &events, handle.as_deref());
         }
         GroupCmd::Invite { id } => {
             let me = ctx.persona()?;
@@ -708,7 +720,8 @@ fn event(ctx: &mut Ctx, cmd: EventCmd) -> Result<()> {
                 .and_then(|g| ctx.store.load(g).ok())
                 .and_then(|d| d.group().ok())
                 .map(|g| g.profile.name);
-            ctx.out.event(id, &e, group_name.as_deref());
+            let url = fediverse::event_url(&ctx.store, id, &e)?;
+            ctx.out.event(id, &e, group_name.as_deref(), url.as_deref());
         }
         EventCmd::Join { id } => {
             let me = ctx.persona()?;

@@ -96,10 +96,19 @@ impl Out {
         }
     }
 
-    pub fn group(&self, id: DocId, g: &GroupView, events: &[(DocId, EventView)]) {
+    pub fn group(
+        &self,
+        id: DocId,
+        g: &GroupView,
+        events: &[(DocId, EventView)],
+        handle: Option<&str>,
+    ) {
         if self.json {
             let mut v = serde_json::to_value(g).expect("serialisable");
             v["id"] = json!(id);
+            if let Some(h) = handle {
+                v["handle"] = json!(h);
+            }
             v["events"] = json!(events.iter().map(|(eid, e)| json!({"id": eid, "title": e.details.title, "starts": e.details.starts_at().timestamp().as_second()})).collect::<Vec<_>>());
             v["members"] = json!(g.members.values().collect::<Vec<_>>());
             print_json(&v);
@@ -107,6 +116,9 @@ impl Out {
         }
         println!("{}  ({})", g.profile.name, g.profile.visibility);
         println!("id {id}");
+        if let Some(h) = handle {
+            println!("on the Fediverse: {h}");
+        }
         if !g.profile.summary.is_empty() {
             println!("\n{}", g.profile.summary);
         }
@@ -195,11 +207,14 @@ impl Out {
         }
     }
 
-    pub fn event(&self, id: DocId, e: &EventView, group_name: Option<&str>) {
+    pub fn event(&self, id: DocId, e: &EventView, group_name: Option<&str>, url: Option<&str>) {
         let d = &e.details;
         if self.json {
             let mut v = serde_json::to_value(e).expect("serialisable");
             v["id"] = json!(id);
+            if let Some(u) = url {
+                v["url"] = json!(u);
+            }
             v["starts_utc"] = json!(d.starts_at().timestamp().to_string());
             v["ends_utc"] = json!(d.ends_at().map(|z| z.timestamp().to_string()));
             v["participants"] = json!(e.participants.values().collect::<Vec<_>>());
@@ -223,6 +238,9 @@ impl Out {
             }
         );
         println!("id {id}");
+        if let Some(u) = url {
+            println!("on the Fediverse: {u}");
+        }
         let start = d.starts_at();
         let mut when = format!("{} ({})", start.strftime("%a %-d %b %Y %H:%M"), d.time_zone);
         if let Some(end) = d.ends_at() {

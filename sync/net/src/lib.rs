@@ -142,6 +142,9 @@ pub struct Transport {
     /// Relay connections for other peers (servers).
     pub relay_server: bool,
     pub limits: Limits,
+    /// A server's public URL, told to peers in identify's agent version
+    /// (`rally-server/VERSION URL`), so devices can name what it publishes.
+    pub public_url: Option<String>,
 }
 
 impl Transport {
@@ -152,6 +155,7 @@ impl Transport {
             identity: None,
             relay_server: false,
             limits: Limits::unlimited(),
+            public_url: None,
         }
     }
 
@@ -162,7 +166,14 @@ impl Transport {
             identity: Some(identity),
             relay_server: true,
             limits: Limits::server(),
+            public_url: None,
         }
+    }
+
+    /// Tells peers the server's public URL.
+    pub fn with_public_url(mut self, url: Option<String>) -> Self {
+        self.public_url = url;
+        self
     }
 }
 
@@ -246,7 +257,11 @@ pub enum NodeEvent {
     },
     /// Every connected peer is in sync.
     Synced { peers: usize },
+    /// A server this node syncs with said where the public reaches it.
+    ServerUrl { peer: PeerId, url: String },
 }
+
+const SERVER_AGENT: &str = "rally-server/";
 
 /// Totals of a run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -406,10 +421,16 @@ impl<R: NodeStore> Node<R> {
                             .with_request_timeout(Duration::from_secs(120)),
                     ),
                     mdns: Toggle::from(mdns),
-                    identify: identify::Behaviour::new(identify::Config::new(
-                        "/rally/1".into(),
-                        key.public(),
-                    )),
+                    identify: identify::Behaviour::new(
+                        identify::Config::new("/rally/1".into(), key.public()).with_agent_version(
+                            match &transport.public_url {
+                                Some(url) => {
+                                    format!("{SERVER_AGENT}{} {url}", env!("CARGO_PKG_VERSION"))
+                                }
+                                None => format!("rally/{}", env!("CARGO_PKG_VERSION")),
+                            },
+                        ),
+                    ),
                     ping: ping::Behaviour::default(),
                     dcutr: Toggle::from(
                         (!transport.relay_server).then(|| dcutr::Behaviour::new(peer_id)),
@@ -1071,6 +1092,24 @@ impl<R: NodeStore> Node<R> {
                             self.dial(&addr);
                         }
                         self.discovered.insert(peer, addr);
+                    }
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
+                peer_id,
+                info,
+                ..
+            })) => {
+                self.debug(&peer_id, || format!("identify: {}", info.agent_version));
+                if self.servers.contains(&peer_id) {
+                    let url = info
+                        .agent_version
+                        .strip_prefix(SERVER_AGENT)
+                        .and_then(|rest| rest.split_once(' '))
+                        .map(|(_, url)| url.trim().to_owned())
+                        .filter(|u| u.starts_with("https://") || u.starts_with("http://"));
+                    if let Some(url) = url {
+                        events(NodeEvent::ServerUrl { peer: peer_id, url });
                     }
                 }
             }

@@ -993,6 +993,32 @@ impl Store {
             .ctx("reading the change cursor")
     }
 
+    /// Remembers the public URL of the server this device syncs with (it says so
+    /// when it connects), so the device can name what the server publishes.
+    pub fn set_server_url(&self, url: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES ('server_url', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [url.trim_end_matches('/')],
+            )
+            .ctx("saving the server's URL")?;
+        Ok(())
+    }
+
+    pub fn server_url(&self) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = 'server_url'", [], |r| {
+                r.get(0)
+            })
+            .map(Some)
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                e => Err(e),
+            })
+            .ctx("reading the server's URL")
+    }
+
     /// The documents (not logs) that gained a change after `cursor` (see
     /// [`Store::change_cursor`]).
     pub fn docs_changed_since(&self, cursor: i64) -> Result<Vec<DocId>, StoreError> {
