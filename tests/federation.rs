@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rally_e2e::{FediPeer, Server, id_of, json, rally, wait_for};
+use rally_e2e::{FediPeer, Server, id_of, json, rally, server_admin, wait_for};
 use serde_json::{Value, json};
 
 fn sync_once(dir: &Path, server: &Server) {
@@ -243,4 +243,82 @@ fn a_fedify_peer_that_signs_with_rfc9421_follows_replies_and_joins() {
 #[test]
 fn a_fedify_peer_that_signs_with_draft_cavage_follows_replies_and_joins() {
     federate_with("cavage");
+}
+
+/// Instance follows both ways, as Mobilizon does them: the admin follows the
+/// peer's instance actor (found through NodeInfo) and the peer accepts; the peer's
+/// instance follows this server's and waits for the admin, who accepts; then a
+/// public event reaches the peer's instance.
+#[test]
+fn instances_follow_each_other_through_the_admin() {
+    let srv = tempfile::tempdir().unwrap();
+    let server = Server::start_federating(srv.path(), &["--registrations", "open"]);
+    let relay = format!("{}/relay", server.http);
+    let peer = FediPeer::start("rfc9421");
+    let peer_host = peer.origin.trim_start_matches("http://").to_owned();
+    let list = || -> Value {
+        serde_json::from_str(&server_admin(srv.path(), &["instances", "list", "--json"])).unwrap()
+    };
+    assert_eq!(list(), json!([]));
+
+    let out = server_admin(srv.path(), &["instances", "follow", &peer_host]);
+    assert!(out.contains(&peer.instance), "{out}");
+    wait_for("the peer to see our follow", WAIT, || {
+        state_of(
+            &peer.get("/control/state")["followers"]["instance"],
+            "actor",
+            &relay,
+        )
+        .as_deref()
+            == Some("pending")
+    });
+    assert_eq!(list()[0]["we_follow"], "pending");
+    peer.call("/control/accept", json!({"follower": relay}));
+    wait_for("our follow to be accepted", WAIT, || {
+        list()[0]["we_follow"] == "accepted"
+    });
+
+    peer.call(
+        "/control/follow",
+        json!({"as": "instance", "target": relay}),
+    );
+    wait_for("their follow to wait for the admin", WAIT, || {
+        list()[0]["they_follow"] == "pending"
+    });
+    assert_eq!(list()[0]["actor"], peer.instance.as_str());
+    server_admin(srv.path(), &["instances", "accept", &peer_host]);
+    wait_for("their follow to be accepted", WAIT, || {
+        state_of(&peer.get("/control/state")["following"], "target", &relay).as_deref()
+            == Some("accepted")
+    });
+    assert_eq!(list()[0]["they_follow"], "accepted");
+
+    let device = tempfile::tempdir().unwrap();
+    let dev = device.path();
+    rally(dev, &["persona", "new", "Ana"]);
+    let group = id_of(&json(dev, &["group", "create", "Tenants"]));
+    rally(
+        dev,
+        &[
+            "event",
+            "create",
+            "--group",
+            &group,
+            "--title",
+            "Assembly",
+            "--starts",
+            "2027-04-01T18:00",
+            "--tz",
+            "UTC",
+        ],
+    );
+    sync_once(dev, &server);
+    wait_for("the event to reach the followed instance", WAIT, || {
+        peer.received("Create")
+            .iter()
+            .any(|c| c["body"]["object"]["name"] == "Assembly" && c["status"] == 202)
+    });
+
+    server_admin(srv.path(), &["instances", "unfollow", &peer_host]);
+    assert_eq!(list()[0]["we_follow"], Value::Null);
 }

@@ -60,6 +60,26 @@ enum Admin {
     Registered,
     /// Remove a persona's registration (it may register again only as the mode allows).
     Unregister { persona: String },
+    /// Instances this one follows and that follow it (Fediverse).
+    #[command(subcommand)]
+    Instances(Instances),
+}
+
+#[derive(Debug, Subcommand)]
+enum Instances {
+    /// List instances: whether we follow them and whether they follow us.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Follow an instance (by domain, e.g. mobilizon.example).
+    Follow { domain: String },
+    /// Stop following an instance (domain or actor URL).
+    Unfollow { instance: String },
+    /// Accept an instance that asked to follow this one (domain or actor URL).
+    Accept { instance: String },
+    /// Reject an instance that asked to follow this one (domain or actor URL).
+    Reject { instance: String },
 }
 
 fn main() {
@@ -91,8 +111,12 @@ fn admin(data: &std::path::Path, cmd: Admin) -> Result<()> {
             data.display()
         );
     }
+    if let Admin::Instances(cmd) = cmd {
+        return instances(data, cmd);
+    }
     let mut registry = SqliteRegistry::open(data)?;
     match cmd {
+        Admin::Instances(_) => unreachable!("handled above"),
         Admin::Registrations { mode: None } => println!("{}", registry.mode()?),
         Admin::Registrations { mode: Some(m) } => {
             let mode = parse_mode(&m)?;
@@ -138,6 +162,56 @@ fn admin(data: &std::path::Path, cmd: Admin) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn instances(data: &std::path::Path, cmd: Instances) -> Result<()> {
+    use rally_server::fedi::{self, instances};
+    let url = fedi::db::FediDb::open(data)?
+        .public_url()?
+        .context("this server has not federated yet: start it with --public-url first")?;
+    let fedi = fedi::Fedi::open(data, &url)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        match cmd {
+            Instances::List { json } => {
+                let list = instances::list(&fedi)?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&list)?);
+                } else if list.is_empty() {
+                    println!("no instances");
+                } else {
+                    for i in list {
+                        println!(
+                            "{}  we follow: {}  they follow: {}  ({})",
+                            i.domain,
+                            i.we_follow.as_deref().unwrap_or("no"),
+                            i.they_follow.as_deref().unwrap_or("no"),
+                            i.actor
+                        );
+                    }
+                }
+            }
+            Instances::Follow { domain } => {
+                let actor = instances::follow(&fedi, &domain).await?;
+                println!("asked to follow {} (pending until it accepts)", actor.id);
+            }
+            Instances::Unfollow { instance } => {
+                instances::unfollow(&fedi, &instance).await?;
+                println!("unfollowed");
+            }
+            Instances::Accept { instance } => {
+                instances::answer(&fedi, &instance, true).await?;
+                println!("accepted");
+            }
+            Instances::Reject { instance } => {
+                instances::answer(&fedi, &instance, false).await?;
+                println!("rejected");
+            }
+        }
+        anyhow::Ok(())
+    })
 }
 
 fn serve(cli: Cli, data: PathBuf) -> Result<()> {

@@ -15,6 +15,10 @@ use super::vocab::RemoteActor;
 pub const FEDI_FILE: &str = "fedi.db";
 
 const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (
+    key     TEXT PRIMARY KEY,
+    value   TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS keys (
     actor   TEXT PRIMARY KEY,
     pkcs8   BLOB NOT NULL
@@ -156,6 +160,28 @@ impl FediDb {
             .ctx("opening")?;
         conn.execute_batch(SCHEMA).ctx("creating the schema")?;
         Ok(FediDb { conn })
+    }
+
+    /// The public URL the server last ran with (so `rally-server admin` can act
+    /// for it while it runs).
+    pub fn public_url(&self) -> Result<Option<String>, DbError> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = 'public_url'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .ctx("reading the public URL")
+    }
+
+    pub fn set_public_url(&self, url: &str) -> Result<(), DbError> {
+        self.conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES ('public_url', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [url],
+            )
+            .ctx("saving the public URL")?;
+        Ok(())
     }
 
     /// The key of one of this server's actors, made on first use.

@@ -15,6 +15,9 @@
 //!   joins into participations, written into the event's document by a persona the
 //!   server keeps for each remote actor, so every replica judges them by the same
 //!   permission rule as any other change;
+//! - [`instances`] is instance following, both ways, as Mobilizon does it: the
+//!   instance actor follows another instance's actor (found through NodeInfo),
+//!   and the admin accepts or rejects the instances that follow this one;
 //! - [`outbox`] watches the store's change cursor, publishes Create/Update/Delete
 //!   for what changed (whichever device made the change, whenever it synced), and
 //!   delivers through the persistent queue with retries and backoff.
@@ -22,6 +25,7 @@
 pub mod db;
 pub mod fetch;
 pub mod inbox;
+pub mod instances;
 pub mod keys;
 pub mod outbox;
 pub mod routes;
@@ -97,6 +101,7 @@ pub struct PublicEvent {
 impl Fedi {
     pub fn open(data: &Path, public_url: &str) -> Result<Fedi, FediError> {
         let db = FediDb::open(data)?;
+        db.set_public_url(public_url.trim_end_matches('/'))?;
         let store = Store::open(data)?;
         let local_http = public_url.starts_with("http://");
         let blocklist = Arc::new(Mutex::new(FediDb::open(data)?));

@@ -1,0 +1,190 @@
+//! Instance following, both ways (Mobilizon's "relay" model). The admin follows
+//! another instance: its actor is found through NodeInfo's FEP-2677
+//! `Application` link (or WebFinger `relay@domain`), and the instance actor sends
+//! it a `Follow`; its public posts then come to the shared inbox. Instances that
+//! follow this one wait until the admin accepts (or rejects) them; accepted ones
+//! receive every public event this server publishes. Everything goes through
+//! `fedi.db` and the delivery queue, so `rally-server admin instances …` works
+//! while the server runs.
+
+use rally_core::jiff::Timestamp;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::db::Follow;
+use super::inbox::{follow_json, send};
+use super::vocab::{self, RemoteActor};
+use super::{Fedi, FediError};
+
+/// Another instance and where each side's follow stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Instance {
+    pub actor: String,
+    pub domain: String,
+    /// Our follow of them: pending, accepted or rejected.
+    pub we_follow: Option<String>,
+    /// Their follow of us: pending, accepted or rejected.
+    pub they_follow: Option<String>,
+}
+
+fn domain_of(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| u.port().map_or(h.to_owned(), |p| format!("{h}:{p}")))
+        })
+        .unwrap_or_default()
+}
+
+pub fn list(fedi: &Fedi) -> Result<Vec<Instance>, FediError> {
+    let me = fedi.urls.instance();
+    let db = fedi.db()?;
+    let mut out: Vec<Instance> = Vec::new();
+    for f in db.following(&me)? {
+        out.push(Instance {
+            domain: domain_of(&f.remote),
+            actor: f.remote,
+            we_follow: Some(f.state),
+            they_follow: None,
+        });
+    }
+    for f in db.followers(&me)? {
+        match out.iter_mut().find(|i| i.actor == f.remote) {
+            Some(i) => i.they_follow = Some(f.state),
+            None => out.push(Instance {
+                domain: domain_of(&f.remote),
+                actor: f.remote,
+                we_follow: None,
+                they_follow: Some(f.state),
+            }),
+        }
+    }
+    out.sort_by(|a, b| a.domain.cmp(&b.domain));
+    Ok(out)
+}
+
+/// The base URL of a domain as the server may reach it.
+fn base_of(fedi: &Fedi, domain: &str) -> String {
+    let domain = domain.trim().trim_end_matches('/');
+    if domain.starts_with("https://") || domain.starts_with("http://") {
+        return domain.to_owned();
+    }
+    let local = domain.starts_with("localhost") || domain.starts_with("127.0.0.1");
+    if local && fedi.urls.base.starts_with("http://") {
+        format!("http://{domain}")
+    } else {
+        format!("https://{domain}")
+    }
+}
+
+/// Finds another instance's actor: NodeInfo's Application link, else `relay@domain`.
+pub async fn discover(fedi: &Fedi, domain: &str) -> Result<String, FediError> {
+    let base = base_of(fedi, domain);
+    if let Ok(links) = fedi
+        .fetcher
+        .get_plain_json(&format!("{base}/.well-known/nodeinfo"))
+        .await
+    {
+        let found = links["links"].as_array().and_then(|l| {
+            l.iter()
+                .find(|l| l["rel"] == "https://www.w3.org/ns/activitystreams#Application")
+                .and_then(|l| l["href"].as_str())
+                .map(str::to_owned)
+        });
+        if let Some(actor) = found {
+            return Ok(actor);
+        }
+    }
+    let host = domain_of(&base);
+    let jrd = fedi
+        .fetcher
+        .get_plain_json(&format!(
+            "{base}/.well-known/webfinger?resource=acct:relay@{host}"
+        ))
+        .await?;
+    jrd["links"]
+        .as_array()
+        .and_then(|l| {
+            l.iter()
+                .find(|l| l["rel"] == "self" && l["type"] == vocab::CONTENT_TYPE)
+                .and_then(|l| l["href"].as_str())
+                .map(str::to_owned)
+        })
+        .ok_or_else(|| FediError::Refused(format!("{domain} names no instance actor")))
+}
+
+/// Follows another instance; returns its actor.
+pub async fn follow(fedi: &Fedi, domain: &str) -> Result<RemoteActor, FediError> {
+    let actor_url = discover(fedi, domain).await?;
+    let actor = fedi.remote_actor(&actor_url, true).await?;
+    let me = fedi.urls.instance();
+    let id = fedi.urls.activity("follow");
+    fedi.db()?.set_following(&Follow {
+        local: me.clone(),
+        remote: actor.id.clone(),
+        follow_id: id.clone(),
+        state: "pending".into(),
+        at: Timestamp::now().as_second(),
+    })?;
+    let mut follow = follow_json(&id, &me, &actor.id);
+    follow["@context"] = vocab::context();
+    send(fedi, &me, &actor, &follow)?;
+    Ok(actor)
+}
+
+/// Stops following another instance.
+pub async fn unfollow(fedi: &Fedi, actor: &str) -> Result<(), FediError> {
+    let me = fedi.urls.instance();
+    let Some(f) = fedi
+        .db()?
+        .following(&me)?
+        .into_iter()
+        .find(|f| f.remote == actor || domain_of(&f.remote) == actor)
+    else {
+        return Err(FediError::Refused(format!(
+            "this instance does not follow {actor}"
+        )));
+    };
+    let remote = fedi.remote_actor(&f.remote, false).await?;
+    let undo = vocab::activity(
+        &format!("{}/undo", f.follow_id),
+        "Undo",
+        &me,
+        follow_json(&f.follow_id, &me, &f.remote),
+        &[f.remote.clone()],
+        &[],
+    );
+    send(fedi, &me, &remote, &undo)?;
+    fedi.db()?.remove_following(&me, &f.remote)?;
+    Ok(())
+}
+
+/// Accepts or rejects an instance that follows this one.
+pub async fn answer(fedi: &Fedi, actor: &str, accept: bool) -> Result<(), FediError> {
+    let me = fedi.urls.instance();
+    let Some(mut f) = fedi
+        .db()?
+        .followers(&me)?
+        .into_iter()
+        .find(|f| f.remote == actor || domain_of(&f.remote) == actor)
+    else {
+        return Err(FediError::Refused(format!(
+            "{actor} does not follow this instance"
+        )));
+    };
+    let remote = fedi.remote_actor(&f.remote, false).await?;
+    let kind = if accept { "Accept" } else { "Reject" };
+    let activity: Value = vocab::activity(
+        &fedi.urls.activity(&kind.to_lowercase()),
+        kind,
+        &me,
+        follow_json(&f.follow_id, &f.remote, &me),
+        &[f.remote.clone()],
+        &[],
+    );
+    send(fedi, &me, &remote, &activity)?;
+    f.state = if accept { "accepted" } else { "rejected" }.into();
+    fedi.db()?.set_follower(&f)?;
+    Ok(())
+}
