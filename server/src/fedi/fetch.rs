@@ -267,10 +267,10 @@ fn check_url(
         "http" if allow_loopback && loopback_host => {}
         _ => return Err(FetchError::Forbidden(url.to_owned())),
     }
-    if let Some(ip) = literal {
-        if !is_public(ip, allow_loopback) {
-            return Err(FetchError::Forbidden(url.to_owned()));
-        }
+    if let Some(ip) = literal
+        && !is_public(ip, allow_loopback)
+    {
+        return Err(FetchError::Forbidden(url.to_owned()));
     }
     if name == "localhost" && !allow_loopback {
         return Err(FetchError::Forbidden(url.to_owned()));

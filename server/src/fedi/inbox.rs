@@ -113,10 +113,10 @@ pub async fn accept(fedi: &Fedi, req: &Received<'_>) -> Result<Outcome, FediErro
     if fedi.db()?.is_blocked(&host)? {
         return Err(super::fetch::FetchError::Blocked(host).into());
     }
-    if let Some(id) = &activity.id {
-        if !fedi.db()?.first_sight(id, now.as_second())? {
-            return Ok(Outcome::Duplicate);
-        }
+    if let Some(id) = &activity.id
+        && !fedi.db()?.first_sight(id, now.as_second())?
+    {
+        return Ok(Outcome::Duplicate);
     }
     act(fedi, &activity).await
 }
@@ -249,7 +249,7 @@ async fn follow(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> 
             "Accept",
             &object,
             follow_json(&follow_id, &follower.id, &object),
-            &[follower.id.clone()],
+            std::slice::from_ref(&follower.id),
             &[],
         );
         send(fedi, &object, &follower, &accept)?;
@@ -477,7 +477,7 @@ async fn join(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
             kind,
             &group_actor,
             join_json.clone(),
-            &[actor.id.clone()],
+            std::slice::from_ref(&actor.id),
             &[],
         );
         a["attributedTo"] = json!(group_actor);

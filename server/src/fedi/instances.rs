@@ -152,7 +152,7 @@ pub async fn unfollow(fedi: &Fedi, actor: &str) -> Result<(), FediError> {
         "Undo",
         &me,
         follow_json(&f.follow_id, &me, &f.remote),
-        &[f.remote.clone()],
+        std::slice::from_ref(&f.remote),
         &[],
     );
     send(fedi, &me, &remote, &undo)?;
@@ -180,7 +180,7 @@ pub async fn answer(fedi: &Fedi, actor: &str, accept: bool) -> Result<(), FediEr
         kind,
         &me,
         follow_json(&f.follow_id, &f.remote, &me),
-        &[f.remote.clone()],
+        std::slice::from_ref(&f.remote),
         &[],
     );
     send(fedi, &me, &remote, &activity)?;

@@ -247,12 +247,11 @@ impl Fedi {
     /// servers that want signed fetches). `refresh` fetches even when cached.
     pub async fn remote_actor(&self, id: &str, refresh: bool) -> Result<RemoteActor, FediError> {
         let now = Timestamp::now().as_second();
-        if !refresh {
-            if let Some((actor, at)) = self.db()?.remote_actor(id)? {
-                if now - at < ACTOR_TTL_SECS {
-                    return Ok(actor);
-                }
-            }
+        if !refresh
+            && let Some((actor, at)) = self.db()?.remote_actor(id)?
+            && now - at < ACTOR_TTL_SECS
+        {
+            return Ok(actor);
         }
         let instance = self.urls.instance();
         let key = self.key(&instance)?;

@@ -523,10 +523,10 @@ async fn person(State(fedi): State<Arc<Fedi>>, Path(hex): Path<String>) -> Respo
         let mut name = None;
         for g in fedi.public_groups()? {
             for e in &g.view.events {
-                if let Some(ev) = fedi.public_event(e)? {
-                    if let Some(c) = ev.view.comments.iter().find(|c| c.author == id) {
-                        name = Some(c.author_name.clone());
-                    }
+                if let Some(ev) = fedi.public_event(e)?
+                    && let Some(c) = ev.view.comments.iter().find(|c| c.author == id)
+                {
+                    name = Some(c.author_name.clone());
                 }
             }
         }

@@ -77,7 +77,7 @@ impl Claim {
     }
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<String> {
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     let values: Vec<&str> = headers
         .get_all(name)
         .iter()
@@ -147,10 +147,10 @@ fn read_cavage(req: &Received<'_>, value: &str, now: Timestamp) -> Result<Claim,
     let signature = B64
         .decode(get("signature").ok_or_else(|| SigError::Malformed("no signature".into()))?)
         .map_err(|_| SigError::Malformed("signature is not base64".into()))?;
-    if let Some(alg) = get("algorithm") {
-        if !matches!(alg.as_str(), "rsa-sha256" | "hs2019") {
-            return Err(SigError::Algorithm(alg));
-        }
+    if let Some(alg) = get("algorithm")
+        && !matches!(alg.as_str(), "rsa-sha256" | "hs2019")
+    {
+        return Err(SigError::Algorithm(alg));
     }
     let names: Vec<String> = get("headers")
         .unwrap_or_else(|| "date".into())
@@ -249,20 +249,20 @@ fn read_rfc9421(req: &Received<'_>, now: Timestamp) -> Result<Claim, SigError> {
         .ok_or_else(|| malformed("no keyid"))?
         .as_str()
         .to_owned();
-    if let Some(alg) = param("alg").and_then(BareItem::as_string) {
-        if alg.as_str() != "rsa-v1_5-sha256" {
-            return Err(SigError::Algorithm(alg.as_str().to_owned()));
-        }
+    if let Some(alg) = param("alg").and_then(BareItem::as_string)
+        && alg.as_str() != "rsa-v1_5-sha256"
+    {
+        return Err(SigError::Algorithm(alg.as_str().to_owned()));
     }
     let created = param("created")
         .and_then(BareItem::as_integer)
         .ok_or(SigError::NotCovered("created"))?;
     let created = Timestamp::from_second(i64::from(created)).map_err(|_| SigError::Stale)?;
     check_time(created, now)?;
-    if let Some(expires) = param("expires").and_then(BareItem::as_integer) {
-        if i64::from(expires) < now.as_second() {
-            return Err(SigError::Stale);
-        }
+    if let Some(expires) = param("expires").and_then(BareItem::as_integer)
+        && i64::from(expires) < now.as_second()
+    {
+        return Err(SigError::Stale);
     }
     let mut names = Vec::new();
     for item in &list.items {
