@@ -28,6 +28,21 @@ fn sync_once(dir: &Path, server: &Server) {
 
 const WAIT: Duration = Duration::from_secs(30);
 
+/// The first activity of a type the peer received and answered (the peer logs a
+/// POST as it arrives and fills in its answer when it has processed it).
+fn answered(peer: &FediPeer, kind: &str) -> Option<Value> {
+    peer.received(kind)
+        .into_iter()
+        .find(|r| !r["status"].is_null())
+}
+
+fn wait_answered(peer: &FediPeer, kind: &str) -> Value {
+    wait_for(&format!("the {kind} to arrive"), WAIT, || {
+        answered(peer, kind).is_some()
+    });
+    answered(peer, kind).unwrap()
+}
+
 fn state_of(list: &Value, key: &str, value: &str) -> Option<String> {
     list.as_array()?
         .iter()
@@ -96,10 +111,7 @@ fn federate_with(knock: &str) {
         json(dev, &["event", "show", &event])["url"],
         event_url.as_str()
     );
-    wait_for("the Create to arrive", WAIT, || {
-        !peer.received("Create").is_empty()
-    });
-    let create = &peer.received("Create")[0];
+    let create = &wait_answered(&peer, "Create");
     assert_eq!(create["status"], 202, "the peer accepted it: {create}");
     assert_eq!(create["signature"]["verified"], true, "{create}");
     assert_eq!(
@@ -134,10 +146,7 @@ fn federate_with(knock: &str) {
         ],
     );
     sync_once(dev, &server);
-    wait_for("the Update to arrive", WAIT, || {
-        !peer.received("Update").is_empty()
-    });
-    let update = &peer.received("Update")[0];
+    let update = &wait_answered(&peer, "Update");
     assert_eq!(update["status"], 202);
     assert_eq!(
         update["body"]["object"]["name"],
@@ -227,10 +236,7 @@ fn federate_with(knock: &str) {
     // Made members-only... no: made unlisted, it leaves the Fediverse with a Delete.
     rally(dev, &["event", "edit", &event, "--visibility", "unlisted"]);
     sync_once(dev, &server);
-    wait_for("the Delete to arrive", WAIT, || {
-        !peer.received("Delete").is_empty()
-    });
-    let delete = &peer.received("Delete")[0];
+    let delete = &wait_answered(&peer, "Delete");
     assert_eq!(delete["body"]["object"]["id"], event_url.as_str());
     assert_eq!(delete["status"], 202);
 }
