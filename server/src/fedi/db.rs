@@ -262,26 +262,32 @@ impl FediDb {
         rows.collect::<Result<_, _>>().ctx("reading follows")
     }
 
-    pub fn set_follower(&self, f: &Follow) -> Result<(), DbError> {
+    fn upsert_follow(&self, table: &str, f: &Follow) -> Result<(), DbError> {
+        let sql = format!(
+            "INSERT INTO {table} (local, remote, follow_id, state, at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (local, remote) DO UPDATE SET follow_id = excluded.follow_id, state = excluded.state, at = excluded.at"
+        );
         self.conn
-            .execute(
-                "INSERT INTO followers (local, remote, follow_id, state, at) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (local, remote) DO UPDATE SET follow_id = excluded.follow_id, state = excluded.state, at = excluded.at",
-                params![f.local, f.remote, f.follow_id, f.state, f.at],
-            )
-            .ctx("saving a follower")?;
+            .execute(&sql, params![f.local, f.remote, f.follow_id, f.state, f.at])
+            .ctx("saving a follow")?;
         Ok(())
     }
 
-    pub fn remove_follower(&self, local: &str, remote: &str) -> Result<bool, DbError> {
+    fn delete_follow(&self, table: &str, local: &str, remote: &str) -> Result<bool, DbError> {
+        let sql = format!("DELETE FROM {table} WHERE local = ?1 AND remote = ?2");
         Ok(self
             .conn
-            .execute(
-                "DELETE FROM followers WHERE local = ?1 AND remote = ?2",
-                params![local, remote],
-            )
-            .ctx("removing a follower")?
+            .execute(&sql, params![local, remote])
+            .ctx("removing a follow")?
             > 0)
+    }
+
+    pub fn set_follower(&self, f: &Follow) -> Result<(), DbError> {
+        self.upsert_follow("followers", f)
+    }
+
+    pub fn remove_follower(&self, local: &str, remote: &str) -> Result<bool, DbError> {
+        self.delete_follow("followers", local, remote)
     }
 
     /// Followers of a local actor (every state).
@@ -297,25 +303,11 @@ impl FediDb {
     }
 
     pub fn set_following(&self, f: &Follow) -> Result<(), DbError> {
-        self.conn
-            .execute(
-                "INSERT INTO following (local, remote, follow_id, state, at) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (local, remote) DO UPDATE SET follow_id = excluded.follow_id, state = excluded.state, at = excluded.at",
-                params![f.local, f.remote, f.follow_id, f.state, f.at],
-            )
-            .ctx("saving a follow")?;
-        Ok(())
+        self.upsert_follow("following", f)
     }
 
     pub fn remove_following(&self, local: &str, remote: &str) -> Result<bool, DbError> {
-        Ok(self
-            .conn
-            .execute(
-                "DELETE FROM following WHERE local = ?1 AND remote = ?2",
-                params![local, remote],
-            )
-            .ctx("removing a follow")?
-            > 0)
+        self.delete_follow("following", local, remote)
     }
 
     pub fn following(&self, local: &str) -> Result<Vec<Follow>, DbError> {
