@@ -328,3 +328,186 @@ fn instances_follow_each_other_through_the_admin() {
     server_admin(srv.path(), &["instances", "unfollow", &peer_host]);
     assert_eq!(list()[0]["we_follow"], Value::Null);
 }
+
+/// An event of a followed instance, as its organiser publishes it.
+fn remote_event(peer: &FediPeer, n: u32, name: &str, join_mode: &str) -> Value {
+    json!({
+        "id": format!("{}/events/{n}", peer.origin),
+        "type": "Event",
+        "name": name,
+        "content": "<p>Meet at the <strong>station</strong></p>",
+        "mediaType": "text/html",
+        "startTime": "2027-05-01T09:00:00+02:00",
+        "endTime": "2027-05-01T17:00:00+02:00",
+        "timezone": "Europe/Paris",
+        "attributedTo": peer.person,
+        "joinMode": join_mode,
+        "location": {"type": "Place", "name": "Gare de Lyon",
+                     "address": {"type": "PostalAddress", "addressLocality": "Paris"}},
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+    })
+}
+
+fn post_as_alice(peer: &FediPeer, server: &Server, activity: Value) -> Value {
+    let r = peer.call(
+        "/control/raw",
+        json!({"as": "alice", "inbox": format!("{}/inbox", server.http), "activity": activity}),
+    );
+    assert_eq!(r["status"], 202, "{r}");
+    r
+}
+
+fn activity(peer: &FediPeer, id: &str, kind: &str, object: Value) -> Value {
+    json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/activities/{id}", peer.origin),
+        "type": kind,
+        "actor": peer.person,
+        "object": object,
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+    })
+}
+
+fn events_titled(dev: &Path, title: &str) -> Vec<Value> {
+    json(dev, &["event", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["title"] == title)
+        .cloned()
+        .collect()
+}
+
+/// The events of an instance the admin follows become read-only copies that a
+/// device gets from the server; a device user joins one (a `Join` signed by the
+/// persona's actor reaches the organiser, whose `Accept` comes back as the
+/// participation going), the organiser's edits and deletion follow, and leaving
+/// sends `Leave`. Events from an instance not followed are ignored.
+#[test]
+fn events_of_a_followed_instance_are_copied_and_joined_from_a_device() {
+    let srv = tempfile::tempdir().unwrap();
+    let server = Server::start_federating(srv.path(), &["--registrations", "open"]);
+    let relay = format!("{}/relay", server.http);
+    let peer = FediPeer::start("cavage");
+    let peer_host = peer.origin.trim_start_matches("http://").to_owned();
+
+    post_as_alice(
+        &peer,
+        &server,
+        activity(
+            &peer,
+            "early",
+            "Create",
+            remote_event(&peer, 1, "Before the follow", "free"),
+        ),
+    );
+
+    server_admin(srv.path(), &["instances", "follow", &peer_host]);
+    wait_for("the peer to see our follow", WAIT, || {
+        state_of(
+            &peer.get("/control/state")["followers"]["instance"],
+            "actor",
+            &relay,
+        )
+        .is_some()
+    });
+    peer.call("/control/accept", json!({"follower": relay}));
+    let list = || -> Value {
+        serde_json::from_str(&server_admin(srv.path(), &["instances", "list", "--json"])).unwrap()
+    };
+    wait_for("our follow to be accepted", WAIT, || {
+        list()[0]["we_follow"] == "accepted"
+    });
+
+    let event_url = format!("{}/events/2", peer.origin);
+    post_as_alice(
+        &peer,
+        &server,
+        activity(
+            &peer,
+            "create",
+            "Create",
+            remote_event(&peer, 2, "Bike ride to the coast", "restricted"),
+        ),
+    );
+
+    let device = tempfile::tempdir().unwrap();
+    let dev = device.path();
+    rally(dev, &["persona", "new", "Bea"]);
+    sync_once(dev, &server);
+    assert!(events_titled(dev, "Before the follow").is_empty());
+    let found = events_titled(dev, "Bike ride to the coast");
+    assert_eq!(found.len(), 1, "{found:?}");
+    let id = found[0]["id"].as_str().unwrap().to_owned();
+    let shown = json(dev, &["event", "show", &id]);
+    assert_eq!(shown["origin"], event_url.as_str(), "{shown}");
+    assert_eq!(shown["details"]["time_zone"], "Europe/Paris", "{shown}");
+    assert_eq!(shown["starts_utc"], "2027-05-01T07:00:00Z", "{shown}");
+    assert_eq!(shown["details"]["place"]["name"], "Gare de Lyon", "{shown}");
+    assert!(
+        shown["organisers"][0]["name"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("@alice@{peer_host}")),
+        "{shown}"
+    );
+    let text = rally(dev, &["event", "show", &id]);
+    assert!(
+        text.contains(&format!("copied from the Fediverse: {event_url}")),
+        "{text}"
+    );
+
+    let joined = rally(dev, &["event", "join", &id]);
+    assert!(joined.contains("an organiser must approve"), "{joined}");
+    sync_once(dev, &server);
+    let join = wait_answered(&peer, "Join");
+    assert_eq!(join["status"], 202, "{join}");
+    assert_eq!(join["signature"]["verified"], true, "{join}");
+    assert_eq!(join["body"]["object"], event_url.as_str(), "{join}");
+    let person = join["body"]["actor"].as_str().unwrap().to_owned();
+    assert!(
+        person.starts_with(&format!("{}/people/", server.http)),
+        "{person}"
+    );
+    let fetched = peer.call("/control/fetch", json!({"url": person, "as": "alice"}));
+    assert_eq!(fetched["type"], "Person", "{fetched}");
+    assert_eq!(fetched["raw"]["name"], "Bea", "{fetched}");
+
+    let mut accept = activity(&peer, "accept-join", "Accept", join["body"].clone());
+    accept["to"] = json!([person]);
+    post_as_alice(&peer, &server, accept);
+    wait_for("the participation to be accepted", WAIT, || {
+        sync_once(dev, &server);
+        json(dev, &["event", "show", &id])["going"] == 1
+    });
+
+    let mut edited = remote_event(&peer, 2, "Bike ride to the sea", "restricted");
+    edited["updated"] = json!("2026-11-27T12:00:00Z");
+    post_as_alice(&peer, &server, activity(&peer, "update", "Update", edited));
+    wait_for("the edit to reach the device", WAIT, || {
+        sync_once(dev, &server);
+        json(dev, &["event", "show", &id])["details"]["title"] == "Bike ride to the sea"
+    });
+
+    rally(dev, &["event", "leave", &id]);
+    sync_once(dev, &server);
+    let leave = wait_answered(&peer, "Leave");
+    assert_eq!(leave["status"], 202, "{leave}");
+    assert_eq!(leave["body"]["actor"], person.as_str(), "{leave}");
+    assert_eq!(leave["body"]["object"], event_url.as_str(), "{leave}");
+
+    post_as_alice(
+        &peer,
+        &server,
+        activity(
+            &peer,
+            "delete",
+            "Delete",
+            json!({"type": "Tombstone", "id": event_url}),
+        ),
+    );
+    wait_for("the deletion to cancel the copy", WAIT, || {
+        sync_once(dev, &server);
+        json(dev, &["event", "show", &id])["details"]["status"] == "cancelled"
+    });
+}

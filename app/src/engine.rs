@@ -267,6 +267,7 @@ pub fn event(store: &Store, id: &str) -> Result<ipc::EventPage> {
         comments: top,
         my_status,
         can_edit: me.as_ref().is_some_and(|m| e.is_organiser(&m.id())),
+        origin: e.origin.clone(),
     })
 }
 

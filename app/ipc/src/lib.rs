@@ -166,6 +166,10 @@ pub struct EventPage {
     /// The current persona's answer, if any.
     pub my_status: Option<String>,
     pub can_edit: bool,
+    /// Where the event was published, when this is a copy of an event from the
+    /// Fediverse (its organiser answers there).
+    #[serde(default)]
+    pub origin: Option<String>,
 }
 
 /// A new event (no `id`) or an edit of one.

@@ -93,6 +93,7 @@ pub fn tr(lang: Lang, en: &'static str) -> &'static str {
         "Add to calendar" => "Ajouter au calendrier",
         "Saved to" => "Enregistré dans",
         "Open map" => "Voir la carte",
+        "From the Fediverse" => "Depuis le Fediverse",
         "In the event's time zone" => "Dans le fuseau de l'événement",
         "Organisers" => "Organisateurs",
         "Participants" => "Participants",

@@ -356,6 +356,12 @@ fn EventPage(id: String) -> Element {
                 p { a { href: "{url}", target: "_blank", rel: "noopener noreferrer", "{url}" } }
             }
             if let Some(group) = &e.group { p { class: "muted", {t("Group")} ": {group}" } }
+            if let Some(url) = &e.origin {
+                p { id: "event-origin", class: "muted",
+                    {t("From the Fediverse")} ": "
+                    a { href: "{url}", target: "_blank", rel: "noopener noreferrer", "{url}" }
+                }
+            }
             div { class: "description", dangerous_inner_html: "{e.description_html}" }
             div { class: "actions",
                 button { id: "rsvp", class: "primary", onclick: rsvp,

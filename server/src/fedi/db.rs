@@ -420,6 +420,76 @@ impl FediDb {
         Ok(())
     }
 
+    /// The remote objects of one kind recorded for a document, with their ids.
+    pub fn remote_objects_of(
+        &self,
+        kind: &str,
+        doc: &str,
+    ) -> Result<Vec<(String, RemoteObject)>, DbError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, kind, doc, local, actor FROM remote_objects WHERE kind = ?1 AND doc = ?2 ORDER BY at, id",
+            )
+            .ctx("listing remote objects")?;
+        let rows = stmt
+            .query_map([kind, doc], |r| {
+                Ok((
+                    r.get(0)?,
+                    RemoteObject {
+                        kind: r.get(1)?,
+                        doc: r.get(2)?,
+                        local: r.get(3)?,
+                        actor: r.get(4)?,
+                    },
+                ))
+            })
+            .ctx("listing remote objects")?;
+        rows.collect::<Result<_, _>>().ctx("listing remote objects")
+    }
+
+    /// The documents of the joins sent for a local persona (hex).
+    pub fn joins_of(&self, persona: &str) -> Result<Vec<String>, DbError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT DISTINCT doc FROM remote_objects WHERE kind = 'join' AND local = ?1",
+            )
+            .ctx("listing joins")?;
+        let rows = stmt
+            .query_map([persona], |r| r.get(0))
+            .ctx("listing joins")?;
+        rows.collect::<Result<_, _>>().ctx("listing joins")
+    }
+
+    pub fn remove_remote_object(&self, id: &str) -> Result<(), DbError> {
+        self.conn
+            .execute("DELETE FROM remote_objects WHERE id = ?1", [id])
+            .ctx("forgetting a remote object")?;
+        Ok(())
+    }
+
+    /// Whether the remote actor (or its instance, by origin) is followed here with
+    /// its answer `accepted`: its events are then welcome.
+    pub fn follows_origin_of(&self, actor: &str) -> Result<bool, DbError> {
+        let origin = |u: &str| url::Url::parse(u).ok().map(|u| u.origin());
+        let Some(theirs) = origin(actor) else {
+            return Ok(false);
+        };
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT remote FROM following WHERE state = 'accepted'")
+            .ctx("reading follows")?;
+        let remotes = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .ctx("reading follows")?
+            .collect::<Result<Vec<_>, _>>()
+            .ctx("reading follows")?;
+        Ok(remotes
+            .iter()
+            .any(|r| r == actor || origin(r).as_ref() == Some(&theirs)))
+    }
+
     /// Records an activity id; false when it was seen before (a redelivery).
     pub fn first_sight(&self, id: &str, now: i64) -> Result<bool, DbError> {
         Ok(self

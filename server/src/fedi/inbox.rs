@@ -24,6 +24,7 @@ use rally_core::jiff::Timestamp;
 use rally_core::model::ParticipationStatus;
 use serde_json::{Value, json};
 
+use super::copies;
 use super::db::{Follow, RemoteObject};
 use super::keys::PublicKey;
 use super::sig::{self, Received};
@@ -57,6 +58,19 @@ pub enum Outcome {
     },
     Left {
         event: DocId,
+    },
+    /// A followed event kept (or brought up to date) as a read-only copy.
+    EventCopied {
+        event: DocId,
+        new: bool,
+    },
+    EventCancelled {
+        event: DocId,
+    },
+    /// The organiser answered a join sent from here.
+    JoinAnswered {
+        event: DocId,
+        status: ParticipationStatus,
     },
     Duplicate,
     Ignored(String),
@@ -202,7 +216,14 @@ async fn act(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
     match activity.kind.as_str() {
         "Follow" => follow(fedi, activity).await,
         "Undo" => undo(fedi, activity).await,
-        "Accept" | "Reject" => answer(fedi, activity),
+        "Accept" | "Reject" => match copies::answer_join(fedi, activity)? {
+            Some(outcome) => Ok(outcome),
+            None => answer(fedi, activity),
+        },
+        "Create" | "Update" if activity.object_type() == "Event" => {
+            copies::receive_event(fedi, activity, &activity.object).await
+        }
+        "Announce" => copies::announce(fedi, activity).await,
         "Create" if matches!(activity.object_type(), "Note" | "Comment" | "Article") => {
             note(fedi, activity).await
         }
@@ -398,7 +419,7 @@ async fn note(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
     Ok(Outcome::Commented { event, comment })
 }
 
-fn proxy_of(fedi: &Fedi, actor: &str) -> Result<rally_store::LocalPersona, FediError> {
+pub(super) fn proxy_of(fedi: &Fedi, actor: &str) -> Result<rally_store::LocalPersona, FediError> {
     fedi.store()?
         .persona(&format!("fedi:{actor}"))?
         .ok_or(FediError::NotFound)
@@ -428,6 +449,9 @@ fn delete(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
     let Some(o) = fedi.db()?.remote_object(&id)? else {
         return Ok(Outcome::Ignored(format!("Delete of {id}")));
     };
+    if o.kind == "event" {
+        return copies::delete_event(fedi, activity, &o);
+    }
     if o.kind != "comment" {
         return Ok(Outcome::Ignored(format!("Delete of a {}", o.kind)));
     }

@@ -22,6 +22,7 @@
 //!   for what changed (whichever device made the change, whenever it synced), and
 //!   delivers through the persistent queue with retries and backoff.
 
+pub mod copies;
 pub mod db;
 pub mod fetch;
 pub mod inbox;

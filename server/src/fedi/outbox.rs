@@ -3,7 +3,9 @@
 //! after it was offline — is compared with what was last published (a digest per
 //! object in `fedi.db`), and a `Create`, `Update` or `Delete` of the event, and of
 //! local personas' comments, is queued for every follower of the group and of the
-//! instance actor (one delivery per shared inbox). The delivery worker takes due
+//! instance actor (one delivery per shared inbox); local personas' participations
+//! in copies of remote events become `Join`/`Leave` to their organisers
+//! ([`super::copies`]). The delivery worker takes due
 //! deliveries from the persistent queue, signs and POSTs them a few at a time, and
 //! retries failures with exponential backoff; the queue survives restarts.
 
@@ -77,6 +79,7 @@ pub async fn publish_loop(fedi: Arc<Fedi>, stop: impl Future<Output = ()>) {
 pub async fn publish_changed(fedi: &Fedi, since: i64) -> Result<usize, FediError> {
     let changed = fedi.store()?.docs_changed_since(since)?;
     let mut events = Vec::new();
+    let mut copies = Vec::new();
     for id in changed {
         let doc = match fedi.store()?.load(id) {
             Ok(d) => d,
@@ -84,8 +87,12 @@ pub async fn publish_changed(fedi: &Fedi, since: i64) -> Result<usize, FediError
         };
         if let Ok(g) = doc.group() {
             events.extend(g.events);
-        } else if doc.event().is_ok() {
-            events.push(id);
+        } else if let Ok(view) = doc.event() {
+            if view.origin.is_some() {
+                copies.push((id, view));
+            } else {
+                events.push(id);
+            }
         }
     }
     events.sort();
@@ -93,6 +100,9 @@ pub async fn publish_changed(fedi: &Fedi, since: i64) -> Result<usize, FediError
     let mut queued = 0;
     for id in events {
         queued += publish_event(fedi, &id).await?;
+    }
+    for (id, view) in copies {
+        queued += super::copies::publish_participations(fedi, &id, &view).await?;
     }
     Ok(queued)
 }

@@ -514,7 +514,8 @@ async fn comment(
     }
 }
 
-/// A persona that commented on a public event here, as a `Person`.
+/// A persona that commented on a public event here, or joined a copied event
+/// through this server, as a `Person`.
 async fn person(State(fedi): State<Arc<Fedi>>, Path(hex): Path<String>) -> Response {
     let Ok(id) = hex.parse::<rally_core::PersonaId>() else {
         return FediError::NotFound.into_response();
@@ -529,6 +530,9 @@ async fn person(State(fedi): State<Arc<Fedi>>, Path(hex): Path<String>) -> Respo
                     name = Some(c.author_name.clone());
                 }
             }
+        }
+        if name.is_none() {
+            name = super::copies::participant_name(&fedi, &id)?;
         }
         let name = name.ok_or(FediError::NotFound)?;
         if fedi.is_proxy(&id)? {

@@ -141,7 +141,7 @@ fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
         .filter(|s| !s.is_empty())
 }
 
-fn type_of(v: &Value) -> &str {
+pub fn type_of(v: &Value) -> &str {
     match v.get("type") {
         Some(Value::String(s)) => s,
         Some(Value::Array(a)) => a.first().and_then(Value::as_str).unwrap_or(""),

@@ -241,6 +241,9 @@ impl Out {
         if let Some(u) = url {
             println!("on the Fediverse: {u}");
         }
+        if let Some(o) = &e.origin {
+            println!("copied from the Fediverse: {o} (its organiser answers there)");
+        }
         let start = d.starts_at();
         let mut when = format!("{} ({})", start.strftime("%a %-d %b %Y %H:%M"), d.time_zone);
         if let Some(end) = d.ends_at() {

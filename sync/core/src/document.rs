@@ -621,9 +621,41 @@ impl Document {
         group: Option<DocId>,
         now: Timestamp,
     ) -> Result<(Document, SignedChange), EditError> {
+        Document::event_with(author, author_name, details, (group, None), now)
+    }
+
+    /// Creates the local copy of an event published elsewhere (on the Fediverse):
+    /// `origin` is its address there, fixed for the document's life. The author
+    /// stands for the remote organiser.
+    pub fn copy_event(
+        author: &Persona,
+        author_name: &str,
+        details: &EventDetails,
+        origin: &str,
+        now: Timestamp,
+    ) -> Result<(Document, SignedChange), EditError> {
+        crate::model::check_origin(origin)?;
+        Document::event_with(author, author_name, details, (None, Some(origin)), now)
+    }
+
+    fn event_with(
+        author: &Persona,
+        author_name: &str,
+        details: &EventDetails,
+        (group, origin): (Option<DocId>, Option<&str>),
+        now: Timestamp,
+    ) -> Result<(Document, SignedChange), EditError> {
         details.validate()?;
         Document::create(author, now, |tx| {
-            edit::event_genesis(tx, author.id(), author_name, details, group, now_secs(now))
+            edit::event_genesis(
+                tx,
+                author.id(),
+                author_name,
+                details,
+                group,
+                origin,
+                now_secs(now),
+            )
         })
     }
 

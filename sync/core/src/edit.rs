@@ -81,11 +81,15 @@ pub(crate) fn event_genesis(
     author_name: &str,
     details: &EventDetails,
     group: Option<DocId>,
+    origin: Option<&str>,
     now: i64,
 ) -> Result<(), AutomergeError> {
     write_header(tx, DocKind::Event, author, now)?;
     if let Some(group) = group {
         tx.put(ROOT, "group", group.to_hex())?;
+    }
+    if let Some(origin) = origin {
+        tx.put(ROOT, "origin", origin)?;
     }
     write_details(tx, details)?;
     let organisers = tx.put_object(ROOT, "organisers", ObjType::Map)?;

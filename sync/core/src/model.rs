@@ -217,6 +217,11 @@ fn check_len(what: &'static str, s: &str, max: usize) -> Result<(), InvalidInput
     Ok(())
 }
 
+/// The address of an event copied from elsewhere: an http(s) URL.
+pub fn check_origin(url: &str) -> Result<(), InvalidInput> {
+    check_url(url)
+}
+
 fn check_url(url: &str) -> Result<(), InvalidInput> {
     let rest = url
         .strip_prefix("https://")
@@ -527,6 +532,9 @@ pub struct EventView {
     pub created_by: PersonaId,
     pub created_at: i64,
     pub group: Option<DocId>,
+    /// Where the event was published when this document is a copy of it (an
+    /// ActivityPub object's address); its organiser then stands for the remote one.
+    pub origin: Option<String>,
     pub details: EventDetails,
     /// Organisers and the display name each gave.
     pub organisers: BTreeMap<PersonaId, String>,
@@ -543,6 +551,10 @@ impl EventView {
             None => None,
             Some(g) => Some(g.parse().map_err(|_| schema("/group"))?),
         };
+        let origin = opt_str(root, "origin", "")?;
+        if let Some(o) = &origin {
+            check_origin(o).map_err(|_| schema("/origin"))?;
+        }
         let d = get(root, "details").ok_or_else(|| schema("/details"))?;
         let p = "/details";
         let place = Place {
@@ -628,6 +640,7 @@ impl EventView {
             created_by,
             created_at,
             group,
+            origin,
             details,
             organisers,
             participants,

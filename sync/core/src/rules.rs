@@ -157,7 +157,9 @@ pub fn check_change(
     let touched = touched_paths(before, after);
     for path in &touched {
         let top = path.first().map(String::as_str).unwrap_or("");
-        if HEADER_FIELDS.contains(&top) || (kind == DocKind::Event && top == "group") {
+        if HEADER_FIELDS.contains(&top)
+            || (kind == DocKind::Event && matches!(top, "group" | "origin"))
+        {
             return Err(Rejection::Immutable(top.to_owned()));
         }
     }

@@ -122,6 +122,47 @@ fn organiser_edits_details_and_others_cannot() {
 }
 
 #[test]
+fn a_copied_event_keeps_its_origin_for_good() {
+    let proxy = Persona::generate();
+    let origin = "https://mobilizon.example/events/42";
+    let (mut doc, genesis) =
+        Document::copy_event(&proxy, "Climate group", &details("Copied"), origin, t(0)).unwrap();
+    let mut other = Document::empty(doc.id());
+    other.receive([genesis]);
+    assert_eq!(other.event().unwrap().origin.as_deref(), Some(origin));
+    assert!(Document::copy_event(&proxy, "X", &details("Copied"), "ftp://x", t(0)).is_err());
+
+    let forged = doc.forge(&proxy, t(1), |tx| {
+        tx.put(
+            automerge::ROOT,
+            "origin",
+            "https://elsewhere.example/events/1",
+        )
+    });
+    let r = rejected_on_receipt(&mut doc, forged);
+    assert!(
+        matches!(r, Rejection::Immutable(ref f) if f == "origin"),
+        "{r}"
+    );
+    assert_eq!(doc.event().unwrap().origin.as_deref(), Some(origin));
+
+    let (mut local, _) = event_by(&proxy);
+    let forged = local.forge(&proxy, t(1), |tx| {
+        tx.put(
+            automerge::ROOT,
+            "origin",
+            "https://elsewhere.example/events/1",
+        )
+    });
+    let r = rejected_on_receipt(&mut local, forged);
+    assert!(
+        matches!(r, Rejection::Immutable(ref f) if f == "origin"),
+        "{r}"
+    );
+    assert_eq!(local.event().unwrap().origin, None);
+}
+
+#[test]
 fn added_organisers_may_edit_and_the_creator_stays() {
     let alice = Persona::generate();
     let bob = Persona::generate();

@@ -33,7 +33,7 @@ pub use sync::{Admit, Scope, SyncRepo};
 /// The base schema, at version [`BASE_VERSION`]; the migrations above it follow.
 const SCHEMA: &str = include_str!("schema.sql");
 const BASE_VERSION: i64 = 2;
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 /// The steps from each older schema version to the next, in order: the SQL that
 /// takes version `n - 1` to `n`.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -43,6 +43,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (3, include_str!("migrations/3-group-logs.sql")),
     (4, include_str!("migrations/4-follows.sql")),
+    (5, include_str!("migrations/5-shared-docs.sql")),
 ];
 pub const DB_FILE: &str = "rally.db";
 
@@ -910,6 +911,17 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// Offers a document to every peer a relay admits (see [`Scope::Relay`]).
+    pub fn share_with_everyone(&mut self, doc: DocId) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO shared_docs (doc) VALUES (?1)",
+                params![doc.0],
+            )
+            .ctx("sharing a document with every peer")?;
+        Ok(())
     }
 
     /// Follows (or stops following) a group, for `persona` on this device.

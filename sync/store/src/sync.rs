@@ -33,13 +33,15 @@ const SHARED: &str = "(
     OR d.kind = 'log')";
 
 /// On a relay: whether the peer bound to `?3` would share document `d.id`: it
-/// takes part in it, is a member of it or of the group listing it, or sent it.
+/// takes part in it, is a member of it or of the group listing it, or sent it —
+/// or the relay offers it to everyone (its copies of events from the Fediverse).
 const SHARED_WITH_PEER: &str = "(
     EXISTS (SELECT 1 FROM events e JOIN event_people ep ON ep.event = e.id WHERE e.doc = d.id AND ep.persona = ?3)
     OR EXISTS (SELECT 1 FROM groups g JOIN group_members m ON m.grp = g.id WHERE g.doc = d.id AND m.persona = ?3)
     OR EXISTS (SELECT 1 FROM group_events ge JOIN groups g ON g.doc = ge.grp
                JOIN group_members m ON m.grp = g.id WHERE ge.event = d.id AND m.persona = ?3)
-    OR EXISTS (SELECT 1 FROM relayed_docs rd WHERE rd.remote = ?3 AND rd.doc = d.id))";
+    OR EXISTS (SELECT 1 FROM relayed_docs rd WHERE rd.remote = ?3 AND rd.doc = d.id)
+    OR EXISTS (SELECT 1 FROM shared_docs sd WHERE sd.doc = d.id))";
 
 /// Whose documents a [`SyncRepo`] shares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,441 @@
+//! Events followed on the Fediverse, kept as read-only copies.
+//!
+//! When a group or instance this server follows publishes an event (`Create`,
+//! `Update`, `Delete`, or an `Announce` of one, whose object is then fetched from
+//! its origin), the server writes it into a document of its own: the persona it
+//! keeps for the remote organiser ([`Fedi::proxy_persona`]) is the sole organiser,
+//! and the document's `origin` is the event's ActivityPub id. The store offers
+//! these documents to every device that syncs with the server
+//! ([`rally_store::Store::share_with_everyone`]), so app users browse them like any
+//! event and join them — a participation they write is theirs, signed on their
+//! device. The publisher ([`super::outbox`]) turns such participations into `Join`
+//! (and `Leave`) from the persona's `Person` actor to the organiser, and the
+//! organiser's `Accept`/`Reject` comes back here and is written by the proxy
+//! organiser, so every replica judges it by the usual permission rule.
+
+use rally_core::jiff::Timestamp;
+use rally_core::model::{
+    EventDetails, EventStatus, EventView, JoinMode, ParticipationStatus, Place, Visibility,
+    normalise_tag,
+};
+use rally_core::{DocId, Document};
+use serde_json::{Value, json};
+
+use super::db::RemoteObject;
+use super::inbox::{Outcome, send};
+use super::vocab::{self, Activity, RemoteEvent, Urls};
+use super::{Fedi, FediError};
+
+const MAX_TITLE: usize = 200;
+const MAX_DESCRIPTION: usize = 20_000;
+const MAX_SHORT: usize = 500;
+const MAX_TAGS: usize = 20;
+
+fn origin_of(url: &str) -> Option<url::Origin> {
+    url::Url::parse(url).ok().map(|u| u.origin())
+}
+
+fn same_origin(a: &str, b: &str) -> bool {
+    matches!((origin_of(a), origin_of(b)), (Some(x), Some(y)) if x == y && x.is_tuple())
+}
+
+fn clip(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+/// The details of a remote event in the model's terms: lengths clipped, what the
+/// model cannot hold (an unknown zone, a bad link or tag) dropped or defaulted.
+pub fn details_of(e: &RemoteEvent) -> EventDetails {
+    let zone = e.time_zone.as_deref().unwrap_or("UTC");
+    let (starts, time_zone) = vocab::civil_in(e.starts, zone);
+    let ends = e
+        .ends
+        .filter(|end| *end > e.starts)
+        .map(|end| vocab::civil_in(end, &time_zone).0);
+    let title = clip(e.name.trim(), MAX_TITLE);
+    let mut details = EventDetails::new(
+        if title.trim().is_empty() {
+            "(untitled)".to_owned()
+        } else {
+            title
+        },
+        starts,
+        time_zone,
+    );
+    details.ends = ends;
+    details.description = clip(&e.description, MAX_DESCRIPTION);
+    let (latitude, longitude) = match (e.latitude, e.longitude) {
+        (Some(lat), Some(lon))
+            if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) =>
+        {
+            (Some(lat), Some(lon))
+        }
+        _ => (None, None),
+    };
+    details.place = Place {
+        name: e.place_name.as_deref().map(|s| clip(s, MAX_SHORT)),
+        address: e.address.as_deref().map(|s| clip(s, MAX_SHORT)),
+        latitude,
+        longitude,
+    };
+    details.online_url = e
+        .online_url
+        .clone()
+        .filter(|u| rally_core::model::check_origin(u).is_ok());
+    details.capacity = e.capacity.filter(|c| *c > 0);
+    details.join_mode = match e.join_mode.as_str() {
+        "free" => JoinMode::Free,
+        "restricted" => JoinMode::Approval,
+        _ => JoinMode::Invite,
+    };
+    details.status = match e.status.as_str() {
+        "TENTATIVE" => EventStatus::Tentative,
+        "CANCELLED" => EventStatus::Cancelled,
+        _ => EventStatus::Confirmed,
+    };
+    details.visibility = Visibility::Public;
+    let mut tags: Vec<String> = e
+        .tags
+        .iter()
+        .filter_map(|t| normalise_tag(t).ok())
+        .collect();
+    tags.sort();
+    tags.dedup();
+    tags.truncate(MAX_TAGS);
+    details.tags = tags;
+    details
+}
+
+/// A `Create` or `Update` of an event from an actor this server follows (or from
+/// a group of an instance it follows).
+pub async fn receive_event(
+    fedi: &Fedi,
+    activity: &Activity,
+    object: &Value,
+) -> Result<Outcome, FediError> {
+    let event = RemoteEvent::parse(object)?;
+    let organiser = event
+        .organiser
+        .clone()
+        .unwrap_or_else(|| activity.actor.clone());
+    if !same_origin(&event.id, &activity.actor) || !same_origin(&organiser, &activity.actor) {
+        return Err(FediError::Refused(
+            "an event comes from its own server".into(),
+        ));
+    }
+    if !fedi.db()?.follows_origin_of(&activity.actor)? {
+        return Ok(Outcome::Ignored(format!(
+            "an event from {}, which is not followed",
+            activity.actor
+        )));
+    }
+    save_copy(fedi, &event, &organiser).await
+}
+
+async fn save_copy(
+    fedi: &Fedi,
+    event: &RemoteEvent,
+    organiser: &str,
+) -> Result<Outcome, FediError> {
+    let details = details_of(event);
+    let now = Timestamp::now();
+    if let Some(o) = fedi.db()?.remote_object(&event.id)? {
+        if o.kind != "event" || !same_origin(&o.actor, organiser) {
+            return Err(FediError::Refused(format!(
+                "{} is not an event of {organiser}'s server",
+                event.id
+            )));
+        }
+        let doc: DocId = o.doc.parse().map_err(|_| FediError::NotFound)?;
+        let proxy = super::inbox::proxy_of(fedi, &o.actor)?;
+        let changed = fedi.store()?.update(doc, |d| {
+            if d.event()?.details == details {
+                return Ok(false);
+            }
+            d.update_event(&proxy.persona, &details, now).map(|_| true)
+        })?;
+        if changed {
+            fedi.changed.notify_one();
+        }
+        return Ok(Outcome::EventCopied {
+            event: doc,
+            new: false,
+        });
+    }
+    let actor = fedi.remote_actor(organiser, false).await?;
+    let proxy = fedi.proxy_persona(&actor)?;
+    let (doc, _) = Document::copy_event(&proxy.persona, &actor.display(), &details, &event.id, now)
+        .map_err(|e| FediError::Refused(format!("the event cannot be kept: {e}")))?;
+    let id = doc.id();
+    {
+        let mut store = fedi.store()?;
+        store.insert_new(&doc)?;
+        store.share_with_everyone(id)?;
+    }
+    fedi.db()?.set_remote_object(
+        &event.id,
+        &RemoteObject {
+            kind: "event".into(),
+            doc: id.to_hex(),
+            local: None,
+            actor: actor.id.clone(),
+        },
+        now.as_second(),
+    )?;
+    fedi.changed.notify_one();
+    Ok(Outcome::EventCopied {
+        event: id,
+        new: true,
+    })
+}
+
+/// A `Delete` of a copied event: the copy is cancelled (documents are never
+/// removed; devices keep what they had).
+pub fn delete_event(
+    fedi: &Fedi,
+    activity: &Activity,
+    o: &RemoteObject,
+) -> Result<Outcome, FediError> {
+    if !same_origin(&o.actor, &activity.actor) {
+        return Err(FediError::Refused(
+            "only its own server deletes an event".into(),
+        ));
+    }
+    let doc: DocId = o.doc.parse().map_err(|_| FediError::NotFound)?;
+    let proxy = super::inbox::proxy_of(fedi, &o.actor)?;
+    fedi.store()?.update(doc, |d| {
+        let mut details = d.event()?.details;
+        if details.status == EventStatus::Cancelled {
+            return Ok(());
+        }
+        details.status = EventStatus::Cancelled;
+        d.update_event(&proxy.persona, &details, Timestamp::now())
+            .map(|_| ())
+    })?;
+    fedi.changed.notify_one();
+    Ok(Outcome::EventCancelled { event: doc })
+}
+
+/// An `Announce` by a followed actor (a relay, a group): the announced object is
+/// fetched from its origin, never taken from the POST.
+pub async fn announce(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
+    if !fedi.db()?.follows_origin_of(&activity.actor)? {
+        return Ok(Outcome::Ignored(format!(
+            "an Announce from {}, which is not followed",
+            activity.actor
+        )));
+    }
+    let id = activity
+        .object_id()
+        .ok_or(vocab::VocabError::Missing("object id"))?;
+    let instance = fedi.urls.instance();
+    let key = fedi.key(&instance)?;
+    let key_id = Urls::key_id(&instance);
+    let signer = || {
+        Some(super::fetch::Signer {
+            key: &key,
+            key_id: &key_id,
+        })
+    };
+    let mut object = fedi.fetcher.get_json(&id, signer()).await?;
+    if vocab::id_of(&object).as_deref() != Some(id.as_str()) {
+        return Err(FediError::Refused(
+            "the origin answered another object".into(),
+        ));
+    }
+    if matches!(vocab::type_of(&object), "Create" | "Update") {
+        let inner = object
+            .get("object")
+            .and_then(vocab::id_of)
+            .ok_or(vocab::VocabError::Missing("object id"))?;
+        if !same_origin(&inner, &id) {
+            return Err(FediError::Refused("the object is not the origin's".into()));
+        }
+        object = fedi.fetcher.get_json(&inner, signer()).await?;
+        if vocab::id_of(&object).as_deref() != Some(inner.as_str()) {
+            return Err(FediError::Refused(
+                "the origin answered another object".into(),
+            ));
+        }
+    }
+    if vocab::type_of(&object) != "Event" {
+        return Ok(Outcome::Ignored(format!(
+            "an Announce of a {}",
+            vocab::type_of(&object)
+        )));
+    }
+    let event = RemoteEvent::parse(&object)?;
+    let Some(organiser) = event.organiser.clone() else {
+        return Err(FediError::Refused("the event names no organiser".into()));
+    };
+    if !same_origin(&organiser, &event.id) {
+        return Err(FediError::Refused(
+            "an event comes from its own server".into(),
+        ));
+    }
+    save_copy(fedi, &event, &organiser).await
+}
+
+/// The `Join` or `Leave` the participations of local personas in a copied event
+/// call for; returns how many activities were queued.
+pub async fn publish_participations(
+    fedi: &Fedi,
+    doc: &DocId,
+    view: &EventView,
+) -> Result<usize, FediError> {
+    let Some(origin) = &view.origin else {
+        return Ok(0);
+    };
+    let Some(copy) = fedi.db()?.remote_object(origin)? else {
+        return Ok(0);
+    };
+    if copy.kind != "event" || copy.doc != doc.to_hex() {
+        return Ok(0);
+    }
+    let organiser = fedi.remote_actor(&copy.actor, false).await?;
+    let now = Timestamp::now().as_second();
+    let sent = fedi.db()?.remote_objects_of("join", &doc.to_hex())?;
+    let mut queued = 0;
+    for p in view.participants.values() {
+        if view.is_organiser(&p.persona) || fedi.is_proxy(&p.persona)? {
+            continue;
+        }
+        let hex = p.persona.to_hex();
+        let wants = matches!(
+            p.status,
+            ParticipationStatus::Going | ParticipationStatus::Pending
+        );
+        let joined = sent.iter().any(|(_, o)| o.local.as_deref() == Some(&hex));
+        if wants && !joined {
+            let person = fedi.urls.person(&p.persona);
+            let join_id = fedi.urls.activity("join");
+            let mut join = vocab::activity(
+                &join_id,
+                "Join",
+                &person,
+                json!(origin),
+                std::slice::from_ref(&organiser.id),
+                &[],
+            );
+            join["participationMessage"] = json!(null);
+            send(fedi, &person, &organiser, &join)?;
+            fedi.db()?.set_remote_object(
+                &join_id,
+                &RemoteObject {
+                    kind: "join".into(),
+                    doc: doc.to_hex(),
+                    local: Some(hex.clone()),
+                    actor: organiser.id.clone(),
+                },
+                now,
+            )?;
+            queued += 1;
+        }
+    }
+    for (join_id, o) in sent {
+        let Some(hex) = o.local.as_deref() else {
+            continue;
+        };
+        let still = view.participants.values().any(|p| {
+            p.persona.to_hex() == hex
+                && matches!(
+                    p.status,
+                    ParticipationStatus::Going | ParticipationStatus::Pending
+                )
+        });
+        if still {
+            continue;
+        }
+        let Ok(persona) = hex.parse() else { continue };
+        let rejected = view
+            .participants
+            .get(&persona)
+            .is_some_and(|p| p.status == ParticipationStatus::Rejected);
+        if !rejected {
+            let person = fedi.urls.person(&persona);
+            let leave = vocab::activity(
+                &fedi.urls.activity("leave"),
+                "Leave",
+                &person,
+                json!(origin),
+                std::slice::from_ref(&organiser.id),
+                &[],
+            );
+            send(fedi, &person, &organiser, &leave)?;
+            queued += 1;
+        }
+        fedi.db()?.remove_remote_object(&join_id)?;
+    }
+    Ok(queued)
+}
+
+/// The organiser's `Accept` or `Reject` of a `Join` sent from here, if `activity`
+/// is one: written into the copy by the organiser's proxy.
+pub fn answer_join(fedi: &Fedi, activity: &Activity) -> Result<Option<Outcome>, FediError> {
+    let Some(join_id) = activity.object_id() else {
+        return Ok(None);
+    };
+    let Some(o) = fedi.db()?.remote_object(&join_id)? else {
+        return Ok(None);
+    };
+    if o.kind != "join" {
+        return Ok(None);
+    }
+    if !same_origin(&o.actor, &activity.actor) {
+        return Err(FediError::Refused(
+            "only the organiser's server answers a join".into(),
+        ));
+    }
+    let doc: DocId = o.doc.parse().map_err(|_| FediError::NotFound)?;
+    let persona = o
+        .local
+        .as_deref()
+        .and_then(|h| h.parse().ok())
+        .ok_or(FediError::NotFound)?;
+    let proxy = super::inbox::proxy_of(fedi, &o.actor)?;
+    let accepted = activity.kind == "Accept";
+    let status = fedi.store()?.update(doc, |d| {
+        let current = d.event()?.participants.get(&persona).map(|p| p.status);
+        let next = match (accepted, current) {
+            (true, Some(ParticipationStatus::Pending)) => ParticipationStatus::Going,
+            (false, Some(ParticipationStatus::Going | ParticipationStatus::Pending)) => {
+                ParticipationStatus::Rejected
+            }
+            (_, Some(s)) => return Ok(s),
+            (_, None) => return Ok(ParticipationStatus::Declined),
+        };
+        d.decide_participation(&proxy.persona, persona, next, Timestamp::now())
+            .map(|_| next)
+    })?;
+    if !accepted {
+        fedi.db()?.remove_remote_object(&join_id)?;
+    }
+    fedi.changed.notify_one();
+    Ok(Some(Outcome::JoinAnswered { event: doc, status }))
+}
+
+/// The name a local persona gave in the copied events it joined from here (for
+/// its `Person` actor), if any.
+pub fn participant_name(
+    fedi: &Fedi,
+    persona: &rally_core::PersonaId,
+) -> Result<Option<String>, FediError> {
+    let joins = fedi.db()?.joins_of(&persona.to_hex())?;
+    for doc in joins {
+        let Ok(doc) = doc.parse::<DocId>() else {
+            continue;
+        };
+        let Ok(d) = fedi.store()?.load(doc) else {
+            continue;
+        };
+        if let Ok(view) = d.event()
+            && let Some(p) = view.participants.get(persona)
+        {
+            return Ok(Some(p.name.clone()));
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests;
