@@ -327,6 +327,17 @@ fn instances_follow_each_other_through_the_admin() {
 
     server_admin(srv.path(), &["instances", "unfollow", &peer_host]);
     assert_eq!(list()[0]["we_follow"], Value::Null);
+
+    let alice = format!("@alice@{peer_host}");
+    let out = server_admin(srv.path(), &["instances", "follow", &alice]);
+    assert!(out.contains(&peer.person), "{out}");
+    wait_for("alice to accept the follow at once", WAIT, || {
+        list()
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["actor"] == peer.person.as_str() && i["we_follow"] == "accepted")
+    });
 }
 
 /// An event of a followed instance, as its organiser publishes it.

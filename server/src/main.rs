@@ -72,7 +72,9 @@ enum Instances {
         #[arg(long)]
         json: bool,
     },
-    /// Follow an instance (by domain, e.g. mobilizon.example).
+    /// Follow an instance (by domain, e.g. mobilizon.example) or one of its
+    /// groups (by handle, e.g. climate@mobilizon.example): their public events
+    /// become read-only copies every device syncing here can browse and join.
     Follow { domain: String },
     /// Stop following an instance (domain or actor URL).
     Unfollow { instance: String },

@@ -1,5 +1,5 @@
 //! Instance following, both ways (Mobilizon's "relay" model). The admin follows
-//! another instance: its actor is found through NodeInfo's FEP-2677
+//! another instance (or one of its actors, a group, by `name@host`): its actor is found through NodeInfo's FEP-2677
 //! `Application` link (or WebFinger `relay@domain`), and the instance actor sends
 //! it a `Follow`; its public posts then come to the shared inbox. Instances that
 //! follow this one wait until the admin accepts (or rejects) them; accepted ones
@@ -78,9 +78,17 @@ fn base_of(fedi: &Fedi, domain: &str) -> String {
     }
 }
 
-/// Finds another instance's actor: NodeInfo's Application link, else `relay@domain`.
-pub async fn discover(fedi: &Fedi, domain: &str) -> Result<String, FediError> {
-    let base = base_of(fedi, domain);
+/// Finds the actor to follow: for `name@host` (a group, say), the one WebFinger
+/// names; for a domain, its instance actor — NodeInfo's Application link, else
+/// `relay@domain`.
+pub async fn discover(fedi: &Fedi, target: &str) -> Result<String, FediError> {
+    let target = target.trim().trim_start_matches('@');
+    if !target.contains("://")
+        && let Some((_, host)) = target.split_once('@')
+    {
+        return webfinger(fedi, &base_of(fedi, host), target).await;
+    }
+    let base = base_of(fedi, target);
     if let Ok(links) = fedi
         .fetcher
         .get_plain_json(&format!("{base}/.well-known/nodeinfo"))
@@ -97,10 +105,14 @@ pub async fn discover(fedi: &Fedi, domain: &str) -> Result<String, FediError> {
         }
     }
     let host = domain_of(&base);
+    webfinger(fedi, &base, &format!("relay@{host}")).await
+}
+
+async fn webfinger(fedi: &Fedi, base: &str, acct: &str) -> Result<String, FediError> {
     let jrd = fedi
         .fetcher
         .get_plain_json(&format!(
-            "{base}/.well-known/webfinger?resource=acct:relay@{host}"
+            "{base}/.well-known/webfinger?resource=acct:{acct}"
         ))
         .await?;
     jrd["links"]
@@ -111,10 +123,10 @@ pub async fn discover(fedi: &Fedi, domain: &str) -> Result<String, FediError> {
                 .and_then(|l| l["href"].as_str())
                 .map(str::to_owned)
         })
-        .ok_or_else(|| FediError::Refused(format!("{domain} names no instance actor")))
+        .ok_or_else(|| FediError::Refused(format!("WebFinger names no actor for {acct}")))
 }
 
-/// Follows another instance; returns its actor.
+/// Follows another instance (or an actor by `name@host`); returns its actor.
 pub async fn follow(fedi: &Fedi, domain: &str) -> Result<RemoteActor, FediError> {
     let actor_url = discover(fedi, domain).await?;
     let actor = fedi.remote_actor(&actor_url, true).await?;
