@@ -8,10 +8,11 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::extract;
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 
+use crate::html::{self, escape};
 use crate::registry::{Registry, SqliteRegistry};
 
 #[derive(Debug)]
@@ -61,13 +62,6 @@ async fn info_json(extract::State(state): extract::State<Arc<State>>) -> Respons
     }
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 async fn home(extract::State(state): extract::State<Arc<State>>) -> Response {
     let info = match info(&state) {
         Ok(i) => i,
@@ -86,24 +80,22 @@ async fn home(extract::State(state): extract::State<Arc<State>>) -> Response {
         _ => "Registration is closed.",
     };
     let example = info.p2p.first().map(String::as_str).unwrap_or("ADDRESS");
-    Html(format!(
-        r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Rally server</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1d2a33}}code{{word-break:break-all;background:#eef2f4;padding:0 .2em}}</style>
-</head><body>
-<h1>Rally server</h1>
+    html::page(
+        "Rally server",
+        "",
+        &format!(
+            r#"<h1>Rally server</h1>
 <p>This server keeps events and groups for the people who sync with it, so their devices meet here even when they are never online together. It holds only what they share, and shows nobody what they may not read.</p>
 <h2>Sync with it</h2>
 <p>{registration}</p>
 <p><code>rally sync --server {example}</code></p>
 <h2>Addresses</h2>
 <ul>{addresses}</ul>
-<p><small>rally-server {version}</small></p>
-</body></html>"#,
-        example = escape(example),
-        version = info.version,
-    ))
+<p><small>rally-server {version}</small></p>"#,
+            example = escape(example),
+            version = info.version,
+        ),
+    )
     .into_response()
 }
 
@@ -116,7 +108,12 @@ pub fn router(state: Arc<State>, fedi: Option<Arc<crate::fedi::Fedi>>) -> Router
         .route("/", get(home))
         .route("/api/v1/server", get(info_json))
         .route("/healthz", get(health))
-        .with_state(state);
+        .with_state(state.clone());
+    let admin = crate::admin::router(Arc::new(crate::admin::AdminState {
+        http: state,
+        fedi: fedi.clone(),
+    }));
+    let router = router.merge(admin);
     match fedi {
         Some(f) => router.merge(crate::fedi::routes::router(f)),
         None => router,

@@ -19,7 +19,9 @@
 //! - SIGTERM or Ctrl-C stops it between two batches: a batch is stored whole or
 //!   not at all, and nothing is acknowledged to a peer before it is stored.
 
+pub mod admin;
 pub mod fedi;
+pub mod html;
 pub mod http;
 pub mod registry;
 

@@ -63,6 +63,8 @@ enum Admin {
     /// Instances this one follows and that follow it (Fediverse).
     #[command(subcommand)]
     Instances(Instances),
+    /// Make a new token for the admin web page (/admin); the previous one stops working.
+    Token,
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,6 +84,12 @@ enum Instances {
     Accept { instance: String },
     /// Reject an instance that asked to follow this one (domain or actor URL).
     Reject { instance: String },
+    /// Refuse everything from a domain and its subdomains.
+    Block { domain: String },
+    /// Stop refusing a domain.
+    Unblock { domain: String },
+    /// List blocked domains.
+    Blocked,
 }
 
 fn main() {
@@ -119,6 +127,11 @@ fn admin(data: &std::path::Path, cmd: Admin) -> Result<()> {
     let mut registry = SqliteRegistry::open(data)?;
     match cmd {
         Admin::Instances(_) => unreachable!("handled above"),
+        Admin::Token => {
+            let token = rally_server::admin::new_token(&mut registry)?;
+            println!("{token}");
+            eprintln!("Sign in at /admin on this server's HTTP address with this token.");
+        }
         Admin::Registrations { mode: None } => println!("{}", registry.mode()?),
         Admin::Registrations { mode: Some(m) } => {
             let mode = parse_mode(&m)?;
@@ -210,6 +223,20 @@ fn instances(data: &std::path::Path, cmd: Instances) -> Result<()> {
             Instances::Reject { instance } => {
                 instances::answer(&fedi, &instance, false).await?;
                 println!("rejected");
+            }
+            Instances::Block { domain } => {
+                println!("blocked {}", instances::block(&fedi, &domain)?);
+            }
+            Instances::Unblock { domain } => {
+                if !instances::unblock(&fedi, &domain)? {
+                    bail!("{domain} was not blocked");
+                }
+                println!("unblocked");
+            }
+            Instances::Blocked => {
+                for d in instances::blocked(&fedi)? {
+                    println!("{d}");
+                }
             }
         }
         anyhow::Ok(())

@@ -125,6 +125,9 @@ pub trait Registry: Send + std::fmt::Debug {
     fn transport_key(&mut self) -> Result<Vec<u8>, RegistryError>;
     /// Stores the key made by the caller when [`Registry::transport_key`] had none.
     fn set_transport_key(&mut self, key: &[u8]) -> Result<(), RegistryError>;
+    /// The SHA-256 of the admin page's token, once one was made.
+    fn admin_token_hash(&self) -> Result<Option<Vec<u8>>, RegistryError>;
+    fn set_admin_token_hash(&mut self, hash: &[u8]) -> Result<(), RegistryError>;
 }
 
 /// Decides whether `persona`, which proved its key, may sync; registers it when
@@ -389,6 +392,14 @@ impl Registry for SqliteRegistry {
 
     fn set_transport_key(&mut self, key: &[u8]) -> Result<(), RegistryError> {
         self.set_setting("transport_key", key)
+    }
+
+    fn admin_token_hash(&self) -> Result<Option<Vec<u8>>, RegistryError> {
+        self.setting("admin_token_sha256")
+    }
+
+    fn set_admin_token_hash(&mut self, hash: &[u8]) -> Result<(), RegistryError> {
+        self.set_setting("admin_token_sha256", hash)
     }
 }
 

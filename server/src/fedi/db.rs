@@ -528,6 +528,26 @@ impl FediDb {
         Ok(())
     }
 
+    pub fn unblock_domain(&self, domain: &str) -> Result<bool, DbError> {
+        Ok(self
+            .conn
+            .execute(
+                "DELETE FROM blocked_domains WHERE domain = ?1",
+                [domain.to_ascii_lowercase()],
+            )
+            .ctx("unblocking a domain")?
+            > 0)
+    }
+
+    pub fn blocked_domains(&self) -> Result<Vec<String>, DbError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT domain FROM blocked_domains ORDER BY domain")
+            .ctx("reading blocks")?;
+        let rows = stmt.query_map([], |r| r.get(0)).ctx("reading blocks")?;
+        rows.collect::<Result<_, _>>().ctx("reading blocks")
+    }
+
     // ----- delivery queue -----
 
     pub fn enqueue(&self, inbox: &str, actor: &str, body: &str, now: i64) -> Result<(), DbError> {

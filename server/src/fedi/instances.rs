@@ -200,3 +200,49 @@ pub async fn answer(fedi: &Fedi, actor: &str, accept: bool) -> Result<(), FediEr
     fedi.db()?.set_follower(&f)?;
     Ok(())
 }
+
+/// The host a domain, handle or URL names, lower case, without port.
+pub fn host_of(target: &str) -> Result<String, FediError> {
+    let t = target.trim().trim_start_matches('@');
+    let t = t.split_once("://").map_or(t, |(_, rest)| rest);
+    let t = t.rsplit_once('@').map_or(t, |(_, host)| host);
+    let host = t
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default()
+        .rsplit_once(':')
+        .map_or(
+            t.split(['/', '?', '#']).next().unwrap_or_default(),
+            |(h, _)| h,
+        )
+        .to_ascii_lowercase();
+    let valid = !host.is_empty()
+        && host.len() <= 253
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        && !host.starts_with('.')
+        && !host.ends_with('.');
+    if valid {
+        Ok(host)
+    } else {
+        Err(FediError::Refused(format!("{target:?} is not a domain")))
+    }
+}
+
+/// Refuses everything from a domain and its subdomains: inbox posts, fetches and
+/// deliveries.
+pub fn block(fedi: &Fedi, target: &str) -> Result<String, FediError> {
+    let host = host_of(target)?;
+    fedi.db()?.block_domain(&host)?;
+    Ok(host)
+}
+
+pub fn unblock(fedi: &Fedi, target: &str) -> Result<bool, FediError> {
+    let host = host_of(target)?;
+    Ok(fedi.db()?.unblock_domain(&host)?)
+}
+
+pub fn blocked(fedi: &Fedi) -> Result<Vec<String>, FediError> {
+    Ok(fedi.db()?.blocked_domains()?)
+}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use rally_core::DocId;
 use rally_core::jiff::Timestamp;
@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use super::vocab::{self, CONTENT_TYPE};
 use super::{Fedi, FediError, PublicEvent, PublicGroup};
+use crate::html::escape;
 
 pub fn router(fedi: Arc<Fedi>) -> Router {
     Router::new()
@@ -89,25 +90,12 @@ impl IntoResponse for FediError {
     }
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 fn page(title: &str, body: &str, json_url: &str) -> Response {
-    Html(format!(
-        r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<link rel="alternate" type="application/activity+json" href="{json_url}">
-<style>body{{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1d2a33}}.meta{{color:#4a5a66}}</style>
-</head><body>{body}</body></html>"#,
-        title = escape(title),
-        json_url = escape(json_url),
-    ))
-    .into_response()
+    let head = format!(
+        r#"<link rel="alternate" type="application/activity+json" href="{}">"#,
+        escape(json_url)
+    );
+    crate::html::page(title, &head, body).into_response()
 }
 
 fn doc_id(hex: &str) -> Result<DocId, FediError> {
