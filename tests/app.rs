@@ -6,15 +6,12 @@
 //! arriving live from a `rally` peer — through the app's own sync node, and
 //! through a `rally sync` process on the app's data directory.
 
-#[path = "webdriver.rs"]
-mod webdriver;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use rally_e2e::webdriver::{Display, Driver, Session};
 use rally_e2e::{SyncProcess, bin, rally};
 use serde_json::json;
-use webdriver::{Display, Driver, Session};
 
 /// One app under WebDriver at a time: two WebKit drivers side by side lose
 /// their sessions.

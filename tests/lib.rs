@@ -2,6 +2,8 @@
 //! (built by `cargo xtask ci` before the tests run), processes that stop cleanly,
 //! and network namespaces.
 
+pub mod webdriver;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

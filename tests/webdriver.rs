@@ -1,6 +1,7 @@
 //! A small WebDriver client (W3C protocol over HTTP, blocking) and the processes
 //! around it: a virtual display (Xvfb) and `tauri-driver` in front of WebKit's
-//! WebDriver, driving the real `rally-app` binary.
+//! WebDriver, driving the real `rally-app` binary; or `chromedriver` driving a
+//! headless Chromium, for the server's web pages.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -11,6 +12,7 @@ use serde_json::{Value, json};
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// Xvfb on a free display number; killed on drop.
+#[derive(Debug)]
 pub struct Display {
     child: Child,
     pub name: String,
@@ -74,6 +76,7 @@ pub fn tauri_driver() -> PathBuf {
 }
 
 /// `tauri-driver` on a free port, on `display`; killed on drop.
+#[derive(Debug)]
 pub struct Driver {
     child: Child,
     pub url: String,
@@ -106,6 +109,33 @@ impl Driver {
             assert!(
                 start.elapsed() < Duration::from_secs(20),
                 "tauri-driver did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Driver { child, url }
+    }
+}
+
+impl Driver {
+    /// Debian's `chromedriver` (package chromium-driver) on a free port.
+    pub fn chromium() -> Driver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("/usr/bin/chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (Debian package chromium-driver; `cargo xtask ci` installs it)");
+        let url = format!("http://127.0.0.1:{port}");
+        let start = Instant::now();
+        while request("GET", &format!("{url}/status"), None).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "chromedriver did not start"
             );
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -155,16 +185,39 @@ fn request(method: &str, url: &str, body: Option<Value>) -> Result<Value, String
 }
 
 /// One WebDriver session: the app, launched with `args`.
+#[derive(Debug)]
 pub struct Session {
     base: String,
 }
 
 impl Session {
     pub fn new(driver: &Driver, app: &Path, args: &[&str]) -> Session {
-        let caps = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "wry",
-            "tauri:options": {"application": app, "args": args},
-        }}});
+        Session::with(
+            driver,
+            json!({"capabilities": {"alwaysMatch": {
+                "browserName": "wry",
+                "tauri:options": {"application": app, "args": args},
+            }}}),
+        )
+    }
+
+    /// A headless Chromium with a profile of its own in `profile`.
+    pub fn chromium(driver: &Driver, profile: &Path) -> Session {
+        Session::with(
+            driver,
+            json!({"capabilities": {"alwaysMatch": {
+                "browserName": "chrome",
+                "goog:chromeOptions": {
+                    "binary": "/usr/bin/chromium",
+                    "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                             "--disable-dev-shm-usage", "--window-size=1200,900",
+                             format!("--user-data-dir={}", profile.display())],
+                },
+            }}}),
+        )
+    }
+
+    fn with(driver: &Driver, caps: Value) -> Session {
         // WebKit's driver now and then drops the very first connection while it
         // starts: a few attempts.
         let mut attempt = 0;
@@ -186,6 +239,24 @@ impl Session {
         Session {
             base: format!("{}/session/{id}", driver.url),
         }
+    }
+
+    /// Opens a URL (and waits for it to load).
+    pub fn open(&self, url: &str) {
+        self.post("/url", json!({"url": url}))
+            .unwrap_or_else(|e| panic!("opening {url}: {e}"));
+    }
+
+    /// The current page as a PNG.
+    pub fn screenshot_to(&self, path: &Path) {
+        use base64::Engine as _;
+        let png = request("GET", &format!("{}/screenshot", self.base), None)
+            .unwrap_or_else(|e| panic!("screenshot: {e}"));
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap_or_default())
+            .unwrap();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
     }
 
     fn post(&self, path: &str, body: Value) -> Result<Value, String> {

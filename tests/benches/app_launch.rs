@@ -4,16 +4,12 @@
 //! empty store, to its first screen. Runs the real `rally-app` under Xvfb through
 //! WebDriver (built by `cargo xtask build`; `cargo xtask bench` runs this).
 
-#[path = "../webdriver.rs"]
-#[allow(dead_code)] // shared with tests/app.rs, which uses all of it
-mod webdriver;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rally_core::{Document, EventDetails};
+use rally_e2e::webdriver::{Display, Driver, Session};
 use rally_store::{Store, Timestamp};
-use webdriver::{Display, Driver, Session};
 
 fn rss_kb(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))

@@ -78,7 +78,7 @@ fn ensure_app_packages() -> Result<()> {
             .output()
             .is_ok_and(|o| o.status.success())
     };
-    let groups: [(&str, &[&str]); 3] = [
+    let groups: [(&str, &[&str]); 4] = [
         (
             "pkg-config --exists webkit2gtk-4.1 javascriptcoregtk-4.1 libsoup-3.0 gtk+-3.0 ayatana-appindicator3-0.1 librsvg-2.0 openssl",
             &[
@@ -110,6 +110,10 @@ fn ensure_app_packages() -> Result<()> {
         (
             "command -v rsvg-convert && command -v png2icns",
             &["librsvg2-bin", "icnsutils"],
+        ),
+        (
+            "test -x /usr/bin/chromium && test -x /usr/bin/chromedriver",
+            &["chromium", "chromium-driver"],
         ),
     ];
     let needed: Vec<&str> = groups
