@@ -66,7 +66,7 @@ fn the_admin_page_follows_and_accepts_instances_in_chromium() {
         .is_some()
     });
     peer.call("/control/accept", json!({"follower": relay}));
-    web.wait(&"the page to show the peer's answer".to_string(), || {
+    web.wait("the page to show the peer's answer", || {
         web.open(&admin);
         web.page_text().contains("accepted").then_some(())
     });
@@ -76,7 +76,7 @@ fn the_admin_page_follows_and_accepts_instances_in_chromium() {
         "/control/follow",
         json!({"as": "instance", "target": relay}),
     );
-    web.wait(&"the peer's follow to show".to_string(), || {
+    web.wait("the peer's follow to show", || {
         web.open(&admin);
         (!web
             .find_all(&format!("{row} button[data-action=accept]"))
