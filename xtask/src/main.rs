@@ -465,6 +465,7 @@ fn bench() -> Result<()> {
     ]);
     run("build the release server", cmd)?;
     cargo_bench("rally-server", "load", "server load benchmark")?;
+    cargo_bench("rally-server", "fedi", "federation benchmark")?;
     // The launch benchmark runs the release app, as people do.
     build(true)?;
     cargo_bench("rally-e2e", "app_launch", "app launch benchmark")
