@@ -43,6 +43,17 @@ fn wait_answered(peer: &FediPeer, kind: &str) -> Value {
     answered(peer, kind).unwrap()
 }
 
+fn wait_for_value<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(start.elapsed() < WAIT, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 fn state_of(list: &Value, key: &str, value: &str) -> Option<String> {
     list.as_array()?
         .iter()
@@ -213,6 +224,44 @@ fn federate_with(knock: &str) {
     wait_for("the leave to reach the device", WAIT, || {
         sync_once(dev, &server);
         json(dev, &["event", "show", &event])["going"] == 0
+    });
+
+    // In approval mode a join waits; the organiser approves it on the device, and
+    // the peer gets its Accept once the device has synced.
+    rally(dev, &["event", "edit", &event, "--join-mode", "approval"]);
+    sync_once(dev, &server);
+    let second = peer.call("/control/join", json!({"as": "alice", "event": event_url}));
+    let join_state = || {
+        peer.get("/control/state")["joins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["id"] == second["id"])
+            .and_then(|j| j["state"].as_str())
+            .map(str::to_owned)
+    };
+    let pending = wait_for_value("the join to wait for approval", || {
+        sync_once(dev, &server);
+        json(dev, &["event", "show", &event])["participants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["status"] == "pending")
+            .cloned()
+    });
+    assert_eq!(join_state().as_deref(), Some("pending"));
+    rally(
+        dev,
+        &[
+            "event",
+            "approve",
+            &event,
+            pending["persona"].as_str().unwrap(),
+        ],
+    );
+    sync_once(dev, &server);
+    wait_for("the approval to reach the peer", WAIT, || {
+        join_state().as_deref() == Some("accepted")
     });
 
     // Unsigned, or signed by someone else than the actor: refused, nothing changes.

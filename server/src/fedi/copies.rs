@@ -26,6 +26,10 @@ use super::inbox::{Outcome, send};
 use super::vocab::{self, Activity, RemoteEvent, Urls};
 use super::{Fedi, FediError};
 
+/// The kind of remote object a `Join` sent from here is recorded as (the joins
+/// received are `join`).
+pub const SENT_JOIN: &str = "sent-join";
+
 const MAX_TITLE: usize = 200;
 const MAX_DESCRIPTION: usize = 20_000;
 const MAX_SHORT: usize = 500;
@@ -139,7 +143,8 @@ async fn save_copy(
 ) -> Result<Outcome, FediError> {
     let details = details_of(event);
     let now = Timestamp::now();
-    if let Some(o) = fedi.db()?.remote_object(&event.id)? {
+    let known = fedi.db()?.remote_object(&event.id)?;
+    if let Some(o) = known {
         if o.kind != "event" || !same_origin(&o.actor, organiser) {
             return Err(FediError::Refused(format!(
                 "{} is not an event of {organiser}'s server",
@@ -294,7 +299,7 @@ pub async fn publish_participations(
     }
     let organiser = fedi.remote_actor(&copy.actor, false).await?;
     let now = Timestamp::now().as_second();
-    let sent = fedi.db()?.remote_objects_of("join", &doc.to_hex())?;
+    let sent = fedi.db()?.remote_objects_of(SENT_JOIN, &doc.to_hex())?;
     let mut queued = 0;
     for p in view.participants.values() {
         if view.is_organiser(&p.persona) || fedi.is_proxy(&p.persona)? {
@@ -322,7 +327,7 @@ pub async fn publish_participations(
             fedi.db()?.set_remote_object(
                 &join_id,
                 &RemoteObject {
-                    kind: "join".into(),
+                    kind: SENT_JOIN.into(),
                     doc: doc.to_hex(),
                     local: Some(hex.clone()),
                     actor: organiser.id.clone(),
@@ -378,7 +383,7 @@ pub fn answer_join(fedi: &Fedi, activity: &Activity) -> Result<Option<Outcome>, 
     let Some(o) = fedi.db()?.remote_object(&join_id)? else {
         return Ok(None);
     };
-    if o.kind != "join" {
+    if o.kind != SENT_JOIN {
         return Ok(None);
     }
     if !same_origin(&o.actor, &activity.actor) {

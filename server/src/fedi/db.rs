@@ -453,7 +453,7 @@ impl FediDb {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT DISTINCT doc FROM remote_objects WHERE kind = 'join' AND local = ?1",
+                "SELECT DISTINCT doc FROM remote_objects WHERE kind = 'sent-join' AND local = ?1",
             )
             .ctx("listing joins")?;
         let rows = stmt

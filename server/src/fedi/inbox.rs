@@ -490,23 +490,6 @@ async fn join(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
     let joined = fedi.store()?.update(event, |doc| {
         doc.join_event(&proxy.persona, &name, now).map(|(_, s)| s)
     });
-    let answer = |kind: &str| {
-        let mut a = vocab::activity(
-            &format!(
-                "{}/{}/join/{}",
-                fedi.urls.base,
-                kind.to_lowercase(),
-                hex_nonce()
-            ),
-            kind,
-            &group_actor,
-            join_json.clone(),
-            std::slice::from_ref(&actor.id),
-            &[],
-        );
-        a["attributedTo"] = json!(group_actor);
-        a
-    };
     match joined {
         Ok(status) => {
             if let Some(id) = &activity.id {
@@ -522,19 +505,54 @@ async fn join(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
                 )?;
             }
             if status == ParticipationStatus::Going {
-                send(fedi, &group_actor, &actor, &answer("Accept"))?;
+                let accept = join_answer(fedi, &group_actor, "Accept", join_json, &actor.id);
+                send(fedi, &group_actor, &actor, &accept)?;
+                if let Some(id) = &activity.id {
+                    fedi.db()?.set_published(
+                        &answered_key(id),
+                        &group_actor,
+                        "Accept",
+                        false,
+                        now.as_second(),
+                    )?;
+                }
             }
             fedi.changed.notify_one();
             Ok(Outcome::Joined { event, status })
         }
         Err(e) => {
-            send(fedi, &group_actor, &actor, &answer("Reject"))?;
+            let reject = join_answer(fedi, &group_actor, "Reject", join_json, &actor.id);
+            send(fedi, &group_actor, &actor, &reject)?;
             Ok(Outcome::JoinRejected {
                 event,
                 why: e.to_string(),
             })
         }
     }
+}
+
+/// The `Accept` or `Reject` of a received `Join`, from the group.
+pub fn join_answer(fedi: &Fedi, group_actor: &str, kind: &str, join: Value, to: &str) -> Value {
+    let mut a = vocab::activity(
+        &format!(
+            "{}/{}/join/{}",
+            fedi.urls.base,
+            kind.to_lowercase(),
+            hex_nonce()
+        ),
+        kind,
+        group_actor,
+        join,
+        &[to.to_owned()],
+        &[],
+    );
+    a["attributedTo"] = json!(group_actor);
+    a
+}
+
+/// Where the answer sent to a received `Join` is recorded (in `published`).
+pub fn answered_key(join_id: &str) -> String {
+    format!("{join_id}#answer")
 }
 
 async fn leave(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
@@ -548,6 +566,13 @@ async fn leave(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
     fedi.store()?.update(event, |doc| {
         doc.leave_event(&proxy.persona, Timestamp::now())
     })?;
+    let hex = proxy.id().to_hex();
+    let joins = fedi.db()?.remote_objects_of("join", &event.to_hex())?;
+    for (join_id, o) in joins {
+        if o.local.as_deref() == Some(hex.as_str()) {
+            fedi.db()?.remove_remote_object(&join_id)?;
+        }
+    }
     fedi.changed.notify_one();
     Ok(Outcome::Left { event })
 }

@@ -205,6 +205,47 @@ pub async fn publish_event(fedi: &Fedi, id: &DocId) -> Result<usize, FediError> 
         fedi.db()?
             .set_published(&curl, &author, &d, false, now.as_second())?;
     }
+    queued += answer_decided_joins(fedi, id, &ev.view, &actor).await?;
+    Ok(queued)
+}
+
+/// `Accept` or `Reject` for received joins an organiser decided on a device
+/// since (approval mode), each answer sent once.
+async fn answer_decided_joins(
+    fedi: &Fedi,
+    id: &DocId,
+    view: &rally_core::model::EventView,
+    group_actor: &str,
+) -> Result<usize, FediError> {
+    use rally_core::model::ParticipationStatus;
+    let joins = fedi.db()?.remote_objects_of("join", &id.to_hex())?;
+    let mut queued = 0;
+    for (join_id, o) in joins {
+        let Some(persona) = o.local.as_deref().and_then(|h| h.parse().ok()) else {
+            continue;
+        };
+        let kind = match view.participants.get(&persona).map(|p| p.status) {
+            Some(ParticipationStatus::Going) => "Accept",
+            Some(ParticipationStatus::Rejected) => "Reject",
+            _ => continue,
+        };
+        let key = super::inbox::answered_key(&join_id);
+        if fedi
+            .db()?
+            .published(&key)?
+            .is_some_and(|(sent, _)| sent == kind)
+        {
+            continue;
+        }
+        let remote = fedi.remote_actor(&o.actor, false).await?;
+        let join =
+            json!({"id": join_id, "type": "Join", "actor": o.actor, "object": fedi.urls.event(id)});
+        let answer = super::inbox::join_answer(fedi, group_actor, kind, join, &remote.id);
+        super::inbox::send(fedi, group_actor, &remote, &answer)?;
+        fedi.db()?
+            .set_published(&key, group_actor, kind, false, Timestamp::now().as_second())?;
+        queued += 1;
+    }
     Ok(queued)
 }
 
