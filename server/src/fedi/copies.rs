@@ -122,6 +122,11 @@ pub async fn receive_event(
         .organiser
         .clone()
         .unwrap_or_else(|| activity.actor.clone());
+    if same_origin(&event.id, &fedi.urls.base) {
+        return Err(FediError::Refused(
+            "an event of this server comes from its devices".into(),
+        ));
+    }
     if !same_origin(&event.id, &activity.actor) || !same_origin(&organiser, &activity.actor) {
         return Err(FediError::Refused(
             "an event comes from its own server".into(),
@@ -233,6 +238,9 @@ pub async fn announce(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediE
     let id = activity
         .object_id()
         .ok_or(vocab::VocabError::Missing("object id"))?;
+    if same_origin(&id, &fedi.urls.base) {
+        return Ok(Outcome::Ignored("an Announce of our own object".into()));
+    }
     let instance = fedi.urls.instance();
     let key = fedi.key(&instance)?;
     let key_id = Urls::key_id(&instance);
