@@ -212,3 +212,46 @@ fn commands_through_the_ipc_layer() {
     assert!(text.contains("BEGIN:VEVENT") && text.contains("SUMMARY:Assembly"));
     assert!(text.contains("DTSTART:20270301T173000Z"), "{text}");
 }
+
+/// An event copied from the Fediverse (as a federating server makes them and
+/// devices receive them): listed, opened with a link to where it comes from,
+/// joined like any other (pending where its organiser approves).
+#[test]
+fn a_copied_event_is_browsed_and_joined() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut store = rally_store::Store::open(dir.path()).unwrap();
+        let proxy = rally_core::Persona::generate();
+        let mut details = rally_core::EventDetails::new(
+            "Bike ride to the coast",
+            rally_core::model::parse_civil("start", "2027-05-01T09:00").unwrap(),
+            "Europe/Paris",
+        );
+        details.join_mode = rally_core::model::JoinMode::Approval;
+        let (doc, _) = rally_core::Document::copy_event(
+            &proxy,
+            "Alice (@alice@mobilizon.example)",
+            &details,
+            "https://mobilizon.example/events/42",
+            rally_core::jiff::Timestamp::now(),
+        )
+        .unwrap();
+        store.insert_new(&doc).unwrap();
+    }
+    let w = app(dir.path());
+    call(&w, cmd::CREATE_PERSONA, json!({"name": "Bea"})).unwrap();
+    let list: Vec<ipc::EventItem> = serde_json::from_value(
+        call(&w, cmd::EVENTS, json!({"filter": "All", "text": "coast"})).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(list.len(), 1);
+    let page: ipc::EventPage =
+        serde_json::from_value(call(&w, cmd::EVENT, json!({"id": list[0].id})).unwrap()).unwrap();
+    assert_eq!(
+        page.origin.as_deref(),
+        Some("https://mobilizon.example/events/42")
+    );
+    assert!(!page.can_edit);
+    let status = call(&w, cmd::RSVP, json!({"id": list[0].id, "going": true})).unwrap();
+    assert_eq!(status, "pending");
+}
