@@ -51,7 +51,7 @@ pub use libp2p::multiaddr::Protocol;
 use codec::{Batch, FrameCodec};
 
 /// How long a session waits for the peer's Hello before starting over.
-const HELLO_TIMEOUT: Duration = Duration::from_secs(20);
+const HELLO_TIMEOUT: Duration = Duration::from_secs(60);
 const PROTOCOL: StreamProtocol = StreamProtocol::new("/rally/sync/2");
 const TICK: Duration = Duration::from_millis(200);
 const REDIAL: Duration = Duration::from_secs(2);
@@ -1149,6 +1149,16 @@ impl<R: NodeStore> Node<R> {
                     return;
                 }
                 if link.closing {
+                    self.after_delivery(peer, request_id);
+                    return;
+                }
+                if matches!(error, request_response::OutboundFailure::Timeout)
+                    && self.swarm.is_connected(&peer)
+                {
+                    // Late, not lost: the connection holds, so the peer has the batch
+                    // and handles it when it gets to it (a busy peer answers late).
+                    // Starting over here would throw away what it is working on, and
+                    // under load both sides would keep doing so to each other.
                     self.after_delivery(peer, request_id);
                     return;
                 }
