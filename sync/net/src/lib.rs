@@ -294,6 +294,9 @@ struct Link {
     /// The one batch of this session on its way. Answers to any other request
     /// (a batch of a session since replaced) say nothing about this one.
     in_flight: Option<OutboundRequestId>,
+    /// Whether that batch carries a `Hello` or an `Auth`, which the session never
+    /// repeats: losing it means starting over, losing anything else does not.
+    in_flight_establishing: bool,
     /// This side refused the peer: close once the refusal is delivered.
     closing: bool,
     started: Instant,
@@ -543,6 +546,7 @@ impl<R: NodeStore> Node<R> {
             size += frame.len() + 4;
             batch.push(link.outbox.pop_front().expect("front exists"));
         }
+        let establishing = batch.iter().any(|f| Message::is_establishing(f));
         let batch = Batch {
             session: link.tag,
             answers: link.peer_tag.unwrap_or(0),
@@ -551,6 +555,7 @@ impl<R: NodeStore> Node<R> {
         let request = self.swarm.behaviour_mut().sync.send_request(peer, batch);
         if let Some(link) = self.links.get_mut(peer) {
             link.in_flight = Some(request);
+            link.in_flight_establishing = establishing;
         }
     }
 
@@ -765,6 +770,7 @@ impl<R: NodeStore> Node<R> {
                 peer_tag: None,
                 outbox: hello.into(),
                 in_flight: None,
+                in_flight_establishing: false,
                 closing: false,
                 started: Instant::now(),
             },
@@ -1152,17 +1158,17 @@ impl<R: NodeStore> Node<R> {
                     self.after_delivery(peer, request_id);
                     return;
                 }
-                if matches!(error, request_response::OutboundFailure::Timeout)
-                    && self.swarm.is_connected(&peer)
-                {
-                    // Late, not lost: the connection holds, so the peer has the batch
-                    // and handles it when it gets to it (a busy peer answers late).
-                    // Starting over here would throw away what it is working on, and
-                    // under load both sides would keep doing so to each other.
+                if !link.in_flight_establishing && self.swarm.is_connected(&peer) {
+                    // Late or lost, the session goes on: it repeats whatever of the
+                    // batch matters (wants, announcements) when no answer comes. A
+                    // timeout is often only a busy peer answering late; starting over
+                    // would throw away what it is working on, and under load both
+                    // sides kept doing so to each other.
                     self.after_delivery(peer, request_id);
                     return;
                 }
-                // The batch may be lost: start over on this connection with a new session.
+                // A Hello or Auth may be lost, which the session cannot repeat: start
+                // over on this connection with a new session.
                 self.close_link(&peer);
                 if self.swarm.is_connected(&peer) {
                     self.start_session(peer);

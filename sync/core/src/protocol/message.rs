@@ -162,6 +162,14 @@ impl Message {
         postcard::to_allocvec(self).expect("messages always encode")
     }
 
+    /// Whether an encoded frame opens or authenticates a session (`Hello`, `Auth`),
+    /// read off its first byte (postcard's variant index) without decoding it.
+    /// A session never repeats these, so a transport that may have lost one
+    /// starts over; any other frame the session repeats itself when it matters.
+    pub fn is_establishing(frame: &[u8]) -> bool {
+        matches!(frame.first(), Some(0 | 1))
+    }
+
     pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
         if bytes.len() > MAX_MESSAGE {
             return Err(DecodeError::TooLarge(bytes.len()));

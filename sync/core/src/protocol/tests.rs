@@ -1185,3 +1185,34 @@ fn a_renewed_session_meets_a_peer_that_restarted_in_answer() {
     assert!(a2.peer().is_some() && b2.peer().is_some());
     assert!(repo_b.docs.contains_key(&id), "the event synced");
 }
+
+#[test]
+fn only_hello_and_auth_are_establishing_frames() {
+    let hello = Message::Hello {
+        version: 1,
+        persona: [1; 32],
+        nonce: [2; 32],
+        epoch: [3; 16],
+    };
+    let auth = Message::Auth {
+        signature: vec![4; 64],
+        invite: Some("code".into()),
+    };
+    assert!(Message::is_establishing(&hello.encode()));
+    assert!(Message::is_establishing(&auth.encode()));
+    for other in [
+        Message::Heads {
+            docs: Vec::new(),
+            ack: true,
+            seq: 1,
+        },
+        Message::Want {
+            doc: [5; 32],
+            have: Vec::new(),
+        },
+        Message::Synced { heard: false },
+    ] {
+        assert!(!Message::is_establishing(&other.encode()), "{other:?}");
+    }
+    assert!(!Message::is_establishing(&[]));
+}
