@@ -286,6 +286,9 @@ struct Behaviour {
 
 struct Link {
     session: Session,
+    /// Hashes of the `Changes` frames waiting in `outbox`: a peer too busy to take
+    /// them in repeats its wants, and the same answers would pile up unsent.
+    queued_changes: HashSet<u64>,
     /// Tags this side's batches of this session, and the peer's (learnt from the
     /// batch that carries its `Hello`); batches with another tag are stale.
     tag: u64,
@@ -300,6 +303,36 @@ struct Link {
     /// This side refused the peer: close once the refusal is delivered.
     closing: bool,
     started: Instant,
+}
+
+impl Link {
+    /// Queues frames to send, leaving out a `Changes` already waiting unsent.
+    fn queue(&mut self, frames: impl IntoIterator<Item = Vec<u8>>) {
+        for frame in frames {
+            if Message::is_changes(&frame) && !self.queued_changes.insert(frame_hash(&frame)) {
+                continue;
+            }
+            self.outbox.push_back(frame);
+        }
+    }
+
+    fn next_frame(&mut self) -> Option<Vec<u8>> {
+        let frame = self.outbox.pop_front()?;
+        if Message::is_changes(&frame) {
+            self.queued_changes.remove(&frame_hash(&frame));
+        }
+        Some(frame)
+    }
+
+    fn clear_outbox(&mut self) {
+        self.outbox.clear();
+        self.queued_changes.clear();
+    }
+}
+
+fn frame_hash(frame: &[u8]) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(frame)
 }
 
 /// A peer's allowance of bytes (a token bucket), and its batches waiting for it.
@@ -544,7 +577,7 @@ impl<R: NodeStore> Node<R> {
                 break;
             }
             size += frame.len() + 4;
-            batch.push(link.outbox.pop_front().expect("front exists"));
+            batch.push(link.next_frame().expect("front exists"));
         }
         let establishing = batch.iter().any(|f| Message::is_establishing(f));
         let batch = Batch {
@@ -603,7 +636,7 @@ impl<R: NodeStore> Node<R> {
                 continue;
             };
             match link.session.local_changed(&mut self.repo, now) {
-                Ok(out) => link.outbox.extend(out),
+                Ok(out) => link.queue(out),
                 Err(e) => {
                     self.drop_peer(peer, &e, events);
                     continue;
@@ -634,7 +667,7 @@ impl<R: NodeStore> Node<R> {
                     self.debug(&peer, || format!("session {tag:x} answers ours: renewed"));
                     if let Some(l) = self.links.get_mut(&peer) {
                         l.session = l.session.renewed();
-                        l.outbox.clear();
+                        l.clear_outbox();
                     }
                 }
                 Some(l) if l.session.has_peer_hello() || l.peer_tag.is_some() => {
@@ -681,7 +714,7 @@ impl<R: NodeStore> Node<R> {
             };
             match link.session.handle(&mut self.repo, &frame, now) {
                 Ok(out) => {
-                    link.outbox.extend(out);
+                    link.queue(out);
                     if let Some(reason) = link.session.refused() {
                         if !link.closing {
                             refused = Some(reason.to_owned());
@@ -769,6 +802,7 @@ impl<R: NodeStore> Node<R> {
                 tag,
                 peer_tag: None,
                 outbox: hello.into(),
+                queued_changes: HashSet::new(),
                 in_flight: None,
                 in_flight_establishing: false,
                 closing: false,
@@ -888,7 +922,7 @@ impl<R: NodeStore> Node<R> {
                             continue;
                         }
                         match link.session.tick(&mut self.repo, now) {
-                            Ok(out) => link.outbox.extend(out),
+                            Ok(out) => link.queue(out),
                             Err(e) => { self.drop_peer(peer, &e, &mut events); continue; }
                         }
                         self.flush(&peer);

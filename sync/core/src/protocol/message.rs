@@ -170,6 +170,12 @@ impl Message {
         matches!(frame.first(), Some(0 | 1))
     }
 
+    /// Whether an encoded frame is a `Changes` (read off its first byte): sending
+    /// the same one twice tells the peer nothing more.
+    pub fn is_changes(frame: &[u8]) -> bool {
+        frame.first() == Some(&4)
+    }
+
     pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
         if bytes.len() > MAX_MESSAGE {
             return Err(DecodeError::TooLarge(bytes.len()));

@@ -1215,4 +1215,11 @@ fn only_hello_and_auth_are_establishing_frames() {
         assert!(!Message::is_establishing(&other.encode()), "{other:?}");
     }
     assert!(!Message::is_establishing(&[]));
+    let changes = Message::Changes {
+        doc: [6; 32],
+        changes: Vec::new(),
+        last: true,
+    };
+    assert!(Message::is_changes(&changes.encode()));
+    assert!(!Message::is_changes(&hello.encode()));
 }
