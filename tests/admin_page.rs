@@ -8,17 +8,9 @@ use std::time::Duration;
 
 use rally_e2e::webdriver::{Driver, Session};
 use rally_e2e::{FediPeer, Server, server_admin, wait_for};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(30);
-
-fn state_of(list: &Value, key: &str, value: &str) -> Option<String> {
-    list.as_array()?
-        .iter()
-        .find(|f| f[key] == value)
-        .and_then(|f| f["state"].as_str())
-        .map(str::to_owned)
-}
 
 fn artefact(name: &str) -> std::path::PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
@@ -57,15 +49,7 @@ fn the_admin_page_follows_and_accepts_instances_in_chromium() {
     web.wait_text("#notice", "Asked to follow");
     let row = format!("tr[data-actor=\"{}\"]", peer.instance);
     web.wait_text(&format!("{row} .we-follow"), "pending");
-    wait_for("the peer to see our follow", WAIT, || {
-        state_of(
-            &peer.get("/control/state")["followers"]["instance"],
-            "actor",
-            &relay,
-        )
-        .is_some()
-    });
-    peer.call("/control/accept", json!({"follower": relay}));
+    peer.accept_instance_follower(&relay, WAIT);
     web.wait("the page to show the peer's answer", || {
         web.open(&admin);
         web.page_text().contains("accepted").then_some(())
@@ -89,8 +73,7 @@ fn the_admin_page_follows_and_accepts_instances_in_chromium() {
     web.wait_text("#notice", "now follows this server");
     web.wait_text(&format!("{row} .they-follow"), "accepted");
     wait_for("the peer to be accepted", WAIT, || {
-        state_of(&peer.get("/control/state")["following"], "target", &relay).as_deref()
-            == Some("accepted")
+        peer.state_in("/following", "target", &relay).as_deref() == Some("accepted")
     });
 
     web.type_into("#block-domain", "https://Spam.Example/some/page");

@@ -54,14 +54,6 @@ fn wait_for_value<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     }
 }
 
-fn state_of(list: &Value, key: &str, value: &str) -> Option<String> {
-    list.as_array()?
-        .iter()
-        .find(|f| f[key] == value)
-        .and_then(|f| f["state"].as_str())
-        .map(str::to_owned)
-}
-
 fn federate_with(knock: &str) {
     let srv = tempfile::tempdir().unwrap();
     let server = Server::start_federating(srv.path(), &["--registrations", "open"]);
@@ -89,8 +81,7 @@ fn federate_with(knock: &str) {
 
     peer.call("/control/follow", json!({"as": "alice", "target": actor}));
     wait_for("the follow to be accepted", WAIT, || {
-        state_of(&peer.get("/control/state")["following"], "target", &actor).as_deref()
-            == Some("accepted")
+        peer.state_in("/following", "target", &actor).as_deref() == Some("accepted")
     });
 
     let event = id_of(&json(
@@ -205,8 +196,7 @@ fn federate_with(knock: &str) {
     // A join is accepted at once (free mode) and is a participation on the device.
     peer.call("/control/join", json!({"as": "alice", "event": event_url}));
     wait_for("the join to be accepted", WAIT, || {
-        state_of(&peer.get("/control/state")["joins"], "event", &event_url).as_deref()
-            == Some("accepted")
+        peer.state_in("/joins", "event", &event_url).as_deref() == Some("accepted")
     });
     sync_once(dev, &server);
     let shown = json(dev, &["event", "show", &event]);
@@ -319,12 +309,8 @@ fn instances_follow_each_other_through_the_admin() {
     let out = server_admin(srv.path(), &["instances", "follow", &peer_host]);
     assert!(out.contains(&peer.instance), "{out}");
     wait_for("the peer to see our follow", WAIT, || {
-        state_of(
-            &peer.get("/control/state")["followers"]["instance"],
-            "actor",
-            &relay,
-        )
-        .as_deref()
+        peer.state_in("/followers/instance", "actor", &relay)
+            .as_deref()
             == Some("pending")
     });
     assert_eq!(list()[0]["we_follow"], "pending");
@@ -343,8 +329,7 @@ fn instances_follow_each_other_through_the_admin() {
     assert_eq!(list()[0]["actor"], peer.instance.as_str());
     server_admin(srv.path(), &["instances", "accept", &peer_host]);
     wait_for("their follow to be accepted", WAIT, || {
-        state_of(&peer.get("/control/state")["following"], "target", &relay).as_deref()
-            == Some("accepted")
+        peer.state_in("/following", "target", &relay).as_deref() == Some("accepted")
     });
     assert_eq!(list()[0]["they_follow"], "accepted");
 
@@ -463,15 +448,7 @@ fn events_of_a_followed_instance_are_copied_and_joined_from_a_device() {
     );
 
     server_admin(srv.path(), &["instances", "follow", &peer_host]);
-    wait_for("the peer to see our follow", WAIT, || {
-        state_of(
-            &peer.get("/control/state")["followers"]["instance"],
-            "actor",
-            &relay,
-        )
-        .is_some()
-    });
-    peer.call("/control/accept", json!({"follower": relay}));
+    peer.accept_instance_follower(&relay, WAIT);
     let list = || -> Value {
         serde_json::from_str(&server_admin(srv.path(), &["instances", "list", "--json"])).unwrap()
     };

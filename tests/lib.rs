@@ -391,6 +391,29 @@ pub struct FediPeer {
 }
 
 impl FediPeer {
+    /// The `state` of the entry whose `key` is `value` in one of the peer's lists
+    /// (`/control/state`, at a JSON pointer such as `/following` or
+    /// `/followers/instance`).
+    pub fn state_in(&self, list: &str, key: &str, value: &str) -> Option<String> {
+        self.get("/control/state")
+            .pointer(list)?
+            .as_array()?
+            .iter()
+            .find(|f| f[key] == value)
+            .and_then(|f| f["state"].as_str())
+            .map(str::to_owned)
+    }
+
+    /// Waits for `follower` (an instance actor) to ask to follow the peer's
+    /// instance, and accepts it.
+    pub fn accept_instance_follower(&self, follower: &str, wait: Duration) {
+        wait_for("the peer to see the follow", wait, || {
+            self.state_in("/followers/instance", "actor", follower)
+                .is_some()
+        });
+        self.call("/control/accept", serde_json::json!({"follower": follower}));
+    }
+
     /// `first_knock`: "rfc9421" or "cavage".
     pub fn start(first_knock: &str) -> FediPeer {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fedi-peer");

@@ -132,6 +132,20 @@ fn refused(state: &AdminState, headers: &HeaderMap) -> Option<Response> {
     None
 }
 
+/// The federation side, for an action a signed-in admin of this site may take.
+fn federation(state: &AdminState, headers: &HeaderMap) -> Result<Arc<Fedi>, Box<Response>> {
+    let Some(fedi) = state.fedi.clone() else {
+        return Err(Box::new(refuse(
+            StatusCode::NOT_FOUND,
+            "This server does not federate.",
+        )));
+    };
+    match refused(state, headers) {
+        Some(r) => Err(Box::new(r)),
+        None => Ok(fedi),
+    }
+}
+
 /// The page again, with what the action did.
 fn after(state: &AdminState, result: Result<String, String>) -> Response {
     match result {
@@ -253,12 +267,10 @@ async fn instance_action(
     headers: HeaderMap,
     Form(form): Form<InstanceAction>,
 ) -> Response {
-    let Some(fedi) = state.fedi.clone() else {
-        return refuse(StatusCode::NOT_FOUND, "This server does not federate.");
+    let fedi = match federation(&state, &headers) {
+        Ok(f) => f,
+        Err(r) => return *r,
     };
-    if let Some(r) = refused(&state, &headers) {
-        return r;
-    }
     let target = form.target.trim();
     if target.is_empty() {
         return after(
@@ -297,12 +309,10 @@ async fn block_action(
     headers: HeaderMap,
     Form(form): Form<BlockAction>,
 ) -> Response {
-    let Some(fedi) = state.fedi.clone() else {
-        return refuse(StatusCode::NOT_FOUND, "This server does not federate.");
+    let fedi = match federation(&state, &headers) {
+        Ok(f) => f,
+        Err(r) => return *r,
     };
-    if let Some(r) = refused(&state, &headers) {
-        return r;
-    }
     let result = match form.action.as_str() {
         "block" => instances::block(&fedi, &form.domain)
             .map(|d| format!("{d} is blocked."))
