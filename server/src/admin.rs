@@ -89,7 +89,7 @@ fn signed_in(state: &AdminState, headers: &HeaderMap) -> bool {
 }
 
 /// A POST from another site (its `Origin` is not ours) is refused.
-fn same_origin(state: &AdminState, headers: &HeaderMap) -> bool {
+fn from_this_site(state: &AdminState, headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
@@ -120,7 +120,7 @@ fn refuse(status: StatusCode, why: &str) -> Response {
 
 /// Why a POST may not act: it came from another site, or nobody signed in.
 fn refused(state: &AdminState, headers: &HeaderMap) -> Option<Response> {
-    if !same_origin(state, headers) {
+    if !from_this_site(state, headers) {
         return Some(refuse(
             StatusCode::FORBIDDEN,
             "This request came from another site.",
@@ -192,7 +192,7 @@ async fn login(
     headers: HeaderMap,
     Form(form): Form<Login>,
 ) -> Response {
-    if !same_origin(&state, &headers) {
+    if !from_this_site(&state, &headers) {
         return refuse(
             StatusCode::FORBIDDEN,
             "This request came from another site.",
@@ -216,7 +216,7 @@ async fn login(
 }
 
 async fn logout(State(state): State<Arc<AdminState>>, headers: HeaderMap) -> Response {
-    if !same_origin(&state, &headers) {
+    if !from_this_site(&state, &headers) {
         return refuse(
             StatusCode::FORBIDDEN,
             "This request came from another site.",

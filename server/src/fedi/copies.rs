@@ -15,33 +15,20 @@
 
 use rally_core::jiff::Timestamp;
 use rally_core::model::{
-    EventDetails, EventStatus, EventView, JoinMode, ParticipationStatus, Place, Visibility,
-    normalise_tag,
+    EventDetails, EventStatus, EventView, JoinMode, MAX_DESCRIPTION, MAX_SHORT, MAX_TAGS,
+    MAX_TITLE, ParticipationStatus, Place, Visibility, check_url, normalise_tag,
 };
 use rally_core::{DocId, Document};
 use serde_json::{Value, json};
 
 use super::db::RemoteObject;
 use super::inbox::{Outcome, send};
-use super::vocab::{self, Activity, RemoteEvent, Urls};
+use super::vocab::{self, Activity, RemoteEvent, Urls, same_origin};
 use super::{Fedi, FediError};
 
 /// The kind of remote object a `Join` sent from here is recorded as (the joins
 /// received are `join`).
 pub const SENT_JOIN: &str = "sent-join";
-
-const MAX_TITLE: usize = 200;
-const MAX_DESCRIPTION: usize = 20_000;
-const MAX_SHORT: usize = 500;
-const MAX_TAGS: usize = 20;
-
-fn origin_of(url: &str) -> Option<url::Origin> {
-    url::Url::parse(url).ok().map(|u| u.origin())
-}
-
-fn same_origin(a: &str, b: &str) -> bool {
-    matches!((origin_of(a), origin_of(b)), (Some(x), Some(y)) if x == y && x.is_tuple())
-}
 
 fn clip(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
@@ -82,10 +69,7 @@ pub fn details_of(e: &RemoteEvent) -> EventDetails {
         latitude,
         longitude,
     };
-    details.online_url = e
-        .online_url
-        .clone()
-        .filter(|u| rally_core::model::check_origin(u).is_ok());
+    details.online_url = e.online_url.clone().filter(|u| check_url(u).is_ok());
     details.capacity = e.capacity.filter(|c| *c > 0);
     details.join_mode = match e.join_mode.as_str() {
         "free" => JoinMode::Free,

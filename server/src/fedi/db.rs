@@ -314,13 +314,6 @@ impl FediDb {
         self.follow_rows("following", "local = ?1", local)
     }
 
-    /// Whether anyone local follows `remote` (accepted), so its posts are welcome.
-    pub fn follows_remote(&self, remote: &str) -> Result<bool, DbError> {
-        Ok(!self
-            .follow_rows("following", "remote = ?1 AND state = 'accepted'", remote)?
-            .is_empty())
-    }
-
     // ----- publication -----
 
     pub fn published(&self, object: &str) -> Result<Option<(String, bool)>, DbError> {
@@ -472,10 +465,6 @@ impl FediDb {
     /// Whether the remote actor (or its instance, by origin) is followed here with
     /// its answer `accepted`: its events are then welcome.
     pub fn follows_origin_of(&self, actor: &str) -> Result<bool, DbError> {
-        let origin = |u: &str| url::Url::parse(u).ok().map(|u| u.origin());
-        let Some(theirs) = origin(actor) else {
-            return Ok(false);
-        };
         let mut stmt = self
             .conn
             .prepare_cached("SELECT remote FROM following WHERE state = 'accepted'")
@@ -487,7 +476,7 @@ impl FediDb {
             .ctx("reading follows")?;
         Ok(remotes
             .iter()
-            .any(|r| r == actor || origin(r).as_ref() == Some(&theirs)))
+            .any(|r| r == actor || super::vocab::same_origin(r, actor)))
     }
 
     /// Records an activity id; false when it was seen before (a redelivery).

@@ -116,6 +116,12 @@ pub fn context() -> Value {
 
 // ----- reading -----
 
+/// Whether two URLs have the same scheme, host and port (neither unparsable).
+pub fn same_origin(a: &str, b: &str) -> bool {
+    let origin = |u: &str| url::Url::parse(u).ok().map(|u| u.origin());
+    matches!((origin(a), origin(b)), (Some(x), Some(y)) if x == y && x.is_tuple())
+}
+
 /// The id of a value that is a URL string or an object with an `id`.
 pub fn id_of(v: &Value) -> Option<String> {
     match v {

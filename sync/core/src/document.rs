@@ -634,7 +634,7 @@ impl Document {
         origin: &str,
         now: Timestamp,
     ) -> Result<(Document, SignedChange), EditError> {
-        crate::model::check_origin(origin)?;
+        crate::model::check_url(origin)?;
         Document::event_with(author, author_name, details, (None, Some(origin)), now)
     }
 

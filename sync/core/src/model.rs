@@ -150,10 +150,14 @@ pub enum InvalidInput {
     Empty(&'static str),
 }
 
-const MAX_TITLE: usize = 200;
-const MAX_DESCRIPTION: usize = 20_000;
-const MAX_SHORT: usize = 500;
-const MAX_TAGS: usize = 20;
+/// The longest title or name (characters).
+pub const MAX_TITLE: usize = 200;
+/// The longest description or summary (characters).
+pub const MAX_DESCRIPTION: usize = 20_000;
+/// The longest place, address or link title (characters).
+pub const MAX_SHORT: usize = 500;
+/// The most tags an event has.
+pub const MAX_TAGS: usize = 20;
 
 /// The place of an event.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -217,12 +221,9 @@ fn check_len(what: &'static str, s: &str, max: usize) -> Result<(), InvalidInput
     Ok(())
 }
 
-/// The address of an event copied from elsewhere: an http(s) URL.
-pub fn check_origin(url: &str) -> Result<(), InvalidInput> {
-    check_url(url)
-}
-
-fn check_url(url: &str) -> Result<(), InvalidInput> {
+/// A link people may follow (an online address, where a copied event comes
+/// from): an http(s) URL without spaces, of bounded length.
+pub fn check_url(url: &str) -> Result<(), InvalidInput> {
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"));
@@ -553,7 +554,7 @@ impl EventView {
         };
         let origin = opt_str(root, "origin", "")?;
         if let Some(o) = &origin {
-            check_origin(o).map_err(|_| schema("/origin"))?;
+            check_url(o).map_err(|_| schema("/origin"))?;
         }
         let d = get(root, "details").ok_or_else(|| schema("/details"))?;
         let p = "/details";
