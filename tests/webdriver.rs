@@ -21,10 +21,18 @@ pub struct Display {
 impl Display {
     pub fn start() -> Display {
         for n in 90..140 {
-            if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-                || Path::new(&format!("/tmp/.X{n}-lock")).exists()
-            {
-                continue;
+            let lock = format!("/tmp/.X{n}-lock");
+            let socket = format!("/tmp/.X11-unix/X{n}");
+            if Path::new(&lock).exists() || Path::new(&socket).exists() {
+                // Left by an X server that is gone (killed with its test): reuse.
+                let owner = std::fs::read_to_string(&lock)
+                    .ok()
+                    .and_then(|pid| pid.trim().parse::<u32>().ok());
+                if owner.is_none_or(|pid| Path::new(&format!("/proc/{pid}")).exists()) {
+                    continue;
+                }
+                let _ = std::fs::remove_file(&lock);
+                let _ = std::fs::remove_file(&socket);
             }
             let name = format!(":{n}");
             let child = Command::new("Xvfb")
