@@ -1,29 +1,24 @@
-//! What each command does, on the store: plain functions from IPC arguments to IPC
-//! results, so they are tested without a window (see `tests.rs`), and the Tauri
-//! commands in `lib.rs` only lock the store and call them.
+//! The app's side of each command: IPC arguments in, a use case of the service
+//! (`rally-service`, where each is written once for every front end), IPC results
+//! out — times formatted for the viewer, Markdown rendered, .ics and QR codes
+//! drawn. Plain functions on a [`Service`], so they are tested without a window
+//! (see `tests.rs`); the Tauri commands in `lib.rs` run them on the service's
+//! thread.
 
 use rally_core::jiff::tz::TimeZone;
 use rally_core::jiff::{Timestamp, ZonedDateTime};
-use rally_core::{
-    DocId, DocKind, Document, EventDetails, EventStatus, GroupProfile, GroupVisibility,
-    InviteToken, PersonaId, Role, parse_civil,
-};
+use rally_core::{DocKind, EventDetails, EventStatus, GroupVisibility, PersonaId, parse_civil};
 use rally_ipc as ipc;
-use rally_store::{EventQuery, LocalPersona, Store, StoreError};
+use rally_service::events::{EventEdit, EventFilter, EventSearch, NewEvent, Rsvp, optional_text};
+use rally_service::{Service, ServiceError};
 
 /// Why a command failed, in plain words for the UI.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error("{0}")]
-    Store(#[from] StoreError),
-    #[error("{0}")]
-    Edit(#[from] rally_core::EditError),
+    Service(#[from] ServiceError),
     #[error("{0}")]
     Input(#[from] rally_core::InvalidInput),
-    #[error("{0}")]
-    Invite(#[from] rally_core::invite::InviteError),
-    #[error("create a persona first")]
-    NoPersona,
     #[error("{0}")]
     Refused(String),
     #[error("cannot write the file {path}: {source}")]
@@ -41,7 +36,7 @@ impl From<EngineError> for ipc::AppError {
     }
 }
 
-type Result<T> = std::result::Result<T, EngineError>;
+pub type Result<T> = std::result::Result<T, EngineError>;
 
 fn viewer_zone() -> TimeZone {
     TimeZone::system()
@@ -61,15 +56,11 @@ fn show_secs(secs: i64) -> String {
         .unwrap_or_default()
 }
 
-pub fn current(store: &Store) -> Result<LocalPersona> {
-    store.last_used_persona()?.ok_or(EngineError::NoPersona)
-}
-
-pub fn state(store: &Store, data_dir: &str) -> Result<ipc::AppState> {
-    let current = store.last_used_persona()?.map(|p| p.row);
-    let groups = store.groups()?;
-    let personas = store
-        .personas()?
+pub fn state(svc: &Service, data_dir: &str) -> Result<ipc::AppState> {
+    let personas = svc.personas()?;
+    let groups = svc.groups()?;
+    let personas = personas
+        .list
         .into_iter()
         .map(|p| ipc::Persona {
             id: p.id().to_hex(),
@@ -78,7 +69,7 @@ pub fn state(store: &Store, data_dir: &str) -> Result<ipc::AppState> {
                 .filter(|g| g.my_roles.iter().any(|(name, _)| name == &p.name))
                 .map(|g| g.name.clone())
                 .collect(),
-            current: Some(p.row) == current,
+            current: Some(p.row) == personas.current,
             name: p.name,
         })
         .collect();
@@ -89,31 +80,18 @@ pub fn state(store: &Store, data_dir: &str) -> Result<ipc::AppState> {
     })
 }
 
-pub fn create_persona(store: &mut Store, name: &str, now: Timestamp) -> Result<()> {
-    let p = store.create_persona(name, now)?;
-    store.touch_persona(&p, now)?;
+pub fn create_persona(svc: &mut Service, name: &str) -> Result<()> {
+    svc.create_persona(name)?;
     Ok(())
 }
 
-pub fn switch_persona(store: &mut Store, id: &str, now: Timestamp) -> Result<()> {
-    let p = store
-        .personas()?
-        .into_iter()
-        .find(|p| p.id().to_hex() == id)
-        .ok_or_else(|| EngineError::Refused("no such persona on this device".into()))?;
-    // Last used wins: make sure it is strictly the latest.
-    let latest = store
-        .personas()?
-        .iter()
-        .map(|p| p.last_used_at)
-        .max()
-        .unwrap_or(0);
-    let later = Timestamp::from_second(now.as_second().max(latest + 1)).unwrap_or(now);
-    store.touch_persona(&p, later)?;
+pub fn switch_persona(svc: &mut Service, id: &str) -> Result<()> {
+    svc.switch_persona(id)?;
     Ok(())
 }
 
-fn event_item(store: &Store, e: &rally_store::EventSummary) -> ipc::EventItem {
+fn event_item(svc: &Service, e: &rally_store::EventSummary) -> ipc::EventItem {
+    let store = svc.store();
     let doc = store.load(e.id).ok().and_then(|d| d.event().ok());
     let group = e
         .group
@@ -129,45 +107,21 @@ fn event_item(store: &Store, e: &rally_store::EventSummary) -> ipc::EventItem {
     }
 }
 
-pub fn events(
-    store: &Store,
-    args: &ipc::EventsArgs,
-    now: Timestamp,
-) -> Result<Vec<ipc::EventItem>> {
-    let mut q = EventQuery::upcoming(now);
-    q.limit = 500;
-    let text = args.text.trim();
-    if !text.is_empty() {
-        q.text = Some(text.to_owned());
-    }
-    let me = store.last_used_persona()?;
-    match args.filter {
-        ipc::EventFilter::Upcoming => {}
-        ipc::EventFilter::All => q.upcoming = false,
-        ipc::EventFilter::Mine => {
-            q.involving = me.iter().map(LocalPersona::id).collect();
-        }
-        ipc::EventFilter::MyGroups | ipc::EventFilter::Followed => {
-            let Some(me) = &me else { return Ok(Vec::new()) };
-            let groups: Vec<DocId> = if args.filter == ipc::EventFilter::Followed {
-                store.followed_groups(me)?
-            } else {
-                store
-                    .groups()?
-                    .into_iter()
-                    .filter(|g| g.my_roles.iter().any(|(n, _)| n == &me.name))
-                    .map(|g| g.id)
-                    .collect()
-            };
-            let events = store.events_in_groups(&q, &groups)?;
-            return Ok(events.iter().map(|e| event_item(store, e)).collect());
-        }
-    }
-    Ok(store
-        .events(&q)?
-        .iter()
-        .map(|e| event_item(store, e))
-        .collect())
+pub fn events(svc: &Service, args: &ipc::EventsArgs) -> Result<Vec<ipc::EventItem>> {
+    let (filter, upcoming) = match args.filter {
+        ipc::EventFilter::Upcoming => (EventFilter::All, true),
+        ipc::EventFilter::All => (EventFilter::All, false),
+        ipc::EventFilter::Mine => (EventFilter::Mine, true),
+        ipc::EventFilter::MyGroups => (EventFilter::MyGroups, true),
+        ipc::EventFilter::Followed => (EventFilter::Followed, true),
+    };
+    let found = svc.events(&EventSearch {
+        filter,
+        upcoming,
+        text: optional_text(&args.text),
+        ..EventSearch::default()
+    })?;
+    Ok(found.iter().map(|e| event_item(svc, e)).collect())
 }
 
 pub use rally_core::text::markdown_to_html as render_markdown;
@@ -187,14 +141,9 @@ fn when(details: &EventDetails, zone: &TimeZone) -> String {
     }
 }
 
-fn resolve(store: &Store, id: &str, kind: DocKind) -> Result<DocId> {
-    Ok(store.resolve(id, Some(kind))?)
-}
-
-pub fn event(store: &Store, id: &str) -> Result<ipc::EventPage> {
-    let id = resolve(store, id, DocKind::Event)?;
-    let e = store.load(id)?.event()?;
-    let me = store.last_used_persona()?;
+pub fn event(svc: &Service, id: &str) -> Result<ipc::EventPage> {
+    let page = svc.event(id)?;
+    let e = &page.view;
     let d = &e.details;
     let viewer = viewer_zone();
     let zone = d.zone();
@@ -227,16 +176,8 @@ pub fn event(store: &Store, id: &str) -> Result<ipc::EventPage> {
         )),
         _ => None,
     };
-    let group = e
-        .group
-        .and_then(|g| store.load(g).ok()?.group().ok())
-        .map(|g| g.profile.name);
-    let my_status = me
-        .as_ref()
-        .and_then(|m| e.participants.get(&m.id()))
-        .map(|p| p.status.as_str().to_owned());
     Ok(ipc::EventPage {
-        id: id.to_hex(),
+        id: page.id.to_hex(),
         title: d.title.clone(),
         description_html: render_markdown(&d.description),
         description: d.description.clone(),
@@ -254,7 +195,7 @@ pub fn event(store: &Store, id: &str) -> Result<ipc::EventPage> {
         status: d.status.as_str().to_owned(),
         visibility: d.visibility.as_str().to_owned(),
         join_mode: d.join_mode.as_str().to_owned(),
-        group,
+        group: page.group_name.clone(),
         organisers: e.organisers.values().cloned().collect(),
         participants: e
             .participants
@@ -265,120 +206,77 @@ pub fn event(store: &Store, id: &str) -> Result<ipc::EventPage> {
             })
             .collect(),
         comments: top,
-        my_status,
-        can_edit: me.as_ref().is_some_and(|m| e.is_organiser(&m.id())),
+        my_status: page.my_status.map(|s| s.as_str().to_owned()),
+        can_edit: page.can_edit,
         origin: e.origin.clone(),
     })
 }
 
-fn opt(s: &str) -> Option<String> {
-    let s = s.trim();
-    (!s.is_empty()).then(|| s.to_owned())
+/// The form as an edit: every field it shows is set (blank clears the optional
+/// ones); the time zone defaults to the viewer's.
+fn edit_from(f: &ipc::EventForm) -> Result<EventEdit> {
+    Ok(EventEdit {
+        title: Some(f.title.clone()),
+        description: Some(f.description.clone()),
+        starts: Some(parse_civil("start", &f.starts)?),
+        ends: Some(
+            optional_text(&f.ends)
+                .map(|e| parse_civil("end", &e))
+                .transpose()?,
+        ),
+        time_zone: Some(optional_text(&f.time_zone).unwrap_or_else(viewer_zone_name)),
+        place: Some(optional_text(&f.place)),
+        address: Some(optional_text(&f.address)),
+        online: Some(optional_text(&f.online)),
+        visibility: optional_text(&f.visibility)
+            .map(|v| v.parse())
+            .transpose()?,
+        ..EventEdit::default()
+    })
 }
 
-pub fn save_event(store: &mut Store, f: &ipc::EventForm, now: Timestamp) -> Result<ipc::Saved> {
-    let me = current(store)?;
-    let zone = if f.time_zone.trim().is_empty() {
-        viewer_zone_name()
-    } else {
-        f.time_zone.trim().to_owned()
+pub fn save_event(svc: &mut Service, f: &ipc::EventForm) -> Result<ipc::Saved> {
+    // Say who is missing before what is wrong with the form.
+    svc.current_persona()?.ok_or(ServiceError::NoPersona)?;
+    let fields = edit_from(f)?;
+    let id = match &f.id {
+        Some(id) => svc.edit_event(id, fields)?,
+        None => svc.create_event(NewEvent {
+            fields,
+            group: f.group.clone(),
+        })?,
     };
-    let starts = parse_civil("start", &f.starts)?;
-    let mut details = match &f.id {
-        Some(id) => {
-            store
-                .load(resolve(store, id, DocKind::Event)?)?
-                .event()?
-                .details
-        }
-        None => EventDetails::new(f.title.clone(), starts, zone.clone()),
-    };
-    details.title = f.title.trim().to_owned();
-    details.description = f.description.clone();
-    details.starts = starts;
-    details.ends = opt(&f.ends).map(|e| parse_civil("end", &e)).transpose()?;
-    details.time_zone = zone;
-    details.place.name = opt(&f.place);
-    details.place.address = opt(&f.address);
-    details.online_url = opt(&f.online);
-    if let Some(v) = opt(&f.visibility) {
-        details.visibility = v.parse()?;
-    }
-    if let Some(id) = &f.id {
-        let id = resolve(store, id, DocKind::Event)?;
-        store.update(id, |d| d.update_event(&me.persona, &details, now))?;
-        return Ok(ipc::Saved {
-            id: id.to_hex(),
-            path: None,
-        });
-    }
-    let group = f
-        .group
-        .as_deref()
-        .filter(|g| !g.is_empty())
-        .map(|g| resolve(store, g, DocKind::Group))
-        .transpose()?;
-    if let Some(g) = group {
-        let view = store.load(g)?.group()?;
-        if !view.role_of(&me.id()).is_some_and(Role::can_moderate) {
-            return Err(EngineError::Refused(
-                "only the group's admins and moderators create its events".into(),
-            ));
-        }
-    }
-    let (doc, _) = Document::create_event(&me.persona, &me.name, &details, group, now)?;
-    let id = doc.id();
-    store.insert_new(&doc)?;
-    if let Some(g) = group {
-        store.update(g, |gd| gd.set_group_event(&me.persona, id, true, now))?;
-    }
     Ok(ipc::Saved {
         id: id.to_hex(),
         path: None,
     })
 }
 
-pub fn cancel_event(store: &mut Store, id: &str, now: Timestamp) -> Result<()> {
-    let me = current(store)?;
-    let id = resolve(store, id, DocKind::Event)?;
-    let mut details = store.load(id)?.event()?.details;
-    details.status = EventStatus::Cancelled;
-    store.update(id, |d| d.update_event(&me.persona, &details, now))?;
+pub fn cancel_event(svc: &mut Service, id: &str) -> Result<()> {
+    svc.cancel_event(id)?;
     Ok(())
 }
 
-pub fn rsvp(store: &mut Store, args: &ipc::RsvpArgs, now: Timestamp) -> Result<Option<String>> {
-    let me = current(store)?;
-    let id = resolve(store, &args.id, DocKind::Event)?;
-    if args.going {
-        let (_, status) = store.update(id, |d| d.join_event(&me.persona, &me.name, now))?;
-        Ok(Some(status.as_str().to_owned()))
-    } else {
-        store.update(id, |d| d.leave_event(&me.persona, now))?;
-        Ok(None)
-    }
+pub fn rsvp(svc: &mut Service, args: &ipc::RsvpArgs) -> Result<Option<String>> {
+    let answer = if args.going { Rsvp::Join } else { Rsvp::Leave };
+    let (_, status) = svc.rsvp(&args.id, answer)?;
+    Ok(status.map(|s| s.as_str().to_owned()))
 }
 
-pub fn comment(store: &mut Store, args: &ipc::CommentArgs, now: Timestamp) -> Result<String> {
-    let me = current(store)?;
-    let id = resolve(store, &args.id, DocKind::Event)?;
-    let (_, cid) = store.update(id, |d| {
-        d.comment(
-            &me.persona,
-            &me.name,
-            &args.body,
-            args.reply_to.as_deref(),
-            now,
-        )
-    })?;
-    Ok(cid)
+pub fn comment(svc: &mut Service, args: &ipc::CommentArgs) -> Result<String> {
+    Ok(svc.comment(&args.id, &args.body, args.reply_to.as_deref())?)
 }
 
 /// The event as an iCalendar file (RFC 5545).
-pub fn ics(store: &Store, id: &str) -> Result<(String, String)> {
+pub fn ics(svc: &Service, id: &str) -> Result<(String, String)> {
     use icalendar::{Component, EventLike};
-    let id = resolve(store, id, DocKind::Event)?;
-    let e = store.load(id)?.event()?;
+    let id = svc.resolve(id, DocKind::Event)?;
+    let e = svc
+        .store()
+        .load(id)
+        .map_err(ServiceError::from)?
+        .event()
+        .map_err(ServiceError::from)?;
     let d = &e.details;
     let utc = |z: ZonedDateTime| {
         let t = z.timestamp();
@@ -420,9 +318,9 @@ fn chrono_like(t: Timestamp) -> icalendar::CalendarDateTime {
     icalendar::CalendarDateTime::Utc(dt)
 }
 
-pub fn groups(store: &Store) -> Result<Vec<ipc::GroupItem>> {
-    let me = store.last_used_persona()?;
-    Ok(store
+pub fn groups(svc: &Service) -> Result<Vec<ipc::GroupItem>> {
+    let me = svc.current_persona()?;
+    Ok(svc
         .groups()?
         .into_iter()
         .map(|g| ipc::GroupItem {
@@ -435,25 +333,24 @@ pub fn groups(store: &Store) -> Result<Vec<ipc::GroupItem>> {
             }),
             name: g.name,
             members: g.members,
-            members_only: g.visibility == "members-only",
+            members_only: g.visibility == GroupVisibility::MembersOnly.as_str(),
         })
         .collect())
 }
 
-pub fn group(store: &Store, id: &str, now: Timestamp) -> Result<ipc::GroupPage> {
-    let id = resolve(store, id, DocKind::Group)?;
-    let g = store.load(id)?.group()?;
-    let me = store.last_used_persona()?;
-    let mut q = EventQuery::upcoming(now);
-    q.group = Some(id);
-    q.upcoming = false;
-    let events = store
-        .events(&q)?
+pub fn group(svc: &Service, id: &str) -> Result<ipc::GroupPage> {
+    let page = svc.group(id)?;
+    let me = svc.current_persona()?;
+    let events = svc
+        .events(&EventSearch {
+            group: Some(page.id.to_hex()),
+            ..EventSearch::default()
+        })?
         .iter()
-        .map(|e| event_item(store, e))
+        .map(|e| event_item(svc, e))
         .collect();
-    let messages = store
-        .messages(id)?
+    let messages = svc
+        .messages(&page.id.to_hex())?
         .into_iter()
         .map(|m| ipc::ChatMessage {
             mine: me.as_ref().is_some_and(|me| me.id() == m.author),
@@ -468,17 +365,11 @@ pub fn group(store: &Store, id: &str, now: Timestamp) -> Result<ipc::GroupPage> 
             reply_to: m.reply_to,
         })
         .collect();
-    let followed = match &me {
-        Some(m) => store.followed_groups(m)?.contains(&id),
-        None => false,
-    };
+    let g = page.view;
     Ok(ipc::GroupPage {
-        id: id.to_hex(),
-        followed,
-        my_role: me
-            .as_ref()
-            .and_then(|m| g.role_of(&m.id()))
-            .map(|r| r.as_str().to_owned()),
+        id: page.id.to_hex(),
+        followed: page.followed,
+        my_role: page.my_role.map(|r| r.as_str().to_owned()),
         name: g.profile.name,
         summary: g.profile.summary,
         members_only: g.profile.visibility == GroupVisibility::MembersOnly,
@@ -504,27 +395,18 @@ pub fn group(store: &Store, id: &str, now: Timestamp) -> Result<ipc::GroupPage> 
     })
 }
 
-pub fn create_group(store: &mut Store, args: &ipc::NewGroup, now: Timestamp) -> Result<String> {
-    let me = current(store)?;
-    let profile = GroupProfile {
-        name: args.name.trim().to_owned(),
-        summary: args.summary.trim().to_owned(),
-        visibility: if args.members_only {
-            GroupVisibility::MembersOnly
-        } else {
-            GroupVisibility::Public
-        },
+pub fn create_group(svc: &mut Service, args: &ipc::NewGroup) -> Result<String> {
+    let visibility = if args.members_only {
+        GroupVisibility::MembersOnly
+    } else {
+        GroupVisibility::Public
     };
-    let (doc, _) = Document::create_group(&me.persona, &me.name, &profile, now)?;
-    store.insert_new(&doc)?;
-    Ok(doc.id().to_hex())
+    let (id, _) = svc.create_group(&args.name, &args.summary, visibility)?;
+    Ok(id.to_hex())
 }
 
-pub fn invite(store: &mut Store, id: &str, now: Timestamp) -> Result<ipc::Invitation> {
-    let me = current(store)?;
-    let id = resolve(store, id, DocKind::Group)?;
-    let (_, token) = store.update(id, |g| g.create_invite(&me.persona, now))?;
-    let token = token.encode();
+pub fn invite(svc: &mut Service, id: &str) -> Result<ipc::Invitation> {
+    let token = svc.invite(id)?.token.encode();
     let qr = qrcode::QrCode::new(token.as_bytes())
         .map_err(|e| EngineError::Refused(format!("cannot draw the QR code: {e}")))?;
     let qr_svg = qr
@@ -534,56 +416,40 @@ pub fn invite(store: &mut Store, id: &str, now: Timestamp) -> Result<ipc::Invita
     Ok(ipc::Invitation { token, qr_svg })
 }
 
-pub fn join_group(store: &mut Store, token: &str, now: Timestamp) -> Result<bool> {
-    let me = current(store)?;
-    let token = InviteToken::decode(token)?;
-    Ok(store.join_group(&me, &token, now)?)
+pub fn join_group(svc: &mut Service, token: &str) -> Result<bool> {
+    let (_, joined) = svc.join_group(token)?;
+    Ok(joined == rally_service::groups::Joined::Now)
 }
 
-pub fn send_message(store: &mut Store, args: &ipc::MessageArgs, now: Timestamp) -> Result<String> {
-    let me = current(store)?;
-    let id = resolve(store, &args.group, DocKind::Group)?;
-    Ok(store.send_message(&me, id, &args.text, args.reply_to.as_deref(), now)?)
+pub fn send_message(svc: &mut Service, args: &ipc::MessageArgs) -> Result<String> {
+    Ok(svc.send_message(&args.group, &args.text, args.reply_to.as_deref())?)
 }
 
-pub fn follow_group(store: &mut Store, args: &ipc::FollowArgs) -> Result<()> {
-    let me = current(store)?;
-    let id = resolve(store, &args.id, DocKind::Group)?;
-    Ok(store.follow_group(&me, id, args.follow)?)
+pub fn follow_group(svc: &mut Service, args: &ipc::FollowArgs) -> Result<()> {
+    svc.follow_group(&args.id, args.follow)?;
+    Ok(())
 }
 
-fn member(text: &str) -> Result<PersonaId> {
-    text.parse()
+/// The UI names members by their whole id.
+fn member(text: &str) -> Result<String> {
+    text.parse::<PersonaId>()
+        .map(|p| p.to_hex())
         .map_err(|_| EngineError::Refused(format!("{text:?} is not a member")))
 }
 
-pub fn set_role(store: &mut Store, args: &ipc::MemberArgs, now: Timestamp) -> Result<()> {
-    let me = current(store)?;
-    let id = resolve(store, &args.group, DocKind::Group)?;
+pub fn set_role(svc: &mut Service, args: &ipc::MemberArgs) -> Result<()> {
     let who = member(&args.member)?;
-    let role: Role = args.role.parse()?;
-    store.update(id, |g| g.set_role(&me.persona, who, role, now))?;
+    svc.set_role(&args.group, &who, args.role.parse()?)?;
     Ok(())
 }
 
-pub fn remove_member(store: &mut Store, args: &ipc::MemberArgs, now: Timestamp) -> Result<()> {
-    let me = current(store)?;
-    let id = resolve(store, &args.group, DocKind::Group)?;
+pub fn remove_member(svc: &mut Service, args: &ipc::MemberArgs) -> Result<()> {
     let who = member(&args.member)?;
-    store.update(id, |g| g.remove_member(&me.persona, who, now))?;
+    svc.remove_member(&args.group, &who)?;
     Ok(())
 }
 
-pub fn add_link(store: &mut Store, args: &ipc::LinkArgs, now: Timestamp) -> Result<()> {
-    let me = current(store)?;
-    let id = resolve(store, &args.group, DocKind::Group)?;
-    let g = store.load(id)?.group()?;
-    let title = args.title.trim().to_owned();
-    let link = rally_core::GroupLink {
-        id: g.link_id_for(&title),
-        title,
-        url: args.url.trim().to_owned(),
-    };
-    store.update(id, |d| d.put_link(&me.persona, &link, now))?;
+pub fn add_link(svc: &mut Service, args: &ipc::LinkArgs) -> Result<()> {
+    svc.put_link(&args.group, &args.title, &args.url)?;
     Ok(())
 }

@@ -3,7 +3,10 @@
 //! `rally-ipc`.
 //!
 //! How the parts connect:
-//! - the commands lock the store, call [`engine`] and return IPC types;
+//! - the commands are async: each sends its work to the service's thread
+//!   ([`rally_service::ServiceHandle`], which owns the store's connection), where
+//!   [`engine`] runs the use case and makes the IPC result, and awaits it — so
+//!   neither the UI thread nor an async worker ever waits on SQLite;
 //! - a sync node (`rally-net`) for the current persona runs on the async runtime
 //!   (mDNS on the local network, and the server chosen in the settings), and is
 //!   restarted when the persona changes; its events feed the sync status;
@@ -22,6 +25,7 @@ use std::time::Duration;
 use rally_core::jiff::Timestamp;
 use rally_ipc as ipc;
 use rally_net::{Node, NodeConfig, NodeEvent, Transport};
+use rally_service::{Service, ServiceHandle};
 use rally_store::{Store, SyncRepo};
 use serde::{Deserialize, Serialize};
 use tauri::{Emitter, Manager, State};
@@ -33,11 +37,11 @@ pub struct Settings {
     pub invite: String,
 }
 
-/// The shell's state: the store the commands use, and the sync node's status.
+/// The shell's state: the service the commands use, and the sync node's status.
 #[derive(Debug)]
 pub struct App {
     pub dir: PathBuf,
-    pub store: Mutex<Store>,
+    pub service: ServiceHandle,
     pub sync: Arc<Mutex<ipc::SyncStatus>>,
     node: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
     /// No sync node (tests, or `--no-sync`).
@@ -45,10 +49,17 @@ pub struct App {
 }
 
 impl App {
-    pub fn open(dir: &Path, offline: bool) -> Result<App, rally_store::StoreError> {
+    pub fn open(dir: &Path, offline: bool) -> Result<App, rally_service::ServiceError> {
         Ok(App {
             dir: dir.to_owned(),
-            store: Mutex::new(Store::open(dir)?),
+            service: ServiceHandle::spawn(Service::open(dir)?, "rally-service").map_err(
+                |source| {
+                    rally_service::ServiceError::from(rally_store::StoreError::Io {
+                        path: dir.to_owned(),
+                        source,
+                    })
+                },
+            )?,
             sync: Arc::new(Mutex::new(ipc::SyncStatus {
                 running: false,
                 listening: Vec::new(),
@@ -70,8 +81,16 @@ impl App {
             .unwrap_or_default()
     }
 
-    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
-        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    /// Runs `f` on the service's thread and awaits its answer.
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Service) -> engine::Result<T> + Send + 'static,
+    ) -> CmdResult<T> {
+        Ok(self
+            .service
+            .call(f)
+            .await
+            .map_err(engine::EngineError::from)??)
     }
 
     /// (Re)starts the sync node for the current persona.
@@ -82,14 +101,15 @@ impl App {
         if let Some(old) = self.node.lock().unwrap_or_else(|e| e.into_inner()).take() {
             old.abort();
         }
-        let me = match self.store().last_used_persona() {
-            Ok(Some(p)) => p,
-            _ => return,
-        };
         let settings = self.settings();
         let status = self.sync.clone();
         let dir = self.dir.clone();
+        let service = self.service.clone();
         let handle = tauri::async_runtime::spawn(async move {
+            let me = match service.call(|s| s.current_persona()).await {
+                Ok(Ok(Some(p))) => p,
+                _ => return,
+            };
             let set = |f: &dyn Fn(&mut ipc::SyncStatus)| {
                 f(&mut status.lock().unwrap_or_else(|e| e.into_inner()));
             };
@@ -167,63 +187,63 @@ impl App {
 
 type CmdResult<T> = Result<T, ipc::AppError>;
 
-fn now() -> Timestamp {
-    Timestamp::now()
+#[tauri::command]
+async fn state(app: State<'_, App>) -> CmdResult<ipc::AppState> {
+    let dir = app.dir.display().to_string();
+    app.run(move |s| engine::state(s, &dir)).await
 }
 
 #[tauri::command]
-fn state(app: State<'_, App>) -> CmdResult<ipc::AppState> {
-    Ok(engine::state(&app.store(), &app.dir.display().to_string())?)
-}
-
-#[tauri::command]
-fn create_persona(app: State<'_, App>, args: ipc::NameArgs) -> CmdResult<()> {
-    engine::create_persona(&mut app.store(), &args.name, now())?;
+async fn create_persona(app: State<'_, App>, args: ipc::NameArgs) -> CmdResult<()> {
+    app.run(move |s| engine::create_persona(s, &args.name))
+        .await?;
     app.restart_node();
     Ok(())
 }
 
 #[tauri::command]
-fn switch_persona(app: State<'_, App>, args: ipc::IdArgs) -> CmdResult<()> {
-    engine::switch_persona(&mut app.store(), &args.id, now())?;
+async fn switch_persona(app: State<'_, App>, args: ipc::IdArgs) -> CmdResult<()> {
+    app.run(move |s| engine::switch_persona(s, &args.id))
+        .await?;
     app.restart_node();
     Ok(())
 }
 
 #[tauri::command]
-fn events(app: State<'_, App>, args: ipc::EventsArgs) -> CmdResult<Vec<ipc::EventItem>> {
-    Ok(engine::events(&app.store(), &args, now())?)
+async fn events(app: State<'_, App>, args: ipc::EventsArgs) -> CmdResult<Vec<ipc::EventItem>> {
+    app.run(move |s| engine::events(s, &args)).await
 }
 
 #[tauri::command]
-fn event(app: State<'_, App>, args: ipc::IdArgs) -> CmdResult<ipc::EventPage> {
-    Ok(engine::event(&app.store(), &args.id)?)
+async fn event(app: State<'_, App>, args: ipc::IdArgs) -> CmdResult<ipc::EventPage> {
+    app.run(move |s| engine::event(s, &args.id)).await
 }
 
 #[tauri::command]
-fn save_event(app: State<'_, App>, args: ipc::EventForm) -> CmdResult<ipc::Saved> {
-    Ok(engine::save_event(&mut app.store(), &args, now())?)
+async fn save_event(app: State<'_, App>, args: ipc::EventForm) -> CmdResult<ipc::Saved> {
+    app.run(move |s| engine::save_event(s, &args)).await
 }
 
 #[tauri::command]
-fn cancel_event(app: State<'_, App>, args: ipc::IdArgs) -> CmdResult<()> {
-    Ok(engine::cancel_event(&mut app.store(), &args.id, now())?)
+async fn cancel_event(app: State<'_, App>, args: ipc::IdArgs) -> CmdResult<()> {
+    app.run(move |s| engine::cancel_event(s, &args.id)).await
 }
 
 #[tauri::command]
-fn rsvp(app: State<'_, App>, args: ipc::RsvpArgs) -> CmdResult<Option<String>> {
-    Ok(engine::rsvp(&mut app.store(), &args, now())?)
+async fn rsvp(app: State<'_, App>, args: ipc::RsvpArgs) -> CmdResult<Option<String>> {
+    app.run(move |s| engine::rsvp(s, &args)).await
 }
 
 #[tauri::command]
-fn comment(app: State<'_, App>, args: ipc::CommentArgs) -> CmdResult<String> {
-    Ok(engine::comment(&mut app.store(), &args, now())?)
+async fn comment(app: State<'_, App>, args: ipc::CommentArgs) -> CmdResult<String> {
+    app.run(move |s| engine::comment(s, &args)).await
 }
 
 /// Writes the event's .ics file to the Downloads folder (or the data directory).
 #[tauri::command]
-fn export_ics(app: State<'_, App>, args: ipc::IdArgs) -> CmdResult<ipc::Saved> {
-    let (name, text) = engine::ics(&app.store(), &args.id)?;
+async fn export_ics(app: State<'_, App>, args: ipc::IdArgs) -> CmdResult<ipc::Saved> {
+    let id = args.id.clone();
+    let (name, text) = app.run(move |s| engine::ics(s, &id)).await?;
     let dir = directories::UserDirs::new()
         .and_then(|u| u.download_dir().map(Path::to_owned))
         .filter(|d| d.is_dir())
@@ -240,53 +260,53 @@ fn export_ics(app: State<'_, App>, args: ipc::IdArgs) -> CmdResult<ipc::Saved> {
 }
 
 #[tauri::command]
-fn groups(app: State<'_, App>) -> CmdResult<Vec<ipc::GroupItem>> {
-    Ok(engine::groups(&app.store())?)
+async fn groups(app: State<'_, App>) -> CmdResult<Vec<ipc::GroupItem>> {
+    app.run(|s| engine::groups(s)).await
 }
 
 #[tauri::command]
-fn group(app: State<'_, App>, args: ipc::IdArgs) -> CmdResult<ipc::GroupPage> {
-    Ok(engine::group(&app.store(), &args.id, now())?)
+async fn group(app: State<'_, App>, args: ipc::IdArgs) -> CmdResult<ipc::GroupPage> {
+    app.run(move |s| engine::group(s, &args.id)).await
 }
 
 #[tauri::command]
-fn create_group(app: State<'_, App>, args: ipc::NewGroup) -> CmdResult<String> {
-    Ok(engine::create_group(&mut app.store(), &args, now())?)
+async fn create_group(app: State<'_, App>, args: ipc::NewGroup) -> CmdResult<String> {
+    app.run(move |s| engine::create_group(s, &args)).await
 }
 
 #[tauri::command]
-fn invite(app: State<'_, App>, args: ipc::IdArgs) -> CmdResult<ipc::Invitation> {
-    Ok(engine::invite(&mut app.store(), &args.id, now())?)
+async fn invite(app: State<'_, App>, args: ipc::IdArgs) -> CmdResult<ipc::Invitation> {
+    app.run(move |s| engine::invite(s, &args.id)).await
 }
 
 #[tauri::command]
-fn join_group(app: State<'_, App>, args: ipc::TokenArgs) -> CmdResult<bool> {
-    Ok(engine::join_group(&mut app.store(), &args.token, now())?)
+async fn join_group(app: State<'_, App>, args: ipc::TokenArgs) -> CmdResult<bool> {
+    app.run(move |s| engine::join_group(s, &args.token)).await
 }
 
 #[tauri::command]
-fn send_message(app: State<'_, App>, args: ipc::MessageArgs) -> CmdResult<String> {
-    Ok(engine::send_message(&mut app.store(), &args, now())?)
+async fn send_message(app: State<'_, App>, args: ipc::MessageArgs) -> CmdResult<String> {
+    app.run(move |s| engine::send_message(s, &args)).await
 }
 
 #[tauri::command]
-fn follow_group(app: State<'_, App>, args: ipc::FollowArgs) -> CmdResult<()> {
-    Ok(engine::follow_group(&mut app.store(), &args)?)
+async fn follow_group(app: State<'_, App>, args: ipc::FollowArgs) -> CmdResult<()> {
+    app.run(move |s| engine::follow_group(s, &args)).await
 }
 
 #[tauri::command]
-fn set_role(app: State<'_, App>, args: ipc::MemberArgs) -> CmdResult<()> {
-    Ok(engine::set_role(&mut app.store(), &args, now())?)
+async fn set_role(app: State<'_, App>, args: ipc::MemberArgs) -> CmdResult<()> {
+    app.run(move |s| engine::set_role(s, &args)).await
 }
 
 #[tauri::command]
-fn remove_member(app: State<'_, App>, args: ipc::MemberArgs) -> CmdResult<()> {
-    Ok(engine::remove_member(&mut app.store(), &args, now())?)
+async fn remove_member(app: State<'_, App>, args: ipc::MemberArgs) -> CmdResult<()> {
+    app.run(move |s| engine::remove_member(s, &args)).await
 }
 
 #[tauri::command]
-fn add_link(app: State<'_, App>, args: ipc::LinkArgs) -> CmdResult<()> {
-    Ok(engine::add_link(&mut app.store(), &args, now())?)
+async fn add_link(app: State<'_, App>, args: ipc::LinkArgs) -> CmdResult<()> {
+    app.run(move |s| engine::add_link(s, &args)).await
 }
 
 #[tauri::command]

@@ -451,6 +451,11 @@ fn cargo_bench(package: &str, name: &str, what: &str) -> Result<()> {
 
 fn bench() -> Result<()> {
     cargo_bench("rally-store", "store", "store benchmark")?;
+    cargo_bench(
+        "rally-service",
+        "latency",
+        "app command latency under ingest",
+    )?;
     cargo_bench("rally-core", "receive", "receive benchmark")?;
     cargo_bench("rally-net", "sync", "sync benchmark")?;
     let mut cmd = cargo();

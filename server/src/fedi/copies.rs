@@ -13,12 +13,13 @@
 //! organiser's `Accept`/`Reject` comes back here and is written by the proxy
 //! organiser, so every replica judges it by the usual permission rule.
 
+use rally_core::DocId;
 use rally_core::jiff::Timestamp;
 use rally_core::model::{
     EventDetails, EventStatus, EventView, JoinMode, MAX_DESCRIPTION, MAX_SHORT, MAX_TAGS,
     MAX_TITLE, ParticipationStatus, Place, Visibility, check_url, normalise_tag,
 };
-use rally_core::{DocId, Document};
+use rally_service::ServiceError;
 use serde_json::{Value, json};
 
 use super::db::RemoteObject;
@@ -133,53 +134,50 @@ async fn save_copy(
     let details = details_of(event);
     let now = Timestamp::now();
     let known = fedi.db()?.remote_object(&event.id)?;
-    if let Some(o) = known {
-        if o.kind != "event" || !same_origin(&o.actor, organiser) {
-            return Err(FediError::Refused(format!(
-                "{} is not an event of {organiser}'s server",
-                event.id
-            )));
-        }
-        let doc: DocId = o.doc.parse().map_err(|_| FediError::NotFound)?;
-        let proxy = super::inbox::proxy_of(fedi, &o.actor)?;
-        let changed = fedi.store()?.update(doc, |d| {
-            if d.event()?.details == details {
-                return Ok(false);
+    let (proxy, name, actor) = match known {
+        Some(o) => {
+            if o.kind != "event" || !same_origin(&o.actor, organiser) {
+                return Err(FediError::Refused(format!(
+                    "{} is not an event of {organiser}'s server",
+                    event.id
+                )));
             }
-            d.update_event(&proxy.persona, &details, now).map(|_| true)
-        })?;
-        if changed {
-            fedi.changed.notify_one();
+            let proxy = super::inbox::proxy_of(fedi, &o.actor)?;
+            (proxy, o.actor.clone(), o.actor)
         }
-        return Ok(Outcome::EventCopied {
-            event: doc,
-            new: false,
-        });
+        None => {
+            let actor = fedi.remote_actor(organiser, false).await?;
+            let proxy = fedi.proxy_persona(&actor)?;
+            (proxy, actor.display(), actor.id)
+        }
+    };
+    // One transaction, keyed by the object's id: the same event arriving twice
+    // (or twice at once) is one copy.
+    let saved = fedi
+        .service()?
+        .save_copy(&proxy, &name, &event.id, &details)
+        .map_err(|e| match e {
+            ServiceError::Edit(e) => FediError::Refused(format!("the event cannot be kept: {e}")),
+            other => other.into(),
+        })?;
+    if saved.new {
+        fedi.db()?.set_remote_object(
+            &event.id,
+            &RemoteObject {
+                kind: "event".into(),
+                doc: saved.event.to_hex(),
+                local: None,
+                actor,
+            },
+            now.as_second(),
+        )?;
     }
-    let actor = fedi.remote_actor(organiser, false).await?;
-    let proxy = fedi.proxy_persona(&actor)?;
-    let (doc, _) = Document::copy_event(&proxy.persona, &actor.display(), &details, &event.id, now)
-        .map_err(|e| FediError::Refused(format!("the event cannot be kept: {e}")))?;
-    let id = doc.id();
-    {
-        let mut store = fedi.store()?;
-        store.insert_new(&doc)?;
-        store.share_with_everyone(id)?;
+    if saved.changed {
+        fedi.changed.notify_one();
     }
-    fedi.db()?.set_remote_object(
-        &event.id,
-        &RemoteObject {
-            kind: "event".into(),
-            doc: id.to_hex(),
-            local: None,
-            actor: actor.id.clone(),
-        },
-        now.as_second(),
-    )?;
-    fedi.changed.notify_one();
     Ok(Outcome::EventCopied {
-        event: id,
-        new: true,
+        event: saved.event,
+        new: saved.new,
     })
 }
 
@@ -197,16 +195,9 @@ pub fn delete_event(
     }
     let doc: DocId = o.doc.parse().map_err(|_| FediError::NotFound)?;
     let proxy = super::inbox::proxy_of(fedi, &o.actor)?;
-    fedi.store()?.update(doc, |d| {
-        let mut details = d.event()?.details;
-        if details.status == EventStatus::Cancelled {
-            return Ok(());
-        }
-        details.status = EventStatus::Cancelled;
-        d.update_event(&proxy.persona, &details, Timestamp::now())
-            .map(|_| ())
-    })?;
-    fedi.changed.notify_one();
+    if fedi.service()?.cancel_copy(&proxy, doc)? {
+        fedi.changed.notify_one();
+    }
     Ok(Outcome::EventCancelled { event: doc })
 }
 

@@ -37,8 +37,10 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use rally_core::jiff::Timestamp;
-use rally_core::model::{EventView, GroupView, GroupVisibility, Visibility};
+use rally_core::model::{EventView, GroupView};
+use rally_core::publication;
 use rally_core::{DocId, PersonaId};
+use rally_service::{Service, ServiceError};
 use rally_store::{Store, StoreError};
 
 use db::{DbError, FediDb};
@@ -56,6 +58,8 @@ pub enum FediError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
+    Service(Box<ServiceError>),
+    #[error(transparent)]
     Fetch(#[from] FetchError),
     #[error(transparent)]
     Vocab(#[from] vocab::VocabError),
@@ -69,12 +73,18 @@ pub enum FediError {
     Poisoned,
 }
 
+impl From<ServiceError> for FediError {
+    fn from(e: ServiceError) -> Self {
+        FediError::Service(Box::new(e))
+    }
+}
+
 /// The federation side of a server.
 #[derive(Debug)]
 pub struct Fedi {
     pub urls: Urls,
     db: Mutex<FediDb>,
-    store: Mutex<Store>,
+    service: Mutex<Service>,
     pub fetcher: Fetcher,
     registry: Mutex<crate::registry::SqliteRegistry>,
     /// Wakes the delivery worker when something is queued.
@@ -103,7 +113,7 @@ impl Fedi {
     pub fn open(data: &Path, public_url: &str) -> Result<Fedi, FediError> {
         let db = FediDb::open(data)?;
         db.set_public_url(public_url.trim_end_matches('/'))?;
-        let store = Store::open(data)?;
+        let service = Service::open(data)?;
         let local_http = public_url.starts_with("http://");
         let blocklist = Arc::new(Mutex::new(FediDb::open(data)?));
         let blocked = Arc::new(move |domain: &str| {
@@ -117,7 +127,7 @@ impl Fedi {
                 base: public_url.trim_end_matches('/').to_owned(),
             },
             db: Mutex::new(db),
-            store: Mutex::new(store),
+            service: Mutex::new(service),
             fetcher: Fetcher::new(local_http, blocked),
             registry: Mutex::new(
                 crate::registry::SqliteRegistry::open(data)
@@ -132,8 +142,14 @@ impl Fedi {
         self.db.lock().map_err(|_| FediError::Poisoned)
     }
 
-    pub fn store(&self) -> Result<MutexGuard<'_, Store>, FediError> {
-        self.store.lock().map_err(|_| FediError::Poisoned)
+    /// The use cases (read-only copies, proxy personas).
+    pub fn service(&self) -> Result<MutexGuard<'_, Service>, FediError> {
+        self.service.lock().map_err(|_| FediError::Poisoned)
+    }
+
+    /// The service's store, for the writes that are not use cases yet.
+    pub fn store(&self) -> Result<StoreGuard<'_>, FediError> {
+        Ok(StoreGuard(self.service()?))
     }
 
     pub fn open_registrations(&self) -> bool {
@@ -154,7 +170,7 @@ impl Fedi {
         let Ok(view) = doc.group() else {
             return Ok(None);
         };
-        if view.profile.visibility != GroupVisibility::Public {
+        if !publication::group_is_published(&view) {
             return Ok(None);
         }
         let username = vocab::group_username(id, &view.profile.name);
@@ -167,30 +183,22 @@ impl Fedi {
 
     /// An event, if it is public and listed by a public group here.
     pub fn public_event(&self, id: &DocId) -> Result<Option<PublicEvent>, FediError> {
-        let view = {
+        let (view, group) = {
             let store = self.store()?;
-            let Ok(doc) = store.load(*id) else {
+            let Some(view) = store.load(*id).ok().and_then(|d| d.event().ok()) else {
                 return Ok(None);
             };
-            let Ok(view) = doc.event() else {
-                return Ok(None);
-            };
-            view
+            let group = view.group.and_then(|g| store.load(g).ok()?.group().ok());
+            (view, group)
         };
-        let Some(group) = view.group else {
-            return Ok(None);
-        };
-        if view.details.visibility != Visibility::Public {
+        if !publication::event_is_published(id, &view, group.as_ref()) {
             return Ok(None);
         }
-        match self.public_group(&group)? {
-            Some(g) if g.view.events.contains(id) => Ok(Some(PublicEvent {
-                id: *id,
-                view,
-                group,
-            })),
-            _ => Ok(None),
-        }
+        Ok(view.group.map(|group| PublicEvent {
+            id: *id,
+            view,
+            group,
+        }))
     }
 
     /// Every public group here.
@@ -284,13 +292,12 @@ impl Fedi {
         &self,
         actor: &RemoteActor,
     ) -> Result<rally_store::LocalPersona, FediError> {
-        let name = format!("fedi:{}", actor.id);
-        let mut store = self.store()?;
-        if let Some(p) = store.persona(&name)? {
-            return Ok(p);
+        let (p, new) = self
+            .service()?
+            .proxy_persona(&format!("fedi:{}", actor.id))?;
+        if new {
+            self.db()?.set_proxy_persona(&actor.id, &p.id().to_hex())?;
         }
-        let p = store.create_persona(&name, Timestamp::now())?;
-        self.db()?.set_proxy_persona(&actor.id, &p.id().to_hex())?;
         Ok(p)
     }
 
@@ -302,6 +309,23 @@ impl Fedi {
             .personas()?
             .iter()
             .any(|p| p.id().to_hex() == hex && p.name.starts_with("fedi:")))
+    }
+}
+
+/// The store inside the locked service.
+#[derive(Debug)]
+pub struct StoreGuard<'a>(MutexGuard<'a, Service>);
+
+impl std::ops::Deref for StoreGuard<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.0.store()
+    }
+}
+
+impl std::ops::DerefMut for StoreGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Store {
+        self.0.store_mut()
     }
 }
 

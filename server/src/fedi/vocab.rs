@@ -36,11 +36,7 @@ pub struct Urls {
 
 impl Urls {
     pub fn host(&self) -> &str {
-        let rest = self
-            .base
-            .split_once("://")
-            .map_or(self.base.as_str(), |(_, r)| r);
-        rest.split('/').next().unwrap_or(rest)
+        rally_core::publication::url_host(&self.base)
     }
     pub fn instance(&self) -> String {
         format!("{}/relay", self.base)
@@ -52,7 +48,7 @@ impl Urls {
         format!("{}/groups/{}", self.base, id.to_hex())
     }
     pub fn event(&self, id: &DocId) -> String {
-        format!("{}/events/{}", self.base, id.to_hex())
+        rally_core::publication::event_url(&self.base, id)
     }
     pub fn comment(&self, event: &DocId, comment: &str) -> String {
         format!("{}/events/{}/comments/{comment}", self.base, event.to_hex())

@@ -14,6 +14,7 @@
 //! - [`access`] says who may read a document;
 //! - [`sealed`] is the group log: envelopes, key epochs and grants (members-only
 //!   content and the chat, encrypted end to end);
+//! - [`publication`] says what a server publishes on the Fediverse;
 //! - [`text`] renders Markdown to sanitised HTML and HTML from elsewhere to text;
 //! - [`invite`], [`bundle`] and the protocol's messages are the wire formats the core owns.
 //!
@@ -29,6 +30,7 @@ pub mod invite;
 pub mod model;
 pub mod persona;
 pub mod protocol;
+pub mod publication;
 pub mod rules;
 pub mod sealed;
 pub mod signed;

@@ -20,7 +20,7 @@ const OPEN_ENDED_SECS: i64 = 2 * 3600;
 pub(crate) fn clear_all(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch(
         "DELETE FROM events; DELETE FROM events_fts; DELETE FROM events_geo; DELETE FROM events_time; DELETE FROM event_people;
-         DELETE FROM groups; DELETE FROM group_members; DELETE FROM group_events;",
+         DELETE FROM groups; DELETE FROM group_members; DELETE FROM group_events; DELETE FROM copies;",
     )
     .ctx("clearing indexes")
 }
@@ -93,6 +93,13 @@ fn index_event(conn: &Connection, id: DocId, e: &EventView) -> Result<(), StoreE
     ])
     .ctx(ctx)?;
     let row = conn.last_insert_rowid();
+    if let Some(origin) = &e.origin {
+        // The origin never changes (the rule keeps it): the first copy keeps it.
+        conn.prepare_cached("INSERT OR IGNORE INTO copies (origin, doc) VALUES (?1, ?2)")
+            .ctx(ctx)?
+            .execute(params![origin, id.0])
+            .ctx(ctx)?;
+    }
     conn.prepare_cached(
         "INSERT INTO events_time (id, from_minute, until_minute) VALUES (?1, ?2, ?3)",
     )

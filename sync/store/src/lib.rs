@@ -33,7 +33,7 @@ pub use sync::{Admit, Scope, SyncRepo};
 /// The base schema, at version [`BASE_VERSION`]; the migrations above it follow.
 const SCHEMA: &str = include_str!("schema.sql");
 const BASE_VERSION: i64 = 2;
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = 6;
 /// The steps from each older schema version to the next, in order: the SQL that
 /// takes version `n - 1` to `n`.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -44,6 +44,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("migrations/3-group-logs.sql")),
     (4, include_str!("migrations/4-follows.sql")),
     (5, include_str!("migrations/5-shared-docs.sql")),
+    (6, include_str!("migrations/6-copies.sql")),
 ];
 pub const DB_FILE: &str = "rally.db";
 
@@ -312,10 +313,14 @@ impl Store {
             path,
             docs: DocCache::default(),
         };
-        store.migrate().map_err(|e| match e {
+        let upgraded_from = store.migrate().map_err(|e| match e {
             StoreError::Sqlite { source, .. } => not_db(source),
             other => other,
         })?;
+        // Version 6 added an index (`copies`) that existing documents fill.
+        if upgraded_from.is_some_and(|v| v < 6) {
+            store.rebuild_indexes()?;
+        }
         Ok(store)
     }
 
@@ -336,7 +341,9 @@ impl Store {
         Ok(bytes.try_into().unwrap_or([0; 16]))
     }
 
-    fn migrate(&mut self) -> Result<(), StoreError> {
+    /// Creates or upgrades the schema; returns the version an existing store was
+    /// upgraded from.
+    fn migrate(&mut self) -> Result<Option<i64>, StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -349,6 +356,7 @@ impl Store {
             )
             .ctx("reading the schema")?
             > 0;
+        let mut upgraded_from = None;
         if !has_meta {
             tx.execute_batch(SCHEMA).ctx("creating the schema")?;
             for (_, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > BASE_VERSION) {
@@ -379,6 +387,9 @@ impl Store {
                     supported: SCHEMA_VERSION,
                 });
             }
+            if found < SCHEMA_VERSION {
+                upgraded_from = Some(found);
+            }
             for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > found) {
                 tx.execute_batch(sql).ctx("upgrading the schema")?;
                 tx.execute(
@@ -388,7 +399,8 @@ impl Store {
                 .ctx("upgrading the schema")?;
             }
         }
-        tx.commit().ctx("creating the schema")
+        tx.commit().ctx("creating the schema")?;
+        Ok(upgraded_from)
     }
 
     // ----- personas -----
@@ -924,6 +936,26 @@ impl Store {
         Ok(())
     }
 
+    /// The copy of the event published elsewhere at `origin`, if there is one.
+    pub fn copy_of(&self, origin: &str) -> Result<Option<DocId>, StoreError> {
+        use rusqlite::OptionalExtension;
+        self.conn
+            .query_row("SELECT doc FROM copies WHERE origin = ?1", [origin], |r| {
+                r.get::<_, Vec<u8>>(0)
+            })
+            .optional()
+            .ctx("looking up a copy")?
+            .map(|b| {
+                <[u8; 32]>::try_from(b.as_slice())
+                    .map(DocId)
+                    .map_err(|_| StoreError::NotFound {
+                        what: "copy",
+                        id: origin.to_owned(),
+                    })
+            })
+            .transpose()
+    }
+
     /// Follows (or stops following) a group, for `persona` on this device.
     pub fn follow_group(
         &mut self,
@@ -1381,7 +1413,6 @@ impl Write<'_> {
     }
 }
 
-#[cfg(unix)]
 /// One write: a transaction, or a savepoint inside the batch under way.
 fn write_on(conn: &mut Connection) -> rusqlite::Result<Write<'_>> {
     if conn.is_autocommit() {
@@ -1392,6 +1423,7 @@ fn write_on(conn: &mut Connection) -> rusqlite::Result<Write<'_>> {
     }
 }
 
+#[cfg(unix)]
 fn restrict_permissions(path: &Path, mode: u32) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))

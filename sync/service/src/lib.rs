@@ -1,0 +1,216 @@
+//! Rally's use cases, written once: creating and editing events, answering them,
+//! commenting, running groups, invitations, the chat, following, bundles. The
+//! `rally` CLI, the app's commands and the server's federation code are thin
+//! adapters over this crate.
+//!
+//! How the parts connect:
+//! - a [`Service`] owns one [`Store`] (one SQLite connection) and the acting
+//!   persona; each use case is a method taking typed input and returning typed
+//!   output, and each write is **one transaction**, even when it touches several
+//!   documents (an event and the group that lists it);
+//! - [`lookup`] resolves what people type (id prefixes, persona names, comment and
+//!   invitation prefixes) once for every front end;
+//! - [`events`], [`groups`], [`personas`], [`messages`], [`bundles`] hold the use
+//!   cases, and [`copies`] those of a server keeping read-only copies of events
+//!   from the Fediverse; what the Fediverse sees of a document is
+//!   [`rally_core::publication`]'s rule;
+//! - [`handle::ServiceHandle`] runs a `Service` on its own thread, so async code
+//!   (the app's commands, the server) awaits results instead of waiting on SQLite
+//!   on an async worker or the UI thread.
+
+pub mod bundles;
+pub mod copies;
+pub mod events;
+pub mod groups;
+pub mod handle;
+pub mod lookup;
+pub mod messages;
+pub mod personas;
+
+use std::path::Path;
+
+use rally_core::jiff::Timestamp;
+use rally_store::{LocalPersona, Store, StoreError};
+
+pub use handle::ServiceHandle;
+pub use rally_store;
+
+/// Why a use case failed, in plain words; nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Store(Box<StoreError>),
+    #[error(transparent)]
+    Edit(Box<rally_core::EditError>),
+    #[error(transparent)]
+    Input(#[from] rally_core::InvalidInput),
+    #[error(transparent)]
+    Invite(#[from] rally_core::invite::InviteError),
+    #[error(transparent)]
+    Bundle(#[from] rally_core::bundle::BundleError),
+    #[error("create a persona first")]
+    NoPersona,
+    #[error("no persona named {0:?} on this device")]
+    UnknownPersona(String),
+    #[error("no persona {0:?} here (give a name or the start of a persona id)")]
+    NoSuchPersona(String),
+    #[error("{0:?} matches several personas; give more of the id")]
+    AmbiguousPersona(String),
+    #[error("no comment {0:?} on this event")]
+    NoSuchComment(String),
+    #[error("{0:?} matches several comments; give more of the id")]
+    AmbiguousComment(String),
+    #[error("no single invitation starts with {0:?}")]
+    NoSuchInvitation(String),
+    #[error("only the group's admins and moderators create its events")]
+    NotGroupModerator,
+    #[error("{0} is required")]
+    Missing(&'static str),
+    #[error("the service has stopped")]
+    Stopped,
+}
+
+// Boxed: both are large, and every `Result` of the service carries its error.
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        ServiceError::Store(Box::new(e))
+    }
+}
+
+impl From<rally_core::EditError> for ServiceError {
+    fn from(e: rally_core::EditError) -> Self {
+        ServiceError::Edit(Box::new(e))
+    }
+}
+
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// Where "now" comes from: the system clock, or a fixed instant (tests, and a
+/// CLI run, which acts at one instant).
+#[derive(Debug, Clone, Copy, Default)]
+pub enum Clock {
+    #[default]
+    System,
+    Fixed(Timestamp),
+}
+
+/// Rally's use cases on one store, acting as one persona of it.
+#[derive(Debug)]
+pub struct Service {
+    store: Store,
+    /// `Some(name)`: act as that persona; `None`: the one used last.
+    acting: Option<String>,
+    clock: Clock,
+    /// Transactions open (a use case run inside another's joins its transaction).
+    depth: u32,
+}
+
+impl Service {
+    /// Opens (or creates) the store in `dir`.
+    pub fn open(dir: &Path) -> Result<Service> {
+        Ok(Service::new(Store::open(dir)?))
+    }
+
+    pub fn new(store: Store) -> Service {
+        Service {
+            store,
+            acting: None,
+            clock: Clock::System,
+            depth: 0,
+        }
+    }
+
+    /// Acts as the persona named `name` from now on (`None`: the one used last).
+    pub fn act_as(&mut self, name: Option<String>) {
+        self.acting = name;
+    }
+
+    pub fn set_clock(&mut self, clock: Clock) {
+        self.clock = clock;
+    }
+
+    pub fn now(&self) -> Timestamp {
+        match self.clock {
+            Clock::System => Timestamp::now(),
+            Clock::Fixed(t) => t,
+        }
+    }
+
+    /// The store, for reads no use case covers yet and for the sync node.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The store, for adapters whose writes are not use cases here yet (the
+    /// server's inbox writes as remote actors' proxies).
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
+    pub fn into_store(self) -> Store {
+        self.store
+    }
+
+    /// The acting persona without recording its use (reads).
+    pub fn acting(&self) -> Result<Option<LocalPersona>> {
+        Ok(match &self.acting {
+            Some(name) => Some(
+                self.store
+                    .persona(name)?
+                    .ok_or_else(|| ServiceError::UnknownPersona(name.clone()))?,
+            ),
+            None => self.store.last_used_persona()?,
+        })
+    }
+
+    /// The acting persona, recorded as used last (within the caller's transaction).
+    fn me(&mut self) -> Result<LocalPersona> {
+        let p = self.acting()?.ok_or(ServiceError::NoPersona)?;
+        if self.acting.is_some() {
+            self.store.touch_persona(&p, self.now())?;
+        }
+        Ok(p)
+    }
+
+    /// The shape of most use cases: in one transaction, as the acting persona,
+    /// `f` acts on the document of `kind` that `text` names (an id or its start).
+    fn act_on<T>(
+        &mut self,
+        text: &str,
+        kind: rally_core::DocKind,
+        f: impl FnOnce(&mut Service, &LocalPersona, rally_core::DocId, Timestamp) -> Result<T>,
+    ) -> Result<T> {
+        let now = self.now();
+        self.transaction(|s| {
+            let me = s.me()?;
+            let id = s.resolve(text, kind)?;
+            f(s, &me, id, now)
+        })
+    }
+
+    /// Runs `f` as one transaction: everything it writes is committed together,
+    /// or nothing is (on an error, or a crash before the commit).
+    /// A use case called inside another's transaction joins it.
+    pub fn transaction<T>(&mut self, f: impl FnOnce(&mut Service) -> Result<T>) -> Result<T> {
+        if self.depth > 0 {
+            return f(self);
+        }
+        self.store.begin_batch()?;
+        self.depth += 1;
+        let outcome = f(self);
+        self.depth -= 1;
+        match outcome {
+            Ok(v) => {
+                self.store.commit_batch()?;
+                Ok(v)
+            }
+            Err(e) => {
+                self.store.abort_batch();
+                Err(e)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

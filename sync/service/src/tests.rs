@@ -1,0 +1,435 @@
+//! The use cases on a real store in a temporary directory.
+
+use rally_core::jiff::Timestamp;
+use rally_core::{DocKind, GroupVisibility, ParticipationStatus, Role, Visibility};
+
+use crate::events::{EventEdit, EventFilter, EventSearch, NewEvent, Rsvp};
+use crate::groups::Joined;
+use crate::{Clock, Service, ServiceError};
+
+fn service(dir: &std::path::Path) -> Service {
+    let mut s = Service::open(dir).unwrap();
+    s.set_clock(Clock::Fixed(
+        "2027-01-10T10:00:00Z".parse::<Timestamp>().unwrap(),
+    ));
+    s
+}
+
+fn new_event(title: &str, group: Option<String>) -> NewEvent {
+    NewEvent {
+        fields: EventEdit {
+            title: Some(title.into()),
+            starts: Some("2027-03-01T18:30".parse().unwrap()),
+            time_zone: Some("Europe/Paris".into()),
+            ..EventEdit::default()
+        },
+        group,
+    }
+}
+
+fn all_events(s: &Service) -> Vec<String> {
+    s.events(&EventSearch::default())
+        .unwrap()
+        .into_iter()
+        .map(|e| e.title)
+        .collect()
+}
+
+#[test]
+fn nothing_is_done_without_a_persona() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = service(dir.path());
+    assert!(matches!(
+        s.create_event(new_event("Picnic", None)),
+        Err(ServiceError::NoPersona)
+    ));
+    s.act_as(Some("nobody".into()));
+    assert!(matches!(
+        s.create_event(new_event("Picnic", None)),
+        Err(ServiceError::UnknownPersona(_))
+    ));
+    assert!(all_events(&s).is_empty());
+}
+
+#[test]
+fn an_event_in_a_group_is_listed_by_the_group_in_the_same_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = service(dir.path());
+    s.create_persona("Ana").unwrap();
+    let (group, _) = s
+        .create_group("Bike kitchen", "", GroupVisibility::Public)
+        .unwrap();
+    let prefix = &group.to_hex()[..8];
+    let event = s
+        .create_event(new_event("Repair night", Some(prefix.into())))
+        .unwrap();
+    let page = s.group(prefix).unwrap();
+    assert!(page.view.events.contains(&event));
+    assert_eq!(page.events.len(), 1);
+    assert_eq!(page.my_role, Some(Role::Admin));
+
+    // Ben is not one of its admins or moderators: refused, and nothing is stored.
+    s.create_persona("Ben").unwrap();
+    let err = s
+        .create_event(new_event("Ben's night", Some(prefix.into())))
+        .unwrap_err();
+    assert!(matches!(err, ServiceError::NotGroupModerator), "{err}");
+    assert_eq!(all_events(&s), ["Repair night"]);
+    assert_eq!(s.group(prefix).unwrap().view.events.len(), 1);
+}
+
+#[test]
+fn a_refused_second_write_undoes_the_first() {
+    // Use cases run inside one transaction join it: when a later step fails,
+    // the earlier ones are undone too.
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = service(dir.path());
+    s.create_persona("Ana").unwrap();
+    let id = s.create_event(new_event("Assembly", None)).unwrap();
+    let before = s.store().load(id).unwrap().heads();
+    let err = s.transaction(|s| {
+        s.comment(&id.to_hex(), "first", None)?;
+        s.resolve("ffffffffffff", DocKind::Group)
+    });
+    assert!(err.is_err());
+    assert_eq!(s.store().load(id).unwrap().heads(), before);
+    assert!(s.event(&id.to_hex()).unwrap().view.comments.is_empty());
+}
+
+#[test]
+fn editing_an_event_is_one_rule_for_every_front_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = service(dir.path());
+    s.create_persona("Ana").unwrap();
+    let mut new = new_event("Assembly", None);
+    new.fields.ends = Some(Some("2027-03-01T20:00".parse().unwrap()));
+    new.fields.place = Some(Some("  Town hall ".into()));
+    new.fields.tags = Some(vec!["Vélo".into(), "vélo".into(), "Climate".into()]);
+    let id = s.create_event(new).unwrap();
+    let hex = id.to_hex();
+    let d = s.event(&hex).unwrap().view.details;
+    assert_eq!(d.place.name.as_deref(), Some("Town hall"));
+    assert_eq!(d.tags.len(), 2, "{:?}", d.tags);
+
+    s.edit_event(
+        &hex[..10],
+        EventEdit {
+            ends: Some(None),
+            place: Some(Some("   ".into())),
+            capacity: Some(Some(30)),
+            visibility: Some(Visibility::Unlisted),
+            ..EventEdit::default()
+        },
+    )
+    .unwrap();
+    let d = s.event(&hex).unwrap().view.details;
+    assert_eq!(d.ends, None);
+    assert_eq!(d.place.name, None);
+    assert_eq!(d.capacity, Some(30));
+    assert_eq!(d.visibility, Visibility::Unlisted);
+    assert_eq!(d.title, "Assembly");
+
+    // Bad input changes nothing.
+    let before = s.store().load(id).unwrap().heads();
+    let bad = EventEdit {
+        ends: Some(Some("2027-03-01T10:00".parse().unwrap())),
+        ..EventEdit::default()
+    };
+    assert!(matches!(
+        s.edit_event(&hex, bad),
+        Err(ServiceError::Input(_))
+    ));
+    assert!(
+        s.edit_event(
+            &hex,
+            EventEdit {
+                capacity: Some(Some(0)),
+                ..EventEdit::default()
+            }
+        )
+        .is_err()
+    );
+    assert_eq!(s.store().load(id).unwrap().heads(), before);
+
+    s.cancel_event(&hex).unwrap();
+    assert_eq!(
+        s.event(&hex).unwrap().view.details.status,
+        rally_core::EventStatus::Cancelled
+    );
+}
+
+#[test]
+fn answers_comments_and_approvals() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = service(dir.path());
+    s.create_persona("Ana").unwrap();
+    let mut new = new_event("Assembly", None);
+    new.fields.join_mode = Some(rally_core::model::JoinMode::Approval);
+    let id = s.create_event(new).unwrap().to_hex();
+    s.create_persona("Ben").unwrap();
+    let (_, status) = s.rsvp(&id, Rsvp::Join).unwrap();
+    assert_eq!(status, Some(ParticipationStatus::Pending));
+    let page = s.event(&id).unwrap();
+    assert_eq!(page.my_status, Some(ParticipationStatus::Pending));
+    assert!(!page.can_edit);
+    let first = s.comment(&id, "Can I bring my dog?", None).unwrap();
+    s.act_as(Some("Ana".into()));
+    assert!(s.event(&id).unwrap().can_edit);
+    let reply = s.comment(&id, "Sure", Some(&first[..6])).unwrap();
+    s.decide(&id, "Ben", ParticipationStatus::Going).unwrap();
+    // Ana may not edit Ben's comment; she may hide it.
+    assert!(s.edit_comment(&id, &first, "No dogs").is_err());
+    s.hide_comment(&id, &first, true).unwrap();
+    s.act_as(Some("Ben".into()));
+    assert_eq!(
+        s.event(&id).unwrap().my_status,
+        Some(ParticipationStatus::Going)
+    );
+    s.edit_comment(&id, &first, "Can I bring my cat?").unwrap();
+    assert!(matches!(
+        s.delete_comment(&id, "zz"),
+        Err(ServiceError::NoSuchComment(_))
+    ));
+    let view = s.event(&id).unwrap().view;
+    let c = view.comment(&first).unwrap();
+    assert!(c.hidden);
+    assert_eq!(c.body, "Can I bring my cat?");
+    assert_eq!(
+        view.comment(&reply).unwrap().reply_to.as_deref(),
+        Some(first.as_str())
+    );
+    let (_, status) = s.rsvp(&id, Rsvp::Leave).unwrap();
+    assert_eq!(status, None);
+}
+
+#[test]
+fn invitations_members_and_the_chat() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = service(dir.path());
+    s.create_persona("Ana").unwrap();
+    let (group, _) = s
+        .create_group("Collective", "", GroupVisibility::MembersOnly)
+        .unwrap();
+    let g = group.to_hex();
+    let invitation = s.invite(&g).unwrap();
+    let text = invitation.token.encode();
+    s.create_persona("Ben").unwrap();
+    let (_, joined) = s.join_group(&text).unwrap();
+    assert_eq!(joined, Joined::Now);
+    assert_eq!(s.group(&g).unwrap().my_role, Some(Role::Member));
+    s.send_message(&g, "Hello all", None).unwrap();
+    s.act_as(Some("Ana".into()));
+    let messages = s.messages(&g).unwrap();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].text, "Hello all");
+    s.set_role(&g, "Ben", Role::Moderator).unwrap();
+    assert_eq!(
+        s.group(&g)
+            .unwrap()
+            .view
+            .role_of(&s.store().persona("Ben").unwrap().unwrap().id()),
+        Some(Role::Moderator)
+    );
+    // A moderator creates the group's events.
+    s.act_as(Some("Ben".into()));
+    s.create_event(new_event("Meeting", Some(g.clone())))
+        .unwrap();
+    s.act_as(Some("Ana".into()));
+    let link = s.put_link(&g, "Pad", "https://pad.example/x").unwrap();
+    assert_eq!(s.group(&g).unwrap().view.links[0].id, link);
+    s.remove_member(&g, "Ben").unwrap();
+    assert_eq!(s.group(&g).unwrap().view.members.len(), 1);
+    let inv = &invitation.token.invite_id()[..6];
+    s.revoke_invitation(&g, inv).unwrap();
+    assert!(s.group(&g).unwrap().view.invites[0].revoked);
+    assert!(matches!(
+        s.join_group("hello"),
+        Err(ServiceError::Invite(_))
+    ));
+}
+
+#[test]
+fn lists_follow_the_acting_persona() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = service(dir.path());
+    s.create_persona("Ana").unwrap();
+    let (group, _) = s
+        .create_group("Garden", "", GroupVisibility::Public)
+        .unwrap();
+    s.create_event(new_event("Planting", Some(group.to_hex())))
+        .unwrap();
+    s.create_event(new_event("Ana's own", None)).unwrap();
+    s.create_persona("Ben").unwrap();
+    let list = |s: &Service, filter| -> Vec<String> {
+        s.events(&EventSearch {
+            filter,
+            ..EventSearch::default()
+        })
+        .unwrap()
+        .into_iter()
+        .map(|e| e.title)
+        .collect()
+    };
+    assert!(list(&s, EventFilter::Mine).is_empty());
+    assert!(list(&s, EventFilter::Followed).is_empty());
+    s.follow_group(&group.to_hex(), true).unwrap();
+    assert_eq!(list(&s, EventFilter::Followed), ["Planting"]);
+    s.switch_persona("Ana").unwrap();
+    assert_eq!(list(&s, EventFilter::Mine).len(), 2);
+    assert_eq!(list(&s, EventFilter::MyGroups), ["Planting"]);
+}
+
+#[test]
+fn what_the_server_publishes_is_named_from_the_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = service(dir.path());
+    s.create_persona("Ana").unwrap();
+    let (group, _) = s
+        .create_group("Climate March", "", GroupVisibility::Public)
+        .unwrap();
+    let listed = s
+        .create_event(new_event("March", Some(group.to_hex())))
+        .unwrap();
+    let alone = s.create_event(new_event("Alone", None)).unwrap();
+    // No server known yet: nothing is named.
+    assert_eq!(s.event(&listed.to_hex()).unwrap().url, None);
+    s.store().set_server_url("https://rally.example").unwrap();
+    assert_eq!(
+        s.event(&listed.to_hex()).unwrap().url,
+        Some(format!("https://rally.example/events/{}", listed.to_hex()))
+    );
+    assert_eq!(s.event(&alone.to_hex()).unwrap().url, None);
+    let handle = s.group(&group.to_hex()).unwrap().handle.unwrap();
+    assert!(handle.starts_with("@climate_march_"), "{handle}");
+    assert!(handle.ends_with("@rally.example"), "{handle}");
+    s.edit_event(
+        &listed.to_hex(),
+        EventEdit {
+            visibility: Some(Visibility::Unlisted),
+            ..EventEdit::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(s.event(&listed.to_hex()).unwrap().url, None);
+}
+
+#[test]
+fn bundles_carry_documents_between_stores() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let mut ana = service(a.path());
+    ana.create_persona("Ana").unwrap();
+    let id = ana.create_event(new_event("Assembly", None)).unwrap();
+    let (bytes, changes) = ana.export_bundle(&[id.to_hex()[..8].to_owned()]).unwrap();
+    assert_eq!(changes, 1);
+    let mut ben = service(b.path());
+    let report = ben.import_bundle(&bytes).unwrap();
+    assert_eq!(report.accepted, 1);
+    assert_eq!(all_events(&ben), ["Assembly"]);
+    assert!(matches!(
+        ben.import_bundle(&bytes[..bytes.len() - 3]),
+        Err(ServiceError::Bundle(_))
+    ));
+    assert_eq!(ben.store_info().unwrap().events, 1);
+}
+
+#[test]
+fn the_handle_runs_use_cases_on_the_service_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let handle = crate::ServiceHandle::spawn(service(dir.path()), "test-service").unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let titles = runtime.block_on(async {
+        handle
+            .call(|s| s.create_persona("Ana"))
+            .await
+            .unwrap()
+            .unwrap();
+        let mut tasks = Vec::new();
+        for n in 0..8 {
+            let h = handle.clone();
+            tasks.push(tokio::spawn(async move {
+                h.call(move |s| {
+                    assert_eq!(
+                        std::thread::current().name(),
+                        Some("test-service"),
+                        "the work runs on the service's thread"
+                    );
+                    s.create_event(new_event(&format!("Event {n}"), None))
+                })
+                .await
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap().unwrap().unwrap();
+        }
+        handle.call(|s| all_events(s)).await.unwrap()
+    });
+    assert_eq!(titles.len(), 8);
+    assert_eq!(
+        handle
+            .call_blocking(|s| s.personas().unwrap().list.len())
+            .unwrap(),
+        1
+    );
+}
+
+#[test]
+fn one_origin_gives_one_copy_even_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = "https://mobilizon.example/events/42";
+    let details = |title: &str| {
+        rally_core::EventDetails::new(title, "2027-05-01T14:00".parse().unwrap(), "Europe/Paris")
+    };
+    let mut s = service(dir.path());
+    let (proxy, new) = s
+        .proxy_persona("fedi:https://mobilizon.example/@ana")
+        .unwrap();
+    assert!(new);
+    assert!(
+        !s.proxy_persona("fedi:https://mobilizon.example/@ana")
+            .unwrap()
+            .1
+    );
+    let first = s
+        .save_copy(&proxy, "Ana", origin, &details("March"))
+        .unwrap();
+    assert!(first.new && first.changed);
+    let again = s
+        .save_copy(&proxy, "Ana", origin, &details("March"))
+        .unwrap();
+    assert_eq!(
+        (again.event, again.new, again.changed),
+        (first.event, false, false)
+    );
+    let edited = s
+        .save_copy(&proxy, "Ana", origin, &details("March (moved)"))
+        .unwrap();
+    assert!(!edited.new && edited.changed);
+    assert!(s.cancel_copy(&proxy, first.event).unwrap());
+    assert!(!s.cancel_copy(&proxy, first.event).unwrap());
+
+    // Two connections saving another origin at once: one copy.
+    let other = "https://mobilizon.example/events/43";
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let dir = dir.path().to_owned();
+            let proxy = proxy.clone();
+            std::thread::spawn(move || {
+                let mut s = Service::open(&dir).unwrap();
+                s.save_copy(&proxy, "Ana", other, &details("Picnic"))
+                    .unwrap()
+            })
+        })
+        .collect();
+    let saved: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(saved.iter().filter(|c| c.new).count(), 1, "{saved:?}");
+    assert!(saved.iter().all(|c| c.event == saved[0].event));
+    assert_eq!(all_events(&s).len(), 2);
+    // The origin index is derived from the documents: a rebuild keeps it.
+    s.reindex().unwrap();
+    assert_eq!(s.store().copy_of(other).unwrap(), Some(saved[0].event));
+}
