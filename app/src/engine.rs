@@ -7,7 +7,11 @@
 
 use rally_core::jiff::tz::TimeZone;
 use rally_core::jiff::{Timestamp, ZonedDateTime};
-use rally_core::{DocKind, EventDetails, EventStatus, GroupVisibility, PersonaId, parse_civil};
+use rally_core::model::JoinMode;
+use rally_core::{
+    DocKind, EventDetails, EventStatus, GroupVisibility, ParticipationStatus, PersonaId, Role,
+    Visibility, parse_civil,
+};
 use rally_ipc as ipc;
 use rally_service::events::{EventEdit, EventFilter, EventSearch, NewEvent, Rsvp, optional_text};
 use rally_service::{Service, ServiceError};
@@ -101,7 +105,7 @@ fn event_item(svc: &Service, e: &rally_store::EventSummary) -> ipc::EventItem {
         id: e.id.to_hex(),
         title: e.title.clone(),
         when: show_secs(e.starts),
-        status: e.status.as_str().to_owned(),
+        status: event_status(e.status),
         group,
         place: doc.and_then(|d| d.details.place.name),
     }
@@ -192,9 +196,9 @@ pub fn event(svc: &Service, id: &str) -> Result<ipc::EventPage> {
         map_url,
         online: d.online_url.clone(),
         capacity: d.capacity,
-        status: d.status.as_str().to_owned(),
-        visibility: d.visibility.as_str().to_owned(),
-        join_mode: d.join_mode.as_str().to_owned(),
+        status: event_status(d.status),
+        visibility: visibility(d.visibility),
+        join_mode: join_mode(d.join_mode),
         group: page.group_name.clone(),
         organisers: e.organisers.values().cloned().collect(),
         participants: e
@@ -202,11 +206,11 @@ pub fn event(svc: &Service, id: &str) -> Result<ipc::EventPage> {
             .values()
             .map(|p| ipc::Participant {
                 name: p.name.clone(),
-                status: p.status.as_str().to_owned(),
+                status: participation(p.status),
             })
             .collect(),
         comments: top,
-        my_status: page.my_status.map(|s| s.as_str().to_owned()),
+        my_status: page.my_status.map(participation),
         can_edit: page.can_edit,
         origin: e.origin.clone(),
     })
@@ -228,9 +232,11 @@ fn edit_from(f: &ipc::EventForm) -> Result<EventEdit> {
         place: Some(optional_text(&f.place)),
         address: Some(optional_text(&f.address)),
         online: Some(optional_text(&f.online)),
-        visibility: optional_text(&f.visibility)
-            .map(|v| v.parse())
-            .transpose()?,
+        visibility: f.visibility.map(|v| match v {
+            ipc::Visibility::Public => rally_core::Visibility::Public,
+            ipc::Visibility::Unlisted => rally_core::Visibility::Unlisted,
+            ipc::Visibility::MembersOnly => rally_core::Visibility::MembersOnly,
+        }),
         ..EventEdit::default()
     })
 }
@@ -257,10 +263,10 @@ pub fn cancel_event(svc: &mut Service, id: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn rsvp(svc: &mut Service, args: &ipc::RsvpArgs) -> Result<Option<String>> {
+pub fn rsvp(svc: &mut Service, args: &ipc::RsvpArgs) -> Result<Option<ipc::ParticipationStatus>> {
     let answer = if args.going { Rsvp::Join } else { Rsvp::Leave };
     let (_, status) = svc.rsvp(&args.id, answer)?;
-    Ok(status.map(|s| s.as_str().to_owned()))
+    Ok(status.map(participation))
 }
 
 pub fn comment(svc: &mut Service, args: &ipc::CommentArgs) -> Result<String> {
@@ -329,7 +335,8 @@ pub fn groups(svc: &Service) -> Result<Vec<ipc::GroupItem>> {
                 g.my_roles
                     .iter()
                     .find(|(n, _)| n == &m.name)
-                    .map(|(_, r)| r.clone())
+                    .and_then(|(_, r)| r.parse().ok())
+                    .map(role)
             }),
             name: g.name,
             members: g.members,
@@ -369,7 +376,7 @@ pub fn group(svc: &Service, id: &str) -> Result<ipc::GroupPage> {
     Ok(ipc::GroupPage {
         id: page.id.to_hex(),
         followed: page.followed,
-        my_role: page.my_role.map(|r| r.as_str().to_owned()),
+        my_role: page.my_role.map(role),
         name: g.profile.name,
         summary: g.profile.summary,
         members_only: g.profile.visibility == GroupVisibility::MembersOnly,
@@ -379,7 +386,7 @@ pub fn group(svc: &Service, id: &str) -> Result<ipc::GroupPage> {
             .map(|m| ipc::Member {
                 id: m.persona.to_hex(),
                 name: m.name.clone(),
-                role: m.role.as_str().to_owned(),
+                role: role(m.role),
             })
             .collect(),
         links: g
@@ -437,9 +444,14 @@ fn member(text: &str) -> Result<String> {
         .map_err(|_| EngineError::Refused(format!("{text:?} is not a member")))
 }
 
-pub fn set_role(svc: &mut Service, args: &ipc::MemberArgs) -> Result<()> {
+pub fn set_role(svc: &mut Service, args: &ipc::RoleArgs) -> Result<()> {
     let who = member(&args.member)?;
-    svc.set_role(&args.group, &who, args.role.parse()?)?;
+    let role = match args.role {
+        ipc::Role::Admin => Role::Admin,
+        ipc::Role::Moderator => Role::Moderator,
+        ipc::Role::Member => Role::Member,
+    };
+    svc.set_role(&args.group, &who, role)?;
     Ok(())
 }
 
@@ -452,4 +464,48 @@ pub fn remove_member(svc: &mut Service, args: &ipc::MemberArgs) -> Result<()> {
 pub fn add_link(svc: &mut Service, args: &ipc::LinkArgs) -> Result<()> {
     svc.put_link(&args.group, &args.title, &args.url)?;
     Ok(())
+}
+
+// The engine's keywords as the IPC's enums (the UI does not link the engine).
+
+pub fn event_status(s: EventStatus) -> ipc::EventStatus {
+    match s {
+        EventStatus::Confirmed => ipc::EventStatus::Confirmed,
+        EventStatus::Tentative => ipc::EventStatus::Tentative,
+        EventStatus::Cancelled => ipc::EventStatus::Cancelled,
+    }
+}
+
+pub fn visibility(v: Visibility) -> ipc::Visibility {
+    match v {
+        Visibility::Public => ipc::Visibility::Public,
+        Visibility::Unlisted => ipc::Visibility::Unlisted,
+        Visibility::MembersOnly => ipc::Visibility::MembersOnly,
+    }
+}
+
+pub fn join_mode(m: JoinMode) -> ipc::JoinMode {
+    match m {
+        JoinMode::Free => ipc::JoinMode::Free,
+        JoinMode::Approval => ipc::JoinMode::Approval,
+        JoinMode::Invite => ipc::JoinMode::Invite,
+    }
+}
+
+pub fn participation(s: ParticipationStatus) -> ipc::ParticipationStatus {
+    match s {
+        ParticipationStatus::Going => ipc::ParticipationStatus::Going,
+        ParticipationStatus::Interested => ipc::ParticipationStatus::Interested,
+        ParticipationStatus::Declined => ipc::ParticipationStatus::Declined,
+        ParticipationStatus::Pending => ipc::ParticipationStatus::Pending,
+        ParticipationStatus::Rejected => ipc::ParticipationStatus::Rejected,
+    }
+}
+
+pub fn role(r: Role) -> ipc::Role {
+    match r {
+        Role::Admin => ipc::Role::Admin,
+        Role::Moderator => ipc::Role::Moderator,
+        Role::Member => ipc::Role::Member,
+    }
 }

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rally_core::jiff::Timestamp;
-use rally_ipc as ipc;
+use rally_ipc::{self as ipc, Command, cmd};
 use rally_net::{Node, NodeConfig, NodeEvent, Transport};
 use rally_service::{Service, ServiceHandle};
 use rally_store::{Store, SyncRepo};
@@ -186,15 +186,21 @@ impl App {
 }
 
 type CmdResult<T> = Result<T, ipc::AppError>;
+/// A command's argument and result, as [`ipc::cmd`] declares them.
+type Args<C> = <C as Command>::Args;
+type Out<C> = CmdResult<<C as Command>::Output>;
 
 #[tauri::command]
-async fn state(app: State<'_, App>) -> CmdResult<ipc::AppState> {
+async fn state(app: State<'_, App>) -> Out<cmd::State> {
     let dir = app.dir.display().to_string();
     app.run(move |s| engine::state(s, &dir)).await
 }
 
 #[tauri::command]
-async fn create_persona(app: State<'_, App>, args: ipc::NameArgs) -> CmdResult<()> {
+async fn create_persona(
+    app: State<'_, App>,
+    args: Args<cmd::CreatePersona>,
+) -> Out<cmd::CreatePersona> {
     app.run(move |s| engine::create_persona(s, &args.name))
         .await?;
     app.restart_node();
@@ -202,7 +208,10 @@ async fn create_persona(app: State<'_, App>, args: ipc::NameArgs) -> CmdResult<(
 }
 
 #[tauri::command]
-async fn switch_persona(app: State<'_, App>, args: ipc::IdArgs) -> CmdResult<()> {
+async fn switch_persona(
+    app: State<'_, App>,
+    args: Args<cmd::SwitchPersona>,
+) -> Out<cmd::SwitchPersona> {
     app.run(move |s| engine::switch_persona(s, &args.id))
         .await?;
     app.restart_node();
@@ -210,38 +219,38 @@ async fn switch_persona(app: State<'_, App>, args: ipc::IdArgs) -> CmdResult<()>
 }
 
 #[tauri::command]
-async fn events(app: State<'_, App>, args: ipc::EventsArgs) -> CmdResult<Vec<ipc::EventItem>> {
+async fn events(app: State<'_, App>, args: Args<cmd::Events>) -> Out<cmd::Events> {
     app.run(move |s| engine::events(s, &args)).await
 }
 
 #[tauri::command]
-async fn event(app: State<'_, App>, args: ipc::IdArgs) -> CmdResult<ipc::EventPage> {
+async fn event(app: State<'_, App>, args: Args<cmd::Event>) -> Out<cmd::Event> {
     app.run(move |s| engine::event(s, &args.id)).await
 }
 
 #[tauri::command]
-async fn save_event(app: State<'_, App>, args: ipc::EventForm) -> CmdResult<ipc::Saved> {
+async fn save_event(app: State<'_, App>, args: Args<cmd::SaveEvent>) -> Out<cmd::SaveEvent> {
     app.run(move |s| engine::save_event(s, &args)).await
 }
 
 #[tauri::command]
-async fn cancel_event(app: State<'_, App>, args: ipc::IdArgs) -> CmdResult<()> {
+async fn cancel_event(app: State<'_, App>, args: Args<cmd::CancelEvent>) -> Out<cmd::CancelEvent> {
     app.run(move |s| engine::cancel_event(s, &args.id)).await
 }
 
 #[tauri::command]
-async fn rsvp(app: State<'_, App>, args: ipc::RsvpArgs) -> CmdResult<Option<String>> {
+async fn rsvp(app: State<'_, App>, args: Args<cmd::Rsvp>) -> Out<cmd::Rsvp> {
     app.run(move |s| engine::rsvp(s, &args)).await
 }
 
 #[tauri::command]
-async fn comment(app: State<'_, App>, args: ipc::CommentArgs) -> CmdResult<String> {
+async fn comment(app: State<'_, App>, args: Args<cmd::Comment>) -> Out<cmd::Comment> {
     app.run(move |s| engine::comment(s, &args)).await
 }
 
 /// Writes the event's .ics file to the Downloads folder (or the data directory).
 #[tauri::command]
-async fn export_ics(app: State<'_, App>, args: ipc::IdArgs) -> CmdResult<ipc::Saved> {
+async fn export_ics(app: State<'_, App>, args: Args<cmd::ExportIcs>) -> Out<cmd::ExportIcs> {
     let id = args.id.clone();
     let (name, text) = app.run(move |s| engine::ics(s, &id)).await?;
     let dir = directories::UserDirs::new()
@@ -260,62 +269,65 @@ async fn export_ics(app: State<'_, App>, args: ipc::IdArgs) -> CmdResult<ipc::Sa
 }
 
 #[tauri::command]
-async fn groups(app: State<'_, App>) -> CmdResult<Vec<ipc::GroupItem>> {
+async fn groups(app: State<'_, App>) -> Out<cmd::Groups> {
     app.run(|s| engine::groups(s)).await
 }
 
 #[tauri::command]
-async fn group(app: State<'_, App>, args: ipc::IdArgs) -> CmdResult<ipc::GroupPage> {
+async fn group(app: State<'_, App>, args: Args<cmd::Group>) -> Out<cmd::Group> {
     app.run(move |s| engine::group(s, &args.id)).await
 }
 
 #[tauri::command]
-async fn create_group(app: State<'_, App>, args: ipc::NewGroup) -> CmdResult<String> {
+async fn create_group(app: State<'_, App>, args: Args<cmd::CreateGroup>) -> Out<cmd::CreateGroup> {
     app.run(move |s| engine::create_group(s, &args)).await
 }
 
 #[tauri::command]
-async fn invite(app: State<'_, App>, args: ipc::IdArgs) -> CmdResult<ipc::Invitation> {
+async fn invite(app: State<'_, App>, args: Args<cmd::Invite>) -> Out<cmd::Invite> {
     app.run(move |s| engine::invite(s, &args.id)).await
 }
 
 #[tauri::command]
-async fn join_group(app: State<'_, App>, args: ipc::TokenArgs) -> CmdResult<bool> {
+async fn join_group(app: State<'_, App>, args: Args<cmd::JoinGroup>) -> Out<cmd::JoinGroup> {
     app.run(move |s| engine::join_group(s, &args.token)).await
 }
 
 #[tauri::command]
-async fn send_message(app: State<'_, App>, args: ipc::MessageArgs) -> CmdResult<String> {
+async fn send_message(app: State<'_, App>, args: Args<cmd::SendMessage>) -> Out<cmd::SendMessage> {
     app.run(move |s| engine::send_message(s, &args)).await
 }
 
 #[tauri::command]
-async fn follow_group(app: State<'_, App>, args: ipc::FollowArgs) -> CmdResult<()> {
+async fn follow_group(app: State<'_, App>, args: Args<cmd::FollowGroup>) -> Out<cmd::FollowGroup> {
     app.run(move |s| engine::follow_group(s, &args)).await
 }
 
 #[tauri::command]
-async fn set_role(app: State<'_, App>, args: ipc::MemberArgs) -> CmdResult<()> {
+async fn set_role(app: State<'_, App>, args: Args<cmd::SetRole>) -> Out<cmd::SetRole> {
     app.run(move |s| engine::set_role(s, &args)).await
 }
 
 #[tauri::command]
-async fn remove_member(app: State<'_, App>, args: ipc::MemberArgs) -> CmdResult<()> {
+async fn remove_member(
+    app: State<'_, App>,
+    args: Args<cmd::RemoveMember>,
+) -> Out<cmd::RemoveMember> {
     app.run(move |s| engine::remove_member(s, &args)).await
 }
 
 #[tauri::command]
-async fn add_link(app: State<'_, App>, args: ipc::LinkArgs) -> CmdResult<()> {
+async fn add_link(app: State<'_, App>, args: Args<cmd::AddLink>) -> Out<cmd::AddLink> {
     app.run(move |s| engine::add_link(s, &args)).await
 }
 
 #[tauri::command]
-fn sync_status(app: State<'_, App>) -> CmdResult<ipc::SyncStatus> {
+fn sync_status(app: State<'_, App>) -> Out<cmd::SyncStatus> {
     Ok(app.sync.lock().unwrap_or_else(|e| e.into_inner()).clone())
 }
 
 #[tauri::command]
-fn set_server(app: State<'_, App>, args: ipc::ServerArgs) -> CmdResult<()> {
+fn set_server(app: State<'_, App>, args: Args<cmd::SetServer>) -> Out<cmd::SetServer> {
     let address = args.address.trim().to_owned();
     if !address.is_empty() && address.parse::<rally_net::Address>().is_err() {
         return Err(ipc::AppError {

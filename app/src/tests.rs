@@ -2,7 +2,7 @@
 //! through the IPC layer the UI uses, against a real store in a temporary
 //! directory.
 
-use rally_ipc::{self as ipc, cmd};
+use rally_ipc::{self as ipc, Command, cmd};
 use serde_json::{Value, json};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{INVOKE_KEY, get_ipc_response, mock_builder, mock_context, noop_assets};
@@ -46,13 +46,13 @@ fn commands_through_the_ipc_layer() {
     let w = app(dir.path());
 
     let state: ipc::AppState =
-        serde_json::from_value(call(&w, cmd::STATE, json!({})).unwrap()).unwrap();
+        serde_json::from_value(call(&w, cmd::State::NAME, json!({})).unwrap()).unwrap();
     assert!(state.personas.is_empty());
-    let err = call(&w, cmd::SAVE_EVENT, json!(ipc::EventForm::default())).unwrap_err();
+    let err = call(&w, cmd::SaveEvent::NAME, json!(ipc::EventForm::default())).unwrap_err();
     assert_eq!(err["message"], "create a persona first", "{err}");
 
-    call(&w, cmd::CREATE_PERSONA, json!({"name": "Camille"})).unwrap();
-    let err = call(&w, cmd::CREATE_PERSONA, json!({"name": "Camille"})).unwrap_err();
+    call(&w, cmd::CreatePersona::NAME, json!({"name": "Camille"})).unwrap();
+    let err = call(&w, cmd::CreatePersona::NAME, json!({"name": "Camille"})).unwrap_err();
     assert!(err["message"].as_str().unwrap().contains("already exists"));
 
     let form = ipc::EventForm {
@@ -60,21 +60,21 @@ fn commands_through_the_ipc_layer() {
         description: "**Bring** chairs <script>x()</script>".into(),
         starts: "2027-03-01T18:30".into(),
         time_zone: "Europe/Paris".into(),
-        visibility: "public".into(),
+        visibility: Some(ipc::Visibility::Public),
         ..Default::default()
     };
     let saved: ipc::Saved =
-        serde_json::from_value(call(&w, cmd::SAVE_EVENT, json!(form)).unwrap()).unwrap();
+        serde_json::from_value(call(&w, cmd::SaveEvent::NAME, json!(form)).unwrap()).unwrap();
     let bad = ipc::EventForm {
         starts: "tomorrow".into(),
         ..form.clone()
     };
-    assert!(call(&w, cmd::SAVE_EVENT, json!(bad)).is_err());
+    assert!(call(&w, cmd::SaveEvent::NAME, json!(bad)).is_err());
 
     let list: Vec<ipc::EventItem> = serde_json::from_value(
         call(
             &w,
-            cmd::EVENTS,
+            cmd::Events::NAME,
             json!({"filter": "Upcoming", "text": "assembly"}),
         )
         .unwrap(),
@@ -85,16 +85,17 @@ fn commands_through_the_ipc_layer() {
 
     call(
         &w,
-        cmd::COMMENT,
+        cmd::Comment::NAME,
         json!({"id": saved.id, "body": "Count me in", "reply_to": null}),
     )
     .unwrap();
-    let status = call(&w, cmd::RSVP, json!({"id": saved.id, "going": true})).unwrap();
+    let status = call(&w, cmd::Rsvp::NAME, json!({"id": saved.id, "going": true})).unwrap();
     assert_eq!(status, "going");
     let page: ipc::EventPage =
-        serde_json::from_value(call(&w, cmd::EVENT, json!({"id": saved.id})).unwrap()).unwrap();
+        serde_json::from_value(call(&w, cmd::Event::NAME, json!({"id": saved.id})).unwrap())
+            .unwrap();
     assert_eq!(page.comments[0].body, "Count me in");
-    assert_eq!(page.my_status.as_deref(), Some("going"));
+    assert_eq!(page.my_status, Some(ipc::ParticipationStatus::Going));
     assert!(page.description_html.contains("<strong>Bring</strong>"));
     assert!(!page.description_html.contains("script"));
     assert!(page.when_event.contains("18:30") && page.when_event.contains("Europe/Paris"));
@@ -102,28 +103,28 @@ fn commands_through_the_ipc_layer() {
     let group: String = serde_json::from_value(
         call(
             &w,
-            cmd::CREATE_GROUP,
+            cmd::CreateGroup::NAME,
             json!({"name": "Choir", "summary": "", "members_only": true}),
         )
         .unwrap(),
     )
     .unwrap();
     let invitation: ipc::Invitation =
-        serde_json::from_value(call(&w, cmd::INVITE, json!({"id": group})).unwrap()).unwrap();
+        serde_json::from_value(call(&w, cmd::Invite::NAME, json!({"id": group})).unwrap()).unwrap();
     assert!(invitation.token.starts_with("rally-invite:"));
     assert!(invitation.qr_svg.contains("<svg"));
     call(
         &w,
-        cmd::SEND_MESSAGE,
+        cmd::SendMessage::NAME,
         json!({"group": group, "text": "First rehearsal Tuesday", "reply_to": null}),
     )
     .unwrap();
     let page: ipc::GroupPage =
-        serde_json::from_value(call(&w, cmd::GROUP, json!({"id": group})).unwrap()).unwrap();
+        serde_json::from_value(call(&w, cmd::Group::NAME, json!({"id": group})).unwrap()).unwrap();
     assert_eq!(page.messages[0].text, "First rehearsal Tuesday");
     assert!(page.messages[0].mine);
 
-    let err = call(&w, cmd::JOIN_GROUP, json!({"token": "not a token"})).unwrap_err();
+    let err = call(&w, cmd::JoinGroup::NAME, json!({"token": "not a token"})).unwrap_err();
     assert!(
         err["message"]
             .as_str()
@@ -132,7 +133,7 @@ fn commands_through_the_ipc_layer() {
     );
     let err = call(
         &w,
-        cmd::SET_SERVER,
+        cmd::SetServer::NAME,
         json!({"address": "nonsense", "invite": ""}),
     )
     .unwrap_err();
@@ -147,7 +148,7 @@ fn commands_through_the_ipc_layer() {
     let public: String = serde_json::from_value(
         call(
             &w,
-            cmd::CREATE_GROUP,
+            cmd::CreateGroup::NAME,
             json!({"name": "Cyclists", "summary": "", "members_only": false}),
         )
         .unwrap(),
@@ -158,38 +159,48 @@ fn commands_through_the_ipc_layer() {
         group: Some(public.clone()),
         ..form.clone()
     };
-    call(&w, cmd::SAVE_EVENT, json!(listed)).unwrap();
+    call(&w, cmd::SaveEvent::NAME, json!(listed)).unwrap();
     let followed = |w: &tauri::WebviewWindow<tauri::test::MockRuntime>| -> Vec<String> {
         let list: Vec<ipc::EventItem> = serde_json::from_value(
-            call(w, cmd::EVENTS, json!({"filter": "Followed", "text": ""})).unwrap(),
+            call(
+                w,
+                cmd::Events::NAME,
+                json!({"filter": "Followed", "text": ""}),
+            )
+            .unwrap(),
         )
         .unwrap();
         list.into_iter().map(|e| e.title).collect()
     };
     assert!(followed(&w).is_empty());
-    call(&w, cmd::FOLLOW_GROUP, json!({"id": public, "follow": true})).unwrap();
+    call(
+        &w,
+        cmd::FollowGroup::NAME,
+        json!({"id": public, "follow": true}),
+    )
+    .unwrap();
     assert_eq!(followed(&w), ["Critical mass"]);
     call(
         &w,
-        cmd::ADD_LINK,
+        cmd::AddLink::NAME,
         json!({"group": public, "title": "Pad", "url": "https://pad.example/cyclists"}),
     )
     .unwrap();
     let err = call(
         &w,
-        cmd::ADD_LINK,
+        cmd::AddLink::NAME,
         json!({"group": public, "title": "Bad", "url": "javascript:alert(1)"}),
     )
     .unwrap_err();
     assert!(!err["message"].as_str().unwrap().is_empty());
     let page: ipc::GroupPage =
-        serde_json::from_value(call(&w, cmd::GROUP, json!({"id": public})).unwrap()).unwrap();
+        serde_json::from_value(call(&w, cmd::Group::NAME, json!({"id": public})).unwrap()).unwrap();
     assert!(page.followed);
     assert_eq!(page.links[0].url, "https://pad.example/cyclists");
     let me = page.members[0].id.clone();
     let err = call(
         &w,
-        cmd::SET_ROLE,
+        cmd::SetRole::NAME,
         json!({"group": public, "member": me, "role": "member"}),
     )
     .unwrap_err();
@@ -199,14 +210,14 @@ fn commands_through_the_ipc_layer() {
     );
     call(
         &w,
-        cmd::FOLLOW_GROUP,
+        cmd::FollowGroup::NAME,
         json!({"id": public, "follow": false}),
     )
     .unwrap();
     assert!(followed(&w).is_empty());
 
     let ics: ipc::Saved =
-        serde_json::from_value(call(&w, cmd::EXPORT_ICS, json!({"id": saved.id})).unwrap())
+        serde_json::from_value(call(&w, cmd::ExportIcs::NAME, json!({"id": saved.id})).unwrap())
             .unwrap();
     let text = std::fs::read_to_string(ics.path.unwrap()).unwrap();
     assert!(text.contains("BEGIN:VEVENT") && text.contains("SUMMARY:Assembly"));
@@ -239,19 +250,53 @@ fn a_copied_event_is_browsed_and_joined() {
         store.insert_new(&doc).unwrap();
     }
     let w = app(dir.path());
-    call(&w, cmd::CREATE_PERSONA, json!({"name": "Bea"})).unwrap();
+    call(&w, cmd::CreatePersona::NAME, json!({"name": "Bea"})).unwrap();
     let list: Vec<ipc::EventItem> = serde_json::from_value(
-        call(&w, cmd::EVENTS, json!({"filter": "All", "text": "coast"})).unwrap(),
+        call(
+            &w,
+            cmd::Events::NAME,
+            json!({"filter": "All", "text": "coast"}),
+        )
+        .unwrap(),
     )
     .unwrap();
     assert_eq!(list.len(), 1);
     let page: ipc::EventPage =
-        serde_json::from_value(call(&w, cmd::EVENT, json!({"id": list[0].id})).unwrap()).unwrap();
+        serde_json::from_value(call(&w, cmd::Event::NAME, json!({"id": list[0].id})).unwrap())
+            .unwrap();
     assert_eq!(
         page.origin.as_deref(),
         Some("https://mobilizon.example/events/42")
     );
     assert!(!page.can_edit);
-    let status = call(&w, cmd::RSVP, json!({"id": list[0].id, "going": true})).unwrap();
+    let status = call(
+        &w,
+        cmd::Rsvp::NAME,
+        json!({"id": list[0].id, "going": true}),
+    )
+    .unwrap();
     assert_eq!(status, "pending");
+}
+
+/// Every command the IPC declares is one the shell answers (the names the UI
+/// sends are the names the shell registered).
+#[test]
+fn every_declared_command_is_registered() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = app(dir.path());
+    for name in cmd::ALL {
+        let answer = call(&w, name, json!({}));
+        if let Err(err) = &answer {
+            let text = err.to_string();
+            assert!(
+                !text.contains(&format!("command {name} not found")),
+                "{name}: {text}"
+            );
+        }
+    }
+    let unknown = call(&w, "no_such_command", json!({})).unwrap_err();
+    assert!(
+        unknown.to_string().contains("not found"),
+        "an unknown command is refused as such: {unknown}"
+    );
 }

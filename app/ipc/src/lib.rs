@@ -2,41 +2,141 @@
 //! and its UI (`rally-ui`, wasm in the webview): one crate owns these types, so
 //! both sides agree on them at compile time.
 //!
-//! Every command takes one argument named `args` (a struct below, or `()`), and
-//! returns its result or an [`AppError`] in plain words. The shell emits
+//! Every command is declared once in [`cmd`] (its name, its argument and its
+//! result: a [`Command`]); it takes one argument named `args` and returns its
+//! result or an [`AppError`] in plain words. Statuses, roles, visibility and join
+//! modes travel as enums. The shell emits
 //! [`CHANGED`] whenever the local store changed (an edit here, a sync, another
 //! process on the same data directory), and the UI reloads what it shows.
 //! Times are prepared for display by the shell, which has the time-zone data.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// Emitted by the shell when the store changed; the payload is a [`Changed`].
 pub const CHANGED: &str = "rally://changed";
 
-/// Command names, as the shell registers them and the UI invokes them.
+/// A command the UI may call: its name, its argument and its result, declared
+/// once (in [`cmd`]) and used by both sides — the shell's handler takes
+/// `C::Args` and returns `C::Output`, the UI's `invoke::<C>` sends `C::Args` under
+/// `C::NAME` and reads `C::Output`.
+pub trait Command {
+    const NAME: &'static str;
+    type Args: Serialize + DeserializeOwned;
+    type Output: Serialize + DeserializeOwned;
+}
+
+macro_rules! commands {
+    ($($(#[$meta:meta])* $ty:ident = $name:literal ($args:ty) -> $out:ty;)+) => {
+        $(
+            $(#[$meta])*
+            #[derive(Debug)]
+            pub enum $ty {}
+            impl super::Command for $ty {
+                const NAME: &'static str = $name;
+                type Args = $args;
+                type Output = $out;
+            }
+        )+
+        /// Every command's name, as the shell registers them.
+        pub const ALL: &[&str] = &[$($name),+];
+    };
+}
+
+/// The commands: one line each, name, argument and result.
 pub mod cmd {
-    pub const STATE: &str = "state";
-    pub const CREATE_PERSONA: &str = "create_persona";
-    pub const SWITCH_PERSONA: &str = "switch_persona";
-    pub const EVENTS: &str = "events";
-    pub const EVENT: &str = "event";
-    pub const SAVE_EVENT: &str = "save_event";
-    pub const CANCEL_EVENT: &str = "cancel_event";
-    pub const RSVP: &str = "rsvp";
-    pub const COMMENT: &str = "comment";
-    pub const EXPORT_ICS: &str = "export_ics";
-    pub const GROUPS: &str = "groups";
-    pub const GROUP: &str = "group";
-    pub const CREATE_GROUP: &str = "create_group";
-    pub const INVITE: &str = "invite";
-    pub const JOIN_GROUP: &str = "join_group";
-    pub const SEND_MESSAGE: &str = "send_message";
-    pub const SYNC_STATUS: &str = "sync_status";
-    pub const SET_SERVER: &str = "set_server";
-    pub const FOLLOW_GROUP: &str = "follow_group";
-    pub const SET_ROLE: &str = "set_role";
-    pub const REMOVE_MEMBER: &str = "remove_member";
-    pub const ADD_LINK: &str = "add_link";
+    use super::*;
+
+    commands! {
+        /// Who is speaking, and where the data lives.
+        State = "state" (()) -> AppState;
+        CreatePersona = "create_persona" (NameArgs) -> ();
+        SwitchPersona = "switch_persona" (IdArgs) -> ();
+        Events = "events" (EventsArgs) -> Vec<EventItem>;
+        Event = "event" (IdArgs) -> EventPage;
+        SaveEvent = "save_event" (EventForm) -> Saved;
+        CancelEvent = "cancel_event" (IdArgs) -> ();
+        /// The persona's answer after it (`None` after leaving).
+        Rsvp = "rsvp" (RsvpArgs) -> Option<ParticipationStatus>;
+        /// The new comment's id.
+        Comment = "comment" (CommentArgs) -> String;
+        /// Writes the event's .ics file; `Saved::path` says where.
+        ExportIcs = "export_ics" (IdArgs) -> Saved;
+        Groups = "groups" (()) -> Vec<GroupItem>;
+        Group = "group" (IdArgs) -> GroupPage;
+        /// The new group's id.
+        CreateGroup = "create_group" (NewGroup) -> String;
+        Invite = "invite" (IdArgs) -> Invitation;
+        /// Whether the persona is a member now (else when the group arrives).
+        JoinGroup = "join_group" (TokenArgs) -> bool;
+        /// The new message's id.
+        SendMessage = "send_message" (MessageArgs) -> String;
+        SyncStatus = "sync_status" (()) -> super::SyncStatus;
+        SetServer = "set_server" (ServerArgs) -> ();
+        FollowGroup = "follow_group" (FollowArgs) -> ();
+        SetRole = "set_role" (RoleArgs) -> ();
+        RemoveMember = "remove_member" (MemberArgs) -> ();
+        AddLink = "add_link" (LinkArgs) -> ();
+    }
+}
+
+macro_rules! keyword {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// The keyword (as the engine and the Fediverse name it).
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+keyword!(
+    /// Whether an event is happening.
+    EventStatus { Confirmed = "confirmed", Tentative = "tentative", Cancelled = "cancelled" }
+);
+keyword!(
+    /// Who may see an event.
+    Visibility { Public = "public", Unlisted = "unlisted", MembersOnly = "members-only" }
+);
+keyword!(
+    /// Who may join an event.
+    JoinMode { Free = "free", Approval = "approval", Invite = "invite" }
+);
+keyword!(
+    /// A persona's answer to an event.
+    ParticipationStatus {
+        Going = "going",
+        Interested = "interested",
+        Declined = "declined",
+        Pending = "pending",
+        Rejected = "rejected",
+    }
+);
+keyword!(
+    /// A member's role in a group.
+    Role { Admin = "admin", Moderator = "moderator", Member = "member" }
+);
+
+impl Role {
+    /// Admins and moderators run the group's events, invitations and links.
+    pub fn can_moderate(self) -> bool {
+        matches!(self, Role::Admin | Role::Moderator)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,7 +213,7 @@ pub struct EventItem {
     pub title: String,
     /// When it starts, in the viewer's time zone, ready to show.
     pub when: String,
-    pub status: String,
+    pub status: EventStatus,
     pub group: Option<String>,
     pub place: Option<String>,
 }
@@ -121,7 +221,7 @@ pub struct EventItem {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Participant {
     pub name: String,
-    pub status: String,
+    pub status: ParticipationStatus,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,15 +256,15 @@ pub struct EventPage {
     pub map_url: Option<String>,
     pub online: Option<String>,
     pub capacity: Option<u32>,
-    pub status: String,
-    pub visibility: String,
-    pub join_mode: String,
+    pub status: EventStatus,
+    pub visibility: Visibility,
+    pub join_mode: JoinMode,
     pub group: Option<String>,
     pub organisers: Vec<String>,
     pub participants: Vec<Participant>,
     pub comments: Vec<CommentItem>,
     /// The current persona's answer, if any.
-    pub my_status: Option<String>,
+    pub my_status: Option<ParticipationStatus>,
     pub can_edit: bool,
     /// Where the event was published, when this is a copy of an event from the
     /// Fediverse (its organiser answers there).
@@ -185,8 +285,8 @@ pub struct EventForm {
     pub place: String,
     pub address: String,
     pub online: String,
-    /// `public`, `unlisted` or `members-only`.
-    pub visibility: String,
+    /// `None`: public for a new event, unchanged for an edit.
+    pub visibility: Option<Visibility>,
     pub group: Option<String>,
 }
 
@@ -216,14 +316,14 @@ pub struct GroupItem {
     pub name: String,
     pub members: i64,
     pub members_only: bool,
-    pub my_role: Option<String>,
+    pub my_role: Option<Role>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
     pub id: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -253,7 +353,7 @@ pub struct GroupPage {
     pub members: Vec<Member>,
     pub links: Vec<Link>,
     pub events: Vec<EventItem>,
-    pub my_role: Option<String>,
+    pub my_role: Option<Role>,
     pub followed: bool,
     pub messages: Vec<ChatMessage>,
 }
@@ -320,9 +420,16 @@ pub struct FollowArgs {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberArgs {
     pub group: String,
+    /// The member's whole persona id.
     pub member: String,
-    /// `admin`, `moderator` or `member` (for `set_role`).
-    pub role: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleArgs {
+    pub group: String,
+    /// The member's whole persona id.
+    pub member: String,
+    pub role: Role,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,9 +1,8 @@
 //! Calls into the app shell: Tauri's `invoke` and `listen`, as the global
 //! `window.__TAURI__` exposes them (`withGlobalTauri`), with the IPC types.
 
-use rally_ipc::AppError;
+use rally_ipc::{AppError, Command};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -36,18 +35,10 @@ fn error_text(e: JsValue) -> String {
         .unwrap_or_else(|| "the app did not answer".to_owned())
 }
 
-/// A command taking `args`.
-pub async fn call<A: Serialize, R: DeserializeOwned>(cmd: &str, args: &A) -> Result<R, String> {
+/// Calls the command `C` with its argument; answers its result.
+pub async fn invoke<C: Command>(args: &C::Args) -> Result<C::Output, String> {
     let js = to_js(&Wrapped { args })?;
-    let v = tauri_invoke(cmd, js).await.map_err(error_text)?;
-    serde_wasm_bindgen::from_value(v).map_err(|e| e.to_string())
-}
-
-/// A command without arguments.
-pub async fn get<R: DeserializeOwned>(cmd: &str) -> Result<R, String> {
-    let v = tauri_invoke(cmd, js_sys::Object::new().into())
-        .await
-        .map_err(error_text)?;
+    let v = tauri_invoke(C::NAME, js).await.map_err(error_text)?;
     serde_wasm_bindgen::from_value(v).map_err(|e| e.to_string())
 }
 

@@ -85,7 +85,7 @@ fn App() -> Element {
     });
     let state = use_resource(move || async move {
         let _ = (revision.0)();
-        api::get::<ipc::AppState>(cmd::STATE).await
+        api::invoke::<cmd::State>(&()).await
     });
     let html_lang = language.0().code();
     let body = match &*state.read() {
@@ -158,7 +158,7 @@ fn Welcome() -> Element {
     let mut error = use_signal(|| None::<String>);
     let create = on_submit(move || async move {
         let args = ipc::NameArgs { name: name() };
-        match api::call::<_, ()>(cmd::CREATE_PERSONA, &args).await {
+        match api::invoke::<cmd::CreatePersona>(&args).await {
             Ok(()) => bump(),
             Err(e) => error.set(Some(e)),
         }
@@ -205,7 +205,7 @@ fn Events() -> Element {
             filter: filter(),
             text: text(),
         };
-        api::call::<_, Vec<ipc::EventItem>>(cmd::EVENTS, &args).await
+        api::invoke::<cmd::Events>(&args).await
     });
     rsx! {
         section {
@@ -248,7 +248,7 @@ fn Events() -> Element {
                                         "{item.when}"
                                         if let Some(place) = &item.place { " · {place}" }
                                         if let Some(group) = &item.group { " · {group}" }
-                                        if item.status == "cancelled" { " · " strong { {t("cancelled")} } }
+                                        if item.status == ipc::EventStatus::Cancelled { " · " strong { {t("cancelled")} } }
                                     }
                                 }
                             }
@@ -272,7 +272,7 @@ fn EventPage(id: String) -> Element {
         let id = page_id.clone();
         async move {
             let _ = revision();
-            api::call::<_, ipc::EventPage>(cmd::EVENT, &ipc::IdArgs { id }).await
+            api::invoke::<cmd::Event>(&ipc::IdArgs { id }).await
         }
     });
     let guard = page.read();
@@ -287,9 +287,7 @@ fn EventPage(id: String) -> Element {
     let rsvp = move |_| {
         let id = id_rsvp.clone();
         async move {
-            match api::call::<_, Option<String>>(cmd::RSVP, &ipc::RsvpArgs { id, going: !going })
-                .await
-            {
+            match api::invoke::<cmd::Rsvp>(&ipc::RsvpArgs { id, going: !going }).await {
                 Ok(_) => error.set(None),
                 Err(err) => error.set(Some(err)),
             }
@@ -299,7 +297,7 @@ fn EventPage(id: String) -> Element {
     let ics = move |_| {
         let id = id_ics.clone();
         async move {
-            match api::call::<_, ipc::Saved>(cmd::EXPORT_ICS, &ipc::IdArgs { id }).await {
+            match api::invoke::<cmd::ExportIcs>(&ipc::IdArgs { id }).await {
                 Ok(saved) => notice.set(saved.path),
                 Err(err) => error.set(Some(err)),
             }
@@ -314,7 +312,7 @@ fn EventPage(id: String) -> Element {
                 body: body(),
                 reply_to: reply_to().map(|(id, _)| id),
             };
-            match api::call::<_, String>(cmd::COMMENT, &args).await {
+            match api::invoke::<cmd::Comment>(&args).await {
                 Ok(_) => {
                     body.set(String::new());
                     reply_to.set(None);
@@ -328,7 +326,7 @@ fn EventPage(id: String) -> Element {
     let cancel = move |_| {
         let id = id_cancel.clone();
         async move {
-            if let Err(err) = api::call::<_, ()>(cmd::CANCEL_EVENT, &ipc::IdArgs { id }).await {
+            if let Err(err) = api::invoke::<cmd::CancelEvent>(&ipc::IdArgs { id }).await {
                 error.set(Some(err));
             }
         }
@@ -338,7 +336,7 @@ fn EventPage(id: String) -> Element {
         article { class: "event",
             button { class: "link back", onclick: move |_| go(Screen::Events), "← " {t("Back")} }
             h1 { id: "event-title", "{e.title}" }
-            if e.status == "cancelled" { p { class: "badge", {t("cancelled")} } }
+            if e.status == ipc::EventStatus::Cancelled { p { class: "badge", {t("cancelled")} } }
             p { class: "when", id: "event-when", "{e.when_local}" }
             if !e.same_zone {
                 p { class: "muted", {t("In the event's time zone")} ": {e.when_event}" }
@@ -370,12 +368,12 @@ fn EventPage(id: String) -> Element {
                 button { id: "ics", onclick: ics, {t("Add to calendar")} }
                 if e.can_edit {
                     button { id: "edit-event", onclick: move |_| go(Screen::EditEvent(Some(edit_id.clone()))), {t("Edit")} }
-                    if e.status != "cancelled" {
+                    if e.status != ipc::EventStatus::Cancelled {
                         button { class: "danger", onclick: cancel, {t("Cancel event")} }
                     }
                 }
             }
-            if let Some(status) = &e.my_status { p { id: "my-status", {t("You are")} " " {t(status_label(status))} } }
+            if let Some(status) = &e.my_status { p { id: "my-status", {t("You are")} " " {t(status_label(*status))} } }
             if let Some(path) = notice() { p { class: "notice", role: "status", {t("Saved to")} " {path}" } }
             if let Some(err) = error() { p { class: "error", role: "alert", "{err}" } }
             h2 { {t("Organisers")} }
@@ -383,7 +381,7 @@ fn EventPage(id: String) -> Element {
             h2 { {t("Participants")} " ({e.participants.len()})" }
             ul { class: "people", id: "participants",
                 for person in e.participants.iter() {
-                    li { "{person.name}" span { class: "muted", " · " {t(status_label(&person.status))} } }
+                    li { "{person.name}" span { class: "muted", " · " {t(status_label(person.status))} } }
                 }
             }
             h2 { {t("Comments")} }
@@ -427,11 +425,9 @@ fn EventPage(id: String) -> Element {
     }
 }
 
-fn status_label(s: &str) -> &'static str {
+fn status_label(s: ipc::ParticipationStatus) -> &'static str {
     match s {
-        "going" => "going",
-        "pending" => "pending",
-        "cancelled" => "cancelled",
+        ipc::ParticipationStatus::Going => "going",
         _ => "pending",
     }
 }
@@ -441,14 +437,11 @@ fn EventForm(id: Option<String>) -> Element {
     let mut form = use_signal(ipc::EventForm::default);
     let mut error = use_signal(|| None::<String>);
     let editing = id.clone();
-    let groups = use_resource(|| async { api::get::<Vec<ipc::GroupItem>>(cmd::GROUPS).await });
+    let groups = use_resource(|| async { api::invoke::<cmd::Groups>(&()).await });
     use_hook(move || {
         spawn(async move {
             if let Some(id) = editing {
-                if let Ok(e) =
-                    api::call::<_, ipc::EventPage>(cmd::EVENT, &ipc::IdArgs { id: id.clone() })
-                        .await
-                {
+                if let Ok(e) = api::invoke::<cmd::Event>(&ipc::IdArgs { id: id.clone() }).await {
                     form.set(ipc::EventForm {
                         id: Some(id),
                         title: e.title,
@@ -459,18 +452,18 @@ fn EventForm(id: Option<String>) -> Element {
                         place: e.place.unwrap_or_default(),
                         address: e.address.unwrap_or_default(),
                         online: e.online.unwrap_or_default(),
-                        visibility: e.visibility,
+                        visibility: Some(e.visibility),
                         group: None,
                     });
                 }
-            } else if let Ok(s) = api::get::<ipc::AppState>(cmd::STATE).await {
+            } else if let Ok(s) = api::invoke::<cmd::State>(&()).await {
                 form.write().time_zone = s.time_zone;
-                form.write().visibility = "public".into();
+                form.write().visibility = Some(ipc::Visibility::Public);
             }
         });
     });
     let save = on_submit(move || async move {
-        match api::call::<_, ipc::Saved>(cmd::SAVE_EVENT, &form()).await {
+        match api::invoke::<cmd::SaveEvent>(&form()).await {
             Ok(saved) => go(Screen::Event(saved.id)),
             Err(e) => error.set(Some(e)),
         }
@@ -511,7 +504,7 @@ fn EventForm(id: Option<String>) -> Element {
     let can_list: Vec<ipc::GroupItem> = match &*groups.read() {
         Some(Ok(g)) => g
             .iter()
-            .filter(|g| matches!(g.my_role.as_deref(), Some("admin" | "moderator")))
+            .filter(|g| g.my_role.is_some_and(ipc::Role::can_moderate))
             .cloned()
             .collect(),
         _ => Vec::new(),
@@ -537,8 +530,8 @@ fn EventForm(id: Option<String>) -> Element {
             label { r#for: "f-visibility", {t("Visibility")} }
             select {
                 id: "f-visibility",
-                value: "{form().visibility}",
-                onchange: move |e| form.write().visibility = e.value(),
+                value: form().visibility.unwrap_or(ipc::Visibility::Public).as_str(),
+                onchange: move |e| form.write().visibility = ipc::Visibility::parse(&e.value()),
                 option { value: "public", {t("Public")} }
                 option { value: "unlisted", {t("Unlisted")} }
                 option { value: "members-only", {t("Members only")} }
@@ -571,7 +564,7 @@ fn Groups() -> Element {
     let revision = use_context::<Revision>().0;
     let list = use_resource(move || async move {
         let _ = revision();
-        api::get::<Vec<ipc::GroupItem>>(cmd::GROUPS).await
+        api::invoke::<cmd::Groups>(&()).await
     });
     let mut name = use_signal(String::new);
     let mut summary = use_signal(String::new);
@@ -585,13 +578,13 @@ fn Groups() -> Element {
             summary: summary(),
             members_only: members_only(),
         };
-        match api::call::<_, String>(cmd::CREATE_GROUP, &args).await {
+        match api::invoke::<cmd::CreateGroup>(&args).await {
             Ok(id) => go(Screen::Group(id)),
             Err(e) => error.set(Some(e)),
         }
     });
     let join = on_submit(move || async move {
-        match api::call::<_, bool>(cmd::JOIN_GROUP, &ipc::TokenArgs { token: token() }).await {
+        match api::invoke::<cmd::JoinGroup>(&ipc::TokenArgs { token: token() }).await {
             Ok(now) => {
                 token.set(String::new());
                 error.set(None);
@@ -658,7 +651,7 @@ fn GroupPage(id: String) -> Element {
         let id = page_id.clone();
         async move {
             let _ = revision();
-            api::call::<_, ipc::GroupPage>(cmd::GROUP, &ipc::IdArgs { id }).await
+            api::invoke::<cmd::Group>(&ipc::IdArgs { id }).await
         }
     });
     let mut invitation = use_signal(|| None::<ipc::Invitation>);
@@ -675,7 +668,7 @@ fn GroupPage(id: String) -> Element {
     let invite = move |_| {
         let id = gid.clone();
         async move {
-            match api::call::<_, ipc::Invitation>(cmd::INVITE, &ipc::IdArgs { id }).await {
+            match api::invoke::<cmd::Invite>(&ipc::IdArgs { id }).await {
                 Ok(i) => invitation.set(Some(i)),
                 Err(e) => error.set(Some(e)),
             }
@@ -690,7 +683,7 @@ fn GroupPage(id: String) -> Element {
                 text: text(),
                 reply_to: None,
             };
-            match api::call::<_, String>(cmd::SEND_MESSAGE, &args).await {
+            match api::invoke::<cmd::SendMessage>(&args).await {
                 Ok(_) => {
                     text.set(String::new());
                     error.set(None);
@@ -700,8 +693,8 @@ fn GroupPage(id: String) -> Element {
         }
     });
     let is_member = g.my_role.is_some();
-    let can_invite = matches!(g.my_role.as_deref(), Some("admin" | "moderator"));
-    let is_admin = g.my_role.as_deref() == Some("admin");
+    let can_invite = g.my_role.is_some_and(ipc::Role::can_moderate);
+    let is_admin = g.my_role == Some(ipc::Role::Admin);
     let gid = g.id.clone();
     let followed = g.followed;
     let follow = move |_| {
@@ -711,7 +704,7 @@ fn GroupPage(id: String) -> Element {
                 id,
                 follow: !followed,
             };
-            match api::call::<_, ()>(cmd::FOLLOW_GROUP, &args).await {
+            match api::invoke::<cmd::FollowGroup>(&args).await {
                 Ok(()) => bump(),
                 Err(e) => error.set(Some(e)),
             }
@@ -728,7 +721,7 @@ fn GroupPage(id: String) -> Element {
                 title: link_title(),
                 url: link_url(),
             };
-            match api::call::<_, ()>(cmd::ADD_LINK, &args).await {
+            match api::invoke::<cmd::AddLink>(&args).await {
                 Ok(()) => {
                     link_title.set(String::new());
                     link_url.set(String::new());
@@ -759,9 +752,10 @@ fn GroupPage(id: String) -> Element {
                                 onchange: {
                                     let (group, member) = (group.clone(), m.id.clone());
                                     move |e: FormEvent| {
-                                        let args = ipc::MemberArgs { group: group.clone(), member: member.clone(), role: e.value() };
+                                        let Some(role) = ipc::Role::parse(&e.value()) else { return };
+                                        let args = ipc::RoleArgs { group: group.clone(), member: member.clone(), role };
                                         spawn(async move {
-                                            if let Err(err) = api::call::<_, ()>(cmd::SET_ROLE, &args).await {
+                                            if let Err(err) = api::invoke::<cmd::SetRole>(&args).await {
                                                 error.set(Some(err));
                                             }
                                         });
@@ -774,11 +768,11 @@ fn GroupPage(id: String) -> Element {
                             button {
                                 class: "danger",
                                 onclick: {
-                                    let args = ipc::MemberArgs { group: group.clone(), member: m.id.clone(), role: String::new() };
+                                    let args = ipc::MemberArgs { group: group.clone(), member: m.id.clone() };
                                     move |_| {
                                         let args = args.clone();
                                         async move {
-                                            if let Err(err) = api::call::<_, ()>(cmd::REMOVE_MEMBER, &args).await {
+                                            if let Err(err) = api::invoke::<cmd::RemoveMember>(&args).await {
                                                 error.set(Some(err));
                                             }
                                         }
@@ -858,7 +852,7 @@ fn Personas(state: ipc::AppState) -> Element {
     let mut name = use_signal(String::new);
     let mut error = use_signal(|| None::<String>);
     let create = on_submit(move || async move {
-        match api::call::<_, ()>(cmd::CREATE_PERSONA, &ipc::NameArgs { name: name() }).await {
+        match api::invoke::<cmd::CreatePersona>(&ipc::NameArgs { name: name() }).await {
             Ok(()) => {
                 name.set(String::new());
                 bump();
@@ -885,7 +879,7 @@ fn Personas(state: ipc::AppState) -> Element {
                                 onclick: move |_| {
                                     let id = target.clone();
                                     async move {
-                                        match api::call::<_, ()>(cmd::SWITCH_PERSONA, &ipc::IdArgs { id }).await {
+                                        match api::invoke::<cmd::SwitchPersona>(&ipc::IdArgs { id }).await {
                                             Ok(()) => bump(),
                                             Err(e) => error.set(Some(e)),
                                         }
@@ -922,7 +916,7 @@ fn SyncScreen() -> Element {
     });
     let status = use_resource(move || async move {
         let _ = (revision(), tick());
-        api::get::<ipc::SyncStatus>(cmd::SYNC_STATUS).await
+        api::invoke::<cmd::SyncStatus>(&()).await
     });
     rsx! {
         section {
@@ -965,7 +959,7 @@ fn SettingsScreen() -> Element {
     let mut saved = use_signal(|| false);
     use_hook(move || {
         spawn(async move {
-            if let Ok(s) = api::get::<ipc::SyncStatus>(cmd::SYNC_STATUS).await {
+            if let Ok(s) = api::invoke::<cmd::SyncStatus>(&()).await {
                 server.set(s.server.unwrap_or_default());
             }
         });
@@ -975,7 +969,7 @@ fn SettingsScreen() -> Element {
             address: server(),
             invite: invite(),
         };
-        match api::call::<_, ()>(cmd::SET_SERVER, &args).await {
+        match api::invoke::<cmd::SetServer>(&args).await {
             Ok(()) => {
                 saved.set(true);
                 error.set(None);
