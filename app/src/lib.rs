@@ -7,9 +7,10 @@
 //!   ([`rally_service::ServiceHandle`], which owns the store's connection), where
 //!   [`engine`] runs the use case and makes the IPC result, and awaits it — so
 //!   neither the UI thread nor an async worker ever waits on SQLite;
-//! - a sync node (`rally-net`) for the current persona runs on the async runtime
-//!   (mDNS on the local network, and the server chosen in the settings), and is
-//!   restarted when the persona changes; its events feed the sync status;
+//! - a sync node (`rally-net`) for the current persona runs on a thread of its
+//!   own with its own store connection (mDNS on the local network, and the server
+//!   chosen in the settings), and is restarted when the persona changes; a task on
+//!   the async runtime follows its events into the sync status;
 //! - a watcher polls the store's change cursor and emits [`rally_ipc::CHANGED`]
 //!   whenever anything wrote to the store — a command, the node, or another
 //!   process on the same data directory (`rally sync`, the CLI) — so screens
@@ -129,14 +130,6 @@ impl App {
                     error: None,
                 }
             });
-            let store = match Store::open(&dir) {
-                Ok(s) => s,
-                Err(e) => return set(&|s| s.error = Some(e.to_string())),
-            };
-            let mut node = match Node::new(SyncRepo::new(store, me), Transport::device(true)) {
-                Ok(n) => n,
-                Err(e) => return set(&|s| s.error = Some(e.to_string())),
-            };
             let config = NodeConfig {
                 listen: ["/ip4/0.0.0.0/udp/0/quic-v1", "/ip4/0.0.0.0/tcp/0"]
                     .iter()
@@ -146,34 +139,51 @@ impl App {
                 invite: (!settings.invite.is_empty()).then(|| settings.invite.clone()),
                 ..NodeConfig::default()
             };
-            let result = node
-                .run(&config, |event| match event {
-                    NodeEvent::Listening(a) => set(&|s| s.listening.push(a.to_string())),
-                    NodeEvent::PeerAuthenticated { peer, persona } => set(&|s| {
-                        s.peers.retain(|p| p.peer != peer.to_string());
-                        s.peers.push(ipc::Peer {
-                            peer: peer.to_string(),
-                            persona: persona.clone(),
-                        });
-                    }),
-                    NodeEvent::PeerDropped { peer, .. } => {
-                        set(&|s| s.peers.retain(|p| p.peer != peer.to_string()))
-                    }
-                    NodeEvent::RefusedBy { reason, .. } => {
-                        set(&|s| s.error = Some(format!("the server refused: {reason}")))
-                    }
-                    NodeEvent::Progress { docs_wanted, .. } => set(&|s| s.pending = docs_wanted),
-                    NodeEvent::Synced { .. } => set(&|s| {
-                        s.last_sync = Some(
-                            Timestamp::now()
-                                .to_zoned_datetime(rally_core::jiff::tz::TimeZone::system())
-                                .strftime("%H:%M:%S")
-                                .to_string(),
-                        )
-                    }),
-                    _ => {}
-                })
-                .await;
+            // The node and its store connection on a thread of their own; this
+            // task only follows its events. Dropping the task (a restart) drops
+            // the handle, which stops the node between two events.
+            let (events, mut from_node) = tokio::sync::mpsc::unbounded_channel();
+            let make = move || {
+                let store =
+                    Store::open(&dir).map_err(|e| rally_net::NetError::Store(Box::new(e)))?;
+                Node::new(SyncRepo::new(store, me), Transport::device(true))
+            };
+            let mut node = match rally_net::thread::spawn("rally-node", make, config, events) {
+                Ok(n) => n,
+                Err(e) => return set(&|s| s.error = Some(e.to_string())),
+            };
+            let on_event = |event| match event {
+                NodeEvent::Listening(a) => set(&|s| s.listening.push(a.to_string())),
+                NodeEvent::PeerAuthenticated { peer, persona } => set(&|s| {
+                    s.peers.retain(|p| p.peer != peer.to_string());
+                    s.peers.push(ipc::Peer {
+                        peer: peer.to_string(),
+                        persona: persona.clone(),
+                    });
+                }),
+                NodeEvent::PeerDropped { peer, .. } => {
+                    set(&|s| s.peers.retain(|p| p.peer != peer.to_string()))
+                }
+                NodeEvent::RefusedBy { reason, .. } => {
+                    set(&|s| s.error = Some(format!("the server refused: {reason}")))
+                }
+                NodeEvent::Progress { docs_wanted, .. } => set(&|s| s.pending = docs_wanted),
+                NodeEvent::Synced { .. } => set(&|s| {
+                    s.last_sync = Some(
+                        Timestamp::now()
+                            .to_zoned_datetime(rally_core::jiff::tz::TimeZone::system())
+                            .strftime("%H:%M:%S")
+                            .to_string(),
+                    )
+                }),
+                _ => {}
+            };
+            let result = loop {
+                tokio::select! {
+                    Some(event) = from_node.recv() => on_event(event),
+                    r = node.finished() => break r,
+                }
+            };
             if let Err(e) = result {
                 set(&|s| {
                     s.running = false;

@@ -172,10 +172,21 @@ pub async fn run(
         registry: Box::new(registry),
     };
     let repo = SyncRepo::relay(store, me, Box::new(gate));
-    let mut node = Node::new(
-        repo,
-        Transport::server(key).with_public_url(public_url.clone()),
-    )?;
+    let transport = Transport::server(key).with_public_url(public_url.clone());
+    // The node and its store on a thread of their own: a batch being stored never
+    // holds up an HTTP request or the federation's work.
+    let (node_events, mut from_node) = tokio::sync::mpsc::unbounded_channel();
+    let node_config = NodeConfig {
+        listen: config.p2p.clone(),
+        ..NodeConfig::default()
+    };
+    let mut node = rally_net::thread::spawn(
+        "rally-node",
+        move || Node::new(repo, transport),
+        node_config,
+        node_events,
+    )
+    .map_err(|e| ServerError::Net(rally_net::NetError::Setup(e.to_string())))?;
 
     let listener = tokio::net::TcpListener::bind(config.http)
         .await
@@ -218,11 +229,7 @@ pub async fn run(
     }
     events(ServerEvent::Http(format!("http://{http_addr}")));
 
-    let node_config = NodeConfig {
-        listen: config.p2p.clone(),
-        ..NodeConfig::default()
-    };
-    let on_event = |event: NodeEvent| match event {
+    let mut on_event = |event: NodeEvent| match event {
         NodeEvent::Listening(addr) => {
             if let Ok(mut list) = state.p2p.lock() {
                 list.push(addr.to_string());
@@ -239,21 +246,30 @@ pub async fn run(
         }),
         _ => {}
     };
-    let outcome = tokio::select! {
-        r = node.run(&node_config, on_event) => Some(r),
-        () = shutdown => None,
+    tokio::pin!(shutdown);
+    let outcome = loop {
+        tokio::select! {
+            Some(event) = from_node.recv() => on_event(event),
+            r = node.finished() => break Some(r),
+            () = &mut shutdown => break None,
+        }
     };
-    // The node stopped between two events: whatever batch was received is stored.
-    node.finish()?;
+    let outcome = match outcome {
+        Some(r) => r,
+        // The node stops between two events: whatever batch was received is stored.
+        None => node.stop().await,
+    };
+    // Events sent before the node ended (its last words).
+    while let Ok(event) = from_node.try_recv() {
+        on_event(event);
+    }
     let _ = stop_http.send(());
     let _ = stop_fedi.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(5), http_task).await;
     for task in fedi_tasks {
         let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
     }
-    if let Some(result) = outcome {
-        result?;
-    }
+    outcome?;
     Ok(())
 }
 

@@ -267,7 +267,11 @@ fn serve(cli: Cli, data: PathBuf) -> Result<()> {
         public_url: cli.public_url.clone(),
         registrations: cli.registrations.as_deref().map(parse_mode).transpose()?,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    // HTTP, the federation's inbox, publisher and deliveries share two workers;
+    // the sync node runs on a thread of its own (see `rally_server::run`).
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("rally-server")
         .enable_all()
         .build()?;
     // The SIGTERM handler is installed inside the runtime, before anything is printed.

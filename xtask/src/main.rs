@@ -469,6 +469,11 @@ fn bench() -> Result<()> {
         "rally-server",
     ]);
     run("build the release server", cmd)?;
+    cargo_bench(
+        "rally-server",
+        "latency",
+        "server HTTP latency under ingest",
+    )?;
     cargo_bench("rally-server", "load", "server load benchmark")?;
     cargo_bench("rally-server", "fedi", "federation benchmark")?;
     // The launch benchmark runs the release app, as people do.

@@ -25,9 +25,11 @@
 //! connections to direct ones when they can (DCUtR).
 //!
 //! The node reaches its documents through [`NodeStore`], so a server can keep
-//! them in another database than SQLite.
+//! them in another database than SQLite. [`thread::spawn`] runs a node on a
+//! thread of its own, so its storage calls never hold up other async work.
 
 mod codec;
+pub mod thread;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
