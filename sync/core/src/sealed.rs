@@ -27,6 +27,7 @@
 //! The log id is a hash of the group id, so only someone who knows the group id
 //! can ask for its log; a members-only group's id is known to its members and to
 //! holders of its invitations.
+pub mod policy;
 
 use chacha20poly1305::XChaCha20Poly1305;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};

@@ -19,13 +19,11 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+use rally_core::sealed::policy::{self, EpochFacts, SealWith};
 use rally_core::sealed::{
     self as core_sealed, Content, Envelope, EpochSecret, Grant, KeyUse, is_envelope, log_id,
 };
-use rally_core::{
-    DocId, DocKind, Document, GroupVisibility, InviteToken, Persona, PersonaId, SignedChange,
-    Visibility,
-};
+use rally_core::{DocId, Document, GroupVisibility, InviteToken, Persona, PersonaId, SignedChange};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{Ctx, StoreError, heads_blob, heads_from_blob};
@@ -33,22 +31,7 @@ use crate::{Ctx, StoreError, heads_blob, heads_from_blob};
 /// Envelopes a peer sent that a relay can already tell are not acceptable.
 pub(crate) struct Misbehaviour(pub String);
 
-/// Which group's log a document's changes are sealed into, if they are: a
-/// members-only group's own, and a members-only event's in a group.
-pub(crate) fn sealed_group(doc: &Document) -> Option<DocId> {
-    match doc.kind()? {
-        DocKind::Group => {
-            let g = doc.group().ok()?;
-            (g.profile.visibility == GroupVisibility::MembersOnly).then(|| doc.id())
-        }
-        DocKind::Event => {
-            let e = doc.event().ok()?;
-            (e.details.visibility == Visibility::MembersOnly)
-                .then_some(e.group)
-                .flatten()
-        }
-    }
-}
+pub(crate) use rally_core::sealed::policy::sealed_group;
 
 /// Records the log of a group known here (and, the group having changed, tries
 /// again what waited for it).
@@ -354,6 +337,18 @@ struct Epoch {
     grant: Option<[u8; 32]>,
 }
 
+impl Epoch {
+    fn facts(&self) -> EpochFacts {
+        EpochFacts {
+            has_secret: self.secret.is_some(),
+            author: self.author,
+            members: self.members.clone(),
+            depth: self.depth,
+            grant: self.grant,
+        }
+    }
+}
+
 fn epochs(tx: &Connection, group: &DocId) -> Result<Vec<Epoch>, StoreError> {
     let mut stmt = tx
         .prepare_cached(
@@ -488,29 +483,18 @@ fn current_epoch(
         reason: "the group's document is not on this device".into(),
     })?;
     let all = epochs(tx, group)?;
-    if !members.contains(&sealer.id()) {
-        // A member who just left (or was removed by themselves) seals that last
-        // change under the newest epoch they hold; the others rotate after.
-        return all
-            .iter()
-            .filter(|e| e.secret.is_some())
-            .max_by_key(|e| (e.depth, e.grant))
-            .and_then(|e| e.secret.clone())
-            .ok_or_else(|| StoreError::Sealing {
+    let facts: Vec<EpochFacts> = all.iter().map(Epoch::facts).collect();
+    match policy::seal_with(&facts, &members, &sealer.id()) {
+        SealWith::Epoch(i) => {
+            return Ok(all[i].secret.clone().expect("the policy picks held epochs"));
+        }
+        SealWith::Nothing => {
+            return Err(StoreError::Sealing {
                 group: group.to_hex(),
                 reason: "only members write to a members-only group".into(),
             });
-    }
-    let best = all
-        .iter()
-        .filter(|e| {
-            e.secret.is_some()
-                && e.members == members
-                && e.author.is_some_and(|a| members.contains(&a))
-        })
-        .max_by_key(|e| (e.depth, e.grant));
-    if let Some(e) = best {
-        return Ok(e.secret.clone().expect("filtered"));
+        }
+        SealWith::NewEpoch => {}
     }
     let epoch = EpochSecret::generate();
     let grant = Grant {
@@ -704,11 +688,6 @@ fn grant_secrets(tx: &Connection) -> Result<Vec<[u8; 32]>, StoreError> {
     Ok(out)
 }
 
-/// Whether an epoch may carry chat: made by someone who is a member now.
-fn trusted(epoch: &Epoch, members: &[PersonaId]) -> bool {
-    epoch.author.is_some_and(|a| members.contains(&a))
-}
-
 /// An envelope not opened yet: hash, group (when known), depth, the envelope.
 type ToOpen = (Vec<u8>, Option<Vec<u8>>, i64, SignedChange);
 
@@ -823,7 +802,9 @@ pub(crate) fn open_logs(tx: &Connection) -> Result<Vec<SignedChange>, StoreError
                                 mark(tx, &hash, Opened::Later)?;
                                 continue;
                             };
-                            if !trusted(e, &members) || !e.members.contains(&signed.author) {
+                            if !policy::may_carry_chat(&e.facts(), &members)
+                                || !e.members.contains(&signed.author)
+                            {
                                 // Perhaps not a member yet here (their join waits in
                                 // this very pass): tried again when the group changes.
                                 Opened::Later
@@ -928,30 +909,36 @@ fn change_message(
     text: Option<&str>,
     at: i64,
 ) -> Result<Opened, StoreError> {
-    let owner: Option<Vec<u8>> = tx
-        .prepare_cached("SELECT author FROM messages WHERE id = ?1 AND grp = ?2")
+    let message: Option<(Vec<u8>, bool, Option<i64>)> = tx
+        .prepare_cached(
+            "SELECT author, deleted, edited_at FROM messages WHERE id = ?1 AND grp = ?2",
+        )
         .ctx("editing a message")?
-        .query_row(params![target, group.0], |r| r.get(0))
+        .query_row(params![target, group.0], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .optional()
         .ctx("editing a message")?;
-    match owner {
-        None => Ok(Opened::Pending),
-        Some(o) if o != author.0 => Ok(Opened::Refused),
-        Some(_) => {
-            match text {
-                Some(text) => tx.execute(
-                    "UPDATE messages SET body = ?2, edited_at = ?3 WHERE id = ?1 AND deleted = 0 AND (edited_at IS NULL OR edited_at < ?3)",
-                    params![target, text, at],
-                ),
-                None => tx.execute(
-                    "UPDATE messages SET body = '', deleted = 1, edited_at = ?2 WHERE id = ?1",
-                    params![target, at],
-                ),
-            }
-            .ctx("editing a message")?;
-            Ok(Opened::Done)
-        }
+    let Some((owner, deleted, edited_at)) = message else {
+        return Ok(Opened::Pending);
+    };
+    let owner = PersonaId(owner.try_into().unwrap_or([0; 32]));
+    if !policy::may_change_message(&owner, author) {
+        return Ok(Opened::Refused);
     }
+    match text {
+        Some(text) if policy::edit_wins(deleted, edited_at, at) => tx.execute(
+            "UPDATE messages SET body = ?2, edited_at = ?3 WHERE id = ?1",
+            params![target, text, at],
+        ),
+        Some(_) => Ok(0),
+        None => tx.execute(
+            "UPDATE messages SET body = '', deleted = 1, edited_at = ?2 WHERE id = ?1",
+            params![target, at],
+        ),
+    }
+    .ctx("editing a message")?;
+    Ok(Opened::Done)
 }
 
 /// Gives `member` every epoch of `group` this device holds (the chat's history),
