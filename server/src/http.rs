@@ -103,31 +103,22 @@ async fn health() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain")], "ok\n")
 }
 
-pub fn router(state: Arc<State>, fedi: Option<Arc<crate::fedi::Fedi>>) -> Router {
-    let router = Router::new()
+/// The info page, its JSON and the health check.
+pub fn router(state: Arc<State>) -> Router {
+    Router::new()
         .route("/", get(home))
         .route("/api/v1/server", get(info_json))
         .route("/healthz", get(health))
-        .with_state(state.clone());
-    let admin = crate::admin::router(Arc::new(crate::admin::AdminState {
-        http: state,
-        fedi: fedi.clone(),
-    }));
-    let router = router.merge(admin);
-    match fedi {
-        Some(f) => router.merge(crate::fedi::routes::router(f)),
-        None => router,
-    }
+        .with_state(state)
 }
 
-/// Serves until `shutdown` completes, then finishes the requests under way.
+/// Serves `app` until `shutdown` completes, then finishes the requests under way.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    state: Arc<State>,
-    fedi: Option<Arc<crate::fedi::Fedi>>,
+    app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state, fedi))
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

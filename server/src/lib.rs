@@ -147,6 +147,20 @@ fn transport_key(registry: &mut dyn Registry) -> Result<Keypair, ServerError> {
     Keypair::from_protobuf_encoding(&stored).map_err(|e| ServerError::Key(e.to_string()))
 }
 
+/// Everything the server answers over HTTP: the info page, the admin page and,
+/// when it federates, ActivityPub.
+pub fn web(state: Arc<http::State>, fedi: Option<Arc<fedi::Fedi>>) -> axum::Router {
+    let admin = admin::router(Arc::new(admin::AdminState {
+        http: state.clone(),
+        fedi: fedi.clone(),
+    }));
+    let router = http::router(state).merge(admin);
+    match fedi {
+        Some(f) => router.merge(fedi::routes::router(f)),
+        None => router,
+    }
+}
+
 /// Runs the server until `shutdown` completes.
 pub async fn run(
     config: ServerConfig,
@@ -210,9 +224,13 @@ pub async fn run(
     });
     let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
     let (stop_fedi, fedi_stopped) = tokio::sync::watch::channel(false);
-    let http_task = tokio::spawn(http::serve(listener, state.clone(), fedi.clone(), async {
-        let _ = http_stopped.await;
-    }));
+    let http_task = tokio::spawn(http::serve(
+        listener,
+        web(state.clone(), fedi.clone()),
+        async {
+            let _ = http_stopped.await;
+        },
+    ));
     let mut fedi_tasks = Vec::new();
     if let Some(f) = &fedi {
         let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {

@@ -23,7 +23,8 @@ use rally_service::ServiceError;
 use serde_json::{Value, json};
 
 use super::db::RemoteObject;
-use super::inbox::{Outcome, send};
+use super::outcome::Outcome;
+use super::queue::send;
 use super::vocab::{self, Activity, RemoteEvent, Urls, same_origin};
 use super::{Fedi, FediError};
 
@@ -142,7 +143,7 @@ async fn save_copy(
                     event.id
                 )));
             }
-            let proxy = super::inbox::proxy_of(fedi, &o.actor)?;
+            let proxy = fedi.proxy_of(&o.actor)?;
             (proxy, o.actor.clone(), o.actor)
         }
         None => {
@@ -194,7 +195,7 @@ pub fn delete_event(
         ));
     }
     let doc: DocId = o.doc.parse().map_err(|_| FediError::NotFound)?;
-    let proxy = super::inbox::proxy_of(fedi, &o.actor)?;
+    let proxy = fedi.proxy_of(&o.actor)?;
     if fedi.service()?.cancel_copy(&proxy, doc)? {
         fedi.changed.notify_one();
     }
@@ -380,7 +381,7 @@ pub fn answer_join(fedi: &Fedi, activity: &Activity) -> Result<Option<Outcome>, 
         .as_deref()
         .and_then(|h| h.parse().ok())
         .ok_or(FediError::NotFound)?;
-    let proxy = super::inbox::proxy_of(fedi, &o.actor)?;
+    let proxy = fedi.proxy_of(&o.actor)?;
     let accepted = activity.kind == "Accept";
     let status = fedi.store()?.update(doc, |d| {
         let current = d.event()?.participants.get(&persona).map(|p| p.status);

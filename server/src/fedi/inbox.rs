@@ -24,57 +24,13 @@ use rally_core::jiff::Timestamp;
 use rally_core::model::ParticipationStatus;
 use serde_json::{Value, json};
 
-use super::copies;
 use super::db::{Follow, RemoteObject};
 use super::keys::PublicKey;
+use super::outcome::Outcome;
 use super::sig::{self, Received};
 use super::vocab::{self, Activity, RemoteActor, RemoteNote, Urls};
 use super::{Fedi, FediError};
-
-/// What the inbox did with an activity (also what tests and logs see).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Followed {
-        local: String,
-        state: String,
-    },
-    Unfollowed,
-    FollowAnswered {
-        state: String,
-    },
-    Commented {
-        event: DocId,
-        comment: String,
-    },
-    CommentEdited,
-    CommentDeleted,
-    Joined {
-        event: DocId,
-        status: ParticipationStatus,
-    },
-    JoinRejected {
-        event: DocId,
-        why: String,
-    },
-    Left {
-        event: DocId,
-    },
-    /// A followed event kept (or brought up to date) as a read-only copy.
-    EventCopied {
-        event: DocId,
-        new: bool,
-    },
-    EventCancelled {
-        event: DocId,
-    },
-    /// The organiser answered a join sent from here.
-    JoinAnswered {
-        event: DocId,
-        status: ParticipationStatus,
-    },
-    Duplicate,
-    Ignored(String),
-}
+use super::{copies, queue};
 
 pub async fn receive(
     State(fedi): State<Arc<Fedi>>,
@@ -193,14 +149,6 @@ async fn refetch_from_origin(fedi: &Fedi, activity: &Activity) -> Result<Value, 
 }
 
 /// Sends an activity from one of the server's actors to a remote actor's inbox.
-pub fn send(fedi: &Fedi, from: &str, to: &RemoteActor, activity: &Value) -> Result<(), FediError> {
-    let now = Timestamp::now().as_second();
-    fedi.db()?
-        .enqueue(&to.inbox, from, &activity.to_string(), now)?;
-    fedi.queued.notify_one();
-    Ok(())
-}
-
 fn local_doc(fedi: &Fedi, url: &str, prefix: &str) -> Option<(DocId, Option<String>)> {
     let rest = url.strip_prefix(&format!("{}/{prefix}/", fedi.urls.base))?;
     let mut parts = rest.split('/');
@@ -269,11 +217,11 @@ async fn follow(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> 
             &fedi.urls.activity("accept"),
             "Accept",
             &object,
-            follow_json(&follow_id, &follower.id, &object),
+            vocab::follow(&follow_id, &follower.id, &object),
             std::slice::from_ref(&follower.id),
             &[],
         );
-        send(fedi, &object, &follower, &accept)?;
+        queue::send(fedi, &object, &follower, &accept)?;
     }
     Ok(Outcome::Followed {
         local: object,
@@ -282,10 +230,6 @@ async fn follow(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> 
 }
 
 /// A follow as embedded in an Accept, Reject or Undo.
-pub fn follow_json(id: &str, actor: &str, object: &str) -> Value {
-    json!({"id": id, "type": "Follow", "actor": actor, "object": object})
-}
-
 async fn undo(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
     match activity.object_type() {
         "Follow" => {
@@ -419,12 +363,6 @@ async fn note(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
     Ok(Outcome::Commented { event, comment })
 }
 
-pub(super) fn proxy_of(fedi: &Fedi, actor: &str) -> Result<rally_store::LocalPersona, FediError> {
-    fedi.store()?
-        .persona(&format!("fedi:{actor}"))?
-        .ok_or(FediError::NotFound)
-}
-
 fn edit_note(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
     let note = RemoteNote::parse(&activity.object)?;
     let o = fedi
@@ -434,7 +372,7 @@ fn edit_note(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
     if o.actor != activity.actor || note.author != activity.actor {
         return Err(FediError::Refused("only its author edits a note".into()));
     }
-    let proxy = proxy_of(fedi, &o.actor)?;
+    let proxy = fedi.proxy_of(&o.actor)?;
     let event: DocId = o.doc.parse().map_err(|_| FediError::NotFound)?;
     let cid = o.local.unwrap_or_default();
     fedi.store()?.update(event, |doc| {
@@ -458,7 +396,7 @@ fn delete(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
     if o.actor != activity.actor {
         return Err(FediError::Refused("only its author deletes a note".into()));
     }
-    let proxy = proxy_of(fedi, &o.actor)?;
+    let proxy = fedi.proxy_of(&o.actor)?;
     let event: DocId = o.doc.parse().map_err(|_| FediError::NotFound)?;
     let cid = o.local.unwrap_or_default();
     fedi.store()?.update(event, |doc| {
@@ -505,11 +443,18 @@ async fn join(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
                 )?;
             }
             if status == ParticipationStatus::Going {
-                let accept = join_answer(fedi, &group_actor, "Accept", join_json, &actor.id);
-                send(fedi, &group_actor, &actor, &accept)?;
+                let accept = vocab::join_answer(
+                    &fedi.urls,
+                    &super::hex_nonce(),
+                    &group_actor,
+                    "Accept",
+                    join_json,
+                    &actor.id,
+                );
+                queue::send(fedi, &group_actor, &actor, &accept)?;
                 if let Some(id) = &activity.id {
                     fedi.db()?.set_published(
-                        &answered_key(id),
+                        &queue::answered_key(id),
                         &group_actor,
                         "Accept",
                         false,
@@ -521,8 +466,15 @@ async fn join(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
             Ok(Outcome::Joined { event, status })
         }
         Err(e) => {
-            let reject = join_answer(fedi, &group_actor, "Reject", join_json, &actor.id);
-            send(fedi, &group_actor, &actor, &reject)?;
+            let reject = vocab::join_answer(
+                &fedi.urls,
+                &super::hex_nonce(),
+                &group_actor,
+                "Reject",
+                join_json,
+                &actor.id,
+            );
+            queue::send(fedi, &group_actor, &actor, &reject)?;
             Ok(Outcome::JoinRejected {
                 event,
                 why: e.to_string(),
@@ -532,29 +484,6 @@ async fn join(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
 }
 
 /// The `Accept` or `Reject` of a received `Join`, from the group.
-pub fn join_answer(fedi: &Fedi, group_actor: &str, kind: &str, join: Value, to: &str) -> Value {
-    let mut a = vocab::activity(
-        &format!(
-            "{}/{}/join/{}",
-            fedi.urls.base,
-            kind.to_lowercase(),
-            hex_nonce()
-        ),
-        kind,
-        group_actor,
-        join,
-        &[to.to_owned()],
-        &[],
-    );
-    a["attributedTo"] = json!(group_actor);
-    a
-}
-
-/// Where the answer sent to a received `Join` is recorded (in `published`).
-pub fn answered_key(join_id: &str) -> String {
-    format!("{join_id}#answer")
-}
-
 async fn leave(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
     let object = activity
         .object_id()
@@ -562,7 +491,7 @@ async fn leave(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
     let Some((event, None)) = local_doc(fedi, &object, "events") else {
         return Ok(Outcome::Ignored(format!("Leave of {object}")));
     };
-    let proxy = proxy_of(fedi, &activity.actor)?;
+    let proxy = fedi.proxy_of(&activity.actor)?;
     fedi.store()?.update(event, |doc| {
         doc.leave_event(&proxy.persona, Timestamp::now())
     })?;
@@ -575,10 +504,4 @@ async fn leave(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
     }
     fedi.changed.notify_one();
     Ok(Outcome::Left { event })
-}
-
-fn hex_nonce() -> String {
-    let mut nonce = [0u8; 12];
-    let _ = getrandom::fill(&mut nonce);
-    hex::encode(nonce)
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::db::Follow;
-use super::inbox::{follow_json, send};
+use super::queue::send;
 use super::vocab::{self, RemoteActor};
 use super::{Fedi, FediError};
 
@@ -139,7 +139,7 @@ pub async fn follow(fedi: &Fedi, domain: &str) -> Result<RemoteActor, FediError>
         state: "pending".into(),
         at: Timestamp::now().as_second(),
     })?;
-    let mut follow = follow_json(&id, &me, &actor.id);
+    let mut follow = super::vocab::follow(&id, &me, &actor.id);
     follow["@context"] = vocab::context();
     send(fedi, &me, &actor, &follow)?;
     Ok(actor)
@@ -163,7 +163,7 @@ pub async fn unfollow(fedi: &Fedi, actor: &str) -> Result<(), FediError> {
         &format!("{}/undo", f.follow_id),
         "Undo",
         &me,
-        follow_json(&f.follow_id, &me, &f.remote),
+        super::vocab::follow(&f.follow_id, &me, &f.remote),
         std::slice::from_ref(&f.remote),
         &[],
     );
@@ -191,7 +191,7 @@ pub async fn answer(fedi: &Fedi, actor: &str, accept: bool) -> Result<(), FediEr
         &fedi.urls.activity(&kind.to_lowercase()),
         kind,
         &me,
-        follow_json(&f.follow_id, &f.remote, &me),
+        super::vocab::follow(&f.follow_id, &f.remote, &me),
         std::slice::from_ref(&f.remote),
         &[],
     );

@@ -29,6 +29,8 @@ pub mod inbox;
 pub mod instances;
 pub mod keys;
 pub mod outbox;
+pub mod outcome;
+pub mod queue;
 pub mod routes;
 pub mod sig;
 pub mod vocab;
@@ -77,6 +79,13 @@ impl From<ServiceError> for FediError {
     fn from(e: ServiceError) -> Self {
         FediError::Service(Box::new(e))
     }
+}
+
+/// A random id part for activities made here.
+pub(crate) fn hex_nonce() -> String {
+    let mut nonce = [0u8; 12];
+    let _ = getrandom::fill(&mut nonce);
+    hex::encode(nonce)
 }
 
 /// The federation side of a server.
@@ -299,6 +308,13 @@ impl Fedi {
             self.db()?.set_proxy_persona(&actor.id, &p.id().to_hex())?;
         }
         Ok(p)
+    }
+
+    /// The persona the server keeps for a remote actor it has seen.
+    pub fn proxy_of(&self, actor: &str) -> Result<rally_store::LocalPersona, FediError> {
+        self.store()?
+            .persona(&format!("fedi:{actor}"))?
+            .ok_or(FediError::NotFound)
     }
 
     /// Whether a persona is one the server keeps for a remote actor.

@@ -23,7 +23,7 @@ use sha2::Digest as _;
 use super::db::Delivery;
 use super::fetch::{FetchError, Signer};
 use super::vocab::{self, Urls};
-use super::{Fedi, FediError};
+use super::{Fedi, FediError, queue};
 
 /// Attempts before a delivery is given up (about two days with the default base).
 pub const MAX_ATTEMPTS: i64 = 12;
@@ -229,7 +229,7 @@ async fn answer_decided_joins(
             Some(ParticipationStatus::Rejected) => "Reject",
             _ => continue,
         };
-        let key = super::inbox::answered_key(&join_id);
+        let key = queue::answered_key(&join_id);
         if fedi
             .db()?
             .published(&key)?
@@ -240,8 +240,15 @@ async fn answer_decided_joins(
         let remote = fedi.remote_actor(&o.actor, false).await?;
         let join =
             json!({"id": join_id, "type": "Join", "actor": o.actor, "object": fedi.urls.event(id)});
-        let answer = super::inbox::join_answer(fedi, group_actor, kind, join, &remote.id);
-        super::inbox::send(fedi, group_actor, &remote, &answer)?;
+        let answer = vocab::join_answer(
+            &fedi.urls,
+            &super::hex_nonce(),
+            group_actor,
+            kind,
+            join,
+            &remote.id,
+        );
+        queue::send(fedi, group_actor, &remote, &answer)?;
         fedi.db()?
             .set_published(&key, group_actor, kind, false, Timestamp::now().as_second())?;
         queued += 1;

@@ -761,6 +761,33 @@ pub fn nodeinfo(version: &str, open: bool, groups: usize, events: usize, comment
     })
 }
 
+/// A `Follow` of `object` by `actor`.
+pub fn follow(id: &str, actor: &str, object: &str) -> Value {
+    json!({"id": id, "type": "Follow", "actor": actor, "object": object})
+}
+
+/// The `Accept` or `Reject` (`kind`) a group's actor sends to the remote actor
+/// `to` for its `join`; `nonce` makes the answer's id unique.
+pub fn join_answer(
+    urls: &Urls,
+    nonce: &str,
+    group_actor: &str,
+    kind: &str,
+    join: Value,
+    to: &str,
+) -> Value {
+    let mut a = activity(
+        &format!("{}/{}/join/{nonce}", urls.base, kind.to_lowercase()),
+        kind,
+        group_actor,
+        join,
+        &[to.to_owned()],
+        &[],
+    );
+    a["attributedTo"] = json!(group_actor);
+    a
+}
+
 /// The Fediverse user name of a public group: a readable slug of its name and the
 /// start of its id (stable across renames: the server finds the group by the id part).
 pub fn group_username(id: &DocId, name: &str) -> String {
