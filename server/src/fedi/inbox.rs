@@ -26,6 +26,8 @@ use serde_json::{Value, json};
 
 use super::db::{Follow, RemoteObject};
 use super::keys::PublicKey;
+use rally_service::events::Rsvp;
+
 use super::outcome::Outcome;
 use super::sig::{self, Received};
 use super::vocab::{self, Activity, RemoteActor, RemoteNote, Urls};
@@ -342,12 +344,11 @@ async fn note(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
         }
     }
     let author = fedi.remote_actor(&activity.actor, false).await?;
-    let proxy = fedi.proxy_persona(&author)?;
-    let name = author.display();
+    // Made on first use: the actor writes through it.
+    fedi.proxy_persona(&author)?;
     let now = Timestamp::now();
-    let comment = fedi.store()?.update(event, |doc| {
-        doc.comment(&proxy.persona, &name, &note.text, parent.as_deref(), now)
-            .map(|(_, id)| id)
+    let comment = fedi.as_remote(&author.id, &author.display(), |s| {
+        s.comment(&event.to_hex(), &note.text, parent.as_deref())
     })?;
     fedi.db()?.set_remote_object(
         &note.id,
@@ -372,11 +373,10 @@ fn edit_note(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
     if o.actor != activity.actor || note.author != activity.actor {
         return Err(FediError::Refused("only its author edits a note".into()));
     }
-    let proxy = fedi.proxy_of(&o.actor)?;
     let event: DocId = o.doc.parse().map_err(|_| FediError::NotFound)?;
     let cid = o.local.unwrap_or_default();
-    fedi.store()?.update(event, |doc| {
-        doc.edit_comment(&proxy.persona, &cid, &note.text, Timestamp::now())
+    fedi.as_remote(&o.actor, &o.actor, |s| {
+        s.edit_comment(&event.to_hex(), &cid, &note.text)
     })?;
     fedi.changed.notify_one();
     Ok(Outcome::CommentEdited)
@@ -396,11 +396,10 @@ fn delete(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
     if o.actor != activity.actor {
         return Err(FediError::Refused("only its author deletes a note".into()));
     }
-    let proxy = fedi.proxy_of(&o.actor)?;
     let event: DocId = o.doc.parse().map_err(|_| FediError::NotFound)?;
     let cid = o.local.unwrap_or_default();
-    fedi.store()?.update(event, |doc| {
-        doc.delete_comment(&proxy.persona, &cid, Timestamp::now())
+    fedi.as_remote(&o.actor, &o.actor, |s| {
+        s.delete_comment(&event.to_hex(), &cid)
     })?;
     fedi.changed.notify_one();
     Ok(Outcome::CommentDeleted)
@@ -425,11 +424,10 @@ async fn join(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
         "actor": actor.id,
         "object": object,
     });
-    let joined = fedi.store()?.update(event, |doc| {
-        doc.join_event(&proxy.persona, &name, now).map(|(_, s)| s)
-    });
+    let joined = fedi.as_remote(&actor.id, &name, |s| s.rsvp(&event.to_hex(), Rsvp::Join));
     match joined {
-        Ok(status) => {
+        Ok((_, status)) => {
+            let status = status.unwrap_or(ParticipationStatus::Pending);
             if let Some(id) = &activity.id {
                 fedi.db()?.set_remote_object(
                     id,
@@ -492,8 +490,8 @@ async fn leave(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
         return Ok(Outcome::Ignored(format!("Leave of {object}")));
     };
     let proxy = fedi.proxy_of(&activity.actor)?;
-    fedi.store()?.update(event, |doc| {
-        doc.leave_event(&proxy.persona, Timestamp::now())
+    fedi.as_remote(&activity.actor, &activity.actor, |s| {
+        s.rsvp(&event.to_hex(), Rsvp::Leave)
     })?;
     let hex = proxy.id().to_hex();
     let joins = fedi.db()?.remote_objects_of("join", &event.to_hex())?;

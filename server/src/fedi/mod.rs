@@ -310,6 +310,21 @@ impl Fedi {
         Ok(p)
     }
 
+    /// Runs a use case as the remote `actor` (through the persona kept for it,
+    /// which must exist), named `name` in what it writes; one transaction.
+    pub fn as_remote<T>(
+        &self,
+        actor: &str,
+        name: &str,
+        f: impl FnOnce(&mut Service) -> Result<T, ServiceError>,
+    ) -> Result<T, FediError> {
+        let mut service = self.service()?;
+        service.act_for_remote(&format!("fedi:{actor}"), name);
+        let outcome = f(&mut service);
+        service.act_as(None);
+        Ok(outcome?)
+    }
+
     /// The persona the server keeps for a remote actor it has seen.
     pub fn proxy_of(&self, actor: &str) -> Result<rally_store::LocalPersona, FediError> {
         self.store()?

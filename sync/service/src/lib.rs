@@ -94,12 +94,23 @@ pub enum Clock {
     Fixed(Timestamp),
 }
 
+/// Whom the use cases act as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Acting {
+    /// The persona used last (the app; the CLI without `--as`).
+    LastUsed,
+    /// A persona by name, recorded as used last when it acts (`--as NAME`).
+    Named(String),
+    /// On a server: the persona kept for a remote actor (`persona`), shown in the
+    /// documents it writes under the actor's own `name`.
+    Remote { persona: String, name: String },
+}
+
 /// Rally's use cases on one store, acting as one persona of it.
 #[derive(Debug)]
 pub struct Service {
     store: Store,
-    /// `Some(name)`: act as that persona; `None`: the one used last.
-    acting: Option<String>,
+    acting: Acting,
     clock: Clock,
     /// Transactions open (a use case run inside another's joins its transaction).
     depth: u32,
@@ -114,7 +125,7 @@ impl Service {
     pub fn new(store: Store) -> Service {
         Service {
             store,
-            acting: None,
+            acting: Acting::LastUsed,
             clock: Clock::System,
             depth: 0,
         }
@@ -122,7 +133,16 @@ impl Service {
 
     /// Acts as the persona named `name` from now on (`None`: the one used last).
     pub fn act_as(&mut self, name: Option<String>) {
-        self.acting = name;
+        self.acting = name.map_or(Acting::LastUsed, Acting::Named);
+    }
+
+    /// On a server: acts for a remote actor through the persona kept for it
+    /// (`persona`, see [`Service::proxy_persona`]), named `name` in what it writes.
+    pub fn act_for_remote(&mut self, persona: &str, name: &str) {
+        self.acting = Acting::Remote {
+            persona: persona.to_owned(),
+            name: name.to_owned(),
+        };
     }
 
     pub fn set_clock(&mut self, clock: Clock) {
@@ -153,20 +173,25 @@ impl Service {
 
     /// The acting persona without recording its use (reads).
     pub fn acting(&self) -> Result<Option<LocalPersona>> {
+        let named = |name: &str| {
+            self.store
+                .persona(name)?
+                .ok_or_else(|| ServiceError::UnknownPersona(name.to_owned()))
+        };
         Ok(match &self.acting {
-            Some(name) => Some(
-                self.store
-                    .persona(name)?
-                    .ok_or_else(|| ServiceError::UnknownPersona(name.clone()))?,
-            ),
-            None => self.store.last_used_persona()?,
+            Acting::LastUsed => self.store.last_used_persona()?,
+            Acting::Named(name) => Some(named(name)?),
+            Acting::Remote { persona, name } => Some(LocalPersona {
+                name: name.clone(),
+                ..named(persona)?
+            }),
         })
     }
 
     /// The acting persona, recorded as used last (within the caller's transaction).
     fn me(&mut self) -> Result<LocalPersona> {
         let p = self.acting()?.ok_or(ServiceError::NoPersona)?;
-        if self.acting.is_some() {
+        if let Acting::Named(_) = self.acting {
             self.store.touch_persona(&p, self.now())?;
         }
         Ok(p)

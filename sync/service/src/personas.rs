@@ -45,7 +45,7 @@ impl Service {
         let now = self.now();
         let later = Timestamp::from_second(now.as_second().max(latest + 1)).unwrap_or(now);
         self.store.touch_persona(&p, later)?;
-        self.acting = None;
+        self.acting = crate::Acting::LastUsed;
         Ok(p)
     }
 
