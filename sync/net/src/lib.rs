@@ -43,6 +43,7 @@ use libp2p::{
     noise, ping, relay, tcp, yamux,
 };
 use rally_core::Persona;
+use rally_core::protocol::link::{Delivered, Failed, Incoming};
 use rally_core::protocol::{MAX_MESSAGE, Message, Repo, Session, SessionError};
 use rally_store::{StoreError, SyncRepo};
 
@@ -286,56 +287,10 @@ struct Behaviour {
     dcutr: Toggle<dcutr::Behaviour>,
 }
 
-struct Link {
-    session: Session,
-    /// Hashes of the `Changes` frames waiting in `outbox`: a peer too busy to take
-    /// them in repeats its wants, and the same answers would pile up unsent.
-    queued_changes: HashSet<u64>,
-    /// Tags this side's batches of this session, and the peer's (learnt from the
-    /// batch that carries its `Hello`); batches with another tag are stale.
-    tag: u64,
-    peer_tag: Option<u64>,
-    outbox: VecDeque<Vec<u8>>,
-    /// The one batch of this session on its way. Answers to any other request
-    /// (a batch of a session since replaced) say nothing about this one.
-    in_flight: Option<OutboundRequestId>,
-    /// Whether that batch carries a `Hello` or an `Auth`, which the session never
-    /// repeats: losing it means starting over, losing anything else does not.
-    in_flight_establishing: bool,
-    /// This side refused the peer: close once the refusal is delivered.
-    closing: bool,
-    started: Instant,
-}
-
-impl Link {
-    /// Queues frames to send, leaving out a `Changes` already waiting unsent.
-    fn queue(&mut self, frames: impl IntoIterator<Item = Vec<u8>>) {
-        for frame in frames {
-            if Message::is_changes(&frame) && !self.queued_changes.insert(frame_hash(&frame)) {
-                continue;
-            }
-            self.outbox.push_back(frame);
-        }
-    }
-
-    fn next_frame(&mut self) -> Option<Vec<u8>> {
-        let frame = self.outbox.pop_front()?;
-        if Message::is_changes(&frame) {
-            self.queued_changes.remove(&frame_hash(&frame));
-        }
-        Some(frame)
-    }
-
-    fn clear_outbox(&mut self) {
-        self.outbox.clear();
-        self.queued_changes.clear();
-    }
-}
-
-fn frame_hash(frame: &[u8]) -> u64 {
-    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-    BuildHasherDefault::<DefaultHasher>::default().hash_one(frame)
-}
+/// A connected peer's link: its session, batches and what waits to be sent —
+/// decided by the sans-IO [`rally_core::protocol::link::Link`]; the node names a
+/// batch on its way by its libp2p request id.
+type Link = rally_core::protocol::link::Link<OutboundRequestId>;
 
 /// A peer's allowance of bytes (a token bucket), and its batches waiting for it.
 struct Allowance {
@@ -569,28 +524,18 @@ impl<R: NodeStore> Node<R> {
         let Some(link) = self.links.get_mut(peer) else {
             return;
         };
-        if link.in_flight.is_some() || link.outbox.is_empty() {
+        let Some(out) = link.next_batch(MAX_BATCH) else {
             return;
-        }
-        let mut batch = Vec::new();
-        let mut size = 0;
-        while let Some(frame) = link.outbox.front() {
-            if !batch.is_empty() && size + frame.len() + 4 > MAX_BATCH {
-                break;
-            }
-            size += frame.len() + 4;
-            batch.push(link.next_frame().expect("front exists"));
-        }
-        let establishing = batch.iter().any(|f| Message::is_establishing(f));
+        };
+        let establishing = out.establishing;
         let batch = Batch {
-            session: link.tag,
-            answers: link.peer_tag.unwrap_or(0),
-            frames: batch,
+            session: out.session,
+            answers: out.answers,
+            frames: out.frames,
         };
         let request = self.swarm.behaviour_mut().sync.send_request(peer, batch);
         if let Some(link) = self.links.get_mut(peer) {
-            link.in_flight = Some(request);
-            link.in_flight_establishing = establishing;
+            link.sending(request, establishing);
         }
     }
 
@@ -664,27 +609,29 @@ impl<R: NodeStore> Node<R> {
             // session in, keeping its own Hello; otherwise this side starts over
             // too, unless its session has heard nothing from the peer yet. (Both
             // starting over on each other's Hello would never end.)
-            match self.links.get_mut(&peer) {
-                Some(l) if answers == l.tag && l.session.has_peer_hello() => {
+            match self
+                .links
+                .get(&peer)
+                .map(|l| l.classify(tag, answers, true))
+            {
+                Some(Incoming::Renew) => {
                     self.debug(&peer, || format!("session {tag:x} answers ours: renewed"));
                     if let Some(l) = self.links.get_mut(&peer) {
-                        l.session = l.session.renewed();
-                        l.clear_outbox();
+                        l.renew();
                     }
                 }
-                Some(l) if l.session.has_peer_hello() || l.peer_tag.is_some() => {
-                    self.close_link(&peer);
-                }
+                Some(Incoming::Restart) => self.close_link(&peer),
                 _ => {}
             }
             self.start_session(peer);
             if let Some(link) = self.links.get_mut(&peer) {
-                link.peer_tag = Some(tag);
+                link.peer_session(tag);
             }
-        } else if !self
+        } else if self
             .links
             .get(&peer)
-            .is_some_and(|l| l.peer_tag == Some(tag) && answers == l.tag)
+            .map(|l| l.classify(tag, answers, false))
+            != Some(Incoming::Take)
         {
             // Frames of a session the peer has since started over, or of one this
             // side dropped, or addressed to this side's session before it was
@@ -693,8 +640,8 @@ impl<R: NodeStore> Node<R> {
                 format!(
                     "a batch of {} frames of session {tag:x} for {answers:x} dropped (expecting {:x?} for {:x?})",
                     frames.len(),
-                    self.links.get(&peer).and_then(|l| l.peer_tag),
-                    self.links.get(&peer).map(|l| l.tag)
+                    self.links.get(&peer).and_then(|l| l.peer_tag()),
+                    self.links.get(&peer).map(|l| l.tag())
                 )
             });
             return;
@@ -718,10 +665,10 @@ impl<R: NodeStore> Node<R> {
                 Ok(out) => {
                     link.queue(out);
                     if let Some(reason) = link.session.refused() {
-                        if !link.closing {
+                        if !link.is_closing() {
                             refused = Some(reason.to_owned());
                         }
-                        link.closing = true;
+                        link.close_after_sending();
                         break;
                     }
                 }
@@ -797,35 +744,19 @@ impl<R: NodeStore> Node<R> {
         // Never 0, which means "none" on the wire.
         let tag = u64::from_le_bytes(rally_core::ids::random_bytes()) | 1;
         self.debug(&peer, || format!("session {tag:x} started"));
-        self.links.insert(
-            peer,
-            Link {
-                session,
-                tag,
-                peer_tag: None,
-                outbox: hello.into(),
-                queued_changes: HashSet::new(),
-                in_flight: None,
-                in_flight_establishing: false,
-                closing: false,
-                started: Instant::now(),
-            },
-        );
+        let now = self.now_ms();
+        self.links.insert(peer, Link::new(session, hello, tag, now));
         self.flush(&peer);
     }
 
     /// Sessions whose Hello the peer never answered (it was lost with a
     /// connection's state, or the peer took it for a stale one) start over.
     fn restart_unanswered(&mut self) {
+        let now = self.now_ms();
         let stuck: Vec<PeerId> = self
             .links
             .iter()
-            .filter(|(_, l)| {
-                !l.closing
-                    && l.in_flight.is_none()
-                    && !l.session.has_peer_hello()
-                    && l.started.elapsed() >= HELLO_TIMEOUT
-            })
+            .filter(|(_, l)| l.hello_unanswered(now, HELLO_TIMEOUT.as_millis() as u64))
             .map(|(p, _)| *p)
             .collect();
         for peer in stuck {
@@ -855,8 +786,8 @@ impl<R: NodeStore> Node<R> {
             && self
                 .links
                 .values()
-                .filter(|l| !l.closing)
-                .all(|l| l.session.is_synced() && l.outbox.is_empty() && l.in_flight.is_none())
+                .filter(|l| !l.is_closing())
+                .all(|l| l.session.is_synced() && l.waiting() == 0 && l.in_flight().is_none())
             && expected
                 .iter()
                 .all(|p| self.links.get(p).is_some_and(|l| l.session.is_synced()))
@@ -920,7 +851,7 @@ impl<R: NodeStore> Node<R> {
                     let peers: Vec<PeerId> = self.links.keys().copied().collect();
                     for peer in peers {
                         let Some(link) = self.links.get_mut(&peer) else { continue };
-                        if link.closing {
+                        if link.is_closing() {
                             continue;
                         }
                         match link.session.tick(&mut self.repo, now) {
@@ -1068,16 +999,19 @@ impl<R: NodeStore> Node<R> {
         let Some(link) = self.links.get_mut(&peer) else {
             return;
         };
-        if link.in_flight != Some(request) {
-            return;
-        }
-        link.in_flight = None;
-        if link.closing && link.outbox.is_empty() {
-            self.close_link(&peer);
-            self.allowances.remove(&peer);
-            let _ = self.swarm.disconnect_peer_id(peer);
-        } else {
-            self.flush(&peer);
+        let next = link.delivered(request);
+        self.after(peer, next);
+    }
+
+    fn after(&mut self, peer: PeerId, next: Delivered) {
+        match next {
+            Delivered::Stale => {}
+            Delivered::Close => {
+                self.close_link(&peer);
+                self.allowances.remove(&peer);
+                let _ = self.swarm.disconnect_peer_id(peer);
+            }
+            Delivered::Next => self.flush(&peer),
         }
     }
 
@@ -1183,25 +1117,16 @@ impl<R: NodeStore> Node<R> {
                 },
             )) => {
                 self.debug(&peer, || format!("batch {request_id} failed: {error}"));
-                let Some(link) = self.links.get(&peer) else {
+                let connected = self.swarm.is_connected(&peer);
+                let Some(link) = self.links.get_mut(&peer) else {
                     return;
                 };
-                if link.in_flight != Some(request_id) {
+                match link.failed(request_id, connected) {
                     // A batch of a session already replaced.
-                    return;
-                }
-                if link.closing {
-                    self.after_delivery(peer, request_id);
-                    return;
-                }
-                if !link.in_flight_establishing && self.swarm.is_connected(&peer) {
-                    // Late or lost, the session goes on: it repeats whatever of the
-                    // batch matters (wants, announcements) when no answer comes. A
-                    // timeout is often only a busy peer answering late; starting over
-                    // would throw away what it is working on, and under load both
-                    // sides kept doing so to each other.
-                    self.after_delivery(peer, request_id);
-                    return;
+                    Failed::Stale => return,
+                    // Late or lost, the session goes on (see `Link::failed`).
+                    Failed::GoOn(next) => return self.after(peer, next),
+                    Failed::StartOver => {}
                 }
                 // A Hello or Auth may be lost, which the session cannot repeat: start
                 // over on this connection with a new session.

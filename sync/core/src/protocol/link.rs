@@ -1,0 +1,252 @@
+//! The link layer, sans IO: what a node decides about one connection — which
+//! session a batch belongs to, when a session is renewed or started over, what a
+//! lost or late batch means, what waits to be sent, when an unanswered `Hello`
+//! gives up — as a state machine with time passed in. A transport (libp2p in
+//! `rally-net`) moves the batches and the timers and asks the [`Link`]; each rule
+//! here was once a bug found under load, and is tested below.
+//!
+//! Frames travel in **batches**, one in flight per link (so in order). A batch
+//! carries its session's random tag and the tag of the peer session it answers;
+//! `R` is the transport's name for a batch on its way (a request id).
+
+use std::collections::{HashSet, VecDeque};
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+
+use super::{Message, Session};
+
+/// What to do with a batch that arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Incoming {
+    /// It belongs to the current sessions: hand its frames to the session.
+    Take,
+    /// It belongs to a session either side has left (or addresses this side's
+    /// session before it was renewed or restarted): whatever mattered in it
+    /// comes again.
+    Drop,
+    /// The peer started a new session after taking in this side's `Hello`: keep
+    /// this side's session (same Hello, which the peer will not see again), forget
+    /// what was learnt from the peer, and take the batch.
+    Renew,
+    /// The peer started over while this side's session had already heard from
+    /// it: start a new session on this side too, then take the batch.
+    Restart,
+}
+
+/// What a lost or failed batch means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failed {
+    /// Not the batch in flight (one of a session since replaced): nothing.
+    Stale,
+    /// The session goes on: it repeats what matters (wants, announcements) itself.
+    /// Then [`Link::delivered`]'s answer applies.
+    GoOn(Delivered),
+    /// A `Hello` or `Auth` may be lost, which a session never repeats, or the
+    /// connection is gone: start a new session.
+    StartOver,
+}
+
+/// What to do once the batch in flight was answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivered {
+    /// Not the batch in flight: nothing.
+    Stale,
+    /// This side refused the peer and its refusal is out: close the connection.
+    Close,
+    /// Send the next batch, if anything waits.
+    Next,
+}
+
+/// A batch to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutBatch {
+    /// This side's session tag.
+    pub session: u64,
+    /// The peer's session tag this batch answers (0: none yet).
+    pub answers: u64,
+    pub frames: Vec<Vec<u8>>,
+    /// It carries a `Hello` or an `Auth`.
+    pub establishing: bool,
+}
+
+/// One connection's session and what travels on it.
+#[derive(Debug)]
+pub struct Link<R> {
+    pub session: Session,
+    tag: u64,
+    peer_tag: Option<u64>,
+    outbox: VecDeque<Vec<u8>>,
+    /// Hashes of the `Changes` frames waiting in `outbox`: a peer too busy to take
+    /// them in repeats its wants, and the same answers would pile up unsent.
+    queued_changes: HashSet<u64>,
+    /// The one batch on its way, and whether it carries a `Hello` or an `Auth`.
+    in_flight: Option<(R, bool)>,
+    /// This side refused the peer: close once the refusal is delivered.
+    closing: bool,
+    started_ms: u64,
+}
+
+fn frame_hash(frame: &[u8]) -> u64 {
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(frame)
+}
+
+impl<R: Copy + Eq> Link<R> {
+    /// A link for a new session: `hello` is what [`Session::new`] returned, `tag`
+    /// a random non-zero number, `now_ms` the time.
+    pub fn new(session: Session, hello: Vec<Vec<u8>>, tag: u64, now_ms: u64) -> Self {
+        Link {
+            session,
+            tag,
+            peer_tag: None,
+            outbox: hello.into(),
+            queued_changes: HashSet::new(),
+            in_flight: None,
+            closing: false,
+            started_ms: now_ms,
+        }
+    }
+
+    pub fn tag(&self) -> u64 {
+        self.tag
+    }
+
+    pub fn peer_tag(&self) -> Option<u64> {
+        self.peer_tag
+    }
+
+    pub fn is_closing(&self) -> bool {
+        self.closing
+    }
+
+    /// This side refused the peer: the connection closes once what waits is out.
+    pub fn close_after_sending(&mut self) {
+        self.closing = true;
+    }
+
+    pub fn in_flight(&self) -> Option<R> {
+        self.in_flight.map(|(r, _)| r)
+    }
+
+    /// What a batch from the peer (its session `tag`, answering `answers`; whether
+    /// its first frame is a `Hello`) is to this link.
+    pub fn classify(&self, tag: u64, answers: u64, opens_session: bool) -> Incoming {
+        if opens_session {
+            if answers == self.tag && self.session.has_peer_hello() {
+                Incoming::Renew
+            } else if self.session.has_peer_hello() || self.peer_tag.is_some() {
+                Incoming::Restart
+            } else {
+                Incoming::Take
+            }
+        } else if self.peer_tag == Some(tag) && answers == self.tag {
+            Incoming::Take
+        } else {
+            Incoming::Drop
+        }
+    }
+
+    /// The peer's session is `tag` from now on (its batch with a `Hello` was taken).
+    pub fn peer_session(&mut self, tag: u64) {
+        self.peer_tag = Some(tag);
+    }
+
+    /// Keeps this side's session as the peer knows it, forgetting the peer
+    /// ([`Incoming::Renew`]).
+    pub fn renew(&mut self) {
+        self.session = self.session.renewed();
+        self.clear_outbox();
+    }
+
+    /// Queues frames to send, leaving out a `Changes` already waiting unsent.
+    pub fn queue(&mut self, frames: impl IntoIterator<Item = Vec<u8>>) {
+        for frame in frames {
+            if Message::is_changes(&frame) && !self.queued_changes.insert(frame_hash(&frame)) {
+                continue;
+            }
+            self.outbox.push_back(frame);
+        }
+    }
+
+    pub fn waiting(&self) -> usize {
+        self.outbox.len()
+    }
+
+    fn clear_outbox(&mut self) {
+        self.outbox.clear();
+        self.queued_changes.clear();
+    }
+
+    /// The next batch (frames up to `max` bytes, each counted with 4 bytes of
+    /// framing), when none is in flight and something waits. Tell the link its
+    /// transport name with [`Link::sending`].
+    pub fn next_batch(&mut self, max: usize) -> Option<OutBatch> {
+        if self.in_flight.is_some() || self.outbox.is_empty() {
+            return None;
+        }
+        let mut frames = Vec::new();
+        let mut size = 0;
+        while let Some(frame) = self.outbox.front() {
+            if !frames.is_empty() && size + frame.len() + 4 > max {
+                break;
+            }
+            size += frame.len() + 4;
+            let frame = self.outbox.pop_front().expect("front exists");
+            if Message::is_changes(&frame) {
+                self.queued_changes.remove(&frame_hash(&frame));
+            }
+            frames.push(frame);
+        }
+        Some(OutBatch {
+            session: self.tag,
+            answers: self.peer_tag.unwrap_or(0),
+            establishing: frames.iter().any(|f| Message::is_establishing(f)),
+            frames,
+        })
+    }
+
+    /// The batch [`Link::next_batch`] gave is on its way as `request`.
+    pub fn sending(&mut self, request: R, establishing: bool) {
+        self.in_flight = Some((request, establishing));
+    }
+
+    /// The peer answered `request`.
+    pub fn delivered(&mut self, request: R) -> Delivered {
+        if self.in_flight() != Some(request) {
+            return Delivered::Stale;
+        }
+        self.in_flight = None;
+        if self.closing && self.outbox.is_empty() {
+            Delivered::Close
+        } else {
+            Delivered::Next
+        }
+    }
+
+    /// `request` got no answer in time, or its stream broke; `connected`: the
+    /// connection is still up. A busy peer answers late, and a batch that is not
+    /// establishing only costs time: starting over there threw away the busy
+    /// peer's work, and under load both sides kept doing it to each other.
+    pub fn failed(&mut self, request: R, connected: bool) -> Failed {
+        let Some((r, establishing)) = self.in_flight else {
+            return Failed::Stale;
+        };
+        if r != request {
+            return Failed::Stale;
+        }
+        if self.closing || (!establishing && connected) {
+            return Failed::GoOn(self.delivered(request));
+        }
+        Failed::StartOver
+    }
+
+    /// The peer never answered this side's `Hello` within `timeout_ms` (it was lost
+    /// with a connection's state, or the peer took it for a stale one): start over.
+    pub fn hello_unanswered(&self, now_ms: u64, timeout_ms: u64) -> bool {
+        !self.closing
+            && self.in_flight.is_none()
+            && !self.session.has_peer_hello()
+            && now_ms.saturating_sub(self.started_ms) >= timeout_ms
+    }
+}
+
+#[cfg(test)]
+mod tests;
