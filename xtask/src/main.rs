@@ -10,7 +10,8 @@
 //!   into the cargo target directory;
 //! - `cargo xtask icons`: regenerates every platform's icons from `icons/source.svg`;
 //! - `cargo xtask bench`: the benchmarks, in release mode, printing their figures;
-//! - `cargo xtask soak [SEEDS]`: the simulated-network test over thousands of seeds;
+//! - `cargo xtask soak [SEEDS]`: the simulated-network test and the link harness
+//!   over thousands of seeds;
 //! - `cargo xtask fmt`: formats the workspace.
 
 use std::io::{BufRead, BufReader};
@@ -484,19 +485,25 @@ fn bench() -> Result<()> {
 /// The simulated-network test with many more seeds than `ci` runs, optimised.
 fn soak() -> Result<()> {
     let seeds = std::env::args().nth(2).unwrap_or_else(|| "5000".into());
-    let mut cmd = cargo();
-    cmd.args([
-        "test",
-        "--locked",
-        "--release",
-        "-p",
-        "rally-core",
-        "peers_converge_after_chaos",
-        "--",
-        "--nocapture",
-    ])
-    .env("RALLY_SIM_SEEDS", &seeds);
-    run(&format!("simulated network, {seeds} seeds"), cmd)
+    for (test, what) in [
+        ("peers_converge_after_chaos", "simulated network"),
+        ("links_converge_over_lossy_slow_batches", "link harness"),
+    ] {
+        let mut cmd = cargo();
+        cmd.args([
+            "test",
+            "--locked",
+            "--release",
+            "-p",
+            "rally-core",
+            test,
+            "--",
+            "--nocapture",
+        ])
+        .env("RALLY_SIM_SEEDS", &seeds);
+        run(&format!("{what}, {seeds} seeds"), cmd)?;
+    }
+    Ok(())
 }
 
 fn main() -> Result<()> {

@@ -603,6 +603,13 @@ impl<R: NodeStore> Node<R> {
         let opens_session = frames
             .first()
             .is_some_and(|f| matches!(Message::decode(f), Ok(Message::Hello { .. })));
+        // A new peer session that answers one of this side's sessions that is
+        // gone: only its Hello counts (see `Link::answers_a_former_session`).
+        let hello_only = opens_session
+            && self
+                .links
+                .get(&peer)
+                .map_or(answers != 0, |l| l.answers_a_former_session(answers));
         if opens_session {
             // The peer (re)started its session. If it did so in answer to this
             // side's session (it took in its Hello), this side takes the new peer
@@ -657,7 +664,8 @@ impl<R: NodeStore> Node<R> {
             return;
         }
         let mut refused = None;
-        for frame in frames {
+        let take = if hello_only { 1 } else { frames.len() };
+        for frame in frames.into_iter().take(take) {
             let Some(link) = self.links.get_mut(&peer) else {
                 break;
             };

@@ -144,6 +144,17 @@ impl<R: Copy + Eq> Link<R> {
         }
     }
 
+    /// Whether a batch opening a peer session (with `Hello`) answers a session of
+    /// this side that is gone — one restarted since, whose `Hello` the peer took:
+    /// what follows the peer's `Hello` in it (its `Auth`, bound to the old
+    /// session's nonce) is for that session, and only the `Hello` may be taken.
+    /// The peer learns of this side's current session from its `Hello`, renews,
+    /// and authenticates again. (Found by the link harness: taking the whole
+    /// batch failed the `Auth` and dropped an honest peer.)
+    pub fn answers_a_former_session(&self, answers: u64) -> bool {
+        answers != 0 && answers != self.tag
+    }
+
     /// The peer's session is `tag` from now on (its batch with a `Hello` was taken).
     pub fn peer_session(&mut self, tag: u64) {
         self.peer_tag = Some(tag);

@@ -214,18 +214,18 @@ impl Repo for MemRepo {
 
 // ----- the simulated network -----
 
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
-    fn chance(&mut self, percent: u64) -> bool {
+    pub(crate) fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
     }
 }
@@ -276,7 +276,7 @@ struct Sim {
     links: Vec<Link>,
 }
 
-fn ts(ms: u64) -> Timestamp {
+pub(crate) fn ts(ms: u64) -> Timestamp {
     Timestamp::from_second(1_790_000_000 + (ms / 1000) as i64).unwrap()
 }
 
