@@ -31,7 +31,7 @@
 mod codec;
 pub mod thread;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -43,6 +43,7 @@ use libp2p::{
     noise, ping, relay, tcp, yamux,
 };
 use rally_core::Persona;
+use rally_core::protocol::allowance::{Budget, Offer};
 use rally_core::protocol::link::{Delivered, Failed, Incoming};
 use rally_core::protocol::{MAX_MESSAGE, Message, Repo, Session, SessionError};
 use rally_store::{StoreError, SyncRepo};
@@ -292,12 +293,8 @@ struct Behaviour {
 /// batch on its way by its libp2p request id.
 type Link = rally_core::protocol::link::Link<OutboundRequestId>;
 
-/// A peer's allowance of bytes (a token bucket), and its batches waiting for it.
-struct Allowance {
-    tokens: f64,
-    refilled: Instant,
-    queued: VecDeque<(Batch, ResponseChannel<()>)>,
-}
+/// A peer's allowance of bytes and its batches waiting for it (sans IO, in the core).
+type Allowance = rally_core::protocol::allowance::Allowance<(Batch, ResponseChannel<()>)>;
 
 /// A sync node for one persona (or a server).
 pub struct Node<R: NodeStore = SyncRepo> {
@@ -920,52 +917,52 @@ impl<R: NodeStore> Node<R> {
         if self.banned.contains(&peer) {
             return;
         }
-        let burst = self.limits.burst_bytes as f64;
-        let allowance = self.allowances.entry(peer).or_insert_with(|| Allowance {
-            tokens: burst,
-            refilled: Instant::now(),
-            queued: VecDeque::new(),
-        });
-        if allowance.queued.is_empty() && allowance.tokens > 0.0 {
-            allowance.tokens -= frames.frames.iter().map(|f| f.len() as f64).sum::<f64>();
-            let _ = self.swarm.behaviour_mut().sync.send_response(channel, ());
-            self.on_frames(peer, frames, events);
-        } else if allowance.queued.len() >= self.limits.max_queued {
-            self.drop_peer(
+        let budget = self.budget();
+        let now = self.now_ms();
+        let bytes = frames.frames.iter().map(Vec::len).sum();
+        let allowance = self
+            .allowances
+            .entry(peer)
+            .or_insert_with(|| Allowance::new(&budget, now));
+        match allowance.offer((frames, channel), bytes, &budget) {
+            Offer::Now((frames, channel)) => {
+                let _ = self.swarm.behaviour_mut().sync.send_response(channel, ());
+                self.on_frames(peer, frames, events);
+            }
+            Offer::TooMany(_) => self.drop_peer(
                 peer,
                 &SessionError::Malformed("too many batches in flight".into()),
                 events,
-            );
-        } else {
-            allowance.queued.push_back((frames, channel));
+            ),
+            Offer::Waits => {}
+        }
+    }
+
+    fn budget(&self) -> Budget {
+        Budget {
+            bytes_per_sec: self.limits.bytes_per_sec as f64,
+            burst_bytes: self.limits.burst_bytes as f64,
+            max_queued: self.limits.max_queued,
         }
     }
 
     /// Refills every peer's allowance and handles the batches it now covers.
     fn drain_allowances(&mut self, events: &mut impl FnMut(NodeEvent)) {
-        let (rate, burst) = (
-            self.limits.bytes_per_sec as f64,
-            self.limits.burst_bytes as f64,
-        );
+        let budget = self.budget();
+        let now = self.now_ms();
         let peers: Vec<PeerId> = self.allowances.keys().copied().collect();
         for peer in peers {
-            while let Some(allowance) = self.allowances.get_mut(&peer) {
-                let elapsed = allowance.refilled.elapsed().as_secs_f64();
-                allowance.refilled = Instant::now();
-                allowance.tokens = (allowance.tokens + elapsed * rate).min(burst);
-                if allowance.tokens <= 0.0 {
-                    break;
-                }
-                let Some((frames, channel)) = allowance.queued.pop_front() else {
-                    break;
-                };
-                allowance.tokens -= frames.frames.iter().map(|f| f.len() as f64).sum::<f64>();
+            while let Some((frames, channel)) = self
+                .allowances
+                .get_mut(&peer)
+                .and_then(|a| a.next_ready(&budget, now))
+            {
                 let _ = self.swarm.behaviour_mut().sync.send_response(channel, ());
                 self.on_frames(peer, frames, events);
             }
         }
         self.allowances
-            .retain(|p, a| !a.queued.is_empty() || self.links.contains_key(p));
+            .retain(|p, a| !a.is_idle() || self.links.contains_key(p));
     }
 
     /// Dials `addr` unless its peer is connected or being dialled already (a

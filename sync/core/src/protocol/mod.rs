@@ -25,6 +25,7 @@
 //! idempotent, so lost, repeated or reordered messages after authentication only
 //! cost time: [`Session::tick`] repeats announcements and unanswered wants.
 
+pub mod allowance;
 pub mod link;
 mod message;
 
