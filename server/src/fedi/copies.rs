@@ -381,20 +381,9 @@ pub fn answer_join(fedi: &Fedi, activity: &Activity) -> Result<Option<Outcome>, 
         .as_deref()
         .and_then(|h| h.parse().ok())
         .ok_or(FediError::NotFound)?;
-    let proxy = fedi.proxy_of(&o.actor)?;
     let accepted = activity.kind == "Accept";
-    let status = fedi.store()?.update(doc, |d| {
-        let current = d.event()?.participants.get(&persona).map(|p| p.status);
-        let next = match (accepted, current) {
-            (true, Some(ParticipationStatus::Pending)) => ParticipationStatus::Going,
-            (false, Some(ParticipationStatus::Going | ParticipationStatus::Pending)) => {
-                ParticipationStatus::Rejected
-            }
-            (_, Some(s)) => return Ok(s),
-            (_, None) => return Ok(ParticipationStatus::Declined),
-        };
-        d.decide_participation(&proxy.persona, persona, next, Timestamp::now())
-            .map(|_| next)
+    let status = fedi.as_remote(&o.actor, &o.actor, |s| {
+        s.answer_join(doc, persona, accepted)
     })?;
     if !accepted {
         fedi.db()?.remove_remote_object(&join_id)?;

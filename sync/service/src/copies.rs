@@ -5,7 +5,7 @@
 //! remote object; one origin has one copy, however often (or concurrently) the
 //! object arrives.
 
-use rally_core::{DocId, Document, EventDetails, EventStatus};
+use rally_core::{DocId, Document, EventDetails, EventStatus, ParticipationStatus, PersonaId};
 use rally_store::LocalPersona;
 
 use crate::{Result, Service};
@@ -81,6 +81,35 @@ impl Service {
                 }
                 details.status = EventStatus::Cancelled;
                 d.update_event(&proxy.persona, &details, now).map(|_| true)
+            })?)
+        })
+    }
+
+    /// The organiser of a copy (acting through [`Service::act_for_remote`])
+    /// answered a join sent from here for `participant`: an acceptance takes a
+    /// pending participant in, a refusal rejects a pending or going one; anything
+    /// else stays as it is. Returns the participant's status after it.
+    pub fn answer_join(
+        &mut self,
+        event: DocId,
+        participant: PersonaId,
+        accepted: bool,
+    ) -> Result<ParticipationStatus> {
+        let now = self.now();
+        self.transaction(|s| {
+            let me = s.me()?;
+            Ok(s.store.update(event, |d| {
+                let current = d.event()?.participants.get(&participant).map(|p| p.status);
+                let next = match (accepted, current) {
+                    (true, Some(ParticipationStatus::Pending)) => ParticipationStatus::Going,
+                    (false, Some(ParticipationStatus::Going | ParticipationStatus::Pending)) => {
+                        ParticipationStatus::Rejected
+                    }
+                    (_, Some(s)) => return Ok(s),
+                    (_, None) => return Ok(ParticipationStatus::Declined),
+                };
+                d.decide_participation(&me.persona, participant, next, now)
+                    .map(|_| next)
             })?)
         })
     }

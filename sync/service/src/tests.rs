@@ -433,3 +433,51 @@ fn one_origin_gives_one_copy_even_at_once() {
     s.reindex().unwrap();
     assert_eq!(s.store().copy_of(other).unwrap(), Some(saved[0].event));
 }
+
+#[test]
+fn the_organiser_of_a_copy_answers_a_join_sent_from_here() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = service(dir.path());
+    let proxy_name = "fedi:https://mobilizon.example/@ana";
+    let (proxy, _) = s.proxy_persona(proxy_name).unwrap();
+    let mut details =
+        rally_core::EventDetails::new("Ride", "2027-05-01T09:00".parse().unwrap(), "UTC");
+    details.join_mode = rally_core::model::JoinMode::Approval;
+    let copy = s
+        .save_copy(
+            &proxy,
+            "Ana",
+            "https://mobilizon.example/events/7",
+            &details,
+        )
+        .unwrap()
+        .event;
+    let bea = s.create_persona("Bea").unwrap().id();
+    let (_, status) = s.rsvp(&copy.to_hex(), Rsvp::Join).unwrap();
+    assert_eq!(status, Some(ParticipationStatus::Pending));
+    s.act_for_remote(proxy_name, "Ana");
+    assert_eq!(
+        s.answer_join(copy, bea, true).unwrap(),
+        ParticipationStatus::Going
+    );
+    // A second Accept changes nothing; a Reject rejects.
+    assert_eq!(
+        s.answer_join(copy, bea, true).unwrap(),
+        ParticipationStatus::Going
+    );
+    assert_eq!(
+        s.answer_join(copy, bea, false).unwrap(),
+        ParticipationStatus::Rejected
+    );
+    // Someone who never asked stays out.
+    let stranger = rally_core::Persona::generate().id();
+    assert_eq!(
+        s.answer_join(copy, stranger, true).unwrap(),
+        ParticipationStatus::Declined
+    );
+    s.act_as(None);
+    assert_eq!(
+        s.event(&copy.to_hex()).unwrap().view.participants[&bea].status,
+        ParticipationStatus::Rejected
+    );
+}
