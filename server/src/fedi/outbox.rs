@@ -74,13 +74,23 @@ pub async fn publish_loop(fedi: Arc<Fedi>, stop: impl Future<Output = ()>) {
     }
 }
 
+/// Lets the worker serve other tasks now and then while a long scan reads
+/// documents (each a brief store call): a device that sent a thousand events
+/// held one worker, and the HTTP requests queued on it, for a third of a second.
+async fn yield_every(n: usize) {
+    if n % 16 == 15 {
+        tokio::task::yield_now().await;
+    }
+}
+
 /// Publishes every public event (and its comments) among the documents changed
 /// after `since`, and the events of changed groups.
 pub async fn publish_changed(fedi: &Fedi, since: i64) -> Result<usize, FediError> {
     let changed = fedi.store()?.docs_changed_since(since)?;
     let mut events = Vec::new();
     let mut copies = Vec::new();
-    for id in changed {
+    for (n, id) in changed.into_iter().enumerate() {
+        yield_every(n).await;
         let doc = match fedi.store()?.load(id) {
             Ok(d) => d,
             Err(_) => continue,
@@ -98,7 +108,8 @@ pub async fn publish_changed(fedi: &Fedi, since: i64) -> Result<usize, FediError
     events.sort();
     events.dedup();
     let mut queued = 0;
-    for id in events {
+    for (n, id) in events.into_iter().enumerate() {
+        yield_every(n).await;
         queued += publish_event(fedi, &id).await?;
     }
     for (id, view) in copies {
