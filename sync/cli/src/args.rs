@@ -257,7 +257,8 @@ pub enum EventCmd {
         /// Full-text search.
         #[arg(long)]
         search: Option<String>,
-        /// Only events your personas organise or answered.
+        /// Only events the acting persona organises, answered, comments on or is
+        /// invited to.
         #[arg(long)]
         mine: bool,
         /// Only events of the groups the current persona follows.
