@@ -81,6 +81,14 @@ impl From<ServiceError> for FediError {
     }
 }
 
+/// What the names of the personas kept for remote actors start with.
+const PROXY_PREFIX: &str = "fedi:";
+
+/// The name of the persona the server keeps for a remote actor.
+fn proxy_name(actor: &str) -> String {
+    format!("{PROXY_PREFIX}{actor}")
+}
+
 /// A random id part for activities made here.
 pub(crate) fn hex_nonce() -> String {
     let mut nonce = [0u8; 12];
@@ -301,9 +309,7 @@ impl Fedi {
         &self,
         actor: &RemoteActor,
     ) -> Result<rally_store::LocalPersona, FediError> {
-        let (p, new) = self
-            .service()?
-            .proxy_persona(&format!("fedi:{}", actor.id))?;
+        let (p, new) = self.service()?.proxy_persona(&proxy_name(&actor.id))?;
         if new {
             self.db()?.set_proxy_persona(&actor.id, &p.id().to_hex())?;
         }
@@ -319,7 +325,7 @@ impl Fedi {
         f: impl FnOnce(&mut Service) -> Result<T, ServiceError>,
     ) -> Result<T, FediError> {
         let mut service = self.service()?;
-        service.act_for_remote(&format!("fedi:{actor}"), name);
+        service.act_for_remote(&proxy_name(actor), name);
         let outcome = f(&mut service);
         service.act_as(None);
         Ok(outcome?)
@@ -328,7 +334,7 @@ impl Fedi {
     /// The persona the server keeps for a remote actor it has seen.
     pub fn proxy_of(&self, actor: &str) -> Result<rally_store::LocalPersona, FediError> {
         self.store()?
-            .persona(&format!("fedi:{actor}"))?
+            .persona(&proxy_name(actor))?
             .ok_or(FediError::NotFound)
     }
 
@@ -339,7 +345,7 @@ impl Fedi {
             .store()?
             .personas()?
             .iter()
-            .any(|p| p.id().to_hex() == hex && p.name.starts_with("fedi:")))
+            .any(|p| p.id().to_hex() == hex && p.name.starts_with(PROXY_PREFIX)))
     }
 }
 

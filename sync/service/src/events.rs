@@ -252,26 +252,21 @@ impl Service {
         let Some(me) = self.acting()? else {
             return Ok(Vec::new());
         };
-        match search.filter {
-            EventFilter::All => Ok(self.store.events(&q)?),
-            EventFilter::Mine => {
+        let groups: Vec<DocId> = match search.filter {
+            EventFilter::All | EventFilter::Mine => {
                 q.involving = vec![me.id()];
-                Ok(self.store.events(&q)?)
+                return Ok(self.store.events(&q)?);
             }
-            EventFilter::MyGroups | EventFilter::Followed => {
-                let groups: Vec<DocId> = if search.filter == EventFilter::Followed {
-                    self.store.followed_groups(&me)?
-                } else {
-                    self.store
-                        .groups()?
-                        .into_iter()
-                        .filter(|g| g.my_roles.iter().any(|(n, _)| n == &me.name))
-                        .map(|g| g.id)
-                        .collect()
-                };
-                Ok(self.store.events_in_groups(&q, &groups)?)
-            }
-        }
+            EventFilter::Followed => self.store.followed_groups(&me)?,
+            EventFilter::MyGroups => self
+                .store
+                .groups()?
+                .into_iter()
+                .filter(|g| g.my_roles.iter().any(|(n, _)| n == &me.name))
+                .map(|g| g.id)
+                .collect(),
+        };
+        Ok(self.store.events_in_groups(&q, &groups)?)
     }
 
     /// One event, with what a page shows beside it.
