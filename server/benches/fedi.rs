@@ -105,17 +105,14 @@ async fn inbox_throughput(posts: usize) {
 
     let key = ActorKey::generate().unwrap();
     let actor = "http://127.0.0.1:9/users/bench".to_owned();
-    fedi.db()
-        .unwrap()
-        .save_remote_actor(
-            &actor,
-            &remote_actor_json(
-                &actor,
-                "http://127.0.0.1:9/users/bench/inbox",
-                Some(&key.public_pem().unwrap()),
-            ),
-            Timestamp::now().as_second(),
-        )
+    let cached = remote_actor_json(
+        &actor,
+        "http://127.0.0.1:9/users/bench/inbox",
+        Some(&key.public_pem().unwrap()),
+    );
+    let id = actor.clone();
+    fedi.db(move |db| db.save_remote_actor(&id, &cached, Timestamp::now().as_second()))
+        .await
         .unwrap();
     let inbox = url::Url::parse(&format!("{base}/inbox")).unwrap();
     let key_id = format!("{actor}#main-key");
@@ -244,26 +241,26 @@ async fn fan_out(followers: usize) {
     tokio::spawn(async move { axum::serve(l, app).await });
     let group_url = format!("{base}/groups/{group}");
     let now = Timestamp::now().as_second();
-    {
-        let db = fedi.db().unwrap();
+    fedi.db(move |db| {
         for n in 0..followers {
             let id = format!("http://127.0.0.1:{sink_port}/users/{n}");
             db.save_remote_actor(
                 &id,
                 &remote_actor_json(&id, &format!("{id}/inbox"), None),
                 now,
-            )
-            .unwrap();
+            )?;
             db.set_follower(&Follow {
                 local: group_url.clone(),
                 remote: id,
                 follow_id: format!("http://127.0.0.1:{sink_port}/follows/{n}"),
                 state: "accepted".into(),
                 at: now,
-            })
-            .unwrap();
+            })?;
         }
-    }
+        Ok::<_, rally_server::fedi::db::DbError>(())
+    })
+    .await
+    .unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let worker = tokio::spawn(outbox::delivery_loop(fedi.clone(), async {
         let _ = stopped.await;
@@ -279,14 +276,15 @@ async fn fan_out(followers: usize) {
         ..sink
     };
     let start = Instant::now();
-    fedi.store()
-        .unwrap()
-        .update(event, |d| {
+    fedi.store(move |s| {
+        s.update(event, |d| {
             let mut details = d.event()?.details;
             details.title = "Bench event, moved".into();
             d.update_event(&organiser, &details, Timestamp::now())
         })
-        .unwrap();
+    })
+    .await
+    .unwrap();
     let queued = outbox::publish_event(&fedi, &event).await.unwrap();
     assert_eq!(queued, followers);
     wait_for(&sink, 2 * followers).await;

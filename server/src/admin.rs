@@ -73,19 +73,19 @@ fn cookie_token(headers: &HeaderMap) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-fn token_matches(state: &AdminState, token: &str) -> bool {
-    let Ok(registry) = state.http.registry.lock() else {
-        return false;
-    };
-    let Ok(Some(stored)) = registry.admin_token_hash() else {
+async fn token_matches(state: &AdminState, token: &str) -> bool {
+    let Ok(Ok(Some(stored))) = state.http.registry.call(|r| r.admin_token_hash()).await else {
         return false;
     };
     let given = sha2::Sha256::digest(token.trim().as_bytes());
     aws_lc_rs::constant_time::verify_slices_are_equal(&given, &stored).is_ok()
 }
 
-fn signed_in(state: &AdminState, headers: &HeaderMap) -> bool {
-    cookie_token(headers).is_some_and(|t| token_matches(state, &t))
+async fn signed_in(state: &AdminState, headers: &HeaderMap) -> bool {
+    match cookie_token(headers) {
+        Some(t) => token_matches(state, &t).await,
+        None => false,
+    }
 }
 
 /// A POST from another site (its `Origin` is not ours) is refused.
@@ -119,44 +119,44 @@ fn refuse(status: StatusCode, why: &str) -> Response {
 }
 
 /// Why a POST may not act: it came from another site, or nobody signed in.
-fn refused(state: &AdminState, headers: &HeaderMap) -> Option<Response> {
+async fn refused(state: &AdminState, headers: &HeaderMap) -> Option<Response> {
     if !from_this_site(state, headers) {
         return Some(refuse(
             StatusCode::FORBIDDEN,
             "This request came from another site.",
         ));
     }
-    if !signed_in(state, headers) {
+    if !signed_in(state, headers).await {
         return Some(refuse(StatusCode::UNAUTHORIZED, "Sign in first."));
     }
     None
 }
 
 /// The federation side, for an action a signed-in admin of this site may take.
-fn federation(state: &AdminState, headers: &HeaderMap) -> Result<Arc<Fedi>, Box<Response>> {
+async fn federation(state: &AdminState, headers: &HeaderMap) -> Result<Arc<Fedi>, Box<Response>> {
     let Some(fedi) = state.fedi.clone() else {
         return Err(Box::new(refuse(
             StatusCode::NOT_FOUND,
             "This server does not federate.",
         )));
     };
-    match refused(state, headers) {
+    match refused(state, headers).await {
         Some(r) => Err(Box::new(r)),
         None => Ok(fedi),
     }
 }
 
 /// The page again, with what the action did.
-fn after(state: &AdminState, result: Result<String, String>) -> Response {
+async fn after(state: &AdminState, result: Result<String, String>) -> Response {
     match result {
-        Ok(n) => render(state, Some(&n), None),
-        Err(e) => render(state, None, Some(&e)),
+        Ok(n) => render(state, Some(&n), None).await,
+        Err(e) => render(state, None, Some(&e)).await,
     }
 }
 
 async fn overview(State(state): State<Arc<AdminState>>, headers: HeaderMap) -> Response {
-    if signed_in(&state, &headers) {
-        render(&state, None, None)
+    if signed_in(&state, &headers).await {
+        render(&state, None, None).await
     } else {
         login_page(None)
     }
@@ -198,7 +198,7 @@ async fn login(
             "This request came from another site.",
         );
     }
-    if !token_matches(&state, &form.token) {
+    if !token_matches(&state, &form.token).await {
         let mut r = login_page(Some("That token is not this server's admin token."));
         *r.status_mut() = StatusCode::UNAUTHORIZED;
         return r;
@@ -236,24 +236,18 @@ async fn set_registrations(
     headers: HeaderMap,
     Form(form): Form<Registrations>,
 ) -> Response {
-    if let Some(r) = refused(&state, &headers) {
+    if let Some(r) = refused(&state, &headers).await {
         return r;
     }
-    let result = (|| {
-        let mode: Mode = form
-            .mode
-            .parse()
-            .map_err(|e: RegistryError| e.to_string())?;
-        state
-            .http
-            .registry
-            .lock()
-            .map_err(|_| "the registry is unavailable".to_owned())?
-            .set_mode(mode)
-            .map_err(|e| e.to_string())?;
-        Ok(format!("Registrations are now {mode}."))
-    })();
-    after(&state, result)
+    let result = match form.mode.parse::<Mode>() {
+        Err(e) => Err(e.to_string()),
+        Ok(mode) => match state.http.registry.call(move |r| r.set_mode(mode)).await {
+            Err(_) => Err("the registry is unavailable".to_owned()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Ok(Ok(())) => Ok(format!("Registrations are now {mode}.")),
+        },
+    };
+    after(&state, result).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -267,7 +261,7 @@ async fn instance_action(
     headers: HeaderMap,
     Form(form): Form<InstanceAction>,
 ) -> Response {
-    let fedi = match federation(&state, &headers) {
+    let fedi = match federation(&state, &headers).await {
         Ok(f) => f,
         Err(r) => return *r,
     };
@@ -276,7 +270,8 @@ async fn instance_action(
         return after(
             &state,
             Err("Give a domain (mobilizon.example) or a handle (group@mobilizon.example).".into()),
-        );
+        )
+        .await;
     }
     let result = match form.action.as_str() {
         "follow" => instances::follow(&fedi, target)
@@ -295,7 +290,7 @@ async fn instance_action(
             "unknown action {other:?}"
         ))),
     };
-    after(&state, result.map_err(|e| e.to_string()))
+    after(&state, result.map_err(|e| e.to_string())).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -309,20 +304,22 @@ async fn block_action(
     headers: HeaderMap,
     Form(form): Form<BlockAction>,
 ) -> Response {
-    let fedi = match federation(&state, &headers) {
+    let fedi = match federation(&state, &headers).await {
         Ok(f) => f,
         Err(r) => return *r,
     };
     let result = match form.action.as_str() {
         "block" => instances::block(&fedi, &form.domain)
+            .await
             .map(|d| format!("{d} is blocked."))
             .map_err(|e| e.to_string()),
         "unblock" => instances::unblock(&fedi, &form.domain)
+            .await
             .map(|_| format!("{} is no longer blocked.", form.domain.trim()))
             .map_err(|e| e.to_string()),
         other => Err(format!("unknown action {other:?}")),
     };
-    after(&state, result)
+    after(&state, result).await
 }
 
 fn button(action: &str, target: &str, label: &str, field: &str, path: &str) -> String {
@@ -332,7 +329,7 @@ fn button(action: &str, target: &str, label: &str, field: &str, path: &str) -> S
     )
 }
 
-fn render(state: &AdminState, notice: Option<&str>, error: Option<&str>) -> Response {
+async fn render(state: &AdminState, notice: Option<&str>, error: Option<&str>) -> Response {
     let mut body = String::from(
         r#"<h1>Administration</h1>
 <form class="inline" method="post" action="/admin/logout"><button id="sign-out" type="submit">Sign out</button></form>"#,
@@ -352,9 +349,10 @@ fn render(state: &AdminState, notice: Option<&str>, error: Option<&str>) -> Resp
     let mode = state
         .http
         .registry
-        .lock()
+        .call(|r| r.mode())
+        .await
         .ok()
-        .and_then(|r| r.mode().ok())
+        .and_then(Result::ok)
         .map_or("unknown", Mode::as_str);
     let options: String = ["open", "invite", "closed"]
         .iter()
@@ -374,19 +372,19 @@ fn render(state: &AdminState, notice: Option<&str>, error: Option<&str>) -> Resp
         None => body.push_str(
             r#"<h2>Federation</h2><p class="meta">This server does not federate: start it with <code>--public-url</code>.</p>"#,
         ),
-        Some(fedi) => body.push_str(&federation_section(fedi)),
+        Some(fedi) => body.push_str(&federation_section(fedi).await),
     }
     html::page("Rally server — administration", "", &body).into_response()
 }
 
-fn federation_section(fedi: &Fedi) -> String {
+async fn federation_section(fedi: &Fedi) -> String {
     let mut out = String::from(
         r#"<h2>Instances</h2>
 <form method="post" action="/admin/instances"><input type="hidden" name="action" value="follow">
 <label for="follow-target">Follow an instance (domain) or one of its groups (name@domain)</label><br>
 <input id="follow-target" name="target" size="40" placeholder="mobilizon.example"> <button id="follow" type="submit">Follow</button></form>"#,
     );
-    match instances::list(fedi) {
+    match instances::list(fedi).await {
         Err(e) => out.push_str(&format!(
             r#"<p class="error" role="alert">{}</p>"#,
             escape(&e.to_string())
@@ -444,7 +442,7 @@ fn federation_section(fedi: &Fedi) -> String {
 <label for="block-domain">Refuse everything from a domain and its subdomains</label><br>
 <input id="block-domain" name="domain" size="40" placeholder="spam.example"> <button id="block" type="submit">Block</button></form>"#,
     );
-    match instances::blocked(fedi) {
+    match instances::blocked(fedi).await {
         Ok(list) if !list.is_empty() => {
             out.push_str(r#"<ul id="blocked">"#);
             for d in list {

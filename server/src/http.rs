@@ -12,12 +12,18 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 
+use rally_service::Handle;
+
 use crate::html::{self, escape};
 use crate::registry::{Registry, SqliteRegistry};
 
+/// The name of the thread that owns the pages' registry connection.
+pub const REGISTRY_THREAD: &str = "rally-registry";
+
 #[derive(Debug)]
 pub struct State {
-    pub registry: Mutex<SqliteRegistry>,
+    /// The registry (`server.db`), on its own thread ([`REGISTRY_THREAD`]).
+    pub registry: Handle<SqliteRegistry>,
     /// The p2p addresses the server listens on.
     pub p2p: Mutex<Vec<String>>,
     pub public_url: String,
@@ -34,12 +40,12 @@ pub struct ServerInfo {
     pub registrations: String,
 }
 
-fn info(state: &State) -> Result<ServerInfo, String> {
+async fn info(state: &State) -> Result<ServerInfo, String> {
     let registrations = state
         .registry
-        .lock()
+        .call(|r| r.mode())
+        .await
         .map_err(|_| "the registry is unavailable".to_owned())?
-        .mode()
         .map_err(|e| e.to_string())?
         .to_string();
     Ok(ServerInfo {
@@ -56,14 +62,14 @@ fn unavailable(reason: String) -> Response {
 }
 
 async fn info_json(extract::State(state): extract::State<Arc<State>>) -> Response {
-    match info(&state) {
+    match info(&state).await {
         Ok(i) => axum::Json(i).into_response(),
         Err(e) => unavailable(e),
     }
 }
 
 async fn home(extract::State(state): extract::State<Arc<State>>) -> Response {
-    let info = match info(&state) {
+    let info = match info(&state).await {
         Ok(i) => i,
         Err(e) => return unavailable(e),
     };

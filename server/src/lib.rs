@@ -58,6 +58,8 @@ pub enum ServerError {
     },
     #[error(transparent)]
     Fedi(#[from] fedi::FediError),
+    #[error("cannot start the {0} thread: {1}")]
+    Thread(&'static str, std::io::Error),
     #[error("the stored transport key is damaged: {0}")]
     Key(String),
     #[error("--public-url {0:?} must be an https:// URL (http:// only for localhost or 127.0.0.1)")]
@@ -216,8 +218,10 @@ pub async fn run(
         Some(url) => Some(Arc::new(fedi::Fedi::open(&config.data, url)?)),
         None => None,
     };
+    let pages_registry = SqliteRegistry::open(&config.data)?;
     let state = Arc::new(http::State {
-        registry: Mutex::new(SqliteRegistry::open(&config.data)?),
+        registry: rally_service::Handle::spawn(pages_registry, http::REGISTRY_THREAD)
+            .map_err(|e| ServerError::Thread(http::REGISTRY_THREAD, e))?,
         p2p: Mutex::new(Vec::new()),
         public_url: public_url.unwrap_or_else(|| format!("http://{http_addr}")),
         federates: fedi.is_some(),

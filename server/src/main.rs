@@ -191,7 +191,7 @@ fn instances(data: &std::path::Path, cmd: Instances) -> Result<()> {
     runtime.block_on(async {
         match cmd {
             Instances::List { json } => {
-                let list = instances::list(&fedi)?;
+                let list = instances::list(&fedi).await?;
                 if json {
                     println!("{}", serde_json::to_string_pretty(&list)?);
                 } else if list.is_empty() {
@@ -225,16 +225,16 @@ fn instances(data: &std::path::Path, cmd: Instances) -> Result<()> {
                 println!("rejected");
             }
             Instances::Block { domain } => {
-                println!("blocked {}", instances::block(&fedi, &domain)?);
+                println!("blocked {}", instances::block(&fedi, &domain).await?);
             }
             Instances::Unblock { domain } => {
-                if !instances::unblock(&fedi, &domain)? {
+                if !instances::unblock(&fedi, &domain).await? {
                     bail!("{domain} was not blocked");
                 }
                 println!("unblocked");
             }
             Instances::Blocked => {
-                for d in instances::blocked(&fedi)? {
+                for d in instances::blocked(&fedi).await? {
                     println!("{d}");
                 }
             }
@@ -268,7 +268,9 @@ fn serve(cli: Cli, data: PathBuf) -> Result<()> {
         registrations: cli.registrations.as_deref().map(parse_mode).transpose()?,
     };
     // HTTP, the federation's inbox, publisher and deliveries share two workers;
-    // the sync node runs on a thread of its own (see `rally_server::run`).
+    // the sync node runs on a thread of its own (see `rally_server::run`), and so
+    // do the federation's and the pages' SQLite connections (`rally-fedi`,
+    // `rally-registry`), which the workers await.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("rally-server")

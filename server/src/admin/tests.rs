@@ -8,12 +8,23 @@ fn state(dir: &std::path::Path) -> (Arc<AdminState>, String) {
     let mut registry = SqliteRegistry::open(dir).unwrap();
     let token = new_token(&mut registry).unwrap();
     let http = Arc::new(crate::http::State {
-        registry: std::sync::Mutex::new(registry),
+        registry: rally_service::Handle::spawn(registry, "test-registry").unwrap(),
         p2p: std::sync::Mutex::new(Vec::new()),
         public_url: "https://rally.example".into(),
         federates: false,
     });
     (Arc::new(AdminState { http, fedi: None }), token)
+}
+
+/// The registration mode, as the pages' registry connection reads it.
+async fn mode(state: &AdminState) -> Mode {
+    state
+        .http
+        .registry
+        .call(|r| r.mode())
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 async fn send(state: &Arc<AdminState>, req: Request<Body>) -> (StatusCode, HeaderMap, String) {
@@ -73,18 +84,12 @@ async fn only_the_token_signs_in_and_only_from_this_site() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, _, _) = send(&state, set(Some(&token), Some("https://evil.example"))).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_ne!(
-        state.http.registry.lock().unwrap().mode().unwrap(),
-        Mode::Closed
-    );
+    assert_ne!(mode(&state).await, Mode::Closed);
 
     let (status, _, page) = send(&state, set(Some(&token), Some("https://rally.example"))).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("Registrations are now closed."), "{page}");
-    assert_eq!(
-        state.http.registry.lock().unwrap().mode().unwrap(),
-        Mode::Closed
-    );
+    assert_eq!(mode(&state).await, Mode::Closed);
 
     let mut registry = SqliteRegistry::open(dir.path()).unwrap();
     let newer = new_token(&mut registry).unwrap();

@@ -3,7 +3,7 @@
 //! When a group or instance this server follows publishes an event (`Create`,
 //! `Update`, `Delete`, or an `Announce` of one, whose object is then fetched from
 //! its origin), the server writes it into a document of its own: the persona it
-//! keeps for the remote organiser ([`Fedi::proxy_persona`]) is the sole organiser,
+//! keeps for the remote organiser ([`super::Local::proxy_persona`]) is the sole organiser,
 //! and the document's `origin` is the event's ActivityPub id. The store offers
 //! these documents to every device that syncs with the server
 //! ([`rally_store::Store::share_with_everyone`]), so app users browse them like any
@@ -12,6 +12,8 @@
 //! (and `Leave`) from the persona's `Person` actor to the organiser, and the
 //! organiser's `Accept`/`Reject` comes back here and is written by the proxy
 //! organiser, so every replica judges it by the usual permission rule.
+
+use std::ops::ControlFlow;
 
 use rally_core::DocId;
 use rally_core::jiff::Timestamp;
@@ -24,9 +26,9 @@ use serde_json::{Value, json};
 
 use super::db::RemoteObject;
 use super::outcome::Outcome;
-use super::queue::send;
+use super::queue::enqueue;
 use super::vocab::{self, Activity, RemoteEvent, Urls, same_origin};
-use super::{Fedi, FediError};
+use super::{Fedi, FediError, Local};
 
 /// The kind of remote object a `Join` sent from here is recorded as (the joins
 /// received are `join`).
@@ -118,7 +120,8 @@ pub async fn receive_event(
             "an event comes from its own server".into(),
         ));
     }
-    if !fedi.db()?.follows_origin_of(&activity.actor)? {
+    let actor = activity.actor.clone();
+    if !fedi.db(move |db| db.follows_origin_of(&actor)).await? {
         return Ok(Outcome::Ignored(format!(
             "an event from {}, which is not followed",
             activity.actor
@@ -134,8 +137,10 @@ async fn save_copy(
 ) -> Result<Outcome, FediError> {
     let details = details_of(event);
     let now = Timestamp::now();
-    let known = fedi.db()?.remote_object(&event.id)?;
-    let (proxy, name, actor) = match known {
+    let id = event.id.clone();
+    let known = fedi.db(move |db| db.remote_object(&id)).await?;
+    // The organiser's proxy: found (a known event), or made on first use.
+    let (known, name, actor) = match known {
         Some(o) => {
             if o.kind != "event" || !same_origin(&o.actor, organiser) {
                 return Err(FediError::Refused(format!(
@@ -143,36 +148,47 @@ async fn save_copy(
                     event.id
                 )));
             }
-            let proxy = fedi.proxy_of(&o.actor)?;
-            (proxy, o.actor.clone(), o.actor)
+            (true, o.actor.clone(), o.actor)
         }
         None => {
             let actor = fedi.remote_actor(organiser, false).await?;
-            let proxy = fedi.proxy_persona(&actor)?;
-            (proxy, actor.display(), actor.id)
+            (false, actor.display(), actor.id)
         }
     };
-    // One transaction, keyed by the object's id: the same event arriving twice
-    // (or twice at once) is one copy.
+    let id = event.id.clone();
     let saved = fedi
-        .service()?
-        .save_copy(&proxy, &name, &event.id, &details)
-        .map_err(|e| match e {
-            ServiceError::Edit(e) => FediError::Refused(format!("the event cannot be kept: {e}")),
-            other => other.into(),
-        })?;
-    if saved.new {
-        fedi.db()?.set_remote_object(
-            &event.id,
-            &RemoteObject {
-                kind: "event".into(),
-                doc: saved.event.to_hex(),
-                local: None,
-                actor,
-            },
-            now.as_second(),
-        )?;
-    }
+        .local(move |l| {
+            let proxy = if known {
+                l.proxy_of(&actor)?
+            } else {
+                l.proxy_persona(&actor)?
+            };
+            // One transaction, keyed by the object's id: the same event arriving
+            // twice (or twice at once) is one copy.
+            let saved = l
+                .service
+                .save_copy(&proxy, &name, &id, &details)
+                .map_err(|e| match e {
+                    ServiceError::Edit(e) => {
+                        FediError::Refused(format!("the event cannot be kept: {e}"))
+                    }
+                    other => other.into(),
+                })?;
+            if saved.new {
+                l.db.set_remote_object(
+                    &id,
+                    &RemoteObject {
+                        kind: "event".into(),
+                        doc: saved.event.to_hex(),
+                        local: None,
+                        actor,
+                    },
+                    now.as_second(),
+                )?;
+            }
+            Ok(saved)
+        })
+        .await?;
     if saved.changed {
         fedi.changed.notify_one();
     }
@@ -182,44 +198,54 @@ async fn save_copy(
     })
 }
 
-/// A `Delete` of a copied event: the copy is cancelled (documents are never
-/// removed; devices keep what they had).
+/// A `Delete` by `actor` of a copied event `o`: the copy is cancelled (documents
+/// are never removed; devices keep what they had). Also whether the store changed.
 pub fn delete_event(
-    fedi: &Fedi,
-    activity: &Activity,
+    l: &mut Local,
+    actor: &str,
     o: &RemoteObject,
-) -> Result<Outcome, FediError> {
-    if !same_origin(&o.actor, &activity.actor) {
+) -> Result<(Outcome, bool), FediError> {
+    if !same_origin(&o.actor, actor) {
         return Err(FediError::Refused(
             "only its own server deletes an event".into(),
         ));
     }
     let doc: DocId = o.doc.parse().map_err(|_| FediError::NotFound)?;
-    let proxy = fedi.proxy_of(&o.actor)?;
-    if fedi.service()?.cancel_copy(&proxy, doc)? {
-        fedi.changed.notify_one();
-    }
-    Ok(Outcome::EventCancelled { event: doc })
+    let proxy = l.proxy_of(&o.actor)?;
+    let changed = l.service.cancel_copy(&proxy, doc)?;
+    Ok((Outcome::EventCancelled { event: doc }, changed))
 }
 
 /// An `Announce` by a followed actor (a relay, a group): the announced object is
 /// fetched from its origin, never taken from the POST.
 pub async fn announce(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
-    if !fedi.db()?.follows_origin_of(&activity.actor)? {
-        return Ok(Outcome::Ignored(format!(
-            "an Announce from {}, which is not followed",
-            activity.actor
-        )));
-    }
-    let id = activity
-        .object_id()
-        .ok_or(vocab::VocabError::Missing("object id"))?;
-    if same_origin(&id, &fedi.urls.base) {
-        return Ok(Outcome::Ignored("an Announce of our own object".into()));
-    }
     let instance = fedi.urls.instance();
-    let key = fedi.key(&instance)?;
-    let key_id = Urls::key_id(&instance);
+    let (actor, object, base) = (
+        activity.actor.clone(),
+        activity.object_id(),
+        fedi.urls.base.clone(),
+    );
+    let found = fedi
+        .local(move |l| {
+            if !l.db.follows_origin_of(&actor)? {
+                return Ok(ControlFlow::Break(Outcome::Ignored(format!(
+                    "an Announce from {actor}, which is not followed",
+                ))));
+            }
+            let id = object.ok_or(vocab::VocabError::Missing("object id"))?;
+            if same_origin(&id, &base) {
+                return Ok(ControlFlow::Break(Outcome::Ignored(
+                    "an Announce of our own object".into(),
+                )));
+            }
+            Ok(ControlFlow::Continue((id, l.db.actor_key(&instance)?)))
+        })
+        .await?;
+    let (id, key) = match found {
+        ControlFlow::Break(outcome) => return Ok(outcome),
+        ControlFlow::Continue(found) => found,
+    };
+    let key_id = Urls::key_id(&fedi.urls.instance());
     let signer = || {
         Some(super::fetch::Signer {
             key: &key,
@@ -272,10 +298,11 @@ pub async fn publish_participations(
     doc: &DocId,
     view: &EventView,
 ) -> Result<usize, FediError> {
-    let Some(origin) = &view.origin else {
+    let Some(origin) = view.origin.clone() else {
         return Ok(0);
     };
-    let Some(copy) = fedi.db()?.remote_object(origin)? else {
+    let id = origin.clone();
+    let Some(copy) = fedi.db(move |db| db.remote_object(&id)).await? else {
         return Ok(0);
     };
     if copy.kind != "event" || copy.doc != doc.to_hex() {
@@ -283,127 +310,143 @@ pub async fn publish_participations(
     }
     let organiser = fedi.remote_actor(&copy.actor, false).await?;
     let now = Timestamp::now().as_second();
-    let sent = fedi.db()?.remote_objects_of(SENT_JOIN, &doc.to_hex())?;
-    let mut queued = 0;
-    for p in view.participants.values() {
-        if view.is_organiser(&p.persona) || fedi.is_proxy(&p.persona)? {
-            continue;
-        }
-        let hex = p.persona.to_hex();
-        let wants = matches!(
-            p.status,
-            ParticipationStatus::Going | ParticipationStatus::Pending
-        );
-        let joined = sent.iter().any(|(_, o)| o.local.as_deref() == Some(&hex));
-        if wants && !joined {
-            let person = fedi.urls.person(&p.persona);
-            let join_id = fedi.urls.activity("join");
-            let mut join = vocab::activity(
-                &join_id,
-                "Join",
-                &person,
-                json!(origin),
-                std::slice::from_ref(&organiser.id),
-                &[],
-            );
-            join["participationMessage"] = json!(null);
-            send(fedi, &person, &organiser, &join)?;
-            fedi.db()?.set_remote_object(
-                &join_id,
-                &RemoteObject {
-                    kind: SENT_JOIN.into(),
-                    doc: doc.to_hex(),
-                    local: Some(hex.clone()),
-                    actor: organiser.id.clone(),
-                },
-                now,
-            )?;
-            queued += 1;
-        }
-    }
-    for (join_id, o) in sent {
-        let Some(hex) = o.local.as_deref() else {
-            continue;
-        };
-        let still = view.participants.values().any(|p| {
-            p.persona.to_hex() == hex
-                && matches!(
+    let (doc, view, urls) = (*doc, view.clone(), fedi.urls.clone());
+    let queued = fedi
+        .local(move |l| {
+            let sent = l.db.remote_objects_of(SENT_JOIN, &doc.to_hex())?;
+            let mut queued = 0;
+            for p in view.participants.values() {
+                if view.is_organiser(&p.persona) || l.is_proxy(&p.persona)? {
+                    continue;
+                }
+                let hex = p.persona.to_hex();
+                let wants = matches!(
                     p.status,
                     ParticipationStatus::Going | ParticipationStatus::Pending
-                )
-        });
-        if still {
-            continue;
-        }
-        let Ok(persona) = hex.parse() else { continue };
-        let rejected = view
-            .participants
-            .get(&persona)
-            .is_some_and(|p| p.status == ParticipationStatus::Rejected);
-        if !rejected {
-            let person = fedi.urls.person(&persona);
-            let leave = vocab::activity(
-                &fedi.urls.activity("leave"),
-                "Leave",
-                &person,
-                json!(origin),
-                std::slice::from_ref(&organiser.id),
-                &[],
-            );
-            send(fedi, &person, &organiser, &leave)?;
-            queued += 1;
-        }
-        fedi.db()?.remove_remote_object(&join_id)?;
+                );
+                let joined = sent.iter().any(|(_, o)| o.local.as_deref() == Some(&hex));
+                if wants && !joined {
+                    let person = urls.person(&p.persona);
+                    let join_id = urls.activity("join");
+                    let mut join = vocab::activity(
+                        &join_id,
+                        "Join",
+                        &person,
+                        json!(origin),
+                        std::slice::from_ref(&organiser.id),
+                        &[],
+                    );
+                    join["participationMessage"] = json!(null);
+                    enqueue(&l.db, &person, &organiser, &join)?;
+                    l.db.set_remote_object(
+                        &join_id,
+                        &RemoteObject {
+                            kind: SENT_JOIN.into(),
+                            doc: doc.to_hex(),
+                            local: Some(hex.clone()),
+                            actor: organiser.id.clone(),
+                        },
+                        now,
+                    )?;
+                    queued += 1;
+                }
+            }
+            for (join_id, o) in sent {
+                let Some(hex) = o.local.as_deref() else {
+                    continue;
+                };
+                let still = view.participants.values().any(|p| {
+                    p.persona.to_hex() == hex
+                        && matches!(
+                            p.status,
+                            ParticipationStatus::Going | ParticipationStatus::Pending
+                        )
+                });
+                if still {
+                    continue;
+                }
+                let Ok(persona) = hex.parse() else { continue };
+                let rejected = view
+                    .participants
+                    .get(&persona)
+                    .is_some_and(|p| p.status == ParticipationStatus::Rejected);
+                if !rejected {
+                    let person = urls.person(&persona);
+                    let leave = vocab::activity(
+                        &urls.activity("leave"),
+                        "Leave",
+                        &person,
+                        json!(origin),
+                        std::slice::from_ref(&organiser.id),
+                        &[],
+                    );
+                    enqueue(&l.db, &person, &organiser, &leave)?;
+                    queued += 1;
+                }
+                l.db.remove_remote_object(&join_id)?;
+            }
+            Ok(queued)
+        })
+        .await?;
+    if queued > 0 {
+        fedi.queued.notify_one();
     }
     Ok(queued)
 }
 
 /// The organiser's `Accept` or `Reject` of a `Join` sent from here, if `activity`
 /// is one: written into the copy by the organiser's proxy.
-pub fn answer_join(fedi: &Fedi, activity: &Activity) -> Result<Option<Outcome>, FediError> {
+pub async fn answer_join(fedi: &Fedi, activity: &Activity) -> Result<Option<Outcome>, FediError> {
     let Some(join_id) = activity.object_id() else {
         return Ok(None);
     };
-    let Some(o) = fedi.db()?.remote_object(&join_id)? else {
-        return Ok(None);
-    };
-    if o.kind != SENT_JOIN {
-        return Ok(None);
+    let (actor, accepted) = (activity.actor.clone(), activity.kind == "Accept");
+    let outcome = fedi
+        .local(move |l| {
+            let Some(o) = l.db.remote_object(&join_id)? else {
+                return Ok(None);
+            };
+            if o.kind != SENT_JOIN {
+                return Ok(None);
+            }
+            if !same_origin(&o.actor, &actor) {
+                return Err(FediError::Refused(
+                    "only the organiser's server answers a join".into(),
+                ));
+            }
+            let doc: DocId = o.doc.parse().map_err(|_| FediError::NotFound)?;
+            let persona = o
+                .local
+                .as_deref()
+                .and_then(|h| h.parse().ok())
+                .ok_or(FediError::NotFound)?;
+            let status = l.as_remote(&o.actor, &o.actor, |s| {
+                s.answer_join(doc, persona, accepted)
+            })?;
+            if !accepted {
+                l.db.remove_remote_object(&join_id)?;
+            }
+            Ok(Some(Outcome::JoinAnswered { event: doc, status }))
+        })
+        .await?;
+    if outcome.is_some() {
+        fedi.changed.notify_one();
     }
-    if !same_origin(&o.actor, &activity.actor) {
-        return Err(FediError::Refused(
-            "only the organiser's server answers a join".into(),
-        ));
-    }
-    let doc: DocId = o.doc.parse().map_err(|_| FediError::NotFound)?;
-    let persona = o
-        .local
-        .as_deref()
-        .and_then(|h| h.parse().ok())
-        .ok_or(FediError::NotFound)?;
-    let accepted = activity.kind == "Accept";
-    let status = fedi.as_remote(&o.actor, &o.actor, |s| {
-        s.answer_join(doc, persona, accepted)
-    })?;
-    if !accepted {
-        fedi.db()?.remove_remote_object(&join_id)?;
-    }
-    fedi.changed.notify_one();
-    Ok(Some(Outcome::JoinAnswered { event: doc, status }))
+    Ok(outcome)
 }
 
 /// The name a local persona gave in the copied events it joined from here (for
 /// its `Person` actor), if any.
 pub fn participant_name(
-    fedi: &Fedi,
+    l: &Local,
     persona: &rally_core::PersonaId,
 ) -> Result<Option<String>, FediError> {
-    let joins = fedi.db()?.joins_of(&persona.to_hex())?;
+    let joins = l.db.joins_of(&persona.to_hex())?;
     for doc in joins {
         let Ok(doc) = doc.parse::<DocId>() else {
             continue;
         };
-        let Ok(d) = fedi.store()?.load(doc) else {
+        let Ok(d) = l.store().load(doc) else {
             continue;
         };
         if let Ok(view) = d.event()

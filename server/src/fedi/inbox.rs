@@ -24,7 +24,7 @@ use rally_core::jiff::Timestamp;
 use rally_core::model::ParticipationStatus;
 use serde_json::{Value, json};
 
-use super::db::{Follow, RemoteObject};
+use super::db::{DbError, Follow, RemoteObject};
 use super::keys::PublicKey;
 use rally_service::events::Rsvp;
 
@@ -32,6 +32,7 @@ use super::outcome::Outcome;
 use super::sig::{self, Received};
 use super::vocab::{self, Activity, RemoteActor, RemoteNote, Urls};
 use super::{Fedi, FediError};
+use super::{Local, queue::enqueue};
 use super::{copies, queue};
 
 pub async fn receive(
@@ -82,12 +83,23 @@ pub async fn accept(fedi: &Fedi, req: &Received<'_>) -> Result<Outcome, FediErro
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_default();
-    if fedi.db()?.is_blocked(&host)? {
+    let (domain, id, at) = (host.clone(), activity.id.clone(), now.as_second());
+    let (blocked, first) = fedi
+        .db(move |db| {
+            if db.is_blocked(&domain)? {
+                return Ok((true, false));
+            }
+            let first = match &id {
+                Some(id) => db.first_sight(id, at)?,
+                None => true,
+            };
+            Ok::<_, DbError>((false, first))
+        })
+        .await?;
+    if blocked {
         return Err(super::fetch::FetchError::Blocked(host).into());
     }
-    if let Some(id) = &activity.id
-        && !fedi.db()?.first_sight(id, now.as_second())?
-    {
+    if !first {
         return Ok(Outcome::Duplicate);
     }
     act(fedi, &activity).await
@@ -126,7 +138,7 @@ async fn refetch_from_origin(fedi: &Fedi, activity: &Activity) -> Result<Value, 
         return Err(sig::SigError::Unsigned.into());
     }
     let instance = fedi.urls.instance();
-    let key = fedi.key(&instance)?;
+    let key = fedi.key(&instance).await?;
     let key_id = Urls::key_id(&instance);
     let object = fedi
         .fetcher
@@ -150,9 +162,9 @@ async fn refetch_from_origin(fedi: &Fedi, activity: &Activity) -> Result<Value, 
     Ok(object)
 }
 
-/// Sends an activity from one of the server's actors to a remote actor's inbox.
-fn local_doc(fedi: &Fedi, url: &str, prefix: &str) -> Option<(DocId, Option<String>)> {
-    let rest = url.strip_prefix(&format!("{}/{prefix}/", fedi.urls.base))?;
+/// The document (and comment) of this server a URL names, under `prefix`.
+fn local_doc(urls: &Urls, url: &str, prefix: &str) -> Option<(DocId, Option<String>)> {
+    let rest = url.strip_prefix(&format!("{}/{prefix}/", urls.base))?;
     let mut parts = rest.split('/');
     let id: DocId = parts.next()?.parse().ok()?;
     match (parts.next(), parts.next()) {
@@ -166,9 +178,9 @@ async fn act(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
     match activity.kind.as_str() {
         "Follow" => follow(fedi, activity).await,
         "Undo" => undo(fedi, activity).await,
-        "Accept" | "Reject" => match copies::answer_join(fedi, activity)? {
+        "Accept" | "Reject" => match copies::answer_join(fedi, activity).await? {
             Some(outcome) => Ok(outcome),
-            None => answer(fedi, activity),
+            None => answer(fedi, activity).await,
         },
         "Create" | "Update" if activity.object_type() == "Event" => {
             copies::receive_event(fedi, activity, &activity.object).await
@@ -178,9 +190,9 @@ async fn act(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
             note(fedi, activity).await
         }
         "Update" if matches!(activity.object_type(), "Note" | "Comment" | "Article") => {
-            edit_note(fedi, activity)
+            edit_note(fedi, activity).await
         }
-        "Delete" => delete(fedi, activity),
+        "Delete" => delete(fedi, activity).await,
         "Join" => join(fedi, activity).await,
         "Leave" => leave(fedi, activity).await,
         other => Ok(Outcome::Ignored(format!(
@@ -199,31 +211,43 @@ async fn follow(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> 
     let now = Timestamp::now().as_second();
     let state = if object == fedi.urls.instance() {
         "pending"
-    } else if let Some((id, None)) = local_doc(fedi, &object, "groups") {
-        if fedi.public_group(&id)?.is_none() {
+    } else if let Some((id, None)) = local_doc(&fedi.urls, &object, "groups") {
+        if fedi.public_group(&id).await?.is_none() {
             return Err(FediError::NotFound);
         }
         "accepted"
     } else {
         return Err(FediError::Refused(format!("{object} cannot be followed")));
     };
-    fedi.db()?.set_follower(&Follow {
+    let row = Follow {
         local: object.clone(),
         remote: follower.id.clone(),
         follow_id: follow_id.clone(),
         state: state.into(),
         at: now,
-    })?;
-    if state == "accepted" {
-        let accept = vocab::activity(
+    };
+    let accept = (state == "accepted").then(|| {
+        vocab::activity(
             &fedi.urls.activity("accept"),
             "Accept",
             &object,
             vocab::follow(&follow_id, &follower.id, &object),
             std::slice::from_ref(&follower.id),
             &[],
-        );
-        queue::send(fedi, &object, &follower, &accept)?;
+        )
+    });
+    let queued = accept.is_some();
+    let local = object.clone();
+    fedi.db(move |db| {
+        db.set_follower(&row)?;
+        match &accept {
+            Some(accept) => enqueue(db, &local, &follower, accept),
+            None => Ok(()),
+        }
+    })
+    .await?;
+    if queued {
+        fedi.queued.notify_one();
     }
     Ok(Outcome::Followed {
         local: object,
@@ -240,7 +264,9 @@ async fn undo(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
                 .get("object")
                 .and_then(vocab::id_of)
                 .ok_or(vocab::VocabError::Missing("object"))?;
-            fedi.db()?.remove_follower(&target, &activity.actor)?;
+            let actor = activity.actor.clone();
+            fedi.db(move |db| db.remove_follower(&target, &actor))
+                .await?;
             Ok(Outcome::Unfollowed)
         }
         "Join" => {
@@ -255,34 +281,33 @@ async fn undo(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
         _ => {
             // An Undo naming only an id: a follow we know of.
             let id = activity.object_id().unwrap_or_default();
-            let db = fedi.db()?;
-            for local in [fedi.urls.instance()] {
-                if db
-                    .follower(&local, &activity.actor)?
-                    .is_some_and(|f| f.follow_id == id)
-                {
-                    db.remove_follower(&local, &activity.actor)?;
-                    return Ok(Outcome::Unfollowed);
-                }
-            }
-            Ok(Outcome::Ignored(format!("Undo of {id}")))
+            let (follow_id, actor) = (id.clone(), activity.actor.clone());
+            let locals = [fedi.urls.instance()];
+            let removed = fedi
+                .db(move |db| {
+                    for local in &locals {
+                        if db
+                            .follower(local, &actor)?
+                            .is_some_and(|f| f.follow_id == follow_id)
+                        {
+                            db.remove_follower(local, &actor)?;
+                            return Ok(true);
+                        }
+                    }
+                    Ok::<_, DbError>(false)
+                })
+                .await?;
+            Ok(if removed {
+                Outcome::Unfollowed
+            } else {
+                Outcome::Ignored(format!("Undo of {id}"))
+            })
         }
     }
 }
 
-fn answer(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
+async fn answer(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
     let instance = fedi.urls.instance();
-    let db = fedi.db()?;
-    let Some(mut f) = db
-        .following(&instance)?
-        .into_iter()
-        .find(|f| f.remote == activity.actor)
-    else {
-        return Ok(Outcome::Ignored(format!(
-            "{} of nothing we asked",
-            activity.kind
-        )));
-    };
     let object = activity.object_id().unwrap_or_default();
     let embedded_follow = activity
         .object
@@ -290,28 +315,41 @@ fn answer(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
         .and_then(vocab::id_of)
         .as_deref()
         == Some(instance.as_str());
-    if object != f.follow_id && !embedded_follow {
-        return Ok(Outcome::Ignored(format!(
-            "{} of an unknown follow",
-            activity.kind
-        )));
-    }
-    f.state = if activity.kind == "Accept" {
-        "accepted"
-    } else {
-        "rejected"
-    }
-    .into();
-    db.set_following(&f)?;
-    Ok(Outcome::FollowAnswered { state: f.state })
+    let (kind, actor) = (activity.kind.clone(), activity.actor.clone());
+    fedi.db(move |db| {
+        let Some(mut f) = db
+            .following(&instance)?
+            .into_iter()
+            .find(|f| f.remote == actor)
+        else {
+            return Ok(Outcome::Ignored(format!("{kind} of nothing we asked")));
+        };
+        if object != f.follow_id && !embedded_follow {
+            return Ok(Outcome::Ignored(format!("{kind} of an unknown follow")));
+        }
+        f.state = if kind == "Accept" {
+            "accepted"
+        } else {
+            "rejected"
+        }
+        .into();
+        db.set_following(&f)?;
+        Ok::<_, DbError>(Outcome::FollowAnswered { state: f.state })
+    })
+    .await
 }
 
-/// The event and top-level comment a reply goes under.
-fn reply_target(fedi: &Fedi, in_reply_to: &str) -> Result<(DocId, Option<String>), FediError> {
-    if let Some((event, comment)) = local_doc(fedi, in_reply_to, "events") {
+/// The event and top-level comment a reply goes under (`local`: what the URL
+/// names on this server, if anything).
+fn reply_target(
+    l: &Local,
+    local: Option<(DocId, Option<String>)>,
+    in_reply_to: &str,
+) -> Result<(DocId, Option<String>), FediError> {
+    if let Some((event, comment)) = local {
         return Ok((event, comment));
     }
-    match fedi.db()?.remote_object(in_reply_to)? {
+    match l.db.remote_object(in_reply_to)? {
         Some(o) if o.kind == "comment" => {
             let event: DocId = o.doc.parse().map_err(|_| FediError::NotFound)?;
             Ok((event, o.local))
@@ -327,95 +365,122 @@ async fn note(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
     if note.author != activity.actor {
         return Err(FediError::Refused("the note is not the actor's".into()));
     }
-    if fedi.db()?.remote_object(&note.id)?.is_some() {
-        return Ok(Outcome::Duplicate);
-    }
-    let in_reply_to = note
+    let local = note
         .in_reply_to
-        .clone()
-        .ok_or_else(|| FediError::Refused("the note replies to nothing here".into()))?;
-    let (event, mut parent) = reply_target(fedi, &in_reply_to)?;
-    let ev = fedi.public_event(&event)?.ok_or(FediError::NotFound)?;
-    if let Some(p) = &parent {
-        // One level of replies: a reply to a reply goes under the thread's first comment.
-        let c = ev.view.comment(p).ok_or(FediError::NotFound)?;
-        if let Some(top) = &c.reply_to {
-            parent = Some(top.clone());
-        }
-    }
+        .as_deref()
+        .and_then(|r| local_doc(&fedi.urls, r, "events"));
+    let (note_id, in_reply_to) = (note.id.clone(), note.in_reply_to.clone());
+    let target = fedi
+        .local(move |l| {
+            if l.db.remote_object(&note_id)?.is_some() {
+                return Ok(None);
+            }
+            let in_reply_to = in_reply_to
+                .ok_or_else(|| FediError::Refused("the note replies to nothing here".into()))?;
+            let (event, mut parent) = reply_target(l, local, &in_reply_to)?;
+            let ev = l.public_event(&event)?.ok_or(FediError::NotFound)?;
+            if let Some(p) = &parent {
+                // One level of replies: a reply to a reply goes under the thread's first comment.
+                let c = ev.view.comment(p).ok_or(FediError::NotFound)?;
+                if let Some(top) = &c.reply_to {
+                    parent = Some(top.clone());
+                }
+            }
+            Ok(Some((event, parent)))
+        })
+        .await?;
+    let Some((event, parent)) = target else {
+        return Ok(Outcome::Duplicate);
+    };
     let author = fedi.remote_actor(&activity.actor, false).await?;
-    // Made on first use: the actor writes through it.
-    fedi.proxy_persona(&author)?;
     let now = Timestamp::now();
-    let comment = fedi.as_remote(&author.id, &author.display(), |s| {
-        s.comment(&event.to_hex(), &note.text, parent.as_deref())
-    })?;
-    fedi.db()?.set_remote_object(
-        &note.id,
-        &RemoteObject {
-            kind: "comment".into(),
-            doc: event.to_hex(),
-            local: Some(comment.clone()),
-            actor: author.id.clone(),
-        },
-        now.as_second(),
-    )?;
+    let comment = fedi
+        .local(move |l| {
+            // Made on first use: the actor writes through it.
+            l.proxy_persona(&author.id)?;
+            let comment = l.as_remote(&author.id, &author.display(), |s| {
+                s.comment(&event.to_hex(), &note.text, parent.as_deref())
+            })?;
+            l.db.set_remote_object(
+                &note.id,
+                &RemoteObject {
+                    kind: "comment".into(),
+                    doc: event.to_hex(),
+                    local: Some(comment.clone()),
+                    actor: author.id.clone(),
+                },
+                now.as_second(),
+            )?;
+            Ok(comment)
+        })
+        .await?;
     fedi.changed.notify_one();
     Ok(Outcome::Commented { event, comment })
 }
 
-fn edit_note(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
+async fn edit_note(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
     let note = RemoteNote::parse(&activity.object)?;
-    let o = fedi
-        .db()?
-        .remote_object(&note.id)?
-        .ok_or(FediError::NotFound)?;
-    if o.actor != activity.actor || note.author != activity.actor {
-        return Err(FediError::Refused("only its author edits a note".into()));
-    }
-    let event: DocId = o.doc.parse().map_err(|_| FediError::NotFound)?;
-    let cid = o.local.unwrap_or_default();
-    fedi.as_remote(&o.actor, &o.actor, |s| {
-        s.edit_comment(&event.to_hex(), &cid, &note.text)
-    })?;
+    let actor = activity.actor.clone();
+    fedi.local(move |l| {
+        let o = l.db.remote_object(&note.id)?.ok_or(FediError::NotFound)?;
+        if o.actor != actor || note.author != actor {
+            return Err(FediError::Refused("only its author edits a note".into()));
+        }
+        let event: DocId = o.doc.parse().map_err(|_| FediError::NotFound)?;
+        let cid = o.local.unwrap_or_default();
+        l.as_remote(&o.actor, &o.actor, |s| {
+            s.edit_comment(&event.to_hex(), &cid, &note.text)
+        })
+    })
+    .await?;
     fedi.changed.notify_one();
     Ok(Outcome::CommentEdited)
 }
 
-fn delete(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
+async fn delete(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
     let id = activity.object_id().unwrap_or_default();
-    let Some(o) = fedi.db()?.remote_object(&id)? else {
-        return Ok(Outcome::Ignored(format!("Delete of {id}")));
-    };
-    if o.kind == "event" {
-        return copies::delete_event(fedi, activity, &o);
+    let actor = activity.actor.clone();
+    let (outcome, changed) = fedi
+        .local(move |l| {
+            let Some(o) = l.db.remote_object(&id)? else {
+                return Ok((Outcome::Ignored(format!("Delete of {id}")), false));
+            };
+            if o.kind == "event" {
+                return copies::delete_event(l, &actor, &o);
+            }
+            if o.kind != "comment" {
+                return Ok((Outcome::Ignored(format!("Delete of a {}", o.kind)), false));
+            }
+            if o.actor != actor {
+                return Err(FediError::Refused("only its author deletes a note".into()));
+            }
+            let event: DocId = o.doc.parse().map_err(|_| FediError::NotFound)?;
+            let cid = o.local.unwrap_or_default();
+            l.as_remote(&o.actor, &o.actor, |s| {
+                s.delete_comment(&event.to_hex(), &cid)
+            })?;
+            Ok((Outcome::CommentDeleted, true))
+        })
+        .await?;
+    if changed {
+        fedi.changed.notify_one();
     }
-    if o.kind != "comment" {
-        return Ok(Outcome::Ignored(format!("Delete of a {}", o.kind)));
-    }
-    if o.actor != activity.actor {
-        return Err(FediError::Refused("only its author deletes a note".into()));
-    }
-    let event: DocId = o.doc.parse().map_err(|_| FediError::NotFound)?;
-    let cid = o.local.unwrap_or_default();
-    fedi.as_remote(&o.actor, &o.actor, |s| {
-        s.delete_comment(&event.to_hex(), &cid)
-    })?;
-    fedi.changed.notify_one();
-    Ok(Outcome::CommentDeleted)
+    Ok(outcome)
 }
 
 async fn join(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
     let object = activity
         .object_id()
         .ok_or(vocab::VocabError::Missing("object"))?;
-    let Some((event, None)) = local_doc(fedi, &object, "events") else {
+    let Some((event, None)) = local_doc(&fedi.urls, &object, "events") else {
         return Err(FediError::Refused(format!("{object} is not an event here")));
     };
-    let ev = fedi.public_event(&event)?.ok_or(FediError::NotFound)?;
+    let ev = fedi
+        .public_event(&event)
+        .await?
+        .ok_or(FediError::NotFound)?;
     let actor = fedi.remote_actor(&activity.actor, false).await?;
     let group_actor = fedi.urls.group(&ev.group);
-    let proxy = fedi.proxy_persona(&actor)?;
     let name = actor.display();
     let now = Timestamp::now();
     let join_json = json!({
@@ -424,61 +489,71 @@ async fn join(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
         "actor": actor.id,
         "object": object,
     });
-    let joined = fedi.as_remote(&actor.id, &name, |s| s.rsvp(&event.to_hex(), Rsvp::Join));
-    match joined {
-        Ok((_, status)) => {
-            let status = status.unwrap_or(ParticipationStatus::Pending);
-            if let Some(id) = &activity.id {
-                fedi.db()?.set_remote_object(
-                    id,
-                    &RemoteObject {
-                        kind: "join".into(),
-                        doc: event.to_hex(),
-                        local: Some(proxy.id().to_hex()),
-                        actor: actor.id.clone(),
-                    },
-                    now.as_second(),
-                )?;
-            }
-            if status == ParticipationStatus::Going {
-                let accept = vocab::join_answer(
-                    &fedi.urls,
+    let (urls, join_id) = (fedi.urls.clone(), activity.id.clone());
+    let (outcome, queued) = fedi
+        .local(move |l| {
+            let proxy = l.proxy_persona(&actor.id)?;
+            let joined = l.as_remote(&actor.id, &name, |s| s.rsvp(&event.to_hex(), Rsvp::Join));
+            let answer = |kind: &str| {
+                vocab::join_answer(
+                    &urls,
                     &super::hex_nonce(),
                     &group_actor,
-                    "Accept",
-                    join_json,
+                    kind,
+                    join_json.clone(),
                     &actor.id,
-                );
-                queue::send(fedi, &group_actor, &actor, &accept)?;
-                if let Some(id) = &activity.id {
-                    fedi.db()?.set_published(
-                        &queue::answered_key(id),
-                        &group_actor,
-                        "Accept",
-                        false,
-                        now.as_second(),
-                    )?;
+                )
+            };
+            match joined {
+                Ok((_, status)) => {
+                    let status = status.unwrap_or(ParticipationStatus::Pending);
+                    if let Some(id) = &join_id {
+                        l.db.set_remote_object(
+                            id,
+                            &RemoteObject {
+                                kind: "join".into(),
+                                doc: event.to_hex(),
+                                local: Some(proxy.id().to_hex()),
+                                actor: actor.id.clone(),
+                            },
+                            now.as_second(),
+                        )?;
+                    }
+                    let going = status == ParticipationStatus::Going;
+                    if going {
+                        enqueue(&l.db, &group_actor, &actor, &answer("Accept"))?;
+                        if let Some(id) = &join_id {
+                            l.db.set_published(
+                                &queue::answered_key(id),
+                                &group_actor,
+                                "Accept",
+                                false,
+                                now.as_second(),
+                            )?;
+                        }
+                    }
+                    Ok((Outcome::Joined { event, status }, going))
+                }
+                Err(e) => {
+                    enqueue(&l.db, &group_actor, &actor, &answer("Reject"))?;
+                    Ok((
+                        Outcome::JoinRejected {
+                            event,
+                            why: e.to_string(),
+                        },
+                        true,
+                    ))
                 }
             }
-            fedi.changed.notify_one();
-            Ok(Outcome::Joined { event, status })
-        }
-        Err(e) => {
-            let reject = vocab::join_answer(
-                &fedi.urls,
-                &super::hex_nonce(),
-                &group_actor,
-                "Reject",
-                join_json,
-                &actor.id,
-            );
-            queue::send(fedi, &group_actor, &actor, &reject)?;
-            Ok(Outcome::JoinRejected {
-                event,
-                why: e.to_string(),
-            })
-        }
+        })
+        .await?;
+    if queued {
+        fedi.queued.notify_one();
     }
+    if matches!(outcome, Outcome::Joined { .. }) {
+        fedi.changed.notify_one();
+    }
+    Ok(outcome)
 }
 
 /// The `Accept` or `Reject` of a received `Join`, from the group.
@@ -486,20 +561,22 @@ async fn leave(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
     let object = activity
         .object_id()
         .ok_or(vocab::VocabError::Missing("object"))?;
-    let Some((event, None)) = local_doc(fedi, &object, "events") else {
+    let Some((event, None)) = local_doc(&fedi.urls, &object, "events") else {
         return Ok(Outcome::Ignored(format!("Leave of {object}")));
     };
-    let proxy = fedi.proxy_of(&activity.actor)?;
-    fedi.as_remote(&activity.actor, &activity.actor, |s| {
-        s.rsvp(&event.to_hex(), Rsvp::Leave)
-    })?;
-    let hex = proxy.id().to_hex();
-    let joins = fedi.db()?.remote_objects_of("join", &event.to_hex())?;
-    for (join_id, o) in joins {
-        if o.local.as_deref() == Some(hex.as_str()) {
-            fedi.db()?.remove_remote_object(&join_id)?;
+    let actor = activity.actor.clone();
+    fedi.local(move |l| {
+        let proxy = l.proxy_of(&actor)?;
+        l.as_remote(&actor, &actor, |s| s.rsvp(&event.to_hex(), Rsvp::Leave))?;
+        let hex = proxy.id().to_hex();
+        for (join_id, o) in l.db.remote_objects_of("join", &event.to_hex())? {
+            if o.local.as_deref() == Some(hex.as_str()) {
+                l.db.remove_remote_object(&join_id)?;
+            }
         }
-    }
+        Ok(())
+    })
+    .await?;
     fedi.changed.notify_one();
     Ok(Outcome::Left { event })
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::db::Follow;
-use super::queue::send;
+use super::queue::enqueue;
 use super::vocab::{self, RemoteActor};
 use super::{Fedi, FediError};
 
@@ -37,11 +37,13 @@ fn domain_of(url: &str) -> String {
         .unwrap_or_default()
 }
 
-pub fn list(fedi: &Fedi) -> Result<Vec<Instance>, FediError> {
+pub async fn list(fedi: &Fedi) -> Result<Vec<Instance>, FediError> {
     let me = fedi.urls.instance();
-    let db = fedi.db()?;
+    let (following, followers) = fedi
+        .db(move |db| Ok::<_, FediError>((db.following(&me)?, db.followers(&me)?)))
+        .await?;
     let mut out: Vec<Instance> = Vec::new();
-    for f in db.following(&me)? {
+    for f in following {
         out.push(Instance {
             domain: domain_of(&f.remote),
             actor: f.remote,
@@ -49,7 +51,7 @@ pub fn list(fedi: &Fedi) -> Result<Vec<Instance>, FediError> {
             they_follow: None,
         });
     }
-    for f in db.followers(&me)? {
+    for f in followers {
         match out.iter_mut().find(|i| i.actor == f.remote) {
             Some(i) => i.they_follow = Some(f.state),
             None => out.push(Instance {
@@ -132,25 +134,32 @@ pub async fn follow(fedi: &Fedi, domain: &str) -> Result<RemoteActor, FediError>
     let actor = fedi.remote_actor(&actor_url, true).await?;
     let me = fedi.urls.instance();
     let id = fedi.urls.activity("follow");
-    fedi.db()?.set_following(&Follow {
+    let following = Follow {
         local: me.clone(),
         remote: actor.id.clone(),
         follow_id: id.clone(),
         state: "pending".into(),
         at: Timestamp::now().as_second(),
-    })?;
+    };
     let mut follow = super::vocab::follow(&id, &me, &actor.id);
     follow["@context"] = vocab::context();
-    send(fedi, &me, &actor, &follow)?;
+    let to = actor.clone();
+    fedi.db(move |db| {
+        db.set_following(&following)?;
+        enqueue(db, &me, &to, &follow)
+    })
+    .await?;
+    fedi.queued.notify_one();
     Ok(actor)
 }
 
 /// Stops following another instance.
 pub async fn unfollow(fedi: &Fedi, actor: &str) -> Result<(), FediError> {
     let me = fedi.urls.instance();
+    let mine = me.clone();
     let Some(f) = fedi
-        .db()?
-        .following(&me)?
+        .db(move |db| db.following(&mine))
+        .await?
         .into_iter()
         .find(|f| f.remote == actor || domain_of(&f.remote) == actor)
     else {
@@ -167,17 +176,22 @@ pub async fn unfollow(fedi: &Fedi, actor: &str) -> Result<(), FediError> {
         std::slice::from_ref(&f.remote),
         &[],
     );
-    send(fedi, &me, &remote, &undo)?;
-    fedi.db()?.remove_following(&me, &f.remote)?;
+    fedi.db(move |db| {
+        enqueue(db, &me, &remote, &undo)?;
+        db.remove_following(&me, &f.remote)
+    })
+    .await?;
+    fedi.queued.notify_one();
     Ok(())
 }
 
 /// Accepts or rejects an instance that follows this one.
 pub async fn answer(fedi: &Fedi, actor: &str, accept: bool) -> Result<(), FediError> {
     let me = fedi.urls.instance();
+    let mine = me.clone();
     let Some(mut f) = fedi
-        .db()?
-        .followers(&me)?
+        .db(move |db| db.followers(&mine))
+        .await?
         .into_iter()
         .find(|f| f.remote == actor || domain_of(&f.remote) == actor)
     else {
@@ -195,9 +209,13 @@ pub async fn answer(fedi: &Fedi, actor: &str, accept: bool) -> Result<(), FediEr
         std::slice::from_ref(&f.remote),
         &[],
     );
-    send(fedi, &me, &remote, &activity)?;
     f.state = if accept { "accepted" } else { "rejected" }.into();
-    fedi.db()?.set_follower(&f)?;
+    fedi.db(move |db| {
+        enqueue(db, &me, &remote, &activity)?;
+        db.set_follower(&f)
+    })
+    .await?;
+    fedi.queued.notify_one();
     Ok(())
 }
 
@@ -231,18 +249,30 @@ pub fn host_of(target: &str) -> Result<String, FediError> {
 }
 
 /// Refuses everything from a domain and its subdomains: inbox posts, fetches and
-/// deliveries.
-pub fn block(fedi: &Fedi, target: &str) -> Result<String, FediError> {
+/// deliveries (the fetcher's list in memory changes with `fedi.db`'s).
+pub async fn block(fedi: &Fedi, target: &str) -> Result<String, FediError> {
     let host = host_of(target)?;
-    fedi.db()?.block_domain(&host)?;
+    let (domain, list) = (host.clone(), fedi.blocklist().clone());
+    fedi.db(move |db| {
+        db.block_domain(&domain)?;
+        list.set(db.blocked_domains()?);
+        Ok::<_, FediError>(())
+    })
+    .await?;
     Ok(host)
 }
 
-pub fn unblock(fedi: &Fedi, target: &str) -> Result<bool, FediError> {
+pub async fn unblock(fedi: &Fedi, target: &str) -> Result<bool, FediError> {
     let host = host_of(target)?;
-    Ok(fedi.db()?.unblock_domain(&host)?)
+    let list = fedi.blocklist().clone();
+    fedi.db(move |db| {
+        let was = db.unblock_domain(&host)?;
+        list.set(db.blocked_domains()?);
+        Ok::<_, FediError>(was)
+    })
+    .await
 }
 
-pub fn blocked(fedi: &Fedi) -> Result<Vec<String>, FediError> {
-    Ok(fedi.db()?.blocked_domains()?)
+pub async fn blocked(fedi: &Fedi) -> Result<Vec<String>, FediError> {
+    fedi.db(|db| db.blocked_domains()).await
 }

@@ -6,6 +6,10 @@
 //!   mapping to the Fediverse: the server's actor keys, remote actors, followers,
 //!   follows between instances, what was published, which remote objects became
 //!   which comments and participations, and the delivery queue;
+//! - the connections the federation uses (`fedi.db`, its `Service` on the store,
+//!   a registry connection) belong to one thread of their own ([`Local`], reached
+//!   through [`Fedi::local`] and its helpers): async code sends it work and
+//!   awaits the answer, so no tokio worker waits on SQLite;
 //! - [`vocab`] is the only place ActivityPub JSON is written or read (Mobilizon's
 //!   dialect out, lenient reading in);
 //! - [`routes`] serves actors, objects and collections (JSON to servers, HTML to
@@ -35,16 +39,18 @@ pub mod routes;
 pub mod sig;
 pub mod vocab;
 
+use std::collections::HashSet;
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, RwLock};
 
 use rally_core::jiff::Timestamp;
 use rally_core::model::{EventView, GroupView};
 use rally_core::publication;
 use rally_core::{DocId, PersonaId};
-use rally_service::{Service, ServiceError};
+use rally_service::{Handle, Service, ServiceError};
 use rally_store::{Store, StoreError};
 
+use crate::registry::{Registry as _, SqliteRegistry};
 use db::{DbError, FediDb};
 use fetch::{FetchError, Fetcher, Signer};
 use keys::ActorKey;
@@ -52,6 +58,9 @@ use vocab::{RemoteActor, Urls};
 
 /// How long a fetched remote actor is trusted before it is fetched again.
 const ACTOR_TTL_SECS: i64 = 24 * 3600;
+
+/// The name of the thread that owns the federation's SQLite connections.
+pub const THREAD: &str = "rally-fedi";
 
 #[derive(Debug, thiserror::Error)]
 pub enum FediError {
@@ -71,8 +80,8 @@ pub enum FediError {
     Refused(String),
     #[error("not found")]
     NotFound,
-    #[error("the federation state is unavailable")]
-    Poisoned,
+    #[error("the federation's database thread has stopped")]
+    Stopped,
 }
 
 impl From<ServiceError> for FediError {
@@ -96,14 +105,51 @@ pub(crate) fn hex_nonce() -> String {
     hex::encode(nonce)
 }
 
+/// The domains blocked here, in memory, for the [`Fetcher`]: it checks every
+/// URL (and every redirect) against them without touching SQLite. Loaded from
+/// `fedi.db` at open, changed by [`instances::block`] and [`instances::unblock`],
+/// and read again from `fedi.db` by the delivery loop (so a block made by
+/// `rally-server admin` in another process reaches a running server).
+#[derive(Debug, Clone, Default)]
+pub struct Blocklist(Arc<RwLock<HashSet<String>>>);
+
+impl Blocklist {
+    /// Whether `domain` or a domain it is a subdomain of is blocked (the rule of
+    /// [`FediDb::is_blocked`]).
+    pub fn is_blocked(&self, domain: &str) -> bool {
+        let domain = domain.to_ascii_lowercase();
+        let set = self.0.read().unwrap_or_else(|e| e.into_inner());
+        set.contains(&domain)
+            || domain
+                .match_indices('.')
+                .any(|(i, _)| set.contains(&domain[i + 1..]))
+    }
+
+    /// Replaces the list with `domains` (as stored: lower case).
+    pub fn set(&self, domains: Vec<String>) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = domains.into_iter().collect();
+    }
+}
+
+/// The federation's SQLite state, owned by one thread ([`THREAD`]): `fedi.db`,
+/// the federation's `Service` (its connection to the store, `rally.db`) and its
+/// registry connection (`server.db`). Async code reaches it through
+/// [`Fedi::local`] and the helpers beside it; several steps that belong together
+/// run in one call.
+#[derive(Debug)]
+pub struct Local {
+    pub db: FediDb,
+    pub service: Service,
+    pub registry: SqliteRegistry,
+}
+
 /// The federation side of a server.
 #[derive(Debug)]
 pub struct Fedi {
     pub urls: Urls,
-    db: Mutex<FediDb>,
-    service: Mutex<Service>,
+    local: Handle<Local>,
+    blocked: Blocklist,
     pub fetcher: Fetcher,
-    registry: Mutex<crate::registry::SqliteRegistry>,
     /// Wakes the delivery worker when something is queued.
     pub queued: tokio::sync::Notify,
     /// Wakes the publisher (the store changed through the HTTP side).
@@ -126,62 +172,26 @@ pub struct PublicEvent {
     pub group: DocId,
 }
 
-impl Fedi {
-    pub fn open(data: &Path, public_url: &str) -> Result<Fedi, FediError> {
-        let db = FediDb::open(data)?;
-        db.set_public_url(public_url.trim_end_matches('/'))?;
-        let service = Service::open(data)?;
-        let local_http = public_url.starts_with("http://");
-        let blocklist = Arc::new(Mutex::new(FediDb::open(data)?));
-        let blocked = Arc::new(move |domain: &str| {
-            blocklist
-                .lock()
-                .map(|db| db.is_blocked(domain).unwrap_or(true))
-                .unwrap_or(true)
-        });
-        Ok(Fedi {
-            urls: Urls {
-                base: public_url.trim_end_matches('/').to_owned(),
-            },
-            db: Mutex::new(db),
-            service: Mutex::new(service),
-            fetcher: Fetcher::new(local_http, blocked),
-            registry: Mutex::new(
-                crate::registry::SqliteRegistry::open(data)
-                    .map_err(|e| FediError::Refused(format!("cannot open the registry: {e}")))?,
-            ),
-            queued: tokio::sync::Notify::new(),
-            changed: tokio::sync::Notify::new(),
-        })
+impl Local {
+    /// The service's store, for the reads and writes that are not use cases.
+    pub fn store(&self) -> &Store {
+        self.service.store()
     }
 
-    pub fn db(&self) -> Result<MutexGuard<'_, FediDb>, FediError> {
-        self.db.lock().map_err(|_| FediError::Poisoned)
+    pub fn store_mut(&mut self) -> &mut Store {
+        self.service.store_mut()
     }
 
-    /// The use cases (read-only copies, proxy personas).
-    pub fn service(&self) -> Result<MutexGuard<'_, Service>, FediError> {
-        self.service.lock().map_err(|_| FediError::Poisoned)
-    }
-
-    /// The service's store, for the writes that are not use cases yet.
-    pub fn store(&self) -> Result<StoreGuard<'_>, FediError> {
-        Ok(StoreGuard(self.service()?))
-    }
-
+    /// Whether anyone may register here (for NodeInfo).
     pub fn open_registrations(&self) -> bool {
-        use crate::registry::Registry as _;
         self.registry
-            .lock()
-            .ok()
-            .and_then(|r| r.mode().ok())
-            .is_some_and(|m| m == crate::registry::Mode::Open)
+            .mode()
+            .is_ok_and(|m| m == crate::registry::Mode::Open)
     }
 
     /// A group, if it is public here.
     pub fn public_group(&self, id: &DocId) -> Result<Option<PublicGroup>, FediError> {
-        let store = self.store()?;
-        let Ok(doc) = store.load(*id) else {
+        let Ok(doc) = self.store().load(*id) else {
             return Ok(None);
         };
         let Ok(view) = doc.group() else {
@@ -200,14 +210,11 @@ impl Fedi {
 
     /// An event, if it is public and listed by a public group here.
     pub fn public_event(&self, id: &DocId) -> Result<Option<PublicEvent>, FediError> {
-        let (view, group) = {
-            let store = self.store()?;
-            let Some(view) = store.load(*id).ok().and_then(|d| d.event().ok()) else {
-                return Ok(None);
-            };
-            let group = view.group.and_then(|g| store.load(g).ok()?.group().ok());
-            (view, group)
+        let store = self.store();
+        let Some(view) = store.load(*id).ok().and_then(|d| d.event().ok()) else {
+            return Ok(None);
         };
+        let group = view.group.and_then(|g| store.load(g).ok()?.group().ok());
         if !publication::event_is_published(id, &view, group.as_ref()) {
             return Ok(None);
         }
@@ -221,7 +228,7 @@ impl Fedi {
     /// Every public group here.
     pub fn public_groups(&self) -> Result<Vec<PublicGroup>, FediError> {
         let ids: Vec<DocId> = self
-            .store()?
+            .store()
             .groups()?
             .into_iter()
             .filter(|g| g.visibility == "public")
@@ -254,33 +261,203 @@ impl Fedi {
         let Some(first) = candidates.first() else {
             return Ok(None);
         };
-        let owner = self.db()?.claim_username(&short, &first.id.to_hex())?;
+        let owner = self.db.claim_username(&short, &first.id.to_hex())?;
         Ok(candidates.into_iter().find(|g| g.id.to_hex() == owner))
     }
 
-    /// The key of one of this server's actors (by its URL).
-    pub fn key(&self, actor: &str) -> Result<ActorKey, FediError> {
-        Ok(self.db()?.actor_key(actor)?)
-    }
-
+    /// The public key (PEM) of one of this server's actors (by its URL).
     pub fn public_pem(&self, actor: &str) -> Result<String, FediError> {
-        self.key(actor)?
+        self.db
+            .actor_key(actor)?
             .public_pem()
             .map_err(|e| FediError::Refused(e.to_string()))
+    }
+
+    /// The persona the server writes for a remote actor (made on first use).
+    pub fn proxy_persona(&mut self, actor: &str) -> Result<rally_store::LocalPersona, FediError> {
+        let (p, new) = self.service.proxy_persona(&proxy_name(actor))?;
+        if new {
+            self.db.set_proxy_persona(actor, &p.id().to_hex())?;
+        }
+        Ok(p)
+    }
+
+    /// Runs a use case as the remote `actor` (through the persona kept for it,
+    /// which must exist), named `name` in what it writes; one transaction.
+    pub fn as_remote<T>(
+        &mut self,
+        actor: &str,
+        name: &str,
+        f: impl FnOnce(&mut Service) -> Result<T, ServiceError>,
+    ) -> Result<T, FediError> {
+        self.service.act_for_remote(&proxy_name(actor), name);
+        let outcome = f(&mut self.service);
+        self.service.act_as(None);
+        Ok(outcome?)
+    }
+
+    /// The persona the server keeps for a remote actor it has seen.
+    pub fn proxy_of(&self, actor: &str) -> Result<rally_store::LocalPersona, FediError> {
+        self.store()
+            .persona(&proxy_name(actor))?
+            .ok_or(FediError::NotFound)
+    }
+
+    /// Whether a persona is one the server keeps for a remote actor.
+    pub fn is_proxy(&self, persona: &PersonaId) -> Result<bool, FediError> {
+        let hex = persona.to_hex();
+        Ok(self
+            .store()
+            .personas()?
+            .iter()
+            .any(|p| p.id().to_hex() == hex && p.name.starts_with(PROXY_PREFIX)))
+    }
+}
+
+impl Fedi {
+    /// Opens the federation's state in `data` and moves its connections onto
+    /// their own thread ([`THREAD`]).
+    pub fn open(data: &Path, public_url: &str) -> Result<Fedi, FediError> {
+        let db = FediDb::open(data)?;
+        db.set_public_url(public_url.trim_end_matches('/'))?;
+        let blocked = Blocklist::default();
+        blocked.set(db.blocked_domains()?);
+        let service = Service::open(data)?;
+        let registry = SqliteRegistry::open(data)
+            .map_err(|e| FediError::Refused(format!("cannot open the registry: {e}")))?;
+        let local = Handle::spawn(
+            Local {
+                db,
+                service,
+                registry,
+            },
+            THREAD,
+        )
+        .map_err(|e| FediError::Refused(format!("cannot start the {THREAD} thread: {e}")))?;
+        let local_http = public_url.starts_with("http://");
+        let check = blocked.clone();
+        let fetcher = Fetcher::new(local_http, Arc::new(move |d: &str| check.is_blocked(d)));
+        Ok(Fedi {
+            urls: Urls {
+                base: public_url.trim_end_matches('/').to_owned(),
+            },
+            local,
+            blocked,
+            fetcher,
+            queued: tokio::sync::Notify::new(),
+            changed: tokio::sync::Notify::new(),
+        })
+    }
+
+    /// Runs `f` on the thread that owns the federation's SQLite state and awaits
+    /// its answer: the way every read and write of `fedi.db`, the store and the
+    /// registry goes, so no async worker waits on SQLite.
+    pub async fn local<R, F>(&self, f: F) -> Result<R, FediError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Local) -> Result<R, FediError> + Send + 'static,
+    {
+        self.local.call(f).await.map_err(|_| FediError::Stopped)?
+    }
+
+    /// Runs `f` with `fedi.db` (see [`Fedi::local`]).
+    pub async fn db<R, E, F>(&self, f: F) -> Result<R, FediError>
+    where
+        R: Send + 'static,
+        E: Into<FediError>,
+        F: FnOnce(&FediDb) -> Result<R, E> + Send + 'static,
+    {
+        self.local(move |l| f(&l.db).map_err(Into::into)).await
+    }
+
+    /// Runs `f` with the use cases (read-only copies, proxy personas).
+    pub async fn service<R, E, F>(&self, f: F) -> Result<R, FediError>
+    where
+        R: Send + 'static,
+        E: Into<FediError>,
+        F: FnOnce(&mut Service) -> Result<R, E> + Send + 'static,
+    {
+        self.local(move |l| f(&mut l.service).map_err(Into::into))
+            .await
+    }
+
+    /// Runs `f` with the service's store, for the reads and writes that are not
+    /// use cases.
+    pub async fn store<R, E, F>(&self, f: F) -> Result<R, FediError>
+    where
+        R: Send + 'static,
+        E: Into<FediError>,
+        F: FnOnce(&mut Store) -> Result<R, E> + Send + 'static,
+    {
+        self.local(move |l| f(l.store_mut()).map_err(Into::into))
+            .await
+    }
+
+    /// The domains blocked here, as the fetcher sees them.
+    pub fn blocklist(&self) -> &Blocklist {
+        &self.blocked
+    }
+
+    /// A group, if it is public here.
+    pub async fn public_group(&self, id: &DocId) -> Result<Option<PublicGroup>, FediError> {
+        let id = *id;
+        self.local(move |l| l.public_group(&id)).await
+    }
+
+    /// An event, if it is public and listed by a public group here.
+    pub async fn public_event(&self, id: &DocId) -> Result<Option<PublicEvent>, FediError> {
+        let id = *id;
+        self.local(move |l| l.public_event(&id)).await
+    }
+
+    /// Finds a public group by its user name (the id part decides; the first group
+    /// seen with an id part keeps it).
+    pub async fn group_by_username(
+        &self,
+        username: &str,
+    ) -> Result<Option<PublicGroup>, FediError> {
+        let username = username.to_owned();
+        self.local(move |l| l.group_by_username(&username)).await
+    }
+
+    /// The key of one of this server's actors (by its URL).
+    pub async fn key(&self, actor: &str) -> Result<ActorKey, FediError> {
+        let actor = actor.to_owned();
+        self.db(move |db| db.actor_key(&actor)).await
+    }
+
+    /// The public key (PEM) of one of this server's actors (by its URL).
+    pub async fn public_pem(&self, actor: &str) -> Result<String, FediError> {
+        let actor = actor.to_owned();
+        self.local(move |l| l.public_pem(&actor)).await
     }
 
     /// A remote actor, from the cache or fetched (signed by the instance actor, for
     /// servers that want signed fetches). `refresh` fetches even when cached.
     pub async fn remote_actor(&self, id: &str, refresh: bool) -> Result<RemoteActor, FediError> {
-        let now = Timestamp::now().as_second();
-        if !refresh
-            && let Some((actor, at)) = self.db()?.remote_actor(id)?
-            && now - at < ACTOR_TTL_SECS
-        {
-            return Ok(actor);
+        enum Cached {
+            Fresh(RemoteActor),
+            Fetch(ActorKey),
         }
+        let now = Timestamp::now().as_second();
         let instance = self.urls.instance();
-        let key = self.key(&instance)?;
+        let cached = {
+            let (id, instance) = (id.to_owned(), instance.clone());
+            self.local(move |l| {
+                if !refresh
+                    && let Some((actor, at)) = l.db.remote_actor(&id)?
+                    && now - at < ACTOR_TTL_SECS
+                {
+                    return Ok(Cached::Fresh(actor));
+                }
+                Ok(Cached::Fetch(l.db.actor_key(&instance)?))
+            })
+            .await?
+        };
+        let key = match cached {
+            Cached::Fresh(actor) => return Ok(actor),
+            Cached::Fetch(key) => key,
+        };
         let key_id = Urls::key_id(&instance);
         let json = self
             .fetcher
@@ -300,69 +477,10 @@ impl Fedi {
             )));
         }
         self.fetcher.check(&actor.inbox)?;
-        self.db()?.save_remote_actor(id, &json.to_string(), now)?;
+        let (id, json) = (id.to_owned(), json.to_string());
+        self.db(move |db| db.save_remote_actor(&id, &json, now))
+            .await?;
         Ok(actor)
-    }
-
-    /// The persona the server writes for a remote actor (made on first use).
-    pub fn proxy_persona(
-        &self,
-        actor: &RemoteActor,
-    ) -> Result<rally_store::LocalPersona, FediError> {
-        let (p, new) = self.service()?.proxy_persona(&proxy_name(&actor.id))?;
-        if new {
-            self.db()?.set_proxy_persona(&actor.id, &p.id().to_hex())?;
-        }
-        Ok(p)
-    }
-
-    /// Runs a use case as the remote `actor` (through the persona kept for it,
-    /// which must exist), named `name` in what it writes; one transaction.
-    pub fn as_remote<T>(
-        &self,
-        actor: &str,
-        name: &str,
-        f: impl FnOnce(&mut Service) -> Result<T, ServiceError>,
-    ) -> Result<T, FediError> {
-        let mut service = self.service()?;
-        service.act_for_remote(&proxy_name(actor), name);
-        let outcome = f(&mut service);
-        service.act_as(None);
-        Ok(outcome?)
-    }
-
-    /// The persona the server keeps for a remote actor it has seen.
-    pub fn proxy_of(&self, actor: &str) -> Result<rally_store::LocalPersona, FediError> {
-        self.store()?
-            .persona(&proxy_name(actor))?
-            .ok_or(FediError::NotFound)
-    }
-
-    /// Whether a persona is one the server keeps for a remote actor.
-    pub fn is_proxy(&self, persona: &PersonaId) -> Result<bool, FediError> {
-        let hex = persona.to_hex();
-        Ok(self
-            .store()?
-            .personas()?
-            .iter()
-            .any(|p| p.id().to_hex() == hex && p.name.starts_with(PROXY_PREFIX)))
-    }
-}
-
-/// The store inside the locked service.
-#[derive(Debug)]
-pub struct StoreGuard<'a>(MutexGuard<'a, Service>);
-
-impl std::ops::Deref for StoreGuard<'_> {
-    type Target = Store;
-    fn deref(&self) -> &Store {
-        self.0.store()
-    }
-}
-
-impl std::ops::DerefMut for StoreGuard<'_> {
-    fn deref_mut(&mut self) -> &mut Store {
-        self.0.store_mut()
     }
 }
 

@@ -7,7 +7,9 @@
 //! in copies of remote events become `Join`/`Leave` to their organisers
 //! ([`super::copies`]). The delivery worker takes due
 //! deliveries from the persistent queue, signs and POSTs them a few at a time, and
-//! retries failures with exponential backoff; the queue survives restarts.
+//! retries failures with exponential backoff; the queue survives restarts. Both
+//! reach `fedi.db` and the store only through the federation's own thread
+//! ([`Fedi::local`]), never while a request is on the network.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -20,10 +22,10 @@ use rally_core::jiff::Timestamp;
 use serde_json::{Value, json};
 use sha2::Digest as _;
 
-use super::db::Delivery;
+use super::db::{DbError, Delivery, FediDb};
 use super::fetch::{FetchError, Signer};
 use super::vocab::{self, Urls};
-use super::{Fedi, FediError, queue};
+use super::{Fedi, FediError, Local, queue};
 
 /// Attempts before a delivery is given up (about two days with the default base).
 pub const MAX_ATTEMPTS: i64 = 12;
@@ -58,7 +60,7 @@ pub async fn publish_loop(fedi: Arc<Fedi>, stop: impl Future<Output = ()>) {
     tokio::pin!(stop);
     let mut cursor: Option<i64> = None;
     loop {
-        let current = fedi.store().ok().and_then(|s| s.change_cursor().ok());
+        let current = fedi.store(|s| s.change_cursor()).await.ok();
         if current.is_some() && current != cursor {
             let since = cursor.unwrap_or(0);
             cursor = current;
@@ -74,42 +76,48 @@ pub async fn publish_loop(fedi: Arc<Fedi>, stop: impl Future<Output = ()>) {
     }
 }
 
-/// Lets the worker serve other tasks now and then while a long scan reads
-/// documents (each a brief store call): a device that sent a thousand events
-/// held one worker, and the HTTP requests queued on it, for a third of a second.
-async fn yield_every(n: usize) {
-    if n % 16 == 15 {
-        tokio::task::yield_now().await;
-    }
-}
+/// How many changed documents the publisher reads in one call on the
+/// federation's thread: a device that sent a thousand events is scanned a few
+/// at a time, so the inbox and the pages (waiting in the same queue) are served
+/// in between.
+const SCAN_CHUNK: usize = 16;
 
 /// Publishes every public event (and its comments) among the documents changed
 /// after `since`, and the events of changed groups.
 pub async fn publish_changed(fedi: &Fedi, since: i64) -> Result<usize, FediError> {
-    let changed = fedi.store()?.docs_changed_since(since)?;
+    let changed = fedi.store(move |s| s.docs_changed_since(since)).await?;
     let mut events = Vec::new();
     let mut copies = Vec::new();
-    for (n, id) in changed.into_iter().enumerate() {
-        yield_every(n).await;
-        let doc = match fedi.store()?.load(id) {
-            Ok(d) => d,
-            Err(_) => continue,
-        };
-        if let Ok(g) = doc.group() {
-            events.extend(g.events);
-        } else if let Ok(view) = doc.event() {
-            if view.origin.is_some() {
-                copies.push((id, view));
-            } else {
-                events.push(id);
-            }
-        }
+    for chunk in changed.chunks(SCAN_CHUNK) {
+        let chunk = chunk.to_vec();
+        let (e, c) = fedi
+            .local(move |l| {
+                let mut events = Vec::new();
+                let mut copies = Vec::new();
+                for id in chunk {
+                    let Ok(doc) = l.store().load(id) else {
+                        continue;
+                    };
+                    if let Ok(g) = doc.group() {
+                        events.extend(g.events);
+                    } else if let Ok(view) = doc.event() {
+                        if view.origin.is_some() {
+                            copies.push((id, view));
+                        } else {
+                            events.push(id);
+                        }
+                    }
+                }
+                Ok((events, copies))
+            })
+            .await?;
+        events.extend(e);
+        copies.extend(c);
     }
     events.sort();
     events.dedup();
     let mut queued = 0;
-    for (n, id) in events.into_iter().enumerate() {
-        yield_every(n).await;
+    for id in events {
         queued += publish_event(fedi, &id).await?;
     }
     for (id, view) in copies {
@@ -121,26 +129,44 @@ pub async fn publish_changed(fedi: &Fedi, since: i64) -> Result<usize, FediError
 /// Queues what changed about one event; returns how many deliveries were queued.
 pub async fn publish_event(fedi: &Fedi, id: &DocId) -> Result<usize, FediError> {
     let url = fedi.urls.event(id);
-    let prior = fedi.db()?.published(&url)?;
     let now = Timestamp::now();
-    let Some(ev) = fedi.public_event(id)? else {
-        // No longer public (or gone): a Delete if it was published.
-        let Some((_, false)) = prior else {
-            return Ok(0);
-        };
-        let actor = group_of_published(fedi, &url)?;
-        let delete = vocab::activity(
-            &format!("{url}/delete"),
-            "Delete",
-            &actor,
-            json!({"type": "Tombstone", "formerType": "Event", "id": url, "deleted": now.to_string()}),
-            &[vocab::PUBLIC.to_owned()],
-            &[format!("{actor}/followers")],
-        );
-        let n = fan_out(fedi, &actor, &delete).await?;
-        fedi.db()?
-            .set_published(&url, &actor, "", true, now.as_second())?;
-        return Ok(n);
+    /// The event now, as far as publishing goes.
+    enum Now {
+        Public(Box<super::PublicEvent>),
+        /// No longer public (or gone) but published by this actor: a Delete.
+        Withdrawn(String),
+        Nothing,
+    }
+    let (doc, key, urls) = (*id, url.clone(), fedi.urls.clone());
+    let (prior, found) = fedi
+        .local(move |l| {
+            let prior = l.db.published(&key)?;
+            let found = match l.public_event(&doc)? {
+                Some(ev) => Now::Public(Box::new(ev)),
+                None if matches!(prior, Some((_, false))) => {
+                    Now::Withdrawn(group_of_published(l, &urls, &key)?)
+                }
+                None => Now::Nothing,
+            };
+            Ok((prior, found))
+        })
+        .await?;
+    let ev = match found {
+        Now::Public(ev) => ev,
+        Now::Nothing => return Ok(0),
+        Now::Withdrawn(actor) => {
+            let delete = vocab::activity(
+                &format!("{url}/delete"),
+                "Delete",
+                &actor,
+                json!({"type": "Tombstone", "formerType": "Event", "id": url, "deleted": now.to_string()}),
+                &[vocab::PUBLIC.to_owned()],
+                &[format!("{actor}/followers")],
+            );
+            let n = fan_out(fedi, &actor, &delete).await?;
+            set_published(fedi, &url, &actor, "", true, now).await?;
+            return Ok(n);
+        }
     };
     let actor = fedi.urls.group(&ev.group);
     let object = vocab::event_object(&fedi.urls, id, &ev.view, Some(&ev.group), now);
@@ -166,15 +192,23 @@ pub async fn publish_event(fedi: &Fedi, id: &DocId) -> Result<usize, FediError> 
             &[format!("{actor}/followers")],
         );
         queued += fan_out(fedi, &actor, &activity).await?;
-        fedi.db()?
-            .set_published(&url, &actor, &d, false, now.as_second())?;
+        set_published(fedi, &url, &actor, &d, false, now).await?;
     }
     for c in &ev.view.comments {
-        if fedi.is_proxy(&c.author)? {
-            continue;
-        }
         let curl = fedi.urls.comment(id, &c.id);
-        let prior = fedi.db()?.published(&curl)?;
+        let (author_id, key) = (c.author, curl.clone());
+        let prior = fedi
+            .local(move |l| {
+                if l.is_proxy(&author_id)? {
+                    return Ok(None);
+                }
+                Ok(Some(l.db.published(&key)?))
+            })
+            .await?;
+        // A comment of a remote actor (written by its proxy) is theirs to publish.
+        let Some(prior) = prior else {
+            continue;
+        };
         let author = fedi.urls.person(&c.author);
         if c.deleted || c.hidden {
             if let Some((_, false)) = prior {
@@ -187,8 +221,7 @@ pub async fn publish_event(fedi: &Fedi, id: &DocId) -> Result<usize, FediError> 
                     &[format!("{actor}/followers")],
                 );
                 queued += fan_out(fedi, &author, &delete).await?;
-                fedi.db()?
-                    .set_published(&curl, &author, "", true, now.as_second())?;
+                set_published(fedi, &curl, &author, "", true, now).await?;
             }
             continue;
         }
@@ -213,11 +246,25 @@ pub async fn publish_event(fedi: &Fedi, id: &DocId) -> Result<usize, FediError> 
             &[format!("{actor}/followers")],
         );
         queued += fan_out(fedi, &author, &activity).await?;
-        fedi.db()?
-            .set_published(&curl, &author, &d, false, now.as_second())?;
+        set_published(fedi, &curl, &author, &d, false, now).await?;
     }
     queued += answer_decided_joins(fedi, id, &ev.view, &actor).await?;
     Ok(queued)
+}
+
+/// Records what was published of `object` (its digest; empty and `deleted` for
+/// a Delete).
+async fn set_published(
+    fedi: &Fedi,
+    object: &str,
+    actor: &str,
+    digest: &str,
+    deleted: bool,
+    now: Timestamp,
+) -> Result<(), FediError> {
+    let (object, actor, digest) = (object.to_owned(), actor.to_owned(), digest.to_owned());
+    fedi.db(move |db| db.set_published(&object, &actor, &digest, deleted, now.as_second()))
+        .await
 }
 
 /// `Accept` or `Reject` for received joins an organiser decided on a device
@@ -229,7 +276,10 @@ async fn answer_decided_joins(
     group_actor: &str,
 ) -> Result<usize, FediError> {
     use rally_core::model::ParticipationStatus;
-    let joins = fedi.db()?.remote_objects_of("join", &id.to_hex())?;
+    let doc = id.to_hex();
+    let joins = fedi
+        .db(move |db| db.remote_objects_of("join", &doc))
+        .await?;
     let mut queued = 0;
     for (join_id, o) in joins {
         let Some(persona) = o.local.as_deref().and_then(|h| h.parse().ok()) else {
@@ -241,9 +291,10 @@ async fn answer_decided_joins(
             _ => continue,
         };
         let key = queue::answered_key(&join_id);
+        let answered = key.clone();
         if fedi
-            .db()?
-            .published(&key)?
+            .db(move |db| db.published(&answered))
+            .await?
             .is_some_and(|(sent, _)| sent == kind)
         {
             continue;
@@ -259,29 +310,34 @@ async fn answer_decided_joins(
             join,
             &remote.id,
         );
-        queue::send(fedi, group_actor, &remote, &answer)?;
-        fedi.db()?
-            .set_published(&key, group_actor, kind, false, Timestamp::now().as_second())?;
+        let from = group_actor.to_owned();
+        fedi.db(move |db| {
+            queue::enqueue(db, &from, &remote, &answer)?;
+            db.set_published(&key, &from, kind, false, Timestamp::now().as_second())
+        })
+        .await?;
+        fedi.queued.notify_one();
         queued += 1;
     }
     Ok(queued)
 }
 
-fn group_of_published(fedi: &Fedi, url: &str) -> Result<String, FediError> {
+/// The actor that published the event at `url`: its group, or the instance.
+fn group_of_published(l: &Local, urls: &Urls, url: &str) -> Result<String, FediError> {
     let doc: DocId = url
         .rsplit('/')
         .next()
         .and_then(|h| h.parse().ok())
         .ok_or(FediError::NotFound)?;
-    let store = fedi.store()?;
-    let group = store
+    let group = l
+        .store()
         .load(doc)
         .ok()
         .and_then(|d| d.event().ok())
         .and_then(|v| v.group);
     match group {
-        Some(g) => Ok(fedi.urls.group(&g)),
-        None => Ok(fedi.urls.instance()),
+        Some(g) => Ok(urls.group(&g)),
+        None => Ok(urls.instance()),
     }
 }
 
@@ -296,8 +352,14 @@ pub async fn fan_out(fedi: &Fedi, from: &str, activity: &Value) -> Result<usize,
         .and_then(|f| f.strip_suffix("/followers"))
         .unwrap_or(from)
         .to_owned();
-    let mut followers = fedi.db()?.followers(&group)?;
-    followers.extend(fedi.db()?.followers(&fedi.urls.instance())?);
+    let instance = fedi.urls.instance();
+    let followers = fedi
+        .db(move |db| {
+            let mut followers = db.followers(&group)?;
+            followers.extend(db.followers(&instance)?);
+            Ok::<_, DbError>(followers)
+        })
+        .await?;
     let mut inboxes = BTreeMap::new();
     for f in followers.iter().filter(|f| f.state == "accepted") {
         match fedi.remote_actor(&f.remote, false).await {
@@ -307,27 +369,37 @@ pub async fn fan_out(fedi: &Fedi, from: &str, activity: &Value) -> Result<usize,
             Err(e) => eprintln!("federation: cannot reach follower {}: {e}", f.remote),
         }
     }
-    let body = activity.to_string();
-    let now = Timestamp::now().as_second();
-    {
-        let db = fedi.db()?;
-        for inbox in inboxes.keys() {
-            db.enqueue(inbox, from, &body, now)?;
-        }
-    }
-    if !inboxes.is_empty() {
+    let queued = inboxes.len();
+    if queued > 0 {
+        let (from, body) = (from.to_owned(), activity.to_string());
+        let now = Timestamp::now().as_second();
+        fedi.db(move |db| {
+            for inbox in inboxes.keys() {
+                db.enqueue(inbox, &from, &body, now)?;
+            }
+            Ok::<_, DbError>(())
+        })
+        .await?;
         fedi.queued.notify_one();
     }
-    Ok(inboxes.len())
+    Ok(queued)
 }
 
 /// Delivers due deliveries until `stop` completes.
 pub async fn delivery_loop(fedi: Arc<Fedi>, stop: impl Future<Output = ()>) {
     tokio::pin!(stop);
     loop {
+        // The due deliveries; and the blocked domains again, for the fetcher, in
+        // case `rally-server admin` changed them from another process.
+        let blocklist = fedi.blocklist().clone();
         let due = fedi
-            .db()
-            .and_then(|db| Ok(db.due(Timestamp::now().as_second(), 256)?))
+            .db(move |db| {
+                if let Ok(domains) = db.blocked_domains() {
+                    blocklist.set(domains);
+                }
+                db.due(Timestamp::now().as_second(), 256)
+            })
+            .await
             .unwrap_or_default();
         if due.is_empty() {
             tokio::select! {
@@ -351,15 +423,20 @@ pub async fn delivery_loop(fedi: Arc<Fedi>, stop: impl Future<Output = ()>) {
             () = &mut stop => return,
             r = work => r,
         };
-        for (d, result) in results {
-            let _ = settle(&fedi, &d, result);
-        }
+        let _ = fedi
+            .db(move |db| {
+                for (d, result) in results {
+                    let _ = settle(db, &d, result);
+                }
+                Ok::<_, DbError>(())
+            })
+            .await;
     }
 }
 
 /// Delivers one queued activity now.
 pub async fn deliver(fedi: &Fedi, d: &Delivery) -> Result<(), FetchError> {
-    let key = fedi.key(&d.actor).map_err(|e| FetchError::Network {
+    let key = fedi.key(&d.actor).await.map_err(|e| FetchError::Network {
         url: d.inbox.clone(),
         why: e.to_string(),
     })?;
@@ -376,8 +453,7 @@ pub async fn deliver(fedi: &Fedi, d: &Delivery) -> Result<(), FetchError> {
         .await
 }
 
-fn settle(fedi: &Fedi, d: &Delivery, result: Result<(), FetchError>) -> Result<(), FediError> {
-    let db = fedi.db()?;
+fn settle(db: &FediDb, d: &Delivery, result: Result<(), FetchError>) -> Result<(), DbError> {
     let now = Timestamp::now().as_second();
     match result {
         Ok(()) => db.delivered(d.id)?,

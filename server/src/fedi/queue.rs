@@ -5,16 +5,19 @@
 use rally_core::jiff::Timestamp;
 use serde_json::Value;
 
+use super::db::{DbError, FediDb};
 use super::vocab::RemoteActor;
-use super::{Fedi, FediError};
 
-/// Queues `activity` from our actor `from` for the inbox of `to`.
-pub fn send(fedi: &Fedi, from: &str, to: &RemoteActor, activity: &Value) -> Result<(), FediError> {
-    let now = Timestamp::now().as_second();
-    fedi.db()?
-        .enqueue(&to.inbox, from, &activity.to_string(), now)?;
-    fedi.queued.notify_one();
-    Ok(())
+/// Queues `activity` from our actor `from` for the inbox of `to`: a step of a
+/// call on the federation's thread ([`Fedi::local`](super::Fedi::local)); the
+/// caller wakes the delivery worker (`fedi.queued`) once the call is done.
+pub fn enqueue(db: &FediDb, from: &str, to: &RemoteActor, activity: &Value) -> Result<(), DbError> {
+    db.enqueue(
+        &to.inbox,
+        from,
+        &activity.to_string(),
+        Timestamp::now().as_second(),
+    )
 }
 
 /// Where the answer sent to a received `Join` is recorded (in `published`).

@@ -14,8 +14,8 @@ use rally_core::jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::vocab::{self, CONTENT_TYPE};
-use super::{Fedi, FediError, PublicEvent, PublicGroup};
+use super::vocab::{self, CONTENT_TYPE, Urls};
+use super::{Fedi, FediError, Local, PublicEvent, PublicGroup};
 use crate::html::escape;
 
 pub fn router(fedi: Arc<Fedi>) -> Router {
@@ -102,12 +102,14 @@ fn doc_id(hex: &str) -> Result<DocId, FediError> {
     hex.parse().map_err(|_| FediError::NotFound)
 }
 
-fn group(fedi: &Fedi, hex: &str) -> Result<PublicGroup, FediError> {
-    fedi.public_group(&doc_id(hex)?)?.ok_or(FediError::NotFound)
+/// The public group `hex` names (on the federation's thread).
+fn group(l: &Local, hex: &str) -> Result<PublicGroup, FediError> {
+    l.public_group(&doc_id(hex)?)?.ok_or(FediError::NotFound)
 }
 
-fn event_of(fedi: &Fedi, hex: &str) -> Result<PublicEvent, FediError> {
-    fedi.public_event(&doc_id(hex)?)?.ok_or(FediError::NotFound)
+/// The public event `hex` names (on the federation's thread).
+fn event_of(l: &Local, hex: &str) -> Result<PublicEvent, FediError> {
+    l.public_event(&doc_id(hex)?)?.ok_or(FediError::NotFound)
 }
 
 #[derive(Debug, Deserialize)]
@@ -125,7 +127,7 @@ async fn webfinger(State(fedi): State<Arc<Fedi>>, Query(q): Query<Resource>) -> 
         } else if user == "relay" {
             Some((format!("acct:relay@{host}"), fedi.urls.instance(), false))
         } else {
-            match fedi.group_by_username(user) {
+            match fedi.group_by_username(user).await {
                 Ok(Some(g)) => Some((
                     format!("acct:{}@{host}", g.username),
                     fedi.urls.group(&g.id),
@@ -141,9 +143,14 @@ async fn webfinger(State(fedi): State<Arc<Fedi>>, Query(q): Query<Resource>) -> 
         if url == fedi.urls.instance() {
             Some((format!("acct:relay@{host}"), url.to_owned(), false))
         } else {
-            url.strip_prefix(&format!("{}/groups/", fedi.urls.base))
-                .and_then(|hex| group(&fedi, hex).ok())
-                .map(|g| (format!("acct:{}@{host}", g.username), url.to_owned(), true))
+            let found = match url.strip_prefix(&format!("{}/groups/", fedi.urls.base)) {
+                Some(hex) => {
+                    let hex = hex.to_owned();
+                    fedi.local(move |l| group(l, &hex)).await.ok()
+                }
+                None => None,
+            };
+            found.map(|g| (format!("acct:{}@{host}", g.username), url.to_owned(), true))
         }
     };
     match found {
@@ -172,13 +179,13 @@ async fn nodeinfo_links(State(fedi): State<Arc<Fedi>>) -> Response {
     json_as("application/json", vocab::nodeinfo_links(&fedi.urls))
 }
 
-fn counts(fedi: &Fedi) -> Result<(usize, usize, usize), FediError> {
-    let groups = fedi.public_groups()?;
+fn counts(l: &Local) -> Result<(usize, usize, usize), FediError> {
+    let groups = l.public_groups()?;
     let mut events = 0;
     let mut comments = 0;
     for g in &groups {
         for e in &g.view.events {
-            if let Some(ev) = fedi.public_event(e)? {
+            if let Some(ev) = l.public_event(e)? {
                 events += 1;
                 comments += ev.view.comments.iter().filter(|c| !c.deleted).count();
             }
@@ -192,7 +199,10 @@ async fn nodeinfo(State(fedi): State<Arc<Fedi>>, Path(version): Path<String>) ->
     if version != "2.0" && version != "2.1" {
         return (StatusCode::NOT_FOUND, "unknown NodeInfo version\n").into_response();
     }
-    let (groups, events, comments) = match counts(&fedi) {
+    let found = fedi
+        .local(|l| Ok((counts(l)?, l.open_registrations())))
+        .await;
+    let ((groups, events, comments), open) = match found {
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
@@ -201,14 +211,14 @@ async fn nodeinfo(State(fedi): State<Arc<Fedi>>, Path(version): Path<String>) ->
     );
     (
         [(header::CONTENT_TYPE, profile)],
-        vocab::nodeinfo(version, fedi.open_registrations(), groups, events, comments).to_string(),
+        vocab::nodeinfo(version, open, groups, events, comments).to_string(),
     )
         .into_response()
 }
 
 async fn instance_actor(State(fedi): State<Arc<Fedi>>, headers: HeaderMap) -> Response {
     let actor = fedi.urls.instance();
-    let pem = match fedi.public_pem(&actor) {
+    let pem = match fedi.public_pem(&actor).await {
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
@@ -225,17 +235,8 @@ async fn instance_actor(State(fedi): State<Arc<Fedi>>, headers: HeaderMap) -> Re
     )
 }
 
-fn follow_collection(fedi: &Fedi, local: &str, id: &str, following: bool) -> Response {
-    let rows = match fedi.db().and_then(|db| {
-        Ok(if following {
-            db.following(local)?
-        } else {
-            db.followers(local)?
-        })
-    }) {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
-    };
+/// The accepted follows among `rows`, as the collection `id`.
+fn follow_collection(rows: &[super::db::Follow], id: &str) -> Response {
     let accepted: Vec<Value> = rows
         .iter()
         .filter(|f| f.state == "accepted")
@@ -247,12 +248,20 @@ fn follow_collection(fedi: &Fedi, local: &str, id: &str, following: bool) -> Res
 
 async fn instance_followers(State(fedi): State<Arc<Fedi>>) -> Response {
     let actor = fedi.urls.instance();
-    follow_collection(&fedi, &actor, &format!("{actor}/followers"), false)
+    let local = actor.clone();
+    match fedi.db(move |db| db.followers(&local)).await {
+        Ok(rows) => follow_collection(&rows, &format!("{actor}/followers")),
+        Err(e) => e.into_response(),
+    }
 }
 
 async fn instance_following(State(fedi): State<Arc<Fedi>>) -> Response {
     let actor = fedi.urls.instance();
-    follow_collection(&fedi, &actor, &format!("{actor}/following"), true)
+    let local = actor.clone();
+    match fedi.db(move |db| db.following(&local)).await {
+        Ok(rows) => follow_collection(&rows, &format!("{actor}/following")),
+        Err(e) => e.into_response(),
+    }
 }
 
 async fn empty_collection(uri: axum::http::Uri, State(fedi): State<Arc<Fedi>>) -> Response {
@@ -268,33 +277,47 @@ async fn group_actor(
     Path(hex): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let g = match group(&fedi, &hex) {
-        Ok(g) => g,
+    let json = wants_json(&headers);
+    let urls = fedi.urls.clone();
+    // The group, with its key for a server or its public events for a browser.
+    let found = fedi
+        .local(move |l| {
+            let g = group(l, &hex)?;
+            if json {
+                let pem = l.public_pem(&urls.group(&g.id))?;
+                return Ok((g, Some(pem), Vec::new()));
+            }
+            let events: Vec<PublicEvent> = g
+                .view
+                .events
+                .iter()
+                .filter_map(|e| l.public_event(e).ok().flatten())
+                .collect();
+            Ok((g, None, events))
+        })
+        .await;
+    let (g, pem, public_events) = match found {
+        Ok(f) => f,
         Err(e) => return e.into_response(),
     };
     let actor = fedi.urls.group(&g.id);
-    if wants_json(&headers) {
-        return match fedi.public_pem(&actor) {
-            Ok(pem) => activity_json(vocab::group_actor(
-                &fedi.urls,
-                &g.id,
-                &g.view,
-                &g.username,
-                &pem,
-            )),
-            Err(e) => e.into_response(),
-        };
+    if let Some(pem) = pem {
+        return activity_json(vocab::group_actor(
+            &fedi.urls,
+            &g.id,
+            &g.view,
+            &g.username,
+            &pem,
+        ));
     }
     let mut events = String::new();
-    for e in &g.view.events {
-        if let Ok(Some(ev)) = fedi.public_event(e) {
-            events.push_str(&format!(
-                "<li><a href=\"{}\">{}</a> <span class=meta>{}</span></li>",
-                escape(&fedi.urls.event(e)),
-                escape(&ev.view.details.title),
-                escape(&vocab::event_summary(&ev.view)),
-            ));
-        }
+    for ev in &public_events {
+        events.push_str(&format!(
+            "<li><a href=\"{}\">{}</a> <span class=meta>{}</span></li>",
+            escape(&fedi.urls.event(&ev.id)),
+            escape(&ev.view.details.title),
+            escape(&vocab::event_summary(&ev.view)),
+        ));
     }
     let summary = g
         .view
@@ -317,19 +340,25 @@ async fn group_actor(
 }
 
 async fn by_username(State(fedi): State<Arc<Fedi>>, Path(username): Path<String>) -> Response {
-    match fedi.group_by_username(&username) {
+    match fedi.group_by_username(&username).await {
         Ok(Some(g)) => Redirect::to(&fedi.urls.group(&g.id)).into_response(),
         Ok(None) => FediError::NotFound.into_response(),
         Err(e) => e.into_response(),
     }
 }
 
-fn group_event_objects(fedi: &Fedi, g: &PublicGroup) -> Result<Vec<Value>, FediError> {
+/// A public group and the objects of its public events.
+fn group_event_objects(
+    l: &Local,
+    urls: &Urls,
+    hex: &str,
+) -> Result<(PublicGroup, Vec<Value>), FediError> {
+    let g = group(l, hex)?;
     let mut out = Vec::new();
     for e in &g.view.events {
-        if let Some(ev) = fedi.public_event(e)? {
+        if let Some(ev) = l.public_event(e)? {
             out.push(vocab::event_object(
-                &fedi.urls,
+                urls,
                 e,
                 &ev.view,
                 Some(&g.id),
@@ -337,19 +366,18 @@ fn group_event_objects(fedi: &Fedi, g: &PublicGroup) -> Result<Vec<Value>, FediE
             ));
         }
     }
-    Ok(out)
+    Ok((g, out))
 }
 
 async fn group_events(State(fedi): State<Arc<Fedi>>, Path(hex): Path<String>) -> Response {
-    let result = group(&fedi, &hex).and_then(|g| {
-        let items = group_event_objects(&fedi, &g)?;
-        let total = items.len();
-        Ok(vocab::collection(
-            &format!("{}/events", fedi.urls.group(&g.id)),
-            items,
-            total,
-        ))
-    });
+    let urls = fedi.urls.clone();
+    let result = fedi
+        .local(move |l| group_event_objects(l, &urls, &hex))
+        .await
+        .map(|(g, items)| {
+            let total = items.len();
+            vocab::collection(&format!("{}/events", fedi.urls.group(&g.id)), items, total)
+        });
     match result {
         Ok(v) => activity_json(v),
         Err(e) => e.into_response(),
@@ -357,27 +385,31 @@ async fn group_events(State(fedi): State<Arc<Fedi>>, Path(hex): Path<String>) ->
 }
 
 async fn group_outbox(State(fedi): State<Arc<Fedi>>, Path(hex): Path<String>) -> Response {
-    let result = group(&fedi, &hex).and_then(|g| {
-        let actor = fedi.urls.group(&g.id);
-        let items: Vec<Value> = group_event_objects(&fedi, &g)?
-            .into_iter()
-            .map(|e| {
-                let id = format!("{}/activity", e["id"].as_str().unwrap_or_default());
-                let mut a = vocab::activity(
-                    &id,
-                    "Create",
-                    &actor,
-                    e,
-                    &[vocab::PUBLIC.to_owned()],
-                    &[format!("{actor}/followers")],
-                );
-                a.as_object_mut().map(|o| o.remove("@context"));
-                a
-            })
-            .collect();
-        let total = items.len();
-        Ok(vocab::collection(&format!("{actor}/outbox"), items, total))
-    });
+    let urls = fedi.urls.clone();
+    let result = fedi
+        .local(move |l| group_event_objects(l, &urls, &hex))
+        .await
+        .map(|(g, objects)| {
+            let actor = fedi.urls.group(&g.id);
+            let items: Vec<Value> = objects
+                .into_iter()
+                .map(|e| {
+                    let id = format!("{}/activity", e["id"].as_str().unwrap_or_default());
+                    let mut a = vocab::activity(
+                        &id,
+                        "Create",
+                        &actor,
+                        e,
+                        &[vocab::PUBLIC.to_owned()],
+                        &[format!("{actor}/followers")],
+                    );
+                    a.as_object_mut().map(|o| o.remove("@context"));
+                    a
+                })
+                .collect();
+            let total = items.len();
+            vocab::collection(&format!("{actor}/outbox"), items, total)
+        });
     match result {
         Ok(v) => activity_json(v),
         Err(e) => e.into_response(),
@@ -385,11 +417,16 @@ async fn group_outbox(State(fedi): State<Arc<Fedi>>, Path(hex): Path<String>) ->
 }
 
 async fn group_followers(State(fedi): State<Arc<Fedi>>, Path(hex): Path<String>) -> Response {
-    match group(&fedi, &hex) {
-        Ok(g) => {
-            let actor = fedi.urls.group(&g.id);
-            follow_collection(&fedi, &actor, &format!("{actor}/followers"), false)
-        }
+    let urls = fedi.urls.clone();
+    let found = fedi
+        .local(move |l| {
+            let actor = urls.group(&group(l, &hex)?.id);
+            let rows = l.db.followers(&actor)?;
+            Ok((actor, rows))
+        })
+        .await;
+    match found {
+        Ok((actor, rows)) => follow_collection(&rows, &format!("{actor}/followers")),
         Err(e) => e.into_response(),
     }
 }
@@ -397,7 +434,7 @@ async fn group_followers(State(fedi): State<Arc<Fedi>>, Path(hex): Path<String>)
 /// Members are not listed to the Fediverse (as Mobilizon does without a member's
 /// signed request): only their number.
 async fn group_members(State(fedi): State<Arc<Fedi>>, Path(hex): Path<String>) -> Response {
-    match group(&fedi, &hex) {
+    match fedi.local(move |l| group(l, &hex)).await {
         Ok(g) => activity_json(vocab::collection(
             &format!("{}/members", fedi.urls.group(&g.id)),
             Vec::new(),
@@ -412,7 +449,7 @@ async fn event(
     Path(hex): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let ev = match event_of(&fedi, &hex) {
+    let ev = match fedi.local(move |l| event_of(l, &hex)).await {
         Ok(e) => e,
         Err(e) => return e.into_response(),
     };
@@ -455,20 +492,24 @@ async fn event(
 }
 
 async fn event_comments(State(fedi): State<Arc<Fedi>>, Path(hex): Path<String>) -> Response {
-    let result = event_of(&fedi, &hex).and_then(|ev| {
-        let mut items = Vec::new();
-        for c in ev.view.comments.iter().filter(|c| !c.deleted && !c.hidden) {
-            if !fedi.is_proxy(&c.author)? {
-                items.push(vocab::comment_note(&fedi.urls, &ev.id, c));
+    let urls = fedi.urls.clone();
+    let result = fedi
+        .local(move |l| {
+            let ev = event_of(l, &hex)?;
+            let mut items = Vec::new();
+            for c in ev.view.comments.iter().filter(|c| !c.deleted && !c.hidden) {
+                if !l.is_proxy(&c.author)? {
+                    items.push(vocab::comment_note(&urls, &ev.id, c));
+                }
             }
-        }
-        let total = items.len();
-        Ok(vocab::collection(
-            &format!("{}/comments", fedi.urls.event(&ev.id)),
-            items,
-            total,
-        ))
-    });
+            let total = items.len();
+            Ok(vocab::collection(
+                &format!("{}/comments", urls.event(&ev.id)),
+                items,
+                total,
+            ))
+        })
+        .await;
     match result {
         Ok(v) => activity_json(v),
         Err(e) => e.into_response(),
@@ -479,23 +520,27 @@ async fn comment(
     State(fedi): State<Arc<Fedi>>,
     Path((hex, comment)): Path<(String, String)>,
 ) -> Response {
-    let result = event_of(&fedi, &hex).and_then(|ev| {
-        let c = ev.view.comment(&comment).ok_or(FediError::NotFound)?;
-        if fedi.is_proxy(&c.author)? {
-            return Err(FediError::NotFound);
-        }
-        let mut note = if c.deleted || c.hidden {
-            json!({
-                "id": fedi.urls.comment(&ev.id, &c.id),
-                "type": "Tombstone",
-                "formerType": "Note",
-            })
-        } else {
-            vocab::comment_note(&fedi.urls, &ev.id, c)
-        };
-        note["@context"] = vocab::context();
-        Ok(note)
-    });
+    let urls = fedi.urls.clone();
+    let result = fedi
+        .local(move |l| {
+            let ev = event_of(l, &hex)?;
+            let c = ev.view.comment(&comment).ok_or(FediError::NotFound)?;
+            if l.is_proxy(&c.author)? {
+                return Err(FediError::NotFound);
+            }
+            let mut note = if c.deleted || c.hidden {
+                json!({
+                    "id": urls.comment(&ev.id, &c.id),
+                    "type": "Tombstone",
+                    "formerType": "Note",
+                })
+            } else {
+                vocab::comment_note(&urls, &ev.id, c)
+            };
+            note["@context"] = vocab::context();
+            Ok(note)
+        })
+        .await;
     match result {
         Ok(v) => activity_json(v),
         Err(e) => e.into_response(),
@@ -508,32 +553,35 @@ async fn person(State(fedi): State<Arc<Fedi>>, Path(hex): Path<String>) -> Respo
     let Ok(id) = hex.parse::<rally_core::PersonaId>() else {
         return FediError::NotFound.into_response();
     };
-    let result = (|| {
-        let mut name = None;
-        for g in fedi.public_groups()? {
-            for e in &g.view.events {
-                if let Some(ev) = fedi.public_event(e)?
-                    && let Some(c) = ev.view.comments.iter().find(|c| c.author == id)
-                {
-                    name = Some(c.author_name.clone());
+    let urls = fedi.urls.clone();
+    let result = fedi
+        .local(move |l| {
+            let mut name = None;
+            for g in l.public_groups()? {
+                for e in &g.view.events {
+                    if let Some(ev) = l.public_event(e)?
+                        && let Some(c) = ev.view.comments.iter().find(|c| c.author == id)
+                    {
+                        name = Some(c.author_name.clone());
+                    }
                 }
             }
-        }
-        if name.is_none() {
-            name = super::copies::participant_name(&fedi, &id)?;
-        }
-        let name = name.ok_or(FediError::NotFound)?;
-        if fedi.is_proxy(&id)? {
-            return Err(FediError::NotFound);
-        }
-        let actor = fedi.urls.person(&id);
-        Ok(vocab::person_actor(
-            &fedi.urls,
-            &id,
-            &name,
-            &fedi.public_pem(&actor)?,
-        ))
-    })();
+            if name.is_none() {
+                name = super::copies::participant_name(l, &id)?;
+            }
+            let name = name.ok_or(FediError::NotFound)?;
+            if l.is_proxy(&id)? {
+                return Err(FediError::NotFound);
+            }
+            let actor = urls.person(&id);
+            Ok(vocab::person_actor(
+                &urls,
+                &id,
+                &name,
+                &l.public_pem(&actor)?,
+            ))
+        })
+        .await;
     match result {
         Ok(v) => activity_json(v),
         Err(e) => e.into_response(),

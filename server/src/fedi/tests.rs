@@ -140,3 +140,78 @@ fn emitted_documents_read_back() {
             )
     );
 }
+
+/// The fetcher's blocklist (in memory) answers as `fedi.db` does: a blocked
+/// domain and its subdomains, whatever the case.
+#[test]
+fn the_blocklist_in_memory_answers_as_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = super::db::FediDb::open(dir.path()).unwrap();
+    for d in ["bad.example", "Evil.Example", "x.y.z"] {
+        db.block_domain(d).unwrap();
+    }
+    let list = super::Blocklist::default();
+    list.set(db.blocked_domains().unwrap());
+    for q in [
+        "bad.example",
+        "BAD.example",
+        "sub.bad.example",
+        "a.b.bad.example",
+        "notbad.example",
+        "bad.example.org",
+        "evil.example",
+        "x.y.z",
+        "w.x.y.z",
+        "y.z",
+        "z",
+        "example",
+        "",
+        ".bad.example",
+    ] {
+        assert_eq!(list.is_blocked(q), db.is_blocked(q).unwrap(), "{q:?}");
+    }
+}
+
+/// Blocking and unblocking change what the fetcher refuses at once; a block
+/// written by another process (`rally-server admin`) reaches it through the
+/// delivery loop.
+#[tokio::test]
+async fn blocks_reach_the_fetcher() {
+    use super::fetch::FetchError;
+    use super::{Fedi, instances, outbox};
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let fedi = Arc::new(Fedi::open(dir.path(), "https://rally.example").unwrap());
+    let url = "https://sub.bad.example/actor";
+    assert!(fedi.fetcher.check(url).is_ok());
+    assert_eq!(
+        instances::block(&fedi, "bad.example").await.unwrap(),
+        "bad.example"
+    );
+    assert_eq!(
+        fedi.fetcher.check(url).unwrap_err(),
+        FetchError::Blocked("sub.bad.example".into())
+    );
+    assert!(instances::unblock(&fedi, "bad.example").await.unwrap());
+    assert!(fedi.fetcher.check(url).is_ok());
+
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(outbox::delivery_loop(fedi.clone(), async {
+        let _ = stopped.await;
+    }));
+    super::db::FediDb::open(dir.path())
+        .unwrap()
+        .block_domain("bad.example")
+        .unwrap();
+    let start = std::time::Instant::now();
+    while fedi.fetcher.check(url).is_ok() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "the delivery loop reads the blocks again"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let _ = stop.send(());
+    worker.await.unwrap();
+}

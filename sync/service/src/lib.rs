@@ -14,9 +14,9 @@
 //!   cases, and [`copies`] those of a server keeping read-only copies of events
 //!   from the Fediverse; what the Fediverse sees of a document is
 //!   [`rally_core::publication`]'s rule;
-//! - [`handle::ServiceHandle`] runs a `Service` on its own thread, so async code
-//!   (the app's commands, the server) awaits results instead of waiting on SQLite
-//!   on an async worker or the UI thread.
+//! - [`Handle`] runs a value on its own thread ([`ServiceHandle`]: a `Service`),
+//!   so async code (the app's commands, the server) awaits results instead of
+//!   waiting on SQLite on an async worker or the UI thread.
 
 pub mod bundles;
 pub mod copies;
@@ -32,7 +32,7 @@ use std::path::Path;
 use rally_core::jiff::Timestamp;
 use rally_store::{LocalPersona, Store, StoreError};
 
-pub use handle::ServiceHandle;
+pub use handle::{Handle, ServiceHandle};
 pub use rally_store;
 
 /// Why a use case failed, in plain words; nothing was written.
