@@ -155,7 +155,7 @@ fn members_talk_through(via: &Via, stop_relay: impl FnOnce(), relay: &Path) {
             "message",
             "send",
             &group,
-            "New door code: 4711, do not share",
+            "New door code: walrus gate, do not share",
         ],
     );
     sync_once(alice, via);
@@ -166,20 +166,22 @@ fn members_talk_through(via: &Via, stop_relay: impl FnOnce(), relay: &Path) {
         [
             "The key is under the blue pot",
             "I'll take Tuesday",
-            "New door code: 4711, do not share"
+            "New door code: walrus gate, do not share"
         ]
     );
     assert_eq!(
         texts(bob, &group),
         ["The key is under the blue pot", "I'll take Tuesday"]
     );
-    assert!(!dir_contains(bob, "4711"));
+    // Words that hex or base64 ids cannot hold by chance (a four-digit code was
+    // once found in a hex id).
+    assert!(!dir_contains(bob, "walrus gate"));
 
     stop_relay();
     for secret in [
         "The key is under the blue pot",
         "I'll take Tuesday",
-        "4711",
+        "walrus gate",
         "Shelter rota meeting",
         "Night shelter volunteers",
     ] {
@@ -189,7 +191,7 @@ fn members_talk_through(via: &Via, stop_relay: impl FnOnce(), relay: &Path) {
         );
     }
     assert!(
-        dir_contains(carol, "4711"),
+        dir_contains(carol, "walrus gate"),
         "the search finds plaintext where it is"
     );
 }

@@ -45,6 +45,7 @@ use libp2p::{
 use rally_core::Persona;
 use rally_core::protocol::allowance::{Budget, Offer};
 use rally_core::protocol::link::{Delivered, Failed, Incoming};
+use rally_core::protocol::redial::Redial;
 use rally_core::protocol::{MAX_MESSAGE, Message, Repo, Session, SessionError};
 use rally_store::{StoreError, SyncRepo};
 
@@ -58,12 +59,9 @@ use codec::{Batch, FrameCodec};
 const HELLO_TIMEOUT: Duration = Duration::from_secs(60);
 const PROTOCOL: StreamProtocol = StreamProtocol::new("/rally/sync/2");
 const TICK: Duration = Duration::from_millis(200);
-const REDIAL: Duration = Duration::from_secs(2);
 const RETRY_AFTER: Duration = Duration::from_secs(30);
 /// Received changes are passed on at most this often (the rest wait for the tick).
 const ANNOUNCE_INTERVAL: Duration = Duration::from_millis(100);
-/// How long a peer that refused this side is left alone before it is redialled.
-const REFUSED_BACKOFF: Duration = Duration::from_secs(60);
 /// A batch of frames carried by one request.
 const MAX_BATCH: usize = MAX_MESSAGE;
 
@@ -305,8 +303,8 @@ pub struct Node<R: NodeStore = SyncRepo> {
     links: HashMap<PeerId, Link>,
     allowances: HashMap<PeerId, Allowance>,
     banned: HashSet<PeerId>,
-    /// Peers that refused this side, with when.
-    refused_by: HashMap<PeerId, Instant>,
+    /// When known peers are dialled again, and which refused this side.
+    redial: Redial<PeerId>,
     /// Received changes not announced to the other peers yet, and when they last were.
     announce_pending: bool,
     last_announce_all: Instant,
@@ -440,7 +438,7 @@ impl<R: NodeStore> Node<R> {
             links: HashMap::new(),
             allowances: HashMap::new(),
             banned: HashSet::new(),
-            refused_by: HashMap::new(),
+            redial: Redial::new(0),
             fatal: None,
             announce_pending: false,
             last_announce_all: Instant::now(),
@@ -548,7 +546,8 @@ impl<R: NodeStore> Node<R> {
                 peer,
                 reason: reason.clone(),
             });
-            self.refused_by.insert(peer, Instant::now());
+            let now = self.now_ms();
+            self.redial.refused(peer, now);
             if self.servers.contains(&peer) || self.fatal.is_none() {
                 self.fatal = Some(NetError::Refused {
                     peer,
@@ -832,7 +831,6 @@ impl<R: NodeStore> Node<R> {
             .collect();
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut last_redial = Instant::now();
         let mut cursor = self.repo.change_cursor().map_err(store_error)?;
         let mut synced = false;
         let mut last_progress = Instant::now();
@@ -871,15 +869,12 @@ impl<R: NodeStore> Node<R> {
                         cursor = now_cursor;
                         self.announce_all(&mut events);
                     }
-                    if last_redial.elapsed() >= REDIAL {
-                        last_redial = Instant::now();
-                        self.refused_by.retain(|_, at| at.elapsed() < REFUSED_BACKOFF);
+                    if self.redial.round_due(now) {
                         let lan: Vec<Multiaddr> = self.discovered.values().cloned().collect();
                         for addr in dialled.iter().chain(&lan) {
-                            let wait = peer_of(addr).is_some_and(|p| {
-                                self.swarm.is_connected(&p) || self.refused_by.contains_key(&p)
-                            });
-                            if !wait {
+                            let peer = peer_of(addr);
+                            let connected = peer.is_some_and(|p| self.swarm.is_connected(&p));
+                            if self.redial.should_dial(peer.as_ref(), connected, now) {
                                 self.dial(addr);
                             }
                         }
@@ -1047,7 +1042,7 @@ impl<R: NodeStore> Node<R> {
                 self.debug(&peer_id, || format!("connected ({num_established})"));
                 if self.banned.contains(&peer_id) {
                     let _ = self.swarm.disconnect_peer_id(peer_id);
-                } else if !self.refused_by.contains_key(&peer_id) {
+                } else if !self.redial.backing_off(&peer_id, self.now_ms()) {
                     self.start_session(peer_id);
                     self.listen_through(peer_id);
                 }

@@ -27,6 +27,7 @@
 
 pub mod allowance;
 pub mod link;
+pub mod redial;
 mod message;
 
 use std::collections::{BTreeMap, BTreeSet};
