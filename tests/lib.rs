@@ -38,6 +38,21 @@ pub fn rally_output(dir: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `rally sync --server ADDR --once` without mDNS (plus `extra`), whatever the outcome.
+pub fn sync_with_server(dir: &Path, server: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "sync",
+        "--server",
+        server,
+        "--once",
+        "--no-mdns",
+        "--timeout",
+        "60",
+    ];
+    args.extend_from_slice(extra);
+    rally_output(dir, &args)
+}
+
 /// Runs a command that must succeed; returns stdout.
 pub fn rally(dir: &Path, args: &[&str]) -> String {
     let out = rally_output(dir, args);

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rally_e2e::{Server, dir_contains, id_of, json, rally, rally_output, server_admin, show};
+use rally_e2e::{Server, dir_contains, id_of, json, rally, server_admin, show, sync_with_server};
 
 const QUIC: &str = "/ip4/127.0.0.1/udp/0/quic-v1";
 
@@ -15,17 +15,7 @@ fn persona(dir: &Path, name: &str) -> String {
 
 /// `rally sync --server ADDR --once` (plus `extra`); `Err(stderr)` when it fails.
 fn sync(dir: &Path, server: &str, extra: &[&str]) -> Result<String, String> {
-    let mut args = vec![
-        "sync",
-        "--server",
-        server,
-        "--once",
-        "--no-mdns",
-        "--timeout",
-        "30",
-    ];
-    args.extend_from_slice(extra);
-    let out = rally_output(dir, &args);
+    let out = sync_with_server(dir, server, extra);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     if out.status.success() {
         Ok(stderr)

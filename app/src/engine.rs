@@ -13,6 +13,7 @@ use rally_core::{
     Visibility, parse_civil,
 };
 use rally_ipc as ipc;
+use rally_service::discover::DiscoverSearch;
 use rally_service::events::{EventEdit, EventFilter, EventSearch, NewEvent, Rsvp, optional_text};
 use rally_service::{Service, ServiceError};
 
@@ -111,8 +112,28 @@ fn event_item(svc: &Service, e: &rally_store::EventSummary) -> ipc::EventItem {
     }
 }
 
+/// Public events here the acting persona has no part in yet.
+fn discover(svc: &Service, text: &str) -> Result<Vec<ipc::EventItem>> {
+    let found = svc.discover(&DiscoverSearch {
+        text: optional_text(text),
+        ..DiscoverSearch::default()
+    })?;
+    Ok(found
+        .into_iter()
+        .map(|f| ipc::EventItem {
+            id: f.id.to_hex(),
+            title: f.view.details.title.clone(),
+            when: show_secs(f.view.details.starts_at().timestamp().as_second()),
+            status: event_status(f.view.details.status),
+            group: f.group_name,
+            place: f.view.details.place.name,
+        })
+        .collect())
+}
+
 pub fn events(svc: &Service, args: &ipc::EventsArgs) -> Result<Vec<ipc::EventItem>> {
     let (filter, upcoming) = match args.filter {
+        ipc::EventFilter::Discover => return discover(svc, &args.text),
         ipc::EventFilter::Upcoming => (EventFilter::All, true),
         ipc::EventFilter::All => (EventFilter::All, false),
         ipc::EventFilter::Mine => (EventFilter::Mine, true),
@@ -413,7 +434,7 @@ pub fn create_group(svc: &mut Service, args: &ipc::NewGroup) -> Result<String> {
 }
 
 pub fn invite(svc: &mut Service, id: &str) -> Result<ipc::Invitation> {
-    let token = svc.invite(id)?.token.encode();
+    let token = svc.invite(id, Default::default())?.token.encode();
     let qr = qrcode::QrCode::new(token.as_bytes())
         .map_err(|e| EngineError::Refused(format!("cannot draw the QR code: {e}")))?;
     let qr_svg = qr

@@ -198,6 +198,9 @@ pub enum EventFilter {
     Followed,
     /// Past events too.
     All,
+    /// Public events here the current persona has no part in yet: above all
+    /// those its server offers (the instance's upcoming public events).
+    Discover,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -191,6 +191,7 @@ fn filter_label(f: ipc::EventFilter) -> &'static str {
         ipc::EventFilter::MyGroups => "My groups",
         ipc::EventFilter::Followed => "Followed",
         ipc::EventFilter::All => "All",
+        ipc::EventFilter::Discover => "Discover",
     }
 }
 
@@ -221,7 +222,7 @@ fn Events() -> Element {
                 button { id: "new-event", class: "primary", onclick: move |_| go(Screen::EditEvent(None)), {t("New event")} }
             }
             div { class: "filters", role: "tablist",
-                for f in [ipc::EventFilter::Upcoming, ipc::EventFilter::Mine, ipc::EventFilter::MyGroups, ipc::EventFilter::Followed, ipc::EventFilter::All] {
+                for f in [ipc::EventFilter::Upcoming, ipc::EventFilter::Mine, ipc::EventFilter::MyGroups, ipc::EventFilter::Followed, ipc::EventFilter::Discover, ipc::EventFilter::All] {
                     button {
                         role: "tab",
                         "aria-selected": if filter() == f { "true" } else { "false" },
@@ -234,6 +235,7 @@ fn Events() -> Element {
             {match &*list.read() {
                 None => rsx! { p { class: "muted", {t("Loading…")} } },
                 Some(Err(e)) => rsx! { p { class: "error", role: "alert", "{e}" } },
+                Some(Ok(items)) if items.is_empty() && filter() == ipc::EventFilter::Discover => rsx! { p { class: "muted", {t("No public events to discover yet. Sync with a server to get its public events.")} } },
                 Some(Ok(items)) if items.is_empty() => rsx! { p { class: "muted", {t("No events here yet.")} } },
                 Some(Ok(items)) => rsx! {
                     ul { class: "list", id: "event-list",

@@ -48,6 +48,24 @@ pub enum Command {
     Store(StoreCmd),
     /// Sync with peers over the network (the local network by mDNS, or given addresses).
     Sync(SyncArgs),
+    /// Public events on this device you have no part in yet: above all those your
+    /// server offers (its upcoming public events), kept here for offline use.
+    Discover(DiscoverArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiscoverArgs {
+    /// Words to look for in titles, descriptions, places and tags.
+    #[arg(long)]
+    pub search: Option<String>,
+    /// Only events within KM of a point: LAT,LON,KM.
+    #[arg(long, value_name = "LAT,LON,KM")]
+    pub near: Option<String>,
+    /// Only events that have not ended by this date (YYYY-MM-DD, local time).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    #[arg(long, default_value_t = 100)]
+    pub limit: usize,
 }
 
 #[derive(Debug, Args)]
@@ -124,7 +142,15 @@ pub enum GroupCmd {
     /// Show a group: profile, members, links, events.
     Show { id: String },
     /// Create an invitation and print its token.
-    Invite { id: String },
+    Invite {
+        id: String,
+        /// The token lets one person in, then stops working.
+        #[arg(long)]
+        single_use: bool,
+        /// The token stops working after this many days.
+        #[arg(long, value_name = "DAYS")]
+        expires_in: Option<u32>,
+    },
     /// Revoke an invitation.
     Revoke { id: String, invite: String },
     /// Join a group with an invitation token.

@@ -14,7 +14,10 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Parser;
 use rally_core::jiff::Timestamp;
-use rally_core::{DocKind, GroupVisibility, ParticipationStatus, PersonaId, Role, parse_civil};
+use rally_core::{
+    DocKind, GroupVisibility, InviteLimits, ParticipationStatus, PersonaId, Role, parse_civil,
+};
+use rally_service::discover::{DiscoverSearch, Near};
 use rally_service::events::{EventEdit, EventFilter, EventSearch, NewEvent, Rsvp, optional_text};
 use rally_service::groups::Joined;
 use rally_service::{Clock, Service, ServiceError};
@@ -22,8 +25,8 @@ use rally_store::BBox;
 use serde_json::json;
 
 use args::{
-    BundleCmd, Cli, Command, EventCmd, EventFields, GroupCmd, MessageCmd, PersonaCmd, StoreCmd,
-    SyncArgs,
+    BundleCmd, Cli, Command, DiscoverArgs, EventCmd, EventFields, GroupCmd, MessageCmd, PersonaCmd,
+    StoreCmd, SyncArgs,
 };
 use render::Out;
 
@@ -89,7 +92,54 @@ fn run(cli: Cli) -> Result<()> {
         Command::Bundle(c) => bundle_cmd(&mut ctx, c),
         Command::Store(c) => store_cmd(&mut ctx, c),
         Command::Sync(args) => sync_cmd(ctx, args),
+        Command::Discover(args) => discover(&ctx, args),
     }
+}
+
+fn discover(ctx: &Ctx, args: DiscoverArgs) -> Result<()> {
+    let near = args.near.map(|n| parse_near(&n)).transpose()?;
+    let from = args
+        .from
+        .map(|d| -> Result<Timestamp> {
+            let date: rally_core::jiff::civil::Date = d
+                .parse()
+                .with_context(|| format!("--from takes a date like 2027-05-01, got {d:?}"))?;
+            Ok(rally_core::jiff::tz::TimeZone::system()
+                .to_timestamp(date.to_datetime(rally_core::jiff::civil::Time::midnight()))?)
+        })
+        .transpose()?;
+    let found = ctx.svc.discover(&DiscoverSearch {
+        text: args.search,
+        near,
+        from,
+        limit: args.limit,
+    })?;
+    ctx.out.found(&found);
+    Ok(())
+}
+
+fn parse_near(text: &str) -> Result<Near> {
+    let usage = "--near takes three numbers: LAT,LON,KM";
+    let v: Vec<f64> = text
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .context(usage)?;
+    let [latitude, longitude, km] = v[..] else {
+        bail!(usage);
+    };
+    if !(-90.0..=90.0).contains(&latitude)
+        || !(-180.0..=180.0).contains(&longitude)
+        || !km.is_finite()
+        || km <= 0.0
+    {
+        bail!("{usage} (latitude within -90..90, longitude within -180..180, a positive distance)");
+    }
+    Ok(Near {
+        latitude,
+        longitude,
+        km,
+    })
 }
 
 fn sync_cmd(ctx: Ctx, args: SyncArgs) -> Result<()> {
@@ -276,8 +326,20 @@ fn group(ctx: &mut Ctx, cmd: GroupCmd) -> Result<()> {
             ctx.out
                 .group(page.id, &page.view, &page.events, page.handle.as_deref());
         }
-        GroupCmd::Invite { id } => {
-            let invitation = ctx.svc.invite(&id)?;
+        GroupCmd::Invite {
+            id,
+            single_use,
+            expires_in,
+        } => {
+            let expires_at = expires_in
+                .map(|days| ctx.svc.now().as_second() + i64::from(days.max(1)) * 24 * 3600);
+            let invitation = ctx.svc.invite(
+                &id,
+                InviteLimits {
+                    single_use,
+                    expires_at,
+                },
+            )?;
             let text = invitation.token.encode();
             if ctx.out.json {
                 render::print_json(
@@ -286,7 +348,12 @@ fn group(ctx: &mut Ctx, cmd: GroupCmd) -> Result<()> {
             } else {
                 println!("{text}");
                 eprintln!(
-                    "Share this token with the person you invite; it works until you revoke it."
+                    "Share this token with the person you invite; it works until you revoke it{}{}.",
+                    if single_use { ", for one person" } else { "" },
+                    match expires_in {
+                        Some(d) => format!(", for {} day(s)", d.max(1)),
+                        None => String::new(),
+                    }
                 );
             }
         }

@@ -207,6 +207,52 @@ impl Out {
         }
     }
 
+    /// Public events found by `discover`.
+    pub fn found(&self, found: &[rally_service::discover::Found]) {
+        if self.json {
+            let rows: Vec<_> = found
+                .iter()
+                .map(|f| {
+                    let d = &f.view.details;
+                    json!({
+                        "id": f.id,
+                        "title": d.title,
+                        "starts_utc": d.starts_at().timestamp().to_string(),
+                        "status": d.status,
+                        "place": d.place,
+                        "tags": d.tags,
+                        "group": f.view.group,
+                        "group_name": f.group_name,
+                        "going": f.view.going_count(),
+                        "distance_km": f.distance_km,
+                        "copy_of": f.view.origin,
+                    })
+                })
+                .collect();
+            print_json(&rows);
+            return;
+        }
+        if found.is_empty() {
+            println!("Nothing found. Sync with your server to get its public events.");
+        }
+        for f in found {
+            let d = &f.view.details;
+            let place = d.place.name.as_deref().unwrap_or_default();
+            let distance = f
+                .distance_km
+                .map(|k| format!("  ({k:.1} km)"))
+                .unwrap_or_default();
+            println!(
+                "{}  {}  {}  {}{}",
+                short(&f.id),
+                local(d.starts_at().timestamp().as_second()),
+                d.title,
+                place,
+                distance
+            );
+        }
+    }
+
     pub fn event(&self, id: DocId, e: &EventView, group_name: Option<&str>, url: Option<&str>) {
         let d = &e.details;
         if self.json {

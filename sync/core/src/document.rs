@@ -26,7 +26,7 @@ use crate::ids::{DocId, PersonaId, random_bytes};
 use crate::invite::InviteToken;
 use crate::model::{
     DocKind, DocView, EventDetails, EventView, GroupLink, GroupProfile, GroupView, InvalidInput,
-    JoinMode, ParticipationStatus, Role, SchemaError,
+    InviteLimits, JoinMode, ParticipationStatus, Role, SchemaError,
 };
 use crate::persona::Persona;
 use crate::rules::{self, Rejection};
@@ -895,13 +895,26 @@ impl Document {
         self.edit(author, now, |tx| Ok(edit::write_profile(tx, profile)?))
     }
 
-    /// Creates an invitation and returns the token that carries it.
+    /// Creates an invitation (without limits) and returns the token that carries it.
     pub fn create_invite(
         &mut self,
         author: &Persona,
         now: Timestamp,
     ) -> Result<(SignedChange, InviteToken), EditError> {
+        self.create_invite_with(author, now, InviteLimits::default())
+    }
+
+    /// Creates an invitation that may be single-use or expire.
+    pub fn create_invite_with(
+        &mut self,
+        author: &Persona,
+        now: Timestamp,
+        limits: InviteLimits,
+    ) -> Result<(SignedChange, InviteToken), EditError> {
         self.group()?;
+        if limits.expires_at.is_some_and(|e| e <= now_secs(now)) {
+            return Err(EditError::Invalid(InvalidInput::Expired));
+        }
         let token = InviteToken::generate(self.id);
         let invite_id = token.invite_id();
         let signed = self.edit(author, now, |tx| {
@@ -910,6 +923,7 @@ impl Document {
                 &invite_id,
                 author.id(),
                 now_secs(now),
+                limits,
             )?)
         })?;
         Ok((signed, token))
@@ -949,6 +963,16 @@ impl Document {
             return Err(EditError::NoChange);
         }
         let invite_id = token.invite_id();
+        // Revoked and expired invitations are the rule's to refuse; single use is
+        // not in the rule (see `Invite::single_use`), so it is checked here.
+        if group
+            .invite(&invite_id)
+            .is_some_and(|i| i.single_use && group.invite_used(&invite_id))
+        {
+            return Err(EditError::NotFound(
+                "this invitation was for one person, and has been used".into(),
+            ));
+        }
         let signature = token.sign_member(&author.id());
         self.edit(author, now, |tx| {
             Ok(edit::add_member(

@@ -9,7 +9,9 @@ use automerge::transaction::{Transactable, Transaction};
 use automerge::{AutomergeError, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 
 use crate::ids::{DocId, PersonaId, random_bytes};
-use crate::model::{DocKind, EventDetails, GroupLink, GroupProfile, ParticipationStatus, Role};
+use crate::model::{
+    DocKind, EventDetails, GroupLink, GroupProfile, InviteLimits, ParticipationStatus, Role,
+};
 
 pub(crate) type Tx<'a> = Transaction<'a>;
 
@@ -348,11 +350,18 @@ pub(crate) fn add_invite(
     invite_id: &str,
     by: PersonaId,
     now: i64,
+    limits: InviteLimits,
 ) -> Result<(), AutomergeError> {
     let invites = child_map(tx, &ROOT, "invites")?;
     let i = tx.put_object(&invites, invite_id, ObjType::Map)?;
     tx.put(&i, "by", by.to_hex())?;
     tx.put(&i, "created_at", now)?;
+    if limits.single_use {
+        tx.put(&i, "single_use", true)?;
+    }
+    if let Some(at) = limits.expires_at {
+        tx.put(&i, "expires_at", at)?;
+    }
     Ok(())
 }
 

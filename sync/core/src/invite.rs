@@ -34,6 +34,23 @@ impl std::fmt::Debug for InviteToken {
     }
 }
 
+/// A persona's proof that it holds an invitation to a group (see
+/// [`InviteToken::proof`]): the invitation's key signed the persona for the group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvitationProof {
+    pub group: DocId,
+    /// The invitation's public key (its id in the group document).
+    pub invite: PersonaId,
+    pub signature: Vec<u8>,
+}
+
+impl InvitationProof {
+    /// Whether the proof holds for `persona` (the peer that showed it).
+    pub fn holds_for(&self, persona: &PersonaId) -> bool {
+        crate::rules::invite_signature_valid(&self.group, persona, &self.invite, &self.signature)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InviteError {
     #[error("this is not a Rally invitation (it should start with {PREFIX})")]
@@ -63,17 +80,27 @@ impl InviteToken {
 
     /// The signature that lets `persona` join, hex encoded.
     pub fn sign_member(&self, persona: &PersonaId) -> String {
-        hex::encode(
-            self.key()
-                .sign(&invite_message(&self.group, persona))
-                .to_bytes(),
-        )
+        hex::encode(self.proof(persona).signature)
     }
 
     /// The X25519 secret that opens the keys a members-only group grants to this
     /// invitation (see [`crate::sealed`]).
     pub fn grant_secret(&self) -> [u8; 32] {
         crate::sealed::recipient_secret(&self.secret)
+    }
+
+    /// What a device shows a server to be handed the group before it joined:
+    /// the join signature for `persona`.
+    pub fn proof(&self, persona: &PersonaId) -> InvitationProof {
+        InvitationProof {
+            group: self.group,
+            invite: PersonaId(self.key().verifying_key().to_bytes()),
+            signature: self
+                .key()
+                .sign(&invite_message(&self.group, persona))
+                .to_bytes()
+                .to_vec(),
+        }
     }
 
     pub fn encode(&self) -> String {

@@ -138,6 +138,8 @@ pub enum InvalidInput {
         got: String,
         expected: String,
     },
+    #[error("the invitation would expire before it is made")]
+    Expired,
     #[error("latitude and longitude go together, within -90..90 and -180..180")]
     BadCoordinates,
     #[error("the online link must be an http:// or https:// address, got {0:?}")]
@@ -693,6 +695,27 @@ pub struct Invite {
     pub by: PersonaId,
     pub created_at: i64,
     pub revoked: bool,
+    /// The invitation lets one persona in: once someone joined with it, the
+    /// devices and servers that hand the group out stop honouring it. (Not a rule
+    /// of the document: two people using one token at the same moment on two
+    /// replicas would otherwise make them disagree on who is a member.)
+    pub single_use: bool,
+    /// After this time (Unix seconds) the invitation lets no one in.
+    pub expires_at: Option<i64>,
+}
+
+/// What an invitation is made with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InviteLimits {
+    pub single_use: bool,
+    /// Unix seconds; in the future when the invitation is made.
+    pub expires_at: Option<i64>,
+}
+
+impl Invite {
+    pub fn expired(&self, now: i64) -> bool {
+        self.expires_at.is_some_and(|e| now > e)
+    }
 }
 
 /// The Fediverse user name of a public group on a server: a slug of its name (at
@@ -779,6 +802,8 @@ impl GroupView {
                     by: persona_key(req_str(v, "by", &path)?, &path)?,
                     created_at: int(v, "created_at", &path)?,
                     revoked: flag(v, "revoked", &path)?,
+                    single_use: flag(v, "single_use", &path)?,
+                    expires_at: opt_int(v, "expires_at", &path)?,
                 });
             }
         }
@@ -845,6 +870,27 @@ impl GroupView {
 
     pub fn invite(&self, id: &str) -> Option<&Invite> {
         self.invites.iter().find(|i| i.id == id)
+    }
+
+    /// Whether a member joined with invitation `id`.
+    pub fn invite_used(&self, id: &str) -> bool {
+        self.members
+            .values()
+            .any(|m| m.invite.as_deref() == Some(id))
+    }
+
+    /// The invitation `id` if it still lets someone in at `now` (Unix seconds):
+    /// not revoked, not expired, not a single-use one already used.
+    pub fn open_invite(&self, id: &str, now: i64) -> Option<&Invite> {
+        self.invite(id)
+            .filter(|i| !(i.revoked || i.expired(now) || (i.single_use && self.invite_used(id))))
+    }
+
+    /// The invitations that still let someone in at `now`.
+    pub fn open_invites(&self, now: i64) -> impl Iterator<Item = &Invite> {
+        self.invites
+            .iter()
+            .filter(move |i| self.open_invite(&i.id, now).is_some())
     }
 }
 

@@ -416,6 +416,8 @@ fn check_group(
             (Some(old), Some(new))
                 if old.by == new.by
                     && old.created_at == new.created_at
+                    && old.single_use == new.single_use
+                    && old.expires_at == new.expires_at
                     && !new.revoked.lt(&old.revoked) => {}
             _ => {
                 return Err(not_allowed(
@@ -476,23 +478,33 @@ fn valid_invite(doc: DocId, before: &GroupView, member: &crate::model::Member) -
     let Some(invite) = before.invite(invite_id) else {
         return false;
     };
-    if invite.revoked {
+    // The join's own time decides expiry, so every replica judges it alike.
+    if invite.revoked || invite.expired(member.joined_at) {
         return false;
     }
-    let Ok(key) = invite_id.parse::<PersonaId>() else {
+    let (Ok(key), Ok(sig)) = (invite_id.parse::<PersonaId>(), hex::decode(sig_hex)) else {
         return false;
     };
-    let Some(key) = key.verifying_key() else {
+    invite_signature_valid(&doc, &member.persona, &key, &sig)
+}
+
+/// Whether `signature` is invitation `invite`'s signature letting `persona` into
+/// `group` (what a join carries, and what a device shows a server to be handed a
+/// group it was invited to).
+pub fn invite_signature_valid(
+    group: &DocId,
+    persona: &PersonaId,
+    invite: &PersonaId,
+    signature: &[u8],
+) -> bool {
+    let Some(key) = invite.verifying_key() else {
         return false;
     };
-    let Ok(sig) = hex::decode(sig_hex) else {
-        return false;
-    };
-    let Ok(sig) = <[u8; 64]>::try_from(sig.as_slice()) else {
+    let Ok(sig) = <[u8; 64]>::try_from(signature) else {
         return false;
     };
     key.verify(
-        &invite_message(&doc, &member.persona),
+        &invite_message(group, persona),
         &Signature::from_bytes(&sig),
     )
     .is_ok()

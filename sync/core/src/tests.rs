@@ -597,3 +597,80 @@ proptest! {
         prop_assert!(outcomes[0].2.details.title != "forged");
     }
 }
+
+#[test]
+fn invitations_expire_by_the_rule_and_single_use_ones_serve_once() {
+    let alice = Persona::generate();
+    let (bob, carol, dan) = (
+        Persona::generate(),
+        Persona::generate(),
+        Persona::generate(),
+    );
+    let (mut doc, _) = group_by(&alice);
+    // Expiry is the rule's: a join made after it is refused on every replica.
+    let (_, expiring) = doc
+        .create_invite_with(
+            &alice,
+            t(1),
+            InviteLimits {
+                single_use: false,
+                expires_at: Some(t(5).as_second()),
+            },
+        )
+        .unwrap();
+    let mut other = replica(&doc);
+    refused(doc.join_group(&carol, "Carol", &expiring, t(6)));
+    other.join_group(&bob, "Bob", &expiring, t(4)).unwrap();
+    assert!(
+        doc.create_invite_with(
+            &alice,
+            t(9),
+            InviteLimits {
+                single_use: false,
+                expires_at: Some(t(8).as_second()),
+            },
+        )
+        .is_err(),
+        "an invitation that expires before it is made"
+    );
+    // Single use: the group says when it has been used, and a later join is
+    // turned away by the device (not the rule).
+    let (_, once) = doc
+        .create_invite_with(
+            &alice,
+            t(10),
+            InviteLimits {
+                single_use: true,
+                expires_at: None,
+            },
+        )
+        .unwrap();
+    let view = doc.group().unwrap();
+    assert!(
+        view.open_invite(&once.invite_id(), t(11).as_second())
+            .is_some()
+    );
+    assert!(
+        view.open_invite(&expiring.invite_id(), t(11).as_second())
+            .is_none()
+    );
+    doc.join_group(&carol, "Carol", &once, t(11)).unwrap();
+    let view = doc.group().unwrap();
+    assert!(view.invite_used(&once.invite_id()));
+    assert!(
+        view.open_invite(&once.invite_id(), t(12).as_second())
+            .is_none()
+    );
+    assert!(matches!(
+        doc.join_group(&dan, "Dan", &once, t(12)),
+        Err(EditError::NotFound(_))
+    ));
+    // Limits are fixed when the invitation is made.
+    let view = doc.group().unwrap();
+    let i = view.invite(&once.invite_id()).unwrap();
+    assert!(i.single_use && i.expires_at.is_none());
+    // The proof a device shows a server holds for its persona only.
+    let proof = once.proof(&dan.id());
+    assert!(proof.holds_for(&dan.id()));
+    assert!(!proof.holds_for(&carol.id()));
+}

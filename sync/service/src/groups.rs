@@ -4,8 +4,8 @@
 
 use rally_core::model::GroupView;
 use rally_core::{
-    DocId, DocKind, Document, EventView, GroupLink, GroupProfile, GroupVisibility, InviteToken,
-    PersonaId, Role, publication,
+    DocId, DocKind, Document, EventView, GroupLink, GroupProfile, GroupVisibility, InviteLimits,
+    InviteToken, PersonaId, Role, publication,
 };
 use rally_store::GroupSummary;
 
@@ -124,9 +124,11 @@ impl Service {
 
     /// Makes an invitation (admins and moderators). For a members-only group, the
     /// invitation is granted the group's document keys in the same transaction.
-    pub fn invite(&mut self, id: &str) -> Result<Invitation> {
+    pub fn invite(&mut self, id: &str, limits: InviteLimits) -> Result<Invitation> {
         self.act_on(id, DocKind::Group, |s, me, id, now| {
-            let (_, token) = s.store.update(id, |g| g.create_invite(&me.persona, now))?;
+            let (_, token) = s
+                .store
+                .update(id, |g| g.create_invite_with(&me.persona, now, limits))?;
             Ok(Invitation { group: id, token })
         })
     }

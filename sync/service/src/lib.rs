@@ -20,6 +20,7 @@
 
 pub mod bundles;
 pub mod copies;
+pub mod discover;
 pub mod events;
 pub mod groups;
 pub mod handle;

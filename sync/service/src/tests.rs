@@ -211,7 +211,7 @@ fn invitations_members_and_the_chat() {
         .create_group("Collective", "", GroupVisibility::MembersOnly)
         .unwrap();
     let g = group.to_hex();
-    let invitation = s.invite(&g).unwrap();
+    let invitation = s.invite(&g, Default::default()).unwrap();
     let text = invitation.token.encode();
     s.create_persona("Ben").unwrap();
     let (_, joined) = s.join_group(&text).unwrap();

@@ -28,12 +28,12 @@ use rusqlite::{Connection, TransactionBehavior, params};
 
 pub use index::{BBox, EventQuery, EventSummary, GroupSummary};
 pub use rally_core::jiff::Timestamp;
-pub use sync::{Admit, Scope, SyncRepo};
+pub use sync::{Admit, DISCOVER_BUDGET, Scope, SyncRepo};
 
 /// The base schema, at version [`BASE_VERSION`]; the migrations above it follow.
 const SCHEMA: &str = include_str!("schema.sql");
 const BASE_VERSION: i64 = 2;
-const SCHEMA_VERSION: i64 = 6;
+const SCHEMA_VERSION: i64 = 7;
 /// The steps from each older schema version to the next, in order: the SQL that
 /// takes version `n - 1` to `n`.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -45,6 +45,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("migrations/4-follows.sql")),
     (5, include_str!("migrations/5-shared-docs.sql")),
     (6, include_str!("migrations/6-copies.sql")),
+    (7, include_str!("migrations/7-invitations.sql")),
 ];
 pub const DB_FILE: &str = "rally.db";
 
@@ -1370,6 +1371,14 @@ fn complete_pending_joins(
         ) else {
             continue;
         };
+        // The group may have arrived without the invitation yet (an older copy):
+        // the join waits for it.
+        let Ok(view) = doc.group() else {
+            continue;
+        };
+        if view.invite(&token.invite_id()).is_none() {
+            continue;
+        }
         let persona = Persona::from_parts(secret, suffix);
         let heads = doc.heads();
         if doc.join_group(&persona, &name, &token, now).is_ok() {

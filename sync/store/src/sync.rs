@@ -15,8 +15,11 @@
 use std::collections::{BTreeMap, HashMap};
 
 use rally_core::jiff::Timestamp;
-use rally_core::protocol::{Admission, Ingested, Repo};
-use rally_core::{ChangeHash, DocId, Document, PersonaId, SignedChange};
+use rally_core::protocol::{Admission, GroupRoute, Ingested, Repo};
+use rally_core::sealed::log_id;
+use rally_core::{
+    ChangeHash, DocId, Document, InvitationProof, InviteToken, PersonaId, SignedChange,
+};
 use rusqlite::{OptionalExtension, params};
 
 use crate::{Ctx, IngestPolicy, LocalPersona, Store, StoreError, heads_blob, heads_from_blob};
@@ -33,15 +36,27 @@ const SHARED: &str = "(
     OR d.kind = 'log')";
 
 /// On a relay: whether the peer bound to `?3` would share document `d.id`: it
-/// takes part in it, is a member of it or of the group listing it, or sent it —
-/// or the relay offers it to everyone (its copies of events from the Fediverse).
+/// takes part in it, is a member of it or of the group listing it, or sent it;
+/// or it showed an invitation to the group (its document, log and events) that is
+/// still open; or the relay offers it to everyone: its copies of events from the
+/// Fediverse and the instance's upcoming public events (the soonest
+/// [`DISCOVER_BUDGET`], so a device has the city's agenda offline).
 const SHARED_WITH_PEER: &str = "(
     EXISTS (SELECT 1 FROM events e JOIN event_people ep ON ep.event = e.id WHERE e.doc = d.id AND ep.persona = ?3)
     OR EXISTS (SELECT 1 FROM groups g JOIN group_members m ON m.grp = g.id WHERE g.doc = d.id AND m.persona = ?3)
     OR EXISTS (SELECT 1 FROM group_events ge JOIN groups g ON g.doc = ge.grp
                JOIN group_members m ON m.grp = g.id WHERE ge.event = d.id AND m.persona = ?3)
     OR EXISTS (SELECT 1 FROM relayed_docs rd WHERE rd.remote = ?3 AND rd.doc = d.id)
-    OR EXISTS (SELECT 1 FROM shared_docs sd WHERE sd.doc = d.id))";
+    OR EXISTS (SELECT 1 FROM invited i JOIN open_invites oi ON oi.log = i.log AND oi.invite = i.invite
+               WHERE i.remote = ?3 AND (d.id = i.log OR d.id = i.grp
+                     OR d.id IN (SELECT ge.event FROM group_events ge WHERE ge.grp = i.grp)))
+    OR EXISTS (SELECT 1 FROM shared_docs sd WHERE sd.doc = d.id)
+    OR d.id IN (SELECT e.doc FROM events e WHERE e.visibility = 'public' AND e.until >= unixepoch()
+                ORDER BY e.starts LIMIT 1000))";
+
+/// How many upcoming public events a server offers every device (see
+/// `SHARED_WITH_PEER`, which spells the number out for SQLite).
+pub const DISCOVER_BUDGET: usize = 1000;
 
 /// Whose documents a [`SyncRepo`] shares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -324,6 +339,18 @@ impl Repo for SyncRepo {
         peer: &PersonaId,
         changes: Vec<SignedChange>,
     ) -> Result<Ingested, StoreError> {
+        if self.scope == Scope::Relay
+            && let Some(doc) = changes.first().map(|c| c.doc)
+            && self.is_log(&doc)?
+            && !may_write_log(self.store.conn(), &doc, peer)?
+        {
+            return Ok(Ingested {
+                misbehaviour: Some(
+                    "wrote to a group log it is neither a member of nor invited to".into(),
+                ),
+                ..Ingested::default()
+            });
+        }
         let policy = match self.scope {
             Scope::Own => IngestPolicy {
                 attach_to: Some(self.me.row),
@@ -441,32 +468,36 @@ impl Repo for SyncRepo {
         Ok(out)
     }
 
-    fn routes(&mut self, since: Option<u64>) -> Result<Vec<(DocId, Vec<PersonaId>)>, StoreError> {
+    fn routes(&mut self, since: Option<u64>) -> Result<Vec<GroupRoute>, StoreError> {
         if self.scope != Scope::Own {
             return Ok(Vec::new());
         }
         let conn = self.store.conn();
-        let groups: Vec<(Vec<u8>, i64)> = {
+        let groups: Vec<(Vec<u8>, Vec<u8>, i64)> = {
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT l.log, g.id FROM logs l JOIN groups g ON g.doc = l.grp
+                    "SELECT l.log, g.doc, g.id FROM logs l JOIN groups g ON g.doc = l.grp
                      JOIN group_members m ON m.grp = g.id AND m.persona = ?1
                      WHERE ?2 IS NULL OR EXISTS (SELECT 1 FROM changes c WHERE c.doc = g.doc AND c.id > ?2)",
                 )
                 .ctx("listing group logs")?;
             let rows = stmt
                 .query_map(params![self.me.id().0, since.map(|p| p as i64)], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                 })
                 .ctx("listing group logs")?;
             rows.collect::<Result<_, _>>().ctx("listing group logs")?
         };
+        let now = Timestamp::now().as_second();
         let mut out = Vec::new();
         let mut members = conn
             .prepare_cached("SELECT persona FROM group_members WHERE grp = ?1")
             .ctx("listing group members")?;
-        for (log, grp) in groups {
-            let Ok(log) = <[u8; 32]>::try_from(log.as_slice()) else {
+        for (log, doc, grp) in groups {
+            let (Ok(log), Ok(doc)) = (
+                <[u8; 32]>::try_from(log.as_slice()),
+                <[u8; 32]>::try_from(doc.as_slice()),
+            ) else {
                 continue;
             };
             let personas: Vec<PersonaId> = members
@@ -474,25 +505,157 @@ impl Repo for SyncRepo {
                 .ctx("listing group members")?
                 .filter_map(|p| p.ok()?.try_into().ok().map(PersonaId))
                 .collect();
-            out.push((DocId(log), personas));
+            let open_invites = match self.store.load(DocId(doc)).and_then(|d| Ok(d.group()?)) {
+                Ok(view) => view
+                    .open_invites(now)
+                    .filter_map(|i| i.id.parse().ok())
+                    .collect(),
+                Err(_) => Vec::new(),
+            };
+            out.push(GroupRoute {
+                log: DocId(log),
+                members: personas,
+                open_invites,
+            });
         }
         Ok(out)
     }
 
     fn route(
         &mut self,
-        _peer: &PersonaId,
+        peer: &PersonaId,
         log: &DocId,
         personas: &[PersonaId],
     ) -> Result<(), StoreError> {
-        if self.scope != Scope::Relay {
+        if self.scope != Scope::Relay || !speaks_for_log(self.store.conn(), log, peer)? {
             return Ok(());
         }
+        let conn = self.store.conn();
         for p in personas {
+            conn.prepare_cached("INSERT OR IGNORE INTO log_members (log, persona) VALUES (?1, ?2)")
+                .ctx("recording a group's members")?
+                .execute(params![log.0, p.0])
+                .ctx("recording a group's members")?;
             // Its next session announces everything, this log included.
-            crate::relay_to(self.store.conn(), p, log, true)?;
+            crate::relay_to(conn, p, log, true)?;
         }
         Ok(())
+    }
+
+    fn open_invitations(
+        &mut self,
+        peer: &PersonaId,
+        log: &DocId,
+        open: &[PersonaId],
+    ) -> Result<(), StoreError> {
+        if self.scope != Scope::Relay || !speaks_for_log(self.store.conn(), log, peer)? {
+            return Ok(());
+        }
+        let tx = self.store.write().ctx("recording open invitations")?;
+        tx.execute("DELETE FROM open_invites WHERE log = ?1", [log.0])
+            .ctx("recording open invitations")?;
+        for i in open {
+            tx.prepare_cached("INSERT OR IGNORE INTO open_invites (log, invite) VALUES (?1, ?2)")
+                .ctx("recording open invitations")?
+                .execute(params![log.0, i.0])
+                .ctx("recording open invitations")?;
+        }
+        tx.commit().ctx("recording open invitations")?;
+        Ok(())
+    }
+
+    fn invitations(&mut self) -> Result<Vec<InvitationProof>, StoreError> {
+        if self.scope != Scope::Own {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .store
+            .conn()
+            .prepare_cached("SELECT token FROM pending_joins WHERE persona = ?1")
+            .ctx("reading pending joins")?;
+        let tokens: Vec<String> = stmt
+            .query_map([self.me.row], |r| r.get(0))
+            .ctx("reading pending joins")?
+            .collect::<Result<_, _>>()
+            .ctx("reading pending joins")?;
+        Ok(tokens
+            .iter()
+            .filter_map(|t| InviteToken::decode(t).ok())
+            .map(|t| t.proof(&self.me.id()))
+            .collect())
+    }
+
+    fn accept_invitation(
+        &mut self,
+        peer: &PersonaId,
+        proof: &InvitationProof,
+    ) -> Result<Vec<(DocId, Vec<ChangeHash>)>, StoreError> {
+        if self.scope != Scope::Relay || !proof.holds_for(peer) {
+            return Ok(Vec::new());
+        }
+        let log = log_id(&proof.group);
+        // A group whose document is here (a public one) says itself whether the
+        // invitation is open; a members-only one is ciphertext here, and its
+        // members' devices said which invitations are open.
+        if let Ok(view) = self.store.load(proof.group).and_then(|d| Ok(d.group()?)) {
+            let open = view
+                .open_invite(&proof.invite.to_hex(), Timestamp::now().as_second())
+                .is_some();
+            let sql = if open {
+                "INSERT OR IGNORE INTO open_invites (log, invite) VALUES (?1, ?2)"
+            } else {
+                "DELETE FROM open_invites WHERE log = ?1 AND invite = ?2"
+            };
+            self.store
+                .conn()
+                .execute(sql, params![log.0, proof.invite.0])
+                .ctx("recording open invitations")?;
+        }
+        let open: bool = self
+            .store
+            .conn()
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM open_invites WHERE log = ?1 AND invite = ?2)",
+            )
+            .ctx("checking an invitation")?
+            .query_row(params![log.0, proof.invite.0], |r| r.get(0))
+            .ctx("checking an invitation")?;
+        if !open {
+            return Ok(Vec::new());
+        }
+        self.store
+            .conn()
+            .prepare_cached(
+                "INSERT OR REPLACE INTO invited (remote, log, grp, invite) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .ctx("recording an invitation")?
+            .execute(params![peer.0, log.0, proof.group.0, proof.invite.0])
+            .ctx("recording an invitation")?;
+        let sql = format!(
+            "SELECT d.id, d.heads FROM docs d
+             WHERE (d.id = ?4 OR d.id = ?5 OR d.id IN (SELECT event FROM group_events WHERE grp = ?4))
+               AND {} AND {READABLE}",
+            self.shared()
+        );
+        let mut stmt = self
+            .store
+            .conn()
+            .prepare_cached(&sql)
+            .ctx("listing an invited group")?;
+        let rows = stmt
+            .query_map(
+                params![self.me.id().0, self.me.row, peer.0, proof.group.0, log.0],
+                |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?)),
+            )
+            .ctx("listing an invited group")?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, heads) = row.ctx("listing an invited group")?;
+            if let Ok(id) = <[u8; 32]>::try_from(id.as_slice()) {
+                out.push((DocId(id), heads_from_blob(&heads)));
+            }
+        }
+        Ok(out)
     }
 
     fn set_synced_position(&mut self, peer: &PersonaId, position: u64) -> Result<(), StoreError> {
@@ -511,12 +674,52 @@ impl Repo for SyncRepo {
         doc: &DocId,
         heads: &[ChangeHash],
     ) -> Result<(), StoreError> {
-        if self.scope == Scope::Relay && self.is_log(doc)? {
-            // A peer that announces a group log holds or wants it: a relay
-            // shares the log with it from now on (it is ciphertext to the relay).
-            crate::relay_to(self.store.conn(), peer, doc, false)?;
-        }
         self.unsaved.insert((*peer, *doc), heads.to_vec());
         Ok(())
+    }
+}
+
+/// On a relay: whether `peer` may tell it about a group log (members and open
+/// invitations): it is one of the log's members as its devices said, or the
+/// log has none yet (the first device that routes it).
+fn speaks_for_log(
+    conn: &rusqlite::Connection,
+    log: &DocId,
+    peer: &PersonaId,
+) -> Result<bool, StoreError> {
+    conn.prepare_cached(
+        "SELECT NOT EXISTS (SELECT 1 FROM log_members WHERE log = ?1)
+                OR EXISTS (SELECT 1 FROM log_members WHERE log = ?1 AND persona = ?2)",
+    )
+    .ctx("checking a group log's members")?
+    .query_row(params![log.0, peer.0], |r| r.get(0))
+    .ctx("checking a group log's members")
+}
+
+/// On a relay: whether `peer` may add envelopes to a group log: it speaks for
+/// the log, or showed an invitation to it that is still open.
+fn may_write_log(
+    conn: &rusqlite::Connection,
+    log: &DocId,
+    peer: &PersonaId,
+) -> Result<bool, StoreError> {
+    if speaks_for_log(conn, log, peer)? {
+        return Ok(true);
+    }
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM invited i JOIN open_invites oi ON oi.log = i.log AND oi.invite = i.invite
+                        WHERE i.remote = ?2 AND i.log = ?1)",
+    )
+    .ctx("checking an invitation")?
+    .query_row(params![log.0, peer.0], |r| r.get(0))
+    .ctx("checking an invitation")
+}
+
+#[cfg(test)]
+mod budget_tests {
+    #[test]
+    fn the_discover_budget_is_the_one_the_sql_spells_out() {
+        let limit = format!("LIMIT {})", super::DISCOVER_BUDGET);
+        assert!(super::SHARED_WITH_PEER.contains(&limit));
     }
 }

@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::ids::DocId;
 use crate::signed::SignedChange;
 
-pub const PROTOCOL_VERSION: u16 = 3;
-/// The most personas one `Route` message names.
+pub const PROTOCOL_VERSION: u16 = 4;
+/// The most personas one `Route` message names (and invitations one
+/// `Invitations` message lists).
 pub const MAX_ROUTE: usize = 4096;
 /// The longest invitation code or refusal reason a message may carry, in bytes.
 pub const MAX_NOTE: usize = 512;
@@ -86,6 +87,20 @@ pub enum Message {
     /// to it) with them — a member added by someone else learns of the group from
     /// it. The server learns who is in which group; other peers are never told.
     Route { log: Hash, personas: Vec<Hash> },
+    /// To a peer the sender chose as its server, after the group's `Route`: the
+    /// invitations of the group (their public keys) that still let someone in;
+    /// those not listed no longer do (revoked, used up, expired).
+    Invitations { log: Hash, open: Vec<Hash> },
+    /// To a peer the sender chose as its server: the sender holds an invitation
+    /// to `group`, and proves it as a join does (invitation `invite` signed the
+    /// sender's persona for this group), so the server hands it the group as it
+    /// would a member while the invitation is open.
+    Invited {
+        group: Hash,
+        invite: Hash,
+        #[serde(with = "serde_bytes")]
+        signature: Vec<u8>,
+    },
 }
 
 /// A list of changes as postcard bytes, deflated when that pays: changes of one

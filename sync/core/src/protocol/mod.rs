@@ -27,8 +27,8 @@
 
 pub mod allowance;
 pub mod link;
-pub mod redial;
 mod message;
+pub mod redial;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -41,6 +41,7 @@ pub use message::{
 };
 
 use crate::ids::{DocId, PersonaId, random_bytes};
+use crate::invite::InvitationProof;
 use crate::persona::Persona;
 use crate::signed::SignedChange;
 
@@ -112,8 +113,9 @@ pub trait Repo {
     }
     /// For a peer this side chose as its server (see [`Session::set_routes_to_peer`]):
     /// the logs of groups this side is a member of, each with the group's members
-    /// (all of them, or only those of groups changed after `since`).
-    fn routes(&mut self, since: Option<u64>) -> Result<Vec<(DocId, Vec<PersonaId>)>, Self::Error> {
+    /// and open invitations (all of them, or only those of groups changed after
+    /// `since`).
+    fn routes(&mut self, since: Option<u64>) -> Result<Vec<GroupRoute>, Self::Error> {
         let _ = since;
         Ok(Vec::new())
     }
@@ -127,6 +129,42 @@ pub trait Repo {
         let _ = (peer, log, personas);
         Ok(())
     }
+    /// A peer tells this side (a server) which invitations of a group still let
+    /// someone in (all of them: the others no longer do).
+    fn open_invitations(
+        &mut self,
+        peer: &PersonaId,
+        log: &DocId,
+        open: &[PersonaId],
+    ) -> Result<(), Self::Error> {
+        let _ = (peer, log, open);
+        Ok(())
+    }
+    /// For a peer this side chose as its server: the invitations this side holds
+    /// for groups it has not received yet, proven for this side's persona.
+    fn invitations(&mut self) -> Result<Vec<InvitationProof>, Self::Error> {
+        Ok(Vec::new())
+    }
+    /// A peer (that proved its persona) shows an invitation: if it is open, this
+    /// side (a server) shares the group with it and returns what became readable,
+    /// with heads, to be announced to it; otherwise nothing.
+    fn accept_invitation(
+        &mut self,
+        peer: &PersonaId,
+        proof: &InvitationProof,
+    ) -> Result<Vec<(DocId, Vec<ChangeHash>)>, Self::Error> {
+        let _ = (peer, proof);
+        Ok(Vec::new())
+    }
+}
+
+/// What a device tells its server about one of its groups (see [`Repo::routes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRoute {
+    pub log: DocId,
+    pub members: Vec<PersonaId>,
+    /// The public keys of the invitations that still let someone in.
+    pub open_invites: Vec<PersonaId>,
 }
 
 /// The outcome of [`Repo::admit`].
@@ -509,6 +547,33 @@ impl Session {
                 repo.route(&peer, &DocId(log), &personas)
                     .map_err(SessionError::repo)?;
             }
+            Message::Invitations { log, open } => {
+                if open.len() > MAX_ROUTE {
+                    return Err(SessionError::Malformed(
+                        "an oversize invitation list".into(),
+                    ));
+                }
+                let peer = self.peer().expect("authenticated");
+                let open: Vec<PersonaId> = open.into_iter().map(PersonaId).collect();
+                repo.open_invitations(&peer, &DocId(log), &open)
+                    .map_err(SessionError::repo)?;
+            }
+            Message::Invited {
+                group,
+                invite,
+                signature,
+            } => {
+                let peer = self.peer().expect("authenticated");
+                let proof = InvitationProof {
+                    group: DocId(group),
+                    invite: PersonaId(invite),
+                    signature,
+                };
+                let docs = repo
+                    .accept_invitation(&peer, &proof)
+                    .map_err(SessionError::repo)?;
+                self.announce_these(docs, now, &mut out);
+            }
             Message::Synced { heard } => {
                 // A peer says Synced only once it has announced everything.
                 self.peer_synced = true;
@@ -570,12 +635,49 @@ impl Session {
         self.announce_from = repo
             .prepare_peer(&hello.persona, hello.epoch)
             .map_err(SessionError::repo)?;
+        if self.routes_to_peer {
+            for proof in repo.invitations().map_err(SessionError::repo)? {
+                let m = Message::Invited {
+                    group: proof.group.0,
+                    invite: proof.invite.0,
+                    signature: proof.signature,
+                };
+                self.push(out, &m);
+            }
+        }
         self.announce(repo, false, now, out)?;
         for frame in std::mem::take(&mut self.early) {
             let more = self.handle(repo, &frame, now)?;
             out.extend(more);
         }
         Ok(())
+    }
+
+    /// Announces documents that just became readable to the peer (an invitation
+    /// it showed), whatever it was believed to hold.
+    fn announce_these(&mut self, docs: Vec<(DocId, Vec<ChangeHash>)>, now: u64, out: &mut Out) {
+        if docs.is_empty() {
+            return;
+        }
+        self.sent_synced = false;
+        self.unacked.extend(docs.iter().map(|(d, _)| *d));
+        let seq = self.next_heads_seq();
+        let docs = docs
+            .into_iter()
+            .map(|(doc, heads)| DocHeads {
+                doc: doc.0,
+                heads: hashes(&heads),
+            })
+            .collect();
+        self.push(
+            out,
+            &Message::Heads {
+                docs,
+                ack: false,
+                seq,
+            },
+        );
+        self.last_announce = now;
     }
 
     /// Sends the heads of readable documents that differ from what the peer has
@@ -609,14 +711,24 @@ impl Session {
         }
         if self.routes_to_peer {
             let since = if full { None } else { self.announce_from };
-            for (log, personas) in repo.routes(since).map_err(SessionError::repo)? {
-                for chunk in personas.chunks(MAX_ROUTE) {
+            for route in repo.routes(since).map_err(SessionError::repo)? {
+                for chunk in route.members.chunks(MAX_ROUTE) {
                     let m = Message::Route {
-                        log: log.0,
+                        log: route.log.0,
                         personas: chunk.iter().map(|p| p.0).collect(),
                     };
                     self.push(out, &m);
                 }
+                let m = Message::Invitations {
+                    log: route.log.0,
+                    open: route
+                        .open_invites
+                        .iter()
+                        .take(MAX_ROUTE)
+                        .map(|p| p.0)
+                        .collect(),
+                };
+                self.push(out, &m);
             }
         }
         self.announce_from = Some(position);
