@@ -60,7 +60,9 @@ pub fn tr(lang: Lang, en: &'static str) -> &'static str {
         "New event" => "Nouvel événement",
         "No events here yet." => "Aucun événement ici pour l'instant.",
         "Discover" => "Découvrir",
-        "No public events to discover yet. Sync with a server to get its public events." => "Aucun événement public à découvrir pour l'instant. Synchronisez avec un serveur pour recevoir ses événements publics.",
+        "No public events to discover yet. Sync with a server to get its public events." => {
+            "Aucun événement public à découvrir pour l'instant. Synchronisez avec un serveur pour recevoir ses événements publics."
+        }
         "Welcome to Rally" => "Bienvenue sur Rally",
         "Your events and groups stay on this device and sync with people nearby, with or without internet." => {
             "Vos événements et groupes restent sur cet appareil et se synchronisent avec les personnes autour de vous, avec ou sans internet."

@@ -597,14 +597,22 @@ impl Store {
                 id: id.to_hex(),
             })?;
         let heads = doc.heads();
-        let invites_before: Vec<String> = doc
-            .group()
-            .map(|g| g.invites.into_iter().map(|i| i.id).collect())
-            .unwrap_or_default();
+        let invites = doc.group().map(|g| g.invites).unwrap_or_default();
+        let invites_before: Vec<String> = invites.iter().map(|i| i.id.clone()).collect();
+        let revoked_before: Vec<String> = invites
+            .into_iter()
+            .filter(|i| i.revoked)
+            .map(|i| i.id)
+            .collect();
         let out = f(&mut doc)?;
         let new = doc.changes_since(&heads);
         persist_doc(&tx, &doc, &new)?;
+        // The revocation itself is sealed under the keys the invitation had (its
+        // holder learns it is revoked), what follows under new ones.
         sealed::seal_local_changes(&tx, &doc, &new)?;
+        if let Some(author) = new.first().map(|c| c.author) {
+            sealed::rotate_after_revocation(&tx, &revoked_before, &doc, &author)?;
+        }
         if let Some(author) = new.first().map(|c| c.author) {
             sealed::grant_to_invitations(&tx, &invites_before, &doc, &author)?;
         }

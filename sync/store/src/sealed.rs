@@ -496,6 +496,50 @@ fn current_epoch(
         }
         SealWith::NewEpoch => {}
     }
+    new_epoch(tx, group, sealer, &members, &all)
+}
+
+/// Revoking an invitation of a members-only group rotates its keys: the
+/// invitation was given the current document key, so what is written after the
+/// revocation (the revocation itself is sealed before, so the holder learns of it)
+/// is sealed under a new epoch, granted to the members only (the newest epoch, so
+/// every member's device seals with it from then on).
+pub(crate) fn rotate_after_revocation(
+    tx: &Connection,
+    revoked_before: &[String],
+    after: &Document,
+    sealer: &PersonaId,
+) -> Result<(), StoreError> {
+    let Ok(view) = after.group() else {
+        return Ok(());
+    };
+    if view.profile.visibility != GroupVisibility::MembersOnly
+        || !view
+            .invites
+            .iter()
+            .any(|i| i.revoked && !revoked_before.contains(&i.id))
+    {
+        return Ok(());
+    }
+    let Some(sealer) = local_persona(tx, sealer)? else {
+        return Ok(());
+    };
+    let group = after.id();
+    let members: Vec<PersonaId> = view.members.keys().copied().collect();
+    let all = epochs(tx, &group)?;
+    new_epoch(tx, &group, &sealer, &members, &all)?;
+    Ok(())
+}
+
+/// Makes an epoch for exactly `members`, grants it to them (with every earlier
+/// document key) in the group's log, and keeps it.
+fn new_epoch(
+    tx: &Connection,
+    group: &DocId,
+    sealer: &Persona,
+    members: &[PersonaId],
+    all: &[Epoch],
+) -> Result<EpochSecret, StoreError> {
     let epoch = EpochSecret::generate();
     let grant = Grant {
         group: group.0,
@@ -779,9 +823,12 @@ pub(crate) fn open_logs(tx: &Connection) -> Result<Vec<SignedChange>, StoreError
                             doc,
                             signature,
                             bytes,
-                        }) => match (rally_core::protocol::WireChange { signature, bytes })
-                            .into_signed(DocId(doc))
-                        {
+                        }) => match <[u8; 64]>::try_from(signature.as_slice()).ok().and_then(
+                            |signature| {
+                                rally_core::protocol::WireChange { signature, bytes }
+                                    .into_signed(DocId(doc))
+                            },
+                        ) {
                             Some(change) if !is_envelope(&change.bytes) => {
                                 out.push(change);
                                 Opened::Done

@@ -26,14 +26,19 @@ use crate::{Ctx, IngestPolicy, LocalPersona, Store, StoreError, heads_blob, head
 
 /// Whether `me` shares document `d.id`, as a SQL condition binding `?1` = its
 /// public key and `?2` = its row id: it takes part in it, is a member of it or of the
-/// group listing it, or came to know it through its own sessions or imports.
+/// group listing it (or of the group whose log it is, or joins it by invitation), or
+/// came to know it through its own sessions or imports. Never because another
+/// persona of the device knows it: what a persona offers must not link it to them.
 const SHARED: &str = "(
     EXISTS (SELECT 1 FROM events e JOIN event_people ep ON ep.event = e.id WHERE e.doc = d.id AND ep.persona = ?1)
     OR EXISTS (SELECT 1 FROM groups g JOIN group_members m ON m.grp = g.id WHERE g.doc = d.id AND m.persona = ?1)
     OR EXISTS (SELECT 1 FROM group_events ge JOIN groups g ON g.doc = ge.grp
                JOIN group_members m ON m.grp = g.id WHERE ge.event = d.id AND m.persona = ?1)
     OR EXISTS (SELECT 1 FROM persona_docs pd WHERE pd.persona = ?2 AND pd.doc = d.id)
-    OR d.kind = 'log')";
+    OR (d.kind = 'log' AND EXISTS (SELECT 1 FROM logs l JOIN groups g ON g.doc = l.grp
+               JOIN group_members m ON m.grp = g.id WHERE l.log = d.id AND m.persona = ?1))
+    OR (d.kind = 'log' AND EXISTS (SELECT 1 FROM logs l JOIN pending_joins pj ON pj.grp = l.grp
+               WHERE l.log = d.id AND pj.persona = ?2)))";
 
 /// On a relay: whether the peer bound to `?3` would share document `d.id`: it
 /// takes part in it, is a member of it or of the group listing it, or sent it;
@@ -175,6 +180,11 @@ impl SyncRepo {
         &self.store
     }
 
+    /// The store back, for another persona's repo.
+    pub fn into_store(self) -> Store {
+        self.store
+    }
+
     pub fn store_mut(&mut self) -> &mut Store {
         self.cache.clear();
         &mut self.store
@@ -244,17 +254,18 @@ impl SyncRepo {
         }
         drop(stmt);
         if self.scope == Scope::Own {
-            // Logs of the groups known here that hold nothing yet (a group joined
-            // by invitation): announced empty, so a peer that has them sends them.
+            // Logs of the groups this persona joins by invitation that hold
+            // nothing yet: announced empty, so a peer that has them sends them.
             let mut stmt = self
                 .store
                 .conn()
                 .prepare_cached(
-                    "SELECT l.log FROM logs l WHERE NOT EXISTS (SELECT 1 FROM docs d WHERE d.id = l.log)",
+                    "SELECT l.log FROM logs l JOIN pending_joins pj ON pj.grp = l.grp
+                     WHERE pj.persona = ?1 AND NOT EXISTS (SELECT 1 FROM docs d WHERE d.id = l.log)",
                 )
                 .ctx("listing group logs")?;
             let rows = stmt
-                .query_map([], |r| r.get::<_, Vec<u8>>(0))
+                .query_map([self.me.row], |r| r.get::<_, Vec<u8>>(0))
                 .ctx("listing group logs")?;
             for row in rows {
                 if let Ok(id) = <[u8; 32]>::try_from(row.ctx("listing group logs")?.as_slice()) {

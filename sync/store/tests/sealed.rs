@@ -599,3 +599,74 @@ fn a_member_who_leaves_is_seen_leaving_and_reads_nothing_after() {
     sync(&mut alice, &mut bob);
     assert_eq!(bob.texts(group), ["Next book: Germinal"]);
 }
+
+/// What one persona offers never links it to another persona of the device: a
+/// group log is offered by the persona that is a member (or that received it),
+/// not by every persona on the device.
+#[test]
+fn a_groups_log_is_offered_by_its_member_persona_only() {
+    use rally_core::protocol::Repo;
+    let mut alice = Device::new("alice");
+    let group = members_only_group(&mut alice, "Night shelter rota");
+    alice.send(group, "Who takes Friday?", None, t(4)).unwrap();
+    let log = rally_core::sealed::log_id(&group);
+    let stranger = PersonaId([9; 32]);
+    let offered = |repo: &mut SyncRepo| {
+        repo.readable(&stranger)
+            .unwrap()
+            .iter()
+            .any(|(d, _)| *d == log)
+    };
+    assert!(
+        offered(alice.repo.as_mut().unwrap()),
+        "the member offers it"
+    );
+    // A second persona on the same device, member of nothing.
+    let repo = alice.repo.take().unwrap();
+    let mut store = repo.into_store();
+    let other = store.create_persona("anonymous", t(5)).unwrap();
+    let mut other_repo = SyncRepo::new(store, other);
+    assert!(!offered(&mut other_repo), "another persona offers the log");
+}
+
+/// A revoked invitation had been given the group's document key: what is written
+/// after the revocation is sealed under a new epoch it was never given.
+#[test]
+fn a_revoked_invitation_reads_nothing_written_after_the_revocation() {
+    let mut alice = Device::new("alice");
+    let mut relay = Device::new("relay");
+    let mut cleo = Device::new("cleo");
+    let group = members_only_group(&mut alice, "Squat legal team");
+    let before = secret_event(&mut alice, group, "Before the revocation");
+    let me = alice.me();
+    let (_, token) = alice
+        .store()
+        .update(group, |g| g.create_invite(&me.persona, t(5)))
+        .unwrap();
+    alice
+        .store()
+        .update(group, |g| {
+            g.revoke_invite(&me.persona, &token.invite_id(), t(6))
+        })
+        .unwrap();
+    let after = secret_event(&mut alice, group, "After the revocation");
+    sync(&mut alice, &mut relay);
+
+    // Cleo holds the revoked token and gets the whole log through a relay.
+    let cleo_me = cleo.me();
+    assert!(!cleo.store().join_group(&cleo_me, &token, t(7)).unwrap());
+    sync(&mut cleo, &mut relay);
+    assert!(
+        cleo.store().load(before).is_ok(),
+        "what the invitation was given stays readable"
+    );
+    assert!(
+        cleo.store().load(after).is_err(),
+        "the revoked token read what was written after its revocation"
+    );
+    let g = cleo.store().load(group).unwrap().group().unwrap();
+    assert!(
+        !g.members.contains_key(&cleo.id()),
+        "a revoked token joins no one"
+    );
+}

@@ -19,6 +19,12 @@ pub const MAX_NOTE: usize = 512;
 pub const MAX_MESSAGE: usize = 4 * 1024 * 1024;
 /// Changes are sent in messages of about this size at most.
 pub const CHANGES_CHUNK: usize = 512 * 1024;
+/// Announcements and acknowledgements (`Heads`) are split into messages of about
+/// this size at most, so a store of any size announces itself under
+/// [`MAX_MESSAGE`].
+pub const HEADS_CHUNK: usize = 256 * 1024;
+/// How many times its deflated size a change list may inflate to.
+pub const MAX_INFLATION: usize = 32;
 
 pub type Hash = [u8; 32];
 
@@ -32,8 +38,10 @@ pub struct DocHeads {
 /// the document; the author is the change's actor).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WireChange {
+    /// Fixed size on the wire, so a list of `n` changes is at least `66 n` bytes:
+    /// a small frame cannot decode into millions of entries.
     #[serde(with = "serde_bytes")]
-    pub signature: Vec<u8>,
+    pub signature: [u8; 64],
     #[serde(with = "serde_bytes")]
     pub bytes: Vec<u8>,
 }
@@ -107,7 +115,8 @@ pub enum Message {
 /// document repeat actor ids and hashes, so deflating roughly halves long lists,
 /// while a short one (a single edit) costs more to deflate than it saves. The
 /// first byte says which. Inflating is bounded: a list that would grow past
-/// [`MAX_MESSAGE`] is refused.
+/// [`MAX_MESSAGE`], or more than [`MAX_INFLATION`] times its deflated size (real
+/// change lists deflate two to four times), is refused before it is decoded.
 mod packed {
     use std::io::{Read, Write};
 
@@ -118,7 +127,7 @@ mod packed {
     use serde::ser::Error as _;
     use serde::{Deserializer, Serializer};
 
-    use super::{MAX_MESSAGE, WireChange};
+    use super::{MAX_INFLATION, MAX_MESSAGE, WireChange};
 
     const RAW: u8 = 0;
     const DEFLATED: u8 = 1;
@@ -148,12 +157,13 @@ mod packed {
         let raw = match *kind {
             RAW => body.to_vec(),
             DEFLATED => {
+                let limit = MAX_MESSAGE.min(body.len().saturating_mul(MAX_INFLATION));
                 let mut raw = Vec::new();
                 DeflateDecoder::new(body)
-                    .take(MAX_MESSAGE as u64 + 1)
+                    .take(limit as u64 + 1)
                     .read_to_end(&mut raw)
                     .map_err(D::Error::custom)?;
-                if raw.len() > MAX_MESSAGE {
+                if raw.len() > limit {
                     return Err(D::Error::custom("the changes inflate past the size limit"));
                 }
                 raw
@@ -185,6 +195,14 @@ impl Message {
         matches!(frame.first(), Some(0 | 1))
     }
 
+    /// Whether an encoded frame is one a session decodes before the peer has
+    /// authenticated (`Hello`, `Auth`, `Refused`), read off its first byte: any
+    /// other waits undecoded until then, so an unauthenticated peer costs no
+    /// decoding (nor inflating) at all.
+    pub fn is_pre_auth(frame: &[u8]) -> bool {
+        matches!(frame.first(), Some(0 | 1 | 6))
+    }
+
     /// Whether an encoded frame is a `Changes` (read off its first byte): sending
     /// the same one twice tells the peer nothing more.
     pub fn is_changes(frame: &[u8]) -> bool {
@@ -202,7 +220,7 @@ impl Message {
 impl WireChange {
     pub fn from_signed(c: &SignedChange) -> Self {
         WireChange {
-            signature: c.signature.to_vec(),
+            signature: c.signature,
             bytes: c.bytes.clone(),
         }
     }
@@ -210,7 +228,7 @@ impl WireChange {
     /// Rebuilds the signed change (or envelope of a group log, see
     /// [`crate::sealed`]); `None` when the fields cannot be one.
     pub fn into_signed(self, doc: DocId) -> Option<SignedChange> {
-        let signature: [u8; 64] = self.signature.try_into().ok()?;
+        let signature = self.signature;
         let author = if crate::sealed::is_envelope(&self.bytes) {
             crate::ids::PersonaId(crate::sealed::Envelope::decode(&self.bytes).ok()?.author)
         } else {

@@ -36,8 +36,8 @@ use automerge::ChangeHash;
 use ed25519_dalek::{Signature, Verifier};
 
 pub use message::{
-    CHANGES_CHUNK, DecodeError, DocHeads, MAX_MESSAGE, MAX_NOTE, MAX_ROUTE, Message,
-    PROTOCOL_VERSION, WireChange,
+    CHANGES_CHUNK, DecodeError, DocHeads, HEADS_CHUNK, MAX_INFLATION, MAX_MESSAGE, MAX_NOTE,
+    MAX_ROUTE, Message, PROTOCOL_VERSION, WireChange,
 };
 
 use crate::ids::{DocId, PersonaId, random_bytes};
@@ -268,6 +268,8 @@ pub struct Session {
     refused: Option<String>,
     /// Messages that arrived before authentication finished, replayed after it.
     early: Vec<Vec<u8>>,
+    /// Their total size.
+    early_bytes: usize,
     announced: bool,
     peer_announced: bool,
     /// What this session learned of the peer's heads (the rest is in the repo).
@@ -312,6 +314,8 @@ fn same_heads(a: &[ChangeHash], b: &[ChangeHash]) -> bool {
 }
 
 const MAX_EARLY: usize = 16;
+/// The most bytes of frames kept (undecoded) before authentication.
+const MAX_EARLY_BYTES: usize = MAX_MESSAGE;
 
 impl Session {
     /// Starts a session; the returned frames (the `Hello`) go to the peer first.
@@ -331,6 +335,7 @@ impl Session {
             invite: None,
             refused: None,
             early: Vec::new(),
+            early_bytes: 0,
             announced: false,
             peer_announced: false,
             beliefs: BTreeMap::new(),
@@ -459,11 +464,22 @@ impl Session {
         now: u64,
     ) -> Result<Out, SessionError> {
         self.stats.bytes_received += frame.len() as u64;
-        let msg = Message::decode(frame).map_err(|e| SessionError::Malformed(e.to_string()))?;
         let mut out = Vec::new();
         if self.refused.is_some() {
             return Ok(out);
         }
+        if !self.authenticated && !Message::is_pre_auth(frame) {
+            // Kept undecoded for after authentication (frames may be reordered);
+            // past the bounds they are dropped, not held against the peer: after a
+            // restart, frames of its previous session are still on the way, and
+            // whatever mattered in them is repeated.
+            if self.early.len() < MAX_EARLY && self.early_bytes + frame.len() <= MAX_EARLY_BYTES {
+                self.early_bytes += frame.len();
+                self.early.push(frame.to_vec());
+            }
+            return Ok(out);
+        }
+        let msg = Message::decode(frame).map_err(|e| SessionError::Malformed(e.to_string()))?;
         match msg {
             Message::Hello {
                 version,
@@ -512,14 +528,12 @@ impl Session {
                 let reason: String = reason.chars().take(MAX_NOTE).collect();
                 return Err(SessionError::Refused(reason));
             }
-            other if !self.authenticated => {
-                // Kept for after authentication when frames were reordered; past
-                // the bound they are dropped, not held against the peer: after a
-                // restart, frames of its previous session are still on the way, and
-                // whatever mattered in them is repeated.
-                if self.early.len() < MAX_EARLY {
-                    self.early.push(other.encode());
-                }
+            _ if !self.authenticated => {
+                // Not reached: only Hello, Auth and Refused are decoded before
+                // authentication (`Message::is_pre_auth`).
+                return Err(SessionError::Malformed(
+                    "a message before authentication".into(),
+                ));
             }
             Message::Heads { docs, ack, seq } => {
                 if ack {
@@ -646,6 +660,7 @@ impl Session {
             }
         }
         self.announce(repo, false, now, out)?;
+        self.early_bytes = 0;
         for frame in std::mem::take(&mut self.early) {
             let more = self.handle(repo, &frame, now)?;
             out.extend(more);
@@ -661,7 +676,6 @@ impl Session {
         }
         self.sent_synced = false;
         self.unacked.extend(docs.iter().map(|(d, _)| *d));
-        let seq = self.next_heads_seq();
         let docs = docs
             .into_iter()
             .map(|(doc, heads)| DocHeads {
@@ -669,15 +683,39 @@ impl Session {
                 heads: hashes(&heads),
             })
             .collect();
-        self.push(
-            out,
-            &Message::Heads {
-                docs,
-                ack: false,
-                seq,
-            },
-        );
+        self.push_heads(out, docs, false);
         self.last_announce = now;
+    }
+
+    /// Sends `Heads`, split into messages of at most about [`HEADS_CHUNK`] bytes
+    /// (one message, empty, when there is nothing: a first announcement says so).
+    fn push_heads(&mut self, out: &mut Out, docs: Vec<DocHeads>, ack: bool) {
+        let mut chunk = Vec::new();
+        let mut size = 0;
+        let mut sent_one = false;
+        for d in docs {
+            let cost = 40 + 33 * d.heads.len();
+            if size + cost > HEADS_CHUNK && !chunk.is_empty() {
+                let seq = self.next_heads_seq();
+                let docs = std::mem::take(&mut chunk);
+                self.push(out, &Message::Heads { docs, ack, seq });
+                sent_one = true;
+                size = 0;
+            }
+            size += cost;
+            chunk.push(d);
+        }
+        if !chunk.is_empty() || !sent_one {
+            let seq = self.next_heads_seq();
+            self.push(
+                out,
+                &Message::Heads {
+                    docs: chunk,
+                    ack,
+                    seq,
+                },
+            );
+        }
     }
 
     /// Sends the heads of readable documents that differ from what the peer has
@@ -737,15 +775,7 @@ impl Session {
         if !docs.is_empty() || !self.announced {
             self.sent_synced = false;
             self.unacked.extend(docs.iter().map(|d| DocId(d.doc)));
-            let seq = self.next_heads_seq();
-            self.push(
-                out,
-                &Message::Heads {
-                    docs,
-                    ack: false,
-                    seq,
-                },
-            );
+            self.push_heads(out, docs, false);
         }
         self.announced = true;
         self.last_announce = now;
@@ -800,15 +830,7 @@ impl Session {
             }
         }
         if !acks.is_empty() {
-            let seq = self.next_heads_seq();
-            self.push(
-                out,
-                &Message::Heads {
-                    docs: acks,
-                    ack: true,
-                    seq,
-                },
-            );
+            self.push_heads(out, acks, true);
         }
         Ok(())
     }
@@ -1004,15 +1026,7 @@ impl Session {
             }
             if !docs.is_empty() {
                 self.unacked.extend(docs.iter().map(|d| DocId(d.doc)));
-                let seq = self.next_heads_seq();
-                self.push(
-                    &mut out,
-                    &Message::Heads {
-                        docs,
-                        ack: false,
-                        seq,
-                    },
-                );
+                self.push_heads(&mut out, docs, false);
             }
             self.announce(repo, false, now, &mut out)?;
             if self.sent_synced && !self.peer_synced {

@@ -727,19 +727,24 @@ fn a_reconnect_costs_what_changed_not_the_history() {
     assert!(total < 2_000, "a one-change reconnect cost {total} bytes");
 }
 
-fn authed_pair() -> (MemRepo, Session, MemRepo, Session, Vec<Vec<u8>>) {
-    let alice = Persona::generate();
-    let mallory = Persona::generate();
-    let mut repo_a = MemRepo::default();
-    let (event, _) = Document::create_event(
-        &alice,
+/// A new event by `who`.
+fn event_of(who: &Persona) -> Document {
+    Document::create_event(
+        who,
         "a",
         &EventDetails::new("x", "2027-01-01T10:00".parse().unwrap(), "UTC"),
         None,
         ts(0),
     )
-    .unwrap();
-    repo_a.insert(event);
+    .unwrap()
+    .0
+}
+
+fn authed_pair() -> (MemRepo, Session, MemRepo, Session, Vec<Vec<u8>>) {
+    let alice = Persona::generate();
+    let mallory = Persona::generate();
+    let mut repo_a = MemRepo::default();
+    repo_a.insert(event_of(&alice));
     let mut repo_m = repo_a.clone();
     let (mut sa, out_a) = Session::new(alice, [1; 16], vec![1], vec![2]);
     let (mut sm, out_m) = Session::new(mallory, [2; 16], vec![2], vec![1]);
@@ -784,10 +789,6 @@ fn a_peer_sending_garbage_is_dropped_and_changes_nothing() {
     tampered.bytes[n - 1] ^= 1;
     let mut bad_sig = WireChange::from_signed(&genesis);
     bad_sig.signature[3] ^= 1;
-    let short_sig = WireChange {
-        signature: vec![1, 2, 3],
-        bytes: genesis.bytes.clone(),
-    };
     let other_doc = Document::create_event(
         &alice,
         "a",
@@ -827,12 +828,7 @@ fn a_peer_sending_garbage_is_dropped_and_changes_nothing() {
         ),
         (
             "short signature",
-            Message::Changes {
-                doc: doc_id.0,
-                changes: vec![short_sig],
-                last: true,
-            }
-            .encode(),
+            short_signature_changes(doc_id, &genesis.bytes),
         ),
         (
             "change of another document",
@@ -899,6 +895,7 @@ fn authed_pair_session(s: &mut Session) -> Session {
         invite: s.invite.clone(),
         refused: s.refused.clone(),
         early: Vec::new(),
+        early_bytes: 0,
         announced: s.announced,
         peer_announced: s.peer_announced,
         beliefs: s.beliefs.clone(),
@@ -1098,21 +1095,6 @@ fn a_member_added_later_gets_the_groups_private_events_on_the_next_session() {
 /// A `Changes` frame whose packed list inflates to far more than a message may hold.
 fn deflate_bomb(doc: DocId) -> Vec<u8> {
     use std::io::Write;
-
-    #[derive(serde::Serialize)]
-    #[allow(dead_code)]
-    enum SameLayout {
-        Hello,
-        Auth,
-        Heads,
-        Want,
-        Changes {
-            doc: [u8; 32],
-            #[serde(with = "serde_bytes")]
-            packed: Vec<u8>,
-            last: bool,
-        },
-    }
     let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
     encoder.write_all(&vec![0u8; 64 * 1024 * 1024]).unwrap();
     let mut packed = vec![1u8];
@@ -1121,12 +1103,7 @@ fn deflate_bomb(doc: DocId) -> Vec<u8> {
         packed.len() < MAX_MESSAGE,
         "the bomb itself fits in a message"
     );
-    postcard::to_allocvec(&SameLayout::Changes {
-        doc: doc.0,
-        packed,
-        last: true,
-    })
-    .unwrap()
+    changes_frame(doc, packed)
 }
 
 /// A peer that starts a new session after taking in this side's `Hello` (their
@@ -1222,4 +1199,202 @@ fn only_hello_and_auth_are_establishing_frames() {
     };
     assert!(Message::is_changes(&changes.encode()));
     assert!(!Message::is_changes(&hello.encode()));
+}
+
+/// A `Changes` frame whose one change carries a 3-byte signature (the wire
+/// format wants exactly 64).
+fn short_signature_changes(doc: DocId, bytes: &[u8]) -> Vec<u8> {
+    #[derive(serde::Serialize)]
+    struct Short {
+        #[serde(with = "serde_bytes")]
+        signature: Vec<u8>,
+        #[serde(with = "serde_bytes")]
+        bytes: Vec<u8>,
+    }
+    let list = postcard::to_allocvec(&vec![Short {
+        signature: vec![1, 2, 3],
+        bytes: bytes.to_vec(),
+    }])
+    .unwrap();
+    let mut packed = vec![0u8];
+    packed.extend(list);
+    changes_frame(doc, packed)
+}
+
+/// A `Changes` frame with a packed list made by hand.
+fn changes_frame(doc: DocId, packed: Vec<u8>) -> Vec<u8> {
+    #[derive(serde::Serialize)]
+    #[allow(dead_code)]
+    enum SameLayout {
+        Hello,
+        Auth,
+        Heads,
+        Want,
+        Changes {
+            doc: [u8; 32],
+            #[serde(with = "serde_bytes")]
+            packed: Vec<u8>,
+            last: bool,
+        },
+    }
+    postcard::to_allocvec(&SameLayout::Changes {
+        doc: doc.0,
+        packed,
+        last: true,
+    })
+    .unwrap()
+}
+
+#[test]
+fn a_small_frame_cannot_inflate_into_millions_of_changes() {
+    use std::io::Write;
+    // 4 MiB of zeros deflate to about 4 KB; read as a change list of empty
+    // entries, it was two million of them (and some 200 MB of allocations).
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(&vec![0u8; MAX_MESSAGE - 1024]).unwrap();
+    let mut packed = vec![1u8];
+    packed.extend(encoder.finish().unwrap());
+    assert!(packed.len() < 8 * 1024, "{}", packed.len());
+    let frame = changes_frame(DocId([9; 32]), packed);
+    assert!(Message::decode(&frame).is_err());
+    // Real change lists still travel, deflated.
+    let alice = Persona::generate();
+    let mut doc = event_of(&alice);
+    for i in 0..300 {
+        let mut d = doc.event().unwrap().details;
+        d.description = format!("take {i}: {}", "bring water and a hat ".repeat(i % 7));
+        doc.update_event(&alice, &d, ts(i as u64 + 1)).unwrap();
+    }
+    let changes: Vec<WireChange> = doc
+        .signed_changes()
+        .iter()
+        .map(WireChange::from_signed)
+        .collect();
+    let msg = Message::Changes {
+        doc: doc.id().0,
+        changes,
+        last: true,
+    };
+    assert_eq!(Message::decode(&msg.encode()).unwrap(), msg);
+}
+
+#[test]
+fn frames_before_authentication_wait_undecoded_within_bounds() {
+    let alice = Persona::generate();
+    let mut repo = MemRepo::default();
+    let (mut s, _) = Session::new(alice, [1; 16], vec![1], vec![2]);
+    // Not a message at all: decoding it would fail, and a session that decoded
+    // before authentication would drop the peer at once.
+    let mut garbage = vec![2u8];
+    garbage.extend([0xff; 64]);
+    assert!(s.handle(&mut repo, &garbage, 0).unwrap().is_empty());
+    assert_eq!(s.early.len(), 1);
+    // Kept frames are bounded in number and bytes.
+    let big = vec![3u8; MAX_MESSAGE / 3];
+    for _ in 0..10 {
+        s.handle(&mut repo, &big, 0).unwrap();
+    }
+    assert!(s.early_bytes <= MAX_MESSAGE, "{}", s.early_bytes);
+    for _ in 0..100 {
+        s.handle(&mut repo, &garbage, 0).unwrap();
+    }
+    assert!(s.early.len() <= 16);
+    assert!(Message::is_pre_auth(
+        &Message::Refused {
+            reason: "no".into()
+        }
+        .encode()
+    ));
+}
+
+/// A repo that holds many documents it only announces.
+struct Many(Vec<(DocId, Vec<ChangeHash>)>);
+
+impl Repo for Many {
+    type Error = Infallible;
+    fn readable(&mut self, _: &PersonaId) -> Result<Vec<(DocId, Vec<ChangeHash>)>, Infallible> {
+        Ok(self.0.clone())
+    }
+    fn may_read(&mut self, _: &PersonaId, _: &DocId) -> Result<bool, Infallible> {
+        Ok(true)
+    }
+    fn heads(&mut self, doc: &DocId) -> Result<Option<Vec<ChangeHash>>, Infallible> {
+        Ok(self
+            .0
+            .iter()
+            .find(|(d, _)| d == doc)
+            .map(|(_, h)| h.clone()))
+    }
+    fn knows_all(&mut self, _: &DocId, h: &[ChangeHash]) -> Result<bool, Infallible> {
+        Ok(h.is_empty())
+    }
+    fn changes_since(
+        &mut self,
+        _: &DocId,
+        _: &[ChangeHash],
+    ) -> Result<Vec<SignedChange>, Infallible> {
+        Ok(Vec::new())
+    }
+    fn ingest(&mut self, _: &PersonaId, _: Vec<SignedChange>) -> Result<Ingested, Infallible> {
+        Ok(Ingested::default())
+    }
+    fn prepare_peer(&mut self, _: &PersonaId, _: [u8; 16]) -> Result<Option<u64>, Infallible> {
+        Ok(None)
+    }
+    fn belief(&mut self, _: &PersonaId, _: &DocId) -> Result<Option<Vec<ChangeHash>>, Infallible> {
+        Ok(None)
+    }
+    fn set_belief(&mut self, _: &PersonaId, _: &DocId, _: &[ChangeHash]) -> Result<(), Infallible> {
+        Ok(())
+    }
+    fn log_position(&mut self) -> Result<u64, Infallible> {
+        Ok(0)
+    }
+    fn readable_changed_since(
+        &mut self,
+        p: &PersonaId,
+        _: u64,
+    ) -> Result<Vec<(DocId, Vec<ChangeHash>)>, Infallible> {
+        self.readable(p)
+    }
+    fn set_synced_position(&mut self, _: &PersonaId, _: u64) -> Result<(), Infallible> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_store_of_any_size_announces_itself_under_the_frame_limit() {
+    // 150 000 documents with two heads each: one `Heads` would be some 10 MB,
+    // which the peer refuses (and the batch was retried forever).
+    let n = 150_000;
+    let docs: Vec<(DocId, Vec<ChangeHash>)> = (0..n as u32)
+        .map(|i| {
+            let mut id = [0u8; 32];
+            id[..4].copy_from_slice(&i.to_be_bytes());
+            (DocId(id), vec![ChangeHash([1; 32]), ChangeHash([2; 32])])
+        })
+        .collect();
+    let mut big = Many(docs);
+    let mut small = MemRepo::default();
+    let (mut sa, to_b) = Session::new(Persona::generate(), [1; 16], vec![1], vec![2]);
+    let (mut sb, to_a) = Session::new(Persona::generate(), [2; 16], vec![2], vec![1]);
+    let mut to_b = to_b;
+    let mut to_a = to_a;
+    let mut announced = 0;
+    for _ in 0..4 {
+        for f in std::mem::take(&mut to_b) {
+            assert!(f.len() <= MAX_MESSAGE, "a frame of {} bytes", f.len());
+            if let Ok(Message::Heads {
+                docs, ack: false, ..
+            }) = Message::decode(&f)
+            {
+                announced += docs.len();
+            }
+            to_a.extend(sb.handle(&mut small, &f, 0).unwrap());
+        }
+        for f in std::mem::take(&mut to_a) {
+            to_b.extend(sa.handle(&mut big, &f, 0).unwrap());
+        }
+    }
+    assert_eq!(announced, n);
 }
