@@ -118,6 +118,8 @@ fn devices_on_separate_networks_converge_through_the_server_only() {
             "2027-05-02T15:00",
             "--tz",
             "Europe/Paris",
+            "--visibility",
+            "unlisted",
         ],
     ));
 
@@ -206,12 +208,13 @@ fn devices_on_separate_networks_converge_through_the_server_only() {
             })
         },
     );
-    // The server only relays what the organiser takes part in: the friend's own
-    // event did not come that way.
+    // The server relays what the organiser takes part in, and offers everyone
+    // only its public events (Discover): the friend's unlisted event did not come
+    // that way.
     assert!(show(d1, &banner).is_none());
 
     // Through the server's relay, the two devices sync directly, and the
-    // friend shares its own public event.
+    // friend shares its own unlisted event.
     let circuit = format!("{via_1}/p2p-circuit/p2p/{friend_peer}");
     sync_once(&ns, &h1, d1, &["--peer", &circuit]).unwrap();
     assert!(
