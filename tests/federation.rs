@@ -162,6 +162,13 @@ fn federate_with(knock: &str) {
                "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [actor]}),
     );
     assert!(reply["note"].is_string());
+    // A reply to followers only is not made a public comment.
+    let private = peer.call(
+        "/control/reply",
+        json!({"as": "alice", "inReplyTo": event_url, "content": "<p>Only for my followers: door code 2211-quokka</p>",
+               "to": [format!("{}/followers", peer.person)], "cc": [actor]}),
+    );
+    assert!(private["note"].is_string());
     let signed = peer
         .get("/control/outgoing")
         .as_array()
@@ -183,6 +190,7 @@ fn federate_with(knock: &str) {
     let comments = shown["comments"].as_array().unwrap();
     assert_eq!(comments.len(), 1, "{shown}");
     assert_eq!(comments[0]["body"], "Count me in & my bike");
+    assert!(!shown.to_string().contains("quokka"), "{shown}");
     let peer_host = peer.origin.trim_start_matches("http://");
     assert!(
         comments[0]["author_name"]
@@ -271,6 +279,27 @@ fn federate_with(knock: &str) {
         json!({"as": "alice", "inbox": format!("{}/inbox", server.http), "activity": unsigned, "scheme": "none"}),
     );
     assert_eq!(answer["status"], 401, "{answer}");
+
+    // Ids belong to their sender: an activity id on another server is refused,
+    // and a Join cannot take over the id of the reply made above.
+    let foreign_id = json!({"@context": "https://www.w3.org/ns/activitystreams",
+        "id": "https://elsewhere.example/activities/1", "type": "Follow",
+        "actor": peer.person, "object": actor});
+    let answer = peer.call(
+        "/control/raw",
+        json!({"as": "alice", "inbox": format!("{}/inbox", server.http), "activity": foreign_id}),
+    );
+    assert_eq!(answer["status"], 400, "{answer}");
+    let hijack = json!({"@context": "https://www.w3.org/ns/activitystreams",
+        "id": reply["note"], "type": "Join", "actor": peer.person, "object": event_url});
+    let answer = peer.call(
+        "/control/raw",
+        json!({"as": "alice", "inbox": format!("{}/inbox", server.http), "activity": hijack}),
+    );
+    assert_eq!(answer["status"], 400, "{answer}");
+    sync_once(dev, &server);
+    let shown = json(dev, &["event", "show", &event]);
+    assert_eq!(shown["comments"].as_array().unwrap().len(), 1, "{shown}");
 
     // Made members-only... no: made unlisted, it leaves the Fediverse with a Delete.
     rally(dev, &["event", "edit", &event, "--visibility", "unlisted"]);

@@ -174,8 +174,8 @@ async fn save_copy(
                     }
                     other => other.into(),
                 })?;
-            if saved.new {
-                l.db.set_remote_object(
+            if saved.new
+                && !l.db.set_remote_object(
                     &id,
                     &RemoteObject {
                         kind: "event".into(),
@@ -184,7 +184,9 @@ async fn save_copy(
                         actor,
                     },
                     now.as_second(),
-                )?;
+                )?
+            {
+                return Err(super::inbox::taken(&id));
             }
             Ok(saved)
         })
@@ -338,7 +340,7 @@ pub async fn publish_participations(
                     );
                     join["participationMessage"] = json!(null);
                     enqueue(&l.db, &person, &organiser, &join)?;
-                    l.db.set_remote_object(
+                    if !l.db.set_remote_object(
                         &join_id,
                         &RemoteObject {
                             kind: SENT_JOIN.into(),
@@ -347,7 +349,9 @@ pub async fn publish_participations(
                             actor: organiser.id.clone(),
                         },
                         now,
-                    )?;
+                    )? {
+                        return Err(super::inbox::taken(&join_id));
+                    }
                     queued += 1;
                 }
             }

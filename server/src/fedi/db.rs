@@ -403,14 +403,29 @@ impl FediDb {
             .ctx("reading a remote object")
     }
 
-    pub fn set_remote_object(&self, id: &str, o: &RemoteObject, now: i64) -> Result<(), DbError> {
-        self.conn
+    /// Records a remote object; `false` (nothing written) when the id is already
+    /// another actor's record, or one of another kind: an id names one thing of
+    /// one sender, and reusing it overwrites nothing.
+    pub fn set_remote_object(&self, id: &str, o: &RemoteObject, now: i64) -> Result<bool, DbError> {
+        Ok(self
+            .conn
             .execute(
-                "INSERT OR REPLACE INTO remote_objects (id, kind, doc, local, actor, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO remote_objects (id, kind, doc, local, actor, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, local = excluded.local, at = excluded.at
+                 WHERE remote_objects.actor = excluded.actor AND remote_objects.kind = excluded.kind",
                 params![id, o.kind, o.doc, o.local, o.actor, now],
             )
-            .ctx("saving a remote object")?;
-        Ok(())
+            .ctx("saving a remote object")?
+            > 0)
+    }
+
+    /// Whether an activity id was handled already (see [`FediDb::first_sight`]).
+    pub fn seen(&self, id: &str) -> Result<bool, DbError> {
+        self.conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM seen_activities WHERE id = ?1)")
+            .ctx("reading seen activities")?
+            .query_row([id], |r| r.get(0))
+            .ctx("reading seen activities")
     }
 
     /// The remote objects of one kind recorded for a document, with their ids.

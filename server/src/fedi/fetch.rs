@@ -63,11 +63,22 @@ pub fn is_public(ip: IpAddr, allow_loopback: bool) -> bool {
                 || a >= 240)
         }
         IpAddr::V6(v6) => {
+            let s = v6.segments();
             !(v6.is_unspecified()
                 || v6.is_multicast()
                 || v6.is_unique_local()
                 || v6.is_unicast_link_local()
-                || (v6.segments()[0] == 0x2001 && v6.segments()[1] == 0xdb8))
+                // Documentation.
+                || (s[0] == 0x2001 && s[1] == 0xdb8)
+                // Addresses that carry an IPv4 address another hop unwraps:
+                // NAT64 (64:ff9b::/96 and the local-use 64:ff9b:1::/48),
+                // IPv4-compatible (::a.b.c.d), 6to4 (2002::/16), Teredo (2001::/32).
+                || (s[0] == 0x64 && s[1] == 0xff9b && (s[2..6] == [0; 4] || s[2] == 1))
+                || s[..6] == [0; 6]
+                || s[0] == 0x2002
+                || (s[0] == 0x2001 && s[1] == 0)
+                // Deprecated site-local (fec0::/10).
+                || (s[0] & 0xffc0) == 0xfec0)
         }
     }
 }
@@ -305,6 +316,14 @@ mod tests {
             "https://[fe80::1]/a",
             "https://[fd00::1]/a",
             "https://[::ffff:10.0.0.1]/a",
+            "https://[64:ff9b::a00:1]/a",
+            "https://[64:ff9b:1::a00:1]/a",
+            "https://[::10.0.0.1]/a",
+            "https://[::7f00:1]/a",
+            "https://[2002:a00:1::]/a",
+            "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/a",
+            "https://[fec0::1]/a",
+            "https://[feff::1]/a",
             "https://0.0.0.0/a",
             "https://100.64.0.1/a",
             "https://localhost/a",
@@ -318,6 +337,15 @@ mod tests {
         }
         assert!(check_url("https://example.org/actor", false, &none).is_ok());
         assert!(check_url("https://93.184.215.14/a", false, &none).is_ok());
+        // A global IPv6 address stays allowed.
+        assert!(
+            check_url(
+                "https://[2606:2800:220:1:248:1893:25c8:1946]/a",
+                false,
+                &none
+            )
+            .is_ok()
+        );
     }
 
     #[test]

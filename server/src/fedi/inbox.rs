@@ -79,30 +79,43 @@ pub async fn accept(fedi: &Fedi, req: &Received<'_>) -> Result<Outcome, FediErro
         }
         Err(e) => return Err(e.into()),
     }
+    if let Some(id) = &activity.id
+        && !vocab::same_origin(id, &activity.actor)
+    {
+        return Err(FediError::Refused(format!(
+            "the activity {id} is not on its sender's server"
+        )));
+    }
     let host = url::Url::parse(&activity.actor)
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_default();
-    let (domain, id, at) = (host.clone(), activity.id.clone(), now.as_second());
-    let (blocked, first) = fedi
+    let (domain, id) = (host.clone(), activity.id.clone());
+    let (blocked, seen) = fedi
         .db(move |db| {
             if db.is_blocked(&domain)? {
                 return Ok((true, false));
             }
-            let first = match &id {
-                Some(id) => db.first_sight(id, at)?,
-                None => true,
+            let seen = match &id {
+                Some(id) => db.seen(id)?,
+                None => false,
             };
-            Ok::<_, DbError>((false, first))
+            Ok::<_, DbError>((false, seen))
         })
         .await?;
     if blocked {
         return Err(super::fetch::FetchError::Blocked(host).into());
     }
-    if !first {
+    if seen {
         return Ok(Outcome::Duplicate);
     }
-    act(fedi, &activity).await
+    let outcome = act(fedi, &activity).await?;
+    // Recorded once handled: a failure leaves the sender's retry welcome.
+    if let Some(id) = activity.id.clone() {
+        let at = now.as_second();
+        fedi.db(move |db| db.first_sight(&id, at)).await?;
+    }
+    Ok(outcome)
 }
 
 /// Finds the key a signature names and checks the signature with it (fetching the
@@ -360,10 +373,32 @@ fn reply_target(
     }
 }
 
+/// An id that already names another actor's record (or another kind of thing).
+pub(crate) fn taken(id: &str) -> FediError {
+    FediError::Refused(format!("{id} already names something else here"))
+}
+
+/// A reply addressed to followers or to some people only: comments on Rally events
+/// are public (on every device that holds the event and on its page), so such a
+/// reply is not kept rather than published against its author's choice.
+fn not_public() -> Outcome {
+    Outcome::Ignored(
+        "a reply not addressed to the public is not kept: comments here are public".into(),
+    )
+}
+
 async fn note(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
     let note = RemoteNote::parse(&activity.object)?;
     if note.author != activity.actor {
         return Err(FediError::Refused("the note is not the actor's".into()));
+    }
+    if !note.public {
+        return Ok(not_public());
+    }
+    if !vocab::same_origin(&note.id, &activity.actor) {
+        return Err(FediError::Refused(
+            "a note's id is on its author's server".into(),
+        ));
     }
     let local = note
         .in_reply_to
@@ -401,7 +436,7 @@ async fn note(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
             let comment = l.as_remote(&author.id, &author.display(), |s| {
                 s.comment(&event.to_hex(), &note.text, parent.as_deref())
             })?;
-            l.db.set_remote_object(
+            if !l.db.set_remote_object(
                 &note.id,
                 &RemoteObject {
                     kind: "comment".into(),
@@ -410,7 +445,9 @@ async fn note(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
                     actor: author.id.clone(),
                 },
                 now.as_second(),
-            )?;
+            )? {
+                return Err(taken(&note.id));
+            }
             Ok(comment)
         })
         .await?;
@@ -429,7 +466,12 @@ async fn edit_note(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediErro
         let event: DocId = o.doc.parse().map_err(|_| FediError::NotFound)?;
         let cid = o.local.unwrap_or_default();
         l.as_remote(&o.actor, &o.actor, |s| {
-            s.edit_comment(&event.to_hex(), &cid, &note.text)
+            if note.public {
+                s.edit_comment(&event.to_hex(), &cid, &note.text)
+            } else {
+                // No longer addressed to the public: taken down, not edited.
+                s.delete_comment(&event.to_hex(), &cid)
+            }
         })
     })
     .await?;
@@ -492,6 +534,13 @@ async fn join(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
     let (urls, join_id) = (fedi.urls.clone(), activity.id.clone());
     let (outcome, queued) = fedi
         .local(move |l| {
+            if let Some(id) = &join_id
+                && l.db
+                    .remote_object(id)?
+                    .is_some_and(|o| o.actor != actor.id || o.kind != "join")
+            {
+                return Err(taken(id));
+            }
             let proxy = l.proxy_persona(&actor.id)?;
             let joined = l.as_remote(&actor.id, &name, |s| s.rsvp(&event.to_hex(), Rsvp::Join));
             let answer = |kind: &str| {
@@ -507,8 +556,8 @@ async fn join(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
             match joined {
                 Ok((_, status)) => {
                     let status = status.unwrap_or(ParticipationStatus::Pending);
-                    if let Some(id) = &join_id {
-                        l.db.set_remote_object(
+                    if let Some(id) = &join_id
+                        && !l.db.set_remote_object(
                             id,
                             &RemoteObject {
                                 kind: "join".into(),
@@ -517,7 +566,9 @@ async fn join(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
                                 actor: actor.id.clone(),
                             },
                             now.as_second(),
-                        )?;
+                        )?
+                    {
+                        return Err(taken(id));
                     }
                     let going = status == ParticipationStatus::Going;
                     if going {

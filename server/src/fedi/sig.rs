@@ -18,8 +18,9 @@ use sha2::Digest as _;
 
 use super::keys::{ActorKey, KeyError, PublicKey};
 
-/// How far a request's date may be from ours.
-pub const WINDOW: SignedDuration = SignedDuration::from_hours(12);
+/// How far a request's date may be from ours, either way: a captured request can
+/// be replayed within it (ids already seen are refused besides).
+pub const WINDOW: SignedDuration = SignedDuration::from_hours(1);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SigError {
@@ -33,6 +34,8 @@ pub enum SigError {
     Algorithm(String),
     #[error("the signature's date is outside the accepted window")]
     Stale,
+    #[error("the request was signed for another host ({0})")]
+    WrongHost(String),
     #[error("the body does not match its digest")]
     Digest,
     #[error("the signature does not verify")]
@@ -85,6 +88,22 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(str::trim)
         .collect();
     (!values.is_empty()).then(|| values.join(", "))
+}
+
+/// Whether a signed `Host` names this server (`origin` is `scheme://authority`).
+/// Ports are not compared: servers sign `host` with or without one (Gancio
+/// leaves it out).
+fn same_host(host: &str, origin: &str) -> bool {
+    let name = |authority: &str| {
+        let a = authority.trim().to_ascii_lowercase();
+        match a.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or_default().to_owned(),
+            None => a.split(':').next().unwrap_or_default().to_owned(),
+        }
+    };
+    let ours = origin.split_once("://").map_or(origin, |(_, a)| a);
+    let ours = ours.split('/').next().unwrap_or_default();
+    !host.is_empty() && name(host) == name(ours)
 }
 
 fn check_time(at: Timestamp, now: Timestamp) -> Result<(), SigError> {
@@ -166,6 +185,10 @@ fn read_cavage(req: &Received<'_>, value: &str, now: Timestamp) -> Result<Claim,
     }
     if !covers("date") {
         return Err(SigError::NotCovered("date"));
+    }
+    let host = header(req.headers, "host").ok_or(SigError::NotCovered("host"))?;
+    if !same_host(&host, req.origin) {
+        return Err(SigError::WrongHost(host));
     }
     let date = header(req.headers, "date").ok_or(SigError::NotCovered("date"))?;
     check_time(http_date(&date)?, now)?;

@@ -61,10 +61,24 @@ fn cavage_round_trip_and_what_breaks_it() {
     );
     let other_path = read(&received("POST", "/groups/x/inbox", &h, body), now()).unwrap();
     assert_eq!(other_path.verify(&public), Err(SigError::Invalid));
-    let later = now() + SignedDuration::from_hours(13);
+    for off in [61, -61] {
+        let at = now() + SignedDuration::from_mins(off);
+        assert_eq!(
+            read(&received("POST", "/inbox", &h, body), at).unwrap_err(),
+            SigError::Stale,
+            "{off} minutes away"
+        );
+    }
+    let near = now() + SignedDuration::from_mins(59);
+    assert!(read(&received("POST", "/inbox", &h, body), near).is_ok());
+    // Signed for another server: refused even though the signature verifies.
+    let elsewhere = Received {
+        origin: "https://rally.example",
+        ..received("POST", "/inbox", &h, body)
+    };
     assert_eq!(
-        read(&received("POST", "/inbox", &h, body), later).unwrap_err(),
-        SigError::Stale
+        read(&elsewhere, now()).unwrap_err(),
+        SigError::WrongHost("localhost:8080".into())
     );
     let other_key =
         PublicKey::from_pem(&ActorKey::generate().unwrap().public_pem().unwrap()).unwrap();
