@@ -120,10 +120,10 @@ pub async fn receive_event(
             "an event comes from its own server".into(),
         ));
     }
-    let actor = activity.actor.clone();
-    if !fedi.db(move |db| db.follows_origin_of(&actor)).await? {
+    let trust = fedi.db(|db| db.trust()).await?;
+    if !trust.speaks_for(&activity.actor, &organiser) {
         return Ok(Outcome::Ignored(format!(
-            "an event from {}, which is not followed",
+            "an event of {organiser} from {}, which is not followed for it",
             activity.actor
         )));
     }
@@ -142,9 +142,9 @@ async fn save_copy(
     // The organiser's proxy: found (a known event), or made on first use.
     let (known, name, actor) = match known {
         Some(o) => {
-            if o.kind != "event" || !same_origin(&o.actor, organiser) {
+            if o.kind != "event" || o.actor != organiser {
                 return Err(FediError::Refused(format!(
-                    "{} is not an event of {organiser}'s server",
+                    "{} is not an event of {organiser}",
                     event.id
                 )));
             }
@@ -207,9 +207,9 @@ pub fn delete_event(
     actor: &str,
     o: &RemoteObject,
 ) -> Result<(Outcome, bool), FediError> {
-    if !same_origin(&o.actor, actor) {
+    if !l.db.trust()?.speaks_for(actor, &o.actor) {
         return Err(FediError::Refused(
-            "only its own server deletes an event".into(),
+            "only its organiser (or its followed instance) deletes an event".into(),
         ));
     }
     let doc: DocId = o.doc.parse().map_err(|_| FediError::NotFound)?;
@@ -229,7 +229,7 @@ pub async fn announce(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediE
     );
     let found = fedi
         .local(move |l| {
-            if !l.db.follows_origin_of(&actor)? {
+            if !l.db.trust()?.follows_source(&actor) {
                 return Ok(ControlFlow::Break(Outcome::Ignored(format!(
                     "an Announce from {actor}, which is not followed",
                 ))));
@@ -290,7 +290,48 @@ pub async fn announce(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediE
             "an event comes from its own server".into(),
         ));
     }
+    // Only what comes from followed sources: a relay's Announce of events from
+    // anywhere brings those of the origins (or organisers) this server follows.
+    let trust = fedi.db(|db| db.trust()).await?;
+    if organiser != activity.actor && !trust.follows_source(&organiser) {
+        return Ok(Outcome::Ignored(format!(
+            "an Announce of an event of {organiser}, which is not followed"
+        )));
+    }
     save_copy(fedi, &event, &organiser).await
+}
+
+/// Whom this server follows, for deciding who may speak for which events (see
+/// [`FediDb::trust`](super::db::FediDb::trust)). Trust is per actor: following one
+/// group or person of an instance trusts that actor only; following the
+/// instance's own actor trusts every actor of that origin.
+#[derive(Debug, Clone, Default)]
+pub struct Trust {
+    /// Followed actors, each with whether it is an instance's own actor.
+    pub follows: Vec<(String, bool)>,
+}
+
+impl Trust {
+    fn follows_instance_of(&self, actor: &str) -> bool {
+        self.follows
+            .iter()
+            .any(|(f, instance)| *instance && same_origin(f, actor))
+    }
+
+    /// Whether events of `actor` are wanted here: it, or its whole instance, is followed.
+    pub fn follows_source(&self, actor: &str) -> bool {
+        self.follows.iter().any(|(f, _)| f == actor) || self.follows_instance_of(actor)
+    }
+
+    /// Whether `actor` may create, update or cancel copies of the events
+    /// `organiser` organises: it is the organiser and followed (itself or its
+    /// instance), or another actor of a whole instance this server follows.
+    pub fn speaks_for(&self, actor: &str, organiser: &str) -> bool {
+        if actor == organiser {
+            return self.follows_source(actor);
+        }
+        same_origin(actor, organiser) && self.follows_instance_of(organiser)
+    }
 }
 
 /// The `Join` or `Leave` the participations of local personas in a copied event
@@ -464,3 +505,34 @@ pub fn participant_name(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod trust_tests {
+    use super::Trust;
+
+    #[test]
+    fn following_one_actor_trusts_that_actor_not_its_instance() {
+        let group = "https://mobilizon.example/@climate".to_owned();
+        let only_group = Trust {
+            follows: vec![(group.clone(), false)],
+        };
+        let stranger = "https://mobilizon.example/@someone";
+        assert!(only_group.speaks_for(&group, &group));
+        assert!(!only_group.speaks_for(stranger, &group), "another account");
+        assert!(!only_group.speaks_for(stranger, stranger));
+        assert!(!only_group.follows_source(stranger));
+        let instance = Trust {
+            follows: vec![("https://mobilizon.example/relay".into(), true)],
+        };
+        assert!(instance.speaks_for(stranger, stranger));
+        assert!(
+            instance.speaks_for(stranger, &group),
+            "the whole instance is followed"
+        );
+        assert!(!instance.speaks_for("https://other.example/@x", "https://other.example/@x"));
+        assert!(
+            !instance.speaks_for("https://other.example/@x", &group),
+            "another origin never speaks for an event here"
+        );
+    }
+}

@@ -479,7 +479,9 @@ impl FediDb {
 
     /// Whether the remote actor (or its instance, by origin) is followed here with
     /// its answer `accepted`: its events are then welcome.
-    pub fn follows_origin_of(&self, actor: &str) -> Result<bool, DbError> {
+    /// Whom this server follows (accepted), with whether each is an instance's own
+    /// actor (`Application` or `Service`: a whole-instance follow), as last fetched.
+    pub fn trust(&self) -> Result<super::copies::Trust, DbError> {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT remote FROM following WHERE state = 'accepted'")
@@ -489,9 +491,14 @@ impl FediDb {
             .ctx("reading follows")?
             .collect::<Result<Vec<_>, _>>()
             .ctx("reading follows")?;
-        Ok(remotes
-            .iter()
-            .any(|r| r == actor || super::vocab::same_origin(r, actor)))
+        let mut follows = Vec::new();
+        for remote in remotes {
+            let instance = self
+                .remote_actor(&remote)?
+                .is_some_and(|(a, _)| matches!(a.kind.as_str(), "Application" | "Service"));
+            follows.push((remote, instance));
+        }
+        Ok(super::copies::Trust { follows })
     }
 
     /// Records an activity id; false when it was seen before (a redelivery).
