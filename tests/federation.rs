@@ -459,11 +459,13 @@ fn events_titled(dev: &Path, title: &str) -> Vec<Value> {
 /// sends `Leave`. Events from an instance not followed are ignored.
 #[test]
 fn events_of_a_followed_instance_are_copied_and_joined_from_a_device() {
-    let srv = tempfile::tempdir().unwrap();
-    let server = Server::start_federating(srv.path(), &["--registrations", "open"]);
-    let relay = format!("{}/relay", server.http);
-    let peer = FediPeer::start("cavage");
-    let peer_host = peer.origin.trim_start_matches("http://").to_owned();
+    let Following {
+        srv,
+        server,
+        relay,
+        peer,
+        peer_host,
+    } = Following::start();
 
     post_as_alice(
         &peer,
@@ -578,31 +580,59 @@ fn events_of_a_followed_instance_are_copied_and_joined_from_a_device() {
     });
 }
 
+/// A federating server (open registrations) and a Fedify peer (draft-cavage).
+struct Following {
+    srv: tempfile::TempDir,
+    server: Server,
+    /// The server's instance actor.
+    relay: String,
+    peer: FediPeer,
+    peer_host: String,
+}
+
+impl Following {
+    fn start() -> Following {
+        let srv = tempfile::tempdir().unwrap();
+        let server = Server::start_federating(srv.path(), &["--registrations", "open"]);
+        let relay = format!("{}/relay", server.http);
+        let peer = FediPeer::start("cavage");
+        let peer_host = peer.origin.trim_start_matches("http://").to_owned();
+        Following {
+            srv,
+            server,
+            relay,
+            peer,
+            peer_host,
+        }
+    }
+}
+
 /// Trust is per actor: following one account of an instance does not let another
 /// account of that instance create, update or cancel events in its name.
 #[test]
 fn following_one_actor_trusts_that_actor_only() {
-    let srv = tempfile::tempdir().unwrap();
-    let server = Server::start_federating(srv.path(), &["--registrations", "open"]);
-    let relay = format!("{}/relay", server.http);
-    let peer = FediPeer::start("cavage");
-    let peer_host = peer.origin.trim_start_matches("http://").to_owned();
+    let f = Following::start();
+    let (peer, server, relay) = (&f.peer, &f.server, &f.relay);
     server_admin(
-        srv.path(),
-        &["instances", "follow", &format!("alice@{peer_host}")],
+        f.srv.path(),
+        &["instances", "follow", &format!("alice@{}", f.peer_host)],
     );
     wait_for("the peer to see the follow", WAIT, || {
-        peer.state_in("/followers/alice", "actor", &relay).is_some()
+        peer.state_in("/followers/alice", "actor", relay).is_some()
     });
     peer.call("/control/accept", json!({"as": "alice", "follower": relay}));
     let list = || -> Value {
-        serde_json::from_str(&server_admin(srv.path(), &["instances", "list", "--json"])).unwrap()
+        serde_json::from_str(&server_admin(
+            f.srv.path(),
+            &["instances", "list", "--json"],
+        ))
+        .unwrap()
     };
     wait_for("our follow to be accepted", WAIT, || {
         list()[0]["we_follow"] == "accepted"
     });
     let as_instance = |id: &str, kind: &str, object: Value| -> Value {
-        let mut a = activity(&peer, id, kind, object);
+        let mut a = activity(peer, id, kind, object);
         a["actor"] = json!(peer.instance);
         peer.call(
             "/control/raw",
@@ -611,22 +641,22 @@ fn following_one_actor_trusts_that_actor_only() {
     };
 
     // Another account of the same instance: not followed, not copied.
-    let mut theirs = remote_event(&peer, 7, "Posted by another account", "free");
+    let mut theirs = remote_event(peer, 7, "Posted by another account", "free");
     theirs["attributedTo"] = json!(peer.instance);
     assert_eq!(as_instance("other-create", "Create", theirs)["status"], 202);
     // Alice's own event is copied.
     post_as_alice(
-        &peer,
-        &server,
+        peer,
+        server,
         activity(
-            &peer,
+            peer,
             "create",
             "Create",
-            remote_event(&peer, 8, "Alice's picnic", "free"),
+            remote_event(peer, 8, "Alice's picnic", "free"),
         ),
     );
     // The other account cannot rename or cancel Alice's event.
-    let mut renamed = remote_event(&peer, 8, "Hijacked picnic", "free");
+    let mut renamed = remote_event(peer, 8, "Hijacked picnic", "free");
     renamed["attributedTo"] = json!(peer.person);
     as_instance("other-update", "Update", renamed);
     let answer = as_instance(
@@ -639,7 +669,7 @@ fn following_one_actor_trusts_that_actor_only() {
     let device = tempfile::tempdir().unwrap();
     let dev = device.path();
     rally(dev, &["persona", "new", "Bea"]);
-    sync_once(dev, &server);
+    sync_once(dev, server);
     assert!(events_titled(dev, "Posted by another account").is_empty());
     assert!(events_titled(dev, "Hijacked picnic").is_empty());
     let found = events_titled(dev, "Alice's picnic");
