@@ -5,11 +5,12 @@
 //!
 //! Access: `rally-server admin token` makes a new token (only its SHA-256 is kept,
 //! in `server.db`; the previous token stops working) and the admin pastes it into
-//! the login form. The session is a cookie holding the token, `HttpOnly`,
-//! `SameSite=Strict`, `Secure` over https, limited to `/admin`. Every action is a
-//! POST that must carry the cookie and, when the browser sends an `Origin`, come
-//! from this server's own origin, so another site cannot act through an admin's
-//! browser.
+//! the login form. Signing in opens a session: a random id (only its SHA-256 is
+//! kept, with an expiry of [`SESSION_HOURS`]) in a cookie, `HttpOnly`,
+//! `SameSite=Strict`, `Secure` over https, limited to `/admin`; signing out ends
+//! it, and a new token ends them all. Every action is a POST that must carry the
+//! cookie and an `Origin` (or, failing that, a `Referer`) of this server's own
+//! site, so another site cannot act through an admin's browser.
 
 use std::sync::Arc;
 
@@ -27,6 +28,8 @@ use crate::html::{self, escape};
 use crate::registry::{Mode, Registry, RegistryError, SqliteRegistry};
 
 const COOKIE: &str = "rally_admin";
+/// How long an admin session lasts.
+pub const SESSION_HOURS: i64 = 12;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
@@ -81,25 +84,45 @@ async fn token_matches(state: &AdminState, token: &str) -> bool {
     aws_lc_rs::constant_time::verify_slices_are_equal(&given, &stored).is_ok()
 }
 
-async fn signed_in(state: &AdminState, headers: &HeaderMap) -> bool {
-    match cookie_token(headers) {
-        Some(t) => token_matches(state, &t).await,
-        None => false,
-    }
+fn session_hash(id: &str) -> Vec<u8> {
+    sha2::Sha256::digest(id.trim().as_bytes()).to_vec()
 }
 
-/// A POST from another site (its `Origin` is not ours) is refused.
+async fn signed_in(state: &AdminState, headers: &HeaderMap) -> bool {
+    let Some(id) = cookie_token(headers) else {
+        return false;
+    };
+    let (hash, now) = (session_hash(&id), now_secs());
+    matches!(
+        state
+            .http
+            .registry
+            .call(move |r| r.admin_session_open(&hash, now))
+            .await,
+        Ok(Ok(true))
+    )
+}
+
+fn now_secs() -> i64 {
+    rally_core::jiff::Timestamp::now().as_second()
+}
+
+/// A POST from this server's own site: its `Origin` (or, when a browser sends
+/// none, its `Referer`) is ours. A request with neither is refused.
 fn from_this_site(state: &AdminState, headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return true;
+    let text = |h| headers.get(h).and_then(|v| v.to_str().ok());
+    let origin = match (text(header::ORIGIN), text(header::REFERER)) {
+        (Some(o), _) => o.to_owned(),
+        (None, Some(r)) => match url::Url::parse(r) {
+            Ok(u) => u.origin().ascii_serialization(),
+            Err(_) => return false,
+        },
+        (None, None) => return false,
     };
     let ours = url::Url::parse(&state.http.public_url)
         .map(|u| u.origin().ascii_serialization())
         .unwrap_or_default();
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let host = text(header::HOST).unwrap_or_default();
     origin == ours || origin.split_once("://").is_some_and(|(_, h)| h == host)
 }
 
@@ -208,9 +231,28 @@ async fn login(
     } else {
         ""
     };
+    let mut bytes = [0u8; 32];
+    if getrandom::fill(&mut bytes).is_err() {
+        return refuse(StatusCode::SERVICE_UNAVAILABLE, "No random numbers.");
+    }
+    let id = hex::encode(bytes);
+    let (hash, expires_at) = (session_hash(&id), now_secs() + SESSION_HOURS * 3600);
+    if !matches!(
+        state
+            .http
+            .registry
+            .call(move |r| r.add_admin_session(&hash, expires_at))
+            .await,
+        Ok(Ok(()))
+    ) {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The session could not be kept.",
+        );
+    }
     let cookie = format!(
-        "{COOKIE}={}; Path=/admin; HttpOnly; SameSite=Strict{secure}",
-        form.token.trim()
+        "{COOKIE}={id}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        SESSION_HOURS * 3600
     );
     ([(header::SET_COOKIE, cookie)], Redirect::to("/admin")).into_response()
 }
@@ -221,6 +263,14 @@ async fn logout(State(state): State<Arc<AdminState>>, headers: HeaderMap) -> Res
             StatusCode::FORBIDDEN,
             "This request came from another site.",
         );
+    }
+    if let Some(id) = cookie_token(&headers) {
+        let hash = session_hash(&id);
+        let _ = state
+            .http
+            .registry
+            .call(move |r| r.end_admin_session(&hash))
+            .await;
     }
     let cookie = format!("{COOKIE}=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0");
     ([(header::SET_COOKIE, cookie)], Redirect::to("/admin")).into_response()

@@ -127,7 +127,14 @@ pub trait Registry: Send + std::fmt::Debug {
     fn set_transport_key(&mut self, key: &[u8]) -> Result<(), RegistryError>;
     /// The SHA-256 of the admin page's token, once one was made.
     fn admin_token_hash(&self) -> Result<Option<Vec<u8>>, RegistryError>;
+    /// Sets the admin token's hash; every admin session ends (a new token signs
+    /// everyone out).
     fn set_admin_token_hash(&mut self, hash: &[u8]) -> Result<(), RegistryError>;
+    /// Keeps an admin session (the SHA-256 of its random id) until `expires_at`.
+    fn add_admin_session(&mut self, hash: &[u8], expires_at: i64) -> Result<(), RegistryError>;
+    /// Whether a session is open at `now` (expired ones are forgotten).
+    fn admin_session_open(&mut self, hash: &[u8], now: i64) -> Result<bool, RegistryError>;
+    fn end_admin_session(&mut self, hash: &[u8]) -> Result<(), RegistryError>;
 }
 
 /// Decides whether `persona`, which proved its key, may sync; registers it when
@@ -187,6 +194,10 @@ fn new_code() -> String {
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS admin_sessions (
+    hash       BLOB PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS registrations (
     persona       BLOB PRIMARY KEY,
     registered_at INTEGER NOT NULL
@@ -399,7 +410,41 @@ impl Registry for SqliteRegistry {
     }
 
     fn set_admin_token_hash(&mut self, hash: &[u8]) -> Result<(), RegistryError> {
-        self.set_setting("admin_token_sha256", hash)
+        self.set_setting("admin_token_sha256", hash)?;
+        self.conn
+            .execute("DELETE FROM admin_sessions", [])
+            .ctx("ending admin sessions")?;
+        Ok(())
+    }
+
+    fn add_admin_session(&mut self, hash: &[u8], expires_at: i64) -> Result<(), RegistryError> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO admin_sessions (hash, expires_at) VALUES (?1, ?2)",
+                params![hash, expires_at],
+            )
+            .ctx("opening an admin session")?;
+        Ok(())
+    }
+
+    fn admin_session_open(&mut self, hash: &[u8], now: i64) -> Result<bool, RegistryError> {
+        self.conn
+            .execute("DELETE FROM admin_sessions WHERE expires_at <= ?1", [now])
+            .ctx("ending expired admin sessions")?;
+        self.conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM admin_sessions WHERE hash = ?1)",
+                [hash],
+                |r| r.get(0),
+            )
+            .ctx("reading an admin session")
+    }
+
+    fn end_admin_session(&mut self, hash: &[u8]) -> Result<(), RegistryError> {
+        self.conn
+            .execute("DELETE FROM admin_sessions WHERE hash = ?1", [hash])
+            .ctx("ending an admin session")?;
+        Ok(())
     }
 }
 

@@ -57,53 +57,110 @@ async fn only_the_token_signs_in_and_only_from_this_site() {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Admin token") && !page.contains("Registrations"));
 
-    let (status, headers, _) = send(&state, post("/admin/login", "token=nope", None, None)).await;
+    let here = Some("https://rally.example");
+    let (status, headers, _) = send(&state, post("/admin/login", "token=nope", None, here)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(headers.get(header::SET_COOKIE).is_none());
+    let login = format!("token={token}");
+    let (status, headers, _) = send(&state, post("/admin/login", &login, None, None)).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a login with no Origin or Referer"
+    );
+    assert!(headers.get(header::SET_COOKIE).is_none());
 
+    let site = Some("https://rally.example");
     let (status, headers, _) = send(
         &state,
-        post(
-            "/admin/login",
-            &format!("token={token}"),
-            None,
-            Some("https://rally.example"),
-        ),
+        post("/admin/login", &format!("token={token}"), None, site),
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let cookie = headers[header::SET_COOKIE].to_str().unwrap();
-    for part in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/admin"] {
+    for part in [
+        "HttpOnly",
+        "SameSite=Strict",
+        "Secure",
+        "Path=/admin",
+        "Max-Age=",
+    ] {
         assert!(cookie.contains(part), "{cookie}");
     }
+    // The cookie holds a session id, never the token itself.
+    let session = session_of(cookie);
+    assert!(!cookie.contains(&token) && session.len() == 64, "{cookie}");
 
     let set = |cookie, origin| post("/admin/registrations", "mode=closed", cookie, origin);
-    let (status, _, _) = send(&state, set(None, None)).await;
+    let (status, _, _) = send(&state, set(None, site)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, _, _) = send(&state, set(Some("wrong"), None)).await;
+    let (status, _, _) = send(&state, set(Some("wrong"), site)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, _, _) = send(&state, set(Some(&token), Some("https://evil.example"))).await;
+    let (status, _, _) = send(&state, set(Some(&token), site)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the token is no session");
+    let (status, _, _) = send(&state, set(Some(&session), Some("https://evil.example"))).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = send(&state, set(Some(&session), None)).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a POST with no Origin or Referer"
+    );
     assert_ne!(mode(&state).await, Mode::Closed);
 
-    let (status, _, page) = send(&state, set(Some(&token), Some("https://rally.example"))).await;
+    let (status, _, page) = send(&state, set(Some(&session), site)).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("Registrations are now closed."), "{page}");
     assert_eq!(mode(&state).await, Mode::Closed);
+    // A Referer of this site will do when a browser sends no Origin.
+    let mut by_referer = post("/admin/registrations", "mode=invite", Some(&session), None);
+    by_referer.headers_mut().insert(
+        header::REFERER,
+        "https://rally.example/admin".parse().unwrap(),
+    );
+    let (status, _, _) = send(&state, by_referer).await;
+    assert_eq!(status, StatusCode::OK);
 
+    // Signing out ends the session; a new token ends every session.
+    let (status, _, _) = send(&state, post("/admin/logout", "", Some(&session), site)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, _) = send(&state, set(Some(&session), site)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "signed out");
+    let (_, headers, _) = send(
+        &state,
+        post("/admin/login", &format!("token={token}"), None, site),
+    )
+    .await;
+    let second = session_of(headers[header::SET_COOKIE].to_str().unwrap());
     let mut registry = SqliteRegistry::open(dir.path()).unwrap();
     let newer = new_token(&mut registry).unwrap();
-    let (status, _, _) = send(&state, set(Some(&token), None)).await;
+    let (status, _, _) = send(&state, set(Some(&second), site)).await;
     assert_eq!(
         status,
         StatusCode::UNAUTHORIZED,
-        "the old token stopped working"
+        "a new token ended the session"
     );
+    let (_, headers, _) = send(
+        &state,
+        post("/admin/login", &format!("token={newer}"), None, site),
+    )
+    .await;
+    let third = session_of(headers[header::SET_COOKIE].to_str().unwrap());
     let (status, _, page) = send(
         &state,
-        post("/admin/registrations", "mode=sideways", Some(&newer), None),
+        post("/admin/registrations", "mode=sideways", Some(&third), site),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("role=\"alert\""), "{page}");
+}
+
+/// The session id a `Set-Cookie` carries.
+fn session_of(cookie: &str) -> String {
+    cookie
+        .split(';')
+        .next()
+        .and_then(|c| c.split_once('='))
+        .map(|(_, v)| v.to_owned())
+        .unwrap()
 }
