@@ -14,6 +14,11 @@ use super::vocab::RemoteActor;
 
 pub const FEDI_FILE: &str = "fedi.db";
 
+/// How long an activity id is remembered as seen.
+pub const SEEN_RETENTION_SECS: i64 = 14 * 24 * 3600;
+/// How long a fetched actor is kept (it is fetched again after a day anyway).
+pub const ACTOR_RETENTION_SECS: i64 = 30 * 24 * 3600;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
     key     TEXT PRIMARY KEY,
@@ -499,6 +504,29 @@ impl FediDb {
             follows.push((remote, instance));
         }
         Ok(super::copies::Trust { follows })
+    }
+
+    /// Forgets what is kept only for a while: activity ids seen more than
+    /// [`SEEN_RETENTION_SECS`] ago (far beyond the hour a signature is accepted
+    /// for, so a replay is refused by its date), and cached actors fetched more
+    /// than [`ACTOR_RETENTION_SECS`] ago (fetched again when needed). Returns how
+    /// many rows went.
+    pub fn prune(&self, now: i64) -> Result<usize, DbError> {
+        let seen = self
+            .conn
+            .execute(
+                "DELETE FROM seen_activities WHERE at < ?1",
+                [now - SEEN_RETENTION_SECS],
+            )
+            .ctx("forgetting seen activities")?;
+        let actors = self
+            .conn
+            .execute(
+                "DELETE FROM remote_actors WHERE fetched_at < ?1",
+                [now - ACTOR_RETENTION_SECS],
+            )
+            .ctx("forgetting cached actors")?;
+        Ok(seen + actors)
     }
 
     /// Records an activity id; false when it was seen before (a redelivery).

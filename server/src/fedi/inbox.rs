@@ -150,6 +150,7 @@ async fn refetch_from_origin(fedi: &Fedi, activity: &Activity) -> Result<Value, 
     if host(&id).is_none() || host(&id) != host(&activity.actor) {
         return Err(sig::SigError::Unsigned.into());
     }
+    fedi.may_fetch(&id)?;
     let instance = fedi.urls.instance();
     let key = fedi.key(&instance).await?;
     let key_id = Urls::key_id(&instance);

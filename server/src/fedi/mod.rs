@@ -26,6 +26,7 @@
 //!   for what changed (whichever device made the change, whenever it synced), and
 //!   delivers through the persistent queue with retries and backoff.
 
+pub mod budget;
 pub mod copies;
 pub mod db;
 pub mod fetch;
@@ -82,6 +83,9 @@ pub enum FediError {
     NotFound,
     #[error("the federation's database thread has stopped")]
     Stopped,
+    /// Too many fetches caused by inbound activities from one host.
+    #[error("too many requests about {0}; try again later")]
+    Busy(String),
 }
 
 impl From<ServiceError> for FediError {
@@ -150,6 +154,8 @@ pub struct Fedi {
     local: Handle<Local>,
     blocked: Blocklist,
     pub fetcher: Fetcher,
+    /// Fetches caused by inbound activities, per host (held for a count only).
+    fetch_budget: std::sync::Mutex<budget::FetchBudget>,
     /// Wakes the delivery worker when something is queued.
     pub queued: tokio::sync::Notify,
     /// Wakes the publisher (the store changed through the HTTP side).
@@ -344,6 +350,7 @@ impl Fedi {
             local,
             blocked,
             fetcher,
+            fetch_budget: std::sync::Mutex::new(budget::FetchBudget::default()),
             queued: tokio::sync::Notify::new(),
             changed: tokio::sync::Notify::new(),
         })
@@ -434,6 +441,26 @@ impl Fedi {
 
     /// A remote actor, from the cache or fetched (signed by the instance actor, for
     /// servers that want signed fetches). `refresh` fetches even when cached.
+    /// Counts one fetch of `url` caused by an inbound activity against its host's
+    /// allowance (see [`budget`]).
+    pub fn may_fetch(&self, url: &str) -> Result<(), FediError> {
+        let host = url::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        let now = Timestamp::now().as_second();
+        let allowed = self
+            .fetch_budget
+            .lock()
+            .map(|mut b| b.take(&host, now))
+            .unwrap_or(false);
+        if allowed {
+            Ok(())
+        } else {
+            Err(FediError::Busy(host))
+        }
+    }
+
     pub async fn remote_actor(&self, id: &str, refresh: bool) -> Result<RemoteActor, FediError> {
         enum Cached {
             Fresh(RemoteActor),
@@ -444,9 +471,9 @@ impl Fedi {
         let cached = {
             let (id, instance) = (id.to_owned(), instance.clone());
             self.local(move |l| {
-                if !refresh
-                    && let Some((actor, at)) = l.db.remote_actor(&id)?
+                if let Some((actor, at)) = l.db.remote_actor(&id)?
                     && now - at < ACTOR_TTL_SECS
+                    && (!refresh || !budget::may_refresh(at, now))
                 {
                     return Ok(Cached::Fresh(actor));
                 }
@@ -458,6 +485,7 @@ impl Fedi {
             Cached::Fresh(actor) => return Ok(actor),
             Cached::Fetch(key) => key,
         };
+        self.may_fetch(id)?;
         let key_id = Urls::key_id(&instance);
         let json = self
             .fetcher

@@ -386,9 +386,18 @@ pub async fn fan_out(fedi: &Fedi, from: &str, activity: &Value) -> Result<usize,
 }
 
 /// Delivers due deliveries until `stop` completes.
+/// How often the delivery worker forgets old seen ids and cached actors.
+const PRUNE_EVERY_SECS: i64 = 3600;
+
 pub async fn delivery_loop(fedi: Arc<Fedi>, stop: impl Future<Output = ()>) {
     tokio::pin!(stop);
+    let mut last_prune = 0;
     loop {
+        let now = Timestamp::now().as_second();
+        if now - last_prune >= PRUNE_EVERY_SECS {
+            last_prune = now;
+            let _ = fedi.db(move |db| db.prune(now)).await;
+        }
         // The due deliveries; and the blocked domains again, for the fetcher, in
         // case `rally-server admin` changed them from another process.
         let blocklist = fedi.blocklist().clone();

@@ -84,9 +84,24 @@ impl IntoResponse for FediError {
             FediError::Sig(_) => StatusCode::UNAUTHORIZED,
             FediError::Fetch(super::fetch::FetchError::Blocked(_)) => StatusCode::FORBIDDEN,
             FediError::Fetch(_) => StatusCode::BAD_GATEWAY,
+            FediError::Busy(_) => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        (status, format!("{self}\n")).into_response()
+        // What went wrong fetching elsewhere, or here, is for the log, not for
+        // whoever sent the request.
+        let text = match &self {
+            FediError::Fetch(super::fetch::FetchError::Blocked(_)) => self.to_string(),
+            FediError::Fetch(_) => {
+                eprintln!("federation: {self}");
+                "a document this request names could not be fetched".to_owned()
+            }
+            _ if status == StatusCode::INTERNAL_SERVER_ERROR => {
+                eprintln!("federation: {self}");
+                "internal error".to_owned()
+            }
+            _ => self.to_string(),
+        };
+        (status, format!("{text}\n")).into_response()
     }
 }
 

@@ -215,3 +215,27 @@ async fn blocks_reach_the_fetcher() {
     let _ = stop.send(());
     worker.await.unwrap();
 }
+
+#[test]
+fn seen_ids_and_cached_actors_are_forgotten_after_their_retention() {
+    use super::db::{ACTOR_RETENTION_SECS, FediDb, SEEN_RETENTION_SECS};
+    let dir = tempfile::tempdir().unwrap();
+    let db = FediDb::open(dir.path()).unwrap();
+    let now = 2_000_000_000;
+    assert!(
+        db.first_sight("https://a.example/1", now - SEEN_RETENTION_SECS - 1)
+            .unwrap()
+    );
+    assert!(db.first_sight("https://a.example/2", now - 60).unwrap());
+    db.save_remote_actor(
+        "https://a.example/old",
+        "{}",
+        now - ACTOR_RETENTION_SECS - 1,
+    )
+    .unwrap();
+    db.save_remote_actor("https://a.example/new", "{}", now - 60)
+        .unwrap();
+    assert_eq!(db.prune(now).unwrap(), 2);
+    assert!(!db.seen("https://a.example/1").unwrap());
+    assert!(db.seen("https://a.example/2").unwrap());
+}
