@@ -452,6 +452,7 @@ fn cargo_bench(package: &str, name: &str, what: &str) -> Result<()> {
 
 fn bench() -> Result<()> {
     cargo_bench("rally-store", "store", "store benchmark")?;
+    cargo_bench("rally-store", "log_intake", "log intake benchmark")?;
     cargo_bench(
         "rally-service",
         "latency",

@@ -33,7 +33,7 @@ pub use sync::{Admit, DISCOVER_BUDGET, Scope, SyncRepo};
 /// The base schema, at version [`BASE_VERSION`]; the migrations above it follow.
 const SCHEMA: &str = include_str!("schema.sql");
 const BASE_VERSION: i64 = 2;
-const SCHEMA_VERSION: i64 = 7;
+const SCHEMA_VERSION: i64 = 8;
 /// The steps from each older schema version to the next, in order: the SQL that
 /// takes version `n - 1` to `n`.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -46,6 +46,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("migrations/5-shared-docs.sql")),
     (6, include_str!("migrations/6-copies.sql")),
     (7, include_str!("migrations/7-invitations.sql")),
+    (8, include_str!("migrations/8-waiting-envelopes.sql")),
 ];
 pub const DB_FILE: &str = "rally.db";
 
@@ -103,6 +104,8 @@ pub enum StoreError {
     BadMessage,
     #[error("cannot decide whether to admit a peer: {0}")]
     Admission(Box<dyn std::error::Error + Send + Sync>),
+    #[error("damaged data in the store: {0}")]
+    Corrupt(String),
 }
 
 trait Ctx<T> {
@@ -221,7 +224,8 @@ impl DocCache {
     fn key(conn: &Connection, id: DocId) -> Result<DocKey, StoreError> {
         conn.prepare_cached(
             "SELECT (SELECT heads FROM docs WHERE id = ?1),
-                    (SELECT count(*) FROM pending WHERE doc = ?1),
+                    (SELECT count(*) FROM pending WHERE doc = ?1)
+                        + (SELECT count(*) FROM waiting_envelopes WHERE log = ?1),
                     (SELECT count(*) FROM rejected WHERE doc = ?1)",
         )
         .ctx("reading a document")?

@@ -4,7 +4,8 @@
 //!
 //! - **Storing** ([`store_envelopes`]): an envelope is checked (size, form, log,
 //!   signature) and kept once every envelope it follows is here; until then it
-//!   waits in `pending`. Relays stop there.
+//!   waits in `waiting_envelopes`, woken by the arrival it waits for. Relays stop
+//!   there.
 //! - **Opening** ([`open_logs`]): for the logs of groups known here, grants are
 //!   opened with the local personas' keys and the invitation tokens waiting to be
 //!   used; sealed items with the keys of their epoch. Opened document changes go
@@ -150,7 +151,9 @@ pub(crate) struct Stored {
 }
 
 /// Checks and keeps envelopes (from a peer, or made here), in causal order;
-/// those whose dependencies are missing wait in `pending`.
+/// those whose dependencies are missing wait in `waiting_envelopes`, indexed by
+/// what they wait for (`envelope_needs`), so each arrival costs what it completes:
+/// a chain received newest-first costs what it does oldest-first.
 pub(crate) fn store_envelopes(
     tx: &Connection,
     items: Vec<SignedChange>,
@@ -178,10 +181,9 @@ pub(crate) fn store_envelopes(
             .push((signed, envelope));
     }
     let mut stored = Stored::default();
-    for (log, incoming) in by_log {
-        // What waited before may be completed by what just came.
-        let mut todo: Vec<(SignedChange, Envelope)> = incoming;
-        let waiting: Vec<SignedChange> = {
+    for (log, mut incoming) in by_log {
+        // Envelopes that waited in `pending` before schema 8 join this batch once.
+        let legacy: Vec<SignedChange> = {
             let mut stmt = tx
                 .prepare_cached("SELECT doc, author, signature, bytes FROM pending WHERE doc = ?1")
                 .ctx("reading waiting envelopes")?;
@@ -191,63 +193,183 @@ pub(crate) fn store_envelopes(
             rows.collect::<Result<_, _>>()
                 .ctx("reading waiting envelopes")?
         };
-        tx.execute("DELETE FROM pending WHERE doc = ?1", [log.0])
-            .ctx("reading waiting envelopes")?;
-        for w in waiting {
-            if let Ok(e) = Envelope::verify(&w) {
-                todo.push((w, e));
-            }
-        }
-        let mut seen = HashSet::new();
-        let mut progress = true;
-        let mut any = false;
-        while progress {
-            progress = false;
-            let mut rest = Vec::new();
-            for (signed, envelope) in todo {
-                let hash = core_sealed::envelope_hash(&signed.bytes);
-                if known_envelope(tx, &hash)?.is_some() || !seen.insert(hash) {
-                    stored.duplicates += 1;
-                    continue;
-                }
-                let mut depth = 0;
-                let mut ready = true;
-                for d in &envelope.deps {
-                    match known_envelope(tx, d)? {
-                        Some(dd) => depth = depth.max(dd + 1),
-                        None => ready = false,
-                    }
-                }
-                if ready {
-                    insert_envelope(tx, &signed, &envelope, depth)?;
-                    stored.accepted += 1;
-                    progress = true;
-                    any = true;
-                } else {
-                    seen.remove(&hash);
-                    rest.push((signed, envelope));
+        if !legacy.is_empty() {
+            tx.execute("DELETE FROM pending WHERE doc = ?1", [log.0])
+                .ctx("reading waiting envelopes")?;
+            for w in legacy {
+                if let Ok(e) = Envelope::verify(&w) {
+                    incoming.push((w, e));
                 }
             }
-            todo = rest;
         }
-        for (signed, _) in todo {
-            stored.waiting += 1;
-            tx.execute(
-                "INSERT INTO pending (doc, author, signature, bytes) VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    signed.doc.0,
-                    signed.author.0,
-                    signed.signature,
-                    signed.bytes
-                ],
-            )
-            .ctx("storing waiting envelopes")?;
+        let mut ready = Vec::new();
+        let mut added_waiting = 0usize;
+        for (signed, envelope) in incoming {
+            let hash = core_sealed::envelope_hash(&signed.bytes);
+            if known_envelope(tx, &hash)?.is_some() || is_waiting(tx, &hash)? {
+                stored.duplicates += 1;
+                continue;
+            }
+            let mut missing = Vec::new();
+            for d in &envelope.deps {
+                if !missing.contains(d) && known_envelope(tx, d)?.is_none() {
+                    missing.push(*d);
+                }
+            }
+            if missing.is_empty() {
+                insert_envelope(tx, &signed, &envelope, depth_of(tx, &envelope)?)?;
+                stored.accepted += 1;
+                ready.push(hash);
+            } else {
+                wait(tx, &hash, &signed, &missing)?;
+                added_waiting += 1;
+            }
         }
+        // Each stored envelope wakes exactly those that waited for it.
+        let any = !ready.is_empty();
+        while let Some(hash) = ready.pop() {
+            for w in woken_by(tx, &hash)? {
+                let (signed, envelope) = take_waiting(tx, &w, &log)?;
+                insert_envelope(tx, &signed, &envelope, depth_of(tx, &envelope)?)?;
+                stored.accepted += 1;
+                ready.push(w);
+            }
+        }
+        let waiting = waiting_in(tx, &log)?;
+        if added_waiting > 0 && waiting > MAX_WAITING_PER_LOG {
+            return Ok(Err(Misbehaviour(format!(
+                "{}: more than {MAX_WAITING_PER_LOG} envelopes waiting for predecessors",
+                log.to_hex()
+            ))));
+        }
+        stored.waiting += waiting;
         if any {
             stored.logs.push(log);
         }
     }
     Ok(Ok(stored))
+}
+
+/// The most envelopes of one log that may wait for their predecessors: past it, a
+/// batch that adds more is refused (and, with it, the peer that sent it).
+pub const MAX_WAITING_PER_LOG: usize = 20_000;
+
+fn is_waiting(tx: &Connection, hash: &[u8; 32]) -> Result<bool, StoreError> {
+    tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM waiting_envelopes WHERE hash = ?1)")
+        .ctx("reading waiting envelopes")?
+        .query_row([hash], |r| r.get(0))
+        .ctx("reading waiting envelopes")
+}
+
+fn waiting_in(tx: &Connection, log: &DocId) -> Result<usize, StoreError> {
+    tx.prepare_cached("SELECT count(*) FROM waiting_envelopes WHERE log = ?1")
+        .ctx("reading waiting envelopes")?
+        .query_row([log.0], |r| r.get::<_, i64>(0))
+        .ctx("reading waiting envelopes")
+        .map(|n| n as usize)
+}
+
+/// One more than the deepest dependency (all of them stored).
+fn depth_of(tx: &Connection, envelope: &Envelope) -> Result<i64, StoreError> {
+    let mut depth = 0;
+    for d in &envelope.deps {
+        if let Some(dd) = known_envelope(tx, d)? {
+            depth = depth.max(dd + 1);
+        }
+    }
+    Ok(depth)
+}
+
+/// Keeps a checked envelope until the `missing` ones arrive.
+fn wait(
+    tx: &Connection,
+    hash: &[u8; 32],
+    signed: &SignedChange,
+    missing: &[[u8; 32]],
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO waiting_envelopes (hash, log, author, signature, bytes, missing) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .ctx("storing a waiting envelope")?
+    .execute(params![
+        hash,
+        signed.doc.0,
+        signed.author.0,
+        signed.signature,
+        signed.bytes,
+        missing.len() as i64
+    ])
+    .ctx("storing a waiting envelope")?;
+    let mut needs = tx
+        .prepare_cached("INSERT OR IGNORE INTO envelope_needs (dep, hash) VALUES (?1, ?2)")
+        .ctx("storing a waiting envelope")?;
+    for d in missing {
+        needs
+            .execute(params![d, hash])
+            .ctx("storing a waiting envelope")?;
+    }
+    Ok(())
+}
+
+/// The waiting envelopes that `arrived` was the last missing dependency of; the
+/// others it counts down.
+fn woken_by(tx: &Connection, arrived: &[u8; 32]) -> Result<Vec<[u8; 32]>, StoreError> {
+    let waiters: Vec<Vec<u8>> = tx
+        .prepare_cached("SELECT hash FROM envelope_needs WHERE dep = ?1")
+        .ctx("reading waiting envelopes")?
+        .query_map([arrived], |r| r.get(0))
+        .ctx("reading waiting envelopes")?
+        .collect::<Result<_, _>>()
+        .ctx("reading waiting envelopes")?;
+    if waiters.is_empty() {
+        return Ok(Vec::new());
+    }
+    tx.prepare_cached("DELETE FROM envelope_needs WHERE dep = ?1")
+        .ctx("waking waiting envelopes")?
+        .execute([arrived])
+        .ctx("waking waiting envelopes")?;
+    let mut woken = Vec::new();
+    for w in waiters {
+        let missing: i64 = tx
+            .prepare_cached(
+                "UPDATE waiting_envelopes SET missing = missing - 1 WHERE hash = ?1 RETURNING missing",
+            )
+            .ctx("waking waiting envelopes")?
+            .query_row([&w], |r| r.get(0))
+            .ctx("waking waiting envelopes")?;
+        if missing <= 0
+            && let Ok(h) = <[u8; 32]>::try_from(w.as_slice())
+        {
+            woken.push(h);
+        }
+    }
+    Ok(woken)
+}
+
+/// Takes a waiting envelope out, to be stored (it was checked when it arrived).
+fn take_waiting(
+    tx: &Connection,
+    hash: &[u8; 32],
+    log: &DocId,
+) -> Result<(SignedChange, Envelope), StoreError> {
+    let (author, signature, bytes): (Vec<u8>, Vec<u8>, Vec<u8>) = tx
+        .prepare_cached("SELECT author, signature, bytes FROM waiting_envelopes WHERE hash = ?1")
+        .ctx("reading a waiting envelope")?
+        .query_row([hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .ctx("reading a waiting envelope")?;
+    tx.prepare_cached("DELETE FROM waiting_envelopes WHERE hash = ?1")
+        .ctx("reading a waiting envelope")?
+        .execute([hash])
+        .ctx("reading a waiting envelope")?;
+    let damaged = || StoreError::Corrupt(format!("a waiting envelope of {}", log.to_hex()));
+    let signed = SignedChange {
+        doc: *log,
+        author: PersonaId(author.try_into().map_err(|_| damaged())?),
+        signature: signature.try_into().map_err(|_| damaged())?,
+        bytes,
+    };
+    let envelope = Envelope::decode(&signed.bytes).map_err(|_| damaged())?;
+    Ok((signed, envelope))
 }
 
 /// The stored envelopes of `log` that a replica with heads `have` lacks, oldest first.

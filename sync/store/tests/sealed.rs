@@ -670,3 +670,38 @@ fn a_revoked_invitation_reads_nothing_written_after_the_revocation() {
         "a revoked token joins no one"
     );
 }
+
+/// A log's chain received newest-first, one envelope per batch (each waits for
+/// the one before it), ends as received oldest-first: every envelope stored,
+/// none left waiting — each arrival wakes only what it completes.
+#[test]
+fn a_chain_received_newest_first_is_stored_whole() {
+    let mut alice = Device::new("alice");
+    let group = members_only_group(&mut alice, "Legal observers");
+    for i in 0..60 {
+        alice
+            .send(group, &format!("Report {i}"), None, t(4 + i))
+            .unwrap();
+    }
+    let log = rally_core::sealed::log_id(&group);
+    let envelopes = alice.store().export_log(&log).unwrap();
+    assert!(envelopes.len() > 60, "{}", envelopes.len());
+    let mut relay = Device::new("relay");
+    let mut last = None;
+    for e in envelopes.iter().rev() {
+        let r = relay.store().ingest(vec![e.clone()], t(100)).unwrap();
+        assert!(r.misbehaviour.is_none(), "{r:?}");
+        last = Some(r);
+    }
+    let last = last.unwrap();
+    assert_eq!(last.pending, 0, "{last:?}");
+    assert_eq!(
+        relay.store().export_log(&log).unwrap().len(),
+        envelopes.len(),
+        "every envelope stored"
+    );
+    // The same envelopes again are duplicates, waiting or not.
+    let again = relay.store().ingest(envelopes.clone(), t(101)).unwrap();
+    assert_eq!(again.accepted, 0);
+    assert_eq!(again.pending, 0);
+}
