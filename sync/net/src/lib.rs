@@ -46,6 +46,7 @@ use rally_core::Persona;
 use rally_core::protocol::allowance::{Budget, Offer};
 use rally_core::protocol::link::{Delivered, Failed, Incoming};
 use rally_core::protocol::redial::Redial;
+use rally_core::protocol::relay_guard::{self, RelayGuard};
 use rally_core::protocol::{MAX_MESSAGE, Message, Repo, Session, SessionError};
 use rally_store::{StoreError, SyncRepo};
 
@@ -192,6 +193,10 @@ pub struct Limits {
     /// Connections from one peer, and in all.
     pub max_connections_per_peer: u32,
     pub max_connections: u32,
+    /// A relay (server): how long a peer may hold a reservation without
+    /// authenticating a sync session (ms), and how many one address may hold.
+    pub relay_auth_grace_ms: u64,
+    pub relay_per_address: usize,
 }
 
 impl Limits {
@@ -202,6 +207,8 @@ impl Limits {
             max_queued: 16,
             max_connections_per_peer: 8,
             max_connections: 1_024,
+            relay_auth_grace_ms: relay_guard::AUTH_GRACE_MS,
+            relay_per_address: relay_guard::PER_ADDRESS,
         }
     }
 
@@ -212,6 +219,8 @@ impl Limits {
             max_queued: 4,
             max_connections_per_peer: 4,
             max_connections: 10_000,
+            relay_auth_grace_ms: relay_guard::AUTH_GRACE_MS,
+            relay_per_address: relay_guard::PER_ADDRESS,
         }
     }
 }
@@ -305,6 +314,11 @@ pub struct Node<R: NodeStore = SyncRepo> {
     banned: HashSet<PeerId>,
     /// When known peers are dialled again, and which refused this side.
     redial: Redial<PeerId>,
+    /// A server's relay reservations: only for peers that authenticate, a few per
+    /// address.
+    relay_guard: RelayGuard<PeerId, std::net::IpAddr>,
+    /// Each connected peer's address, for the guard.
+    peer_ips: HashMap<PeerId, std::net::IpAddr>,
     /// Received changes not announced to the other peers yet, and when they last were.
     announce_pending: bool,
     last_announce_all: Instant,
@@ -439,6 +453,11 @@ impl<R: NodeStore> Node<R> {
             allowances: HashMap::new(),
             banned: HashSet::new(),
             redial: Redial::new(0),
+            relay_guard: RelayGuard::new(
+                transport.limits.relay_auth_grace_ms,
+                transport.limits.relay_per_address,
+            ),
+            peer_ips: HashMap::new(),
             fatal: None,
             announce_pending: false,
             last_announce_all: Instant::now(),
@@ -849,6 +868,7 @@ impl<R: NodeStore> Node<R> {
                 }
                 _ = tick.tick() => {
                     let now = self.now_ms();
+                    self.guard_relay(now);
                     self.drain_allowances(&mut events);
                     self.restart_unanswered();
                     let peers: Vec<PeerId> = self.links.keys().copied().collect();
@@ -930,6 +950,23 @@ impl<R: NodeStore> Node<R> {
                 events,
             ),
             Offer::Waits => {}
+        }
+    }
+
+    /// Tells the relay guard which peers authenticated, and disconnects those
+    /// that hold a reservation without having done so in time.
+    fn guard_relay(&mut self, now: u64) {
+        if self.relay_guard.held() == 0 {
+            return;
+        }
+        for (peer, link) in &self.links {
+            if link.session.peer().is_some() {
+                self.relay_guard.authenticated(peer);
+            }
+        }
+        for peer in self.relay_guard.to_drop(now) {
+            self.debug(&peer, || "held a relay reservation without syncing".into());
+            let _ = self.swarm.disconnect_peer_id(peer);
         }
     }
 
@@ -1037,9 +1074,13 @@ impl<R: NodeStore> Node<R> {
             SwarmEvent::ConnectionEstablished {
                 peer_id,
                 num_established,
+                endpoint,
                 ..
             } => {
                 self.debug(&peer_id, || format!("connected ({num_established})"));
+                if let Some(ip) = ip_of(endpoint.get_remote_address()) {
+                    self.peer_ips.insert(peer_id, ip);
+                }
                 if self.banned.contains(&peer_id) {
                     let _ = self.swarm.disconnect_peer_id(peer_id);
                 } else if !self.redial.backing_off(&peer_id, self.now_ms()) {
@@ -1059,6 +1100,19 @@ impl<R: NodeStore> Node<R> {
                 self.debug(&peer_id, || format!("disconnected: {cause:?}"));
                 self.close_link(&peer_id);
                 self.allowances.remove(&peer_id);
+                self.relay_guard.closed(&peer_id);
+                self.peer_ips.remove(&peer_id);
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Relay(
+                relay::Event::ReservationReqAccepted { src_peer_id, .. },
+            )) => {
+                let (ip, now) = (self.peer_ips.get(&src_peer_id).copied(), self.now_ms());
+                if !self.relay_guard.reserved(src_peer_id, ip, now) {
+                    self.debug(&src_peer_id, || {
+                        "too many reservations from its address".into()
+                    });
+                    let _ = self.swarm.disconnect_peer_id(src_peer_id);
+                }
             }
             SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Discovered(found))) => {
                 for (peer, addr) in found {
@@ -1167,3 +1221,12 @@ pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
 
 #[cfg(test)]
 mod tests;
+
+/// The IP address a multiaddr starts with, if any.
+fn ip_of(addr: &Multiaddr) -> Option<std::net::IpAddr> {
+    addr.iter().find_map(|p| match p {
+        libp2p::multiaddr::Protocol::Ip4(ip) => Some(ip.into()),
+        libp2p::multiaddr::Protocol::Ip6(ip) => Some(ip.into()),
+        _ => None,
+    })
+}

@@ -162,12 +162,7 @@ fn hostile_peers_are_dropped_and_change_nothing() {
     store.insert_new(&doc).unwrap();
     let before = store.export(&[]).unwrap();
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let local = tokio::task::LocalSet::new();
-    local.block_on(&runtime, async move {
+    on_local(async move {
         let node = Node::new(SyncRepo::new(store, alice), Transport::device(false)).unwrap();
         let (node_peer, addr, mut rx) = spawn_on_loopback(node).await;
         for (what, make) in [
@@ -201,12 +196,7 @@ fn a_flooding_peer_is_dropped() {
     let mut store = Store::open(dir.path()).unwrap();
     let alice = store.create_persona("alice", Timestamp::now()).unwrap();
     let before = store.export(&[]).unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let local = tokio::task::LocalSet::new();
-    local.block_on(&runtime, async move {
+    on_local(async move {
         let transport = Transport {
             limits: Limits {
                 bytes_per_sec: 1,
@@ -235,12 +225,15 @@ fn a_flooding_peer_is_dropped() {
         .encode();
         // The first batch is within the allowance; the rest queue up, then overflow.
         for i in 0..6u8 {
-            let frame = if i == 0 {
-                hello.clone()
-            } else {
-                vec![i; 200]
-            };
-            swarm.behaviour_mut().send_request(&node_peer, Batch { session: 1, answers: 0, frames: vec![frame] });
+            let frame = if i == 0 { hello.clone() } else { vec![i; 200] };
+            swarm.behaviour_mut().send_request(
+                &node_peer,
+                Batch {
+                    session: 1,
+                    answers: 0,
+                    frames: vec![frame],
+                },
+            );
         }
         let reason = tokio::time::timeout(Duration::from_secs(10), async {
             loop {
@@ -256,4 +249,111 @@ fn a_flooding_peer_is_dropped() {
     });
     let after = Store::open(dir.path()).unwrap().export(&[]).unwrap();
     assert_eq!(after, before, "the store changed");
+}
+
+/// Runs `f` on a current-thread runtime, inside a `LocalSet` (nodes run there).
+fn on_local<F: std::future::Future>(f: F) -> F::Output {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    tokio::task::LocalSet::new().block_on(&runtime, f)
+}
+
+/// A peer that only reserves a relayed address through the node, never syncing.
+async fn reserve_only(relay_addr: Multiaddr) -> Swarm<libp2p::relay::client::Behaviour> {
+    let mut swarm = libp2p::SwarmBuilder::with_new_identity()
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default(),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .unwrap()
+        .with_relay_client(noise::Config::new, yamux::Config::default)
+        .unwrap()
+        .with_behaviour(|_, relay| relay)
+        .unwrap()
+        .build();
+    swarm
+        .listen_on(relay_addr.with(libp2p::multiaddr::Protocol::P2pCircuit))
+        .unwrap();
+    let accepted = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let SwarmEvent::Behaviour(libp2p::relay::client::Event::ReservationReqAccepted {
+                ..
+            }) = swarm.select_next_some().await
+            {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(accepted.is_ok(), "the relay refused the reservation");
+    swarm
+}
+
+/// Drives `swarm` for up to `wait`; whether its connection to the relay closed.
+async fn dropped_within(
+    swarm: &mut Swarm<libp2p::relay::client::Behaviour>,
+    relay: PeerId,
+    wait: Duration,
+) -> bool {
+    tokio::time::timeout(wait, async {
+        loop {
+            if let SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established: 0,
+                ..
+            } = swarm.select_next_some().await
+                && peer_id == relay
+            {
+                break;
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+fn relay_node(grace_ms: u64, per_address: usize) -> Node {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let me = store.create_persona("server", Timestamp::now()).unwrap();
+    std::mem::forget(dir);
+    let transport = Transport {
+        limits: Limits {
+            relay_auth_grace_ms: grace_ms,
+            relay_per_address: per_address,
+            ..Limits::server()
+        },
+        ..Transport::server(libp2p::identity::Keypair::generate_ed25519())
+    };
+    Node::new(SyncRepo::new(store, me), transport).unwrap()
+}
+
+#[test]
+fn a_relay_reservation_without_a_sync_session_is_dropped() {
+    on_local(async move {
+        let (relay, addr, _rx) = spawn_on_loopback(relay_node(1_000, 8)).await;
+        let mut squatter = reserve_only(addr).await;
+        assert!(
+            dropped_within(&mut squatter, relay, Duration::from_secs(8)).await,
+            "a peer held a reservation without ever syncing"
+        );
+    });
+}
+
+#[test]
+fn one_address_cannot_hold_every_relay_slot() {
+    on_local(async move {
+        let (relay, addr, _rx) = spawn_on_loopback(relay_node(60_000, 2)).await;
+        let mut first = reserve_only(addr.clone()).await;
+        let mut second = reserve_only(addr.clone()).await;
+        // The third from the same address is accepted by libp2p, then dropped.
+        let mut third = reserve_only(addr).await;
+        assert!(dropped_within(&mut third, relay, Duration::from_secs(5)).await);
+        assert!(!dropped_within(&mut first, relay, Duration::from_millis(500)).await);
+        assert!(!dropped_within(&mut second, relay, Duration::from_millis(500)).await);
+    });
 }

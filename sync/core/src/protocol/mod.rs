@@ -29,6 +29,7 @@ pub mod allowance;
 pub mod link;
 mod message;
 pub mod redial;
+pub mod relay_guard;
 
 use std::collections::{BTreeMap, BTreeSet};
 
