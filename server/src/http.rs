@@ -118,13 +118,12 @@ pub fn router(state: Arc<State>) -> Router {
         .with_state(state)
 }
 
-/// Serves `app` until `shutdown` completes, then finishes the requests under way.
+/// Serves `app` until `shutdown` completes, then finishes the requests under way
+/// (with the listener's limits, see [`crate::listener`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    crate::listener::serve(listener, app, crate::listener::Limits::default(), shutdown).await
 }

@@ -23,6 +23,7 @@ pub mod admin;
 pub mod fedi;
 pub mod html;
 pub mod http;
+pub mod listener;
 pub mod registry;
 
 use std::future::Future;
