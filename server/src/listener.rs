@@ -4,7 +4,8 @@
 //! [`HEADER_TIMEOUT`], a request (body included) is answered or dropped within
 //! [`REQUEST_TIMEOUT`], and one IP address holds at most [`Limits::per_ip`]
 //! connections at once (past it, a new one is closed at once), so thousands of
-//! half-open connections from one host leave room for everyone else. On shutdown
+//! half-open connections from one host leave room for everyone else (loopback
+//! is not counted: a reverse proxy there limits its own clients). On shutdown
 //! it stops accepting and lets the requests under way finish.
 
 use std::collections::HashMap;
@@ -28,6 +29,10 @@ pub struct Limits {
     /// Connections open at once from one IP address.
     pub per_ip: usize,
     pub header_timeout: Duration,
+    /// Loopback addresses are not counted: a reverse proxy on the same machine
+    /// (the usual way to serve https) speaks for all its clients and limits them
+    /// itself.
+    pub exempt_loopback: bool,
 }
 
 impl Default for Limits {
@@ -35,6 +40,7 @@ impl Default for Limits {
         Limits {
             per_ip: 64,
             header_timeout: HEADER_TIMEOUT,
+            exempt_loopback: true,
         }
     }
 }
@@ -97,9 +103,16 @@ pub async fn serve(
                 }
             },
         };
-        let Some(slot) = per_ip.take(peer.ip(), limits.per_ip) else {
-            drop(stream);
-            continue;
+        let slot = if limits.exempt_loopback && peer.ip().is_loopback() {
+            None
+        } else {
+            match per_ip.take(peer.ip(), limits.per_ip) {
+                Some(slot) => Some(slot),
+                None => {
+                    drop(stream);
+                    continue;
+                }
+            }
         };
         let service = TowerToHyperService::new(app.clone());
         let mut builder = hyper::server::conn::http1::Builder::new();
@@ -160,6 +173,7 @@ mod tests {
         let limits = Limits {
             per_ip: 8,
             header_timeout: Duration::from_secs(1),
+            exempt_loopback: false,
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(serve(listener, app, limits, async {
