@@ -676,3 +676,28 @@ fn following_one_actor_trusts_that_actor_only() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_ne!(found[0]["status"], "cancelled", "{found:?}");
 }
+
+/// Spam caps: past the Follows one remote account may send per hour, the server
+/// asks it to wait (429) and records nothing; the admin page shows the caps.
+#[test]
+fn an_account_past_its_hourly_cap_is_asked_to_wait() {
+    let srv = tempfile::tempdir().unwrap();
+    let server = Server::start_federating(
+        srv.path(),
+        &["--registrations", "open", "--fedi-per-actor-hour", "2"],
+    );
+    let peer = FediPeer::start("cavage");
+    let relay = format!("{}/relay", server.http);
+    let mut statuses = Vec::new();
+    for i in 0..3 {
+        let follow = json!({"@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/follows/cap-{i}", peer.origin), "type": "Follow",
+            "actor": peer.person, "object": relay});
+        let answer = peer.call(
+            "/control/raw",
+            json!({"as": "alice", "inbox": format!("{}/inbox", server.http), "activity": follow}),
+        );
+        statuses.push(answer["status"].as_u64().unwrap());
+    }
+    assert_eq!(statuses, vec![202, 202, 429], "{statuses:?}");
+}

@@ -510,6 +510,32 @@ async fn federation_section(fedi: &Fedi) -> String {
             escape(&e.to_string())
         )),
     }
+    out.push_str(&spam_caps(fedi));
+    out
+}
+
+/// The spam caps and the busiest domains this hour.
+fn spam_caps(fedi: &Fedi) -> String {
+    let (caps, busiest) = fedi.activity_report(10);
+    let mut out = format!(
+        r#"<h2>Spam caps</h2>
+<p id="spam-caps">Joins, follows and new events accepted per hour: {} from one account, {} from one domain (<code>--fedi-per-actor-hour</code>, <code>--fedi-per-domain-hour</code>); past them, a sender is asked to wait (429).</p>"#,
+        caps.per_actor, caps.per_domain
+    );
+    if busiest.is_empty() {
+        out.push_str(r#"<p class="meta">Nothing counted this hour.</p>"#);
+    } else {
+        out.push_str(
+            r#"<table id="busiest"><thead><tr><th>Domain</th><th>This hour</th></tr></thead><tbody>"#,
+        );
+        for (domain, n) in busiest {
+            out.push_str(&format!(
+                "<tr><td>{}</td><td>{n}</td></tr>",
+                escape(&domain)
+            ));
+        }
+        out.push_str("</tbody></table>");
+    }
     out
 }
 

@@ -76,6 +76,8 @@ pub struct ServerConfig {
     pub public_url: Option<String>,
     /// Sets the registration mode (kept for later runs); `None` keeps the stored one.
     pub registrations: Option<Mode>,
+    /// Spam caps on what remote actors and domains send per hour.
+    pub fedi_caps: fedi::budget::ActivityCaps,
 }
 
 /// What the server tells its caller as it starts and runs.
@@ -216,7 +218,11 @@ pub async fn run(
         source,
     })?;
     let fedi = match &public_url {
-        Some(url) => Some(Arc::new(fedi::Fedi::open(&config.data, url)?)),
+        Some(url) => Some(Arc::new(fedi::Fedi::open_with(
+            &config.data,
+            url,
+            config.fedi_caps,
+        )?)),
         None => None,
     };
     let pages_registry = SqliteRegistry::open(&config.data)?;

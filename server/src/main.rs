@@ -31,6 +31,12 @@ struct Cli {
     /// Who may register: open, invite (default) or closed. Kept for later runs.
     #[arg(long, value_name = "MODE")]
     registrations: Option<String>,
+    /// Spam caps: Joins, Follows and Creates one remote actor may send per hour.
+    #[arg(long, value_name = "N", default_value_t = rally_server::fedi::budget::ActivityCaps::default().per_actor)]
+    fedi_per_actor_hour: u32,
+    /// Spam caps: the same for all the actors of one remote domain.
+    #[arg(long, value_name = "N", default_value_t = rally_server::fedi::budget::ActivityCaps::default().per_domain)]
+    fedi_per_domain_hour: u32,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -266,6 +272,10 @@ fn serve(cli: Cli, data: PathBuf) -> Result<()> {
         p2p,
         public_url: cli.public_url.clone(),
         registrations: cli.registrations.as_deref().map(parse_mode).transpose()?,
+        fedi_caps: rally_server::fedi::budget::ActivityCaps {
+            per_actor: cli.fedi_per_actor_hour,
+            per_domain: cli.fedi_per_domain_hour,
+        },
     };
     // HTTP, the federation's inbox, publisher and deliveries share two workers;
     // the sync node runs on a thread of its own (see `rally_server::run`), and so

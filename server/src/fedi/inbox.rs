@@ -79,6 +79,7 @@ pub async fn accept(fedi: &Fedi, req: &Received<'_>) -> Result<Outcome, FediErro
         }
         Err(e) => return Err(e.into()),
     }
+    fedi.may_act(&activity.kind, &activity.actor)?;
     if let Some(id) = &activity.id
         && !vocab::same_origin(id, &activity.actor)
     {

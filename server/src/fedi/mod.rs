@@ -156,6 +156,8 @@ pub struct Fedi {
     pub fetcher: Fetcher,
     /// Fetches caused by inbound activities, per host (held for a count only).
     fetch_budget: std::sync::Mutex<budget::FetchBudget>,
+    /// Joins, follows and creates per remote actor and domain this hour.
+    activity_budget: std::sync::Mutex<budget::ActivityBudget>,
     /// Wakes the delivery worker when something is queued.
     pub queued: tokio::sync::Notify,
     /// Wakes the publisher (the store changed through the HTTP side).
@@ -324,6 +326,15 @@ impl Fedi {
     /// Opens the federation's state in `data` and moves its connections onto
     /// their own thread ([`THREAD`]).
     pub fn open(data: &Path, public_url: &str) -> Result<Fedi, FediError> {
+        Fedi::open_with(data, public_url, budget::ActivityCaps::default())
+    }
+
+    /// [`Fedi::open`] with spam caps of one's own.
+    pub fn open_with(
+        data: &Path,
+        public_url: &str,
+        caps: budget::ActivityCaps,
+    ) -> Result<Fedi, FediError> {
         let db = FediDb::open(data)?;
         db.set_public_url(public_url.trim_end_matches('/'))?;
         let blocked = Blocklist::default();
@@ -351,6 +362,7 @@ impl Fedi {
             blocked,
             fetcher,
             fetch_budget: std::sync::Mutex::new(budget::FetchBudget::default()),
+            activity_budget: std::sync::Mutex::new(budget::ActivityBudget::new(caps)),
             queued: tokio::sync::Notify::new(),
             changed: tokio::sync::Notify::new(),
         })
@@ -441,6 +453,37 @@ impl Fedi {
 
     /// A remote actor, from the cache or fetched (signed by the instance actor, for
     /// servers that want signed fetches). `refresh` fetches even when cached.
+    /// Counts a `Join`, `Follow` or `Create` of `actor` against the spam caps.
+    pub fn may_act(&self, kind: &str, actor: &str) -> Result<(), FediError> {
+        if !budget::counted(kind) {
+            return Ok(());
+        }
+        let domain = url::Url::parse(actor)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        let now = Timestamp::now().as_second();
+        let allowed = self
+            .activity_budget
+            .lock()
+            .map(|mut b| b.take(actor, &domain, now))
+            .unwrap_or(false);
+        if allowed {
+            Ok(())
+        } else {
+            Err(FediError::Busy(domain))
+        }
+    }
+
+    /// The spam caps, and the domains that sent the most counted activities this hour.
+    pub fn activity_report(&self, n: usize) -> (budget::ActivityCaps, Vec<(String, u32)>) {
+        let now = Timestamp::now().as_second();
+        self.activity_budget
+            .lock()
+            .map(|mut b| (b.caps, b.busiest(now, n)))
+            .unwrap_or_default()
+    }
+
     /// Counts one fetch of `url` caused by an inbound activity against its host's
     /// allowance (see [`budget`]).
     pub fn may_fetch(&self, url: &str) -> Result<(), FediError> {
