@@ -939,7 +939,15 @@ impl<R: NodeStore> Node<R> {
             .allowances
             .entry(peer)
             .or_insert_with(|| Allowance::new(&budget, now));
-        match allowance.offer((frames, channel), bytes, &budget) {
+        // Answers to the peer pile up unsent: its batch waits until they are out
+        // (and, unanswered, keeps the peer from sending more).
+        let backed_up = self.links.get(&peer).is_some_and(Link::backed_up);
+        let offer = if backed_up {
+            allowance.hold((frames, channel), bytes, &budget)
+        } else {
+            allowance.offer((frames, channel), bytes, &budget)
+        };
+        match offer {
             Offer::Now((frames, channel)) => {
                 let _ = self.swarm.behaviour_mut().sync.send_response(channel, ());
                 self.on_frames(peer, frames, events);
@@ -984,10 +992,11 @@ impl<R: NodeStore> Node<R> {
         let now = self.now_ms();
         let peers: Vec<PeerId> = self.allowances.keys().copied().collect();
         for peer in peers {
-            while let Some((frames, channel)) = self
-                .allowances
-                .get_mut(&peer)
-                .and_then(|a| a.next_ready(&budget, now))
+            while !self.links.get(&peer).is_some_and(Link::backed_up)
+                && let Some((frames, channel)) = self
+                    .allowances
+                    .get_mut(&peer)
+                    .and_then(|a| a.next_ready(&budget, now))
             {
                 let _ = self.swarm.behaviour_mut().sync.send_response(channel, ());
                 self.on_frames(peer, frames, events);

@@ -33,7 +33,7 @@ pub use sync::{Admit, DISCOVER_BUDGET, Scope, SyncRepo};
 /// The base schema, at version [`BASE_VERSION`]; the migrations above it follow.
 const SCHEMA: &str = include_str!("schema.sql");
 const BASE_VERSION: i64 = 2;
-const SCHEMA_VERSION: i64 = 8;
+const SCHEMA_VERSION: i64 = 9;
 /// The steps from each older schema version to the next, in order: the SQL that
 /// takes version `n - 1` to `n`.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -47,6 +47,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("migrations/6-copies.sql")),
     (7, include_str!("migrations/7-invitations.sql")),
     (8, include_str!("migrations/8-waiting-envelopes.sql")),
+    (9, include_str!("migrations/9-peer-seen.sql")),
 ];
 pub const DB_FILE: &str = "rally.db";
 

@@ -106,6 +106,27 @@ pub struct SyncRepo {
     unsaved: BTreeMap<(PersonaId, DocId), Vec<ChangeHash>>,
     /// Bumped whenever a received change is stored.
     pub version: u64,
+    /// When peers were last pruned (Unix seconds).
+    pruned_at: Option<i64>,
+}
+
+/// How long what is known of a peer is kept after its last session.
+pub const PEER_RETENTION_SECS: i64 = 90 * 24 * 3600;
+const PRUNE_EVERY_SECS: i64 = 3600;
+
+/// Forgets the peers last seen before `cutoff` (Unix seconds) and their beliefs.
+pub(crate) fn prune_peers_seen_before(
+    conn: &rusqlite::Connection,
+    cutoff: i64,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "DELETE FROM beliefs WHERE (persona, remote) IN (SELECT persona, remote FROM peers WHERE seen < ?1)",
+        params![cutoff],
+    )
+    .ctx("forgetting peers not seen for long")?;
+    conn.execute("DELETE FROM peers WHERE seen < ?1", params![cutoff])
+        .ctx("forgetting peers not seen for long")?;
+    Ok(())
 }
 
 impl SyncRepo {
@@ -118,6 +139,7 @@ impl SyncRepo {
             cache: HashMap::new(),
             unsaved: BTreeMap::new(),
             version: 0,
+            pruned_at: None,
         }
     }
 
@@ -160,6 +182,17 @@ impl SyncRepo {
         tx.commit().ctx("recording what peers have")?;
         self.unsaved.clear();
         Ok(())
+    }
+
+    /// Forgets peers (and what they were believed to have) not seen for
+    /// [`PEER_RETENTION_SECS`], at most once per [`PRUNE_EVERY_SECS`]: a peer
+    /// that comes back after that syncs as a new one.
+    fn prune_peers(&mut self, now: i64) -> Result<(), StoreError> {
+        if self.pruned_at.is_some_and(|t| now - t < PRUNE_EVERY_SECS) {
+            return Ok(());
+        }
+        self.pruned_at = Some(now);
+        prune_peers_seen_before(self.store.conn(), now - PEER_RETENTION_SECS)
     }
 
     /// See [`Store::begin_batch`].
@@ -394,7 +427,13 @@ impl Repo for SyncRepo {
         epoch: [u8; 16],
     ) -> Result<Option<u64>, StoreError> {
         self.flush()?;
+        let now = Timestamp::now().as_second();
+        self.prune_peers(now)?;
         let conn = self.store.conn();
+        conn.prepare_cached("UPDATE peers SET seen = ?3 WHERE persona = ?1 AND remote = ?2")
+            .ctx("recording a peer")?
+            .execute(params![self.me.row, peer.0, now])
+            .ctx("recording a peer")?;
         let known: Option<(Vec<u8>, Option<i64>)> = conn
             .query_row(
                 "SELECT epoch, synced FROM peers WHERE persona = ?1 AND remote = ?2",
@@ -412,8 +451,8 @@ impl Repo for SyncRepo {
                 )
                 .ctx("forgetting what a peer had")?;
                 conn.execute(
-                    "INSERT OR REPLACE INTO peers (persona, remote, epoch, synced) VALUES (?1, ?2, ?3, NULL)",
-                    params![self.me.row, peer.0, epoch.as_slice()],
+                    "INSERT OR REPLACE INTO peers (persona, remote, epoch, synced, seen) VALUES (?1, ?2, ?3, NULL, ?4)",
+                    params![self.me.row, peer.0, epoch.as_slice(), now],
                 )
                 .ctx("recording a peer")?;
                 Ok(None)

@@ -325,3 +325,47 @@ fn an_older_schema_is_migrated_and_keeps_its_data() {
         .unwrap();
     assert_eq!(version, crate::SCHEMA_VERSION.to_string());
 }
+
+#[test]
+fn peers_not_seen_for_long_are_forgotten_with_their_beliefs() {
+    use rally_core::ChangeHash;
+    use rally_core::protocol::Repo;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let alice = store.create_persona("alice", t(0)).unwrap();
+    let (doc, _) = Document::create_event(
+        &alice.persona,
+        "alice",
+        &details("Assembly", "2027-01-05T19:00"),
+        None,
+        t(0),
+    )
+    .unwrap();
+    store.insert_new(&doc).unwrap();
+    let mut repo = crate::SyncRepo::new(store, alice);
+    let (old, recent) = (
+        rally_core::Persona::generate().id(),
+        rally_core::Persona::generate().id(),
+    );
+    for peer in [&old, &recent] {
+        repo.prepare_peer(peer, [1; 16]).unwrap();
+        repo.set_belief(peer, &doc.id(), &[ChangeHash([1; 32])])
+            .unwrap();
+    }
+    repo.flush().unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join(crate::DB_FILE)).unwrap();
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(count("SELECT count(*) FROM beliefs"), 2);
+    let now = Timestamp::now().as_second();
+    conn.execute(
+        "UPDATE peers SET seen = ?1 WHERE remote = ?2",
+        rusqlite::params![now - crate::sync::PEER_RETENTION_SECS - 10, old.0],
+    )
+    .unwrap();
+    crate::sync::prune_peers_seen_before(&conn, now - crate::sync::PEER_RETENTION_SECS).unwrap();
+    assert_eq!(count("SELECT count(*) FROM beliefs"), 1);
+    assert_eq!(count("SELECT count(*) FROM peers"), 1);
+    assert!(repo.belief(&old, &doc.id()).unwrap().is_none());
+    assert!(repo.belief(&recent, &doc.id()).unwrap().is_some());
+}

@@ -57,6 +57,17 @@ impl<T> Allowance<T> {
         }
     }
 
+    /// A batch of `bytes` arrived while this side cannot take it in yet (its
+    /// answers to the peer pile up unsent): it waits whatever the allowance.
+    pub fn hold(&mut self, item: T, bytes: usize, budget: &Budget) -> Offer<T> {
+        if self.queued.len() >= budget.max_queued {
+            Offer::TooMany(item)
+        } else {
+            self.queued.push_back((item, bytes));
+            Offer::Waits
+        }
+    }
+
     /// Refills the allowance for the time since the last refill, and gives the
     /// next waiting batch if it now covers it.
     pub fn next_ready(&mut self, budget: &Budget, now_ms: u64) -> Option<T> {
@@ -112,6 +123,17 @@ mod tests {
         assert_eq!(a.next_ready(&BUDGET, 1_000_000), None);
         assert_eq!(a.offer(4, 2500, &BUDGET), Offer::Now(4));
         assert_eq!(a.offer(5, 1, &BUDGET), Offer::Waits);
+    }
+
+    #[test]
+    fn a_held_batch_waits_even_within_the_allowance() {
+        let mut a = Allowance::new(&BUDGET, 0);
+        assert_eq!(a.hold(1, 10, &BUDGET), Offer::Waits);
+        // What comes after it waits behind it.
+        assert_eq!(a.offer(2, 10, &BUDGET), Offer::Waits);
+        assert_eq!(a.hold(3, 10, &BUDGET), Offer::TooMany(3));
+        assert_eq!(a.next_ready(&BUDGET, 0), Some(1));
+        assert_eq!(a.next_ready(&BUDGET, 0), Some(2));
     }
 
     #[test]

@@ -14,6 +14,12 @@ use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 
 use super::{Message, Session};
 
+/// Past this many bytes waiting to be sent to a peer, the node takes in no more of
+/// the peer's batches until they are out ([`Link::backed_up`]): a peer that asks
+/// for much and reads slowly slows itself down instead of growing this side's
+/// memory.
+pub const OUTBOX_HIGH: usize = 16 * 1024 * 1024;
+
 /// What to do with a batch that arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Incoming {
@@ -75,6 +81,8 @@ pub struct Link<R> {
     tag: u64,
     peer_tag: Option<u64>,
     outbox: VecDeque<Vec<u8>>,
+    /// Their total size.
+    outbox_bytes: usize,
     /// Hashes of the `Changes` frames waiting in `outbox`: a peer too busy to take
     /// them in repeats its wants, and the same answers would pile up unsent.
     queued_changes: HashSet<u64>,
@@ -97,6 +105,7 @@ impl<R: Copy + Eq> Link<R> {
             session,
             tag,
             peer_tag: None,
+            outbox_bytes: hello.iter().map(Vec::len).sum(),
             outbox: hello.into(),
             queued_changes: HashSet::new(),
             in_flight: None,
@@ -173,6 +182,7 @@ impl<R: Copy + Eq> Link<R> {
             if Message::is_changes(&frame) && !self.queued_changes.insert(frame_hash(&frame)) {
                 continue;
             }
+            self.outbox_bytes += frame.len();
             self.outbox.push_back(frame);
         }
     }
@@ -181,7 +191,14 @@ impl<R: Copy + Eq> Link<R> {
         self.outbox.len()
     }
 
+    /// More than [`OUTBOX_HIGH`] bytes wait to be sent: take in nothing more from
+    /// the peer until they are out.
+    pub fn backed_up(&self) -> bool {
+        self.outbox_bytes > OUTBOX_HIGH
+    }
+
     fn clear_outbox(&mut self) {
+        self.outbox_bytes = 0;
         self.outbox.clear();
         self.queued_changes.clear();
     }
@@ -201,6 +218,7 @@ impl<R: Copy + Eq> Link<R> {
             }
             size += frame.len() + 4;
             let frame = self.outbox.pop_front().expect("front exists");
+            self.outbox_bytes -= frame.len();
             if Message::is_changes(&frame) {
                 self.queued_changes.remove(&frame_hash(&frame));
             }

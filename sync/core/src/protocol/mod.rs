@@ -31,7 +31,7 @@ mod message;
 pub mod redial;
 pub mod relay_guard;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use automerge::ChangeHash;
 use ed25519_dalek::{Signature, Verifier};
@@ -45,6 +45,19 @@ use crate::ids::{DocId, PersonaId, random_bytes};
 use crate::invite::InvitationProof;
 use crate::persona::Persona;
 use crate::signed::SignedChange;
+
+/// Wants on their way to the peer at most: the rest of what it announced waits in
+/// a queue, so the peer's answers (and its outbox) stay bounded however large the
+/// store it announces.
+pub const MAX_WANTS_IN_FLIGHT: usize = 256;
+/// The most documents one session may learn of from the peer (what it announced,
+/// known here or not). A store of a few hundred thousand documents fits; a peer
+/// that announces more is dropped. With [`MAX_HEADS`] this bounds the memory a
+/// session holds for the peer's announcements (about 100 bytes per document plus
+/// 32 per head).
+pub const MAX_PEER_DOCS: usize = 500_000;
+/// The most heads one announced document may have.
+pub const MAX_HEADS: usize = 4_096;
 
 /// How long the peer must have been silent before unanswered wants and
 /// unacknowledged announcements are sent again (ms); see [`Session::set_retry_after`].
@@ -281,8 +294,13 @@ pub struct Session {
     announced_up_to: u64,
     /// Whether the repo knows this session reached sync at `announced_up_to`.
     recorded_sync: bool,
-    /// Documents wanted from the peer, with when the want was sent.
+    /// Documents wanted from the peer, with when the want was sent (at most
+    /// [`MAX_WANTS_IN_FLIGHT`]).
     wants: BTreeMap<DocId, u64>,
+    /// Documents to want once fewer are in flight, in the order announced.
+    to_want: VecDeque<DocId>,
+    /// The same, for lookups.
+    to_want_set: BTreeSet<DocId>,
     /// Documents announced to the peer and not acknowledged yet.
     unacked: BTreeSet<DocId>,
     sent_synced: bool,
@@ -295,6 +313,9 @@ pub struct Session {
     /// When the peer last answered a want or acknowledged an announcement.
     last_progress: u64,
     retry_after: u64,
+    /// See [`MAX_WANTS_IN_FLIGHT`] and [`MAX_PEER_DOCS`].
+    max_wants: usize,
+    max_peer_docs: usize,
     stats: SessionStats,
 }
 
@@ -344,6 +365,8 @@ impl Session {
             announced_up_to: 0,
             recorded_sync: false,
             wants: BTreeMap::new(),
+            to_want: VecDeque::new(),
+            to_want_set: BTreeSet::new(),
             unacked: BTreeSet::new(),
             sent_synced: false,
             peer_synced: false,
@@ -352,6 +375,8 @@ impl Session {
             heads_sent: 0,
             heads_seen: BTreeMap::new(),
             retry_after: RETRY_AFTER_MS,
+            max_wants: MAX_WANTS_IN_FLIGHT,
+            max_peer_docs: MAX_PEER_DOCS,
             stats: SessionStats::default(),
         }
     }
@@ -397,7 +422,16 @@ impl Session {
         s.routes_to_peer = self.routes_to_peer;
         s.invite = self.invite.clone();
         s.retry_after = self.retry_after;
+        s.max_wants = self.max_wants;
+        s.max_peer_docs = self.max_peer_docs;
         s
+    }
+
+    /// Other bounds than [`MAX_WANTS_IN_FLIGHT`] and [`MAX_PEER_DOCS`] (tests and
+    /// harnesses use small ones).
+    pub fn set_bounds(&mut self, max_wants: usize, max_peer_docs: usize) {
+        self.max_wants = max_wants.max(1);
+        self.max_peer_docs = max_peer_docs;
     }
 
     /// The peer is a server this side chose: it is told which personas should get
@@ -430,7 +464,11 @@ impl Session {
 
     /// Both sides said they have nothing outstanding.
     pub fn is_synced(&self) -> bool {
-        self.sent_synced && self.peer_synced && self.wants.is_empty() && self.unacked.is_empty()
+        self.sent_synced
+            && self.peer_synced
+            && self.wants.is_empty()
+            && self.to_want.is_empty()
+            && self.unacked.is_empty()
     }
 
     /// Over a transport that loses nothing while the connection lives, repeats only
@@ -441,7 +479,7 @@ impl Session {
 
     pub fn stats(&self) -> SessionStats {
         SessionStats {
-            docs_wanted: self.wants.len(),
+            docs_wanted: self.wants.len() + self.to_want.len(),
             ..self.stats
         }
     }
@@ -593,7 +631,7 @@ impl Session {
                 // A peer says Synced only once it has announced everything.
                 self.peer_synced = true;
                 self.peer_announced = true;
-                if !heard && self.sent_synced && self.wants.is_empty() {
+                if !heard && self.sent_synced && self.wants.is_empty() && self.to_want.is_empty() {
                     self.push(&mut out, &Message::Synced { heard: true });
                 }
             }
@@ -799,39 +837,81 @@ impl Session {
         let mut acks = Vec::new();
         for DocHeads { doc, heads } in docs {
             let doc = DocId(doc);
+            if heads.len() > MAX_HEADS {
+                return Err(SessionError::Malformed(format!(
+                    "a document announced with more than {MAX_HEADS} heads"
+                )));
+            }
+            if !self.heads_seen.contains_key(&doc) && self.heads_seen.len() >= self.max_peer_docs {
+                return Err(SessionError::Misbehaved(format!(
+                    "announced more than {} documents",
+                    self.max_peer_docs
+                )));
+            }
             let last = self.heads_seen.entry(doc).or_insert(0);
             if seq <= *last && *last > 0 {
                 continue;
             }
             *last = seq;
             let theirs = change_hashes(&heads);
+            let mine = repo.heads(&doc).map_err(SessionError::repo)?;
             self.beliefs.insert(doc, theirs.clone());
-            repo.set_belief(&peer, &doc, &theirs)
-                .map_err(SessionError::repo)?;
+            if mine.is_some() {
+                // Kept across sessions only for documents this side holds: what a
+                // peer claims of others costs no disk (see `on_changes`).
+                repo.set_belief(&peer, &doc, &theirs)
+                    .map_err(SessionError::repo)?;
+            }
             if ack {
                 // Settled only when the peer has exactly what this side has now: an
                 // older acknowledgement (for an earlier announcement) settles nothing.
                 self.settle(repo, &doc)?;
-            } else if repo.knows_all(&doc, &theirs).map_err(SessionError::repo)? {
-                let mine = repo
-                    .heads(&doc)
-                    .map_err(SessionError::repo)?
-                    .unwrap_or_default();
+            } else if let Some(mine) = mine
+                && repo.knows_all(&doc, &theirs).map_err(SessionError::repo)?
+            {
                 acks.push(DocHeads {
                     doc: doc.0,
                     heads: hashes(&mine),
                 });
+            } else if theirs.is_empty() {
+                // The peer has nothing of a document this side does not hold either.
             } else {
                 // Acknowledged once the changes are in (see `on_changes`).
-                let have = repo
-                    .heads(&doc)
-                    .map_err(SessionError::repo)?
-                    .unwrap_or_default();
-                self.want(doc, &have, now, out);
+                self.want_later(doc);
             }
         }
+        self.send_wants(repo, now, out)?;
         if !acks.is_empty() {
             self.push_heads(out, acks, true);
+        }
+        Ok(())
+    }
+
+    /// Queues a want for `doc` (sent by [`Session::send_wants`]).
+    fn want_later(&mut self, doc: DocId) {
+        self.sent_synced = false;
+        if !self.wants.contains_key(&doc) && self.to_want_set.insert(doc) {
+            self.to_want.push_back(doc);
+        }
+    }
+
+    /// Sends queued wants while fewer than [`MAX_WANTS_IN_FLIGHT`] are on their way.
+    fn send_wants<R: Repo>(
+        &mut self,
+        repo: &mut R,
+        now: u64,
+        out: &mut Out,
+    ) -> Result<(), SessionError> {
+        while self.wants.len() < self.max_wants {
+            let Some(doc) = self.to_want.pop_front() else {
+                break;
+            };
+            self.to_want_set.remove(&doc);
+            let have = repo
+                .heads(&doc)
+                .map_err(SessionError::repo)?
+                .unwrap_or_default();
+            self.want(doc, &have, now, out);
         }
         Ok(())
     }
@@ -956,6 +1036,11 @@ impl Session {
                     },
                 );
             }
+            if !heads.is_empty() && !expected.is_empty() {
+                // The document is held here now: what the peer has of it is kept.
+                repo.set_belief(&peer, &doc, &expected)
+                    .map_err(SessionError::repo)?;
+            }
             if wanted
                 && (result.waiting
                     || !repo
@@ -965,6 +1050,7 @@ impl Session {
                 // Still missing something the peer announced: ask again from where we are.
                 self.want(doc, &heads, now, out);
             }
+            self.send_wants(repo, now, out)?;
         }
         Ok(())
     }
@@ -974,6 +1060,7 @@ impl Session {
             && self.announced
             && self.peer_announced
             && self.wants.is_empty()
+            && self.to_want.is_empty()
             && self.unacked.is_empty()
             && !self.sent_synced
         {

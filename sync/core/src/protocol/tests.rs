@@ -314,18 +314,21 @@ impl Sim {
     fn connect(&mut self, l: usize) {
         let link = &mut self.links[l];
         let (pa, pb) = (&self.peers[link.a], &self.peers[link.b]);
-        let (sa, out_a) = Session::new(
+        let (mut sa, out_a) = Session::new(
             pa.persona.clone(),
             pa.epoch,
             vec![link.a as u8],
             vec![link.b as u8],
         );
-        let (sb, out_b) = Session::new(
+        let (mut sb, out_b) = Session::new(
             pb.persona.clone(),
             pb.epoch,
             vec![link.b as u8],
             vec![link.a as u8],
         );
+        // Small windows of wants, so the queue behind them is exercised too.
+        sa.set_bounds(1 + l % 3, MAX_PEER_DOCS);
+        sb.set_bounds(2, MAX_PEER_DOCS);
         link.sessions = Some((sa, sb));
         link.frames.clear();
         link.opened_at = self.now;
@@ -903,6 +906,8 @@ fn authed_pair_session(s: &mut Session) -> Session {
         announced_up_to: s.announced_up_to,
         recorded_sync: s.recorded_sync,
         wants: s.wants.clone(),
+        to_want: s.to_want.clone(),
+        to_want_set: s.to_want_set.clone(),
         unacked: s.unacked.clone(),
         sent_synced: s.sent_synced,
         peer_synced: s.peer_synced,
@@ -911,6 +916,8 @@ fn authed_pair_session(s: &mut Session) -> Session {
         heads_sent: s.heads_sent,
         heads_seen: s.heads_seen.clone(),
         retry_after: s.retry_after,
+        max_wants: s.max_wants,
+        max_peer_docs: s.max_peer_docs,
         stats: s.stats,
     }
 }
@@ -1397,4 +1404,71 @@ fn a_store_of_any_size_announces_itself_under_the_frame_limit() {
         }
     }
     assert_eq!(announced, n);
+}
+
+fn made_up_heads(n: u32, seq: u64) -> Vec<u8> {
+    let docs = (0..n)
+        .map(|i| {
+            let mut doc = [7u8; 32];
+            doc[..4].copy_from_slice(&i.to_be_bytes());
+            DocHeads {
+                doc,
+                heads: vec![[9; 32]],
+            }
+        })
+        .collect();
+    Message::Heads {
+        docs,
+        ack: false,
+        seq,
+    }
+    .encode()
+}
+
+#[test]
+fn made_up_announcements_cost_no_disk_and_are_wanted_a_window_at_a_time() {
+    let (mut repo_a, mut sa, _repo_m, sm, _) = authed_pair();
+    let mallory = sm.me.id();
+    let out = sa
+        .handle(&mut repo_a, &made_up_heads(10_000, 1_000), 0)
+        .unwrap();
+    let wants = out
+        .iter()
+        .filter(|f| matches!(Message::decode(f), Ok(Message::Want { .. })))
+        .count();
+    assert_eq!(
+        wants, MAX_WANTS_IN_FLIGHT,
+        "wants go out a window at a time"
+    );
+    assert_eq!(sa.stats().docs_wanted, 10_000);
+    let kept = repo_a.beliefs.get(&mallory).map_or(0, |e| e.1.len());
+    assert!(
+        kept <= 1,
+        "{kept} beliefs kept for documents this side does not hold"
+    );
+    // Past the bound on what a session learns of the peer, it is dropped.
+    let (mut repo_a, mut sa, _repo_m, _sm, _) = authed_pair();
+    sa.set_bounds(16, 5_000);
+    let err = sa
+        .handle(&mut repo_a, &made_up_heads(5_001, 1_000), 0)
+        .unwrap_err();
+    assert!(matches!(err, SessionError::Misbehaved(_)), "{err}");
+    // Too many heads on one document is malformed.
+    let (mut repo_a, mut sa, _repo_m, _sm, _) = authed_pair();
+    let heads = Message::Heads {
+        docs: vec![DocHeads {
+            doc: [7; 32],
+            heads: (0..=MAX_HEADS as u32)
+                .map(|i| {
+                    let mut h = [0u8; 32];
+                    h[..4].copy_from_slice(&i.to_be_bytes());
+                    h
+                })
+                .collect(),
+        }],
+        ack: false,
+        seq: 1_000,
+    };
+    let err = sa.handle(&mut repo_a, &heads.encode(), 0).unwrap_err();
+    assert!(matches!(err, SessionError::Malformed(_)), "{err}");
 }

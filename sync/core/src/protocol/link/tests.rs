@@ -500,3 +500,23 @@ fn regression_seeds_restarting_on_every_late_answer_never_settles() {
         );
     }
 }
+
+#[test]
+fn a_peer_that_asks_more_than_it_reads_is_held_back() {
+    // A peer can ask (in a few bytes of wants) for more than it reads; what this
+    // side owes it waits in the outbox. Past a bound, the link says so, and the
+    // node takes in none of the peer's batches until it drains.
+    let (mut l, _) = link(7);
+    assert!(!l.backed_up());
+    let big = vec![9u8; 1024 * 1024];
+    for _ in 0..=OUTBOX_HIGH / big.len() {
+        l.queue([big.clone()]);
+    }
+    assert!(l.backed_up());
+    while let Some(b) = l.next_batch(MAX_MESSAGE) {
+        l.sending(1, b.establishing);
+        l.delivered(1);
+    }
+    assert!(!l.backed_up());
+    assert_eq!(l.waiting(), 0);
+}
