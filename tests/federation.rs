@@ -701,3 +701,175 @@ fn an_account_past_its_hourly_cap_is_asked_to_wait() {
     }
     assert_eq!(statuses, vec![202, 202, 429], "{statuses:?}");
 }
+
+/// The shapes real servers send, each answered sensibly: copied with every field
+/// the model has, or a clean 202/4xx — never a 500, never a half-written record.
+/// Gancio's plain-string location, a banner `Document`, `Hashtag`s, `ical:status`,
+/// a time zone and HTML content; a Mobilizon group's event sent by a member
+/// (trusted as the group's own members collection lists it, and no longer once it
+/// does not); an `Announce` whose object is a URL; `Reject{Follow}`; activities
+/// the server does not support; and a key rotated with `Update{Person}`.
+#[test]
+fn the_shapes_real_servers_send_each_get_a_sensible_answer() {
+    let f = Following::start();
+    let (peer, server, relay) = (&f.peer, &f.server, &f.relay);
+    let list = || -> Value {
+        serde_json::from_str(&server_admin(
+            f.srv.path(),
+            &["instances", "list", "--json"],
+        ))
+        .unwrap()
+    };
+    let we_follow = |actor: &str| -> Option<String> {
+        list()
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["actor"] == actor)
+            .and_then(|i| i["we_follow"].as_str().map(str::to_owned))
+    };
+    // Alice accepts at once; the group refuses first (Reject{Follow}), then accepts.
+    server_admin(
+        f.srv.path(),
+        &["instances", "follow", &format!("alice@{}", f.peer_host)],
+    );
+    wait_for("alice to accept", WAIT, || {
+        we_follow(&peer.person).as_deref() == Some("accepted")
+    });
+    let group_handle = format!("collective@{}", f.peer_host);
+    server_admin(f.srv.path(), &["instances", "follow", &group_handle]);
+    wait_for("the group to see the follow", WAIT, || {
+        peer.state_in("/followers/collective", "actor", relay)
+            .is_some()
+    });
+    peer.call(
+        "/control/reject",
+        json!({"as": "collective", "follower": relay}),
+    );
+    wait_for("the refusal to be recorded", WAIT, || {
+        we_follow(&peer.group).as_deref() == Some("rejected")
+    });
+    server_admin(f.srv.path(), &["instances", "follow", &group_handle]);
+    wait_for("the group to see the second follow", WAIT, || {
+        peer.state_in("/followers/collective", "actor", relay)
+            .as_deref()
+            == Some("pending")
+    });
+    peer.call(
+        "/control/accept",
+        json!({"as": "collective", "follower": relay}),
+    );
+    wait_for("the group to accept", WAIT, || {
+        we_follow(&peer.group).as_deref() == Some("accepted")
+    });
+
+    // Gancio's shape: the place as a plain string, a banner, hashtags, a status.
+    let mut gancio = remote_event(peer, 21, "Bike repair evening", "free");
+    gancio["location"] = json!("Via Roma 1, Torino");
+    gancio["timezone"] = json!("Europe/Rome");
+    gancio["ical:status"] = json!("TENTATIVE");
+    gancio["tag"] = json!([{"type": "Hashtag", "name": "#bici"},
+                           {"type": "Mention", "href": peer.person}]);
+    gancio["attachment"] = json!([{"type": "Document", "mediaType": "image/jpeg",
+        "url": format!("{}/media/flyer.jpg", peer.origin), "name": "The flyer"}]);
+    gancio["content"] =
+        json!("<p>Bring your <b>bike</b>, see <a href=\"https://example.org/map\">the map</a></p>");
+    post_as_alice(peer, server, activity(peer, "c21", "Create", gancio));
+
+    // A Mobilizon group's event, sent by a member the group lists.
+    let mut by_member = remote_event(peer, 22, "Collective assembly", "free");
+    by_member["attributedTo"] = json!(peer.group);
+    post_as_alice(peer, server, activity(peer, "c22", "Create", by_member));
+    // Once the group no longer lists her, her events in its name are not copied.
+    peer.call("/control/members", json!({"members": []}));
+    let mut after = remote_event(peer, 23, "Posted after leaving", "free");
+    after["attributedTo"] = json!(peer.group);
+    post_as_alice(peer, server, activity(peer, "c23", "Create", after));
+
+    // An Announce whose object is only a URL: fetched from its origin.
+    peer.call(
+        "/control/serve",
+        json!({"object": remote_event(peer, 24, "Announced by URL", "free")}),
+    );
+    post_as_alice(
+        peer,
+        server,
+        activity(
+            peer,
+            "a24",
+            "Announce",
+            json!(format!("{}/events/24", peer.origin)),
+        ),
+    );
+
+    // What the server does not support is accepted and left alone.
+    let event_url = format!("{}/events/21", peer.origin);
+    for (id, kind) in [("like", "Like"), ("flag", "Flag"), ("invite", "Invite")] {
+        let mut a = activity(peer, id, kind, json!(event_url));
+        a["target"] = json!(peer.instance);
+        post_as_alice(peer, server, a);
+    }
+
+    // A rotated key: refused while the cached profile is fresh (a bad signature
+    // refetches an actor at most once a minute), taken once that minute is over.
+    peer.call("/control/rotate", json!({"as": "alice"}));
+    let update = |n: u32| {
+        let mut a = activity(peer, &format!("update-{n}"), "Update", json!(peer.person));
+        a["object"] = json!({"id": peer.person, "type": "Person"});
+        peer.call(
+            "/control/raw",
+            json!({"as": "alice", "inbox": format!("{}/inbox", server.http), "activity": a}),
+        )
+    };
+    assert_eq!(update(1)["status"], 401);
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let mut n = 1;
+    let answer = loop {
+        std::thread::sleep(Duration::from_secs(5));
+        n += 1;
+        let a = update(n);
+        if a["status"] != 401 || std::time::Instant::now() > deadline {
+            break a;
+        }
+    };
+    assert_eq!(answer["status"], 202, "{answer}");
+    post_as_alice(
+        peer,
+        server,
+        activity(
+            peer,
+            "c25",
+            "Create",
+            remote_event(peer, 25, "Signed with the new key", "free"),
+        ),
+    );
+
+    let device = tempfile::tempdir().unwrap();
+    let dev = device.path();
+    rally(dev, &["persona", "new", "Bea"]);
+    sync_once(dev, server);
+    let one = |title: &str| -> Value {
+        let found = events_titled(dev, title);
+        assert_eq!(found.len(), 1, "{title}: {found:?}");
+        found[0].clone()
+    };
+    let gancio = one("Bike repair evening");
+    let id = gancio["id"].as_str().unwrap().to_owned();
+    let shown = json(dev, &["event", "show", &id, "--json"]);
+    let d = &shown["details"];
+    assert_eq!(d["place"]["address"], "Via Roma 1, Torino", "{shown}");
+    assert_eq!(d["tags"], json!(["bici"]), "{shown}");
+    assert_eq!(d["status"], "tentative", "{shown}");
+    assert_eq!(d["time_zone"], "Europe/Rome", "{shown}");
+    assert!(
+        d["description"]
+            .as_str()
+            .unwrap()
+            .contains("Bring your bike"),
+        "{shown}"
+    );
+    one("Collective assembly");
+    one("Announced by URL");
+    one("Signed with the new key");
+    assert!(events_titled(dev, "Posted after leaving").is_empty());
+}

@@ -403,6 +403,8 @@ pub struct FediPeer {
     pub origin: String,
     pub person: String,
     pub instance: String,
+    /// Its group actor (`collective`), with a Mobilizon-style members collection.
+    pub group: String,
 }
 
 impl FediPeer {
@@ -449,6 +451,7 @@ impl FediPeer {
             origin: s("origin"),
             person: s("person"),
             instance: s("instance"),
+            group: s("group"),
             process,
         }
     }

@@ -43,6 +43,7 @@ const {
   Endpoints,
   Follow,
   getTypeId,
+  Group,
   isActor,
   lookupObject,
   Person,
@@ -94,7 +95,7 @@ const outgoingLog = []; // every HTTP request this peer makes (fetch wrapper)
 const recentLogs = []; // ring buffer of Fedify log records
 const served = new Map(); // pathname -> JSON we serve on GET (notes, sent activities)
 const state = {
-  followers: { alice: [], instance: [] }, // {actor, id, state, inbox, receivedAt, acceptDelivery?}
+  followers: { alice: [], instance: [], collective: [] }, // {actor, id, state, inbox, receivedAt, acceptDelivery?}
   following: [], // {as, target, id, inbox, state, undoId?}
   joins: [], // {as, event, id, inbox, state, leaveId?}
 };
@@ -263,7 +264,12 @@ ORIGIN = `http://${args.host}:${PORT}`;
 const ACTORS = {
   alice: { uri: `${ORIGIN}/users/alice`, inbox: `${ORIGIN}/users/alice/inbox` },
   instance: { uri: `${ORIGIN}/actor`, inbox: `${ORIGIN}/users/instance/inbox` },
+  // A group, as Mobilizon publishes one: its members collection lists alice.
+  collective: { uri: `${ORIGIN}/users/collective`, inbox: `${ORIGIN}/users/collective/inbox` },
 };
+// The group's members collection (GET /users/collective/members); POST
+// /control/members replaces it.
+let collectiveMembers = [{ actor: `${ORIGIN}/users/alice`, role: "member" }];
 
 // ---------------------------------------------------------------- keys
 
@@ -273,7 +279,7 @@ async function makeKeys() {
   const ed = await generateCryptoKeyPair("Ed25519"); // #key-2, used for Object Integrity Proofs
   return [rsa, ed];
 }
-const KEYS = { alice: await makeKeys(), instance: await makeKeys() };
+const KEYS = { alice: await makeKeys(), instance: await makeKeys(), collective: await makeKeys() };
 
 // ---------------------------------------------------------------- federation
 
@@ -315,6 +321,15 @@ federation
         name: "Alice (fedify-test-peer)",
         summary: "A test person on the Fedify test peer.",
         manuallyApprovesFollowers: false,
+      });
+    }
+    if (identifier === "collective") {
+      return new Group({
+        ...common,
+        preferredUsername: "collective",
+        name: "Collective (fedify-test-peer)",
+        summary: "A test group on the Fedify test peer.",
+        manuallyApprovesFollowers: true,
       });
     }
     return new Application({
@@ -511,7 +526,7 @@ function followJson(id, actor, object) {
 
 function asIdentifier(as) {
   const identifier = as ?? "alice";
-  if (!(identifier in ACTORS)) throw new HttpError(400, `"as" must be "alice" or "instance", not ${JSON.stringify(as)}`);
+  if (!(identifier in ACTORS)) throw new HttpError(400, `"as" must be "alice", "instance" or "collective", not ${JSON.stringify(as)}`);
   return identifier;
 }
 
@@ -663,6 +678,25 @@ async function control(method, pathname, body, query) {
       return await ctlAnswerFollow(body, "Reject");
     case "POST /control/raw":
       return await ctlRaw(body);
+    case "POST /control/serve": {
+      // Serves any object under our origin on GET (an event announced by URL).
+      const obj = body.object;
+      if (obj == null || typeof obj.id !== "string" || !obj.id.startsWith(ORIGIN + "/")) {
+        throw new HttpError(400, `"object" must have an id under ${ORIGIN}`);
+      }
+      served.set(new URL(obj.id).pathname, { "@context": AS_CONTEXT, ...obj });
+      return { served: obj.id };
+    }
+    case "POST /control/members":
+      if (!Array.isArray(body.members)) throw new HttpError(400, `"members" must be a list`);
+      collectiveMembers = body.members;
+      return { members: collectiveMembers };
+    case "POST /control/rotate": {
+      // A new key pair for an actor: its profile shows it, and it signs with it.
+      const as = asIdentifier(body.as);
+      KEYS[as] = await makeKeys();
+      return { rotated: ACTORS[as].uri };
+    }
     default:
       throw new HttpError(404, `no control route ${route}`);
   }
@@ -1057,6 +1091,19 @@ async function handle(req, res) {
     return;
   }
 
+  // ---- the group's members collection (Mobilizon's shape)
+  if ((method === "GET" || method === "HEAD") && pathname === "/users/collective/members") {
+    requestLog.push({ seq: ++seq, at: new Date().toISOString(), method, path: pathname, headers, status: 200 });
+    const id = `${ORIGIN}/users/collective/members`;
+    sendJson(res, 200, {
+      "@context": AS_CONTEXT, id, type: "OrderedCollection", totalItems: collectiveMembers.length,
+      first: { id: `${id}?page=1`, type: "OrderedCollectionPage", partOf: id,
+        orderedItems: collectiveMembers.map((m, i) => ({ id: `${ORIGIN}/member/${i}`, type: "Member",
+          actor: m.actor, object: ACTORS.collective.uri, role: m.role })) },
+    }, "application/activity+json");
+    return;
+  }
+
   // ---- our notes and sent activities
   if ((method === "GET" || method === "HEAD") && served.has(pathname)) {
     requestLog.push({ seq: ++seq, at: new Date().toISOString(), method, path: pathname + url.search, headers, status: 200 });
@@ -1121,7 +1168,15 @@ async function handle(req, res) {
       headers: { "Content-Type": "text/plain; charset=utf-8" },
     });
   }
-  const respBody = Buffer.from(await response.arrayBuffer());
+  let respBody = Buffer.from(await response.arrayBuffer());
+  if (method === "GET" && pathname === "/users/collective" && response.ok) {
+    // Fedify's Group has no `members`; Mobilizon's does.
+    try {
+      const doc = JSON.parse(respBody.toString("utf8"));
+      doc.members = `${ORIGIN}/users/collective/members`;
+      respBody = Buffer.from(JSON.stringify(doc));
+    } catch {}
+  }
   if (entry) {
     entry.status = response.status;
     entry.responseBody = respBody.toString("utf8").slice(0, 2000);
@@ -1145,6 +1200,6 @@ async function handle(req, res) {
 
 resolveReady();
 process.stdout.write(
-  JSON.stringify({ origin: ORIGIN, person: ACTORS.alice.uri, instance: ACTORS.instance.uri }) + "\n",
+  JSON.stringify({ origin: ORIGIN, person: ACTORS.alice.uri, instance: ACTORS.instance.uri, group: ACTORS.collective.uri }) + "\n",
 );
 

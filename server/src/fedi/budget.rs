@@ -11,7 +11,7 @@ pub const PER_HOST: u32 = 60;
 /// The window, in seconds.
 pub const WINDOW_SECS: i64 = 60;
 /// A cached actor is fetched again (its key may have rotated) at most this often.
-pub const REFRESH_SECS: i64 = 600;
+pub const REFRESH_SECS: i64 = 60;
 /// Hosts remembered at most (the oldest windows are forgotten first).
 const MAX_HOSTS: usize = 10_000;
 

@@ -121,13 +121,33 @@ pub async fn receive_event(
         ));
     }
     let trust = fedi.db(|db| db.trust()).await?;
-    if !trust.speaks_for(&activity.actor, &organiser) {
+    if !trust.speaks_for(&activity.actor, &organiser)
+        && !member_speaks_for_group(fedi, &trust, &activity.actor, &organiser).await?
+    {
         return Ok(Outcome::Ignored(format!(
             "an event of {organiser} from {}, which is not followed for it",
             activity.actor
         )));
     }
     save_copy(fedi, &event, &organiser).await
+}
+
+/// A followed group's event sent by one of its members (Mobilizon): the group's
+/// own members collection must list the sender.
+async fn member_speaks_for_group(
+    fedi: &Fedi,
+    trust: &Trust,
+    actor: &str,
+    organiser: &str,
+) -> Result<bool, FediError> {
+    if !trust.follows_source(organiser) {
+        return Ok(false);
+    }
+    let group = fedi.remote_actor(organiser, false).await?;
+    if group.kind != "Group" {
+        return Ok(false);
+    }
+    super::members::speaks_for_group(fedi, &group, actor).await
 }
 
 async fn save_copy(

@@ -53,7 +53,13 @@ pub async fn receive(
         origin: &fedi.urls.base,
     };
     match accept(&fedi, &req).await {
-        Ok(_) => (StatusCode::ACCEPTED, "ok\n").into_response(),
+        Ok(outcome) => {
+            if let Outcome::Ignored(why) = &outcome {
+                // Accepted (the sender has nothing to retry) and left alone.
+                eprintln!("federation: ignored {why}");
+            }
+            (StatusCode::ACCEPTED, "ok\n").into_response()
+        }
         Err(e) => e.into_response(),
     }
 }
@@ -207,6 +213,7 @@ async fn act(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
         "Update" if matches!(activity.object_type(), "Note" | "Comment" | "Article") => {
             edit_note(fedi, activity).await
         }
+        "Update" if is_actor_type(activity.object_type()) => actor_updated(fedi, activity).await,
         "Delete" => delete(fedi, activity).await,
         "Join" => join(fedi, activity).await,
         "Leave" => leave(fedi, activity).await,
@@ -215,6 +222,25 @@ async fn act(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
             activity.object_type()
         ))),
     }
+}
+
+fn is_actor_type(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Person" | "Group" | "Application" | "Service" | "Organization"
+    )
+}
+
+/// An actor says its profile (or key) changed: it is read again from its origin
+/// (at most once per refresh interval), never taken from the POST.
+async fn actor_updated(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
+    if activity.object_id().as_deref() != Some(activity.actor.as_str()) {
+        return Err(FediError::Refused(
+            "an actor updates only its own profile".into(),
+        ));
+    }
+    fedi.remote_actor(&activity.actor, true).await?;
+    Ok(Outcome::ActorUpdated)
 }
 
 async fn follow(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {

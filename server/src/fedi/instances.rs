@@ -96,13 +96,7 @@ pub async fn discover(fedi: &Fedi, target: &str) -> Result<String, FediError> {
         .get_plain_json(&format!("{base}/.well-known/nodeinfo"))
         .await
     {
-        let found = links["links"].as_array().and_then(|l| {
-            l.iter()
-                .find(|l| l["rel"] == "https://www.w3.org/ns/activitystreams#Application")
-                .and_then(|l| l["href"].as_str())
-                .map(str::to_owned)
-        });
-        if let Some(actor) = found {
+        if let Some(actor) = vocab::nodeinfo_application(&links) {
             return Ok(actor);
         }
     }
@@ -117,14 +111,7 @@ async fn webfinger(fedi: &Fedi, base: &str, acct: &str) -> Result<String, FediEr
             "{base}/.well-known/webfinger?resource=acct:{acct}"
         ))
         .await?;
-    jrd["links"]
-        .as_array()
-        .and_then(|l| {
-            l.iter()
-                .find(|l| l["rel"] == "self" && l["type"] == vocab::CONTENT_TYPE)
-                .and_then(|l| l["href"].as_str())
-                .map(str::to_owned)
-        })
+    vocab::webfinger_actor(&jrd)
         .ok_or_else(|| FediError::Refused(format!("WebFinger names no actor for {acct}")))
 }
 

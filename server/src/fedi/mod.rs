@@ -33,11 +33,13 @@ pub mod fetch;
 pub mod inbox;
 pub mod instances;
 pub mod keys;
+pub mod members;
 pub mod outbox;
 pub mod outcome;
 pub mod queue;
 pub mod routes;
 pub mod sig;
+pub mod snapshot;
 pub mod vocab;
 
 use std::collections::HashSet;
@@ -158,6 +160,8 @@ pub struct Fedi {
     fetch_budget: std::sync::Mutex<budget::FetchBudget>,
     /// Joins, follows and creates per remote actor and domain this hour.
     activity_budget: std::sync::Mutex<budget::ActivityBudget>,
+    /// What anonymous requests read of the public content (see [`snapshot`]).
+    pub snapshots: snapshot::Snapshots,
     /// Wakes the delivery worker when something is queued.
     pub queued: tokio::sync::Notify,
     /// Wakes the publisher (the store changed through the HTTP side).
@@ -363,6 +367,7 @@ impl Fedi {
             fetcher,
             fetch_budget: std::sync::Mutex::new(budget::FetchBudget::default()),
             activity_budget: std::sync::Mutex::new(budget::ActivityBudget::new(caps)),
+            snapshots: snapshot::Snapshots::default(),
             queued: tokio::sync::Notify::new(),
             changed: tokio::sync::Notify::new(),
         })

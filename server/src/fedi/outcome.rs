@@ -45,6 +45,8 @@ pub enum Outcome {
         event: DocId,
         status: ParticipationStatus,
     },
+    /// A remote actor's profile (or key) was read again.
+    ActorUpdated,
     Duplicate,
     Ignored(String),
 }

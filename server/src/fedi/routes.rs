@@ -194,33 +194,23 @@ async fn nodeinfo_links(State(fedi): State<Arc<Fedi>>) -> Response {
     json_as("application/json", vocab::nodeinfo_links(&fedi.urls))
 }
 
-fn counts(l: &Local) -> Result<(usize, usize, usize), FediError> {
-    let groups = l.public_groups()?;
-    let mut events = 0;
-    let mut comments = 0;
-    for g in &groups {
-        for e in &g.view.events {
-            if let Some(ev) = l.public_event(e)? {
-                events += 1;
-                comments += ev.view.comments.iter().filter(|c| !c.deleted).count();
-            }
-        }
-    }
-    Ok((groups.len(), events, comments))
-}
-
 async fn nodeinfo(State(fedi): State<Arc<Fedi>>, Path(version): Path<String>) -> Response {
     let version = version.trim_end_matches(".json");
     if version != "2.0" && version != "2.1" {
         return (StatusCode::NOT_FOUND, "unknown NodeInfo version\n").into_response();
     }
-    let found = fedi
-        .local(|l| Ok((counts(l)?, l.open_registrations())))
-        .await;
-    let ((groups, events, comments), open) = match found {
+    let found = match fedi.snapshots.get(&fedi).await {
+        Ok(s) => fedi
+            .local(|l| Ok(l.open_registrations()))
+            .await
+            .map(|open| (s, open)),
+        Err(e) => Err(e),
+    };
+    let (snapshot, open) = match found {
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
+    let (groups, events, comments) = (snapshot.groups, snapshot.events, snapshot.comments);
     let profile = format!(
         "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/{version}#\""
     );
@@ -569,18 +559,13 @@ async fn person(State(fedi): State<Arc<Fedi>>, Path(hex): Path<String>) -> Respo
         return FediError::NotFound.into_response();
     };
     let urls = fedi.urls.clone();
+    let snapshot = match fedi.snapshots.get(&fedi).await {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
     let result = fedi
         .local(move |l| {
-            let mut name = None;
-            for g in l.public_groups()? {
-                for e in &g.view.events {
-                    if let Some(ev) = l.public_event(e)?
-                        && let Some(c) = ev.view.comments.iter().find(|c| c.author == id)
-                    {
-                        name = Some(c.author_name.clone());
-                    }
-                }
-            }
+            let mut name = snapshot.people.get(&id).cloned();
             if name.is_none() {
                 name = super::copies::participant_name(l, &id)?;
             }

@@ -162,6 +162,8 @@ pub struct RemoteActor {
     pub shared_inbox: Option<String>,
     pub key_id: Option<String>,
     pub public_key_pem: Option<String>,
+    /// A group's members collection (Mobilizon's `members`).
+    pub members: Option<String>,
 }
 
 impl RemoteActor {
@@ -208,6 +210,7 @@ impl RemoteActor {
                 .as_ref()
                 .and_then(|k| str_field(k, "publicKeyPem"))
                 .map(str::to_owned),
+            members: v.get("members").and_then(id_of),
         })
     }
 
@@ -377,9 +380,19 @@ impl RemoteEvent {
             .ok_or(VocabError::Missing("name"))?
             .to_owned();
         let starts = instant(v, "startTime")?.ok_or(VocabError::Missing("startTime"))?;
-        let location = v.get("location").filter(|l| l.is_object());
+        // An object (Mobilizon, Gancio), the first of a list, or a plain string
+        // (an address as typed).
+        let location = match v.get("location") {
+            Some(Value::Array(l)) => l.iter().find(|l| l.is_object()),
+            l => l.filter(|l| l.is_object()),
+        };
         let (mut address, mut latitude, mut longitude) = (None, None, None);
         let mut place_name = None;
+        if let Some(Value::String(typed)) = v.get("location")
+            && !typed.trim().is_empty()
+        {
+            address = Some(typed.trim().to_owned());
+        }
         if let Some(l) = location {
             place_name = str_field(l, "name").map(str::to_owned);
             address = match l.get("address") {
@@ -736,6 +749,28 @@ pub fn webfinger(subject: &str, actor: &str, profile_page: bool) -> Value {
 }
 
 /// `/.well-known/nodeinfo`: both schema versions and the instance actor (FEP-2677).
+/// The actor a WebFinger answer (JRD) names: its `self` link of the
+/// ActivityStreams type.
+pub fn webfinger_actor(jrd: &Value) -> Option<String> {
+    jrd["links"].as_array().and_then(|l| {
+        l.iter()
+            .find(|l| l["rel"] == "self" && l["type"] == CONTENT_TYPE)
+            .and_then(|l| l["href"].as_str())
+            .map(str::to_owned)
+    })
+}
+
+/// The instance actor a NodeInfo discovery document names (Mobilizon's and
+/// Gancio's `Application` link).
+pub fn nodeinfo_application(links: &Value) -> Option<String> {
+    links["links"].as_array().and_then(|l| {
+        l.iter()
+            .find(|l| l["rel"] == "https://www.w3.org/ns/activitystreams#Application")
+            .and_then(|l| l["href"].as_str())
+            .map(str::to_owned)
+    })
+}
+
 pub fn nodeinfo_links(urls: &Urls) -> Value {
     json!({"links": [
         {"rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": format!("{}/.well-known/nodeinfo/2.0", urls.base)},

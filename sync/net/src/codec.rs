@@ -39,6 +39,36 @@ async fn read_u32<T: AsyncRead + Unpin>(io: &mut T) -> io::Result<u32> {
     Ok(u32::from_le_bytes(buf))
 }
 
+/// Reads one batch as a peer sent it: bounded in frames, in each frame's size and
+/// in total, whatever the bytes say.
+pub async fn read_batch<T: AsyncRead + Unpin>(io: &mut T) -> io::Result<Batch> {
+    let mut tag = [0u8; 8];
+    io.read_exact(&mut tag).await?;
+    let mut answers = [0u8; 8];
+    io.read_exact(&mut answers).await?;
+    let count = read_u32(io).await?;
+    if count > MAX_FRAMES {
+        return Err(invalid("too many frames in one batch"));
+    }
+    let mut frames = Vec::new();
+    let mut total = 0usize;
+    for _ in 0..count {
+        let len = read_u32(io).await? as usize;
+        total += len;
+        if len > MAX_MESSAGE || total > 2 * MAX_MESSAGE {
+            return Err(invalid("a frame over the size limit"));
+        }
+        let mut frame = vec![0u8; len];
+        io.read_exact(&mut frame).await?;
+        frames.push(frame);
+    }
+    Ok(Batch {
+        session: u64::from_le_bytes(tag),
+        answers: u64::from_le_bytes(answers),
+        frames,
+    })
+}
+
 impl Codec for FrameCodec {
     type Protocol = StreamProtocol;
     type Request = Batch;
@@ -48,31 +78,7 @@ impl Codec for FrameCodec {
     where
         T: AsyncRead + Unpin + Send,
     {
-        let mut tag = [0u8; 8];
-        io.read_exact(&mut tag).await?;
-        let mut answers = [0u8; 8];
-        io.read_exact(&mut answers).await?;
-        let count = read_u32(io).await?;
-        if count > MAX_FRAMES {
-            return Err(invalid("too many frames in one batch"));
-        }
-        let mut frames = Vec::new();
-        let mut total = 0usize;
-        for _ in 0..count {
-            let len = read_u32(io).await? as usize;
-            total += len;
-            if len > MAX_MESSAGE || total > 2 * MAX_MESSAGE {
-                return Err(invalid("a frame over the size limit"));
-            }
-            let mut frame = vec![0u8; len];
-            io.read_exact(&mut frame).await?;
-            frames.push(frame);
-        }
-        Ok(Batch {
-            session: u64::from_le_bytes(tag),
-            answers: u64::from_le_bytes(answers),
-            frames,
-        })
+        read_batch(io).await
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<()>

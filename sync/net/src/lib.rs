@@ -50,11 +50,12 @@ use rally_core::protocol::relay_guard::{self, RelayGuard};
 use rally_core::protocol::{MAX_MESSAGE, Message, Repo, Session, SessionError};
 use rally_store::{StoreError, SyncRepo};
 
+pub use codec::{Batch, read_batch};
 pub use libp2p::Multiaddr as Address;
 pub use libp2p::identity::Keypair;
 pub use libp2p::multiaddr::Protocol;
 
-use codec::{Batch, FrameCodec};
+use codec::FrameCodec;
 
 /// How long a session waits for the peer's Hello before starting over.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(60);
