@@ -478,6 +478,18 @@ fn bench() -> Result<()> {
     )?;
     cargo_bench("rally-server", "load", "server load benchmark")?;
     cargo_bench("rally-server", "fedi", "federation benchmark")?;
+    let mut cmd = cargo();
+    cmd.args([
+        "build",
+        "--release",
+        "--locked",
+        "-p",
+        "rally-cli",
+        "--bin",
+        "rally",
+    ]);
+    run("build the release rally", cmd)?;
+    cargo_bench("rally-e2e", "big_store", "big store benchmark")?;
     // The launch benchmark runs the release app, as people do.
     build(true)?;
     cargo_bench("rally-e2e", "app_launch", "app launch benchmark")

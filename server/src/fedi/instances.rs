@@ -95,10 +95,9 @@ pub async fn discover(fedi: &Fedi, target: &str) -> Result<String, FediError> {
         .fetcher
         .get_plain_json(&format!("{base}/.well-known/nodeinfo"))
         .await
+        && let Some(actor) = vocab::nodeinfo_application(&links)
     {
-        if let Some(actor) = vocab::nodeinfo_application(&links) {
-            return Ok(actor);
-        }
+        return Ok(actor);
     }
     let host = domain_of(&base);
     webfinger(fedi, &base, &format!("relay@{host}")).await

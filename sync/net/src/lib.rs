@@ -50,16 +50,16 @@ use rally_core::protocol::relay_guard::{self, RelayGuard};
 use rally_core::protocol::{MAX_MESSAGE, Message, Repo, Session, SessionError};
 use rally_store::{StoreError, SyncRepo};
 
-pub use codec::{Batch, read_batch};
+pub use codec::{Batch, FrameCodec, read_batch};
 pub use libp2p::Multiaddr as Address;
 pub use libp2p::identity::Keypair;
 pub use libp2p::multiaddr::Protocol;
 
-use codec::FrameCodec;
-
 /// How long a session waits for the peer's Hello before starting over.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(60);
-const PROTOCOL: StreamProtocol = StreamProtocol::new("/rally/sync/2");
+/// The sync protocol's name on libp2p streams.
+pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/rally/sync/2");
+const PROTOCOL: StreamProtocol = SYNC_PROTOCOL;
 const TICK: Duration = Duration::from_millis(200);
 const RETRY_AFTER: Duration = Duration::from_secs(30);
 /// Received changes are passed on at most this often (the rest wait for the tick).

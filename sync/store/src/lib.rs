@@ -33,7 +33,7 @@ pub use sync::{Admit, DISCOVER_BUDGET, Scope, SyncRepo};
 /// The base schema, at version [`BASE_VERSION`]; the migrations above it follow.
 const SCHEMA: &str = include_str!("schema.sql");
 const BASE_VERSION: i64 = 2;
-const SCHEMA_VERSION: i64 = 9;
+const SCHEMA_VERSION: i64 = 10;
 /// The steps from each older schema version to the next, in order: the SQL that
 /// takes version `n - 1` to `n`.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -48,6 +48,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("migrations/7-invitations.sql")),
     (8, include_str!("migrations/8-waiting-envelopes.sql")),
     (9, include_str!("migrations/9-peer-seen.sql")),
+    (10, include_str!("migrations/10-waiting-sender.sql")),
 ];
 pub const DB_FILE: &str = "rally.db";
 
@@ -191,6 +192,9 @@ pub struct IngestPolicy {
     /// Store nothing of the batch if any change in it is one only a misbehaving
     /// sender makes (forged, tampered, not permitted).
     pub void_on_misbehaviour: bool,
+    /// The peer that sent the batch: its waiting envelopes are counted against
+    /// it, and forgotten when it misbehaves.
+    pub sender: Option<PersonaId>,
 }
 
 #[derive(Debug)]
@@ -653,10 +657,11 @@ impl Store {
             ..IngestReport::default()
         };
         if !envelopes.is_empty() {
-            match sealed::store_envelopes(&tx, envelopes)? {
+            match sealed::store_envelopes(&tx, envelopes, policy.sender.as_ref())? {
                 Err(sealed::Misbehaviour(why)) => {
                     if policy.void_on_misbehaviour {
                         drop(tx);
+                        self.forget_waiting_from(policy.sender.as_ref())?;
                         return Ok(voided(why));
                     }
                     report.reasons.push(why);
@@ -676,6 +681,7 @@ impl Store {
         if let Some(why) = receive_changes(&tx, &mut self.docs, changes, now, policy, &mut report)?
         {
             drop(tx);
+            self.forget_waiting_from(policy.sender.as_ref())?;
             return Ok(voided(why));
         }
         // Open what the new envelopes (or keys, or groups) made readable; a
@@ -695,6 +701,17 @@ impl Store {
         }
         tx.commit().ctx("committing an import")?;
         Ok(report)
+    }
+
+    /// A peer misbehaved: the envelopes it sent that still wait for their
+    /// predecessors are forgotten (an honest peer offers them again).
+    fn forget_waiting_from(&mut self, sender: Option<&PersonaId>) -> Result<(), StoreError> {
+        let Some(sender) = sender else {
+            return Ok(());
+        };
+        let tx = write_on(&mut self.conn).ctx("forgetting a peer's waiting envelopes")?;
+        sealed::forget_waiting_from(&tx, sender)?;
+        tx.commit().ctx("forgetting a peer's waiting envelopes")
     }
 
     /// Joins a group with a token. If the group's document is not here yet, the join

@@ -157,6 +157,7 @@ pub(crate) struct Stored {
 pub(crate) fn store_envelopes(
     tx: &Connection,
     items: Vec<SignedChange>,
+    sender: Option<&PersonaId>,
 ) -> Result<Result<Stored, Misbehaviour>, StoreError> {
     let mut by_log: HashMap<DocId, Vec<(SignedChange, Envelope)>> = HashMap::new();
     for signed in items {
@@ -221,7 +222,7 @@ pub(crate) fn store_envelopes(
                 stored.accepted += 1;
                 ready.push(hash);
             } else {
-                wait(tx, &hash, &signed, &missing)?;
+                wait(tx, &hash, &signed, &missing, sender)?;
                 added_waiting += 1;
             }
         }
@@ -242,6 +243,14 @@ pub(crate) fn store_envelopes(
                 log.to_hex()
             ))));
         }
+        if added_waiting > 0
+            && let Some(sender) = sender
+            && waiting_from(tx, sender)? > MAX_WAITING_PER_PEER
+        {
+            return Ok(Err(Misbehaviour(format!(
+                "more than {MAX_WAITING_PER_PEER} envelopes waiting for predecessors from one peer"
+            ))));
+        }
         stored.waiting += waiting;
         if any {
             stored.logs.push(log);
@@ -253,6 +262,32 @@ pub(crate) fn store_envelopes(
 /// The most envelopes of one log that may wait for their predecessors: past it, a
 /// batch that adds more is refused (and, with it, the peer that sent it).
 pub const MAX_WAITING_PER_LOG: usize = 20_000;
+/// The most envelopes one peer may have waiting, over all logs.
+pub const MAX_WAITING_PER_PEER: usize = 40_000;
+
+fn waiting_from(tx: &Connection, sender: &PersonaId) -> Result<usize, StoreError> {
+    let n: i64 = tx
+        .prepare_cached("SELECT count(*) FROM waiting_envelopes WHERE sender = ?1")
+        .ctx("counting waiting envelopes")?
+        .query_row([sender.0], |r| r.get(0))
+        .ctx("counting waiting envelopes")?;
+    Ok(n as usize)
+}
+
+/// Forgets the envelopes `sender` sent that still wait (it misbehaved).
+pub(crate) fn forget_waiting_from(tx: &Connection, sender: &PersonaId) -> Result<(), StoreError> {
+    tx.execute(
+        "DELETE FROM envelope_needs WHERE hash IN (SELECT hash FROM waiting_envelopes WHERE sender = ?1)",
+        [sender.0],
+    )
+    .ctx("forgetting a peer's waiting envelopes")?;
+    tx.execute(
+        "DELETE FROM waiting_envelopes WHERE sender = ?1",
+        [sender.0],
+    )
+    .ctx("forgetting a peer's waiting envelopes")?;
+    Ok(())
+}
 
 fn is_waiting(tx: &Connection, hash: &[u8; 32]) -> Result<bool, StoreError> {
     tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM waiting_envelopes WHERE hash = ?1)")
@@ -286,9 +321,10 @@ fn wait(
     hash: &[u8; 32],
     signed: &SignedChange,
     missing: &[[u8; 32]],
+    sender: Option<&PersonaId>,
 ) -> Result<(), StoreError> {
     tx.prepare_cached(
-        "INSERT INTO waiting_envelopes (hash, log, author, signature, bytes, missing) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO waiting_envelopes (hash, log, author, signature, bytes, missing, sender) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )
     .ctx("storing a waiting envelope")?
     .execute(params![
@@ -297,7 +333,8 @@ fn wait(
         signed.author.0,
         signed.signature,
         signed.bytes,
-        missing.len() as i64
+        missing.len() as i64,
+        sender.map(|s| s.0)
     ])
     .ctx("storing a waiting envelope")?;
     let mut needs = tx
@@ -705,7 +742,7 @@ fn append_grant(
 /// Adds an envelope made here to its log.
 fn append(tx: &Connection, signed: SignedChange) -> Result<[u8; 32], StoreError> {
     let hash = core_sealed::envelope_hash(&signed.bytes);
-    match store_envelopes(tx, vec![signed])? {
+    match store_envelopes(tx, vec![signed], None)? {
         Ok(_) => Ok(hash),
         Err(Misbehaviour(why)) => Err(StoreError::Sealing {
             group: String::new(),

@@ -385,7 +385,10 @@ impl Repo for SyncRepo {
     ) -> Result<Ingested, StoreError> {
         if self.scope == Scope::Relay
             && let Some(doc) = changes.first().map(|c| c.doc)
-            && self.is_log(&doc)?
+            && (self.is_log(&doc)?
+                || changes
+                    .iter()
+                    .any(|c| rally_core::sealed::is_envelope(&c.bytes)))
             && !may_write_log(self.store.conn(), &doc, peer)?
         {
             return Ok(Ingested {
@@ -400,11 +403,13 @@ impl Repo for SyncRepo {
                 attach_to: Some(self.me.row),
                 relayed_for: None,
                 void_on_misbehaviour: true,
+                sender: Some(*peer),
             },
             Scope::Relay => IngestPolicy {
                 attach_to: None,
                 relayed_for: Some(*peer),
                 void_on_misbehaviour: true,
+                sender: Some(*peer),
             },
         };
         let report = self.store.ingest_with(changes, Timestamp::now(), policy)?;
@@ -746,18 +751,19 @@ fn speaks_for_log(
     .ctx("checking a group log's members")
 }
 
-/// On a relay: whether `peer` may add envelopes to a group log: it speaks for
-/// the log, or showed an invitation to it that is still open.
+/// On a relay: whether `peer` may add envelopes to a group log: a device routed
+/// it as one of the log's members, or it showed an invitation to the log that is
+/// still open.
 fn may_write_log(
     conn: &rusqlite::Connection,
     log: &DocId,
     peer: &PersonaId,
 ) -> Result<bool, StoreError> {
-    if speaks_for_log(conn, log, peer)? {
-        return Ok(true);
-    }
+    // A member as the log's devices routed it (a log nobody routed, e.g. one
+    // made up, is nobody's to fill), or holding an open invitation.
     conn.prepare_cached(
-        "SELECT EXISTS (SELECT 1 FROM invited i JOIN open_invites oi ON oi.log = i.log AND oi.invite = i.invite
+        "SELECT EXISTS (SELECT 1 FROM log_members WHERE log = ?1 AND persona = ?2)
+             OR EXISTS (SELECT 1 FROM invited i JOIN open_invites oi ON oi.log = i.log AND oi.invite = i.invite
                         WHERE i.remote = ?2 AND i.log = ?1)",
     )
     .ctx("checking an invitation")?

@@ -705,3 +705,70 @@ fn a_chain_received_newest_first_is_stored_whole() {
     assert_eq!(again.accepted, 0);
     assert_eq!(again.pending, 0);
 }
+
+/// Orphans (envelopes whose predecessors never come) are capped per log and per
+/// peer; a peer past a cap is refused, and what it left waiting is forgotten.
+#[test]
+fn a_peer_flooding_orphans_is_refused_and_its_orphans_forgotten() {
+    let mallory = rally_core::Persona::generate();
+    let orphans = |log: u8, ids: std::ops::Range<u32>| -> Vec<SignedChange> {
+        ids.map(|i| {
+            let mut dep = [log; 32];
+            dep[..4].copy_from_slice(&i.to_be_bytes());
+            Envelope {
+                log: [log; 32],
+                author: mallory.id().0,
+                deps: vec![dep],
+                body: Body::Grant { boxes: Vec::new() },
+            }
+            .sign(&mallory)
+        })
+        .collect()
+    };
+    let mut dev = Device::new("dev");
+    let from_mallory = IngestPolicy {
+        void_on_misbehaviour: true,
+        sender: Some(mallory.id()),
+        ..IngestPolicy::default()
+    };
+    let waiting = |dev: &mut Device| -> i64 {
+        let db = rusqlite::Connection::open(dev.dir.path().join(rally_store::DB_FILE)).unwrap();
+        db.query_row("SELECT count(*) FROM waiting_envelopes", [], |r| r.get(0))
+            .unwrap()
+    };
+    let first = dev
+        .store()
+        .ingest_with(orphans(1, 0..15_000), t(1), from_mallory)
+        .unwrap();
+    assert!(first.misbehaviour.is_none(), "{first:?}");
+    assert_eq!(waiting(&mut dev), 15_000);
+    // Past the cap of one log: refused, and the 15 000 waiting are forgotten.
+    let second = dev
+        .store()
+        .ingest_with(orphans(1, 15_000..21_000), t(2), from_mallory)
+        .unwrap();
+    let why = second.misbehaviour.expect("refused");
+    assert!(why.contains("waiting for predecessors"), "{why}");
+    assert_eq!(
+        waiting(&mut dev),
+        0,
+        "what the peer left waiting is forgotten"
+    );
+    // Spread over logs, the cap per peer holds too.
+    let mut waited = 0;
+    let mut refused = None;
+    for log in 2..6u8 {
+        let r = dev
+            .store()
+            .ingest_with(orphans(log, 0..12_000), t(3), from_mallory)
+            .unwrap();
+        if let Some(why) = r.misbehaviour {
+            refused = Some(why);
+            break;
+        }
+        waited += 12_000;
+    }
+    assert_eq!(waited, 36_000);
+    assert!(refused.expect("refused").contains("from one peer"));
+    assert_eq!(waiting(&mut dev), 0);
+}
