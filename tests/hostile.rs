@@ -6,7 +6,8 @@
 //! Attacks: `bomb` (large and inflating frames before authenticating), `heads`
 //! (64 000 made-up documents announced), `orphans` (50 000 envelopes of a made-up
 //! log whose predecessors never come, then one), `chain` (a 5 000-envelope chain
-//! sent newest-first), `route` (a `Route` into a log this persona has no part in),
+//! sent newest-first), `route` (a `Route` into the log of the group
+//! `RALLY_HOSTILE_GROUP` names, which this persona has no part in),
 //! `reservations` (40 relay reservations that never sync).
 
 use std::time::Duration;
@@ -176,33 +177,24 @@ fn payload(attack: &str, me: &Persona) -> Vec<Vec<u8>> {
             changes_frames(log, &chain)
         }
         "route" => {
-            let stranger = DocId(made_up(3, 3));
-            std::env::var("RALLY_HOSTILE_LOG")
-                .ok()
-                .and_then(|h| h.parse::<DocId>().ok())
-                .map(|log| {
-                    vec![
-                        Message::Route {
-                            log: log.0,
-                            personas: vec![me.id().0],
-                        }
-                        .encode(),
-                        Message::Invitations {
-                            log: log.0,
-                            open: vec![me.id().0],
-                        }
-                        .encode(),
-                    ]
-                })
-                .unwrap_or_else(|| {
-                    vec![
-                        Message::Route {
-                            log: stranger.0,
-                            personas: vec![me.id().0],
-                        }
-                        .encode(),
-                    ]
-                })
+            // The log of the group `RALLY_HOSTILE_GROUP` names (someone else's).
+            let group: DocId = std::env::var("RALLY_HOSTILE_GROUP")
+                .expect("RALLY_HOSTILE_GROUP names the group whose log to claim")
+                .parse()
+                .expect("a group id");
+            let log = rally_core::sealed::log_id(&group).0;
+            vec![
+                Message::Route {
+                    log,
+                    personas: vec![me.id().0],
+                }
+                .encode(),
+                Message::Invitations {
+                    log,
+                    open: vec![me.id().0],
+                }
+                .encode(),
+            ]
         }
         other => panic!("no attack {other:?}"),
     }
@@ -269,15 +261,13 @@ async fn sync_attack(addr: Multiaddr, attack: &str) -> bool {
                     }
                 }
                 SwarmEvent::Behaviour(request_response::Event::Message { message: request_response::Message::Response { request_id, .. }, .. })
-                | SwarmEvent::Behaviour(request_response::Event::OutboundFailure { request_id, .. }) => {
-                    if in_flight == Some(request_id) {
-                        in_flight = None;
-                        if started {
-                            in_flight = next(&mut swarm, target_tag, &mut to_send);
-                            if in_flight.is_none() {
-                                // All sent: give the target a moment to judge it.
-                                deadline.as_mut().reset(tokio::time::Instant::now() + Duration::from_secs(20));
-                            }
+                | SwarmEvent::Behaviour(request_response::Event::OutboundFailure { request_id, .. }) if in_flight == Some(request_id) => {
+                    in_flight = None;
+                    if started {
+                        in_flight = next(&mut swarm, target_tag, &mut to_send);
+                        if in_flight.is_none() {
+                            // All sent: give the target a moment to judge it.
+                            deadline.as_mut().reset(tokio::time::Instant::now() + Duration::from_secs(20));
                         }
                     }
                 }

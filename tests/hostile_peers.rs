@@ -13,11 +13,12 @@ use std::time::Duration;
 use rally_e2e::{Server, SyncProcess, bin, id_of, json, rally, sync_with_server};
 
 /// The peak resident memory either target may reach during the suite.
-const MEMORY_BOUND_MB: u64 = 600;
+const MEMORY_BOUND_MB: u64 = 256;
 
-fn hostile(addr: &str, attack: &str) -> String {
+fn hostile(addr: &str, attack: &str, group: &str) -> String {
     let out = Command::new(bin("rally-hostile"))
         .args([addr, attack])
+        .env("RALLY_HOSTILE_GROUP", group)
         .output()
         .unwrap();
     assert!(
@@ -94,6 +95,11 @@ fn a_server_under_attack_keeps_serving_and_keeps_nothing() {
     let honest = tempfile::tempdir().unwrap();
     rally(honest.path(), &["persona", "new", "ana"]);
     create_event(honest.path(), "Before the attacks");
+    // A members-only group whose log the server relays for its members.
+    let group = id_of(&json(
+        honest.path(),
+        &["group", "create", "Legal team", "--members-only"],
+    ));
     let first = sync_with_server(honest.path(), &addr, &[]);
     assert!(first.status.success(), "{first:?}");
     // Let the server write what it learnt of the honest device before comparing.
@@ -101,7 +107,7 @@ fn a_server_under_attack_keeps_serving_and_keeps_nothing() {
     let before = footprint(srv.path());
 
     for attack in ["bomb", "heads", "orphans", "chain", "route"] {
-        let outcome = hostile(&addr, attack);
+        let outcome = hostile(&addr, attack, &group);
         eprintln!("server, {attack}: {outcome}");
         assert!(http_ok(&server.http), "{attack}: the HTTP side stopped");
         let sync = sync_with_server(honest.path(), &addr, &[]);
@@ -113,7 +119,7 @@ fn a_server_under_attack_keeps_serving_and_keeps_nothing() {
         );
     }
     // A crowd of relay reservations that never sync: each is dropped in time.
-    let reservations = hostile(&addr, "reservations");
+    let reservations = hostile(&addr, "reservations", &group);
     assert_eq!(reservations, "dropped 40 of 40");
     assert!(http_ok(&server.http));
     let peak = peak_mb(server.process.pid());
@@ -154,7 +160,7 @@ fn a_device_under_attack_keeps_syncing_and_keeps_nothing() {
     let before = footprint(dev.path());
 
     for attack in ["bomb", "heads", "orphans"] {
-        let outcome = hostile(&addr, attack);
+        let outcome = hostile(&addr, attack, "");
         eprintln!("device, {attack}: {outcome}");
         honest_sync();
         assert_eq!(
@@ -165,7 +171,7 @@ fn a_device_under_attack_keeps_syncing_and_keeps_nothing() {
     }
     // A valid chain of a log the device does not know, newest-first: a device
     // relays logs it cannot read, so it keeps it — whole, and still answering.
-    let outcome = hostile(&addr, "chain");
+    let outcome = hostile(&addr, "chain", "");
     eprintln!("device, chain: {outcome}");
     honest_sync();
     let after: Vec<_> = footprint(dev.path());

@@ -15,8 +15,11 @@ use rally_core::{InviteToken, bundle, text};
 use rally_server::fedi::{sig, vocab};
 use serde_json::Value;
 
+/// What a target does with one input.
+pub type Target = fn(&[u8]);
+
 /// The targets, by name (the directories of kept inputs are named alike).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("frame", frame),
     ("message", message),
     ("envelope", envelope),

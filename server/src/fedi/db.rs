@@ -18,6 +18,11 @@ pub const FEDI_FILE: &str = "fedi.db";
 pub const SEEN_RETENTION_SECS: i64 = 14 * 24 * 3600;
 /// How long a fetched actor is kept (it is fetched again after a day anyway).
 pub const ACTOR_RETENTION_SECS: i64 = 30 * 24 * 3600;
+/// A proxy persona (the persona kept for a remote actor) that wrote nothing the
+/// store holds is forgotten this long after it was made; one that wrote
+/// something is kept as long as what it wrote (its key is the actor's voice in
+/// the documents: editing or deleting a comment needs it).
+pub const SILENT_PROXY_RETENTION_SECS: i64 = 30 * 24 * 3600;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -378,6 +383,14 @@ impl FediDb {
             )
             .optional()
             .ctx("reading a proxy")
+    }
+
+    /// A proxy persona was forgotten (see `Local::prune_proxies`).
+    pub fn forget_proxy(&self, persona: &str) -> Result<(), DbError> {
+        self.conn
+            .execute("DELETE FROM proxies WHERE persona = ?1", [persona])
+            .ctx("forgetting a proxy")?;
+        Ok(())
     }
 
     pub fn set_proxy_persona(&self, remote: &str, persona: &str) -> Result<(), DbError> {

@@ -218,8 +218,12 @@ async fn act(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
         "Join" => join(fedi, activity).await,
         "Leave" => leave(fedi, activity).await,
         other => Ok(Outcome::Ignored(format!(
-            "{other} of {}",
-            activity.object_type()
+            "{other} of {} from {} (not supported)",
+            match activity.object_type() {
+                "" => activity.object_id().unwrap_or_default(),
+                kind => kind.to_owned(),
+            },
+            activity.actor
         ))),
     }
 }

@@ -294,6 +294,18 @@ impl Local {
         Ok(p)
     }
 
+    /// Forgets the proxy personas that wrote nothing (see
+    /// [`db::SILENT_PROXY_RETENTION_SECS`]); returns how many went.
+    pub fn prune_proxies(&mut self, now: i64) -> Result<usize, FediError> {
+        let gone = self
+            .service
+            .forget_silent_proxies(PROXY_PREFIX, now - db::SILENT_PROXY_RETENTION_SECS)?;
+        for p in &gone {
+            self.db.forget_proxy(&p.to_hex())?;
+        }
+        Ok(gone.len())
+    }
+
     /// Runs a use case as the remote `actor` (through the persona kept for it,
     /// which must exist), named `name` in what it writes; one transaction.
     pub fn as_remote<T>(

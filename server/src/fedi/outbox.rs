@@ -397,6 +397,7 @@ pub async fn delivery_loop(fedi: Arc<Fedi>, stop: impl Future<Output = ()>) {
         if now - last_prune >= PRUNE_EVERY_SECS {
             last_prune = now;
             let _ = fedi.db(move |db| db.prune(now)).await;
+            let _ = fedi.local(move |l| l.prune_proxies(now)).await;
         }
         // The due deliveries; and the blocked domains again, for the fetcher, in
         // case `rally-server admin` changed them from another process.

@@ -30,6 +30,19 @@ impl Service {
         })
     }
 
+    /// Forgets the proxy personas (named with `prefix`) made before
+    /// `created_before` (Unix seconds) that wrote nothing this store holds, a
+    /// thousand at most per call; returns them.
+    pub fn forget_silent_proxies(
+        &mut self,
+        prefix: &str,
+        created_before: i64,
+    ) -> Result<Vec<rally_core::PersonaId>> {
+        Ok(self
+            .store
+            .forget_silent_personas(prefix, created_before, 1_000)?)
+    }
+
     /// Keeps the copy of the event published at `origin` up to date with
     /// `details`, making it (with `proxy` as organiser, named `organiser_name`)
     /// when there is none — all in one transaction, so the same origin arriving

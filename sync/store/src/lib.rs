@@ -477,6 +477,47 @@ impl Store {
         rows.collect::<Result<_, _>>().ctx("reading personas")
     }
 
+    /// Forgets (at most `limit` of) the personas whose name starts with `prefix`,
+    /// made before `created_before` (Unix seconds), that never wrote anything
+    /// this store holds (no change, stored, waiting or refused): their keys sign
+    /// nothing here. Returns them.
+    pub fn forget_silent_personas(
+        &mut self,
+        prefix: &str,
+        created_before: i64,
+        limit: usize,
+    ) -> Result<Vec<PersonaId>, StoreError> {
+        let tx = self.write().ctx("forgetting unused personas")?;
+        let silent: Vec<(i64, Vec<u8>)> = {
+            let mut stmt = tx
+                .prepare(
+                    "SELECT p.id, p.public_key FROM personas p
+                     WHERE substr(p.name, 1, length(?1)) = ?1 AND p.created_at < ?2
+                       AND NOT EXISTS (SELECT 1 FROM changes c WHERE c.author = p.public_key)
+                       AND NOT EXISTS (SELECT 1 FROM pending c WHERE c.author = p.public_key)
+                       AND NOT EXISTS (SELECT 1 FROM rejected c WHERE c.author = p.public_key)
+                     LIMIT ?3",
+                )
+                .ctx("finding unused personas")?;
+            stmt.query_map(params![prefix, created_before, limit as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .ctx("finding unused personas")?
+            .collect::<Result<_, _>>()
+            .ctx("finding unused personas")?
+        };
+        let mut gone = Vec::new();
+        for (row, key) in silent {
+            tx.execute("DELETE FROM personas WHERE id = ?1", [row])
+                .ctx("forgetting unused personas")?;
+            if let Ok(key) = <[u8; 32]>::try_from(key.as_slice()) {
+                gone.push(PersonaId(key));
+            }
+        }
+        tx.commit().ctx("forgetting unused personas")?;
+        Ok(gone)
+    }
+
     pub fn personas(&self) -> Result<Vec<LocalPersona>, StoreError> {
         self.persona_rows("ORDER BY created_at, id", None)
     }

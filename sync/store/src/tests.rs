@@ -369,3 +369,42 @@ fn peers_not_seen_for_long_are_forgotten_with_their_beliefs() {
     assert!(repo.belief(&old, &doc.id()).unwrap().is_none());
     assert!(repo.belief(&recent, &doc.id()).unwrap().is_some());
 }
+
+#[test]
+fn personas_that_never_wrote_are_forgotten_and_the_others_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let silent = store
+        .create_persona("fedi:https://a.example/u/silent", t(0))
+        .unwrap();
+    let wrote = store
+        .create_persona("fedi:https://a.example/u/wrote", t(0))
+        .unwrap();
+    let recent = store
+        .create_persona("fedi:https://a.example/u/recent", t(500))
+        .unwrap();
+    let mine = store.create_persona("alice", t(0)).unwrap();
+    let (doc, _) = Document::create_event(
+        &wrote.persona,
+        "wrote",
+        &details("Picnic", "2027-06-01T12:00"),
+        None,
+        t(1),
+    )
+    .unwrap();
+    store.insert_new(&doc).unwrap();
+    let gone = store
+        .forget_silent_personas("fedi:", t(100).as_second(), 100)
+        .unwrap();
+    assert_eq!(gone, vec![silent.persona.id()]);
+    let names: Vec<String> = store
+        .personas()
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert!(!names.contains(&silent.name), "{names:?}");
+    for kept in [&wrote.name, &recent.name, &mine.name] {
+        assert!(names.contains(kept), "{kept} was forgotten: {names:?}");
+    }
+}
