@@ -66,6 +66,10 @@ pub enum LoadError {
 pub struct Receipt {
     /// Newly applied, in the order they were applied.
     pub accepted: Vec<SignedChange>,
+    /// Received now and still waiting for dependencies, with their hashes.
+    pub now_pending: Vec<(ChangeHash, SignedChange)>,
+    /// Changes that were pending before and are decided now (applied or refused).
+    pub no_longer_pending: Vec<ChangeHash>,
     /// Refused, with the reason. They will be refused again if they come back.
     pub rejected: Vec<(ChangeHash, SignedChange, Rejection)>,
     /// Already known.
@@ -84,6 +88,10 @@ pub struct Document {
     clock: Clock,
     rejected: HashSet<ChangeHash>,
     pending: HashMap<ChangeHash, VerifiedChange>,
+    /// The pending changes waiting for each missing dependency: a change that is
+    /// decided wakes exactly those, so a chain received newest-first costs what
+    /// it does oldest-first.
+    waiters: HashMap<ChangeHash, Vec<ChangeHash>>,
     signed: HashMap<ChangeHash, SignedChange>,
     /// Which change claimed each (actor, sequence number), accepted or not.
     claims: HashMap<(ActorId, u64), ChangeHash>,
@@ -151,6 +159,7 @@ impl Document {
             clock: Clock::default(),
             rejected: HashSet::new(),
             pending: HashMap::new(),
+            waiters: HashMap::new(),
             signed: HashMap::new(),
             history: Vec::new(),
             deps: HashMap::new(),
@@ -231,6 +240,14 @@ impl Document {
     /// Changes waiting for their dependencies.
     pub fn pending_changes(&self) -> Vec<SignedChange> {
         self.pending.values().map(|v| v.signed.clone()).collect()
+    }
+
+    /// The same, with their hashes.
+    pub fn pending_changes_hashed(&self) -> Vec<(ChangeHash, SignedChange)> {
+        self.pending
+            .iter()
+            .map(|(h, v)| (*h, v.signed.clone()))
+            .collect()
     }
 
     pub fn is_rejected(&self, hash: &ChangeHash) -> bool {
@@ -319,6 +336,8 @@ impl Document {
     /// not, keeps the rest pending until its dependencies arrive.
     pub fn receive(&mut self, changes: impl IntoIterator<Item = SignedChange>) -> Receipt {
         let mut receipt = Receipt::default();
+        let mut ready = VecDeque::new();
+        let mut arrived = Vec::new();
         for signed in changes {
             if signed.doc != self.id {
                 let hash = Change::try_from(signed.bytes.as_slice())
@@ -341,7 +360,8 @@ impl Document {
                             .rejected
                             .push((hash, signed, Rejection::DependsOnRejected));
                     } else {
-                        self.pending.insert(hash, v);
+                        arrived.push(hash);
+                        self.add_pending(hash, v, &mut ready);
                     }
                 }
                 Err(e) => {
@@ -354,49 +374,87 @@ impl Document {
                 }
             }
         }
-        self.drain_pending(&mut receipt);
+        let arrived: HashSet<ChangeHash> = arrived.into_iter().collect();
+        self.drain_pending(ready, &arrived, &mut receipt);
+        receipt.now_pending = arrived
+            .iter()
+            .filter_map(|h| self.pending.get(h).map(|v| (*h, v.signed.clone())))
+            .collect();
         receipt
     }
 
-    fn drain_pending(&mut self, receipt: &mut Receipt) {
-        let mut ready: VecDeque<ChangeHash> = self.pending.keys().copied().collect();
-        let mut progress = true;
-        while progress {
-            progress = false;
-            let mut waiting = VecDeque::new();
-            while let Some(hash) = ready.pop_front() {
-                let Some(v) = self.pending.get(&hash) else {
-                    continue;
-                };
-                let deps = v.change.deps().to_vec();
-                let any_rejected = deps.iter().any(|d| self.rejected.contains(d));
-                if !any_rejected && !deps.iter().all(|d| self.signed.contains_key(d)) {
-                    waiting.push_back(hash);
-                    continue;
-                }
-                progress = true;
-                let v = self.pending.remove(&hash).expect("present");
-                // Every decided change claims its (actor, seq), whatever its fate, so that
-                // equivocation is refused the same way in any delivery order.
-                let claim = (v.change.actor_id().clone(), v.change.seq());
-                if let Some(&other) = self.claims.get(&claim).filter(|h| **h != hash) {
-                    self.rejected.insert(hash);
-                    receipt
-                        .rejected
-                        .push((hash, v.signed, Rejection::Equivocation));
-                    if self.signed.contains_key(&other) {
-                        receipt.retracted.extend(self.retract(other));
+    /// Keeps a change until its dependencies are decided: ready at once when
+    /// they are, else registered with each one still missing.
+    fn add_pending(&mut self, hash: ChangeHash, v: VerifiedChange, ready: &mut VecDeque<ChangeHash>) {
+        let deps = v.change.deps();
+        let missing: Vec<ChangeHash> = deps
+            .iter()
+            .filter(|d| !self.signed.contains_key(d) && !self.rejected.contains(d))
+            .copied()
+            .collect();
+        if missing.is_empty() || deps.iter().any(|d| self.rejected.contains(d)) {
+            ready.push_back(hash);
+        }
+        for d in missing {
+            self.waiters.entry(d).or_default().push(hash);
+        }
+        self.pending.insert(hash, v);
+    }
+
+    /// `hash` was decided (applied, refused or withdrawn): what waited for it
+    /// is looked at again.
+    fn wake(&mut self, hash: &ChangeHash, ready: &mut VecDeque<ChangeHash>) {
+        if let Some(waiting) = self.waiters.remove(hash) {
+            ready.extend(waiting);
+        }
+    }
+
+    /// Decides the pending changes in `ready` and whatever their decisions wake.
+    fn drain_pending(
+        &mut self,
+        mut ready: VecDeque<ChangeHash>,
+        arrived: &HashSet<ChangeHash>,
+        receipt: &mut Receipt,
+    ) {
+        while let Some(hash) = ready.pop_front() {
+            let Some(v) = self.pending.get(&hash) else {
+                continue;
+            };
+            let deps = v.change.deps().to_vec();
+            let any_rejected = deps.iter().any(|d| self.rejected.contains(d));
+            if !any_rejected && !deps.iter().all(|d| self.signed.contains_key(d)) {
+                // Still waiting: registered with what it still misses.
+                continue;
+            }
+            let v = self.pending.remove(&hash).expect("present");
+            if !arrived.contains(&hash) {
+                receipt.no_longer_pending.push(hash);
+            }
+            // Every decided change claims its (actor, seq), whatever its fate, so that
+            // equivocation is refused the same way in any delivery order.
+            let claim = (v.change.actor_id().clone(), v.change.seq());
+            if let Some(&other) = self.claims.get(&claim).filter(|h| **h != hash) {
+                self.rejected.insert(hash);
+                receipt
+                    .rejected
+                    .push((hash, v.signed, Rejection::Equivocation));
+                if self.signed.contains_key(&other) {
+                    let withdrawn = self.retract(other);
+                    for w in &withdrawn {
+                        self.wake(w, &mut ready);
                     }
-                    continue;
+                    receipt.retracted.extend(withdrawn);
                 }
-                self.claims.insert(claim, hash);
-                if any_rejected {
-                    self.rejected.insert(hash);
-                    receipt
-                        .rejected
-                        .push((hash, v.signed, Rejection::DependsOnRejected));
-                    continue;
-                }
+                self.wake(&hash, &mut ready);
+                continue;
+            }
+            self.claims.insert(claim, hash);
+            if any_rejected {
+                self.rejected.insert(hash);
+                receipt
+                    .rejected
+                    .push((hash, v.signed, Rejection::DependsOnRejected));
+            } else {
                 match self.apply_checked(&v) {
                     Ok(()) => receipt.accepted.push(v.signed),
                     Err(rejection) => {
@@ -405,7 +463,7 @@ impl Document {
                     }
                 }
             }
-            ready = waiting;
+            self.wake(&hash, &mut ready);
         }
     }
 

@@ -33,7 +33,7 @@ pub use sync::{Admit, DISCOVER_BUDGET, Scope, SyncRepo};
 /// The base schema, at version [`BASE_VERSION`]; the migrations above it follow.
 const SCHEMA: &str = include_str!("schema.sql");
 const BASE_VERSION: i64 = 2;
-const SCHEMA_VERSION: i64 = 10;
+const SCHEMA_VERSION: i64 = 11;
 /// The steps from each older schema version to the next, in order: the SQL that
 /// takes version `n - 1` to `n`.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -49,6 +49,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("migrations/8-waiting-envelopes.sql")),
     (9, include_str!("migrations/9-peer-seen.sql")),
     (10, include_str!("migrations/10-waiting-sender.sql")),
+    (11, include_str!("migrations/11-pending-hash.sql")),
 ];
 pub const DB_FILE: &str = "rally.db";
 
@@ -331,11 +332,41 @@ impl Store {
         if upgraded_from.is_some_and(|v| v < 6) {
             store.rebuild_indexes()?;
         }
+        // Version 11 finds waiting changes by hash: those from before get theirs.
+        if upgraded_from.is_some_and(|v| v < 11) {
+            store.hash_pending()?;
+        }
         Ok(store)
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Gives each waiting change without one its hash (once, after the upgrade
+    /// to version 11); one that cannot be decoded goes (it never could apply).
+    fn hash_pending(&mut self) -> Result<(), StoreError> {
+        let tx = self.write().ctx("upgrading waiting changes")?;
+        let rows: Vec<(i64, Vec<u8>)> = {
+            let mut stmt = tx
+                .prepare("SELECT id, bytes FROM pending WHERE hash IS NULL")
+                .ctx("upgrading waiting changes")?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .ctx("upgrading waiting changes")?
+                .collect::<Result<_, _>>()
+                .ctx("upgrading waiting changes")?
+        };
+        for (row, bytes) in rows {
+            match automerge::Change::try_from(bytes.as_slice()) {
+                Ok(c) => tx.execute(
+                    "UPDATE pending SET hash = ?2 WHERE id = ?1",
+                    params![row, c.hash().0],
+                ),
+                Err(_) => tx.execute("DELETE FROM pending WHERE id = ?1", [row]),
+            }
+            .ctx("upgrading waiting changes")?;
+        }
+        tx.commit().ctx("upgrading waiting changes")
     }
 
     /// A random id of this store, made when it was created: peers that see it
@@ -1294,17 +1325,23 @@ fn receive_changes(
                     .ctx("withdrawing changes")?;
             }
         }
-        tx.execute("DELETE FROM pending WHERE doc = ?1", [id.0])
-            .ctx("storing waiting changes")?;
-        let waiting = doc.pending_changes();
-        report.pending += waiting.len();
-        for c in &waiting {
-            tx.execute(
-                "INSERT INTO pending (doc, author, signature, bytes) VALUES (?1, ?2, ?3, ?4)",
-                params![c.doc.0, c.author.0, c.signature, c.bytes],
+        // Only what starts or stops waiting is written.
+        for hash in &receipt.no_longer_pending {
+            tx.prepare_cached("DELETE FROM pending WHERE hash = ?1")
+                .ctx("storing waiting changes")?
+                .execute([hash.0])
+                .ctx("storing waiting changes")?;
+        }
+        let written = &receipt.now_pending;
+        for (hash, c) in written {
+            tx.prepare_cached(
+                "INSERT INTO pending (doc, author, signature, bytes, hash) VALUES (?1, ?2, ?3, ?4, ?5)",
             )
+            .ctx("storing waiting changes")?
+            .execute(params![c.doc.0, c.author.0, c.signature, c.bytes, hash.0])
             .ctx("storing waiting changes")?;
         }
+        report.pending += doc.pending_count();
         if !receipt.accepted.is_empty() || !receipt.retracted.is_empty() {
             persist_doc(tx, &doc, &receipt.accepted)?;
             report.documents.push(id);

@@ -408,3 +408,44 @@ fn personas_that_never_wrote_are_forgotten_and_the_others_kept() {
         assert!(names.contains(kept), "{kept} was forgotten: {names:?}");
     }
 }
+
+#[test]
+fn changes_waiting_for_their_past_are_kept_across_a_restart_and_written_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = tempfile::tempdir().unwrap();
+    let mut source = Store::open(origin.path()).unwrap();
+    let alice = source.create_persona("alice", t(0)).unwrap();
+    let mut d = details("Assembly", "2027-01-05T19:00");
+    let (mut doc, _) = Document::create_event(&alice.persona, "alice", &d, None, t(0)).unwrap();
+    for i in 0..50 {
+        d.title = format!("Assembly {i}");
+        doc.update_event(&alice.persona, &d, t(1 + i)).unwrap();
+    }
+    let mut newest_first = doc.signed_changes();
+    newest_first.reverse();
+    let count = |dir: &std::path::Path, sql: &str| -> i64 {
+        rusqlite::Connection::open(dir.join(crate::DB_FILE))
+            .unwrap()
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap()
+    };
+    {
+        let mut store = Store::open(dir.path()).unwrap();
+        for chunk in newest_first[..30].chunks(10) {
+            let r = store.ingest(chunk.to_vec(), t(100)).unwrap();
+            assert_eq!(r.accepted, 0);
+        }
+    }
+    assert_eq!(count(dir.path(), "SELECT count(*) FROM pending"), 30);
+    assert_eq!(
+        count(dir.path(), "SELECT count(*) FROM pending WHERE hash IS NULL"),
+        0
+    );
+    let mut store = Store::open(dir.path()).unwrap();
+    let r = store.ingest(newest_first[30..].to_vec(), t(101)).unwrap();
+    assert_eq!(r.accepted, 51);
+    assert_eq!(r.pending, 0);
+    assert_eq!(count(dir.path(), "SELECT count(*) FROM pending"), 0);
+    let view = store.load(doc.id()).unwrap().event().unwrap();
+    assert_eq!(view.details.title, "Assembly 49");
+}
