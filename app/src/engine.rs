@@ -51,8 +51,10 @@ pub fn viewer_zone_name() -> String {
     viewer_zone().iana_name().unwrap_or("UTC").to_owned()
 }
 
+/// A moment for the viewer, in the app's language (see [`crate::dates`]).
 fn show(z: &ZonedDateTime) -> String {
-    z.strftime("%a %Y-%m-%d %H:%M").to_string()
+    let now = Timestamp::now().to_zoned_datetime(z.time_zone().clone());
+    crate::dates::moment(crate::dates::language(), z, &now)
 }
 
 fn show_secs(secs: i64) -> String {
@@ -102,14 +104,25 @@ fn event_item(svc: &Service, e: &rally_store::EventSummary) -> ipc::EventItem {
         .group
         .and_then(|g| store.load(g).ok()?.group().ok())
         .map(|g| g.profile.name);
+    let (day, month) = badge(e.starts);
     ipc::EventItem {
         id: e.id.to_hex(),
         title: e.title.clone(),
         when: show_secs(e.starts),
         status: event_status(e.status),
         group,
+        going: doc.as_ref().map_or(0, |d| d.going_count() as u32),
         place: doc.and_then(|d| d.details.place.name),
+        day,
+        month,
     }
+}
+
+/// The date badge of a moment (Unix seconds), for the viewer.
+fn badge(secs: i64) -> (String, String) {
+    Timestamp::from_second(secs)
+        .map(|t| crate::dates::badge(crate::dates::language(), &t.to_zoned_datetime(viewer_zone())))
+        .unwrap_or_default()
 }
 
 /// Public events here the acting persona has no part in yet.
@@ -120,13 +133,20 @@ fn discover(svc: &Service, text: &str) -> Result<Vec<ipc::EventItem>> {
     })?;
     Ok(found
         .into_iter()
-        .map(|f| ipc::EventItem {
-            id: f.id.to_hex(),
-            title: f.view.details.title.clone(),
-            when: show_secs(f.view.details.starts_at().timestamp().as_second()),
-            status: event_status(f.view.details.status),
-            group: f.group_name,
-            place: f.view.details.place.name,
+        .map(|f| {
+            let starts = f.view.details.starts_at().timestamp().as_second();
+            let (day, month) = badge(starts);
+            ipc::EventItem {
+                id: f.id.to_hex(),
+                title: f.view.details.title.clone(),
+                when: show_secs(starts),
+                status: event_status(f.view.details.status),
+                going: f.view.going_count() as u32,
+                group: f.group_name,
+                place: f.view.details.place.name,
+                day,
+                month,
+            }
         })
         .collect())
 }
@@ -153,17 +173,9 @@ pub use rally_core::text::markdown_to_html as render_markdown;
 
 fn when(details: &EventDetails, zone: &TimeZone) -> String {
     let start = details.starts_at().with_time_zone(zone.clone());
-    match details.ends_at() {
-        Some(end) => {
-            let end = end.with_time_zone(zone.clone());
-            if end.date() == start.date() {
-                format!("{} – {}", show(&start), end.strftime("%H:%M"))
-            } else {
-                format!("{} – {}", show(&start), show(&end))
-            }
-        }
-        None => show(&start),
-    }
+    let end = details.ends_at().map(|e| e.with_time_zone(zone.clone()));
+    let now = Timestamp::now().to_zoned_datetime(zone.clone());
+    crate::dates::span(crate::dates::language(), &start, end.as_ref(), &now)
 }
 
 pub fn event(svc: &Service, id: &str) -> Result<ipc::EventPage> {

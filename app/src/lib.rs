@@ -17,6 +17,7 @@
 //!   update live;
 //! - [`run`] is also the mobile entry point.
 
+pub mod dates;
 pub mod engine;
 
 use std::path::{Path, PathBuf};
@@ -337,6 +338,12 @@ fn sync_status(app: State<'_, App>) -> Out<cmd::SyncStatus> {
 }
 
 #[tauri::command]
+fn set_language(args: Args<cmd::SetLanguage>) -> Out<cmd::SetLanguage> {
+    dates::set_language(args);
+    Ok(())
+}
+
+#[tauri::command]
 fn set_server(app: State<'_, App>, args: Args<cmd::SetServer>) -> Out<cmd::SetServer> {
     let address = args.address.trim().to_owned();
     if !address.is_empty() && address.parse::<rally_net::Address>().is_err() {
@@ -424,6 +431,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         send_message,
         sync_status,
         set_server,
+        set_language,
         follow_group,
         set_role,
         remove_member,
@@ -459,3 +467,5 @@ pub fn run() {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod translations;

@@ -73,6 +73,8 @@ pub mod cmd {
         SendMessage = "send_message" (MessageArgs) -> String;
         SyncStatus = "sync_status" (()) -> super::SyncStatus;
         SetServer = "set_server" (ServerArgs) -> ();
+        /// The language the UI shows: the shell writes dates and times in it.
+        SetLanguage = "set_language" (Language) -> ();
         FollowGroup = "follow_group" (FollowArgs) -> ();
         SetRole = "set_role" (RoleArgs) -> ();
         RemoveMember = "remove_member" (MemberArgs) -> ();
@@ -219,6 +221,12 @@ pub struct EventItem {
     pub status: EventStatus,
     pub group: Option<String>,
     pub place: Option<String>,
+    /// The date badge: the day of the month and the month's short name, in
+    /// the viewer's zone and language.
+    pub day: String,
+    pub month: String,
+    /// How many are going.
+    pub going: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -405,6 +413,14 @@ pub struct SyncStatus {
     /// Documents being fetched right now.
     pub pending: usize,
     pub error: Option<String>,
+}
+
+/// A language the app speaks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Language {
+    #[default]
+    En,
+    Fr,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

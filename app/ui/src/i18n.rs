@@ -1,5 +1,12 @@
-//! French and English. The system language is followed unless the person chose
-//! one in the settings (kept in the webview's local storage).
+//! French and English, as Project Fluent messages (`locales/<lang>.ftl`, one
+//! file per language: adding a language is adding a file and a `Lang`). The
+//! system language is followed unless the person chose one in the settings
+//! (kept in the webview's local storage). A test in the app shell checks that
+//! every message exists in every language and that every id the UI asks for
+//! exists.
+
+use fluent_bundle::{FluentArgs, FluentBundle, FluentResource};
+use unic_langid::LanguageIdentifier;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -28,6 +35,14 @@ impl Lang {
         }
     }
 
+    /// The same language, as the shell knows it.
+    pub fn ipc(self) -> rally_ipc::Language {
+        match self {
+            Lang::En => rally_ipc::Language::En,
+            Lang::Fr => rally_ipc::Language::Fr,
+        }
+    }
+
     pub fn remember(self) {
         if let Some(s) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
             let _ = s.set_item("lang", self.code());
@@ -35,123 +50,46 @@ impl Lang {
     }
 }
 
-/// The text in `lang`; English is the key.
-pub fn tr(lang: Lang, en: &'static str) -> &'static str {
-    if lang == Lang::En {
-        return en;
-    }
-    match en {
-        "Events" => "Événements",
-        "Groups" => "Groupes",
-        "Personas" => "Identités",
-        "Sync" => "Synchronisation",
-        "Settings" => "Réglages",
-        "Upcoming" => "À venir",
-        "Mine" => "Les miens",
-        "My groups" => "Mes groupes",
-        "Followed" => "Suivis",
-        "Follow" => "Suivre",
-        "Unfollow" => "Ne plus suivre",
-        "Remove" => "Retirer",
-        "Role" => "Rôle",
-        "Add a link" => "Ajouter un lien",
-        "All" => "Tous",
-        "Search events" => "Rechercher des événements",
-        "New event" => "Nouvel événement",
-        "No events here yet." => "Aucun événement ici pour l'instant.",
-        "Discover" => "Découvrir",
-        "No public events to discover yet. Sync with a server to get its public events." => {
-            "Aucun événement public à découvrir pour l'instant. Synchronisez avec un serveur pour recevoir ses événements publics."
-        }
-        "Welcome to Rally" => "Bienvenue sur Rally",
-        "Your events and groups stay on this device and sync with people nearby, with or without internet." => {
-            "Vos événements et groupes restent sur cet appareil et se synchronisent avec les personnes autour de vous, avec ou sans internet."
-        }
-        "Choose a name for your first persona. You can create others later; nobody can link them." => {
-            "Choisissez un nom pour votre première identité. Vous pourrez en créer d'autres ; personne ne pourra les relier."
-        }
-        "Name" => "Nom",
-        "Create" => "Créer",
-        "Title" => "Titre",
-        "Description (Markdown)" => "Description (Markdown)",
-        "Starts" => "Début",
-        "Ends" => "Fin",
-        "Time zone" => "Fuseau horaire",
-        "Place" => "Lieu",
-        "Address" => "Adresse",
-        "Online link" => "Lien en ligne",
-        "Visibility" => "Visibilité",
-        "Public" => "Public",
-        "Unlisted" => "Non listé",
-        "Members only" => "Membres seulement",
-        "Group" => "Groupe",
-        "None" => "Aucun",
-        "Save" => "Enregistrer",
-        "Cancel" => "Annuler",
-        "Back" => "Retour",
-        "Edit" => "Modifier",
-        "Cancel event" => "Annuler l'événement",
-        "Join" => "Participer",
-        "Leave" => "Ne plus participer",
-        "You are" => "Vous êtes",
-        "Add to calendar" => "Ajouter au calendrier",
-        "Saved to" => "Enregistré dans",
-        "Open map" => "Voir la carte",
-        "From the Fediverse" => "Depuis le Fediverse",
-        "In the event's time zone" => "Dans le fuseau de l'événement",
-        "Organisers" => "Organisateurs",
-        "Participants" => "Participants",
-        "Comments" => "Commentaires",
-        "Write a comment" => "Écrire un commentaire",
-        "Comment" => "Commenter",
-        "Reply" => "Répondre",
-        "Replying to" => "En réponse à",
-        "Members" => "Membres",
-        "Links" => "Liens",
-        "Chat" => "Discussion",
-        "Only members can read this chat; it is end-to-end encrypted." => {
-            "Seuls les membres peuvent lire cette discussion ; elle est chiffrée de bout en bout."
-        }
-        "Write a message" => "Écrire un message",
-        "Send" => "Envoyer",
-        "Invite" => "Inviter",
-        "Share this token or QR code with the person you invite." => {
-            "Partagez ce jeton ou ce code QR avec la personne invitée."
-        }
-        "Join a group with a token" => "Rejoindre un groupe avec un jeton",
-        "Invitation token" => "Jeton d'invitation",
-        "Create a group" => "Créer un groupe",
-        "Summary" => "Résumé",
-        "members" => "membres",
-        "Switch" => "Utiliser",
-        "Current" => "Actuelle",
-        "New persona" => "Nouvelle identité",
-        "in" => "dans",
-        "no group" => "aucun groupe",
-        "Running" => "En marche",
-        "Stopped" => "À l'arrêt",
-        "Listening on" => "À l'écoute sur",
-        "Connected peers" => "Pairs connectés",
-        "Nobody nearby right now." => "Personne à proximité pour l'instant.",
-        "Last complete sync" => "Dernière synchronisation complète",
-        "Documents on their way" => "Documents en cours de réception",
-        "Server" => "Serveur",
-        "Language" => "Langue",
-        "Follow the system" => "Suivre le système",
-        "Server address" => "Adresse du serveur",
-        "Invitation code (if the server asks for one)" => {
-            "Code d'invitation (si le serveur en demande un)"
-        }
-        "Saved." => "Enregistré.",
-        "Joined." => "Inscrit·e.",
-        "You will join as soon as the group reaches this device." => {
-            "Vous rejoindrez le groupe dès qu'il arrivera sur cet appareil."
-        }
-        "cancelled" => "annulé",
-        "going" => "participe",
-        "pending" => "en attente",
-        "never" => "jamais",
-        "Loading…" => "Chargement…",
-        other => other,
-    }
+/// The messages of each language, as shipped.
+pub const FTL: &[(Lang, &str)] = &[
+    (Lang::En, include_str!("../locales/en.ftl")),
+    (Lang::Fr, include_str!("../locales/fr.ftl")),
+];
+
+type Bundle = FluentBundle<FluentResource>;
+
+fn bundle(lang: Lang) -> Bundle {
+    let ftl = FTL
+        .iter()
+        .find(|(l, _)| *l == lang)
+        .map(|(_, f)| *f)
+        .unwrap_or_default();
+    let id: LanguageIdentifier = lang.code().parse().expect("a valid language tag");
+    let mut bundle = FluentBundle::new(vec![id]);
+    // Plain text in the page: no bidi isolation marks around values.
+    bundle.set_use_isolating(false);
+    let resource = FluentResource::try_new(ftl.to_owned()).unwrap_or_else(|(r, _)| r);
+    let _ = bundle.add_resource(resource);
+    bundle
+}
+
+thread_local! {
+    static BUNDLES: Vec<(Lang, Bundle)> = [Lang::En, Lang::Fr].into_iter().map(|l| (l, bundle(l))).collect();
+}
+
+/// The message `id` in `lang`, with `args`; the id itself when it is missing
+/// (which the shell's test forbids).
+pub fn message(lang: Lang, id: &str, args: Option<&FluentArgs<'_>>) -> String {
+    BUNDLES.with(|bundles| {
+        let Some((_, bundle)) = bundles.iter().find(|(l, _)| *l == lang) else {
+            return id.to_owned();
+        };
+        let Some(pattern) = bundle.get_message(id).and_then(|m| m.value()) else {
+            return id.to_owned();
+        };
+        let mut errors = Vec::new();
+        bundle
+            .format_pattern(pattern, args, &mut errors)
+            .into_owned()
+    })
 }

@@ -1,0 +1,96 @@
+//! The translations are complete: every message of `app/ui/locales/en.ftl`
+//! exists in every other language file (and no file has one English lacks),
+//! every file parses, and every message id the UI or the shell asks for exists.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use fluent_syntax::ast::Entry;
+
+fn locales() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/locales")
+}
+
+fn ids(file: &Path) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(file).unwrap();
+    let resource = fluent_syntax::parser::parse(text.as_str())
+        .unwrap_or_else(|(_, errors)| panic!("{}: {errors:?}", file.display()));
+    resource
+        .body
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Message(m) => Some(m.id.name.to_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The string literals of `source` that follow `prefix` (up to the next quote).
+fn literals_after(source: &str, prefix: &str) -> Vec<String> {
+    source
+        .match_indices(prefix)
+        .filter_map(|(i, _)| {
+            let rest = &source[i + prefix.len()..];
+            rest.find('"').map(|end| rest[..end].to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn every_message_exists_in_every_language() {
+    let english = ids(&locales().join("en.ftl"));
+    assert!(english.len() > 50, "{} messages", english.len());
+    let mut files = 0;
+    for entry in std::fs::read_dir(locales()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "ftl") {
+            continue;
+        }
+        files += 1;
+        let these = ids(&path);
+        let missing: Vec<_> = english.difference(&these).collect();
+        let extra: Vec<_> = these.difference(&english).collect();
+        assert!(missing.is_empty(), "{} lacks {missing:?}", path.display());
+        assert!(extra.is_empty(), "{} has {extra:?}, which English lacks", path.display());
+    }
+    assert!(files >= 2);
+
+    // Every id asked for: `t("…")`, `tv("…"`, the labels passed to `t`, and the
+    // shell's date phrases.
+    let mut ui = String::new();
+    let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                ui.push_str(&std::fs::read_to_string(path).unwrap());
+            }
+        }
+    }
+    assert!(ui.contains("t(\""), "the UI's sources were not found");
+    let mut asked: Vec<String> = Vec::new();
+    for prefix in ["t(\"", "tv(\"", "=> \"", ", \""] {
+        asked.extend(literals_after(&ui, prefix));
+    }
+    let asked: BTreeSet<String> = asked
+        .into_iter()
+        .filter(|id| {
+            !id.is_empty()
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && id.contains(|c: char| c.is_ascii_lowercase())
+        })
+        .collect();
+    let not_ids = ["text", "url", "datetime-local", "fr", "en", "title", "starts", "ends", "place", "address", "online", "time-zone"];
+    let unknown: Vec<_> = asked
+        .iter()
+        .filter(|id| !english.contains(*id) && !not_ids.contains(&id.as_str()))
+        .collect();
+    assert!(unknown.is_empty(), "the UI asks for messages no file has: {unknown:?}");
+    for id in ["when-today", "when-tomorrow", "when-yesterday", "when-on"] {
+        assert!(english.contains(id), "{id}");
+    }
+}

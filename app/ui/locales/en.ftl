@@ -1,0 +1,126 @@
+# Rally's English texts (Project Fluent). Every message here must exist in
+# every other language file (a test checks it).
+
+events = Events
+groups = Groups
+personas = Personas
+sync = Sync
+settings = Settings
+upcoming = Upcoming
+mine = Mine
+my-groups = My groups
+followed = Followed
+follow = Follow
+unfollow = Unfollow
+remove = Remove
+role = Role
+add-a-link = Add a link
+all = All
+search-events = Search events
+new-event = New event
+no-events-here-yet = No events here yet.
+discover = Discover
+no-public-events-to-discover-yet = No public events to discover yet. Sync with a server to get its public events.
+welcome-to-rally = Welcome to Rally
+your-events-and-groups-stay-on = Your events and groups stay on this device and sync with people nearby, with or without internet.
+choose-a-name-for-your-first = Choose a name for your first persona. You can create others later; nobody can link them.
+name = Name
+create = Create
+title = Title
+description-markdown = Description (Markdown)
+starts = Starts
+ends = Ends
+time-zone = Time zone
+place = Place
+address = Address
+online-link = Online link
+visibility = Visibility
+public = Public
+unlisted = Unlisted
+members-only = Members only
+group = Group
+none = None
+save = Save
+cancel = Cancel
+back = Back
+edit = Edit
+cancel-event = Cancel event
+join = Join
+leave = Leave
+add-to-calendar = Add to calendar
+open-map = Open map
+from-the-fediverse = From the Fediverse
+in-the-events-time-zone = In the event's time zone
+organisers = Organisers
+participants = Participants
+comments = Comments
+write-a-comment = Write a comment
+comment = Comment
+reply = Reply
+members = Members
+links = Links
+chat = Chat
+only-members-can-read-this-chat = Only members can read this chat; it is end-to-end encrypted.
+write-a-message = Write a message
+send = Send
+invite = Invite
+share-this-token-or-qr-code = Share this token or QR code with the person you invite.
+join-a-group-with-a-token = Join a group with a token
+invitation-token = Invitation token
+create-a-group = Create a group
+summary = Summary
+switch = Switch
+current = Current
+new-persona = New persona
+no-group = no group
+running = Running
+stopped = Stopped
+listening-on = Listening on
+connected-peers = Connected peers
+nobody-nearby-right-now = Nobody nearby right now.
+last-complete-sync = Last complete sync
+documents-on-their-way = Documents on their way
+server = Server
+language = Language
+server-address = Server address
+invitation-code-if-the-server-asks = Invitation code (if the server asks for one)
+saved = Saved.
+joined = Joined.
+you-will-join-as-soon-as = You will join as soon as the group reaches this device.
+cancelled = cancelled
+going = going
+pending = pending
+never = never
+loading = Loading…
+
+## With values
+
+# $count: how many members a group has.
+group-members = { $count ->
+    [one] { $count } member
+   *[other] { $count } members
+}
+# $status: "going" or "pending", already translated.
+you-are = You are { $status }
+# $path: where the file was written.
+saved-to = Saved to { $path }
+# $name: whom the reply answers.
+replying-to = Replying to { $name }
+# $groups: the persona's groups, comma-separated.
+persona-in-groups = in { $groups }
+# $count: participants of an event.
+participants-count = Participants ({ $count })
+
+## Dates (the shell fills in the day and the time, written by ICU for the locale)
+
+when-today = Today at { $time }
+when-tomorrow = Tomorrow at { $time }
+when-yesterday = Yesterday at { $time }
+when-on = { $day } at { $time }
+
+# $count: how many are going to an event.
+going-count = { $count ->
+    [0] nobody going yet
+    [one] { $count } going
+   *[other] { $count } going
+}

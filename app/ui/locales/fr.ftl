@@ -1,0 +1,118 @@
+# Les textes français de Rally (Project Fluent).
+
+events = Événements
+groups = Groupes
+personas = Identités
+sync = Synchronisation
+settings = Réglages
+upcoming = À venir
+mine = Les miens
+my-groups = Mes groupes
+followed = Suivis
+follow = Suivre
+unfollow = Ne plus suivre
+remove = Retirer
+role = Rôle
+add-a-link = Ajouter un lien
+all = Tous
+search-events = Rechercher des événements
+new-event = Nouvel événement
+no-events-here-yet = Aucun événement ici pour l'instant.
+discover = Découvrir
+no-public-events-to-discover-yet = Aucun événement public à découvrir pour l'instant. Synchronisez avec un serveur pour recevoir ses événements publics.
+welcome-to-rally = Bienvenue sur Rally
+your-events-and-groups-stay-on = Vos événements et groupes restent sur cet appareil et se synchronisent avec les personnes autour de vous, avec ou sans internet.
+choose-a-name-for-your-first = Choisissez un nom pour votre première identité. Vous pourrez en créer d'autres ; personne ne pourra les relier.
+name = Nom
+create = Créer
+title = Titre
+description-markdown = Description (Markdown)
+starts = Début
+ends = Fin
+time-zone = Fuseau horaire
+place = Lieu
+address = Adresse
+online-link = Lien en ligne
+visibility = Visibilité
+public = Public
+unlisted = Non listé
+members-only = Membres seulement
+group = Groupe
+none = Aucun
+save = Enregistrer
+cancel = Annuler
+back = Retour
+edit = Modifier
+cancel-event = Annuler l'événement
+join = Participer
+leave = Ne plus participer
+add-to-calendar = Ajouter au calendrier
+open-map = Voir la carte
+from-the-fediverse = Depuis le Fediverse
+in-the-events-time-zone = Dans le fuseau de l'événement
+organisers = Organisateurs
+participants = Participants
+comments = Commentaires
+write-a-comment = Écrire un commentaire
+comment = Commenter
+reply = Répondre
+members = Membres
+links = Liens
+chat = Discussion
+only-members-can-read-this-chat = Seuls les membres peuvent lire cette discussion ; elle est chiffrée de bout en bout.
+write-a-message = Écrire un message
+send = Envoyer
+invite = Inviter
+share-this-token-or-qr-code = Partagez ce jeton ou ce code QR avec la personne invitée.
+join-a-group-with-a-token = Rejoindre un groupe avec un jeton
+invitation-token = Jeton d'invitation
+create-a-group = Créer un groupe
+summary = Résumé
+switch = Utiliser
+current = Actuelle
+new-persona = Nouvelle identité
+no-group = aucun groupe
+running = En marche
+stopped = À l'arrêt
+listening-on = À l'écoute sur
+connected-peers = Pairs connectés
+nobody-nearby-right-now = Personne à proximité pour l'instant.
+last-complete-sync = Dernière synchronisation complète
+documents-on-their-way = Documents en cours de réception
+server = Serveur
+language = Langue
+server-address = Adresse du serveur
+invitation-code-if-the-server-asks = Code d'invitation (si le serveur en demande un)
+saved = Enregistré.
+joined = Inscrit·e.
+you-will-join-as-soon-as = Vous rejoindrez le groupe dès qu'il arrivera sur cet appareil.
+cancelled = annulé
+going = participe
+pending = en attente
+never = jamais
+loading = Chargement…
+
+## Avec des valeurs
+
+group-members = { $count ->
+    [one] { $count } membre
+   *[other] { $count } membres
+}
+you-are = Vous êtes { $status }
+saved-to = Enregistré dans { $path }
+replying-to = En réponse à { $name }
+persona-in-groups = dans { $groups }
+participants-count = Participants ({ $count })
+
+## Dates
+
+when-today = Aujourd'hui à { $time }
+when-tomorrow = Demain à { $time }
+when-yesterday = Hier à { $time }
+when-on = { $day } à { $time }
+
+going-count = { $count ->
+    [0] personne pour l'instant
+    [one] { $count } participant·e
+   *[other] { $count } participant·es
+}

@@ -1,0 +1,33 @@
+//! An event in a list: a date badge, the title, when, where, which group, how
+//! many are going, and whether it is cancelled.
+
+use crate::prelude::*;
+
+#[component]
+pub fn EventCard(item: ipc::EventItem) -> Element {
+    let target = item.id.clone();
+    let cancelled = item.status == ipc::EventStatus::Cancelled;
+    rsx! {
+        button {
+            class: if cancelled { "item event-item cancelled" } else { "item event-item" },
+            "data-id": "{item.id}",
+            onclick: move |_| go(Screen::Event(target.clone())),
+            span { class: "date-badge", "aria-hidden": "true",
+                span { class: "month", "{item.month}" }
+                span { class: "day", "{item.day}" }
+            }
+            span { class: "card-body",
+                span { class: "title", "{item.title}" }
+                span { class: "meta", "{item.when}" }
+                if let Some(place) = &item.place {
+                    span { class: "meta", Icon { name: "map-pin" } " {place}" }
+                }
+                span { class: "meta",
+                    if let Some(group) = &item.group { Icon { name: "users" } " {group} · " }
+                    {tv("going-count", "count", item.going)}
+                    if cancelled { " · " strong { {t("cancelled")} } }
+                }
+            }
+        }
+    }
+}

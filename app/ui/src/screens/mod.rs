@@ -1,0 +1,21 @@
+//! The screens, one per file; `main.rs` picks one from the navigation state.
+
+mod event_form;
+mod event_page;
+mod events;
+mod group_page;
+mod groups;
+mod personas;
+mod settings;
+mod sync;
+mod welcome;
+
+pub use event_form::*;
+pub use event_page::*;
+pub use events::*;
+pub use group_page::*;
+pub use groups::*;
+pub use personas::*;
+pub use settings::*;
+pub use sync::*;
+pub use welcome::*;

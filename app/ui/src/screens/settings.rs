@@ -1,0 +1,63 @@
+//! Settings: language and server.
+
+use crate::prelude::*;
+
+#[component]
+pub fn SettingsScreen() -> Element {
+    let mut language = use_context::<Language>().0;
+    let mut server = use_signal(String::new);
+    let mut invite = use_signal(String::new);
+    let mut error = use_signal(|| None::<String>);
+    let mut saved = use_signal(|| false);
+    use_hook(move || {
+        spawn(async move {
+            if let Ok(s) = api::invoke::<cmd::SyncStatus>(&()).await {
+                server.set(s.server.unwrap_or_default());
+            }
+        });
+    });
+    let save = on_submit(move || async move {
+        let args = ipc::ServerArgs {
+            address: server(),
+            invite: invite(),
+        };
+        match api::invoke::<cmd::SetServer>(&args).await {
+            Ok(()) => {
+                saved.set(true);
+                error.set(None);
+            }
+            Err(e) => error.set(Some(e)),
+        }
+    });
+    rsx! {
+        section {
+            h1 { {t("settings")} }
+            label { r#for: "language", {t("language")} }
+            select {
+                id: "language",
+                value: language().code(),
+                onchange: move |e| {
+                    let l = if e.value() == "fr" { Lang::Fr } else { Lang::En };
+                    l.remember();
+                    spawn(async move {
+                        let _ = api::invoke::<cmd::SetLanguage>(&l.ipc()).await;
+                        language.set(l);
+                        bump();
+                    });
+                },
+                option { value: "en", "English" }
+                option { value: "fr", "Français" }
+            }
+            form { class: "card", onsubmit: save,
+                h2 { {t("server")} }
+                label { r#for: "server", {t("server-address")} }
+                input { id: "server", value: "{server}", placeholder: "/ip4/…/udp/4001/quic-v1/p2p/12D3…", oninput: move |e| server.set(e.value()) }
+                label { r#for: "server-invite", {t("invitation-code-if-the-server-asks")} }
+                input { id: "server-invite", value: "{invite}", oninput: move |e| invite.set(e.value()) }
+                button { r#type: "submit", class: "primary", {t("save")} }
+                if saved() { p { class: "notice", role: "status", {t("saved")} } }
+                if let Some(e) = error() { p { class: "error", role: "alert", "{e}" } }
+            }
+        }
+    }
+}
