@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use fluent_bundle::{FluentArgs, FluentBundle, FluentResource};
 use icu::datetime::DateTimeFormatter;
-use icu::datetime::fieldsets::{self, enums::CompositeDateTimeFieldSet};
+use icu::datetime::fieldsets;
 use icu::datetime::input::{Date, DateTime, Time};
 use icu::datetime::options::TimePrecision;
 use icu::locale::Locale;
@@ -74,26 +74,25 @@ fn icu_datetime(z: &Zoned) -> DateTime<icu::calendar::Iso> {
     }
 }
 
-fn format(lang: Language, fields: CompositeDateTimeFieldSet, z: &Zoned) -> String {
-    DateTimeFormatter::try_new(locale(lang).into(), fields)
-        .map(|f| f.format(&icu_datetime(z)).to_string())
-        .unwrap_or_else(|_| z.strftime("%Y-%m-%d %H:%M").to_string())
-}
-
 /// The clock time: "2:00 PM", "14:00".
 pub fn clock(lang: Language, z: &Zoned) -> String {
     let fields = fieldsets::T::medium().with_time_precision(TimePrecision::Minute);
-    format(lang, CompositeDateTimeFieldSet::Time(fields.into()), z)
+    DateTimeFormatter::try_new(locale(lang).into(), fields)
+        .map(|f| f.format(&icu_datetime(z).time).to_string())
+        .unwrap_or_else(|_| z.strftime("%H:%M").to_string())
 }
 
 /// The day: "Sat, May 1" ("sam. 1 mai"), with the year when it is not `now`'s.
 pub fn day(lang: Language, z: &Zoned, now: &Zoned) -> String {
-    let fields = if z.year() == now.year() {
-        CompositeDateTimeFieldSet::Date(fieldsets::MDE::medium().into())
+    let date = icu_datetime(z).date;
+    let written = if z.year() == now.year() {
+        DateTimeFormatter::try_new(locale(lang).into(), fieldsets::MDE::medium())
+            .map(|f| f.format(&date).to_string())
     } else {
-        CompositeDateTimeFieldSet::Date(fieldsets::YMDE::medium().into())
+        DateTimeFormatter::try_new(locale(lang).into(), fieldsets::YMDE::medium())
+            .map(|f| f.format(&date).to_string())
     };
-    format(lang, fields, z)
+    written.unwrap_or_else(|_| z.strftime("%a %Y-%m-%d").to_string())
 }
 
 /// A date badge: the day of the month ("28") and the month's short name
@@ -151,25 +150,43 @@ mod tests {
         let before = at("2027-03-27T23:30:00Z", "Europe/Paris"); // 00:30 CET
         let after = at("2027-03-28T01:30:00Z", "Europe/Paris"); // 03:30 CEST
         for (lang, expected) in [
-            (Language::En, ["Sun, Mar 28 at 12:30 AM", "Sun, Mar 28 at 3:30 AM"]),
-            (Language::Fr, ["dim. 28 mars à 00:30", "dim. 28 mars à 03:30"]),
+            (
+                Language::En,
+                [
+                    "Sun, Mar 28 at 12:30\u{202f}AM",
+                    "Sun, Mar 28 at 3:30\u{202f}AM",
+                ],
+            ),
+            (
+                Language::Fr,
+                ["dim. 28 mars à 00:30", "dim. 28 mars à 03:30"],
+            ),
         ] {
             assert_eq!(moment(lang, &before, &now), expected[0], "{lang:?}");
             assert_eq!(moment(lang, &after, &now), expected[1], "{lang:?}");
         }
-        // Relative days, and a year that is not this one.
+        // Relative days, and a year that is not this one. (English puts a narrow
+        // no-break space before AM and PM, as CLDR says.)
         let today = at("2027-03-20T13:00:00Z", "Europe/Paris");
         let tomorrow = at("2027-03-21T13:00:00Z", "Europe/Paris");
         let next_year = at("2028-01-05T18:00:00Z", "Europe/Paris");
-        assert_eq!(moment(Language::En, &today, &now), "Today at 2:00 PM");
+        assert_eq!(
+            moment(Language::En, &today, &now),
+            "Today at 2:00\u{202f}PM"
+        );
         assert_eq!(moment(Language::Fr, &tomorrow, &now), "Demain à 14:00");
         assert_eq!(
             moment(Language::Fr, &next_year, &now),
             "mer. 5 janv. 2028 à 19:00"
         );
         assert_eq!(
-            span(Language::En, &today, Some(&at("2027-03-20T16:00:00Z", "Europe/Paris")), &now),
-            "Today at 2:00 PM – 5:00 PM"
+            span(
+                Language::En,
+                &today,
+                Some(&at("2027-03-20T16:00:00Z", "Europe/Paris")),
+                &now
+            ),
+            "Today at 2:00\u{202f}PM – 5:00\u{202f}PM"
         );
         assert_eq!(badge(Language::En, &after), ("28".into(), "Mar".into()));
         assert_eq!(badge(Language::Fr, &after), ("28".into(), "mars".into()));

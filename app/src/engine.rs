@@ -121,7 +121,12 @@ fn event_item(svc: &Service, e: &rally_store::EventSummary) -> ipc::EventItem {
 /// The date badge of a moment (Unix seconds), for the viewer.
 fn badge(secs: i64) -> (String, String) {
     Timestamp::from_second(secs)
-        .map(|t| crate::dates::badge(crate::dates::language(), &t.to_zoned_datetime(viewer_zone())))
+        .map(|t| {
+            crate::dates::badge(
+                crate::dates::language(),
+                &t.to_zoned_datetime(viewer_zone()),
+            )
+        })
         .unwrap_or_default()
 }
 

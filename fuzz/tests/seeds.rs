@@ -101,5 +101,9 @@ fn write_seeds() {
     write("envelope", "grant", &granted.sign(&alice).bytes);
 
     write("bundle", "event", &bundle::encode(&changes));
-    write("invite", "token", InviteToken::generate(event.id()).encode().as_bytes());
+    write(
+        "invite",
+        "token",
+        InviteToken::generate(event.id()).encode().as_bytes(),
+    );
 }

@@ -11,10 +11,11 @@ use prelude::*;
 
 /// What every screen and component uses.
 mod prelude {
+    pub(crate) use crate::api;
     pub use crate::components::*;
     pub use crate::i18n::Lang;
     pub use crate::screens::*;
-    pub use crate::{Language, Nav, Revision, Screen, api, bump, go, lang, on_submit, t, tv};
+    pub use crate::{Language, Nav, Revision, Screen, bump, go, on_submit, t, tv};
     pub use dioxus::prelude::*;
     pub use futures_util::StreamExt;
     pub use rally_ipc::{self as ipc, cmd};

@@ -385,7 +385,12 @@ impl Document {
 
     /// Keeps a change until its dependencies are decided: ready at once when
     /// they are, else registered with each one still missing.
-    fn add_pending(&mut self, hash: ChangeHash, v: VerifiedChange, ready: &mut VecDeque<ChangeHash>) {
+    fn add_pending(
+        &mut self,
+        hash: ChangeHash,
+        v: VerifiedChange,
+        ready: &mut VecDeque<ChangeHash>,
+    ) {
         let deps = v.change.deps();
         let missing: Vec<ChangeHash> = deps
             .iter()

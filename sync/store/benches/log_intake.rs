@@ -84,10 +84,13 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(5_000);
     let mut details = EventDetails::new("Assembly", "2027-05-01T10:00".parse().unwrap(), "UTC");
-    let (mut event, _) = Document::create_event(&me.persona, "alice", &details, None, t(1)).unwrap();
+    let (mut event, _) =
+        Document::create_event(&me.persona, "alice", &details, None, t(1)).unwrap();
     for i in 0..edits {
         details.title = format!("Assembly (update {i})");
-        event.update_event(&me.persona, &details, t(2 + i as i64)).unwrap();
+        event
+            .update_event(&me.persona, &details, t(2 + i as i64))
+            .unwrap();
     }
     let changes = event.signed_changes();
     let (oldest_first, left) = intake(&changes, 100);

@@ -438,7 +438,10 @@ fn changes_waiting_for_their_past_are_kept_across_a_restart_and_written_once() {
     }
     assert_eq!(count(dir.path(), "SELECT count(*) FROM pending"), 30);
     assert_eq!(
-        count(dir.path(), "SELECT count(*) FROM pending WHERE hash IS NULL"),
+        count(
+            dir.path(),
+            "SELECT count(*) FROM pending WHERE hash IS NULL"
+        ),
         0
     );
     let mut store = Store::open(dir.path()).unwrap();
