@@ -98,7 +98,18 @@ fn commands_through_the_ipc_layer() {
     assert_eq!(page.my_status, Some(ipc::ParticipationStatus::Going));
     assert!(page.description_html.contains("<strong>Bring</strong>"));
     assert!(!page.description_html.contains("script"));
-    assert!(page.when_event.contains("18:30") && page.when_event.contains("Europe/Paris"));
+    assert!(
+        page.when_event.contains("6:30\u{202f}PM") && page.when_event.contains("Europe/Paris"),
+        "{}",
+        page.when_event
+    );
+    // The UI's language sets how the shell writes times.
+    call(&w, cmd::SetLanguage::NAME, json!("Fr")).unwrap();
+    let page: ipc::EventPage =
+        serde_json::from_value(call(&w, cmd::Event::NAME, json!({"id": saved.id})).unwrap())
+            .unwrap();
+    call(&w, cmd::SetLanguage::NAME, json!("En")).unwrap();
+    assert!(page.when_event.contains("18:30"), "{}", page.when_event);
 
     let group: String = serde_json::from_value(
         call(

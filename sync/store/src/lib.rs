@@ -203,6 +203,9 @@ pub struct Store {
     conn: Connection,
     path: PathBuf,
     docs: DocCache,
+    /// [`MAX_PENDING_PER_DOC`] and [`MAX_PENDING_PER_PEER`] unless a test sets
+    /// others ([`Store::set_pending_caps`]).
+    pending_caps: (usize, usize),
 }
 
 /// What a document was loaded from: its heads and how many waiting and refused
@@ -323,6 +326,7 @@ impl Store {
             conn,
             path,
             docs: DocCache::default(),
+            pending_caps: (MAX_PENDING_PER_DOC, MAX_PENDING_PER_PEER),
         };
         let upgraded_from = store.migrate().map_err(|e| match e {
             StoreError::Sqlite { source, .. } => not_db(source),
@@ -750,7 +754,9 @@ impl Store {
                 }
             }
         }
-        if let Some(why) = receive_changes(&tx, &mut self.docs, changes, now, policy, &mut report)?
+        let caps = self.pending_caps;
+        if let Some(why) =
+            receive_changes(&tx, &mut self.docs, changes, now, policy, caps, &mut report)?
         {
             drop(tx);
             self.forget_waiting_from(policy.sender.as_ref())?;
@@ -769,20 +775,28 @@ impl Store {
             if opened.is_empty() {
                 break;
             }
-            receive_changes(&tx, &mut self.docs, opened, now, lenient, &mut report)?;
+            receive_changes(&tx, &mut self.docs, opened, now, lenient, caps, &mut report)?;
         }
         tx.commit().ctx("committing an import")?;
         Ok(report)
     }
 
-    /// A peer misbehaved: the envelopes it sent that still wait for their
-    /// predecessors are forgotten (an honest peer offers them again).
+    /// Other caps on changes waiting for their past (per document, per peer) than
+    /// the shipped ones, for tests.
+    pub fn set_pending_caps(&mut self, per_doc: usize, per_peer: usize) {
+        self.pending_caps = (per_doc, per_peer);
+    }
+
+    /// A peer misbehaved: the envelopes and changes it sent that still wait for
+    /// their predecessors are forgotten (an honest peer offers them again).
     fn forget_waiting_from(&mut self, sender: Option<&PersonaId>) -> Result<(), StoreError> {
         let Some(sender) = sender else {
             return Ok(());
         };
         let tx = write_on(&mut self.conn).ctx("forgetting a peer's waiting envelopes")?;
         sealed::forget_waiting_from(&tx, sender)?;
+        tx.execute("DELETE FROM pending WHERE sender = ?1", [sender.0])
+            .ctx("forgetting a peer's waiting changes")?;
         tx.commit().ctx("forgetting a peer's waiting envelopes")
     }
 
@@ -1254,12 +1268,28 @@ pub(crate) fn heads_from_blob(blob: &[u8]) -> Vec<rally_core::ChangeHash> {
 
 /// Hands changes to their documents (each judges them) and stores what they
 /// accepted, refused or keep waiting. Returns why, when the policy voids the batch.
+/// The most changes of one document that may wait for their past, and the most
+/// one peer may have waiting over all documents: past either, the batch is
+/// refused (and, with it, the peer), and what that peer left waiting goes.
+pub const MAX_PENDING_PER_DOC: usize = 20_000;
+pub const MAX_PENDING_PER_PEER: usize = 40_000;
+
+fn pending_from(tx: &Connection, sender: &PersonaId) -> Result<usize, StoreError> {
+    let n: i64 = tx
+        .prepare_cached("SELECT count(*) FROM pending WHERE sender = ?1")
+        .ctx("counting waiting changes")?
+        .query_row([sender.0], |r| r.get(0))
+        .ctx("counting waiting changes")?;
+    Ok(n as usize)
+}
+
 fn receive_changes(
     tx: &Connection,
     docs: &mut DocCache,
     changes: Vec<SignedChange>,
     now: Timestamp,
     policy: IngestPolicy,
+    (per_doc, per_peer): (usize, usize),
     report: &mut IngestReport,
 ) -> Result<Option<String>, StoreError> {
     let mut by_doc: BTreeMap<DocId, Vec<SignedChange>> = BTreeMap::new();
@@ -1335,11 +1365,40 @@ fn receive_changes(
         let written = &receipt.now_pending;
         for (hash, c) in written {
             tx.prepare_cached(
-                "INSERT INTO pending (doc, author, signature, bytes, hash) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO pending (doc, author, signature, bytes, hash, sender) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
             .ctx("storing waiting changes")?
-            .execute(params![c.doc.0, c.author.0, c.signature, c.bytes, hash.0])
+            .execute(params![
+                c.doc.0,
+                c.author.0,
+                c.signature,
+                c.bytes,
+                hash.0,
+                policy.sender.map(|p| p.0)
+            ])
             .ctx("storing waiting changes")?;
+        }
+        if !written.is_empty() {
+            let too_many = if doc.pending_count() > per_doc {
+                Some(format!(
+                    "{}: more than {per_doc} changes waiting for their past",
+                    id.to_hex()
+                ))
+            } else if let Some(sender) = &policy.sender
+                && pending_from(tx, sender)? > per_peer
+            {
+                Some(format!(
+                    "more than {per_peer} changes waiting for their past from one peer"
+                ))
+            } else {
+                None
+            };
+            if let Some(why) = too_many {
+                if policy.void_on_misbehaviour {
+                    return Ok(Some(why));
+                }
+                report.reasons.push(why);
+            }
         }
         report.pending += doc.pending_count();
         if !receipt.accepted.is_empty() || !receipt.retracted.is_empty() {

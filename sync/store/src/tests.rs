@@ -452,3 +452,58 @@ fn changes_waiting_for_their_past_are_kept_across_a_restart_and_written_once() {
     let view = store.load(doc.id()).unwrap().event().unwrap();
     assert_eq!(view.details.title, "Assembly 49");
 }
+
+#[test]
+fn a_peer_flooding_changes_that_wait_for_their_past_is_refused_and_forgotten() {
+    let mallory = rally_core::Persona::generate();
+    // A document's changes without its first one: each waits for its past.
+    let orphans = |title: &str, edits: i64| -> Vec<rally_core::SignedChange> {
+        let mut d = details(title, "2027-01-05T19:00");
+        let (mut doc, _) = Document::create_event(&mallory, "m", &d, None, t(0)).unwrap();
+        for i in 0..edits {
+            d.title = format!("{title} {i}");
+            doc.update_event(&mallory, &d, t(1 + i)).unwrap();
+        }
+        doc.signed_changes().split_off(1)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    store.set_pending_caps(30, 50);
+    let from_mallory = crate::IngestPolicy {
+        void_on_misbehaviour: true,
+        sender: Some(mallory.id()),
+        ..crate::IngestPolicy::default()
+    };
+    let waiting = || -> i64 {
+        rusqlite::Connection::open(dir.path().join(crate::DB_FILE))
+            .unwrap()
+            .query_row("SELECT count(*) FROM pending", [], |r| r.get(0))
+            .unwrap()
+    };
+    let one = orphans("One", 40);
+    let r = store
+        .ingest_with(one[..25].to_vec(), t(100), from_mallory)
+        .unwrap();
+    assert!(r.misbehaviour.is_none(), "{r:?}");
+    assert_eq!(waiting(), 25);
+    // Past the cap of one document: refused, and what it left waiting goes.
+    let r = store
+        .ingest_with(one[25..].to_vec(), t(101), from_mallory)
+        .unwrap();
+    assert!(
+        r.misbehaviour
+            .expect("refused")
+            .contains("waiting for their past")
+    );
+    assert_eq!(waiting(), 0);
+    // Spread over documents, the cap per peer holds.
+    let r = store
+        .ingest_with(orphans("Two", 28), t(102), from_mallory)
+        .unwrap();
+    assert!(r.misbehaviour.is_none(), "{r:?}");
+    let r = store
+        .ingest_with(orphans("Three", 28), t(103), from_mallory)
+        .unwrap();
+    assert!(r.misbehaviour.expect("refused").contains("from one peer"));
+    assert_eq!(waiting(), 0);
+}
