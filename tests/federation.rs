@@ -780,6 +780,17 @@ fn the_shapes_real_servers_send_each_get_a_sensible_answer() {
     let mut by_member = remote_event(peer, 22, "Collective assembly", "free");
     by_member["attributedTo"] = json!(peer.group);
     post_as_alice(peer, server, activity(peer, "c22", "Create", by_member));
+    // A member cancels it (Mobilizon: a moderator deletes the group's event).
+    post_as_alice(
+        peer,
+        server,
+        activity(
+            peer,
+            "d22",
+            "Delete",
+            json!({"id": format!("{}/events/22", peer.origin), "type": "Tombstone"}),
+        ),
+    );
     // Once the group no longer lists her, her events in its name are not copied.
     peer.call("/control/members", json!({"members": []}));
     let mut after = remote_event(peer, 23, "Posted after leaving", "free");
@@ -868,7 +879,7 @@ fn the_shapes_real_servers_send_each_get_a_sensible_answer() {
             .contains("Bring your bike"),
         "{shown}"
     );
-    one("Collective assembly");
+    assert_eq!(one("Collective assembly")["status"], "cancelled");
     one("Announced by URL");
     one("Signed with the new key");
     assert!(events_titled(dev, "Posted after leaving").is_empty());

@@ -134,7 +134,7 @@ pub async fn receive_event(
 
 /// A followed group's event sent by one of its members (Mobilizon): the group's
 /// own members collection must list the sender.
-async fn member_speaks_for_group(
+pub(crate) async fn member_speaks_for_group(
     fedi: &Fedi,
     trust: &Trust,
     actor: &str,
@@ -221,15 +221,18 @@ async fn save_copy(
 }
 
 /// A `Delete` by `actor` of a copied event `o`: the copy is cancelled (documents
-/// are never removed; devices keep what they had). Also whether the store changed.
+/// are never removed; devices keep what they had). `member`: the actor is a
+/// member of the followed group that organises it, as the group's own members
+/// collection says. Also whether the store changed.
 pub fn delete_event(
     l: &mut Local,
     actor: &str,
     o: &RemoteObject,
+    member: bool,
 ) -> Result<(Outcome, bool), FediError> {
-    if !l.db.trust()?.speaks_for(actor, &o.actor) {
+    if !member && !l.db.trust()?.speaks_for(actor, &o.actor) {
         return Err(FediError::Refused(
-            "only its organiser (or its followed instance) deletes an event".into(),
+            "only its organiser (its followed instance, or a member of its followed group) deletes an event".into(),
         ));
     }
     let doc: DocId = o.doc.parse().map_err(|_| FediError::NotFound)?;

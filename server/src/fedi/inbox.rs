@@ -514,13 +514,27 @@ async fn edit_note(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediErro
 async fn delete(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
     let id = activity.object_id().unwrap_or_default();
     let actor = activity.actor.clone();
+    // A followed group's event deleted by one of its members: the group's own
+    // members collection must list them (fetched before the store is touched).
+    let looked = {
+        let id = id.clone();
+        fedi.db(move |db| db.remote_object(&id)).await?
+    };
+    let member = match &looked {
+        Some(o) if o.kind == "event" && o.actor != actor => {
+            let trust = fedi.db(|db| db.trust()).await?;
+            !trust.speaks_for(&actor, &o.actor)
+                && copies::member_speaks_for_group(fedi, &trust, &actor, &o.actor).await?
+        }
+        _ => false,
+    };
     let (outcome, changed) = fedi
         .local(move |l| {
             let Some(o) = l.db.remote_object(&id)? else {
                 return Ok((Outcome::Ignored(format!("Delete of {id}")), false));
             };
             if o.kind == "event" {
-                return copies::delete_event(l, &actor, &o);
+                return copies::delete_event(l, &actor, &o, member);
             }
             if o.kind != "comment" {
                 return Ok((Outcome::Ignored(format!("Delete of a {}", o.kind)), false));
