@@ -107,6 +107,9 @@ fn a_person_creates_finds_comments_and_joins_and_it_survives_a_relaunch() {
     let shots = artefacts();
 
     let s = launch(&driver, data.path(), &["--no-sync"]);
+    // The first run explains before it asks for a name.
+    s.wait_text(".onboarding", "Works without internet");
+    s.wait_text(".onboarding", "Personas nobody can link");
     s.type_into("#persona-name", "Camille");
     display.screenshot(&shots.join("01-first-run.png"));
     s.click("#create-persona");

@@ -22,7 +22,6 @@ no-events-here-yet = No events here yet.
 discover = Discover
 no-public-events-to-discover-yet = No public events to discover yet. Sync with a server to get its public events.
 welcome-to-rally = Welcome to Rally
-your-events-and-groups-stay-on = Your events and groups stay on this device and sync with people nearby, with or without internet.
 choose-a-name-for-your-first = Choose a name for your first persona. You can create others later; nobody can link them.
 name = Name
 create = Create
@@ -124,3 +123,15 @@ going-count = { $count ->
     [one] { $count } going
    *[other] { $count } going
 }
+
+## First run and sync help
+
+onboarding-offline-title = Works without internet
+onboarding-offline = Your events, groups and messages stay on this device. It shares them with the people around you over Wi-Fi, even at a march with no network.
+onboarding-personas-title = Personas nobody can link
+onboarding-personas = A persona is a name you act under. Keep several — for your union, your choir, your neighbourhood — nobody can tell they are the same person.
+onboarding-server-title = A server only if you want one
+onboarding-server = A server (your collective's, or any you trust) lets you sync through the internet and follow groups on the Fediverse. You can add one later in the settings.
+sync-help-wifi = Be on the same Wi-Fi as the others, or share a phone's hotspot.
+sync-help-isolation = Public and hotel Wi-Fi often keeps devices apart: a hotspot works where they do not.
+sync-help-server = No server is set: add your collective's in the settings to sync through the internet too.

@@ -21,7 +21,6 @@ no-events-here-yet = Aucun événement ici pour l'instant.
 discover = Découvrir
 no-public-events-to-discover-yet = Aucun événement public à découvrir pour l'instant. Synchronisez avec un serveur pour recevoir ses événements publics.
 welcome-to-rally = Bienvenue sur Rally
-your-events-and-groups-stay-on = Vos événements et groupes restent sur cet appareil et se synchronisent avec les personnes autour de vous, avec ou sans internet.
 choose-a-name-for-your-first = Choisissez un nom pour votre première identité. Vous pourrez en créer d'autres ; personne ne pourra les relier.
 name = Nom
 create = Créer
@@ -116,3 +115,15 @@ going-count = { $count ->
     [one] { $count } participant·e
    *[other] { $count } participant·es
 }
+
+## Premier lancement et aide à la synchronisation
+
+onboarding-offline-title = Fonctionne sans internet
+onboarding-offline = Vos événements, groupes et messages restent sur cet appareil. Il les partage avec les personnes autour de vous par le Wi-Fi, même dans une manifestation sans réseau.
+onboarding-personas-title = Des identités que personne ne peut relier
+onboarding-personas = Une identité est un nom sous lequel vous agissez. Gardez-en plusieurs — pour votre syndicat, votre chorale, votre quartier — personne ne peut savoir qu'il s'agit de la même personne.
+onboarding-server-title = Un serveur seulement si vous le voulez
+onboarding-server = Un serveur (celui de votre collectif, ou un autre de confiance) permet de synchroniser par internet et de suivre des groupes du Fediverse. Vous pourrez en ajouter un plus tard dans les réglages.
+sync-help-wifi = Soyez sur le même Wi-Fi que les autres, ou partagez le point d'accès d'un téléphone.
+sync-help-isolation = Les Wi-Fi publics et d'hôtel isolent souvent les appareils : un point d'accès fonctionne là où ils échouent.
+sync-help-server = Aucun serveur n'est réglé : ajoutez celui de votre collectif dans les réglages pour synchroniser aussi par internet.

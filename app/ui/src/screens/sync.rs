@@ -28,7 +28,16 @@ pub fn SyncScreen() -> Element {
                     p { strong { if s.running { {t("running")} } else { {t("stopped")} } } }
                     if let Some(e) = &s.error { p { class: "error", role: "alert", "{e}" } }
                     h2 { {t("connected-peers")} }
-                    if s.peers.is_empty() { p { class: "muted", {t("nobody-nearby-right-now")} } }
+                    if s.peers.is_empty() {
+                        div { class: "card help", role: "note",
+                            p { strong { {t("nobody-nearby-right-now")} } }
+                            ul {
+                                li { {t("sync-help-wifi")} }
+                                li { {t("sync-help-isolation")} }
+                                if s.server.is_none() { li { {t("sync-help-server")} } }
+                            }
+                        }
+                    }
                     ul { for peer in s.peers.iter() { li { code { "{peer.persona}" } } } }
                     p { {t("last-complete-sync")} ": " {s.last_sync.clone().unwrap_or_else(|| t("never").to_owned())} }
                     p { {t("documents-on-their-way")} ": {s.pending}" }

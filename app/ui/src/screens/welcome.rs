@@ -1,4 +1,6 @@
-//! First run: what Rally is, and the first persona.
+//! First run: what Rally is — personas that cannot be linked, everything on the
+//! device and shared with people nearby, a server only if one wants it — then
+//! the first persona.
 
 use crate::prelude::*;
 
@@ -16,7 +18,20 @@ pub fn Welcome() -> Element {
     rsx! {
         section { class: "welcome card",
             h1 { {t("welcome-to-rally")} }
-            p { {t("your-events-and-groups-stay-on")} }
+            ul { class: "onboarding",
+                li {
+                    Icon { name: "wifi-off" }
+                    div { strong { {t("onboarding-offline-title")} } p { {t("onboarding-offline")} } }
+                }
+                li {
+                    Icon { name: "user-round" }
+                    div { strong { {t("onboarding-personas-title")} } p { {t("onboarding-personas")} } }
+                }
+                li {
+                    Icon { name: "globe" }
+                    div { strong { {t("onboarding-server-title")} } p { {t("onboarding-server")} } }
+                }
+            }
             p { {t("choose-a-name-for-your-first")} }
             form {
                 onsubmit: create,
