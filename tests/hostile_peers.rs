@@ -1,5 +1,6 @@
 //! The hostile-peer suite: each attack `rally-hostile` knows, over real libp2p on
 //! loopback, against a running `rally-server` and a running `rally sync` device.
+//! The server also gets 5 000 half-open HTTP connections.
 //! After each one the target still answers (the server's HTTP side; an honest
 //! device's `--once` sync through it), its peak memory stays under a stated
 //! bound, and its store holds nothing the attacker sent — except, on the device,
@@ -118,6 +119,16 @@ fn a_server_under_attack_keeps_serving_and_keeps_nothing() {
             "{attack}: the server kept something"
         );
     }
+    // 5 000 connections to the HTTP side that never send a request: the server
+    // still answers others, on HTTP and on its p2p side.
+    let host = server.http.trim_start_matches("http://").to_owned();
+    let half_open: Vec<std::net::TcpStream> = (0..5_000)
+        .map(|_| std::net::TcpStream::connect(&host).unwrap())
+        .collect();
+    assert!(http_ok(&server.http), "5 000 half-open connections stopped the HTTP side");
+    let sync = sync_with_server(honest.path(), &addr, &[]);
+    assert!(sync.status.success(), "5 000 half-open connections stopped the p2p side");
+    drop(half_open);
     // A crowd of relay reservations that never sync: each is dropped in time.
     let reservations = hostile(&addr, "reservations", &group);
     assert_eq!(reservations, "dropped 40 of 40");
