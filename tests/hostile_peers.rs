@@ -125,9 +125,15 @@ fn a_server_under_attack_keeps_serving_and_keeps_nothing() {
     let half_open: Vec<std::net::TcpStream> = (0..5_000)
         .map(|_| std::net::TcpStream::connect(&host).unwrap())
         .collect();
-    assert!(http_ok(&server.http), "5 000 half-open connections stopped the HTTP side");
+    assert!(
+        http_ok(&server.http),
+        "5 000 half-open connections stopped the HTTP side"
+    );
     let sync = sync_with_server(honest.path(), &addr, &[]);
-    assert!(sync.status.success(), "5 000 half-open connections stopped the p2p side");
+    assert!(
+        sync.status.success(),
+        "5 000 half-open connections stopped the p2p side"
+    );
     drop(half_open);
     // A crowd of relay reservations that never sync: each is dropped in time.
     let reservations = hostile(&addr, "reservations", &group);
