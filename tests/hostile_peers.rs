@@ -13,6 +13,10 @@ use std::time::Duration;
 
 use rally_e2e::{Server, SyncProcess, bin, id_of, json, rally, sync_with_server};
 
+fn peak(pid: u32) -> u64 {
+    rally_e2e::peak_mb(pid).expect("the target still runs")
+}
+
 /// The peak resident memory either target may reach during the suite.
 const MEMORY_BOUND_MB: u64 = 256;
 
@@ -28,18 +32,6 @@ fn hostile(addr: &str, attack: &str, group: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-/// Peak resident memory of a process, in MB (`VmHWM`).
-fn peak_mb(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap();
-    kb / 1024
 }
 
 /// What an attacker could have left in a store: stored changes and envelopes,
@@ -139,7 +131,7 @@ fn a_server_under_attack_keeps_serving_and_keeps_nothing() {
     let reservations = hostile(&addr, "reservations", &group);
     assert_eq!(reservations, "dropped 40 of 40");
     assert!(http_ok(&server.http));
-    let peak = peak_mb(server.process.pid());
+    let peak = peak(server.process.pid());
     eprintln!("server: peak memory {peak} MB");
     assert!(peak < MEMORY_BOUND_MB, "the server reached {peak} MB");
 }
@@ -199,7 +191,7 @@ fn a_device_under_attack_keeps_syncing_and_keeps_nothing() {
         0,
         "the chain is stored whole, nothing left waiting"
     );
-    let peak = peak_mb(node.process.pid());
+    let peak = peak(node.process.pid());
     eprintln!("device: peak memory {peak} MB");
     assert!(peak < MEMORY_BOUND_MB, "the device reached {peak} MB");
 }

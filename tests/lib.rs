@@ -28,6 +28,19 @@ pub fn bin(name: &str) -> PathBuf {
     path
 }
 
+/// A running process's peak resident memory in MB (`VmHWM`), if it still runs.
+pub fn peak_mb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some(kb / 1024)
+}
+
 /// Runs `rally --data DIR ARGS…`; returns its output whatever the outcome.
 pub fn rally_output(dir: &Path, args: &[&str]) -> std::process::Output {
     Command::new(bin("rally"))

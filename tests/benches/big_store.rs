@@ -12,20 +12,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rally_core::{Document, EventDetails};
-use rally_e2e::{SyncProcess, bin, rally};
+use rally_e2e::{SyncProcess, bin, peak_mb, rally};
 use rally_store::{Store, Timestamp};
-
-fn peak_mb(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()?;
-    Some(kb / 1024)
-}
 
 fn events_in(data: &Path) -> i64 {
     let db = rusqlite::Connection::open(data.join("rally.db")).unwrap();
