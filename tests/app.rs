@@ -17,6 +17,14 @@ use serde_json::json;
 /// their sessions.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// The virtual display and the WebDriver in front of the app, one test at a time.
+fn start() -> (std::sync::MutexGuard<'static, ()>, Display, Driver) {
+    let one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let display = Display::start();
+    let driver = Driver::start(&display);
+    (one, display, driver)
+}
+
 fn artefacts() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -31,10 +39,10 @@ fn artefacts() -> PathBuf {
     target.join("artefacts/app")
 }
 
-/// An event made on the peer, synced once to `address`.
-fn push_event(peer: &Path, title: &str, starts: &str, address: &str) {
-    rally(
-        peer,
+/// An event made with the CLI on `dir` (Paris time); its id.
+fn create_event(dir: &Path, title: &str, starts: &str) -> String {
+    rally_e2e::id_of(&rally_e2e::json(
+        dir,
         &[
             "event",
             "create",
@@ -45,7 +53,11 @@ fn push_event(peer: &Path, title: &str, starts: &str, address: &str) {
             "--tz",
             "Europe/Paris",
         ],
-    );
+    ))
+}
+
+/// One sync of `peer` with the node at `address`.
+fn sync_once(peer: &Path, address: &str) {
     rally(
         peer,
         &[
@@ -58,6 +70,12 @@ fn push_event(peer: &Path, title: &str, starts: &str, address: &str) {
             "60",
         ],
     );
+}
+
+/// An event made on the peer, synced once to `address`.
+fn push_event(peer: &Path, title: &str, starts: &str, address: &str) {
+    create_event(peer, title, starts);
+    sync_once(peer, address);
 }
 
 fn launch(driver: &Driver, data: &Path, extra: &[&str]) -> Session {
@@ -85,6 +103,16 @@ fn open_event(s: &Session, title: &str) {
     s.wait_text("#event-title", title);
 }
 
+/// Where the app's node listens on loopback, as its sync screen prints it.
+fn node_address(s: &Session) -> String {
+    s.wait("the node to listen on loopback", || {
+        s.page_text()
+            .lines()
+            .find(|l| l.starts_with("/ip4/127.0.0.1/") && l.contains("/p2p/"))
+            .map(str::to_owned)
+    })
+}
+
 /// No horizontal scrolling on the current screen.
 fn fits(s: &Session, screen: &str) {
     let v = s.script(
@@ -100,9 +128,7 @@ fn fits(s: &Session, screen: &str) {
 
 #[test]
 fn a_person_creates_finds_comments_and_joins_and_it_survives_a_relaunch() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let display = Display::start();
-    let driver = Driver::start(&display);
+    let (_one, display, driver) = start();
     let data = tempfile::tempdir().unwrap();
     let shots = artefacts();
 
@@ -192,9 +218,7 @@ fn a_person_creates_finds_comments_and_joins_and_it_survives_a_relaunch() {
 
 #[test]
 fn events_arrive_live_through_the_apps_node_and_through_another_process() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let display = Display::start();
-    let driver = Driver::start(&display);
+    let (_one, display, driver) = start();
     let data = tempfile::tempdir().unwrap();
     let peer = tempfile::tempdir().unwrap();
     rally(peer.path(), &["persona", "new", "Dominique"]);
@@ -204,12 +228,7 @@ fn events_arrive_live_through_the_apps_node_and_through_another_process() {
     s.click("#create-persona");
     // The app's node prints where it listens on its sync screen.
     s.click("button.tab:nth-child(4)");
-    let address = s.wait("the node to listen on loopback", || {
-        s.page_text()
-            .lines()
-            .find(|l| l.starts_with("/ip4/127.0.0.1/") && l.contains("/p2p/"))
-            .map(str::to_owned)
-    });
+    let address = node_address(&s);
     s.click("button.tab:nth-child(1)");
 
     push_event(
@@ -238,4 +257,103 @@ fn events_arrive_live_through_the_apps_node_and_through_another_process() {
     s.wait_text("#event-list", "Night market");
     display.screenshot(&artefacts().join("07-live.png"));
     s.quit();
+}
+
+/// `rally-app --data DIR LINK` while an app runs on DIR: hands the link over
+/// and exits (without a display, so a second window could not open).
+fn open_link(data: &Path, link: &str) {
+    let mut child = std::process::Command::new(bin("rally-app"))
+        .args(["--data", data.to_str().unwrap(), link])
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "the second launch failed: {status}");
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    panic!("the second launch did not hand {link} over within 10 s");
+}
+
+#[test]
+fn links_open_an_event_and_an_invitation_link_joins_the_group() {
+    let (_one, display, driver) = start();
+    let data = tempfile::tempdir().unwrap();
+    let peer = tempfile::tempdir().unwrap();
+    rally(data.path(), &["persona", "new", "Camille"]);
+    let repair = create_event(data.path(), "Repair café", "2027-05-08T10:00");
+    let assembly = create_event(data.path(), "Neighbourhood assembly", "2027-05-12T19:00");
+    rally(peer.path(), &["persona", "new", "Dominique"]);
+    let group = rally_e2e::id_of(&rally_e2e::json(
+        peer.path(),
+        &["group", "create", "Bike kitchen", "--members-only"],
+    ));
+    let invitation = rally_e2e::json(peer.path(), &["group", "invite", &group]);
+    let link = invitation["link"].as_str().unwrap().to_owned();
+    assert!(link.starts_with("rally://invite/"), "{link}");
+
+    // Started by a link: the event, not the list.
+    let s = launch(
+        &driver,
+        data.path(),
+        &["--no-sync", &format!("rally://event/{repair}")],
+    );
+    s.wait_text("#event-title", "Repair café");
+    s.quit();
+
+    // A link opened while the app runs: the OS starts a second `rally-app`
+    // with it, which hands it over and exits.
+    let s = launch(&driver, data.path(), &[]);
+    s.wait_text("#event-list", "Repair café");
+    open_link(
+        data.path(),
+        &format!("https://rally.example/events/{assembly}"),
+    );
+    s.wait_text("#event-title", "Neighbourhood assembly");
+    // Back returns to where the person was.
+    s.click("button.back");
+    s.wait_text("#event-list", "Repair café");
+
+    // An invitation link asks first, as whom, then joins.
+    open_link(data.path(), &link);
+    s.wait_text("#dialog-text", "Camille");
+    display.screenshot(&artefacts().join("08-invitation.png"));
+    s.click("#dialog-yes");
+    s.wait_text(
+        ".toasts",
+        "You will join as soon as the group reaches this device.",
+    );
+    s.click("button.tab:nth-child(4)");
+    let address = node_address(&s);
+    rally(
+        peer.path(),
+        &[
+            "sync",
+            "--peer",
+            &address,
+            "--once",
+            "--no-mdns",
+            "--timeout",
+            "60",
+        ],
+    );
+    s.click("button.tab:nth-child(2)");
+    s.wait_text("#group-list", "Bike kitchen");
+    s.quit();
+    // The app's persona is a member on the app's store.
+    let groups = rally_e2e::json(data.path(), &["group", "list"]);
+    let mine = groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "Bike kitchen")
+        .expect("the group arrived");
+    assert!(
+        mine["my_roles"].to_string().contains("Camille"),
+        "not a member: {mine}"
+    );
 }

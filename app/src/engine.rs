@@ -430,7 +430,7 @@ pub fn group(svc: &Service, id: &str) -> Result<ipc::GroupPage> {
         links: g
             .links
             .iter()
-            .map(|l| ipc::Link {
+            .map(|l| ipc::GroupLink {
                 title: l.title.clone(),
                 url: l.url.clone(),
             })
@@ -451,14 +451,19 @@ pub fn create_group(svc: &mut Service, args: &ipc::NewGroup) -> Result<String> {
 }
 
 pub fn invite(svc: &mut Service, id: &str) -> Result<ipc::Invitation> {
-    let token = svc.invite(id, Default::default())?.token.encode();
-    let qr = qrcode::QrCode::new(token.as_bytes())
+    let invite = svc.invite(id, Default::default())?.token;
+    let (token, link) = (invite.encode(), invite.link());
+    let qr = qrcode::QrCode::new(link.as_bytes())
         .map_err(|e| EngineError::Refused(format!("cannot draw the QR code: {e}")))?;
     let qr_svg = qr
         .render::<qrcode::render::svg::Color<'_>>()
         .min_dimensions(200, 200)
         .build();
-    Ok(ipc::Invitation { token, qr_svg })
+    Ok(ipc::Invitation {
+        token,
+        link,
+        qr_svg,
+    })
 }
 
 pub fn join_group(svc: &mut Service, token: &str) -> Result<bool> {

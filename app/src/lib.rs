@@ -19,6 +19,7 @@
 
 pub mod dates;
 pub mod engine;
+pub mod links;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -338,6 +339,11 @@ fn sync_status(app: State<'_, App>) -> Out<cmd::SyncStatus> {
 }
 
 #[tauri::command]
+fn take_link(links: State<'_, links::Links>) -> Out<cmd::TakeLink> {
+    Ok(links.take())
+}
+
+#[tauri::command]
 fn set_language(args: Args<cmd::SetLanguage>) -> Out<cmd::SetLanguage> {
     dates::set_language(args);
     Ok(())
@@ -436,6 +442,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         set_role,
         remove_member,
         add_link,
+        take_link,
     ])
 }
 
@@ -443,7 +450,17 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
 pub fn run() {
     let args: Vec<String> = std::env::args().collect();
     let offline = args.iter().any(|a| a == "--no-sync");
+    let started_with = links::Links::from_args(&args);
+    // A link for an app already running on this data directory goes to it.
+    #[cfg(desktop)]
+    if let Some(link) = started_with.peek()
+        && links::forward(&data_dir(&args), &link)
+    {
+        return;
+    }
     with_commands(tauri::Builder::<tauri::Wry>::new())
+        .plugin(tauri_plugin_deep_link::init())
+        .manage(started_with)
         .setup(move |tauri_app| {
             // Desktop: `--data`, `RALLY_DATA` or the XDG directory; mobile: the
             // app's own data directory.
@@ -453,7 +470,21 @@ pub fn run() {
             let dir = tauri_app.path().app_data_dir()?;
             let app = App::open(&dir, offline)?;
             tauri_app.manage(app);
-            watch(tauri_app.handle().clone(), dir);
+            watch(tauri_app.handle().clone(), dir.clone());
+            #[cfg(desktop)]
+            links::serve(tauri_app.handle().clone(), &dir);
+            // Links the OS hands over (macOS, Android, iOS).
+            {
+                use tauri_plugin_deep_link::DeepLinkExt;
+                let handle = tauri_app.handle().clone();
+                tauri_app.deep_link().on_open_url(move |event| {
+                    for url in event.urls() {
+                        if let Some(link) = ipc::Link::parse(url.as_str()) {
+                            links::open(&handle, link);
+                        }
+                    }
+                });
+            }
             let state: State<'_, App> = tauri_app.state();
             state.restart_node();
             Ok(())

@@ -13,8 +13,15 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+mod link;
+pub use link::{Link, MAX_LINK};
+
 /// Emitted by the shell when the store changed; the payload is a [`Changed`].
 pub const CHANGED: &str = "rally://changed";
+
+/// Emitted by the shell when the app is asked to open a link (a second launch
+/// with a link, or the OS); the payload is a [`Link`].
+pub const OPEN_LINK: &str = "rally://open-link";
 
 /// A command the UI may call: its name, its argument and its result, declared
 /// once (in [`cmd`]) and used by both sides — the shell's handler takes
@@ -79,6 +86,9 @@ pub mod cmd {
         SetRole = "set_role" (RoleArgs) -> ();
         RemoveMember = "remove_member" (MemberArgs) -> ();
         AddLink = "add_link" (LinkArgs) -> ();
+        /// The link the app was started with, once (later ones arrive as
+        /// [`OPEN_LINK`](super::OPEN_LINK)).
+        TakeLink = "take_link" (()) -> Option<super::Link>;
     }
 }
 
@@ -338,7 +348,7 @@ pub struct Member {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Link {
+pub struct GroupLink {
     pub title: String,
     pub url: String,
 }
@@ -362,7 +372,7 @@ pub struct GroupPage {
     pub summary: String,
     pub members_only: bool,
     pub members: Vec<Member>,
-    pub links: Vec<Link>,
+    pub links: Vec<GroupLink>,
     pub events: Vec<EventItem>,
     pub my_role: Option<Role>,
     pub followed: bool,
@@ -379,6 +389,8 @@ pub struct NewGroup {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Invitation {
     pub token: String,
+    /// `rally://invite/…`: what the QR code holds.
+    pub link: String,
     /// The token as a QR code, an SVG document.
     pub qr_svg: String,
 }

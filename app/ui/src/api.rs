@@ -42,6 +42,25 @@ pub async fn invoke<C: Command>(args: &C::Args) -> Result<C::Output, String> {
     serde_wasm_bindgen::from_value(v).map_err(|e| e.to_string())
 }
 
+/// Calls `on_event` with the payload each time the shell emits `event`
+/// (payloads that do not read as `T` are dropped).
+pub async fn listen_with<T: serde::de::DeserializeOwned + 'static>(
+    event: &str,
+    mut on_event: impl FnMut(T) + 'static,
+) {
+    let closure = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        let payload = js_sys::Reflect::get(&e, &JsValue::from_str("payload"));
+        if let Ok(value) = payload.and_then(|p| {
+            serde_wasm_bindgen::from_value(p).map_err(|e| JsValue::from_str(&e.to_string()))
+        }) {
+            on_event(value);
+        }
+    });
+    if tauri_listen(event, &closure).await.is_ok() {
+        closure.forget();
+    }
+}
+
 /// Calls `on_event` each time the shell emits `event`.
 pub async fn listen(event: &str, mut on_event: impl FnMut() + 'static) {
     let closure = Closure::<dyn FnMut(JsValue)>::new(move |_| on_event());
@@ -49,4 +68,14 @@ pub async fn listen(event: &str, mut on_event: impl FnMut() + 'static) {
         // Lives as long as the page.
         closure.forget();
     }
+}
+
+/// Resolves after `ms` milliseconds.
+pub async fn sleep_ms(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }

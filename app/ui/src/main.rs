@@ -6,6 +6,7 @@ mod api;
 mod components;
 mod i18n;
 mod screens;
+mod theme;
 
 use prelude::*;
 
@@ -15,7 +16,10 @@ mod prelude {
     pub use crate::components::*;
     pub use crate::i18n::Lang;
     pub use crate::screens::*;
-    pub use crate::{Language, Nav, Revision, Screen, bump, go, on_submit, t, tv};
+    pub use crate::theme::Theme;
+    pub use crate::{
+        Language, Nav, Revision, Screen, back, bump, go, go_tab, on_submit, t, toast, tv,
+    };
     pub use dioxus::prelude::*;
     pub use futures_util::StreamExt;
     pub use rally_ipc::{self as ipc, cmd};
@@ -35,14 +39,24 @@ pub enum Screen {
     Personas,
     Sync,
     Settings,
+    /// An invitation opened from a link: confirm, then join.
+    Join(String),
 }
 
 /// Bumped whenever the store changed: resources that read it reload.
 #[derive(Clone, Copy)]
 pub struct Revision(pub Signal<u64>);
 
+/// The screen shown, and the ones before it (what back returns to).
 #[derive(Clone, Copy)]
-pub struct Nav(pub Signal<Screen>);
+pub struct Nav(pub Signal<Screen>, pub Signal<Vec<Screen>>);
+
+/// Short messages shown for a few seconds in a live region.
+#[derive(Clone, Copy)]
+pub struct Toasts(pub Signal<Vec<(u64, String)>>);
+
+/// How far back the history goes.
+const HISTORY: usize = 50;
 
 #[derive(Clone, Copy)]
 pub struct Language(pub Signal<Lang>);
@@ -75,9 +89,53 @@ pub fn on_submit<F: std::future::Future<Output = ()> + 'static>(
     }
 }
 
+/// Opens `screen`; back returns to the one shown now.
 pub fn go(screen: Screen) {
-    let mut nav = consume_context::<Nav>().0;
-    nav.set(screen);
+    let Nav(mut now, mut history) = consume_context::<Nav>();
+    let current = now();
+    if current == screen {
+        return;
+    }
+    let mut h = history.write();
+    h.push(current);
+    if h.len() > HISTORY {
+        h.remove(0);
+    }
+    drop(h);
+    now.set(screen);
+}
+
+/// Opens one of the tabs: a fresh start, nothing to go back to.
+pub fn go_tab(screen: Screen) {
+    let Nav(mut now, mut history) = consume_context::<Nav>();
+    history.write().clear();
+    now.set(screen);
+}
+
+/// Returns to the screen before (the events list when there is none).
+pub fn back() {
+    let Nav(mut now, mut history) = consume_context::<Nav>();
+    let previous = history.write().pop().unwrap_or(Screen::Events);
+    now.set(previous);
+}
+
+/// Shows `text` for a few seconds.
+pub fn toast(text: String) {
+    let Toasts(mut list) = consume_context::<Toasts>();
+    let id = list.peek().last().map(|(id, _)| id + 1).unwrap_or(0);
+    list.write().push((id, text));
+    spawn(async move {
+        api::sleep_ms(5000).await;
+        list.write().retain(|(i, _)| *i != id);
+    });
+}
+
+/// Where a link leads.
+fn open_link(link: ipc::Link) {
+    match link {
+        ipc::Link::Event { id } => go(Screen::Event(id)),
+        ipc::Link::Invite { token } => go(Screen::Join(token)),
+    }
 }
 
 pub fn bump() {
@@ -88,7 +146,8 @@ pub fn bump() {
 #[component]
 fn App() -> Element {
     let revision = use_context_provider(|| Revision(Signal::new(0)));
-    let nav = use_context_provider(|| Nav(Signal::new(Screen::Events)));
+    let nav = use_context_provider(|| Nav(Signal::new(Screen::Events), Signal::new(Vec::new())));
+    let toasts = use_context_provider(|| Toasts(Signal::new(Vec::new())));
     let language = use_context_provider(|| Language(Signal::new(Lang::detect())));
     use_coroutine(move |mut rx: UnboundedReceiver<()>| async move {
         let mut rev = revision.0;
@@ -97,9 +156,22 @@ fn App() -> Element {
         }
     });
     let changes = use_coroutine_handle::<()>();
+    // Links: the one the app started with, then each one the shell forwards.
+    let links = use_coroutine(move |mut rx: UnboundedReceiver<ipc::Link>| async move {
+        while let Some(link) = rx.next().await {
+            open_link(link);
+        }
+    });
     use_hook(move || {
+        Theme::saved().apply();
         spawn(async move {
             api::listen(ipc::CHANGED, move || changes.send(())).await;
+        });
+        spawn(async move {
+            if let Ok(Some(link)) = api::invoke::<cmd::TakeLink>(&()).await {
+                links.send(link);
+            }
+            api::listen_with::<ipc::Link>(ipc::OPEN_LINK, move |link| links.send(link)).await;
         });
     });
     let state = use_resource(move || async move {
@@ -127,12 +199,30 @@ fn App() -> Element {
                         Screen::Personas => rsx! { Personas { state: s.clone() } },
                         Screen::Sync => rsx! { SyncScreen {} },
                         Screen::Settings => rsx! { SettingsScreen {} },
+                        Screen::Join(token) => rsx! { JoinScreen { token } },
                     }}
                 }
             }
         }
     };
     rsx! {
-        div { class: "app", lang: "{html_lang}", {body} }
+        div {
+            class: "app",
+            lang: "{html_lang}",
+            // Alt+← (and the keyboard's Back key) go back, as in a browser.
+            onkeydown: move |e: KeyboardEvent| {
+                let alt_left = e.modifiers().alt() && e.key() == Key::ArrowLeft;
+                if alt_left || e.key() == Key::BrowserBack {
+                    e.prevent_default();
+                    back();
+                }
+            },
+            {body}
+            div { class: "toasts", role: "status", "aria-live": "polite",
+                for (id, text) in toasts.0() {
+                    p { key: "{id}", class: "toast", "{text}" }
+                }
+            }
+        }
     }
 }

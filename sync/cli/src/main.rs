@@ -343,12 +343,13 @@ fn group(ctx: &mut Ctx, cmd: GroupCmd) -> Result<()> {
             let text = invitation.token.encode();
             if ctx.out.json {
                 render::print_json(
-                    &json!({"token": text, "invite": invitation.token.invite_id(), "group": invitation.group}),
+                    &json!({"token": text, "link": invitation.token.link(), "invite": invitation.token.invite_id(), "group": invitation.group}),
                 );
             } else {
                 println!("{text}");
                 eprintln!(
-                    "Share this token with the person you invite; it works until you revoke it{}{}.",
+                    "Share this token, or the link {} that opens the app on it, with the person you invite; it works until you revoke it{}{}.",
+                    invitation.token.link(),
                     if single_use { ", for one person" } else { "" },
                     match expires_in {
                         Some(d) => format!(", for {} day(s)", d.max(1)),

@@ -17,6 +17,7 @@ use crate::ids::{DocId, PersonaId, random_bytes};
 use crate::rules::invite_message;
 
 const PREFIX: &str = "rally-invite:";
+const LINK_PREFIX: &str = "rally://invite/";
 const VERSION: u8 = 1;
 
 #[derive(Clone, PartialEq, Eq)]
@@ -111,10 +112,26 @@ impl InviteToken {
         format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
     }
 
+    /// The invitation as a link that opens the app on it: `rally://invite/…`
+    /// (the same code after `https://SERVER/invite#` also works; a fragment never
+    /// reaches the server).
+    pub fn link(&self) -> String {
+        let token = self.encode();
+        format!("{LINK_PREFIX}{}", &token[PREFIX.len()..])
+    }
+
+    /// Reads a token (`rally-invite:…`) or a link to one (`rally://invite/…`,
+    /// `https://HOST/invite#…`).
     pub fn decode(text: &str) -> Result<Self, InviteError> {
+        let text = text.trim();
         let body = text
-            .trim()
             .strip_prefix(PREFIX)
+            .or_else(|| text.strip_prefix(LINK_PREFIX))
+            .or_else(|| {
+                let rest = text.strip_prefix("https://")?;
+                let (_host, code) = rest.split_once("/invite#")?;
+                Some(code)
+            })
             .ok_or(InviteError::NotAnInvite)?;
         let bytes = URL_SAFE_NO_PAD
             .decode(body)

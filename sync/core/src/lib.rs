@@ -39,7 +39,7 @@ pub mod text;
 pub use automerge::ChangeHash;
 pub use document::{Document, EditError, LoadError, Receipt};
 pub use ids::{DocId, PersonaId};
-pub use invite::{InvitationProof, InviteToken};
+pub use invite::{InvitationProof, InviteError, InviteToken};
 pub use jiff;
 pub use model::*;
 pub use persona::Persona;

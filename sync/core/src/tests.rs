@@ -11,7 +11,7 @@ use crate::model::*;
 use crate::persona::Persona;
 use crate::rules::Rejection;
 use crate::signed::{SignatureError, SignedChange};
-use crate::{EditError, InviteToken, bundle};
+use crate::{EditError, InviteError, InviteToken, bundle};
 
 fn t(secs: i64) -> Timestamp {
     Timestamp::from_second(1_780_000_000 + secs).unwrap()
@@ -673,4 +673,37 @@ fn invitations_expire_by_the_rule_and_single_use_ones_serve_once() {
     let proof = once.proof(&dan.id());
     assert!(proof.holds_for(&dan.id()));
     assert!(!proof.holds_for(&carol.id()));
+}
+
+#[test]
+fn an_invitation_reads_back_from_its_token_and_its_links() {
+    let alice = Persona::generate();
+    let (mut doc, _) = group_by(&alice);
+    let (_, token) = doc.create_invite(&alice, t(1)).unwrap();
+    let link = token.link();
+    assert!(link.starts_with("rally://invite/"), "{link}");
+    let code = &link["rally://invite/".len()..];
+    for text in [
+        token.encode(),
+        link.clone(),
+        format!("  {link}\n"),
+        format!("https://rally.example/invite#{code}"),
+    ] {
+        let back = InviteToken::decode(&text).unwrap();
+        assert_eq!(back.encode(), token.encode(), "{text}");
+    }
+    for text in [
+        format!("https://rally.example/events#{code}"),
+        format!("rally://event/{code}"),
+        code.to_owned(),
+    ] {
+        assert!(
+            matches!(InviteToken::decode(&text), Err(InviteError::NotAnInvite)),
+            "{text}"
+        );
+    }
+    assert!(matches!(
+        InviteToken::decode("rally://invite/AAAA"),
+        Err(InviteError::Damaged)
+    ));
 }

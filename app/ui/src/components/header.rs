@@ -12,7 +12,7 @@ pub fn Header(current: String) -> Element {
             button {
                 class: if active { "tab active" } else { "tab" },
                 "aria-current": if active { "page" } else { "false" },
-                onclick: move |_| go(screen.clone()),
+                onclick: move |_| go_tab(screen.clone()),
                 Icon { name: icon }
                 span { class: "tab-label", {t(label)} }
             }
@@ -25,7 +25,7 @@ pub fn Header(current: String) -> Element {
                 button {
                     class: "persona",
                     title: t("personas"),
-                    onclick: move |_| go(Screen::Personas),
+                    onclick: move |_| go_tab(Screen::Personas),
                     "{current}"
                 }
             }

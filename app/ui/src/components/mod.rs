@@ -1,9 +1,11 @@
 //! Pieces shared by the screens.
 
+mod confirm;
 mod event_card;
 mod header;
 mod icon;
 
+pub use confirm::*;
 pub use event_card::*;
 pub use header::*;
 pub use icon::*;

@@ -34,7 +34,11 @@ pub fn EventForm(id: Option<String>) -> Element {
     });
     let save = on_submit(move || async move {
         match api::invoke::<cmd::SaveEvent>(&form()).await {
-            Ok(saved) => go(Screen::Event(saved.id)),
+            Ok(saved) => {
+                // The form is done with: back leads where it was opened from.
+                back();
+                go(Screen::Event(saved.id));
+            }
             Err(e) => error.set(Some(e)),
         }
     });
@@ -123,7 +127,7 @@ pub fn EventForm(id: Option<String>) -> Element {
             if let Some(e) = error() { p { class: "error", role: "alert", "{e}" } }
             div { class: "actions",
                 button { r#type: "submit", id: "save-event", class: "primary", {t("save")} }
-                button { r#type: "button", onclick: move |_| go(Screen::Events), {t("cancel")} }
+                button { r#type: "button", onclick: move |_| back(), {t("cancel")} }
             }
         }
     }

@@ -76,7 +76,7 @@ pub fn EventPage(id: String) -> Element {
     let edit_id = e.id.clone();
     rsx! {
         article { class: "event",
-            button { class: "link back", onclick: move |_| go(Screen::Events), "← " {t("back")} }
+            button { class: "link back", onclick: move |_| back(), "← " {t("back")} }
             h1 { id: "event-title", "{e.title}" }
             if e.status == ipc::EventStatus::Cancelled { p { class: "badge", {t("cancelled")} } }
             p { class: "when", id: "event-when", "{e.when_local}" }

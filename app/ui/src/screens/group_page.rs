@@ -92,7 +92,7 @@ pub fn GroupPage(id: String) -> Element {
     });
     rsx! {
         article { class: "group",
-            button { class: "link back", onclick: move |_| go(Screen::Groups), "← " {t("back")} }
+            button { class: "link back", onclick: move |_| back(), "← " {t("back")} }
             h1 { "{g.name}" }
             if g.members_only { p { class: "badge", {t("members-only")} } }
             if !g.summary.is_empty() { p { "{g.summary}" } }
@@ -151,6 +151,9 @@ pub fn GroupPage(id: String) -> Element {
             if let Some(i) = invitation() {
                 div { class: "card invitation",
                     p { {t("share-this-token-or-qr-code")} }
+                    p { class: "field-label", {t("invitation-link")} }
+                    code { class: "token", id: "invite-link", "{i.link}" }
+                    p { class: "field-label", {t("invitation-token")} }
                     code { class: "token", id: "invite-token", "{i.token}" }
                     div { class: "qr", dangerous_inner_html: "{i.qr_svg}" }
                 }

@@ -1,4 +1,4 @@
-//! Settings: language and server.
+//! Settings: language, theme and server.
 
 use crate::prelude::*;
 
@@ -9,6 +9,7 @@ pub fn SettingsScreen() -> Element {
     let mut invite = use_signal(String::new);
     let mut error = use_signal(|| None::<String>);
     let mut saved = use_signal(|| false);
+    let mut theme = use_signal(Theme::saved);
     use_hook(move || {
         spawn(async move {
             if let Ok(s) = api::invoke::<cmd::SyncStatus>(&()).await {
@@ -47,6 +48,19 @@ pub fn SettingsScreen() -> Element {
                 },
                 option { value: "en", "English" }
                 option { value: "fr", "Français" }
+            }
+            label { r#for: "theme", {t("theme")} }
+            select {
+                id: "theme",
+                value: theme().code(),
+                onchange: move |e| {
+                    let chosen = Theme::parse(&e.value());
+                    chosen.apply();
+                    theme.set(chosen);
+                },
+                for th in Theme::ALL {
+                    option { value: th.code(), selected: th == theme(), {t(th.label())} }
+                }
             }
             form { class: "card", onsubmit: save,
                 h2 { {t("server")} }

@@ -9,7 +9,7 @@ pub fn SyncScreen() -> Element {
     use_hook(move || {
         spawn(async move {
             loop {
-                sleep_ms(2000).await;
+                api::sleep_ms(2000).await;
                 tick += 1;
             }
         });
@@ -48,13 +48,4 @@ pub fn SyncScreen() -> Element {
             }}
         }
     }
-}
-
-pub async fn sleep_ms(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
