@@ -343,6 +343,32 @@ fn links_open_an_event_and_an_invitation_link_joins_the_group() {
     );
     s.click("button.tab:nth-child(2)");
     s.wait_text("#group-list", "Bike kitchen");
+
+    // A message synced in from the peer is counted until the chat is opened.
+    rally(
+        peer.path(),
+        &["message", "send", &group, "Bring spanners on Saturday"],
+    );
+    sync_once(peer.path(), &address);
+    s.wait_text("button.tab:nth-child(2) .count", "1");
+    s.wait_text("#group-list", "1 unread message");
+    s.click("button.tab:nth-child(1)");
+    s.wait_text("#news", "Bike kitchen");
+    s.wait_text("#news", "1 unread message");
+    display.screenshot(&artefacts().join("09-since-you-last-looked.png"));
+    s.click("#news .row-link");
+    s.wait_text("#chat", "Bring spanners on Saturday");
+    s.wait("the count to clear once the chat is open", || {
+        s.find_all("button.tab:nth-child(2) .count")
+            .is_empty()
+            .then_some(())
+    });
+    s.click("button.tab:nth-child(2)");
+    s.wait_text("#group-list", "Bike kitchen");
+    assert!(
+        !s.page_text().contains("unread message"),
+        "still unread after opening the chat"
+    );
     s.quit();
     // The app's persona is a member on the app's store.
     let groups = rally_e2e::json(data.path(), &["group", "list"]);

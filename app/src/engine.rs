@@ -105,7 +105,12 @@ fn event_item(svc: &Service, e: &rally_store::EventSummary) -> ipc::EventItem {
         .and_then(|g| store.load(g).ok()?.group().ok())
         .map(|g| g.profile.name);
     let (day, month) = badge(e.starts);
+    let news = doc
+        .as_ref()
+        .and_then(|d| svc.event_news(e.id, d).ok())
+        .map_or(0, |(comments, people)| comments + people);
     ipc::EventItem {
+        news,
         id: e.id.to_hex(),
         title: e.title.clone(),
         when: show_secs(e.starts),
@@ -147,6 +152,8 @@ fn discover(svc: &Service, text: &str) -> Result<Vec<ipc::EventItem>> {
                 when: show_secs(starts),
                 status: event_status(f.view.details.status),
                 going: f.view.going_count() as u32,
+                // Discovered: nothing of it was seen before.
+                news: 0,
                 group: f.group_name,
                 place: f.view.details.place.name,
                 day,
@@ -367,15 +374,24 @@ pub fn groups(svc: &Service) -> Result<Vec<ipc::GroupItem>> {
     Ok(svc
         .groups()?
         .into_iter()
-        .map(|g| ipc::GroupItem {
-            id: g.id.to_hex(),
-            my_role: me.as_ref().and_then(|m| {
+        .map(|g| {
+            let my_role = me.as_ref().and_then(|m| {
                 g.my_roles
                     .iter()
                     .find(|(n, _)| n == &m.name)
                     .and_then(|(_, r)| r.parse().ok())
                     .map(role)
-            }),
+            });
+            let unread = match my_role {
+                Some(_) => svc.unread_messages(g.id).unwrap_or(0),
+                None => 0,
+            };
+            (g, my_role, unread)
+        })
+        .map(|(g, my_role, unread)| ipc::GroupItem {
+            id: g.id.to_hex(),
+            my_role,
+            unread,
             name: g.name,
             members: g.members,
             members_only: g.visibility == GroupVisibility::MembersOnly.as_str(),
@@ -464,6 +480,35 @@ pub fn invite(svc: &mut Service, id: &str) -> Result<ipc::Invitation> {
         link,
         qr_svg,
     })
+}
+
+pub fn news(svc: &Service) -> Result<ipc::News> {
+    let news = svc.news()?;
+    Ok(ipc::News {
+        chats: news
+            .chats
+            .into_iter()
+            .map(|c| ipc::ChatNews {
+                id: c.group.to_hex(),
+                name: c.name,
+                unread: c.unread,
+            })
+            .collect(),
+        events: news
+            .events
+            .into_iter()
+            .map(|e| ipc::EventNews {
+                id: e.event.to_hex(),
+                title: e.title,
+                comments: e.comments,
+                people: e.people,
+            })
+            .collect(),
+    })
+}
+
+pub fn mark_seen(svc: &mut Service, id: &str) -> Result<()> {
+    Ok(svc.mark_seen(id)?)
 }
 
 pub fn join_group(svc: &mut Service, token: &str) -> Result<bool> {

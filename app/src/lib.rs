@@ -339,6 +339,16 @@ fn sync_status(app: State<'_, App>) -> Out<cmd::SyncStatus> {
 }
 
 #[tauri::command]
+async fn news(app: State<'_, App>) -> Out<cmd::News> {
+    app.run(|s| engine::news(s)).await
+}
+
+#[tauri::command]
+async fn mark_seen(app: State<'_, App>, args: Args<cmd::MarkSeen>) -> Out<cmd::MarkSeen> {
+    app.run(move |s| engine::mark_seen(s, &args.id)).await
+}
+
+#[tauri::command]
 fn take_link(links: State<'_, links::Links>) -> Out<cmd::TakeLink> {
     Ok(links.take())
 }
@@ -443,6 +453,8 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         remove_member,
         add_link,
         take_link,
+        news,
+        mark_seen,
     ])
 }
 

@@ -89,6 +89,10 @@ pub mod cmd {
         /// The link the app was started with, once (later ones arrive as
         /// [`OPEN_LINK`](super::OPEN_LINK)).
         TakeLink = "take_link" (()) -> Option<super::Link>;
+        /// What is new since the persona last looked.
+        News = "news" (()) -> super::News;
+        /// The persona has seen a group's chat or an event as it is now.
+        MarkSeen = "mark_seen" (IdArgs) -> ();
     }
 }
 
@@ -237,6 +241,8 @@ pub struct EventItem {
     pub month: String,
     /// How many are going.
     pub going: u32,
+    /// New comments and participants since the persona last opened it.
+    pub news: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -338,6 +344,39 @@ pub struct GroupItem {
     pub members: i64,
     pub members_only: bool,
     pub my_role: Option<Role>,
+    /// Messages in its chat the persona has not seen.
+    pub unread: u32,
+}
+
+/// What is new since the persona last looked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct News {
+    pub chats: Vec<ChatNews>,
+    pub events: Vec<EventNews>,
+}
+
+impl News {
+    pub fn unread_messages(&self) -> u32 {
+        self.chats.iter().map(|c| c.unread).sum()
+    }
+    pub fn event_news(&self) -> u32 {
+        self.events.iter().map(|e| e.comments + e.people).sum()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatNews {
+    pub id: String,
+    pub name: String,
+    pub unread: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventNews {
+    pub id: String,
+    pub title: String,
+    pub comments: u32,
+    pub people: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -145,3 +145,22 @@ theme = Theme
 theme-system = As the system
 theme-light = Light
 theme-dark = Dark
+since-you-last-looked = Since you last looked
+unread-messages = { $count ->
+    [one] 1 unread message
+   *[other] { $count } unread messages
+}
+new-on-events = { $count ->
+    [one] 1 new comment or participant
+   *[other] { $count } new comments or participants
+}
+new-comments = { $count ->
+    [one] 1 new comment
+   *[other] { $count } new comments
+}
+new-participants = { $count ->
+    [one] 1 new participant
+   *[other] { $count } new participants
+}
+news-count = { $count } new
+new-message-from = New message from { $author }

@@ -137,3 +137,22 @@ theme = Thème
 theme-system = Comme le système
 theme-light = Clair
 theme-dark = Sombre
+since-you-last-looked = Depuis votre dernière visite
+unread-messages = { $count ->
+    [one] 1 message non lu
+   *[other] { $count } messages non lus
+}
+new-on-events = { $count ->
+    [one] 1 nouveau commentaire ou participant·e
+   *[other] { $count } nouveaux commentaires ou participant·es
+}
+new-comments = { $count ->
+    [one] 1 nouveau commentaire
+   *[other] { $count } nouveaux commentaires
+}
+new-participants = { $count ->
+    [one] 1 nouvelle personne inscrite
+   *[other] { $count } nouvelles personnes inscrites
+}
+news-count = { $count } nouveau(x)
+new-message-from = Nouveau message de { $author }

@@ -18,7 +18,7 @@ mod prelude {
     pub use crate::screens::*;
     pub use crate::theme::Theme;
     pub use crate::{
-        Language, Nav, Revision, Screen, back, bump, go, go_tab, on_submit, t, toast, tv,
+        Language, Nav, Revision, Screen, back, bump, go, go_tab, mark_seen, on_submit, t, toast, tv,
     };
     pub use dioxus::prelude::*;
     pub use futures_util::StreamExt;
@@ -50,6 +50,23 @@ pub struct Revision(pub Signal<u64>);
 /// The screen shown, and the ones before it (what back returns to).
 #[derive(Clone, Copy)]
 pub struct Nav(pub Signal<Screen>, pub Signal<Vec<Screen>>);
+
+/// Bumped when the persona marked something seen: what counts news reloads.
+#[derive(Clone, Copy)]
+pub struct Seen(pub Signal<u64>);
+
+/// The persona has seen `id` (a group's chat, an event) as it is now.
+pub fn mark_seen(id: String) {
+    let mut seen = consume_context::<Seen>().0;
+    spawn(async move {
+        if api::invoke::<cmd::MarkSeen>(&ipc::IdArgs { id })
+            .await
+            .is_ok()
+        {
+            seen += 1;
+        }
+    });
+}
 
 /// Short messages shown for a few seconds in a live region.
 #[derive(Clone, Copy)]
@@ -148,6 +165,14 @@ fn App() -> Element {
     let revision = use_context_provider(|| Revision(Signal::new(0)));
     let nav = use_context_provider(|| Nav(Signal::new(Screen::Events), Signal::new(Vec::new())));
     let toasts = use_context_provider(|| Toasts(Signal::new(Vec::new())));
+    let seen = use_context_provider(|| Seen(Signal::new(0)));
+    let news = use_resource(move || async move {
+        let _ = ((revision.0)(), (seen.0)());
+        api::invoke::<cmd::News>(&()).await.unwrap_or_default()
+    });
+    // The screens read it too ("since you last looked").
+    use_context_provider(|| news);
+    let news_now = news.read().clone().unwrap_or_default();
     let language = use_context_provider(|| Language(Signal::new(Lang::detect())));
     use_coroutine(move |mut rx: UnboundedReceiver<()>| async move {
         let mut rev = revision.0;
@@ -188,7 +213,7 @@ fn App() -> Element {
         Some(Ok(s)) => {
             let current = s.personas.iter().find(|p| p.current).cloned();
             rsx! {
-                Header { current: current.map(|p| p.name).unwrap_or_default() }
+                Header { current: current.map(|p| p.name).unwrap_or_default(), news: news_now.clone() }
                 main { id: "content",
                     {match nav.0() {
                         Screen::Events => rsx! { Events {} },

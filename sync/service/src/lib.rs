@@ -26,6 +26,7 @@ pub mod groups;
 pub mod handle;
 pub mod lookup;
 pub mod messages;
+pub mod news;
 pub mod personas;
 
 use std::path::Path;

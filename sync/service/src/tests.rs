@@ -202,16 +202,22 @@ fn answers_comments_and_approvals() {
     assert_eq!(status, None);
 }
 
-#[test]
-fn invitations_members_and_the_chat() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = service(dir.path());
+/// Ana's members-only group "Collective", and an invitation to it.
+fn collective(s: &mut Service) -> (rally_core::DocId, crate::groups::Invitation) {
     s.create_persona("Ana").unwrap();
     let (group, _) = s
         .create_group("Collective", "", GroupVisibility::MembersOnly)
         .unwrap();
+    let invitation = s.invite(&group.to_hex(), Default::default()).unwrap();
+    (group, invitation)
+}
+
+#[test]
+fn invitations_members_and_the_chat() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = service(dir.path());
+    let (group, invitation) = collective(&mut s);
     let g = group.to_hex();
-    let invitation = s.invite(&g, Default::default()).unwrap();
     let text = invitation.token.encode();
     s.create_persona("Ben").unwrap();
     let (_, joined) = s.join_group(&text).unwrap();
@@ -480,4 +486,52 @@ fn the_organiser_of_a_copy_answers_a_join_sent_from_here() {
         s.event(&copy.to_hex()).unwrap().view.participants[&bea].status,
         ParticipationStatus::Rejected
     );
+}
+
+#[test]
+fn what_is_new_counts_others_since_the_persona_last_looked() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = service(dir.path());
+    let (group, invitation) = collective(&mut s);
+    let g = group.to_hex();
+    let token = invitation.token.encode();
+    let event = s.create_event(new_event("Assembly", None)).unwrap();
+    let e = event.to_hex();
+    // Never opened: nothing is new about the event.
+    s.mark_seen(&g).unwrap();
+    assert_eq!(s.news().unwrap(), crate::news::News::default());
+    s.mark_seen(&e).unwrap();
+
+    s.create_persona("Ben").unwrap();
+    s.join_group(&token).unwrap();
+    s.send_message(&g, "Hello all", None).unwrap();
+    s.send_message(&g, "Anyone there?", None).unwrap();
+    s.comment(&e, "Count me in", None).unwrap();
+    s.rsvp(&e, Rsvp::Join).unwrap();
+    // Ben's own messages are not news to Ben.
+    assert_eq!(s.unread_messages(group).unwrap(), 0);
+
+    s.act_as(Some("Ana".into()));
+    s.send_message(&g, "Welcome", None).unwrap();
+    assert_eq!(s.unread_messages(group).unwrap(), 2);
+    let news = s.news().unwrap();
+    assert_eq!(news.chats.len(), 1);
+    assert_eq!((news.chats[0].group, news.chats[0].unread), (group, 2));
+    assert_eq!(news.events.len(), 1);
+    assert_eq!(
+        (
+            news.events[0].event,
+            news.events[0].comments,
+            news.events[0].people
+        ),
+        (event, 1, 1)
+    );
+    // Looking clears it; the next message counts again.
+    s.mark_seen(&g).unwrap();
+    s.mark_seen(&e).unwrap();
+    assert_eq!(s.news().unwrap(), crate::news::News::default());
+    s.act_as(Some("Ben".into()));
+    s.send_message(&g, "Still here", None).unwrap();
+    s.act_as(Some("Ana".into()));
+    assert_eq!(s.unread_messages(group).unwrap(), 1);
 }

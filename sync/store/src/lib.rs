@@ -14,6 +14,7 @@
 
 mod index;
 mod sealed;
+mod seen;
 mod sync;
 
 use std::collections::{BTreeMap, HashMap};
@@ -28,12 +29,13 @@ use rusqlite::{Connection, TransactionBehavior, params};
 
 pub use index::{BBox, EventQuery, EventSummary, GroupSummary};
 pub use rally_core::jiff::Timestamp;
+pub use seen::Seen;
 pub use sync::{Admit, DISCOVER_BUDGET, Scope, SyncRepo};
 
 /// The base schema, at version [`BASE_VERSION`]; the migrations above it follow.
 const SCHEMA: &str = include_str!("schema.sql");
 const BASE_VERSION: i64 = 2;
-const SCHEMA_VERSION: i64 = 11;
+const SCHEMA_VERSION: i64 = 12;
 /// The steps from each older schema version to the next, in order: the SQL that
 /// takes version `n - 1` to `n`.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -50,6 +52,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("migrations/9-peer-seen.sql")),
     (10, include_str!("migrations/10-waiting-sender.sql")),
     (11, include_str!("migrations/11-pending-hash.sql")),
+    (12, include_str!("migrations/12-seen.sql")),
 ];
 pub const DB_FILE: &str = "rally.db";
 

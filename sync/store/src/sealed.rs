@@ -1090,7 +1090,9 @@ fn apply_chat(
     match chat {
         Content::Message { text, reply_to, at } => {
             tx.prepare_cached(
-                "INSERT OR IGNORE INTO messages (id, grp, author, body, reply_to, at, depth) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT OR IGNORE INTO messages (id, grp, author, body, reply_to, at, depth, arrived)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,
+                         (SELECT coalesce(max(arrived), 0) + 1 FROM messages WHERE grp = ?2))",
             )
             .ctx("saving a message")?
             .execute(params![hash, group.0, author.0, text, reply_to, at, depth])

@@ -1,5 +1,6 @@
 //! An event in a list: a date badge, the title, when, where, which group, how
-//! many are going, and whether it is cancelled.
+//! many are going, whether it is cancelled, and what is new on it since the
+//! persona last opened it.
 
 use crate::prelude::*;
 
@@ -17,7 +18,11 @@ pub fn EventCard(item: ipc::EventItem) -> Element {
                 span { class: "day", "{item.day}" }
             }
             span { class: "card-body",
-                span { class: "title", "{item.title}" }
+                span { class: "title", "{item.title}"
+                    if item.news > 0 {
+                        span { class: "count", {tv("news-count", "count", item.news)} }
+                    }
+                }
                 span { class: "meta", "{item.when}" }
                 if let Some(place) = &item.place {
                     span { class: "meta", Icon { name: "map-pin" } " {place}" }

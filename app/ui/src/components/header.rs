@@ -4,10 +4,27 @@
 use crate::prelude::*;
 
 #[component]
-pub fn Header(current: String) -> Element {
+pub fn Header(current: String, news: ipc::News) -> Element {
     let nav = use_context::<Nav>().0;
+    // A count on a tab: what is new there (said in words to screen readers).
+    let counts = [
+        (
+            std::mem::discriminant(&Screen::Events),
+            news.event_news(),
+            "new-on-events",
+        ),
+        (
+            std::mem::discriminant(&Screen::Groups),
+            news.unread_messages(),
+            "unread-messages",
+        ),
+    ];
     let tab = |screen: Screen, label: &'static str, icon: &'static str| {
         let active = std::mem::discriminant(&nav()) == std::mem::discriminant(&screen);
+        let count = counts
+            .iter()
+            .find(|(d, n, _)| *d == std::mem::discriminant(&screen) && *n > 0)
+            .map(|(_, n, id)| (*n, tv(id, "count", *n)));
         rsx! {
             button {
                 class: if active { "tab active" } else { "tab" },
@@ -15,6 +32,9 @@ pub fn Header(current: String) -> Element {
                 onclick: move |_| go_tab(screen.clone()),
                 Icon { name: icon }
                 span { class: "tab-label", {t(label)} }
+                if let Some((n, words)) = count {
+                    span { class: "count", "aria-label": "{words}", title: "{words}", "{n}" }
+                }
             }
         }
     };

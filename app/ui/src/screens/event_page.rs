@@ -17,6 +17,12 @@ pub fn EventPage(id: String) -> Element {
             api::invoke::<cmd::Event>(&ipc::IdArgs { id }).await
         }
     });
+    // Opened: its comments and participants are seen.
+    use_effect(move || {
+        if let Some(Ok(e)) = &*page.read() {
+            mark_seen(e.id.clone());
+        }
+    });
     let guard = page.read();
     let e = match &*guard {
         None => return rsx! { p { class: "muted", {t("loading")} } },

@@ -28,6 +28,7 @@ pub fn Events() -> Element {
     });
     rsx! {
         section {
+            SinceYouLooked {}
             div { class: "toolbar",
                 input {
                     id: "search",

@@ -13,6 +13,24 @@ pub fn GroupPage(id: String) -> Element {
             api::invoke::<cmd::Group>(&ipc::IdArgs { id }).await
         }
     });
+    // The chat is open: what it shows is seen; a message from someone else that
+    // arrives while it is open is announced.
+    let mut shown = use_signal(|| None::<usize>);
+    use_effect(move || {
+        if let Some(Ok(g)) = &*page.read() {
+            if g.my_role.is_some() {
+                mark_seen(g.id.clone());
+            }
+            let count = g.messages.len();
+            if let Some(before) = *shown.peek()
+                && count > before
+                && let Some(m) = g.messages.last().filter(|m| !m.mine)
+            {
+                toast(tv("new-message-from", "author", m.author.clone()));
+            }
+            shown.set(Some(count));
+        }
+    });
     let mut invitation = use_signal(|| None::<ipc::Invitation>);
     let mut text = use_signal(String::new);
     let mut error = use_signal(|| None::<String>);

@@ -51,7 +51,11 @@ pub fn Groups() -> Element {
                         for (target, g) in items.iter().map(|g| (g.id.clone(), g.clone())) {
                             li { key: "{g.id}",
                                 button { class: "item", onclick: move |_| go(Screen::Group(target.clone())),
-                                    span { class: "title", "{g.name}" }
+                                    span { class: "title", "{g.name}"
+                                        if g.unread > 0 {
+                                            span { class: "count", {tv("unread-messages", "count", g.unread)} }
+                                        }
+                                    }
                                     span { class: "meta", {tv("group-members", "count", g.members)}
                                         if g.members_only { " · " {t("members-only")} }
                                         if let Some(role) = &g.my_role { " · {role}" }
