@@ -383,3 +383,152 @@ fn links_open_an_event_and_an_invitation_link_joins_the_group() {
         "not a member: {mine}"
     );
 }
+
+/// axe-core's source, as `cargo xtask ci` installs it (`tests/a11y`).
+fn axe_source() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("a11y/node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "axe-core is not installed ({}: {e}): run `npm ci` in tests/a11y (cargo xtask ci does)",
+            path.display()
+        )
+    })
+}
+
+/// The main screens, and how to reach each from anywhere.
+const SCREENS: &[&str] = &[
+    "events",
+    "event",
+    "new-event",
+    "groups",
+    "group",
+    "personas",
+    "sync",
+    "settings",
+];
+
+fn show(s: &Session, screen: &str) {
+    let tab = |n: usize, ready: &str| {
+        s.click(&format!("button.tab:nth-child({n})"));
+        s.find(ready);
+    };
+    match screen {
+        "events" => tab(1, "#event-list"),
+        "event" => {
+            tab(1, "#event-list");
+            s.click("#event-list li:nth-child(1) .event-item");
+            s.find("#event-title");
+        }
+        "new-event" => {
+            tab(1, "#new-event");
+            s.click("#new-event");
+            s.find("#f-title");
+        }
+        "groups" => tab(2, "#group-list"),
+        "group" => {
+            tab(2, "#group-list");
+            s.click("#group-list li:nth-child(1) button");
+            s.find("#chat");
+        }
+        "personas" => tab(3, "#content h1"),
+        "sync" => tab(4, "#content h1"),
+        "settings" => tab(5, "#theme"),
+        other => panic!("no screen {other}"),
+    }
+    // Fonts and layout settle.
+    std::thread::sleep(Duration::from_millis(150));
+}
+
+#[test]
+fn every_main_screen_passes_an_accessibility_audit_in_both_themes_and_languages() {
+    let (_one, display, driver) = start();
+    let data = tempfile::tempdir().unwrap();
+    let shots = artefacts().join("screens");
+    let axe = axe_source();
+    rally(data.path(), &["persona", "new", "Camille"]);
+    let group = rally_e2e::id_of(&rally_e2e::json(
+        data.path(),
+        &[
+            "group",
+            "create",
+            "Bike kitchen",
+            "--summary",
+            "Repairs and rides",
+        ],
+    ));
+    let event = rally_e2e::id_of(&rally_e2e::json(
+        data.path(),
+        &[
+            "event",
+            "create",
+            "--title",
+            "Repair café",
+            "--starts",
+            "2027-05-08T10:00",
+            "--tz",
+            "Europe/Paris",
+            "--place",
+            "Maison des associations",
+            "--description",
+            "Bring what is **broken**.",
+            "--group",
+            &group,
+        ],
+    ));
+    rally(
+        data.path(),
+        &["event", "comment", &event, "I'll bring a toaster"],
+    );
+    rally(
+        data.path(),
+        &["message", "send", &group, "Who has a 13 mm spanner?"],
+    );
+
+    let s = launch(&driver, data.path(), &["--no-sync"]);
+    s.resize(1280, 800);
+    let mut failures = Vec::new();
+    for lang in ["en", "fr"] {
+        show(&s, "settings");
+        s.set_value("#language", lang);
+        s.wait("the language to apply", || {
+            let l = s.script("return document.querySelector('.app').lang;", json!([]));
+            (l.as_str() == Some(lang)).then_some(())
+        });
+        for theme in ["light", "dark"] {
+            show(&s, "settings");
+            s.set_value("#theme", theme);
+            for screen in SCREENS {
+                show(&s, screen);
+                for v in s.audit(&axe) {
+                    failures.push(format!("{lang} {theme} {screen}: {v}"));
+                }
+                display.screenshot_area(
+                    &shots.join(format!("{lang}-{theme}-1280x800-{screen}.png")),
+                    1280,
+                    800,
+                );
+            }
+        }
+        // A phone's size, in the light theme.
+        show(&s, "settings");
+        s.set_value("#theme", "light");
+        s.resize(390, 844);
+        for screen in SCREENS {
+            show(&s, screen);
+            fits(&s, screen);
+            display.screenshot_area(
+                &shots.join(format!("{lang}-light-390x844-{screen}.png")),
+                390,
+                844,
+            );
+        }
+        s.resize(1280, 800);
+    }
+    s.quit();
+    assert!(
+        failures.is_empty(),
+        "{} serious or critical accessibility violations:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -67,6 +67,19 @@ impl Display {
             .expect("ImageMagick's import (Debian package imagemagick)");
         assert!(status.success(), "screenshot {}", path.display());
     }
+
+    /// The top-left `width`×`height` of the display (where the app's window
+    /// sits: Xvfb has no window manager to move it).
+    pub fn screenshot_area(&self, path: &Path, width: u32, height: u32) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let status = Command::new("/usr/bin/import")
+            .args(["-display", &self.name, "-window", "root", "-crop"])
+            .arg(format!("{width}x{height}+0+0"))
+            .arg(path)
+            .status()
+            .expect("ImageMagick's import (Debian package imagemagick)");
+        assert!(status.success(), "screenshot {}", path.display());
+    }
 }
 
 impl Drop for Display {
@@ -359,6 +372,35 @@ impl Session {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Runs axe-core (its source, `axe.min.js`) on the page as it is; returns
+    /// the violations of impact "serious" or "critical", each as
+    /// `{id, impact, help, nodes}`.
+    pub fn audit(&self, axe: &str) -> Vec<Value> {
+        if self
+            .script("return typeof window.axe === 'undefined';", json!([]))
+            .as_bool()
+            .unwrap_or(true)
+        {
+            self.script(&format!("{axe}\n;return true;"), json!([]));
+        }
+        self.script(
+            "window.__audit = null;
+             axe.run(document, {resultTypes: ['violations']}).then(r => {
+               window.__audit = r.violations
+                 .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                 .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                             nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}));
+             }, e => { window.__audit = [{id: 'axe-failed', impact: 'critical', help: String(e), nodes: []}]; });
+             return true;",
+            json!([]),
+        );
+        let found = self.wait("the accessibility audit", || {
+            let v = self.script("return window.__audit;", json!([]));
+            (!v.is_null()).then_some(v)
+        });
+        found.as_array().cloned().unwrap_or_default()
     }
 
     pub fn quit(self) {

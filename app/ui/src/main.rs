@@ -206,6 +206,16 @@ fn App() -> Element {
         api::invoke::<cmd::State>(&()).await
     });
     let html_lang = language.0().code();
+    // The page's language is the UI's (screen readers pick their voice by it).
+    use_effect(move || {
+        let code = (language.0)().code();
+        if let Some(root) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = root.set_attribute("lang", code);
+        }
+    });
     let body = match &*state.read() {
         None => rsx! { p { class: "muted", {t("loading")} } },
         Some(Err(e)) => rsx! { p { class: "error", role: "alert", "{e}" } },
