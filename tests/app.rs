@@ -484,6 +484,15 @@ fn every_main_screen_passes_an_accessibility_audit_in_both_themes_and_languages(
         &["message", "send", &group, "Who has a 13 mm spanner?"],
     );
 
+    // More than a page of the list.
+    for i in 0..105 {
+        create_event(
+            data.path(),
+            &format!("Workshop {i}"),
+            &format!("2027-06-{:02}T{:02}:00", 1 + i / 4, 8 + i % 4),
+        );
+    }
+
     let s = launch(&driver, data.path(), &["--no-sync"]);
     s.resize(1280, 800);
     let mut failures = Vec::new();
@@ -524,6 +533,14 @@ fn every_main_screen_passes_an_accessibility_audit_in_both_themes_and_languages(
         }
         s.resize(1280, 800);
     }
+    // The list reads a page at a time, as far as it goes.
+    show(&s, "events");
+    let count = || s.find_all("#event-list .event-item").len();
+    s.wait("the first page", || (count() == 100).then_some(()));
+    s.click("#show-more");
+    s.wait("the second page", || (count() == 106).then_some(()));
+    s.wait_text("#event-list", "Workshop 104");
+    assert!(s.find_all("#show-more").is_empty(), "nothing more to show");
     s.quit();
     assert!(
         failures.is_empty(),

@@ -9,8 +9,8 @@ use rally_core::jiff::tz::TimeZone;
 use rally_core::jiff::{Timestamp, ZonedDateTime};
 use rally_core::model::JoinMode;
 use rally_core::{
-    DocKind, EventDetails, EventStatus, GroupVisibility, ParticipationStatus, PersonaId, Role,
-    Visibility, parse_civil,
+    DocId, DocKind, EventDetails, EventStatus, GroupVisibility, ParticipationStatus, PersonaId,
+    Role, Visibility, parse_civil,
 };
 use rally_ipc as ipc;
 use rally_service::discover::DiscoverSearch;
@@ -97,6 +97,16 @@ pub fn switch_persona(svc: &mut Service, id: &str) -> Result<()> {
     Ok(())
 }
 
+/// A list position: an event's start (Unix seconds) and id, as `START.ID`.
+fn cursor(starts: i64, id: &DocId) -> String {
+    format!("{starts}.{}", id.to_hex())
+}
+
+fn parse_cursor(text: &str) -> Option<(i64, DocId)> {
+    let (starts, id) = text.split_once('.')?;
+    Some((starts.parse().ok()?, id.parse().ok()?))
+}
+
 fn event_item(svc: &Service, e: &rally_store::EventSummary) -> ipc::EventItem {
     let store = svc.store();
     let doc = store.load(e.id).ok().and_then(|d| d.event().ok());
@@ -111,6 +121,7 @@ fn event_item(svc: &Service, e: &rally_store::EventSummary) -> ipc::EventItem {
         .map_or(0, |(comments, people)| comments + people);
     ipc::EventItem {
         news,
+        cursor: cursor(e.starts, &e.id),
         id: e.id.to_hex(),
         title: e.title.clone(),
         when: show_secs(e.starts),
@@ -136,15 +147,27 @@ fn badge(secs: i64) -> (String, String) {
 }
 
 /// Public events here the acting persona has no part in yet.
-fn discover(svc: &Service, text: &str) -> Result<Vec<ipc::EventItem>> {
+fn discover(
+    svc: &Service,
+    text: &str,
+    after: Option<(i64, DocId)>,
+    limit: usize,
+) -> Result<Vec<ipc::EventItem>> {
     let found = svc.discover(&DiscoverSearch {
         text: optional_text(text),
         ..DiscoverSearch::default()
     })?;
+    let mut found: Vec<_> = found
+        .into_iter()
+        .map(|f| (f.view.details.starts_at().timestamp().as_second(), f))
+        .filter(|(starts, f)| after.is_none_or(|a| (*starts, f.id) > a))
+        .collect();
+    // The same order and paging as the other lists.
+    found.sort_by_key(|(starts, f)| (*starts, f.id));
+    found.truncate(if limit == 0 { usize::MAX } else { limit });
     Ok(found
         .into_iter()
-        .map(|f| {
-            let starts = f.view.details.starts_at().timestamp().as_second();
+        .map(|(starts, f)| {
             let (day, month) = badge(starts);
             ipc::EventItem {
                 id: f.id.to_hex(),
@@ -154,6 +177,7 @@ fn discover(svc: &Service, text: &str) -> Result<Vec<ipc::EventItem>> {
                 going: f.view.going_count() as u32,
                 // Discovered: nothing of it was seen before.
                 news: 0,
+                cursor: cursor(starts, &f.id),
                 group: f.group_name,
                 place: f.view.details.place.name,
                 day,
@@ -164,8 +188,17 @@ fn discover(svc: &Service, text: &str) -> Result<Vec<ipc::EventItem>> {
 }
 
 pub fn events(svc: &Service, args: &ipc::EventsArgs) -> Result<Vec<ipc::EventItem>> {
+    let after =
+        match args.after.as_deref() {
+            Some(cursor) => Some(parse_cursor(cursor).ok_or_else(|| {
+                EngineError::Refused(format!("{cursor:?} is not a list position"))
+            })?),
+            None => None,
+        };
     let (filter, upcoming) = match args.filter {
-        ipc::EventFilter::Discover => return discover(svc, &args.text),
+        ipc::EventFilter::Discover => {
+            return discover(svc, &args.text, after, args.limit as usize);
+        }
         ipc::EventFilter::Upcoming => (EventFilter::All, true),
         ipc::EventFilter::All => (EventFilter::All, false),
         ipc::EventFilter::Mine => (EventFilter::Mine, true),
@@ -176,6 +209,8 @@ pub fn events(svc: &Service, args: &ipc::EventsArgs) -> Result<Vec<ipc::EventIte
         filter,
         upcoming,
         text: optional_text(&args.text),
+        limit: args.limit as usize,
+        after,
         ..EventSearch::default()
     })?;
     Ok(found.iter().map(|e| event_item(svc, e)).collect())

@@ -224,6 +224,12 @@ pub struct EventsArgs {
     pub filter: EventFilter,
     /// Full-text search (title, description, place, tags).
     pub text: String,
+    /// At most this many (0: the shell's default).
+    #[serde(default)]
+    pub limit: u32,
+    /// The next page: the `cursor` of the last item of the page before.
+    #[serde(default)]
+    pub after: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -243,6 +249,8 @@ pub struct EventItem {
     pub going: u32,
     /// New comments and participants since the persona last opened it.
     pub news: u32,
+    /// Where the list goes on after this item (see [`EventsArgs::after`]).
+    pub cursor: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -541,6 +541,7 @@ fn event(ctx: &mut Ctx, cmd: EventCmd) -> Result<()> {
                 group,
                 bbox,
                 limit,
+                after: None,
             })?;
             ctx.out.events(&events);
         }

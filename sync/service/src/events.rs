@@ -135,6 +135,9 @@ pub struct EventSearch {
     pub bbox: Option<BBox>,
     /// At most this many (0: a default of 500).
     pub limit: usize,
+    /// The next page: only events after this one (its start and id), in the
+    /// list's order.
+    pub after: Option<(i64, DocId)>,
 }
 
 /// An event as a page shows it.
@@ -246,6 +249,7 @@ impl Service {
             .map(|g| self.resolve(g, DocKind::Group))
             .transpose()?;
         q.bbox = search.bbox;
+        q.after = search.after;
         if search.filter == EventFilter::All {
             return Ok(self.store.events(&q)?);
         }

@@ -535,3 +535,44 @@ fn what_is_new_counts_others_since_the_persona_last_looked() {
     s.act_as(Some("Ana".into()));
     assert_eq!(s.unread_messages(group).unwrap(), 1);
 }
+
+#[test]
+fn the_list_pages_past_any_limit_without_gaps_or_repeats() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = service(dir.path());
+    s.create_persona("Ana").unwrap();
+    // Several at the same hour: the id breaks the tie, so none is skipped.
+    for i in 0..23 {
+        let mut e = new_event(&format!("Meeting {i}"), None);
+        e.fields.starts = Some(format!("2027-03-{:02}T18:30", 1 + i / 3).parse().unwrap());
+        s.create_event(e).unwrap();
+    }
+    let everything: Vec<_> = s
+        .events(&EventSearch::default())
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(everything.len(), 23);
+    for filter in [EventFilter::All, EventFilter::Mine] {
+        let mut paged = Vec::new();
+        let mut after = None;
+        // Five pages of five, and one empty; more would mean pages repeat.
+        for _ in 0..8 {
+            let page = s
+                .events(&EventSearch {
+                    filter,
+                    upcoming: true,
+                    limit: 5,
+                    after,
+                    ..EventSearch::default()
+                })
+                .unwrap();
+            let Some(last) = page.last() else { break };
+            after = Some((last.starts, last.id));
+            assert!(page.len() <= 5);
+            paged.extend(page.iter().map(|e| e.id));
+        }
+        assert_eq!(paged, everything, "{filter:?}");
+    }
+}

@@ -201,6 +201,9 @@ pub struct EventQuery {
     pub text: Option<String>,
     pub bbox: Option<BBox>,
     pub limit: usize,
+    /// Only events after this one in the list's order (its start, then its
+    /// id): the next page after a page that ended with it.
+    pub after: Option<(i64, DocId)>,
 }
 
 impl EventQuery {
@@ -213,6 +216,7 @@ impl EventQuery {
             text: None,
             bbox: None,
             limit: 50,
+            after: None,
         }
     }
 }
@@ -322,6 +326,13 @@ impl Store {
             filters.push(format!(
                 "e.grp = {p} AND e.doc IN (SELECT event FROM group_events WHERE grp = {p})"
             ));
+        }
+        if let Some((starts, doc)) = q.after {
+            let (s, d) = (
+                arg(starts.into(), &mut args),
+                arg(doc.0.to_vec().into(), &mut args),
+            );
+            filters.push(format!("(e.starts, e.doc) > ({s}, {d})"));
         }
         let limit = arg((q.limit as i64).into(), &mut args);
         let and_filters = filters

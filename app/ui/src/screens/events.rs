@@ -1,4 +1,4 @@
-//! The events list: filters, search, and the cards.
+//! The events list: filters, search, and the cards, a page at a time.
 
 use crate::prelude::*;
 
@@ -13,19 +13,56 @@ pub fn filter_label(f: ipc::EventFilter) -> &'static str {
     }
 }
 
+/// Events read at a time.
+const PAGE: u32 = 100;
+
 #[component]
 pub fn Events() -> Element {
     let revision = use_context::<Revision>().0;
     let mut filter = use_signal(|| ipc::EventFilter::Upcoming);
     let mut text = use_signal(String::new);
+    // The first page follows the store live; "show more" appends the next
+    // pages (read from where the list ended, however long it gets).
+    let mut more = use_signal(Vec::<ipc::EventItem>::new);
+    let mut exhausted = use_signal(|| false);
     let list = use_resource(move || async move {
         let _ = revision();
         let args = ipc::EventsArgs {
             filter: filter(),
             text: text(),
+            limit: PAGE,
+            after: None,
         };
-        api::invoke::<cmd::Events>(&args).await
+        let first = api::invoke::<cmd::Events>(&args).await;
+        if let Ok(items) = &first {
+            exhausted.set(items.len() < PAGE as usize);
+        }
+        first
     });
+    // A new filter or search starts from the top.
+    use_effect(move || {
+        let _ = (filter(), text());
+        more.write().clear();
+    });
+    let show_more = move |_| async move {
+        let last = more.peek().last().cloned().or_else(|| {
+            list.peek()
+                .as_ref()
+                .and_then(|l| l.as_ref().ok())
+                .and_then(|l| l.last().cloned())
+        });
+        let Some(last) = last else { return };
+        let args = ipc::EventsArgs {
+            filter: filter(),
+            text: text(),
+            limit: PAGE,
+            after: Some(last.cursor),
+        };
+        if let Ok(page) = api::invoke::<cmd::Events>(&args).await {
+            exhausted.set(page.len() < PAGE as usize);
+            more.write().extend(page);
+        }
+    };
     rsx! {
         section {
             SinceYouLooked {}
@@ -56,13 +93,25 @@ pub fn Events() -> Element {
                 Some(Err(e)) => rsx! { p { class: "error", role: "alert", "{e}" } },
                 Some(Ok(items)) if items.is_empty() && filter() == ipc::EventFilter::Discover => rsx! { p { class: "muted", {t("no-public-events-to-discover-yet")} } },
                 Some(Ok(items)) if items.is_empty() => rsx! { p { class: "muted", {t("no-events-here-yet")} } },
-                Some(Ok(items)) => rsx! {
-                    ul { class: "list", id: "event-list",
-                        for item in items.iter().cloned() {
-                            li { key: "{item.id}", EventCard { item } }
+                Some(Ok(items)) => {
+                    let mut ids = std::collections::HashSet::new();
+                    let all: Vec<ipc::EventItem> = items
+                        .iter()
+                        .chain(more.read().iter())
+                        .filter(|i| ids.insert(i.id.clone()))
+                        .cloned()
+                        .collect();
+                    rsx! {
+                        ul { class: "list", id: "event-list",
+                            for item in all {
+                                li { key: "{item.id}", EventCard { item } }
+                            }
+                        }
+                        if !exhausted() {
+                            button { id: "show-more", class: "more", onclick: show_more, {t("show-more")} }
                         }
                     }
-                },
+                }
             }}
         }
     }
