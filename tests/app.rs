@@ -541,6 +541,9 @@ fn every_main_screen_passes_an_accessibility_audit_in_both_themes_and_languages(
     s.wait("the second page", || (count() == 106).then_some(()));
     s.wait_text("#event-list", "Workshop 104");
     assert!(s.find_all("#show-more").is_empty(), "nothing more to show");
+    // The webview's storage (language, theme) outlives the app and is shared
+    // by every data directory: the next test starts from none.
+    s.script("localStorage.clear(); return true;", json!([]));
     s.quit();
     assert!(
         failures.is_empty(),
@@ -548,4 +551,67 @@ fn every_main_screen_passes_an_accessibility_audit_in_both_themes_and_languages(
         failures.len(),
         failures.join("\n")
     );
+}
+
+const ENTER: &str = "\u{E007}";
+
+#[test]
+fn a_keyboard_alone_creates_an_event_joins_comments_and_chats() {
+    let (_one, display, driver) = start();
+    let data = tempfile::tempdir().unwrap();
+    rally(data.path(), &["persona", "new", "Camille"]);
+    rally(data.path(), &["group", "create", "Bike kitchen"]);
+    let s = launch(&driver, data.path(), &["--no-sync"]);
+    s.find("#new-event");
+
+    // Create an event.
+    s.tab_to("#new-event", 30);
+    s.keys(ENTER);
+    s.find("#f-title");
+    s.tab_to("#f-title", 30);
+    s.keys("Cleanup day");
+    s.tab_to("#f-starts", 5);
+    // WebKit's date field: month, day, year, then hour, minutes, AM/PM, each
+    // part moving on to the next when full.
+    // The start comes filled in (tomorrow at 18:00); the keyboard moves it an
+    // hour later: month, day, year, then the hour, which the arrow raises.
+    let start = |s: &Session| {
+        s.script(
+            "return document.querySelector('#f-starts').value;",
+            json!([]),
+        )
+        .as_str()
+        .unwrap()
+        .to_owned()
+    };
+    let before = start(&s);
+    assert!(before.ends_with("T18:00"), "{before}");
+    s.keys("\u{E004}\u{E004}\u{E004}\u{E013}");
+    assert_eq!(start(&s), before.replace("T18:00", "T19:00"));
+    s.tab_to("#save-event", 40);
+    s.keys(ENTER);
+    s.wait_text("#event-title", "Cleanup day");
+
+    // Join it and comment.
+    s.tab_to("#rsvp", 30);
+    s.keys(ENTER);
+    s.wait_text("#my-status", "going");
+    s.tab_to("#comment-body", 30);
+    s.keys("Bringing gloves");
+    s.tab_to("#send-comment", 10);
+    s.keys(ENTER);
+    s.wait_text("#comments", "Bringing gloves");
+
+    // Write in the group's chat.
+    s.tab_to("button.tab:nth-child(2)", 40);
+    s.keys(ENTER);
+    s.find("#group-list");
+    s.tab_to("#group-list button", 30);
+    s.keys(ENTER);
+    s.tab_to("#chat-text", 40);
+    s.keys("See you at the kitchen");
+    s.keys(ENTER);
+    s.wait_text("#chat", "See you at the kitchen");
+    display.screenshot(&artefacts().join("10-keyboard.png"));
+    s.quit();
 }

@@ -374,6 +374,66 @@ impl Session {
         }
     }
 
+    /// Presses and releases keys on whatever has the focus, as a keyboard
+    /// does (WebDriver key actions: `"\u{E004}"` is Tab, `"\u{E007}"` Enter).
+    pub fn keys(&self, text: &str) {
+        let mut actions = Vec::new();
+        for c in text.chars() {
+            actions.push(json!({"type": "keyDown", "value": c.to_string()}));
+            actions.push(json!({"type": "keyUp", "value": c.to_string()}));
+        }
+        self.post(
+            "/actions",
+            json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
+        )
+        .unwrap_or_else(|e| panic!("pressing keys: {e}"));
+    }
+
+    /// The id (or, without one, the text) of the element that has the focus.
+    pub fn focused(&self) -> String {
+        self.script(
+            "const e = document.activeElement; return e ? (e.id || e.innerText || e.tagName) : '';",
+            json!([]),
+        )
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    }
+
+    /// Presses Tab until the element matching `css` has the focus (at most
+    /// `max` times), checking at each stop that the focus is visible (an
+    /// outline).
+    pub fn tab_to(&self, css: &str, max: usize) {
+        for _ in 0..max {
+            self.keys("\u{E004}");
+            let outline = self.script(
+                "const e = document.activeElement;
+                 return e && e !== document.body ? getComputedStyle(e).outlineStyle : 'body';",
+                json!([]),
+            );
+            let outline = outline.as_str().unwrap_or_default();
+            assert!(
+                outline != "none",
+                "the focus on {:?} is not visible",
+                self.focused()
+            );
+            if self
+                .script(
+                    "return !!document.activeElement && document.activeElement.matches(arguments[0]);",
+                    json!([css]),
+                )
+                .as_bool()
+                .unwrap_or(false)
+            {
+                return;
+            }
+        }
+        panic!(
+            "{css} not reached by Tab in {max} presses (the focus is on {:?})",
+            self.focused()
+        );
+    }
+
     /// Runs axe-core (its source, `axe.min.js`) on the page as it is; returns
     /// the violations of impact "serious" or "critical", each as
     /// `{id, impact, help, nodes}`.

@@ -1,8 +1,9 @@
 //! The translations are complete: every message of `app/ui/locales/en.ftl`
 //! exists in every other language file (and no file has one English lacks),
-//! every file parses, and every message id the UI or the shell asks for exists.
+//! every file parses, every message id the UI or the shell asks for exists,
+//! and messages that take values take the same ones everywhere and get them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use fluent_syntax::ast::Entry;
@@ -23,6 +24,35 @@ fn ids(file: &Path) -> BTreeSet<String> {
             _ => None,
         })
         .collect()
+}
+
+/// Each message's variables (`{ $name }`), read from the file's text: a
+/// message is its `id =` line and the indented lines after it.
+fn variables(file: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let text = std::fs::read_to_string(file).unwrap();
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut current = None;
+    for line in text.lines() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        if !line.starts_with(char::is_whitespace)
+            && let Some((id, _)) = line.split_once(" =")
+        {
+            current = Some(id.trim().to_owned());
+            out.entry(id.trim().to_owned()).or_default();
+        }
+        if let Some(id) = &current {
+            for (i, _) in line.match_indices('$') {
+                let name: String = line[i + 1..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                    .collect();
+                out.get_mut(id).unwrap().insert(name);
+            }
+        }
+    }
+    out
 }
 
 /// The string literals of `source` that follow `prefix` (up to the next quote).
@@ -108,4 +138,31 @@ fn every_message_exists_in_every_language() {
     for id in ["when-today", "when-tomorrow", "when-yesterday", "when-on"] {
         assert!(english.contains(id), "{id}");
     }
+
+    // A message with a value is given it: every language names the same
+    // values, and the UI never asks for such a message without them (`t`).
+    let english_vars = variables(&locales().join("en.ftl"));
+    for entry in std::fs::read_dir(locales()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "ftl") {
+            continue;
+        }
+        for (id, vars) in variables(&path) {
+            assert_eq!(
+                Some(&vars),
+                english_vars.get(&id),
+                "{}: {id} takes other values than in English",
+                path.display()
+            );
+        }
+    }
+    let plain = literals_after(&ui, "t(\"");
+    let without: Vec<_> = plain
+        .iter()
+        .filter(|id| english_vars.get(*id).is_some_and(|v| !v.is_empty()))
+        .collect();
+    assert!(
+        without.is_empty(),
+        "the UI asks for messages that take a value without one: {without:?}"
+    );
 }

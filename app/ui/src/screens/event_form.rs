@@ -27,8 +27,12 @@ pub fn EventForm(id: Option<String>) -> Element {
                     });
                 }
             } else if let Ok(s) = api::invoke::<cmd::State>(&()).await {
-                form.write().time_zone = s.time_zone;
-                form.write().visibility = Some(ipc::Visibility::Public);
+                let mut f = form.write();
+                f.time_zone = s.time_zone;
+                f.visibility = Some(ipc::Visibility::Public);
+                // A start to adjust rather than type from nothing: tomorrow
+                // evening, in the device's time.
+                f.starts = tomorrow_evening();
             }
         });
     });
@@ -131,4 +135,16 @@ pub fn EventForm(id: Option<String>) -> Element {
             }
         }
     }
+}
+
+/// Tomorrow at 18:00 on the device's clock, as a `datetime-local` value.
+fn tomorrow_evening() -> String {
+    let d = js_sys::Date::new_0();
+    d.set_date(d.get_date() + 1);
+    format!(
+        "{:04}-{:02}-{:02}T18:00",
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date()
+    )
 }

@@ -121,8 +121,8 @@ pub fn EventPage(id: String) -> Element {
                     }
                 }
             }
-            if let Some(status) = &e.my_status { p { id: "my-status", {t("you-are")} " " {t(status_label(*status))} } }
-            if let Some(path) = notice() { p { class: "notice", role: "status", {t("saved-to")} " {path}" } }
+            if let Some(status) = &e.my_status { p { id: "my-status", {tv("you-are", "status", t(status_label(*status)))} } }
+            if let Some(path) = notice() { p { class: "notice", role: "status", {tv("saved-to", "path", path)} } }
             if let Some(err) = error() { p { class: "error", role: "alert", "{err}" } }
             h2 { {t("organisers")} }
             p { {e.organisers.join(", ")} }
@@ -161,7 +161,7 @@ pub fn EventPage(id: String) -> Element {
             }
             form { class: "comment-form", onsubmit: send_comment,
                 if let Some((_, who)) = reply_to() {
-                    p { class: "muted", {t("replying-to")} " {who} "
+                    p { class: "muted", {tv("replying-to", "name", who.clone())} " "
                         button { r#type: "button", class: "link", onclick: move |_| reply_to.set(None), {t("cancel")} }
                     }
                 }
