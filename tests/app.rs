@@ -473,8 +473,11 @@ fn every_main_screen_passes_an_accessibility_audit_in_both_themes_and_languages(
             "Bring what is **broken**.",
             "--group",
             &group,
+            "--capacity",
+            "1",
         ],
     ));
+    rally(data.path(), &["event", "join", &event]);
     rally(
         data.path(),
         &["event", "comment", &event, "I'll bring a toaster"],
@@ -495,6 +498,8 @@ fn every_main_screen_passes_an_accessibility_audit_in_both_themes_and_languages(
 
     let s = launch(&driver, data.path(), &["--no-sync"]);
     s.resize(1280, 800);
+    // Its one place is taken: the card says so.
+    s.wait_text("#event-list", "Full");
     let mut failures = Vec::new();
     for lang in ["en", "fr"] {
         show(&s, "settings");
@@ -541,6 +546,16 @@ fn every_main_screen_passes_an_accessibility_audit_in_both_themes_and_languages(
     s.wait("the second page", || (count() == 106).then_some(()));
     s.wait_text("#event-list", "Workshop 104");
     assert!(s.find_all("#show-more").is_empty(), "nothing more to show");
+    // Text at 200 %: every screen still fits the window's width.
+    s.script(
+        "document.documentElement.style.fontSize = '200%'; return true;",
+        json!([]),
+    );
+    for screen in SCREENS {
+        show(&s, screen);
+        fits(&s, &format!("{screen} with text at 200 %"));
+    }
+    display.screenshot_area(&shots.join("fr-light-1280x800-text-200.png"), 1280, 800);
     // The webview's storage (language, theme) outlives the app and is shared
     // by every data directory: the next test starts from none.
     s.script("localStorage.clear(); return true;", json!([]));

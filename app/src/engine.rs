@@ -97,6 +97,13 @@ pub fn switch_persona(svc: &mut Service, id: &str) -> Result<()> {
     Ok(())
 }
 
+/// Everyone the event has room for is going.
+fn is_full(view: &rally_core::EventView) -> bool {
+    view.details
+        .capacity
+        .is_some_and(|c| view.going_count() >= c as usize)
+}
+
 /// A list position: an event's start (Unix seconds) and id, as `START.ID`.
 fn cursor(starts: i64, id: &DocId) -> String {
     format!("{starts}.{}", id.to_hex())
@@ -128,6 +135,7 @@ fn event_item(svc: &Service, e: &rally_store::EventSummary) -> ipc::EventItem {
         status: event_status(e.status),
         group,
         going: doc.as_ref().map_or(0, |d| d.going_count() as u32),
+        full: doc.as_ref().is_some_and(is_full),
         place: doc.and_then(|d| d.details.place.name),
         day,
         month,
@@ -175,6 +183,7 @@ fn discover(
                 when: show_secs(starts),
                 status: event_status(f.view.details.status),
                 going: f.view.going_count() as u32,
+                full: is_full(&f.view),
                 // Discovered: nothing of it was seen before.
                 news: 0,
                 cursor: cursor(starts, &f.id),

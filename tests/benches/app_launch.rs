@@ -1,7 +1,8 @@
-//! The app with 10 000 events in its store: time from launch to the upcoming list
-//! on screen, and memory of the app process (and of the WebKit processes it
-//! starts), against a baseline in the same run: the same app launched on an
-//! empty store, to its first screen. Runs the real `rally-app` under Xvfb through
+//! The app with 10 000 and 100 000 events in its store (`RALLY_BENCH_EVENTS`,
+//! comma-separated): time from launch to the upcoming list on screen, and memory
+//! of the app process (and of the WebKit processes it starts), against a
+//! baseline in the same run: the same app launched on an empty store, to its
+//! first screen. Runs the real `rally-app` under Xvfb through
 //! WebDriver (built by `cargo xtask build`; `cargo xtask bench` runs this).
 
 use std::path::Path;
@@ -92,37 +93,40 @@ fn launch(driver: &Driver, data: &Path, css: &str) -> (Duration, (u64, u64)) {
 }
 
 fn main() {
-    let n: usize = std::env::var("RALLY_BENCH_EVENTS")
+    let sizes: Vec<usize> = std::env::var("RALLY_BENCH_EVENTS")
         .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000);
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![10_000, 100_000]);
     let display = Display::start();
     let driver = Driver::start(&display);
 
     let empty = tempfile::tempdir().unwrap();
-    let full = tempfile::tempdir().unwrap();
-    let seeding = Instant::now();
-    seed(full.path(), n);
-    println!(
-        "seeded {n} events in {:.1} s",
-        seeding.elapsed().as_secs_f64()
-    );
-
     // A first launch warms the caches (binary, WebKit); then the measured ones.
     launch(&driver, empty.path(), "#persona-name");
     let (base, base_mem) = launch(&driver, empty.path(), "#persona-name");
-    let (took, mem) = launch(&driver, full.path(), "#event-list li");
     println!(
         "baseline, empty store to its first screen: {:.2} s; app {:.1} MB, WebKit processes {:.1} MB",
         base.as_secs_f64(),
         base_mem.0 as f64 / 1024.0,
         base_mem.1 as f64 / 1024.0
     );
-    println!(
-        "{n} events, launch to the upcoming list on screen: {:.2} s (× {:.2} the baseline); app {:.1} MB, WebKit processes {:.1} MB",
-        took.as_secs_f64(),
-        took.as_secs_f64() / base.as_secs_f64(),
-        mem.0 as f64 / 1024.0,
-        mem.1 as f64 / 1024.0
-    );
+    for n in sizes {
+        let full = tempfile::tempdir().unwrap();
+        let seeding = Instant::now();
+        seed(full.path(), n);
+        println!(
+            "seeded {n} events in {:.1} s",
+            seeding.elapsed().as_secs_f64()
+        );
+        let (took, mem) = launch(&driver, full.path(), "#event-list li");
+        println!(
+            "{n} events, launch to the upcoming list on screen: {:.2} s (× {:.2} the baseline); app {:.1} MB (× {:.2}), WebKit processes {:.1} MB (× {:.2})",
+            took.as_secs_f64(),
+            took.as_secs_f64() / base.as_secs_f64(),
+            mem.0 as f64 / 1024.0,
+            mem.0 as f64 / base_mem.0.max(1) as f64,
+            mem.1 as f64 / 1024.0,
+            mem.1 as f64 / base_mem.1.max(1) as f64
+        );
+    }
 }

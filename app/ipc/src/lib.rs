@@ -247,6 +247,9 @@ pub struct EventItem {
     pub month: String,
     /// How many are going.
     pub going: u32,
+    /// Everyone it has room for is going.
+    #[serde(default)]
+    pub full: bool,
     /// New comments and participants since the persona last opened it.
     pub news: u32,
     /// Where the list goes on after this item (see [`EventsArgs::after`]).

@@ -165,3 +165,4 @@ new-participants = { $count ->
 news-count = { $count } new
 new-message-from = New message from { $author }
 show-more = Show more
+full = Full

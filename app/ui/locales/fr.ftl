@@ -157,3 +157,4 @@ new-participants = { $count ->
 news-count = { $count } nouveau(x)
 new-message-from = Nouveau message de { $author }
 show-more = Afficher la suite
+full = Complet

@@ -31,6 +31,7 @@ pub fn EventCard(item: ipc::EventItem) -> Element {
                     if let Some(group) = &item.group { Icon { name: "users" } " {group} · " }
                     {tv("going-count", "count", item.going)}
                     if cancelled { " · " strong { {t("cancelled")} } }
+                    if item.full && !cancelled { " · " strong { {t("full")} } }
                 }
             }
         }

@@ -1,11 +1,13 @@
 //! Pieces shared by the screens.
 
+mod avatar;
 mod confirm;
 mod event_card;
 mod header;
 mod icon;
 mod news;
 
+pub use avatar::*;
 pub use confirm::*;
 pub use event_card::*;
 pub use header::*;

@@ -129,7 +129,11 @@ pub fn EventPage(id: String) -> Element {
             h2 { {t("participants")} " ({e.participants.len()})" }
             ul { class: "people", id: "participants",
                 for person in e.participants.iter() {
-                    li { "{person.name}" span { class: "muted", " · " {t(status_label(person.status))} } }
+                    li { class: "person",
+                        Avatar { name: person.name.clone() }
+                        "{person.name}"
+                        span { class: "muted", " · " {t(status_label(person.status))} }
+                    }
                 }
             }
             h2 { {t("comments")} }

@@ -121,7 +121,7 @@ pub fn GroupPage(id: String) -> Element {
             ul { class: "people", id: "members",
                 for (group, m) in g.members.iter().map(|m| (g.id.clone(), m.clone())) {
                     li { class: "member-row",
-                        span { "{m.name}" }
+                        span { class: "person", Avatar { name: m.name.clone() } "{m.name}" }
                         if is_admin {
                             select {
                                 "aria-label": t("role"),
@@ -211,7 +211,7 @@ pub fn GroupPage(id: String) -> Element {
                 ul { class: "chat", id: "chat",
                     for m in g.messages.iter() {
                         li { class: if m.mine { "message mine" } else { "message" },
-                            p { class: "meta", strong { "{m.author}" } " · {m.when}" }
+                            p { class: "meta person", Avatar { name: m.author.clone() } strong { "{m.author}" } " · {m.when}" }
                             p { class: "body", "{m.text}" }
                         }
                     }
