@@ -97,13 +97,6 @@ pub fn switch_persona(svc: &mut Service, id: &str) -> Result<()> {
     Ok(())
 }
 
-/// Everyone the event has room for is going.
-fn is_full(view: &rally_core::EventView) -> bool {
-    view.details
-        .capacity
-        .is_some_and(|c| view.going_count() >= c as usize)
-}
-
 /// A list position: an event's start (Unix seconds) and id, as `START.ID`.
 fn cursor(starts: i64, id: &DocId) -> String {
     format!("{starts}.{}", id.to_hex())
@@ -135,7 +128,7 @@ fn event_item(svc: &Service, e: &rally_store::EventSummary) -> ipc::EventItem {
         status: event_status(e.status),
         group,
         going: doc.as_ref().map_or(0, |d| d.going_count() as u32),
-        full: doc.as_ref().is_some_and(is_full),
+        full: doc.as_ref().is_some_and(|d| d.is_full()),
         place: doc.and_then(|d| d.details.place.name),
         day,
         month,
@@ -183,7 +176,7 @@ fn discover(
                 when: show_secs(starts),
                 status: event_status(f.view.details.status),
                 going: f.view.going_count() as u32,
-                full: is_full(&f.view),
+                full: f.view.is_full(),
                 // Discovered: nothing of it was seen before.
                 news: 0,
                 cursor: cursor(starts, &f.id),
@@ -426,19 +419,17 @@ pub fn groups(svc: &Service) -> Result<Vec<ipc::GroupItem>> {
                     .and_then(|(_, r)| r.parse().ok())
                     .map(role)
             });
-            let unread = match my_role {
-                Some(_) => svc.unread_messages(g.id).unwrap_or(0),
-                None => 0,
-            };
-            (g, my_role, unread)
-        })
-        .map(|(g, my_role, unread)| ipc::GroupItem {
-            id: g.id.to_hex(),
-            my_role,
-            unread,
-            name: g.name,
-            members: g.members,
-            members_only: g.visibility == GroupVisibility::MembersOnly.as_str(),
+            ipc::GroupItem {
+                id: g.id.to_hex(),
+                unread: match my_role {
+                    Some(_) => svc.unread_messages(g.id).unwrap_or(0),
+                    None => 0,
+                },
+                my_role,
+                name: g.name,
+                members: g.members,
+                members_only: g.visibility == GroupVisibility::MembersOnly.as_str(),
+            }
         })
         .collect())
 }
