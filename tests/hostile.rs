@@ -36,7 +36,7 @@ fn swarm() -> Swarm<Sync> {
         .expect("tcp")
         .with_behaviour(|_| {
             request_response::Behaviour::with_codec(
-                FrameCodec,
+                FrameCodec::default(),
                 [(SYNC_PROTOCOL, ProtocolSupport::Full)],
                 request_response::Config::default().with_request_timeout(Duration::from_secs(120)),
             )

@@ -509,3 +509,36 @@ impl FediPeer {
             .collect()
     }
 }
+
+/// Fills a fresh store in `data` with `n` public events by one new persona
+/// (straight into the store, in batches: thousands of `rally event create` would
+/// take minutes). Returns how many events the store holds.
+pub fn seed_events(data: &Path, n: usize) -> i64 {
+    use rally_core::{Document, EventDetails};
+    let mut store = rally_store::Store::open(data).unwrap();
+    let now = rally_store::Timestamp::now();
+    let me = store.create_persona("organiser", now).unwrap();
+    let mut batch = Vec::with_capacity(2_000);
+    for i in 0..n {
+        let d = EventDetails::new(
+            format!("Assembly {i}"),
+            "2027-05-01T10:00".parse().unwrap(),
+            "Europe/Paris",
+        );
+        let (doc, _) = Document::create_event(&me.persona, "organiser", &d, None, now).unwrap();
+        batch.push(doc);
+        if batch.len() == 2_000 {
+            store.insert_new_batch(&batch).unwrap();
+            batch.clear();
+        }
+    }
+    store.insert_new_batch(&batch).unwrap();
+    events_in(data)
+}
+
+/// How many events the store in `data` holds.
+pub fn events_in(data: &Path) -> i64 {
+    let db = rusqlite::Connection::open(data.join("rally.db")).unwrap();
+    db.query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .unwrap()
+}

@@ -158,3 +158,59 @@ fn sync_once_exits_when_in_sync_and_reports_json() {
     assert_eq!(again["changes_received"], 0);
     assert!(again["bytes_received"].as_u64().unwrap() < 1_000, "{again}");
 }
+
+/// A store whose announcement is larger than the frame limit syncs whole: the
+/// announcement and the acknowledgements are split, and nothing waits forever
+/// for a frame the peer refuses. With the smallest limit (320 KiB) this takes a
+/// few thousand events; the benchmark `big_store` does the same with 200 000
+/// events against the default 4 MiB.
+#[test]
+fn a_store_above_the_frame_limit_syncs_to_a_fresh_device() {
+    use rally_core::protocol::FrameLimit;
+    use rally_e2e::{events_in, rally_output, seed_events};
+    const EVENTS: usize = 6_000;
+    // Each announced document costs some 70 bytes in a `Heads`.
+    const {
+        assert!(
+            EVENTS * 70 > FrameLimit::MIN,
+            "the store is above the limit"
+        )
+    };
+    let limit = FrameLimit::MIN.to_string();
+    let source = tempfile::tempdir().unwrap();
+    assert_eq!(seed_events(source.path(), EVENTS), EVENTS as i64);
+    let serving = SyncProcess::start(
+        &[],
+        source.path(),
+        &[
+            "--listen",
+            "/ip4/127.0.0.1/tcp/0",
+            "--no-mdns",
+            "--max-frame",
+            &limit,
+        ],
+    );
+    let device = tempfile::tempdir().unwrap();
+    rally(device.path(), &["persona", "new", "newcomer"]);
+    let started = std::time::Instant::now();
+    let out = rally_output(
+        device.path(),
+        &[
+            "sync",
+            "--peer",
+            &serving.first_line,
+            "--once",
+            "--no-mdns",
+            "--timeout",
+            "120",
+            "--max-frame",
+            &limit,
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(events_in(device.path()), EVENTS as i64);
+    eprintln!(
+        "{EVENTS} events under a {limit}-byte frame limit: {:?}",
+        started.elapsed()
+    );
+}

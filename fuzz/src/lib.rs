@@ -34,7 +34,9 @@ pub const TARGETS: &[(&str, Target)] = &[
 /// A batch of frames as a peer's stream carries it, then each frame as a message.
 pub fn frame(data: &[u8]) {
     let mut io = futures::io::Cursor::new(data);
-    if let Ok(batch) = futures::executor::block_on(rally_net::read_batch(&mut io)) {
+    if let Ok(batch) =
+        futures::executor::block_on(rally_net::read_batch(&mut io, Default::default()))
+    {
         for f in &batch.frames {
             message(f);
         }

@@ -78,6 +78,8 @@ pub struct ServerConfig {
     pub registrations: Option<Mode>,
     /// Spam caps on what remote actors and domains send per hour.
     pub fedi_caps: fedi::budget::ActivityCaps,
+    /// The largest sync frame sent or accepted.
+    pub max_frame: rally_core::protocol::FrameLimit,
 }
 
 /// What the server tells its caller as it starts and runs.
@@ -191,7 +193,8 @@ pub async fn run(
         registry: Box::new(registry),
     };
     let repo = SyncRepo::relay(store, me, Box::new(gate));
-    let transport = Transport::server(key).with_public_url(public_url.clone());
+    let mut transport = Transport::server(key).with_public_url(public_url.clone());
+    transport.limits.max_frame = config.max_frame;
     // The node and its store on a thread of their own: a batch being stored never
     // holds up an HTTP request or the federation's work.
     let (node_events, mut from_node) = tokio::sync::mpsc::unbounded_channel();

@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use rally_core::PersonaId;
 use rally_core::jiff::Timestamp;
+use rally_core::protocol::FrameLimit;
 use rally_server::registry::{Mode, Registry, SqliteRegistry};
 use rally_server::{ServerConfig, ServerEvent};
 
@@ -37,6 +38,10 @@ struct Cli {
     /// Spam caps: the same for all the actors of one remote domain.
     #[arg(long, value_name = "N", default_value_t = rally_server::fedi::budget::ActivityCaps::default().per_domain)]
     fedi_per_domain_hour: u32,
+    /// The largest sync frame, in bytes, the server sends or accepts (default and
+    /// most 4194304). Devices syncing with it use the same `--max-frame`.
+    #[arg(long, value_name = "BYTES", default_value_t = FrameLimit::default())]
+    max_frame: FrameLimit,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -276,6 +281,7 @@ fn serve(cli: Cli, data: PathBuf) -> Result<()> {
             per_actor: cli.fedi_per_actor_hour,
             per_domain: cli.fedi_per_domain_hour,
         },
+        max_frame: cli.max_frame,
     };
     // HTTP, the federation's inbox, publisher and deliveries share two workers;
     // the sync node runs on a thread of its own (see `rally_server::run`), and so

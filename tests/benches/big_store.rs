@@ -7,19 +7,10 @@
 //!
 //! `cargo xtask bench` runs it (after building the release `rally`).
 
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rally_core::{Document, EventDetails};
-use rally_e2e::{SyncProcess, bin, peak_mb, rally};
-use rally_store::{Store, Timestamp};
-
-fn events_in(data: &Path) -> i64 {
-    let db = rusqlite::Connection::open(data.join("rally.db")).unwrap();
-    db.query_row("SELECT count(*) FROM events", [], |r| r.get(0))
-        .unwrap()
-}
+use rally_e2e::{SyncProcess, bin, events_in, peak_mb, rally, seed_events};
 
 fn main() {
     let n: usize = std::env::var("RALLY_BENCH_BIG_DOCS")
@@ -28,26 +19,7 @@ fn main() {
         .unwrap_or(200_000);
     let source = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    {
-        let mut store = Store::open(source.path()).unwrap();
-        let me = store.create_persona("organiser", Timestamp::now()).unwrap();
-        let now = Timestamp::now();
-        let mut batch = Vec::with_capacity(2_000);
-        for i in 0..n {
-            let d = EventDetails::new(
-                format!("Assembly {i}"),
-                "2027-05-01T10:00".parse().unwrap(),
-                "Europe/Paris",
-            );
-            let (doc, _) = Document::create_event(&me.persona, "organiser", &d, None, now).unwrap();
-            batch.push(doc);
-            if batch.len() == 2_000 {
-                store.insert_new_batch(&batch).unwrap();
-                batch.clear();
-            }
-        }
-        store.insert_new_batch(&batch).unwrap();
-    }
+    assert_eq!(seed_events(source.path(), n), n as i64);
     println!("big store benchmark: {n} events");
     println!(
         "  store built in      {:.1} s",

@@ -92,6 +92,10 @@ pub struct SyncArgs {
     /// With --once: give up after this many seconds.
     #[arg(long, default_value_t = 120)]
     pub timeout: u64,
+    /// The largest sync frame, in bytes, to send or accept (default and most
+    /// 4194304); peers use the same.
+    #[arg(long, value_name = "BYTES", default_value_t = rally_core::protocol::FrameLimit::default())]
+    pub max_frame: rally_core::protocol::FrameLimit,
 }
 
 #[derive(Debug, Subcommand)]

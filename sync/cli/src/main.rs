@@ -183,6 +183,7 @@ fn sync_cmd(ctx: Ctx, args: SyncArgs) -> Result<()> {
         timeout: Some(Duration::from_secs(args.timeout)),
     };
     let mdns = !args.no_mdns;
+    let max_frame = args.max_frame;
     if config.once && config.peers.is_empty() && config.servers.is_empty() && !mdns {
         bail!("--once needs a --peer or --server to sync with, or mDNS to find one");
     }
@@ -200,7 +201,9 @@ fn sync_cmd(ctx: Ctx, args: SyncArgs) -> Result<()> {
         .build()?;
     let tty = std::io::stderr().is_terminal();
     let result = runtime.block_on(async move {
-        let mut node = rally_net::Node::new(repo, rally_net::Transport::device(mdns))?;
+        let mut transport = rally_net::Transport::device(mdns);
+        transport.limits.max_frame = max_frame;
+        let mut node = rally_net::Node::new(repo, transport)?;
         eprintln!("Syncing as {name} (transport id {})", node.peer_id());
         let mut progress_shown = false;
         let on_event = |event: rally_net::NodeEvent| match event {

@@ -9,13 +9,16 @@ use std::io;
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::StreamProtocol;
 use libp2p::request_response::Codec;
-use rally_core::protocol::MAX_MESSAGE;
+use rally_core::protocol::FrameLimit;
 
 /// The most frames one batch carries.
 const MAX_FRAMES: u32 = 100_000;
 
+/// Reads and writes batches; refuses a frame over its limit.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct FrameCodec;
+pub struct FrameCodec {
+    pub limit: FrameLimit,
+}
 
 /// A batch of frames from one session. The tag lets the receiver drop frames of
 /// a session the sender has since started over (still on the way when it did);
@@ -39,9 +42,9 @@ async fn read_u32<T: AsyncRead + Unpin>(io: &mut T) -> io::Result<u32> {
     Ok(u32::from_le_bytes(buf))
 }
 
-/// Reads one batch as a peer sent it: bounded in frames, in each frame's size and
-/// in total, whatever the bytes say.
-pub async fn read_batch<T: AsyncRead + Unpin>(io: &mut T) -> io::Result<Batch> {
+/// Reads one batch as a peer sent it: bounded in frames, in each frame's size
+/// (`limit`) and in total (twice that), whatever the bytes say.
+pub async fn read_batch<T: AsyncRead + Unpin>(io: &mut T, limit: FrameLimit) -> io::Result<Batch> {
     let mut tag = [0u8; 8];
     io.read_exact(&mut tag).await?;
     let mut answers = [0u8; 8];
@@ -55,7 +58,7 @@ pub async fn read_batch<T: AsyncRead + Unpin>(io: &mut T) -> io::Result<Batch> {
     for _ in 0..count {
         let len = read_u32(io).await? as usize;
         total += len;
-        if len > MAX_MESSAGE || total > 2 * MAX_MESSAGE {
+        if len > limit.bytes() || total > 2 * limit.bytes() {
             return Err(invalid("a frame over the size limit"));
         }
         let mut frame = vec![0u8; len];
@@ -78,7 +81,7 @@ impl Codec for FrameCodec {
     where
         T: AsyncRead + Unpin + Send,
     {
-        read_batch(io).await
+        read_batch(io, self.limit).await
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<()>
@@ -121,5 +124,34 @@ impl Codec for FrameCodec {
     {
         io.write_all(&[1]).await?;
         io.close().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch_of(frame_len: usize) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&1u64.to_le_bytes());
+        bytes.extend_from_slice(&0u64.to_le_bytes());
+        bytes.extend_from_slice(&1u32.to_le_bytes());
+        bytes.extend_from_slice(&(frame_len as u32).to_le_bytes());
+        bytes.extend(std::iter::repeat_n(7u8, frame_len));
+        bytes
+    }
+
+    #[test]
+    fn a_frame_over_the_configured_limit_is_refused() {
+        let small = FrameLimit::new(FrameLimit::MIN).unwrap();
+        let read = |bytes: Vec<u8>, limit| {
+            futures::executor::block_on(read_batch(&mut futures::io::Cursor::new(bytes), limit))
+        };
+        let at = read(batch_of(small.bytes()), small).unwrap();
+        assert_eq!(at.frames[0].len(), small.bytes());
+        let over = read(batch_of(small.bytes() + 1), small).unwrap_err();
+        assert_eq!(over.kind(), io::ErrorKind::InvalidData);
+        // The default limit takes it.
+        assert!(read(batch_of(small.bytes() + 1), FrameLimit::default()).is_ok());
     }
 }

@@ -47,7 +47,7 @@ use rally_core::protocol::allowance::{Budget, Offer};
 use rally_core::protocol::link::{Delivered, Failed, Incoming};
 use rally_core::protocol::redial::Redial;
 use rally_core::protocol::relay_guard::{self, RelayGuard};
-use rally_core::protocol::{MAX_MESSAGE, Message, Repo, Session, SessionError};
+use rally_core::protocol::{FrameLimit, Message, Repo, Session, SessionError};
 use rally_store::{StoreError, SyncRepo};
 
 pub use codec::{Batch, FrameCodec, read_batch};
@@ -64,8 +64,6 @@ const TICK: Duration = Duration::from_millis(200);
 const RETRY_AFTER: Duration = Duration::from_secs(30);
 /// Received changes are passed on at most this often (the rest wait for the tick).
 const ANNOUNCE_INTERVAL: Duration = Duration::from_millis(100);
-/// A batch of frames carried by one request.
-const MAX_BATCH: usize = MAX_MESSAGE;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
@@ -198,6 +196,8 @@ pub struct Limits {
     /// authenticating a sync session (ms), and how many one address may hold.
     pub relay_auth_grace_ms: u64,
     pub relay_per_address: usize,
+    /// The largest sync frame this node sends or accepts (peers use the same).
+    pub max_frame: FrameLimit,
 }
 
 impl Limits {
@@ -210,6 +210,7 @@ impl Limits {
             max_connections: 1_024,
             relay_auth_grace_ms: relay_guard::AUTH_GRACE_MS,
             relay_per_address: relay_guard::PER_ADDRESS,
+            max_frame: FrameLimit::default(),
         }
     }
 
@@ -222,6 +223,7 @@ impl Limits {
             max_connections: 10_000,
             relay_auth_grace_ms: relay_guard::AUTH_GRACE_MS,
             relay_per_address: relay_guard::PER_ADDRESS,
+            max_frame: FrameLimit::default(),
         }
     }
 }
@@ -418,7 +420,9 @@ impl<R: NodeStore> Node<R> {
                 Ok(Behaviour {
                     limits: connection_limits::Behaviour::new(connection_limits),
                     sync: request_response::Behaviour::with_codec(
-                        FrameCodec,
+                        FrameCodec {
+                            limit: limits.max_frame,
+                        },
                         [(PROTOCOL, ProtocolSupport::Full)],
                         request_response::Config::default()
                             .with_request_timeout(Duration::from_secs(120)),
@@ -539,7 +543,7 @@ impl<R: NodeStore> Node<R> {
         let Some(link) = self.links.get_mut(peer) else {
             return;
         };
-        let Some(out) = link.next_batch(MAX_BATCH) else {
+        let Some(out) = link.next_batch(self.limits.max_frame.bytes()) else {
             return;
         };
         let establishing = out.establishing;
@@ -759,6 +763,7 @@ impl<R: NodeStore> Node<R> {
         // Connections deliver in order or fail (and the session starts over), so
         // repeats are only for long silences.
         session.set_retry_after(RETRY_AFTER.as_millis() as u64);
+        session.set_frame_limit(self.limits.max_frame);
         if self.servers.contains(&peer) {
             session.set_routes_to_peer(true);
             if let Some(code) = &self.invite {

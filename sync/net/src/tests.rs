@@ -26,7 +26,7 @@ fn hostile_swarm() -> Swarm<request_response::Behaviour<FrameCodec>> {
         .unwrap()
         .with_behaviour(|_| {
             request_response::Behaviour::with_codec(
-                FrameCodec,
+                FrameCodec::default(),
                 [(PROTOCOL, ProtocolSupport::Full)],
                 request_response::Config::default(),
             )

@@ -26,6 +26,7 @@
 //! cost time: [`Session::tick`] repeats announcements and unanswered wants.
 
 pub mod allowance;
+mod frame_limit;
 pub mod link;
 mod message;
 pub mod redial;
@@ -40,6 +41,8 @@ pub use message::{
     CHANGES_CHUNK, DecodeError, DocHeads, HEADS_CHUNK, MAX_INFLATION, MAX_MESSAGE, MAX_NOTE,
     MAX_ROUTE, Message, PROTOCOL_VERSION, WireChange,
 };
+
+pub use frame_limit::{FrameLimit, FrameLimitError};
 
 use crate::ids::{DocId, PersonaId, random_bytes};
 use crate::invite::InvitationProof;
@@ -316,6 +319,7 @@ pub struct Session {
     /// See [`MAX_WANTS_IN_FLIGHT`] and [`MAX_PEER_DOCS`].
     max_wants: usize,
     max_peer_docs: usize,
+    frame_limit: FrameLimit,
     stats: SessionStats,
 }
 
@@ -377,6 +381,7 @@ impl Session {
             retry_after: RETRY_AFTER_MS,
             max_wants: MAX_WANTS_IN_FLIGHT,
             max_peer_docs: MAX_PEER_DOCS,
+            frame_limit: FrameLimit::default(),
             stats: SessionStats::default(),
         }
     }
@@ -424,6 +429,7 @@ impl Session {
         s.retry_after = self.retry_after;
         s.max_wants = self.max_wants;
         s.max_peer_docs = self.max_peer_docs;
+        s.frame_limit = self.frame_limit;
         s
     }
 
@@ -432,6 +438,12 @@ impl Session {
     pub fn set_bounds(&mut self, max_wants: usize, max_peer_docs: usize) {
         self.max_wants = max_wants.max(1);
         self.max_peer_docs = max_peer_docs;
+    }
+
+    /// Splits what this side sends under `limit` rather than [`MAX_MESSAGE`] (the
+    /// transport refuses larger frames; see [`FrameLimit`]).
+    pub fn set_frame_limit(&mut self, limit: FrameLimit) {
+        self.frame_limit = limit;
     }
 
     /// The peer is a server this side chose: it is told which personas should get
@@ -726,7 +738,8 @@ impl Session {
         self.last_announce = now;
     }
 
-    /// Sends `Heads`, split into messages of at most about [`HEADS_CHUNK`] bytes
+    /// Sends `Heads`, split into messages of at most about
+    /// [`FrameLimit::heads_chunk`] bytes
     /// (one message, empty, when there is nothing: a first announcement says so).
     fn push_heads(&mut self, out: &mut Out, docs: Vec<DocHeads>, ack: bool) {
         let mut chunk = Vec::new();
@@ -734,7 +747,7 @@ impl Session {
         let mut sent_one = false;
         for d in docs {
             let cost = 40 + 33 * d.heads.len();
-            if size + cost > HEADS_CHUNK && !chunk.is_empty() {
+            if size + cost > self.frame_limit.heads_chunk() && !chunk.is_empty() {
                 let seq = self.next_heads_seq();
                 let docs = std::mem::take(&mut chunk);
                 self.push(out, &Message::Heads { docs, ack, seq });
@@ -961,7 +974,7 @@ impl Session {
         let mut chunk = Vec::new();
         let mut size = 0;
         for c in &changes {
-            if size + c.bytes.len() > CHANGES_CHUNK && !chunk.is_empty() {
+            if size + c.bytes.len() > self.frame_limit.changes_chunk() && !chunk.is_empty() {
                 let msg = Message::Changes {
                     doc: doc.0,
                     changes: std::mem::take(&mut chunk),

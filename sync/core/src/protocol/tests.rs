@@ -918,6 +918,7 @@ fn authed_pair_session(s: &mut Session) -> Session {
         retry_after: s.retry_after,
         max_wants: s.max_wants,
         max_peer_docs: s.max_peer_docs,
+        frame_limit: s.frame_limit,
         stats: s.stats,
     }
 }
@@ -1373,8 +1374,17 @@ impl Repo for Many {
 fn a_store_of_any_size_announces_itself_under_the_frame_limit() {
     // 150 000 documents with two heads each: one `Heads` would be some 10 MB,
     // which the peer refuses (and the batch was retried forever).
-    let n = 150_000;
-    let docs: Vec<(DocId, Vec<ChangeHash>)> = (0..n as u32)
+    announces_under(FrameLimit::default(), 150_000);
+}
+
+#[test]
+fn a_small_frame_limit_splits_announcements_under_it() {
+    // Some 1.4 MB of heads against the smallest limit (320 KiB).
+    announces_under(FrameLimit::new(FrameLimit::MIN).unwrap(), 20_000);
+}
+
+fn announces_under(limit: FrameLimit, n: u32) {
+    let docs: Vec<(DocId, Vec<ChangeHash>)> = (0..n)
         .map(|i| {
             let mut id = [0u8; 32];
             id[..4].copy_from_slice(&i.to_be_bytes());
@@ -1385,25 +1395,35 @@ fn a_store_of_any_size_announces_itself_under_the_frame_limit() {
     let mut small = MemRepo::default();
     let (mut sa, to_b) = Session::new(Persona::generate(), [1; 16], vec![1], vec![2]);
     let (mut sb, to_a) = Session::new(Persona::generate(), [2; 16], vec![2], vec![1]);
+    sa.set_frame_limit(limit);
+    sb.set_frame_limit(limit);
     let mut to_b = to_b;
     let mut to_a = to_a;
     let mut announced = 0;
+    let mut largest_heads = 0;
     for _ in 0..4 {
         for f in std::mem::take(&mut to_b) {
-            assert!(f.len() <= MAX_MESSAGE, "a frame of {} bytes", f.len());
+            assert!(f.len() <= limit.bytes(), "a frame of {} bytes", f.len());
             if let Ok(Message::Heads {
                 docs, ack: false, ..
             }) = Message::decode(&f)
             {
                 announced += docs.len();
+                largest_heads = largest_heads.max(f.len());
             }
             to_a.extend(sb.handle(&mut small, &f, 0).unwrap());
         }
         for f in std::mem::take(&mut to_a) {
+            assert!(f.len() <= limit.bytes(), "a frame of {} bytes", f.len());
             to_b.extend(sa.handle(&mut big, &f, 0).unwrap());
         }
     }
-    assert_eq!(announced, n);
+    assert_eq!(announced, n as usize);
+    // Split into pieces the size the limit asks for.
+    assert!(
+        largest_heads <= limit.heads_chunk() + 1024,
+        "{largest_heads}"
+    );
 }
 
 fn made_up_heads(n: u32, seq: u64) -> Vec<u8> {
