@@ -48,9 +48,22 @@ pub enum Command {
     Store(StoreCmd),
     /// Sync with peers over the network (the local network by mDNS, or given addresses).
     Sync(SyncArgs),
+    /// Pictures' bytes, by their SHA-256 (as `event show` prints them).
+    #[command(subcommand)]
+    Blob(BlobCmd),
     /// Public events on this device you have no part in yet: above all those your
     /// server offers (its upcoming public events), kept here for offline use.
     Discover(DiscoverArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BlobCmd {
+    /// Write a picture to a file (fails while it has not arrived).
+    Export {
+        hash: String,
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -273,6 +286,17 @@ pub enum EventCmd {
         id: String,
         #[command(flatten)]
         fields: EventFields,
+        /// A picture for the event (JPEG, PNG, WebP or GIF, up to 10 MB): cleaned
+        /// of its metadata (place, camera, time), turned upright and resized.
+        #[arg(long, value_name = "FILE", requires = "banner_alt")]
+        banner: Option<std::path::PathBuf>,
+        /// What the picture shows, for those who cannot see it (required with
+        /// --banner; alone, it changes the banner's description).
+        #[arg(long, value_name = "TEXT")]
+        banner_alt: Option<String>,
+        /// Remove the event's picture.
+        #[arg(long, conflicts_with_all = ["banner", "banner_alt"])]
+        no_banner: bool,
     },
     /// Mark an event cancelled.
     Cancel { id: String },

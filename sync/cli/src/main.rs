@@ -20,13 +20,14 @@ use rally_core::{
 use rally_service::discover::{DiscoverSearch, Near};
 use rally_service::events::{EventEdit, EventFilter, EventSearch, NewEvent, Rsvp, optional_text};
 use rally_service::groups::Joined;
+use rally_service::pictures::PictureInput;
 use rally_service::{Clock, Service, ServiceError};
 use rally_store::BBox;
 use serde_json::json;
 
 use args::{
-    BundleCmd, Cli, Command, DiscoverArgs, EventCmd, EventFields, GroupCmd, MessageCmd, PersonaCmd,
-    StoreCmd, SyncArgs,
+    BlobCmd, BundleCmd, Cli, Command, DiscoverArgs, EventCmd, EventFields, GroupCmd, MessageCmd,
+    PersonaCmd, StoreCmd, SyncArgs,
 };
 use render::Out;
 
@@ -93,6 +94,15 @@ fn run(cli: Cli) -> Result<()> {
         Command::Store(c) => store_cmd(&mut ctx, c),
         Command::Sync(args) => sync_cmd(ctx, args),
         Command::Discover(args) => discover(&ctx, args),
+        Command::Blob(BlobCmd::Export { hash, out }) => {
+            let bytes = ctx.svc.blob(&hash)?;
+            std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+            ctx.out.message(
+                &format!("Wrote {} bytes to {}", bytes.len(), out.display()),
+                json!({"hash": hash, "bytes": bytes.len(), "out": out}),
+            );
+            Ok(())
+        }
     }
 }
 
@@ -512,10 +522,39 @@ fn event(ctx: &mut Ctx, cmd: EventCmd) -> Result<()> {
             let id = ctx.svc.create_event(NewEvent { fields, group })?;
             ctx.out.created("event", title.trim(), &id.to_hex());
         }
-        EventCmd::Edit { id, fields } => {
-            let id = ctx.svc.edit_event(&id, edit_from(fields, false)?)?;
-            ctx.out
-                .message("Event updated", json!({"id": id, "updated": true}));
+        EventCmd::Edit {
+            id,
+            fields,
+            banner,
+            banner_alt,
+            no_banner,
+        } => {
+            let edit = edit_from(fields, false)?;
+            let id = if edit == EventEdit::default() {
+                ctx.svc.resolve(&id, rally_core::DocKind::Event)?
+            } else {
+                ctx.svc.edit_event(&id, edit)?
+            };
+            let id = id.to_string();
+            let mut out = json!({"id": id, "updated": true});
+            match (banner, banner_alt, no_banner) {
+                (Some(file), Some(alt), _) => {
+                    let bytes = read_picture(&file)?;
+                    let picture = ctx
+                        .svc
+                        .set_event_banner(&id, Some(PictureInput { bytes, alt }))?;
+                    out["banner"] = json!(picture);
+                }
+                (None, Some(alt), _) => {
+                    out["banner"] = json!(ctx.svc.set_event_banner_alt(&id, &alt)?);
+                }
+                (_, _, true) => {
+                    ctx.svc.set_event_banner(&id, None)?;
+                    out["banner"] = serde_json::Value::Null;
+                }
+                _ => {}
+            }
+            ctx.out.message("Event updated", out);
         }
         EventCmd::Cancel { id } => {
             let id = ctx.svc.cancel_event(&id)?;
@@ -723,4 +762,16 @@ fn store_cmd(ctx: &mut Ctx, cmd: StoreCmd) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A picture file's bytes; a file over the size a picture may have is refused
+/// before it is read.
+fn read_picture(file: &std::path::Path) -> Result<Vec<u8>> {
+    let len = std::fs::metadata(file)
+        .with_context(|| format!("reading {}", file.display()))?
+        .len();
+    if len > rally_picture::MAX_INPUT as u64 {
+        return Err(rally_picture::PictureError::TooLarge(len as usize).into());
+    }
+    std::fs::read(file).with_context(|| format!("reading {}", file.display()))
 }

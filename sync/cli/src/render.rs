@@ -271,6 +271,7 @@ impl Out {
                     .collect::<Vec<_>>()
             );
             v["going"] = json!(e.going_count());
+            v["banner"] = json!(d.banner);
             print_json(&v);
             return;
         }
@@ -312,6 +313,16 @@ impl Out {
         }
         if let Some(url) = &d.online_url {
             println!("Online: {url}");
+        }
+        if let Some(b) = &d.banner {
+            println!(
+                "Picture: {} ({}×{}, {} KB) — {}",
+                b.hash,
+                b.width,
+                b.height,
+                b.size.div_ceil(1024),
+                b.alt
+            );
         }
         if let Some(g) = group_name {
             println!("Group: {g}");

@@ -137,6 +137,12 @@ pub(crate) fn write_details(tx: &mut Tx<'_>, d: &EventDetails) -> Result<(), Aut
     put_if_changed(tx, &obj, "join_mode", s(d.join_mode.as_str()))?;
     put_if_changed(tx, &obj, "status", s(d.status.as_str()))?;
     put_if_changed(tx, &obj, "visibility", s(d.visibility.as_str()))?;
+    put_opt(
+        tx,
+        &obj,
+        "banner",
+        d.banner.as_ref().map(|b| s(&b.encode())),
+    )?;
     let current: Vec<String> = match tx.get(&obj, "tags")? {
         Some((Value::Object(ObjType::List), list)) => tx
             .values(&list)

@@ -29,6 +29,7 @@ pub mod ids;
 pub mod invite;
 pub mod model;
 pub mod persona;
+pub mod picture;
 pub mod protocol;
 pub mod publication;
 pub mod rules;

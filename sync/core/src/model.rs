@@ -17,6 +17,7 @@ use jiff::{Timestamp, ZonedDateTime};
 use serde::Serialize;
 
 use crate::ids::{DocId, PersonaId};
+use crate::picture::Picture;
 
 /// What kind of document a document is; fixed by its genesis change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -146,6 +147,8 @@ pub enum InvalidInput {
     BadUrl(String),
     #[error("the capacity must be at least 1")]
     BadCapacity,
+    #[error("the picture reference is malformed")]
+    BadPicture,
     #[error("a tag must be 1 to 40 letters, digits, '-' or '_', got {0:?}")]
     BadTag(String),
     #[error("the {0} is empty")]
@@ -196,6 +199,8 @@ pub struct EventDetails {
     pub status: EventStatus,
     pub visibility: Visibility,
     pub tags: Vec<String>,
+    /// The event's picture (see [`crate::picture`]).
+    pub banner: Option<Picture>,
 }
 
 /// Parses "2026-12-05T14:00", "2026-12-05T14:00:00" or "2026-12-05 14:00".
@@ -267,6 +272,7 @@ impl EventDetails {
             status: EventStatus::Confirmed,
             visibility: Visibility::Public,
             tags: Vec::new(),
+            banner: None,
         }
     }
 
@@ -316,6 +322,12 @@ impl EventDetails {
         }
         if self.capacity == Some(0) {
             return Err(InvalidInput::BadCapacity);
+        }
+        if let Some(b) = &self.banner {
+            check_len("alt text", &b.alt, crate::picture::MAX_ALT)?;
+            if !b.is_valid() {
+                return Err(InvalidInput::BadPicture);
+            }
         }
         if self.tags.len() > MAX_TAGS {
             return Err(InvalidInput::TooLong {
@@ -586,6 +598,9 @@ impl EventView {
             status: keyword(d, "status", p)?,
             visibility: keyword(d, "visibility", p)?,
             tags: str_list(d, "tags", p)?,
+            banner: opt_str(d, "banner", p)?
+                .map(|b| Picture::decode(&b).ok_or_else(|| schema("/details/banner")))
+                .transpose()?,
         };
         details
             .validate()

@@ -28,6 +28,7 @@ pub mod lookup;
 pub mod messages;
 pub mod news;
 pub mod personas;
+pub mod pictures;
 
 use std::path::Path;
 
@@ -70,6 +71,14 @@ pub enum ServiceError {
     Missing(&'static str),
     #[error("the service has stopped")]
     Stopped,
+    #[error(transparent)]
+    Picture(#[from] rally_picture::PictureError),
+    #[error("the event has no picture")]
+    NoPicture,
+    #[error("no picture {0} here (give a picture's full SHA-256, as `event show` prints it)")]
+    NoSuchPicture(String),
+    #[error("picture {0} has not arrived yet: it comes with the next sync with a peer that has it")]
+    PictureNotArrived(String),
 }
 
 // Boxed: both are large, and every `Result` of the service carries its error.

@@ -20,13 +20,18 @@ const OPEN_ENDED_SECS: i64 = 2 * 3600;
 pub(crate) fn clear_all(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch(
         "DELETE FROM events; DELETE FROM events_fts; DELETE FROM events_geo; DELETE FROM events_time; DELETE FROM event_people;
-         DELETE FROM groups; DELETE FROM group_members; DELETE FROM group_events; DELETE FROM copies;",
+         DELETE FROM groups; DELETE FROM group_members; DELETE FROM group_events; DELETE FROM copies;
+         DELETE FROM blob_refs;",
     )
     .ctx("clearing indexes")
 }
 
 fn clear_doc(conn: &Connection, id: DocId) -> Result<(), StoreError> {
     let ctx = "updating indexes";
+    conn.prepare_cached("DELETE FROM blob_refs WHERE doc = ?1")
+        .ctx(ctx)?
+        .execute([id.0])
+        .ctx(ctx)?;
     if let Some(row) = conn
         .query_row("SELECT id FROM events WHERE doc = ?1", [id.0], |r| {
             r.get::<_, i64>(0)
@@ -93,6 +98,12 @@ fn index_event(conn: &Connection, id: DocId, e: &EventView) -> Result<(), StoreE
     ])
     .ctx(ctx)?;
     let row = conn.last_insert_rowid();
+    for hash in d.banner.iter().flat_map(|b| b.blobs()) {
+        conn.prepare_cached("INSERT OR IGNORE INTO blob_refs (doc, hash) VALUES (?1, ?2)")
+            .ctx(ctx)?
+            .execute(params![id.0, hash.0])
+            .ctx(ctx)?;
+    }
     if let Some(origin) = &e.origin {
         // The origin never changes (the rule keeps it): the first copy keeps it.
         conn.prepare_cached("INSERT OR IGNORE INTO copies (origin, doc) VALUES (?1, ?2)")

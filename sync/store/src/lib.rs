@@ -12,6 +12,7 @@
 //! - the **indexes** ([`index`]) are derived from documents in the same transaction
 //!   and can be rebuilt from scratch ([`Store::rebuild_indexes`]).
 
+mod blobs;
 mod index;
 mod sealed;
 mod seen;
@@ -27,6 +28,7 @@ use rally_core::{
 };
 use rusqlite::{Connection, TransactionBehavior, params};
 
+pub use blobs::BlobTaken;
 pub use index::{BBox, EventQuery, EventSummary, GroupSummary};
 pub use rally_core::jiff::Timestamp;
 pub use seen::Seen;
@@ -35,7 +37,7 @@ pub use sync::{Admit, DISCOVER_BUDGET, Scope, SyncRepo};
 /// The base schema, at version [`BASE_VERSION`]; the migrations above it follow.
 const SCHEMA: &str = include_str!("schema.sql");
 const BASE_VERSION: i64 = 2;
-const SCHEMA_VERSION: i64 = 12;
+const SCHEMA_VERSION: i64 = 13;
 /// The steps from each older schema version to the next, in order: the SQL that
 /// takes version `n - 1` to `n`.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -53,6 +55,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("migrations/10-waiting-sender.sql")),
     (11, include_str!("migrations/11-pending-hash.sql")),
     (12, include_str!("migrations/12-seen.sql")),
+    (13, include_str!("migrations/13-blobs.sql")),
 ];
 pub const DB_FILE: &str = "rally.db";
 

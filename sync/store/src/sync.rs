@@ -15,6 +15,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use rally_core::jiff::Timestamp;
+use rally_core::picture::BlobHash;
 use rally_core::protocol::{Admission, GroupRoute, Ingested, Repo};
 use rally_core::sealed::log_id;
 use rally_core::{
@@ -646,6 +647,37 @@ impl Repo for SyncRepo {
             .filter_map(|t| InviteToken::decode(t).ok())
             .map(|t| t.proof(&self.me.id()))
             .collect())
+    }
+
+    fn missing_blobs(&mut self, limit: usize) -> Result<Vec<BlobHash>, StoreError> {
+        self.store.missing_blobs(limit)
+    }
+
+    fn blob_for(
+        &mut self,
+        peer: &PersonaId,
+        hash: &BlobHash,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        // The same rule as the documents: some document naming the blob that the
+        // peer may read (and, on a relay, that it would be shared).
+        let sql = format!(
+            "SELECT b.bytes FROM blob_refs r JOIN docs d ON d.id = r.doc JOIN blobs b ON b.hash = r.hash
+             WHERE r.hash = ?4 AND {} AND {READABLE} LIMIT 1",
+            self.shared()
+        );
+        self.store
+            .conn()
+            .prepare_cached(&sql)
+            .ctx("reading a picture")?
+            .query_row(params![self.me.id().0, self.me.row, peer.0, hash.0], |r| {
+                r.get(0)
+            })
+            .optional()
+            .ctx("reading a picture")
+    }
+
+    fn take_blob(&mut self, hash: &BlobHash, bytes: &[u8]) -> Result<(), StoreError> {
+        self.store.take_blob(*hash, bytes).map(|_| ())
     }
 
     fn accept_invitation(

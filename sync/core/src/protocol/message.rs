@@ -109,6 +109,16 @@ pub enum Message {
         #[serde(with = "serde_bytes")]
         signature: Vec<u8>,
     },
+    /// "Send me the blob (a picture's bytes) with this SHA-256": one a document
+    /// the sender holds names.
+    WantBlob { hash: Hash },
+    /// The answer to `WantBlob`: the bytes, or none when the sender has not got
+    /// it or the asker may not read any document that names it.
+    Blob {
+        hash: Hash,
+        #[serde(with = "serde_bytes")]
+        bytes: Vec<u8>,
+    },
 }
 
 /// A list of changes as postcard bytes, deflated when that pays: changes of one

@@ -47,6 +47,7 @@ pub use frame_limit::{FrameLimit, FrameLimitError};
 use crate::ids::{DocId, PersonaId, random_bytes};
 use crate::invite::InvitationProof;
 use crate::persona::Persona;
+use crate::picture::{BlobHash, MAX_BLOB_BYTES};
 use crate::signed::SignedChange;
 
 /// Wants on their way to the peer at most: the rest of what it announced waits in
@@ -61,6 +62,12 @@ pub const MAX_WANTS_IN_FLIGHT: usize = 256;
 pub const MAX_PEER_DOCS: usize = 500_000;
 /// The most heads one announced document may have.
 pub const MAX_HEADS: usize = 4_096;
+
+/// Blobs asked of the peer at a time.
+pub const MAX_BLOB_WANTS: usize = 4;
+/// Blobs the peer said it has not got that a session remembers (it asks no
+/// more once that many are missing from it).
+const MAX_BLOBS_LACKING: usize = 1_024;
 
 /// How long the peer must have been silent before unanswered wants and
 /// unacknowledged announcements are sent again (ms); see [`Session::set_retry_after`].
@@ -172,6 +179,27 @@ pub trait Repo {
     ) -> Result<Vec<(DocId, Vec<ChangeHash>)>, Self::Error> {
         let _ = (peer, proof);
         Ok(Vec::new())
+    }
+    /// Blobs (pictures' bytes) that documents here name and that have not
+    /// arrived, at most `limit`.
+    fn missing_blobs(&mut self, limit: usize) -> Result<Vec<BlobHash>, Self::Error> {
+        let _ = limit;
+        Ok(Vec::new())
+    }
+    /// The blob, if it is here and `peer` may read a document that names it.
+    fn blob_for(
+        &mut self,
+        peer: &PersonaId,
+        hash: &BlobHash,
+    ) -> Result<Option<Vec<u8>>, Self::Error> {
+        let _ = (peer, hash);
+        Ok(None)
+    }
+    /// A blob that hashes to its address arrived in answer to this side's
+    /// `WantBlob`: keep it if a document here still names it.
+    fn take_blob(&mut self, hash: &BlobHash, bytes: &[u8]) -> Result<(), Self::Error> {
+        let _ = (hash, bytes);
+        Ok(())
     }
 }
 
@@ -320,6 +348,13 @@ pub struct Session {
     max_wants: usize,
     max_peer_docs: usize,
     frame_limit: FrameLimit,
+    /// Blobs asked of the peer, with when; those it has not got; the log
+    /// position when this side last looked for missing blobs, and whether an
+    /// answer came since (see [`Session::want_blobs`]).
+    blob_wants: BTreeMap<BlobHash, u64>,
+    blobs_lacking: BTreeSet<BlobHash>,
+    blobs_checked_at: Option<u64>,
+    blob_answered: bool,
     stats: SessionStats,
 }
 
@@ -382,6 +417,10 @@ impl Session {
             max_wants: MAX_WANTS_IN_FLIGHT,
             max_peer_docs: MAX_PEER_DOCS,
             frame_limit: FrameLimit::default(),
+            blob_wants: BTreeMap::new(),
+            blobs_lacking: BTreeSet::new(),
+            blobs_checked_at: None,
+            blob_answered: false,
             stats: SessionStats::default(),
         }
     }
@@ -481,6 +520,7 @@ impl Session {
             && self.wants.is_empty()
             && self.to_want.is_empty()
             && self.unacked.is_empty()
+            && self.blob_wants.is_empty()
     }
 
     /// Over a transport that loses nothing while the connection lives, repeats only
@@ -639,6 +679,24 @@ impl Session {
                     .map_err(SessionError::repo)?;
                 self.announce_these(docs, now, &mut out);
             }
+            Message::WantBlob { hash } => {
+                let peer = self.peer().expect("authenticated");
+                let hash = BlobHash(hash);
+                let bytes = repo
+                    .blob_for(&peer, &hash)
+                    .map_err(SessionError::repo)?
+                    .unwrap_or_default();
+                self.push(
+                    &mut out,
+                    &Message::Blob {
+                        hash: hash.0,
+                        bytes,
+                    },
+                );
+            }
+            Message::Blob { hash, bytes } => {
+                self.on_blob(repo, BlobHash(hash), bytes)?;
+            }
             Message::Synced { heard } => {
                 // A peer says Synced only once it has announced everything.
                 self.peer_synced = true;
@@ -648,6 +706,7 @@ impl Session {
                 }
             }
         }
+        self.want_blobs(repo, now, &mut out)?;
         self.maybe_synced(&mut out);
         self.record_sync(repo)?;
         Ok(out)
@@ -1075,6 +1134,7 @@ impl Session {
             && self.wants.is_empty()
             && self.to_want.is_empty()
             && self.unacked.is_empty()
+            && self.blob_wants.is_empty()
             && !self.sent_synced
         {
             self.sent_synced = true;
@@ -1089,10 +1149,77 @@ impl Session {
         let mut out = Vec::new();
         if self.authenticated {
             self.announce(repo, false, now, &mut out)?;
+            self.want_blobs(repo, now, &mut out)?;
             self.maybe_synced(&mut out);
             self.record_sync(repo)?;
         }
         Ok(out)
+    }
+
+    /// Asks the peer for blobs documents here name and lack, a few at a time,
+    /// once the documents themselves are in (their pictures come after them).
+    /// Looks again only when the store changed or an answer came.
+    fn want_blobs<R: Repo>(
+        &mut self,
+        repo: &mut R,
+        now: u64,
+        out: &mut Out,
+    ) -> Result<(), SessionError> {
+        if !self.authenticated
+            || self.blob_wants.len() >= MAX_BLOB_WANTS
+            || !self.wants.is_empty()
+            || !self.to_want.is_empty()
+            || self.blobs_lacking.len() >= MAX_BLOBS_LACKING
+        {
+            return Ok(());
+        }
+        let position = repo.log_position().map_err(SessionError::repo)?;
+        if self.blobs_checked_at == Some(position) && !self.blob_answered {
+            return Ok(());
+        }
+        self.blobs_checked_at = Some(position);
+        self.blob_answered = false;
+        let candidates = repo
+            .missing_blobs(MAX_BLOB_WANTS + self.blobs_lacking.len())
+            .map_err(SessionError::repo)?;
+        for hash in candidates {
+            if self.blob_wants.len() >= MAX_BLOB_WANTS {
+                break;
+            }
+            if self.blob_wants.contains_key(&hash) || self.blobs_lacking.contains(&hash) {
+                continue;
+            }
+            self.blob_wants.insert(hash, now);
+            self.push(out, &Message::WantBlob { hash: hash.0 });
+        }
+        Ok(())
+    }
+
+    /// The peer answered a `WantBlob`. Unasked blobs are dropped unread; a blob
+    /// whose bytes do not hash to its address is the peer's misbehaviour.
+    fn on_blob<R: Repo>(
+        &mut self,
+        repo: &mut R,
+        hash: BlobHash,
+        bytes: Vec<u8>,
+    ) -> Result<(), SessionError> {
+        if self.blob_wants.remove(&hash).is_none() {
+            return Ok(());
+        }
+        self.blob_answered = true;
+        if bytes.is_empty() {
+            self.blobs_lacking.insert(hash);
+            return Ok(());
+        }
+        if bytes.len() > MAX_BLOB_BYTES as usize {
+            return Err(SessionError::Malformed("an oversize blob".into()));
+        }
+        if crate::picture::blob_hash(&bytes) != hash {
+            return Err(SessionError::Misbehaved(
+                "a blob whose bytes are not what its hash says".into(),
+            ));
+        }
+        repo.take_blob(&hash, &bytes).map_err(SessionError::repo)
     }
 
     /// Time passes: repeats wants that went unanswered.
@@ -1113,6 +1240,16 @@ impl Session {
                 .map_err(SessionError::repo)?
                 .unwrap_or_default();
             self.want(doc, &have, now, &mut out);
+        }
+        let late_blobs: Vec<BlobHash> = self
+            .blob_wants
+            .iter()
+            .filter(|(_, sent)| now.saturating_sub(**sent) >= self.retry_after)
+            .map(|(h, _)| *h)
+            .collect();
+        for hash in late_blobs {
+            self.blob_wants.insert(hash, now);
+            self.push(&mut out, &Message::WantBlob { hash: hash.0 });
         }
         if !self.is_synced() && now.saturating_sub(self.last_announce) >= self.retry_after {
             let again: Vec<DocId> = std::mem::take(&mut self.unacked).into_iter().collect();

@@ -919,6 +919,10 @@ fn authed_pair_session(s: &mut Session) -> Session {
         max_wants: s.max_wants,
         max_peer_docs: s.max_peer_docs,
         frame_limit: s.frame_limit,
+        blob_wants: s.blob_wants.clone(),
+        blobs_lacking: s.blobs_lacking.clone(),
+        blobs_checked_at: s.blobs_checked_at,
+        blob_answered: s.blob_answered,
         stats: s.stats,
     }
 }

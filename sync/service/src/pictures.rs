@@ -1,0 +1,120 @@
+//! Pictures: an event's banner set from a file's bytes, and blobs read back.
+//!
+//! The bytes are cleaned (`rally-picture`: decoded within bounds, upright, no
+//! metadata, two sizes) before anything is written; then the blobs and the edit
+//! that names them are one transaction, so a picture is never stored without a
+//! document naming it, nor named without its bytes here.
+
+use rally_core::DocKind;
+use rally_core::picture::{BlobHash, Picture};
+use rally_picture::Cleaned;
+
+use crate::{Result, Service, ServiceError};
+
+/// A picture as a person chose it: a file's bytes and what it shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PictureInput {
+    pub bytes: Vec<u8>,
+    /// Required: what a screen reader says instead.
+    pub alt: String,
+}
+
+/// A picture cleaned, with the reference a document keeps.
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    cleaned: Cleaned,
+    pub(crate) picture: Picture,
+}
+
+/// Cleans the bytes (outside any transaction: it is the slow part).
+pub(crate) fn prepare(input: &PictureInput) -> Result<Prepared> {
+    let alt = input.alt.trim();
+    if alt.is_empty() {
+        return Err(ServiceError::Missing(
+            "a description of the picture (alt text)",
+        ));
+    }
+    let cleaned = rally_picture::clean(&input.bytes)?;
+    let picture = Picture {
+        hash: BlobHash(cleaned.page.hash),
+        width: cleaned.page.width,
+        height: cleaned.page.height,
+        size: cleaned.page.bytes.len() as u32,
+        card: BlobHash(cleaned.card.hash),
+        card_width: cleaned.card.width,
+        card_height: cleaned.card.height,
+        alt: alt.to_owned(),
+    };
+    if !picture.is_valid() {
+        return Err(rally_core::InvalidInput::BadPicture.into());
+    }
+    Ok(Prepared { cleaned, picture })
+}
+
+impl Service {
+    /// Stores a prepared picture's blobs (inside the use case's transaction).
+    pub(crate) fn store_picture(&mut self, p: &Prepared) -> Result<()> {
+        for v in [&p.cleaned.page, &p.cleaned.card] {
+            self.store.put_blob(BlobHash(v.hash), &v.bytes, true)?;
+        }
+        Ok(())
+    }
+
+    /// Sets (or with `None` removes) an event's banner.
+    pub fn set_event_banner(
+        &mut self,
+        event: &str,
+        banner: Option<PictureInput>,
+    ) -> Result<Option<Picture>> {
+        let prepared = banner.as_ref().map(prepare).transpose()?;
+        self.act_on(event, DocKind::Event, |s, me, id, now| {
+            let mut details = s.store.load(id)?.event()?.details;
+            if let Some(p) = &prepared {
+                s.store_picture(p)?;
+            }
+            details.banner = prepared.as_ref().map(|p| p.picture.clone());
+            s.store
+                .update(id, |d| d.update_event(&me.persona, &details, now))?;
+            s.store.forget_unnamed_blobs()?;
+            Ok(details.banner)
+        })
+    }
+
+    /// Changes the alt text of an event's banner.
+    pub fn set_event_banner_alt(&mut self, event: &str, alt: &str) -> Result<Picture> {
+        let alt = alt.trim().to_owned();
+        if alt.is_empty() {
+            return Err(ServiceError::Missing(
+                "a description of the picture (alt text)",
+            ));
+        }
+        self.act_on(event, DocKind::Event, |s, me, id, now| {
+            let mut details = s.store.load(id)?.event()?.details;
+            let Some(banner) = details.banner.as_mut() else {
+                return Err(ServiceError::NoPicture);
+            };
+            banner.alt = alt;
+            let out = banner.clone();
+            details.validate()?;
+            s.store
+                .update(id, |d| d.update_event(&me.persona, &details, now))?;
+            Ok(out)
+        })
+    }
+
+    /// A blob's bytes: a picture a document here names, once it has arrived.
+    pub fn blob(&self, hash: &str) -> Result<Vec<u8>> {
+        let hash: BlobHash = hash
+            .trim()
+            .parse()
+            .map_err(|_| ServiceError::NoSuchPicture(hash.to_owned()))?;
+        if let Some(bytes) = self.store.blob(hash)? {
+            return Ok(bytes);
+        }
+        if self.store.blob_named(hash)? {
+            Err(ServiceError::PictureNotArrived(hash.to_string()))
+        } else {
+            Err(ServiceError::NoSuchPicture(hash.to_string()))
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! Pictures' bytes beside the documents (schema 13, `blobs` and `blob_refs`).
+//!
+//! A blob is kept only if a document here names it (`blob_refs`, maintained by
+//! the indexer from each document's picture references): a picture cleaned here
+//! is stored in the same transaction as the edit that names it, and one that
+//! arrives from a peer ([`Store::take_blob`]) is kept only if its SHA-256 is its
+//! address and something names it. The sync repo serves a blob to a peer that may
+//! read a document naming it (`sync.rs`), and asks peers for the blobs named here
+//! but missing ([`Store::missing_blobs`]).
+
+use rally_core::DocId;
+use rally_core::picture::{BlobHash, MAX_BLOB_BYTES};
+use rusqlite::{OptionalExtension, params};
+use sha2::{Digest, Sha256};
+
+use crate::{Ctx, Store, StoreError};
+
+/// What became of a blob offered to the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlobTaken {
+    Stored,
+    /// Already here.
+    Known,
+    /// No document here names it: not kept.
+    Unwanted,
+    /// Its bytes do not hash to its address, or are too many.
+    Corrupt,
+}
+
+impl Store {
+    /// Keeps `bytes` as the blob `hash` if they hash to it, and a document here
+    /// names it or `named_by_caller` (a picture cleaned for an edit being made in
+    /// the same transaction).
+    pub fn put_blob(
+        &self,
+        hash: BlobHash,
+        bytes: &[u8],
+        named_by_caller: bool,
+    ) -> Result<BlobTaken, StoreError> {
+        let ctx = "storing a picture";
+        if bytes.is_empty()
+            || bytes.len() > MAX_BLOB_BYTES as usize
+            || <[u8; 32]>::from(Sha256::digest(bytes)) != hash.0
+        {
+            return Ok(BlobTaken::Corrupt);
+        }
+        if self.has_blob(hash)? {
+            return Ok(BlobTaken::Known);
+        }
+        if !named_by_caller && !self.blob_named(hash)? {
+            return Ok(BlobTaken::Unwanted);
+        }
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO blobs (hash, bytes, stored_at) VALUES (?1, ?2, unixepoch())",
+            )
+            .ctx(ctx)?
+            .execute(params![hash.0, bytes])
+            .ctx(ctx)?;
+        Ok(BlobTaken::Stored)
+    }
+
+    /// A blob from a peer: kept only if something here names it.
+    pub fn take_blob(&self, hash: BlobHash, bytes: &[u8]) -> Result<BlobTaken, StoreError> {
+        self.put_blob(hash, bytes, false)
+    }
+
+    pub fn blob(&self, hash: BlobHash) -> Result<Option<Vec<u8>>, StoreError> {
+        self.conn()
+            .prepare_cached("SELECT bytes FROM blobs WHERE hash = ?1")
+            .ctx("reading a picture")?
+            .query_row([hash.0], |r| r.get(0))
+            .optional()
+            .ctx("reading a picture")
+    }
+
+    pub fn has_blob(&self, hash: BlobHash) -> Result<bool, StoreError> {
+        self.conn()
+            .prepare_cached("SELECT count(*) FROM blobs WHERE hash = ?1")
+            .ctx("reading a picture")?
+            .query_row([hash.0], |r| r.get::<_, i64>(0))
+            .map(|n| n > 0)
+            .ctx("reading a picture")
+    }
+
+    /// Whether a document here names the blob.
+    pub fn blob_named(&self, hash: BlobHash) -> Result<bool, StoreError> {
+        self.conn()
+            .prepare_cached("SELECT count(*) FROM blob_refs WHERE hash = ?1")
+            .ctx("reading pictures")?
+            .query_row([hash.0], |r| r.get::<_, i64>(0))
+            .map(|n| n > 0)
+            .ctx("reading pictures")
+    }
+
+    /// Blobs named by documents here that have not arrived, at most `limit`,
+    /// those of the soonest events first.
+    pub fn missing_blobs(&self, limit: usize) -> Result<Vec<BlobHash>, StoreError> {
+        let ctx = "listing missing pictures";
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT r.hash FROM blob_refs r
+                 LEFT JOIN events e ON e.doc = r.doc
+                 WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.hash = r.hash)
+                 GROUP BY r.hash ORDER BY min(coalesce(e.starts, 0)) LIMIT ?1",
+            )
+            .ctx(ctx)?;
+        let rows = stmt
+            .query_map([limit as i64], |r| r.get::<_, Vec<u8>>(0))
+            .ctx(ctx)?;
+        let mut out = Vec::new();
+        for row in rows {
+            if let Ok(h) = <[u8; 32]>::try_from(row.ctx(ctx)?) {
+                out.push(BlobHash(h));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The documents that name a blob.
+    pub fn blob_names(&self, hash: BlobHash) -> Result<Vec<DocId>, StoreError> {
+        let ctx = "reading pictures";
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT doc FROM blob_refs WHERE hash = ?1")
+            .ctx(ctx)?;
+        let rows = stmt
+            .query_map([hash.0], |r| r.get::<_, Vec<u8>>(0))
+            .ctx(ctx)?;
+        let mut out = Vec::new();
+        for row in rows {
+            if let Ok(d) = <[u8; 32]>::try_from(row.ctx(ctx)?) {
+                out.push(DocId(d));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Forgets blobs nothing names any more (a banner replaced or removed);
+    /// returns how many.
+    pub fn forget_unnamed_blobs(&self) -> Result<usize, StoreError> {
+        self.conn()
+            .execute(
+                "DELETE FROM blobs WHERE NOT EXISTS (SELECT 1 FROM blob_refs r WHERE r.hash = blobs.hash)",
+                [],
+            )
+            .ctx("forgetting pictures")
+    }
+}

@@ -1,0 +1,16 @@
+-- Schema version 13: pictures. `blobs` holds the bytes of pictures by their
+-- SHA-256 (truth: what was cleaned here or arrived from a peer); `blob_refs`
+-- which document refers to which blob (an index, rebuilt from the documents),
+-- so a blob is fetched only while a document here names it, served only to a
+-- peer that may read such a document, and forgotten once nothing names it.
+CREATE TABLE blobs (
+    hash      BLOB NOT NULL UNIQUE,
+    bytes     BLOB NOT NULL,
+    stored_at INTEGER NOT NULL
+);
+CREATE TABLE blob_refs (
+    doc  BLOB NOT NULL,
+    hash BLOB NOT NULL,
+    PRIMARY KEY (doc, hash)
+) WITHOUT ROWID;
+CREATE INDEX blob_refs_by_hash ON blob_refs (hash);
