@@ -130,6 +130,12 @@ fn decode(input: &[u8]) -> Result<RgbImage, PictureError> {
         .with_guessed_format()
         .map_err(|e| PictureError::Undecodable(e.to_string()))?;
     match reader.format() {
+        Some(ImageFormat::Jpeg) if !jpeg_is_whole(input) => {
+            // The JPEG decoder fills what is missing with grey rather than fail.
+            return Err(PictureError::Undecodable(
+                "the file stops before the picture's end (was it cut short?)".to_owned(),
+            ));
+        }
         Some(ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP | ImageFormat::Gif) => {}
         _ => return Err(PictureError::NotAPicture),
     }
@@ -154,6 +160,19 @@ fn decode(input: &[u8]) -> Result<RgbImage, PictureError> {
     let mut image = DynamicImage::from_decoder(decoder).map_err(undecodable)?;
     image.apply_orientation(orientation);
     Ok(flatten(image))
+}
+
+/// Whether a JPEG's last scan is followed by its end marker. Inside a scan a
+/// 0xFF byte is always followed by 0x00 or a restart marker, so the last
+/// start-of-scan marker in the file begins the last scan (an embedded thumbnail
+/// comes before the picture's own scans), and the end-of-image marker after it
+/// is the picture's end; bytes after that (some cameras append data) are fine.
+fn jpeg_is_whole(bytes: &[u8]) -> bool {
+    let marker = |m: u8| move |w: &[u8]| w == [0xFF, m];
+    match bytes.windows(2).rposition(marker(0xDA)) {
+        Some(sos) => bytes[sos..].windows(2).any(marker(0xD9)),
+        None => false,
+    }
 }
 
 /// Transparent pixels onto white (JPEG has no alpha).
@@ -227,5 +246,7 @@ pub fn dimensions(blob: &[u8]) -> Option<(u32, u32)> {
     reader.into_dimensions().ok()
 }
 
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,227 @@
+//! Pictures end to end with the real `rally`: a phone photo set as a banner
+//! offline comes out clean and upright, reaches another device over libp2p with
+//! the next sync, and hostile files change nothing.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use rally_e2e::{SyncProcess, id_of, json, rally, rally_output};
+use rally_picture::fixtures::{PHOTOGRAPHER, SERIAL, phone_photo, png_claiming};
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// What the store holds: changes and blobs, counted and summed.
+fn footprint(data: &Path) -> (i64, i64, i64) {
+    let db = rusqlite::Connection::open(data.join("rally.db")).unwrap();
+    let changes = db
+        .query_row("SELECT count(*) FROM changes", [], |r| r.get(0))
+        .unwrap();
+    let (blobs, bytes) = db
+        .query_row(
+            "SELECT count(*), coalesce(sum(length(bytes)), 0) FROM blobs",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    (changes, blobs, bytes)
+}
+
+fn export(data: &Path, hash: &str) -> Result<Vec<u8>, String> {
+    let out = data.join(format!("{hash}.jpg"));
+    let o = rally_output(
+        data,
+        &["blob", "export", hash, "--out", out.to_str().unwrap()],
+    );
+    if o.status.success() {
+        Ok(std::fs::read(out).unwrap())
+    } else {
+        Err(String::from_utf8_lossy(&o.stderr).into_owned())
+    }
+}
+
+fn assert_clean_and_upright(bytes: &[u8], width: u32, height: u32) {
+    assert!(
+        exif::Reader::new()
+            .read_from_container(&mut Cursor::new(bytes))
+            .is_err(),
+        "EXIF left in the picture"
+    );
+    for secret in [SERIAL, PHOTOGRAPHER, b"2026:05:01"] {
+        assert!(!contains(bytes, secret), "{secret:?} left in the picture");
+    }
+    let img = image::load_from_memory(bytes).unwrap().into_rgb8();
+    assert_eq!(img.dimensions(), (width, height));
+    // The photo was taken upright in portrait: red on top.
+    let top = img.get_pixel(width / 2, height / 8).0;
+    assert!(top[0] > 150 && top[2] < 100, "top {top:?}");
+}
+
+#[test]
+fn a_banner_set_offline_reaches_another_device_clean() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    rally(a.path(), &["persona", "new", "ana"]);
+    rally(b.path(), &["persona", "new", "ben"]);
+    let event = id_of(&json(
+        a.path(),
+        &[
+            "event",
+            "create",
+            "--title",
+            "Critical mass",
+            "--starts",
+            "2027-05-01T18:00",
+            "--tz",
+            "Europe/Paris",
+        ],
+    ));
+    let photo = a.path().join("IMG_2041.jpg");
+    std::fs::write(&photo, phone_photo()).unwrap();
+    let set = json(
+        a.path(),
+        &[
+            "event",
+            "edit",
+            &event,
+            "--banner",
+            photo.to_str().unwrap(),
+            "--banner-alt",
+            "Bikes filling the square",
+        ],
+    );
+    let banner = &set["banner"];
+    assert_eq!(banner["media_type"], "image/jpeg");
+    assert_eq!(banner["alt"], "Bikes filling the square");
+    assert_eq!(
+        (banner["width"].as_u64(), banner["height"].as_u64()),
+        (Some(320), Some(640))
+    );
+    let hash = banner["hash"].as_str().unwrap().to_owned();
+    let card = banner["card"].as_str().unwrap().to_owned();
+    let shown = json(a.path(), &["event", "show", &event]);
+    assert_eq!(&shown["banner"], banner);
+    let page_bytes = export(a.path(), &hash).unwrap();
+    assert_clean_and_upright(&page_bytes, 320, 640);
+    assert_clean_and_upright(&export(a.path(), &card).unwrap(), 240, 480);
+    // Nothing of the original is kept anywhere in the store.
+    let db = std::fs::read(a.path().join("rally.db")).unwrap();
+    assert!(!contains(&db, SERIAL));
+
+    // The other device knows nothing of it yet.
+    let err = export(b.path(), &hash).unwrap_err();
+    assert!(err.contains("no picture"), "{err}");
+
+    let serving = SyncProcess::start(
+        &[],
+        a.path(),
+        &["--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"],
+    );
+    let out = rally_output(
+        b.path(),
+        &[
+            "sync",
+            "--peer",
+            &serving.first_line,
+            "--once",
+            "--no-mdns",
+            "--timeout",
+            "60",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let there = json(b.path(), &["event", "show", &event]);
+    assert_eq!(&there["banner"], banner);
+    assert_eq!(export(b.path(), &hash).unwrap(), page_bytes);
+    assert_clean_and_upright(&export(b.path(), &card).unwrap(), 240, 480);
+}
+
+#[test]
+fn hostile_files_are_refused_and_change_nothing() {
+    let a = tempfile::tempdir().unwrap();
+    rally(a.path(), &["persona", "new", "ana"]);
+    let event = id_of(&json(
+        a.path(),
+        &[
+            "event",
+            "create",
+            "--title",
+            "Assembly",
+            "--starts",
+            "2027-05-01T18:00",
+            "--tz",
+            "Europe/Paris",
+        ],
+    ));
+    let before = footprint(a.path());
+    let dir = a.path().join("files");
+    std::fs::create_dir(&dir).unwrap();
+    let huge = dir.join("huge.jpg");
+    // 100 MB (sparse: the refusal must come before reading it).
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(100 * 1024 * 1024)
+        .unwrap();
+    let photo = phone_photo();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "bomb.png",
+            png_claiming(60_000, 60_000),
+            "larger than Rally takes",
+        ),
+        (
+            "cut.jpg",
+            photo[..photo.len() / 3].to_vec(),
+            "cannot be read",
+        ),
+        (
+            "page.jpg",
+            b"<!doctype html><html><body>hello</body></html>".to_vec(),
+            "not a picture",
+        ),
+    ];
+    let mut files = vec![(huge, "at most".to_owned())];
+    for (name, bytes, why) in cases {
+        let f = dir.join(name);
+        std::fs::write(&f, bytes).unwrap();
+        files.push((f, why.to_owned()));
+    }
+    for (file, why) in files {
+        let out = rally_output(
+            a.path(),
+            &[
+                "event",
+                "edit",
+                &event,
+                "--banner",
+                file.to_str().unwrap(),
+                "--banner-alt",
+                "a picture",
+            ],
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{file:?} was taken");
+        assert!(err.contains(&why), "{file:?}: {err}");
+        assert_eq!(footprint(a.path()), before, "{file:?} changed the store");
+    }
+    // A picture needs its description.
+    let good = dir.join("good.jpg");
+    std::fs::write(&good, &photo).unwrap();
+    let out = rally_output(
+        a.path(),
+        &[
+            "event",
+            "edit",
+            &event,
+            "--banner",
+            good.to_str().unwrap(),
+            "--banner-alt",
+            " ",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("alt text"));
+    assert_eq!(footprint(a.path()), before);
+    assert!(json(a.path(), &["event", "show", &event])["banner"].is_null());
+}
