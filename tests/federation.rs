@@ -107,6 +107,21 @@ fn federate_with(knock: &str) {
             "50",
         ],
     ));
+    let photo = dev.join("flyer.jpg");
+    std::fs::write(&photo, rally_picture::fixtures::phone_photo()).unwrap();
+    let banner = json(
+        dev,
+        &[
+            "event",
+            "edit",
+            &event,
+            "--banner",
+            photo.to_str().unwrap(),
+            "--banner-alt",
+            "Marchers with a green banner",
+        ],
+    )["banner"]
+        .clone();
     let event_url = format!("{}/events/{event}", server.http);
     sync_once(dev, &server);
     assert_eq!(
@@ -136,6 +151,50 @@ fn federate_with(knock: &str) {
             .unwrap()
             .contains("<strong>water</strong>")
     );
+    // The banner as Mobilizon sends one, served by the server, clean.
+    let attachment = object["attachment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "Banner")
+        .unwrap_or_else(|| panic!("no banner in {object}"))
+        .clone();
+    assert_eq!(attachment["type"], "Document");
+    assert_eq!(attachment["mediaType"], "image/jpeg");
+    assert_eq!(attachment["summary"], "Marchers with a green banner");
+    let media = attachment["url"].as_str().unwrap().to_owned();
+    assert_eq!(
+        media,
+        format!(
+            "{}/media/{}.jpg",
+            server.http,
+            banner["hash"].as_str().unwrap()
+        )
+    );
+    let served = wait_for_value("the server to have the banner", || {
+        let mut r = ureq::get(&media).call().ok()?;
+        (r.status() == 200).then(|| r.body_mut().read_to_vec().unwrap())
+    });
+    let exported = dev.join("exported.jpg");
+    rally(
+        dev,
+        &[
+            "blob",
+            "export",
+            banner["hash"].as_str().unwrap(),
+            "--out",
+            exported.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(served, std::fs::read(&exported).unwrap());
+    assert!(
+        !served
+            .windows(rally_picture::fixtures::SERIAL.len())
+            .any(|w| w == rally_picture::fixtures::SERIAL)
+    );
+    // A picture no published event names is not served.
+    let other = format!("{}/media/{}.jpg", server.http, "ab".repeat(32));
+    assert!(ureq::get(&other).call().is_err());
 
     rally(
         dev,

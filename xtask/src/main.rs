@@ -469,6 +469,7 @@ fn bench() -> Result<()> {
         "latency",
         "app command latency under ingest",
     )?;
+    cargo_bench("rally-picture", "clean", "picture cleaning benchmark")?;
     cargo_bench("rally-core", "receive", "receive benchmark")?;
     cargo_bench("rally-net", "sync", "sync benchmark")?;
     let mut cmd = cargo();

@@ -237,6 +237,21 @@ impl Local {
         }))
     }
 
+    /// A picture's bytes, if a published event names it (the only pictures this
+    /// server shows the public: never one of a members-only or unlisted event's).
+    pub fn published_blob(
+        &self,
+        hash: rally_core::picture::BlobHash,
+    ) -> Result<Option<Vec<u8>>, FediError> {
+        let store = self.store();
+        for doc in store.blob_names(hash)? {
+            if self.public_event(&doc)?.is_some() {
+                return Ok(store.blob(hash)?);
+            }
+        }
+        Ok(None)
+    }
+
     /// Every public group here.
     pub fn public_groups(&self) -> Result<Vec<PublicGroup>, FediError> {
         let ids: Vec<DocId> = self

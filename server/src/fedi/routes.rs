@@ -40,6 +40,7 @@ pub fn router(fedi: Arc<Fedi>) -> Router {
         .route("/events/{id}/comments", get(event_comments))
         .route("/events/{id}/comments/{comment}", get(comment))
         .route("/people/{id}", get(person))
+        .route("/media/{file}", get(media))
         .route("/people/{id}/{collection}", get(empty_collection))
         .route("/inbox", post(super::inbox::receive))
         .route("/relay/inbox", post(super::inbox::receive))
@@ -449,6 +450,33 @@ async fn group_members(State(fedi): State<Arc<Fedi>>, Path(hex): Path<String>) -
     }
 }
 
+/// A published event's picture (`/media/HASH.jpg`): immutable, so cached for
+/// good; anything else is not found.
+async fn media(State(fedi): State<Arc<Fedi>>, Path(file): Path<String>) -> Response {
+    let Some(hash) = file
+        .strip_suffix(".jpg")
+        .and_then(|h| h.parse::<rally_core::picture::BlobHash>().ok())
+    else {
+        return FediError::NotFound.into_response();
+    };
+    match fedi.local(move |l| l.published_blob(hash)).await {
+        Ok(Some(bytes)) => (
+            [
+                (axum::http::header::CONTENT_TYPE, "image/jpeg"),
+                (
+                    axum::http::header::CACHE_CONTROL,
+                    "public, max-age=31536000, immutable",
+                ),
+                (axum::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Ok(None) => FediError::NotFound.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
 async fn event(
     State(fedi): State<Arc<Fedi>>,
     Path(hex): Path<String>,
@@ -486,7 +514,14 @@ async fn event(
     page(
         &d.title,
         &format!(
-            "<h1>{}</h1><p class=meta>{}</p>{}<p class=meta>{} going</p><h2>Comments</h2><ul>{comments}</ul>",
+            "{}<h1>{}</h1><p class=meta>{}</p>{}<p class=meta>{} going</p><h2>Comments</h2><ul>{comments}</ul>",
+            d.banner.as_ref().map_or(String::new(), |b| format!(
+                "<img src=\"{}\" alt=\"{}\" width={} height={} style=\"max-width:100%;height:auto\">",
+                escape(&fedi.urls.media(&b.hash)),
+                escape(&b.alt),
+                b.width,
+                b.height
+            )),
             escape(&d.title),
             escape(&vocab::event_summary(&ev.view)),
             rally_core::text::markdown_to_html(&d.description),

@@ -50,6 +50,10 @@ impl Urls {
     pub fn event(&self, id: &DocId) -> String {
         rally_core::publication::event_url(&self.base, id)
     }
+    /// A picture of a published event (the page size).
+    pub fn media(&self, hash: &rally_core::picture::BlobHash) -> String {
+        format!("{}/media/{hash}.jpg", self.base)
+    }
     pub fn comment(&self, event: &DocId, comment: &str) -> String {
         format!("{}/events/{}/comments/{comment}", self.base, event.to_hex())
     }
@@ -569,6 +573,22 @@ pub fn event_object(
             "href": u,
         })).collect::<Vec<_>>(),
     });
+    if let Some(b) = &d.banner {
+        // Mobilizon's header picture: a `Document` named "Banner"; its alt text
+        // as the summary.
+        event["attachment"]
+            .as_array_mut()
+            .expect("a list")
+            .push(json!({
+                "type": "Document",
+                "name": "Banner",
+                "mediaType": rally_core::picture::Picture::MEDIA_TYPE,
+                "url": urls.media(&b.hash),
+                "width": b.width,
+                "height": b.height,
+                "summary": b.alt,
+            }));
+    }
     if let Some(end) = d.ends_at() {
         event["endTime"] = json!(offset_time(&end));
     }
