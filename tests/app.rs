@@ -630,3 +630,50 @@ fn a_keyboard_alone_creates_an_event_joins_comments_and_chats() {
     display.screenshot(&artefacts().join("10-keyboard.png"));
     s.quit();
 }
+
+/// A picture chosen in the app with its description: cleaned by the shell,
+/// shown on the event's page and on its list card with the description as alt
+/// text, and the same picture the CLI reads.
+#[test]
+fn a_banner_chosen_in_the_app_shows_on_the_page_and_the_card() {
+    let (_one, display, driver) = start();
+    let data = tempfile::tempdir().unwrap();
+    rally(data.path(), &["persona", "new", "Camille"]);
+    let id = create_event(data.path(), "Repair café", "2027-06-05T14:00");
+    let photo = data.path().join("flyer.jpg");
+    std::fs::write(&photo, rally_picture::fixtures::phone_photo()).unwrap();
+
+    let s = launch(&driver, data.path(), &["--no-sync"]);
+    open_event(&s, "Repair café");
+    // No picture yet: saving needs a file.
+    s.find("#banner-editor");
+    s.type_into("#banner-file", photo.to_str().unwrap());
+    s.wait_text("#banner-editor", "flyer.jpg");
+    s.click("#save-banner");
+    s.wait_text("#banner-editor", "Say what the picture shows");
+    s.type_into("#banner-alt", "Tools laid out on a table");
+    s.click("#save-banner");
+    let shown = |css: &str| {
+        s.wait(&format!("{css} to show the picture"), || {
+            let v = s.script(
+                "const i = document.querySelector(arguments[0]);
+                 return i && i.complete && i.naturalWidth > 0 ? [i.alt, i.naturalWidth, i.naturalHeight] : null;",
+                json!([css]),
+            );
+            (!v.is_null()).then_some(v)
+        })
+    };
+    let page = shown("img.banner");
+    assert_eq!(page, json!(["Tools laid out on a table", 320, 640]));
+    display.screenshot(&artefacts().join("09-banner-page.png"));
+
+    s.click("button.tab:nth-child(1)");
+    let card = shown("img.card-picture");
+    assert_eq!(card, json!(["Tools laid out on a table", 240, 480]));
+    display.screenshot(&artefacts().join("09-banner-card.png"));
+    s.quit();
+
+    let banner = rally_e2e::json(data.path(), &["event", "show", &id])["banner"].clone();
+    assert_eq!(banner["alt"], "Tools laid out on a table");
+    assert_eq!(banner["width"], 320);
+}

@@ -547,6 +547,22 @@ fn events_of_a_followed_instance_are_copied_and_joined_from_a_device() {
     });
 
     let event_url = format!("{}/events/2", peer.origin);
+    // With a banner as Mobilizon sends one: a phone photo, metadata and all.
+    use base64::Engine as _;
+    let photo = rally_picture::fixtures::phone_photo();
+    let media = peer.call(
+        "/control/media",
+        json!({"path": "/media/banner.jpg", "type": "image/jpeg",
+               "base64": base64::engine::general_purpose::STANDARD.encode(&photo)}),
+    )["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let with_banner = |mut event: Value| {
+        event["attachment"] = json!([{"type": "Document", "name": "Banner",
+                                      "mediaType": "image/jpeg", "url": media}]);
+        event
+    };
     post_as_alice(
         &peer,
         &server,
@@ -554,7 +570,12 @@ fn events_of_a_followed_instance_are_copied_and_joined_from_a_device() {
             &peer,
             "create",
             "Create",
-            remote_event(&peer, 2, "Bike ride to the coast", "restricted"),
+            with_banner(remote_event(
+                &peer,
+                2,
+                "Bike ride to the coast",
+                "restricted",
+            )),
         ),
     );
 
@@ -583,6 +604,37 @@ fn events_of_a_followed_instance_are_copied_and_joined_from_a_device() {
         text.contains(&format!("copied from the Fediverse: {event_url}")),
         "{text}"
     );
+    // The banner was fetched by the server, cleaned, and came with the copy.
+    let banner = shown["banner"].clone();
+    assert_eq!(banner["width"], 320, "{shown}");
+    assert_eq!(banner["height"], 640, "{shown}");
+    let exported = dev.join("banner.jpg");
+    rally(
+        dev,
+        &[
+            "blob",
+            "export",
+            banner["hash"].as_str().unwrap(),
+            "--out",
+            exported.to_str().unwrap(),
+        ],
+    );
+    let bytes = std::fs::read(&exported).unwrap();
+    assert!(
+        !bytes
+            .windows(rally_picture::fixtures::SERIAL.len())
+            .any(|w| w == rally_picture::fixtures::SERIAL),
+        "the camera's serial number came through"
+    );
+    let picture_fetches = || {
+        peer.get("/control/requests")
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["path"] == "/media/banner.jpg")
+            .count()
+    };
+    assert_eq!(picture_fetches(), 1);
 
     let joined = rally(dev, &["event", "join", &id]);
     assert!(joined.contains("an organiser must approve"), "{joined}");
@@ -608,13 +660,16 @@ fn events_of_a_followed_instance_are_copied_and_joined_from_a_device() {
         json(dev, &["event", "show", &id])["going"] == 1
     });
 
-    let mut edited = remote_event(&peer, 2, "Bike ride to the sea", "restricted");
+    let mut edited = with_banner(remote_event(&peer, 2, "Bike ride to the sea", "restricted"));
     edited["updated"] = json!("2026-11-27T12:00:00Z");
     post_as_alice(&peer, &server, activity(&peer, "update", "Update", edited));
     wait_for("the edit to reach the device", WAIT, || {
         sync_once(dev, &server);
         json(dev, &["event", "show", &id])["details"]["title"] == "Bike ride to the sea"
     });
+    // The same picture again: the copy keeps it, and it was not fetched twice.
+    assert_eq!(json(dev, &["event", "show", &id])["banner"], banner);
+    assert_eq!(picture_fetches(), 1);
 
     rally(dev, &["event", "leave", &id]);
     sync_once(dev, &server);

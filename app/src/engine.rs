@@ -26,6 +26,8 @@ pub enum EngineError {
     Input(#[from] rally_core::InvalidInput),
     #[error("{0}")]
     Refused(String),
+    #[error("{0}")]
+    Picture(#[from] rally_picture::PictureError),
     #[error("cannot write the file {path}: {source}")]
     File {
         path: String,
@@ -129,10 +131,71 @@ fn event_item(svc: &Service, e: &rally_store::EventSummary) -> ipc::EventItem {
         group,
         going: doc.as_ref().map_or(0, |d| d.going_count() as u32),
         full: doc.as_ref().is_some_and(|d| d.is_full()),
+        banner: doc
+            .as_ref()
+            .and_then(|d| d.details.banner.as_ref())
+            .map(card_picture),
         place: doc.and_then(|d| d.details.place.name),
         day,
         month,
     }
+}
+
+fn card_picture(b: &rally_core::picture::Picture) -> ipc::PictureRef {
+    ipc::PictureRef {
+        hash: b.card.to_string(),
+        width: b.card_width,
+        height: b.card_height,
+        alt: b.alt.clone(),
+    }
+}
+
+fn page_picture(b: &rally_core::picture::Picture) -> ipc::PictureRef {
+    ipc::PictureRef {
+        hash: b.hash.to_string(),
+        width: b.width,
+        height: b.height,
+        alt: b.alt.clone(),
+    }
+}
+
+/// A picture as a `data:` URL (the webview's CSP allows those and nothing
+/// remote), or `None` while it has not arrived.
+pub fn picture(svc: &Service, hash: &str) -> Result<Option<String>> {
+    use base64::Engine as _;
+    match svc.blob(hash) {
+        Ok(bytes) => Ok(Some(format!(
+            "data:{};base64,{}",
+            rally_core::picture::Picture::MEDIA_TYPE,
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        ))),
+        Err(ServiceError::PictureNotArrived(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn set_banner(svc: &mut Service, args: &ipc::BannerArgs) -> Result<Option<ipc::PictureRef>> {
+    use base64::Engine as _;
+    let picture = match (&args.base64, &args.alt) {
+        (Some(data), alt) => {
+            if data.len() as u64 > ipc::MAX_PICTURE_FILE / 3 * 4 + 4 {
+                return Err(rally_picture::PictureError::TooLarge(data.len() / 4 * 3).into());
+            }
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(data)
+                .map_err(|_| EngineError::Refused("the picture did not arrive whole".into()))?;
+            svc.set_event_banner(
+                &args.event,
+                Some(rally_service::pictures::PictureInput {
+                    bytes,
+                    alt: alt.clone().unwrap_or_default(),
+                }),
+            )?
+        }
+        (None, Some(alt)) => Some(svc.set_event_banner_alt(&args.event, alt)?),
+        (None, None) => svc.set_event_banner(&args.event, None)?,
+    };
+    Ok(picture.as_ref().map(page_picture))
 }
 
 /// The date badge of a moment (Unix seconds), for the viewer.
@@ -180,6 +243,7 @@ fn discover(
                 // Discovered: nothing of it was seen before.
                 news: 0,
                 cursor: cursor(starts, &f.id),
+                banner: f.view.details.banner.as_ref().map(card_picture),
                 group: f.group_name,
                 place: f.view.details.place.name,
                 day,
@@ -295,6 +359,7 @@ pub fn event(svc: &Service, id: &str) -> Result<ipc::EventPage> {
         my_status: page.my_status.map(participation),
         can_edit: page.can_edit,
         origin: e.origin.clone(),
+        banner: d.banner.as_ref().map(page_picture),
     })
 }
 

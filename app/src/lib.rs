@@ -349,6 +349,16 @@ async fn mark_seen(app: State<'_, App>, args: Args<cmd::MarkSeen>) -> Out<cmd::M
 }
 
 #[tauri::command]
+async fn picture(app: State<'_, App>, args: Args<cmd::Picture>) -> Out<cmd::Picture> {
+    app.run(move |s| engine::picture(s, &args.id)).await
+}
+
+#[tauri::command]
+async fn set_banner(app: State<'_, App>, args: Args<cmd::SetBanner>) -> Out<cmd::SetBanner> {
+    app.run(move |s| engine::set_banner(s, &args)).await
+}
+
+#[tauri::command]
 fn take_link(links: State<'_, links::Links>) -> Out<cmd::TakeLink> {
     Ok(links.take())
 }
@@ -386,19 +396,23 @@ fn set_server(app: State<'_, App>, args: Args<cmd::SetServer>) -> Out<cmd::SetSe
     Ok(())
 }
 
-/// Emits [`ipc::CHANGED`] whenever the store's change cursor moves.
+/// Emits [`ipc::CHANGED`] whenever the store's change cursor moves (or a
+/// persona or a picture arrives).
 fn watch(handle: tauri::AppHandle, dir: PathBuf) {
     std::thread::spawn(move || {
         let Ok(store) = Store::open(&dir) else { return };
         let mut last = store.change_cursor().unwrap_or(0);
         let mut personas = store.personas().map(|p| p.len()).unwrap_or(0);
+        let mut pictures = store.blob_cursor().unwrap_or(0);
         loop {
             std::thread::sleep(Duration::from_millis(250));
             let cursor = store.change_cursor().unwrap_or(last);
             let now_personas = store.personas().map(|p| p.len()).unwrap_or(personas);
-            if cursor != last || now_personas != personas {
+            let now_pictures = store.blob_cursor().unwrap_or(pictures);
+            if cursor != last || now_personas != personas || now_pictures != pictures {
                 last = cursor;
                 personas = now_personas;
+                pictures = now_pictures;
                 let _ = handle.emit(ipc::CHANGED, ipc::Changed { cursor });
             }
         }
@@ -455,6 +469,8 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         take_link,
         news,
         mark_seen,
+        picture,
+        set_banner,
     ])
 }
 

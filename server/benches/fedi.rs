@@ -60,6 +60,7 @@ fn public_event(store: &mut Store) -> (rally_core::DocId, rally_core::DocId, ral
             name: "Bench group".into(),
             summary: String::new(),
             visibility: GroupVisibility::Public,
+            avatar: None,
         },
         now,
     )

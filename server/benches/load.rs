@@ -81,6 +81,7 @@ fn prepare(n: usize, changes: usize) -> Vec<Client> {
         name: "Neighbourhood assembly".into(),
         summary: String::new(),
         visibility: GroupVisibility::Public,
+        avatar: None,
     };
     let owner = clients[0].me.persona.clone();
     let (mut group, _) = Document::create_group(&owner, "member0", &profile, now).unwrap();

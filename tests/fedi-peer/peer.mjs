@@ -94,6 +94,7 @@ const requestLog = []; // every other non-control request (GETs of actors, notes
 const outgoingLog = []; // every HTTP request this peer makes (fetch wrapper)
 const recentLogs = []; // ring buffer of Fedify log records
 const served = new Map(); // pathname -> JSON we serve on GET (notes, sent activities)
+const media = new Map(); // pathname -> { type, bytes }: pictures we serve on GET
 const state = {
   followers: { alice: [], instance: [], collective: [] }, // {actor, id, state, inbox, receivedAt, acceptDelivery?}
   following: [], // {as, target, id, inbox, state, undoId?}
@@ -687,6 +688,14 @@ async function control(method, pathname, body, query) {
       served.set(new URL(obj.id).pathname, { "@context": AS_CONTEXT, ...obj });
       return { served: obj.id };
     }
+    case "POST /control/media": {
+      // Serves bytes (a picture an event names) at a path under our origin.
+      if (typeof body.path !== "string" || !body.path.startsWith("/") || typeof body.base64 !== "string") {
+        throw new HttpError(400, `"path" (absolute) and "base64" are required`);
+      }
+      media.set(body.path, { type: body.type ?? "application/octet-stream", bytes: Buffer.from(body.base64, "base64") });
+      return { url: ORIGIN + body.path };
+    }
     case "POST /control/members":
       if (!Array.isArray(body.members)) throw new HttpError(400, `"members" must be a list`);
       collectiveMembers = body.members;
@@ -1101,6 +1110,15 @@ async function handle(req, res) {
         orderedItems: collectiveMembers.map((m, i) => ({ id: `${ORIGIN}/member/${i}`, type: "Member",
           actor: m.actor, object: ACTORS.collective.uri, role: m.role })) },
     }, "application/activity+json");
+    return;
+  }
+
+  // ---- pictures
+  if ((method === "GET" || method === "HEAD") && media.has(pathname)) {
+    requestLog.push({ seq: ++seq, at: new Date().toISOString(), method, path: pathname, headers, status: 200 });
+    const m = media.get(pathname);
+    res.writeHead(200, { "content-type": m.type, "content-length": m.bytes.length });
+    res.end(method === "HEAD" ? undefined : m.bytes);
     return;
   }
 

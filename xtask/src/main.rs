@@ -502,6 +502,7 @@ fn bench() -> Result<()> {
     ]);
     run("build the release rally", cmd)?;
     cargo_bench("rally-e2e", "big_store", "big store benchmark")?;
+    cargo_bench("rally-e2e", "banners", "pictures sync benchmark")?;
     // The launch benchmark runs the release app, as people do.
     build(true)?;
     cargo_bench("rally-e2e", "app_launch", "app launch benchmark")

@@ -93,6 +93,11 @@ pub mod cmd {
         News = "news" (()) -> super::News;
         /// The persona has seen a group's chat or an event as it is now.
         MarkSeen = "mark_seen" (IdArgs) -> ();
+        /// A picture (by its hash) as a `data:` URL, once it is here; `None`
+        /// while it has not arrived.
+        Picture = "picture" (IdArgs) -> Option<String>;
+        /// Sets, changes the description of, or removes an event's picture.
+        SetBanner = "set_banner" (BannerArgs) -> Option<PictureRef>;
     }
 }
 
@@ -202,6 +207,27 @@ pub struct IdArgs {
     pub id: String,
 }
 
+/// A picture as a screen shows it: which blob, its size, what it shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PictureRef {
+    pub hash: String,
+    pub width: u32,
+    pub height: u32,
+    pub alt: String,
+}
+
+/// An event's new picture: a file's bytes (base64) and its description; no
+/// bytes with a description changes the description; neither removes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BannerArgs {
+    pub event: String,
+    pub base64: Option<String>,
+    pub alt: Option<String>,
+}
+
+/// The largest picture file the app takes (the shell cleans it).
+pub const MAX_PICTURE_FILE: u64 = 10 * 1024 * 1024;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EventFilter {
     /// Upcoming events: everything on this device that has not ended.
@@ -254,6 +280,9 @@ pub struct EventItem {
     pub news: u32,
     /// Where the list goes on after this item (see [`EventsArgs::after`]).
     pub cursor: String,
+    /// Its picture, the card size.
+    #[serde(default)]
+    pub banner: Option<PictureRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -308,6 +337,9 @@ pub struct EventPage {
     /// Fediverse (its organiser answers there).
     #[serde(default)]
     pub origin: Option<String>,
+    /// Its picture, the page size.
+    #[serde(default)]
+    pub banner: Option<PictureRef>,
 }
 
 /// A new event (no `id`) or an edit of one.

@@ -21,13 +21,16 @@ use rally_core::model::{
     EventDetails, EventStatus, EventView, JoinMode, MAX_DESCRIPTION, MAX_SHORT, MAX_TAGS,
     MAX_TITLE, ParticipationStatus, Place, Visibility, check_url, normalise_tag,
 };
+use rally_core::picture::Picture;
 use rally_service::ServiceError;
+use rally_service::copies::CopyBanner;
+use rally_service::pictures::Prepared;
 use serde_json::{Value, json};
 
 use super::db::RemoteObject;
 use super::outcome::Outcome;
 use super::queue::enqueue;
-use super::vocab::{self, Activity, RemoteEvent, Urls, same_origin};
+use super::vocab::{self, Activity, RemoteBanner, RemoteEvent, Urls, same_origin};
 use super::{Fedi, FediError, Local};
 
 /// The kind of remote object a `Join` sent from here is recorded as (the joins
@@ -157,6 +160,10 @@ async fn save_copy(
 ) -> Result<Outcome, FediError> {
     let details = details_of(event);
     let now = Timestamp::now();
+    let banner = match &event.banner {
+        Some(b) => banner_of(fedi, b).await,
+        None => Banner::None,
+    };
     let id = event.id.clone();
     let known = fedi.db(move |db| db.remote_object(&id)).await?;
     // The organiser's proxy: found (a known event), or made on first use.
@@ -185,15 +192,24 @@ async fn save_copy(
             };
             // One transaction, keyed by the object's id: the same event arriving
             // twice (or twice at once) is one copy.
+            let copy_banner = match &banner {
+                Banner::None => CopyBanner::None,
+                Banner::Failed => CopyBanner::Keep,
+                Banner::Known(p) => CopyBanner::Known(p),
+                Banner::New { prepared, .. } => CopyBanner::New(prepared),
+            };
             let saved = l
                 .service
-                .save_copy(&proxy, &name, &id, &details)
+                .save_copy(&proxy, &name, &id, &details, copy_banner)
                 .map_err(|e| match e {
                     ServiceError::Edit(e) => {
                         FediError::Refused(format!("the event cannot be kept: {e}"))
                     }
                     other => other.into(),
                 })?;
+            if let Banner::New { url, prepared } = &banner {
+                l.db.set_remote_media(url, &prepared.picture().encode(), now.as_second())?;
+            }
             if saved.new
                 && !l.db.set_remote_object(
                     &id,
@@ -218,6 +234,60 @@ async fn save_copy(
         event: saved.event,
         new: saved.new,
     })
+}
+
+/// A remote event's banner, as the copy should have it.
+enum Banner {
+    None,
+    /// Not fetched or not a picture this time: the copy keeps what it had.
+    Failed,
+    /// Cleaned before, with its blobs here.
+    Known(Picture),
+    New {
+        url: String,
+        prepared: Prepared,
+    },
+}
+
+/// The banner of a remote event: the picture its URL was cleaned into before
+/// (while its blobs are here), or fetched through the guarded fetcher (no
+/// private addresses, blocked domains refused, at most 10 MB) and cleaned as a
+/// device cleans one (on a blocking thread: decoding is CPU work).
+async fn banner_of(fedi: &Fedi, b: &RemoteBanner) -> Banner {
+    let url = b.url.clone();
+    let alt = b.alt.clone();
+    let cached = fedi
+        .local(move |l| {
+            let Some(p) = l.db.remote_media(&url)?.and_then(|s| Picture::decode(&s)) else {
+                return Ok(None);
+            };
+            let store = l.store();
+            for hash in p.blobs() {
+                if !store.has_blob(hash)? {
+                    return Ok(None);
+                }
+            }
+            Ok::<_, FediError>(Some(p))
+        })
+        .await;
+    if let Ok(Some(mut p)) = cached {
+        p.alt = alt;
+        return Banner::Known(p);
+    }
+    let bytes = match fedi.fetcher.get_picture(&b.url).await {
+        Ok(bytes) => bytes,
+        Err(_) => return Banner::Failed,
+    };
+    let alt = b.alt.clone();
+    match tokio::task::spawn_blocking(move || rally_service::pictures::prepare_remote(&bytes, &alt))
+        .await
+    {
+        Ok(Ok(prepared)) => Banner::New {
+            url: b.url.clone(),
+            prepared,
+        },
+        _ => Banner::Failed,
+    }
 }
 
 /// A `Delete` by `actor` of a copied event `o`: the copy is cancelled (documents

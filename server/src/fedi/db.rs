@@ -103,6 +103,11 @@ CREATE TABLE IF NOT EXISTS failed_deliveries (
 CREATE TABLE IF NOT EXISTS blocked_domains (
     domain     TEXT PRIMARY KEY
 );
+CREATE TABLE IF NOT EXISTS remote_media (
+    url        TEXT PRIMARY KEY,
+    picture    TEXT NOT NULL,
+    at         INTEGER NOT NULL
+);
 ";
 
 #[derive(Debug, thiserror::Error)]
@@ -435,6 +440,27 @@ impl FediDb {
             )
             .ctx("saving a remote object")?
             > 0)
+    }
+
+    /// The picture a remote picture's URL was cleaned into (see
+    /// `copies::banner_of`), as a document keeps it.
+    pub fn remote_media(&self, url: &str) -> Result<Option<String>, DbError> {
+        self.conn
+            .prepare_cached("SELECT picture FROM remote_media WHERE url = ?1")
+            .ctx("reading remote pictures")?
+            .query_row([url], |r| r.get(0))
+            .optional()
+            .ctx("reading remote pictures")
+    }
+
+    pub fn set_remote_media(&self, url: &str, picture: &str, now: i64) -> Result<(), DbError> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO remote_media (url, picture, at) VALUES (?1, ?2, ?3)",
+                params![url, picture, now],
+            )
+            .ctx("keeping a remote picture")?;
+        Ok(())
     }
 
     /// Whether an activity id was handled already (see [`FediDb::first_sight`]).

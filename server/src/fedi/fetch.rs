@@ -162,7 +162,15 @@ impl Fetcher {
         check_url(url, self.allow_loopback, self.blocked.as_ref())
     }
 
-    async fn body(url: &str, mut resp: reqwest::Response) -> Result<Vec<u8>, FetchError> {
+    async fn body(url: &str, resp: reqwest::Response) -> Result<Vec<u8>, FetchError> {
+        Self::body_within(url, resp, MAX_BODY).await
+    }
+
+    async fn body_within(
+        url: &str,
+        mut resp: reqwest::Response,
+        limit: usize,
+    ) -> Result<Vec<u8>, FetchError> {
         let status = resp.status().as_u16();
         if !resp.status().is_success() {
             return Err(FetchError::Status {
@@ -170,13 +178,13 @@ impl Fetcher {
                 status,
             });
         }
-        if resp.content_length().is_some_and(|l| l > MAX_BODY as u64) {
+        if resp.content_length().is_some_and(|l| l > limit as u64) {
             return Err(FetchError::TooLarge(url.to_owned()));
         }
         let mut body = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(|e| network(url, &e))? {
             body.extend_from_slice(&chunk);
-            if body.len() > MAX_BODY {
+            if body.len() > limit {
                 return Err(FetchError::TooLarge(url.to_owned()));
             }
         }
@@ -201,6 +209,20 @@ impl Fetcher {
         let resp = req.send().await.map_err(|e| network(url, &e))?;
         let body = Self::body(url, resp).await?;
         serde_json::from_slice(&body).map_err(|_| FetchError::NotJson(url.to_owned()))
+    }
+
+    /// GETs a picture (a remote event's banner): at most the size a picture may
+    /// have ([`rally_picture::MAX_INPUT`]); what it is, the cleaner decides.
+    pub async fn get_picture(&self, url: &str) -> Result<Vec<u8>, FetchError> {
+        let parsed = self.check(url)?;
+        let resp = self
+            .client
+            .get(parsed)
+            .header("accept", "image/jpeg, image/png, image/webp, image/gif")
+            .send()
+            .await
+            .map_err(|e| network(url, &e))?;
+        Self::body_within(url, resp, rally_picture::MAX_INPUT).await
     }
 
     /// GETs a JSON document that is not ActivityPub (WebFinger, NodeInfo).

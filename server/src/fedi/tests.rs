@@ -28,6 +28,7 @@ fn emitted_documents_read_back() {
             name: "Climate March".into(),
             summary: "We *walk*.".into(),
             visibility: GroupVisibility::Public,
+            avatar: None,
         },
         now,
     )

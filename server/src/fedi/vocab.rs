@@ -346,6 +346,55 @@ pub struct RemoteEvent {
     pub status: String,
     pub organiser: Option<String>,
     pub tags: Vec<String>,
+    pub banner: Option<RemoteBanner>,
+}
+
+/// A remote event's picture: Mobilizon's `Document` named "Banner", else the
+/// first image `Document` (Gancio's, with its `focalPoint`), else `image`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteBanner {
+    pub url: String,
+    /// What it shows, when the sender said (`summary`, or a `name` that is not
+    /// Mobilizon's "Banner").
+    pub alt: String,
+}
+
+impl RemoteBanner {
+    fn parse(v: &Value) -> Option<RemoteBanner> {
+        let documents: Vec<&Value> = v
+            .get("attachment")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter(|x| matches!(type_of(x), "Document" | "Image"))
+                    .filter(|x| str_field(x, "mediaType").is_none_or(|m| m.starts_with("image/")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let chosen = documents
+            .iter()
+            .find(|d| str_field(d, "name") == Some("Banner"))
+            .or_else(|| documents.first())
+            .copied()
+            .or_else(|| v.get("image").filter(|i| i.is_object()))?;
+        let url = match chosen.get("url") {
+            Some(Value::String(u)) => u.clone(),
+            Some(link @ Value::Object(_)) => str_field(link, "href")?.to_owned(),
+            Some(Value::Array(links)) => links.iter().find_map(|l| match l {
+                Value::String(u) => Some(u.clone()),
+                l => str_field(l, "href").map(str::to_owned),
+            })?,
+            _ => str_field(chosen, "href")?.to_owned(),
+        };
+        let alt = str_field(chosen, "summary")
+            .or_else(|| str_field(chosen, "name").filter(|n| *n != "Banner"))
+            .map(rally_core::text::html_to_text)
+            .unwrap_or_default();
+        Some(RemoteBanner {
+            url,
+            alt: alt.chars().take(rally_core::picture::MAX_ALT).collect(),
+        })
+    }
 }
 
 fn instant(v: &Value, key: &'static str) -> Result<Option<Timestamp>, VocabError> {
@@ -477,6 +526,7 @@ impl RemoteEvent {
                 .and_then(|a| ids_of(Some(a)).into_iter().next())
                 .or_else(|| v.get("actor").and_then(id_of)),
             tags,
+            banner: RemoteBanner::parse(v),
         })
     }
 }

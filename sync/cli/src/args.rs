@@ -216,6 +216,15 @@ pub enum GroupCmd {
         name: Option<String>,
         #[arg(long)]
         summary: Option<String>,
+        /// A picture for the group (cleaned of its metadata, resized).
+        #[arg(long, value_name = "FILE", requires = "avatar_alt")]
+        avatar: Option<std::path::PathBuf>,
+        /// What the picture shows (required with --avatar).
+        #[arg(long, value_name = "TEXT")]
+        avatar_alt: Option<String>,
+        /// Remove the group's picture.
+        #[arg(long, conflicts_with_all = ["avatar", "avatar_alt"])]
+        no_avatar: bool,
     },
 }
 

@@ -459,11 +459,30 @@ fn group(ctx: &mut Ctx, cmd: GroupCmd) -> Result<()> {
             ctx.out
                 .message("Link removed", json!({"link": link, "removed": true}));
         }
-        GroupCmd::Edit { id, name, summary } => {
+        GroupCmd::Edit {
+            id,
+            name,
+            summary,
+            avatar,
+            avatar_alt,
+            no_avatar,
+        } => {
             let id = ctx
                 .svc
-                .edit_group(&id, name.as_deref(), summary.as_deref())?;
-            ctx.out.message("Group updated", json!({"group": id}));
+                .edit_group(&id, name.as_deref(), summary.as_deref())?
+                .to_string();
+            let mut out = json!({"group": id});
+            if let (Some(file), Some(alt)) = (avatar, avatar_alt) {
+                let bytes = read_picture(&file)?;
+                out["avatar"] = json!(
+                    ctx.svc
+                        .set_group_avatar(&id, Some(PictureInput { bytes, alt }))?
+                );
+            } else if no_avatar {
+                ctx.svc.set_group_avatar(&id, None)?;
+                out["avatar"] = serde_json::Value::Null;
+            }
+            ctx.out.message("Group updated", out);
         }
     }
     Ok(())

@@ -302,6 +302,12 @@ pub(crate) fn write_profile(tx: &mut Tx<'_>, p: &GroupProfile) -> Result<(), Aut
         "summary",
         (!p.summary.is_empty()).then(|| p.summary.as_str().into()),
     )?;
+    put_opt(
+        tx,
+        &obj,
+        "avatar",
+        p.avatar.as_ref().map(|a| a.encode().into()),
+    )?;
     put_if_changed(tx, &obj, "visibility", p.visibility.as_str().into())
 }
 

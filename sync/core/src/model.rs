@@ -366,6 +366,8 @@ pub struct GroupProfile {
     pub name: String,
     pub summary: String,
     pub visibility: GroupVisibility,
+    /// The group's picture (see [`crate::picture`]).
+    pub avatar: Option<Picture>,
 }
 
 impl GroupProfile {
@@ -374,6 +376,11 @@ impl GroupProfile {
             return Err(InvalidInput::Empty("group name"));
         }
         check_len("group name", &self.name, MAX_TITLE)?;
+        if let Some(a) = &self.avatar
+            && !a.is_valid()
+        {
+            return Err(InvalidInput::BadPicture);
+        }
         check_len("summary", &self.summary, MAX_DESCRIPTION)
     }
 }
@@ -788,6 +795,9 @@ impl GroupView {
             name: req_str(p, "name", "/profile")?.to_owned(),
             summary: opt_str(p, "summary", "/profile")?.unwrap_or_default(),
             visibility: keyword(p, "visibility", "/profile")?,
+            avatar: opt_str(p, "avatar", "/profile")?
+                .map(|a| Picture::decode(&a).ok_or_else(|| schema("/profile/avatar")))
+                .transpose()?,
         };
         profile
             .validate()

@@ -30,6 +30,7 @@ fn group_by(p: &Persona) -> (Document, SignedChange) {
         name: "Collective".into(),
         summary: String::new(),
         visibility: GroupVisibility::Public,
+        avatar: None,
     };
     Document::create_group(p, "Admin", &profile, t(0)).unwrap()
 }
@@ -294,6 +295,7 @@ fn group_roles_invitations_and_last_admin() {
             name: "Mine".into(),
             summary: String::new(),
             visibility: GroupVisibility::Public,
+            avatar: None,
         },
         t(3),
     ));

@@ -5,9 +5,11 @@
 //! remote object; one origin has one copy, however often (or concurrently) the
 //! object arrives.
 
+use rally_core::picture::Picture;
 use rally_core::{DocId, Document, EventDetails, EventStatus, ParticipationStatus, PersonaId};
 use rally_store::LocalPersona;
 
+use crate::pictures::Prepared;
 use crate::{Result, Service};
 
 /// What saving a copy did.
@@ -18,6 +20,19 @@ pub struct CopySaved {
     pub new: bool,
     /// Its document changed (made, or its details updated).
     pub changed: bool,
+}
+
+/// What a copy's banner becomes (see [`Service::save_copy`]).
+#[derive(Debug, Clone, Copy)]
+pub enum CopyBanner<'a> {
+    /// The remote event has none.
+    None,
+    /// Its picture could not be had this time: the copy keeps the one it has.
+    Keep,
+    /// A picture cleaned before, whose blobs are here.
+    Known(&'a Picture),
+    /// A picture just cleaned: its blobs are stored with the copy.
+    New(&'a Prepared),
 }
 
 impl Service {
@@ -53,16 +68,34 @@ impl Service {
         organiser_name: &str,
         origin: &str,
         details: &EventDetails,
+        banner: CopyBanner<'_>,
     ) -> Result<CopySaved> {
         let now = self.now();
+        let mut details = details.clone();
+        details.banner = match banner {
+            CopyBanner::None | CopyBanner::Keep => None,
+            CopyBanner::Known(p) => Some(p.clone()),
+            CopyBanner::New(p) => Some(p.picture().clone()),
+        };
+        let details = &mut details;
         self.transaction(|s| {
+            if let CopyBanner::New(p) = banner {
+                s.store_picture(p)?;
+            }
             if let Some(event) = s.store.copy_of(origin)? {
                 let changed = s.store.update(event, |d| {
-                    if d.event()?.details == *details {
+                    let current = d.event()?.details;
+                    if matches!(banner, CopyBanner::Keep) {
+                        details.banner = current.banner.clone();
+                    }
+                    if current == *details {
                         return Ok(false);
                     }
                     d.update_event(&proxy.persona, details, now).map(|_| true)
                 })?;
+                if changed {
+                    s.store.forget_unnamed_blobs()?;
+                }
                 return Ok(CopySaved {
                     event,
                     new: false,

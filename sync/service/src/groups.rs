@@ -56,6 +56,7 @@ impl Service {
             name: name.trim().to_owned(),
             summary: summary.trim().to_owned(),
             visibility,
+            avatar: None,
         };
         self.transaction(|s| {
             let me = s.me()?;

@@ -21,9 +21,15 @@ pub struct PictureInput {
 
 /// A picture cleaned, with the reference a document keeps.
 #[derive(Debug, Clone)]
-pub(crate) struct Prepared {
+pub struct Prepared {
     cleaned: Cleaned,
-    pub(crate) picture: Picture,
+    picture: Picture,
+}
+
+impl Prepared {
+    pub fn picture(&self) -> &Picture {
+        &self.picture
+    }
 }
 
 /// Cleans the bytes (outside any transaction: it is the slow part).
@@ -34,7 +40,17 @@ pub(crate) fn prepare(input: &PictureInput) -> Result<Prepared> {
             "a description of the picture (alt text)",
         ));
     }
-    let cleaned = rally_picture::clean(&input.bytes)?;
+    clean(&input.bytes, alt)
+}
+
+/// Cleans a picture from elsewhere (a Fediverse event's banner), whose sender
+/// may not have described it.
+pub fn prepare_remote(bytes: &[u8], alt: &str) -> Result<Prepared> {
+    clean(bytes, alt.trim())
+}
+
+fn clean(bytes: &[u8], alt: &str) -> Result<Prepared> {
+    let cleaned = rally_picture::clean(bytes)?;
     let picture = Picture {
         hash: BlobHash(cleaned.page.hash),
         width: cleaned.page.width,
@@ -77,6 +93,26 @@ impl Service {
                 .update(id, |d| d.update_event(&me.persona, &details, now))?;
             s.store.forget_unnamed_blobs()?;
             Ok(details.banner)
+        })
+    }
+
+    /// Sets (or with `None` removes) a group's picture (its admins).
+    pub fn set_group_avatar(
+        &mut self,
+        group: &str,
+        avatar: Option<PictureInput>,
+    ) -> Result<Option<Picture>> {
+        let prepared = avatar.as_ref().map(prepare).transpose()?;
+        self.act_on(group, DocKind::Group, |s, me, id, now| {
+            let mut profile = s.store.load(id)?.group()?.profile;
+            if let Some(p) = &prepared {
+                s.store_picture(p)?;
+            }
+            profile.avatar = prepared.as_ref().map(|p| p.picture.clone());
+            s.store
+                .update(id, |g| g.update_group_profile(&me.persona, &profile, now))?;
+            s.store.forget_unnamed_blobs()?;
+            Ok(profile.avatar)
         })
     }
 

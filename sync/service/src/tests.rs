@@ -3,6 +3,7 @@
 use rally_core::jiff::Timestamp;
 use rally_core::{DocKind, GroupVisibility, ParticipationStatus, Role, Visibility};
 
+use crate::copies::CopyBanner;
 use crate::events::{EventEdit, EventFilter, EventSearch, NewEvent, Rsvp};
 use crate::groups::Joined;
 use crate::{Clock, Service, ServiceError};
@@ -401,18 +402,24 @@ fn one_origin_gives_one_copy_even_at_once() {
             .1
     );
     let first = s
-        .save_copy(&proxy, "Ana", origin, &details("March"))
+        .save_copy(&proxy, "Ana", origin, &details("March"), CopyBanner::None)
         .unwrap();
     assert!(first.new && first.changed);
     let again = s
-        .save_copy(&proxy, "Ana", origin, &details("March"))
+        .save_copy(&proxy, "Ana", origin, &details("March"), CopyBanner::None)
         .unwrap();
     assert_eq!(
         (again.event, again.new, again.changed),
         (first.event, false, false)
     );
     let edited = s
-        .save_copy(&proxy, "Ana", origin, &details("March (moved)"))
+        .save_copy(
+            &proxy,
+            "Ana",
+            origin,
+            &details("March (moved)"),
+            CopyBanner::None,
+        )
         .unwrap();
     assert!(!edited.new && edited.changed);
     assert!(s.cancel_copy(&proxy, first.event).unwrap());
@@ -426,7 +433,7 @@ fn one_origin_gives_one_copy_even_at_once() {
             let proxy = proxy.clone();
             std::thread::spawn(move || {
                 let mut s = Service::open(&dir).unwrap();
-                s.save_copy(&proxy, "Ana", other, &details("Picnic"))
+                s.save_copy(&proxy, "Ana", other, &details("Picnic"), CopyBanner::None)
                     .unwrap()
             })
         })
@@ -455,6 +462,7 @@ fn the_organiser_of_a_copy_answers_a_join_sent_from_here() {
             "Ana",
             "https://mobilizon.example/events/7",
             &details,
+            CopyBanner::None,
         )
         .unwrap()
         .event;

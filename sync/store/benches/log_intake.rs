@@ -43,6 +43,7 @@ fn main() {
         name: "Street medics".into(),
         summary: String::new(),
         visibility: GroupVisibility::MembersOnly,
+        avatar: None,
     };
     let (doc, _) = Document::create_group(&me.persona, &me.name, &profile, t(1)).unwrap();
     store.insert_new(&doc).unwrap();

@@ -137,6 +137,16 @@ impl Store {
         Ok(out)
     }
 
+    /// Grows whenever a blob is stored (for watchers: a picture that arrives
+    /// after its document changes what a screen shows).
+    pub fn blob_cursor(&self) -> Result<i64, StoreError> {
+        self.conn()
+            .query_row("SELECT coalesce(max(rowid), 0) FROM blobs", [], |r| {
+                r.get(0)
+            })
+            .ctx("reading pictures")
+    }
+
     /// Forgets blobs nothing names any more (a banner replaced or removed);
     /// returns how many.
     pub fn forget_unnamed_blobs(&self) -> Result<usize, StoreError> {

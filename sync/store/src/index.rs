@@ -174,6 +174,12 @@ fn index_group(conn: &Connection, id: DocId, g: &GroupView) -> Result<(), StoreE
         .execute(params![id.0, g.profile.name, g.profile.visibility.as_str()])
         .ctx(ctx)?;
     let row = conn.last_insert_rowid();
+    for hash in g.profile.avatar.iter().flat_map(|a| a.blobs()) {
+        conn.prepare_cached("INSERT OR IGNORE INTO blob_refs (doc, hash) VALUES (?1, ?2)")
+            .ctx(ctx)?
+            .execute(params![id.0, hash.0])
+            .ctx(ctx)?;
+    }
     for m in g.members.values() {
         conn.prepare_cached("INSERT INTO group_members (grp, persona, role) VALUES (?1, ?2, ?3)")
             .ctx(ctx)?

@@ -127,6 +127,7 @@ fn import_into_another_store_with_a_pending_group_join() {
         name: "Tenants' union".into(),
         summary: String::new(),
         visibility: GroupVisibility::Public,
+        avatar: None,
     };
     let (group, _) = Document::create_group(&alice.persona, "alice", &profile, t(0)).unwrap();
     let gid = group.id();
@@ -303,6 +304,7 @@ fn an_older_schema_is_migrated_and_keeps_its_data() {
         name: "Migrated".into(),
         summary: String::new(),
         visibility: GroupVisibility::MembersOnly,
+        avatar: None,
     };
     let (doc, _) = Document::create_group(&alice.persona, "alice", &profile, t(1)).unwrap();
     store.insert_new(&doc).unwrap();

@@ -150,6 +150,7 @@ fn members_only_group(admin: &mut Device, name: &str) -> rally_core::DocId {
         name: name.into(),
         summary: "Only for us".into(),
         visibility: GroupVisibility::MembersOnly,
+        avatar: None,
     };
     let (doc, _) = Document::create_group(&me.persona, &me.name, &profile, t(1)).unwrap();
     admin.store().insert_new(&doc).unwrap();

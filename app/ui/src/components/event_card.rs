@@ -17,6 +17,9 @@ pub fn EventCard(item: ipc::EventItem) -> Element {
                 span { class: "month", "{item.month}" }
                 span { class: "day", "{item.day}" }
             }
+            if let Some(banner) = item.banner.clone() {
+                Picture { picture: banner, class: "card-picture" }
+            }
             span { class: "card-body",
                 span { class: "title", "{item.title}"
                     if item.news > 0 {

@@ -83,6 +83,9 @@ pub fn EventPage(id: String) -> Element {
     rsx! {
         article { class: "event",
             button { class: "link back", onclick: move |_| back(), "← " {t("back")} }
+            if let Some(banner) = e.banner.clone() {
+                Picture { picture: banner, class: "banner" }
+            }
             h1 { id: "event-title", "{e.title}" }
             if e.status == ipc::EventStatus::Cancelled { p { class: "badge", {t("cancelled")} } }
             p { class: "when", id: "event-when", "{e.when_local}" }
@@ -120,6 +123,9 @@ pub fn EventPage(id: String) -> Element {
                         button { class: "danger", onclick: cancel, {t("cancel-event")} }
                     }
                 }
+            }
+            if e.can_edit && e.origin.is_none() {
+                BannerEditor { key: "{e.id}", event: e.id.clone(), current: e.banner.clone() }
             }
             if let Some(status) = &e.my_status { p { id: "my-status", {tv("you-are", "status", t(status_label(*status)))} } }
             if let Some(path) = notice() { p { class: "notice", role: "status", {tv("saved-to", "path", path)} } }

@@ -607,11 +607,13 @@ fn setup(sim: &mut Sim) {
         name: "Open".into(),
         summary: String::new(),
         visibility: GroupVisibility::Public,
+        avatar: None,
     };
     let private = GroupProfile {
         name: "Closed".into(),
         summary: String::new(),
         visibility: GroupVisibility::MembersOnly,
+        avatar: None,
     };
     let (g1, _) = Document::create_group(&owner, "owner", &public, now).unwrap();
     let (mut g2, _) = Document::create_group(&owner, "owner", &private, now).unwrap();
@@ -1059,6 +1061,7 @@ fn a_member_added_later_gets_the_groups_private_events_on_the_next_session() {
         name: "Closed".into(),
         summary: String::new(),
         visibility: GroupVisibility::MembersOnly,
+        avatar: None,
     };
     let (group, _) = Document::create_group(&owner, "owner", &private, now).unwrap();
     let mut details = EventDetails::new(
