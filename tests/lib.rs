@@ -291,12 +291,17 @@ pub fn server_admin(dir: &Path, args: &[&str]) -> String {
 
 /// Whether any file of the data directory contains `needle`.
 pub fn dir_contains(dir: &Path, needle: &str) -> bool {
+    dir_contains_bytes(dir, needle.as_bytes())
+}
+
+/// Whether any file directly in `dir` holds these bytes.
+pub fn dir_contains_bytes(dir: &Path, needle: &[u8]) -> bool {
     std::fs::read_dir(dir)
         .unwrap()
         .filter_map(Result::ok)
         .any(|e| {
             std::fs::read(e.path())
-                .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
+                .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
         })
 }
 

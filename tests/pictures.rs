@@ -225,3 +225,86 @@ fn hostile_files_are_refused_and_change_nothing() {
     assert_eq!(footprint(a.path()), before);
     assert!(json(a.path(), &["event", "show", &event])["banner"].is_null());
 }
+
+/// A members-only group's picture travels sealed in the group's log: a member
+/// who meets the admin only through a server gets it, and the server's files
+/// hold neither the picture nor the photo it was made from.
+#[test]
+fn a_members_only_groups_picture_crosses_the_server_as_ciphertext() {
+    let srv = tempfile::tempdir().unwrap();
+    let server = rally_e2e::Server::start(
+        &[],
+        srv.path(),
+        &[
+            "--p2p",
+            "/ip4/127.0.0.1/udp/0/quic-v1",
+            "--registrations",
+            "open",
+        ],
+        1,
+    );
+    let addr = server.p2p[0].clone();
+    let sync = |dir: &Path| {
+        let out = rally_e2e::sync_with_server(dir, &addr, &[]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (ana, ben) = (a.path(), b.path());
+    rally(ana, &["persona", "new", "ana"]);
+    rally(ben, &["persona", "new", "ben"]);
+    let group = id_of(&json(
+        ana,
+        &["group", "create", "Quiet kitchen", "--members-only"],
+    ));
+    let token = json(ana, &["group", "invite", &group, "--single-use"])["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let original = phone_photo();
+    let photo = ana.join("soup.jpg");
+    std::fs::write(&photo, &original).unwrap();
+    let avatar = json(
+        ana,
+        &[
+            "group",
+            "edit",
+            &group,
+            "--avatar",
+            photo.to_str().unwrap(),
+            "--avatar-alt",
+            "A pot of soup",
+        ],
+    )["avatar"]
+        .clone();
+    let hash = avatar["hash"].as_str().unwrap().to_owned();
+    let card = avatar["card"].as_str().unwrap().to_owned();
+    let (page_bytes, card_bytes) = (export(ana, &hash).unwrap(), export(ana, &card).unwrap());
+    sync(ana);
+
+    rally(ben, &["group", "join", &token]);
+    sync(ben);
+    sync(ben);
+    let shown = json(ben, &["group", "show", &group]);
+    assert_eq!(shown["profile"]["avatar"], avatar, "{shown}");
+    assert_eq!(export(ben, &hash).unwrap(), page_bytes);
+    assert_eq!(export(ben, &card).unwrap(), card_bytes);
+
+    drop(server);
+    let middle = |b: &[u8]| b[b.len() / 2..b.len() / 2 + 64].to_vec();
+    for (what, needle) in [
+        ("the picture", middle(&page_bytes)),
+        ("its card size", middle(&card_bytes)),
+        ("the original photo", middle(&original)),
+        ("the camera's serial", SERIAL.to_vec()),
+        ("the description", b"A pot of soup".to_vec()),
+    ] {
+        assert!(
+            !rally_e2e::dir_contains_bytes(srv.path(), &needle),
+            "{what} is on the server's disk in the clear"
+        );
+    }
+}

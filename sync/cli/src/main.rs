@@ -467,10 +467,13 @@ fn group(ctx: &mut Ctx, cmd: GroupCmd) -> Result<()> {
             avatar_alt,
             no_avatar,
         } => {
-            let id = ctx
-                .svc
-                .edit_group(&id, name.as_deref(), summary.as_deref())?
-                .to_string();
+            let id = if name.is_none() && summary.is_none() {
+                ctx.svc.resolve(&id, rally_core::DocKind::Group)?
+            } else {
+                ctx.svc
+                    .edit_group(&id, name.as_deref(), summary.as_deref())?
+            }
+            .to_string();
             let mut out = json!({"group": id});
             if let (Some(file), Some(alt)) = (avatar, avatar_alt) {
                 let bytes = read_picture(&file)?;

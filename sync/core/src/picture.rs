@@ -13,8 +13,9 @@ use serde::Serialize;
 
 /// The most characters of alt text.
 pub const MAX_ALT: usize = 1_000;
-/// The largest blob a reference may name (a size of a cleaned picture).
-pub const MAX_BLOB_BYTES: u32 = 256 * 1024;
+/// The largest blob a reference may name (a size of a cleaned picture; it
+/// fits in one sealed envelope of a group log).
+pub const MAX_BLOB_BYTES: u32 = 240 * 1024;
 /// The longest side a referenced size may have.
 pub const MAX_PICTURE_SIDE: u32 = 4_096;
 

@@ -182,12 +182,18 @@ pub enum Content {
     },
     /// The author withdraws one of their own messages.
     Delete { target: [u8; 32], at: i64 },
+    /// A picture one of the group's members-only documents names (its address
+    /// is the SHA-256 of the bytes).
+    Blob {
+        #[serde(with = "serde_bytes")]
+        bytes: Vec<u8>,
+    },
 }
 
 impl Content {
     fn key_use(&self) -> KeyUse {
         match self {
-            Content::Change { .. } => KeyUse::Document,
+            Content::Change { .. } | Content::Blob { .. } => KeyUse::Document,
             _ => KeyUse::Chat,
         }
     }

@@ -809,6 +809,93 @@ pub(crate) fn seal_local_changes(
         tx.execute("UPDATE envelopes SET opened = 1 WHERE hash = ?1", [hash])
             .ctx("sealing a change")?;
     }
+    seal_named_blobs(tx, &group, doc, &sealer, &epoch)
+}
+
+/// A picture opened from the group's log: kept (a member sealed it, for the
+/// group's members-only documents, which may name it before or after), and
+/// never sealed again from here.
+fn open_blob(tx: &Connection, group: &DocId, bytes: &[u8]) -> Result<Opened, StoreError> {
+    if bytes.is_empty() || bytes.len() > rally_core::picture::MAX_BLOB_BYTES as usize {
+        return Ok(Opened::Refused);
+    }
+    let hash = rally_core::picture::blob_hash(bytes);
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO blobs (hash, bytes, stored_at) VALUES (?1, ?2, unixepoch())",
+    )
+    .ctx("keeping a picture")?
+    .execute(params![hash.0, bytes])
+    .ctx("keeping a picture")?;
+    tx.prepare_cached("INSERT OR IGNORE INTO sealed_blobs (log, hash) VALUES (?1, ?2)")
+        .ctx("keeping a picture")?
+        .execute(params![log_id(group).0, hash.0])
+        .ctx("keeping a picture")?;
+    Ok(Opened::Done)
+}
+
+/// The pictures a document names.
+fn named_blobs(doc: &Document) -> Vec<rally_core::picture::BlobHash> {
+    match doc.view() {
+        Ok(rally_core::model::DocView::Event(e)) => {
+            e.details.banner.map(|b| b.blobs()).unwrap_or_default()
+        }
+        Ok(rally_core::model::DocView::Group(g)) => {
+            g.profile.avatar.map(|a| a.blobs()).unwrap_or_default()
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Seals the pictures a sealed document names that its log does not carry yet,
+/// one envelope each: relays and servers hold them as ciphertext only.
+fn seal_named_blobs(
+    tx: &Connection,
+    group: &DocId,
+    doc: &Document,
+    sealer: &Persona,
+    epoch: &EpochSecret,
+) -> Result<(), StoreError> {
+    let log = log_id(group);
+    for hash in named_blobs(doc) {
+        let sealed: bool = tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM sealed_blobs WHERE log = ?1 AND hash = ?2)",
+            )
+            .ctx("sealing a picture")?
+            .query_row(params![log.0, hash.0], |r| r.get(0))
+            .ctx("sealing a picture")?;
+        let bytes: Option<Vec<u8>> = tx
+            .prepare_cached("SELECT bytes FROM blobs WHERE hash = ?1")
+            .ctx("sealing a picture")?
+            .query_row([hash.0], |r| r.get(0))
+            .optional()
+            .ctx("sealing a picture")?;
+        let (false, Some(bytes)) = (sealed, bytes) else {
+            continue;
+        };
+        let envelope = Envelope::seal(
+            &log,
+            sealer,
+            log_heads(tx, &log)?,
+            epoch,
+            &Content::Blob { bytes },
+        )
+        .map_err(|e| StoreError::Sealing {
+            group: group.to_hex(),
+            reason: e.to_string(),
+        })?;
+        let appended = append(tx, envelope.sign(sealer))?;
+        tx.execute(
+            "UPDATE envelopes SET opened = 1 WHERE hash = ?1",
+            [appended],
+        )
+        .ctx("sealing a picture")?;
+        tx.execute(
+            "INSERT OR IGNORE INTO sealed_blobs (log, hash) VALUES (?1, ?2)",
+            params![log.0, hash.0],
+        )
+        .ctx("sealing a picture")?;
+    }
     Ok(())
 }
 
@@ -994,6 +1081,7 @@ pub(crate) fn open_logs(tx: &Connection) -> Result<Vec<SignedChange>, StoreError
                             }
                             _ => Opened::Refused,
                         },
+                        Ok(Content::Blob { bytes }) => open_blob(tx, &group, &bytes)?,
                         Ok(chat) => {
                             let members = match members_cache.get(&group) {
                                 Some(m) => m.clone(),
@@ -1103,7 +1191,7 @@ fn apply_chat(
             change_message(tx, group, author, &target, Some(&text), at)
         }
         Content::Delete { target, at } => change_message(tx, group, author, &target, None, at),
-        Content::Change { .. } => Ok(Opened::Refused),
+        Content::Change { .. } | Content::Blob { .. } => Ok(Opened::Refused),
     }
 }
 

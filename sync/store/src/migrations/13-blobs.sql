@@ -14,3 +14,10 @@ CREATE TABLE blob_refs (
     PRIMARY KEY (doc, hash)
 ) WITHOUT ROWID;
 CREATE INDEX blob_refs_by_hash ON blob_refs (hash);
+-- The pictures of members-only documents travel sealed in their group's log
+-- (one envelope each); which blobs each log carries already.
+CREATE TABLE sealed_blobs (
+    log  BLOB NOT NULL,
+    hash BLOB NOT NULL,
+    PRIMARY KEY (log, hash)
+) WITHOUT ROWID;
