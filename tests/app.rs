@@ -640,19 +640,20 @@ fn a_banner_chosen_in_the_app_shows_on_the_page_and_the_card() {
     let data = tempfile::tempdir().unwrap();
     rally(data.path(), &["persona", "new", "Camille"]);
     let id = create_event(data.path(), "Repair café", "2027-06-05T14:00");
+    rally(data.path(), &["group", "create", "Menders"]);
     let photo = data.path().join("flyer.jpg");
     std::fs::write(&photo, rally_picture::fixtures::phone_photo()).unwrap();
 
     let s = launch(&driver, data.path(), &["--no-sync"]);
     open_event(&s, "Repair café");
     // No picture yet: saving needs a file.
-    s.find("#banner-editor");
-    s.type_into("#banner-file", photo.to_str().unwrap());
-    s.wait_text("#banner-editor", "flyer.jpg");
-    s.click("#save-banner");
-    s.wait_text("#banner-editor", "Say what the picture shows");
-    s.type_into("#banner-alt", "Tools laid out on a table");
-    s.click("#save-banner");
+    s.find("#picture-editor");
+    s.type_into("#picture-file", photo.to_str().unwrap());
+    s.wait_text("#picture-editor", "flyer.jpg");
+    s.click("#save-picture");
+    s.wait_text("#picture-editor", "Say what the picture shows");
+    s.type_into("#picture-alt-text", "Tools laid out on a table");
+    s.click("#save-picture");
     let shown = |css: &str| {
         s.wait(&format!("{css} to show the picture"), || {
             let v = s.script(
@@ -671,6 +672,24 @@ fn a_banner_chosen_in_the_app_shows_on_the_page_and_the_card() {
     let card = shown("img.card-picture");
     assert_eq!(card, json!(["Tools laid out on a table", 240, 480]));
     display.screenshot(&artefacts().join("09-banner-card.png"));
+
+    // A group's picture, chosen by its admin, on its page and in the list.
+    s.click("button.tab:nth-child(2)");
+    s.wait_text("#group-list", "Menders");
+    s.click("#group-list li:nth-child(1) .item");
+    s.type_into("#picture-file", photo.to_str().unwrap());
+    s.wait_text("#picture-editor", "flyer.jpg");
+    s.type_into("#picture-alt-text", "A needle and thread");
+    s.click("#save-picture");
+    assert_eq!(
+        shown("img.group-avatar"),
+        json!(["A needle and thread", 320, 640])
+    );
+    s.click("button.tab:nth-child(2)");
+    assert_eq!(
+        shown("img.list-avatar"),
+        json!(["A needle and thread", 240, 480])
+    );
     s.quit();
 
     let banner = rally_e2e::json(data.path(), &["event", "show", &id])["banner"].clone();

@@ -62,6 +62,23 @@ fn federate_with(knock: &str) {
     let dev = device.path();
     rally(dev, &["persona", "new", "Ana"]);
     let group = id_of(&json(dev, &["group", "create", "Climate March"]));
+    let logo = dev.join("logo.jpg");
+    std::fs::write(&logo, rally_picture::fixtures::phone_photo()).unwrap();
+    let icon = json(
+        dev,
+        &[
+            "group",
+            "edit",
+            &group,
+            "--avatar",
+            logo.to_str().unwrap(),
+            "--avatar-alt",
+            "A green leaf",
+        ],
+    )["avatar"]["hash"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     sync_once(dev, &server);
 
     let peer = FediPeer::start(knock);
@@ -78,6 +95,15 @@ fn federate_with(knock: &str) {
     assert_eq!(found["actor"], actor.as_str());
     assert_eq!(found["type"], "Group");
     assert_eq!(found["raw"]["name"], "Climate March");
+    // The group's picture as its icon, served by the server.
+    let icon_url = format!("{}/media/{icon}.jpg", server.http);
+    assert_eq!(found["raw"]["icon"]["url"], icon_url.as_str(), "{found}");
+    assert_eq!(found["raw"]["icon"]["name"], "A green leaf");
+    let got = wait_for_value("the group's picture", || {
+        let mut r = ureq::get(&icon_url).call().ok()?;
+        Some(r.body_mut().read_to_vec().unwrap())
+    });
+    assert!(image::load_from_memory(&got).is_ok());
 
     peer.call("/control/follow", json!({"as": "alice", "target": actor}));
     wait_for("the follow to be accepted", WAIT, || {

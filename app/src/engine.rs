@@ -174,26 +174,31 @@ pub fn picture(svc: &Service, hash: &str) -> Result<Option<String>> {
     }
 }
 
-pub fn set_banner(svc: &mut Service, args: &ipc::BannerArgs) -> Result<Option<ipc::PictureRef>> {
+pub fn set_picture(svc: &mut Service, args: &ipc::PictureArgs) -> Result<Option<ipc::PictureRef>> {
     use base64::Engine as _;
-    let picture = match (&args.base64, &args.alt) {
-        (Some(data), alt) => {
+    use rally_service::pictures::PictureInput;
+    let input = match &args.base64 {
+        Some(data) => {
             if data.len() as u64 > ipc::MAX_PICTURE_FILE / 3 * 4 + 4 {
                 return Err(rally_picture::PictureError::TooLarge(data.len() / 4 * 3).into());
             }
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(data)
                 .map_err(|_| EngineError::Refused("the picture did not arrive whole".into()))?;
-            svc.set_event_banner(
-                &args.event,
-                Some(rally_service::pictures::PictureInput {
-                    bytes,
-                    alt: alt.clone().unwrap_or_default(),
-                }),
-            )?
+            Some(PictureInput {
+                bytes,
+                alt: args.alt.clone().unwrap_or_default(),
+            })
         }
-        (None, Some(alt)) => Some(svc.set_event_banner_alt(&args.event, alt)?),
-        (None, None) => svc.set_event_banner(&args.event, None)?,
+        None => None,
+    };
+    let picture = match (args.of, input, &args.alt) {
+        (ipc::PictureOf::Event, Some(p), _) => svc.set_event_banner(&args.id, Some(p))?,
+        (ipc::PictureOf::Event, None, Some(alt)) => Some(svc.set_event_banner_alt(&args.id, alt)?),
+        (ipc::PictureOf::Event, None, None) => svc.set_event_banner(&args.id, None)?,
+        (ipc::PictureOf::Group, Some(p), _) => svc.set_group_avatar(&args.id, Some(p))?,
+        (ipc::PictureOf::Group, None, Some(alt)) => Some(svc.set_group_avatar_alt(&args.id, alt)?),
+        (ipc::PictureOf::Group, None, None) => svc.set_group_avatar(&args.id, None)?,
     };
     Ok(picture.as_ref().map(page_picture))
 }
@@ -485,6 +490,13 @@ pub fn groups(svc: &Service) -> Result<Vec<ipc::GroupItem>> {
                     .map(role)
             });
             ipc::GroupItem {
+                avatar: svc
+                    .store()
+                    .load(g.id)
+                    .ok()
+                    .and_then(|d| d.group().ok()?.profile.avatar)
+                    .as_ref()
+                    .map(card_picture),
                 id: g.id.to_hex(),
                 unread: match my_role {
                     Some(_) => svc.unread_messages(g.id).unwrap_or(0),
@@ -531,6 +543,7 @@ pub fn group(svc: &Service, id: &str) -> Result<ipc::GroupPage> {
         id: page.id.to_hex(),
         followed: page.followed,
         my_role: page.my_role.map(role),
+        avatar: g.profile.avatar.as_ref().map(page_picture),
         name: g.profile.name,
         summary: g.profile.summary,
         members_only: g.profile.visibility == GroupVisibility::MembersOnly,

@@ -354,8 +354,8 @@ async fn picture(app: State<'_, App>, args: Args<cmd::Picture>) -> Out<cmd::Pict
 }
 
 #[tauri::command]
-async fn set_banner(app: State<'_, App>, args: Args<cmd::SetBanner>) -> Out<cmd::SetBanner> {
-    app.run(move |s| engine::set_banner(s, &args)).await
+async fn set_picture(app: State<'_, App>, args: Args<cmd::SetPicture>) -> Out<cmd::SetPicture> {
+    app.run(move |s| engine::set_picture(s, &args)).await
 }
 
 #[tauri::command]
@@ -470,7 +470,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         news,
         mark_seen,
         picture,
-        set_banner,
+        set_picture,
     ])
 }
 

@@ -96,8 +96,9 @@ pub mod cmd {
         /// A picture (by its hash) as a `data:` URL, once it is here; `None`
         /// while it has not arrived.
         Picture = "picture" (IdArgs) -> Option<String>;
-        /// Sets, changes the description of, or removes an event's picture.
-        SetBanner = "set_banner" (BannerArgs) -> Option<PictureRef>;
+        /// Sets, changes the description of, or removes an event's or a
+        /// group's picture.
+        SetPicture = "set_picture" (PictureArgs) -> Option<PictureRef>;
     }
 }
 
@@ -216,11 +217,21 @@ pub struct PictureRef {
     pub alt: String,
 }
 
-/// An event's new picture: a file's bytes (base64) and its description; no
-/// bytes with a description changes the description; neither removes it.
+/// Whose picture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PictureOf {
+    /// An event's banner.
+    Event,
+    /// A group's avatar.
+    Group,
+}
+
+/// A new picture: a file's bytes (base64) and its description; no bytes with a
+/// description changes the description; neither removes the picture.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BannerArgs {
-    pub event: String,
+pub struct PictureArgs {
+    pub of: PictureOf,
+    pub id: String,
     pub base64: Option<String>,
     pub alt: Option<String>,
 }
@@ -389,6 +400,9 @@ pub struct GroupItem {
     pub my_role: Option<Role>,
     /// Messages in its chat the persona has not seen.
     pub unread: u32,
+    /// Its picture, the card size.
+    #[serde(default)]
+    pub avatar: Option<PictureRef>,
 }
 
 /// What is new since the persona last looked.
@@ -459,6 +473,9 @@ pub struct GroupPage {
     pub my_role: Option<Role>,
     pub followed: bool,
     pub messages: Vec<ChatMessage>,
+    /// Its picture, the page size.
+    #[serde(default)]
+    pub avatar: Option<PictureRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -237,15 +237,16 @@ impl Local {
         }))
     }
 
-    /// A picture's bytes, if a published event names it (the only pictures this
-    /// server shows the public: never one of a members-only or unlisted event's).
+    /// A picture's bytes, if a published event or group names it (the only
+    /// pictures this server shows the public: never one of a members-only or
+    /// unlisted event's, nor a members-only group's).
     pub fn published_blob(
         &self,
         hash: rally_core::picture::BlobHash,
     ) -> Result<Option<Vec<u8>>, FediError> {
         let store = self.store();
         for doc in store.blob_names(hash)? {
-            if self.public_event(&doc)?.is_some() {
+            if self.public_event(&doc)?.is_some() || self.public_group(&doc)?.is_some() {
                 return Ok(store.blob(hash)?);
             }
         }

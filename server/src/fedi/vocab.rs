@@ -721,7 +721,7 @@ pub fn group_actor(urls: &Urls, id: &DocId, view: &GroupView, username: &str, pe
         .is_empty()
         .then(String::new)
         .unwrap_or_else(|| rally_core::text::markdown_to_html(&view.profile.summary));
-    json!({
+    let mut group = json!({
         "@context": context(),
         "id": actor,
         "url": actor,
@@ -746,7 +746,17 @@ pub fn group_actor(urls: &Urls, id: &DocId, view: &GroupView, username: &str, pe
         "memberCount": view.members.len(),
         "published": Timestamp::from_second(view.created_at).map(|t| t.to_string()).unwrap_or_default(),
         "publicKey": public_key(&actor, pem),
-    })
+    });
+    if let Some(a) = &view.profile.avatar {
+        // An actor's picture, as Mobilizon and Mastodon show one.
+        group["icon"] = json!({
+            "type": "Image",
+            "mediaType": rally_core::picture::Picture::MEDIA_TYPE,
+            "url": urls.media(&a.hash),
+            "name": a.alt,
+        });
+    }
+    group
 }
 
 /// The instance actor (Mobilizon's relay): follows and is followed by instances.

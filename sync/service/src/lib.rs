@@ -73,7 +73,7 @@ pub enum ServiceError {
     Stopped,
     #[error(transparent)]
     Picture(#[from] rally_picture::PictureError),
-    #[error("the event has no picture")]
+    #[error("it has no picture")]
     NoPicture,
     #[error("no picture {0} here (give a picture's full SHA-256, as `event show` prints it)")]
     NoSuchPicture(String),

@@ -116,6 +116,28 @@ impl Service {
         })
     }
 
+    /// Changes the alt text of a group's picture.
+    pub fn set_group_avatar_alt(&mut self, group: &str, alt: &str) -> Result<Picture> {
+        let alt = alt.trim().to_owned();
+        if alt.is_empty() {
+            return Err(ServiceError::Missing(
+                "a description of the picture (alt text)",
+            ));
+        }
+        self.act_on(group, DocKind::Group, |s, me, id, now| {
+            let mut profile = s.store.load(id)?.group()?.profile;
+            let Some(avatar) = profile.avatar.as_mut() else {
+                return Err(ServiceError::NoPicture);
+            };
+            avatar.alt = alt;
+            let out = avatar.clone();
+            profile.validate()?;
+            s.store
+                .update(id, |g| g.update_group_profile(&me.persona, &profile, now))?;
+            Ok(out)
+        })
+    }
+
     /// Changes the alt text of an event's banner.
     pub fn set_event_banner_alt(&mut self, event: &str, alt: &str) -> Result<Picture> {
         let alt = alt.trim().to_owned();

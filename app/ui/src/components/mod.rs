@@ -1,19 +1,19 @@
 //! Pieces shared by the screens.
 
 mod avatar;
-mod banner_editor;
 mod confirm;
 mod event_card;
 mod header;
 mod icon;
 mod news;
 mod picture;
+mod picture_editor;
 
 pub use avatar::*;
-pub use banner_editor::*;
 pub use confirm::*;
 pub use event_card::*;
 pub use header::*;
 pub use icon::*;
 pub use news::*;
 pub use picture::*;
+pub use picture_editor::*;

@@ -125,7 +125,7 @@ pub fn EventPage(id: String) -> Element {
                 }
             }
             if e.can_edit && e.origin.is_none() {
-                BannerEditor { key: "{e.id}", event: e.id.clone(), current: e.banner.clone() }
+                PictureEditor { key: "{e.id}", of: ipc::PictureOf::Event, id: e.id.clone(), current: e.banner.clone() }
             }
             if let Some(status) = &e.my_status { p { id: "my-status", {tv("you-are", "status", t(status_label(*status)))} } }
             if let Some(path) = notice() { p { class: "notice", role: "status", {tv("saved-to", "path", path)} } }

@@ -111,11 +111,17 @@ pub fn GroupPage(id: String) -> Element {
     rsx! {
         article { class: "group",
             button { class: "link back", onclick: move |_| back(), "← " {t("back")} }
+            if let Some(avatar) = g.avatar.clone() {
+                Picture { picture: avatar, class: "group-avatar" }
+            }
             h1 { "{g.name}" }
             if g.members_only { p { class: "badge", {t("members-only")} } }
             if !g.summary.is_empty() { p { "{g.summary}" } }
             button { id: "follow", onclick: follow,
                 if g.followed { {t("unfollow")} } else { {t("follow")} }
+            }
+            if is_admin {
+                PictureEditor { key: "{g.id}", of: ipc::PictureOf::Group, id: g.id.clone(), current: g.avatar.clone() }
             }
             h2 { {t("members")} " ({g.members.len()})" }
             ul { class: "people", id: "members",

@@ -51,6 +51,9 @@ pub fn Groups() -> Element {
                         for (target, g) in items.iter().map(|g| (g.id.clone(), g.clone())) {
                             li { key: "{g.id}",
                                 button { class: "item", onclick: move |_| go(Screen::Group(target.clone())),
+                                    if let Some(avatar) = g.avatar.clone() {
+                                        Picture { picture: avatar, class: "list-avatar" }
+                                    }
                                     span { class: "title", "{g.name}"
                                         if g.unread > 0 {
                                             span { class: "count", {tv("unread-messages", "count", g.unread)} }

@@ -1,4 +1,4 @@
-//! Choosing an event's picture: a file from the device (the system's file
+//! Choosing an event's or a group's picture: a file from the device (the system's file
 //! chooser, or the photo picker on phones), what it shows (required: screen
 //! readers say it instead), and removing it. The shell cleans the picture (no
 //! place, camera or time survives) before anything is stored.
@@ -8,7 +8,7 @@ use base64::Engine as _;
 use crate::prelude::*;
 
 #[component]
-pub fn BannerEditor(event: String, current: Option<ipc::PictureRef>) -> Element {
+pub fn PictureEditor(of: ipc::PictureOf, id: String, current: Option<ipc::PictureRef>) -> Element {
     let mut alt = use_signal(|| current.as_ref().map(|c| c.alt.clone()).unwrap_or_default());
     let mut chosen = use_signal(|| None::<(String, String)>);
     let mut error = use_signal(|| None::<String>);
@@ -36,9 +36,9 @@ pub fn BannerEditor(event: String, current: Option<ipc::PictureRef>) -> Element 
         }
     };
     let has_picture = current.is_some();
-    let event_save = event.clone();
+    let id_save = id.clone();
     let save = on_submit(move || {
-        let event = event_save.clone();
+        let id = id_save.clone();
         async move {
             let description = alt().trim().to_owned();
             if description.is_empty() {
@@ -46,12 +46,13 @@ pub fn BannerEditor(event: String, current: Option<ipc::PictureRef>) -> Element 
                 return;
             }
             busy.set(true);
-            let args = ipc::BannerArgs {
-                event,
+            let args = ipc::PictureArgs {
+                of,
+                id,
                 base64: chosen().map(|(_, data)| data),
                 alt: Some(description),
             };
-            match api::invoke::<cmd::SetBanner>(&args).await {
+            match api::invoke::<cmd::SetPicture>(&args).await {
                 Ok(_) => {
                     chosen.set(None);
                     error.set(None);
@@ -63,14 +64,15 @@ pub fn BannerEditor(event: String, current: Option<ipc::PictureRef>) -> Element 
         }
     });
     let remove = move |_| {
-        let event = event.clone();
+        let id = id.clone();
         async move {
-            let args = ipc::BannerArgs {
-                event,
+            let args = ipc::PictureArgs {
+                of,
+                id,
                 base64: None,
                 alt: None,
             };
-            match api::invoke::<cmd::SetBanner>(&args).await {
+            match api::invoke::<cmd::SetPicture>(&args).await {
                 Ok(_) => {
                     alt.set(String::new());
                     toast(t("picture-removed"));
@@ -80,19 +82,19 @@ pub fn BannerEditor(event: String, current: Option<ipc::PictureRef>) -> Element 
         }
     };
     rsx! {
-        form { class: "banner-editor", id: "banner-editor", onsubmit: save,
+        form { class: "picture-editor", id: "picture-editor", onsubmit: save,
             h2 { {t("picture")} }
-            label { r#for: "banner-file", {t("choose-picture")} }
+            label { r#for: "picture-file", {t("choose-picture")} }
             input {
-                id: "banner-file",
+                id: "picture-file",
                 r#type: "file",
                 accept: "image/jpeg,image/png,image/webp,image/gif",
                 onchange: choose,
             }
             if let Some((name, _)) = chosen() { p { class: "muted", "{name}" } }
-            label { r#for: "banner-alt", {t("picture-alt")} }
+            label { r#for: "picture-alt-text", {t("picture-alt")} }
             input {
-                id: "banner-alt",
+                id: "picture-alt-text",
                 value: "{alt}",
                 oninput: move |ev| alt.set(ev.value()),
             }
@@ -101,13 +103,13 @@ pub fn BannerEditor(event: String, current: Option<ipc::PictureRef>) -> Element 
             div { class: "actions",
                 button {
                     r#type: "submit",
-                    id: "save-banner",
+                    id: "save-picture",
                     class: "primary",
                     disabled: busy() || (chosen().is_none() && !has_picture),
                     {t("save-picture")}
                 }
                 if has_picture {
-                    button { r#type: "button", id: "remove-banner", class: "danger", onclick: remove, {t("remove-picture")} }
+                    button { r#type: "button", id: "remove-picture", class: "danger", onclick: remove, {t("remove-picture")} }
                 }
             }
         }
