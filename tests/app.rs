@@ -690,6 +690,19 @@ fn a_banner_chosen_in_the_app_shows_on_the_page_and_the_card() {
         shown("img.list-avatar"),
         json!(["A needle and thread", 240, 480])
     );
+
+    // The persona's own picture: beside its name once it answers the event
+    // (decorative there: the name is written beside it).
+    s.click("button.tab:nth-child(3)");
+    s.type_into("#picture-file", photo.to_str().unwrap());
+    s.wait_text("#picture-editor", "flyer.jpg");
+    s.type_into("#picture-alt-text", "Camille smiling");
+    s.click("#save-picture");
+    assert_eq!(shown(".persona-row img.avatar-img"), json!(["", 240, 480]));
+    open_event(&s, "Repair café");
+    s.click("#rsvp");
+    assert_eq!(shown("#participants img.avatar-img"), json!(["", 240, 480]));
+    display.screenshot(&artefacts().join("09-persona-picture.png"));
     s.quit();
 
     let banner = rally_e2e::json(data.path(), &["event", "show", &id])["banner"].clone();

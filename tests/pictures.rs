@@ -308,3 +308,92 @@ fn a_members_only_groups_picture_crosses_the_server_as_ciphertext() {
         );
     }
 }
+
+/// A persona's own picture goes with it: into its membership of a group it
+/// joins by invitation (made when the group arrives) and its answer to an
+/// event, and from there to the other members, who fetch the picture itself.
+#[test]
+fn a_personas_picture_goes_with_its_membership_and_its_answers() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (ana, ben) = (a.path(), b.path());
+    rally(ana, &["persona", "new", "ana"]);
+    let ben_id = id_of(&json(ben, &["persona", "new", "ben"]));
+    let group = id_of(&json(ana, &["group", "create", "Bike kitchen"]));
+    let event = id_of(&json(
+        ana,
+        &[
+            "event",
+            "create",
+            "--group",
+            &group,
+            "--title",
+            "Saturday workshop",
+            "--starts",
+            "2027-05-01T10:00",
+            "--tz",
+            "Europe/Paris",
+        ],
+    ));
+    let token = json(ana, &["group", "invite", &group])["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let photo = ben.join("me.jpg");
+    std::fs::write(&photo, phone_photo()).unwrap();
+    let avatar = json(
+        ben,
+        &[
+            "persona",
+            "edit",
+            "ben",
+            "--avatar",
+            photo.to_str().unwrap(),
+            "--avatar-alt",
+            "Ben in a helmet",
+        ],
+    )["avatar"]
+        .clone();
+    let hash = avatar["hash"].as_str().unwrap().to_owned();
+    // Before any document names it, the picture is kept for the persona.
+    let mine = export(ben, &hash).unwrap();
+    rally(ben, &["group", "join", &token]);
+
+    let serving = SyncProcess::start(&[], ana, &["--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"]);
+    let sync = || {
+        let out = rally_output(
+            ben,
+            &[
+                "sync",
+                "--peer",
+                &serving.first_line,
+                "--once",
+                "--no-mdns",
+                "--timeout",
+                "60",
+            ],
+        );
+        assert!(out.status.success(), "{out:?}");
+    };
+    sync();
+    rally(ben, &["event", "join", &event]);
+    sync();
+    sync();
+    let members = json(ana, &["group", "show", &group])["members"].clone();
+    let ben_member = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["persona"] == ben_id.as_str())
+        .unwrap_or_else(|| panic!("ben is not a member: {members}"))
+        .clone();
+    assert_eq!(ben_member["avatar"], avatar, "{ben_member}");
+    let participants = json(ana, &["event", "show", &event])["participants"].clone();
+    assert_eq!(participants[0]["avatar"], avatar, "{participants}");
+    assert_eq!(export(ana, &hash).unwrap(), mine);
+
+    // Removing it takes it out of every entry.
+    json(ben, &["persona", "edit", "ben", "--no-avatar"]);
+    sync();
+    let shown = json(ana, &["event", "show", &event]);
+    assert!(shown["participants"][0]["avatar"].is_null(), "{shown}");
+}

@@ -72,6 +72,13 @@ pub fn state(svc: &Service, data_dir: &str) -> Result<ipc::AppState> {
         .list
         .into_iter()
         .map(|p| ipc::Persona {
+            avatar: svc
+                .store()
+                .persona_picture(&p.id())
+                .ok()
+                .flatten()
+                .as_ref()
+                .map(card_picture),
             id: p.id().to_hex(),
             groups: groups
                 .iter()
@@ -199,6 +206,7 @@ pub fn set_picture(svc: &mut Service, args: &ipc::PictureArgs) -> Result<Option<
         (ipc::PictureOf::Group, Some(p), _) => svc.set_group_avatar(&args.id, Some(p))?,
         (ipc::PictureOf::Group, None, Some(alt)) => Some(svc.set_group_avatar_alt(&args.id, alt)?),
         (ipc::PictureOf::Group, None, None) => svc.set_group_avatar(&args.id, None)?,
+        (ipc::PictureOf::Persona, input, _) => svc.set_persona_avatar(&args.id, input)?,
     };
     Ok(picture.as_ref().map(page_picture))
 }
@@ -315,6 +323,11 @@ pub fn event(svc: &Service, id: &str) -> Result<ipc::EventPage> {
             },
             when: show_secs(c.created_at),
             replies: Vec::new(),
+            avatar: e
+                .participants
+                .get(&c.author)
+                .and_then(|p| p.avatar.as_ref())
+                .map(card_picture),
         };
         let mut parent = item(c);
         parent.replies = e
@@ -356,6 +369,7 @@ pub fn event(svc: &Service, id: &str) -> Result<ipc::EventPage> {
             .participants
             .values()
             .map(|p| ipc::Participant {
+                avatar: p.avatar.as_ref().map(card_picture),
                 name: p.name.clone(),
                 status: participation(p.status),
             })
@@ -526,6 +540,12 @@ pub fn group(svc: &Service, id: &str) -> Result<ipc::GroupPage> {
         .messages(&page.id.to_hex())?
         .into_iter()
         .map(|m| ipc::ChatMessage {
+            avatar: page
+                .view
+                .members
+                .get(&m.author)
+                .and_then(|mm| mm.avatar.as_ref())
+                .map(card_picture),
             mine: me.as_ref().is_some_and(|me| me.id() == m.author),
             author: m
                 .author_name
@@ -551,6 +571,7 @@ pub fn group(svc: &Service, id: &str) -> Result<ipc::GroupPage> {
             .members
             .values()
             .map(|m| ipc::Member {
+                avatar: m.avatar.as_ref().map(card_picture),
                 id: m.persona.to_hex(),
                 name: m.name.clone(),
                 role: role(m.role),

@@ -187,6 +187,9 @@ pub struct Persona {
     pub current: bool,
     /// Names of the groups this persona is a member of.
     pub groups: Vec<String>,
+    /// Its own picture.
+    #[serde(default)]
+    pub avatar: Option<PictureRef>,
 }
 
 /// What the UI needs first: who is speaking, and where the data lives.
@@ -224,6 +227,8 @@ pub enum PictureOf {
     Event,
     /// A group's avatar.
     Group,
+    /// A persona of this device (its id).
+    Persona,
 }
 
 /// A new picture: a file's bytes (base64) and its description; no bytes with a
@@ -300,6 +305,8 @@ pub struct EventItem {
 pub struct Participant {
     pub name: String,
     pub status: ParticipationStatus,
+    #[serde(default)]
+    pub avatar: Option<PictureRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -309,6 +316,9 @@ pub struct CommentItem {
     pub body: String,
     pub when: String,
     pub replies: Vec<CommentItem>,
+    /// The author's picture, when it answered the event with one.
+    #[serde(default)]
+    pub avatar: Option<PictureRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -441,6 +451,8 @@ pub struct Member {
     pub id: String,
     pub name: String,
     pub role: Role,
+    #[serde(default)]
+    pub avatar: Option<PictureRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -459,6 +471,9 @@ pub struct ChatMessage {
     pub mine: bool,
     pub edited: bool,
     pub deleted: bool,
+    /// The author's picture, as its membership has it.
+    #[serde(default)]
+    pub avatar: Option<PictureRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -141,6 +141,20 @@ pub enum PersonaCmd {
     List,
     /// Make a persona the current one.
     Use { name: String },
+    /// Change a persona's picture: shown beside its name in the groups it is a
+    /// member of and the events it answered (now and later).
+    Edit {
+        name: String,
+        /// The picture (cleaned of its metadata, resized).
+        #[arg(long, value_name = "FILE", requires = "avatar_alt")]
+        avatar: Option<std::path::PathBuf>,
+        /// What the picture shows (required with --avatar).
+        #[arg(long, value_name = "TEXT")]
+        avatar_alt: Option<String>,
+        /// Remove the persona's picture.
+        #[arg(long, conflicts_with_all = ["avatar", "avatar_alt"])]
+        no_avatar: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -282,6 +282,26 @@ fn persona(ctx: &mut Ctx, cmd: PersonaCmd) -> Result<()> {
                 json!({"persona": p.name, "id": p.id()}),
             );
         }
+        PersonaCmd::Edit {
+            name,
+            avatar,
+            avatar_alt,
+            no_avatar,
+        } => {
+            let input = match (avatar, avatar_alt) {
+                (Some(file), Some(alt)) => Some(PictureInput {
+                    bytes: read_picture(&file)?,
+                    alt,
+                }),
+                _ if no_avatar => None,
+                _ => bail!("give --avatar FILE --avatar-alt TEXT, or --no-avatar"),
+            };
+            let picture = ctx.svc.set_persona_avatar(&name, input)?;
+            ctx.out.message(
+                "Persona updated",
+                json!({"persona": name, "avatar": picture}),
+            );
+        }
     }
     Ok(())
 }

@@ -958,6 +958,39 @@ impl Document {
         self.edit(author, now, |tx| Ok(edit::write_profile(tx, profile)?))
     }
 
+    /// Sets (or removes) the author's picture in its own entry: its membership
+    /// of a group, its participation in an event. `None` when it has no entry
+    /// here or the picture is already that one.
+    pub fn set_own_avatar(
+        &mut self,
+        author: &Persona,
+        avatar: Option<&crate::picture::Picture>,
+        now: Timestamp,
+    ) -> Result<Option<SignedChange>, EditError> {
+        if avatar.is_some_and(|a| !a.is_valid()) {
+            return Err(crate::model::InvalidInput::BadPicture.into());
+        }
+        let me = author.id();
+        let (map, current) = match self.view() {
+            Ok(crate::model::DocView::Group(g)) => {
+                ("members", g.members.get(&me).map(|m| m.avatar.clone()))
+            }
+            Ok(crate::model::DocView::Event(e)) => (
+                "participants",
+                e.participants.get(&me).map(|p| p.avatar.clone()),
+            ),
+            Err(_) => return Ok(None),
+        };
+        match current {
+            Some(current) if current.as_ref() != avatar => {}
+            _ => return Ok(None),
+        }
+        self.edit(author, now, |tx| {
+            Ok(edit::set_own_avatar(tx, map, me, avatar)?)
+        })
+        .map(Some)
+    }
+
     /// Creates an invitation (without limits) and returns the token that carries it.
     pub fn create_invite(
         &mut self,

@@ -311,6 +311,28 @@ pub(crate) fn write_profile(tx: &mut Tx<'_>, p: &GroupProfile) -> Result<(), Aut
     put_if_changed(tx, &obj, "visibility", p.visibility.as_str().into())
 }
 
+/// A persona's picture in its own entry of `map` (`members` of a group,
+/// `participants` of an event), if it has one there.
+pub(crate) fn set_own_avatar(
+    tx: &mut Tx<'_>,
+    map: &str,
+    persona: PersonaId,
+    avatar: Option<&crate::picture::Picture>,
+) -> Result<(), AutomergeError> {
+    let Some(container) = existing_map(tx, &ROOT, map)? else {
+        return Ok(());
+    };
+    let Some(entry) = existing_map(tx, &container, &persona.to_hex())? else {
+        return Ok(());
+    };
+    put_opt(
+        tx,
+        &entry,
+        "avatar",
+        avatar.map(|a| ScalarValue::Str(a.encode().into())),
+    )
+}
+
 pub(crate) fn add_member(
     tx: &mut Tx<'_>,
     persona: PersonaId,

@@ -517,6 +517,13 @@ pub(crate) mod read {
 
 use read::*;
 
+/// A persona's picture in its own entry of a document (`avatar`).
+fn avatar_of(entry: &Value, path: &str) -> Result<Option<Picture>, SchemaError> {
+    opt_str(entry, "avatar", path)?
+        .map(|a| Picture::decode(&a).ok_or_else(|| schema(format!("{path}/avatar"))))
+        .transpose()
+}
+
 fn doc_header(root: &Value, kind: DocKind) -> Result<(PersonaId, i64), SchemaError> {
     if req_str(root, "kind", "")? != kind.as_str() {
         return Err(schema("/kind"));
@@ -532,6 +539,8 @@ pub struct Participation {
     pub name: String,
     pub status: ParticipationStatus,
     pub at: i64,
+    /// The persona's picture, as it set it (only it changes it).
+    pub avatar: Option<Picture>,
 }
 
 /// A comment on an event; `reply_to` is a top-level comment (one level of replies).
@@ -567,6 +576,25 @@ pub struct EventView {
 }
 
 impl EventView {
+    /// Every blob the event names: its banner, its participants' pictures.
+    pub fn blobs(&self) -> Vec<crate::picture::BlobHash> {
+        let mut out: Vec<_> = self
+            .details
+            .banner
+            .iter()
+            .flat_map(Picture::blobs)
+            .collect();
+        out.extend(
+            self.participants
+                .values()
+                .filter_map(|p| p.avatar.as_ref())
+                .flat_map(Picture::blobs),
+        );
+        out.sort();
+        out.dedup();
+        out
+    }
+
     pub fn parse(root: &Value) -> Result<EventView, SchemaError> {
         let (created_by, created_at) = doc_header(root, DocKind::Event)?;
         let group = match opt_str(root, "group", "")? {
@@ -633,6 +661,7 @@ impl EventView {
                         name: req_str(v, "name", &path)?.to_owned(),
                         status: keyword(v, "status", &path)?,
                         at: int(v, "at", &path)?,
+                        avatar: avatar_of(v, &path)?,
                     },
                 );
             }
@@ -708,6 +737,8 @@ pub struct Member {
     pub invite: Option<String>,
     #[serde(skip)]
     pub invite_signature: Option<String>,
+    /// The persona's picture, as it set it (only it changes it).
+    pub avatar: Option<Picture>,
 }
 
 /// An invitation: its public key is in the document, its secret travels in the token.
@@ -788,6 +819,25 @@ pub struct GroupView {
 }
 
 impl GroupView {
+    /// Every blob the group names: its picture, its members' pictures.
+    pub fn blobs(&self) -> Vec<crate::picture::BlobHash> {
+        let mut out: Vec<_> = self
+            .profile
+            .avatar
+            .iter()
+            .flat_map(Picture::blobs)
+            .collect();
+        out.extend(
+            self.members
+                .values()
+                .filter_map(|m| m.avatar.as_ref())
+                .flat_map(Picture::blobs),
+        );
+        out.sort();
+        out.dedup();
+        out
+    }
+
     pub fn parse(root: &Value) -> Result<GroupView, SchemaError> {
         let (created_by, created_at) = doc_header(root, DocKind::Group)?;
         let p = get(root, "profile").ok_or_else(|| schema("/profile"))?;
@@ -815,6 +865,7 @@ impl GroupView {
                     joined_at: int(v, "joined_at", &path)?,
                     invite: opt_str(v, "invite", &path)?,
                     invite_signature: opt_str(v, "invite_sig", &path)?,
+                    avatar: avatar_of(v, &path)?,
                 },
             );
         }

@@ -278,7 +278,9 @@ fn check_participation(
         }
     } else if organiser {
         match (was, now) {
-            (Some(was), Some(now)) if was.name == now.name && was.at == now.at => {
+            (Some(was), Some(now))
+                if was.name == now.name && was.at == now.at && was.avatar == now.avatar =>
+            {
                 match (was.status, now.status) {
                     (Pending, Going) if before.is_full() => Err(not_allowed("the event is full")),
                     (Pending, Going) | (_, Rejected) => Ok(()),
@@ -460,6 +462,9 @@ fn check_group(
                 }
                 if old.name != new.name && persona != author {
                     return Err(not_allowed("members choose their own display name"));
+                }
+                if old.avatar != new.avatar && persona != author {
+                    return Err(not_allowed("members choose their own picture"));
                 }
             }
             (None, None) => {}

@@ -709,3 +709,104 @@ fn an_invitation_reads_back_from_its_token_and_its_links() {
         Err(InviteError::Damaged)
     ));
 }
+
+fn picture(seed: u8) -> crate::picture::Picture {
+    crate::picture::Picture {
+        hash: crate::picture::BlobHash([seed; 32]),
+        width: 320,
+        height: 640,
+        size: 20_000,
+        card: crate::picture::BlobHash([seed.wrapping_add(1); 32]),
+        card_width: 240,
+        card_height: 480,
+        alt: "A face".into(),
+    }
+}
+
+/// Writes `avatar` into `map/<persona>` by hand, as a modified client would.
+fn write_avatar_of(
+    doc: &mut Document,
+    author: &Persona,
+    map: &'static str,
+    persona: crate::ids::PersonaId,
+    avatar: &crate::picture::Picture,
+) -> Result<SignedChange, EditError> {
+    let encoded = avatar.encode();
+    doc.edit(author, t(9), move |tx| {
+        let (_, container) = tx.get(automerge::ROOT, map).unwrap().unwrap();
+        let (_, entry) = tx.get(&container, persona.to_hex()).unwrap().unwrap();
+        tx.put(&entry, "avatar", encoded).unwrap();
+        Ok(())
+    })
+}
+
+#[test]
+fn personas_choose_their_own_pictures_and_nobody_else_does() {
+    let ana = Persona::generate();
+    let ben = Persona::generate();
+    let (mut group, _) = group_by(&ana);
+    group
+        .add_member(&ana, ben.id(), "ben", Role::Member, t(1))
+        .unwrap();
+    assert!(
+        group
+            .set_own_avatar(&ben, Some(&picture(1)), t(2))
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        group.group().unwrap().members[&ben.id()].avatar,
+        Some(picture(1))
+    );
+    // Setting it again changes nothing.
+    assert!(
+        group
+            .set_own_avatar(&ben, Some(&picture(1)), t(3))
+            .unwrap()
+            .is_none()
+    );
+    // An admin cannot put another picture on a member.
+    let r = refused(write_avatar_of(
+        &mut group,
+        &ana,
+        "members",
+        ben.id(),
+        &picture(7),
+    ));
+    assert!(matches!(r, Rejection::NotAllowed(_)), "{r}");
+    assert_eq!(
+        group.group().unwrap().members[&ben.id()].avatar,
+        Some(picture(1))
+    );
+    assert!(group.group().unwrap().blobs().contains(&picture(1).hash));
+
+    let (mut event, _) = event_by(&ana);
+    event.join_event(&ben, "ben", t(4)).unwrap();
+    assert!(
+        event
+            .set_own_avatar(&ben, Some(&picture(2)), t(5))
+            .unwrap()
+            .is_some()
+    );
+    // Nor can an organiser on a participant.
+    let r = refused(write_avatar_of(
+        &mut event,
+        &ana,
+        "participants",
+        ben.id(),
+        &picture(8),
+    ));
+    assert!(matches!(r, Rejection::NotAllowed(_)), "{r}");
+    assert_eq!(
+        event.event().unwrap().participants[&ben.id()].avatar,
+        Some(picture(2))
+    );
+    // Nobody without an entry gets one by setting a picture.
+    let cleo = Persona::generate();
+    assert!(
+        event
+            .set_own_avatar(&cleo, Some(&picture(3)), t(6))
+            .unwrap()
+            .is_none()
+    );
+}

@@ -314,6 +314,7 @@ impl Service {
                     let (_, status) = s
                         .store
                         .update(id, |d| d.join_event(&me.persona, &me.name, now))?;
+                    s.carry_own_avatar(me, id, now)?;
                     Some(status)
                 }
                 Rsvp::Interested => {
@@ -325,6 +326,7 @@ impl Service {
                             now,
                         )
                     })?;
+                    s.carry_own_avatar(me, id, now)?;
                     Some(ParticipationStatus::Interested)
                 }
                 Rsvp::Leave => {

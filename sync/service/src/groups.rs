@@ -151,6 +151,9 @@ impl Service {
         self.transaction(|s| {
             let me = s.me()?;
             let now_member = s.store.join_group(&me, &token, now)?;
+            if now_member {
+                s.carry_own_avatar(&me, token.group, now)?;
+            }
             Ok((
                 token,
                 if now_member {

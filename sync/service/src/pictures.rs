@@ -116,6 +116,57 @@ impl Service {
         })
     }
 
+    /// Sets (or with `None` removes) a local persona's own picture, and writes
+    /// it into its entries of every group it is a member of and every event it
+    /// answered — one transaction. Later memberships and answers carry it too.
+    pub fn set_persona_avatar(
+        &mut self,
+        persona: &str,
+        avatar: Option<PictureInput>,
+    ) -> Result<Option<Picture>> {
+        let prepared = avatar.as_ref().map(prepare).transpose()?;
+        let now = self.now();
+        self.transaction(|s| {
+            // By name, or by id (as the app names it).
+            let me = match s.store.persona(persona)? {
+                Some(p) => p,
+                None => s
+                    .store
+                    .personas()?
+                    .into_iter()
+                    .find(|p| p.id().to_hex() == persona)
+                    .ok_or_else(|| ServiceError::UnknownPersona(persona.to_owned()))?,
+            };
+            if let Some(p) = &prepared {
+                s.store_picture(p)?;
+            }
+            let picture = prepared.as_ref().map(|p| p.picture.clone());
+            s.store.set_persona_picture(&me.id(), picture.as_ref())?;
+            for doc in s.store.own_entries(&me.id())? {
+                s.store.update(doc, |d| {
+                    d.set_own_avatar(&me.persona, picture.as_ref(), now)
+                })?;
+            }
+            s.store.forget_unnamed_blobs()?;
+            Ok(picture)
+        })
+    }
+
+    /// Writes the persona's picture, if it has one, into its entry of `doc`
+    /// (after it joined or answered there).
+    pub(crate) fn carry_own_avatar(
+        &mut self,
+        me: &rally_store::LocalPersona,
+        doc: rally_core::DocId,
+        now: rally_store::Timestamp,
+    ) -> Result<()> {
+        if let Some(picture) = self.store.persona_picture(&me.id())? {
+            self.store
+                .update(doc, |d| d.set_own_avatar(&me.persona, Some(&picture), now))?;
+        }
+        Ok(())
+    }
+
     /// Changes the alt text of a group's picture.
     pub fn set_group_avatar_alt(&mut self, group: &str, alt: &str) -> Result<Picture> {
         let alt = alt.trim().to_owned();

@@ -8,8 +8,8 @@
 //! read a document naming it (`sync.rs`), and asks peers for the blobs named here
 //! but missing ([`Store::missing_blobs`]).
 
-use rally_core::DocId;
-use rally_core::picture::{BlobHash, MAX_BLOB_BYTES};
+use rally_core::picture::{BlobHash, MAX_BLOB_BYTES, Picture};
+use rally_core::{DocId, PersonaId};
 use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
@@ -152,9 +152,66 @@ impl Store {
     pub fn forget_unnamed_blobs(&self) -> Result<usize, StoreError> {
         self.conn()
             .execute(
-                "DELETE FROM blobs WHERE NOT EXISTS (SELECT 1 FROM blob_refs r WHERE r.hash = blobs.hash)",
+                "DELETE FROM blobs WHERE NOT EXISTS (SELECT 1 FROM blob_refs r WHERE r.hash = blobs.hash)
+                   AND NOT EXISTS (SELECT 1 FROM persona_pictures p WHERE p.page = blobs.hash OR p.card = blobs.hash)",
                 [],
             )
             .ctx("forgetting pictures")
+    }
+
+    /// A local persona's own picture (or none).
+    pub fn set_persona_picture(
+        &self,
+        persona: &PersonaId,
+        picture: Option<&Picture>,
+    ) -> Result<(), StoreError> {
+        let ctx = "keeping a persona's picture";
+        match picture {
+            Some(p) => self.conn().execute(
+                "INSERT OR REPLACE INTO persona_pictures (persona, picture, page, card) VALUES (?1, ?2, ?3, ?4)",
+                params![persona.0, p.encode(), p.hash.0, p.card.0],
+            ),
+            None => self
+                .conn()
+                .execute("DELETE FROM persona_pictures WHERE persona = ?1", [persona.0]),
+        }
+        .ctx(ctx)?;
+        Ok(())
+    }
+
+    pub fn persona_picture(&self, persona: &PersonaId) -> Result<Option<Picture>, StoreError> {
+        Ok(self
+            .conn()
+            .prepare_cached("SELECT picture FROM persona_pictures WHERE persona = ?1")
+            .ctx("reading a persona's picture")?
+            .query_row([persona.0], |r| r.get::<_, String>(0))
+            .optional()
+            .ctx("reading a persona's picture")?
+            .and_then(|s| Picture::decode(&s)))
+    }
+
+    /// The documents where `persona` has an entry of its own: the groups it is
+    /// a member of, the events it answered.
+    pub fn own_entries(&self, persona: &PersonaId) -> Result<Vec<DocId>, StoreError> {
+        let ctx = "reading a persona's documents";
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT g.doc FROM group_members m JOIN groups g ON g.id = m.grp WHERE m.persona = ?1
+                 UNION
+                 SELECT e.doc FROM event_people ep JOIN events e ON e.id = ep.event
+                 WHERE ep.persona = ?1 AND ep.relation IN ('going', 'interested', 'pending', 'declined', 'rejected')",
+            )
+            .ctx(ctx)?;
+        let rows = stmt
+            .query_map([persona.0], |r| r.get::<_, Vec<u8>>(0))
+            .ctx(ctx)?;
+        let mut out = Vec::new();
+        for row in rows {
+            if let Ok(d) = <[u8; 32]>::try_from(row.ctx(ctx)?) {
+                out.push(DocId(d));
+            }
+        }
+        Ok(out)
     }
 }

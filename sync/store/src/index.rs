@@ -98,7 +98,7 @@ fn index_event(conn: &Connection, id: DocId, e: &EventView) -> Result<(), StoreE
     ])
     .ctx(ctx)?;
     let row = conn.last_insert_rowid();
-    for hash in d.banner.iter().flat_map(|b| b.blobs()) {
+    for hash in e.blobs() {
         conn.prepare_cached("INSERT OR IGNORE INTO blob_refs (doc, hash) VALUES (?1, ?2)")
             .ctx(ctx)?
             .execute(params![id.0, hash.0])
@@ -174,7 +174,7 @@ fn index_group(conn: &Connection, id: DocId, g: &GroupView) -> Result<(), StoreE
         .execute(params![id.0, g.profile.name, g.profile.visibility.as_str()])
         .ctx(ctx)?;
     let row = conn.last_insert_rowid();
-    for hash in g.profile.avatar.iter().flat_map(|a| a.blobs()) {
+    for hash in g.blobs() {
         conn.prepare_cached("INSERT OR IGNORE INTO blob_refs (doc, hash) VALUES (?1, ?2)")
             .ctx(ctx)?
             .execute(params![id.0, hash.0])

@@ -836,12 +836,8 @@ fn open_blob(tx: &Connection, group: &DocId, bytes: &[u8]) -> Result<Opened, Sto
 /// The pictures a document names.
 fn named_blobs(doc: &Document) -> Vec<rally_core::picture::BlobHash> {
     match doc.view() {
-        Ok(rally_core::model::DocView::Event(e)) => {
-            e.details.banner.map(|b| b.blobs()).unwrap_or_default()
-        }
-        Ok(rally_core::model::DocView::Group(g)) => {
-            g.profile.avatar.map(|a| a.blobs()).unwrap_or_default()
-        }
+        Ok(rally_core::model::DocView::Event(e)) => e.blobs(),
+        Ok(rally_core::model::DocView::Group(g)) => g.blobs(),
         Err(_) => Vec::new(),
     }
 }

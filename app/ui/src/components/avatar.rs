@@ -1,7 +1,7 @@
-//! A persona's avatar: its initials on a colour picked from its name, so the
-//! same persona looks the same everywhere. Decorative (the name is always
-//! written beside it), so screen readers skip it. Pictures take its place when
-//! personas have them.
+//! A persona's avatar: its own picture when it set one, else its initials on a
+//! colour picked from its name, so the same persona looks the same everywhere.
+//! Decorative (the name is always written beside it), so screen readers skip
+//! it.
 
 use crate::prelude::*;
 
@@ -20,7 +20,14 @@ pub fn initials(name: &str) -> String {
 }
 
 #[component]
-pub fn Avatar(name: String) -> Element {
+pub fn Avatar(name: String, #[props(default)] picture: Option<ipc::PictureRef>) -> Element {
+    if let Some(picture) = picture {
+        return rsx! {
+            span { class: "avatar avatar-picture", "aria-hidden": "true",
+                Picture { picture, class: "avatar-img", decorative: true }
+            }
+        };
+    }
     let hash = name
         .bytes()
         .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));

@@ -6,7 +6,13 @@
 use crate::prelude::*;
 
 #[component]
-pub fn Picture(picture: ipc::PictureRef, class: String) -> Element {
+pub fn Picture(
+    picture: ipc::PictureRef,
+    class: String,
+    /// Beside a name that says it all (an avatar): screen readers skip it.
+    #[props(default)]
+    decorative: bool,
+) -> Element {
     let revision = use_context::<Revision>().0;
     let hash = picture.hash.clone();
     let data = use_resource(move || {
@@ -17,7 +23,11 @@ pub fn Picture(picture: ipc::PictureRef, class: String) -> Element {
         }
     });
     let ratio = format!("aspect-ratio: {} / {}", picture.width, picture.height);
-    let alt = picture.alt.clone();
+    let alt = if decorative {
+        String::new()
+    } else {
+        picture.alt.clone()
+    };
     match &*data.read() {
         Some(Ok(Some(url))) => rsx! {
             img {
@@ -32,8 +42,8 @@ pub fn Picture(picture: ipc::PictureRef, class: String) -> Element {
         _ => rsx! {
             span {
                 class: "picture placeholder {class}",
-                role: "img",
-                "aria-label": if alt.is_empty() { t("picture-on-its-way") } else { alt.clone() },
+                role: if decorative { "presentation" } else { "img" },
+                "aria-label": if decorative { String::new() } else if alt.is_empty() { t("picture-on-its-way") } else { alt.clone() },
                 style: "{ratio}",
                 "data-hash": "{picture.hash}",
             }

@@ -136,7 +136,7 @@ pub fn EventPage(id: String) -> Element {
             ul { class: "people", id: "participants",
                 for person in e.participants.iter() {
                     li { class: "person",
-                        Avatar { name: person.name.clone() }
+                        Avatar { name: person.name.clone(), picture: person.avatar.clone() }
                         "{person.name}"
                         span { class: "muted", " · " {t(status_label(person.status))} }
                     }
@@ -146,7 +146,7 @@ pub fn EventPage(id: String) -> Element {
             ul { class: "comments", id: "comments",
                 for c in e.comments.iter().cloned() {
                     li { key: "{c.id}", class: "comment",
-                        p { class: "meta", strong { "{c.author}" } " · {c.when}" }
+                        p { class: "meta person", Avatar { name: c.author.clone(), picture: c.avatar.clone() } strong { "{c.author}" } " · {c.when}" }
                         p { class: "body", "{c.body}" }
                         button {
                             class: "link",

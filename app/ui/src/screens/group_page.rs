@@ -127,7 +127,7 @@ pub fn GroupPage(id: String) -> Element {
             ul { class: "people", id: "members",
                 for (group, m) in g.members.iter().map(|m| (g.id.clone(), m.clone())) {
                     li { class: "member-row",
-                        span { class: "person", Avatar { name: m.name.clone() } "{m.name}" }
+                        span { class: "person", Avatar { name: m.name.clone(), picture: m.avatar.clone() } "{m.name}" }
                         if is_admin {
                             select {
                                 "aria-label": t("role"),
@@ -217,7 +217,7 @@ pub fn GroupPage(id: String) -> Element {
                 ul { class: "chat", id: "chat",
                     for m in g.messages.iter() {
                         li { class: if m.mine { "message mine" } else { "message" },
-                            p { class: "meta person", Avatar { name: m.author.clone() } strong { "{m.author}" } " · {m.when}" }
+                            p { class: "meta person", Avatar { name: m.author.clone(), picture: m.avatar.clone() } strong { "{m.author}" } " · {m.when}" }
                             p { class: "body", "{m.text}" }
                         }
                     }

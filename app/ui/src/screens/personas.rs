@@ -21,6 +21,7 @@ pub fn Personas(state: ipc::AppState) -> Element {
             ul { class: "list",
                 for (target, persona) in state.personas.iter().map(|p| (p.id.clone(), p.clone())) {
                     li { key: "{persona.id}", class: "persona-row",
+                        Avatar { name: persona.name.clone(), picture: persona.avatar.clone() }
                         div {
                             strong { "{persona.name}" }
                             p { class: "meta",
@@ -45,6 +46,9 @@ pub fn Personas(state: ipc::AppState) -> Element {
                         }
                     }
                 }
+            }
+            if let Some(me) = state.personas.iter().find(|p| p.current) {
+                PictureEditor { key: "{me.id}", of: ipc::PictureOf::Persona, id: me.id.clone(), current: me.avatar.clone() }
             }
             form { class: "card", onsubmit: create,
                 h2 { {t("new-persona")} }

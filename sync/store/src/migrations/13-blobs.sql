@@ -21,3 +21,12 @@ CREATE TABLE sealed_blobs (
     hash BLOB NOT NULL,
     PRIMARY KEY (log, hash)
 ) WITHOUT ROWID;
+-- Each local persona's own picture: written into its entries of the documents
+-- it is part of (its membership of a group, its participation in an event);
+-- its blobs stay while it keeps it, even before any document names them.
+CREATE TABLE persona_pictures (
+    persona BLOB PRIMARY KEY,
+    picture TEXT NOT NULL,
+    page    BLOB NOT NULL,
+    card    BLOB NOT NULL
+) WITHOUT ROWID;
