@@ -650,6 +650,14 @@ fn a_banner_chosen_in_the_app_shows_on_the_page_and_the_card() {
     s.find("#picture-editor");
     s.type_into("#picture-file", photo.to_str().unwrap());
     s.wait_text("#picture-editor", "flyer.jpg");
+    // A preview of the chosen file before anything is saved.
+    s.wait("the preview", || {
+        let v = s.script(
+            "const i = document.querySelector('img.preview'); return i && i.complete && i.naturalWidth;",
+            json!([]),
+        );
+        (v.as_i64().unwrap_or(0) > 0).then_some(())
+    });
     s.click("#save-picture");
     s.wait_text("#picture-editor", "Say what the picture shows");
     s.type_into("#picture-alt-text", "Tools laid out on a table");

@@ -748,15 +748,19 @@ pub fn group_actor(urls: &Urls, id: &DocId, view: &GroupView, username: &str, pe
         "publicKey": public_key(&actor, pem),
     });
     if let Some(a) = &view.profile.avatar {
-        // An actor's picture, as Mobilizon and Mastodon show one.
-        group["icon"] = json!({
-            "type": "Image",
-            "mediaType": rally_core::picture::Picture::MEDIA_TYPE,
-            "url": urls.media(&a.hash),
-            "name": a.alt,
-        });
+        group["icon"] = image(urls, a);
     }
     group
+}
+
+/// An actor's picture (`icon`), as Mobilizon and Mastodon show one.
+pub fn image(urls: &Urls, a: &rally_core::picture::Picture) -> Value {
+    json!({
+        "type": "Image",
+        "mediaType": rally_core::picture::Picture::MEDIA_TYPE,
+        "url": urls.media(&a.hash),
+        "name": a.alt,
+    })
 }
 
 /// The instance actor (Mobilizon's relay): follows and is followed by instances.

@@ -91,7 +91,16 @@ pub fn PictureEditor(of: ipc::PictureOf, id: String, current: Option<ipc::Pictur
                 accept: "image/jpeg,image/png,image/webp,image/gif",
                 onchange: choose,
             }
-            if let Some((name, _)) = chosen() { p { class: "muted", "{name}" } }
+            if let Some((name, data)) = chosen() {
+                // A preview of the file as chosen (the stored picture is the
+                // cleaned one); decorative: the description below says it.
+                img {
+                    class: "picture preview",
+                    src: "data:{media_type(&name)};base64,{data}",
+                    alt: "",
+                }
+                p { class: "muted", "{name}" }
+            }
             label { r#for: "picture-alt-text", {t("picture-alt")} }
             input {
                 id: "picture-alt-text",
@@ -113,5 +122,20 @@ pub fn PictureEditor(of: ipc::PictureOf, id: String, current: Option<ipc::Pictur
                 }
             }
         }
+    }
+}
+
+/// The media type a file's name suggests, for its preview (the shell reads the
+/// bytes themselves, never the name).
+fn media_type(name: &str) -> &'static str {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".png") {
+        "image/png"
+    } else if lower.ends_with(".webp") {
+        "image/webp"
+    } else if lower.ends_with(".gif") {
+        "image/gif"
+    } else {
+        "image/jpeg"
     }
 }
