@@ -56,26 +56,10 @@ fn create_event(dir: &Path, title: &str, starts: &str) -> String {
     ))
 }
 
-/// One sync of `peer` with the node at `address`.
-fn sync_once(peer: &Path, address: &str) {
-    rally(
-        peer,
-        &[
-            "sync",
-            "--peer",
-            address,
-            "--once",
-            "--no-mdns",
-            "--timeout",
-            "60",
-        ],
-    );
-}
-
 /// An event made on the peer, synced once to `address`.
 fn push_event(peer: &Path, title: &str, starts: &str, address: &str) {
     create_event(peer, title, starts);
-    sync_once(peer, address);
+    rally_e2e::sync_once_with(peer, address);
 }
 
 fn launch(driver: &Driver, data: &Path, extra: &[&str]) -> Session {
@@ -349,7 +333,7 @@ fn links_open_an_event_and_an_invitation_link_joins_the_group() {
         peer.path(),
         &["message", "send", &group, "Bring spanners on Saturday"],
     );
-    sync_once(peer.path(), &address);
+    rally_e2e::sync_once_with(peer.path(), &address);
     s.wait_text("button.tab:nth-child(2) .count", "1");
     s.wait_text("#group-list", "1 unread message");
     s.click("button.tab:nth-child(1)");

@@ -66,6 +66,24 @@ pub fn sync_with_server(dir: &Path, server: &str, extra: &[&str]) -> std::proces
     rally_output(dir, &args)
 }
 
+/// One `rally sync --once` of `dir` with the peer at `address`, which must
+/// succeed.
+pub fn sync_once_with(dir: &Path, address: &str) {
+    let out = rally_output(
+        dir,
+        &[
+            "sync",
+            "--peer",
+            address,
+            "--once",
+            "--no-mdns",
+            "--timeout",
+            "60",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+}
+
 /// Runs a command that must succeed; returns stdout.
 pub fn rally(dir: &Path, args: &[&str]) -> String {
     let out = rally_output(dir, args);

@@ -5,7 +5,7 @@
 use std::io::Cursor;
 use std::path::Path;
 
-use rally_e2e::{SyncProcess, id_of, json, rally, rally_output};
+use rally_e2e::{SyncProcess, id_of, json, rally, rally_output, sync_once_with};
 use rally_picture::fixtures::{PHOTOGRAPHER, SERIAL, phone_photo, png_claiming};
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -359,21 +359,7 @@ fn a_personas_picture_goes_with_its_membership_and_its_answers() {
     rally(ben, &["group", "join", &token]);
 
     let serving = SyncProcess::start(&[], ana, &["--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"]);
-    let sync = || {
-        let out = rally_output(
-            ben,
-            &[
-                "sync",
-                "--peer",
-                &serving.first_line,
-                "--once",
-                "--no-mdns",
-                "--timeout",
-                "60",
-            ],
-        );
-        assert!(out.status.success(), "{out:?}");
-    };
+    let sync = || sync_once_with(ben, &serving.first_line);
     sync();
     rally(ben, &["event", "join", &event]);
     sync();

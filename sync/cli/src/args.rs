@@ -320,6 +320,32 @@ pub enum EventCmd {
         /// Remove the event's picture.
         #[arg(long, conflicts_with_all = ["banner", "banner_alt"])]
         no_banner: bool,
+        /// The march's route: a GeoJSON file holding a LineString.
+        #[arg(long, value_name = "FILE.geojson")]
+        route: Option<std::path::PathBuf>,
+        /// Remove the route.
+        #[arg(long, conflicts_with = "route")]
+        no_route: bool,
+        /// A point of the march map (meeting point, first aid, legal support…);
+        /// repeat for several.
+        #[arg(long, num_args = 3, value_names = ["LABEL", "LAT", "LON"], allow_negative_numbers = true)]
+        point: Vec<String>,
+        /// Remove every point first.
+        #[arg(long)]
+        clear_points: bool,
+    },
+    /// Write the march map (route and points) for other tools.
+    Export {
+        id: String,
+        /// As GPX 1.1 (a track and waypoints).
+        #[arg(long, conflicts_with = "geojson", required_unless_present = "geojson")]
+        gpx: bool,
+        /// As GeoJSON (a FeatureCollection).
+        #[arg(long)]
+        geojson: bool,
+        /// Write to this file (default: print it).
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
     },
     /// Mark an event cancelled.
     Cancel { id: String },

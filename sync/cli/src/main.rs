@@ -547,6 +547,7 @@ fn edit_from(f: EventFields, creating: bool) -> Result<EventEdit> {
         visibility: f.visibility.map(|v| v.parse()).transpose()?,
         status: f.status.map(|v| v.parse()).transpose()?,
         tags,
+        ..EventEdit::default()
     })
 }
 
@@ -570,8 +571,36 @@ fn event(ctx: &mut Ctx, cmd: EventCmd) -> Result<()> {
             banner,
             banner_alt,
             no_banner,
+            route,
+            no_route,
+            point,
+            clear_points,
         } => {
-            let edit = edit_from(fields, false)?;
+            let mut edit = edit_from(fields, false)?;
+            if let Some(file) = route {
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("reading {}", file.display()))?;
+                edit.route = Some(rally_mapfile::route_from_geojson(&text)?);
+            } else if no_route {
+                edit.route = Some(Vec::new());
+            }
+            edit.clear_points = clear_points;
+            for triple in point.chunks(3) {
+                let [label, lat, lon] = triple else {
+                    bail!("--point takes LABEL LAT LON");
+                };
+                let number = |v: &str| -> Result<f64> {
+                    v.parse()
+                        .map_err(|_| anyhow!("{v:?} is not a latitude or longitude"))
+                };
+                edit.add_points.push((
+                    label.clone(),
+                    rally_core::march_map::LatLon {
+                        lat: number(lat)?,
+                        lon: number(lon)?,
+                    },
+                ));
+            }
             let id = if edit == EventEdit::default() {
                 ctx.svc.resolve(&id, rally_core::DocKind::Event)?
             } else {
@@ -597,6 +626,31 @@ fn event(ctx: &mut Ctx, cmd: EventCmd) -> Result<()> {
                 _ => {}
             }
             ctx.out.message("Event updated", out);
+        }
+        EventCmd::Export {
+            id,
+            gpx,
+            geojson: _,
+            out,
+        } => {
+            let page = ctx.svc.event(&id)?;
+            let d = &page.view.details;
+            let text = if gpx {
+                rally_mapfile::to_gpx(&d.title, &d.route, &d.points)?
+            } else {
+                rally_mapfile::to_geojson(&d.title, &d.route, &d.points)
+            };
+            match out {
+                Some(file) => {
+                    std::fs::write(&file, &text)
+                        .with_context(|| format!("writing {}", file.display()))?;
+                    ctx.out.message(
+                        &format!("Wrote {}", file.display()),
+                        json!({"out": file, "bytes": text.len()}),
+                    );
+                }
+                None => println!("{text}"),
+            }
         }
         EventCmd::Cancel { id } => {
             let id = ctx.svc.cancel_event(&id)?;

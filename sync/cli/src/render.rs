@@ -272,6 +272,8 @@ impl Out {
             );
             v["going"] = json!(e.going_count());
             v["banner"] = json!(d.banner);
+            v["route"] = json!(d.route);
+            v["points"] = json!(d.points);
             print_json(&v);
             return;
         }
@@ -313,6 +315,12 @@ impl Out {
         }
         if let Some(url) = &d.online_url {
             println!("Online: {url}");
+        }
+        if !d.route.is_empty() {
+            println!("Route: {} points", d.route.len());
+        }
+        for p in &d.points {
+            println!("Point: {} ({:.5}, {:.5})", p.label, p.at.lat, p.at.lon);
         }
         if let Some(b) = &d.banner {
             println!(

@@ -143,6 +143,13 @@ pub(crate) fn write_details(tx: &mut Tx<'_>, d: &EventDetails) -> Result<(), Aut
         "banner",
         d.banner.as_ref().map(|b| s(&b.encode())),
     )?;
+    put_opt(
+        tx,
+        &obj,
+        "route",
+        (!d.route.is_empty()).then(|| s(&crate::march_map::encode_route(&d.route))),
+    )?;
+    write_points(tx, &obj, &d.points)?;
     let current: Vec<String> = match tx.get(&obj, "tags")? {
         Some((Value::Object(ObjType::List), list)) => tx
             .values(&list)
@@ -159,6 +166,35 @@ pub(crate) fn write_details(tx: &mut Tx<'_>, d: &EventDetails) -> Result<(), Aut
                 tx.insert(&list, i, tag.as_str())?;
             }
         }
+    }
+    Ok(())
+}
+
+/// The march map's points, by id: entries added, changed or removed, the map
+/// itself made once (from the first edit on) so concurrent additions meet in it.
+fn write_points(
+    tx: &mut Tx<'_>,
+    details: &ObjId,
+    points: &[crate::march_map::MapPoint],
+) -> Result<(), AutomergeError> {
+    let map = child_map(tx, details, "points")?;
+    let wanted: std::collections::BTreeSet<&str> = points.iter().map(|p| p.id.as_str()).collect();
+    let present: Vec<String> = tx.keys(&map).collect();
+    for key in present {
+        if !wanted.contains(key.as_str()) {
+            tx.delete(&map, key.as_str())?;
+        }
+    }
+    for p in points {
+        let entry = child_map(tx, &map, &p.id)?;
+        put_if_changed(
+            tx,
+            &entry,
+            "label",
+            ScalarValue::Str(p.label.as_str().into()),
+        )?;
+        put_if_changed(tx, &entry, "lat", ScalarValue::F64(p.at.lat))?;
+        put_if_changed(tx, &entry, "lon", ScalarValue::F64(p.at.lon))?;
     }
     Ok(())
 }

@@ -27,6 +27,7 @@ pub mod document;
 mod edit;
 pub mod ids;
 pub mod invite;
+pub mod march_map;
 pub mod model;
 pub mod persona;
 pub mod picture;

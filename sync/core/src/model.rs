@@ -17,6 +17,7 @@ use jiff::{Timestamp, ZonedDateTime};
 use serde::Serialize;
 
 use crate::ids::{DocId, PersonaId};
+use crate::march_map::{LatLon, MapError, MapPoint};
 use crate::picture::Picture;
 
 /// What kind of document a document is; fixed by its genesis change.
@@ -149,6 +150,8 @@ pub enum InvalidInput {
     BadCapacity,
     #[error("the picture reference is malformed")]
     BadPicture,
+    #[error(transparent)]
+    Map(#[from] MapError),
     #[error("a tag must be 1 to 40 letters, digits, '-' or '_', got {0:?}")]
     BadTag(String),
     #[error("the {0} is empty")]
@@ -201,6 +204,9 @@ pub struct EventDetails {
     pub tags: Vec<String>,
     /// The event's picture (see [`crate::picture`]).
     pub banner: Option<Picture>,
+    /// The march's route and points (see [`crate::march_map`]).
+    pub route: Vec<LatLon>,
+    pub points: Vec<MapPoint>,
 }
 
 /// Parses "2026-12-05T14:00", "2026-12-05T14:00:00" or "2026-12-05 14:00".
@@ -273,6 +279,8 @@ impl EventDetails {
             visibility: Visibility::Public,
             tags: Vec::new(),
             banner: None,
+            route: Vec::new(),
+            points: Vec::new(),
         }
     }
 
@@ -323,6 +331,8 @@ impl EventDetails {
         if self.capacity == Some(0) {
             return Err(InvalidInput::BadCapacity);
         }
+        crate::march_map::check_route(&self.route)?;
+        crate::march_map::check_points(&self.points)?;
         if let Some(b) = &self.banner {
             check_len("alt text", &b.alt, crate::picture::MAX_ALT)?;
             if !b.is_valid() {
@@ -517,6 +527,29 @@ pub(crate) mod read {
 
 use read::*;
 
+/// The march map's points (`details.points`), by label.
+fn map_points(details: &Value) -> Result<Vec<MapPoint>, SchemaError> {
+    let Some(points) = get(details, "points") else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for (k, v) in map_entries(points) {
+        let path = format!("/details/points/{k}");
+        let coordinate =
+            |key: &str| opt_f64(v, key, &path)?.ok_or_else(|| schema(format!("{path}/{key}")));
+        out.push(MapPoint {
+            id: k.clone(),
+            label: req_str(v, "label", &path)?.to_owned(),
+            at: LatLon {
+                lat: coordinate("lat")?,
+                lon: coordinate("lon")?,
+            },
+        });
+    }
+    out.sort_by(|a, b| a.label.cmp(&b.label).then(a.id.cmp(&b.id)));
+    Ok(out)
+}
+
 /// A persona's picture in its own entry of a document (`avatar`).
 fn avatar_of(entry: &Value, path: &str) -> Result<Option<Picture>, SchemaError> {
     opt_str(entry, "avatar", path)?
@@ -636,6 +669,11 @@ impl EventView {
             banner: opt_str(d, "banner", p)?
                 .map(|b| Picture::decode(&b).ok_or_else(|| schema("/details/banner")))
                 .transpose()?,
+            route: opt_str(d, "route", p)?
+                .map(|r| crate::march_map::decode_route(&r).ok_or_else(|| schema("/details/route")))
+                .transpose()?
+                .unwrap_or_default(),
+            points: map_points(d)?,
         };
         details
             .validate()

@@ -810,3 +810,76 @@ fn personas_choose_their_own_pictures_and_nobody_else_does() {
             .is_none()
     );
 }
+
+fn point(id: &str, label: &str, lat: f64, lon: f64) -> crate::march_map::MapPoint {
+    crate::march_map::MapPoint {
+        id: id.into(),
+        label: label.into(),
+        at: crate::march_map::LatLon { lat, lon },
+    }
+}
+
+#[test]
+fn the_march_map_is_the_organisers_and_concurrent_points_are_all_kept() {
+    use crate::march_map::LatLon;
+    let alice = Persona::generate();
+    let bob = Persona::generate();
+    let mallory = Persona::generate();
+    let (mut doc, _) = event_by(&alice);
+    doc.add_organiser(&alice, bob.id(), "Bob", t(1)).unwrap();
+    let mut d = doc.event().unwrap().details;
+    d.route = vec![
+        LatLon {
+            lat: 45.7578,
+            lon: 4.8320,
+        },
+        LatLon {
+            lat: 45.7640,
+            lon: 4.8357,
+        },
+        LatLon {
+            lat: 45.7676,
+            lon: 4.8344,
+        },
+    ];
+    d.points = vec![point("01", "Meeting point", 45.7578, 4.8320)];
+    doc.update_event(&alice, &d, t(2)).unwrap();
+    let shown = doc.event().unwrap().details;
+    assert_eq!(shown.route, d.route);
+    assert_eq!(shown.points, d.points);
+
+    // Two organisers add a point each, on two replicas, at once: both stay.
+    let mut other = replica(&doc);
+    let mut a = doc.event().unwrap().details;
+    a.points.push(point("02", "First aid", 45.7600, 4.8330));
+    doc.update_event(&alice, &a, t(3)).unwrap();
+    let mut b = other.event().unwrap().details;
+    b.points.push(point("03", "Legal support", 45.7650, 4.8350));
+    other.update_event(&bob, &b, t(3)).unwrap();
+    doc.receive(other.signed_changes());
+    other.receive(doc.signed_changes());
+    for replica in [&doc, &other] {
+        let labels: Vec<String> = replica
+            .event()
+            .unwrap()
+            .details
+            .points
+            .into_iter()
+            .map(|p| p.label)
+            .collect();
+        assert_eq!(labels, ["First aid", "Legal support", "Meeting point"]);
+    }
+
+    // Someone who is not an organiser cannot move the route or the points.
+    let mut hijack = doc.event().unwrap().details;
+    hijack.route.reverse();
+    hijack.points.clear();
+    let r = refused(doc.update_event(&mallory, &hijack, t(4)));
+    assert!(matches!(r, Rejection::NotAllowed(_)), "{r}");
+    assert_eq!(doc.event().unwrap().details.points.len(), 3);
+
+    // Out of bounds: refused before anything is written.
+    let mut bad = doc.event().unwrap().details;
+    bad.route = vec![LatLon { lat: 1.0, lon: 1.0 }];
+    assert!(doc.update_event(&alice, &bad, t(5)).is_err());
+}

@@ -2,6 +2,7 @@
 //! and search, show, answer, approve, organisers and invitations, comments.
 
 use rally_core::jiff::civil::DateTime;
+use rally_core::march_map::{LatLon, MapPoint};
 use rally_core::model::{EventView, JoinMode};
 use rally_core::{
     DocId, DocKind, Document, EventDetails, EventStatus, ParticipationStatus, PersonaId, Role,
@@ -34,6 +35,12 @@ pub struct EventEdit {
     pub status: Option<EventStatus>,
     /// Replaces the tags (normalised, duplicates dropped).
     pub tags: Option<Vec<String>>,
+    /// Replaces the march's route (empty: none).
+    pub route: Option<Vec<LatLon>>,
+    /// Removes every point of the march map (before `add_points`).
+    pub clear_points: bool,
+    /// Points added to the march map: label and place.
+    pub add_points: Vec<(String, LatLon)>,
 }
 
 /// Text as people type it into an optional field: blank means none.
@@ -94,6 +101,20 @@ impl EventEdit {
                 }
             }
             d.tags = out;
+        }
+        if let Some(route) = self.route {
+            d.route = route;
+        }
+        if self.clear_points {
+            d.points.clear();
+        }
+        for (label, at) in self.add_points {
+            d.points.push(MapPoint {
+                // Random: two organisers adding points at once never collide.
+                id: hex::encode(rally_core::ids::random_bytes::<8>()),
+                label: label.trim().to_owned(),
+                at,
+            });
         }
         d.validate()?;
         Ok(())
