@@ -21,6 +21,7 @@
 
 pub mod admin;
 pub mod fedi;
+pub mod geocode;
 pub mod html;
 pub mod http;
 pub mod listener;
@@ -65,6 +66,8 @@ pub enum ServerError {
     Key(String),
     #[error("--public-url {0:?} must be an https:// URL (http:// only for localhost or 127.0.0.1)")]
     PublicUrl(String),
+    #[error(transparent)]
+    Geocoder(#[from] geocode::GeocoderError),
 }
 
 /// How to run the server.
@@ -80,6 +83,8 @@ pub struct ServerConfig {
     pub fedi_caps: fedi::budget::ActivityCaps,
     /// The largest sync frame sent or accepted.
     pub max_frame: rally_core::protocol::FrameLimit,
+    /// The geocoder devices search addresses through, and its address.
+    pub geocoder: Option<(rally_geocode::Provider, String)>,
 }
 
 /// What the server tells its caller as it starts and runs.
@@ -156,12 +161,19 @@ fn transport_key(registry: &mut dyn Registry) -> Result<Keypair, ServerError> {
 
 /// Everything the server answers over HTTP: the info page, the admin page and,
 /// when it federates, ActivityPub.
-pub fn web(state: Arc<http::State>, fedi: Option<Arc<fedi::Fedi>>) -> axum::Router {
+pub fn web(
+    state: Arc<http::State>,
+    fedi: Option<Arc<fedi::Fedi>>,
+    geocoder: Option<Arc<geocode::Geocoder>>,
+) -> axum::Router {
     let admin = admin::router(Arc::new(admin::AdminState {
         http: state.clone(),
         fedi: fedi.clone(),
     }));
-    let router = http::router(state).merge(admin);
+    let mut router = http::router(state).merge(admin);
+    if let Some(g) = geocoder {
+        router = router.merge(geocode::router(g));
+    }
     match fedi {
         Some(f) => router.merge(fedi::routes::router(f)),
         None => router,
@@ -228,6 +240,22 @@ pub async fn run(
         )?)),
         None => None,
     };
+    let geocoder = match &config.geocoder {
+        Some((provider, url)) => Some(Arc::new(
+            geocode::Geocoder::new(
+                *provider,
+                url,
+                &config.data,
+                &format!(
+                    "rally-server/{} ({})",
+                    env!("CARGO_PKG_VERSION"),
+                    public_url.as_deref().unwrap_or("a Rally server")
+                ),
+            )
+            .map_err(ServerError::Geocoder)?,
+        )),
+        None => None,
+    };
     let pages_registry = SqliteRegistry::open(&config.data)?;
     let state = Arc::new(http::State {
         registry: rally_service::Handle::spawn(pages_registry, http::REGISTRY_THREAD)
@@ -240,7 +268,7 @@ pub async fn run(
     let (stop_fedi, fedi_stopped) = tokio::sync::watch::channel(false);
     let http_task = tokio::spawn(http::serve(
         listener,
-        web(state.clone(), fedi.clone()),
+        web(state.clone(), fedi.clone(), geocoder),
         async {
             let _ = http_stopped.await;
         },

@@ -42,6 +42,14 @@ struct Cli {
     /// most 4194304). Devices syncing with it use the same `--max-frame`.
     #[arg(long, value_name = "BYTES", default_value_t = FrameLimit::default())]
     max_frame: FrameLimit,
+    /// The geocoder devices search addresses through (the provider sees this
+    /// server, not them): nominatim, photon, addok or pelias.
+    #[arg(long, value_name = "PROVIDER")]
+    geocoder: Option<rally_geocode::Provider>,
+    /// The geocoder's address (default for nominatim: the public
+    /// https://nominatim.openstreetmap.org, at most one request a second).
+    #[arg(long, value_name = "URL", requires = "geocoder")]
+    geocoder_url: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -282,6 +290,15 @@ fn serve(cli: Cli, data: PathBuf) -> Result<()> {
             per_domain: cli.fedi_per_domain_hour,
         },
         max_frame: cli.max_frame,
+        geocoder: match (cli.geocoder, cli.geocoder_url.clone()) {
+            (Some(p), Some(url)) => Some((p, url)),
+            (Some(rally_geocode::Provider::Nominatim), None) => Some((
+                rally_geocode::Provider::Nominatim,
+                "https://nominatim.openstreetmap.org".to_owned(),
+            )),
+            (Some(p), None) => bail!("--geocoder {} needs --geocoder-url", p.name()),
+            (None, _) => None,
+        },
     };
     // HTTP, the federation's inbox, publisher and deliveries share two workers;
     // the sync node runs on a thread of its own (see `rally_server::run`), and so

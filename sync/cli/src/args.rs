@@ -51,9 +51,35 @@ pub enum Command {
     /// Pictures' bytes, by their SHA-256 (as `event show` prints them).
     #[command(subcommand)]
     Blob(BlobCmd),
+    /// Find places: address search and reverse search through your server's
+    /// geocoder (the provider sees the server, not you).
+    #[command(subcommand)]
+    Place(PlaceCmd),
     /// Public events on this device you have no part in yet: above all those your
     /// server offers (its upcoming public events), kept here for offline use.
     Discover(DiscoverArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlaceCmd {
+    /// Places matching an address or a name.
+    Search {
+        text: String,
+        /// Your server's web address (e.g. https://rally.example.org).
+        #[arg(long, value_name = "URL")]
+        via: String,
+        #[arg(long, default_value_t = 5)]
+        limit: usize,
+    },
+    /// The place at a point.
+    Reverse {
+        #[arg(allow_negative_numbers = true)]
+        lat: f64,
+        #[arg(allow_negative_numbers = true)]
+        lon: f64,
+        #[arg(long, value_name = "URL")]
+        via: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

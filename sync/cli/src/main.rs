@@ -27,7 +27,7 @@ use serde_json::json;
 
 use args::{
     BlobCmd, BundleCmd, Cli, Command, DiscoverArgs, EventCmd, EventFields, GroupCmd, MessageCmd,
-    PersonaCmd, StoreCmd, SyncArgs,
+    PersonaCmd, PlaceCmd, StoreCmd, SyncArgs,
 };
 use render::Out;
 
@@ -94,6 +94,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Store(c) => store_cmd(&mut ctx, c),
         Command::Sync(args) => sync_cmd(ctx, args),
         Command::Discover(args) => discover(&ctx, args),
+        Command::Place(cmd) => place(&ctx, cmd),
         Command::Blob(BlobCmd::Export { hash, out }) => {
             let bytes = ctx.svc.blob(&hash)?;
             std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
@@ -870,4 +871,75 @@ fn read_picture(file: &std::path::Path) -> Result<Vec<u8>> {
         return Err(rally_picture::PictureError::TooLarge(len as usize).into());
     }
     std::fs::read(file).with_context(|| format!("reading {}", file.display()))
+}
+
+/// Address search through the server's geocoder (`GET /geocode/…`, its answer
+/// is `rally_geocode::Answer`).
+fn place(ctx: &Ctx, cmd: PlaceCmd) -> Result<()> {
+    let (via, path) = match &cmd {
+        PlaceCmd::Search { text, via, limit } => {
+            let mut url = url::Url::parse(via.trim_end_matches('/'))
+                .with_context(|| format!("{via:?} is not a web address"))?;
+            url.set_path("/geocode/search");
+            url.query_pairs_mut()
+                .append_pair("q", text)
+                .append_pair("limit", &limit.to_string());
+            (via, url)
+        }
+        PlaceCmd::Reverse { lat, lon, via } => {
+            let mut url = url::Url::parse(via.trim_end_matches('/'))
+                .with_context(|| format!("{via:?} is not a web address"))?;
+            url.set_path("/geocode/reverse");
+            url.query_pairs_mut()
+                .append_pair("lat", &lat.to_string())
+                .append_pair("lon", &lon.to_string());
+            (via, url)
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (status, body) = runtime.block_on(async {
+        let resp = reqwest::Client::new()
+            .get(path)
+            .timeout(std::time::Duration::from_secs(30))
+            .send()
+            .await
+            .with_context(|| format!("asking {via}"))?;
+        let status = resp.status();
+        anyhow::Ok((status, resp.bytes().await?))
+    })?;
+    if status == reqwest::StatusCode::NOT_FOUND {
+        bail!("{via} offers no address search (its admin has not chosen a geocoder)");
+    }
+    if !status.is_success() {
+        let why = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
+        bail!("{via}: {why}");
+    }
+    let answer: rally_geocode::Answer =
+        serde_json::from_slice(&body).context("the server's answer is not an address search")?;
+    if ctx.out.json {
+        println!("{}", serde_json::to_string_pretty(&answer)?);
+    } else {
+        if answer.places.is_empty() {
+            println!("Nothing found.");
+        }
+        for p in &answer.places {
+            println!(
+                "{}{}  ({:.5}, {:.5})",
+                p.name,
+                p.address
+                    .as_deref()
+                    .map(|a| format!(" — {a}"))
+                    .unwrap_or_default(),
+                p.lat,
+                p.lon
+            );
+        }
+        println!("(from {} through {via})", answer.source);
+    }
+    Ok(())
 }

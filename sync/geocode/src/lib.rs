@@ -4,6 +4,9 @@
 //! ([`Provider::parse`]). No IO: the server (or a device, when its user chooses
 //! direct requests) sends the request with its own client, rate limit and cache.
 //!
+//! [`Answer`] is the JSON a Rally server's own `/geocode/…` endpoints give its
+//! devices.
+//!
 //! - Nominatim: `/search?q=…&format=jsonv2&addressdetails=1&limit=N`, a JSON array
 //!   of places with `lat`/`lon` as strings, `name`, `display_name` and an
 //!   `address` object; `/reverse?lat=…&lon=…&format=jsonv2` one such place (or
@@ -18,7 +21,7 @@
 //!   GeoJSON `FeatureCollection`, `properties` with `label`, `name`, `street`,
 //!   `housenumber`, `postalcode`, `locality`, `region`, `country`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The most results asked for and read.
@@ -36,13 +39,25 @@ pub enum Provider {
 }
 
 /// A place a geocoder found.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Place {
     pub name: String,
     /// The address as one line, when the provider gives its parts.
     pub address: Option<String>,
     pub lat: f64,
     pub lon: f64,
+}
+
+/// A Rally server's answer to `GET /geocode/search?q=…[&limit=N]` or
+/// `/geocode/reverse?lat=…&lon=…` (errors are `{"error": "…"}` with a 4xx or
+/// 502 status).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
+    /// Which provider answered (`nominatim`, `photon`, `addok`, `pelias`).
+    pub source: String,
+    /// Whether the server answered from its cache.
+    pub cached: bool,
+    pub places: Vec<Place>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
