@@ -135,6 +135,27 @@ fn a_device_searches_addresses_through_its_server_and_its_cache() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("the geocoder answered 500"), "{err}");
 
+    // Asked directly, when the user chooses: the provider sees the device.
+    let direct: Value = serde_json::from_str(&rally(
+        dev.path(),
+        &[
+            "--json",
+            "place",
+            "search",
+            "Alexanderplatz",
+            "--provider",
+            "photon",
+            "--url",
+            &photon,
+        ],
+    ))
+    .unwrap();
+    assert_eq!(direct["places"][0]["name"], "Alexanderplatz");
+    assert!(seen.lock().unwrap().last().unwrap().1.starts_with("rally/"));
+    // No geocoder chosen: the command says how to choose one.
+    let out = rally_output(dev.path(), &["place", "search", "x"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("choose a geocoder"));
+
     // A server without a geocoder says so.
     let plain_dir = tempfile::tempdir().unwrap();
     let plain = Server::start(&[], plain_dir.path(), &["--p2p", "/ip4/127.0.0.1/tcp/0"], 0);

@@ -65,9 +65,8 @@ pub enum PlaceCmd {
     /// Places matching an address or a name.
     Search {
         text: String,
-        /// Your server's web address (e.g. https://rally.example.org).
-        #[arg(long, value_name = "URL")]
-        via: String,
+        #[command(flatten)]
+        geocoder: GeocoderChoice,
         #[arg(long, default_value_t = 5)]
         limit: usize,
     },
@@ -77,9 +76,24 @@ pub enum PlaceCmd {
         lat: f64,
         #[arg(allow_negative_numbers = true)]
         lon: f64,
-        #[arg(long, value_name = "URL")]
-        via: String,
+        #[command(flatten)]
+        geocoder: GeocoderChoice,
     },
+}
+
+/// Which geocoder answers: through your server (the provider sees the server,
+/// not you), or a provider asked directly.
+#[derive(Debug, Args)]
+pub struct GeocoderChoice {
+    /// Your server's web address (e.g. https://rally.example.org).
+    #[arg(long, value_name = "URL", conflicts_with = "provider")]
+    pub via: Option<String>,
+    /// Ask a provider directly (it sees you): nominatim, photon, addok or pelias.
+    #[arg(long, value_name = "PROVIDER", requires = "url")]
+    pub provider: Option<rally_geocode::Provider>,
+    /// The provider's address, with --provider.
+    #[arg(long, value_name = "URL", requires = "provider")]
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -874,53 +874,90 @@ fn read_picture(file: &std::path::Path) -> Result<Vec<u8>> {
 }
 
 /// Address search through the server's geocoder (`GET /geocode/…`, its answer
-/// is `rally_geocode::Answer`).
+/// is `rally_geocode::Answer`), or, when the user chooses, straight from a
+/// provider (in its own format, read by `rally-geocode`).
 fn place(ctx: &Ctx, cmd: PlaceCmd) -> Result<()> {
-    let (via, path) = match &cmd {
-        PlaceCmd::Search { text, via, limit } => {
-            let mut url = url::Url::parse(via.trim_end_matches('/'))
-                .with_context(|| format!("{via:?} is not a web address"))?;
-            url.set_path("/geocode/search");
-            url.query_pairs_mut()
-                .append_pair("q", text)
-                .append_pair("limit", &limit.to_string());
-            (via, url)
-        }
-        PlaceCmd::Reverse { lat, lon, via } => {
-            let mut url = url::Url::parse(via.trim_end_matches('/'))
-                .with_context(|| format!("{via:?} is not a web address"))?;
-            url.set_path("/geocode/reverse");
-            url.query_pairs_mut()
-                .append_pair("lat", &lat.to_string())
-                .append_pair("lon", &lon.to_string());
-            (via, url)
-        }
+    let (geocoder, search) = match &cmd {
+        PlaceCmd::Search {
+            text,
+            geocoder,
+            limit,
+        } => (geocoder, Ok((text.as_str(), *limit))),
+        PlaceCmd::Reverse { lat, lon, geocoder } => (geocoder, Err((*lat, *lon))),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let (status, body) = runtime.block_on(async {
-        let resp = reqwest::Client::new()
-            .get(path)
-            .timeout(std::time::Duration::from_secs(30))
-            .send()
-            .await
-            .with_context(|| format!("asking {via}"))?;
-        let status = resp.status();
-        anyhow::Ok((status, resp.bytes().await?))
-    })?;
-    if status == reqwest::StatusCode::NOT_FOUND {
-        bail!("{via} offers no address search (its admin has not chosen a geocoder)");
-    }
-    if !status.is_success() {
-        let why = serde_json::from_slice::<serde_json::Value>(&body)
-            .ok()
-            .and_then(|v| v["error"].as_str().map(str::to_owned))
-            .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
-        bail!("{via}: {why}");
-    }
-    let answer: rally_geocode::Answer =
-        serde_json::from_slice(&body).context("the server's answer is not an address search")?;
+    let get = |url: String| {
+        runtime.block_on(async {
+            let resp = reqwest::Client::builder()
+                .user_agent(concat!("rally/", env!("CARGO_PKG_VERSION")))
+                .timeout(std::time::Duration::from_secs(30))
+                .build()?
+                .get(url)
+                .header("accept", "application/json")
+                .send()
+                .await?;
+            let status = resp.status();
+            anyhow::Ok((status, resp.bytes().await?))
+        })
+    };
+    let (answer, through) = match (&geocoder.via, geocoder.provider, &geocoder.url) {
+        (Some(via), _, _) => {
+            let mut url = url::Url::parse(via.trim_end_matches('/'))
+                .with_context(|| format!("{via:?} is not a web address"))?;
+            match search {
+                Ok((text, limit)) => {
+                    url.set_path("/geocode/search");
+                    url.query_pairs_mut()
+                        .append_pair("q", text)
+                        .append_pair("limit", &limit.to_string());
+                }
+                Err((lat, lon)) => {
+                    url.set_path("/geocode/reverse");
+                    url.query_pairs_mut()
+                        .append_pair("lat", &lat.to_string())
+                        .append_pair("lon", &lon.to_string());
+                }
+            }
+            let (status, body) = get(url.to_string()).with_context(|| format!("asking {via}"))?;
+            if status == reqwest::StatusCode::NOT_FOUND {
+                bail!("{via} offers no address search (its admin has not chosen a geocoder)");
+            }
+            if !status.is_success() {
+                let why = serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v["error"].as_str().map(str::to_owned))
+                    .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
+                bail!("{via}: {why}");
+            }
+            let answer: rally_geocode::Answer = serde_json::from_slice(&body)
+                .context("the server's answer is not an address search")?;
+            (answer, format!(" through {via}"))
+        }
+        (None, Some(provider), Some(base)) => {
+            let url = match search {
+                Ok((text, limit)) => provider.search_url(base, text, limit)?,
+                Err((lat, lon)) => provider.reverse_url(base, lat, lon)?,
+            };
+            let (status, body) = get(url).with_context(|| format!("asking {base}"))?;
+            if !status.is_success() {
+                bail!("{base} answered {status}");
+            }
+            let places = provider.parse(&body)?;
+            (
+                rally_geocode::Answer {
+                    source: provider.name().to_owned(),
+                    cached: false,
+                    places,
+                },
+                String::new(),
+            )
+        }
+        _ => bail!(
+            "choose a geocoder: --via SERVER-URL (the provider sees your server, not you), or --provider P --url URL to ask one directly"
+        ),
+    };
     if ctx.out.json {
         println!("{}", serde_json::to_string_pretty(&answer)?);
     } else {
@@ -939,7 +976,7 @@ fn place(ctx: &Ctx, cmd: PlaceCmd) -> Result<()> {
                 p.lon
             );
         }
-        println!("(from {} through {via})", answer.source);
+        println!("(from {}{through})", answer.source);
     }
     Ok(())
 }
