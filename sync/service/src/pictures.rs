@@ -34,13 +34,18 @@ impl Prepared {
 
 /// Cleans the bytes (outside any transaction: it is the slow part).
 pub(crate) fn prepare(input: &PictureInput) -> Result<Prepared> {
-    let alt = input.alt.trim();
+    clean(&input.bytes, &required_alt(&input.alt)?)
+}
+
+/// A person's description of a picture: required (screen readers say it).
+fn required_alt(alt: &str) -> Result<String> {
+    let alt = alt.trim();
     if alt.is_empty() {
         return Err(ServiceError::Missing(
             "a description of the picture (alt text)",
         ));
     }
-    clean(&input.bytes, alt)
+    Ok(alt.to_owned())
 }
 
 /// Cleans a picture from elsewhere (a Fediverse event's banner), whose sender
@@ -169,12 +174,7 @@ impl Service {
 
     /// Changes the alt text of a group's picture.
     pub fn set_group_avatar_alt(&mut self, group: &str, alt: &str) -> Result<Picture> {
-        let alt = alt.trim().to_owned();
-        if alt.is_empty() {
-            return Err(ServiceError::Missing(
-                "a description of the picture (alt text)",
-            ));
-        }
+        let alt = required_alt(alt)?;
         self.act_on(group, DocKind::Group, |s, me, id, now| {
             let mut profile = s.store.load(id)?.group()?.profile;
             let Some(avatar) = profile.avatar.as_mut() else {
@@ -191,12 +191,7 @@ impl Service {
 
     /// Changes the alt text of an event's banner.
     pub fn set_event_banner_alt(&mut self, event: &str, alt: &str) -> Result<Picture> {
-        let alt = alt.trim().to_owned();
-        if alt.is_empty() {
-            return Err(ServiceError::Missing(
-                "a description of the picture (alt text)",
-            ));
-        }
+        let alt = required_alt(alt)?;
         self.act_on(event, DocKind::Event, |s, me, id, now| {
             let mut details = s.store.load(id)?.event()?.details;
             let Some(banner) = details.banner.as_mut() else {

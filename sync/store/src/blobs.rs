@@ -15,6 +15,67 @@ use sha2::{Digest, Sha256};
 
 use crate::{Ctx, Store, StoreError};
 
+/// The 32-byte ids a one-column query returns (rows of another length skipped).
+fn ids32(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    ctx: &'static str,
+) -> Result<Vec<[u8; 32]>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).ctx(ctx)?;
+    let rows = stmt
+        .query_map(params, |r| r.get::<_, Vec<u8>>(0))
+        .ctx(ctx)?;
+    let mut out = Vec::new();
+    for row in rows {
+        if let Ok(id) = <[u8; 32]>::try_from(row.ctx(ctx)?) {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
+/// Keeps a blob's bytes (its hash already checked by the caller).
+pub(crate) fn insert_blob(
+    conn: &rusqlite::Connection,
+    hash: BlobHash,
+    bytes: &[u8],
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO blobs (hash, bytes, stored_at) VALUES (?1, ?2, unixepoch())",
+    )
+    .ctx("storing a picture")?
+    .execute(params![hash.0, bytes])
+    .ctx("storing a picture")?;
+    Ok(())
+}
+
+/// A blob's bytes, if it is here.
+pub(crate) fn blob_bytes(
+    conn: &rusqlite::Connection,
+    hash: BlobHash,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    conn.prepare_cached("SELECT bytes FROM blobs WHERE hash = ?1")
+        .ctx("reading a picture")?
+        .query_row([hash.0], |r| r.get(0))
+        .optional()
+        .ctx("reading a picture")
+}
+
+/// A local persona's own picture, if it set one.
+pub(crate) fn persona_picture_in(
+    conn: &rusqlite::Connection,
+    persona: &PersonaId,
+) -> Result<Option<Picture>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT picture FROM persona_pictures WHERE persona = ?1")
+        .ctx("reading a persona's picture")?
+        .query_row([persona.0], |r| r.get::<_, String>(0))
+        .optional()
+        .ctx("reading a persona's picture")?
+        .and_then(|s| Picture::decode(&s)))
+}
+
 /// What became of a blob offered to the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BlobTaken {
@@ -66,12 +127,7 @@ impl Store {
     }
 
     pub fn blob(&self, hash: BlobHash) -> Result<Option<Vec<u8>>, StoreError> {
-        self.conn()
-            .prepare_cached("SELECT bytes FROM blobs WHERE hash = ?1")
-            .ctx("reading a picture")?
-            .query_row([hash.0], |r| r.get(0))
-            .optional()
-            .ctx("reading a picture")
+        blob_bytes(self.conn(), hash)
     }
 
     pub fn has_blob(&self, hash: BlobHash) -> Result<bool, StoreError> {
@@ -96,45 +152,27 @@ impl Store {
     /// Blobs named by documents here that have not arrived, at most `limit`,
     /// those of the soonest events first.
     pub fn missing_blobs(&self, limit: usize) -> Result<Vec<BlobHash>, StoreError> {
-        let ctx = "listing missing pictures";
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
-                "SELECT r.hash FROM blob_refs r
-                 LEFT JOIN events e ON e.doc = r.doc
-                 WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.hash = r.hash)
-                 GROUP BY r.hash ORDER BY min(coalesce(e.starts, 0)) LIMIT ?1",
-            )
-            .ctx(ctx)?;
-        let rows = stmt
-            .query_map([limit as i64], |r| r.get::<_, Vec<u8>>(0))
-            .ctx(ctx)?;
-        let mut out = Vec::new();
-        for row in rows {
-            if let Ok(h) = <[u8; 32]>::try_from(row.ctx(ctx)?) {
-                out.push(BlobHash(h));
-            }
-        }
-        Ok(out)
+        let ids = ids32(
+            self.conn(),
+            "SELECT r.hash FROM blob_refs r
+             LEFT JOIN events e ON e.doc = r.doc
+             WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.hash = r.hash)
+             GROUP BY r.hash ORDER BY min(coalesce(e.starts, 0)) LIMIT ?1",
+            [limit as i64],
+            "listing missing pictures",
+        )?;
+        Ok(ids.into_iter().map(BlobHash).collect())
     }
 
     /// The documents that name a blob.
     pub fn blob_names(&self, hash: BlobHash) -> Result<Vec<DocId>, StoreError> {
-        let ctx = "reading pictures";
-        let mut stmt = self
-            .conn()
-            .prepare_cached("SELECT doc FROM blob_refs WHERE hash = ?1")
-            .ctx(ctx)?;
-        let rows = stmt
-            .query_map([hash.0], |r| r.get::<_, Vec<u8>>(0))
-            .ctx(ctx)?;
-        let mut out = Vec::new();
-        for row in rows {
-            if let Ok(d) = <[u8; 32]>::try_from(row.ctx(ctx)?) {
-                out.push(DocId(d));
-            }
-        }
-        Ok(out)
+        let ids = ids32(
+            self.conn(),
+            "SELECT doc FROM blob_refs WHERE hash = ?1",
+            [hash.0],
+            "reading pictures",
+        )?;
+        Ok(ids.into_iter().map(DocId).collect())
     }
 
     /// Grows whenever a blob is stored (for watchers: a picture that arrives
@@ -180,38 +218,21 @@ impl Store {
     }
 
     pub fn persona_picture(&self, persona: &PersonaId) -> Result<Option<Picture>, StoreError> {
-        Ok(self
-            .conn()
-            .prepare_cached("SELECT picture FROM persona_pictures WHERE persona = ?1")
-            .ctx("reading a persona's picture")?
-            .query_row([persona.0], |r| r.get::<_, String>(0))
-            .optional()
-            .ctx("reading a persona's picture")?
-            .and_then(|s| Picture::decode(&s)))
+        persona_picture_in(self.conn(), persona)
     }
 
     /// The documents where `persona` has an entry of its own: the groups it is
     /// a member of, the events it answered.
     pub fn own_entries(&self, persona: &PersonaId) -> Result<Vec<DocId>, StoreError> {
-        let ctx = "reading a persona's documents";
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
-                "SELECT g.doc FROM group_members m JOIN groups g ON g.id = m.grp WHERE m.persona = ?1
-                 UNION
-                 SELECT e.doc FROM event_people ep JOIN events e ON e.id = ep.event
-                 WHERE ep.persona = ?1 AND ep.relation IN ('going', 'interested', 'pending', 'declined', 'rejected')",
-            )
-            .ctx(ctx)?;
-        let rows = stmt
-            .query_map([persona.0], |r| r.get::<_, Vec<u8>>(0))
-            .ctx(ctx)?;
-        let mut out = Vec::new();
-        for row in rows {
-            if let Ok(d) = <[u8; 32]>::try_from(row.ctx(ctx)?) {
-                out.push(DocId(d));
-            }
-        }
-        Ok(out)
+        let ids = ids32(
+            self.conn(),
+            "SELECT g.doc FROM group_members m JOIN groups g ON g.id = m.grp WHERE m.persona = ?1
+             UNION
+             SELECT e.doc FROM event_people ep JOIN events e ON e.id = ep.event
+             WHERE ep.persona = ?1 AND ep.relation IN ('going', 'interested', 'pending', 'declined', 'rejected')",
+            [persona.0],
+            "reading a persona's documents",
+        )?;
+        Ok(ids.into_iter().map(DocId).collect())
     }
 }

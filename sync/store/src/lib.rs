@@ -1556,22 +1556,7 @@ fn complete_pending_joins(
         let heads = doc.heads();
         if doc.join_group(&persona, &name, &token, now).is_ok() {
             // The member's own picture comes with its membership.
-            let picture: Option<String> = tx
-                .query_row(
-                    "SELECT picture FROM persona_pictures WHERE persona = ?1",
-                    [persona.id().0],
-                    |r| r.get(0),
-                )
-                .map(Some)
-                .or_else(|e| match e {
-                    rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                    e => Err(e),
-                })
-                .ctx("reading a persona's picture")?;
-            if let Some(picture) = picture
-                .as_deref()
-                .and_then(rally_core::picture::Picture::decode)
-            {
+            if let Some(picture) = blobs::persona_picture_in(tx, &persona.id())? {
                 let _ = doc.set_own_avatar(&persona, Some(&picture), now);
             }
             let new = doc.changes_since(&heads);

@@ -820,12 +820,7 @@ fn open_blob(tx: &Connection, group: &DocId, bytes: &[u8]) -> Result<Opened, Sto
         return Ok(Opened::Refused);
     }
     let hash = rally_core::picture::blob_hash(bytes);
-    tx.prepare_cached(
-        "INSERT OR IGNORE INTO blobs (hash, bytes, stored_at) VALUES (?1, ?2, unixepoch())",
-    )
-    .ctx("keeping a picture")?
-    .execute(params![hash.0, bytes])
-    .ctx("keeping a picture")?;
+    crate::blobs::insert_blob(tx, hash, bytes)?;
     tx.prepare_cached("INSERT OR IGNORE INTO sealed_blobs (log, hash) VALUES (?1, ?2)")
         .ctx("keeping a picture")?
         .execute(params![log_id(group).0, hash.0])
@@ -860,13 +855,7 @@ fn seal_named_blobs(
             .ctx("sealing a picture")?
             .query_row(params![log.0, hash.0], |r| r.get(0))
             .ctx("sealing a picture")?;
-        let bytes: Option<Vec<u8>> = tx
-            .prepare_cached("SELECT bytes FROM blobs WHERE hash = ?1")
-            .ctx("sealing a picture")?
-            .query_row([hash.0], |r| r.get(0))
-            .optional()
-            .ctx("sealing a picture")?;
-        let (false, Some(bytes)) = (sealed, bytes) else {
+        let (false, Some(bytes)) = (sealed, crate::blobs::blob_bytes(tx, hash)?) else {
             continue;
         };
         let envelope = Envelope::seal(
