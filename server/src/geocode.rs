@@ -132,6 +132,8 @@ impl Geocoder {
             return Ok(Answer {
                 source: self.provider.name().to_owned(),
                 cached: true,
+                approximate: false,
+                fallback: None,
                 places,
             });
         }
@@ -167,6 +169,8 @@ impl Geocoder {
         Ok(Answer {
             source: self.provider.name().to_owned(),
             cached: false,
+            approximate: false,
+            fallback: None,
             places,
         })
     }

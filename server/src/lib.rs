@@ -26,6 +26,7 @@ pub mod html;
 pub mod http;
 pub mod listener;
 pub mod registry;
+pub mod tiles;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -68,6 +69,8 @@ pub enum ServerError {
     PublicUrl(String),
     #[error(transparent)]
     Geocoder(#[from] geocode::GeocoderError),
+    #[error(transparent)]
+    Tiles(#[from] tiles::TilesError),
 }
 
 /// How to run the server.
@@ -85,6 +88,8 @@ pub struct ServerConfig {
     pub max_frame: rally_core::protocol::FrameLimit,
     /// The geocoder devices search addresses through, and its address.
     pub geocoder: Option<(rally_geocode::Provider, String)>,
+    /// The tile server devices' maps use through this server.
+    pub tiles: Option<tiles::TileConfig>,
 }
 
 /// What the server tells its caller as it starts and runs.
@@ -165,6 +170,7 @@ pub fn web(
     state: Arc<http::State>,
     fedi: Option<Arc<fedi::Fedi>>,
     geocoder: Option<Arc<geocode::Geocoder>>,
+    tiles: Option<Arc<tiles::Tiles>>,
 ) -> axum::Router {
     let admin = admin::router(Arc::new(admin::AdminState {
         http: state.clone(),
@@ -173,6 +179,9 @@ pub fn web(
     let mut router = http::router(state).merge(admin);
     if let Some(g) = geocoder {
         router = router.merge(geocode::router(g));
+    }
+    if let Some(t) = tiles {
+        router = router.merge(tiles::router(t));
     }
     match fedi {
         Some(f) => router.merge(fedi::routes::router(f)),
@@ -205,7 +214,23 @@ pub async fn run(
         registry: Box::new(registry),
     };
     let repo = SyncRepo::relay(store, me, Box::new(gate));
-    let mut transport = Transport::server(key).with_public_url(public_url.clone());
+    let listener = tokio::net::TcpListener::bind(config.http)
+        .await
+        .map_err(|source| ServerError::Http {
+            addr: config.http,
+            source,
+        })?;
+    let http_addr = listener.local_addr().map_err(|source| ServerError::Http {
+        addr: config.http,
+        source,
+    })?;
+    // Devices learn where to reach this server over HTTP (address search, map
+    // tiles): its public URL, or, without one, the address it listens on when
+    // that is a specific one (a server on a LAN).
+    let advertised = public_url
+        .clone()
+        .or_else(|| (!http_addr.ip().is_unspecified()).then(|| format!("http://{http_addr}")));
+    let mut transport = Transport::server(key).with_public_url(advertised);
     transport.limits.max_frame = config.max_frame;
     // The node and its store on a thread of their own: a batch being stored never
     // holds up an HTTP request or the federation's work.
@@ -222,16 +247,6 @@ pub async fn run(
     )
     .map_err(|e| ServerError::Net(rally_net::NetError::Setup(e.to_string())))?;
 
-    let listener = tokio::net::TcpListener::bind(config.http)
-        .await
-        .map_err(|source| ServerError::Http {
-            addr: config.http,
-            source,
-        })?;
-    let http_addr = listener.local_addr().map_err(|source| ServerError::Http {
-        addr: config.http,
-        source,
-    })?;
     let fedi = match &public_url {
         Some(url) => Some(Arc::new(fedi::Fedi::open_with(
             &config.data,
@@ -240,20 +255,24 @@ pub async fn run(
         )?)),
         None => None,
     };
+    let user_agent = format!(
+        "rally-server/{} ({})",
+        env!("CARGO_PKG_VERSION"),
+        public_url.as_deref().unwrap_or("a Rally server")
+    );
     let geocoder = match &config.geocoder {
         Some((provider, url)) => Some(Arc::new(
-            geocode::Geocoder::new(
-                *provider,
-                url,
-                &config.data,
-                &format!(
-                    "rally-server/{} ({})",
-                    env!("CARGO_PKG_VERSION"),
-                    public_url.as_deref().unwrap_or("a Rally server")
-                ),
-            )
-            .map_err(ServerError::Geocoder)?,
+            geocode::Geocoder::new(*provider, url, &config.data, &user_agent)
+                .map_err(ServerError::Geocoder)?,
         )),
+        None => None,
+    };
+    let tiles = match &config.tiles {
+        Some(t) => Some(Arc::new(tiles::Tiles::new(
+            t.clone(),
+            &config.data,
+            &user_agent,
+        )?)),
         None => None,
     };
     let pages_registry = SqliteRegistry::open(&config.data)?;
@@ -268,7 +287,7 @@ pub async fn run(
     let (stop_fedi, fedi_stopped) = tokio::sync::watch::channel(false);
     let http_task = tokio::spawn(http::serve(
         listener,
-        web(state.clone(), fedi.clone(), geocoder),
+        web(state.clone(), fedi.clone(), geocoder, tiles),
         async {
             let _ = http_stopped.await;
         },

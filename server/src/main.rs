@@ -50,6 +50,25 @@ struct Cli {
     /// https://nominatim.openstreetmap.org, at most one request a second).
     #[arg(long, value_name = "URL", requires = "geocoder")]
     geocoder_url: Option<String>,
+    /// The tile server devices' maps use through this server (the provider sees
+    /// this server, not them): a URL with {z}, {x} and {y}.
+    #[arg(long, value_name = "URL-TEMPLATE")]
+    tiles: Option<String>,
+    /// The credit the tile provider's terms require under every map.
+    #[arg(
+        long,
+        value_name = "TEXT",
+        requires = "tiles",
+        default_value = "© OpenStreetMap contributors"
+    )]
+    tiles_attribution: String,
+    /// The deepest zoom the tile provider serves.
+    #[arg(long, value_name = "Z", requires = "tiles", default_value_t = 19)]
+    tiles_max_zoom: u8,
+    /// Let devices keep a march's area offline: only for a tile provider whose
+    /// terms allow it (public OpenStreetMap tiles forbid bulk downloads).
+    #[arg(long, requires = "tiles")]
+    tiles_keep: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -299,6 +318,15 @@ fn serve(cli: Cli, data: PathBuf) -> Result<()> {
             (Some(p), None) => bail!("--geocoder {} needs --geocoder-url", p.name()),
             (None, _) => None,
         },
+        tiles: cli
+            .tiles
+            .clone()
+            .map(|template| rally_server::tiles::TileConfig {
+                template,
+                attribution: cli.tiles_attribution.clone(),
+                max_zoom: cli.tiles_max_zoom,
+                keep: cli.tiles_keep,
+            }),
     };
     // HTTP, the federation's inbox, publisher and deliveries share two workers;
     // the sync node runs on a thread of its own (see `rally_server::run`), and so

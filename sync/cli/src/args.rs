@@ -55,6 +55,9 @@ pub enum Command {
     /// geocoder (the provider sees the server, not you).
     #[command(subcommand)]
     Place(PlaceCmd),
+    /// Maps kept for offline use.
+    #[command(subcommand)]
+    Map(MapCmd),
     /// Public events on this device you have no part in yet: above all those your
     /// server offers (its upcoming public events), kept here for offline use.
     Discover(DiscoverArgs),
@@ -81,13 +84,37 @@ pub enum PlaceCmd {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum MapCmd {
+    /// Keep an event's map offline: the tiles around its place, route and
+    /// points, from your server's tile server (if its terms allow keeping).
+    Keep {
+        id: String,
+        /// Your server's web address; by default the one this device syncs with.
+        #[arg(long, value_name = "URL")]
+        via: Option<String>,
+        /// The zoom levels to keep (deeper ones are left out if the area would
+        /// need too many tiles).
+        #[arg(long, value_name = "MIN-MAX", default_value = "12-17")]
+        zoom: String,
+    },
+    /// What is kept offline for an event's map.
+    Show { id: String },
+}
+
 /// Which geocoder answers: through your server (the provider sees the server,
-/// not you), or a provider asked directly.
+/// not you; the default once this device has synced with one), a provider
+/// asked directly, or the bundled gazetteer of towns (`--offline`, and the
+/// fallback whenever the others fail).
 #[derive(Debug, Args)]
 pub struct GeocoderChoice {
-    /// Your server's web address (e.g. https://rally.example.org).
+    /// Your server's web address (e.g. https://rally.example.org); by default
+    /// the server this device last synced with.
     #[arg(long, value_name = "URL", conflicts_with = "provider")]
     pub via: Option<String>,
+    /// Ask no one: only the bundled gazetteer of towns and cities (approximate).
+    #[arg(long, conflicts_with_all = ["via", "provider"])]
+    pub offline: bool,
     /// Ask a provider directly (it sees you): nominatim, photon, addok or pelias.
     #[arg(long, value_name = "PROVIDER", requires = "url")]
     pub provider: Option<rally_geocode::Provider>,

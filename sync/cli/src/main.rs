@@ -6,6 +6,7 @@
 //! leave the store as it was.
 
 mod args;
+mod maps;
 mod render;
 
 use std::path::PathBuf;
@@ -27,7 +28,7 @@ use serde_json::json;
 
 use args::{
     BlobCmd, BundleCmd, Cli, Command, DiscoverArgs, EventCmd, EventFields, GroupCmd, MessageCmd,
-    PersonaCmd, PlaceCmd, StoreCmd, SyncArgs,
+    PersonaCmd, StoreCmd, SyncArgs,
 };
 use render::Out;
 
@@ -70,9 +71,9 @@ fn data_dir(cli: &Cli) -> Result<PathBuf> {
         .ok_or_else(|| anyhow!("no home directory to keep data in; pass --data DIR"))
 }
 
-struct Ctx {
-    svc: Service,
-    out: Out,
+pub(crate) struct Ctx {
+    pub(crate) svc: Service,
+    pub(crate) out: Out,
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -94,7 +95,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Store(c) => store_cmd(&mut ctx, c),
         Command::Sync(args) => sync_cmd(ctx, args),
         Command::Discover(args) => discover(&ctx, args),
-        Command::Place(cmd) => place(&ctx, cmd),
+        Command::Place(cmd) => maps::place(&ctx, cmd),
+        Command::Map(cmd) => maps::map(&mut ctx, cmd),
         Command::Blob(BlobCmd::Export { hash, out }) => {
             let bytes = ctx.svc.blob(&hash)?;
             std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
@@ -871,112 +873,4 @@ fn read_picture(file: &std::path::Path) -> Result<Vec<u8>> {
         return Err(rally_picture::PictureError::TooLarge(len as usize).into());
     }
     std::fs::read(file).with_context(|| format!("reading {}", file.display()))
-}
-
-/// Address search through the server's geocoder (`GET /geocode/…`, its answer
-/// is `rally_geocode::Answer`), or, when the user chooses, straight from a
-/// provider (in its own format, read by `rally-geocode`).
-fn place(ctx: &Ctx, cmd: PlaceCmd) -> Result<()> {
-    let (geocoder, search) = match &cmd {
-        PlaceCmd::Search {
-            text,
-            geocoder,
-            limit,
-        } => (geocoder, Ok((text.as_str(), *limit))),
-        PlaceCmd::Reverse { lat, lon, geocoder } => (geocoder, Err((*lat, *lon))),
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let get = |url: String| {
-        runtime.block_on(async {
-            let resp = reqwest::Client::builder()
-                .user_agent(concat!("rally/", env!("CARGO_PKG_VERSION")))
-                .timeout(std::time::Duration::from_secs(30))
-                .build()?
-                .get(url)
-                .header("accept", "application/json")
-                .send()
-                .await?;
-            let status = resp.status();
-            anyhow::Ok((status, resp.bytes().await?))
-        })
-    };
-    let (answer, through) = match (&geocoder.via, geocoder.provider, &geocoder.url) {
-        (Some(via), _, _) => {
-            let mut url = url::Url::parse(via.trim_end_matches('/'))
-                .with_context(|| format!("{via:?} is not a web address"))?;
-            match search {
-                Ok((text, limit)) => {
-                    url.set_path("/geocode/search");
-                    url.query_pairs_mut()
-                        .append_pair("q", text)
-                        .append_pair("limit", &limit.to_string());
-                }
-                Err((lat, lon)) => {
-                    url.set_path("/geocode/reverse");
-                    url.query_pairs_mut()
-                        .append_pair("lat", &lat.to_string())
-                        .append_pair("lon", &lon.to_string());
-                }
-            }
-            let (status, body) = get(url.to_string()).with_context(|| format!("asking {via}"))?;
-            if status == reqwest::StatusCode::NOT_FOUND {
-                bail!("{via} offers no address search (its admin has not chosen a geocoder)");
-            }
-            if !status.is_success() {
-                let why = serde_json::from_slice::<serde_json::Value>(&body)
-                    .ok()
-                    .and_then(|v| v["error"].as_str().map(str::to_owned))
-                    .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
-                bail!("{via}: {why}");
-            }
-            let answer: rally_geocode::Answer = serde_json::from_slice(&body)
-                .context("the server's answer is not an address search")?;
-            (answer, format!(" through {via}"))
-        }
-        (None, Some(provider), Some(base)) => {
-            let url = match search {
-                Ok((text, limit)) => provider.search_url(base, text, limit)?,
-                Err((lat, lon)) => provider.reverse_url(base, lat, lon)?,
-            };
-            let (status, body) = get(url).with_context(|| format!("asking {base}"))?;
-            if !status.is_success() {
-                bail!("{base} answered {status}");
-            }
-            let places = provider.parse(&body)?;
-            (
-                rally_geocode::Answer {
-                    source: provider.name().to_owned(),
-                    cached: false,
-                    places,
-                },
-                String::new(),
-            )
-        }
-        _ => bail!(
-            "choose a geocoder: --via SERVER-URL (the provider sees your server, not you), or --provider P --url URL to ask one directly"
-        ),
-    };
-    if ctx.out.json {
-        println!("{}", serde_json::to_string_pretty(&answer)?);
-    } else {
-        if answer.places.is_empty() {
-            println!("Nothing found.");
-        }
-        for p in &answer.places {
-            println!(
-                "{}{}  ({:.5}, {:.5})",
-                p.name,
-                p.address
-                    .as_deref()
-                    .map(|a| format!(" — {a}"))
-                    .unwrap_or_default(),
-                p.lat,
-                p.lon
-            );
-        }
-        println!("(from {}{through})", answer.source);
-    }
-    Ok(())
 }

@@ -53,10 +53,18 @@ pub struct Place {
 /// 502 status).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Answer {
-    /// Which provider answered (`nominatim`, `photon`, `addok`, `pelias`).
+    /// Which provider answered (`nominatim`, `photon`, `addok`, `pelias`, or
+    /// `gazetteer` for a device's offline fallback).
     pub source: String,
     /// Whether the server answered from its cache.
     pub cached: bool,
+    /// Towns from the offline gazetteer rather than addresses: to be shown as
+    /// approximate.
+    #[serde(default)]
+    pub approximate: bool,
+    /// Why the chosen geocoder did not answer, when the gazetteer did instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
     pub places: Vec<Place>,
 }
 

@@ -25,6 +25,7 @@ pub mod events;
 pub mod groups;
 pub mod handle;
 pub mod lookup;
+pub mod maps;
 pub mod messages;
 pub mod news;
 pub mod personas;
@@ -79,6 +80,8 @@ pub enum ServiceError {
     NoSuchPicture(String),
     #[error("picture {0} has not arrived yet: it comes with the next sync with a peer that has it")]
     PictureNotArrived(String),
+    #[error("the event has no place on the map, route or points to keep")]
+    NothingOnTheMap,
 }
 
 // Boxed: both are large, and every `Result` of the service carries its error.

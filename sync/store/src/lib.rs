@@ -14,6 +14,7 @@
 
 mod blobs;
 mod index;
+mod maps;
 mod sealed;
 mod seen;
 mod sync;
@@ -30,6 +31,7 @@ use rusqlite::{Connection, TransactionBehavior, params};
 
 pub use blobs::BlobTaken;
 pub use index::{BBox, EventQuery, EventSummary, GroupSummary};
+pub use maps::{KeptMap, TileBytes};
 pub use rally_core::jiff::Timestamp;
 pub use seen::Seen;
 pub use sync::{Admit, DISCOVER_BUDGET, Scope, SyncRepo};
@@ -37,7 +39,7 @@ pub use sync::{Admit, DISCOVER_BUDGET, Scope, SyncRepo};
 /// The base schema, at version [`BASE_VERSION`]; the migrations above it follow.
 const SCHEMA: &str = include_str!("schema.sql");
 const BASE_VERSION: i64 = 2;
-const SCHEMA_VERSION: i64 = 13;
+const SCHEMA_VERSION: i64 = 14;
 /// The steps from each older schema version to the next, in order: the SQL that
 /// takes version `n - 1` to `n`.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -56,6 +58,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("migrations/11-pending-hash.sql")),
     (12, include_str!("migrations/12-seen.sql")),
     (13, include_str!("migrations/13-blobs.sql")),
+    (14, include_str!("migrations/14-kept-maps.sql")),
 ];
 pub const DB_FILE: &str = "rally.db";
 
