@@ -701,3 +701,138 @@ fn a_banner_chosen_in_the_app_shows_on_the_page_and_the_card() {
     assert_eq!(banner["alt"], "Tools laid out on a table");
     assert_eq!(banner["width"], 320);
 }
+
+/// Clicks a map at a fraction of its width and height (a real click event at
+/// those coordinates, as a pointer makes).
+fn click_map(s: &Session, map: &str, fx: f64, fy: f64) {
+    s.script(
+        "const m = document.querySelector(arguments[0]);
+         const r = m.getBoundingClientRect();
+         const at = {clientX: r.left + r.width * arguments[1], clientY: r.top + r.height * arguments[2], bubbles: true};
+         const target = document.elementFromPoint(at.clientX, at.clientY);
+         for (const kind of ['mousedown', 'mouseup', 'click']) target.dispatchEvent(new MouseEvent(kind, at));",
+        json!([map, fx, fy]),
+    );
+}
+
+/// Tiles the map in `map` shows, loaded.
+fn tiles_shown(s: &Session, map: &str) -> i64 {
+    s.script(
+        "return [...document.querySelectorAll(arguments[0] + ' img.leaflet-tile-loaded')].filter(i => i.naturalWidth > 0).length;",
+        json!([map]),
+    )
+    .as_i64()
+    .unwrap_or(0)
+}
+
+#[test]
+fn an_address_found_a_route_drawn_and_the_map_kept_offline_shows_with_no_network() {
+    use rally_e2e::stand_in::{photon, tile_server};
+    let (_one, display, driver) = start();
+    let (geocoder, _) = photon();
+    let (tiles, tile_requests) = tile_server();
+    let srv = tempfile::tempdir().unwrap();
+    let server = rally_e2e::Server::start(
+        &[],
+        srv.path(),
+        &[
+            "--p2p",
+            "/ip4/127.0.0.1/tcp/0",
+            "--registrations",
+            "open",
+            "--geocoder",
+            "photon",
+            "--geocoder-url",
+            &geocoder,
+            "--tiles",
+            &tiles,
+            "--tiles-keep",
+            "--tiles-attribution",
+            "Stand-in tiles",
+        ],
+        1,
+    );
+    let data = tempfile::tempdir().unwrap();
+    rally(data.path(), &["persona", "new", "Camille"]);
+    let id = create_event(data.path(), "March for housing", "2027-05-01T14:00");
+    // The device learns its server's web address when it syncs with it.
+    let out = rally_e2e::sync_with_server(data.path(), &server.p2p[0], &[]);
+    assert!(out.status.success(), "{out:?}");
+
+    let s = launch(&driver, data.path(), &["--no-sync"]);
+    open_event(&s, "March for housing");
+    s.click("#edit-event");
+    s.type_into("#place-search", "Alexanderplatz");
+    s.wait_text("#place-results", "10178, Berlin, Germany");
+    s.click("#place-results li:nth-child(1) button");
+    s.wait("the place picked", || {
+        let v = s.script(
+            "return document.querySelector('#f-place').value;",
+            json!([]),
+        );
+        (v == json!("Alexanderplatz")).then_some(())
+    });
+    s.find("#form-map .map-pin-place");
+    s.click("#save-event");
+    s.wait_text("#event-title", "March for housing");
+    s.find("#event-map .map-pin-place");
+    assert!(
+        s.page_text().contains("Stand-in tiles"),
+        "the tile provider's credit shows under the map"
+    );
+    s.wait("tiles under the map", || {
+        (tiles_shown(&s, "#event-map") > 0).then_some(())
+    });
+
+    // The route: three clicks; a point named first.
+    s.click("#draw-route");
+    for (fx, fy) in [(0.2, 0.7), (0.5, 0.5), (0.8, 0.3)] {
+        click_map(&s, "#event-map", fx, fy);
+    }
+    s.click("#save-map");
+    s.wait("the route saved", || {
+        s.find_all("#save-map").is_empty().then_some(())
+    });
+    s.click("#add-points");
+    s.type_into("#point-label", "First aid");
+    click_map(&s, "#event-map", 0.4, 0.4);
+    s.click("#save-map");
+    s.wait_text("#event-map", "First aid");
+    let shown = rally_e2e::json(data.path(), &["event", "show", &id]);
+    assert_eq!(shown["route"].as_array().unwrap().len(), 3, "{shown}");
+    assert_eq!(shown["points"][0]["label"], "First aid", "{shown}");
+
+    // Kept offline: bounded, reported.
+    s.click("#keep-map");
+    s.wait_text("#kept-map", "tiles kept offline");
+    let kept = rally_e2e::json(data.path(), &["map", "show", &id]);
+    let count = kept["tiles"].as_u64().unwrap();
+    assert!(
+        count > 0 && count <= rally_webclient::tiles::MAX_KEEP_TILES as u64,
+        "{kept}"
+    );
+    s.quit();
+
+    // The network gone: no server, so no tile server; the kept map still shows
+    // its tiles, route and points.
+    drop(server);
+    let asked = tile_requests.lock().unwrap().len();
+    let s = launch(&driver, data.path(), &["--no-sync"]);
+    open_event(&s, "March for housing");
+    s.wait_text("#event-map", "First aid");
+    s.wait("kept tiles under the map", || {
+        (tiles_shown(&s, "#event-map") > 3).then_some(())
+    });
+    let route_drawn = s.script(
+        "return document.querySelectorAll('#event-map path.leaflet-interactive').length;",
+        json!([]),
+    );
+    assert!(route_drawn.as_i64().unwrap() >= 1, "the route is drawn");
+    display.screenshot(&artefacts().join("10-march-map-offline.png"));
+    assert_eq!(
+        tile_requests.lock().unwrap().len(),
+        asked,
+        "no tile came from the network"
+    );
+    s.quit();
+}

@@ -59,7 +59,7 @@ fn show(z: &ZonedDateTime) -> String {
     crate::dates::moment(crate::dates::language(), z, &now)
 }
 
-fn show_secs(secs: i64) -> String {
+pub(crate) fn show_secs(secs: i64) -> String {
     Timestamp::from_second(secs)
         .map(|t| show(&t.to_zoned_datetime(viewer_zone())))
         .unwrap_or_default()
@@ -145,6 +145,7 @@ fn event_item(svc: &Service, e: &rally_store::EventSummary) -> ipc::EventItem {
         place: doc.and_then(|d| d.details.place.name),
         day,
         month,
+        at: e.at.map(|(lat, lon)| [lat, lon]),
     }
 }
 
@@ -258,6 +259,13 @@ fn discover(
                 cursor: cursor(starts, &f.id),
                 banner: f.view.details.banner.as_ref().map(card_picture),
                 group: f.group_name,
+                at: match (
+                    f.view.details.place.latitude,
+                    f.view.details.place.longitude,
+                ) {
+                    (Some(lat), Some(lon)) => Some([lat, lon]),
+                    _ => None,
+                },
                 place: f.view.details.place.name,
                 day,
                 month,
@@ -274,25 +282,34 @@ pub fn events(svc: &Service, args: &ipc::EventsArgs) -> Result<Vec<ipc::EventIte
             })?),
             None => None,
         };
+    let Some(search) = search_of(args) else {
+        return discover(svc, &args.text, after, args.limit as usize);
+    };
+    let found = svc.events(&EventSearch {
+        limit: args.limit as usize,
+        after,
+        ..search
+    })?;
+    Ok(found.iter().map(|e| event_item(svc, e)).collect())
+}
+
+/// The filter of a list, as the service searches it (`None`: discover).
+pub(crate) fn search_of(args: &ipc::EventsArgs) -> Option<EventSearch> {
     let (filter, upcoming) = match args.filter {
-        ipc::EventFilter::Discover => {
-            return discover(svc, &args.text, after, args.limit as usize);
-        }
+        ipc::EventFilter::Discover => return None,
         ipc::EventFilter::Upcoming => (EventFilter::All, true),
         ipc::EventFilter::All => (EventFilter::All, false),
         ipc::EventFilter::Mine => (EventFilter::Mine, true),
         ipc::EventFilter::MyGroups => (EventFilter::MyGroups, true),
         ipc::EventFilter::Followed => (EventFilter::Followed, true),
     };
-    let found = svc.events(&EventSearch {
+    Some(EventSearch {
         filter,
         upcoming,
         text: optional_text(&args.text),
-        limit: args.limit as usize,
-        after,
+        bbox: args.area.map(crate::maps::bbox),
         ..EventSearch::default()
-    })?;
-    Ok(found.iter().map(|e| event_item(svc, e)).collect())
+    })
 }
 
 pub use rally_core::text::markdown_to_html as render_markdown;
@@ -379,6 +396,7 @@ pub fn event(svc: &Service, id: &str) -> Result<ipc::EventPage> {
         can_edit: page.can_edit,
         origin: e.origin.clone(),
         banner: d.banner.as_ref().map(page_picture),
+        map: crate::maps::event_map(svc, &page.id, d)?,
     })
 }
 
@@ -397,6 +415,7 @@ fn edit_from(f: &ipc::EventForm) -> Result<EventEdit> {
         time_zone: Some(optional_text(&f.time_zone).unwrap_or_else(viewer_zone_name)),
         place: Some(optional_text(&f.place)),
         address: Some(optional_text(&f.address)),
+        coordinates: f.at.map(|[lat, lon]| Some((lat, lon))),
         online: Some(optional_text(&f.online)),
         visibility: f.visibility.map(|v| match v {
             ipc::Visibility::Public => rally_core::Visibility::Public,

@@ -20,6 +20,7 @@
 pub mod dates;
 pub mod engine;
 pub mod links;
+pub mod maps;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -38,6 +39,27 @@ use tauri::{Emitter, Manager, State};
 pub struct Settings {
     pub server: String,
     pub invite: String,
+    /// A tile server chosen here (a URL with {z}, {x}, {y}); empty: the one
+    /// the user's server offers.
+    #[serde(default)]
+    pub tiles: String,
+    /// The credit that tile server's terms require.
+    #[serde(default)]
+    pub tiles_attribution: String,
+}
+
+impl Settings {
+    /// The tile server chosen here, if any (shown, never kept offline: its
+    /// terms are unknown).
+    pub fn tile_source(&self) -> Option<rally_webclient::tiles::TileSource> {
+        let t = self.tiles.trim();
+        (!t.is_empty()).then(|| rally_webclient::tiles::TileSource {
+            template: t.to_owned(),
+            attribution: self.tiles_attribution.trim().to_owned(),
+            max_zoom: 19,
+            keep: false,
+        })
+    }
 }
 
 /// The shell's state: the service the commands use, and the sync node's status.
@@ -49,6 +71,8 @@ pub struct App {
     node: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
     /// No sync node (tests, or `--no-sync`).
     offline: bool,
+    /// Geocoders and tile servers.
+    pub web: maps::Web,
 }
 
 impl App {
@@ -74,7 +98,17 @@ impl App {
             })),
             node: Mutex::new(None),
             offline,
+            web: maps::Web::default(),
         })
+    }
+
+    /// The user's server's web address (learnt when syncing with it).
+    async fn server_url(&self) -> Option<String> {
+        self.service
+            .call(|s| s.store().server_url())
+            .await
+            .ok()?
+            .ok()?
     }
 
     fn settings(&self) -> Settings {
@@ -170,6 +204,9 @@ impl App {
                     set(&|s| s.error = Some(format!("the server refused: {reason}")))
                 }
                 NodeEvent::Progress { docs_wanted, .. } => set(&|s| s.pending = docs_wanted),
+                NodeEvent::ServerUrl { url, .. } => {
+                    let _ = service.call_blocking(move |s| s.store().set_server_url(&url));
+                }
                 NodeEvent::Synced { .. } => set(&|s| {
                     s.last_sync = Some(
                         Timestamp::now()
@@ -382,6 +419,7 @@ fn set_server(app: State<'_, App>, args: Args<cmd::SetServer>) -> Out<cmd::SetSe
     let settings = Settings {
         server: address,
         invite: args.invite.trim().to_owned(),
+        ..app.settings()
     };
     let path = app.dir.join("app.json");
     std::fs::write(
@@ -471,7 +509,113 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         mark_seen,
         picture,
         set_picture,
+        place_search,
+        place_reverse,
+        set_map,
+        keep_map,
+        map_tiles,
+        map_events,
     ])
+}
+
+#[tauri::command]
+async fn place_search(app: State<'_, App>, args: Args<cmd::PlaceSearch>) -> Out<cmd::PlaceSearch> {
+    let server = app.server_url().await;
+    Ok(app.web.search(server, &args).await?)
+}
+
+#[tauri::command]
+async fn place_reverse(
+    app: State<'_, App>,
+    args: Args<cmd::PlaceReverse>,
+) -> Out<cmd::PlaceReverse> {
+    let server = app.server_url().await;
+    Ok(app.web.reverse(server, &args).await?)
+}
+
+#[tauri::command]
+async fn set_map(app: State<'_, App>, args: Args<cmd::SetMap>) -> Out<cmd::SetMap> {
+    app.run(move |s| maps::set_map(s, &args)).await
+}
+
+#[tauri::command]
+async fn map_events(app: State<'_, App>, args: Args<cmd::MapEvents>) -> Out<cmd::MapEvents> {
+    app.run(move |s| maps::markers(s, &args)).await
+}
+
+#[tauri::command]
+async fn keep_map(app: State<'_, App>, args: Args<cmd::KeepMap>) -> Out<cmd::KeepMap> {
+    let server = app.server_url().await;
+    Ok(app
+        .web
+        .keep(&app.service, args.id, app.settings().tile_source(), server)
+        .await?)
+}
+
+#[tauri::command]
+async fn map_tiles(app: State<'_, App>) -> Out<cmd::MapTiles> {
+    let server = app.server_url().await;
+    let source = app.web.tiles(app.settings().tile_source(), server).await;
+    Ok(ipc::MapTiles {
+        online: source.is_some(),
+        attribution: source
+            .as_ref()
+            .map(|s| s.attribution.clone())
+            .unwrap_or_default(),
+        keep: source.is_some_and(|s| s.keep),
+    })
+}
+
+/// Answers the map's `rallytile://localhost/{z}/{x}/{y}` requests: a tile kept
+/// offline first, else from the tile server, else 404 (the map shows its route
+/// and points on a blank ground).
+fn serve_tile<R: tauri::Runtime>(
+    ctx: tauri::UriSchemeContext<'_, R>,
+    request: tauri::http::Request<Vec<u8>>,
+    responder: tauri::UriSchemeResponder,
+) {
+    let handle = ctx.app_handle().clone();
+    let path = request.uri().path().to_owned();
+    tauri::async_runtime::spawn(async move {
+        let app: State<'_, App> = handle.state();
+        let response = |status: u16, body: Vec<u8>| {
+            let kind = if body.starts_with(b"\x89PNG") {
+                "image/png"
+            } else {
+                "image/jpeg"
+            };
+            tauri::http::Response::builder()
+                .status(status)
+                .header("content-type", kind)
+                .header("access-control-allow-origin", "*")
+                .body(body)
+                .expect("a response of status, headers and bytes")
+        };
+        let Some(t) = maps::tile_of_path(&path) else {
+            return responder.respond(response(404, Vec::new()));
+        };
+        let server = app.server_url().await;
+        let chosen = app.settings().tile_source();
+        let source = chosen.clone().map(|s| s.template).unwrap_or_default();
+        let kept = app
+            .service
+            .call(move |s| s.tile(&source, t.z, t.x, t.y))
+            .await
+            .ok()
+            .and_then(|r| r.ok())
+            .flatten();
+        if let Some(bytes) = kept {
+            return responder.respond(response(200, bytes));
+        }
+        let fetched = match app.web.tiles(chosen, server).await {
+            Some(source) => app.web.tile(&source, t).await,
+            None => None,
+        };
+        match fetched {
+            Some(bytes) => responder.respond(response(200, bytes)),
+            None => responder.respond(response(404, Vec::new())),
+        }
+    });
 }
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
@@ -487,6 +631,7 @@ pub fn run() {
         return;
     }
     with_commands(tauri::Builder::<tauri::Wry>::new())
+        .register_asynchronous_uri_scheme_protocol("rallytile", serve_tile)
         .plugin(tauri_plugin_deep_link::init())
         .manage(started_with)
         .setup(move |tauri_app| {

@@ -14,7 +14,12 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 mod link;
+mod map;
 pub use link::{Link, MAX_LINK};
+pub use map::{
+    EventMap, KeptMapItem, MapArgs, MapMarker, MapPointItem, MapTiles, PlaceAnswer, PlaceItem,
+    PlaceQuery, ReverseArgs,
+};
 
 /// Emitted by the shell when the store changed; the payload is a [`Changed`].
 pub const CHANGED: &str = "rally://changed";
@@ -99,6 +104,19 @@ pub mod cmd {
         /// Sets, changes the description of, or removes an event's or a
         /// group's picture.
         SetPicture = "set_picture" (PictureArgs) -> Option<PictureRef>;
+        /// Address search (the user's server, a provider they chose, or the
+        /// offline gazetteer as the fallback).
+        PlaceSearch = "place_search" (PlaceQuery) -> PlaceAnswer;
+        PlaceReverse = "place_reverse" (ReverseArgs) -> PlaceAnswer;
+        /// Replaces an event's route and points.
+        SetMap = "set_map" (MapArgs) -> ();
+        /// Keeps an event's map area offline.
+        KeepMap = "keep_map" (IdArgs) -> KeptMapItem;
+        /// The tiles under every map.
+        MapTiles = "map_tiles" (()) -> super::MapTiles;
+        /// A list's events that have a place on the map, as markers (the same
+        /// filters as `Events`, no paging).
+        MapEvents = "map_events" (EventsArgs) -> Vec<MapMarker>;
     }
 }
 
@@ -261,9 +279,12 @@ pub enum EventFilter {
     Discover,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventsArgs {
     pub filter: EventFilter,
+    /// Only events whose place is in this box: south, west, north, east.
+    #[serde(default)]
+    pub area: Option<[f64; 4]>,
     /// Full-text search (title, description, place, tags).
     pub text: String,
     /// At most this many (0: the shell's default).
@@ -274,7 +295,7 @@ pub struct EventsArgs {
     pub after: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventItem {
     pub id: String,
     pub title: String,
@@ -299,6 +320,9 @@ pub struct EventItem {
     /// Its picture, the card size.
     #[serde(default)]
     pub banner: Option<PictureRef>,
+    /// Where it is, `[lat, lon]`, when its place has coordinates.
+    #[serde(default)]
+    pub at: Option<[f64; 2]>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -361,10 +385,13 @@ pub struct EventPage {
     /// Its picture, the page size.
     #[serde(default)]
     pub banner: Option<PictureRef>,
+    /// Its place, route and points on the map.
+    #[serde(default)]
+    pub map: EventMap,
 }
 
 /// A new event (no `id`) or an edit of one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct EventForm {
     pub id: Option<String>,
     pub title: String,
@@ -375,6 +402,10 @@ pub struct EventForm {
     pub time_zone: String,
     pub place: String,
     pub address: String,
+    /// The place's coordinates, `[lat, lon]`, as picked from an address search
+    /// or the map (`None`: none, or unchanged text typed by hand).
+    #[serde(default)]
+    pub at: Option<[f64; 2]>,
     pub online: String,
     /// `None`: public for a new event, unchanged for an edit.
     pub visibility: Option<Visibility>,
@@ -476,7 +507,7 @@ pub struct ChatMessage {
     pub avatar: Option<PictureRef>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupPage {
     pub id: String,
     pub name: String,

@@ -6,8 +6,8 @@
 //! service, before and after.
 
 use anyhow::{Context, Result, bail};
-use futures::{StreamExt, TryStreamExt};
-use rally_store::{KeptMap, TileBytes};
+use rally_service::maps::KeptFrom;
+use rally_store::KeptMap;
 use rally_webclient::places::{Geocoder, Query};
 use rally_webclient::tiles;
 use serde_json::json;
@@ -155,35 +155,20 @@ pub fn map(ctx: &mut Ctx, cmd: MapCmd) -> Result<()> {
             }
             let bounds = tiles::around(&area.points).context("an area with no points")?;
             let (wanted, deepest) = tiles::area(bounds, min_zoom, max_zoom.min(source.max_zoom))?;
-            let fetched: Vec<TileBytes> = rt.block_on(
-                futures::stream::iter(wanted.iter().copied())
-                    .map(|t| {
-                        let (client, source) = (&client, &source);
-                        async move {
-                            let bytes = tiles::fetch(client, source, t, true).await?;
-                            Ok::<_, tiles::TilesError>(TileBytes {
-                                z: t.z,
-                                x: t.x,
-                                y: t.y,
-                                bytes,
-                            })
-                        }
-                    })
-                    .buffer_unordered(4)
-                    .try_collect(),
+            let fetched = rt.block_on(tiles::fetch_all(&client, &source, &wanted))?;
+            let kept = ctx.svc.keep_map(
+                &area,
+                &KeptFrom {
+                    source: source.template.clone(),
+                    attribution: source.attribution.clone(),
+                    bounds,
+                    zooms: (min_zoom.min(deepest), deepest),
+                },
+                fetched
+                    .into_iter()
+                    .map(|(t, b)| (t.z, t.x, t.y, b))
+                    .collect(),
             )?;
-            let kept = KeptMap {
-                event: area.event,
-                source: source.template.clone(),
-                attribution: source.attribution.clone(),
-                bounds,
-                min_zoom: min_zoom.min(deepest),
-                max_zoom: deepest,
-                tiles: fetched.len() as i64,
-                bytes: fetched.iter().map(|t| t.bytes.len() as i64).sum(),
-                kept_at: ctx.svc.now().as_second(),
-            };
-            ctx.svc.keep_map(&kept, &fetched)?;
             if deepest < max_zoom.min(source.max_zoom) {
                 eprintln!(
                     "zooms deeper than {deepest} left out: the area would need more than {} tiles",

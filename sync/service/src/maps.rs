@@ -20,6 +20,18 @@ pub struct MapArea {
     pub points: Vec<(f64, f64)>,
 }
 
+/// Where a kept map's tiles came from and what they cover.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeptFrom {
+    /// The tile server's URL template.
+    pub source: String,
+    pub attribution: String,
+    /// South, west, north, east.
+    pub bounds: (f64, f64, f64, f64),
+    /// The zoom levels kept.
+    pub zooms: (u8, u8),
+}
+
 impl Service {
     /// What an event's map covers; refused if it has nothing to show.
     pub fn map_area(&self, id: &str) -> Result<MapArea> {
@@ -38,10 +50,31 @@ impl Service {
     }
 
     /// Stores the tiles of an event's map area with the record of what was
-    /// kept.
-    pub fn keep_map(&mut self, map: &KeptMap, tiles: &[TileBytes]) -> Result<()> {
-        self.store.load(map.event)?.event()?;
-        Ok(self.store.keep_map(map, tiles)?)
+    /// kept; answers the record.
+    pub fn keep_map(
+        &mut self,
+        area: &MapArea,
+        from: &KeptFrom,
+        tiles: Vec<(u8, u32, u32, Vec<u8>)>,
+    ) -> Result<KeptMap> {
+        self.store.load(area.event)?.event()?;
+        let tiles: Vec<TileBytes> = tiles
+            .into_iter()
+            .map(|(z, x, y, bytes)| TileBytes { z, x, y, bytes })
+            .collect();
+        let map = KeptMap {
+            event: area.event,
+            source: from.source.clone(),
+            attribution: from.attribution.clone(),
+            bounds: from.bounds,
+            min_zoom: from.zooms.0,
+            max_zoom: from.zooms.1,
+            tiles: tiles.len() as i64,
+            bytes: tiles.iter().map(|t| t.bytes.len() as i64).sum(),
+            kept_at: self.now().as_second(),
+        };
+        self.store.keep_map(&map, &tiles)?;
+        Ok(map)
     }
 
     pub fn kept_map(&self, id: &str) -> Result<Option<KeptMap>> {

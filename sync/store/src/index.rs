@@ -249,6 +249,9 @@ pub struct EventSummary {
     pub status: EventStatus,
     pub visibility: Visibility,
     pub group: Option<DocId>,
+    /// Where its place is (latitude, longitude), when it has coordinates (from
+    /// the area index: single precision, within a metre).
+    pub at: Option<(f64, f64)>,
 }
 
 /// One row of a group list.
@@ -300,7 +303,8 @@ impl Store {
     }
 
     pub fn events(&self, q: &EventQuery) -> Result<Vec<EventSummary>, StoreError> {
-        const COLUMNS: &str = "e.doc, e.title, e.starts, e.ends, e.status, e.visibility, e.grp";
+        const COLUMNS: &str = "e.doc, e.title, e.starts, e.ends, e.status, e.visibility, e.grp, \
+            (SELECT min_lat FROM events_geo g WHERE g.id = e.id), (SELECT min_lon FROM events_geo g WHERE g.id = e.id)";
         let mut filters: Vec<String> = Vec::new();
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
         let arg = |v: rusqlite::types::Value, args: &mut Vec<rusqlite::types::Value>| {
@@ -396,6 +400,10 @@ impl Store {
                         .map(blob32)
                         .transpose()?
                         .map(DocId),
+                    at: match (r.get::<_, Option<f64>>(7)?, r.get::<_, Option<f64>>(8)?) {
+                        (Some(lat), Some(lon)) => Some((lat, lon)),
+                        _ => None,
+                    },
                 })
             })
             .ctx("listing events")?;

@@ -213,6 +213,21 @@ pub async fn fetch(
     Ok(bytes)
 }
 
+/// Every tile of an area, to keep offline: four requests at a time; the first
+/// tile that fails stops it.
+pub async fn fetch_all(
+    client: &reqwest::Client,
+    source: &TileSource,
+    wanted: &[Tile],
+) -> Result<Vec<(Tile, Vec<u8>)>, TilesError> {
+    use futures::{StreamExt, TryStreamExt};
+    futures::stream::iter(wanted.iter().copied())
+        .map(|t| async move { Ok((t, fetch(client, source, t, true).await?)) })
+        .buffer_unordered(4)
+        .try_collect()
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,6 +21,7 @@ pub fn EventForm(id: Option<String>) -> Element {
                         time_zone: e.time_zone,
                         place: e.place.unwrap_or_default(),
                         address: e.address.unwrap_or_default(),
+                        at: e.map.at,
                         online: e.online.unwrap_or_default(),
                         visibility: Some(e.visibility),
                         group: None,
@@ -102,6 +103,7 @@ pub fn EventForm(id: Option<String>) -> Element {
                 div { {field("ends", "ends", "datetime-local")} }
             }
             {field("time_zone", "time-zone", "text")}
+            PlaceSearch { form }
             {field("place", "place", "text")}
             {field("address", "address", "text")}
             {field("online", "online-link", "url")}

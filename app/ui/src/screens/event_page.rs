@@ -112,6 +112,9 @@ pub fn EventPage(id: String) -> Element {
                 }
             }
             div { class: "description", dangerous_inner_html: "{e.description_html}" }
+            if e.origin.is_none() {
+                EventMap { key: "{e.id}", id: e.id.clone(), map: e.map.clone(), can_edit: e.can_edit }
+            }
             div { class: "actions",
                 button { id: "rsvp", class: "primary", onclick: rsvp,
                     if going { {t("leave")} } else { {t("join")} }

@@ -25,10 +25,16 @@ pub fn Events() -> Element {
     // pages (read from where the list ended, however long it gets).
     let mut more = use_signal(Vec::<ipc::EventItem>::new);
     let mut exhausted = use_signal(|| false);
+    // The map: shown or not, the box it shows now, and the box the list is
+    // narrowed to ("events in this area").
+    let mut show_map = use_signal(|| false);
+    let mut bounds = use_signal(|| None::<[f64; 4]>);
+    let mut area = use_signal(|| None::<[f64; 4]>);
     let list = use_resource(move || async move {
         let _ = revision();
         let args = ipc::EventsArgs {
             filter: filter(),
+            area: area(),
             text: text(),
             limit: PAGE,
             after: None,
@@ -41,8 +47,24 @@ pub fn Events() -> Element {
     });
     // A new filter or search starts from the top.
     use_effect(move || {
-        let _ = (filter(), text());
+        let _ = (filter(), text(), area());
         more.write().clear();
+    });
+    let markers = use_resource(move || async move {
+        let _ = revision();
+        if !show_map() {
+            return Vec::new();
+        }
+        let args = ipc::EventsArgs {
+            filter: filter(),
+            area: None,
+            text: text(),
+            limit: 0,
+            after: None,
+        };
+        api::invoke::<cmd::MapEvents>(&args)
+            .await
+            .unwrap_or_default()
     });
     let show_more = move |_| async move {
         let last = more.peek().last().cloned().or_else(|| {
@@ -54,6 +76,7 @@ pub fn Events() -> Element {
         let Some(last) = last else { return };
         let args = ipc::EventsArgs {
             filter: filter(),
+            area: area(),
             text: text(),
             limit: PAGE,
             after: Some(last.cursor),
@@ -75,7 +98,28 @@ pub fn Events() -> Element {
                     value: "{text}",
                     oninput: move |e| text.set(e.value()),
                 }
+                button {
+                    id: "show-map",
+                    "aria-pressed": if show_map() { "true" } else { "false" },
+                    onclick: move |_| show_map.set(!show_map()),
+                    {t("map")}
+                }
                 button { id: "new-event", class: "primary", onclick: move |_| go(Screen::EditEvent(None)), {t("new-event")} }
+            }
+            if show_map() {
+                MapView {
+                    id: "events-map",
+                    big: true,
+                    spec: MapSpec { markers: markers.read().clone().unwrap_or_default(), fit: true, ..MapSpec::default() },
+                    onmove: move |b| bounds.set(Some(b)),
+                    onopen: move |id| go(Screen::Event(id)),
+                }
+                div { class: "map-tools",
+                    button { id: "search-area", disabled: bounds().is_none(), onclick: move |_| area.set(bounds()), {t("events-in-this-area")} }
+                    if area().is_some() {
+                        button { id: "clear-area", class: "chip active", onclick: move |_| area.set(None), {t("everywhere")} " ×" }
+                    }
+                }
             }
             div { class: "filters", role: "tablist",
                 for f in [ipc::EventFilter::Upcoming, ipc::EventFilter::Mine, ipc::EventFilter::MyGroups, ipc::EventFilter::Followed, ipc::EventFilter::Discover, ipc::EventFilter::All] {

@@ -1,23 +1,27 @@
 //! The screens, one per file; `main.rs` picks one from the navigation state.
 
 mod event_form;
+mod event_map;
 mod event_page;
 mod events;
 mod group_page;
 mod groups;
 mod join;
 mod personas;
+mod place_search;
 mod settings;
 mod sync;
 mod welcome;
 
 pub use event_form::*;
+pub use event_map::*;
 pub use event_page::*;
 pub use events::*;
 pub use group_page::*;
 pub use groups::*;
 pub use join::*;
 pub use personas::*;
+pub use place_search::*;
 pub use settings::*;
 pub use sync::*;
 pub use welcome::*;
