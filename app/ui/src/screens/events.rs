@@ -95,7 +95,8 @@ pub fn Events() -> Element {
                     r#type: "search",
                     "aria-label": t("search-events"),
                     placeholder: t("search-events"),
-                    value: "{text}",
+                    // Not bound to `text`: a render that lags behind fast
+                    // typing must not put back an older value.
                     oninput: move |e| text.set(e.value()),
                 }
                 button {

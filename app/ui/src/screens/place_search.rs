@@ -12,12 +12,10 @@ const DEBOUNCE_MS: i32 = 400;
 
 #[component]
 pub fn PlaceSearch(form: Signal<ipc::EventForm>) -> Element {
-    let mut text = use_signal(String::new);
     let mut answer = use_signal(|| None::<ipc::PlaceAnswer>);
     let mut typed = use_signal(|| 0u64);
     let mut form = form;
     let mut search = move |value: String| {
-        text.set(value.clone());
         let mine = typed() + 1;
         typed.set(mine);
         spawn(async move {
@@ -68,7 +66,6 @@ pub fn PlaceSearch(form: Signal<ipc::EventForm>) -> Element {
             id: "place-search",
             r#type: "search",
             autocomplete: "off",
-            value: "{text}",
             oninput: move |e| search(e.value()),
         }
         if let Some(a) = answer() {
