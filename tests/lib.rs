@@ -567,3 +567,42 @@ pub fn events_in(data: &Path) -> i64 {
     db.query_row("SELECT count(*) FROM events", [], |r| r.get(0))
         .unwrap()
 }
+
+/// A process's resident memory, in kB.
+pub fn rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// (the resident memory of the `rally-app` running on `data`, its
+/// descendants' — the WebKit processes), in kB.
+pub fn app_memory(data: &Path) -> (u64, u64) {
+    let out = std::process::Command::new("pgrep")
+        .args(["-n", "-f", &format!("rally-app --data {}", data.display())])
+        .output()
+        .unwrap();
+    let Ok(pid) = String::from_utf8_lossy(&out.stdout).trim().parse::<u32>() else {
+        return (0, 0);
+    };
+    let mut children = 0;
+    let mut stack = vec![pid];
+    while let Some(p) = stack.pop() {
+        let out = std::process::Command::new("pgrep")
+            .args(["-P", &p.to_string()])
+            .output()
+            .unwrap();
+        for c in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+            if let Ok(c) = c.parse::<u32>() {
+                children += rss_kb(c);
+                stack.push(c);
+            }
+        }
+    }
+    (rss_kb(pid), children)
+}

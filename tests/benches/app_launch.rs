@@ -12,43 +12,6 @@ use rally_core::{Document, EventDetails};
 use rally_e2e::webdriver::{Display, Driver, Session};
 use rally_store::{Store, Timestamp};
 
-fn rss_kb(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-/// (the app's resident memory, its descendants'), in kB.
-fn memory(data: &Path) -> (u64, u64) {
-    let out = std::process::Command::new("pgrep")
-        .args(["-n", "-f", &format!("rally-app --data {}", data.display())])
-        .output()
-        .unwrap();
-    let Ok(pid) = String::from_utf8_lossy(&out.stdout).trim().parse::<u32>() else {
-        return (0, 0);
-    };
-    let mut children = 0;
-    let mut stack = vec![pid];
-    while let Some(p) = stack.pop() {
-        let out = std::process::Command::new("pgrep")
-            .args(["-P", &p.to_string()])
-            .output()
-            .unwrap();
-        for c in String::from_utf8_lossy(&out.stdout).split_whitespace() {
-            if let Ok(c) = c.parse::<u32>() {
-                children += rss_kb(c);
-                stack.push(c);
-            }
-        }
-    }
-    (rss_kb(pid), children)
-}
-
 fn seed(dir: &Path, n: usize) {
     let mut store = Store::open(dir).unwrap();
     let now = Timestamp::now();
@@ -87,7 +50,7 @@ fn launch(driver: &Driver, data: &Path, css: &str) -> (Duration, (u64, u64)) {
     s.find(css);
     let took = start.elapsed();
     std::thread::sleep(Duration::from_millis(500));
-    let mem = memory(data);
+    let mem = rally_e2e::app_memory(data);
     s.quit();
     (took, mem)
 }

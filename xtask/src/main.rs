@@ -470,6 +470,7 @@ fn bench() -> Result<()> {
         "app command latency under ingest",
     )?;
     cargo_bench("rally-picture", "clean", "picture cleaning benchmark")?;
+    cargo_bench("rally-gazetteer", "gazetteer", "gazetteer latency")?;
     cargo_bench("rally-core", "receive", "receive benchmark")?;
     cargo_bench("rally-net", "sync", "sync benchmark")?;
     let mut cmd = cargo();
@@ -505,7 +506,8 @@ fn bench() -> Result<()> {
     cargo_bench("rally-e2e", "banners", "pictures sync benchmark")?;
     // The launch benchmark runs the release app, as people do.
     build(true)?;
-    cargo_bench("rally-e2e", "app_launch", "app launch benchmark")
+    cargo_bench("rally-e2e", "app_launch", "app launch benchmark")?;
+    cargo_bench("rally-e2e", "map_render", "map with 10 000 events")
 }
 
 /// The simulated-network test with many more seeds than `ci` runs, optimised.
