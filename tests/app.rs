@@ -834,5 +834,28 @@ fn an_address_found_a_route_drawn_and_the_map_kept_offline_shows_with_no_network
         asked,
         "no tile came from the network"
     );
+    assert!(
+        s.page_text().contains("Stand-in tiles"),
+        "the kept tiles' credit shows offline"
+    );
+
+    // Addresses with the server gone: the gazetteer answers, marked approximate.
+    s.click("#edit-event");
+    s.type_into("#place-search", "Lyon");
+    s.wait_text("#place-results", "Departement du Rhone, Rhone-Alpes, FR");
+    s.find("#place-approximate");
+    s.click("button.tab:nth-child(1)");
+    // The user asks a geocoder directly, chosen in the settings.
+    s.click("button.tab:nth-child(5)");
+    s.set_value("#geocoder-mode", "direct");
+    s.set_value("#geocoder-kind", "photon");
+    s.type_into("#geocoder-url", &geocoder);
+    s.click("#map-settings button[type=submit]");
+    s.wait_text("#map-settings", "Saved");
+    open_event(&s, "March for housing");
+    s.click("#edit-event");
+    s.type_into("#place-search", "Alexanderplatz");
+    s.wait_text("#place-results", "10178, Berlin, Germany");
+    assert!(s.find_all("#place-approximate").is_empty());
     s.quit();
 }

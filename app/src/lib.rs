@@ -46,6 +46,14 @@ pub struct Settings {
     /// The credit that tile server's terms require.
     #[serde(default)]
     pub tiles_attribution: String,
+    /// Who answers address searches (default: the user's server).
+    #[serde(default)]
+    pub geocoder: Option<ipc::GeocoderMode>,
+    /// With a direct geocoder: its kind and address.
+    #[serde(default)]
+    pub provider: Option<ipc::GeocoderKind>,
+    #[serde(default)]
+    pub provider_url: String,
 }
 
 impl Settings {
@@ -109,6 +117,41 @@ impl App {
             .await
             .ok()?
             .ok()?
+    }
+
+    /// Who answers address searches, as the settings say.
+    async fn geocoder(&self) -> rally_webclient::places::Geocoder {
+        use rally_webclient::places::Geocoder;
+        let settings = self.settings();
+        match settings.geocoder.unwrap_or(ipc::GeocoderMode::Server) {
+            ipc::GeocoderMode::Offline => Geocoder::Offline,
+            ipc::GeocoderMode::Direct => {
+                match settings.provider.and_then(|k| k.as_str().parse().ok()) {
+                    Some(provider) => Geocoder::Direct {
+                        provider,
+                        url: settings.provider_url,
+                    },
+                    None => Geocoder::Offline,
+                }
+            }
+            ipc::GeocoderMode::Server => self
+                .server_url()
+                .await
+                .map_or(Geocoder::Offline, Geocoder::Server),
+        }
+    }
+
+    fn save_settings(&self, settings: &Settings) -> CmdResult<()> {
+        let path = self.dir.join("app.json");
+        std::fs::write(
+            &path,
+            serde_json::to_vec_pretty(settings).expect("settings serialise"),
+        )
+        .map_err(|source| engine::EngineError::File {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Ok(())
     }
 
     fn settings(&self) -> Settings {
@@ -421,15 +464,7 @@ fn set_server(app: State<'_, App>, args: Args<cmd::SetServer>) -> Out<cmd::SetSe
         invite: args.invite.trim().to_owned(),
         ..app.settings()
     };
-    let path = app.dir.join("app.json");
-    std::fs::write(
-        &path,
-        serde_json::to_vec_pretty(&settings).expect("settings serialise"),
-    )
-    .map_err(|source| engine::EngineError::File {
-        path: path.display().to_string(),
-        source,
-    })?;
+    app.save_settings(&settings)?;
     app.restart_node();
     Ok(())
 }
@@ -515,13 +550,15 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         keep_map,
         map_tiles,
         map_events,
+        map_settings,
+        set_map_settings,
     ])
 }
 
 #[tauri::command]
 async fn place_search(app: State<'_, App>, args: Args<cmd::PlaceSearch>) -> Out<cmd::PlaceSearch> {
-    let server = app.server_url().await;
-    Ok(app.web.search(server, &args).await?)
+    let geocoder = app.geocoder().await;
+    Ok(app.web.search(&geocoder, &args).await?)
 }
 
 #[tauri::command]
@@ -529,8 +566,59 @@ async fn place_reverse(
     app: State<'_, App>,
     args: Args<cmd::PlaceReverse>,
 ) -> Out<cmd::PlaceReverse> {
-    let server = app.server_url().await;
-    Ok(app.web.reverse(server, &args).await?)
+    let geocoder = app.geocoder().await;
+    Ok(app.web.reverse(&geocoder, &args).await?)
+}
+
+#[tauri::command]
+fn map_settings(app: State<'_, App>) -> Out<cmd::MapSettings> {
+    let s = app.settings();
+    Ok(ipc::MapSettings {
+        geocoder: s.geocoder.unwrap_or(ipc::GeocoderMode::Server),
+        provider: s.provider,
+        provider_url: s.provider_url,
+        tiles: s.tiles,
+        tiles_attribution: s.tiles_attribution,
+    })
+}
+
+#[tauri::command]
+fn set_map_settings(
+    app: State<'_, App>,
+    args: Args<cmd::SetMapSettings>,
+) -> Out<cmd::SetMapSettings> {
+    let refuse = |message: String| Err(ipc::AppError { message });
+    let tiles = args.tiles.trim().to_owned();
+    if !tiles.is_empty()
+        && (!(tiles.starts_with("https://") || tiles.starts_with("http://"))
+            || !["{z}", "{x}", "{y}"].iter().all(|p| tiles.contains(p)))
+    {
+        return refuse(format!(
+            "{tiles:?} is not a tile server's address: an http(s) URL with {{z}}, {{x}} and {{y}}"
+        ));
+    }
+    let provider_url = args.provider_url.trim().to_owned();
+    if args.geocoder == ipc::GeocoderMode::Direct {
+        let Some(kind) = args.provider else {
+            return refuse("choose which kind of geocoder to ask".into());
+        };
+        let checked = kind
+            .as_str()
+            .parse::<rally_geocode::Provider>()
+            .and_then(|p| p.search_url(&provider_url, "check", 1));
+        if let Err(e) = checked {
+            return refuse(e.to_string());
+        }
+    }
+    app.web.forget_tiles();
+    app.save_settings(&Settings {
+        geocoder: Some(args.geocoder),
+        provider: args.provider,
+        provider_url,
+        tiles,
+        tiles_attribution: args.tiles_attribution.trim().to_owned(),
+        ..app.settings()
+    })
 }
 
 #[tauri::command]

@@ -41,6 +41,7 @@ pub fn bbox([south, west, north, east]: [f64; 4]) -> BBox {
 
 fn kept_item(m: &KeptMap) -> ipc::KeptMapItem {
     ipc::KeptMapItem {
+        attribution: m.attribution.clone(),
         tiles: m.tiles.max(0) as u64,
         bytes: m.bytes.max(0) as u64,
         min_zoom: m.min_zoom,
@@ -166,11 +167,12 @@ impl Default for Web {
 }
 
 impl Web {
-    /// Address search: through the user's server when it has one, else the
-    /// gazetteer (also the fallback when the server cannot answer).
+    /// Address search with the geocoder the settings choose (by default the
+    /// user's server; the gazetteer when there is none, and as the fallback
+    /// when it cannot answer).
     pub async fn search(
         &self,
-        server: Option<String>,
+        geocoder: &Geocoder,
         q: &ipc::PlaceQuery,
     ) -> Result<ipc::PlaceAnswer> {
         let query = Query::Search {
@@ -178,16 +180,16 @@ impl Web {
             limit: 6,
             near: q.near.map(|[lat, lon]| (lat, lon)),
         };
-        self.lookup(server, &query).await
+        self.lookup(geocoder, &query).await
     }
 
     pub async fn reverse(
         &self,
-        server: Option<String>,
+        geocoder: &Geocoder,
         r: &ipc::ReverseArgs,
     ) -> Result<ipc::PlaceAnswer> {
         self.lookup(
-            server,
+            geocoder,
             &Query::Reverse {
                 lat: r.lat,
                 lon: r.lon,
@@ -196,9 +198,8 @@ impl Web {
         .await
     }
 
-    async fn lookup(&self, server: Option<String>, query: &Query) -> Result<ipc::PlaceAnswer> {
-        let geocoder = server.map_or(Geocoder::Offline, Geocoder::Server);
-        rally_webclient::places::lookup(&self.client, &geocoder, query)
+    async fn lookup(&self, geocoder: &Geocoder, query: &Query) -> Result<ipc::PlaceAnswer> {
+        rally_webclient::places::lookup(&self.client, geocoder, query)
             .await
             .map(answer)
             .map_err(|e| EngineError::Refused(e.to_string()))
@@ -227,6 +228,11 @@ impl Web {
         *self.source.lock().unwrap_or_else(|e| e.into_inner()) =
             Some((found.clone(), Instant::now()));
         Some(found)
+    }
+
+    /// Forgets the tile source found (the settings changed).
+    pub fn forget_tiles(&self) {
+        *self.source.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     /// One tile from the tile server, to show (not to keep).

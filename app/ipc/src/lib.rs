@@ -17,8 +17,8 @@ mod link;
 mod map;
 pub use link::{Link, MAX_LINK};
 pub use map::{
-    EventMap, KeptMapItem, MapArgs, MapMarker, MapPointItem, MapTiles, PlaceAnswer, PlaceItem,
-    PlaceQuery, ReverseArgs,
+    EventMap, KeptMapItem, MapArgs, MapMarker, MapPointItem, MapSettings, MapTiles, PlaceAnswer,
+    PlaceItem, PlaceQuery, ReverseArgs,
 };
 
 /// Emitted by the shell when the store changed; the payload is a [`Changed`].
@@ -114,6 +114,9 @@ pub mod cmd {
         KeepMap = "keep_map" (IdArgs) -> KeptMapItem;
         /// The tiles under every map.
         MapTiles = "map_tiles" (()) -> super::MapTiles;
+        /// How addresses are searched and where the maps' tiles come from.
+        MapSettings = "map_settings" (()) -> super::MapSettings;
+        SetMapSettings = "set_map_settings" (super::MapSettings) -> ();
         /// A list's events that have a place on the map, as markers (the same
         /// filters as `Events`, no paging).
         MapEvents = "map_events" (EventsArgs) -> Vec<MapMarker>;
@@ -170,6 +173,17 @@ keyword!(
 keyword!(
     /// A member's role in a group.
     Role { Admin = "admin", Moderator = "moderator", Member = "member" }
+);
+
+keyword!(
+    /// Who answers address searches: the user's server (the provider sees the
+    /// server), a provider asked directly (it sees the person), or no one (the
+    /// offline gazetteer).
+    GeocoderMode { Server = "server", Direct = "direct", Offline = "offline" }
+);
+keyword!(
+    /// A geocoder's kind (each answers in its own format).
+    GeocoderKind { Nominatim = "nominatim", Photon = "photon", Addok = "addok", Pelias = "pelias" }
 );
 
 impl Role {

@@ -27,6 +27,9 @@ pub struct EventMap {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeptMapItem {
+    /// The credit the kept tiles' provider requires.
+    #[serde(default)]
+    pub attribution: String,
     pub tiles: u64,
     pub bytes: u64,
     pub min_zoom: u8,
@@ -94,4 +97,18 @@ pub struct MapMarker {
     pub when: String,
     pub lat: f64,
     pub lon: f64,
+}
+
+/// The user's choices for maps and addresses (kept beside the store).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MapSettings {
+    pub geocoder: super::GeocoderMode,
+    /// With [`GeocoderMode::Direct`](super::GeocoderMode::Direct): which kind
+    /// and where.
+    pub provider: Option<super::GeocoderKind>,
+    pub provider_url: String,
+    /// A tile server chosen here (a URL with `{z}`, `{x}` and `{y}`); empty:
+    /// the user's server's.
+    pub tiles: String,
+    pub tiles_attribution: String,
 }

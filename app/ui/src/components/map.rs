@@ -41,7 +41,10 @@ pub fn MapView(
 ) -> Element {
     let tiles = use_resource(|| api::invoke::<cmd::MapTiles>(&()));
     let mut spec = spec;
-    if let Some(Ok(t)) = &*tiles.read() {
+    // The tile server's credit; offline, the kept tiles' (given in `spec`).
+    if let Some(Ok(t)) = &*tiles.read()
+        && t.online
+    {
         spec.attribution = t.attribution.clone();
     }
     let el = id.clone();

@@ -23,6 +23,10 @@ pub fn EventMap(id: String, map: ipc::EventMap, can_edit: bool) -> Element {
     let shown = kept().or(map.kept.clone());
     let editing = drawing().is_some();
     let spec = MapSpec {
+        attribution: shown
+            .as_ref()
+            .map(|k| k.attribution.clone())
+            .unwrap_or_default(),
         pin: map.at,
         route: if drawing() == Some(Drawing::Route) {
             route()
