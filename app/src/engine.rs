@@ -460,7 +460,6 @@ pub fn comment(svc: &mut Service, args: &ipc::CommentArgs) -> Result<String> {
 
 /// The event as an iCalendar file (RFC 5545).
 pub fn ics(svc: &Service, id: &str) -> Result<(String, String)> {
-    use icalendar::{Component, EventLike};
     let id = svc.resolve(id, DocKind::Event)?;
     let e = svc
         .store()
@@ -469,44 +468,18 @@ pub fn ics(svc: &Service, id: &str) -> Result<(String, String)> {
         .event()
         .map_err(ServiceError::from)?;
     let d = &e.details;
-    let utc = |z: ZonedDateTime| {
-        let t = z.timestamp();
-        chrono_like(t)
-    };
-    let mut ev = icalendar::Event::new();
-    ev.uid(&format!("{}@rally", id.to_hex()))
-        .summary(&d.title)
-        .description(&d.description)
-        .starts(utc(d.starts_at()));
-    if let Some(end) = d.ends_at() {
-        ev.ends(utc(end));
-    }
-    let location: Vec<String> = [d.place.name.clone(), d.place.address.clone()]
-        .into_iter()
-        .flatten()
-        .collect();
-    if !location.is_empty() {
-        ev.location(&location.join(", "));
-    }
-    if let Some(url) = &d.online_url {
-        ev.url(url);
-    }
-    if d.status == EventStatus::Cancelled {
-        ev.status(icalendar::EventStatus::Cancelled);
-    }
-    let cal = icalendar::Calendar::new().push(ev.done()).done();
+    let text = rally_ical::calendar(
+        &d.title,
+        &[rally_ical::CalEvent::of(&id, d, None)],
+        Timestamp::now(),
+    )
+    .map_err(|e| EngineError::Refused(e.to_string()))?;
     let name: String = d
         .title
         .chars()
         .map(|c| if c.is_alphanumeric() { c } else { '-' })
         .collect();
-    Ok((format!("{}.ics", name.trim_matches('-')), cal.to_string()))
-}
-
-/// icalendar speaks chrono; jiff converts through the Unix timestamp.
-fn chrono_like(t: Timestamp) -> icalendar::CalendarDateTime {
-    let dt = chrono::DateTime::<chrono::Utc>::from_timestamp(t.as_second(), 0).unwrap_or_default();
-    icalendar::CalendarDateTime::Utc(dt)
+    Ok((format!("{}.ics", name.trim_matches('-')), text))
 }
 
 pub fn groups(svc: &Service) -> Result<Vec<ipc::GroupItem>> {

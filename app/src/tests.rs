@@ -232,7 +232,15 @@ fn commands_through_the_ipc_layer() {
             .unwrap();
     let text = std::fs::read_to_string(ics.path.unwrap()).unwrap();
     assert!(text.contains("BEGIN:VEVENT") && text.contains("SUMMARY:Assembly"));
-    assert!(text.contains("DTSTART:20270301T173000Z"), "{text}");
+    // In the event's own zone, which the file defines.
+    assert!(
+        text.contains("DTSTART;TZID=Europe/Paris:20270301T183000"),
+        "{text}"
+    );
+    assert!(
+        text.contains("BEGIN:VTIMEZONE\r\nTZID:Europe/Paris"),
+        "{text}"
+    );
 }
 
 /// An event copied from the Fediverse (as a federating server makes them and

@@ -363,12 +363,44 @@ fn ensure_npm_packages() -> Result<()> {
     Ok(())
 }
 
+/// The Python packages the feed tests read Rally's feeds with (independent
+/// parsers: `icalendar`, `feedparser`), in a virtual environment at
+/// `tests/feeds/.venv`, made or refreshed when older than its requirements.
+fn ensure_python_packages() -> Result<()> {
+    let dir = std::path::Path::new("tests/feeds");
+    let python = dir.join(".venv/bin/python");
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let marker = dir.join(".venv/installed");
+    if python.exists()
+        && matches!((modified(&marker), modified(&dir.join("requirements.txt"))), (Some(i), Some(r)) if i >= r)
+    {
+        return Ok(());
+    }
+    let has_venv = Command::new("python3")
+        .args(["-m", "venv", "--help"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_venv {
+        apt_install(&["python3-venv"])?;
+    }
+    let mut venv = Command::new("python3");
+    venv.args(["-m", "venv", "--clear"]).arg(dir.join(".venv"));
+    run("making the feed tests' Python environment", venv)?;
+    let mut pip = Command::new(&python);
+    pip.args(["-m", "pip", "install", "--quiet", "-r"])
+        .arg(dir.join("requirements.txt"));
+    run("installing icalendar and feedparser (pip)", pip)?;
+    std::fs::write(&marker, b"").context("marking the Python environment")?;
+    Ok(())
+}
+
 fn ci() -> Result<()> {
     ensure_components()?;
     ensure_packages()?;
     ensure_app_packages()?;
     ensure_tool("tauri-driver", "tauri-driver", None)?;
     ensure_npm_packages()?;
+    ensure_python_packages()?;
     build_ui()?;
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--", "--check"]);

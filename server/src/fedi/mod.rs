@@ -29,6 +29,7 @@
 pub mod budget;
 pub mod copies;
 pub mod db;
+pub mod feeds;
 pub mod fetch;
 pub mod inbox;
 pub mod instances;

@@ -37,6 +37,11 @@ pub fn router(fedi: Arc<Fedi>) -> Router {
         .route("/groups/{id}/following", get(empty_collection))
         .route("/@{username}", get(by_username))
         .route("/events/{id}", get(event))
+        .route("/events/{id}/event.ics", get(super::feeds::event_ics))
+        .route("/events.ics", get(super::feeds::instance_ics))
+        .route("/feed.atom", get(super::feeds::instance_atom))
+        .route("/groups/{id}/events.ics", get(super::feeds::group_ics))
+        .route("/groups/{id}/feed.atom", get(super::feeds::group_atom))
         .route("/events/{id}/comments", get(event_comments))
         .route("/events/{id}/comments/{comment}", get(comment))
         .route("/people/{id}", get(person))
@@ -106,9 +111,9 @@ impl IntoResponse for FediError {
     }
 }
 
-fn page(title: &str, body: &str, json_url: &str) -> Response {
+fn page(title: &str, body: &str, json_url: &str, feeds: &str) -> Response {
     let head = format!(
-        r#"<link rel="alternate" type="application/activity+json" href="{}">"#,
+        r#"<link rel="alternate" type="application/activity+json" href="{}">{feeds}"#,
         escape(json_url)
     );
     crate::html::page(title, &head, body).into_response()
@@ -119,12 +124,12 @@ fn doc_id(hex: &str) -> Result<DocId, FediError> {
 }
 
 /// The public group `hex` names (on the federation's thread).
-fn group(l: &Local, hex: &str) -> Result<PublicGroup, FediError> {
+pub(super) fn group(l: &Local, hex: &str) -> Result<PublicGroup, FediError> {
     l.public_group(&doc_id(hex)?)?.ok_or(FediError::NotFound)
 }
 
 /// The public event `hex` names (on the federation's thread).
-fn event_of(l: &Local, hex: &str) -> Result<PublicEvent, FediError> {
+pub(super) fn event_of(l: &Local, hex: &str) -> Result<PublicEvent, FediError> {
     l.public_event(&doc_id(hex)?)?.ok_or(FediError::NotFound)
 }
 
@@ -238,6 +243,10 @@ async fn instance_actor(State(fedi): State<Arc<Fedi>>, headers: HeaderMap) -> Re
             escape(fedi.urls.host())
         ),
         &actor,
+        &super::feeds::alternates(
+            &format!("{}/events.ics", fedi.urls.base),
+            Some(&format!("{}/feed.atom", fedi.urls.base)),
+        ),
     )
 }
 
@@ -342,6 +351,10 @@ async fn group_actor(
             escape(fedi.urls.host()),
         ),
         &actor,
+        &super::feeds::alternates(
+            &format!("{actor}/events.ics"),
+            Some(&format!("{actor}/feed.atom")),
+        ),
     )
 }
 
@@ -528,6 +541,7 @@ async fn event(
             ev.view.going_count(),
         ),
         &fedi.urls.event(&ev.id),
+        &super::feeds::alternates(&format!("{}/event.ics", fedi.urls.event(&ev.id)), None),
     )
 }
 

@@ -1,0 +1,273 @@
+//! Calendar and news feeds of what this server publishes (public events of its
+//! public groups; nothing members-only or unlisted is ever listed):
+//!
+//! - iCalendar (`rally-ical`: each event in its own zone, with its
+//!   `VTIMEZONE`): one event at `/events/{id}/event.ics`, a group's at
+//!   `/groups/{id}/events.ics`, the whole instance's at `/events.ics`;
+//! - Atom (`atom_syndication`): a group's at `/groups/{id}/feed.atom`, the
+//!   instance's at `/feed.atom`.
+//!
+//! The pages that have a feed announce it in their `<head>` ([`alternates`]).
+//! Every answer carries an `ETag` (a hash of its bytes) and a short cache
+//! lifetime, and a conditional request for the same bytes gets `304`.
+
+use std::sync::Arc;
+
+use atom_syndication::{ContentBuilder, EntryBuilder, FeedBuilder, LinkBuilder, Text};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rally_core::jiff::Timestamp;
+use rally_ical::CalEvent;
+use sha2::{Digest, Sha256};
+
+use super::routes::{event_of, group};
+use super::vocab::{self, Urls};
+use super::{Fedi, FediError, Local, PublicEvent};
+use crate::html::escape;
+
+/// How long a reader may keep a feed before asking again.
+const MAX_AGE: u32 = 300;
+/// Events of the instance's feeds at most.
+const INSTANCE_EVENTS: usize = 1000;
+/// Past events stay in the feeds this long after they end.
+const RECENT_SECS: i64 = 30 * 24 * 3600;
+
+/// The `<link rel="alternate">` lines for a page whose feeds are at `base`
+/// (`…/events/ID/event` gives `event.ics`; a group or the instance also have
+/// Atom).
+pub fn alternates(ics: &str, atom: Option<&str>) -> String {
+    let mut head = format!(
+        r#"<link rel="alternate" type="text/calendar" title="iCalendar" href="{}">"#,
+        escape(ics)
+    );
+    if let Some(atom) = atom {
+        head.push_str(&format!(
+            r#"<link rel="alternate" type="application/atom+xml" title="Atom" href="{}">"#,
+            escape(atom)
+        ));
+    }
+    head
+}
+
+/// A body with its type, an ETag and a cache lifetime; `304` when the reader
+/// already has these bytes.
+pub fn cached(headers: &HeaderMap, content_type: &'static str, body: String) -> Response {
+    let tag = format!(
+        "\"{}\"",
+        hex::encode(&Sha256::digest(body.as_bytes())[..16])
+    );
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
+    let cache = format!("public, max-age={MAX_AGE}");
+    if fresh {
+        return (
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, tag), (header::CACHE_CONTROL, cache)],
+        )
+            .into_response();
+    }
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::ETAG, tag),
+            (header::CACHE_CONTROL, cache),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn ends(e: &PublicEvent) -> i64 {
+    let d = &e.view.details;
+    d.ends_at()
+        .unwrap_or_else(|| d.starts_at())
+        .timestamp()
+        .as_second()
+}
+
+/// The events a feed lists: in order of start, none that ended long ago.
+fn listed(mut events: Vec<PublicEvent>, now: Timestamp) -> Vec<PublicEvent> {
+    events.retain(|e| ends(e) >= now.as_second() - RECENT_SECS);
+    events.sort_by_key(|e| (e.view.details.starts_at().timestamp(), e.id));
+    events.truncate(INSTANCE_EVENTS);
+    events
+}
+
+/// Every published event (the public events of the public groups).
+fn instance_events(l: &Local) -> Result<Vec<PublicEvent>, FediError> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for g in l.public_groups()? {
+        for e in &g.view.events {
+            if seen.insert(*e)
+                && let Some(ev) = l.public_event(e)?
+            {
+                out.push(ev);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A group's name and published events.
+fn group_events(l: &Local, hex: &str) -> Result<(String, String, Vec<PublicEvent>), FediError> {
+    let g = group(l, hex)?;
+    let events = g
+        .view
+        .events
+        .iter()
+        .filter_map(|e| l.public_event(e).ok().flatten())
+        .collect();
+    Ok((g.id.to_hex(), g.view.profile.name, events))
+}
+
+fn ics(urls: &Urls, name: &str, events: &[PublicEvent]) -> Result<String, FediError> {
+    let cal: Vec<CalEvent> = events
+        .iter()
+        .map(|e| CalEvent::of(&e.id, &e.view.details, Some(urls.event(&e.id))))
+        .collect();
+    rally_ical::calendar(name, &cal, Timestamp::now())
+        .map_err(|e| FediError::Refused(e.to_string()))
+}
+
+fn atom(urls: &Urls, title: &str, self_url: &str, page: &str, events: &[PublicEvent]) -> String {
+    let time = |secs: i64| {
+        chrono::DateTime::from_timestamp(secs, 0)
+            .unwrap_or_default()
+            .fixed_offset()
+    };
+    let entries: Vec<_> = events
+        .iter()
+        .map(|e| {
+            let d = &e.view.details;
+            let url = urls.event(&e.id);
+            EntryBuilder::default()
+                .id(url.clone())
+                .title(Text::plain(d.title.clone()))
+                .updated(time(e.view.created_at))
+                .published(Some(time(e.view.created_at)))
+                .links(vec![
+                    LinkBuilder::default().href(url).rel("alternate").build(),
+                ])
+                .summary(Some(Text::plain(vocab::event_summary(&e.view))))
+                .content(Some(
+                    ContentBuilder::default()
+                        .content_type(Some("html".to_owned()))
+                        .value(Some(rally_core::text::markdown_to_html(&d.description)))
+                        .build(),
+                ))
+                .build()
+        })
+        .collect();
+    let updated = events.iter().map(|e| e.view.created_at).max().unwrap_or(0);
+    FeedBuilder::default()
+        .id(self_url.to_owned())
+        .title(Text::plain(title.to_owned()))
+        .updated(time(updated))
+        .links(vec![
+            LinkBuilder::default()
+                .href(self_url.to_owned())
+                .rel("self")
+                .build(),
+            LinkBuilder::default()
+                .href(page.to_owned())
+                .rel("alternate")
+                .build(),
+        ])
+        .entries(entries)
+        .build()
+        .to_string()
+}
+
+const ICS: &str = "text/calendar; charset=utf-8";
+const ATOM: &str = "application/atom+xml; charset=utf-8";
+
+fn answer(headers: &HeaderMap, kind: &'static str, body: Result<String, FediError>) -> Response {
+    match body {
+        Ok(body) => cached(headers, kind, body),
+        Err(e) => e.into_response(),
+    }
+}
+
+pub async fn event_ics(
+    State(fedi): State<Arc<Fedi>>,
+    Path(hex): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let urls = fedi.urls.clone();
+    let body = fedi
+        .local(move |l| {
+            let e = event_of(l, &hex)?;
+            ics(&urls, &e.view.details.title.clone(), &[e])
+        })
+        .await;
+    answer(&headers, ICS, body)
+}
+
+pub async fn group_ics(
+    State(fedi): State<Arc<Fedi>>,
+    Path(hex): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let urls = fedi.urls.clone();
+    let body = fedi
+        .local(move |l| {
+            let (_, name, events) = group_events(l, &hex)?;
+            ics(&urls, &name, &listed(events, Timestamp::now()))
+        })
+        .await;
+    answer(&headers, ICS, body)
+}
+
+pub async fn instance_ics(State(fedi): State<Arc<Fedi>>, headers: HeaderMap) -> Response {
+    let urls = fedi.urls.clone();
+    let body = fedi
+        .local(move |l| {
+            let events = listed(instance_events(l)?, Timestamp::now());
+            ics(&urls, urls.host(), &events)
+        })
+        .await;
+    answer(&headers, ICS, body)
+}
+
+pub async fn group_atom(
+    State(fedi): State<Arc<Fedi>>,
+    Path(hex): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let urls = fedi.urls.clone();
+    let body = fedi
+        .local(move |l| {
+            let (id, name, events) = group_events(l, &hex)?;
+            let page = format!("{}/groups/{id}", urls.base);
+            Ok(atom(
+                &urls,
+                &name,
+                &format!("{page}/feed.atom"),
+                &page,
+                &listed(events, Timestamp::now()),
+            ))
+        })
+        .await;
+    answer(&headers, ATOM, body)
+}
+
+pub async fn instance_atom(State(fedi): State<Arc<Fedi>>, headers: HeaderMap) -> Response {
+    let urls = fedi.urls.clone();
+    let body = fedi
+        .local(move |l| {
+            let events = listed(instance_events(l)?, Timestamp::now());
+            Ok(atom(
+                &urls,
+                urls.host(),
+                &format!("{}/feed.atom", urls.base),
+                &format!("{}/", urls.base),
+                &events,
+            ))
+        })
+        .await;
+    answer(&headers, ATOM, body)
+}

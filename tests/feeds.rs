@@ -1,0 +1,203 @@
+//! A server's calendar and news feeds, read by independent parsers (Python's
+//! `icalendar` and `feedparser`, installed by `cargo xtask ci` into
+//! `tests/feeds/.venv`): the instance's, a group's and one event's iCalendar
+//! with the right instants on either side of a DST change (resolved from the
+//! file's own VTIMEZONE), Atom for the instance and a group; members-only and
+//! unlisted events never listed; a hostile title stays text; pages announce
+//! their feeds; a conditional request for the same bytes gets 304.
+
+use std::path::{Path, PathBuf};
+
+use rally_e2e::{Server, id_of, json, rally};
+use serde_json::Value;
+
+fn python() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds/.venv/bin/python")
+}
+
+/// Fetches `url` and reads it with `read.py KIND`.
+fn read(url: &str, kind: &str, dir: &Path) -> (Value, String) {
+    let body = ureq::get(url)
+        .call()
+        .unwrap_or_else(|e| panic!("{url}: {e}"))
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    let file = dir.join(format!("feed.{kind}"));
+    std::fs::write(&file, &body).unwrap();
+    let out = std::process::Command::new(python())
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds/read.py"))
+        .arg(kind)
+        .arg(&file)
+        .output()
+        .expect("the feed tests' Python (cargo xtask ci installs it)");
+    assert!(
+        out.status.success(),
+        "{url} does not parse: {out:?}\n{body}"
+    );
+    (serde_json::from_slice(&out.stdout).unwrap(), body)
+}
+
+fn event(dev: &Path, title: &str, starts: &str, extra: &[&str]) -> String {
+    let mut args = vec![
+        "event",
+        "create",
+        "--title",
+        title,
+        "--starts",
+        starts,
+        "--tz",
+        "Europe/Paris",
+    ];
+    args.extend_from_slice(extra);
+    id_of(&json(dev, &args))
+}
+
+#[test]
+fn feeds_parse_with_independent_readers_and_list_only_published_events() {
+    let srv = tempfile::tempdir().unwrap();
+    let server = Server::start_federating(srv.path(), &["--registrations", "open"]);
+    let device = tempfile::tempdir().unwrap();
+    let dev = device.path();
+    rally(dev, &["persona", "new", "Ana"]);
+    let group = id_of(&json(dev, &["group", "create", "Repair café"]));
+    let before = event(
+        dev,
+        "Before the change",
+        "2027-03-27T18:00",
+        &["--group", &group, "--place", "Salle des fêtes"],
+    );
+    let after = event(
+        dev,
+        "After the change",
+        "2027-03-29T18:00",
+        &["--group", &group],
+    );
+    let hostile = "<script>alert(1)</script> & \"quotes\"; END:VEVENT";
+    event(dev, hostile, "2027-04-02T18:00", &["--group", &group]);
+    event(
+        dev,
+        "Unlisted supper",
+        "2027-04-03T18:00",
+        &["--group", &group, "--visibility", "unlisted"],
+    );
+    let secret = id_of(&json(
+        dev,
+        &["group", "create", "Quiet collective", "--members-only"],
+    ));
+    event(
+        dev,
+        "Secret meeting",
+        "2027-04-04T18:00",
+        &["--group", &secret, "--visibility", "members-only"],
+    );
+    let out = rally_e2e::sync_with_server(dev, &server.p2p[0], &[]);
+    assert!(out.status.success(), "{out:?}");
+    let base = server.http.clone();
+    let tmp = tempfile::tempdir().unwrap();
+
+    // The instance's calendar: the right instants across the DST change.
+    let (cal, raw) = read(&format!("{base}/events.ics"), "ics", tmp.path());
+    let events = cal["events"].as_array().unwrap();
+    let by_title = |t: &str| events.iter().find(|e| e["summary"] == t).cloned();
+    assert_eq!(
+        by_title("Before the change").unwrap()["start"],
+        "2027-03-27T17:00:00Z"
+    );
+    assert_eq!(
+        by_title("After the change").unwrap()["start"],
+        "2027-03-29T16:00:00Z"
+    );
+    assert_eq!(
+        by_title("Before the change").unwrap()["tzid"],
+        "Europe/Paris"
+    );
+    assert_eq!(cal["zones"], serde_json::json!(["Europe/Paris"]));
+    assert_eq!(
+        by_title("Before the change").unwrap()["url"],
+        format!("{base}/events/{before}").as_str()
+    );
+    // The hostile title is one event's text, whole.
+    assert_eq!(by_title(hostile).unwrap()["summary"], hostile);
+    assert_eq!(events.len(), 3, "{cal}");
+    assert!(!raw.contains("Secret meeting") && !raw.contains("Unlisted supper"));
+
+    // A group's and one event's calendars.
+    let (cal, _) = read(
+        &format!("{base}/groups/{group}/events.ics"),
+        "ics",
+        tmp.path(),
+    );
+    assert_eq!(cal["name"], "Repair café");
+    assert_eq!(cal["events"].as_array().unwrap().len(), 3);
+    let (cal, _) = read(
+        &format!("{base}/events/{after}/event.ics"),
+        "ics",
+        tmp.path(),
+    );
+    assert_eq!(cal["events"][0]["summary"], "After the change");
+    assert!(
+        ureq::get(&format!("{base}/groups/{secret}/events.ics"))
+            .call()
+            .is_err()
+    );
+
+    // Atom: the instance's and the group's.
+    for url in [
+        format!("{base}/feed.atom"),
+        format!("{base}/groups/{group}/feed.atom"),
+    ] {
+        let (feed, raw) = read(&url, "atom", tmp.path());
+        assert_eq!(feed["version"], "atom10", "{feed}");
+        let titles: Vec<&str> = feed["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["title"].as_str().unwrap())
+            .collect();
+        assert!(
+            titles.contains(&"Before the change") && titles.contains(&hostile),
+            "{titles:?}"
+        );
+        assert_eq!(titles.len(), 3, "{titles:?}");
+        assert!(!raw.contains("<script>"), "{raw}");
+        assert!(!raw.contains("Secret meeting") && !raw.contains("Unlisted supper"));
+    }
+
+    // Pages announce their feeds.
+    let page = |url: &str| {
+        ureq::get(url)
+            .header("accept", "text/html")
+            .call()
+            .unwrap()
+            .into_body()
+            .read_to_string()
+            .unwrap()
+    };
+    let group_page = page(&format!("{base}/groups/{group}"));
+    assert!(group_page.contains(&format!(r#"<link rel="alternate" type="text/calendar" title="iCalendar" href="{base}/groups/{group}/events.ics">"#)), "{group_page}");
+    assert!(group_page.contains(r#"type="application/atom+xml""#));
+    let event_page = page(&format!("{base}/events/{before}"));
+    assert!(
+        event_page.contains(&format!(r#"href="{base}/events/{before}/event.ics""#)),
+        "{event_page}"
+    );
+
+    // The same bytes again: 304, with the same tag.
+    let first = ureq::get(&format!("{base}/events.ics")).call().unwrap();
+    let tag = first
+        .headers()
+        .get("etag")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(first.headers().get("cache-control").is_some());
+    let again = ureq::get(&format!("{base}/events.ics"))
+        .header("if-none-match", &tag)
+        .call();
+    assert!(
+        matches!(again, Err(ureq::Error::StatusCode(304)))
+            || again.is_ok_and(|r| r.status() == 304)
+    );
+}
