@@ -185,9 +185,16 @@ fn atom(urls: &Urls, title: &str, self_url: &str, page: &str, events: &[PublicEv
 const ICS: &str = "text/calendar; charset=utf-8";
 const ATOM: &str = "application/atom+xml; charset=utf-8";
 
-fn answer(headers: &HeaderMap, kind: &'static str, body: Result<String, FediError>) -> Response {
-    match body {
-        Ok(body) => cached(headers, kind, body),
+/// Runs `make` on the federation's thread and answers its text as `kind`.
+async fn serve(
+    fedi: Arc<Fedi>,
+    headers: HeaderMap,
+    kind: &'static str,
+    make: impl FnOnce(&Local, &Urls) -> Result<String, FediError> + Send + 'static,
+) -> Response {
+    let urls = fedi.urls.clone();
+    match fedi.local(move |l| make(l, &urls)).await {
+        Ok(body) => cached(&headers, kind, body),
         Err(e) => e.into_response(),
     }
 }
@@ -197,14 +204,11 @@ pub async fn event_ics(
     Path(hex): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let urls = fedi.urls.clone();
-    let body = fedi
-        .local(move |l| {
-            let e = event_of(l, &hex)?;
-            ics(&urls, &e.view.details.title.clone(), &[e])
-        })
-        .await;
-    answer(&headers, ICS, body)
+    serve(fedi, headers, ICS, move |l, urls| {
+        let e = event_of(l, &hex)?;
+        ics(urls, &e.view.details.title.clone(), &[e])
+    })
+    .await
 }
 
 pub async fn group_ics(
@@ -212,25 +216,19 @@ pub async fn group_ics(
     Path(hex): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let urls = fedi.urls.clone();
-    let body = fedi
-        .local(move |l| {
-            let (_, name, events) = group_events(l, &hex)?;
-            ics(&urls, &name, &listed(events, Timestamp::now()))
-        })
-        .await;
-    answer(&headers, ICS, body)
+    serve(fedi, headers, ICS, move |l, urls| {
+        let (_, name, events) = group_events(l, &hex)?;
+        ics(urls, &name, &listed(events, Timestamp::now()))
+    })
+    .await
 }
 
 pub async fn instance_ics(State(fedi): State<Arc<Fedi>>, headers: HeaderMap) -> Response {
-    let urls = fedi.urls.clone();
-    let body = fedi
-        .local(move |l| {
-            let events = listed(instance_events(l)?, Timestamp::now());
-            ics(&urls, urls.host(), &events)
-        })
-        .await;
-    answer(&headers, ICS, body)
+    serve(fedi, headers, ICS, |l, urls| {
+        let events = listed(instance_events(l)?, Timestamp::now());
+        ics(urls, urls.host(), &events)
+    })
+    .await
 }
 
 pub async fn group_atom(
@@ -238,36 +236,29 @@ pub async fn group_atom(
     Path(hex): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let urls = fedi.urls.clone();
-    let body = fedi
-        .local(move |l| {
-            let (id, name, events) = group_events(l, &hex)?;
-            let page = format!("{}/groups/{id}", urls.base);
-            Ok(atom(
-                &urls,
-                &name,
-                &format!("{page}/feed.atom"),
-                &page,
-                &listed(events, Timestamp::now()),
-            ))
-        })
-        .await;
-    answer(&headers, ATOM, body)
+    serve(fedi, headers, ATOM, move |l, urls| {
+        let (id, name, events) = group_events(l, &hex)?;
+        let page = format!("{}/groups/{id}", urls.base);
+        let events = listed(events, Timestamp::now());
+        Ok(atom(
+            urls,
+            &name,
+            &format!("{page}/feed.atom"),
+            &page,
+            &events,
+        ))
+    })
+    .await
 }
 
 pub async fn instance_atom(State(fedi): State<Arc<Fedi>>, headers: HeaderMap) -> Response {
-    let urls = fedi.urls.clone();
-    let body = fedi
-        .local(move |l| {
-            let events = listed(instance_events(l)?, Timestamp::now());
-            Ok(atom(
-                &urls,
-                urls.host(),
-                &format!("{}/feed.atom", urls.base),
-                &format!("{}/", urls.base),
-                &events,
-            ))
-        })
-        .await;
-    answer(&headers, ATOM, body)
+    serve(fedi, headers, ATOM, |l, urls| {
+        let events = listed(instance_events(l)?, Timestamp::now());
+        let (feed, page) = (
+            format!("{}/feed.atom", urls.base),
+            format!("{}/", urls.base),
+        );
+        Ok(atom(urls, urls.host(), &feed, &page, &events))
+    })
+    .await
 }
