@@ -4,7 +4,9 @@
 //! with the right instants on either side of a DST change (resolved from the
 //! file's own VTIMEZONE), Atom for the instance and a group; members-only and
 //! unlisted events never listed; a hostile title stays text; pages announce
-//! their feeds; a conditional request for the same bytes gets 304.
+//! their feeds; a conditional request for the same bytes gets 304. Pages
+//! carry OpenGraph tags and schema.org JSON-LD and a strict CSP; the sitemap
+//! lists only what is published; the admin may replace robots.txt.
 
 use std::path::{Path, PathBuf};
 
@@ -36,6 +38,20 @@ fn read(url: &str, kind: &str, dir: &Path) -> (Value, String) {
         "{url} does not parse: {out:?}\n{body}"
     );
     (serde_json::from_slice(&out.stdout).unwrap(), body)
+}
+
+/// The id of the event titled `title` in the instance's calendar.
+fn cal_id(base: &str, title: &str, dir: &Path) -> String {
+    let (cal, _) = read(&format!("{base}/events.ics"), "ics", dir);
+    cal["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["summary"] == title)
+        .and_then(|e| e["uid"].as_str())
+        .and_then(|uid| uid.strip_suffix("@rally"))
+        .unwrap()
+        .to_owned()
 }
 
 fn event(dev: &Path, title: &str, starts: &str, extra: &[&str]) -> String {
@@ -183,6 +199,61 @@ fn feeds_parse_with_independent_readers_and_list_only_published_events() {
         "{event_page}"
     );
 
+    // Link previews and search engines: OpenGraph, schema.org Event as JSON-LD,
+    // a strict CSP; a hostile title stays text everywhere.
+    assert!(
+        event_page.contains(r#"<meta property="og:title" content="Before the change">"#),
+        "{event_page}"
+    );
+    let ld = event_page
+        .split(r#"<script type="application/ld+json">"#)
+        .nth(1)
+        .and_then(|rest| rest.split("</script>").next())
+        .expect("JSON-LD on the event page");
+    let ld: Value = serde_json::from_str(ld).unwrap();
+    assert_eq!(ld["@type"], "Event");
+    assert_eq!(ld["startDate"], "2027-03-27T18:00:00+01:00");
+    assert_eq!(ld["location"]["name"], "Salle des fêtes");
+    assert_eq!(ld["url"], format!("{base}/events/{before}").as_str());
+    let csp = ureq::get(&format!("{base}/events/{before}"))
+        .header("accept", "text/html")
+        .call()
+        .unwrap()
+        .headers()
+        .get("content-security-policy")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .expect("a CSP on the public pages");
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("script-src"),
+        "{csp}"
+    );
+    let hostile_id = cal_id(&base, hostile, tmp.path());
+    let hostile_page = page(&format!("{base}/events/{hostile_id}"));
+    assert!(!hostile_page.contains("<script>alert"), "{hostile_page}");
+    let hostile_ld = hostile_page
+        .split(r#"<script type="application/ld+json">"#)
+        .nth(1)
+        .and_then(|rest| rest.split("</script>").next())
+        .unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(hostile_ld).unwrap()["name"],
+        hostile
+    );
+
+    // robots.txt points at the sitemap, which lists what is published only.
+    let robots = page(&format!("{base}/robots.txt"));
+    assert!(
+        robots.contains(&format!("Sitemap: {base}/sitemap.xml"))
+            && robots.contains("Disallow: /admin"),
+        "{robots}"
+    );
+    let sitemap = page(&format!("{base}/sitemap.xml"));
+    for id in [&group, &before, &after] {
+        assert!(sitemap.contains(id.as_str()), "{sitemap}");
+    }
+    assert!(!sitemap.contains(secret.as_str()));
+    assert_eq!(sitemap.matches("<loc>").count(), 1 + 1 + 3, "{sitemap}");
+
     // The same bytes again: 304, with the same tag.
     let first = ureq::get(&format!("{base}/events.ics")).call().unwrap();
     let tag = first
@@ -200,4 +271,19 @@ fn feeds_parse_with_independent_readers_and_list_only_published_events() {
         matches!(again, Err(ureq::Error::StatusCode(304)))
             || again.is_ok_and(|r| r.status() == 304)
     );
+}
+
+#[test]
+fn the_admin_tightens_robots_txt() {
+    let srv = tempfile::tempdir().unwrap();
+    let robots = srv.path().join("robots.txt");
+    std::fs::write(&robots, "User-agent: *\nDisallow: /\n").unwrap();
+    let server = Server::start_federating(srv.path(), &["--robots", robots.to_str().unwrap()]);
+    let body = ureq::get(&format!("{}/robots.txt", server.http))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    assert_eq!(body, "User-agent: *\nDisallow: /\n");
 }

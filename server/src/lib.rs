@@ -90,6 +90,8 @@ pub struct ServerConfig {
     pub geocoder: Option<(rally_geocode::Provider, String)>,
     /// The tile server devices' maps use through this server.
     pub tiles: Option<tiles::TileConfig>,
+    /// The admin's own `robots.txt`, served instead of the default.
+    pub robots: Option<String>,
 }
 
 /// What the server tells its caller as it starts and runs.
@@ -248,11 +250,11 @@ pub async fn run(
     .map_err(|e| ServerError::Net(rally_net::NetError::Setup(e.to_string())))?;
 
     let fedi = match &public_url {
-        Some(url) => Some(Arc::new(fedi::Fedi::open_with(
-            &config.data,
-            url,
-            config.fedi_caps,
-        )?)),
+        Some(url) => {
+            let mut f = fedi::Fedi::open_with(&config.data, url, config.fedi_caps)?;
+            f.robots = config.robots.clone();
+            Some(Arc::new(f))
+        }
         None => None,
     };
     let user_agent = format!(

@@ -69,6 +69,10 @@ struct Cli {
     /// terms allow it (public OpenStreetMap tiles forbid bulk downloads).
     #[arg(long, requires = "tiles")]
     tiles_keep: bool,
+    /// Serve this file as `/robots.txt` instead of the default (which allows
+    /// the public pages and keeps crawlers off the admin page).
+    #[arg(long, value_name = "FILE")]
+    robots: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -317,6 +321,13 @@ fn serve(cli: Cli, data: PathBuf) -> Result<()> {
             )),
             (Some(p), None) => bail!("--geocoder {} needs --geocoder-url", p.name()),
             (None, _) => None,
+        },
+        robots: match &cli.robots {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?,
+            ),
+            None => None,
         },
         tiles: cli
             .tiles

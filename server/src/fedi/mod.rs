@@ -39,6 +39,7 @@ pub mod outbox;
 pub mod outcome;
 pub mod queue;
 pub mod routes;
+pub mod seo;
 pub mod sig;
 pub mod snapshot;
 pub mod vocab;
@@ -167,6 +168,8 @@ pub struct Fedi {
     pub queued: tokio::sync::Notify,
     /// Wakes the publisher (the store changed through the HTTP side).
     pub changed: tokio::sync::Notify,
+    /// The admin's own `robots.txt` (`--robots FILE`), else the default.
+    pub robots: Option<String>,
 }
 
 /// A public group, as the Fediverse sees it.
@@ -399,6 +402,7 @@ impl Fedi {
             snapshots: snapshot::Snapshots::default(),
             queued: tokio::sync::Notify::new(),
             changed: tokio::sync::Notify::new(),
+            robots: None,
         })
     }
 

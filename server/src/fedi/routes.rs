@@ -39,6 +39,8 @@ pub fn router(fedi: Arc<Fedi>) -> Router {
         .route("/events/{id}", get(event))
         .route("/events/{id}/event.ics", get(super::feeds::event_ics))
         .route("/events.ics", get(super::feeds::instance_ics))
+        .route("/robots.txt", get(super::seo::robots))
+        .route("/sitemap.xml", get(super::seo::sitemap))
         .route("/feed.atom", get(super::feeds::instance_atom))
         .route("/groups/{id}/events.ics", get(super::feeds::group_ics))
         .route("/groups/{id}/feed.atom", get(super::feeds::group_atom))
@@ -111,13 +113,23 @@ impl IntoResponse for FediError {
     }
 }
 
-fn page(title: &str, body: &str, json_url: &str, feeds: &str) -> Response {
+fn page(title: &str, body: &str, json_url: &str, extra_head: &str) -> Response {
     let head = format!(
-        r#"<link rel="alternate" type="application/activity+json" href="{}">{feeds}"#,
+        r#"<link rel="alternate" type="application/activity+json" href="{}">{extra_head}"#,
         escape(json_url)
     );
-    crate::html::page(title, &head, body).into_response()
+    let mut response = crate::html::page(title, &head, body).into_response();
+    // Nothing runs on these pages, nothing loads from elsewhere.
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        header::HeaderValue::from_static(PAGE_CSP),
+    );
+    response
 }
+
+/// The public pages' Content-Security-Policy: their own pictures, their inline
+/// style, no script (JSON-LD is data, not run), no framing by others.
+const PAGE_CSP: &str = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 fn doc_id(hex: &str) -> Result<DocId, FediError> {
     hex.parse().map_err(|_| FediError::NotFound)
@@ -351,9 +363,19 @@ async fn group_actor(
             escape(fedi.urls.host()),
         ),
         &actor,
-        &super::feeds::alternates(
-            &format!("{actor}/events.ics"),
-            Some(&format!("{actor}/feed.atom")),
+        &format!(
+            "{}{}",
+            super::feeds::alternates(
+                &format!("{actor}/events.ics"),
+                Some(&format!("{actor}/feed.atom")),
+            ),
+            super::seo::preview(
+                &g.view.profile.name,
+                &super::seo::excerpt(&g.view.profile.summary),
+                &actor,
+                None,
+                "profile",
+            ),
         ),
     )
 }
@@ -511,6 +533,10 @@ async fn event(
         return activity_json(object);
     }
     let d = &ev.view.details;
+    let banner = d
+        .banner
+        .as_ref()
+        .map(|b| (fedi.urls.media(&b.hash), b.alt.clone()));
     let comments: String = ev
         .view
         .comments
@@ -541,7 +567,18 @@ async fn event(
             ev.view.going_count(),
         ),
         &fedi.urls.event(&ev.id),
-        &super::feeds::alternates(&format!("{}/event.ics", fedi.urls.event(&ev.id)), None),
+        &format!(
+            "{}{}{}",
+            super::feeds::alternates(&format!("{}/event.ics", fedi.urls.event(&ev.id)), None),
+            super::seo::preview(
+                &d.title,
+                &super::seo::excerpt(&d.description),
+                &fedi.urls.event(&ev.id),
+                banner.as_ref().map(|(src, alt)| (src.as_str(), alt.as_str())),
+                "website",
+            ),
+            super::seo::event_json_ld(&fedi.urls, &ev.id, &ev.view, None),
+        ),
     )
 }
 
