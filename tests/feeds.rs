@@ -87,7 +87,7 @@ fn feeds_parse_with_independent_readers_and_list_only_published_events() {
         dev,
         "After the change",
         "2027-03-29T18:00",
-        &["--group", &group],
+        &["--group", &group, "--tag", "bikes"],
     );
     let hostile = "<script>alert(1)</script> & \"quotes\"; END:VEVENT";
     event(dev, hostile, "2027-04-02T18:00", &["--group", &group]);
@@ -253,6 +253,57 @@ fn feeds_parse_with_independent_readers_and_list_only_published_events() {
     }
     assert!(!sitemap.contains(secret.as_str()));
     assert_eq!(sitemap.matches("<loc>").count(), 1 + 1 + 3, "{sitemap}");
+
+    // The listing: search by words, tag and dates; only what is published.
+    let listing = |query: &str| page(&format!("{base}/events{query}"));
+    let all = listing("");
+    assert!(
+        all.contains("Before the change") && all.contains("After the change"),
+        "{all}"
+    );
+    assert!(
+        all.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !all.contains("<script>alert")
+    );
+    assert!(!all.contains("Secret meeting") && !all.contains("Unlisted supper"));
+    assert!(all.contains(r#"type="text/calendar""#));
+    let words = listing("?q=change");
+    assert!(words.contains("Before the change") && words.contains("After the change"));
+    assert!(!words.contains("alert(1)"), "{words}");
+    let tagged = listing("?tag=bikes");
+    assert!(
+        tagged.contains("After the change") && !tagged.contains("Before the change"),
+        "{tagged}"
+    );
+    let later = listing("?from=2027-03-28&to=2027-03-30");
+    assert!(
+        later.contains("After the change")
+            && !later.contains("Before the change")
+            && !later.contains("alert(1)"),
+        "{later}"
+    );
+    let tag_page = page(&format!("{base}/tags/bikes"));
+    assert!(tag_page.contains("After the change") && !tag_page.contains("Before the change"));
+    assert!(
+        tag_page.contains(&format!(r#"href="{base}/tags/bikes/events.ics""#)),
+        "{tag_page}"
+    );
+    let (cal, _) = read(&format!("{base}/tags/bikes/events.ics"), "ics", tmp.path());
+    assert_eq!(cal["events"].as_array().unwrap().len(), 1);
+    assert!(page(&format!("{base}/")).contains(r#"href="/events""#));
+    // A group's events to embed: the one page others may frame.
+    let embed = ureq::get(&format!("{base}/groups/{group}/embed"))
+        .call()
+        .unwrap();
+    let frame = embed
+        .headers()
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(frame.contains("frame-ancestors *"), "{frame}");
+    let embed = embed.into_body().read_to_string().unwrap();
+    assert!(embed.contains("Before the change") && !embed.contains("Unlisted supper"));
 
     // The same bytes again: 304, with the same tag.
     let first = ureq::get(&format!("{base}/events.ics")).call().unwrap();

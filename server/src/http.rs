@@ -92,7 +92,7 @@ async fn home(extract::State(state): extract::State<Arc<State>>) -> Response {
         &format!(
             r#"<h1>Rally server</h1>
 <p>This server keeps events and groups for the people who sync with it, so their devices meet here even when they are never online together. It holds only what they share, and shows nobody what they may not read.</p>
-<h2>Sync with it</h2>
+{events}<h2>Sync with it</h2>
 <p>{registration}</p>
 <p><code>rally sync --server {example}</code></p>
 <h2>Addresses</h2>
@@ -100,6 +100,11 @@ async fn home(extract::State(state): extract::State<Arc<State>>) -> Response {
 <p><small>rally-server {version}</small></p>"#,
             example = escape(example),
             version = info.version,
+            events = if state.federates {
+                "<p><a href=\"/events\">Upcoming public events</a> · <a href=\"/events.ics\">calendar</a> · <a href=\"/feed.atom\">news feed</a></p>"
+            } else {
+                ""
+            },
         ),
     )
     .into_response()

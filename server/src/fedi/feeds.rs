@@ -124,7 +124,7 @@ fn group_events(l: &Local, hex: &str) -> Result<(String, String, Vec<PublicEvent
     Ok((g.id.to_hex(), g.view.profile.name, events))
 }
 
-fn ics(urls: &Urls, name: &str, events: &[PublicEvent]) -> Result<String, FediError> {
+pub(super) fn ics(urls: &Urls, name: &str, events: &[PublicEvent]) -> Result<String, FediError> {
     let cal: Vec<CalEvent> = events
         .iter()
         .map(|e| CalEvent::of(&e.id, &e.view.details, Some(urls.event(&e.id))))
@@ -133,7 +133,13 @@ fn ics(urls: &Urls, name: &str, events: &[PublicEvent]) -> Result<String, FediEr
         .map_err(|e| FediError::Refused(e.to_string()))
 }
 
-fn atom(urls: &Urls, title: &str, self_url: &str, page: &str, events: &[PublicEvent]) -> String {
+pub(super) fn atom(
+    urls: &Urls,
+    title: &str,
+    self_url: &str,
+    page: &str,
+    events: &[PublicEvent],
+) -> String {
     let time = |secs: i64| {
         chrono::DateTime::from_timestamp(secs, 0)
             .unwrap_or_default()
@@ -182,11 +188,11 @@ fn atom(urls: &Urls, title: &str, self_url: &str, page: &str, events: &[PublicEv
         .to_string()
 }
 
-const ICS: &str = "text/calendar; charset=utf-8";
-const ATOM: &str = "application/atom+xml; charset=utf-8";
+pub(super) const ICS: &str = "text/calendar; charset=utf-8";
+pub(super) const ATOM: &str = "application/atom+xml; charset=utf-8";
 
 /// Runs `make` on the federation's thread and answers its text as `kind`.
-async fn serve(
+pub(super) async fn serve(
     fedi: Arc<Fedi>,
     headers: HeaderMap,
     kind: &'static str,

@@ -34,6 +34,7 @@ pub mod fetch;
 pub mod inbox;
 pub mod instances;
 pub mod keys;
+pub mod listing;
 pub mod members;
 pub mod outbox;
 pub mod outcome;

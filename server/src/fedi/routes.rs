@@ -40,6 +40,11 @@ pub fn router(fedi: Arc<Fedi>) -> Router {
         .route("/events/{id}/event.ics", get(super::feeds::event_ics))
         .route("/events.ics", get(super::feeds::instance_ics))
         .route("/robots.txt", get(super::seo::robots))
+        .route("/events", get(super::listing::events))
+        .route("/tags/{tag}", get(super::listing::tag))
+        .route("/tags/{tag}/events.ics", get(super::listing::tag_ics))
+        .route("/tags/{tag}/feed.atom", get(super::listing::tag_atom))
+        .route("/groups/{id}/embed", get(super::listing::embed))
         .route("/sitemap.xml", get(super::seo::sitemap))
         .route("/feed.atom", get(super::feeds::instance_atom))
         .route("/groups/{id}/events.ics", get(super::feeds::group_ics))
@@ -129,7 +134,7 @@ fn page(title: &str, body: &str, json_url: &str, extra_head: &str) -> Response {
 
 /// The public pages' Content-Security-Policy: their own pictures, their inline
 /// style, no script (JSON-LD is data, not run), no framing by others.
-const PAGE_CSP: &str = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+pub(super) const PAGE_CSP: &str = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 fn doc_id(hex: &str) -> Result<DocId, FediError> {
     hex.parse().map_err(|_| FediError::NotFound)
@@ -553,7 +558,7 @@ async fn event(
     page(
         &d.title,
         &format!(
-            "{}<h1>{}</h1><p class=meta>{}</p>{}<p class=meta>{} going</p><h2>Comments</h2><ul>{comments}</ul>",
+            "{}<h1>{}</h1><p class=meta>{}</p>{}<p class=meta>{} going</p>{tags}<p><a href=\"{ics}\">Add to calendar</a></p><h2>Comments</h2><ul>{comments}</ul>",
             d.banner.as_ref().map_or(String::new(), |b| format!(
                 "<img src=\"{}\" alt=\"{}\" width={} height={} style=\"max-width:100%;height:auto\">",
                 escape(&fedi.urls.media(&b.hash)),
@@ -565,6 +570,23 @@ async fn event(
             escape(&vocab::event_summary(&ev.view)),
             rally_core::text::markdown_to_html(&d.description),
             ev.view.going_count(),
+            ics = escape(&format!("{}/event.ics", fedi.urls.event(&ev.id))),
+            tags = if d.tags.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "<p class=meta>{}</p>",
+                    d.tags
+                        .iter()
+                        .map(|t| format!(
+                            "<a href=\"/tags/{}\">#{}</a>",
+                            escape(&url::form_urlencoded::byte_serialize(t.as_bytes()).collect::<String>()),
+                            escape(t)
+                        ))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                )
+            },
         ),
         &fedi.urls.event(&ev.id),
         &format!(

@@ -1,0 +1,376 @@
+//! The instance's public event listing, server-rendered and working without
+//! JavaScript: `/events` (search by words, tag and date range, a page at a
+//! time) and `/tags/{tag}` (one tag's events, with its calendar at
+//! `/tags/{tag}/events.ics` and Atom at `/tags/{tag}/feed.atom`), and a
+//! group's upcoming events to embed in another site (`/groups/{id}/embed`, the
+//! one page others may frame).
+//!
+//! Listed: this server's published events (public events of public groups) and
+//! the read-only copies of events from instances and groups it follows,
+//! labelled with where they come from. Nothing members-only or unlisted.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use rally_core::jiff::Timestamp;
+use rally_core::{DocId, EventView, Visibility};
+use rally_store::EventQuery;
+use serde::Deserialize;
+
+use super::feeds::alternates;
+use super::vocab::{self, Urls};
+use super::{Fedi, FediError, Local, PublicEvent};
+use crate::html::escape;
+
+/// Events on a page of the listing.
+const PAGE: usize = 50;
+/// Upcoming events examined per request at most.
+const SCAN: usize = 5000;
+
+/// An event the listing shows: one of this server's, or a copy.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub id: DocId,
+    pub view: EventView,
+    /// Where a copy comes from (its page elsewhere).
+    pub origin: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Search {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub tag: String,
+    /// `YYYY-MM-DD`: events starting on or after this day (in their zone).
+    #[serde(default)]
+    pub from: String,
+    /// `YYYY-MM-DD`: events starting on or before this day.
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
+    pub page: usize,
+}
+
+impl Search {
+    fn matches(&self, view: &EventView) -> bool {
+        let d = &view.details;
+        let day = d.starts.date().to_string();
+        let tag = self.tag.trim().trim_start_matches('#').to_lowercase();
+        (tag.is_empty() || d.tags.iter().any(|t| t.to_lowercase() == tag))
+            && (self.from.is_empty() || day.as_str() >= self.from.as_str())
+            && (self.to.is_empty() || day.as_str() <= self.to.as_str())
+    }
+}
+
+/// Upcoming listed events matching `search`, in order of start; and whether
+/// there are more after this page.
+pub fn find(l: &Local, search: &Search, now: Timestamp) -> Result<(Vec<Listed>, bool), FediError> {
+    let mut query = EventQuery::upcoming(now);
+    query.limit = SCAN;
+    let words = search.q.trim();
+    query.text = (!words.is_empty()).then(|| words.to_owned());
+    let skip = search.page * PAGE;
+    let mut out = Vec::new();
+    let mut matched = 0;
+    for s in l.store().events(&query)? {
+        let listed = match l.public_event(&s.id)? {
+            Some(PublicEvent { id, view, .. }) => Listed {
+                id,
+                view,
+                origin: None,
+            },
+            None => match l.store().load(s.id).ok().and_then(|d| d.event().ok()) {
+                Some(view)
+                    if view.origin.is_some() && view.details.visibility == Visibility::Public =>
+                {
+                    Listed {
+                        id: s.id,
+                        origin: view.origin.clone(),
+                        view,
+                    }
+                }
+                _ => continue,
+            },
+        };
+        if !search.matches(&listed.view) {
+            continue;
+        }
+        matched += 1;
+        if matched <= skip {
+            continue;
+        }
+        if out.len() == PAGE {
+            return Ok((out, true));
+        }
+        out.push(listed);
+    }
+    Ok((out, false))
+}
+
+fn item(urls: &Urls, e: &Listed) -> String {
+    let (href, from) = match &e.origin {
+        Some(origin) => (
+            origin.clone(),
+            format!(
+                " <span class=meta>(from {})</span>",
+                escape(rally_core::publication::url_host(origin))
+            ),
+        ),
+        None => (urls.event(&e.id), String::new()),
+    };
+    format!(
+        "<li><a href=\"{}\">{}</a>{from}<br><span class=meta>{}</span></li>",
+        escape(&href),
+        escape(&e.view.details.title),
+        escape(&vocab::event_summary(&e.view)),
+    )
+}
+
+fn page_link(search: &Search, page: usize, base: &str) -> String {
+    let mut url = url::Url::parse(&format!("{base}/events")).expect("the server's URL");
+    {
+        let mut q = url.query_pairs_mut();
+        for (k, v) in [
+            ("q", &search.q),
+            ("tag", &search.tag),
+            ("from", &search.from),
+            ("to", &search.to),
+        ] {
+            if !v.is_empty() {
+                q.append_pair(k, v);
+            }
+        }
+        q.append_pair("page", &page.to_string());
+    }
+    url.to_string()
+}
+
+fn html_page(title: &str, head: &str, body: &str) -> Response {
+    let mut r = crate::html::page(title, head, body).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(super::routes::PAGE_CSP),
+    );
+    r
+}
+
+fn listing_body(
+    urls: &Urls,
+    title: &str,
+    search: &Search,
+    found: &[Listed],
+    more: bool,
+    form: bool,
+) -> String {
+    let items: String = found.iter().map(|e| item(urls, e)).collect();
+    let list = if items.is_empty() {
+        "<p>No upcoming events found.</p>".to_owned()
+    } else {
+        format!("<ul class=events>{items}</ul>")
+    };
+    let form = if form {
+        format!(
+            r#"<form method=get action="/events" role=search>
+<label for=q>Words</label> <input id=q name=q type=search value="{}">
+<label for=tag>Tag</label> <input id=tag name=tag value="{}">
+<label for=from>From</label> <input id=from name=from type=date value="{}">
+<label for=to>To</label> <input id=to name=to type=date value="{}">
+<button type=submit>Search</button></form>"#,
+            escape(&search.q),
+            escape(&search.tag),
+            escape(&search.from),
+            escape(&search.to)
+        )
+    } else {
+        String::new()
+    };
+    let mut pager = String::new();
+    if search.page > 0 {
+        pager.push_str(&format!(
+            "<a rel=prev href=\"{}\">Earlier</a> ",
+            escape(&page_link(search, search.page - 1, &urls.base))
+        ));
+    }
+    if more {
+        pager.push_str(&format!(
+            "<a rel=next href=\"{}\">Later</a>",
+            escape(&page_link(search, search.page + 1, &urls.base))
+        ));
+    }
+    format!(
+        "<p><a href=\"/\">{}</a></p><h1>{}</h1>{form}{list}<nav aria-label=Pages>{pager}</nav><p class=meta>Subscribe: <a href=\"{ics}\">calendar</a> · <a href=\"{atom}\">news feed</a></p>",
+        escape(urls.host()),
+        escape(title),
+        ics = escape(&format!("{}/events.ics", urls.base)),
+        atom = escape(&format!("{}/feed.atom", urls.base)),
+    )
+}
+
+pub async fn events(State(fedi): State<Arc<Fedi>>, Query(search): Query<Search>) -> Response {
+    let urls = fedi.urls.clone();
+    let (found, more, search) = match fedi
+        .local(move |l| {
+            let (found, more) = find(l, &search, Timestamp::now())?;
+            Ok((found, more, search))
+        })
+        .await
+    {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    let head = alternates(
+        &format!("{}/events.ics", urls.base),
+        Some(&format!("{}/feed.atom", urls.base)),
+    );
+    html_page(
+        &format!("Upcoming events on {}", urls.host()),
+        &head,
+        &listing_body(
+            &urls,
+            &format!("Upcoming events on {}", urls.host()),
+            &search,
+            &found,
+            more,
+            true,
+        ),
+    )
+}
+
+pub async fn tag(State(fedi): State<Arc<Fedi>>, Path(tag): Path<String>) -> Response {
+    let urls = fedi.urls.clone();
+    let t = tag.clone();
+    let found = fedi
+        .local(move |l| {
+            let search = Search {
+                tag: t,
+                ..Search::default()
+            };
+            find(l, &search, Timestamp::now())
+        })
+        .await;
+    let (found, more) = match found {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    let enc = url::form_urlencoded::byte_serialize(tag.as_bytes()).collect::<String>();
+    let head = alternates(
+        &format!("{}/tags/{enc}/events.ics", urls.base),
+        Some(&format!("{}/tags/{enc}/feed.atom", urls.base)),
+    );
+    let search = Search {
+        tag: tag.clone(),
+        ..Search::default()
+    };
+    html_page(
+        &format!("#{tag}"),
+        &head,
+        &listing_body(&urls, &format!("#{tag}"), &search, &found, more, false),
+    )
+}
+
+/// A tag's published events (not copies) for its feeds.
+fn tag_events(l: &Local, tag: &str) -> Result<Vec<PublicEvent>, FediError> {
+    let search = Search {
+        tag: tag.to_owned(),
+        ..Search::default()
+    };
+    let mut query = EventQuery::upcoming(Timestamp::now());
+    query.limit = SCAN;
+    let mut out = Vec::new();
+    for s in l.store().events(&query)? {
+        if let Some(e) = l.public_event(&s.id)?
+            && search.matches(&e.view)
+        {
+            out.push(e);
+        }
+    }
+    Ok(out)
+}
+
+pub async fn tag_ics(
+    State(fedi): State<Arc<Fedi>>,
+    Path(tag): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    super::feeds::serve(fedi, headers, super::feeds::ICS, move |l, urls| {
+        super::feeds::ics(urls, &format!("#{tag}"), &tag_events(l, &tag)?)
+    })
+    .await
+}
+
+pub async fn tag_atom(
+    State(fedi): State<Arc<Fedi>>,
+    Path(tag): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    super::feeds::serve(fedi, headers, super::feeds::ATOM, move |l, urls| {
+        let events = tag_events(l, &tag)?;
+        let enc = url::form_urlencoded::byte_serialize(tag.as_bytes()).collect::<String>();
+        let page = format!("{}/tags/{enc}", urls.base);
+        let feed = format!("{page}/feed.atom");
+        Ok(super::feeds::atom(
+            urls,
+            &format!("#{tag}"),
+            &feed,
+            &page,
+            &events,
+        ))
+    })
+    .await
+}
+
+/// A group's upcoming events, to embed in an `<iframe>` on another site.
+pub async fn embed(State(fedi): State<Arc<Fedi>>, Path(hex): Path<String>) -> Response {
+    let urls = fedi.urls.clone();
+    let found = fedi
+        .local(move |l| {
+            let g = super::routes::group(l, &hex)?;
+            let now = Timestamp::now().as_second();
+            let mut events: Vec<PublicEvent> = g
+                .view
+                .events
+                .iter()
+                .filter_map(|e| l.public_event(e).ok().flatten())
+                .filter(|e| {
+                    let d = &e.view.details;
+                    d.ends_at()
+                        .unwrap_or_else(|| d.starts_at())
+                        .timestamp()
+                        .as_second()
+                        >= now
+                })
+                .collect();
+            events.sort_by_key(|e| e.view.details.starts_at().timestamp());
+            Ok((g.view.profile.name, events))
+        })
+        .await;
+    let (name, events) = match found {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    let items: String = events
+        .iter()
+        .map(|e| {
+            format!(
+                "<li><a href=\"{}\" target=_blank rel=noopener>{}</a><br><span class=meta>{}</span></li>",
+                escape(&urls.event(&e.id)),
+                escape(&e.view.details.title),
+                escape(&vocab::event_summary(&e.view))
+            )
+        })
+        .collect();
+    let body = if items.is_empty() {
+        format!("<p>{}: no upcoming events.</p>", escape(&name))
+    } else {
+        format!("<h1>{}</h1><ul class=events>{items}</ul>", escape(&name))
+    };
+    let mut r = crate::html::page(&name, "", &body).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors *"),
+    );
+    r
+}
