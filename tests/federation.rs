@@ -630,6 +630,19 @@ fn events_of_a_followed_instance_are_copied_and_joined_from_a_device() {
         text.contains(&format!("copied from the Fediverse: {event_url}")),
         "{text}"
     );
+    // The instance's public listing finds it too, labelled with its origin and
+    // linking there.
+    let listing = ureq::get(&format!("{}/events?q=coast", server.http))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    assert!(
+        listing.contains(&format!("<a href=\"{event_url}\">Bike ride to the coast</a>"))
+            && listing.contains(&format!("(from {peer_host})")),
+        "{listing}"
+    );
     // The banner was fetched by the server, cleaned, and came with the copy.
     let banner = shown["banner"].clone();
     assert_eq!(banner["width"], 320, "{shown}");
