@@ -639,8 +639,9 @@ fn events_of_a_followed_instance_are_copied_and_joined_from_a_device() {
         .read_to_string()
         .unwrap();
     assert!(
-        listing.contains(&format!("<a href=\"{event_url}\">Bike ride to the coast</a>"))
-            && listing.contains(&format!("(from {peer_host})")),
+        listing.contains(&format!(
+            "<a href=\"{event_url}\">Bike ride to the coast</a>"
+        )) && listing.contains(&format!("(from {peer_host})")),
         "{listing}"
     );
     // The banner was fetched by the server, cleaned, and came with the copy.

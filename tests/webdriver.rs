@@ -224,6 +224,12 @@ impl Session {
 
     /// A headless Chromium with a profile of its own in `profile`.
     pub fn chromium(driver: &Driver, profile: &Path) -> Session {
+        Session::chromium_with(driver, profile, true)
+    }
+
+    /// Headless Chromium, with JavaScript turned off for pages when
+    /// `javascript` is false (the driver's own commands still run).
+    pub fn chromium_with(driver: &Driver, profile: &Path, javascript: bool) -> Session {
         Session::with(
             driver,
             json!({"capabilities": {"alwaysMatch": {
@@ -233,6 +239,7 @@ impl Session {
                     "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
                              "--disable-dev-shm-usage", "--window-size=1200,900",
                              format!("--user-data-dir={}", profile.display())],
+                    "prefs": {"profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 }},
                 },
             }}}),
         )

@@ -23,7 +23,7 @@ pub fn page(title: &str, head: &str, body: &str) -> Html<String> {
     ))
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1d2a33}\
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1d2a33;overflow-wrap:anywhere}img{max-width:100%;height:auto}\
 code{word-break:break-all;background:#eef2f4;padding:0 .2em}.meta{color:#4a5a66}\
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #d5dde2;vertical-align:top}\
 form.inline{display:inline}button{font:inherit;padding:.2rem .7rem}input,select{font:inherit;padding:.2rem}\
