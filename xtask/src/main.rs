@@ -523,6 +523,7 @@ fn bench() -> Result<()> {
     )?;
     cargo_bench("rally-server", "load", "server load benchmark")?;
     cargo_bench("rally-server", "fedi", "federation benchmark")?;
+    cargo_bench("rally-server", "pages", "public pages and feeds")?;
     let mut cmd = cargo();
     cmd.args([
         "build",

@@ -29,7 +29,7 @@ use crate::html::escape;
 /// How long a reader may keep a feed before asking again.
 const MAX_AGE: u32 = 300;
 /// Events of the instance's feeds at most.
-const INSTANCE_EVENTS: usize = 1000;
+pub(super) const INSTANCE_EVENTS: usize = 1000;
 /// Past events stay in the feeds this long after they end.
 const RECENT_SECS: i64 = 30 * 24 * 3600;
 
@@ -96,30 +96,34 @@ fn listed(mut events: Vec<PublicEvent>, now: Timestamp) -> Vec<PublicEvent> {
     events
 }
 
-/// Every published event (the public events of the public groups).
+/// The published events not ended a month ago, in order of start (the
+/// store's index, each checked whole), at most [`INSTANCE_EVENTS`].
 fn instance_events(l: &Local) -> Result<Vec<PublicEvent>, FediError> {
-    let mut seen = std::collections::HashSet::new();
+    let since = Timestamp::from_second(Timestamp::now().as_second() - RECENT_SECS)
+        .unwrap_or_else(|_| Timestamp::now());
     let mut out = Vec::new();
-    for g in l.public_groups()? {
-        for e in &g.view.events {
-            if seen.insert(*e)
-                && let Some(ev) = l.public_event(e)?
-            {
-                out.push(ev);
-            }
+    super::listing::scan(l, since, None, false, |e| {
+        if let Some(group) = e.view.group {
+            out.push(PublicEvent {
+                id: e.id,
+                view: e.view,
+                group,
+            });
         }
-    }
+        out.len() < INSTANCE_EVENTS
+    })?;
     Ok(out)
 }
 
 /// A group's name and published events.
 fn group_events(l: &Local, hex: &str) -> Result<(String, String, Vec<PublicEvent>), FediError> {
     let g = group(l, hex)?;
+    let mut published = l.published();
     let events = g
         .view
         .events
         .iter()
-        .filter_map(|e| l.public_event(e).ok().flatten())
+        .filter_map(|e| published.event(e))
         .collect();
     Ok((g.id.to_hex(), g.view.profile.name, events))
 }

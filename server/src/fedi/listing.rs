@@ -28,6 +28,8 @@ use crate::html::escape;
 const PAGE: usize = 50;
 /// Upcoming events examined per request at most.
 const SCAN: usize = 5000;
+/// Events read from the index at a time.
+const CHUNK: usize = 100;
 
 /// An event the listing shows: one of this server's, or a copy.
 #[derive(Debug, Clone)]
@@ -65,49 +67,96 @@ impl Search {
     }
 }
 
-/// Upcoming listed events matching `search`, in order of start; and whether
-/// there are more after this page.
-pub fn find(l: &Local, search: &Search, now: Timestamp) -> Result<(Vec<Listed>, bool), FediError> {
+/// Walks the events not ended by `now` in order of start (narrowed by the
+/// index's full-text `text`), a chunk at a time, handing each listed one (this
+/// server's published events, and public copies when `copies`) to `take` until
+/// it says stop or `SCAN` events were looked at.
+pub fn scan(
+    l: &Local,
+    now: Timestamp,
+    text: Option<String>,
+    copies: bool,
+    mut take: impl FnMut(Listed) -> bool,
+) -> Result<(), FediError> {
     let mut query = EventQuery::upcoming(now);
-    query.limit = SCAN;
-    let words = search.q.trim();
-    query.text = (!words.is_empty()).then(|| words.to_owned());
-    let skip = search.page * PAGE;
-    let mut out = Vec::new();
-    let mut matched = 0;
-    for s in l.store().events(&query)? {
-        let listed = match l.public_event(&s.id)? {
-            Some(PublicEvent { id, view, .. }) => Listed {
-                id,
-                view,
-                origin: None,
-            },
-            None => match l.store().load(s.id).ok().and_then(|d| d.event().ok()) {
-                Some(view)
-                    if view.origin.is_some() && view.details.visibility == Visibility::Public =>
-                {
-                    Listed {
+    query.limit = CHUNK;
+    query.text = text;
+    let mut published = l.published();
+    let mut looked = 0;
+    loop {
+        let chunk = l.store().events(&query)?;
+        let Some(last) = chunk.last() else {
+            return Ok(());
+        };
+        query.after = Some((last.starts, last.id));
+        for s in &chunk {
+            looked += 1;
+            if s.visibility != Visibility::Public {
+                continue;
+            }
+            let listed = match published.event(&s.id) {
+                Some(PublicEvent { id, view, .. }) => Listed {
+                    id,
+                    view,
+                    origin: None,
+                },
+                None if copies => match l.store().load(s.id).ok().and_then(|d| d.event().ok()) {
+                    Some(view) if view.origin.is_some() => Listed {
                         id: s.id,
                         origin: view.origin.clone(),
                         view,
-                    }
-                }
-                _ => continue,
-            },
-        };
-        if !search.matches(&listed.view) {
-            continue;
+                    },
+                    _ => continue,
+                },
+                None => continue,
+            };
+            if !take(listed) {
+                return Ok(());
+            }
         }
-        matched += 1;
-        if matched <= skip {
-            continue;
+        if chunk.len() < CHUNK || looked >= SCAN {
+            return Ok(());
         }
-        if out.len() == PAGE {
-            return Ok((out, true));
-        }
-        out.push(listed);
     }
-    Ok((out, false))
+}
+
+/// Upcoming listed events matching `search`, in order of start; and whether
+/// there are more after this page.
+pub fn find(l: &Local, search: &Search, now: Timestamp) -> Result<(Vec<Listed>, bool), FediError> {
+    // The index narrows by words, and by the tag (tags are indexed text);
+    // each event found is then checked whole.
+    let words = format!(
+        "{} {}",
+        search.q.trim(),
+        search.tag.trim().trim_start_matches('#')
+    );
+    let words = words.trim();
+    let skip = search.page * PAGE;
+    let mut out = Vec::new();
+    let mut matched = 0;
+    let mut more = false;
+    scan(
+        l,
+        now,
+        (!words.is_empty()).then(|| words.to_owned()),
+        true,
+        |e| {
+            if !search.matches(&e.view) {
+                return true;
+            }
+            matched += 1;
+            if matched <= skip {
+                return true;
+            }
+            if out.len() == PAGE {
+                more = true;
+                return false;
+            }
+            out.push(e);
+            true
+        },
+    )?;
+    Ok((out, more))
 }
 
 fn item(urls: &Urls, e: &Listed) -> String {
@@ -209,33 +258,77 @@ fn listing_body(
     )
 }
 
-pub async fn events(State(fedi): State<Arc<Fedi>>, Query(search): Query<Search>) -> Response {
+/// Rendered listings, kept while the store has not changed (and for a minute
+/// at most, as events end): a busy instance renders each listing once.
+#[derive(Debug, Default)]
+pub struct PageCache {
+    pages: std::sync::Mutex<std::collections::HashMap<String, Kept>>,
+}
+
+/// A kept page: the store's change cursor it was made at, when, its body.
+type Kept = (i64, std::time::Instant, Arc<String>);
+
+/// Listings kept at most.
+const CACHED_PAGES: usize = 512;
+
+impl PageCache {
+    /// The page for `key`, made by `make` unless one made since the store's
+    /// last change (and within the minute) is kept.
+    fn page(
+        &self,
+        l: &Local,
+        key: String,
+        make: impl FnOnce() -> Result<String, FediError>,
+    ) -> Result<Arc<String>, FediError> {
+        let cursor = l.store().change_cursor()?;
+        let pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, made, body)) = pages.get(&key)
+            && *at == cursor
+            && made.elapsed() < std::time::Duration::from_secs(60)
+        {
+            return Ok(body.clone());
+        }
+        drop(pages);
+        let body = Arc::new(make()?);
+        let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
+        if pages.len() >= CACHED_PAGES {
+            pages.clear();
+        }
+        pages.insert(key, (cursor, std::time::Instant::now(), body.clone()));
+        Ok(body)
+    }
+}
+
+pub async fn events(
+    State(fedi): State<Arc<Fedi>>,
+    Query(search): Query<Search>,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+) -> Response {
     let urls = fedi.urls.clone();
-    let (found, more, search) = match fedi
+    let cache = fedi.clone();
+    let body = fedi
         .local(move |l| {
-            let (found, more) = find(l, &search, Timestamp::now())?;
-            Ok((found, more, search))
+            cache
+                .pages
+                .page(l, format!("events?{}", raw.unwrap_or_default()), || {
+                    let (found, more) = find(l, &search, Timestamp::now())?;
+                    let title = format!("Upcoming events on {}", urls.host());
+                    Ok(listing_body(&urls, &title, &search, &found, more, true))
+                })
         })
-        .await
-    {
-        Ok(f) => f,
+        .await;
+    let body = match body {
+        Ok(b) => b,
         Err(e) => return e.into_response(),
     };
     let head = alternates(
-        &format!("{}/events.ics", urls.base),
-        Some(&format!("{}/feed.atom", urls.base)),
+        &format!("{}/events.ics", fedi.urls.base),
+        Some(&format!("{}/feed.atom", fedi.urls.base)),
     );
     html_page(
-        &format!("Upcoming events on {}", urls.host()),
+        &format!("Upcoming events on {}", fedi.urls.host()),
         &head,
-        &listing_body(
-            &urls,
-            &format!("Upcoming events on {}", urls.host()),
-            &search,
-            &found,
-            more,
-            true,
-        ),
+        &body,
     )
 }
 
@@ -277,16 +370,18 @@ fn tag_events(l: &Local, tag: &str) -> Result<Vec<PublicEvent>, FediError> {
         tag: tag.to_owned(),
         ..Search::default()
     };
-    let mut query = EventQuery::upcoming(Timestamp::now());
-    query.limit = SCAN;
+    let text = Some(tag.trim_start_matches('#').to_owned()).filter(|t| !t.trim().is_empty());
     let mut out = Vec::new();
-    for s in l.store().events(&query)? {
-        if let Some(e) = l.public_event(&s.id)?
-            && search.matches(&e.view)
-        {
-            out.push(e);
+    scan(l, Timestamp::now(), text, false, |e| {
+        if search.matches(&e.view) {
+            out.push(PublicEvent {
+                id: e.id,
+                group: e.view.group.unwrap_or(e.id),
+                view: e.view,
+            });
         }
-    }
+        out.len() < super::feeds::INSTANCE_EVENTS
+    })?;
     Ok(out)
 }
 

@@ -171,6 +171,8 @@ pub struct Fedi {
     pub changed: tokio::sync::Notify,
     /// The admin's own `robots.txt` (`--robots FILE`), else the default.
     pub robots: Option<String>,
+    /// Rendered public listings (see [`listing::PageCache`]).
+    pub pages: listing::PageCache,
 }
 
 /// A public group, as the Fediverse sees it.
@@ -179,6 +181,31 @@ pub struct PublicGroup {
     pub id: DocId,
     pub view: GroupView,
     pub username: String,
+}
+
+/// Public events read one after another, each group loaded once.
+#[derive(Debug)]
+pub struct Published<'a> {
+    local: &'a Local,
+    groups: std::collections::HashMap<DocId, Option<GroupView>>,
+}
+
+impl Published<'_> {
+    /// The event, if it is public and listed by a public group here.
+    pub fn event(&mut self, id: &DocId) -> Option<PublicEvent> {
+        let store = self.local.store();
+        let view = store.load(*id).ok()?.event().ok()?;
+        let gid = view.group?;
+        let group = self
+            .groups
+            .entry(gid)
+            .or_insert_with(|| store.load(gid).ok()?.group().ok());
+        publication::event_is_published(id, &view, group.as_ref()).then_some(PublicEvent {
+            id: *id,
+            view,
+            group: gid,
+        })
+    }
 }
 
 /// A public event of a public group.
@@ -240,6 +267,14 @@ impl Local {
             view,
             group,
         }))
+    }
+
+    /// A reader of public events that loads each group once (for lists).
+    pub fn published(&self) -> Published<'_> {
+        Published {
+            local: self,
+            groups: std::collections::HashMap::new(),
+        }
     }
 
     /// A picture's bytes, if a published event or group names it (the only
@@ -404,6 +439,7 @@ impl Fedi {
             queued: tokio::sync::Notify::new(),
             changed: tokio::sync::Notify::new(),
             robots: None,
+            pages: listing::PageCache::default(),
         })
     }
 

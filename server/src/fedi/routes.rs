@@ -319,11 +319,12 @@ async fn group_actor(
                 let pem = l.public_pem(&urls.group(&g.id))?;
                 return Ok((g, Some(pem), Vec::new()));
             }
+            let mut published = l.published();
             let events: Vec<PublicEvent> = g
                 .view
                 .events
                 .iter()
-                .filter_map(|e| l.public_event(e).ok().flatten())
+                .filter_map(|e| published.event(e))
                 .collect();
             Ok((g, None, events))
         })

@@ -149,10 +149,11 @@ pub async fn sitemap(State(fedi): State<Arc<Fedi>>, headers: HeaderMap) -> Respo
         .local(move |l| {
             let mut out = vec![format!("{}/", urls.base)];
             let mut seen = std::collections::HashSet::new();
+            let mut published = l.published();
             for g in l.public_groups()? {
                 out.push(urls.group(&g.id));
                 for e in &g.view.events {
-                    if seen.insert(*e) && l.public_event(e)?.is_some() {
+                    if seen.insert(*e) && published.event(e).is_some() {
                         out.push(urls.event(e));
                     }
                 }
