@@ -180,4 +180,5 @@ fn main() {
         );
     }
     let _ = server.kill();
+    let _ = server.wait();
 }
