@@ -198,6 +198,12 @@ fn feeds_parse_with_independent_readers_and_list_only_published_events() {
         event_page.contains(&format!(r#"href="{base}/events/{before}/event.ics""#)),
         "{event_page}"
     );
+    assert!(
+        event_page.contains(&format!(
+            r#"href="rally://event/{before}">Open in the Rally app</a>"#
+        )),
+        "{event_page}"
+    );
 
     // Link previews and search engines: OpenGraph, schema.org Event as JSON-LD,
     // a strict CSP; a hostile title stays text everywhere.
@@ -266,6 +272,14 @@ fn feeds_parse_with_independent_readers_and_list_only_published_events() {
     );
     assert!(!all.contains("Secret meeting") && !all.contains("Unlisted supper"));
     assert!(all.contains(r#"type="text/calendar""#));
+    // Searched by title, what is not published is not found.
+    for title in ["Secret", "Unlisted"] {
+        let found = listing(&format!("?q={title}"));
+        assert!(
+            found.contains("No upcoming events found"),
+            "{title}: {found}"
+        );
+    }
     let words = listing("?q=change");
     assert!(words.contains("Before the change") && words.contains("After the change"));
     assert!(!words.contains("alert(1)"), "{words}");

@@ -559,7 +559,7 @@ async fn event(
     page(
         &d.title,
         &format!(
-            "{}<h1>{}</h1><p class=meta>{}</p>{}<p class=meta>{} going</p>{tags}<p><a href=\"{ics}\">Add to calendar</a></p><h2>Comments</h2><ul>{comments}</ul>",
+            "{}<h1>{}</h1><p class=meta>{}</p>{}<p class=meta>{} going</p>{tags}<p><a href=\"{ics}\">Add to calendar</a> · <a href=\"{app}\">Open in the Rally app</a>{map}</p><h2>Comments</h2><ul>{comments}</ul>",
             d.banner.as_ref().map_or(String::new(), |b| format!(
                 "<img src=\"{}\" alt=\"{}\" width={} height={} style=\"max-width:100%;height:auto\">",
                 escape(&fedi.urls.media(&b.hash)),
@@ -572,6 +572,16 @@ async fn event(
             rally_core::text::markdown_to_html(&d.description),
             ev.view.going_count(),
             ics = escape(&format!("{}/event.ics", fedi.urls.event(&ev.id))),
+            app = escape(&format!("rally://event/{}", ev.id.to_hex())),
+            map = match (d.place.latitude, d.place.longitude) {
+                (Some(lat), Some(lon)) => format!(
+                    " · <a href=\"{}\">Map</a>",
+                    escape(&format!(
+                        "https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}"
+                    ))
+                ),
+                _ => String::new(),
+            },
             tags = if d.tags.is_empty() {
                 String::new()
             } else {
