@@ -21,7 +21,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use rally_service::Handle;
-use rally_webclient::tiles::{MAX_TILE_BYTES, MAX_ZOOM, Tile, is_image};
+use rally_webclient::tiles::{MAX_ZOOM, Tile, TileSource};
 use rusqlite::{OptionalExtension, params};
 use serde::Deserialize;
 
@@ -90,6 +90,8 @@ impl TileCache {
 #[derive(Debug)]
 pub struct Tiles {
     config: TileConfig,
+    /// The provider, as `rally-webclient` asks it.
+    source: TileSource,
     client: reqwest::Client,
     cache: Handle<TileCache>,
     upstream: tokio::sync::Semaphore,
@@ -122,6 +124,12 @@ impl Tiles {
             .build()
             .map_err(|e| TilesError::Setup(e.to_string()))?;
         Ok(Tiles {
+            source: TileSource {
+                template: config.template.clone(),
+                attribution: config.attribution.clone(),
+                max_zoom: config.max_zoom,
+                keep: config.keep,
+            },
             config,
             client,
             cache: Handle::spawn(cache, "rally-tiles")
@@ -147,41 +155,10 @@ impl Tiles {
             return Ok(bytes);
         }
         let _turn = self.upstream.acquire().await.map_err(|_| unavailable())?;
-        let url = self
-            .config
-            .template
-            .replace("{z}", &t.z.to_string())
-            .replace("{x}", &t.x.to_string())
-            .replace("{y}", &t.y.to_string());
-        let gateway = |why: String| (StatusCode::BAD_GATEWAY, why);
-        let mut resp = self.client.get(url).send().await.map_err(|e| {
-            gateway(format!(
-                "the tile server did not answer: {}",
-                e.without_url()
-            ))
-        })?;
-        if !resp.status().is_success() {
-            return Err(gateway(format!(
-                "the tile server answered {}",
-                resp.status()
-            )));
-        }
-        let mut bytes = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
+        // The same request, size cap and PNG/JPEG check as a device's.
+        let bytes = rally_webclient::tiles::fetch(&self.client, &self.source, t, false)
             .await
-            .map_err(|e| gateway(e.without_url().to_string()))?
-        {
-            if bytes.len() + chunk.len() > MAX_TILE_BYTES {
-                return Err(gateway("a tile over 512 KiB".into()));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        if !is_image(&bytes) {
-            return Err(gateway(
-                "the tile server sent something that is not a PNG or JPEG".into(),
-            ));
-        }
+            .map_err(|e| (StatusCode::BAD_GATEWAY, e.to_string()))?;
         let kept = bytes.clone();
         let _ = self.cache.call(move |c| c.put(t, &kept)).await;
         Ok(bytes)

@@ -424,11 +424,12 @@ pub async fn embed(State(fedi): State<Arc<Fedi>>, Path(hex): Path<String>) -> Re
         .local(move |l| {
             let g = super::routes::group(l, &hex)?;
             let now = Timestamp::now().as_second();
+            let mut published = l.published();
             let mut events: Vec<PublicEvent> = g
                 .view
                 .events
                 .iter()
-                .filter_map(|e| l.public_event(e).ok().flatten())
+                .filter_map(|e| published.event(e))
                 .filter(|e| {
                     let d = &e.view.details;
                     d.ends_at()
