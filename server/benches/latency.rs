@@ -9,9 +9,10 @@
 //!
 //! `cargo xtask bench` builds the server and runs this.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,16 +24,6 @@ use rally_store::{Store, SyncRepo, Timestamp};
 
 const EVENTS: usize = 1_000;
 const EDITS: usize = 9;
-
-fn server_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().unwrap().parent().unwrap().join("rally-server");
-    assert!(
-        path.exists(),
-        "build it first: cargo build --release -p rally-server"
-    );
-    path
-}
 
 fn get(port: u16, path: &str) -> Duration {
     let start = Instant::now();
@@ -94,7 +85,7 @@ fn main() {
         .unwrap()
         .port();
     let data = tempfile::tempdir().unwrap();
-    let mut server = Command::new(server_binary())
+    let mut server = Command::new(support::server_binary())
         .arg("--data")
         .arg(data.path())
         .args([

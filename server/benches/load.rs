@@ -10,6 +10,8 @@
 //! `RALLY_BENCH_CHANGES` change the load, `RALLY_BENCH_SERVER_LOG=FILE` keeps the
 //! server's log.
 
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -24,16 +26,6 @@ fn env_usize(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn server_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().unwrap().parent().unwrap().join("rally-server");
-    assert!(
-        path.exists(),
-        "build it first: cargo build --release -p rally-server"
-    );
-    path
 }
 
 /// (resident set in kB, CPU seconds so far) of a process.
@@ -142,7 +134,7 @@ fn baseline(clients: &[Client]) -> Duration {
 }
 
 fn start_server(dir: &Path) -> (std::process::Child, String) {
-    let mut child = Command::new(server_binary())
+    let mut child = Command::new(support::server_binary())
         .arg("--data")
         .arg(dir)
         .args([

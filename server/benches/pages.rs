@@ -7,9 +7,10 @@
 //!
 //! `cargo xtask bench` builds the server and runs this.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -19,16 +20,6 @@ use rally_service::events::{EventEdit, NewEvent};
 
 const CLIENTS: usize = 32;
 const RUN: Duration = Duration::from_secs(4);
-
-fn server_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().unwrap().parent().unwrap().join("rally-server");
-    assert!(
-        path.exists(),
-        "build it first: cargo build --release -p rally-server"
-    );
-    path
-}
 
 /// One GET; its time and the body's length.
 fn get(port: u16, path: &str) -> (Duration, usize) {
@@ -132,7 +123,7 @@ fn main() {
         .local_addr()
         .unwrap()
         .port();
-    let mut server = Command::new(server_binary())
+    let mut server = Command::new(support::server_binary())
         .arg("--data")
         .arg(data.path())
         .args([
