@@ -1,5 +1,5 @@
 //! Dates and times as people read them, in their language: the calendar parts
-//! (weekday, day, month, year, the clock) formatted by ICU4X for the locale,
+//! (weekday, day, month, year, the clock) formatted by ICU4X for the locale (`rally-dates`),
 //! and the words around them ("Tomorrow at …", "… at …") from the same Fluent
 //! files as the UI (`app/ui/locales/`). The UI tells the shell its language
 //! ([`set_language`], command `set_language`); every time the shell prepares for
@@ -8,11 +8,6 @@
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use fluent_bundle::{FluentArgs, FluentBundle, FluentResource};
-use icu::datetime::DateTimeFormatter;
-use icu::datetime::fieldsets;
-use icu::datetime::input::{Date, DateTime, Time};
-use icu::datetime::options::TimePrecision;
-use icu::locale::Locale;
 use rally_core::jiff::ZonedDateTime as Zoned;
 use rally_ipc::Language;
 
@@ -37,10 +32,10 @@ fn ftl(lang: Language) -> &'static str {
     }
 }
 
-fn locale(lang: Language) -> Locale {
+fn lang(lang: Language) -> rally_dates::Lang {
     match lang {
-        Language::En => icu::locale::locale!("en"),
-        Language::Fr => icu::locale::locale!("fr"),
+        Language::En => rally_dates::Lang::En,
+        Language::Fr => rally_dates::Lang::Fr,
     }
 }
 
@@ -64,44 +59,20 @@ pub fn message(lang: Language, id: &str, args: &FluentArgs<'_>) -> String {
         .into_owned()
 }
 
-fn icu_datetime(z: &Zoned) -> DateTime<icu::calendar::Iso> {
-    let d = z.date();
-    DateTime {
-        date: Date::try_new_iso(i32::from(d.year()), d.month() as u8, d.day() as u8)
-            .expect("a date jiff holds is a valid ISO date"),
-        time: Time::try_new(z.hour() as u8, z.minute() as u8, 0, 0)
-            .expect("a time jiff holds is valid"),
-    }
-}
-
 /// The clock time: "2:00 PM", "14:00".
-pub fn clock(lang: Language, z: &Zoned) -> String {
-    let fields = fieldsets::T::medium().with_time_precision(TimePrecision::Minute);
-    DateTimeFormatter::try_new(locale(lang).into(), fields)
-        .map(|f| f.format(&icu_datetime(z).time).to_string())
-        .unwrap_or_else(|_| z.strftime("%H:%M").to_string())
+pub fn clock(l: Language, z: &Zoned) -> String {
+    rally_dates::clock(lang(l), z)
 }
 
 /// The day: "Sat, May 1" ("sam. 1 mai"), with the year when it is not `now`'s.
-pub fn day(lang: Language, z: &Zoned, now: &Zoned) -> String {
-    let date = icu_datetime(z).date;
-    let written = if z.year() == now.year() {
-        DateTimeFormatter::try_new(locale(lang).into(), fieldsets::MDE::medium())
-            .map(|f| f.format(&date).to_string())
-    } else {
-        DateTimeFormatter::try_new(locale(lang).into(), fieldsets::YMDE::medium())
-            .map(|f| f.format(&date).to_string())
-    };
-    written.unwrap_or_else(|_| z.strftime("%a %Y-%m-%d").to_string())
+pub fn day(l: Language, z: &Zoned, now: &Zoned) -> String {
+    rally_dates::day(lang(l), z, Some(now))
 }
 
 /// A date badge: the day of the month ("28") and the month's short name
 /// ("Mar", "mars").
-pub fn badge(lang: Language, z: &Zoned) -> (String, String) {
-    let month = DateTimeFormatter::try_new(locale(lang).into(), fieldsets::M::medium())
-        .map(|f| f.format(&icu_datetime(z).date).to_string())
-        .unwrap_or_else(|_| z.strftime("%b").to_string());
-    (z.day().to_string(), month)
+pub fn badge(l: Language, z: &Zoned) -> (String, String) {
+    rally_dates::badge(lang(l), z)
 }
 
 /// A moment as people say it, seen from `now` (both in the zone it is shown

@@ -66,14 +66,7 @@ pub fn router(state: Arc<AdminState>) -> Router {
 }
 
 fn cookie_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| v.to_owned())
+    html::cookie(headers, COOKIE)
 }
 
 async fn token_matches(state: &AdminState, token: &str) -> bool {

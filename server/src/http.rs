@@ -1,5 +1,6 @@
-//! The server's HTTP side: a page that says what this server is and how to sync
-//! with it, the same as JSON for scripts and apps, and a health check; with a
+//! The server's HTTP side: the about page ([`crate::about`]: what this server
+//! is, its rules, how to sync with it), the same facts as JSON for scripts and
+//! apps, and a health check; with a
 //! public URL, the Fediverse's endpoints ([`crate::fedi::routes`]) join it.
 
 use std::future::Future;
@@ -14,7 +15,6 @@ use serde::Serialize;
 
 use rally_service::Handle;
 
-use crate::html::{self, escape};
 use crate::registry::{Registry, SqliteRegistry};
 
 /// The name of the thread that owns the pages' registry connection.
@@ -27,8 +27,11 @@ pub struct State {
     /// The p2p addresses the server listens on.
     pub p2p: Mutex<Vec<String>>,
     pub public_url: String,
-    /// Whether the server federates (it has a public URL).
+    /// Whether the server federates (it has a public URL): then its home page
+    /// is the public event listing ([`crate::fedi::listing`]), else the about page.
     pub federates: bool,
+    /// The admin's words for the about page.
+    pub about: crate::about::About,
 }
 
 #[derive(Debug, Serialize)]
@@ -40,7 +43,7 @@ pub struct ServerInfo {
     pub registrations: String,
 }
 
-async fn info(state: &State) -> Result<ServerInfo, String> {
+pub(crate) async fn info(state: &State) -> Result<ServerInfo, String> {
     let registrations = state
         .registry
         .call(|r| r.mode())
@@ -57,7 +60,7 @@ async fn info(state: &State) -> Result<ServerInfo, String> {
     })
 }
 
-fn unavailable(reason: String) -> Response {
+pub(crate) fn unavailable(reason: String) -> Response {
     (StatusCode::SERVICE_UNAVAILABLE, reason).into_response()
 }
 
@@ -68,56 +71,20 @@ async fn info_json(extract::State(state): extract::State<Arc<State>>) -> Respons
     }
 }
 
-async fn home(extract::State(state): extract::State<Arc<State>>) -> Response {
-    let info = match info(&state).await {
-        Ok(i) => i,
-        Err(e) => return unavailable(e),
-    };
-    let addresses: String = info
-        .p2p
-        .iter()
-        .map(|a| format!("<li><code>{}</code></li>", escape(a)))
-        .collect();
-    let registration = match info.registrations.as_str() {
-        "open" => "Anyone may register: syncing with this server registers your persona.",
-        "invite" => {
-            "Registration is by invitation: ask the admin for a code and pass it with <code>--invite</code>."
-        }
-        _ => "Registration is closed.",
-    };
-    let example = info.p2p.first().map(String::as_str).unwrap_or("ADDRESS");
-    html::page(
-        "Rally server",
-        "",
-        &format!(
-            r#"<h1>Rally server</h1>
-<p>This server keeps events and groups for the people who sync with it, so their devices meet here even when they are never online together. It holds only what they share, and shows nobody what they may not read.</p>
-{events}<h2>Sync with it</h2>
-<p>{registration}</p>
-<p><code>rally sync --server {example}</code></p>
-<h2>Addresses</h2>
-<ul>{addresses}</ul>
-<p><small>rally-server {version}</small></p>"#,
-            example = escape(example),
-            version = info.version,
-            events = if state.federates {
-                "<p><a href=\"/events\">Upcoming public events</a> · <a href=\"/events.ics\">calendar</a> · <a href=\"/feed.atom\">news feed</a></p>"
-            } else {
-                ""
-            },
-        ),
-    )
-    .into_response()
-}
-
 async fn health() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain")], "ok\n")
 }
 
-/// The info page, its JSON and the health check.
+/// The about page (also the home page when the server does not federate),
+/// the server's info as JSON and the health check.
 pub fn router(state: Arc<State>) -> Router {
-    Router::new()
-        .route("/", get(home))
+    let home = (!state.federates).then(|| get(crate::about::about));
+    let mut router = Router::new();
+    if let Some(home) = home {
+        router = router.route("/", home);
+    }
+    router
+        .route("/about", get(crate::about::about))
         .route("/api/v1/server", get(info_json))
         .route("/healthz", get(health))
         .with_state(state)

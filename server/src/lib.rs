@@ -19,11 +19,13 @@
 //! - SIGTERM or Ctrl-C stops it between two batches: a batch is stored whole or
 //!   not at all, and nothing is acknowledged to a peer before it is stored.
 
+pub mod about;
 pub mod admin;
 pub mod fedi;
 pub mod geocode;
 pub mod html;
 pub mod http;
+pub mod lang;
 pub mod listener;
 pub mod registry;
 pub mod tiles;
@@ -92,6 +94,8 @@ pub struct ServerConfig {
     pub tiles: Option<tiles::TileConfig>,
     /// The admin's own `robots.txt`, served instead of the default.
     pub robots: Option<String>,
+    /// The instance's rules, contact and admins, for its about page.
+    pub about: about::About,
 }
 
 /// What the server tells its caller as it starts and runs.
@@ -284,6 +288,7 @@ pub async fn run(
         p2p: Mutex::new(Vec::new()),
         public_url: public_url.unwrap_or_else(|| format!("http://{http_addr}")),
         federates: fedi.is_some(),
+        about: config.about.clone(),
     });
     let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
     let (stop_fedi, fedi_stopped) = tokio::sync::watch::channel(false);

@@ -73,6 +73,16 @@ struct Cli {
     /// the public pages and keeps crawlers off the admin page).
     #[arg(long, value_name = "FILE")]
     robots: Option<std::path::PathBuf>,
+    /// The instance's rules (a Markdown file), shown on its about page.
+    #[arg(long, value_name = "FILE")]
+    rules: Option<std::path::PathBuf>,
+    /// How to reach the admins (an email address, a URL or a Fediverse
+    /// handle), shown on the about page.
+    #[arg(long, value_name = "TEXT")]
+    contact: Option<String>,
+    /// An admin's name or handle, shown on the about page (repeatable).
+    #[arg(long = "admin", value_name = "NAME")]
+    admins: Vec<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -328,6 +338,17 @@ fn serve(cli: Cli, data: PathBuf) -> Result<()> {
                     .with_context(|| format!("reading {}", path.display()))?,
             ),
             None => None,
+        },
+        about: rally_server::about::About {
+            rules: match &cli.rules {
+                Some(path) => Some(
+                    std::fs::read_to_string(path)
+                        .with_context(|| format!("reading {}", path.display()))?,
+                ),
+                None => None,
+            },
+            contact: cli.contact.clone(),
+            admins: cli.admins.clone(),
         },
         tiles: cli
             .tiles

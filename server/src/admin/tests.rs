@@ -12,6 +12,7 @@ fn state(dir: &std::path::Path) -> (Arc<AdminState>, String) {
         p2p: std::sync::Mutex::new(Vec::new()),
         public_url: "https://rally.example".into(),
         federates: false,
+        about: crate::about::About::default(),
     });
     (Arc::new(AdminState { http, fedi: None }), token)
 }

@@ -15,11 +15,10 @@ use std::sync::Arc;
 
 use atom_syndication::{ContentBuilder, EntryBuilder, FeedBuilder, LinkBuilder, Text};
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use rally_core::jiff::Timestamp;
 use rally_ical::CalEvent;
-use sha2::{Digest, Sha256};
 
 use super::routes::{event_of, group};
 use super::vocab::{self, Urls};
@@ -50,36 +49,6 @@ pub fn alternates(ics: &str, atom: Option<&str>) -> String {
     head
 }
 
-/// A body with its type, an ETag and a cache lifetime; `304` when the reader
-/// already has these bytes.
-pub fn cached(headers: &HeaderMap, content_type: &'static str, body: String) -> Response {
-    let tag = format!(
-        "\"{}\"",
-        hex::encode(&Sha256::digest(body.as_bytes())[..16])
-    );
-    let fresh = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
-    let cache = format!("public, max-age={MAX_AGE}");
-    if fresh {
-        return (
-            StatusCode::NOT_MODIFIED,
-            [(header::ETAG, tag), (header::CACHE_CONTROL, cache)],
-        )
-            .into_response();
-    }
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_owned()),
-            (header::ETAG, tag),
-            (header::CACHE_CONTROL, cache),
-        ],
-        body,
-    )
-        .into_response()
-}
-
 fn ends(e: &PublicEvent) -> i64 {
     let d = &e.view.details;
     d.ends_at()
@@ -102,7 +71,7 @@ fn instance_events(l: &Local) -> Result<Vec<PublicEvent>, FediError> {
     let since = Timestamp::from_second(Timestamp::now().as_second() - RECENT_SECS)
         .unwrap_or_else(|_| Timestamp::now());
     let mut out = Vec::new();
-    super::listing::scan(l, since, None, false, |e| {
+    super::listing::scan(l, since, None, None, false, |e| {
         if let Some(group) = e.view.group {
             out.push(PublicEvent {
                 id: e.id,
@@ -204,7 +173,7 @@ pub(super) async fn serve(
 ) -> Response {
     let urls = fedi.urls.clone();
     match fedi.local(move |l| make(l, &urls)).await {
-        Ok(body) => cached(&headers, kind, body),
+        Ok(body) => crate::html::cached(&headers, kind, body, MAX_AGE),
         Err(e) => e.into_response(),
     }
 }

@@ -67,7 +67,7 @@ pub async fn list(fedi: &Fedi) -> Result<Vec<Instance>, FediError> {
 }
 
 /// The base URL of a domain as the server may reach it.
-fn base_of(fedi: &Fedi, domain: &str) -> String {
+pub(super) fn base_of(fedi: &Fedi, domain: &str) -> String {
     let domain = domain.trim().trim_end_matches('/');
     if domain.starts_with("https://") || domain.starts_with("http://") {
         return domain.to_owned();

@@ -1,6 +1,7 @@
 //! The instance's public event listing, server-rendered and working without
-//! JavaScript: `/events` (search by words, tag and date range, a page at a
-//! time) and `/tags/{tag}` (one tag's events, with its calendar at
+//! JavaScript: the home page `/` and `/events` (search by words, tag, date
+//! range and distance from a town — the bundled gazetteer, no request
+//! elsewhere — a page at a time) and `/tags/{tag}` (one tag's events, with its calendar at
 //! `/tags/{tag}/events.ics` and Atom at `/tags/{tag}/feed.atom`), and a
 //! group's upcoming events to embed in another site (`/groups/{id}/embed`, the
 //! one page others may frame).
@@ -16,13 +17,15 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use rally_core::jiff::Timestamp;
 use rally_core::{DocId, EventView, Visibility};
+use rally_service::discover::Near;
 use rally_store::EventQuery;
 use serde::Deserialize;
 
 use super::feeds::alternates;
-use super::vocab::{self, Urls};
-use super::{Fedi, FediError, Local, PublicEvent};
-use crate::html::escape;
+use super::vocab::Urls;
+use super::{Fedi, FediError, Local, PublicEvent, when};
+use crate::html::{self, escape};
+use crate::lang::{Lang, Reader, Words};
 
 /// Events on a page of the listing.
 const PAGE: usize = 50;
@@ -52,8 +55,56 @@ pub struct Search {
     /// `YYYY-MM-DD`: events starting on or before this day.
     #[serde(default)]
     pub to: String,
+    /// A town's name: events within `km` of it.
+    #[serde(default)]
+    pub near: String,
+    /// Kilometres around `near` (default 25, at most 500).
+    #[serde(default)]
+    pub km: String,
     #[serde(default)]
     pub page: usize,
+}
+
+/// The distance searched around a town when none is given, and the most.
+const DEFAULT_KM: f64 = 25.0;
+const MAX_KM: f64 = 500.0;
+
+/// Where a search's `near` is: the town the gazetteer knows by that name.
+#[derive(Debug, Clone)]
+pub struct Area {
+    pub near: Near,
+    /// The town's name as the gazetteer writes it.
+    pub town: String,
+}
+
+impl Search {
+    /// The area to search in, if a town was asked for and is known (`None`
+    /// inside when it was asked for and is not).
+    pub fn area(&self) -> Option<Option<Area>> {
+        let place = self.near.trim();
+        if place.is_empty() {
+            return None;
+        }
+        let km = self
+            .km
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|k| k.is_finite() && *k > 0.0)
+            .unwrap_or(DEFAULT_KM)
+            .min(MAX_KM);
+        let town = rally_gazetteer::Gazetteer::bundled()
+            .ok()
+            .and_then(|g| g.search(place, 1, None).into_iter().next().cloned());
+        Some(town.map(|t| Area {
+            near: Near {
+                latitude: t.lat,
+                longitude: t.lon,
+                km,
+            },
+            town: t.name,
+        }))
+    }
 }
 
 impl Search {
@@ -68,19 +119,22 @@ impl Search {
 }
 
 /// Walks the events not ended by `now` in order of start (narrowed by the
-/// index's full-text `text`), a chunk at a time, handing each listed one (this
+/// index's full-text `text`, and to those within `area`), a chunk at a time, handing each listed one (this
 /// server's published events, and public copies when `copies`) to `take` until
 /// it says stop or `SCAN` events were looked at.
 pub fn scan(
     l: &Local,
     now: Timestamp,
     text: Option<String>,
+    area: Option<Near>,
     copies: bool,
     mut take: impl FnMut(Listed) -> bool,
 ) -> Result<(), FediError> {
     let mut query = EventQuery::upcoming(now);
     query.limit = CHUNK;
     query.text = text;
+    // The index narrows to the rectangle around the circle; the distance decides.
+    query.bbox = area.map(|a| a.bbox());
     let mut published = l.published();
     let mut looked = 0;
     loop {
@@ -110,6 +164,13 @@ pub fn scan(
                 },
                 None => continue,
             };
+            let place = &listed.view.details.place;
+            if let Some(a) = area {
+                match (place.latitude, place.longitude) {
+                    (Some(lat), Some(lon)) if a.distance_km(lat, lon) <= a.km => {}
+                    _ => continue,
+                }
+            }
             if !take(listed) {
                 return Ok(());
             }
@@ -122,7 +183,12 @@ pub fn scan(
 
 /// Upcoming listed events matching `search`, in order of start; and whether
 /// there are more after this page.
-pub fn find(l: &Local, search: &Search, now: Timestamp) -> Result<(Vec<Listed>, bool), FediError> {
+pub fn find(
+    l: &Local,
+    search: &Search,
+    area: Option<Near>,
+    now: Timestamp,
+) -> Result<(Vec<Listed>, bool), FediError> {
     // The index narrows by words, and by the tag (tags are indexed text);
     // each event found is then checked whole.
     let words = format!(
@@ -139,6 +205,7 @@ pub fn find(l: &Local, search: &Search, now: Timestamp) -> Result<(Vec<Listed>, 
         l,
         now,
         (!words.is_empty()).then(|| words.to_owned()),
+        area,
         true,
         |e| {
             if !search.matches(&e.view) {
@@ -159,13 +226,19 @@ pub fn find(l: &Local, search: &Search, now: Timestamp) -> Result<(Vec<Listed>, 
     Ok((out, more))
 }
 
-fn item(urls: &Urls, e: &Listed) -> String {
+fn item(urls: &Urls, lang: Lang, e: &Listed) -> String {
     let (href, from) = match &e.origin {
         Some(origin) => (
             origin.clone(),
             format!(
-                " <span class=meta>(from {})</span>",
-                escape(rally_core::publication::url_host(origin))
+                " <span class=meta>{}</span>",
+                escape(&lang.ta(
+                    "listing-from",
+                    &[(
+                        "host",
+                        rally_core::publication::url_host(origin).to_owned().into()
+                    )]
+                ))
             ),
         ),
         None => (urls.event(&e.id), String::new()),
@@ -174,11 +247,11 @@ fn item(urls: &Urls, e: &Listed) -> String {
         "<li><a href=\"{}\">{}</a>{from}<br><span class=meta>{}</span></li>",
         escape(&href),
         escape(&e.view.details.title),
-        escape(&vocab::event_summary(&e.view)),
+        when::summary(lang, &e.view),
     )
 }
 
-fn page_link(search: &Search, page: usize, base: &str) -> String {
+fn page_link(search: &Search, page: usize, base: &str, lang: Lang) -> String {
     let mut url = url::Url::parse(&format!("{base}/events")).expect("the server's URL");
     {
         let mut q = url.query_pairs_mut();
@@ -187,51 +260,87 @@ fn page_link(search: &Search, page: usize, base: &str) -> String {
             ("tag", &search.tag),
             ("from", &search.from),
             ("to", &search.to),
+            ("near", &search.near),
+            ("km", &search.km),
         ] {
             if !v.is_empty() {
                 q.append_pair(k, v);
             }
         }
         q.append_pair("page", &page.to_string());
+        q.append_pair("lang", lang.code());
     }
     url.to_string()
 }
 
-fn html_page(title: &str, head: &str, body: &str) -> Response {
-    let mut r = crate::html::page(title, head, body).into_response();
-    r.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(super::routes::PAGE_CSP),
-    );
-    r
+/// What a listing page shows.
+struct Shown<'a> {
+    title: &'a str,
+    search: &'a Search,
+    /// The town searched around: found (`Some(Some)`), unknown (`Some(None)`).
+    area: Option<Option<Area>>,
+    found: &'a [Listed],
+    more: bool,
+    /// Whether the page has the search form.
+    form: bool,
 }
 
-fn listing_body(
-    urls: &Urls,
-    title: &str,
-    search: &Search,
-    found: &[Listed],
-    more: bool,
-    form: bool,
-) -> String {
-    let items: String = found.iter().map(|e| item(urls, e)).collect();
+fn listing_body(urls: &Urls, lang: Lang, s: Shown<'_>) -> String {
+    let search = s.search;
+    let items: String = s.found.iter().map(|e| item(urls, lang, e)).collect();
     let list = if items.is_empty() {
-        "<p>No upcoming events found.</p>".to_owned()
+        format!("<p>{}</p>", escape(&lang.t("listing-none")))
     } else {
         format!("<ul class=events>{items}</ul>")
     };
-    let form = if form {
+    let area = match &s.area {
+        Some(Some(a)) => format!(
+            "<p class=meta>{}</p>",
+            escape(&lang.ta(
+                "search-near-showing",
+                &[("km", a.near.km.into()), ("place", a.town.clone().into())]
+            ))
+        ),
+        Some(None) => format!(
+            "<p class=error role=status>{}</p>",
+            escape(&lang.ta(
+                "search-near-unknown",
+                &[("place", search.near.trim().to_owned().into())]
+            ))
+        ),
+        None => String::new(),
+    };
+    let field = |id: &str, label: &str, kind: &str, value: &str, extra: &str| {
         format!(
-            r#"<form method=get action="/events" role=search>
-<label for=q>Words</label> <input id=q name=q type=search value="{}">
-<label for=tag>Tag</label> <input id=tag name=tag value="{}">
-<label for=from>From</label> <input id=from name=from type=date value="{}">
-<label for=to>To</label> <input id=to name=to type=date value="{}">
-<button type=submit>Search</button></form>"#,
-            escape(&search.q),
-            escape(&search.tag),
-            escape(&search.from),
-            escape(&search.to)
+            "<span class=field><label for={id}>{}</label> <input id={id} name={id} type={kind} value=\"{}\"{extra}></span> ",
+            escape(&lang.t(label)),
+            escape(value)
+        )
+    };
+    let form = if s.form {
+        format!(
+            "<form method=get action=\"/events\" role=search aria-label=\"{}\"><input type=hidden name=lang value={}>{}{}{}{}{}{}<button type=submit>{}</button></form>",
+            escape(&lang.t("search-label")),
+            lang.code(),
+            field("q", "search-words", "search", &search.q, ""),
+            field("tag", "search-tag", "text", &search.tag, ""),
+            field("from", "search-from", "date", &search.from, ""),
+            field("to", "search-to", "date", &search.to, ""),
+            field(
+                "near",
+                "search-near",
+                "text",
+                &search.near,
+                " autocomplete=address-level2"
+            ),
+            field(
+                "km",
+                "search-km",
+                "number",
+                &search.km,
+                " min=1 max=500 step=1 inputmode=numeric"
+            ),
+            escape(&lang.t("search-submit")),
         )
     } else {
         String::new()
@@ -239,22 +348,56 @@ fn listing_body(
     let mut pager = String::new();
     if search.page > 0 {
         pager.push_str(&format!(
-            "<a rel=prev href=\"{}\">Earlier</a> ",
-            escape(&page_link(search, search.page - 1, &urls.base))
+            "<a rel=prev href=\"{}\">{}</a> ",
+            escape(&page_link(search, search.page - 1, &urls.base, lang)),
+            escape(&lang.t("pager-earlier"))
         ));
     }
-    if more {
+    if s.more {
         pager.push_str(&format!(
-            "<a rel=next href=\"{}\">Later</a>",
-            escape(&page_link(search, search.page + 1, &urls.base))
+            "<a rel=next href=\"{}\">{}</a>",
+            escape(&page_link(search, search.page + 1, &urls.base, lang)),
+            escape(&lang.t("pager-later"))
         ));
     }
+    let pager = if pager.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<nav aria-label=\"{}\">{pager}</nav>",
+            escape(&lang.t("pages-label"))
+        )
+    };
     format!(
-        "<p><a href=\"/\">{}</a></p><h1>{}</h1>{form}{list}<nav aria-label=Pages>{pager}</nav><p class=meta>Subscribe: <a href=\"{ics}\">calendar</a> · <a href=\"{atom}\">news feed</a></p>",
-        escape(urls.host()),
-        escape(title),
+        "<h1>{}</h1>{form}{area}{list}{pager}<p class=meta>{} <a href=\"{ics}\">{}</a> · <a href=\"{atom}\">{}</a></p>",
+        escape(s.title),
+        escape(&lang.t("subscribe")),
+        escape(&lang.t("feed-calendar")),
+        escape(&lang.t("feed-news")),
         ics = escape(&format!("{}/events.ics", urls.base)),
         atom = escape(&format!("{}/feed.atom", urls.base)),
+    )
+}
+
+fn listing_page(
+    fedi: &Fedi,
+    reader: &Reader,
+    headers: &HeaderMap,
+    title: &str,
+    head: &str,
+    body: &str,
+) -> Response {
+    html::public(
+        reader,
+        headers,
+        html::Public {
+            host: fedi.urls.host(),
+            listings: true,
+            title,
+            head,
+            body,
+            csp: None,
+        },
     )
 }
 
@@ -299,22 +442,46 @@ impl PageCache {
     }
 }
 
+/// The home page: the instance's upcoming events, with the search form.
+pub async fn home(State(fedi): State<Arc<Fedi>>, reader: Reader, headers: HeaderMap) -> Response {
+    listing(fedi, reader, headers, Search::default()).await
+}
+
 pub async fn events(
     State(fedi): State<Arc<Fedi>>,
+    reader: Reader,
+    headers: HeaderMap,
     Query(search): Query<Search>,
-    axum::extract::RawQuery(raw): axum::extract::RawQuery,
 ) -> Response {
+    listing(fedi, reader, headers, search).await
+}
+
+async fn listing(fedi: Arc<Fedi>, reader: Reader, headers: HeaderMap, search: Search) -> Response {
     let urls = fedi.urls.clone();
     let cache = fedi.clone();
+    let lang = reader.lang;
+    let title = lang.ta("listing-title", &[("host", urls.host().to_owned().into())]);
+    let key = reader.key();
+    let t = title.clone();
     let body = fedi
         .local(move |l| {
-            cache
-                .pages
-                .page(l, format!("events?{}", raw.unwrap_or_default()), || {
-                    let (found, more) = find(l, &search, Timestamp::now())?;
-                    let title = format!("Upcoming events on {}", urls.host());
-                    Ok(listing_body(&urls, &title, &search, &found, more, true))
-                })
+            cache.pages.page(l, key, || {
+                let area = search.area();
+                let near = area.clone().flatten().map(|a| a.near);
+                let (found, more) = find(l, &search, near, Timestamp::now())?;
+                Ok(listing_body(
+                    &urls,
+                    lang,
+                    Shown {
+                        title: &t,
+                        search: &search,
+                        area,
+                        found: &found,
+                        more,
+                        form: true,
+                    },
+                ))
+            })
         })
         .await;
     let body = match body {
@@ -325,14 +492,15 @@ pub async fn events(
         &format!("{}/events.ics", fedi.urls.base),
         Some(&format!("{}/feed.atom", fedi.urls.base)),
     );
-    html_page(
-        &format!("Upcoming events on {}", fedi.urls.host()),
-        &head,
-        &body,
-    )
+    listing_page(&fedi, &reader, &headers, &title, &head, &body)
 }
 
-pub async fn tag(State(fedi): State<Arc<Fedi>>, Path(tag): Path<String>) -> Response {
+pub async fn tag(
+    State(fedi): State<Arc<Fedi>>,
+    Path(tag): Path<String>,
+    reader: Reader,
+    headers: HeaderMap,
+) -> Response {
     let urls = fedi.urls.clone();
     let t = tag.clone();
     let found = fedi
@@ -341,7 +509,7 @@ pub async fn tag(State(fedi): State<Arc<Fedi>>, Path(tag): Path<String>) -> Resp
                 tag: t,
                 ..Search::default()
             };
-            find(l, &search, Timestamp::now())
+            find(l, &search, None, Timestamp::now())
         })
         .await;
     let (found, more) = match found {
@@ -357,11 +525,20 @@ pub async fn tag(State(fedi): State<Arc<Fedi>>, Path(tag): Path<String>) -> Resp
         tag: tag.clone(),
         ..Search::default()
     };
-    html_page(
-        &format!("#{tag}"),
-        &head,
-        &listing_body(&urls, &format!("#{tag}"), &search, &found, more, false),
-    )
+    let title = format!("#{tag}");
+    let body = listing_body(
+        &urls,
+        reader.lang,
+        Shown {
+            title: &title,
+            search: &search,
+            area: None,
+            found: &found,
+            more,
+            form: false,
+        },
+    );
+    listing_page(&fedi, &reader, &headers, &title, &head, &body)
 }
 
 /// A tag's published events (not copies) for its feeds.
@@ -372,7 +549,7 @@ fn tag_events(l: &Local, tag: &str) -> Result<Vec<PublicEvent>, FediError> {
     };
     let text = Some(tag.trim_start_matches('#').to_owned()).filter(|t| !t.trim().is_empty());
     let mut out = Vec::new();
-    scan(l, Timestamp::now(), text, false, |e| {
+    scan(l, Timestamp::now(), text, None, false, |e| {
         if search.matches(&e.view) {
             out.push(PublicEvent {
                 id: e.id,
@@ -418,7 +595,12 @@ pub async fn tag_atom(
 }
 
 /// A group's upcoming events, to embed in an `<iframe>` on another site.
-pub async fn embed(State(fedi): State<Arc<Fedi>>, Path(hex): Path<String>) -> Response {
+pub async fn embed(
+    State(fedi): State<Arc<Fedi>>,
+    Path(hex): Path<String>,
+    reader: Reader,
+) -> Response {
+    let lang = reader.lang;
     let urls = fedi.urls.clone();
     let found = fedi
         .local(move |l| {
@@ -454,16 +636,19 @@ pub async fn embed(State(fedi): State<Arc<Fedi>>, Path(hex): Path<String>) -> Re
                 "<li><a href=\"{}\" target=_blank rel=noopener>{}</a><br><span class=meta>{}</span></li>",
                 escape(&urls.event(&e.id)),
                 escape(&e.view.details.title),
-                escape(&vocab::event_summary(&e.view))
+                when::summary(lang, &e.view)
             )
         })
         .collect();
     let body = if items.is_empty() {
-        format!("<p>{}: no upcoming events.</p>", escape(&name))
+        format!(
+            "<p>{}</p>",
+            escape(&lang.ta("group-embed-none", &[("name", name.clone().into())]))
+        )
     } else {
         format!("<h1>{}</h1><ul class=events>{items}</ul>", escape(&name))
     };
-    let mut r = crate::html::page(&name, "", &body).into_response();
+    let mut r = crate::html::page_in(lang, &name, "", &body).into_response();
     r.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors *"),

@@ -29,10 +29,13 @@
 pub mod budget;
 pub mod copies;
 pub mod db;
+pub mod event_page;
 pub mod feeds;
 pub mod fetch;
+pub mod group_page;
 pub mod inbox;
 pub mod instances;
+pub mod interact;
 pub mod keys;
 pub mod listing;
 pub mod members;
@@ -44,6 +47,7 @@ pub mod seo;
 pub mod sig;
 pub mod snapshot;
 pub mod vocab;
+pub mod when;
 
 use std::collections::HashSet;
 use std::path::Path;

@@ -16,7 +16,8 @@ use serde_json::{Value, json};
 
 use super::vocab::{self, CONTENT_TYPE, Urls};
 use super::{Fedi, FediError, Local, PublicEvent, PublicGroup};
-use crate::html::escape;
+use crate::html::{self, escape};
+use crate::lang::{Reader, Words};
 
 pub fn router(fedi: Arc<Fedi>) -> Router {
     Router::new()
@@ -40,7 +41,9 @@ pub fn router(fedi: Arc<Fedi>) -> Router {
         .route("/events/{id}/event.ics", get(super::feeds::event_ics))
         .route("/events.ics", get(super::feeds::instance_ics))
         .route("/robots.txt", get(super::seo::robots))
+        .route("/", get(super::listing::home))
         .route("/events", get(super::listing::events))
+        .route("/interact", post(super::interact::interact))
         .route("/tags/{tag}", get(super::listing::tag))
         .route("/tags/{tag}/events.ics", get(super::listing::tag_ics))
         .route("/tags/{tag}/feed.atom", get(super::listing::tag_atom))
@@ -117,24 +120,6 @@ impl IntoResponse for FediError {
         (status, format!("{text}\n")).into_response()
     }
 }
-
-fn page(title: &str, body: &str, json_url: &str, extra_head: &str) -> Response {
-    let head = format!(
-        r#"<link rel="alternate" type="application/activity+json" href="{}">{extra_head}"#,
-        escape(json_url)
-    );
-    let mut response = crate::html::page(title, &head, body).into_response();
-    // Nothing runs on these pages, nothing loads from elsewhere.
-    response.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        header::HeaderValue::from_static(PAGE_CSP),
-    );
-    response
-}
-
-/// The public pages' Content-Security-Policy: their own pictures, their inline
-/// style, no script (JSON-LD is data, not run), no framing by others.
-pub(super) const PAGE_CSP: &str = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 fn doc_id(hex: &str) -> Result<DocId, FediError> {
     hex.parse().map_err(|_| FediError::NotFound)
@@ -244,7 +229,11 @@ async fn nodeinfo(State(fedi): State<Arc<Fedi>>, Path(version): Path<String>) ->
         .into_response()
 }
 
-async fn instance_actor(State(fedi): State<Arc<Fedi>>, headers: HeaderMap) -> Response {
+async fn instance_actor(
+    State(fedi): State<Arc<Fedi>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Response {
     let actor = fedi.urls.instance();
     let pem = match fedi.public_pem(&actor).await {
         Ok(p) => p,
@@ -253,17 +242,38 @@ async fn instance_actor(State(fedi): State<Arc<Fedi>>, headers: HeaderMap) -> Re
     if wants_json(&headers) {
         return activity_json(vocab::instance_actor(&fedi.urls, &pem));
     }
-    page(
-        "Rally instance",
-        &format!(
-            "<h1>Rally on {}</h1><p>The instance actor: it follows other instances and is followed by them.</p>",
-            escape(fedi.urls.host())
-        ),
-        &actor,
-        &super::feeds::alternates(
+    let reader = Reader::of(&uri, &headers);
+    let lang = reader.lang;
+    let body = format!(
+        "<h1>{}</h1><p>{}</p>",
+        escape(&lang.ta(
+            "about-title",
+            &[("host", fedi.urls.host().to_owned().into())]
+        )),
+        escape(&lang.ta(
+            "about-federates",
+            &[("actor", format!("@relay@{}", fedi.urls.host()).into())]
+        )),
+    );
+    let head = format!(
+        r#"<link rel="alternate" type="application/activity+json" href="{}">{}"#,
+        escape(&actor),
+        super::feeds::alternates(
             &format!("{}/events.ics", fedi.urls.base),
             Some(&format!("{}/feed.atom", fedi.urls.base)),
-        ),
+        )
+    );
+    html::public(
+        &reader,
+        &headers,
+        html::Public {
+            host: fedi.urls.host(),
+            listings: true,
+            title: fedi.urls.host(),
+            head: &head,
+            body: &body,
+            csp: None,
+        },
     )
 }
 
@@ -307,6 +317,7 @@ async fn empty_collection(uri: axum::http::Uri, State(fedi): State<Arc<Fedi>>) -
 async fn group_actor(
     State(fedi): State<Arc<Fedi>>,
     Path(hex): Path<String>,
+    reader: Reader,
     headers: HeaderMap,
 ) -> Response {
     let json = wants_json(&headers);
@@ -333,7 +344,6 @@ async fn group_actor(
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };
-    let actor = fedi.urls.group(&g.id);
     if let Some(pem) = pem {
         return activity_json(vocab::group_actor(
             &fedi.urls,
@@ -343,46 +353,13 @@ async fn group_actor(
             &pem,
         ));
     }
-    let mut events = String::new();
-    for ev in &public_events {
-        events.push_str(&format!(
-            "<li><a href=\"{}\">{}</a> <span class=meta>{}</span></li>",
-            escape(&fedi.urls.event(&ev.id)),
-            escape(&ev.view.details.title),
-            escape(&vocab::event_summary(&ev.view)),
-        ));
-    }
-    let summary = g
-        .view
-        .profile
-        .summary
-        .trim()
-        .is_empty()
-        .then(String::new)
-        .unwrap_or_else(|| rally_core::text::markdown_to_html(&g.view.profile.summary));
-    page(
-        &g.view.profile.name,
-        &format!(
-            "<h1>{}</h1><p class=meta>@{}@{}</p>{summary}<h2>Events</h2><ul>{events}</ul>",
-            escape(&g.view.profile.name),
-            escape(&g.username),
-            escape(fedi.urls.host()),
-        ),
-        &actor,
-        &format!(
-            "{}{}",
-            super::feeds::alternates(
-                &format!("{actor}/events.ics"),
-                Some(&format!("{actor}/feed.atom")),
-            ),
-            super::seo::preview(
-                &g.view.profile.name,
-                &super::seo::excerpt(&g.view.profile.summary),
-                &actor,
-                None,
-                "profile",
-            ),
-        ),
+    super::group_page::render(
+        &fedi.urls,
+        &reader,
+        &headers,
+        &g,
+        public_events,
+        Timestamp::now(),
     )
 }
 
@@ -521,97 +498,40 @@ async fn media(State(fedi): State<Arc<Fedi>>, Path(file): Path<String>) -> Respo
 async fn event(
     State(fedi): State<Arc<Fedi>>,
     Path(hex): Path<String>,
+    reader: Reader,
     headers: HeaderMap,
 ) -> Response {
-    let ev = match fedi.local(move |l| event_of(l, &hex)).await {
+    let found = fedi
+        .local(move |l| {
+            let ev = event_of(l, &hex)?;
+            let group_name = l
+                .public_group(&ev.group)?
+                .map(|g| g.view.profile.name)
+                .unwrap_or_default();
+            Ok((ev, group_name))
+        })
+        .await;
+    let (ev, group_name) = match found {
         Ok(e) => e,
         Err(e) => return e.into_response(),
     };
-    let mut object = vocab::event_object(
-        &fedi.urls,
-        &ev.id,
-        &ev.view,
-        Some(&ev.group),
-        Timestamp::now(),
-    );
     if wants_json(&headers) {
+        let mut object = vocab::event_object(
+            &fedi.urls,
+            &ev.id,
+            &ev.view,
+            Some(&ev.group),
+            Timestamp::now(),
+        );
         object["@context"] = vocab::context();
         return activity_json(object);
     }
-    let d = &ev.view.details;
-    let banner = d
-        .banner
-        .as_ref()
-        .map(|b| (fedi.urls.media(&b.hash), b.alt.clone()));
-    let comments: String = ev
-        .view
-        .comments
-        .iter()
-        .filter(|c| !c.deleted && !c.hidden)
-        .map(|c| {
-            format!(
-                "<li><strong>{}</strong>: {}</li>",
-                escape(&c.author_name),
-                rally_core::text::markdown_to_html(&c.body)
-            )
-        })
-        .collect();
-    page(
-        &d.title,
-        &format!(
-            "{}<h1>{}</h1><p class=meta>{}</p>{}<p class=meta>{} going</p>{tags}<p><a href=\"{ics}\">Add to calendar</a> · <a href=\"{app}\">Open in the Rally app</a>{map}</p><h2>Comments</h2><ul>{comments}</ul>",
-            d.banner.as_ref().map_or(String::new(), |b| format!(
-                "<img src=\"{}\" alt=\"{}\" width={} height={} style=\"max-width:100%;height:auto\">",
-                escape(&fedi.urls.media(&b.hash)),
-                escape(&b.alt),
-                b.width,
-                b.height
-            )),
-            escape(&d.title),
-            escape(&vocab::event_summary(&ev.view)),
-            rally_core::text::markdown_to_html(&d.description),
-            ev.view.going_count(),
-            ics = escape(&format!("{}/event.ics", fedi.urls.event(&ev.id))),
-            app = escape(&format!("rally://event/{}", ev.id.to_hex())),
-            map = match (d.place.latitude, d.place.longitude) {
-                (Some(lat), Some(lon)) => format!(
-                    " · <a href=\"{}\">Map</a>",
-                    escape(&format!(
-                        "https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}"
-                    ))
-                ),
-                _ => String::new(),
-            },
-            tags = if d.tags.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "<p class=meta>{}</p>",
-                    d.tags
-                        .iter()
-                        .map(|t| format!(
-                            "<a href=\"/tags/{}\">#{}</a>",
-                            escape(&url::form_urlencoded::byte_serialize(t.as_bytes()).collect::<String>()),
-                            escape(t)
-                        ))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                )
-            },
-        ),
-        &fedi.urls.event(&ev.id),
-        &format!(
-            "{}{}{}",
-            super::feeds::alternates(&format!("{}/event.ics", fedi.urls.event(&ev.id)), None),
-            super::seo::preview(
-                &d.title,
-                &super::seo::excerpt(&d.description),
-                &fedi.urls.event(&ev.id),
-                banner.as_ref().map(|(src, alt)| (src.as_str(), alt.as_str())),
-                "website",
-            ),
-            super::seo::event_json_ld(&fedi.urls, &ev.id, &ev.view, None),
-        ),
+    super::event_page::render(
+        &fedi.urls,
+        &reader,
+        &headers,
+        &ev,
+        &super::event_page::Extra { group_name },
     )
 }
 

@@ -170,7 +170,7 @@ pub async fn sitemap(State(fedi): State<Arc<Fedi>>, headers: HeaderMap) -> Respo
                     .map(|u| format!("<url><loc>{}</loc></url>\n", escape(u)))
                     .collect::<String>()
             );
-            super::feeds::cached(&headers, "application/xml; charset=utf-8", body)
+            crate::html::cached(&headers, "application/xml; charset=utf-8", body, 300)
         }
         Err(e) => e.into_response(),
     }

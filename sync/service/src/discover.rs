@@ -23,7 +23,7 @@ pub struct Near {
 impl Near {
     /// The rectangle of latitudes and longitudes around the circle (the index
     /// narrows to it; [`Near::distance_km`] decides).
-    fn bbox(&self) -> BBox {
+    pub fn bbox(&self) -> BBox {
         let dlat = self.km / KM_PER_DEGREE;
         let cos = self.latitude.to_radians().cos().abs().max(1e-6);
         let dlon = (self.km / (KM_PER_DEGREE * cos)).min(180.0);
