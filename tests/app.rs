@@ -859,3 +859,52 @@ fn an_address_found_a_route_drawn_and_the_map_kept_offline_shows_with_no_network
     assert!(s.find_all("#place-approximate").is_empty());
     s.quit();
 }
+
+#[test]
+fn the_calendar_feed_in_the_settings_lists_the_persona_s_events_and_a_new_address_retires_the_old()
+{
+    let (_one, _display, driver) = start();
+    let srv = tempfile::tempdir().unwrap();
+    let server = rally_e2e::Server::start_federating(srv.path(), &["--registrations", "open"]);
+    let data = tempfile::tempdir().unwrap();
+    rally(data.path(), &["persona", "new", "Camille"]);
+    create_event(data.path(), "Assembly at the square", "2027-05-01T14:00");
+    let out = rally_e2e::sync_with_server(data.path(), &server.p2p[0], &[]);
+    assert!(out.status.success(), "{out:?}");
+
+    let s = launch(&driver, data.path(), &["--no-sync"]);
+    show(&s, "settings");
+    s.click("#feed-show");
+    let address = |s: &Session| {
+        s.script(
+            "const i = document.querySelector('#feed-ics'); return i ? i.value : '';",
+            json!([]),
+        )
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    };
+    let first = s.wait("the feed's address", || {
+        Some(address(&s)).filter(|a| !a.is_empty())
+    });
+    assert!(
+        first.starts_with(&format!("{}/feeds/private/", server.http)),
+        "{first}"
+    );
+    let get = |url: &str| match ureq::get(url).call() {
+        Ok(r) => (200, r.into_body().read_to_string().unwrap()),
+        Err(ureq::Error::StatusCode(code)) => (code, String::new()),
+        Err(e) => panic!("{url}: {e}"),
+    };
+    let (status, body) = get(&first);
+    assert_eq!(status, 200);
+    assert!(body.contains("SUMMARY:Assembly at the square"), "{body}");
+
+    s.click("#feed-reset");
+    s.wait_text("#calendar-feed", "no longer works");
+    let second = address(&s);
+    assert_ne!(second, first);
+    assert_eq!(get(&first).0, 404, "the old address is retired");
+    assert_eq!(get(&second).0, 200);
+    s.quit();
+}

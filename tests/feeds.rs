@@ -352,3 +352,139 @@ fn the_admin_tightens_robots_txt() {
         .unwrap();
     assert_eq!(body, "User-agent: *\nDisallow: /\n");
 }
+
+fn status(url: &str) -> u16 {
+    match ureq::get(url).call() {
+        Ok(r) => r.status().as_u16(),
+        Err(ureq::Error::StatusCode(code)) => code,
+        Err(e) => panic!("{url}: {e}"),
+    }
+}
+
+fn titles(feed: &Value) -> Vec<String> {
+    let mut t: Vec<String> = feed["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["summary"].as_str().unwrap().to_owned())
+        .collect();
+    t.sort();
+    t
+}
+
+#[test]
+fn a_private_feed_lists_what_the_persona_joined_or_follows_and_refuses_a_wrong_or_reset_token() {
+    let srv = tempfile::tempdir().unwrap();
+    let server = Server::start_federating(srv.path(), &["--registrations", "open"]);
+    let base = &server.http;
+    let scratch = tempfile::tempdir().unwrap();
+
+    // Bob publishes two talks; Ana joins one and follows nothing else of his.
+    let bob_home = tempfile::tempdir().unwrap();
+    let bob = bob_home.path();
+    rally(bob, &["persona", "new", "Bob"]);
+    let bobs = id_of(&json(bob, &["group", "create", "Bob's circle"]));
+    let talk = event(bob, "Bob's talk", "2027-05-02T18:00", &["--group", &bobs]);
+    let other = event(bob, "Another talk", "2027-05-03T18:00", &["--group", &bobs]);
+    assert!(
+        rally_e2e::sync_with_server(bob, &server.p2p[0], &[])
+            .status
+            .success()
+    );
+
+    let ana_home = tempfile::tempdir().unwrap();
+    let ana = ana_home.path();
+    rally(ana, &["persona", "new", "Ana"]);
+    let group = id_of(&json(ana, &["group", "create", "Repair café"]));
+    event(
+        ana,
+        "Ana's picnic",
+        "2027-05-01T12:00",
+        &["--group", &group],
+    );
+    event(
+        ana,
+        "An unlisted meeting",
+        "2027-05-04T19:00",
+        &["--group", &group, "--visibility", "unlisted"],
+    );
+    let secret = id_of(&json(
+        ana,
+        &["group", "create", "Quiet collective", "--members-only"],
+    ));
+    event(
+        ana,
+        "A members-only plan",
+        "2027-05-05T19:00",
+        &["--group", &secret, "--visibility", "members-only"],
+    );
+    assert!(
+        rally_e2e::sync_with_server(ana, &server.p2p[0], &[])
+            .status
+            .success()
+    );
+    rally(ana, &["event", "join", &talk]);
+    assert!(
+        rally_e2e::sync_with_server(ana, &server.p2p[0], &[])
+            .status
+            .success()
+    );
+    let _ = other;
+
+    // Before any feed exists, and with made-up tokens: not found.
+    let made_up = format!("{base}/feeds/private/{}/events.ics", "A".repeat(43));
+    assert_eq!(status(&made_up), 404);
+    assert_eq!(status(&format!("{base}/feeds/private/x/events.ics")), 404);
+
+    let first = json(ana, &["feed"]);
+    let ics = first["ics"].as_str().unwrap().to_owned();
+    assert!(
+        ics.starts_with(&format!("{base}/feeds/private/")),
+        "{first}"
+    );
+    assert_eq!(
+        json(ana, &["feed"])["ics"],
+        first["ics"],
+        "the same until reset"
+    );
+    let (cal, body) = read(&ics, "ics", scratch.path());
+    assert_eq!(
+        titles(&cal),
+        ["An unlisted meeting", "Ana's picnic", "Bob's talk"],
+        "what Ana organises or joined, never members-only: {body}"
+    );
+    // Times come with their zone, resolved from the file's VTIMEZONE.
+    let picnic = cal["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["summary"] == "Ana's picnic")
+        .unwrap();
+    assert_eq!(picnic["start"], "2027-05-01T10:00:00Z");
+    let (atom, _) = read(first["atom"].as_str().unwrap(), "atom", scratch.path());
+    assert_eq!(atom["entries"].as_array().unwrap().len(), 3, "{atom}");
+
+    // Bob's feed is his own.
+    let bobs_feed = json(bob, &["feed"]);
+    assert_ne!(bobs_feed["ics"], first["ics"]);
+    let (cal, _) = read(bobs_feed["ics"].as_str().unwrap(), "ics", scratch.path());
+    assert_eq!(titles(&cal), ["Another talk", "Bob's talk"]);
+
+    // A reset: the old address stops working, the new one works.
+    let reset = json(ana, &["feed", "--reset"]);
+    assert_ne!(reset["ics"], first["ics"]);
+    assert_eq!(status(&ics), 404);
+    assert_eq!(status(first["atom"].as_str().unwrap()), 404);
+    assert_eq!(status(reset["ics"].as_str().unwrap()), 200);
+    let (cal, _) = read(reset["ics"].as_str().unwrap(), "ics", scratch.path());
+    assert_eq!(titles(&cal).len(), 3);
+
+    // A persona the server does not know is refused, in words.
+    let carol_home = tempfile::tempdir().unwrap();
+    let carol = carol_home.path();
+    rally(carol, &["persona", "new", "Carol"]);
+    let out = rally_e2e::rally_output(carol, &["feed", "--via", base]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not registered here"), "{err}");
+}

@@ -552,7 +552,38 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         map_events,
         map_settings,
         set_map_settings,
+        calendar_feed,
     ])
+}
+
+#[tauri::command]
+async fn calendar_feed(
+    app: State<'_, App>,
+    args: Args<cmd::CalendarFeed>,
+) -> Out<cmd::CalendarFeed> {
+    use rally_webclient::feeds;
+    let refused = |message: String| ipc::AppError { message };
+    let Some(server) = app.server_url().await else {
+        return Err(refused(
+            "Sync with a server first: your calendar feed lives on your server.".into(),
+        ));
+    };
+    let host = feeds::host_of(&server).map_err(|e| refused(e.to_string()))?;
+    let action = if args.reset {
+        rally_core::private_feed::FeedAction::Reset
+    } else {
+        rally_core::private_feed::FeedAction::Get
+    };
+    let request = app
+        .run(move |s| Ok(s.private_feed_request(action, &host)?))
+        .await?;
+    let urls = feeds::ask(&server, &request)
+        .await
+        .map_err(|e| refused(e.to_string()))?;
+    Ok(ipc::CalendarFeed {
+        ics: urls.ics,
+        atom: urls.atom,
+    })
 }
 
 #[tauri::command]

@@ -13,8 +13,10 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+mod feed;
 mod link;
 mod map;
+pub use feed::{CalendarFeed, FeedArgs};
 pub use link::{Link, MAX_LINK};
 pub use map::{
     EventMap, KeptMapItem, MapArgs, MapMarker, MapPointItem, MapSettings, MapTiles, PlaceAnswer,
@@ -120,6 +122,9 @@ pub mod cmd {
         /// A list's events that have a place on the map, as markers (the same
         /// filters as `Events`, no paging).
         MapEvents = "map_events" (EventsArgs) -> Vec<MapMarker>;
+        /// The persona's private calendar feed on its server (a new address
+        /// when `reset`).
+        CalendarFeed = "calendar_feed" (super::FeedArgs) -> super::CalendarFeed;
     }
 }
 

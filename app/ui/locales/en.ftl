@@ -206,3 +206,11 @@ geocoder-direct-note = Respect the provider's usage policy: public Nominatim all
 tile-server = Tile server (leave empty to use my server's)
 tile-attribution = The credit its terms require
 tile-server-note = Maps from a tile server chosen here are shown but not kept offline: keeping needs a provider whose terms allow it, as your server's admin can choose.
+
+calendar-feed = Calendar feed
+calendar-feed-help = The events you joined or follow, in your calendar app: subscribe to this address. Keep it to yourself — whoever has it sees those events.
+calendar-feed-show = Show my calendar address
+calendar-feed-address = Calendar address (iCalendar)
+calendar-feed-news = News feed address (Atom)
+calendar-feed-reset = New address
+calendar-feed-was-reset = A new address: the old one no longer works.

@@ -198,3 +198,11 @@ geocoder-direct-note = Respectez les conditions du fournisseur : Nominatim publi
 tile-server = Serveur de tuiles (vide : celui de mon serveur)
 tile-attribution = La mention que ses conditions exigent
 tile-server-note = Les cartes d'un serveur de tuiles choisi ici s'affichent mais ne sont pas gardées hors ligne : il faut un fournisseur qui le permet, comme l'admin de votre serveur peut en choisir.
+
+calendar-feed = Agenda
+calendar-feed-help = Les événements auxquels vous participez ou que vous suivez, dans votre application d’agenda : abonnez-la à cette adresse. Gardez-la pour vous — qui l’a voit ces événements.
+calendar-feed-show = Afficher l’adresse de mon agenda
+calendar-feed-address = Adresse de l’agenda (iCalendar)
+calendar-feed-news = Adresse du fil d’actualité (Atom)
+calendar-feed-reset = Nouvelle adresse
+calendar-feed-was-reset = Une nouvelle adresse : l’ancienne ne fonctionne plus.

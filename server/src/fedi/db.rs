@@ -103,6 +103,12 @@ CREATE TABLE IF NOT EXISTS failed_deliveries (
 CREATE TABLE IF NOT EXISTS blocked_domains (
     domain     TEXT PRIMARY KEY
 );
+CREATE TABLE IF NOT EXISTS private_feeds (
+    persona    TEXT PRIMARY KEY,
+    generation INTEGER NOT NULL,
+    token_hash BLOB NOT NULL UNIQUE,
+    at         INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS remote_media (
     url        TEXT PRIMARY KEY,
     picture    TEXT NOT NULL,
@@ -119,6 +125,8 @@ pub enum DbError {
     },
     #[error(transparent)]
     Key(#[from] KeyError),
+    #[error("federation database: the feed secret: {0}")]
+    Random(String),
 }
 
 trait Ctx<T> {
@@ -197,6 +205,87 @@ impl FediDb {
             )
             .ctx("saving the public URL")?;
         Ok(())
+    }
+
+    /// The secret private feed tokens are made from (random, made on first use).
+    pub fn feed_secret(&self) -> Result<Vec<u8>, DbError> {
+        let stored: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'feed_secret'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .ctx("reading the feed secret")?;
+        if let Some(secret) = stored.and_then(|s| hex::decode(s).ok()) {
+            return Ok(secret);
+        }
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).map_err(|e| DbError::Random(e.to_string()))?;
+        self.conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES ('feed_secret', ?1)
+                 ON CONFLICT (key) DO NOTHING",
+                [hex::encode(secret)],
+            )
+            .ctx("saving the feed secret")?;
+        // Another connection may have made one first: use the stored one.
+        let stored: String = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'feed_secret'",
+                [],
+                |r| r.get(0),
+            )
+            .ctx("reading the feed secret")?;
+        hex::decode(stored).map_err(|e| DbError::Random(e.to_string()))
+    }
+
+    /// A persona's private feed generation (0 before its first reset).
+    pub fn feed_generation(&self, persona: &str) -> Result<i64, DbError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT generation FROM private_feeds WHERE persona = ?1",
+                [persona],
+                |r| r.get(0),
+            )
+            .optional()
+            .ctx("reading a feed generation")?
+            .unwrap_or(0))
+    }
+
+    /// Makes `token_hash` (of generation `generation`) the persona's only
+    /// feed token.
+    pub fn set_feed_token(
+        &self,
+        persona: &str,
+        generation: i64,
+        token_hash: &[u8],
+        now: i64,
+    ) -> Result<(), DbError> {
+        self.conn
+            .execute(
+                "INSERT INTO private_feeds (persona, generation, token_hash, at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (persona) DO UPDATE SET generation = excluded.generation,
+                     token_hash = excluded.token_hash, at = excluded.at",
+                params![persona, generation, token_hash, now],
+            )
+            .ctx("saving a feed token")?;
+        Ok(())
+    }
+
+    /// The persona whose current feed token hashes to `token_hash`.
+    pub fn feed_persona(&self, token_hash: &[u8]) -> Result<Option<String>, DbError> {
+        self.conn
+            .query_row(
+                "SELECT persona FROM private_feeds WHERE token_hash = ?1",
+                [token_hash],
+                |r| r.get(0),
+            )
+            .optional()
+            .ctx("finding a feed token")
     }
 
     /// The key of one of this server's actors, made on first use.

@@ -98,9 +98,18 @@ fn group_events(l: &Local, hex: &str) -> Result<(String, String, Vec<PublicEvent
 }
 
 pub(super) fn ics(urls: &Urls, name: &str, events: &[PublicEvent]) -> Result<String, FediError> {
+    ics_linked(name, events, |e| urls.event(&e.id))
+}
+
+/// [`ics`] with each event's link given by `link`.
+pub(super) fn ics_linked(
+    name: &str,
+    events: &[PublicEvent],
+    link: impl Fn(&PublicEvent) -> String,
+) -> Result<String, FediError> {
     let cal: Vec<CalEvent> = events
         .iter()
-        .map(|e| CalEvent::of(&e.id, &e.view.details, Some(urls.event(&e.id))))
+        .map(|e| CalEvent::of(&e.id, &e.view.details, Some(link(e))))
         .collect();
     rally_ical::calendar(name, &cal, Timestamp::now())
         .map_err(|e| FediError::Refused(e.to_string()))
@@ -113,6 +122,17 @@ pub(super) fn atom(
     page: &str,
     events: &[PublicEvent],
 ) -> String {
+    atom_linked(title, self_url, page, events, |e| urls.event(&e.id))
+}
+
+/// [`atom`] with each event's link given by `link`.
+pub(super) fn atom_linked(
+    title: &str,
+    self_url: &str,
+    page: &str,
+    events: &[PublicEvent],
+    link: impl Fn(&PublicEvent) -> String,
+) -> String {
     let time = |secs: i64| {
         chrono::DateTime::from_timestamp(secs, 0)
             .unwrap_or_default()
@@ -122,7 +142,7 @@ pub(super) fn atom(
         .iter()
         .map(|e| {
             let d = &e.view.details;
-            let url = urls.event(&e.id);
+            let url = link(e);
             EntryBuilder::default()
                 .id(url.clone())
                 .title(Text::plain(d.title.clone()))

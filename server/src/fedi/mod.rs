@@ -41,6 +41,7 @@ pub mod listing;
 pub mod members;
 pub mod outbox;
 pub mod outcome;
+pub mod private_feed;
 pub mod queue;
 pub mod routes;
 pub mod seo;

@@ -44,6 +44,15 @@ pub fn router(fedi: Arc<Fedi>) -> Router {
         .route("/", get(super::listing::home))
         .route("/events", get(super::listing::events))
         .route("/interact", post(super::interact::interact))
+        .route("/feeds/private", post(super::private_feed::ask))
+        .route(
+            "/feeds/private/{token}/events.ics",
+            get(super::private_feed::ics),
+        )
+        .route(
+            "/feeds/private/{token}/feed.atom",
+            get(super::private_feed::atom),
+        )
         .route("/tags/{tag}", get(super::listing::tag))
         .route("/tags/{tag}/events.ics", get(super::listing::tag_ics))
         .route("/tags/{tag}/feed.atom", get(super::listing::tag_atom))

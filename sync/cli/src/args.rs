@@ -61,6 +61,19 @@ pub enum Command {
     /// Public events on this device you have no part in yet: above all those your
     /// server offers (its upcoming public events), kept here for offline use.
     Discover(DiscoverArgs),
+    /// Your private calendar feed: the events you joined or follow, at a secret
+    /// address on your server that a calendar app subscribes to.
+    Feed(FeedArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FeedArgs {
+    /// A new address: the old one stops working (if it was shared by mistake).
+    #[arg(long)]
+    pub reset: bool,
+    /// Your server's web address; by default the one this device syncs with.
+    #[arg(long, value_name = "URL")]
+    pub via: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,6 +6,7 @@
 //! leave the store as it was.
 
 mod args;
+mod feed;
 mod maps;
 mod render;
 
@@ -97,6 +98,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Discover(args) => discover(&ctx, args),
         Command::Place(cmd) => maps::place(&ctx, cmd),
         Command::Map(cmd) => maps::map(&mut ctx, cmd),
+        Command::Feed(args) => feed::feed(&ctx, args),
         Command::Blob(BlobCmd::Export { hash, out }) => {
             let bytes = ctx.svc.blob(&hash)?;
             std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;

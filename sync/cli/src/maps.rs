@@ -15,14 +15,14 @@ use serde_json::json;
 use crate::Ctx;
 use crate::args::{GeocoderChoice, MapCmd, PlaceCmd};
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?)
 }
 
 /// The server this device syncs with (learnt at sync), if any.
-fn own_server(ctx: &Ctx) -> Result<Option<String>> {
+pub(crate) fn own_server(ctx: &Ctx) -> Result<Option<String>> {
     Ok(ctx.svc.store().server_url()?)
 }
 

@@ -31,6 +31,7 @@ pub mod march_map;
 pub mod model;
 pub mod persona;
 pub mod picture;
+pub mod private_feed;
 pub mod protocol;
 pub mod publication;
 pub mod rules;

@@ -30,6 +30,7 @@ pub mod messages;
 pub mod news;
 pub mod personas;
 pub mod pictures;
+pub mod private_feed;
 
 use std::path::Path;
 

@@ -7,11 +7,13 @@
 //!   to ask directly, or the bundled gazetteer — asked on purpose (offline), or
 //!   as the fallback whenever the others fail, labelled approximate;
 //! - [`tiles`]: map tiles from the tile server the user or their server's admin
-//!   chose, for the map and for keeping a march's area offline.
+//!   chose, for the map and for keeping a march's area offline;
+//! - [`feeds`]: a persona's private calendar feed URL on its server.
 //!
 //! Every request carries Rally's User-Agent and a timeout; answers are size
 //! capped before they are read.
 
+pub mod feeds;
 pub mod places;
 pub mod tiles;
 

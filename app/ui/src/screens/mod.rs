@@ -1,5 +1,6 @@
 //! The screens, one per file; `main.rs` picks one from the navigation state.
 
+mod calendar_feed;
 mod event_form;
 mod event_map;
 mod event_page;
@@ -14,6 +15,7 @@ mod settings;
 mod sync;
 mod welcome;
 
+pub use calendar_feed::*;
 pub use event_form::*;
 pub use event_map::*;
 pub use event_page::*;

@@ -1,4 +1,4 @@
-//! Settings: language, theme, server, and maps and addresses.
+//! Settings: language, theme, server, the calendar feed, and maps and addresses.
 
 use crate::prelude::*;
 
@@ -72,6 +72,7 @@ pub fn SettingsScreen() -> Element {
                 if saved() { p { class: "notice", role: "status", {t("saved")} } }
                 if let Some(e) = error() { p { class: "error", role: "alert", "{e}" } }
             }
+            CalendarFeedCard {}
             MapSettingsForm {}
         }
     }
