@@ -88,6 +88,33 @@ fn public_pages_render_without_javascript_fit_a_phone_and_pass_an_audit() {
             "repair",
         ],
     ));
+    rally(
+        dev,
+        &[
+            "group",
+            "link",
+            &group,
+            "--title",
+            "Our pad",
+            "--url",
+            "https://pad.example/repair",
+        ],
+    );
+    rally(
+        dev,
+        &[
+            "event",
+            "create",
+            "--group",
+            &group,
+            "--title",
+            "Last year's café",
+            "--starts",
+            "2025-05-03T14:00",
+            "--tz",
+            "Europe/Paris",
+        ],
+    );
     let out = rally_e2e::sync_with_server(dev, &server.p2p[0], &[]);
     assert!(out.status.success(), "{out:?}");
     let base = &server.http;
@@ -144,6 +171,17 @@ fn public_pages_render_without_javascript_fit_a_phone_and_pass_an_audit() {
         }
         off.resize(1280, 900);
     }
+
+    // The group's page: its links, its past events.
+    // (In English again: the French pages above set the reader's cookie.)
+    off.open(&format!("{base}/groups/{group}?lang=en"));
+    off.wait_text("main", "Our pad");
+    assert!(off.find_all("a[href='https://pad.example/repair']").len() == 1);
+    let text = off.page_text();
+    assert!(
+        text.contains("Past events") && text.contains("Last year's café"),
+        "{text}"
+    );
 
     // The about page: the admin's rules (their Markdown, cleaned), contact.
     off.open(&format!("{base}/about?lang=en"));

@@ -1,7 +1,8 @@
 //! The public pages and feeds with 10 000 public events (100 public groups of
 //! 100 events; `RALLY_BENCH_PAGES` to change the total): requests per second
-//! and p50/p99 latency at 32 concurrent clients for the listing (`/events`),
-//! an event page and a group page, against the floor of the same HTTP stack in
+//! and p50/p99 latency at 32 concurrent clients for the home page (in English
+//! and French), the listing (`/events`, by tag, by distance from a town), an
+//! event page and a group page, against the floor of the same HTTP stack in
 //! the same run (`/healthz`); and the instance's iCalendar feed: its size and
 //! the time to make it. The release `rally-server` on loopback.
 //!
@@ -102,6 +103,11 @@ fn main() {
                             time_zone: Some("Europe/Paris".into()),
                             place: Some(Some(format!("Hall {i}"))),
                             tags: Some(vec![format!("tag{}", i % 20)]),
+                            // Spread over France: a tenth within 50 km of Paris.
+                            coordinates: Some(Some((
+                                43.0 + ((g * 7 + i * 13) % 60) as f64 / 10.0,
+                                -1.0 + ((g * 11 + i * 3) % 80) as f64 / 10.0,
+                            ))),
                             ..EventEdit::default()
                         },
                         group: Some(gid.to_hex()),
@@ -149,7 +155,13 @@ fn main() {
         f99.as_secs_f64() * 1e3
     );
     for (name, path) in [
+        ("home page", "/".to_owned()),
+        ("home page in French", "/?lang=fr".to_owned()),
         ("listing", "/events".to_owned()),
+        (
+            "listing, 50 km around Paris",
+            "/events?near=Paris&km=50".to_owned(),
+        ),
         ("listing, a tag", "/events?tag=tag7".to_owned()),
         ("event page", format!("/events/{}", event.to_hex())),
         ("group page", format!("/groups/{}", group.to_hex())),

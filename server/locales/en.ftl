@@ -61,6 +61,7 @@ group-members = { $count ->
     [one] 1 member
    *[other] { $count } members
 }
+group-links = Links
 group-upcoming = Upcoming events
 group-past = Past events
 group-no-upcoming = No upcoming events.

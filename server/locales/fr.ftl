@@ -61,6 +61,7 @@ group-members = { $count ->
     [one] 1 membre
    *[other] { $count } membres
 }
+group-links = Liens
 group-upcoming = Événements à venir
 group-past = Événements passés
 group-no-upcoming = Aucun événement à venir.

@@ -12,6 +12,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use rally_core::model::Comment;
 
+use super::page_cache::Page;
 use super::vocab::Urls;
 use super::{PublicEvent, when};
 use crate::html::{self, escape};
@@ -27,13 +28,8 @@ pub struct Extra {
     pub group_name: String,
 }
 
-pub fn render(
-    urls: &Urls,
-    reader: &Reader,
-    headers: &HeaderMap,
-    ev: &PublicEvent,
-    extra: &Extra,
-) -> Response {
+/// The page's parts (kept by [`super::page_cache`]).
+pub fn page(urls: &Urls, reader: &Reader, ev: &PublicEvent, extra: &Extra) -> Page {
     let lang = reader.lang;
     let d = &ev.view.details;
     let url = urls.event(&ev.id);
@@ -168,15 +164,25 @@ pub fn render(
         ),
         super::seo::event_json_ld(urls, &ev.id, &ev.view, None),
     );
+    Page {
+        title: d.title.clone(),
+        head,
+        body,
+    }
+}
+
+/// An event's or a group's page, for `reader`: with the remote-interaction
+/// form, so the policy lets it send the reader to their own server.
+pub fn respond(urls: &Urls, reader: &Reader, headers: &HeaderMap, page: &Page) -> Response {
     html::public(
         reader,
         headers,
         html::Public {
             host: urls.host(),
             listings: true,
-            title: &d.title,
-            head: &head,
-            body: &body,
+            title: &page.title,
+            head: &page.head,
+            body: &page.body,
             csp: Some(html::interact_csp(&urls.base)),
         },
     )

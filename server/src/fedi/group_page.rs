@@ -1,17 +1,16 @@
 //! A group's public page (what a browser gets at `/groups/{id}`; a server
 //! asking for ActivityPub gets the `Group`, see [`super::routes`]): its name,
-//! handle and about text (whose links are the group's links), its member
+//! handle and about text, its links (to its pad, forum…), its member
 //! count, its upcoming and recent past events, following it from a Fediverse
 //! account ([`super::interact`]), its feeds, and the snippet to embed its
 //! upcoming events elsewhere ([`super::listing::embed`]).
 
-use axum::http::HeaderMap;
-use axum::response::Response;
 use rally_core::jiff::Timestamp;
 
+use super::page_cache::Page;
 use super::vocab::Urls;
 use super::{PublicEvent, PublicGroup, when};
-use crate::html::{self, escape};
+use crate::html::escape;
 use crate::lang::{Reader, Words};
 
 /// Past events shown at most (the most recent first).
@@ -38,14 +37,14 @@ fn list(urls: &Urls, reader: &Reader, events: &[&PublicEvent]) -> String {
     format!("<ul class=events>{items}</ul>")
 }
 
-pub fn render(
+/// The page's parts (kept by [`super::page_cache`]).
+pub fn page(
     urls: &Urls,
     reader: &Reader,
-    headers: &HeaderMap,
     g: &PublicGroup,
     mut events: Vec<PublicEvent>,
     now: Timestamp,
-) -> Response {
+) -> Page {
     let lang = reader.lang;
     let actor = urls.group(&g.id);
     events.sort_by_key(|e| (e.view.details.starts_at().timestamp(), e.id));
@@ -72,13 +71,34 @@ pub fn render(
             list(urls, reader, &past)
         )
     };
+    let links: String = g
+        .view
+        .links
+        .iter()
+        .filter(|l| l.url.starts_with("https://") || l.url.starts_with("http://"))
+        .map(|l| {
+            format!(
+                "<li><a href=\"{}\" rel=\"noopener nofollow\">{}</a></li>",
+                escape(&l.url),
+                escape(&l.title)
+            )
+        })
+        .collect();
+    let links = if links.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<h2>{}</h2><ul>{links}</ul>",
+            escape(&lang.t("group-links"))
+        )
+    };
     let embed = format!(
         "<iframe src=\"{}/embed\" title=\"{}\" width=\"100%\" height=\"400\" style=\"border:0\"></iframe>",
         actor,
         g.view.profile.name.replace('"', "&quot;")
     );
     let body = format!(
-        r#"<h1>{name}</h1><p class=meta>{handle} · {members}</p>{summary}
+        r#"<h1>{name}</h1><p class=meta>{handle} · {members}</p>{summary}{links}
 <h2>{upcoming_heading}</h2>{upcoming_html}{past_html}
 <p class=meta>{subscribe} <a href="{ics}">{calendar}</a> · <a href="{atom}">{news}</a></p>
 <h2>{follow}</h2><p>{follow_help}</p>{interact}
@@ -113,16 +133,9 @@ pub fn render(
             "profile",
         ),
     );
-    html::public(
-        reader,
-        headers,
-        html::Public {
-            host: urls.host(),
-            listings: true,
-            title: &g.view.profile.name,
-            head: &head,
-            body: &body,
-            csp: Some(html::interact_csp(&urls.base)),
-        },
-    )
+    Page {
+        title: g.view.profile.name.clone(),
+        head,
+        body,
+    }
 }

@@ -22,6 +22,7 @@ use rally_store::EventQuery;
 use serde::Deserialize;
 
 use super::feeds::alternates;
+use super::page_cache::Page;
 use super::vocab::Urls;
 use super::{Fedi, FediError, Local, PublicEvent, when};
 use crate::html::{self, escape};
@@ -401,47 +402,6 @@ fn listing_page(
     )
 }
 
-/// Rendered listings, kept while the store has not changed (and for a minute
-/// at most, as events end): a busy instance renders each listing once.
-#[derive(Debug, Default)]
-pub struct PageCache {
-    pages: std::sync::Mutex<std::collections::HashMap<String, Kept>>,
-}
-
-/// A kept page: the store's change cursor it was made at, when, its body.
-type Kept = (i64, std::time::Instant, Arc<String>);
-
-/// Listings kept at most.
-const CACHED_PAGES: usize = 512;
-
-impl PageCache {
-    /// The page for `key`, made by `make` unless one made since the store's
-    /// last change (and within the minute) is kept.
-    fn page(
-        &self,
-        l: &Local,
-        key: String,
-        make: impl FnOnce() -> Result<String, FediError>,
-    ) -> Result<Arc<String>, FediError> {
-        let cursor = l.store().change_cursor()?;
-        let pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((at, made, body)) = pages.get(&key)
-            && *at == cursor
-            && made.elapsed() < std::time::Duration::from_secs(60)
-        {
-            return Ok(body.clone());
-        }
-        drop(pages);
-        let body = Arc::new(make()?);
-        let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
-        if pages.len() >= CACHED_PAGES {
-            pages.clear();
-        }
-        pages.insert(key, (cursor, std::time::Instant::now(), body.clone()));
-        Ok(body)
-    }
-}
-
 /// The home page: the instance's upcoming events, with the search form.
 pub async fn home(State(fedi): State<Arc<Fedi>>, reader: Reader, headers: HeaderMap) -> Response {
     listing(fedi, reader, headers, Search::default()).await
@@ -463,29 +423,32 @@ async fn listing(fedi: Arc<Fedi>, reader: Reader, headers: HeaderMap, search: Se
     let title = lang.ta("listing-title", &[("host", urls.host().to_owned().into())]);
     let key = reader.key();
     let t = title.clone();
-    let body = fedi
+    let page = fedi
         .local(move |l| {
             cache.pages.page(l, key, || {
                 let area = search.area();
                 let near = area.clone().flatten().map(|a| a.near);
                 let (found, more) = find(l, &search, near, Timestamp::now())?;
-                Ok(listing_body(
-                    &urls,
-                    lang,
-                    Shown {
-                        title: &t,
-                        search: &search,
-                        area,
-                        found: &found,
-                        more,
-                        form: true,
-                    },
-                ))
+                Ok(Page {
+                    body: listing_body(
+                        &urls,
+                        lang,
+                        Shown {
+                            title: &t,
+                            search: &search,
+                            area,
+                            found: &found,
+                            more,
+                            form: true,
+                        },
+                    ),
+                    ..Page::default()
+                })
             })
         })
         .await;
-    let body = match body {
-        Ok(b) => b,
+    let body = match page {
+        Ok(p) => p.body.clone(),
         Err(e) => return e.into_response(),
     };
     let head = alternates(

@@ -41,6 +41,7 @@ pub mod listing;
 pub mod members;
 pub mod outbox;
 pub mod outcome;
+pub mod page_cache;
 pub mod private_feed;
 pub mod queue;
 pub mod routes;
@@ -176,8 +177,8 @@ pub struct Fedi {
     pub changed: tokio::sync::Notify,
     /// The admin's own `robots.txt` (`--robots FILE`), else the default.
     pub robots: Option<String>,
-    /// Rendered public listings (see [`listing::PageCache`]).
-    pub pages: listing::PageCache,
+    /// Rendered public pages (see [`page_cache`]).
+    pub pages: page_cache::PageCache,
 }
 
 /// A public group, as the Fediverse sees it.
@@ -444,7 +445,7 @@ impl Fedi {
             queued: tokio::sync::Notify::new(),
             changed: tokio::sync::Notify::new(),
             robots: None,
-            pages: listing::PageCache::default(),
+            pages: page_cache::PageCache::default(),
         })
     }
 

@@ -329,47 +329,54 @@ async fn group_actor(
     reader: Reader,
     headers: HeaderMap,
 ) -> Response {
-    let json = wants_json(&headers);
     let urls = fedi.urls.clone();
-    // The group, with its key for a server or its public events for a browser.
-    let found = fedi
-        .local(move |l| {
-            let g = group(l, &hex)?;
-            if json {
+    if wants_json(&headers) {
+        // The group with its key, for a server.
+        let found = fedi
+            .local(move |l| {
+                let g = group(l, &hex)?;
                 let pem = l.public_pem(&urls.group(&g.id))?;
-                return Ok((g, Some(pem), Vec::new()));
-            }
-            let mut published = l.published();
-            let events: Vec<PublicEvent> = g
-                .view
-                .events
-                .iter()
-                .filter_map(|e| published.event(e))
-                .collect();
-            Ok((g, None, events))
+                Ok((g, pem))
+            })
+            .await;
+        return match found {
+            Ok((g, pem)) => activity_json(vocab::group_actor(
+                &fedi.urls,
+                &g.id,
+                &g.view,
+                &g.username,
+                &pem,
+            )),
+            Err(e) => e.into_response(),
+        };
+    }
+    // Its page, with its public events, for a browser.
+    let (cache, key, r) = (fedi.clone(), reader.key(), reader.clone());
+    let page = fedi
+        .local(move |l| {
+            cache.pages.page(l, key, || {
+                let g = group(l, &hex)?;
+                let mut published = l.published();
+                let events: Vec<PublicEvent> = g
+                    .view
+                    .events
+                    .iter()
+                    .filter_map(|e| published.event(e))
+                    .collect();
+                Ok(super::group_page::page(
+                    &urls,
+                    &r,
+                    &g,
+                    events,
+                    Timestamp::now(),
+                ))
+            })
         })
         .await;
-    let (g, pem, public_events) = match found {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
-    };
-    if let Some(pem) = pem {
-        return activity_json(vocab::group_actor(
-            &fedi.urls,
-            &g.id,
-            &g.view,
-            &g.username,
-            &pem,
-        ));
+    match page {
+        Ok(p) => super::event_page::respond(&fedi.urls, &reader, &headers, &p),
+        Err(e) => e.into_response(),
     }
-    super::group_page::render(
-        &fedi.urls,
-        &reader,
-        &headers,
-        &g,
-        public_events,
-        Timestamp::now(),
-    )
 }
 
 async fn by_username(State(fedi): State<Arc<Fedi>>, Path(username): Path<String>) -> Response {
@@ -510,21 +517,38 @@ async fn event(
     reader: Reader,
     headers: HeaderMap,
 ) -> Response {
-    let found = fedi
-        .local(move |l| {
-            let ev = event_of(l, &hex)?;
-            let group_name = l
-                .public_group(&ev.group)?
-                .map(|g| g.view.profile.name)
-                .unwrap_or_default();
-            Ok((ev, group_name))
-        })
-        .await;
-    let (ev, group_name) = match found {
+    if !wants_json(&headers) {
+        // Its page, for a browser.
+        let (cache, key, r, urls) = (
+            fedi.clone(),
+            reader.key(),
+            reader.clone(),
+            fedi.urls.clone(),
+        );
+        let page = fedi
+            .local(move |l| {
+                cache.pages.page(l, key, || {
+                    let ev = event_of(l, &hex)?;
+                    let group_name = l
+                        .public_group(&ev.group)?
+                        .map(|g| g.view.profile.name)
+                        .unwrap_or_default();
+                    let extra = super::event_page::Extra { group_name };
+                    Ok(super::event_page::page(&urls, &r, &ev, &extra))
+                })
+            })
+            .await;
+        return match page {
+            Ok(p) => super::event_page::respond(&fedi.urls, &reader, &headers, &p),
+            Err(e) => e.into_response(),
+        };
+    }
+    // The `Event`, for a server.
+    let ev = match fedi.local(move |l| event_of(l, &hex)).await {
         Ok(e) => e,
         Err(e) => return e.into_response(),
     };
-    if wants_json(&headers) {
+    {
         let mut object = vocab::event_object(
             &fedi.urls,
             &ev.id,
@@ -533,15 +557,8 @@ async fn event(
             Timestamp::now(),
         );
         object["@context"] = vocab::context();
-        return activity_json(object);
+        activity_json(object)
     }
-    super::event_page::render(
-        &fedi.urls,
-        &reader,
-        &headers,
-        &ev,
-        &super::event_page::Extra { group_name },
-    )
 }
 
 async fn event_comments(State(fedi): State<Arc<Fedi>>, Path(hex): Path<String>) -> Response {
