@@ -23,6 +23,7 @@ use jiff::Timestamp;
 
 use crate::edit::{self, Tx};
 use crate::ids::{DocId, PersonaId, random_bytes};
+use crate::incremental::{self, GateCache};
 use crate::invite::InviteToken;
 use crate::model::{
     DocKind, DocView, EventDetails, EventView, GroupLink, GroupProfile, GroupView, InvalidInput,
@@ -95,8 +96,9 @@ pub struct Document {
     signed: HashMap<ChangeHash, SignedChange>,
     /// Which change claimed each (actor, sequence number), accepted or not.
     claims: HashMap<(ActorId, u64), ChangeHash>,
-    /// The hydrated state at the given (sorted) heads, from the last judgement.
-    state_cache: Option<(Vec<ChangeHash>, Value)>,
+    /// The state at the heads last judged, hydrated and parsed (see
+    /// [`crate::incremental`]).
+    gate: Option<GateCache>,
     /// The applied changes in the order they were applied (so dependencies first),
     /// and the dependencies of each: what a peer lacks is read from these, not
     /// rebuilt by automerge.
@@ -164,7 +166,7 @@ impl Document {
             history: Vec::new(),
             deps: HashMap::new(),
             claims: HashMap::new(),
-            state_cache: None,
+            gate: None,
         }
     }
 
@@ -297,12 +299,26 @@ impl Document {
     }
 
     pub fn state(&self) -> Value {
-        self.am.hydrate(None)
+        match self.gate_now() {
+            Some(gate) => gate.state.clone(),
+            None => self.am.hydrate(None),
+        }
     }
 
     pub fn view(&self) -> Result<DocView, EditError> {
         let kind = self.kind.ok_or(EditError::Incomplete)?;
+        if let Some(gate) = self.gate_now() {
+            return Ok(gate.view.clone());
+        }
         DocView::parse(kind, &self.state()).map_err(|e| EditError::Refused(Rejection::Malformed(e)))
+    }
+
+    /// The gate's memory, when it is of the document as it is now.
+    fn gate_now(&self) -> Option<&GateCache> {
+        let gate = self.gate.as_ref()?;
+        let mut heads = self.am.get_heads();
+        heads.sort();
+        (gate.heads == heads).then_some(gate)
     }
 
     pub fn event(&self) -> Result<EventView, EditError> {
@@ -498,13 +514,24 @@ impl Document {
             }
             check_references(change, &past)?;
         }
+        // A change on exactly the heads last judged is judged from its patches.
+        let fast = !is_genesis && self.gate_is_at(change.deps());
         let before_clock = self.clock.clone();
-        let applied = self.am.apply_changes([change.clone()]);
+        let mut log = automerge::PatchLog::new(fast);
+        let applied = self
+            .am
+            .apply_changes_log_patches([change.clone()], &mut log);
         if applied.is_err() || self.am.get_change_meta_by_hash(&change.hash()).is_none() {
+            self.gate = None;
             self.rebuild_without(change.hash());
             return Err(Rejection::BadSequence);
         }
-        let verdict = self.judge(change, v.author());
+        let verdict = if fast {
+            let patches = self.am.make_patches(&mut log);
+            self.judge_patched(change, v.author(), patches)
+        } else {
+            self.judge(change, v.author())
+        };
         match verdict {
             Ok(kind) => {
                 self.kind = Some(kind);
@@ -520,31 +547,130 @@ impl Document {
         }
     }
 
-    /// Judges an applied change. The state before it is taken from the cache when
-    /// the change builds on the heads last judged (a linear history), so most
-    /// changes cost one hydration, not two.
+    /// Whether the gate's memory is of the state at `deps`, and `deps` are the
+    /// document's heads (so the change about to be applied builds on them).
+    fn gate_is_at(&self, deps: &[ChangeHash]) -> bool {
+        let Some(gate) = &self.gate else {
+            return false;
+        };
+        let mut wanted = deps.to_vec();
+        wanted.sort();
+        let mut heads = self.am.get_heads();
+        heads.sort();
+        gate.heads == wanted && heads == wanted
+    }
+
+    /// Judges an applied change on the full path: the state after it hydrated,
+    /// the state before it from the gate's memory when the change builds on the
+    /// heads last judged, else hydrated too. Remembers the state after an
+    /// allowed change that is now the only head.
     fn judge(&mut self, change: &Change, author: PersonaId) -> Result<DocKind, Rejection> {
         let after = self.am.hydrate(Some(&[change.hash()]));
-        let cached = self.state_cache.take();
+        let cached = self.gate.take();
         let verdict = if change.deps().is_empty() {
-            rules::check_genesis(author, &after)
+            rules::check_genesis(author, &after).and_then(|kind| {
+                let view = DocView::parse(kind, &after)?;
+                Ok((kind, view))
+            })
         } else {
             let kind = self.kind.expect("checked by the caller");
             let mut deps = change.deps().to_vec();
             deps.sort();
-            let before = match cached {
-                Some((heads, state)) if heads == deps => state,
-                _ => self.am.hydrate(Some(change.deps())),
+            let (before, before_view) = match cached {
+                Some(g) if g.heads == deps => (g.state, Some(g.view)),
+                _ => (self.am.hydrate(Some(change.deps())), None),
             };
-            rules::check_change(self.id, kind, author, &before, &after).map(|()| kind)
+            let touched = rules::touched_paths(&before, &after);
+            rules::check_immutable(kind, &touched)
+                .and_then(|()| match before_view {
+                    Some(v) => Ok(v),
+                    None => Ok(DocView::parse(kind, &before)?),
+                })
+                .and_then(|before_view| {
+                    rules::check_touched(self.id, author, &touched, &before_view, &after)
+                })
+                .map(|view| (kind, view))
         };
-        if verdict.is_ok() && self.am.get_heads() == [change.hash()] {
-            self.state_cache = Some((vec![change.hash()], after));
+        self.remember(change, after, verdict)
+    }
+
+    /// Judges an applied change from the patches applying it logged, against
+    /// the gate's memory of the state at its dependencies (which
+    /// [`Document::gate_is_at`] checked).
+    fn judge_patched(
+        &mut self,
+        change: &Change,
+        author: PersonaId,
+        patches: Vec<automerge::Patch>,
+    ) -> Result<DocKind, Rejection> {
+        let kind = self.kind.expect("checked by the caller");
+        let mut gate = self.gate.take().expect("checked by the caller");
+        let Ok(touched) = incremental::touched(&mut gate.state, patches, self.am.text_encoding())
+        else {
+            // Patches the kept state cannot take: the full path decides.
+            return self.judge(change, author);
+        };
+        let verdict = rules::check_immutable(kind, &touched)
+            .and_then(|()| rules::check_touched(self.id, author, &touched, &gate.view, &gate.state))
+            .map(|view| (kind, view));
+        #[cfg(any(test, feature = "gate-check"))]
+        self.check_against_full_path(change, author, &gate.state, &verdict);
+        self.remember(change, gate.state, verdict)
+    }
+
+    /// Keeps the state after an allowed change that is now the only head.
+    fn remember(
+        &mut self,
+        change: &Change,
+        after: Value,
+        verdict: Result<(DocKind, DocView), Rejection>,
+    ) -> Result<DocKind, Rejection> {
+        match verdict {
+            Ok((kind, view)) => {
+                if self.am.get_heads() == [change.hash()] {
+                    self.gate = Some(GateCache {
+                        heads: vec![change.hash()],
+                        state: after,
+                        view,
+                    });
+                }
+                Ok(kind)
+            }
+            Err(rejection) => Err(rejection),
         }
-        verdict
+    }
+
+    /// Both gates side by side: the patched state must be the hydrated one,
+    /// and the full path must reach the same verdict.
+    #[cfg(any(test, feature = "gate-check"))]
+    fn check_against_full_path(
+        &self,
+        change: &Change,
+        author: PersonaId,
+        patched: &Value,
+        verdict: &Result<(DocKind, DocView), Rejection>,
+    ) {
+        let kind = self.kind.expect("checked by the caller");
+        let before = self.am.hydrate(Some(change.deps()));
+        let after = self.am.hydrate(Some(&[change.hash()]));
+        assert_eq!(&after, patched, "the patched state is the hydrated state");
+        let full = rules::check_change(self.id, kind, author, &before, &after);
+        assert_eq!(
+            full,
+            verdict.as_ref().map(|_| ()).map_err(Clone::clone),
+            "both gates reach the same verdict"
+        );
+        if let Ok((_, view)) = verdict {
+            assert_eq!(
+                view,
+                &DocView::parse(kind, &after).expect("allowed"),
+                "the kept view is the parsed state"
+            );
+        }
     }
 
     fn rebuild_without(&mut self, bad: ChangeHash) {
+        self.gate = None;
         let keep: Vec<Change> = self
             .am
             .get_changes(&[])
@@ -559,6 +685,7 @@ impl Document {
 
     /// Withdraws an applied change and everything that depends on it; returns them.
     fn retract(&mut self, root: ChangeHash) -> Vec<ChangeHash> {
+        self.gate = None;
         let mut removed = HashSet::from([root]);
         let mut order = vec![root];
         let mut keep = Vec::new();

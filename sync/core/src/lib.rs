@@ -26,6 +26,7 @@ pub mod bundle;
 pub mod document;
 mod edit;
 pub mod ids;
+mod incremental;
 pub mod invite;
 pub mod march_map;
 pub mod model;

@@ -18,7 +18,8 @@ use ed25519_dalek::{Signature, Verifier};
 
 use crate::ids::{DocId, PersonaId};
 use crate::model::{
-    DocKind, EventView, GroupView, JoinMode, ParticipationStatus, Role, SchemaError, kind_of,
+    DocKind, DocView, EventView, GroupView, JoinMode, ParticipationStatus, Role, SchemaError,
+    kind_of,
 };
 use crate::signed::SignatureError;
 
@@ -85,7 +86,12 @@ fn as_map(v: Option<&Value>) -> Option<Option<&automerge::hydrate::Map>> {
     }
 }
 
-fn diff_into(prefix: &mut Path, a: Option<&Value>, b: Option<&Value>, out: &mut Vec<Path>) {
+pub(crate) fn diff_into(
+    prefix: &mut Path,
+    a: Option<&Value>,
+    b: Option<&Value>,
+    out: &mut Vec<Path>,
+) {
     match (as_map(a), as_map(b)) {
         (Some(ma), Some(mb)) if ma.is_some() || mb.is_some() => {
             let keys: BTreeSet<&String> = ma
@@ -155,7 +161,15 @@ pub fn check_change(
     after: &Value,
 ) -> Result<(), Rejection> {
     let touched = touched_paths(before, after);
-    for path in &touched {
+    check_immutable(kind, &touched)?;
+    let before = DocView::parse(kind, before)?;
+    check_touched(doc, author, &touched, &before, after).map(|_| ())
+}
+
+/// Refuses a change that touches what never changes after the first change:
+/// the header, and an event's group and origin.
+pub fn check_immutable(kind: DocKind, touched: &[Path]) -> Result<(), Rejection> {
+    for path in touched {
         let top = path.first().map(String::as_str).unwrap_or("");
         if HEADER_FIELDS.contains(&top)
             || (kind == DocKind::Event && matches!(top, "group" | "origin"))
@@ -163,20 +177,31 @@ pub fn check_change(
             return Err(Rejection::Immutable(top.to_owned()));
         }
     }
-    match kind {
-        DocKind::Event => check_event(
-            author,
-            &EventView::parse(before)?,
-            &EventView::parse(after)?,
-            &touched,
-        ),
-        DocKind::Group => check_group(
-            doc,
-            author,
-            &GroupView::parse(before)?,
-            &GroupView::parse(after)?,
-            &touched,
-        ),
+    Ok(())
+}
+
+/// The rest of [`check_change`], from the paths the change touched (already
+/// checked by [`check_immutable`]) and the parsed state before it: parses the
+/// state after it and judges the change; the parsed state after it when the
+/// change is allowed (the gate keeps it for the next change).
+pub fn check_touched(
+    doc: DocId,
+    author: PersonaId,
+    touched: &[Path],
+    before: &DocView,
+    after: &Value,
+) -> Result<DocView, Rejection> {
+    match before {
+        DocView::Event(before) => {
+            let after = EventView::parse(after)?;
+            check_event(author, before, &after, touched)?;
+            Ok(DocView::Event(after))
+        }
+        DocView::Group(before) => {
+            let after = GroupView::parse(after)?;
+            check_group(doc, author, before, &after, touched)?;
+            Ok(DocView::Group(after))
+        }
     }
 }
 
