@@ -21,6 +21,13 @@ use automerge::{ChangeHash, Patch, PatchAction, Prop, TextEncoding};
 use crate::model::DocView;
 use crate::rules::{Path, diff_into};
 
+#[cfg(test)]
+thread_local! {
+    /// Changes judged from their patches on this thread (tests check the fast
+    /// path is taken).
+    pub(crate) static PATCHED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// The state at `heads` (sorted), hydrated and parsed.
 #[derive(Debug, Clone)]
 pub(crate) struct GateCache {
@@ -95,4 +102,49 @@ pub(crate) fn touched(
     }
     out.sort();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PATCHED;
+    use crate::{Document, EventDetails, Persona};
+
+    fn details(title: &str) -> EventDetails {
+        EventDetails::new(title, "2027-05-01T10:00".parse().unwrap(), "Europe/Paris")
+    }
+
+    #[test]
+    fn a_linear_history_is_judged_from_patches_and_a_forgery_is_refused_the_same() {
+        let alice = Persona::generate();
+        let bob = Persona::generate();
+        let now = jiff::Timestamp::from_second(1_800_000_000).unwrap();
+        let (mut doc, _) = Document::create_event(&alice, "Alice", &details("A"), None, now).unwrap();
+        for k in 0..5 {
+            doc.update_event(&alice, &details(&format!("A {k}")), now).unwrap();
+            doc.comment(&bob, "Bob", &format!("comment {k}"), None, now).unwrap();
+        }
+        let before = PATCHED.with(|p| p.get());
+        let mut replica = Document::empty(doc.id());
+        let receipt = replica.receive(doc.signed_changes());
+        assert!(receipt.rejected.is_empty());
+        // Every change but the first builds on the heads judged last.
+        assert_eq!(PATCHED.with(|p| p.get()) - before, 10);
+        assert_eq!(replica.event().unwrap(), doc.event().unwrap());
+
+        // Bob edits the details: refused on the patched path (the full path
+        // agrees: both run in tests), and the replica goes on from its state.
+        let forged = doc.forge(&bob, now, |tx| {
+            use automerge::transaction::Transactable;
+            use automerge::ReadDoc;
+            let d = tx.get(automerge::ROOT, "details")?.unwrap().1;
+            tx.put(&d, "title", "Hijacked")
+        });
+        let receipt = replica.receive([forged]);
+        assert_eq!(receipt.rejected.len(), 1, "{receipt:?}");
+        assert_eq!(replica.event().unwrap().details.title, "A 4");
+        doc.comment(&alice, "Alice", "after", None, now).unwrap();
+        let last = doc.signed_changes().pop().unwrap();
+        assert!(replica.receive([last]).rejected.is_empty());
+        assert_eq!(replica.event().unwrap().comments.len(), 6);
+    }
 }
