@@ -280,4 +280,9 @@ fn main() {
         base.as_secs_f64(),
         cpu / base.as_secs_f64()
     );
+    println!(
+        "server_ms_per_change = {:.2}",
+        cpu * 1e3 / total_changes as f64
+    );
+    println!("server_convergence_s = {:.1}", took.as_secs_f64());
 }

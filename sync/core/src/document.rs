@@ -349,24 +349,42 @@ impl Document {
     }
 
     /// Takes remote changes in any order: applies what is permitted, refuses what is
-    /// not, keeps the rest pending until its dependencies arrive.
+    /// not, keeps the rest pending until its dependencies arrive. Their
+    /// signatures are checked as one batch ([`crate::signed::verify_all`]).
     pub fn receive(&mut self, changes: impl IntoIterator<Item = SignedChange>) -> Receipt {
+        self.receive_checked(crate::signed::verify_all(changes.into_iter().collect()))
+    }
+
+    /// [`Document::receive`] for changes whose signatures were checked by
+    /// [`crate::signed::verify_all`] (with other documents' changes, so a batch
+    /// from a peer is checked at once).
+    pub fn receive_checked(&mut self, changes: Vec<crate::signed::Checked>) -> Receipt {
         let mut receipt = Receipt::default();
         let mut ready = VecDeque::new();
         let mut arrived = Vec::new();
-        for signed in changes {
-            if signed.doc != self.id {
-                let hash = Change::try_from(signed.bytes.as_slice())
-                    .map(|c| c.hash())
-                    .unwrap_or(ChangeHash([0; 32]));
+        let hash_of = |signed: &SignedChange| {
+            Change::try_from(signed.bytes.as_slice())
+                .map(|c| c.hash())
+                .unwrap_or(ChangeHash([0; 32]))
+        };
+        for checked in changes {
+            let doc = match &checked {
+                Ok(v) => v.doc(),
+                Err((signed, _)) => signed.doc,
+            };
+            if doc != self.id {
+                let signed = match checked {
+                    Ok(v) => v.signed,
+                    Err((signed, _)) => signed,
+                };
                 let rejection = Rejection::WrongDocument {
                     expected: self.id,
                     got: signed.doc,
                 };
-                receipt.rejected.push((hash, signed, rejection));
+                receipt.rejected.push((hash_of(&signed), signed, rejection));
                 continue;
             }
-            match signed.verify() {
+            match checked {
                 Ok(v) => {
                     let hash = v.hash();
                     if self.signed.contains_key(&hash) || self.pending.contains_key(&hash) {
@@ -374,19 +392,16 @@ impl Document {
                     } else if self.rejected.contains(&hash) {
                         receipt
                             .rejected
-                            .push((hash, signed, Rejection::DependsOnRejected));
+                            .push((hash, v.signed, Rejection::DependsOnRejected));
                     } else {
                         arrived.push(hash);
                         self.add_pending(hash, v, &mut ready);
                     }
                 }
-                Err(e) => {
-                    let hash = Change::try_from(signed.bytes.as_slice())
-                        .map(|c| c.hash())
-                        .unwrap_or(ChangeHash([0; 32]));
+                Err((signed, e)) => {
                     receipt
                         .rejected
-                        .push((hash, signed, Rejection::Signature(e)));
+                        .push((hash_of(&signed), signed, Rejection::Signature(e)));
                 }
             }
         }

@@ -118,10 +118,13 @@ mod tests {
         let alice = Persona::generate();
         let bob = Persona::generate();
         let now = jiff::Timestamp::from_second(1_800_000_000).unwrap();
-        let (mut doc, _) = Document::create_event(&alice, "Alice", &details("A"), None, now).unwrap();
+        let (mut doc, _) =
+            Document::create_event(&alice, "Alice", &details("A"), None, now).unwrap();
         for k in 0..5 {
-            doc.update_event(&alice, &details(&format!("A {k}")), now).unwrap();
-            doc.comment(&bob, "Bob", &format!("comment {k}"), None, now).unwrap();
+            doc.update_event(&alice, &details(&format!("A {k}")), now)
+                .unwrap();
+            doc.comment(&bob, "Bob", &format!("comment {k}"), None, now)
+                .unwrap();
         }
         let before = PATCHED.with(|p| p.get());
         let mut replica = Document::empty(doc.id());
@@ -134,8 +137,8 @@ mod tests {
         // Bob edits the details: refused on the patched path (the full path
         // agrees: both run in tests), and the replica goes on from its state.
         let forged = doc.forge(&bob, now, |tx| {
-            use automerge::transaction::Transactable;
             use automerge::ReadDoc;
+            use automerge::transaction::Transactable;
             let d = tx.get(automerge::ROOT, "details")?.unwrap().1;
             tx.put(&d, "title", "Hijacked")
         });

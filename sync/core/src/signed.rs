@@ -5,9 +5,19 @@
 //! what a change says about itself (well-formed bytes, signature, actor bound to the
 //! signer, size); whether the author *may* make it is decided by [`crate::rules`]
 //! against the change's causal past.
+//!
+//! **Signatures are judged by the ZIP-215 rules** (`ed25519-zebra`): the
+//! verification equation is the cofactored one, for one signature and for a
+//! batch alike, so checking a batch at once ([`verify_all`]) and checking each
+//! signature alone reach the same verdict on every signature, on every replica,
+//! whatever batches each happens to receive. (ZIP-215 accepts every signature
+//! `ed25519-dalek`'s `verify` accepts, and also a few crafted ones with
+//! non-canonical or small-order points, which no honest signer makes.) A batch
+//! that fails is checked one signature at a time to find which ones fail.
 
 use automerge::{Change, ChangeHash};
-use ed25519_dalek::{Signature, Verifier};
+use ed25519_zebra::batch;
+use ed25519_zebra::{Signature, VerificationKey, VerificationKeyBytes};
 
 use crate::ids::{DocId, PersonaId};
 use crate::persona::{Persona, persona_of_actor};
@@ -69,11 +79,21 @@ impl SignedChange {
         }
     }
 
-    /// Checks everything the change says about itself and decodes it.
-    ///
-    /// Signatures are checked one by one, never in a batch: batch verification uses
-    /// another equation, and every replica must reach the same verdict.
+    /// Checks everything the change says about itself and decodes it (the
+    /// signature alone; [`verify_all`] checks many at once, to the same verdict).
     pub fn verify(&self) -> Result<VerifiedChange, SignatureError> {
+        let (change, item) = self.prepare()?;
+        item.verify_single()
+            .map_err(|_| SignatureError::BadSignature)?;
+        Ok(VerifiedChange {
+            signed: self.clone(),
+            change,
+        })
+    }
+
+    /// Everything but the signature equation: size, bytes, actor, key; the
+    /// decoded change and the signature to check.
+    fn prepare(&self) -> Result<(Change, batch::Item), SignatureError> {
         if self.bytes.len() > MAX_CHANGE_BYTES {
             return Err(SignatureError::TooLarge(self.bytes.len()));
         }
@@ -82,15 +102,76 @@ impl SignedChange {
         if persona_of_actor(change.actor_id()) != Some(self.author) {
             return Err(SignatureError::ActorMismatch);
         }
-        let key = self.author.verifying_key().ok_or(SignatureError::BadKey)?;
-        let signature = Signature::from_bytes(&self.signature);
-        key.verify(&signing_message(&self.doc, &change.hash()), &signature)
-            .map_err(|_| SignatureError::BadSignature)?;
-        Ok(VerifiedChange {
-            signed: self.clone(),
-            change,
-        })
+        VerificationKey::try_from(self.author.0).map_err(|_| SignatureError::BadKey)?;
+        let item = batch::Item::from((
+            VerificationKeyBytes::from(self.author.0),
+            Signature::from_bytes(&self.signature),
+            &signing_message(&self.doc, &change.hash()),
+        ));
+        Ok((change, item))
     }
+}
+
+/// What checking one signed change gave: the verified change, or the change
+/// and why it is refused.
+pub type Checked = Result<VerifiedChange, (SignedChange, SignatureError)>;
+
+/// Signatures checked in one batch at least before the work is spread over
+/// the cores.
+const PARALLEL_BATCH: usize = 128;
+
+/// Checks every change, their signatures as batches (spread over the cores
+/// when there are many), in order; a batch that fails is checked signature by
+/// signature. The verdict on each change is the one [`SignedChange::verify`]
+/// gives.
+#[allow(clippy::result_large_err)] // verdicts kept in a list, not propagated
+pub fn verify_all(changes: Vec<SignedChange>) -> Vec<Checked> {
+    use rayon::prelude::*;
+    let prepared: Vec<Result<(Change, batch::Item), SignatureError>> =
+        if changes.len() >= PARALLEL_BATCH {
+            changes.par_iter().map(SignedChange::prepare).collect()
+        } else {
+            changes.iter().map(SignedChange::prepare).collect()
+        };
+    let items: Vec<(usize, &batch::Item)> = prepared
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.as_ref().ok().map(|(_, item)| (i, item)))
+        .collect();
+    let threads = rayon::current_num_threads().max(1);
+    let chunk = if items.len() >= PARALLEL_BATCH {
+        items.len().div_ceil(threads).max(PARALLEL_BATCH / 2)
+    } else {
+        items.len().max(1)
+    };
+    let check = |part: &[(usize, &batch::Item)]| -> Vec<usize> {
+        let mut verifier = batch::Verifier::new();
+        for (_, item) in part {
+            verifier.queue((*item).clone());
+        }
+        if verifier.verify(rand_core::OsRng).is_ok() {
+            return Vec::new();
+        }
+        part.iter()
+            .filter(|(_, item)| (*item).clone().verify_single().is_err())
+            .map(|(i, _)| *i)
+            .collect()
+    };
+    let bad: std::collections::HashSet<usize> = if items.len() >= PARALLEL_BATCH {
+        items.par_chunks(chunk).flat_map_iter(check).collect()
+    } else {
+        items.chunks(chunk).flat_map(check).collect()
+    };
+    changes
+        .into_iter()
+        .zip(prepared)
+        .enumerate()
+        .map(|(i, (signed, prepared))| match prepared {
+            Err(e) => Err((signed, e)),
+            Ok(_) if bad.contains(&i) => Err((signed, SignatureError::BadSignature)),
+            Ok((change, _)) => Ok(VerifiedChange { signed, change }),
+        })
+        .collect()
 }
 
 /// A signed change whose signature and actor binding have been checked.
@@ -111,5 +192,66 @@ impl VerifiedChange {
 
     pub fn doc(&self) -> DocId {
         self.signed.doc
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Document, EventDetails, Persona};
+
+    fn changes(n: usize) -> Vec<SignedChange> {
+        let alice = Persona::generate();
+        let bob = Persona::generate();
+        let now = jiff::Timestamp::from_second(1_800_000_000).unwrap();
+        let details = EventDetails::new("A", "2027-05-01T10:00".parse().unwrap(), "Europe/Paris");
+        let (mut doc, _) = Document::create_event(&alice, "Alice", &details, None, now).unwrap();
+        for k in 0..n - 1 {
+            let who = if k % 3 == 0 { &bob } else { &alice };
+            doc.comment(who, "x", &format!("comment {k}"), None, now)
+                .unwrap();
+        }
+        doc.signed_changes()
+    }
+
+    /// Batch and one-by-one checks give the same verdict on each change, for
+    /// a small batch and one spread over the cores, with bad ones anywhere.
+    #[test]
+    fn a_batch_reaches_the_verdict_each_signature_gets_alone() {
+        for n in [5, 3 * PARALLEL_BATCH + 7] {
+            let mut all = changes(n);
+            let mut bad_signature = all[1].clone();
+            bad_signature.signature[5] ^= 1;
+            let mut wrong_doc = all[2].clone();
+            wrong_doc.doc = crate::DocId([9; 32]);
+            let mut malformed = all[3].clone();
+            malformed.bytes.truncate(10);
+            let mut other_author = all[4].clone();
+            other_author.author = Persona::generate().id();
+            let last = all.len() - 1;
+            let mut late_bad = all[last].clone();
+            late_bad.signature[63] ^= 0x40;
+            all.extend([bad_signature, wrong_doc, malformed, other_author, late_bad]);
+            let alone: Vec<Result<ChangeHash, SignatureError>> =
+                all.iter().map(|c| c.verify().map(|v| v.hash())).collect();
+            let batch: Vec<Result<ChangeHash, SignatureError>> = verify_all(all.clone())
+                .into_iter()
+                .map(|c| c.map(|v| v.hash()).map_err(|(_, e)| e))
+                .collect();
+            assert_eq!(batch, alone, "{n} changes");
+            let errors: Vec<_> = alone[n..].to_vec();
+            assert_eq!(
+                errors,
+                [
+                    Err(SignatureError::BadSignature),
+                    // Signed for another document: the signature covers it.
+                    Err(SignatureError::BadSignature),
+                    Err(SignatureError::Malformed),
+                    Err(SignatureError::ActorMismatch),
+                    Err(SignatureError::BadSignature),
+                ]
+            );
+            assert!(alone[..n].iter().all(Result::is_ok));
+        }
     }
 }

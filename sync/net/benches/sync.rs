@@ -3,6 +3,12 @@
 //! over the same documents in one process, in the same run; then one change among
 //! the 10 000 documents: bytes and time to converge again.
 //!
+//! The floor F is automerge's own sync of the same documents plus checking
+//! every signature one by one on one core, both measured in this run; the
+//! full sync is printed as a ratio to F, and again pinned to one core
+//! (`taskset -c 0`, the bench re-running itself), as a stand-in for a phone.
+//! The output ends with one `name = value` line per figure.
+//!
 //! `cargo xtask bench` runs it; `RALLY_BENCH_DOCS` sets the number of documents.
 //! Bytes are each protocol's own messages, both directions; libp2p's framing and
 //! encryption come on top for Rally, and the baseline has no transport at all.
@@ -138,6 +144,12 @@ fn main() {
     for chunk in docs.chunks(1000) {
         a_store.insert_new_batch(chunk).unwrap();
     }
+    if std::env::var("RALLY_BENCH_ONE_CORE").is_ok() {
+        // Only the full sync, for the parent run (pinned by taskset).
+        let (time, _) = full_sync(&a_dir, &b_dir, changes);
+        println!("one_core_full_sync_s = {:.3}", time.as_secs_f64());
+        std::process::exit(0);
+    }
     println!("sync benchmark: {n} documents, {changes} changes");
 
     let (base_time, base_bytes) = automerge_baseline(&docs);
@@ -148,10 +160,11 @@ fn main() {
     );
 
     // Where the time goes, in this process: every change's signature checked
-    // once (a receiver must; one by one, so every replica reaches the same
-    // verdict), and every change judged into a fresh in-memory document (the
-    // document gate: signature, history, the permission rule) without storage
-    // or transport.
+    // one by one on one core (the floor's part), then as the gate checks them
+    // (each document's batch at once, the ZIP-215 rules making the verdicts
+    // the same), and all at once over the cores; and every change judged into
+    // a fresh in-memory document (the document gate: signatures, history, the
+    // permission rule) without storage or transport.
     let signed: Vec<Vec<SignedChange>> = docs.iter().map(Document::signed_changes).collect();
     let start = Instant::now();
     for c in signed.iter().flatten() {
@@ -159,64 +172,57 @@ fn main() {
     }
     let verify_time = start.elapsed();
     let start = Instant::now();
+    for changes in &signed {
+        let checked = rally_core::signed::verify_all(changes.clone());
+        assert!(checked.iter().all(Result::is_ok));
+    }
+    let per_doc_batches = start.elapsed();
+    let everything: Vec<SignedChange> = signed.iter().flatten().cloned().collect();
+    let start = Instant::now();
+    let checked = rally_core::signed::verify_all(everything);
+    let one_batch = start.elapsed();
+    assert!(checked.iter().all(Result::is_ok));
+    drop(checked);
+    let start = Instant::now();
     for (doc, changes) in docs.iter().zip(&signed) {
         let mut fresh = Document::empty(doc.id());
         let receipt = fresh.receive(changes.iter().cloned());
         assert_eq!(receipt.accepted.len(), changes.len());
     }
     let gate_time = start.elapsed();
+    let floor = base_time + verify_time;
+    let gate_us = (gate_time.saturating_sub(per_doc_batches)).as_secs_f64() * 1e6 / changes as f64;
     println!(
-        "  signatures checked alone:      {:>8.2} s  ({:.2} × the automerge baseline)",
+        "  signatures one by one, 1 core: {:>8.2} s  ({:.2} × the automerge baseline)",
         verify_time.as_secs_f64(),
         verify_time.as_secs_f64() / base_time.as_secs_f64()
     );
     println!(
-        "  document gate alone (memory):  {:>8.2} s  ({:.2} × the automerge baseline)",
-        gate_time.as_secs_f64(),
-        gate_time.as_secs_f64() / base_time.as_secs_f64()
-    );
-
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let a_path = a_dir.path().to_owned();
-    let a_thread = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let store = Store::open(&a_path).unwrap();
-            let me = store.persona("alice").unwrap().unwrap();
-            let mut node = Node::new(SyncRepo::new(store, me), Transport::device(false)).unwrap();
-            let config = NodeConfig {
-                listen: vec!["/ip4/127.0.0.1/udp/0/quic-v1".parse().unwrap()],
-                ..NodeConfig::default()
-            };
-            let _ = node
-                .run(&config, move |e| {
-                    if let NodeEvent::Listening(a) = e {
-                        let _ = addr_tx.send(a);
-                    }
-                })
-                .await;
-        });
-    });
-    let addr = addr_rx.recv().unwrap();
-
-    let (full_time, full) = sync_once(&runtime, b_dir.path(), addr.clone());
-    let full_bytes = full.bytes_sent + full.bytes_received;
-    assert_eq!(
-        full.changes_received as usize, changes,
-        "every change arrived"
+        "  signatures, a batch per doc:   {:>8.2} s  ({:.2} of one by one)",
+        per_doc_batches.as_secs_f64(),
+        per_doc_batches.as_secs_f64() / verify_time.as_secs_f64()
     );
     println!(
-        "  rally over libp2p (QUIC):     {:>8.2} s  {:>10} bytes   ratio time {:.2}  bytes {:.2}",
+        "  signatures, one batch, {} cores: {:>6.2} s  ({:.2} of one by one)",
+        rayon_threads(),
+        one_batch.as_secs_f64(),
+        one_batch.as_secs_f64() / verify_time.as_secs_f64()
+    );
+    println!(
+        "  document gate alone (memory):  {:>8.2} s  ({gate_us:.1} µs per change beyond its signature)",
+        gate_time.as_secs_f64(),
+    );
+    println!(
+        "  floor F (automerge sync + signatures one by one): {:.2} s",
+        floor.as_secs_f64()
+    );
+
+    let (full_time, full_bytes, runtime, addr, a_thread) = full_sync_keep(&a_dir, &b_dir, changes);
+    println!(
+        "  rally over libp2p (QUIC):     {:>8.2} s  {:>10} bytes   {:.2} × F, bytes {:.2} × automerge's",
         full_time.as_secs_f64(),
         full_bytes,
-        full_time.as_secs_f64() / base_time.as_secs_f64(),
+        full_time.as_secs_f64() / floor.as_secs_f64(),
         full_bytes as f64 / base_bytes as f64
     );
 
@@ -251,5 +257,120 @@ fn main() {
         signed.len() * 64
     );
     drop(a_thread);
+
+    // The same full sync on one core, in a fresh process pinned by taskset.
+    let one_core = std::process::Command::new("taskset")
+        .args(["-c", "0"])
+        .arg(std::env::current_exe().unwrap())
+        .arg("--bench")
+        .env("RALLY_BENCH_ONE_CORE", "1")
+        .env("RALLY_BENCH_DOCS", n.to_string())
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout).lines().find_map(|l| {
+                l.strip_prefix("one_core_full_sync_s = ")?
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+            })
+        });
+    match one_core {
+        Some(t) => println!(
+            "  the same, pinned to one core:  {t:>8.2} s  {:.2} × F",
+            t / floor.as_secs_f64()
+        ),
+        None => println!("  the same, pinned to one core: (taskset unavailable)"),
+    }
+    println!(
+        "full_sync_over_floor = {:.2}",
+        full_time.as_secs_f64() / floor.as_secs_f64()
+    );
+    println!(
+        "full_sync_bytes_over_automerge = {:.2}",
+        full_bytes as f64 / base_bytes as f64
+    );
+    println!("gate_us_per_change = {gate_us:.1}");
+    if let Some(t) = one_core {
+        println!(
+            "full_sync_one_core_over_floor = {:.2}",
+            t / floor.as_secs_f64()
+        );
+    }
     std::process::exit(0);
+}
+
+fn rayon_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Serves `a_dir`'s store from a node on a thread of its own; its address.
+fn serve(a_dir: &tempfile::TempDir) -> (rally_net::Address, std::thread::JoinHandle<()>) {
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let a_path = a_dir.path().to_owned();
+    let a_thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let store = Store::open(&a_path).unwrap();
+            let me = store.persona("alice").unwrap().unwrap();
+            let mut node = Node::new(SyncRepo::new(store, me), Transport::device(false)).unwrap();
+            let config = NodeConfig {
+                listen: vec!["/ip4/127.0.0.1/udp/0/quic-v1".parse().unwrap()],
+                ..NodeConfig::default()
+            };
+            let _ = node
+                .run(&config, move |e| {
+                    if let NodeEvent::Listening(a) = e {
+                        let _ = addr_tx.send(a);
+                    }
+                })
+                .await;
+        });
+    });
+    (addr_rx.recv().unwrap(), a_thread)
+}
+
+/// A full sync of everything in `a_dir` into the empty `b_dir`: its time
+/// and bytes (both directions).
+fn full_sync(
+    a_dir: &tempfile::TempDir,
+    b_dir: &tempfile::TempDir,
+    changes: usize,
+) -> (Duration, u64) {
+    let (time, bytes, ..) = full_sync_keep(a_dir, b_dir, changes);
+    (time, bytes)
+}
+
+/// [`full_sync`], keeping the runtime and the serving node for more syncs.
+fn full_sync_keep(
+    a_dir: &tempfile::TempDir,
+    b_dir: &tempfile::TempDir,
+    changes: usize,
+) -> (
+    Duration,
+    u64,
+    tokio::runtime::Runtime,
+    rally_net::Address,
+    std::thread::JoinHandle<()>,
+) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (addr, a_thread) = serve(a_dir);
+    let (full_time, full) = sync_once(&runtime, b_dir.path(), addr.clone());
+    assert_eq!(
+        full.changes_received as usize, changes,
+        "every change arrived"
+    );
+    (
+        full_time,
+        full.bytes_sent + full.bytes_received,
+        runtime,
+        addr,
+        a_thread,
+    )
 }

@@ -179,9 +179,8 @@ impl Store {
     /// after its document changes what a screen shows).
     pub fn blob_cursor(&self) -> Result<i64, StoreError> {
         self.conn()
-            .query_row("SELECT coalesce(max(rowid), 0) FROM blobs", [], |r| {
-                r.get(0)
-            })
+            .prepare_cached("SELECT coalesce(max(rowid), 0) FROM blobs")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
             .ctx("reading pictures")
     }
 
@@ -189,11 +188,8 @@ impl Store {
     /// returns how many.
     pub fn forget_unnamed_blobs(&self) -> Result<usize, StoreError> {
         self.conn()
-            .execute(
-                "DELETE FROM blobs WHERE NOT EXISTS (SELECT 1 FROM blob_refs r WHERE r.hash = blobs.hash)
-                   AND NOT EXISTS (SELECT 1 FROM persona_pictures p WHERE p.page = blobs.hash OR p.card = blobs.hash)",
-                [],
-            )
+            .prepare_cached("DELETE FROM blobs WHERE NOT EXISTS (SELECT 1 FROM blob_refs r WHERE r.hash = blobs.hash)
+                   AND NOT EXISTS (SELECT 1 FROM persona_pictures p WHERE p.page = blobs.hash OR p.card = blobs.hash)").and_then(|mut s| s.execute([]))
             .ctx("forgetting pictures")
     }
 
@@ -205,13 +201,10 @@ impl Store {
     ) -> Result<(), StoreError> {
         let ctx = "keeping a persona's picture";
         match picture {
-            Some(p) => self.conn().execute(
-                "INSERT OR REPLACE INTO persona_pictures (persona, picture, page, card) VALUES (?1, ?2, ?3, ?4)",
-                params![persona.0, p.encode(), p.hash.0, p.card.0],
-            ),
+            Some(p) => self.conn().prepare_cached("INSERT OR REPLACE INTO persona_pictures (persona, picture, page, card) VALUES (?1, ?2, ?3, ?4)").and_then(|mut s| s.execute(params![persona.0, p.encode(), p.hash.0, p.card.0])),
             None => self
                 .conn()
-                .execute("DELETE FROM persona_pictures WHERE persona = ?1", [persona.0]),
+                .prepare_cached("DELETE FROM persona_pictures WHERE persona = ?1").and_then(|mut s| s.execute([persona.0])),
         }
         .ctx(ctx)?;
         Ok(())

@@ -33,35 +33,41 @@ fn clear_doc(conn: &Connection, id: DocId) -> Result<(), StoreError> {
         .execute([id.0])
         .ctx(ctx)?;
     if let Some(row) = conn
-        .query_row("SELECT id FROM events WHERE doc = ?1", [id.0], |r| {
-            r.get::<_, i64>(0)
-        })
+        .prepare_cached("SELECT id FROM events WHERE doc = ?1")
+        .and_then(|mut s| s.query_row([id.0], |r| r.get::<_, i64>(0)))
         .optional()
         .ctx(ctx)?
     {
-        conn.execute("DELETE FROM events_fts WHERE rowid = ?1", [row])
+        conn.prepare_cached("DELETE FROM events_fts WHERE rowid = ?1")
+            .and_then(|mut s| s.execute([row]))
             .ctx(ctx)?;
-        conn.execute("DELETE FROM events_geo WHERE id = ?1", [row])
+        conn.prepare_cached("DELETE FROM events_geo WHERE id = ?1")
+            .and_then(|mut s| s.execute([row]))
             .ctx(ctx)?;
-        conn.execute("DELETE FROM events_time WHERE id = ?1", [row])
+        conn.prepare_cached("DELETE FROM events_time WHERE id = ?1")
+            .and_then(|mut s| s.execute([row]))
             .ctx(ctx)?;
-        conn.execute("DELETE FROM event_people WHERE event = ?1", [row])
+        conn.prepare_cached("DELETE FROM event_people WHERE event = ?1")
+            .and_then(|mut s| s.execute([row]))
             .ctx(ctx)?;
-        conn.execute("DELETE FROM events WHERE id = ?1", [row])
+        conn.prepare_cached("DELETE FROM events WHERE id = ?1")
+            .and_then(|mut s| s.execute([row]))
             .ctx(ctx)?;
     }
     if let Some(row) = conn
-        .query_row("SELECT id FROM groups WHERE doc = ?1", [id.0], |r| {
-            r.get::<_, i64>(0)
-        })
+        .prepare_cached("SELECT id FROM groups WHERE doc = ?1")
+        .and_then(|mut s| s.query_row([id.0], |r| r.get::<_, i64>(0)))
         .optional()
         .ctx(ctx)?
     {
-        conn.execute("DELETE FROM group_members WHERE grp = ?1", [row])
+        conn.prepare_cached("DELETE FROM group_members WHERE grp = ?1")
+            .and_then(|mut s| s.execute([row]))
             .ctx(ctx)?;
-        conn.execute("DELETE FROM group_events WHERE grp = ?1", [id.0])
+        conn.prepare_cached("DELETE FROM group_events WHERE grp = ?1")
+            .and_then(|mut s| s.execute([id.0]))
             .ctx(ctx)?;
-        conn.execute("DELETE FROM groups WHERE id = ?1", [row])
+        conn.prepare_cached("DELETE FROM groups WHERE id = ?1")
+            .and_then(|mut s| s.execute([row]))
             .ctx(ctx)?;
     }
     Ok(())
@@ -443,7 +449,8 @@ impl Store {
     /// How many events are indexed.
     pub fn event_count(&self) -> Result<i64, StoreError> {
         self.conn()
-            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+            .prepare_cached("SELECT count(*) FROM events")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
             .ctx("counting events")
     }
 }

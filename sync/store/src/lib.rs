@@ -317,6 +317,9 @@ impl Store {
         let conn = Connection::open(&path).map_err(&not_db)?;
         conn.busy_timeout(Duration::from_secs(15))
             .map_err(&not_db)?;
+        // Every statement the store runs stays prepared (rusqlite keeps 16 by
+        // default, and a sync runs many more in turn, re-preparing each).
+        conn.set_prepared_statement_cache_capacity(256);
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(&not_db)?;
         conn.pragma_update(None, "synchronous", "FULL")
@@ -371,11 +374,12 @@ impl Store {
         };
         for (row, bytes) in rows {
             match automerge::Change::try_from(bytes.as_slice()) {
-                Ok(c) => tx.execute(
-                    "UPDATE pending SET hash = ?2 WHERE id = ?1",
-                    params![row, c.hash().0],
-                ),
-                Err(_) => tx.execute("DELETE FROM pending WHERE id = ?1", [row]),
+                Ok(c) => tx
+                    .prepare_cached("UPDATE pending SET hash = ?2 WHERE id = ?1")
+                    .and_then(|mut s| s.execute(params![row, c.hash().0])),
+                Err(_) => tx
+                    .prepare_cached("DELETE FROM pending WHERE id = ?1")
+                    .and_then(|mut s| s.execute([row])),
             }
             .ctx("upgrading waiting changes")?;
         }
@@ -387,9 +391,8 @@ impl Store {
     pub fn epoch(&self) -> Result<[u8; 16], StoreError> {
         let text: String = self
             .conn
-            .query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| {
-                r.get(0)
-            })
+            .prepare_cached("SELECT value FROM meta WHERE key = 'epoch'")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
             .ctx("reading the store epoch")?;
         let bytes = hex::decode(text).unwrap_or_default();
         Ok(bytes.try_into().unwrap_or([0; 16]))
@@ -403,11 +406,10 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .ctx("opening the database")?;
         let has_meta: bool = tx
-            .query_row(
+            .prepare_cached(
                 "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
-                [],
-                |r| r.get::<_, i64>(0),
             )
+            .and_then(|mut s| s.query_row([], |r| r.get::<_, i64>(0)))
             .ctx("reading the schema")?
             > 0;
         let mut upgraded_from = None;
@@ -416,21 +418,16 @@ impl Store {
             for (_, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > BASE_VERSION) {
                 tx.execute_batch(sql).ctx("creating the schema")?;
             }
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES ('epoch', ?1)",
-                [hex::encode(rally_core::ids::random_bytes::<16>())],
-            )
-            .ctx("creating the schema")?;
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES ('schema', ?1)",
-                [SCHEMA_VERSION.to_string()],
-            )
-            .ctx("creating the schema")?;
+            tx.prepare_cached("INSERT INTO meta (key, value) VALUES ('epoch', ?1)")
+                .and_then(|mut s| s.execute([hex::encode(rally_core::ids::random_bytes::<16>())]))
+                .ctx("creating the schema")?;
+            tx.prepare_cached("INSERT INTO meta (key, value) VALUES ('schema', ?1)")
+                .and_then(|mut s| s.execute([SCHEMA_VERSION.to_string()]))
+                .ctx("creating the schema")?;
         } else {
             let found: i64 = tx
-                .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
-                    r.get::<_, String>(0)
-                })
+                .prepare_cached("SELECT value FROM meta WHERE key = 'schema'")
+                .and_then(|mut s| s.query_row([], |r| r.get::<_, String>(0)))
                 .ctx("reading the schema version")?
                 .parse()
                 .unwrap_or(i64::MAX);
@@ -446,11 +443,9 @@ impl Store {
             }
             for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > found) {
                 tx.execute_batch(sql).ctx("upgrading the schema")?;
-                tx.execute(
-                    "UPDATE meta SET value = ?1 WHERE key = 'schema'",
-                    [version.to_string()],
-                )
-                .ctx("upgrading the schema")?;
+                tx.prepare_cached("UPDATE meta SET value = ?1 WHERE key = 'schema'")
+                    .and_then(|mut s| s.execute([version.to_string()]))
+                    .ctx("upgrading the schema")?;
             }
         }
         tx.commit().ctx("creating the schema")?;
@@ -474,10 +469,7 @@ impl Store {
         let persona = Persona::generate();
         let secs = now.as_second();
         self.conn
-            .execute(
-                "INSERT INTO personas (name, public_key, secret_key, actor_suffix, created_at, last_used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-                params![name, persona.id().0, persona.secret_bytes(), persona.actor_suffix(), secs],
-            )
+            .prepare_cached("INSERT INTO personas (name, public_key, secret_key, actor_suffix, created_at, last_used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)").and_then(|mut s| s.execute(params![name, persona.id().0, persona.secret_bytes(), persona.actor_suffix(), secs]))
             .ctx("saving the persona")?;
         Ok(LocalPersona {
             row: self.conn.last_insert_rowid(),
@@ -552,7 +544,8 @@ impl Store {
         };
         let mut gone = Vec::new();
         for (row, key) in silent {
-            tx.execute("DELETE FROM personas WHERE id = ?1", [row])
+            tx.prepare_cached("DELETE FROM personas WHERE id = ?1")
+                .and_then(|mut s| s.execute([row]))
                 .ctx("forgetting unused personas")?;
             if let Ok(key) = <[u8; 32]>::try_from(key.as_slice()) {
                 gone.push(PersonaId(key));
@@ -583,10 +576,10 @@ impl Store {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         self.conn
-            .execute(
+            .prepare_cached(
                 "UPDATE personas SET last_used_at = max(last_used_at, ?1) WHERE id = ?2",
-                params![now.as_second(), persona.row],
             )
+            .and_then(|mut s| s.execute(params![now.as_second(), persona.row]))
             .ctx("recording the persona in use")?;
         Ok(())
     }
@@ -804,7 +797,8 @@ impl Store {
         };
         let tx = write_on(&mut self.conn).ctx("forgetting a peer's waiting envelopes")?;
         sealed::forget_waiting_from(&tx, sender)?;
-        tx.execute("DELETE FROM pending WHERE sender = ?1", [sender.0])
+        tx.prepare_cached("DELETE FROM pending WHERE sender = ?1")
+            .and_then(|mut s| s.execute([sender.0]))
             .ctx("forgetting a peer's waiting changes")?;
         tx.commit().ctx("forgetting a peer's waiting envelopes")
     }
@@ -819,11 +813,8 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let known: bool = self
             .conn
-            .query_row(
-                "SELECT count(*) FROM docs WHERE id = ?1",
-                [token.group.0],
-                |r| r.get::<_, i64>(0),
-            )
+            .prepare_cached("SELECT count(*) FROM docs WHERE id = ?1")
+            .and_then(|mut s| s.query_row([token.group.0], |r| r.get::<_, i64>(0)))
             .ctx("looking up a group")?
             > 0;
         if known {
@@ -833,10 +824,10 @@ impl Store {
             Ok(true)
         } else {
             let tx = self.write().ctx("remembering a join")?;
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT OR REPLACE INTO pending_joins (grp, persona, token) VALUES (?1, ?2, ?3)",
-                params![token.group.0, persona.row, token.encode()],
             )
+            .and_then(|mut s| s.execute(params![token.group.0, persona.row, token.encode()]))
             .ctx("remembering a join")?;
             // A members-only group comes through its log: ask for it, and open
             // what it grants to the invitation.
@@ -987,11 +978,8 @@ impl Store {
         let id = self.resolve_message(group, prefix)?;
         let (author, deleted): (Vec<u8>, bool) = self
             .conn
-            .query_row(
-                "SELECT author, deleted FROM messages WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .prepare_cached("SELECT author, deleted FROM messages WHERE id = ?1")
+            .and_then(|mut s| s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))))
             .ctx("looking up a message")?;
         if author != persona.id().0 || deleted {
             return Err(StoreError::NoMessage(format!(
@@ -1054,10 +1042,8 @@ impl Store {
     /// Offers a document to every peer a relay admits (see [`Scope::Relay`]).
     pub fn share_with_everyone(&mut self, doc: DocId) -> Result<(), StoreError> {
         self.conn
-            .execute(
-                "INSERT OR IGNORE INTO shared_docs (doc) VALUES (?1)",
-                params![doc.0],
-            )
+            .prepare_cached("INSERT OR IGNORE INTO shared_docs (doc) VALUES (?1)")
+            .and_then(|mut s| s.execute(params![doc.0]))
             .ctx("sharing a document with every peer")?;
         Ok(())
     }
@@ -1066,9 +1052,8 @@ impl Store {
     pub fn copy_of(&self, origin: &str) -> Result<Option<DocId>, StoreError> {
         use rusqlite::OptionalExtension;
         self.conn
-            .query_row("SELECT doc FROM copies WHERE origin = ?1", [origin], |r| {
-                r.get::<_, Vec<u8>>(0)
-            })
+            .prepare_cached("SELECT doc FROM copies WHERE origin = ?1")
+            .and_then(|mut s| s.query_row([origin], |r| r.get::<_, Vec<u8>>(0)))
             .optional()
             .ctx("looking up a copy")?
             .map(|b| {
@@ -1159,7 +1144,8 @@ impl Store {
     /// stores a change, so a reader can tell that something arrived.
     pub fn change_cursor(&self) -> Result<i64, StoreError> {
         self.conn
-            .query_row("SELECT coalesce(max(id), 0) FROM changes", [], |r| r.get(0))
+            .prepare_cached("SELECT coalesce(max(id), 0) FROM changes")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
             .ctx("reading the change cursor")
     }
 
@@ -1167,20 +1153,19 @@ impl Store {
     /// when it connects), so the device can name what the server publishes.
     pub fn set_server_url(&self, url: &str) -> Result<(), StoreError> {
         self.conn
-            .execute(
+            .prepare_cached(
                 "INSERT INTO meta (key, value) VALUES ('server_url', ?1)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [url.trim_end_matches('/')],
             )
+            .and_then(|mut s| s.execute([url.trim_end_matches('/')]))
             .ctx("saving the server's URL")?;
         Ok(())
     }
 
     pub fn server_url(&self) -> Result<Option<String>, StoreError> {
         self.conn
-            .query_row("SELECT value FROM meta WHERE key = 'server_url'", [], |r| {
-                r.get(0)
-            })
+            .prepare_cached("SELECT value FROM meta WHERE key = 'server_url'")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
             .map(Some)
             .or_else(|e| match e {
                 rusqlite::Error::QueryReturnedNoRows => Ok(None),
@@ -1301,9 +1286,15 @@ fn receive_changes(
     (per_doc, per_peer): (usize, usize),
     report: &mut IngestReport,
 ) -> Result<Option<String>, StoreError> {
-    let mut by_doc: BTreeMap<DocId, Vec<SignedChange>> = BTreeMap::new();
-    for c in changes {
-        by_doc.entry(c.doc).or_default().push(c);
+    // Every signature of the batch checked at once; then each document judges
+    // its own changes.
+    let mut by_doc: BTreeMap<DocId, Vec<rally_core::signed::Checked>> = BTreeMap::new();
+    for c in rally_core::signed::verify_all(changes) {
+        let doc = match &c {
+            Ok(v) => v.doc(),
+            Err((signed, _)) => signed.doc,
+        };
+        by_doc.entry(doc).or_default().push(c);
     }
     for (id, incoming) in by_doc {
         if sealed::is_log(tx, &id)? {
@@ -1315,7 +1306,7 @@ fn receive_changes(
             continue;
         }
         let mut doc = docs.take(tx, id)?.unwrap_or_else(|| Document::empty(id));
-        let receipt = doc.receive(incoming);
+        let receipt = doc.receive_checked(incoming);
         report.accepted += receipt.accepted.len();
         report.duplicates += receipt.duplicates;
         report.rejected += receipt.rejected.len();
@@ -1330,10 +1321,7 @@ fn receive_changes(
         }
         report.waiting |= doc.pending_count() > 0;
         for (_, signed, why) in &receipt.rejected {
-            tx.execute(
-                    "INSERT INTO rejected (doc, author, signature, bytes, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![signed.doc.0, signed.author.0, signed.signature, signed.bytes, why.to_string()],
-                )
+            tx.prepare_cached("INSERT INTO rejected (doc, author, signature, bytes, reason) VALUES (?1, ?2, ?3, ?4, ?5)").and_then(|mut s| s.execute(params![signed.doc.0, signed.author.0, signed.signature, signed.bytes, why.to_string()]))
                 .ctx("recording a refused change")?;
             report.reasons.push(format!("{}: {why}", id.to_hex()));
         }
@@ -1352,15 +1340,10 @@ fn receive_changes(
                     .ctx("withdrawing changes")?
             };
             for gone in stored.into_iter().filter(|c| !kept.contains(&c.bytes)) {
-                tx.execute(
-                    "DELETE FROM changes WHERE doc = ?1 AND bytes = ?2",
-                    params![id.0, gone.bytes],
-                )
-                .ctx("withdrawing changes")?;
-                tx.execute(
-                        "INSERT INTO rejected (doc, author, signature, bytes, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
-                        params![gone.doc.0, gone.author.0, gone.signature, gone.bytes, "withdrawn: its author equivocated"],
-                    )
+                tx.prepare_cached("DELETE FROM changes WHERE doc = ?1 AND bytes = ?2")
+                    .and_then(|mut s| s.execute(params![id.0, gone.bytes]))
+                    .ctx("withdrawing changes")?;
+                tx.prepare_cached("INSERT INTO rejected (doc, author, signature, bytes, reason) VALUES (?1, ?2, ?3, ?4, ?5)").and_then(|mut s| s.execute(params![gone.doc.0, gone.author.0, gone.signature, gone.bytes, "withdrawn: its author equivocated"]))
                     .ctx("withdrawing changes")?;
             }
         }
@@ -1439,11 +1422,9 @@ fn attach(
         if newly_known > 0 && nothing_new {
             // Shared from now on without a change to show for it: the next
             // sessions of this persona announce everything, not what changed.
-            tx.execute(
-                "UPDATE peers SET synced = NULL WHERE persona = ?1",
-                [persona],
-            )
-            .ctx("recording a document")?;
+            tx.prepare_cached("UPDATE peers SET synced = NULL WHERE persona = ?1")
+                .and_then(|mut s| s.execute([persona]))
+                .ctx("recording a document")?;
         }
     }
     if let Some(remote) = policy.relayed_for {
@@ -1567,11 +1548,9 @@ fn complete_pending_joins(
             sealed::seal_local_changes(tx, doc, &new)?;
             joined = true;
         }
-        tx.execute(
-            "DELETE FROM pending_joins WHERE grp = ?1 AND persona = ?2",
-            params![doc.id().0, row],
-        )
-        .ctx("clearing a pending join")?;
+        tx.prepare_cached("DELETE FROM pending_joins WHERE grp = ?1 AND persona = ?2")
+            .and_then(|mut s| s.execute(params![doc.id().0, row]))
+            .ctx("clearing a pending join")?;
     }
     Ok(joined)
 }

@@ -195,7 +195,8 @@ pub(crate) fn store_envelopes(
                 .ctx("reading waiting envelopes")?
         };
         if !legacy.is_empty() {
-            tx.execute("DELETE FROM pending WHERE doc = ?1", [log.0])
+            tx.prepare_cached("DELETE FROM pending WHERE doc = ?1")
+                .and_then(|mut s| s.execute([log.0]))
                 .ctx("reading waiting envelopes")?;
             for w in legacy {
                 if let Ok(e) = Envelope::verify(&w) {
@@ -276,16 +277,11 @@ fn waiting_from(tx: &Connection, sender: &PersonaId) -> Result<usize, StoreError
 
 /// Forgets the envelopes `sender` sent that still wait (it misbehaved).
 pub(crate) fn forget_waiting_from(tx: &Connection, sender: &PersonaId) -> Result<(), StoreError> {
-    tx.execute(
-        "DELETE FROM envelope_needs WHERE hash IN (SELECT hash FROM waiting_envelopes WHERE sender = ?1)",
-        [sender.0],
-    )
+    tx.prepare_cached("DELETE FROM envelope_needs WHERE hash IN (SELECT hash FROM waiting_envelopes WHERE sender = ?1)").and_then(|mut s| s.execute([sender.0]))
     .ctx("forgetting a peer's waiting envelopes")?;
-    tx.execute(
-        "DELETE FROM waiting_envelopes WHERE sender = ?1",
-        [sender.0],
-    )
-    .ctx("forgetting a peer's waiting envelopes")?;
+    tx.prepare_cached("DELETE FROM waiting_envelopes WHERE sender = ?1")
+        .and_then(|mut s| s.execute([sender.0]))
+        .ctx("forgetting a peer's waiting envelopes")?;
     Ok(())
 }
 
@@ -806,7 +802,8 @@ pub(crate) fn seal_local_changes(
             })?;
         let hash = append(tx, envelope.sign(&sealer))?;
         // Sealed here: nothing to open.
-        tx.execute("UPDATE envelopes SET opened = 1 WHERE hash = ?1", [hash])
+        tx.prepare_cached("UPDATE envelopes SET opened = 1 WHERE hash = ?1")
+            .and_then(|mut s| s.execute([hash]))
             .ctx("sealing a change")?;
     }
     seal_named_blobs(tx, &group, doc, &sealer, &epoch)
@@ -870,16 +867,12 @@ fn seal_named_blobs(
             reason: e.to_string(),
         })?;
         let appended = append(tx, envelope.sign(sealer))?;
-        tx.execute(
-            "UPDATE envelopes SET opened = 1 WHERE hash = ?1",
-            [appended],
-        )
-        .ctx("sealing a picture")?;
-        tx.execute(
-            "INSERT OR IGNORE INTO sealed_blobs (log, hash) VALUES (?1, ?2)",
-            params![log.0, hash.0],
-        )
-        .ctx("sealing a picture")?;
+        tx.prepare_cached("UPDATE envelopes SET opened = 1 WHERE hash = ?1")
+            .and_then(|mut s| s.execute([appended]))
+            .ctx("sealing a picture")?;
+        tx.prepare_cached("INSERT OR IGNORE INTO sealed_blobs (log, hash) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![log.0, hash.0]))
+            .ctx("sealing a picture")?;
     }
     Ok(())
 }
@@ -1138,7 +1131,8 @@ fn mark(tx: &Connection, hash: &[u8; 32], outcome: Opened) -> Result<(), StoreEr
 /// New keys to open grants with (a persona made, a token to use): grants passed
 /// over before are tried again.
 pub(crate) fn retry_grants(tx: &Connection) -> Result<(), StoreError> {
-    tx.execute("UPDATE envelopes SET opened = 0 WHERE opened = 2", [])
+    tx.prepare_cached("UPDATE envelopes SET opened = 0 WHERE opened = 2")
+        .and_then(|mut s| s.execute([]))
         .ctx("opening envelopes")?;
     Ok(())
 }
@@ -1208,15 +1202,15 @@ fn change_message(
         return Ok(Opened::Refused);
     }
     match text {
-        Some(text) if policy::edit_wins(deleted, edited_at, at) => tx.execute(
-            "UPDATE messages SET body = ?2, edited_at = ?3 WHERE id = ?1",
-            params![target, text, at],
-        ),
+        Some(text) if policy::edit_wins(deleted, edited_at, at) => tx
+            .prepare_cached("UPDATE messages SET body = ?2, edited_at = ?3 WHERE id = ?1")
+            .and_then(|mut s| s.execute(params![target, text, at])),
         Some(_) => Ok(0),
-        None => tx.execute(
-            "UPDATE messages SET body = '', deleted = 1, edited_at = ?2 WHERE id = ?1",
-            params![target, at],
-        ),
+        None => tx
+            .prepare_cached(
+                "UPDATE messages SET body = '', deleted = 1, edited_at = ?2 WHERE id = ?1",
+            )
+            .and_then(|mut s| s.execute(params![target, at])),
     }
     .ctx("editing a message")?;
     Ok(Opened::Done)

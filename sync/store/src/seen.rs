@@ -25,29 +25,27 @@ pub struct Seen {
 impl Store {
     pub fn seen(&self, persona: &PersonaId, doc: DocId) -> Result<Option<Seen>, StoreError> {
         self.conn
-            .query_row(
+            .prepare_cached(
                 "SELECT message, comments, people FROM seen WHERE persona = ?1 AND doc = ?2",
-                params![persona.0, doc.0],
-                |r| {
+            )
+            .and_then(|mut s| {
+                s.query_row(params![persona.0, doc.0], |r| {
                     Ok(Seen {
                         message: r.get(0)?,
                         comments: r.get(1)?,
                         people: r.get(2)?,
                     })
-                },
-            )
+                })
+            })
             .optional()
             .ctx("reading what was seen")
     }
 
     pub fn set_seen(&self, persona: &PersonaId, doc: DocId, seen: Seen) -> Result<(), StoreError> {
         self.conn
-            .execute(
-                "INSERT INTO seen (persona, doc, message, comments, people) VALUES (?1, ?2, ?3, ?4, ?5)
+            .prepare_cached("INSERT INTO seen (persona, doc, message, comments, people) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (persona, doc) DO UPDATE SET
-                   message = excluded.message, comments = excluded.comments, people = excluded.people",
-                params![persona.0, doc.0, seen.message, seen.comments, seen.people],
-            )
+                   message = excluded.message, comments = excluded.comments, people = excluded.people").and_then(|mut s| s.execute(params![persona.0, doc.0, seen.message, seen.comments, seen.people]))
             .ctx("keeping what was seen")?;
         Ok(())
     }
@@ -55,11 +53,8 @@ impl Store {
     /// The arrival number of a group's latest message (0 when none).
     pub fn last_arrival(&self, group: DocId) -> Result<i64, StoreError> {
         self.conn
-            .query_row(
-                "SELECT coalesce(max(arrived), 0) FROM messages WHERE grp = ?1",
-                [group.0],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT coalesce(max(arrived), 0) FROM messages WHERE grp = ?1")
+            .and_then(|mut s| s.query_row([group.0], |r| r.get(0)))
             .ctx("reading messages")
     }
 
@@ -67,12 +62,13 @@ impl Store {
     pub fn unread_messages(&self, persona: &PersonaId, group: DocId) -> Result<u32, StoreError> {
         let after = self.seen(persona, group)?.map_or(0, |s| s.message);
         self.conn
-            .query_row(
+            .prepare_cached(
                 "SELECT count(*) FROM messages
                  WHERE grp = ?1 AND arrived > ?2 AND author != ?3 AND deleted = 0",
-                params![group.0, after, persona.0],
-                |r| r.get::<_, u32>(0),
             )
+            .and_then(|mut s| {
+                s.query_row(params![group.0, after, persona.0], |r| r.get::<_, u32>(0))
+            })
             .ctx("counting unread messages")
     }
 

@@ -123,12 +123,10 @@ pub(crate) fn prune_peers_seen_before(
     conn: &rusqlite::Connection,
     cutoff: i64,
 ) -> Result<(), StoreError> {
-    conn.execute(
-        "DELETE FROM beliefs WHERE (persona, remote) IN (SELECT persona, remote FROM peers WHERE seen < ?1)",
-        params![cutoff],
-    )
+    conn.prepare_cached("DELETE FROM beliefs WHERE (persona, remote) IN (SELECT persona, remote FROM peers WHERE seen < ?1)").and_then(|mut s| s.execute(params![cutoff]))
     .ctx("forgetting peers not seen for long")?;
-    conn.execute("DELETE FROM peers WHERE seen < ?1", params![cutoff])
+    conn.prepare_cached("DELETE FROM peers WHERE seen < ?1")
+        .and_then(|mut s| s.execute(params![cutoff]))
         .ctx("forgetting peers not seen for long")?;
     Ok(())
 }
@@ -449,25 +447,19 @@ impl Repo for SyncRepo {
             .execute(params![self.me.row, peer.0, now])
             .ctx("recording a peer")?;
         let known: Option<(Vec<u8>, Option<i64>)> = conn
-            .query_row(
-                "SELECT epoch, synced FROM peers WHERE persona = ?1 AND remote = ?2",
-                params![self.me.row, peer.0],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .prepare_cached("SELECT epoch, synced FROM peers WHERE persona = ?1 AND remote = ?2")
+            .and_then(|mut s| {
+                s.query_row(params![self.me.row, peer.0], |r| Ok((r.get(0)?, r.get(1)?)))
+            })
             .optional()
             .ctx("reading what a peer has")?;
         match known {
             Some((e, synced)) if e.as_slice() == epoch.as_slice() => Ok(synced.map(|p| p as u64)),
             _ => {
-                conn.execute(
-                    "DELETE FROM beliefs WHERE persona = ?1 AND remote = ?2",
-                    params![self.me.row, peer.0],
-                )
-                .ctx("forgetting what a peer had")?;
-                conn.execute(
-                    "INSERT OR REPLACE INTO peers (persona, remote, epoch, synced, seen) VALUES (?1, ?2, ?3, NULL, ?4)",
-                    params![self.me.row, peer.0, epoch.as_slice(), now],
-                )
+                conn.prepare_cached("DELETE FROM beliefs WHERE persona = ?1 AND remote = ?2")
+                    .and_then(|mut s| s.execute(params![self.me.row, peer.0]))
+                    .ctx("forgetting what a peer had")?;
+                conn.prepare_cached("INSERT OR REPLACE INTO peers (persona, remote, epoch, synced, seen) VALUES (?1, ?2, ?3, NULL, ?4)").and_then(|mut s| s.execute(params![self.me.row, peer.0, epoch.as_slice(), now]))
                 .ctx("recording a peer")?;
                 Ok(None)
             }
@@ -616,7 +608,8 @@ impl Repo for SyncRepo {
             return Ok(());
         }
         let tx = self.store.write().ctx("recording open invitations")?;
-        tx.execute("DELETE FROM open_invites WHERE log = ?1", [log.0])
+        tx.prepare_cached("DELETE FROM open_invites WHERE log = ?1")
+            .and_then(|mut s| s.execute([log.0]))
             .ctx("recording open invitations")?;
         for i in open {
             tx.prepare_cached("INSERT OR IGNORE INTO open_invites (log, invite) VALUES (?1, ?2)")
