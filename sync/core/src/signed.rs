@@ -174,6 +174,66 @@ pub fn verify_all(changes: Vec<SignedChange>) -> Vec<Checked> {
         .collect()
 }
 
+/// Verdicts reached ahead of time, for the changes of a batch a peer sent
+/// (the network layer sees every frame of a batch before the store takes its
+/// messages one at a time): checked together, over the cores, then handed to
+/// each message's [`Verdicts::verify_all`]. Only an identical signed change
+/// (document, author, signature and bytes) takes a kept verdict — the verdict
+/// [`verify_all`] reached on exactly it — so the outcome is the one checking it
+/// then would give.
+#[derive(Debug, Default)]
+pub struct Verdicts {
+    known: std::collections::HashMap<[u8; 64], Checked>,
+}
+
+impl Verdicts {
+    /// Checks `changes` now, to be taken by later calls.
+    pub fn check(&mut self, changes: Vec<SignedChange>) {
+        for checked in verify_all(changes) {
+            let signature = match &checked {
+                Ok(v) => v.signed.signature,
+                Err((signed, _)) => signed.signature,
+            };
+            self.known.insert(signature, checked);
+        }
+    }
+
+    /// [`verify_all`], taking the verdicts kept for identical changes.
+    #[allow(clippy::result_large_err)] // verdicts kept in a list, not propagated
+    pub fn verify_all(&mut self, changes: Vec<SignedChange>) -> Vec<Checked> {
+        let mut out: Vec<Option<Checked>> = Vec::with_capacity(changes.len());
+        let mut rest = Vec::new();
+        for c in changes {
+            let kept = self.known.remove(&c.signature).filter(|k| {
+                let signed = match k {
+                    Ok(v) => &v.signed,
+                    Err((signed, _)) => signed,
+                };
+                signed == &c
+            });
+            match kept {
+                Some(k) => out.push(Some(k)),
+                None => {
+                    out.push(None);
+                    rest.push(c);
+                }
+            }
+        }
+        let mut checked = verify_all(rest).into_iter();
+        out.into_iter()
+            .map(|k| match k {
+                Some(k) => k,
+                None => checked.next().expect("one verdict per change checked"),
+            })
+            .collect()
+    }
+
+    /// Forgets what was kept (the batch is over).
+    pub fn clear(&mut self) {
+        self.known.clear();
+    }
+}
+
 /// A signed change whose signature and actor binding have been checked.
 #[derive(Debug, Clone)]
 pub struct VerifiedChange {
@@ -252,6 +312,20 @@ mod tests {
                 ]
             );
             assert!(alone[..n].iter().all(Result::is_ok));
+            // Kept verdicts: the same, and a changed change is checked anew.
+            let mut kept = Verdicts::default();
+            kept.check(all.clone());
+            let mut tampered = all[0].clone();
+            tampered.bytes.push(0);
+            let mut asked = all.clone();
+            asked.push(tampered);
+            let from_kept: Vec<Result<ChangeHash, SignatureError>> = kept
+                .verify_all(asked)
+                .into_iter()
+                .map(|c| c.map(|v| v.hash()).map_err(|(_, e)| e))
+                .collect();
+            assert_eq!(&from_kept[..all.len()], &alone[..]);
+            assert_eq!(from_kept[all.len()], Err(SignatureError::Malformed));
         }
     }
 }

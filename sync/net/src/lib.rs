@@ -101,6 +101,11 @@ pub trait NodeStore: Repo + Send {
     /// Grows whenever a received change is stored by this node.
     fn version(&self) -> u64;
     fn begin_batch(&mut self) -> Result<(), Self::Error>;
+    /// The changes a received batch carries, before its messages are handled
+    /// one at a time: their signatures can be checked together.
+    fn prefetch(&mut self, changes: Vec<rally_core::SignedChange>) {
+        let _ = changes;
+    }
     fn commit_batch(&mut self) -> Result<(), Self::Error>;
     fn abort_batch(&mut self);
     /// Writes what is kept in memory (what peers have).
@@ -122,6 +127,9 @@ impl NodeStore for SyncRepo {
     }
     fn begin_batch(&mut self) -> Result<(), StoreError> {
         SyncRepo::begin_batch(self)
+    }
+    fn prefetch(&mut self, changes: Vec<rally_core::SignedChange>) {
+        SyncRepo::prefetch(self, changes)
     }
     fn commit_batch(&mut self) -> Result<(), StoreError> {
         SyncRepo::commit_batch(self)
@@ -685,6 +693,14 @@ impl<R: NodeStore> Node<R> {
         }
         let mut refused = None;
         let take = if hello_only { 1 } else { frames.len() };
+        // Every signature the batch carries, checked together over the cores
+        // before its messages are handled one at a time.
+        if let Some(link) = self.links.get(&peer) {
+            let changes = link.session.changes_in(&frames[..take]);
+            if changes.len() > 1 {
+                self.repo.prefetch(changes);
+            }
+        }
         for frame in frames.into_iter().take(take) {
             let Some(link) = self.links.get_mut(&peer) else {
                 break;

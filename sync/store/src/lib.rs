@@ -215,6 +215,8 @@ pub struct Store {
     /// [`MAX_PENDING_PER_DOC`] and [`MAX_PENDING_PER_PEER`] unless a test sets
     /// others ([`Store::set_pending_caps`]).
     pending_caps: (usize, usize),
+    /// Signatures of the current batch checked ahead of time ([`Store::prefetch`]).
+    verdicts: rally_core::signed::Verdicts,
 }
 
 /// What a document was loaded from: its heads and how many waiting and refused
@@ -339,6 +341,7 @@ impl Store {
             path,
             docs: DocCache::default(),
             pending_caps: (MAX_PENDING_PER_DOC, MAX_PENDING_PER_PEER),
+            verdicts: rally_core::signed::Verdicts::default(),
         };
         let upgraded_from = store.migrate().map_err(|e| match e {
             StoreError::Sqlite { source, .. } => not_db(source),
@@ -757,9 +760,16 @@ impl Store {
             }
         }
         let caps = self.pending_caps;
-        if let Some(why) =
-            receive_changes(&tx, &mut self.docs, changes, now, policy, caps, &mut report)?
-        {
+        if let Some(why) = receive_changes(
+            &tx,
+            &mut self.docs,
+            &mut self.verdicts,
+            changes,
+            now,
+            policy,
+            caps,
+            &mut report,
+        )? {
             drop(tx);
             self.forget_waiting_from(policy.sender.as_ref())?;
             return Ok(voided(why));
@@ -777,7 +787,16 @@ impl Store {
             if opened.is_empty() {
                 break;
             }
-            receive_changes(&tx, &mut self.docs, opened, now, lenient, caps, &mut report)?;
+            receive_changes(
+                &tx,
+                &mut self.docs,
+                &mut self.verdicts,
+                opened,
+                now,
+                lenient,
+                caps,
+                &mut report,
+            )?;
         }
         tx.commit().ctx("committing an import")?;
         Ok(report)
@@ -1221,6 +1240,12 @@ impl Store {
 
     /// Opens one transaction for many writes (e.g. all the changes a peer sent in
     /// one batch): one commit, one sync to disk. Writes inside it are savepoints.
+    /// Checks ahead of time the signatures of changes about to be ingested in
+    /// this batch (see [`rally_core::signed::Verdicts`]).
+    pub fn prefetch(&mut self, changes: Vec<SignedChange>) {
+        self.verdicts.check(changes);
+    }
+
     pub fn begin_batch(&mut self) -> Result<(), StoreError> {
         if self.conn.is_autocommit() {
             self.conn
@@ -1232,6 +1257,7 @@ impl Store {
 
     /// Commits the batch; nothing in it is acknowledged before this returns.
     pub fn commit_batch(&mut self) -> Result<(), StoreError> {
+        self.verdicts.clear();
         if !self.conn.is_autocommit() {
             self.conn
                 .execute_batch("COMMIT")
@@ -1242,6 +1268,7 @@ impl Store {
 
     /// Drops a batch that failed part way.
     pub fn abort_batch(&mut self) {
+        self.verdicts.clear();
         if !self.conn.is_autocommit() {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
@@ -1277,9 +1304,11 @@ fn pending_from(tx: &Connection, sender: &PersonaId) -> Result<usize, StoreError
     Ok(n as usize)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn receive_changes(
     tx: &Connection,
     docs: &mut DocCache,
+    verdicts: &mut rally_core::signed::Verdicts,
     changes: Vec<SignedChange>,
     now: Timestamp,
     policy: IngestPolicy,
@@ -1289,7 +1318,7 @@ fn receive_changes(
     // Every signature of the batch checked at once; then each document judges
     // its own changes.
     let mut by_doc: BTreeMap<DocId, Vec<rally_core::signed::Checked>> = BTreeMap::new();
-    for c in rally_core::signed::verify_all(changes) {
+    for c in verdicts.verify_all(changes) {
         let doc = match &c {
             Ok(v) => v.doc(),
             Err((signed, _)) => signed.doc,

@@ -198,6 +198,11 @@ impl SyncRepo {
     }
 
     /// See [`Store::begin_batch`].
+    /// Checks ahead of time the signatures of the changes a batch carries.
+    pub fn prefetch(&mut self, changes: Vec<SignedChange>) {
+        self.store.prefetch(changes);
+    }
+
     pub fn begin_batch(&mut self) -> Result<(), StoreError> {
         self.store.begin_batch()
     }

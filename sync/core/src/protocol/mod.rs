@@ -547,6 +547,28 @@ impl Session {
         out.push(bytes);
     }
 
+    /// The signed changes (not sealed envelopes) that `frames` carry, once
+    /// the peer is authenticated (else none): what the node hands the store
+    /// to check ahead of time. Frames that do not decode are left to
+    /// [`Session::handle`] to refuse.
+    pub fn changes_in(&self, frames: &[Vec<u8>]) -> Vec<SignedChange> {
+        if !self.authenticated {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for frame in frames {
+            if let Ok(Message::Changes { doc, changes, .. }) = Message::decode(frame) {
+                out.extend(
+                    changes
+                        .into_iter()
+                        .filter(|c| !crate::sealed::is_envelope(&c.bytes))
+                        .filter_map(|c| c.into_signed(DocId(doc))),
+                );
+            }
+        }
+        out
+    }
+
     /// Handles one frame from the peer.
     pub fn handle<R: Repo>(
         &mut self,
