@@ -39,7 +39,7 @@ pub use sync::{Admit, DISCOVER_BUDGET, Scope, SyncRepo};
 /// The base schema, at version [`BASE_VERSION`]; the migrations above it follow.
 const SCHEMA: &str = include_str!("schema.sql");
 const BASE_VERSION: i64 = 2;
-const SCHEMA_VERSION: i64 = 14;
+const SCHEMA_VERSION: i64 = 15;
 /// The steps from each older schema version to the next, in order: the SQL that
 /// takes version `n - 1` to `n`.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -59,6 +59,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("migrations/12-seen.sql")),
     (13, include_str!("migrations/13-blobs.sql")),
     (14, include_str!("migrations/14-kept-maps.sql")),
+    (15, include_str!("migrations/15-changes-since.sql")),
 ];
 pub const DB_FILE: &str = "rally.db";
 

@@ -502,7 +502,7 @@ impl Repo for SyncRepo {
         position: u64,
     ) -> Result<Vec<(DocId, Vec<ChangeHash>)>, StoreError> {
         let sql = format!(
-            "WITH changed(doc) AS (SELECT DISTINCT doc FROM changes WHERE id > ?4),
+            "WITH changed(doc) AS (SELECT DISTINCT doc FROM changes INDEXED BY changes_since WHERE id > ?4),
                   affected(doc) AS (SELECT doc FROM changed
                                     UNION SELECT ge.event FROM group_events ge WHERE ge.grp IN (SELECT doc FROM changed))
              SELECT d.id, d.heads FROM docs d WHERE d.id IN (SELECT doc FROM affected) AND {} AND {READABLE}",
