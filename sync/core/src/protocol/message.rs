@@ -151,63 +151,12 @@ mod packed {
             packed.push(RAW);
             packed.extend_from_slice(&raw);
         } else {
-            packed = match recent::get(&raw) {
-                Some(kept) => kept,
-                None => {
-                    packed.push(DEFLATED);
-                    let mut encoder = DeflateEncoder::new(packed, Compression::fast());
-                    encoder.write_all(&raw).map_err(S::Error::custom)?;
-                    let packed = encoder.finish().map_err(S::Error::custom)?;
-                    recent::keep(raw, packed.clone());
-                    packed
-                }
-            };
+            packed.push(DEFLATED);
+            let mut encoder = DeflateEncoder::new(packed, Compression::fast());
+            encoder.write_all(&raw).map_err(S::Error::custom)?;
+            packed = encoder.finish().map_err(S::Error::custom)?;
         }
         serde_bytes::serialize(&packed, s)
-    }
-
-    /// The lists deflated last on this thread, with their deflated bytes: a
-    /// server sends the same document's changes to each of its peers, and
-    /// deflating is the costliest part of encoding. Deflating is
-    /// deterministic, so a kept answer is the one deflating again would give;
-    /// only an identical list takes it.
-    mod recent {
-        use std::cell::RefCell;
-        use std::collections::VecDeque;
-
-        /// Lists kept at most, their bytes at most, and the longest kept.
-        const KEPT: usize = 32;
-        const KEPT_BYTES: usize = 8 << 20;
-        const LONGEST: usize = 1 << 20;
-
-        thread_local! {
-            static LISTS: RefCell<VecDeque<(Vec<u8>, Vec<u8>)>> = const { RefCell::new(VecDeque::new()) };
-        }
-
-        pub fn get(raw: &[u8]) -> Option<Vec<u8>> {
-            LISTS.with(|l| {
-                l.borrow()
-                    .iter()
-                    .find(|(r, _)| r.as_slice() == raw)
-                    .map(|(_, p)| p.clone())
-            })
-        }
-
-        pub fn keep(raw: Vec<u8>, packed: Vec<u8>) {
-            if raw.len() > LONGEST {
-                return;
-            }
-            LISTS.with(|l| {
-                let mut l = l.borrow_mut();
-                l.push_back((raw, packed));
-                let size = |l: &VecDeque<(Vec<u8>, Vec<u8>)>| -> usize {
-                    l.iter().map(|(r, p)| r.len() + p.len()).sum()
-                };
-                while l.len() > KEPT || size(&l) > KEPT_BYTES {
-                    l.pop_front();
-                }
-            });
-        }
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<WireChange>, D::Error> {

@@ -1499,37 +1499,3 @@ fn made_up_announcements_cost_no_disk_and_are_wanted_a_window_at_a_time() {
     let err = sa.handle(&mut repo_a, &heads.encode(), 0).unwrap_err();
     assert!(matches!(err, SessionError::Malformed(_)), "{err}");
 }
-
-/// Long change lists are deflated once per thread and the answer kept: the
-/// same list encodes to the same bytes again, a list that differs in one byte
-/// is deflated anew, and both decode to what was sent.
-#[test]
-fn a_kept_deflated_list_is_only_reused_for_the_same_list() {
-    let changes = |last: u8| -> Vec<WireChange> {
-        (0..100u8)
-            .map(|i| WireChange {
-                signature: [i; 64],
-                bytes: vec![i.wrapping_add(last); 120],
-            })
-            .collect()
-    };
-    let message = |list: Vec<WireChange>| Message::Changes {
-        doc: [7; 32],
-        changes: list,
-        last: true,
-    };
-    let first = message(changes(0)).encode();
-    assert_eq!(message(changes(0)).encode(), first, "the same bytes again");
-    let mut other_list = changes(0);
-    other_list[99].bytes[119] ^= 1;
-    let other = message(other_list.clone()).encode();
-    assert_ne!(other, first);
-    match Message::decode(&other).unwrap() {
-        Message::Changes { changes, .. } => assert_eq!(changes, other_list),
-        m => panic!("{m:?}"),
-    }
-    match Message::decode(&first).unwrap() {
-        Message::Changes { changes: c, .. } => assert_eq!(c, changes(0)),
-        m => panic!("{m:?}"),
-    }
-}
