@@ -139,7 +139,18 @@ impl<R: Copy + Eq> Link<R> {
     /// its first frame is a `Hello`) is to this link.
     pub fn classify(&self, tag: u64, answers: u64, opens_session: bool) -> Incoming {
         if opens_session {
-            if answers == self.tag && self.session.has_peer_hello() {
+            // Crossed restarts: the peer's new session answers one of this
+            // side's former sessions, while this side's session took in the
+            // peer's former `Hello`. Each side's `Hello` answers the other's
+            // previous session, and if both started over on it, they would go
+            // on crossing for ever (found by the link harness, seed 360). The
+            // session with the higher tag keeps itself and takes the peer's new
+            // `Hello`; the other starts over, both reaching the same verdict.
+            let crossed = answers != 0
+                && answers != self.tag
+                && self.session.has_peer_hello()
+                && self.tag > tag;
+            if (answers == self.tag || crossed) && self.session.has_peer_hello() {
                 Incoming::Renew
             } else if self.session.has_peer_hello() || self.peer_tag.is_some() {
                 Incoming::Restart

@@ -474,13 +474,15 @@ fn links_converge_over_lossy_slow_batches_for_many_seeds() {
 }
 
 #[test]
-fn regression_seeds_restarting_on_every_late_answer_never_settles() {
+fn regression_seeds_restarting_on_every_late_answer_churns() {
     // The bug the first load run found: with every late answer taken for a lost
     // batch, a starved peer's sessions kept being started over and its late
     // answers dropped as stale. On these seeds (30 % of batches handled after up
-    // to twice the timeout, for ten simulated minutes) only the link's rule
-    // settles while the peer stays slow.
-    for seed in [0, 3] {
+    // to twice the timeout, for ten simulated minutes) the link's rule settles
+    // with a few restarts; restarting on every failure takes many times more.
+    // (It used to never settle at all: its restarts crossed for ever, which
+    // the rule for crossed restarts now ends; see the next test.)
+    for (seed, most) in [(0, 2), (3, 0), (24, 2), (58, 11)] {
         let run = |old_rule: bool| {
             let mut h = Harness::new(seed, 0, 30);
             h.restart_on_any_failure = old_rule;
@@ -490,15 +492,37 @@ fn regression_seeds_restarting_on_every_late_answer_never_settles() {
         };
         let (settled, restarts) = run(false);
         assert!(
-            settled,
+            settled && restarts <= most,
             "seed {seed}: the link's rule settles ({restarts} restarts)"
         );
-        let (settled, restarts) = run(true);
+        let (_, old_restarts) = run(true);
         assert!(
-            !settled,
-            "seed {seed}: the old rule restarts for ever ({restarts} restarts)"
+            old_restarts >= 5 * restarts.max(6),
+            "seed {seed}: restarting on every failure churns ({old_restarts} restarts against {restarts})"
         );
     }
+}
+
+#[test]
+fn regression_seed_crossed_restarts_settle() {
+    // Found by the soak (`cargo xtask soak`, 1 000 seeds): after the lossy,
+    // starved phase each side's `Hello` answered the other's previous session,
+    // each side started over on it, and they crossed for ever (3 943 restarts
+    // each in ten calm minutes). The session with the higher tag now keeps
+    // itself and takes the peer's new `Hello`.
+    let seed = 360;
+    let mut h = Harness::new(seed, 10, 20);
+    with_documents(&mut h, 3);
+    h.run_until(300_000);
+    h.loss = 0;
+    h.starved = 0;
+    h.run_until(h.now + 600_000);
+    assert!(
+        h.synced(),
+        "seed {seed}: not in sync (restarts {} / {})",
+        h.sides[0].restarts,
+        h.sides[1].restarts
+    );
 }
 
 #[test]
