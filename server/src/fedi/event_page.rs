@@ -8,14 +8,12 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use axum::http::HeaderMap;
-use axum::response::Response;
 use rally_core::model::Comment;
 
 use super::page_cache::Page;
 use super::vocab::Urls;
 use super::{PublicEvent, when};
-use crate::html::{self, escape};
+use crate::html::escape;
 use crate::lang::{Reader, Words};
 
 /// Replies deeper than this are shown at this depth.
@@ -171,23 +169,6 @@ pub fn page(urls: &Urls, reader: &Reader, ev: &PublicEvent, extra: &Extra) -> Pa
     }
 }
 
-/// An event's or a group's page, for `reader`: with the remote-interaction
-/// form, so the policy lets it send the reader to their own server.
-pub fn respond(urls: &Urls, reader: &Reader, headers: &HeaderMap, page: &Page) -> Response {
-    html::public(
-        reader,
-        headers,
-        html::Public {
-            host: urls.host(),
-            listings: true,
-            title: &page.title,
-            head: &page.head,
-            body: &page.body,
-            csp: Some(html::interact_csp(&urls.base)),
-        },
-    )
-}
-
 /// The zones a reader may pick (the tz database's Area/City names).
 static ZONES: LazyLock<String> = LazyLock::new(|| {
     const AREAS: [&str; 9] = [
@@ -315,7 +296,7 @@ mod tests {
 
     #[test]
     fn replies_nest_under_what_they_answer_and_hidden_ones_keep_their_answers_place() {
-        let reader = Reader::of(&"/events/x".parse().unwrap(), &HeaderMap::new());
+        let reader = Reader::of(&"/events/x".parse().unwrap(), &axum::http::HeaderMap::new());
         let html = comments_html(
             &reader,
             &[

@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Fedi, FediError};
-use crate::html::{self, escape};
+use crate::html::escape;
 use crate::lang::{Lang, Reader, Words};
 
 /// WebFinger's link relation for the interaction template.
@@ -94,18 +94,12 @@ fn failed(fedi: &Fedi, reader: &Reader, headers: &HeaderMap, object: &str, why: 
         escape(why),
         form(lang, object),
     );
-    let mut r = html::public(
-        reader,
-        headers,
-        html::Public {
-            host: fedi.urls.host(),
-            listings: true,
-            title: &lang.t("interact-title"),
-            head: "",
-            body: &body,
-            csp: Some(html::interact_csp(&fedi.urls.base)),
-        },
-    );
+    let mut r = super::page_cache::Page {
+        title: lang.t("interact-title"),
+        head: String::new(),
+        body,
+    }
+    .respond(&fedi.urls, reader, headers, true);
     *r.status_mut() = StatusCode::BAD_REQUEST;
     r
 }

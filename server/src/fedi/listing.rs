@@ -25,7 +25,7 @@ use super::feeds::alternates;
 use super::page_cache::Page;
 use super::vocab::Urls;
 use super::{Fedi, FediError, Local, PublicEvent, when};
-use crate::html::{self, escape};
+use crate::html::escape;
 use crate::lang::{Lang, Reader, Words};
 
 /// Events on a page of the listing.
@@ -380,28 +380,6 @@ fn listing_body(urls: &Urls, lang: Lang, s: Shown<'_>) -> String {
     )
 }
 
-fn listing_page(
-    fedi: &Fedi,
-    reader: &Reader,
-    headers: &HeaderMap,
-    title: &str,
-    head: &str,
-    body: &str,
-) -> Response {
-    html::public(
-        reader,
-        headers,
-        html::Public {
-            host: fedi.urls.host(),
-            listings: true,
-            title,
-            head,
-            body,
-            csp: None,
-        },
-    )
-}
-
 /// The home page: the instance's upcoming events, with the search form.
 pub async fn home(State(fedi): State<Arc<Fedi>>, reader: Reader, headers: HeaderMap) -> Response {
     listing(fedi, reader, headers, Search::default()).await
@@ -455,7 +433,7 @@ async fn listing(fedi: Arc<Fedi>, reader: Reader, headers: HeaderMap, search: Se
         &format!("{}/events.ics", fedi.urls.base),
         Some(&format!("{}/feed.atom", fedi.urls.base)),
     );
-    listing_page(&fedi, &reader, &headers, &title, &head, &body)
+    Page { title, head, body }.respond(&fedi.urls, &reader, &headers, false)
 }
 
 pub async fn tag(
@@ -501,7 +479,7 @@ pub async fn tag(
             form: false,
         },
     );
-    listing_page(&fedi, &reader, &headers, &title, &head, &body)
+    Page { title, head, body }.respond(&fedi.urls, &reader, &headers, false)
 }
 
 /// A tag's published events (not copies) for its feeds.

@@ -9,7 +9,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::http::HeaderMap;
+use axum::response::Response;
+
+use super::vocab::Urls;
 use super::{FediError, Local};
+use crate::html;
+use crate::lang::Reader;
 
 /// A page's parts, as [`crate::html::public`] puts them together.
 #[derive(Debug, Clone, Default)]
@@ -19,6 +25,32 @@ pub struct Page {
     pub head: String,
     /// The content (escaped).
     pub body: String,
+}
+
+impl Page {
+    /// The page for `reader`, in the public pages' shell ([`html::public`]);
+    /// `interacts` for a page with the remote-interaction form, whose policy
+    /// lets it send the reader to their own server.
+    pub fn respond(
+        &self,
+        urls: &Urls,
+        reader: &Reader,
+        headers: &HeaderMap,
+        interacts: bool,
+    ) -> Response {
+        html::public(
+            reader,
+            headers,
+            html::Public {
+                host: urls.host(),
+                listings: true,
+                title: &self.title,
+                head: &self.head,
+                body: &self.body,
+                csp: interacts.then(|| html::interact_csp(&urls.base)),
+            },
+        )
+    }
 }
 
 #[derive(Debug, Default)]

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use super::vocab::{self, CONTENT_TYPE, Urls};
 use super::{Fedi, FediError, Local, PublicEvent, PublicGroup};
-use crate::html::{self, escape};
+use crate::html::escape;
 use crate::lang::{Reader, Words};
 
 pub fn router(fedi: Arc<Fedi>) -> Router {
@@ -272,18 +272,12 @@ async fn instance_actor(
             Some(&format!("{}/feed.atom", fedi.urls.base)),
         )
     );
-    html::public(
-        &reader,
-        &headers,
-        html::Public {
-            host: fedi.urls.host(),
-            listings: true,
-            title: fedi.urls.host(),
-            head: &head,
-            body: &body,
-            csp: None,
-        },
-    )
+    super::page_cache::Page {
+        title: fedi.urls.host().to_owned(),
+        head,
+        body,
+    }
+    .respond(&fedi.urls, &reader, &headers, false)
 }
 
 /// The accepted follows among `rows`, as the collection `id`.
@@ -374,7 +368,7 @@ async fn group_actor(
         })
         .await;
     match page {
-        Ok(p) => super::event_page::respond(&fedi.urls, &reader, &headers, &p),
+        Ok(p) => p.respond(&fedi.urls, &reader, &headers, true),
         Err(e) => e.into_response(),
     }
 }
@@ -539,7 +533,7 @@ async fn event(
             })
             .await;
         return match page {
-            Ok(p) => super::event_page::respond(&fedi.urls, &reader, &headers, &p),
+            Ok(p) => p.respond(&fedi.urls, &reader, &headers, true),
             Err(e) => e.into_response(),
         };
     }

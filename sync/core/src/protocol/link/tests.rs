@@ -446,6 +446,21 @@ fn with_documents(h: &mut Harness, per_side: usize) {
     }
 }
 
+/// Five lossy minutes (starved receivers on every third seed), then ten calm
+/// ones: the harness after them.
+fn lossy_then_calm(seed: u64) -> Harness {
+    // Some seeds starve the receivers: answers come after the sender gave up.
+    let starved = if seed.is_multiple_of(3) { 20 } else { 0 };
+    let mut h = Harness::new(seed, 10, starved);
+    with_documents(&mut h, 3);
+    h.run_until(300_000);
+    // Calm: no loss, fast peers.
+    h.loss = 0;
+    h.starved = 0;
+    h.run_until(h.now + 600_000);
+    h
+}
+
 #[test]
 fn links_converge_over_lossy_slow_batches_for_many_seeds() {
     let seeds: u64 = std::env::var("RALLY_SIM_SEEDS")
@@ -453,15 +468,7 @@ fn links_converge_over_lossy_slow_batches_for_many_seeds() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(200);
     for seed in 0..seeds {
-        // Some seeds starve the receivers: answers come after the sender gave up.
-        let starved = if seed % 3 == 0 { 20 } else { 0 };
-        let mut h = Harness::new(seed, 10, starved);
-        with_documents(&mut h, 3);
-        h.run_until(300_000);
-        // Calm: no loss, fast peers.
-        h.loss = 0;
-        h.starved = 0;
-        h.run_until(h.now + 600_000);
+        let h = lossy_then_calm(seed);
         assert!(
             h.synced(),
             "seed {seed}: not in sync (docs {} / {}, restarts {} / {})",
@@ -511,12 +518,7 @@ fn regression_seed_crossed_restarts_settle() {
     // each in ten calm minutes). The session with the higher tag now keeps
     // itself and takes the peer's new `Hello`.
     let seed = 360;
-    let mut h = Harness::new(seed, 10, 20);
-    with_documents(&mut h, 3);
-    h.run_until(300_000);
-    h.loss = 0;
-    h.starved = 0;
-    h.run_until(h.now + 600_000);
+    let h = lossy_then_calm(seed);
     assert!(
         h.synced(),
         "seed {seed}: not in sync (restarts {} / {})",
