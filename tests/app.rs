@@ -125,7 +125,7 @@ fn a_person_creates_finds_comments_and_joins_and_it_survives_a_relaunch() {
     s.click("#create-persona");
     s.click("#new-event");
     s.type_into("#f-title", "Bike parade");
-    s.set_value("#f-starts", "2027-05-01T14:00");
+    s.set_value("#f-starts", "2055-05-01T14:00");
     s.type_into("#f-place", "Place de la République");
     s.type_into(
         "#f-description",
@@ -218,7 +218,7 @@ fn events_arrive_live_through_the_apps_node_and_through_another_process() {
     push_event(
         peer.path(),
         "Picnic by the canal",
-        "2027-06-01T12:00",
+        "2055-06-01T12:00",
         &address,
     );
     s.wait_text("#event-list", "Picnic by the canal");
@@ -235,7 +235,7 @@ fn events_arrive_live_through_the_apps_node_and_through_another_process() {
     push_event(
         peer.path(),
         "Night market",
-        "2027-06-02T20:00",
+        "2055-06-02T20:00",
         &side.first_line,
     );
     s.wait_text("#event-list", "Night market");
@@ -269,8 +269,8 @@ fn links_open_an_event_and_an_invitation_link_joins_the_group() {
     let data = tempfile::tempdir().unwrap();
     let peer = tempfile::tempdir().unwrap();
     rally(data.path(), &["persona", "new", "Camille"]);
-    let repair = create_event(data.path(), "Repair café", "2027-05-08T10:00");
-    let assembly = create_event(data.path(), "Neighbourhood assembly", "2027-05-12T19:00");
+    let repair = create_event(data.path(), "Repair café", "2055-05-08T10:00");
+    let assembly = create_event(data.path(), "Neighbourhood assembly", "2055-05-12T19:00");
     rally(peer.path(), &["persona", "new", "Dominique"]);
     let group = rally_e2e::id_of(&rally_e2e::json(
         peer.path(),
@@ -448,7 +448,7 @@ fn every_main_screen_passes_an_accessibility_audit_in_both_themes_and_languages(
             "--title",
             "Repair café",
             "--starts",
-            "2027-05-08T10:00",
+            "2055-05-08T10:00",
             "--tz",
             "Europe/Paris",
             "--place",
@@ -476,7 +476,7 @@ fn every_main_screen_passes_an_accessibility_audit_in_both_themes_and_languages(
         create_event(
             data.path(),
             &format!("Workshop {i}"),
-            &format!("2027-06-{:02}T{:02}:00", 1 + i / 4, 8 + i % 4),
+            &format!("2055-06-{:02}T{:02}:00", 1 + i / 4, 8 + i % 4),
         );
     }
 
@@ -623,7 +623,7 @@ fn a_banner_chosen_in_the_app_shows_on_the_page_and_the_card() {
     let (_one, display, driver) = start();
     let data = tempfile::tempdir().unwrap();
     rally(data.path(), &["persona", "new", "Camille"]);
-    let id = create_event(data.path(), "Repair café", "2027-06-05T14:00");
+    let id = create_event(data.path(), "Repair café", "2055-06-05T14:00");
     rally(data.path(), &["group", "create", "Menders"]);
     let photo = data.path().join("flyer.jpg");
     std::fs::write(&photo, rally_picture::fixtures::phone_photo()).unwrap();
@@ -754,7 +754,7 @@ fn an_address_found_a_route_drawn_and_the_map_kept_offline_shows_with_no_network
     );
     let data = tempfile::tempdir().unwrap();
     rally(data.path(), &["persona", "new", "Camille"]);
-    let id = create_event(data.path(), "March for housing", "2027-05-01T14:00");
+    let id = create_event(data.path(), "March for housing", "2055-05-01T14:00");
     // The device learns its server's web address when it syncs with it.
     let out = rally_e2e::sync_with_server(data.path(), &server.p2p[0], &[]);
     assert!(out.status.success(), "{out:?}");
@@ -868,7 +868,7 @@ fn the_calendar_feed_in_the_settings_lists_the_persona_s_events_and_a_new_addres
     let server = rally_e2e::Server::start_federating(srv.path(), &["--registrations", "open"]);
     let data = tempfile::tempdir().unwrap();
     rally(data.path(), &["persona", "new", "Camille"]);
-    create_event(data.path(), "Assembly at the square", "2027-05-01T14:00");
+    create_event(data.path(), "Assembly at the square", "2055-05-01T14:00");
     let out = rally_e2e::sync_with_server(data.path(), &server.p2p[0], &[]);
     assert!(out.status.success(), "{out:?}");
 

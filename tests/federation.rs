@@ -122,7 +122,7 @@ fn federate_with(knock: &str) {
             "--description",
             "Bring **water**",
             "--starts",
-            "2027-03-20T14:00",
+            "2055-03-20T14:00",
             "--tz",
             "Europe/Paris",
             "--place",
@@ -165,7 +165,7 @@ fn federate_with(knock: &str) {
     assert_eq!(object["id"], event_url.as_str());
     assert_eq!(object["type"], "Event");
     assert_eq!(object["name"], "March for the climate");
-    assert_eq!(object["startTime"], "2027-03-20T14:00:00+01:00");
+    assert_eq!(object["startTime"], "2055-03-20T14:00:00+01:00");
     assert_eq!(object["timezone"], "Europe/Paris");
     assert_eq!(object["maximumAttendeeCapacity"], 50);
     assert_eq!(object["joinMode"], "free");
@@ -461,7 +461,7 @@ fn instances_follow_each_other_through_the_admin() {
             "--title",
             "Assembly",
             "--starts",
-            "2027-04-01T18:00",
+            "2055-04-01T18:00",
             "--tz",
             "UTC",
         ],
@@ -496,8 +496,8 @@ fn remote_event(peer: &FediPeer, n: u32, name: &str, join_mode: &str) -> Value {
         "name": name,
         "content": "<p>Meet at the <strong>station</strong></p>",
         "mediaType": "text/html",
-        "startTime": "2027-05-01T09:00:00+02:00",
-        "endTime": "2027-05-01T17:00:00+02:00",
+        "startTime": "2055-05-01T09:00:00+02:00",
+        "endTime": "2055-05-01T17:00:00+02:00",
         "timezone": "Europe/Paris",
         "attributedTo": peer.person,
         "joinMode": join_mode,
@@ -616,7 +616,7 @@ fn events_of_a_followed_instance_are_copied_and_joined_from_a_device() {
     let shown = json(dev, &["event", "show", &id]);
     assert_eq!(shown["origin"], event_url.as_str(), "{shown}");
     assert_eq!(shown["details"]["time_zone"], "Europe/Paris", "{shown}");
-    assert_eq!(shown["starts_utc"], "2027-05-01T07:00:00Z", "{shown}");
+    assert_eq!(shown["starts_utc"], "2055-05-01T07:00:00Z", "{shown}");
     assert_eq!(shown["details"]["place"]["name"], "Gare de Lyon", "{shown}");
     assert!(
         shown["organisers"][0]["name"]

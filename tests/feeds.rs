@@ -80,21 +80,21 @@ fn feeds_parse_with_independent_readers_and_list_only_published_events() {
     let before = event(
         dev,
         "Before the change",
-        "2027-03-27T18:00",
+        "2055-03-27T18:00",
         &["--group", &group, "--place", "Salle des fêtes"],
     );
     let after = event(
         dev,
         "After the change",
-        "2027-03-29T18:00",
+        "2055-03-29T18:00",
         &["--group", &group, "--tag", "bikes"],
     );
     let hostile = "<script>alert(1)</script> & \"quotes\"; END:VEVENT";
-    event(dev, hostile, "2027-04-02T18:00", &["--group", &group]);
+    event(dev, hostile, "2055-04-02T18:00", &["--group", &group]);
     event(
         dev,
         "Unlisted supper",
-        "2027-04-03T18:00",
+        "2055-04-03T18:00",
         &["--group", &group, "--visibility", "unlisted"],
     );
     let secret = id_of(&json(
@@ -104,7 +104,7 @@ fn feeds_parse_with_independent_readers_and_list_only_published_events() {
     event(
         dev,
         "Secret meeting",
-        "2027-04-04T18:00",
+        "2055-04-04T18:00",
         &["--group", &secret, "--visibility", "members-only"],
     );
     let out = rally_e2e::sync_with_server(dev, &server.p2p[0], &[]);
@@ -118,11 +118,11 @@ fn feeds_parse_with_independent_readers_and_list_only_published_events() {
     let by_title = |t: &str| events.iter().find(|e| e["summary"] == t).cloned();
     assert_eq!(
         by_title("Before the change").unwrap()["start"],
-        "2027-03-27T17:00:00Z"
+        "2055-03-27T17:00:00Z"
     );
     assert_eq!(
         by_title("After the change").unwrap()["start"],
-        "2027-03-29T16:00:00Z"
+        "2055-03-29T16:00:00Z"
     );
     assert_eq!(
         by_title("Before the change").unwrap()["tzid"],
@@ -218,7 +218,7 @@ fn feeds_parse_with_independent_readers_and_list_only_published_events() {
         .expect("JSON-LD on the event page");
     let ld: Value = serde_json::from_str(ld).unwrap();
     assert_eq!(ld["@type"], "Event");
-    assert_eq!(ld["startDate"], "2027-03-27T18:00:00+01:00");
+    assert_eq!(ld["startDate"], "2055-03-27T18:00:00+01:00");
     assert_eq!(ld["location"]["name"], "Salle des fêtes");
     assert_eq!(ld["url"], format!("{base}/events/{before}").as_str());
     let csp = ureq::get(&format!("{base}/events/{before}"))
@@ -288,7 +288,7 @@ fn feeds_parse_with_independent_readers_and_list_only_published_events() {
         tagged.contains("After the change") && !tagged.contains("Before the change"),
         "{tagged}"
     );
-    let later = listing("?from=2027-03-28&to=2027-03-30");
+    let later = listing("?from=2055-03-28&to=2055-03-30");
     assert!(
         later.contains("After the change")
             && !later.contains("Before the change")
@@ -384,8 +384,8 @@ fn a_private_feed_lists_what_the_persona_joined_or_follows_and_refuses_a_wrong_o
     let bob = bob_home.path();
     rally(bob, &["persona", "new", "Bob"]);
     let bobs = id_of(&json(bob, &["group", "create", "Bob's circle"]));
-    let talk = event(bob, "Bob's talk", "2027-05-02T18:00", &["--group", &bobs]);
-    let other = event(bob, "Another talk", "2027-05-03T18:00", &["--group", &bobs]);
+    let talk = event(bob, "Bob's talk", "2055-05-02T18:00", &["--group", &bobs]);
+    let other = event(bob, "Another talk", "2055-05-03T18:00", &["--group", &bobs]);
     assert!(
         rally_e2e::sync_with_server(bob, &server.p2p[0], &[])
             .status
@@ -399,13 +399,13 @@ fn a_private_feed_lists_what_the_persona_joined_or_follows_and_refuses_a_wrong_o
     event(
         ana,
         "Ana's picnic",
-        "2027-05-01T12:00",
+        "2055-05-01T12:00",
         &["--group", &group],
     );
     event(
         ana,
         "An unlisted meeting",
-        "2027-05-04T19:00",
+        "2055-05-04T19:00",
         &["--group", &group, "--visibility", "unlisted"],
     );
     let secret = id_of(&json(
@@ -415,7 +415,7 @@ fn a_private_feed_lists_what_the_persona_joined_or_follows_and_refuses_a_wrong_o
     event(
         ana,
         "A members-only plan",
-        "2027-05-05T19:00",
+        "2055-05-05T19:00",
         &["--group", &secret, "--visibility", "members-only"],
     );
     assert!(
@@ -460,7 +460,7 @@ fn a_private_feed_lists_what_the_persona_joined_or_follows_and_refuses_a_wrong_o
         .iter()
         .find(|e| e["summary"] == "Ana's picnic")
         .unwrap();
-    assert_eq!(picnic["start"], "2027-05-01T10:00:00Z");
+    assert_eq!(picnic["start"], "2055-05-01T10:00:00Z");
     let (atom, _) = read(first["atom"].as_str().unwrap(), "atom", scratch.path());
     assert_eq!(atom["entries"].as_array().unwrap().len(), 3, "{atom}");
 

@@ -68,7 +68,7 @@ fn create_event(dir: &Path, title: &str) -> String {
             "--title",
             title,
             "--starts",
-            "2027-03-01T18:00",
+            "2055-03-01T18:00",
             "--tz",
             "UTC",
         ],

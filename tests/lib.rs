@@ -547,7 +547,7 @@ pub fn seed_events(data: &Path, n: usize) -> i64 {
     for i in 0..n {
         let d = EventDetails::new(
             format!("Assembly {i}"),
-            "2027-05-01T10:00".parse().unwrap(),
+            "2055-05-01T10:00".parse().unwrap(),
             "Europe/Paris",
         );
         let (doc, _) = Document::create_event(&me.persona, "organiser", &d, None, now).unwrap();

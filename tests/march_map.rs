@@ -19,7 +19,7 @@ fn a_route_and_points_drawn_offline_reach_another_device_and_export() {
             "--title",
             "March for housing",
             "--starts",
-            "2027-05-01T14:00",
+            "2055-05-01T14:00",
             "--tz",
             "Europe/Paris",
         ],

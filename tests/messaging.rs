@@ -104,7 +104,7 @@ fn members_talk_through(via: &Via, stop_relay: impl FnOnce(), relay: &Path) {
             "--title",
             "Shelter rota meeting",
             "--starts",
-            "2027-02-10T19:00",
+            "2055-02-10T19:00",
             "--tz",
             "Europe/Paris",
             "--visibility",

@@ -73,7 +73,7 @@ fn public_pages_render_without_javascript_fit_a_phone_and_pass_an_audit() {
             "--description",
             "Bring what is broken. A very long word: Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichen.",
             "--starts",
-            "2027-05-01T14:00",
+            "2055-05-01T14:00",
             "--tz",
             "Europe/Paris",
             "--place",
@@ -228,7 +228,7 @@ fn public_pages_render_without_javascript_fit_a_phone_and_pass_an_audit() {
     off.wait_text("main", "Ajouter à l’agenda");
     assert!(
         off.page_text()
-            .contains("sam. 1 mai 2027 à 14:00 (heure de Europe/Paris)")
+            .contains("sam. 1 mai 2055 à 14:00 (heure de Europe/Paris)")
     );
     off.open(&format!("{base}/events"));
     off.wait_text("h1", "Événements à venir");
@@ -238,7 +238,7 @@ fn public_pages_render_without_javascript_fit_a_phone_and_pass_an_audit() {
     off.click("button[type=submit]");
     off.wait_text(
         "main",
-        "Heure de America/New_York : sam. 1 mai 2027 à 08:00",
+        "Heure de America/New_York : sam. 1 mai 2055 à 08:00",
     );
     off.open(&format!("{base}/events/{event}?lang=en"));
     off.wait_text("main", "Add to calendar");

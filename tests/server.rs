@@ -56,7 +56,7 @@ fn registration_modes_are_enforced() {
             "--title",
             "Ana's assembly",
             "--starts",
-            "2027-02-01T18:00",
+            "2055-02-01T18:00",
             "--tz",
             "UTC",
         ],
@@ -69,7 +69,7 @@ fn registration_modes_are_enforced() {
             "--title",
             "Cleo was never let in",
             "--starts",
-            "2027-02-01T18:00",
+            "2055-02-01T18:00",
             "--tz",
             "UTC",
         ],
@@ -135,7 +135,7 @@ fn a_server_killed_during_syncs_loses_nothing_it_acknowledged() {
     rally(a, &["group", "add", &group, &member, "--name", "member"]);
     const EVENTS: usize = 150;
     for i in 0..EVENTS {
-        let start = format!("2027-03-{:02}T18:00", 1 + i % 28);
+        let start = format!("2055-03-{:02}T18:00", 1 + i % 28);
         rally(
             a,
             &[
