@@ -888,6 +888,26 @@ impl Document {
         self.edit(author, now, |tx| Ok(edit::write_details(tx, details)?))
     }
 
+    /// Changes one occurrence of a series, or it and every later one
+    /// (`following`); an empty patch puts it back as the series has it.
+    pub fn edit_occurrence(
+        &mut self,
+        author: &Persona,
+        name: jiff::civil::DateTime,
+        patch: &crate::recurrence::OccurrencePatch,
+        following: bool,
+        now: Timestamp,
+    ) -> Result<SignedChange, EditError> {
+        let view = self.event()?;
+        if view.details.repeat.is_none() || !view.details.has_occurrence(name) {
+            return Err(crate::model::InvalidInput::NoSuchOccurrence(name.to_string()).into());
+        }
+        patch.validate(name)?;
+        self.edit(author, now, |tx| {
+            Ok(edit::write_exception(tx, following, name, patch)?)
+        })
+    }
+
     /// Joins an event: `going` where the join mode allows it at once, `pending`
     /// where an organiser must approve. Returns the status recorded.
     pub fn join_event(

@@ -97,7 +97,41 @@ pub(crate) fn event_genesis(
     let organisers = tx.put_object(ROOT, "organisers", ObjType::Map)?;
     let me = tx.put_object(&organisers, author.to_hex(), ObjType::Map)?;
     tx.put(&me, "name", author_name)?;
-    create_containers(tx, &["participants", "invited", "comments"])
+    create_containers(
+        tx,
+        &["participants", "invited", "comments", "occurrences", "following"],
+    )
+}
+
+/// A series' exception for the occurrence `name` (see [`crate::recurrence`]):
+/// the entry holds exactly the patch's fields; an empty patch removes it.
+pub(crate) fn write_exception(
+    tx: &mut Tx<'_>,
+    following: bool,
+    name: jiff::civil::DateTime,
+    p: &crate::recurrence::OccurrencePatch,
+) -> Result<(), AutomergeError> {
+    let map = child_map(tx, &ROOT, if following { "following" } else { "occurrences" })?;
+    let key = name.to_string();
+    if p.is_empty() {
+        if tx.get(&map, key.as_str())?.is_some() {
+            tx.delete(&map, key.as_str())?;
+        }
+        return Ok(());
+    }
+    let obj = child_map(tx, &map, &key)?;
+    let s = |v: &str| ScalarValue::Str(v.into());
+    put_opt(tx, &obj, "starts", p.starts.map(|t| s(&t.to_string())))?;
+    put_opt(tx, &obj, "ends", p.ends.map(|t| s(&t.to_string())))?;
+    put_opt(tx, &obj, "title", p.title.as_deref().map(s))?;
+    put_opt(tx, &obj, "description", p.description.as_deref().map(s))?;
+    let place = p.place.clone().unwrap_or_default();
+    put_opt(tx, &obj, "place", place.name.as_deref().map(s))?;
+    put_opt(tx, &obj, "address", place.address.as_deref().map(s))?;
+    put_opt(tx, &obj, "lat", place.latitude.map(ScalarValue::F64))?;
+    put_opt(tx, &obj, "lon", place.longitude.map(ScalarValue::F64))?;
+    put_opt(tx, &obj, "online", p.online_url.as_deref().map(s))?;
+    put_opt(tx, &obj, "status", p.status.map(|st| s(st.as_str())))
 }
 
 /// The maps people add entries to concurrently exist from the genesis on: two
@@ -150,6 +184,7 @@ pub(crate) fn write_details(tx: &mut Tx<'_>, d: &EventDetails) -> Result<(), Aut
         (!d.route.is_empty()).then(|| s(&crate::march_map::encode_route(&d.route))),
     )?;
     write_points(tx, &obj, &d.points)?;
+    put_opt(tx, &obj, "repeat", d.repeat.as_ref().map(|r| s(r.as_str())))?;
     let current: Vec<String> = match tx.get(&obj, "tags")? {
         Some((Value::Object(ObjType::List), list)) => tx
             .values(&list)

@@ -11,6 +11,7 @@
 //! - [`rules`] judges a change by its effect in its causal past;
 //! - [`document`] is the gate all changes, local and remote, go through;
 //! - [`protocol`] is the sync protocol, sans IO, over a [`protocol::Repo`];
+//! - [`recurrence`] expands a series' rule into occurrences, exceptions applied;
 //! - [`access`] says who may read a document;
 //! - [`sealed`] is the group log: envelopes, key epochs and grants (members-only
 //!   content and the chat, encrypted end to end);
@@ -35,6 +36,7 @@ pub mod picture;
 pub mod private_feed;
 pub mod protocol;
 pub mod publication;
+pub mod recurrence;
 pub mod rules;
 pub mod sealed;
 pub mod signed;
@@ -47,6 +49,7 @@ pub use invite::{InvitationProof, InviteError, InviteToken};
 pub use jiff;
 pub use model::*;
 pub use persona::Persona;
+pub use recurrence::{Exceptions, Occurrence, OccurrencePatch, Repeat};
 pub use rules::Rejection;
 pub use signed::SignedChange;
 

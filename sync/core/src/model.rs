@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::ids::{DocId, PersonaId};
 use crate::march_map::{LatLon, MapError, MapPoint};
 use crate::picture::Picture;
+use crate::recurrence::{Exceptions, OccurrencePatch, Repeat};
 
 /// What kind of document a document is; fixed by its genesis change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -150,6 +151,10 @@ pub enum InvalidInput {
     BadCapacity,
     #[error("the picture reference is malformed")]
     BadPicture,
+    #[error("not a repeat rule: {0}")]
+    BadRepeat(String),
+    #[error("{0} is not an occurrence of this event")]
+    NoSuchOccurrence(String),
     #[error(transparent)]
     Map(#[from] MapError),
     #[error("a tag must be 1 to 40 letters, digits, '-' or '_', got {0:?}")]
@@ -207,6 +212,8 @@ pub struct EventDetails {
     /// The march's route and points (see [`crate::march_map`]).
     pub route: Vec<LatLon>,
     pub points: Vec<MapPoint>,
+    /// A series' rule (see [`crate::recurrence`]); `None` for a single event.
+    pub repeat: Option<Repeat>,
 }
 
 /// Parses "2026-12-05T14:00", "2026-12-05T14:00:00" or "2026-12-05 14:00".
@@ -281,6 +288,7 @@ impl EventDetails {
             banner: None,
             route: Vec::new(),
             points: Vec::new(),
+            repeat: None,
         }
     }
 
@@ -330,6 +338,9 @@ impl EventDetails {
         }
         if self.capacity == Some(0) {
             return Err(InvalidInput::BadCapacity);
+        }
+        if let Some(repeat) = &self.repeat {
+            repeat.check(self.starts, &tz)?;
         }
         crate::march_map::check_route(&self.route)?;
         crate::march_map::check_points(&self.points)?;
@@ -527,6 +538,52 @@ pub(crate) mod read {
 
 use read::*;
 
+/// A series' exceptions under `key` (`occurrences` or `following`), by name.
+fn exceptions_at(
+    root: &Value,
+    key: &str,
+) -> Result<BTreeMap<DateTime, OccurrencePatch>, SchemaError> {
+    let mut out = BTreeMap::new();
+    let Some(map) = get(root, key) else {
+        return Ok(out);
+    };
+    let entries = map_entries(map);
+    if entries.len() > crate::recurrence::MAX_EXCEPTIONS {
+        return Err(schema(format!("/{key} (too many)")));
+    }
+    for (k, v) in entries {
+        let path = format!("/{key}/{k}");
+        let name: DateTime = k.parse().map_err(|_| schema(path.clone()))?;
+        let civil = |f: &str| -> Result<Option<DateTime>, SchemaError> {
+            opt_str(v, f, &path)?
+                .map(|s| s.parse().map_err(|_| schema(format!("{path}/{f}"))))
+                .transpose()
+        };
+        let place = Place {
+            name: opt_str(v, "place", &path)?,
+            address: opt_str(v, "address", &path)?,
+            latitude: opt_f64(v, "lat", &path)?,
+            longitude: opt_f64(v, "lon", &path)?,
+        };
+        let patch = OccurrencePatch {
+            starts: civil("starts")?,
+            ends: civil("ends")?,
+            title: opt_str(v, "title", &path)?,
+            description: opt_str(v, "description", &path)?,
+            place: (place != Place::default()).then_some(place),
+            online_url: opt_str(v, "online", &path)?,
+            status: opt_str(v, "status", &path)?
+                .map(|s| s.parse().map_err(|_| schema(format!("{path}/status"))))
+                .transpose()?,
+        };
+        patch
+            .validate(name)
+            .map_err(|e| schema(format!("{path} ({e})")))?;
+        out.insert(name, patch);
+    }
+    Ok(out)
+}
+
 /// The march map's points (`details.points`), by label.
 fn map_points(details: &Value) -> Result<Vec<MapPoint>, SchemaError> {
     let Some(points) = get(details, "points") else {
@@ -606,6 +663,8 @@ pub struct EventView {
     pub invited: Vec<PersonaId>,
     /// In creation order (then id).
     pub comments: Vec<Comment>,
+    /// A series' changed occurrences (see [`crate::recurrence`]).
+    pub exceptions: Exceptions,
 }
 
 impl EventView {
@@ -674,6 +733,9 @@ impl EventView {
                 .transpose()?
                 .unwrap_or_default(),
             points: map_points(d)?,
+            repeat: opt_str(d, "repeat", p)?
+                .map(|r| Repeat::parse(&r).map_err(|_| schema("/details/repeat")))
+                .transpose()?,
         };
         details
             .validate()
@@ -728,6 +790,10 @@ impl EventView {
             }
         }
         comments.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        let exceptions = Exceptions {
+            one: exceptions_at(root, "occurrences")?,
+            following: exceptions_at(root, "following")?,
+        };
         Ok(EventView {
             created_by,
             created_at,
@@ -738,6 +804,7 @@ impl EventView {
             participants,
             invited,
             comments,
+            exceptions,
         })
     }
 

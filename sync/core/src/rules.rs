@@ -224,12 +224,12 @@ fn check_event(
     let mut comments = BTreeSet::new();
     for path in touched {
         match path[0].as_str() {
-            "details" | "invited" if !organiser => {
+            "details" | "invited" | "occurrences" | "following" if !organiser => {
                 return Err(not_allowed(
-                    "only organisers edit an event's details and invitations",
+                    "only organisers edit an event's details, occurrences and invitations",
                 ));
             }
-            "details" | "invited" => {}
+            "details" | "invited" | "occurrences" | "following" => {}
             "organisers" if !organiser => {
                 return Err(not_allowed("only organisers choose organisers"));
             }
