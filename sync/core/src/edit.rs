@@ -99,7 +99,13 @@ pub(crate) fn event_genesis(
     tx.put(&me, "name", author_name)?;
     create_containers(
         tx,
-        &["participants", "invited", "comments", "occurrences", "following"],
+        &[
+            "participants",
+            "invited",
+            "comments",
+            "occurrences",
+            "following",
+        ],
     )
 }
 
@@ -111,7 +117,15 @@ pub(crate) fn write_exception(
     name: jiff::civil::DateTime,
     p: &crate::recurrence::OccurrencePatch,
 ) -> Result<(), AutomergeError> {
-    let map = child_map(tx, &ROOT, if following { "following" } else { "occurrences" })?;
+    let map = child_map(
+        tx,
+        &ROOT,
+        if following {
+            "following"
+        } else {
+            "occurrences"
+        },
+    )?;
     let key = name.to_string();
     if p.is_empty() {
         if tx.get(&map, key.as_str())?.is_some() {

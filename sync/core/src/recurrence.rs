@@ -74,7 +74,10 @@ impl Repeat {
         {
             return Err(bad("the time of day is the event's start"));
         }
-        if rule.get_count().is_some_and(|c| c > u32::from(MAX_OCCURRENCES)) {
+        if rule
+            .get_count()
+            .is_some_and(|c| c > u32::from(MAX_OCCURRENCES))
+        {
             return Err(bad(&format!("at most {MAX_OCCURRENCES} occurrences")));
         }
         if let Some(until) = rule.get_until()
@@ -305,9 +308,7 @@ impl EventDetails {
         if self.status == EventStatus::Cancelled {
             o.status = EventStatus::Cancelled;
         }
-        o.starts_at = zone
-            .to_timestamp(o.starts)
-            .unwrap_or(Timestamp::UNIX_EPOCH);
+        o.starts_at = zone.to_timestamp(o.starts).unwrap_or(Timestamp::UNIX_EPOCH);
         o.ends_at = o.ends.and_then(|e| zone.to_timestamp(e).ok());
         o
     }

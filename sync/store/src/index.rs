@@ -19,7 +19,7 @@ const OPEN_ENDED_SECS: i64 = 2 * 3600;
 
 pub(crate) fn clear_all(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch(
-        "DELETE FROM events; DELETE FROM events_fts; DELETE FROM events_geo; DELETE FROM events_time; DELETE FROM event_people;
+        "DELETE FROM events; DELETE FROM occurrences; DELETE FROM events_fts; DELETE FROM events_geo; DELETE FROM events_time; DELETE FROM event_people;
          DELETE FROM groups; DELETE FROM group_members; DELETE FROM group_events; DELETE FROM copies;
          DELETE FROM blob_refs;",
     )
@@ -50,6 +50,9 @@ fn clear_doc(conn: &Connection, id: DocId) -> Result<(), StoreError> {
         conn.prepare_cached("DELETE FROM event_people WHERE event = ?1")
             .and_then(|mut s| s.execute([row]))
             .ctx(ctx)?;
+        conn.prepare_cached("DELETE FROM occurrences WHERE event = ?1")
+            .and_then(|mut s| s.execute([row]))
+            .ctx(ctx)?;
         conn.prepare_cached("DELETE FROM events WHERE id = ?1")
             .and_then(|mut s| s.execute([row]))
             .ctx(ctx)?;
@@ -73,6 +76,107 @@ fn clear_doc(conn: &Connection, id: DocId) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// How far back and ahead of the window's anchor a series' occurrences are
+/// indexed (see [`occurrence_window`]).
+const WINDOW_BACK_SECS: i64 = 31 * 86_400;
+const WINDOW_AHEAD_SECS: i64 = 2 * 366 * 86_400;
+/// The anchor moves (and every series is indexed again) when the clock is this
+/// far from it.
+const WINDOW_STALE_SECS: i64 = 7 * 86_400;
+/// An occurrence that started longer ago than this is not "happening now" in
+/// upcoming lists (a series' occurrences last hours or days, not months).
+const OCCURRENCE_NOW_SECS: i64 = 31 * 86_400;
+
+/// The clock time series are indexed around (`meta.occurrences_at`, set by
+/// [`Store::refresh_occurrences`]).
+fn window_anchor(conn: &Connection) -> Result<Timestamp, StoreError> {
+    let at: Option<String> = conn
+        .prepare_cached("SELECT value FROM meta WHERE key = 'occurrences_at'")
+        .and_then(|mut s| s.query_row([], |r| r.get(0)).optional())
+        .ctx("reading the occurrence window")?;
+    Ok(at
+        .and_then(|a| a.parse::<i64>().ok())
+        .and_then(|a| Timestamp::from_second(a).ok())
+        .unwrap_or_else(Timestamp::now))
+}
+
+/// The span a series' occurrences are indexed over: from a month before the
+/// anchor (or the series' start, when later) to two years after that, at most
+/// [`rally_core::recurrence::MAX_OCCURRENCES`] occurrences. Lists further ahead
+/// expand the series' rule themselves.
+pub fn occurrence_window(anchor: Timestamp, first: Timestamp) -> (Timestamp, Timestamp) {
+    let from = (anchor.as_second() - WINDOW_BACK_SECS).max(first.as_second());
+    let to = from + WINDOW_AHEAD_SECS;
+    let t = |s: i64| Timestamp::from_second(s).unwrap_or(anchor);
+    (t(from), t(to))
+}
+
+fn index_occurrences(conn: &Connection, row: i64, e: &EventView) -> Result<(), StoreError> {
+    let ctx = "indexing occurrences";
+    let d = &e.details;
+    let (from, to) = occurrence_window(window_anchor(conn)?, d.starts_at().timestamp());
+    let mut insert = conn
+        .prepare_cached(
+            "INSERT OR REPLACE INTO occurrences (event, name, title, starts, ends, until, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .ctx(ctx)?;
+    for o in d.occurrences(&e.exceptions, from, to, usize::MAX) {
+        insert
+            .execute(params![
+                row,
+                o.name.to_string(),
+                o.title,
+                o.starts_at.as_second(),
+                o.ends_at.map(|t| t.as_second()),
+                rally_core::recurrence::current_at(&o).as_second(),
+                o.status.as_str()
+            ])
+            .ctx(ctx)?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Moves the occurrence window's anchor to `now` and indexes every series
+    /// again, when the anchor is more than a week off (a store opened after a
+    /// while, or never).
+    pub fn refresh_occurrences(&mut self, now: Timestamp) -> Result<(), StoreError> {
+        let at: Option<i64> = self
+            .conn()
+            .prepare_cached("SELECT value FROM meta WHERE key = 'occurrences_at'")
+            .and_then(|mut s| s.query_row([], |r| r.get::<_, String>(0)).optional())
+            .ctx("reading the occurrence window")?
+            .and_then(|a| a.parse().ok());
+        if at.is_some_and(|a| (now.as_second() - a).abs() < WINDOW_STALE_SECS) {
+            return Ok(());
+        }
+        let series: Vec<Vec<u8>> = {
+            let mut stmt = self
+                .conn()
+                .prepare("SELECT doc FROM events WHERE series = 1")
+                .ctx("listing series")?;
+            stmt.query_map([], |r| r.get(0))
+                .ctx("listing series")?
+                .collect::<Result<_, _>>()
+                .ctx("listing series")?
+        };
+        let mut docs = Vec::with_capacity(series.len());
+        for id in series {
+            if let Ok(id) = <[u8; 32]>::try_from(id.as_slice()) {
+                docs.push(self.load(DocId(id))?);
+            }
+        }
+        let tx = self.write().ctx("moving the occurrence window")?;
+        tx.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES ('occurrences_at', ?1)")
+            .and_then(|mut s| s.execute([now.as_second().to_string()]))
+            .ctx("moving the occurrence window")?;
+        for doc in &docs {
+            reindex(&tx, doc)?;
+        }
+        tx.commit().ctx("moving the occurrence window")
+    }
+}
+
 pub(crate) fn reindex(conn: &Connection, doc: &Document) -> Result<(), StoreError> {
     clear_doc(conn, doc.id())?;
     match doc.view() {
@@ -89,7 +193,7 @@ fn index_event(conn: &Connection, id: DocId, e: &EventView) -> Result<(), StoreE
     let ends = d.ends_at().map(|z| z.timestamp().as_second());
     let until = ends.unwrap_or(starts + OPEN_ENDED_SECS);
     conn.prepare_cached(
-        "INSERT INTO events (doc, title, starts, ends, until, status, visibility, grp) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO events (doc, title, starts, ends, until, status, visibility, grp, series) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )
     .ctx(ctx)?
     .execute(params![
@@ -100,10 +204,14 @@ fn index_event(conn: &Connection, id: DocId, e: &EventView) -> Result<(), StoreE
         until,
         d.status.as_str(),
         d.visibility.as_str(),
-        e.group.map(|g| g.0.to_vec())
+        e.group.map(|g| g.0.to_vec()),
+        d.repeat.is_some()
     ])
     .ctx(ctx)?;
     let row = conn.last_insert_rowid();
+    if d.repeat.is_some() {
+        index_occurrences(conn, row, e)?;
+    }
     for hash in e.blobs() {
         conn.prepare_cached("INSERT OR IGNORE INTO blob_refs (doc, hash) VALUES (?1, ?2)")
             .ctx(ctx)?
@@ -258,6 +366,9 @@ pub struct EventSummary {
     /// Where its place is (latitude, longitude), when it has coordinates (from
     /// the area index: single precision, within a metre).
     pub at: Option<(f64, f64)>,
+    /// In an upcoming list, the occurrence of a series this row is (its name:
+    /// the local start its rule gave it); `id` is the series.
+    pub occurrence: Option<String>,
 }
 
 /// One row of a group list.
@@ -309,8 +420,14 @@ impl Store {
     }
 
     pub fn events(&self, q: &EventQuery) -> Result<Vec<EventSummary>, StoreError> {
-        const COLUMNS: &str = "e.doc, e.title, e.starts, e.ends, e.status, e.visibility, e.grp, \
-            (SELECT min_lat FROM events_geo g WHERE g.id = e.id), (SELECT min_lon FROM events_geo g WHERE g.id = e.id)";
+        const GEO: &str = "(SELECT min_lat FROM events_geo g WHERE g.id = e.id), (SELECT min_lon FROM events_geo g WHERE g.id = e.id)";
+        let columns =
+            format!("e.doc, e.title, e.starts, e.ends, e.status, e.visibility, e.grp, {GEO}, NULL");
+        // A series' occurrences (see `index_occurrences`): the same columns, the
+        // occurrence's own title, times and status, and its name.
+        let occurrence_columns = format!(
+            "e.doc, o.title, o.starts, o.ends, o.status, e.visibility, e.grp, {GEO}, o.name"
+        );
         let mut filters: Vec<String> = Vec::new();
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
         let arg = |v: rusqlite::types::Value, args: &mut Vec<rusqlite::types::Value>| {
@@ -359,33 +476,47 @@ impl Store {
                 arg(starts.into(), &mut args),
                 arg(doc.0.to_vec().into(), &mut args),
             );
-            filters.push(format!("(e.starts, e.doc) > ({s}, {d})"));
+            filters.push(format!("(STARTS, e.doc) > ({s}, {d})"));
         }
         let limit = arg((q.limit as i64).into(), &mut args);
-        let and_filters = filters
-            .iter()
-            .map(|f| format!(" AND {f}"))
-            .collect::<String>();
+        let and_filters = |starts: &str| {
+            filters
+                .iter()
+                .map(|f| format!(" AND {}", f.replace("STARTS", starts)))
+                .collect::<String>()
+        };
         let sql = if q.upcoming {
             // Starting from now on (the starts index, in order), plus what is happening
-            // now (the time R*Tree): two cheap branches instead of one scan.
+            // now (the time R*Tree): two cheap branches instead of one scan. A series
+            // is listed by its occurrences, the same two ways.
             let now = arg(q.now.as_second().into(), &mut args);
             let now_minute = arg(q.now.as_second().div_euclid(60).into(), &mut args);
+            let recent = arg((q.now.as_second() - OCCURRENCE_NOW_SECS).into(), &mut args);
+            let (single, occ) = (and_filters("e.starts"), and_filters("o.starts"));
             format!(
-                "SELECT * FROM (SELECT {COLUMNS} FROM events e WHERE e.starts >= {now}{and_filters} ORDER BY e.starts, e.doc LIMIT {limit})
+                "SELECT * FROM (SELECT {columns} FROM events e WHERE e.starts >= {now} AND e.series = 0{single} ORDER BY e.starts, e.doc LIMIT {limit})
                  UNION ALL
-                 SELECT * FROM (SELECT {COLUMNS} FROM events e WHERE e.id IN (SELECT id FROM events_time WHERE from_minute <= {now_minute} AND until_minute >= {now_minute})
-                                AND e.starts < {now} AND e.until > {now}{and_filters})
+                 SELECT * FROM (SELECT {columns} FROM events e WHERE e.id IN (SELECT id FROM events_time WHERE from_minute <= {now_minute} AND until_minute >= {now_minute})
+                                AND e.starts < {now} AND e.until > {now} AND e.series = 0{single})
+                 UNION ALL
+                 SELECT * FROM (SELECT {occurrence_columns} FROM occurrences o JOIN events e ON e.id = o.event
+                                WHERE o.starts >= {now}{occ} ORDER BY o.starts, e.doc LIMIT {limit})
+                 UNION ALL
+                 SELECT * FROM (SELECT {occurrence_columns} FROM occurrences o JOIN events e ON e.id = o.event
+                                WHERE o.starts >= {recent} AND o.starts < {now} AND o.until > {now}{occ})
                  ORDER BY 3, 1 LIMIT {limit}"
             )
         } else {
             let where_clause = if filters.is_empty() {
                 String::new()
             } else {
-                format!(" WHERE {}", filters.join(" AND "))
+                format!(
+                    " WHERE {}",
+                    filters.join(" AND ").replace("STARTS", "e.starts")
+                )
             };
             format!(
-                "SELECT {COLUMNS} FROM events e{where_clause} ORDER BY e.starts, e.doc LIMIT {limit}"
+                "SELECT {columns} FROM events e{where_clause} ORDER BY e.starts, e.doc LIMIT {limit}"
             )
         };
         let mut stmt = self.conn().prepare_cached(&sql).ctx("listing events")?;
@@ -410,6 +541,7 @@ impl Store {
                         (Some(lat), Some(lon)) => Some((lat, lon)),
                         _ => None,
                     },
+                    occurrence: r.get(9)?,
                 })
             })
             .ctx("listing events")?;

@@ -39,7 +39,7 @@ pub use sync::{Admit, DISCOVER_BUDGET, Scope, SyncRepo};
 /// The base schema, at version [`BASE_VERSION`]; the migrations above it follow.
 const SCHEMA: &str = include_str!("schema.sql");
 const BASE_VERSION: i64 = 2;
-const SCHEMA_VERSION: i64 = 15;
+const SCHEMA_VERSION: i64 = 16;
 /// The steps from each older schema version to the next, in order: the SQL that
 /// takes version `n - 1` to `n`.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -60,6 +60,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (13, include_str!("migrations/13-blobs.sql")),
     (14, include_str!("migrations/14-kept-maps.sql")),
     (15, include_str!("migrations/15-changes-since.sql")),
+    (16, include_str!("migrations/16-occurrences.sql")),
 ];
 pub const DB_FILE: &str = "rally.db";
 
@@ -356,6 +357,8 @@ impl Store {
         if upgraded_from.is_some_and(|v| v < 11) {
             store.hash_pending()?;
         }
+        // Occurrences are indexed over a window that moves with the clock.
+        store.refresh_occurrences(Timestamp::now())?;
         Ok(store)
     }
 

@@ -509,3 +509,99 @@ fn a_peer_flooding_changes_that_wait_for_their_past_is_refused_and_forgotten() {
     assert!(r.misbehaviour.expect("refused").contains("from one peer"));
     assert_eq!(waiting(), 0);
 }
+
+#[test]
+fn upcoming_lists_a_series_by_its_occurrences_with_their_exceptions() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let alice = store.create_persona("alice", t(0)).unwrap();
+    // Every Tuesday at 19:00 for 10 weeks, from a date the window holds.
+    let today = Timestamp::now()
+        .to_zoned_datetime(rally_core::jiff::tz::TimeZone::get("Europe/Paris").unwrap())
+        .date();
+    let first = today
+        .checked_add(rally_core::jiff::Span::new().days(7))
+        .unwrap();
+    let mut weekly = details("Assembly", &format!("{first}T19:00"));
+    weekly.ends = Some(format!("{first}T21:00").parse().unwrap());
+    weekly.repeat = Some(rally_core::Repeat::parse("FREQ=WEEKLY;COUNT=10").unwrap());
+    let (series, _) = Document::create_event(&alice.persona, "alice", &weekly, None, t(0)).unwrap();
+    let id = series.id();
+    store.insert_new(&series).unwrap();
+    let second = first
+        .checked_add(rally_core::jiff::Span::new().days(7))
+        .unwrap();
+    let (single, _) = Document::create_event(
+        &alice.persona,
+        "alice",
+        &details("Picnic", &format!("{second}T12:00")),
+        None,
+        t(0),
+    )
+    .unwrap();
+    store.insert_new(&single).unwrap();
+
+    let now = Timestamp::now();
+    let list = |store: &Store| {
+        store
+            .events(&EventQuery::upcoming(now))
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.title, e.occurrence, e.status))
+            .collect::<Vec<_>>()
+    };
+    let up = list(&store);
+    assert_eq!(up.len(), 11, "{up:?}");
+    assert_eq!(
+        up[0],
+        (
+            "Assembly".into(),
+            Some(format!("{first}T19:00:00")),
+            rally_core::EventStatus::Confirmed
+        )
+    );
+    assert_eq!(up[1].0, "Picnic");
+    assert_eq!(up[1].1, None);
+    assert_eq!(up[2].1, Some(format!("{second}T19:00:00")));
+
+    // Cancel the second one: it stays listed, as cancelled.
+    let name: rally_core::jiff::civil::DateTime = format!("{second}T19:00").parse().unwrap();
+    store
+        .update(id, |d| {
+            d.edit_occurrence(
+                &alice.persona,
+                name,
+                &rally_core::OccurrencePatch {
+                    status: Some(rally_core::EventStatus::Cancelled),
+                    ..Default::default()
+                },
+                false,
+                t(1),
+            )
+        })
+        .unwrap();
+    let up = list(&store);
+    assert_eq!(up[2].2, rally_core::EventStatus::Cancelled);
+    assert_eq!(up.len(), 11);
+
+    // A page after the first occurrence starts from the next one.
+    let mut next = EventQuery::upcoming(now);
+    let firsts = store.events(&EventQuery::upcoming(now)).unwrap();
+    next.after = Some((firsts[0].starts, firsts[0].id));
+    next.limit = 2;
+    let page: Vec<_> = store
+        .events(&next)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.title)
+        .collect();
+    assert_eq!(page, ["Picnic", "Assembly"]);
+
+    // The index is rebuilt from documents, occurrences included.
+    store.rebuild_indexes().unwrap();
+    assert_eq!(list(&store), up);
+    // All events (not only upcoming): the series once.
+    let mut all = EventQuery::upcoming(now);
+    all.upcoming = false;
+    assert_eq!(store.events(&all).unwrap().len(), 2);
+}

@@ -90,7 +90,10 @@ fn second_tuesday_in_new_york_across_dst_and_until() {
     assert_eq!(os[2].starts_at, ts("2055-03-09T23:30:00Z")); // before the change
     assert_eq!(os[3].starts_at, ts("2055-04-13T22:30:00Z")); // EDT
     assert_eq!(os[11].starts_at, ts("2055-12-14T23:30:00Z")); // EST again
-    assert!(os.iter().all(|o| o.starts.weekday() == jiff::civil::Weekday::Tuesday));
+    assert!(
+        os.iter()
+            .all(|o| o.starts.weekday() == jiff::civil::Weekday::Tuesday)
+    );
 }
 
 #[test]
