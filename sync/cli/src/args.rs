@@ -372,6 +372,14 @@ pub struct EventFields {
     /// Remove all tags.
     #[arg(long, conflicts_with = "tags")]
     pub no_tags: bool,
+    /// Repeat the event by an RFC 5545 rule, e.g. FREQ=WEEKLY;BYDAY=TU or
+    /// FREQ=MONTHLY;BYDAY=2TU (every second Tuesday); an empty value makes it a
+    /// single event again.
+    #[arg(long, value_name = "RRULE")]
+    pub repeat: Option<String>,
+    /// The series ends with the occurrence on this day (e.g. 2027-06-30).
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -413,6 +421,25 @@ pub enum EventCmd {
         /// Remove every point first.
         #[arg(long)]
         clear_points: bool,
+        /// Change only this occurrence of a series (its date, e.g. 2027-05-14,
+        /// or date and time): title, description, times, place, online link, status.
+        #[arg(long, value_name = "DATE")]
+        occurrence: Option<String>,
+        /// With --occurrence: change it and every later occurrence.
+        #[arg(long, requires = "occurrence")]
+        following: bool,
+    },
+    /// List the occurrences of an event (a series' dates, exceptions applied).
+    Occurrences {
+        id: String,
+        /// From this day (in the event's time zone; default: now).
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Up to and including this day (default: a year after --from).
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
     },
     /// Write the march map (route and points) for other tools.
     Export {
@@ -427,8 +454,16 @@ pub enum EventCmd {
         #[arg(long, value_name = "FILE")]
         out: Option<std::path::PathBuf>,
     },
-    /// Mark an event cancelled.
-    Cancel { id: String },
+    /// Mark an event cancelled (or one occurrence of a series).
+    Cancel {
+        id: String,
+        /// Cancel only this occurrence (its date, e.g. 2027-05-14).
+        #[arg(long, value_name = "DATE")]
+        occurrence: Option<String>,
+        /// With --occurrence: cancel it and every later occurrence.
+        #[arg(long, requires = "occurrence")]
+        following: bool,
+    },
     /// List events, soonest first.
     List {
         /// Only events that have not ended.

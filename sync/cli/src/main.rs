@@ -22,6 +22,7 @@ use rally_core::{
 use rally_service::discover::{DiscoverSearch, Near};
 use rally_service::events::{EventEdit, EventFilter, EventSearch, NewEvent, Rsvp, optional_text};
 use rally_service::groups::Joined;
+use rally_service::occurrences::Scope;
 use rally_service::pictures::PictureInput;
 use rally_service::{Clock, Service, ServiceError};
 use rally_store::BBox;
@@ -552,8 +553,35 @@ fn edit_from(f: EventFields, creating: bool) -> Result<EventEdit> {
         visibility: f.visibility.map(|v| v.parse()).transpose()?,
         status: f.status.map(|v| v.parse()).transpose()?,
         tags,
+        repeat: f.repeat.map(|r| optional_text(&r)),
+        repeat_until: f
+            .until
+            .map(|u| {
+                u.trim()
+                    .parse()
+                    .map_err(|_| anyhow!("--until takes a date such as 2027-06-30, got {u:?}"))
+            })
+            .transpose()?,
         ..EventEdit::default()
     })
+}
+
+/// A day given to `--from`/`--to`, as the instant it starts (or, for `end`, the
+/// last second of it) in `zone`; an RFC 3339 instant is taken as it is.
+fn day_bound(text: &str, zone: &rally_core::jiff::tz::TimeZone, end: bool) -> Result<Timestamp> {
+    if let Ok(t) = text.trim().parse::<Timestamp>() {
+        return Ok(t);
+    }
+    let day: rally_core::jiff::civil::Date = text
+        .trim()
+        .parse()
+        .map_err(|_| anyhow!("{text:?} is not a date such as 2027-05-14"))?;
+    let at = if end {
+        day.at(23, 59, 59, 0)
+    } else {
+        day.at(0, 0, 0, 0)
+    };
+    Ok(at.to_zoned_datetime(zone.clone())?.timestamp())
 }
 
 fn event(ctx: &mut Ctx, cmd: EventCmd) -> Result<()> {
@@ -580,8 +608,35 @@ fn event(ctx: &mut Ctx, cmd: EventCmd) -> Result<()> {
             no_route,
             point,
             clear_points,
+            occurrence,
+            following,
         } => {
             let mut edit = edit_from(fields, false)?;
+            if let Some(occurrence) = occurrence {
+                if banner.is_some()
+                    || banner_alt.is_some()
+                    || no_banner
+                    || route.is_some()
+                    || no_route
+                    || !point.is_empty()
+                    || clear_points
+                {
+                    bail!(
+                        "--occurrence changes one occurrence's title, description, times, place, online link or status; edit the series for the rest"
+                    );
+                }
+                let scope = if following {
+                    Scope::Following
+                } else {
+                    Scope::This
+                };
+                let name = ctx.svc.edit_occurrence(&id, &occurrence, scope, edit)?;
+                ctx.out.message(
+                    "Occurrence updated",
+                    json!({"id": ctx.svc.resolve(&id, rally_core::DocKind::Event)?, "occurrence": name, "following": following}),
+                );
+                return Ok(());
+            }
             if let Some(file) = route {
                 let text = std::fs::read_to_string(&file)
                     .with_context(|| format!("reading {}", file.display()))?;
@@ -657,10 +712,38 @@ fn event(ctx: &mut Ctx, cmd: EventCmd) -> Result<()> {
                 None => println!("{text}"),
             }
         }
-        EventCmd::Cancel { id } => {
+        EventCmd::Cancel {
+            id,
+            occurrence: Some(occurrence),
+            following,
+        } => {
+            let scope = if following {
+                Scope::Following
+            } else {
+                Scope::This
+            };
+            let name = ctx.svc.cancel_occurrence(&id, &occurrence, scope)?;
+            ctx.out.message(
+                "Occurrence cancelled",
+                json!({"id": ctx.svc.resolve(&id, rally_core::DocKind::Event)?, "occurrence": name, "status": "cancelled", "following": following}),
+            );
+        }
+        EventCmd::Cancel { id, .. } => {
             let id = ctx.svc.cancel_event(&id)?;
             ctx.out
                 .message("Event cancelled", json!({"id": id, "status": "cancelled"}));
+        }
+        EventCmd::Occurrences {
+            id,
+            from,
+            to,
+            limit,
+        } => {
+            let zone = ctx.svc.event(&id)?.view.details.zone();
+            let from = from.map(|f| day_bound(&f, &zone, false)).transpose()?;
+            let to = to.map(|t| day_bound(&t, &zone, true)).transpose()?;
+            let list = ctx.svc.occurrences(&id, from, to, limit)?;
+            ctx.out.occurrences(&list, &zone);
         }
         EventCmd::List {
             upcoming,

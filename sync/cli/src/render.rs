@@ -197,12 +197,61 @@ impl Out {
                 rally_core::EventStatus::Confirmed => String::new(),
                 s => format!("  [{s}]"),
             };
+            let repeats = if e.occurrence.is_some() { "  ↻" } else { "" };
             println!(
-                "{}  {}  {}{}",
+                "{}  {}  {}{}{}",
                 short(&e.id),
                 local(e.starts),
                 e.title,
-                status
+                status,
+                repeats
+            );
+        }
+    }
+
+    /// A series' occurrences: each one's name (the start its rule gave it), its
+    /// start and end as RFC 3339 instants with the event's offset, status and
+    /// what an exception changed.
+    pub fn occurrences(&self, list: &[rally_core::Occurrence], zone: &TimeZone) {
+        let instant = |t: Timestamp| {
+            t.to_zoned_datetime(zone.clone())
+                .strftime("%Y-%m-%dT%H:%M:%S%:z")
+                .to_string()
+        };
+        if self.json {
+            let rows: Vec<Value> = list
+                .iter()
+                .map(|o| {
+                    json!({
+                        "occurrence": o.name.to_string(),
+                        "starts": instant(o.starts_at),
+                        "ends": o.ends_at.map(instant),
+                        "status": o.status,
+                        "title": o.title,
+                        "place": o.place,
+                        "online": o.online_url,
+                        "changed": o.changed,
+                    })
+                })
+                .collect();
+            print_json(&rows);
+            return;
+        }
+        if list.is_empty() {
+            println!("No occurrences.");
+        }
+        for o in list {
+            let status = match o.status {
+                rally_core::EventStatus::Confirmed => String::new(),
+                s => format!("  [{s}]"),
+            };
+            let changed = if o.changed { "  (changed)" } else { "" };
+            println!(
+                "{}  {}{}{}",
+                o.starts.strftime("%a %Y-%m-%d %H:%M"),
+                o.title,
+                status,
+                changed
             );
         }
     }

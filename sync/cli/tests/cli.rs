@@ -649,3 +649,141 @@ fn documents_move_between_devices_by_bundle() {
     // Both devices now hold the same documents.
     assert_eq!(a.snapshot().1, b.snapshot().1);
 }
+
+#[test]
+fn a_weekly_series_lists_its_occurrences_across_dst_with_exceptions() {
+    let r = Rally::new();
+    r.ok(&["persona", "new", "alice"]);
+    let id = r.id(&[
+        "event",
+        "create",
+        "--title",
+        "Assembly",
+        "--starts",
+        "2036-03-18T19:00",
+        "--ends",
+        "2036-03-18T21:00",
+        "--tz",
+        "Europe/Paris",
+        "--repeat",
+        "FREQ=WEEKLY;BYDAY=TU",
+        "--until",
+        "2036-04-29",
+    ]);
+    let shown = r.json(&["event", "show", &id]);
+    assert_eq!(
+        shown["details"]["repeat"],
+        "FREQ=WEEKLY;UNTIL=20360429T215959Z;BYDAY=TU"
+    );
+    let occurrences = |r: &Rally| {
+        r.json(&[
+            "event",
+            "occurrences",
+            &id,
+            "--from",
+            "2036-03-01",
+            "--to",
+            "2036-12-31",
+        ])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["starts"].as_str().unwrap().to_owned(),
+                o["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect::<Vec<_>>()
+    };
+    let row = |s: &str, st: &str| (s.to_owned(), st.to_owned());
+    // Paris moves to summer time on Sunday 30 March 2036: 19:00 stays 19:00.
+    assert_eq!(
+        occurrences(&r),
+        [
+            row("2036-03-18T19:00:00+01:00", "confirmed"),
+            row("2036-03-25T19:00:00+01:00", "confirmed"),
+            row("2036-04-01T19:00:00+02:00", "confirmed"),
+            row("2036-04-08T19:00:00+02:00", "confirmed"),
+            row("2036-04-15T19:00:00+02:00", "confirmed"),
+            row("2036-04-22T19:00:00+02:00", "confirmed"),
+            row("2036-04-29T19:00:00+02:00", "confirmed"),
+        ]
+    );
+
+    // Cancel one; from 15 April on, at 20:00 in the town hall.
+    let cancelled = r.json(&["event", "cancel", &id, "--occurrence", "2036-04-08"]);
+    assert_eq!(cancelled["occurrence"], "2036-04-08T19:00:00");
+    r.ok(&[
+        "event",
+        "edit",
+        &id,
+        "--occurrence",
+        "2036-04-15",
+        "--following",
+        "--starts",
+        "2036-04-15T20:00",
+        "--place",
+        "Town hall",
+    ]);
+    assert_eq!(
+        occurrences(&r)[3..],
+        [
+            row("2036-04-08T19:00:00+02:00", "cancelled"),
+            row("2036-04-15T20:00:00+02:00", "confirmed"),
+            row("2036-04-22T20:00:00+02:00", "confirmed"),
+            row("2036-04-29T20:00:00+02:00", "confirmed"),
+        ]
+    );
+    let all = r.json(&[
+        "event",
+        "occurrences",
+        &id,
+        "--from",
+        "2036-04-22",
+        "--to",
+        "2036-04-22",
+    ]);
+    assert_eq!(all.as_array().unwrap().len(), 1);
+    assert_eq!(all[0]["place"]["name"], "Town hall");
+    assert_eq!(all[0]["ends"], "2036-04-22T22:00:00+02:00");
+    assert_eq!(all[0]["changed"], true);
+
+    // The upcoming list shows occurrences, each naming its series.
+    let up = r.json(&["event", "list", "--upcoming"]);
+    let up = up.as_array().unwrap();
+    assert_eq!(up.len(), 7);
+    assert!(up.iter().all(|e| e["id"] == id.as_str()));
+    assert_eq!(up[3]["occurrence"], "2036-04-08T19:00:00");
+    assert_eq!(up[3]["status"], "cancelled");
+    assert_eq!(up[4]["starts"], 2_091_895_200); // 2036-04-15T18:00:00Z
+
+    // Clear errors, nothing changed.
+    let err = r.fails(&["event", "edit", &id, "--repeat", "FREQ=HOURLY;BYMINUTE=0"]);
+    assert!(err.contains("daily, weekly, monthly or yearly"), "{err}");
+    let err = r.fails(&["event", "cancel", &id, "--occurrence", "2036-04-09"]);
+    assert!(err.contains("not an occurrence"), "{err}");
+    let err = r.fails(&[
+        "event",
+        "edit",
+        &id,
+        "--occurrence",
+        "2036-04-22",
+        "--capacity",
+        "3",
+    ]);
+    assert!(err.contains("edit the series"), "{err}");
+    let single = r.id(&[
+        "event",
+        "create",
+        "--title",
+        "Picnic",
+        "--starts",
+        "2036-05-01T12:00",
+        "--tz",
+        "Europe/Paris",
+    ]);
+    let err = r.fails(&["event", "cancel", &single, "--occurrence", "2036-05-01"]);
+    assert!(err.contains("does not repeat"), "{err}");
+    assert_eq!(occurrences(&r).len(), 7);
+}

@@ -41,6 +41,11 @@ pub struct EventEdit {
     pub clear_points: bool,
     /// Points added to the march map: label and place.
     pub add_points: Vec<(String, LatLon)>,
+    /// Makes the event a series with this RFC 5545 rule (`FREQ=WEEKLY;BYDAY=TU`),
+    /// or a single event again (`Some(None)`); see [`rally_core::recurrence`].
+    pub repeat: Option<Option<String>>,
+    /// The series ends with the occurrence on this (local) day.
+    pub repeat_until: Option<rally_core::jiff::civil::Date>,
 }
 
 /// Text as people type it into an optional field: blank means none.
@@ -107,6 +112,19 @@ impl EventEdit {
         }
         if self.clear_points {
             d.points.clear();
+        }
+        if let Some(r) = self.repeat {
+            d.repeat = r
+                .as_deref()
+                .and_then(optional_text)
+                .map(|r| rally_core::Repeat::parse(&r))
+                .transpose()?;
+        }
+        if let Some(last) = self.repeat_until {
+            let Some(repeat) = &d.repeat else {
+                return Err(ServiceError::NotASeries);
+            };
+            d.repeat = Some(repeat.until(last, &d.zone())?);
         }
         for (label, at) in self.add_points {
             d.points.push(MapPoint {

@@ -10,7 +10,7 @@
 //!   documents (an event and the group that lists it);
 //! - [`lookup`] resolves what people type (id prefixes, persona names, comment and
 //!   invitation prefixes) once for every front end;
-//! - [`events`], [`groups`], [`personas`], [`messages`], [`bundles`] hold the use
+//! - [`events`], [`occurrences`], [`groups`], [`personas`], [`messages`], [`bundles`] hold the use
 //!   cases, and [`copies`] those of a server keeping read-only copies of events
 //!   from the Fediverse; what the Fediverse sees of a document is
 //!   [`rally_core::publication`]'s rule;
@@ -28,6 +28,7 @@ pub mod lookup;
 pub mod maps;
 pub mod messages;
 pub mod news;
+pub mod occurrences;
 pub mod personas;
 pub mod pictures;
 pub mod private_feed;
@@ -83,6 +84,12 @@ pub enum ServiceError {
     PictureNotArrived(String),
     #[error("the event has no place on the map, route or points to keep")]
     NothingOnTheMap,
+    #[error("the event does not repeat (give it a rule with --repeat first)")]
+    NotASeries,
+    #[error(
+        "an occurrence changes only its title, description, times, place, online link or status; edit the series for the rest"
+    )]
+    SeriesOnly,
 }
 
 // Boxed: both are large, and every `Result` of the service carries its error.

@@ -413,8 +413,8 @@ impl Store {
             q.group = Some(*g);
             out.extend(self.events(&q)?);
         }
-        out.sort_by_key(|e| (e.starts, e.id));
-        out.dedup_by_key(|e| e.id);
+        out.sort_by(|a, b| (a.starts, a.id, &a.occurrence).cmp(&(b.starts, b.id, &b.occurrence)));
+        out.dedup_by(|a, b| a.id == b.id && a.occurrence == b.occurrence);
         out.truncate(q.limit);
         Ok(out)
     }
