@@ -107,10 +107,142 @@ fn feeds_parse_with_independent_readers_and_list_only_published_events() {
         "2055-04-04T18:00",
         &["--group", &secret, "--visibility", "members-only"],
     );
+    // A weekly series across the DST change: one occurrence cancelled, the
+    // last two moved to 20:00 in another place.
+    let series = event(
+        dev,
+        "Weekly assembly",
+        "2055-03-16T19:00",
+        &[
+            "--group",
+            &group,
+            "--ends",
+            "2055-03-16T21:00",
+            "--repeat",
+            "FREQ=WEEKLY;COUNT=6",
+            "--place",
+            "Salle des fêtes",
+        ],
+    );
+    rally(
+        dev,
+        &["event", "cancel", &series, "--occurrence", "2055-03-30"],
+    );
+    rally(
+        dev,
+        &[
+            "event",
+            "edit",
+            &series,
+            "--occurrence",
+            "2055-04-13",
+            "--following",
+            "--starts",
+            "2055-04-13T20:00",
+            "--place",
+            "Town hall",
+        ],
+    );
     let out = rally_e2e::sync_with_server(dev, &server.p2p[0], &[]);
     assert!(out.status.success(), "{out:?}");
     let base = server.http.clone();
     let tmp = tempfile::tempdir().unwrap();
+
+    // The series as one event's calendar: an independent expander
+    // (recurring-ical-events: RRULE, EXDATE, RECURRENCE-ID) finds the same
+    // instants as the device.
+    let file = tmp.path().join("series.ics");
+    let body = ureq::get(&format!("{base}/events/{series}/event.ics"))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    assert!(body.contains("RRULE:FREQ=WEEKLY;COUNT=6"), "{body}");
+    assert!(
+        body.contains("EXDATE;TZID=Europe/Paris:20550330T190000"),
+        "{body}"
+    );
+    assert!(
+        body.contains("RECURRENCE-ID;TZID=Europe/Paris:20550420T190000"),
+        "{body}"
+    );
+    std::fs::write(&file, &body).unwrap();
+    let out = std::process::Command::new(python())
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds/read.py"))
+        .args([
+            "occurrences",
+            file.to_str().unwrap(),
+            "2055-01-01",
+            "2056-01-01",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}\n{body}");
+    let expanded: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let theirs: Vec<(String, String)> = expanded
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["start"].as_str().unwrap().to_owned(),
+                o["location"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let mine = json(
+        dev,
+        &[
+            "event",
+            "occurrences",
+            &series,
+            "--from",
+            "2055-01-01",
+            "--to",
+            "2055-12-31",
+        ],
+    );
+    let utc = |v: &Value| {
+        v.as_str()
+            .unwrap()
+            .parse::<rally_core::jiff::Timestamp>()
+            .unwrap()
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    };
+    let mine: Vec<(String, String)> = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["status"] != "cancelled")
+        .map(|o| {
+            (
+                utc(&o["starts"]),
+                o["place"]["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        theirs,
+        [
+            (
+                "2055-03-16T18:00:00Z".to_owned(),
+                "Salle des fêtes".to_owned()
+            ),
+            (
+                "2055-03-23T18:00:00Z".to_owned(),
+                "Salle des fêtes".to_owned()
+            ),
+            (
+                "2055-04-06T17:00:00Z".to_owned(),
+                "Salle des fêtes".to_owned()
+            ),
+            ("2055-04-13T18:00:00Z".to_owned(), "Town hall".to_owned()),
+            ("2055-04-20T18:00:00Z".to_owned(), "Town hall".to_owned()),
+        ]
+    );
+    assert_eq!(theirs, mine);
 
     // The instance's calendar: the right instants across the DST change.
     let (cal, raw) = read(&format!("{base}/events.ics"), "ics", tmp.path());
@@ -135,7 +267,15 @@ fn feeds_parse_with_independent_readers_and_list_only_published_events() {
     );
     // The hostile title is one event's text, whole.
     assert_eq!(by_title(hostile).unwrap()["summary"], hostile);
-    assert_eq!(events.len(), 3, "{cal}");
+    // Three events, and the series once (its VEVENT and two changed occurrences).
+    assert_eq!(events.len(), 6, "{cal}");
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e["summary"] == "Weekly assembly")
+            .count(),
+        3
+    );
     assert!(!raw.contains("Secret meeting") && !raw.contains("Unlisted supper"));
 
     // A group's and one event's calendars.
@@ -145,7 +285,7 @@ fn feeds_parse_with_independent_readers_and_list_only_published_events() {
         tmp.path(),
     );
     assert_eq!(cal["name"], "Repair café");
-    assert_eq!(cal["events"].as_array().unwrap().len(), 3);
+    assert_eq!(cal["events"].as_array().unwrap().len(), 6);
     let (cal, _) = read(
         &format!("{base}/events/{after}/event.ics"),
         "ics",
@@ -175,7 +315,8 @@ fn feeds_parse_with_independent_readers_and_list_only_published_events() {
             titles.contains(&"Before the change") && titles.contains(&hostile),
             "{titles:?}"
         );
-        assert_eq!(titles.len(), 3, "{titles:?}");
+        // The series is one entry.
+        assert_eq!(titles.len(), 4, "{titles:?}");
         assert!(!raw.contains("<script>"), "{raw}");
         assert!(!raw.contains("Secret meeting") && !raw.contains("Unlisted supper"));
     }
@@ -254,11 +395,12 @@ fn feeds_parse_with_independent_readers_and_list_only_published_events() {
         "{robots}"
     );
     let sitemap = page(&format!("{base}/sitemap.xml"));
-    for id in [&group, &before, &after] {
+    for id in [&group, &before, &after, &series] {
         assert!(sitemap.contains(id.as_str()), "{sitemap}");
     }
     assert!(!sitemap.contains(secret.as_str()));
-    assert_eq!(sitemap.matches("<loc>").count(), 1 + 1 + 3, "{sitemap}");
+    // The home page, the group, four events (the series once).
+    assert_eq!(sitemap.matches("<loc>").count(), 1 + 1 + 4, "{sitemap}");
 
     // The listing: search by words, tag and dates; only what is published.
     let listing = |query: &str| page(&format!("{base}/events{query}"));

@@ -470,7 +470,7 @@ pub fn ics(svc: &Service, id: &str) -> Result<(String, String)> {
     let d = &e.details;
     let text = rally_ical::calendar(
         &d.title,
-        &[rally_ical::CalEvent::of(&id, d, None)],
+        &[rally_ical::CalEvent::of(&id, &e, None)],
         Timestamp::now(),
     )
     .map_err(|e| EngineError::Refused(e.to_string()))?;

@@ -1,8 +1,11 @@
 """Reads a Rally server's feeds with independent parsers, for the end-to-end
 tests: `read.py ics FILE` prints each event's UID, summary, start and end as
 UTC instants (resolved by the `icalendar` package from the file's own
-VTIMEZONE, not the zone database), `read.py atom FILE` each entry's id, title
-and link (`feedparser`). JSON on stdout; a file that does not parse exits 1."""
+VTIMEZONE, not the zone database), `read.py occurrences FILE FROM TO` each
+occurrence of the file's events between two dates as `recurring-ical-events`
+expands them (RRULE, EXDATE, RECURRENCE-ID), `read.py atom FILE` each entry's
+id, title and link (`feedparser`). JSON on stdout; a file that does not parse
+exits 1."""
 
 import json
 import sys
@@ -43,6 +46,29 @@ def ics(path):
     return {"name": str(cal.get("NAME", "")), "events": out, "zones": sorted(zones)}
 
 
+def occurrences(path, start, end):
+    import icalendar
+    import recurring_ical_events
+    from datetime import date, timezone
+
+    with open(path, "rb") as f:
+        cal = icalendar.Calendar.from_ical(f.read())
+    out = []
+    for ev in recurring_ical_events.of(cal).between(date.fromisoformat(start), date.fromisoformat(end)):
+        def utc(prop):
+            return ev[prop].dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if prop in ev else None
+
+        out.append({
+            "uid": str(ev["UID"]),
+            "summary": str(ev["SUMMARY"]),
+            "start": utc("DTSTART"),
+            "end": utc("DTEND"),
+            "location": str(ev.get("LOCATION", "")),
+        })
+    out.sort(key=lambda o: o["start"])
+    return out
+
+
 def atom(path):
     import feedparser
 
@@ -63,4 +89,7 @@ def atom(path):
 
 if __name__ == "__main__":
     kind, path = sys.argv[1], sys.argv[2]
-    print(json.dumps(ics(path) if kind == "ics" else atom(path)))
+    if kind == "occurrences":
+        print(json.dumps(occurrences(path, sys.argv[3], sys.argv[4])))
+    else:
+        print(json.dumps(ics(path) if kind == "ics" else atom(path)))

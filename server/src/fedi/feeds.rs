@@ -49,8 +49,17 @@ pub fn alternates(ics: &str, atom: Option<&str>) -> String {
     head
 }
 
+/// When an event ends; a series, when its last occurrence does (its rule runs
+/// on in a calendar: one that has not ended stays listed).
 fn ends(e: &PublicEvent) -> i64 {
     let d = &e.view.details;
+    if d.repeat.is_some() {
+        let now = Timestamp::now();
+        let later = d.occurrences(&e.view.exceptions, now, Timestamp::MAX, 1);
+        return later.first().map_or(i64::MIN, |o| {
+            rally_core::recurrence::current_at(o).as_second()
+        });
+    }
     d.ends_at()
         .unwrap_or_else(|| d.starts_at())
         .timestamp()
@@ -109,7 +118,7 @@ pub(super) fn ics_linked(
 ) -> Result<String, FediError> {
     let cal: Vec<CalEvent> = events
         .iter()
-        .map(|e| CalEvent::of(&e.id, &e.view.details, Some(link(e))))
+        .map(|e| CalEvent::of(&e.id, &e.view, Some(link(e))))
         .collect();
     rally_ical::calendar(name, &cal, Timestamp::now())
         .map_err(|e| FediError::Refused(e.to_string()))

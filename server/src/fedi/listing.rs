@@ -138,6 +138,8 @@ pub fn scan(
     query.bbox = area.map(|a| a.bbox());
     let mut published = l.published();
     let mut looked = 0;
+    // A series comes once, at its next occurrence (the store lists each one).
+    let mut seen = std::collections::HashSet::new();
     loop {
         let chunk = l.store().events(&query)?;
         let Some(last) = chunk.last() else {
@@ -146,7 +148,7 @@ pub fn scan(
         query.after = Some((last.starts, last.id));
         for s in &chunk {
             looked += 1;
-            if s.visibility != Visibility::Public {
+            if s.visibility != Visibility::Public || !seen.insert(s.id) {
                 continue;
             }
             let listed = match published.event(&s.id) {

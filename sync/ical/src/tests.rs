@@ -12,6 +12,9 @@ fn event(title: &str, starts: &str, zone: &str) -> CalEvent {
         geo: Some((48.8674, 2.3636)),
         url: Some("https://rally.example/events/1".into()),
         cancelled: false,
+        repeat: None,
+        exdates: Vec::new(),
+        overrides: Vec::new(),
     }
 }
 
@@ -106,4 +109,59 @@ fn a_hostile_title_stays_text_and_long_lines_fold() {
         )
         .is_err()
     );
+}
+
+#[test]
+fn a_series_carries_its_rule_cancellations_and_changed_occurrences() {
+    use rally_core::{Document, OccurrencePatch, Persona, Repeat};
+    let org = Persona::generate();
+    let mut d = rally_core::EventDetails::new(
+        "Weekly assembly",
+        "2055-03-16T19:00".parse().unwrap(),
+        "Europe/Paris",
+    );
+    d.ends = Some("2055-03-16T21:00".parse().unwrap());
+    d.repeat = Some(Repeat::parse("FREQ=WEEKLY;COUNT=6").unwrap());
+    let (mut doc, _) = Document::create_event(&org, "Org", &d, None, now()).unwrap();
+    doc.edit_occurrence(
+        &org,
+        "2055-03-30T19:00".parse().unwrap(),
+        &OccurrencePatch {
+            status: Some(EventStatus::Cancelled),
+            ..OccurrencePatch::default()
+        },
+        false,
+        now(),
+    )
+    .unwrap();
+    doc.edit_occurrence(
+        &org,
+        "2055-04-13T19:00".parse().unwrap(),
+        &OccurrencePatch {
+            starts: Some("2055-04-13T20:00".parse().unwrap()),
+            title: Some("Late assembly".into()),
+            ..OccurrencePatch::default()
+        },
+        true,
+        now(),
+    )
+    .unwrap();
+    let view = doc.event().unwrap();
+    let text = calendar("Series", &[CalEvent::of(&doc.id(), &view, None)], now()).unwrap();
+    let uid = format!("UID:{}@rally", doc.id().to_hex());
+    assert_eq!(text.matches(uid.as_str()).count(), 3, "{text}");
+    for line in [
+        "RRULE:FREQ=WEEKLY;COUNT=6",
+        "EXDATE;TZID=Europe/Paris:20550330T190000",
+        "RECURRENCE-ID;TZID=Europe/Paris:20550413T190000",
+        "DTSTART;TZID=Europe/Paris:20550413T200000",
+        "DTEND;TZID=Europe/Paris:20550413T220000",
+        "RECURRENCE-ID;TZID=Europe/Paris:20550420T190000",
+        "DTSTART;TZID=Europe/Paris:20550420T200000",
+        "SUMMARY:Late assembly",
+    ] {
+        assert!(text.contains(line), "{line} missing:\n{text}");
+    }
+    // The zone is described past the change to summer time.
+    assert!(text.contains("TZOFFSETTO:+0200"), "{text}");
 }
