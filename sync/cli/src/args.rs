@@ -495,11 +495,26 @@ pub enum EventCmd {
     /// Show an event: details, participants, comments.
     Show { id: String },
     /// Join an event (pending when it needs approval).
-    Join { id: String },
+    Join {
+        id: String,
+        /// Only this occurrence of a series (its date, e.g. 2027-05-14).
+        #[arg(long, value_name = "DATE")]
+        occurrence: Option<String>,
+    },
     /// Say you are interested in an event.
-    Interested { id: String },
+    Interested {
+        id: String,
+        /// Only this occurrence of a series.
+        #[arg(long, value_name = "DATE")]
+        occurrence: Option<String>,
+    },
     /// Leave an event.
-    Leave { id: String },
+    Leave {
+        id: String,
+        /// Only this occurrence of a series.
+        #[arg(long, value_name = "DATE")]
+        occurrence: Option<String>,
+    },
     /// Approve a pending participant (organisers).
     Approve { id: String, participant: String },
     /// Reject a participant (organisers).

@@ -780,8 +780,8 @@ fn event(ctx: &mut Ctx, cmd: EventCmd) -> Result<()> {
                 page.url.as_deref(),
             );
         }
-        EventCmd::Join { id } => {
-            let (id, status) = ctx.svc.rsvp(&id, Rsvp::Join)?;
+        EventCmd::Join { id, occurrence } => {
+            let (id, status) = ctx.svc.rsvp_at(&id, occurrence.as_deref(), Rsvp::Join)?;
             let text = match status {
                 Some(ParticipationStatus::Pending) => {
                     "Asked to join; an organiser must approve".to_owned()
@@ -789,17 +789,22 @@ fn event(ctx: &mut Ctx, cmd: EventCmd) -> Result<()> {
                 Some(s) => format!("You are {s}"),
                 None => "You left the event".to_owned(),
             };
-            ctx.out.message(&text, json!({"id": id, "status": status}));
+            ctx.out.message(
+                &text,
+                json!({"id": id, "status": status, "occurrence": occurrence}),
+            );
         }
-        EventCmd::Interested { id } => {
-            let (id, _) = ctx.svc.rsvp(&id, Rsvp::Interested)?;
+        EventCmd::Interested { id, occurrence } => {
+            let (id, _) = ctx
+                .svc
+                .rsvp_at(&id, occurrence.as_deref(), Rsvp::Interested)?;
             ctx.out.message(
                 "Marked as interested",
                 json!({"id": id, "status": "interested"}),
             );
         }
-        EventCmd::Leave { id } => {
-            let (id, _) = ctx.svc.rsvp(&id, Rsvp::Leave)?;
+        EventCmd::Leave { id, occurrence } => {
+            let (id, _) = ctx.svc.rsvp_at(&id, occurrence.as_deref(), Rsvp::Leave)?;
             ctx.out
                 .message("You left the event", json!({"id": id, "left": true}));
         }

@@ -212,7 +212,7 @@ impl Out {
     /// A series' occurrences: each one's name (the start its rule gave it), its
     /// start and end as RFC 3339 instants with the event's offset, status and
     /// what an exception changed.
-    pub fn occurrences(&self, list: &[rally_core::Occurrence], zone: &TimeZone) {
+    pub fn occurrences(&self, list: &[rally_service::occurrences::OccurrenceRow], zone: &TimeZone) {
         let instant = |t: Timestamp| {
             t.to_zoned_datetime(zone.clone())
                 .strftime("%Y-%m-%dT%H:%M:%S%:z")
@@ -221,7 +221,8 @@ impl Out {
         if self.json {
             let rows: Vec<Value> = list
                 .iter()
-                .map(|o| {
+                .map(|row| {
+                    let o = &row.occurrence;
                     json!({
                         "occurrence": o.name.to_string(),
                         "starts": instant(o.starts_at),
@@ -231,6 +232,8 @@ impl Out {
                         "place": o.place,
                         "online": o.online_url,
                         "changed": o.changed,
+                        "going": row.going,
+                        "mine": row.mine,
                     })
                 })
                 .collect();
@@ -240,18 +243,25 @@ impl Out {
         if list.is_empty() {
             println!("No occurrences.");
         }
-        for o in list {
+        for row in list {
+            let o = &row.occurrence;
             let status = match o.status {
                 rally_core::EventStatus::Confirmed => String::new(),
                 s => format!("  [{s}]"),
             };
             let changed = if o.changed { "  (changed)" } else { "" };
+            let mine = row
+                .mine
+                .map(|m| format!("  — you: {m}"))
+                .unwrap_or_default();
             println!(
-                "{}  {}{}{}",
+                "{}  {}{}{}  ({} going){}",
                 o.starts.strftime("%a %Y-%m-%d %H:%M"),
                 o.title,
                 status,
-                changed
+                changed,
+                row.going,
+                mine
             );
         }
     }

@@ -758,6 +758,54 @@ fn a_weekly_series_lists_its_occurrences_across_dst_with_exceptions() {
     assert_eq!(up[3]["status"], "cancelled");
     assert_eq!(up[4]["starts"], 2_091_895_200); // 2036-04-15T18:00:00Z
 
+    // Bob joins the 22 April session only; the occurrences say who goes where.
+    r.ok(&["persona", "new", "bob"]);
+    let joined = r.json(&["event", "join", &id, "--occurrence", "2036-04-22"]);
+    assert_eq!(joined["status"], "going");
+    let seen = |r: &Rally| {
+        r.json(&[
+            "event",
+            "occurrences",
+            &id,
+            "--from",
+            "2036-04-15",
+            "--to",
+            "2036-04-29",
+        ])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["going"].as_u64().unwrap(),
+                o["mine"].as_str().map(str::to_owned),
+            )
+        })
+        .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        seen(&r),
+        [(0, None), (1, Some("going".to_owned())), (0, None)]
+    );
+    // Joining the whole series counts on every day, once on his.
+    r.ok(&["event", "join", &id]);
+    assert_eq!(
+        seen(&r),
+        [
+            (1, Some("going".to_owned())),
+            (1, Some("going".to_owned())),
+            (1, Some("going".to_owned()))
+        ]
+    );
+    r.ok(&["event", "leave", &id]);
+    r.ok(&["event", "leave", &id, "--occurrence", "2036-04-22"]);
+    assert_eq!(seen(&r), [(0, None), (0, None), (0, None)]);
+    let err = r.fails(&["event", "leave", &id, "--occurrence", "2036-04-22"]);
+    assert!(err.contains("not taking part"), "{err}");
+    let err = r.fails(&["event", "join", &id, "--occurrence", "2036-04-23"]);
+    assert!(err.contains("not an occurrence"), "{err}");
+    r.ok(&["persona", "use", "alice"]);
+
     // Clear errors, nothing changed.
     let err = r.fails(&["event", "edit", &id, "--repeat", "FREQ=HOURLY;BYMINUTE=0"]);
     assert!(err.contains("daily, weekly, monthly or yearly"), "{err}");

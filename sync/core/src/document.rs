@@ -916,6 +916,17 @@ impl Document {
         name: &str,
         now: Timestamp,
     ) -> Result<(SignedChange, ParticipationStatus), EditError> {
+        self.join(author, name, None, now)
+    }
+
+    /// Joins the whole event (`occurrence` `None`) or one occurrence of a series.
+    pub fn join(
+        &mut self,
+        author: &Persona,
+        name: &str,
+        occurrence: Option<jiff::civil::DateTime>,
+        now: Timestamp,
+    ) -> Result<(SignedChange, ParticipationStatus), EditError> {
         let event = self.event()?;
         let me = author.id();
         let status = if event.is_organiser(&me) {
@@ -926,7 +937,7 @@ impl Document {
                 JoinMode::Free | JoinMode::Invite => ParticipationStatus::Going,
             }
         };
-        let signed = self.set_participation(author, name, status, now)?;
+        let signed = self.set_participation_in(author, name, status, occurrence, now)?;
         Ok((signed, status))
     }
 
@@ -937,11 +948,29 @@ impl Document {
         status: ParticipationStatus,
         now: Timestamp,
     ) -> Result<SignedChange, EditError> {
-        self.event()?;
+        self.set_participation_in(author, name, status, None, now)
+    }
+
+    /// Sets the author's answer to the whole event or to one occurrence.
+    pub fn set_participation_in(
+        &mut self,
+        author: &Persona,
+        name: &str,
+        status: ParticipationStatus,
+        occurrence: Option<jiff::civil::DateTime>,
+        now: Timestamp,
+    ) -> Result<SignedChange, EditError> {
+        let event = self.event()?;
+        if let Some(o) = occurrence
+            && !event.details.has_occurrence(o)
+        {
+            return Err(InvalidInput::NoSuchOccurrence(o.to_string()).into());
+        }
+        let key = crate::model::participation_key_of(&author.id(), occurrence);
         self.edit(author, now, |tx| {
             Ok(edit::set_participation(
                 tx,
-                author.id(),
+                &key,
                 name,
                 status,
                 now_secs(now),
@@ -954,15 +983,25 @@ impl Document {
         author: &Persona,
         now: Timestamp,
     ) -> Result<SignedChange, EditError> {
+        self.leave(author, None, now)
+    }
+
+    /// Leaves the whole event, or one occurrence of a series.
+    pub fn leave(
+        &mut self,
+        author: &Persona,
+        occurrence: Option<jiff::civil::DateTime>,
+        now: Timestamp,
+    ) -> Result<SignedChange, EditError> {
         let event = self.event()?;
-        if !event.participants.contains_key(&author.id()) {
-            return Err(EditError::NotFound(
-                "you are not taking part in this event".into(),
-            ));
+        if event.participation(&author.id(), occurrence).is_none() {
+            return Err(EditError::NotFound(match occurrence {
+                None => "you are not taking part in this event".into(),
+                Some(o) => format!("you are not taking part in the occurrence of {o}"),
+            }));
         }
-        self.edit(author, now, |tx| {
-            Ok(edit::remove_participation(tx, author.id())?)
-        })
+        let key = crate::model::participation_key_of(&author.id(), occurrence);
+        self.edit(author, now, |tx| Ok(edit::remove_participation(tx, &key)?))
     }
 
     /// An organiser approves (`going`) or rejects a participant.
@@ -973,9 +1012,22 @@ impl Document {
         status: ParticipationStatus,
         now: Timestamp,
     ) -> Result<SignedChange, EditError> {
+        self.decide_participation_in(author, persona, status, None, now)
+    }
+
+    /// [`Document::decide_participation`] for the whole event or one occurrence.
+    pub fn decide_participation_in(
+        &mut self,
+        author: &Persona,
+        persona: PersonaId,
+        status: ParticipationStatus,
+        occurrence: Option<jiff::civil::DateTime>,
+        now: Timestamp,
+    ) -> Result<SignedChange, EditError> {
         self.event()?;
+        let key = crate::model::participation_key_of(&persona, occurrence);
         self.edit(author, now, |tx| {
-            if edit::set_participant_status(tx, persona, status)? {
+            if edit::set_participant_status(tx, &key, status)? {
                 Ok(())
             } else {
                 Err(EditError::NotFound(format!(

@@ -263,19 +263,20 @@ pub(crate) fn invite_to_event(tx: &mut Tx<'_>, persona: PersonaId) -> Result<(),
     put_if_changed(tx, &invited, &persona.to_hex(), true.into())
 }
 
+/// `key`: see [`crate::model::participation_key_of`].
 pub(crate) fn set_participation(
     tx: &mut Tx<'_>,
-    persona: PersonaId,
+    key: &str,
     name: &str,
     status: ParticipationStatus,
     now: i64,
 ) -> Result<(), AutomergeError> {
     let participants = child_map(tx, &ROOT, "participants")?;
-    let existing = existing_map(tx, &participants, &persona.to_hex())?;
+    let existing = existing_map(tx, &participants, key)?;
     let entry = match existing {
         Some(e) => e,
         None => {
-            let e = tx.put_object(&participants, persona.to_hex(), ObjType::Map)?;
+            let e = tx.put_object(&participants, key, ObjType::Map)?;
             tx.put(&e, "name", name)?;
             tx.put(&e, "at", now)?;
             e
@@ -286,27 +287,24 @@ pub(crate) fn set_participation(
 
 pub(crate) fn set_participant_status(
     tx: &mut Tx<'_>,
-    persona: PersonaId,
+    key: &str,
     status: ParticipationStatus,
 ) -> Result<bool, AutomergeError> {
     let Some(participants) = existing_map(tx, &ROOT, "participants")? else {
         return Ok(false);
     };
-    let Some(entry) = existing_map(tx, &participants, &persona.to_hex())? else {
+    let Some(entry) = existing_map(tx, &participants, key)? else {
         return Ok(false);
     };
     put_if_changed(tx, &entry, "status", status.as_str().into())?;
     Ok(true)
 }
 
-pub(crate) fn remove_participation(
-    tx: &mut Tx<'_>,
-    persona: PersonaId,
-) -> Result<(), AutomergeError> {
+pub(crate) fn remove_participation(tx: &mut Tx<'_>, key: &str) -> Result<(), AutomergeError> {
     if let Some(participants) = existing_map(tx, &ROOT, "participants")?
-        && tx.get(&participants, persona.to_hex())?.is_some()
+        && tx.get(&participants, key)?.is_some()
     {
-        tx.delete(&participants, persona.to_hex())?;
+        tx.delete(&participants, key)?;
     }
     Ok(())
 }

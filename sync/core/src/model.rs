@@ -538,6 +538,28 @@ pub(crate) mod read {
 
 use read::*;
 
+/// The key of a participation in `participants`: the persona's id for the
+/// whole event, `<persona>@<occurrence name>` for one occurrence of a series.
+pub fn participation_key_of(persona: &PersonaId, occurrence: Option<DateTime>) -> String {
+    match occurrence {
+        None => persona.to_hex(),
+        Some(o) => format!("{}@{o}", persona.to_hex()),
+    }
+}
+
+/// Reads a key of `participants` (see [`participation_key_of`]).
+pub fn participation_key(key: &str) -> Option<(PersonaId, Option<DateTime>)> {
+    match key.split_once('@') {
+        None => Some((key.parse().ok()?, None)),
+        Some((p, o)) => {
+            let persona: PersonaId = p.parse().ok()?;
+            let o: DateTime = o.parse().ok()?;
+            // One spelling per occurrence, so one entry per persona and occurrence.
+            (participation_key_of(&persona, Some(o)) == key).then_some((persona, Some(o)))
+        }
+    }
+}
+
 /// A series' exceptions under `key` (`occurrences` or `following`), by name.
 fn exceptions_at(
     root: &Value,
@@ -660,6 +682,9 @@ pub struct EventView {
     /// Organisers and the display name each gave.
     pub organisers: BTreeMap<PersonaId, String>,
     pub participants: BTreeMap<PersonaId, Participation>,
+    /// A series' participations in one occurrence (`participants/<persona>@<name>`):
+    /// by occurrence name, then persona.
+    pub occurrence_participants: BTreeMap<DateTime, BTreeMap<PersonaId, Participation>>,
     pub invited: Vec<PersonaId>,
     /// In creation order (then id).
     pub comments: Vec<Comment>,
@@ -750,20 +775,31 @@ impl EventView {
             );
         }
         let mut participants = BTreeMap::new();
+        let mut occurrence_participants: BTreeMap<DateTime, BTreeMap<PersonaId, Participation>> =
+            BTreeMap::new();
         if let Some(ps) = get(root, "participants") {
             for (k, v) in map_entries(ps) {
                 let path = format!("/participants/{k}");
-                let persona = persona_key(k, "/participants")?;
-                participants.insert(
+                let (persona, occurrence) =
+                    participation_key(k).ok_or_else(|| schema(path.clone()))?;
+                let entry = Participation {
                     persona,
-                    Participation {
-                        persona,
-                        name: req_str(v, "name", &path)?.to_owned(),
-                        status: keyword(v, "status", &path)?,
-                        at: int(v, "at", &path)?,
-                        avatar: avatar_of(v, &path)?,
-                    },
-                );
+                    name: req_str(v, "name", &path)?.to_owned(),
+                    status: keyword(v, "status", &path)?,
+                    at: int(v, "at", &path)?,
+                    avatar: avatar_of(v, &path)?,
+                };
+                match occurrence {
+                    None => {
+                        participants.insert(persona, entry);
+                    }
+                    Some(o) => {
+                        occurrence_participants
+                            .entry(o)
+                            .or_default()
+                            .insert(persona, entry);
+                    }
+                }
             }
         }
         let mut invited = Vec::new();
@@ -802,6 +838,7 @@ impl EventView {
             details,
             organisers,
             participants,
+            occurrence_participants,
             invited,
             comments,
             exceptions,
@@ -828,6 +865,54 @@ impl EventView {
         self.details
             .capacity
             .is_some_and(|cap| self.going_count() >= cap as usize)
+    }
+
+    /// A persona's participation in the whole event (`None`) or in one
+    /// occurrence of a series.
+    pub fn participation(
+        &self,
+        persona: &PersonaId,
+        occurrence: Option<DateTime>,
+    ) -> Option<&Participation> {
+        match occurrence {
+            None => self.participants.get(persona),
+            Some(o) => self
+                .occurrence_participants
+                .get(&o)
+                .and_then(|m| m.get(persona)),
+        }
+    }
+
+    /// Who goes to one occurrence: those going to the whole series and those
+    /// going to that occurrence, each once.
+    pub fn going_to(&self, occurrence: DateTime) -> usize {
+        let series = self
+            .participants
+            .values()
+            .filter(|p| p.status == ParticipationStatus::Going);
+        let one = self
+            .occurrence_participants
+            .get(&occurrence)
+            .into_iter()
+            .flat_map(|m| m.values())
+            .filter(|p| p.status == ParticipationStatus::Going);
+        series
+            .chain(one)
+            .map(|p| p.persona)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    }
+
+    /// Whether another participant would exceed the capacity of the whole
+    /// event, or of one occurrence.
+    pub fn is_full_at(&self, occurrence: Option<DateTime>) -> bool {
+        match occurrence {
+            None => self.is_full(),
+            Some(o) => self
+                .details
+                .capacity
+                .is_some_and(|cap| self.going_to(o) >= cap as usize),
+        }
     }
 }
 

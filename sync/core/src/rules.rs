@@ -248,10 +248,16 @@ fn check_event(
         }
     }
     for key in participants {
-        let persona: PersonaId = key
-            .parse()
-            .map_err(|_| Rejection::UnknownField(format!("participants/{key}")))?;
-        check_participation(author, organiser, persona, before, after)?;
+        let (persona, occurrence) = crate::model::participation_key(&key)
+            .ok_or_else(|| Rejection::UnknownField(format!("participants/{key}")))?;
+        if let Some(o) = occurrence
+            && !before.details.has_occurrence(o)
+        {
+            return Err(not_allowed(format!(
+                "{o} is not an occurrence of this event"
+            )));
+        }
+        check_participation(author, organiser, persona, occurrence, before, after)?;
     }
     for id in comments {
         check_comment(author, organiser, &id, before, after)?;
@@ -259,16 +265,19 @@ fn check_event(
     Ok(())
 }
 
+/// A participation in the whole event (`occurrence` `None`) or in one
+/// occurrence of a series: the same rule, the capacity counted per occurrence.
 fn check_participation(
     author: PersonaId,
     organiser: bool,
     persona: PersonaId,
+    occurrence: Option<jiff::civil::DateTime>,
     before: &EventView,
     after: &EventView,
 ) -> Result<(), Rejection> {
     use ParticipationStatus::*;
-    let was = before.participants.get(&persona);
-    let now = after.participants.get(&persona);
+    let was = before.participation(&persona, occurrence);
+    let now = after.participation(&persona, occurrence);
     let was_status = was.map(|p| p.status);
     if persona == author {
         let Some(now) = now else { return Ok(()) };
@@ -295,7 +304,7 @@ fn check_participation(
                         return Err(not_allowed("this event is by invitation only"));
                     }
                 }
-                if before.is_full() {
+                if before.is_full_at(occurrence) {
                     return Err(not_allowed("the event is full"));
                 }
                 Ok(())
@@ -307,7 +316,9 @@ fn check_participation(
                 if was.name == now.name && was.at == now.at && was.avatar == now.avatar =>
             {
                 match (was.status, now.status) {
-                    (Pending, Going) if before.is_full() => Err(not_allowed("the event is full")),
+                    (Pending, Going) if before.is_full_at(occurrence) => {
+                        Err(not_allowed("the event is full"))
+                    }
                     (Pending, Going) | (_, Rejected) => Ok(()),
                     _ => Err(not_allowed(
                         "organisers only approve or reject participants",

@@ -347,29 +347,56 @@ impl Service {
     /// Answers an event; returns the acting persona's status after it (`None`
     /// after leaving).
     pub fn rsvp(&mut self, id: &str, answer: Rsvp) -> Result<(DocId, Option<ParticipationStatus>)> {
+        self.rsvp_at(id, None, answer)
+    }
+
+    /// Answers the whole event, or one occurrence of a series (`occurrence`: its
+    /// date, or date and time, as [`Service::occurrences`] names it).
+    pub fn rsvp_at(
+        &mut self,
+        id: &str,
+        occurrence: Option<&str>,
+        answer: Rsvp,
+    ) -> Result<(DocId, Option<ParticipationStatus>)> {
         self.act_on(id, DocKind::Event, |s, me, id, now| {
+            let occurrence = match occurrence {
+                None => None,
+                Some(text) => {
+                    let d = s.store.load(id)?.event()?.details;
+                    if d.repeat.is_none() {
+                        return Err(ServiceError::NotASeries);
+                    }
+                    Some(crate::occurrences::occurrence_named(&d, text)?)
+                }
+            };
             let status = match answer {
                 Rsvp::Join => {
                     let (_, status) = s
                         .store
-                        .update(id, |d| d.join_event(&me.persona, &me.name, now))?;
-                    s.carry_own_avatar(me, id, now)?;
+                        .update(id, |d| d.join(&me.persona, &me.name, occurrence, now))?;
+                    if occurrence.is_none() {
+                        s.carry_own_avatar(me, id, now)?;
+                    }
                     Some(status)
                 }
                 Rsvp::Interested => {
                     s.store.update(id, |d| {
-                        d.set_participation(
+                        d.set_participation_in(
                             &me.persona,
                             &me.name,
                             ParticipationStatus::Interested,
+                            occurrence,
                             now,
                         )
                     })?;
-                    s.carry_own_avatar(me, id, now)?;
+                    if occurrence.is_none() {
+                        s.carry_own_avatar(me, id, now)?;
+                    }
                     Some(ParticipationStatus::Interested)
                 }
                 Rsvp::Leave => {
-                    s.store.update(id, |d| d.leave_event(&me.persona, now))?;
+                    s.store
+                        .update(id, |d| d.leave(&me.persona, occurrence, now))?;
                     None
                 }
             };

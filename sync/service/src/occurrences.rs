@@ -4,11 +4,24 @@
 //! [`crate::events::EventEdit::repeat`].
 
 use rally_core::jiff::civil::{Date, DateTime};
-use rally_core::jiff::{Timestamp, ToSpan};
-use rally_core::{DocKind, EventStatus, InvalidInput, Occurrence, OccurrencePatch, Place};
+use rally_core::jiff::{SignedDuration, Timestamp};
+
+use rally_core::{
+    DocKind, EventStatus, InvalidInput, Occurrence, OccurrencePatch, ParticipationStatus, Place,
+};
 
 use crate::events::{EventEdit, optional_text};
 use crate::{Result, Service, ServiceError};
+
+/// One occurrence as a list shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OccurrenceRow {
+    pub occurrence: Occurrence,
+    /// Those going to it (to the whole series, or to this occurrence).
+    pub going: usize,
+    /// The acting persona's answer to it (its own, or the series').
+    pub mine: Option<ParticipationStatus>,
+}
 
 /// Which occurrences an edit changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,7 +34,7 @@ pub enum Scope {
 
 /// Reads an occurrence as people name it: its date (`2027-05-14`) or its
 /// date and time as the series has it (`2027-05-14T19:00`).
-fn occurrence_named(d: &rally_core::EventDetails, text: &str) -> Result<DateTime> {
+pub(crate) fn occurrence_named(d: &rally_core::EventDetails, text: &str) -> Result<DateTime> {
     let text = text.trim();
     let missing = || ServiceError::Input(InvalidInput::NoSuchOccurrence(text.to_owned()));
     let has_time = text.contains(['T', 't', ' ']);
@@ -51,22 +64,46 @@ fn occurrence_named(d: &rally_core::EventDetails, text: &str) -> Result<DateTime
 
 impl Service {
     /// An event's occurrences that have not ended by `from` and start before
-    /// `to` (default: from now, for a year), at most `limit` (0: 500). A single
-    /// event has one.
+    /// `to` (default: from now, for a year), at most `limit` (0: 500), with who
+    /// goes to each and the acting persona's answer. A single event has one.
     pub fn occurrences(
         &self,
         id: &str,
         from: Option<Timestamp>,
         to: Option<Timestamp>,
         limit: usize,
-    ) -> Result<Vec<Occurrence>> {
+    ) -> Result<Vec<OccurrenceRow>> {
         let id = self.resolve(id, DocKind::Event)?;
         let view = self.store.load(id)?.event()?;
         let from = from.unwrap_or_else(|| self.now());
-        let to = to.unwrap_or_else(|| from.checked_add(366.days().hours(0)).unwrap_or(from));
+        let to = to.unwrap_or_else(|| {
+            from.checked_add(SignedDuration::from_hours(366 * 24))
+                .unwrap_or(Timestamp::MAX)
+        });
         let to = to.max(from);
         let limit = if limit == 0 { 500 } else { limit };
-        Ok(view.details.occurrences(&view.exceptions, from, to, limit))
+        let me = self.acting()?.map(|m| m.id());
+        let series = view.details.repeat.is_some();
+        Ok(view
+            .details
+            .occurrences(&view.exceptions, from, to, limit)
+            .into_iter()
+            .map(|o| {
+                let name = series.then_some(o.name);
+                OccurrenceRow {
+                    going: match name {
+                        Some(n) => view.going_to(n),
+                        None => view.going_count(),
+                    },
+                    mine: me.and_then(|m| {
+                        name.and_then(|n| view.participation(&m, Some(n)))
+                            .or_else(|| view.participation(&m, None))
+                            .map(|p| p.status)
+                    }),
+                    occurrence: o,
+                }
+            })
+            .collect())
     }
 
     /// Changes one occurrence of a series, or it and the following ones: the

@@ -265,6 +265,17 @@ fn index_event(conn: &Connection, id: DocId, e: &EventView) -> Result<(), StoreE
     for o in e.organisers.keys() {
         people.execute(params![row, o.0, "organiser"]).ctx(ctx)?;
     }
+    // Those who answered one occurrence of a series are involved too (their
+    // answer to the whole series, if any, is the one kept).
+    let mut one = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO event_people (event, persona, relation) VALUES (?1, ?2, ?3)",
+        )
+        .ctx(ctx)?;
+    for p in e.occurrence_participants.values().flat_map(|m| m.values()) {
+        one.execute(params![row, p.persona.0, p.status.as_str()])
+            .ctx(ctx)?;
+    }
     let mut others = conn
         .prepare_cached(
             "INSERT OR IGNORE INTO event_people (event, persona, relation) VALUES (?1, ?2, ?3)",

@@ -333,3 +333,78 @@ fn only_organisers_change_occurrences_and_only_real_ones() {
     .unwrap();
     assert!(doc.event().unwrap().exceptions.one.is_empty());
 }
+
+#[test]
+fn people_join_one_occurrence_and_its_capacity_counts_the_series_too() {
+    use crate::model::ParticipationStatus::Going;
+    let org = Persona::generate();
+    let (ana, bob, cy) = (
+        Persona::generate(),
+        Persona::generate(),
+        Persona::generate(),
+    );
+    let now = ts("2055-01-01T00:00Z");
+    let mut d = series(
+        "2055-05-04T19:00",
+        "2055-05-04T21:00",
+        "Europe/Paris",
+        "FREQ=WEEKLY;COUNT=6",
+    );
+    d.capacity = Some(2);
+    let (mut doc, _) = Document::create_event(&org, "Org", &d, None, now).unwrap();
+    let may = dt("2055-05-11T19:00");
+    // Ana comes to every session; Bob only on 11 May.
+    doc.join_event(&ana, "Ana", now).unwrap();
+    let (_, status) = doc.join(&bob, "Bob", Some(may), now).unwrap();
+    assert_eq!(status, Going);
+    let v = doc.event().unwrap();
+    assert_eq!(v.participation(&bob.id(), Some(may)).unwrap().status, Going);
+    assert!(v.participation(&bob.id(), None).is_none());
+    assert_eq!(v.going_to(may), 2);
+    assert_eq!(v.going_to(dt("2055-05-18T19:00")), 1);
+    // 11 May is full (Ana for the series, Bob for that day); 18 May is not.
+    assert!(doc.join(&cy, "Cy", Some(may), now).is_err());
+    doc.join(&cy, "Cy", Some(dt("2055-05-18T19:00")), now)
+        .unwrap();
+    // A day that is not an occurrence is refused.
+    assert!(
+        doc.join(&cy, "Cy", Some(dt("2055-05-12T19:00")), now)
+            .is_err()
+    );
+    // Bob leaves his day; the whole-event participation was never his.
+    assert!(doc.leave(&bob, None, now).is_err());
+    doc.leave(&bob, Some(may), now).unwrap();
+    assert_eq!(doc.event().unwrap().going_to(may), 1);
+}
+
+#[test]
+fn a_forged_participation_in_a_day_that_is_no_occurrence_is_refused_by_every_replica() {
+    let org = Persona::generate();
+    let eve = Persona::generate();
+    let now = ts("2055-01-01T00:00Z");
+    let d = series(
+        "2055-05-04T19:00",
+        "2055-05-04T21:00",
+        "Europe/Paris",
+        "FREQ=WEEKLY;COUNT=6",
+    );
+    let (doc, genesis) = Document::create_event(&org, "Org", &d, None, now).unwrap();
+    // Eve writes the entry by hand, around the local check.
+    let change = doc.forge(&eve, now, |tx| {
+        use automerge::transaction::Transactable;
+        use automerge::{ObjType, ROOT, ReadDoc, Value};
+        let Some((Value::Object(_), participants)) = tx.get(ROOT, "participants")? else {
+            unreachable!("made at genesis")
+        };
+        let key = format!("{}@2055-05-12T19:00:00", eve.id().to_hex());
+        let e = tx.put_object(&participants, key, ObjType::Map)?;
+        tx.put(&e, "name", "Eve")?;
+        tx.put(&e, "at", 1_i64)?;
+        tx.put(&e, "status", "going")
+    });
+    let mut replica = Document::empty(doc.id());
+    replica.receive([genesis]);
+    let receipt = replica.receive([change]);
+    assert_eq!(receipt.rejected.len(), 1, "{receipt:?}");
+    assert!(replica.event().unwrap().occurrence_participants.is_empty());
+}
