@@ -146,6 +146,7 @@ fn event_item(svc: &Service, e: &rally_store::EventSummary) -> ipc::EventItem {
         day,
         month,
         at: e.at.map(|(lat, lon)| [lat, lon]),
+        occurrence: e.occurrence.clone(),
     }
 }
 
@@ -269,6 +270,7 @@ fn discover(
                 place: f.view.details.place.name,
                 day,
                 month,
+                occurrence: None,
             }
         })
         .collect())
@@ -397,16 +399,29 @@ pub fn event(svc: &Service, id: &str) -> Result<ipc::EventPage> {
         origin: e.origin.clone(),
         banner: d.banner.as_ref().map(page_picture),
         map: crate::maps::event_map(svc, &page.id, d)?,
+        repeat: crate::repeat::form_of(d),
+        repeat_sentence: crate::repeat::sentence(d),
+        occurrences: crate::repeat::next_occurrences(svc, &page.id.to_hex(), d, &viewer),
     })
 }
 
 /// The form as an edit: every field it shows is set (blank clears the optional
 /// ones); the time zone defaults to the viewer's.
 fn edit_from(f: &ipc::EventForm) -> Result<EventEdit> {
+    let starts = parse_civil("start", &f.starts)?;
+    let (repeat, repeat_until) = match &f.repeat {
+        None => (Some(None), None),
+        Some(r) => {
+            let (rule, until) = crate::repeat::rule_of(r, starts)?;
+            (Some(Some(rule.as_str().to_owned())), until)
+        }
+    };
     Ok(EventEdit {
         title: Some(f.title.clone()),
         description: Some(f.description.clone()),
-        starts: Some(parse_civil("start", &f.starts)?),
+        starts: Some(starts),
+        repeat,
+        repeat_until,
         ends: Some(
             optional_text(&f.ends)
                 .map(|e| parse_civil("end", &e))
@@ -450,8 +465,22 @@ pub fn cancel_event(svc: &mut Service, id: &str) -> Result<()> {
 
 pub fn rsvp(svc: &mut Service, args: &ipc::RsvpArgs) -> Result<Option<ipc::ParticipationStatus>> {
     let answer = if args.going { Rsvp::Join } else { Rsvp::Leave };
-    let (_, status) = svc.rsvp(&args.id, answer)?;
+    let (_, status) = svc.rsvp_at(&args.id, args.occurrence.as_deref(), answer)?;
     Ok(status.map(participation))
+}
+
+/// Cancels one occurrence of a series, or puts it back.
+pub fn set_occurrence(svc: &mut Service, args: &ipc::OccurrenceArgs) -> Result<()> {
+    if args.cancelled {
+        svc.cancel_occurrence(
+            &args.id,
+            &args.occurrence,
+            rally_service::occurrences::Scope::This,
+        )?;
+    } else {
+        svc.restore_occurrence(&args.id, &args.occurrence)?;
+    }
+    Ok(())
 }
 
 pub fn comment(svc: &mut Service, args: &ipc::CommentArgs) -> Result<String> {

@@ -21,6 +21,7 @@ pub mod dates;
 pub mod engine;
 pub mod links;
 pub mod maps;
+pub mod repeat;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -553,7 +554,25 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         map_settings,
         set_map_settings,
         calendar_feed,
+        describe_repeat,
+        set_occurrence,
     ])
+}
+
+#[tauri::command]
+async fn describe_repeat(
+    app: State<'_, App>,
+    args: Args<cmd::DescribeRepeat>,
+) -> Out<cmd::DescribeRepeat> {
+    app.run(move |_| Ok(repeat::describe(&args)?)).await
+}
+
+#[tauri::command]
+async fn set_occurrence(
+    app: State<'_, App>,
+    args: Args<cmd::SetOccurrence>,
+) -> Out<cmd::SetOccurrence> {
+    app.run(move |s| engine::set_occurrence(s, &args)).await
 }
 
 #[tauri::command]

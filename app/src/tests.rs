@@ -319,3 +319,154 @@ fn every_declared_command_is_registered() {
         "an unknown command is refused as such: {unknown}"
     );
 }
+
+#[test]
+fn a_weekly_series_from_the_form_with_its_sentence_and_one_date_joined() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = app(dir.path());
+    call(&w, cmd::CreatePersona::NAME, json!({"name": "Camille"})).unwrap();
+    call(&w, cmd::SetLanguage::NAME, json!(ipc::Language::En)).unwrap();
+    // Every second Tuesday of the month at 19:00, from 9 March 2055, until June.
+    let repeat = ipc::RepeatForm {
+        freq: ipc::Frequency::Monthly,
+        by_weekday: true,
+        until: Some("2055-06-30".into()),
+        ..Default::default()
+    };
+    let describe = |lang: ipc::Language| {
+        call(&w, cmd::SetLanguage::NAME, json!(lang)).unwrap();
+        call(
+            &w,
+            cmd::DescribeRepeat::NAME,
+            json!(ipc::RepeatArgs {
+                repeat: repeat.clone(),
+                starts: "2055-03-09T19:00".into(),
+                time_zone: "Europe/Paris".into(),
+            }),
+        )
+        .unwrap()
+    };
+    let en = describe(ipc::Language::En);
+    assert!(
+        en.as_str()
+            .unwrap()
+            .starts_with("Every month on the second Tuesday at 7:00"),
+        "{en}"
+    );
+    assert!(en.as_str().unwrap().contains("until"), "{en}");
+    let fr = describe(ipc::Language::Fr);
+    assert!(
+        fr.as_str()
+            .unwrap()
+            .starts_with("Tous les mois, le deuxième mardi à 19:00 jusqu’au"),
+        "{fr}"
+    );
+    call(&w, cmd::SetLanguage::NAME, json!(ipc::Language::En)).unwrap();
+    let bad = ipc::RepeatArgs {
+        repeat: ipc::RepeatForm {
+            until: Some("next June".into()),
+            ..repeat.clone()
+        },
+        starts: "2055-03-09T19:00".into(),
+        time_zone: "Europe/Paris".into(),
+    };
+    assert!(call(&w, cmd::DescribeRepeat::NAME, json!(bad)).is_err());
+
+    let form = ipc::EventForm {
+        title: "Repair café".into(),
+        starts: "2055-03-09T19:00".into(),
+        ends: "2055-03-09T21:00".into(),
+        time_zone: "Europe/Paris".into(),
+        visibility: Some(ipc::Visibility::Public),
+        repeat: Some(repeat.clone()),
+        ..Default::default()
+    };
+    let saved: ipc::Saved =
+        serde_json::from_value(call(&w, cmd::SaveEvent::NAME, json!(form)).unwrap()).unwrap();
+    let page: ipc::EventPage = serde_json::from_value(
+        call(
+            &w,
+            cmd::Event::NAME,
+            json!(ipc::IdArgs {
+                id: saved.id.clone()
+            }),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(page.repeat, Some(repeat.clone()));
+    assert!(
+        page.repeat_sentence
+            .unwrap()
+            .starts_with("Every month on the second Tuesday")
+    );
+    // 9 March, 13 April, 11 May, 8 June 2055.
+    let names: Vec<&str> = page.occurrences.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "2055-03-09T19:00:00",
+            "2055-04-13T19:00:00",
+            "2055-05-11T19:00:00",
+            "2055-06-08T19:00:00"
+        ]
+    );
+    // Join 11 May only; cancel 13 April.
+    call(
+        &w,
+        cmd::Rsvp::NAME,
+        json!(ipc::RsvpArgs {
+            id: saved.id.clone(),
+            going: true,
+            occurrence: Some("2055-05-11T19:00:00".into()),
+        }),
+    )
+    .unwrap();
+    call(
+        &w,
+        cmd::SetOccurrence::NAME,
+        json!(ipc::OccurrenceArgs {
+            id: saved.id.clone(),
+            occurrence: "2055-04-13T19:00:00".into(),
+            cancelled: true,
+        }),
+    )
+    .unwrap();
+    let page: ipc::EventPage = serde_json::from_value(
+        call(
+            &w,
+            cmd::Event::NAME,
+            json!(ipc::IdArgs {
+                id: saved.id.clone()
+            }),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let o = &page.occurrences;
+    assert_eq!(o[1].status, ipc::EventStatus::Cancelled);
+    assert_eq!(o[2].mine, Some(ipc::ParticipationStatus::Going));
+    assert_eq!((o[2].going, o[3].going), (1, 0));
+    assert_eq!(page.my_status, None, "not the whole series");
+    // The upcoming list shows each date.
+    let list: Vec<ipc::EventItem> = serde_json::from_value(
+        call(
+            &w,
+            cmd::Events::NAME,
+            json!(ipc::EventsArgs {
+                filter: ipc::EventFilter::Upcoming,
+                area: None,
+                text: String::new(),
+                limit: 0,
+                after: None,
+            }),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(list.len(), 4);
+    assert!(
+        list.iter()
+            .all(|i| i.id == saved.id && i.occurrence.is_some())
+    );
+}

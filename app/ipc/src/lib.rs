@@ -125,6 +125,12 @@ pub mod cmd {
         /// The persona's private calendar feed on its server (a new address
         /// when `reset`).
         CalendarFeed = "calendar_feed" (super::FeedArgs) -> super::CalendarFeed;
+        /// How a series repeats, as a sentence in the UI's language ("every
+        /// week on Tuesday at 19:00 until 30 June 2027"); an error for a rule
+        /// that does not fit the start.
+        DescribeRepeat = "describe_repeat" (super::RepeatArgs) -> String;
+        /// Changes one occurrence of a series (cancel it, or put it back).
+        SetOccurrence = "set_occurrence" (super::OccurrenceArgs) -> ();
     }
 }
 
@@ -151,6 +157,88 @@ macro_rules! keyword {
             }
         }
     };
+}
+
+keyword!(
+    /// How often a series repeats.
+    Frequency { Daily = "daily", Weekly = "weekly", Monthly = "monthly", Yearly = "yearly" }
+);
+keyword!(
+    /// A day of the week.
+    Weekday {
+        Monday = "MO",
+        Tuesday = "TU",
+        Wednesday = "WE",
+        Thursday = "TH",
+        Friday = "FR",
+        Saturday = "SA",
+        Sunday = "SU",
+    }
+);
+
+/// How an event repeats, as the form sets it; the shell writes it as an
+/// RFC 5545 rule on the event's start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepeatForm {
+    pub freq: Frequency,
+    /// Every `interval` days, weeks, months or years (1: every one).
+    pub interval: u16,
+    /// Weekly: on these days (none: the start's).
+    pub weekdays: Vec<Weekday>,
+    /// Monthly: on the start's weekday of the same rank ("the second
+    /// Tuesday") rather than on the start's day of the month.
+    pub by_weekday: bool,
+    /// Ends with the occurrence on this day (`YYYY-MM-DD`).
+    pub until: Option<String>,
+    /// Or after this many occurrences.
+    pub count: Option<u32>,
+}
+
+impl Default for RepeatForm {
+    fn default() -> Self {
+        RepeatForm {
+            freq: Frequency::Weekly,
+            interval: 1,
+            weekdays: Vec::new(),
+            by_weekday: false,
+            until: None,
+            count: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepeatArgs {
+    pub repeat: RepeatForm,
+    /// The event's start, `YYYY-MM-DDTHH:MM`.
+    pub starts: String,
+    pub time_zone: String,
+}
+
+/// One occurrence of a series, as the event page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OccurrenceItem {
+    /// Its name (the start its rule gave it), for answering it.
+    pub name: String,
+    /// When, in the viewer's zone.
+    pub when: String,
+    pub status: EventStatus,
+    /// Moved, re-placed or retitled from the series.
+    pub changed: bool,
+    /// Its title and place when they differ from the series'.
+    pub title: String,
+    pub place: Option<String>,
+    pub going: u32,
+    /// The persona's answer to it (its own, or to the whole series).
+    pub mine: Option<ParticipationStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OccurrenceArgs {
+    pub id: String,
+    pub occurrence: String,
+    /// `true`: cancel it; `false`: put it back as the series has it.
+    pub cancelled: bool,
 }
 
 keyword!(
@@ -342,6 +430,9 @@ pub struct EventItem {
     /// Where it is, `[lat, lon]`, when its place has coordinates.
     #[serde(default)]
     pub at: Option<[f64; 2]>,
+    /// This row is one occurrence of a series (its name).
+    #[serde(default)]
+    pub occurrence: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -407,6 +498,15 @@ pub struct EventPage {
     /// Its place, route and points on the map.
     #[serde(default)]
     pub map: EventMap,
+    /// How it repeats, for a series.
+    #[serde(default)]
+    pub repeat: Option<RepeatForm>,
+    /// That, as a sentence in the UI's language.
+    #[serde(default)]
+    pub repeat_sentence: Option<String>,
+    /// A series' next occurrences.
+    #[serde(default)]
+    pub occurrences: Vec<OccurrenceItem>,
 }
 
 /// A new event (no `id`) or an edit of one.
@@ -429,12 +529,18 @@ pub struct EventForm {
     /// `None`: public for a new event, unchanged for an edit.
     pub visibility: Option<Visibility>,
     pub group: Option<String>,
+    /// Repeats (a series), or not.
+    #[serde(default)]
+    pub repeat: Option<RepeatForm>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RsvpArgs {
     pub id: String,
     pub going: bool,
+    /// One occurrence of a series (its name), rather than the whole event.
+    #[serde(default)]
+    pub occurrence: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

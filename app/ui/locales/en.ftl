@@ -214,3 +214,60 @@ calendar-feed-address = Calendar address (iCalendar)
 calendar-feed-news = News feed address (Atom)
 calendar-feed-reset = New address
 calendar-feed-was-reset = A new address: the old one no longer works.
+
+## Recurring events
+repeats = Repeats
+repeats-check = This event repeats
+repeat-frequency = How often
+freq-daily = Every day
+freq-weekly = Every week
+freq-monthly = Every month
+freq-yearly = Every year
+repeat-interval = Every how many (1: each)
+repeat-on-days = On these days
+repeat-monthly-by = In the month
+repeat-by-date = On the same date
+repeat-by-weekday = On the same weekday (such as the second Tuesday)
+repeat-until-label = Until (optional)
+repeat-count-label = Or this many times (optional)
+weekday-monday = Monday
+weekday-tuesday = Tuesday
+weekday-wednesday = Wednesday
+weekday-thursday = Thursday
+weekday-friday = Friday
+weekday-saturday = Saturday
+weekday-sunday = Sunday
+repeat-rank-1 = first
+repeat-rank-2 = second
+repeat-rank-3 = third
+repeat-rank-4 = fourth
+repeat-rank-last = last
+repeat-daily-sentence = { $n ->
+    [one] Every day
+   *[other] Every { $n } days
+} at { $time }
+repeat-weekly-sentence = { $n ->
+    [one] Every week
+   *[other] Every { $n } weeks
+} on { $days } at { $time }
+repeat-monthly-sentence = { $n ->
+    [one] Every month
+   *[other] Every { $n } months
+} on day { $day } at { $time }
+repeat-monthly-weekday-sentence = { $n ->
+    [one] Every month
+   *[other] Every { $n } months
+} on the { $rank } { $weekday } at { $time }
+repeat-yearly-sentence = { $n ->
+    [one] Every year
+   *[other] Every { $n } years
+} at { $time }
+repeat-until = until { $date }
+repeat-times = , { $count ->
+    [one] once
+   *[other] { $count } times
+}
+next-occurrences = Next dates
+changed = changed
+cancel-occurrence = Cancel this date
+restore-occurrence = Restore this date

@@ -206,3 +206,60 @@ calendar-feed-address = Adresse de l’agenda (iCalendar)
 calendar-feed-news = Adresse du fil d’actualité (Atom)
 calendar-feed-reset = Nouvelle adresse
 calendar-feed-was-reset = Une nouvelle adresse : l’ancienne ne fonctionne plus.
+
+## Recurring events
+repeats = Répétition
+repeats-check = Cet événement se répète
+repeat-frequency = Fréquence
+freq-daily = Tous les jours
+freq-weekly = Toutes les semaines
+freq-monthly = Tous les mois
+freq-yearly = Tous les ans
+repeat-interval = Tous les combien (1 : chaque)
+repeat-on-days = Ces jours-là
+repeat-monthly-by = Dans le mois
+repeat-by-date = À la même date
+repeat-by-weekday = Le même jour de la semaine (par exemple le deuxième mardi)
+repeat-until-label = Jusqu’au (facultatif)
+repeat-count-label = Ou ce nombre de fois (facultatif)
+weekday-monday = lundi
+weekday-tuesday = mardi
+weekday-wednesday = mercredi
+weekday-thursday = jeudi
+weekday-friday = vendredi
+weekday-saturday = samedi
+weekday-sunday = dimanche
+repeat-rank-1 = premier
+repeat-rank-2 = deuxième
+repeat-rank-3 = troisième
+repeat-rank-4 = quatrième
+repeat-rank-last = dernier
+repeat-daily-sentence = { $n ->
+    [one] Tous les jours
+   *[other] Tous les { $n } jours
+} à { $time }
+repeat-weekly-sentence = { $n ->
+    [one] Toutes les semaines
+   *[other] Toutes les { $n } semaines
+} le { $days } à { $time }
+repeat-monthly-sentence = { $n ->
+    [one] Tous les mois
+   *[other] Tous les { $n } mois
+} le { $day } à { $time }
+repeat-monthly-weekday-sentence = { $n ->
+    [one] Tous les mois
+   *[other] Tous les { $n } mois
+}, le { $rank } { $weekday } à { $time }
+repeat-yearly-sentence = { $n ->
+    [one] Tous les ans
+   *[other] Tous les { $n } ans
+} à { $time }
+repeat-until = jusqu’au { $date }
+repeat-times = , { $count ->
+    [one] une fois
+   *[other] { $count } fois
+}
+next-occurrences = Prochaines dates
+changed = modifiée
+cancel-occurrence = Annuler cette date
+restore-occurrence = Rétablir cette date

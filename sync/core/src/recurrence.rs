@@ -33,7 +33,7 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate, TimeZone as _, Timelike};
-use jiff::civil::{Date, DateTime};
+use jiff::civil::{Date, DateTime, Weekday};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Span, Timestamp};
 use rrule::{Frequency, RRule, RRuleSet, Tz, Unvalidated};
@@ -150,11 +150,112 @@ impl Repeat {
             .collect()
     }
 
-    /// A sentence for people ("every week on Tuesday until 30 June 2027"),
-    /// in English; the app and pages write their own in the reader's language.
-    pub fn describe(&self) -> String {
-        self.rule().map(|r| r.to_string()).unwrap_or_default()
+    /// The rule's parts, for forms and for sentences in people's languages.
+    pub fn parts(&self) -> Option<RepeatParts> {
+        let rule = self.rule().ok()?;
+        let weekday = |w: rrule::Weekday| match w {
+            rrule::Weekday::Mon => Weekday::Monday,
+            rrule::Weekday::Tue => Weekday::Tuesday,
+            rrule::Weekday::Wed => Weekday::Wednesday,
+            rrule::Weekday::Thu => Weekday::Thursday,
+            rrule::Weekday::Fri => Weekday::Friday,
+            rrule::Weekday::Sat => Weekday::Saturday,
+            rrule::Weekday::Sun => Weekday::Sunday,
+        };
+        Some(RepeatParts {
+            freq: match rule.get_freq() {
+                Frequency::Daily => Freq::Daily,
+                Frequency::Weekly => Freq::Weekly,
+                Frequency::Monthly => Freq::Monthly,
+                _ => Freq::Yearly,
+            },
+            interval: rule.get_interval().max(1),
+            weekdays: rule
+                .get_by_weekday()
+                .iter()
+                .map(|w| match w {
+                    rrule::NWeekday::Every(d) => (None, weekday(*d)),
+                    rrule::NWeekday::Nth(n, d) => (Some(*n), weekday(*d)),
+                })
+                .collect(),
+            month_days: rule.get_by_month_day().to_vec(),
+            until: rule
+                .get_until()
+                .and_then(|u| Timestamp::from_second(u.timestamp()).ok()),
+            count: rule.get_count(),
+        })
     }
+
+    /// A rule from its parts (the app's form); `until` and `count` are
+    /// [`Repeat::until`]'s and the rule's own.
+    pub fn from_parts(p: &RepeatParts) -> Result<Repeat, InvalidInput> {
+        let day = |w: Weekday| match w {
+            Weekday::Monday => "MO",
+            Weekday::Tuesday => "TU",
+            Weekday::Wednesday => "WE",
+            Weekday::Thursday => "TH",
+            Weekday::Friday => "FR",
+            Weekday::Saturday => "SA",
+            Weekday::Sunday => "SU",
+        };
+        let mut text = format!(
+            "FREQ={}",
+            match p.freq {
+                Freq::Daily => "DAILY",
+                Freq::Weekly => "WEEKLY",
+                Freq::Monthly => "MONTHLY",
+                Freq::Yearly => "YEARLY",
+            }
+        );
+        if p.interval > 1 {
+            text.push_str(&format!(";INTERVAL={}", p.interval));
+        }
+        if let Some(c) = p.count {
+            text.push_str(&format!(";COUNT={c}"));
+        }
+        if !p.weekdays.is_empty() {
+            let days: Vec<String> = p
+                .weekdays
+                .iter()
+                .map(|(n, w)| {
+                    format!(
+                        "{}{}",
+                        n.map(|n| n.to_string()).unwrap_or_default(),
+                        day(*w)
+                    )
+                })
+                .collect();
+            text.push_str(&format!(";BYDAY={}", days.join(",")));
+        }
+        if !p.month_days.is_empty() {
+            let days: Vec<String> = p.month_days.iter().map(i8::to_string).collect();
+            text.push_str(&format!(";BYMONTHDAY={}", days.join(",")));
+        }
+        Repeat::parse(&text)
+    }
+}
+
+/// How often a series repeats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Freq {
+    Daily,
+    Weekly,
+    Monthly,
+    Yearly,
+}
+
+/// A rule's parts (see [`Repeat::parts`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepeatParts {
+    pub freq: Freq,
+    /// Every `interval` days, weeks, months or years.
+    pub interval: u16,
+    /// On these weekdays; with a number, the nth of the month (`-1`: the last).
+    pub weekdays: Vec<(Option<i16>, Weekday)>,
+    /// On these days of the month.
+    pub month_days: Vec<i8>,
+    pub until: Option<Timestamp>,
+    pub count: Option<u32>,
 }
 
 /// A local time as the `rrule` crate's UTC (the wall clock, see the module doc).

@@ -143,6 +143,8 @@ fn main() {
     let started = Instant::now();
     let mut batch = Vec::with_capacity(1000);
     let mut details_kept = Vec::with_capacity(n);
+    // The events that become weekly series at the end (see below).
+    let mut series_of: Vec<(rally_core::DocId, Persona)> = Vec::with_capacity(SERIES);
     for i in 0..n {
         let d = typical_event(&mut rng, now);
         let author = if i % 10 == 0 {
@@ -151,6 +153,9 @@ fn main() {
             &others[i % others.len()]
         };
         let (doc, _) = Document::create_event(author, "bench", &d, None, now).unwrap();
+        if i % (n / SERIES).max(1) == 0 && series_of.len() < SERIES {
+            series_of.push((doc.id(), author.clone()));
+        }
         details_kept.push((d.starts_at().timestamp().as_second(), d.title.clone()));
         batch.push(doc);
         if batch.len() == 1000 {
@@ -299,4 +304,39 @@ fn main() {
         size as f64 / n as f64
     );
     println!("  targets: upcoming p50 < 5 ms, cold open < 300 ms, < 2048 bytes per event");
+
+    // Recurring events: 5 000 of the same events become weekly series with no
+    // end (each indexed by its occurrences over two years), then the same
+    // upcoming query, against its figures above on the store with no series.
+    let mut store = Store::open(dir.path()).unwrap();
+    let started = Instant::now();
+    store.begin_batch().unwrap();
+    for (id, author) in &series_of {
+        store
+            .update(*id, |d| {
+                let mut details = d.event()?.details;
+                details.repeat = Some(rally_core::Repeat::parse("FREQ=WEEKLY").unwrap());
+                d.update_event(author, &details, now)
+            })
+            .unwrap();
+    }
+    store.commit_batch().unwrap();
+    let made = started.elapsed();
+    let (s50, s99) = measure(2000, || {
+        assert_eq!(store.events(&upcoming).unwrap().len(), 50)
+    });
+    println!(
+        "  {} weekly series: made in {:.1} s; upcoming (50) p50 {}  p99 {}  against no series p50 {}  p99 {}  ratio p50 {:.2}  p99 {:.2}",
+        series_of.len(),
+        made.as_secs_f64(),
+        ms(s50),
+        ms(s99),
+        ms(u50),
+        ms(u99),
+        s50.as_secs_f64() / u50.as_secs_f64(),
+        s99.as_secs_f64() / u99.as_secs_f64()
+    );
 }
+
+/// Events of the benchmark that become weekly series.
+const SERIES: usize = 5_000;

@@ -83,9 +83,15 @@ const WINDOW_AHEAD_SECS: i64 = 2 * 366 * 86_400;
 /// The anchor moves (and every series is indexed again) when the clock is this
 /// far from it.
 const WINDOW_STALE_SECS: i64 = 7 * 86_400;
-/// An occurrence that started longer ago than this is not "happening now" in
-/// upcoming lists (a series' occurrences last hours or days, not months).
-const OCCURRENCE_NOW_SECS: i64 = 31 * 86_400;
+/// The longest any indexed occurrence lasts (`meta.occurrence_longest`, only
+/// ever raised): "happening now" looks back that far among occurrence starts.
+fn longest_occurrence(conn: &Connection) -> Result<i64, StoreError> {
+    let longest: Option<String> = conn
+        .prepare_cached("SELECT value FROM meta WHERE key = 'occurrence_longest'")
+        .and_then(|mut s| s.query_row([], |r| r.get(0)).optional())
+        .ctx("reading the longest occurrence")?;
+    Ok(longest.and_then(|l| l.parse().ok()).unwrap_or(0))
+}
 
 /// The clock time series are indexed around (`meta.occurrences_at`, set by
 /// [`Store::refresh_occurrences`]).
@@ -111,27 +117,43 @@ pub fn occurrence_window(anchor: Timestamp, first: Timestamp) -> (Timestamp, Tim
     (t(from), t(to))
 }
 
-fn index_occurrences(conn: &Connection, row: i64, e: &EventView) -> Result<(), StoreError> {
+fn index_occurrences(
+    conn: &Connection,
+    row: i64,
+    id: DocId,
+    e: &EventView,
+) -> Result<(), StoreError> {
     let ctx = "indexing occurrences";
     let d = &e.details;
     let (from, to) = occurrence_window(window_anchor(conn)?, d.starts_at().timestamp());
     let mut insert = conn
         .prepare_cached(
-            "INSERT OR REPLACE INTO occurrences (event, name, title, starts, ends, until, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT OR REPLACE INTO occurrences (event, doc, name, title, starts, ends, until, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )
         .ctx(ctx)?;
+    let mut longest = 0;
     for o in d.occurrences(&e.exceptions, from, to, usize::MAX) {
+        let until = rally_core::recurrence::current_at(&o).as_second();
+        longest = longest.max(until - o.starts_at.as_second());
         insert
             .execute(params![
                 row,
+                id.0,
                 o.name.to_string(),
                 o.title,
                 o.starts_at.as_second(),
                 o.ends_at.map(|t| t.as_second()),
-                rally_core::recurrence::current_at(&o).as_second(),
+                until,
                 o.status.as_str()
             ])
             .ctx(ctx)?;
+    }
+    if longest > longest_occurrence(conn)? {
+        conn.prepare_cached(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('occurrence_longest', ?1)",
+        )
+        .and_then(|mut s| s.execute([longest.to_string()]))
+        .ctx(ctx)?;
     }
     Ok(())
 }
@@ -210,7 +232,7 @@ fn index_event(conn: &Connection, id: DocId, e: &EventView) -> Result<(), StoreE
     .ctx(ctx)?;
     let row = conn.last_insert_rowid();
     if d.repeat.is_some() {
-        index_occurrences(conn, row, e)?;
+        index_occurrences(conn, row, id, e)?;
     }
     for hash in e.blobs() {
         conn.prepare_cached("INSERT OR IGNORE INTO blob_refs (doc, hash) VALUES (?1, ?2)")
@@ -487,13 +509,14 @@ impl Store {
                 arg(starts.into(), &mut args),
                 arg(doc.0.to_vec().into(), &mut args),
             );
-            filters.push(format!("(STARTS, e.doc) > ({s}, {d})"));
+            filters.push(format!("(STARTS, DOC) > ({s}, {d})"));
         }
         let limit = arg((q.limit as i64).into(), &mut args);
-        let and_filters = |starts: &str| {
+        // The paging cursor names the start and document columns of each branch.
+        let and_filters = |starts: &str, doc: &str| {
             filters
                 .iter()
-                .map(|f| format!(" AND {}", f.replace("STARTS", starts)))
+                .map(|f| format!(" AND {}", f.replace("STARTS", starts).replace("DOC", doc)))
                 .collect::<String>()
         };
         let sql = if q.upcoming {
@@ -502,8 +525,12 @@ impl Store {
             // is listed by its occurrences, the same two ways.
             let now = arg(q.now.as_second().into(), &mut args);
             let now_minute = arg(q.now.as_second().div_euclid(60).into(), &mut args);
-            let recent = arg((q.now.as_second() - OCCURRENCE_NOW_SECS).into(), &mut args);
-            let (single, occ) = (and_filters("e.starts"), and_filters("o.starts"));
+            let longest = longest_occurrence(self.conn())?;
+            let recent = arg((q.now.as_second() - longest).into(), &mut args);
+            let (single, occ) = (
+                and_filters("e.starts", "e.doc"),
+                and_filters("o.starts", "o.doc"),
+            );
             format!(
                 "SELECT * FROM (SELECT {columns} FROM events e WHERE e.starts >= {now} AND e.series = 0{single} ORDER BY e.starts, e.doc LIMIT {limit})
                  UNION ALL
@@ -511,7 +538,7 @@ impl Store {
                                 AND e.starts < {now} AND e.until > {now} AND e.series = 0{single})
                  UNION ALL
                  SELECT * FROM (SELECT {occurrence_columns} FROM occurrences o JOIN events e ON e.id = o.event
-                                WHERE o.starts >= {now}{occ} ORDER BY o.starts, e.doc LIMIT {limit})
+                                WHERE o.starts >= {now}{occ} ORDER BY o.starts, o.doc LIMIT {limit})
                  UNION ALL
                  SELECT * FROM (SELECT {occurrence_columns} FROM occurrences o JOIN events e ON e.id = o.event
                                 WHERE o.starts >= {recent} AND o.starts < {now} AND o.until > {now}{occ})
@@ -523,7 +550,10 @@ impl Store {
             } else {
                 format!(
                     " WHERE {}",
-                    filters.join(" AND ").replace("STARTS", "e.starts")
+                    filters
+                        .join(" AND ")
+                        .replace("STARTS", "e.starts")
+                        .replace("DOC", "e.doc")
                 )
             };
             format!(

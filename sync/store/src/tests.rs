@@ -597,6 +597,17 @@ fn upcoming_lists_a_series_by_its_occurrences_with_their_exceptions() {
         .collect();
     assert_eq!(page, ["Picnic", "Assembly"]);
 
+    // An occurrence under way is listed, first.
+    let during = Timestamp::from_second(firsts[0].starts + 3600).unwrap();
+    let now_on = store.events(&EventQuery::upcoming(during)).unwrap();
+    assert_eq!(now_on[0].occurrence, Some(format!("{first}T19:00:00")));
+    assert_eq!(now_on.len(), 11);
+    let after = Timestamp::from_second(firsts[0].starts + 3 * 3600).unwrap();
+    assert_eq!(
+        store.events(&EventQuery::upcoming(after)).unwrap().len(),
+        10
+    );
+
     // The index is rebuilt from documents, occurrences included.
     store.rebuild_indexes().unwrap();
     assert_eq!(list(&store), up);

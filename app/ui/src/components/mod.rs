@@ -7,8 +7,10 @@ mod header;
 mod icon;
 mod map;
 mod news;
+mod occurrences;
 mod picture;
 mod picture_editor;
+mod repeat_form;
 
 pub use avatar::*;
 pub use confirm::*;
@@ -17,5 +19,7 @@ pub use header::*;
 pub use icon::*;
 pub use map::*;
 pub use news::*;
+pub use occurrences::*;
 pub use picture::*;
 pub use picture_editor::*;
+pub use repeat_form::*;

@@ -25,6 +25,7 @@ pub fn EventForm(id: Option<String>) -> Element {
                         online: e.online.unwrap_or_default(),
                         visibility: Some(e.visibility),
                         group: None,
+                        repeat: e.repeat,
                     });
                 }
             } else if let Ok(s) = api::invoke::<cmd::State>(&()).await {
@@ -103,6 +104,7 @@ pub fn EventForm(id: Option<String>) -> Element {
                 div { {field("ends", "ends", "datetime-local")} }
             }
             {field("time_zone", "time-zone", "text")}
+            RepeatForm { form }
             PlaceSearch { form }
             {field("place", "place", "text")}
             {field("address", "address", "text")}

@@ -35,7 +35,13 @@ pub fn EventPage(id: String) -> Element {
     let rsvp = move |_| {
         let id = id_rsvp.clone();
         async move {
-            match api::invoke::<cmd::Rsvp>(&ipc::RsvpArgs { id, going: !going }).await {
+            match api::invoke::<cmd::Rsvp>(&ipc::RsvpArgs {
+                id,
+                going: !going,
+                occurrence: None,
+            })
+            .await
+            {
                 Ok(_) => error.set(None),
                 Err(err) => error.set(Some(err)),
             }
@@ -89,6 +95,9 @@ pub fn EventPage(id: String) -> Element {
             h1 { id: "event-title", "{e.title}" }
             if e.status == ipc::EventStatus::Cancelled { p { class: "badge", {t("cancelled")} } }
             p { class: "when", id: "event-when", "{e.when_local}" }
+            if let Some(sentence) = &e.repeat_sentence {
+                p { class: "repeat", id: "event-repeat", "↻ {sentence}" }
+            }
             if !e.same_zone {
                 p { class: "muted", {t("in-the-events-time-zone")} ": {e.when_event}" }
             }
@@ -133,6 +142,9 @@ pub fn EventPage(id: String) -> Element {
             if let Some(status) = &e.my_status { p { id: "my-status", {tv("you-are", "status", t(status_label(*status)))} } }
             if let Some(path) = notice() { p { class: "notice", role: "status", {tv("saved-to", "path", path)} } }
             if let Some(err) = error() { p { class: "error", role: "alert", "{err}" } }
+            if !e.occurrences.is_empty() {
+                Occurrences { id: e.id.clone(), items: e.occurrences.clone(), can_edit: e.can_edit }
+            }
             h2 { {t("organisers")} }
             p { {e.organisers.join(", ")} }
             h2 { {t("participants")} " ({e.participants.len()})" }

@@ -149,7 +149,7 @@ pub fn Events() -> Element {
                     rsx! {
                         ul { class: "list", id: "event-list",
                             for item in all {
-                                li { key: "{item.id}", EventCard { item } }
+                                li { key: "{item.cursor}", EventCard { item } }
                             }
                         }
                         if !exhausted() {

@@ -5,6 +5,8 @@
 ALTER TABLE events ADD COLUMN series INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE occurrences (
     event  INTEGER NOT NULL,
+    -- The series' document id (as `events.doc`): lists page by (start, doc).
+    doc    BLOB NOT NULL,
     -- The occurrence's name: the local start its rule gave it.
     name   TEXT NOT NULL,
     title  TEXT NOT NULL,
@@ -14,4 +16,4 @@ CREATE TABLE occurrences (
     status TEXT NOT NULL,
     PRIMARY KEY (event, name)
 ) WITHOUT ROWID;
-CREATE INDEX occurrences_by_start ON occurrences (starts);
+CREATE INDEX occurrences_by_start ON occurrences (starts, doc);
