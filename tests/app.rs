@@ -167,6 +167,52 @@ fn a_person_creates_finds_comments_and_joins_and_it_survives_a_relaunch() {
     s.wait_text("#participants", "Camille");
     display.screenshot(&shots.join("04-event.png"));
 
+    // A weekly series on Tuesdays and Thursdays, four dates; join one of them.
+    s.click("button.tab:nth-child(1)");
+    s.click("#new-event");
+    s.type_into("#f-title", "Repair café");
+    s.set_value("#f-starts", "2055-05-04T19:00");
+    s.click("#f-repeats");
+    s.wait_text("#repeat-sentence", "Every week on Tuesday at 7:00");
+    s.click("#f-day-TU");
+    s.click("#f-day-TH");
+    s.set_value("#f-count", "4");
+    s.wait_text(
+        "#repeat-sentence",
+        "Every week on Tuesday, Thursday at 7:00",
+    );
+    s.wait_text("#repeat-sentence", "4 times");
+    display.screenshot(&shots.join("04b-repeat-form.png"));
+    s.click("#save-event");
+    s.wait_text("#event-title", "Repair café");
+    s.wait_text("#event-repeat", "Every week on Tuesday, Thursday");
+    let dates = |s: &Session| {
+        s.script(
+            "return [...document.querySelectorAll('.occurrence')].map(li => li.dataset.occurrence);",
+            json!([]),
+        )
+    };
+    assert_eq!(
+        dates(&s),
+        json!([
+            "2055-05-04T19:00:00",
+            "2055-05-06T19:00:00",
+            "2055-05-11T19:00:00",
+            "2055-05-13T19:00:00"
+        ])
+    );
+    s.click("li[data-occurrence='2055-05-06T19:00:00'] .occurrence-rsvp");
+    s.wait_text("li[data-occurrence='2055-05-06T19:00:00']", "1 going");
+    s.wait_text(
+        "li[data-occurrence='2055-05-06T19:00:00'] .occurrence-rsvp",
+        "Leave",
+    );
+    s.wait_text(
+        "li[data-occurrence='2055-05-11T19:00:00']",
+        "nobody going yet",
+    );
+    display.screenshot(&shots.join("04c-series.png"));
+
     // A phone-sized window: no horizontal scrolling, every action there.
     s.resize(390, 844);
     fits(&s, "event page");

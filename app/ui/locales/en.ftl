@@ -271,3 +271,5 @@ next-occurrences = Next dates
 changed = changed
 cancel-occurrence = Cancel this date
 restore-occurrence = Restore this date
+join-series = Join every date
+leave-series = Leave every date

@@ -263,3 +263,5 @@ next-occurrences = Prochaines dates
 changed = modifiée
 cancel-occurrence = Annuler cette date
 restore-occurrence = Rétablir cette date
+join-series = Venir à toutes les dates
+leave-series = Quitter toutes les dates

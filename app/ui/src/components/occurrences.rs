@@ -26,9 +26,11 @@ pub fn Occurrences(id: String, items: Vec<ipc::OccurrenceItem>, can_edit: bool) 
                         if o.status != ipc::EventStatus::Cancelled {
                             {
                                 let (id, name, going) = (id.clone(), o.name.clone(), o.mine.is_some());
+                                let label = format!("{} — {}", if going { t("leave") } else { t("join") }, o.when);
                                 rsx! {
                                     button {
                                         class: "occurrence-rsvp",
+                                        "aria-label": "{label}",
                                         onclick: move |_| {
                                             let args = ipc::RsvpArgs { id: id.clone(), going: !going, occurrence: Some(name.clone()) };
                                             async move {
@@ -47,9 +49,15 @@ pub fn Occurrences(id: String, items: Vec<ipc::OccurrenceItem>, can_edit: bool) 
                             {
                                 let (id, name) = (id.clone(), o.name.clone());
                                 let cancelled = o.status == ipc::EventStatus::Cancelled;
+                                let label = format!(
+                                    "{} — {}",
+                                    if cancelled { t("restore-occurrence") } else { t("cancel-occurrence") },
+                                    o.when
+                                );
                                 rsx! {
                                     button {
                                         class: "link occurrence-cancel",
+                                        "aria-label": "{label}",
                                         onclick: move |_| {
                                             let args = ipc::OccurrenceArgs { id: id.clone(), occurrence: name.clone(), cancelled: !cancelled };
                                             async move {

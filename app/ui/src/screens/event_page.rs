@@ -126,7 +126,12 @@ pub fn EventPage(id: String) -> Element {
             }
             div { class: "actions",
                 button { id: "rsvp", class: "primary", onclick: rsvp,
-                    if going { {t("leave")} } else { {t("join")} }
+                    match (going, e.repeat.is_some()) {
+                        (true, false) => t("leave"),
+                        (false, false) => t("join"),
+                        (true, true) => t("leave-series"),
+                        (false, true) => t("join-series"),
+                    }
                 }
                 button { id: "ics", onclick: ics, {t("add-to-calendar")} }
                 if e.can_edit {
@@ -136,15 +141,15 @@ pub fn EventPage(id: String) -> Element {
                     }
                 }
             }
+            if !e.occurrences.is_empty() {
+                Occurrences { id: e.id.clone(), items: e.occurrences.clone(), can_edit: e.can_edit }
+            }
             if e.can_edit && e.origin.is_none() {
                 PictureEditor { key: "{e.id}", of: ipc::PictureOf::Event, id: e.id.clone(), current: e.banner.clone() }
             }
             if let Some(status) = &e.my_status { p { id: "my-status", {tv("you-are", "status", t(status_label(*status)))} } }
             if let Some(path) = notice() { p { class: "notice", role: "status", {tv("saved-to", "path", path)} } }
             if let Some(err) = error() { p { class: "error", role: "alert", "{err}" } }
-            if !e.occurrences.is_empty() {
-                Occurrences { id: e.id.clone(), items: e.occurrences.clone(), can_edit: e.can_edit }
-            }
             h2 { {t("organisers")} }
             p { {e.organisers.join(", ")} }
             h2 { {t("participants")} " ({e.participants.len()})" }
