@@ -386,6 +386,98 @@ fn federate_with(knock: &str) {
     let shown = json(dev, &["event", "show", &event]);
     assert_eq!(shown["comments"].as_array().unwrap().len(), 1, "{shown}");
 
+    // A weekly series: its next dates arrive as Events of their own (the
+    // series itself is not announced), a cancelled date as an Update.
+    let series = id_of(&json(
+        dev,
+        &[
+            "event",
+            "create",
+            "--group",
+            &group,
+            "--title",
+            "Weekly assembly",
+            "--starts",
+            "2055-04-05T19:00",
+            "--ends",
+            "2055-04-05T21:00",
+            "--tz",
+            "Europe/Paris",
+            "--repeat",
+            "FREQ=WEEKLY;COUNT=3",
+        ],
+    ));
+    sync_once(dev, &server);
+    let series_url = format!("{}/events/{series}", server.http);
+    let dates_prefix = format!("{series_url}/occurrences/");
+    let received = |kind: &str| -> Vec<Value> {
+        peer.received(kind)
+            .into_iter()
+            .filter(|r| {
+                r["body"]["object"]["id"]
+                    .as_str()
+                    .is_some_and(|i| i.starts_with(&dates_prefix))
+            })
+            .collect()
+    };
+    wait_for("the series' three dates", WAIT, || {
+        received("Create").len() == 3
+    });
+    let mut dates = received("Create");
+    dates.sort_by_key(|r| {
+        r["body"]["object"]["startTime"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    });
+    let starts: Vec<&str> = dates
+        .iter()
+        .map(|r| r["body"]["object"]["startTime"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            "2055-04-05T19:00:00+02:00",
+            "2055-04-12T19:00:00+02:00",
+            "2055-04-19T19:00:00+02:00"
+        ]
+    );
+    for d in &dates {
+        assert_eq!(d["body"]["object"]["name"], "Weekly assembly");
+        assert_eq!(d["body"]["object"]["url"], series_url.as_str());
+        assert_eq!(d["body"]["object"]["type"], "Event");
+    }
+    assert!(
+        peer.received("Create")
+            .iter()
+            .all(|r| r["body"]["object"]["id"] != series_url.as_str())
+    );
+    // Each date is there at its id.
+    let second = format!("{series_url}/occurrences/20550412T190000");
+    let fetched: Value = serde_json::from_str(
+        &ureq::get(&second)
+            .header("accept", "application/activity+json")
+            .call()
+            .unwrap()
+            .into_body()
+            .read_to_string()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(fetched["id"], second.as_str());
+    assert_eq!(fetched["endTime"], "2055-04-12T21:00:00+02:00");
+    rally(
+        dev,
+        &["event", "cancel", &series, "--occurrence", "2055-04-12"],
+    );
+    sync_once(dev, &server);
+    wait_for("the cancelled date's Update", WAIT, || {
+        received("Update").iter().any(|r| {
+            r["body"]["object"]["id"] == second.as_str()
+                && r["body"]["object"]["ical:status"] == "CANCELLED"
+        })
+    });
+
     // Made members-only... no: made unlisted, it leaves the Fediverse with a Delete.
     rally(dev, &["event", "edit", &event, "--visibility", "unlisted"]);
     sync_once(dev, &server);

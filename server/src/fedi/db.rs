@@ -431,6 +431,22 @@ impl FediDb {
             .ctx("reading what was published")
     }
 
+    /// What was published under `prefix` (a series' occurrences): each
+    /// object's id and whether it was deleted.
+    pub fn published_under(&self, prefix: &str) -> Result<Vec<(String, bool)>, DbError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT object, deleted FROM published WHERE substr(object, 1, length(?1)) = ?1",
+            )
+            .ctx("reading what was published")?;
+        let rows = stmt
+            .query_map([prefix], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0)))
+            .ctx("reading what was published")?;
+        rows.collect::<Result<_, _>>()
+            .ctx("reading what was published")
+    }
+
     pub fn set_published(
         &self,
         object: &str,

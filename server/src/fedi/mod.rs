@@ -46,6 +46,7 @@ pub mod private_feed;
 pub mod queue;
 pub mod routes;
 pub mod seo;
+pub mod series;
 pub mod sig;
 pub mod snapshot;
 pub mod vocab;

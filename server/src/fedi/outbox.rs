@@ -59,7 +59,15 @@ fn digest(v: &Value) -> String {
 pub async fn publish_loop(fedi: Arc<Fedi>, stop: impl Future<Output = ()>) {
     tokio::pin!(stop);
     let mut cursor: Option<i64> = None;
+    let mut rolled = tokio::time::Instant::now();
     loop {
+        // Series announce their next dates: as time passes, new ones.
+        if rolled.elapsed() >= super::series::ROLL_EVERY {
+            rolled = tokio::time::Instant::now();
+            if let Err(e) = super::series::roll(&fedi).await {
+                eprintln!("federation: rolling series forward failed: {e}");
+            }
+        }
         let current = fedi.store(|s| s.change_cursor()).await.ok();
         if current.is_some() && current != cursor {
             let since = cursor.unwrap_or(0);
@@ -165,18 +173,27 @@ pub async fn publish_event(fedi: &Fedi, id: &DocId) -> Result<usize, FediError> 
             );
             let n = fan_out(fedi, &actor, &delete).await?;
             set_published(fedi, &url, &actor, "", true, now).await?;
-            return Ok(n);
+            return Ok(n + super::series::withdraw_occurrences(fedi, id, &actor, now).await?);
         }
     };
     let actor = fedi.urls.group(&ev.group);
     let object = vocab::event_object(&fedi.urls, id, &ev.view, Some(&ev.group), now);
     let d = digest(&object);
     let mut queued = 0;
+    let series = ev.view.details.repeat.is_some();
     let kind = match &prior {
+        // A series is announced by its occurrences (see `series`).
+        _ if series => None,
         None | Some((_, true)) => Some("Create"),
         Some((old, false)) if *old != d => Some("Update"),
         Some(_) => None,
     };
+    if series {
+        queued += super::series::publish_occurrences(fedi, id, &ev.view, &ev.group, now).await?;
+    } else if prior.is_some() {
+        // No longer a series: its occurrences go.
+        queued += super::series::withdraw_occurrences(fedi, id, &actor, now).await?;
+    }
     if let Some(kind) = kind {
         let activity_id = if kind == "Create" {
             format!("{url}/activity")
@@ -250,6 +267,61 @@ pub async fn publish_event(fedi: &Fedi, id: &DocId) -> Result<usize, FediError> 
     }
     queued += answer_decided_joins(fedi, id, &ev.view, &actor).await?;
     Ok(queued)
+}
+
+/// Queues a Create of `object` (id `oid`, attributed to `actor`) the first
+/// time, an Update when it changed since; returns how many deliveries.
+pub async fn publish_object(
+    fedi: &Fedi,
+    actor: &str,
+    oid: &str,
+    object: Value,
+    now: Timestamp,
+) -> Result<usize, FediError> {
+    let key = oid.to_owned();
+    let prior = fedi.local(move |l| Ok(l.db.published(&key)?)).await?;
+    let d = digest(&object);
+    let kind = match &prior {
+        None | Some((_, true)) => "Create",
+        Some((old, false)) if *old != d => "Update",
+        Some(_) => return Ok(0),
+    };
+    let activity_id = if kind == "Create" {
+        format!("{oid}/activity")
+    } else {
+        fedi.urls.activity("update")
+    };
+    let activity = vocab::activity(
+        &activity_id,
+        kind,
+        actor,
+        object,
+        &[vocab::PUBLIC.to_owned()],
+        &[format!("{actor}/followers")],
+    );
+    let n = fan_out(fedi, actor, &activity).await?;
+    set_published(fedi, oid, actor, &d, false, now).await?;
+    Ok(n)
+}
+
+/// Queues the Delete of an Event published as `oid`.
+pub async fn withdraw_object(
+    fedi: &Fedi,
+    actor: &str,
+    oid: &str,
+    now: Timestamp,
+) -> Result<usize, FediError> {
+    let delete = vocab::activity(
+        &format!("{oid}/delete"),
+        "Delete",
+        actor,
+        json!({"type": "Tombstone", "formerType": "Event", "id": oid, "deleted": now.to_string()}),
+        &[vocab::PUBLIC.to_owned()],
+        &[format!("{actor}/followers")],
+    );
+    let n = fan_out(fedi, actor, &delete).await?;
+    set_published(fedi, oid, actor, "", true, now).await?;
+    Ok(n)
 }
 
 /// Records what was published of `object` (its digest; empty and `deleted` for

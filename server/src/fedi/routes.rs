@@ -61,6 +61,7 @@ pub fn router(fedi: Arc<Fedi>) -> Router {
         .route("/feed.atom", get(super::feeds::instance_atom))
         .route("/groups/{id}/events.ics", get(super::feeds::group_ics))
         .route("/groups/{id}/feed.atom", get(super::feeds::group_atom))
+        .route("/events/{id}/occurrences/{name}", get(occurrence))
         .route("/events/{id}/comments", get(event_comments))
         .route("/events/{id}/comments/{comment}", get(comment))
         .route("/people/{id}", get(person))
@@ -552,6 +553,47 @@ async fn event(
         );
         object["@context"] = vocab::context();
         activity_json(object)
+    }
+}
+
+/// One occurrence of a series as the Event it is published as (see
+/// `series`); a browser goes to the series' page.
+async fn occurrence(
+    State(fedi): State<Arc<Fedi>>,
+    Path((hex, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if !wants_json(&headers) {
+        return match hex.parse::<DocId>() {
+            Ok(id) => Redirect::to(&fedi.urls.event(&id)).into_response(),
+            Err(_) => FediError::NotFound.into_response(),
+        };
+    }
+    let urls = fedi.urls.clone();
+    let result = fedi
+        .local(move |l| {
+            let ev = event_of(l, &hex)?;
+            let d = &ev.view.details;
+            let name = super::series::name_of(&name)
+                .filter(|n| d.repeat.is_some() && d.has_occurrence(*n))
+                .ok_or(FediError::NotFound)?;
+            let o = d.occurrence(name, &ev.view.exceptions);
+            Ok(super::series::occurrence_object(
+                &urls,
+                &ev.id,
+                &ev.view,
+                Some(&ev.group),
+                &o,
+                Timestamp::now(),
+            ))
+        })
+        .await;
+    match result {
+        Ok(mut object) => {
+            object["@context"] = vocab::context();
+            activity_json(object)
+        }
+        Err(e) => e.into_response(),
     }
 }
 

@@ -159,6 +159,24 @@ fn index_occurrences(
 }
 
 impl Store {
+    /// Every series here (events with a repeat rule).
+    pub fn series(&self) -> Result<Vec<DocId>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT doc FROM events WHERE series = 1 ORDER BY id")
+            .ctx("listing series")?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, Vec<u8>>(0))
+            .ctx("listing series")?;
+        let mut out = Vec::new();
+        for row in rows {
+            if let Ok(id) = <[u8; 32]>::try_from(row.ctx("listing series")?.as_slice()) {
+                out.push(DocId(id));
+            }
+        }
+        Ok(out)
+    }
+
     /// Moves the occurrence window's anchor to `now` and indexes every series
     /// again, when the anchor is more than a week off (a store opened after a
     /// while, or never).
