@@ -163,53 +163,22 @@ pub async fn publish_event(fedi: &Fedi, id: &DocId) -> Result<usize, FediError> 
         Now::Public(ev) => ev,
         Now::Nothing => return Ok(0),
         Now::Withdrawn(actor) => {
-            let delete = vocab::activity(
-                &format!("{url}/delete"),
-                "Delete",
-                &actor,
-                json!({"type": "Tombstone", "formerType": "Event", "id": url, "deleted": now.to_string()}),
-                &[vocab::PUBLIC.to_owned()],
-                &[format!("{actor}/followers")],
-            );
-            let n = fan_out(fedi, &actor, &delete).await?;
-            set_published(fedi, &url, &actor, "", true, now).await?;
+            let n = withdraw_object(fedi, &actor, &url, now).await?;
             return Ok(n + super::series::withdraw_occurrences(fedi, id, &actor, now).await?);
         }
     };
     let actor = fedi.urls.group(&ev.group);
-    let object = vocab::event_object(&fedi.urls, id, &ev.view, Some(&ev.group), now);
-    let d = digest(&object);
     let mut queued = 0;
-    let series = ev.view.details.repeat.is_some();
-    let kind = match &prior {
+    if ev.view.details.repeat.is_some() {
         // A series is announced by its occurrences (see `series`).
-        _ if series => None,
-        None | Some((_, true)) => Some("Create"),
-        Some((old, false)) if *old != d => Some("Update"),
-        Some(_) => None,
-    };
-    if series {
         queued += super::series::publish_occurrences(fedi, id, &ev.view, &ev.group, now).await?;
-    } else if prior.is_some() {
-        // No longer a series: its occurrences go.
-        queued += super::series::withdraw_occurrences(fedi, id, &actor, now).await?;
-    }
-    if let Some(kind) = kind {
-        let activity_id = if kind == "Create" {
-            format!("{url}/activity")
-        } else {
-            fedi.urls.activity("update")
-        };
-        let activity = vocab::activity(
-            &activity_id,
-            kind,
-            &actor,
-            object,
-            &[vocab::PUBLIC.to_owned()],
-            &[format!("{actor}/followers")],
-        );
-        queued += fan_out(fedi, &actor, &activity).await?;
-        set_published(fedi, &url, &actor, &d, false, now).await?;
+    } else {
+        if prior.is_some() {
+            // No longer a series: its occurrences go.
+            queued += super::series::withdraw_occurrences(fedi, id, &actor, now).await?;
+        }
+        let object = vocab::event_object(&fedi.urls, id, &ev.view, Some(&ev.group), now);
+        queued += publish_object(fedi, &actor, &url, object, now).await?;
     }
     for c in &ev.view.comments {
         let curl = fedi.urls.comment(id, &c.id);
