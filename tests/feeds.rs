@@ -630,3 +630,80 @@ fn a_private_feed_lists_what_the_persona_joined_or_follows_and_refuses_a_wrong_o
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not registered here"), "{err}");
 }
+
+/// The first `<time datetime="…">` instant of a page after `marker`.
+fn first_time_after(page: &str, marker: &str) -> rally_core::jiff::Timestamp {
+    let from = page
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} in {page}"));
+    let rest = &page[from..];
+    let start = rest.find("<time datetime=\"").unwrap() + "<time datetime=\"".len();
+    let end = start + rest[start..].find('"').unwrap();
+    rest[start..end].parse().unwrap()
+}
+
+#[test]
+fn a_series_that_began_before_shows_at_its_next_date_with_its_dates_listed() {
+    use rally_core::jiff::{SignedDuration, Timestamp, tz::TimeZone};
+    let srv = tempfile::tempdir().unwrap();
+    let server = Server::start_federating(srv.path(), &["--registrations", "open"]);
+    let device = tempfile::tempdir().unwrap();
+    let dev = device.path();
+    rally(dev, &["persona", "new", "Ana"]);
+    let group = id_of(&json(dev, &["group", "create", "Readers"]));
+    // Every day at 10:00 in Paris, from three days ago.
+    let now = Timestamp::now();
+    let paris = TimeZone::get("Europe/Paris").unwrap();
+    let began = (now - SignedDuration::from_hours(72))
+        .to_zoned_datetime(paris.clone())
+        .date();
+    let starts = format!("{began}T10:00");
+    let ends = format!("{began}T11:00");
+    let series = event(
+        dev,
+        "Daily reading",
+        &starts,
+        &["--group", &group, "--ends", &ends, "--repeat", "FREQ=DAILY"],
+    );
+    let out = rally_e2e::sync_with_server(dev, &server.p2p[0], &[]);
+    assert!(out.status.success(), "{out:?}");
+    let base = server.http.clone();
+    let page = |url: &str| {
+        ureq::get(url)
+            .header("accept", "text/html")
+            .header("accept-language", "en")
+            .call()
+            .unwrap()
+            .into_body()
+            .read_to_string()
+            .unwrap()
+    };
+    // Its page: the next date (under way or to come), not the first, and the
+    // next eight listed.
+    let event_page = page(&format!("{base}/events/{series}"));
+    let shown = first_time_after(&event_page, "<h1>");
+    assert!(
+        shown > now - SignedDuration::from_hours(2)
+            && shown <= now + SignedDuration::from_hours(24),
+        "{shown} is not the next date after {now}"
+    );
+    assert!(event_page.contains("Next dates"), "{event_page}");
+    let dates = event_page.split("<ul class=dates>").nth(1).unwrap();
+    let dates = &dates[..dates.find("</ul>").unwrap()];
+    assert_eq!(dates.matches("<li>").count(), 8, "{dates}");
+    // The listing and the group's page show it at that date too.
+    for url in [format!("{base}/events"), format!("{base}/groups/{group}")] {
+        let listed = page(&url);
+        assert!(listed.contains("Daily reading"), "{listed}");
+        let day = shown
+            .to_zoned_datetime(paris.clone())
+            .strftime("%-d")
+            .to_string();
+        let item = &listed[listed.find("Daily reading").unwrap()..];
+        let item = &item[..item.find("</li>").unwrap()];
+        assert!(
+            item.contains(&format!(" {day},")) || item.contains(&format!(" {day} ")),
+            "{item} (day {day})"
+        );
+    }
+}

@@ -89,3 +89,4 @@ about-no-federation = This server does not federate.
 about-software = Runs rally-server { $version }.
 
 not-found-title = Not found
+event-next-dates = Next dates

@@ -89,3 +89,4 @@ about-no-federation = Ce serveur ne se fédère pas.
 about-software = Fonctionne avec rally-server { $version }.
 
 not-found-title = Introuvable
+event-next-dates = Prochaines dates

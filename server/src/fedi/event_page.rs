@@ -26,10 +26,48 @@ pub struct Extra {
     pub group_name: String,
 }
 
+/// A series' next dates (in its zone; a cancelled one marked), or nothing
+/// for a single event.
+fn series_dates(
+    lang: crate::lang::Lang,
+    view: &rally_core::model::EventView,
+    now: rally_core::jiff::Timestamp,
+) -> String {
+    if view.details.repeat.is_none() {
+        return String::new();
+    }
+    let zone = view.details.zone();
+    let items: String = super::series::next(view, now)
+        .iter()
+        .map(|o| {
+            let start = o.starts_at.to_zoned_datetime(zone.clone());
+            let end = o.ends_at.map(|e| e.to_zoned_datetime(zone.clone()));
+            let cancelled = if o.status == rally_core::model::EventStatus::Cancelled {
+                format!("<strong>{}</strong> – ", escape(&lang.t("when-cancelled")))
+            } else {
+                String::new()
+            };
+            format!(
+                "<li>{cancelled}<time datetime=\"{}\">{}</time></li>",
+                o.starts_at,
+                escape(&when::span(lang, &start, end.as_ref()))
+            )
+        })
+        .collect();
+    format!(
+        "<h2>{}</h2><ul class=dates>{items}</ul>",
+        escape(&lang.t("event-next-dates"))
+    )
+}
+
 /// The page's parts (kept by [`super::page_cache`]).
 pub fn page(urls: &Urls, reader: &Reader, ev: &PublicEvent, extra: &Extra) -> Page {
     let lang = reader.lang;
-    let d = &ev.view.details;
+    // A series shows at its next date, with its next dates listed.
+    let now = rally_core::jiff::Timestamp::now();
+    let next = super::series::at_next(ev.view.clone(), now);
+    let d = &next.as_ref().unwrap_or(&ev.view).details;
+    let dates = series_dates(lang, &ev.view, now);
     let url = urls.event(&ev.id);
     let banner = d.banner.as_ref().map_or(String::new(), |b| {
         format!(
@@ -107,7 +145,7 @@ pub fn page(urls: &Urls, reader: &Reader, ev: &PublicEvent, extra: &Extra) -> Pa
     let comments = comments_html(reader, &ev.view.comments);
     let body = format!(
         r#"{banner}<h1>{title}</h1>
-<p class=meta>{cancelled}<time datetime="{instant}">{time}</time></p>{yours}
+<p class=meta>{cancelled}<time datetime="{instant}">{time}</time></p>{yours}{dates}
 <p class=meta>{organised} · {going}</p>
 {place}{online}{description}{tags}
 <p><a href="{ics}">{add}</a> · <a href="{app}">{open}</a></p>

@@ -47,6 +47,12 @@ pub fn page(
 ) -> Page {
     let lang = reader.lang;
     let actor = urls.group(&g.id);
+    // A series shows at its next date (past once it has none left).
+    for e in &mut events {
+        if let Some(next) = super::series::at_next(e.view.clone(), now) {
+            e.view = next;
+        }
+    }
     events.sort_by_key(|e| (e.view.details.starts_at().timestamp(), e.id));
     let (past, upcoming): (Vec<&PublicEvent>, Vec<&PublicEvent>) =
         events.iter().partition(|e| ended(e, now));

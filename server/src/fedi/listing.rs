@@ -210,7 +210,12 @@ pub fn find(
         (!words.is_empty()).then(|| words.to_owned()),
         area,
         true,
-        |e| {
+        |mut e| {
+            // A series shows at its next date.
+            match super::series::at_next(e.view, now) {
+                Some(next) => e.view = next,
+                None => return true,
+            }
             if !search.matches(&e.view) {
                 return true;
             }
@@ -548,13 +553,19 @@ pub async fn embed(
     let found = fedi
         .local(move |l| {
             let g = super::routes::group(l, &hex)?;
-            let now = Timestamp::now().as_second();
+            let at = Timestamp::now();
+            let now = at.as_second();
             let mut published = l.published();
             let mut events: Vec<PublicEvent> = g
                 .view
                 .events
                 .iter()
                 .filter_map(|e| published.event(e))
+                // A series shows at its next date.
+                .filter_map(|mut e| {
+                    e.view = super::series::at_next(e.view, at)?;
+                    Some(e)
+                })
                 .filter(|e| {
                     let d = &e.view.details;
                     d.ends_at()

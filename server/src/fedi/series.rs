@@ -48,16 +48,8 @@ pub fn next(view: &EventView, now: Timestamp) -> Vec<Occurrence> {
         .occurrences(&view.exceptions, now, Timestamp::MAX, PUBLISHED_OCCURRENCES)
 }
 
-/// One occurrence as an Event: the series' object with the occurrence's own
-/// id, title, description, times, place, link and status, and who goes to it.
-pub fn occurrence_object(
-    urls: &Urls,
-    id: &DocId,
-    view: &EventView,
-    group: Option<&DocId>,
-    o: &Occurrence,
-    updated: Timestamp,
-) -> Value {
+/// The series as one of its occurrences: its details that occurrence's.
+pub fn as_occurrence(view: &EventView, o: &Occurrence) -> EventView {
     let mut one = view.clone();
     let d = &mut one.details;
     d.title = o.title.clone();
@@ -68,6 +60,33 @@ pub fn occurrence_object(
     d.online_url = o.online_url.clone();
     d.status = o.status;
     d.repeat = None;
+    one
+}
+
+/// A series as lists and pages show it: at its next occurrence from `now`
+/// (the one under way, if any); `None` once it has none left. A single event
+/// is itself.
+pub fn at_next(view: EventView, now: Timestamp) -> Option<EventView> {
+    if view.details.repeat.is_none() {
+        return Some(view);
+    }
+    let next = view
+        .details
+        .occurrences(&view.exceptions, now, Timestamp::MAX, 1);
+    next.first().map(|o| as_occurrence(&view, o))
+}
+
+/// One occurrence as an Event: the series' object with the occurrence's own
+/// id, title, description, times, place, link and status, and who goes to it.
+pub fn occurrence_object(
+    urls: &Urls,
+    id: &DocId,
+    view: &EventView,
+    group: Option<&DocId>,
+    o: &Occurrence,
+    updated: Timestamp,
+) -> Value {
+    let one = as_occurrence(view, o);
     let mut object = vocab::event_object(urls, id, &one, group, updated);
     let oid = occurrence_id(urls, id, o.name);
     object["id"] = json!(oid);
