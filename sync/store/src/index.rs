@@ -471,14 +471,23 @@ impl Store {
     }
 
     pub fn events(&self, q: &EventQuery) -> Result<Vec<EventSummary>, StoreError> {
-        const GEO: &str = "(SELECT min_lat FROM events_geo g WHERE g.id = e.id), (SELECT min_lon FROM events_geo g WHERE g.id = e.id)";
-        let columns =
-            format!("e.doc, e.title, e.starts, e.ends, e.status, e.visibility, e.grp, {GEO}, NULL");
+        // Each branch selects the row's columns and the event's row id; where
+        // it is (the area index) is read for the rows kept only, after the
+        // list is sorted and cut (not for every row a sort goes through).
+        let columns = "e.doc AS doc, e.title AS title, e.starts AS starts, e.ends AS ends, \
+            e.status AS status, e.visibility AS visibility, e.grp AS grp, e.id AS rid, NULL AS occurrence";
         // A series' occurrences (see `index_occurrences`): the same columns, the
         // occurrence's own title, times and status, and its name.
-        let occurrence_columns = format!(
-            "e.doc, o.title, o.starts, o.ends, o.status, e.visibility, e.grp, {GEO}, o.name"
-        );
+        let occurrence_columns = "e.doc AS doc, o.title AS title, o.starts AS starts, o.ends AS ends, \
+            o.status AS status, e.visibility AS visibility, e.grp AS grp, e.id AS rid, o.name AS occurrence";
+        let with_place = |list: String| {
+            format!(
+                "SELECT u.doc, u.title, u.starts, u.ends, u.status, u.visibility, u.grp,
+                        (SELECT min_lat FROM events_geo g WHERE g.id = u.rid),
+                        (SELECT min_lon FROM events_geo g WHERE g.id = u.rid), u.occurrence
+                 FROM ({list}) u ORDER BY u.starts, u.doc"
+            )
+        };
         let mut filters: Vec<String> = Vec::new();
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
         let arg = |v: rusqlite::types::Value, args: &mut Vec<rusqlite::types::Value>| {
@@ -549,7 +558,7 @@ impl Store {
                 and_filters("e.starts", "e.doc"),
                 and_filters("o.starts", "o.doc"),
             );
-            format!(
+            with_place(format!(
                 "SELECT * FROM (SELECT {columns} FROM events e WHERE e.starts >= {now} AND e.series = 0{single} ORDER BY e.starts, e.doc LIMIT {limit})
                  UNION ALL
                  SELECT * FROM (SELECT {columns} FROM events e WHERE e.id IN (SELECT id FROM events_time WHERE from_minute <= {now_minute} AND until_minute >= {now_minute})
@@ -561,7 +570,7 @@ impl Store {
                  SELECT * FROM (SELECT {occurrence_columns} FROM occurrences o JOIN events e ON e.id = o.event
                                 WHERE o.starts >= {recent} AND o.starts < {now} AND o.until > {now}{occ})
                  ORDER BY 3, 1 LIMIT {limit}"
-            )
+            ))
         } else {
             let where_clause = if filters.is_empty() {
                 String::new()
@@ -574,9 +583,9 @@ impl Store {
                         .replace("DOC", "e.doc")
                 )
             };
-            format!(
+            with_place(format!(
                 "SELECT {columns} FROM events e{where_clause} ORDER BY e.starts, e.doc LIMIT {limit}"
-            )
+            ))
         };
         let mut stmt = self.conn().prepare_cached(&sql).ctx("listing events")?;
         let rows = stmt

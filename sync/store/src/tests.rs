@@ -45,6 +45,9 @@ fn events_persist_and_are_found_by_every_index() {
         up.iter().map(|e| e.title.as_str()).collect::<Vec<_>>(),
         ["Bike parade"]
     );
+    // Where it is, from the area index (single precision).
+    let (lat, lon) = up[0].at.unwrap();
+    assert!((lat - 48.8674).abs() < 1e-4 && (lon - 2.3636).abs() < 1e-4);
     let search = |text: &str| {
         let mut q = EventQuery::upcoming(now);
         q.upcoming = false;
