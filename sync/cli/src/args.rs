@@ -64,6 +64,36 @@ pub enum Command {
     /// Your private calendar feed: the events you joined or follow, at a secret
     /// address on your server that a calendar app subscribes to.
     Feed(FeedArgs),
+    /// Reminders before the events (and dates of a series) you go to, on this
+    /// device only.
+    #[command(subcommand)]
+    Reminders(RemindersCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RemindersCmd {
+    /// The reminders to come, soonest first.
+    List {
+        /// This many days ahead.
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+    },
+    /// When this device reminds you: --before 1h,1d (minutes, h, d or w), --off, --on.
+    Set {
+        #[arg(long, value_name = "LIST")]
+        before: Option<String>,
+        #[arg(long, conflicts_with = "on")]
+        off: bool,
+        #[arg(long)]
+        on: bool,
+    },
+    /// One event's own reminders: --before 30m,1d, or "off" (never), or
+    /// "default" (as the device does).
+    Event {
+        id: String,
+        #[arg(long, value_name = "LIST|off|default")]
+        before: String,
+    },
 }
 
 #[derive(Debug, Args)]

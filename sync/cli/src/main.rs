@@ -8,6 +8,7 @@
 mod args;
 mod feed;
 mod maps;
+mod reminders;
 mod render;
 
 use std::path::PathBuf;
@@ -100,6 +101,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Place(cmd) => maps::place(&ctx, cmd),
         Command::Map(cmd) => maps::map(&mut ctx, cmd),
         Command::Feed(args) => feed::feed(&ctx, args),
+        Command::Reminders(cmd) => reminders::reminders(&mut ctx, cmd),
         Command::Blob(BlobCmd::Export { hash, out }) => {
             let bytes = ctx.svc.blob(&hash)?;
             std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;

@@ -835,3 +835,48 @@ fn a_weekly_series_lists_its_occurrences_across_dst_with_exceptions() {
     assert!(err.contains("does not repeat"), "{err}");
     assert_eq!(occurrences(&r).len(), 7);
 }
+
+#[test]
+fn reminders_come_before_what_you_go_to_as_you_choose() {
+    use rally_core::jiff::{SignedDuration, Timestamp, tz::TimeZone};
+    let r = Rally::new();
+    r.ok(&["persona", "new", "alice"]);
+    // In three days at noon, Paris time.
+    let day = (Timestamp::now() + SignedDuration::from_hours(72))
+        .to_zoned_datetime(TimeZone::get("Europe/Paris").unwrap())
+        .date();
+    let starts = format!("{day}T12:00");
+    let id = r.id(&[
+        "event",
+        "create",
+        "--title",
+        "Picnic",
+        "--starts",
+        &starts,
+        "--tz",
+        "Europe/Paris",
+    ]);
+    let list = |r: &Rally| {
+        r.json(&["reminders", "list"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["before_minutes"].as_u64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    // Not going yet: nothing. Going: a day and an hour before.
+    assert!(list(&r).is_empty());
+    r.ok(&["event", "join", &id]);
+    assert_eq!(list(&r), [1440, 60]);
+    r.ok(&["reminders", "event", &id, "--before", "30m,2h"]);
+    assert_eq!(list(&r), [120, 30]);
+    r.ok(&["reminders", "event", &id, "--before", "default"]);
+    r.ok(&["reminders", "set", "--before", "15m"]);
+    assert_eq!(list(&r), [15]);
+    r.ok(&["reminders", "set", "--off"]);
+    assert!(list(&r).is_empty());
+    let err = r.fails(&["reminders", "set", "--before", "soon"]);
+    assert!(err.contains("30m, 1h, 1d or 1w"), "{err}");
+    let err = r.fails(&["reminders", "set", "--before", "6w"]);
+    assert!(err.contains("four weeks"), "{err}");
+}

@@ -155,6 +155,8 @@ pub enum InvalidInput {
     BadRepeat(String),
     #[error("{0} is not an occurrence of this event")]
     NoSuchOccurrence(String),
+    #[error("{0}")]
+    BadReminder(String),
     #[error(transparent)]
     Map(#[from] MapError),
     #[error("a tag must be 1 to 40 letters, digits, '-' or '_', got {0:?}")]

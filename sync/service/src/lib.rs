@@ -32,6 +32,7 @@ pub mod occurrences;
 pub mod personas;
 pub mod pictures;
 pub mod private_feed;
+pub mod reminders;
 
 use std::path::Path;
 

@@ -584,3 +584,94 @@ fn the_list_pages_past_any_limit_without_gaps_or_repeats() {
         assert_eq!(paged, everything, "{filter:?}");
     }
 }
+
+#[test]
+fn reminders_come_before_what_the_persona_goes_to_once_each() {
+    use crate::reminders::{ReminderSettings, parse_before};
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = service(dir.path());
+    s.create_persona("Ana").unwrap();
+    let t = |text: &str| text.parse::<Timestamp>().unwrap();
+    // A weekly series (three Tuesdays at 19:00 Paris); Ana goes to the second only.
+    let series = s
+        .create_event(NewEvent {
+            fields: EventEdit {
+                title: Some("Assembly".into()),
+                starts: Some("2027-03-02T19:00".parse().unwrap()),
+                time_zone: Some("Europe/Paris".into()),
+                repeat: Some(Some("FREQ=WEEKLY;COUNT=3".into())),
+                ..EventEdit::default()
+            },
+            group: None,
+        })
+        .unwrap()
+        .to_hex();
+    s.rsvp_at(&series, Some("2027-03-09"), Rsvp::Join).unwrap();
+    let picnic = s
+        .create_event(NewEvent {
+            fields: EventEdit {
+                title: Some("Picnic".into()),
+                starts: Some("2027-03-05T12:00".parse().unwrap()),
+                time_zone: Some("Europe/Paris".into()),
+                ..EventEdit::default()
+            },
+            group: None,
+        })
+        .unwrap()
+        .to_hex();
+    s.create_event(new_event("Not going", None)).unwrap();
+    s.rsvp(&picnic, Rsvp::Join).unwrap();
+    let list = |s: &Service| {
+        s.reminders(t("2027-03-01T00:00Z"), t("2027-03-31T00:00Z"))
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.title, r.due_at.to_string()))
+            .collect::<Vec<_>>()
+    };
+    let row = |title: &str, due: &str| (title.to_owned(), due.to_owned());
+    assert_eq!(
+        list(&s),
+        [
+            row("Picnic", "2027-03-04T11:00:00Z"),
+            row("Picnic", "2027-03-05T10:00:00Z"),
+            row("Assembly", "2027-03-08T18:00:00Z"),
+            row("Assembly", "2027-03-09T17:00:00Z"),
+        ]
+    );
+    // The picnic's own choice: half an hour before.
+    s.set_event_reminders(&picnic, Some(vec![parse_before("30m").unwrap()]))
+        .unwrap();
+    assert_eq!(list(&s)[0], row("Picnic", "2027-03-05T10:30:00Z"));
+    assert_eq!(list(&s).len(), 3);
+    // Five minutes after the hour-before reminder of the 9 March session:
+    // that one is due (the day-before one is long past its grace).
+    let due = s.take_due_reminders(t("2027-03-09T17:05:00Z")).unwrap();
+    assert_eq!(due.len(), 1, "{due:?}");
+    assert_eq!(due[0].before, 60);
+    assert_eq!(
+        due[0].occurrence.unwrap().to_string(),
+        "2027-03-09T19:00:00"
+    );
+    assert!(
+        s.take_due_reminders(t("2027-03-09T17:06:00Z"))
+            .unwrap()
+            .is_empty()
+    );
+    // Off: none.
+    s.set_reminder_settings(&ReminderSettings {
+        on: false,
+        before: vec![60],
+    })
+    .unwrap();
+    assert!(list(&s).is_empty());
+    assert!(
+        s.set_reminder_settings(&ReminderSettings {
+            on: true,
+            before: vec![parse_before("5w").unwrap()],
+        })
+        .is_err()
+    );
+    assert_eq!(parse_before("1d"), Some(1440));
+    assert_eq!(parse_before("2h"), Some(120));
+    assert_eq!(parse_before("soon"), None);
+}

@@ -15,6 +15,7 @@
 mod blobs;
 mod index;
 mod maps;
+mod reminders;
 mod sealed;
 mod seen;
 mod sync;
@@ -33,13 +34,14 @@ pub use blobs::BlobTaken;
 pub use index::{BBox, EventQuery, EventSummary, GroupSummary};
 pub use maps::{KeptMap, TileBytes};
 pub use rally_core::jiff::Timestamp;
+pub use reminders::DEFAULT_BEFORE;
 pub use seen::Seen;
 pub use sync::{Admit, DISCOVER_BUDGET, Scope, SyncRepo};
 
 /// The base schema, at version [`BASE_VERSION`]; the migrations above it follow.
 const SCHEMA: &str = include_str!("schema.sql");
 const BASE_VERSION: i64 = 2;
-const SCHEMA_VERSION: i64 = 16;
+const SCHEMA_VERSION: i64 = 17;
 /// The steps from each older schema version to the next, in order: the SQL that
 /// takes version `n - 1` to `n`.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -61,6 +63,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("migrations/14-kept-maps.sql")),
     (15, include_str!("migrations/15-changes-since.sql")),
     (16, include_str!("migrations/16-occurrences.sql")),
+    (17, include_str!("migrations/17-reminders.sql")),
 ];
 pub const DB_FILE: &str = "rally.db";
 
