@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rally_e2e::webdriver::{Display, Driver, Session};
+use rally_e2e::webdriver::{Display, Driver, Session, SessionBus};
 use rally_e2e::{SyncProcess, bin, rally};
 use serde_json::json;
 
@@ -953,4 +953,46 @@ fn the_calendar_feed_in_the_settings_lists_the_persona_s_events_and_a_new_addres
     assert_eq!(get(&first).0, 404, "the old address is retired");
     assert_eq!(get(&second).0, 200);
     s.quit();
+}
+
+#[test]
+fn a_reminder_before_a_joined_event_reaches_the_system_s_notifications() {
+    use rally_core::jiff::{SignedDuration, Timestamp, tz::TimeZone};
+    let one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let display = Display::start();
+    let logs = tempfile::tempdir().unwrap();
+    let bus = SessionBus::start(logs.path());
+    let driver = Driver::start_with_env(&display, &[("DBUS_SESSION_BUS_ADDRESS", &bus.address)]);
+    let data = tempfile::tempdir().unwrap();
+    // Joined, starting in an hour and ten seconds: the hour-before reminder is
+    // due in ten seconds (the day-before one is long past).
+    let starts = (Timestamp::now() + SignedDuration::from_secs(3610))
+        .to_zoned_datetime(TimeZone::get("Europe/Paris").unwrap())
+        .strftime("%Y-%m-%dT%H:%M:%S")
+        .to_string();
+    rally(data.path(), &["persona", "new", "Camille"]);
+    let id = create_event(data.path(), "Picnic by the river", &starts);
+    rally(data.path(), &["event", "join", &id]);
+    let s = launch(&driver, data.path(), &["--no-sync"]);
+    s.wait_text("#content", "Picnic by the river");
+    let start = std::time::Instant::now();
+    while !bus.seen().contains("Picnic by the river") {
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "no notification asked for: {}",
+            bus.seen()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let seen = bus.seen();
+    assert!(seen.contains("member=Notify"), "{seen}");
+    assert!(
+        seen.contains("Begins: Today at") || seen.contains("Begins: Tomorrow at"),
+        "{seen}"
+    );
+    s.quit();
+    // Shown once: nothing left due for that hour.
+    let left = rally_e2e::json(data.path(), &["reminders", "list"]);
+    assert!(left.as_array().unwrap().is_empty(), "{left}");
+    drop(one);
 }

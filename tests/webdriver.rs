@@ -105,6 +105,11 @@ pub struct Driver {
 
 impl Driver {
     pub fn start(display: &Display) -> Driver {
+        Driver::start_with_env(display, &[])
+    }
+
+    /// [`Driver::start`], the app's environment holding `env` too.
+    pub fn start_with_env(display: &Display, env: &[(&str, &str)]) -> Driver {
         let (port, native) = {
             let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             let b = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -120,6 +125,7 @@ impl Driver {
             .env("DISPLAY", &display.name)
             .env("GDK_BACKEND", "x11")
             .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -472,5 +478,64 @@ impl Session {
 
     pub fn quit(self) {
         let _ = request("DELETE", &self.base, None);
+    }
+}
+
+/// A private D-Bus session bus (Debian's `dbus-daemon`) and a `dbus-monitor`
+/// on it: what the app asks the platform's notification service to show is
+/// logged there, whether or not a notification daemon answers.
+#[derive(Debug)]
+pub struct SessionBus {
+    daemon: Child,
+    monitor: Child,
+    pub address: String,
+    log: PathBuf,
+}
+
+impl SessionBus {
+    pub fn start(dir: &Path) -> SessionBus {
+        use std::io::BufRead;
+        let mut daemon = Command::new("dbus-daemon")
+            .args(["--session", "--print-address=1", "--nofork"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon (Debian package dbus)");
+        let mut address = String::new();
+        std::io::BufReader::new(daemon.stdout.take().unwrap())
+            .read_line(&mut address)
+            .unwrap();
+        let address = address.trim().to_owned();
+        let log = dir.join("dbus-monitor.log");
+        let monitor = Command::new("dbus-monitor")
+            .args([
+                "--address",
+                &address,
+                "interface='org.freedesktop.Notifications'",
+            ])
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-monitor (Debian package dbus-bin)");
+        SessionBus {
+            daemon,
+            monitor,
+            address,
+            log,
+        }
+    }
+
+    /// What the monitor saw so far.
+    pub fn seen(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for SessionBus {
+    fn drop(&mut self) {
+        let _ = self.monitor.kill();
+        let _ = self.daemon.kill();
+        let _ = self.monitor.wait();
+        let _ = self.daemon.wait();
     }
 }

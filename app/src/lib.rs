@@ -21,6 +21,7 @@ pub mod dates;
 pub mod engine;
 pub mod links;
 pub mod maps;
+pub mod reminders;
 pub mod repeat;
 
 use std::path::{Path, PathBuf};
@@ -771,6 +772,7 @@ pub fn run() {
     with_commands(tauri::Builder::<tauri::Wry>::new())
         .register_asynchronous_uri_scheme_protocol("rallytile", serve_tile)
         .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_notification::init())
         .manage(started_with)
         .setup(move |tauri_app| {
             // Desktop: `--data`, `RALLY_DATA` or the XDG directory; mobile: the
@@ -782,6 +784,7 @@ pub fn run() {
             let app = App::open(&dir, offline)?;
             tauri_app.manage(app);
             watch(tauri_app.handle().clone(), dir.clone());
+            reminders::watch(tauri_app.handle().clone());
             #[cfg(desktop)]
             links::serve(tauri_app.handle().clone(), &dir);
             // Links the OS hands over (macOS, Android, iOS).

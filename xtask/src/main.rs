@@ -97,7 +97,7 @@ fn ensure_app_packages() -> Result<()> {
             ],
         ),
         (
-            "command -v Xvfb && command -v xauth && command -v WebKitWebDriver && test -x /usr/bin/convert && command -v dbus-launch",
+            "command -v Xvfb && command -v xauth && command -v WebKitWebDriver && test -x /usr/bin/convert && command -v dbus-launch && command -v dbus-daemon && command -v dbus-monitor",
             &[
                 "xvfb",
                 "xauth",
@@ -105,6 +105,10 @@ fn ensure_app_packages() -> Result<()> {
                 "imagemagick",
                 "fonts-dejavu-core",
                 "dbus-x11",
+                // A private session bus and its monitor: the app test's log of
+                // the notifications the app asks for.
+                "dbus-daemon",
+                "dbus-bin",
                 "at-spi2-core",
             ],
         ),

@@ -273,3 +273,4 @@ cancel-occurrence = Cancel this date
 restore-occurrence = Restore this date
 join-series = Join every date
 leave-series = Leave every date
+reminder-body = Begins: { $when }

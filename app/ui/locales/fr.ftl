@@ -265,3 +265,4 @@ cancel-occurrence = Annuler cette date
 restore-occurrence = Rétablir cette date
 join-series = Venir à toutes les dates
 leave-series = Quitter toutes les dates
+reminder-body = Début : { $when }
