@@ -399,6 +399,7 @@ pub fn event(svc: &Service, id: &str) -> Result<ipc::EventPage> {
         origin: e.origin.clone(),
         banner: d.banner.as_ref().map(page_picture),
         map: crate::maps::event_map(svc, &page.id, d)?,
+        reminders: svc.event_reminders(page.id)?,
         repeat: crate::repeat::form_of(d),
         repeat_sentence: crate::repeat::sentence(d),
         occurrences: crate::repeat::next_occurrences(svc, &page.id.to_hex(), d, &viewer),

@@ -557,7 +557,49 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         calendar_feed,
         describe_repeat,
         set_occurrence,
+        reminders,
+        set_reminders,
+        set_event_reminders,
     ])
+}
+
+#[tauri::command]
+async fn reminders(app: State<'_, App>) -> Out<cmd::Reminders> {
+    app.run(|s| {
+        let r = s.reminder_settings()?;
+        Ok(ipc::Reminders {
+            on: r.on,
+            before: r.before,
+        })
+    })
+    .await
+}
+
+#[tauri::command]
+async fn set_reminders(
+    app: State<'_, App>,
+    args: Args<cmd::SetReminders>,
+) -> Out<cmd::SetReminders> {
+    app.run(move |s| {
+        s.set_reminder_settings(&rally_service::reminders::ReminderSettings {
+            on: args.on,
+            before: args.before.clone(),
+        })?;
+        Ok(())
+    })
+    .await
+}
+
+#[tauri::command]
+async fn set_event_reminders(
+    app: State<'_, App>,
+    args: Args<cmd::SetEventReminders>,
+) -> Out<cmd::SetEventReminders> {
+    app.run(move |s| {
+        s.set_event_reminders(&args.id, args.before.clone())?;
+        Ok(())
+    })
+    .await
 }
 
 #[tauri::command]

@@ -470,3 +470,64 @@ fn a_weekly_series_from_the_form_with_its_sentence_and_one_date_joined() {
             .all(|i| i.id == saved.id && i.occurrence.is_some())
     );
 }
+
+#[test]
+fn reminders_are_set_for_the_device_and_for_one_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = app(dir.path());
+    call(&w, cmd::CreatePersona::NAME, json!({"name": "Camille"})).unwrap();
+    let get = |w: &tauri::WebviewWindow<tauri::test::MockRuntime>| -> ipc::Reminders {
+        serde_json::from_value(call(w, cmd::Reminders::NAME, json!(null)).unwrap()).unwrap()
+    };
+    assert_eq!(
+        get(&w),
+        ipc::Reminders {
+            on: true,
+            before: vec![60, 1440]
+        }
+    );
+    let mine = ipc::Reminders {
+        on: true,
+        before: vec![15],
+    };
+    call(&w, cmd::SetReminders::NAME, json!(mine)).unwrap();
+    assert_eq!(get(&w), mine);
+    let too_early = ipc::Reminders {
+        on: true,
+        before: vec![60 * 24 * 60],
+    };
+    assert!(call(&w, cmd::SetReminders::NAME, json!(too_early)).is_err());
+    let form = ipc::EventForm {
+        title: "Picnic".into(),
+        starts: "2055-03-01T12:00".into(),
+        time_zone: "Europe/Paris".into(),
+        visibility: Some(ipc::Visibility::Public),
+        ..Default::default()
+    };
+    let saved: ipc::Saved =
+        serde_json::from_value(call(&w, cmd::SaveEvent::NAME, json!(form)).unwrap()).unwrap();
+    let page = |w: &tauri::WebviewWindow<tauri::test::MockRuntime>| -> ipc::EventPage {
+        serde_json::from_value(
+            call(
+                w,
+                cmd::Event::NAME,
+                json!(ipc::IdArgs {
+                    id: saved.id.clone()
+                }),
+            )
+            .unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(page(&w).reminders, None);
+    call(
+        &w,
+        cmd::SetEventReminders::NAME,
+        json!(ipc::EventRemindersArgs {
+            id: saved.id.clone(),
+            before: Some(Vec::new()),
+        }),
+    )
+    .unwrap();
+    assert_eq!(page(&w).reminders, Some(Vec::new()));
+}

@@ -131,6 +131,11 @@ pub mod cmd {
         DescribeRepeat = "describe_repeat" (super::RepeatArgs) -> String;
         /// Changes one occurrence of a series (cancel it, or put it back).
         SetOccurrence = "set_occurrence" (super::OccurrenceArgs) -> ();
+        /// When this device reminds of what its personas go to.
+        Reminders = "reminders" (()) -> super::Reminders;
+        SetReminders = "set_reminders" (super::Reminders) -> ();
+        /// One event's own reminders (`None`: as the device does).
+        SetEventReminders = "set_event_reminders" (super::EventRemindersArgs) -> ();
     }
 }
 
@@ -231,6 +236,20 @@ pub struct OccurrenceItem {
     pub going: u32,
     /// The persona's answer to it (its own, or to the whole series).
     pub mine: Option<ParticipationStatus>,
+}
+
+/// When this device reminds: on or off, and how many minutes before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reminders {
+    pub on: bool,
+    pub before: Vec<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventRemindersArgs {
+    pub id: String,
+    /// Minutes before (empty: never); `None`: as the device does.
+    pub before: Option<Vec<u32>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -507,6 +526,9 @@ pub struct EventPage {
     /// A series' next occurrences.
     #[serde(default)]
     pub occurrences: Vec<OccurrenceItem>,
+    /// This event's own reminders, minutes before (`None`: as the device does).
+    #[serde(default)]
+    pub reminders: Option<Vec<u32>>,
 }
 
 /// A new event (no `id`) or an edit of one.

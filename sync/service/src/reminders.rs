@@ -95,6 +95,11 @@ impl Service {
         })
     }
 
+    /// One event's own reminders (`None`: as the device does).
+    pub fn event_reminders(&self, id: DocId) -> Result<Option<Vec<u32>>> {
+        Ok(self.store.event_reminders(id)?)
+    }
+
     /// The reminders due from `from` to `to` not shown yet, soonest first.
     pub fn reminders(&self, from: Timestamp, to: Timestamp) -> Result<Vec<Reminder>> {
         let (on, default) = self.store.reminder_settings()?;

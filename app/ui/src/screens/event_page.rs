@@ -141,6 +141,7 @@ pub fn EventPage(id: String) -> Element {
                     }
                 }
             }
+            EventReminders { key: "{e.id}", id: e.id.clone(), current: e.reminders.clone() }
             if !e.occurrences.is_empty() {
                 Occurrences { id: e.id.clone(), items: e.occurrences.clone(), can_edit: e.can_edit }
             }

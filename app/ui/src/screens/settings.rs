@@ -1,4 +1,4 @@
-//! Settings: language, theme, server, the calendar feed, and maps and addresses.
+//! Settings: language, theme, server, the calendar feed, reminders, and maps and addresses.
 
 use crate::prelude::*;
 
@@ -73,6 +73,7 @@ pub fn SettingsScreen() -> Element {
                 if let Some(e) = error() { p { class: "error", role: "alert", "{e}" } }
             }
             CalendarFeedCard {}
+            RemindersCard {}
             MapSettingsForm {}
         }
     }
