@@ -86,21 +86,15 @@ const WINDOW_STALE_SECS: i64 = 7 * 86_400;
 /// The longest any indexed occurrence lasts (`meta.occurrence_longest`, only
 /// ever raised): "happening now" looks back that far among occurrence starts.
 fn longest_occurrence(conn: &Connection) -> Result<i64, StoreError> {
-    let longest: Option<String> = conn
-        .prepare_cached("SELECT value FROM meta WHERE key = 'occurrence_longest'")
-        .and_then(|mut s| s.query_row([], |r| r.get(0)).optional())
-        .ctx("reading the longest occurrence")?;
-    Ok(longest.and_then(|l| l.parse().ok()).unwrap_or(0))
+    Ok(crate::meta::read(conn, "occurrence_longest")?
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0))
 }
 
 /// The clock time series are indexed around (`meta.occurrences_at`, set by
 /// [`Store::refresh_occurrences`]).
 fn window_anchor(conn: &Connection) -> Result<Timestamp, StoreError> {
-    let at: Option<String> = conn
-        .prepare_cached("SELECT value FROM meta WHERE key = 'occurrences_at'")
-        .and_then(|mut s| s.query_row([], |r| r.get(0)).optional())
-        .ctx("reading the occurrence window")?;
-    Ok(at
+    Ok(crate::meta::read(conn, "occurrences_at")?
         .and_then(|a| a.parse::<i64>().ok())
         .and_then(|a| Timestamp::from_second(a).ok())
         .unwrap_or_else(Timestamp::now))
@@ -149,11 +143,7 @@ fn index_occurrences(
             .ctx(ctx)?;
     }
     if longest > longest_occurrence(conn)? {
-        conn.prepare_cached(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('occurrence_longest', ?1)",
-        )
-        .and_then(|mut s| s.execute([longest.to_string()]))
-        .ctx(ctx)?;
+        crate::meta::write(conn, "occurrence_longest", Some(&longest.to_string()))?;
     }
     Ok(())
 }
@@ -181,35 +171,17 @@ impl Store {
     /// again, when the anchor is more than a week off (a store opened after a
     /// while, or never).
     pub fn refresh_occurrences(&mut self, now: Timestamp) -> Result<(), StoreError> {
-        let at: Option<i64> = self
-            .conn()
-            .prepare_cached("SELECT value FROM meta WHERE key = 'occurrences_at'")
-            .and_then(|mut s| s.query_row([], |r| r.get::<_, String>(0)).optional())
-            .ctx("reading the occurrence window")?
-            .and_then(|a| a.parse().ok());
+        let at: Option<i64> =
+            crate::meta::read(self.conn(), "occurrences_at")?.and_then(|a| a.parse().ok());
         if at.is_some_and(|a| (now.as_second() - a).abs() < WINDOW_STALE_SECS) {
             return Ok(());
         }
-        let series: Vec<Vec<u8>> = {
-            let mut stmt = self
-                .conn()
-                .prepare("SELECT doc FROM events WHERE series = 1")
-                .ctx("listing series")?;
-            stmt.query_map([], |r| r.get(0))
-                .ctx("listing series")?
-                .collect::<Result<_, _>>()
-                .ctx("listing series")?
-        };
-        let mut docs = Vec::with_capacity(series.len());
-        for id in series {
-            if let Ok(id) = <[u8; 32]>::try_from(id.as_slice()) {
-                docs.push(self.load(DocId(id))?);
-            }
+        let mut docs = Vec::new();
+        for id in self.series()? {
+            docs.push(self.load(id)?);
         }
         let tx = self.write().ctx("moving the occurrence window")?;
-        tx.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES ('occurrences_at', ?1)")
-            .and_then(|mut s| s.execute([now.as_second().to_string()]))
-            .ctx("moving the occurrence window")?;
+        crate::meta::write(&tx, "occurrences_at", Some(&now.as_second().to_string()))?;
         for doc in &docs {
             reindex(&tx, doc)?;
         }

@@ -15,6 +15,7 @@
 mod blobs;
 mod index;
 mod maps;
+mod meta;
 mod reminders;
 mod sealed;
 mod seen;

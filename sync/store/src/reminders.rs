@@ -31,41 +31,18 @@ fn write_before(before: &[u32]) -> String {
 }
 
 impl Store {
-    fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.conn()
-            .prepare_cached("SELECT value FROM meta WHERE key = ?1")
-            .and_then(|mut s| s.query_row([key], |r| r.get(0)).optional())
-            .ctx("reading a setting")
-    }
-
-    fn set_meta(&self, key: &str, value: Option<&str>) -> Result<(), StoreError> {
-        match value {
-            Some(v) => self
-                .conn()
-                .prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")
-                .and_then(|mut s| s.execute(params![key, v])),
-            None => self
-                .conn()
-                .prepare_cached("DELETE FROM meta WHERE key = ?1")
-                .and_then(|mut s| s.execute([key])),
-        }
-        .ctx("saving a setting")?;
-        Ok(())
-    }
-
     /// Whether reminders are on, and how long before each event by default.
     pub fn reminder_settings(&self) -> Result<(bool, Vec<u32>), StoreError> {
-        let off = self.meta("reminders_off")?.is_some_and(|v| v == "1");
-        let before = self
-            .meta("reminder_before")?
+        let off = crate::meta::read(self.conn(), "reminders_off")?.is_some_and(|v| v == "1");
+        let before = crate::meta::read(self.conn(), "reminder_before")?
             .map(|b| parse_before(&b))
             .unwrap_or_else(|| DEFAULT_BEFORE.to_vec());
         Ok((!off, before))
     }
 
     pub fn set_reminder_settings(&self, on: bool, before: &[u32]) -> Result<(), StoreError> {
-        self.set_meta("reminders_off", (!on).then_some("1"))?;
-        self.set_meta("reminder_before", Some(&write_before(before)))
+        crate::meta::write(self.conn(), "reminders_off", (!on).then_some("1"))?;
+        crate::meta::write(self.conn(), "reminder_before", Some(&write_before(before)))
     }
 
     /// An event's own choice (`None`: the device's).
