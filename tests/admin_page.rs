@@ -91,3 +91,114 @@ fn the_admin_page_follows_and_accepts_instances_in_chromium() {
     assert!(!web.page_text().contains("Registrations"));
     web.quit();
 }
+
+fn axe() -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("a11y/node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(&path).expect("axe-core (cargo xtask ci installs it in tests/a11y)")
+}
+
+/// A Fedify peer's `Flag` reaches the admin page's queue; the admin, with the
+/// keyboard alone, notes and hides what it names (the peer gets the event's
+/// `Delete`), forwards a second report to where it belongs (the peer gets a
+/// signed `Flag` from this instance), and suspends the event's organiser; the
+/// log shows each action, and the page passes axe's audit.
+#[test]
+fn reports_are_handled_on_the_admin_page_with_the_keyboard_alone() {
+    let srv = tempfile::tempdir().unwrap();
+    let server = Server::start_federating(srv.path(), &["--registrations", "open"]);
+    let peer = FediPeer::start("cavage");
+    let f = rally_e2e::FollowedEvent::start(&server, &peer);
+    let (dev, ana, actor) = (f.device.path(), &f.persona, &f.actor);
+    let event_url = f.event_url.clone();
+    let flag = |n: u32, objects: serde_json::Value, text: &str| {
+        let activity = json!({"@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/flags/{n}", peer.origin), "type": "Flag",
+            "actor": peer.person, "object": objects, "content": text});
+        let r = peer.call(
+            "/control/raw",
+            json!({"as": "alice", "inbox": format!("{}/inbox", server.http), "activity": activity}),
+        );
+        assert_eq!(r["status"], 202, "{r}");
+    };
+    flag(1, json!([event_url]), "A scam: asks for money up front");
+
+    let token = server_admin(srv.path(), &["token"]).trim().to_owned();
+    let profile = tempfile::tempdir().unwrap();
+    let driver = Driver::chromium();
+    let web = Session::chromium(&driver, profile.path());
+    web.open(&format!("{}/admin", server.http));
+    web.type_into("#token", &token);
+    web.keys("\u{E007}");
+    web.wait_text("#reports-heading", "Reports");
+    let first = "article.report";
+    web.wait_text(first, "A scam: asks for money up front");
+    let id = web.script(
+        "return document.querySelector('article.report').dataset.report;",
+        json!([]),
+    );
+    let id = id.as_str().unwrap().to_owned();
+    web.tab_to(&format!("#note-{id}"), 80);
+    web.keys("Fake event, the money goes nowhere");
+    web.tab_to(
+        &format!("article[data-report='{id}'] button[data-action=hide]"),
+        3,
+    );
+    web.keys("\u{E007}");
+    web.wait_text("#notice", "hidden");
+    web.wait("the event's Delete at the peer", || {
+        peer.received("Delete")
+            .iter()
+            .any(|d| d["body"]["object"]["id"] == event_url.as_str())
+            .then_some(())
+    });
+    assert!(
+        ureq::get(&event_url)
+            .header("accept", "text/html")
+            .call()
+            .is_err()
+    );
+
+    // A report naming the peer's group too: forwarded to the peer's server.
+    flag(
+        2,
+        json!([actor, peer.group]),
+        "Their group sends spam to ours",
+    );
+    web.open(&format!("{}/admin", server.http));
+    web.wait_text("article.report", "Their group sends spam to ours");
+    web.tab_to("article.report button[data-action=forward]", 120);
+    web.keys("\u{E007}");
+    web.wait_text("#notice", "forwarded");
+    let forwarded = web.wait("the forwarded Flag at the peer", || {
+        peer.received("Flag")
+            .into_iter()
+            .find(|f| !f["status"].is_null())
+    });
+    assert_eq!(
+        forwarded["body"]["actor"],
+        format!("{}/relay", server.http).as_str()
+    );
+    assert_eq!(forwarded["body"]["object"], json!([peer.group]));
+
+    // Suspending Ana from the form.
+    web.tab_to("#suspend-persona", 120);
+    web.keys(ana);
+    web.tab_to("#suspend-note", 2);
+    web.keys("repeated scams");
+    web.keys("\u{E007}");
+    web.wait_text("#notice", "is suspended");
+    web.wait_text("#suspended", ana);
+    web.wait_text("#moderation-log", "suspend");
+    web.wait_text("#moderation-log", "forward");
+    web.wait_text("#moderation-log", "hide");
+    web.wait_text("#no-reports", "No open reports");
+    web.screenshot_to(&artefact("moderation.png"));
+    let violations = web.audit(&axe());
+    assert!(violations.is_empty(), "{violations:#?}");
+    web.quit();
+    let refused = rally_e2e::sync_with_server(dev, &server.p2p[0], &[]);
+    let said = String::from_utf8_lossy(&refused.stderr).to_string()
+        + &String::from_utf8_lossy(&refused.stdout);
+    assert!(said.contains("suspended"), "{said}");
+}

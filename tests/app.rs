@@ -212,6 +212,17 @@ fn a_person_creates_finds_comments_and_joins_and_it_survives_a_relaunch() {
         "nobody going yet",
     );
     display.screenshot(&shots.join("04c-series.png"));
+    // 11 May and what follows move to the library, an hour earlier.
+    s.click("li[data-occurrence='2055-05-11T19:00:00'] .occurrence-edit");
+    s.set_value("#o-starts", "2055-05-11T18:00");
+    s.type_into("#o-place", "Library");
+    s.click("#o-following");
+    display.screenshot(&shots.join("04d-occurrence-form.png"));
+    s.click("#save-occurrence");
+    s.wait_text("li[data-occurrence='2055-05-11T19:00:00']", "Library");
+    s.wait_text("li[data-occurrence='2055-05-13T19:00:00']", "Library");
+    s.wait_text("li[data-occurrence='2055-05-13T19:00:00']", "changed");
+    s.wait_text("li[data-occurrence='2055-05-06T19:00:00']", "1 going");
 
     // A phone-sized window: no horizontal scrolling, every action there.
     s.resize(390, 844);
@@ -244,6 +255,39 @@ fn a_person_creates_finds_comments_and_joins_and_it_survives_a_relaunch() {
     // The CLI reads the same store.
     let list = rally_e2e::json(data.path(), &["event", "list"]);
     assert_eq!(list[0]["title"], "Bike parade");
+    // Where and when the series' dates are now, as the CLI reads them.
+    let series = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["title"] == "Repair café")
+        .map(rally_e2e::id_of)
+        .expect("the series in the list");
+    let dates = rally_e2e::json(
+        data.path(),
+        &["event", "occurrences", &series, "--from", "2055-01-01"],
+    );
+    let dates: Vec<(String, String)> = dates
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["starts"].as_str().unwrap()[..16].to_owned(),
+                o["place"]["name"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    let at = |t: &str, p: &str| (t.to_owned(), p.to_owned());
+    assert_eq!(
+        dates,
+        [
+            at("2055-05-04T19:00", ""),
+            at("2055-05-06T19:00", ""),
+            at("2055-05-11T18:00", "Library"),
+            at("2055-05-13T18:00", "Library"),
+        ]
+    );
 }
 
 #[test]
@@ -995,4 +1039,83 @@ fn a_reminder_before_a_joined_event_reaches_the_system_s_notifications() {
     let left = rally_e2e::json(data.path(), &["reminders", "list"]);
     assert!(left.as_array().unwrap().is_empty(), "{left}");
     drop(one);
+}
+
+/// Three personas on one device (made with the CLI, which shares the store):
+/// in the app, Cleo reports Ben's comment to the group's moderators; Ana, the
+/// admin, finds the report on the group's page, bans Ben from it, and his
+/// comment is hidden; the log says who did it; the page passes axe's audit.
+#[test]
+fn a_comment_reported_in_the_app_is_seen_by_the_admin_who_bans_its_author() {
+    let (_one, display, driver) = start();
+    let shots = artefacts();
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path();
+    rally(dir, &["persona", "new", "Ana"]);
+    let group = rally_e2e::id_of(&rally_e2e::json(dir, &["group", "create", "Choir"]));
+    let token = rally(dir, &["group", "invite", &group]).trim().to_owned();
+    let event = rally_e2e::id_of(&rally_e2e::json(
+        dir,
+        &[
+            "event",
+            "create",
+            "--title",
+            "Rehearsal",
+            "--starts",
+            "2055-03-01T19:00",
+            "--tz",
+            "Europe/Paris",
+            "--group",
+            &group,
+        ],
+    ));
+    for name in ["Ben", "Cleo"] {
+        rally(dir, &["persona", "new", name]);
+        rally(dir, &["group", "join", &token]);
+    }
+    rally(dir, &["persona", "use", "Ben"]);
+    rally(dir, &["event", "comment", &event, "Buy my CDs, cheap"]);
+    rally(dir, &["persona", "use", "Cleo"]);
+
+    let s = launch(&driver, dir, &["--no-sync"]);
+    open_event(&s, "Rehearsal");
+    s.wait_text("#comments", "Buy my CDs, cheap");
+    s.click("#comments .report-open");
+    s.find("#comments .report-form select");
+    s.script(
+        "const sel = document.querySelector('#comments .report-form select');
+         sel.value = 'harassment'; sel.dispatchEvent(new Event('change', {bubbles: true})); return true;",
+        json!([]),
+    );
+    s.type_into(
+        "#comments .report-form textarea",
+        "He sends these to everyone",
+    );
+    display.screenshot(&shots.join("10-report-form.png"));
+    s.click("#comments .report-form button[type=submit]");
+    s.wait_text("#comments .report", "Sent to the group's moderator.");
+    s.quit();
+
+    rally(dir, &["persona", "use", "Ana"]);
+    let s = launch(&driver, dir, &["--no-sync"]);
+    s.click("button.tab:nth-child(2)");
+    s.wait_text("#group-list", "Choir");
+    s.click("#group-list li:nth-child(1) button");
+    s.wait_text("#reports", "Buy my CDs, cheap");
+    s.wait_text("#reports", "He sends these to everyone");
+    s.wait_text("#reports", "reported by Cleo");
+    s.wait_text("#reports", "Harassment");
+    let violations = s.audit(&axe_source());
+    assert!(violations.is_empty(), "{violations:#?}");
+    s.click("#reports .ban-author");
+    s.wait_text("#bans", "Ben");
+    s.wait_text("#moderation-log", "Ana banned Ben");
+    display.screenshot(&shots.join("11-moderation.png"));
+    open_event(&s, "Rehearsal");
+    s.wait_text("#comments", "This comment is hidden.");
+    s.quit();
+    // The CLI reads the same ban.
+    let m = rally_e2e::json(dir, &["group", "moderation", &group]);
+    assert_eq!(m["bans"][0]["name"], "Ben", "{m}");
+    assert_eq!(m["log"][0]["reason"], "harassment");
 }

@@ -1130,3 +1130,323 @@ fn the_shapes_real_servers_send_each_get_a_sensible_answer() {
     one("Signed with the new key");
     assert!(events_titled(dev, "Posted after leaving").is_empty());
 }
+
+/// The admins' moderation against a Fedify peer: the peer's `Flag` (Mastodon's
+/// and Mobilizon's shape: what it reports in `object`, its words in
+/// `content`) is queued once; forwarded, a signed `Flag` from the instance
+/// actor reaches the reported actor's server; hidden, the event leaves the
+/// pages and the peer gets its `Delete`; a suspended persona's events are
+/// withdrawn and its device is refused; the policy shows on the about page and
+/// in NodeInfo; every action is in the log.
+#[test]
+fn reports_from_the_fediverse_are_hidden_forwarded_and_persons_suspended() {
+    let srv = tempfile::tempdir().unwrap();
+    let server = Server::start_federating(srv.path(), &["--registrations", "open"]);
+    let peer = FediPeer::start("cavage");
+    let f = rally_e2e::FollowedEvent::start(&server, &peer);
+    let (dev, ana, group, event) = (f.device.path(), &f.persona, &f.group, &f.event);
+    let event_url = f.event_url.clone();
+
+    // The peer reports our event, and its own group's actor.
+    let flag = json!({"@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/flags/1", peer.origin), "type": "Flag",
+        "actor": peer.person, "object": [event_url, peer.group],
+        "content": "<p>This <b>book swap</b> is a scam</p>"});
+    post_as_alice(&peer, &server, flag.clone());
+    post_as_alice(&peer, &server, flag);
+    let reports: Value =
+        serde_json::from_str(&server_admin(srv.path(), &["reports", "list", "--json"])).unwrap();
+    assert_eq!(reports.as_array().unwrap().len(), 1, "{reports}");
+    let report = &reports[0];
+    assert_eq!(report["reporter"], peer.person.as_str());
+    assert_eq!(report["text"], "This book swap is a scam");
+    assert_eq!(report["objects"], json!([event_url, peer.group]));
+    let id = report["id"].as_i64().unwrap().to_string();
+    // A Flag of nothing here is not queued.
+    let elsewhere = json!({"@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/flags/2", peer.origin), "type": "Flag",
+        "actor": peer.person, "object": [peer.group], "content": "spam"});
+    post_as_alice(&peer, &server, elsewhere);
+    let all: Value = serde_json::from_str(&server_admin(
+        srv.path(),
+        &["reports", "list", "--all", "--json"],
+    ))
+    .unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 1, "{all}");
+    // Mastodon's shape, as some describe it: the Flag wrapped in a Create, the
+    // reported account and statuses in `object`.
+    let wrapped = json!({"@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/creates/flag-3", peer.origin), "type": "Create",
+        "actor": peer.person,
+        "object": {"id": format!("{}/flags/3", peer.origin), "type": "Flag",
+            "actor": peer.person, "content": "misinfo", "object": [format!("{}/people/{ana}", server.http), event_url]}});
+    post_as_alice(&peer, &server, wrapped);
+    let all: Value = serde_json::from_str(&server_admin(
+        srv.path(),
+        &["reports", "list", "--all", "--json"],
+    ))
+    .unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 2, "{all}");
+    assert_eq!(all[0]["text"], "misinfo");
+    let misinfo = all[0]["id"].as_i64().unwrap().to_string();
+    let dismissed: Value = serde_json::from_str(&server_admin(
+        srv.path(),
+        &[
+            "reports",
+            "dismiss",
+            &misinfo,
+            "--note",
+            "not ours to judge",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(dismissed["state"], "dismissed");
+
+    // Forwarded: the peer's group's server gets a Flag from our instance actor,
+    // naming its group and not who reported it.
+    let out = server_admin(srv.path(), &["reports", "forward", &id]);
+    assert!(out.contains(&peer.group), "{out}");
+    let forwarded = wait_answered(&peer, "Flag");
+    assert_eq!(
+        forwarded["body"]["actor"],
+        format!("{}/relay", server.http).as_str()
+    );
+    assert_eq!(
+        forwarded["body"]["object"],
+        json!([peer.group]),
+        "{forwarded}"
+    );
+    assert_eq!(forwarded["body"]["content"], "This book swap is a scam");
+    assert!(!forwarded["body"].to_string().contains("/users/alice"));
+    assert!(
+        forwarded["status"].as_u64().is_some_and(|s| s < 300),
+        "the peer refused the forwarded Flag: {forwarded}"
+    );
+
+    // Ben, on his device, reports the event to the server's admins: it goes as
+    // he syncs, once however often he syncs.
+    let other = tempfile::tempdir().unwrap();
+    let ben = other.path();
+    rally(ben, &["persona", "new", "Ben"]);
+    sync_once(ben, &server);
+    let sent = json(
+        ben,
+        &[
+            "report",
+            "event",
+            event,
+            "--reason",
+            "spam",
+            "--text",
+            "Fake swap, asks for money",
+            "--to",
+            "admins",
+        ],
+    );
+    assert!(sent["admins_report"].is_string(), "{sent}");
+    sync_once(ben, &server);
+    sync_once(ben, &server);
+    let open: Value =
+        serde_json::from_str(&server_admin(srv.path(), &["reports", "list", "--json"])).unwrap();
+    assert_eq!(open.as_array().unwrap().len(), 1, "{open}");
+    let from_ben = &open[0];
+    assert_eq!(from_ben["source"], "device");
+    let ben_id = json(ben, &["persona", "list"])[0]["id"].clone();
+    assert_eq!(from_ben["reporter"], ben_id, "the admins see who reported");
+    assert_eq!(from_ben["reason"], "spam");
+    assert_eq!(from_ben["objects"], json!([format!("event:{event}")]));
+    let ben_report = from_ben["id"].as_i64().unwrap().to_string();
+
+    // Hidden: off the pages, and withdrawn from the Fediverse.
+    assert!(
+        ureq::get(&event_url)
+            .header("accept", "text/html")
+            .call()
+            .is_ok()
+    );
+    server_admin(
+        srv.path(),
+        &["reports", "hide", &ben_report, "--note", "fake event"],
+    );
+    let deleted = wait_answered(&peer, "Delete");
+    assert_eq!(
+        deleted["body"]["object"]["id"],
+        event_url.as_str(),
+        "{deleted}"
+    );
+    assert!(
+        ureq::get(&event_url)
+            .header("accept", "text/html")
+            .call()
+            .is_err()
+    );
+    let listing = ureq::get(&format!("{}/events", server.http))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    assert!(!listing.contains("Book swap"), "{listing}");
+    // Nor does the server hand it to devices any more (Ben got it before).
+    let fresh = tempfile::tempdir().unwrap();
+    rally(fresh.path(), &["persona", "new", "Cleo"]);
+    sync_once(fresh.path(), &server);
+    let seen = json(fresh.path(), &["event", "list"]);
+    assert!(
+        seen.as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["title"] != "Book swap"),
+        "{seen}"
+    );
+    assert!(
+        json(ben, &["event", "list"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["title"] == "Book swap"),
+        "Ben had it"
+    );
+
+    // Ana is suspended: her next event is withdrawn, her device refused.
+    let second = id_of(&json(
+        dev,
+        &[
+            "event",
+            "create",
+            "--group",
+            group,
+            "--title",
+            "Second swap",
+            "--starts",
+            "2055-05-02T18:00",
+            "--tz",
+            "Europe/Paris",
+        ],
+    ));
+    sync_once(dev, &server);
+    let second_url = format!("{}/events/{second}", server.http);
+    wait_for("the second event to reach the peer", WAIT, || {
+        peer.received("Create")
+            .iter()
+            .any(|c| c["body"]["object"]["id"] == second_url.as_str())
+    });
+    let suspended: Value = serde_json::from_str(&server_admin(
+        srv.path(),
+        &["suspend", ana, "--note", "repeated scams", "--json"],
+    ))
+    .unwrap();
+    assert_eq!(suspended["suspended"], true);
+    wait_for("the second event's Delete", WAIT, || {
+        peer.received("Delete")
+            .iter()
+            .any(|d| d["body"]["object"]["id"] == second_url.as_str())
+    });
+    assert!(
+        ureq::get(&second_url)
+            .header("accept", "text/html")
+            .call()
+            .is_err()
+    );
+    let refused = rally_e2e::sync_with_server(dev, &server.p2p[0], &[]);
+    let said = String::from_utf8_lossy(&refused.stderr).to_string()
+        + &String::from_utf8_lossy(&refused.stdout);
+    assert!(said.contains("suspended"), "{said}");
+    // Its events are handed to no device any more.
+    sync_once(fresh.path(), &server);
+    let seen = json(fresh.path(), &["event", "list"]);
+    assert!(
+        seen.as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["title"] != "Second swap"),
+        "{seen}"
+    );
+
+    // One actor blocked, not its server: its Flags are refused, then welcome again.
+    server_admin(srv.path(), &["instances", "block-actor", &peer.person]);
+    let blocked_flag = json!({"@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/flags/9", peer.origin), "type": "Flag",
+        "actor": peer.person, "object": [event_url], "content": "again"});
+    let answer = peer.call(
+        "/control/raw",
+        json!({"as": "alice", "inbox": format!("{}/inbox", server.http), "activity": blocked_flag}),
+    );
+    assert_ne!(answer["status"], 202, "{answer}");
+    let listed = server_admin(srv.path(), &["instances", "blocked"]);
+    assert!(
+        listed.contains(&format!("actor {}", peer.person)),
+        "{listed}"
+    );
+    server_admin(srv.path(), &["instances", "unblock-actor", &peer.person]);
+    post_as_alice(&peer, &server, blocked_flag);
+
+    // The policy, on the about page and in NodeInfo.
+    let rules = srv.path().join("rules.md");
+    std::fs::write(&rules, "1. **No scams.**\n2. Be kind.\n").unwrap();
+    server_admin(
+        srv.path(),
+        &[
+            "policy",
+            "set",
+            rules.to_str().unwrap(),
+            "--contact",
+            "mods@readers.example",
+        ],
+    );
+    let about = ureq::get(&format!("{}/about", server.http))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    assert!(about.contains("<strong>No scams.</strong>"), "{about}");
+    assert!(about.contains("mods@readers.example"), "{about}");
+    let nodeinfo: Value = ureq::get(&format!("{}/nodeinfo/2.1", server.http))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_json()
+        .unwrap();
+    assert_eq!(nodeinfo["metadata"]["contact"], "mods@readers.example");
+    assert!(
+        nodeinfo["metadata"]["rules"]
+            .as_str()
+            .unwrap()
+            .contains("No scams")
+    );
+
+    let log: Value = serde_json::from_str(&server_admin(srv.path(), &["log", "--json"])).unwrap();
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "unblock-actor",
+            "block-actor",
+            "suspend",
+            "hide",
+            "forward",
+            "dismiss"
+        ],
+        "{log}"
+    );
+    let shown: Value = serde_json::from_str(&server_admin(
+        srv.path(),
+        &["reports", "show", &ben_report, "--json"],
+    ))
+    .unwrap();
+    assert_eq!(shown["state"], "hidden");
+    assert_eq!(shown["notes"][0]["text"], "fake event");
+    let flagged: Value = serde_json::from_str(&server_admin(
+        srv.path(),
+        &["reports", "show", &id, "--json"],
+    ))
+    .unwrap();
+    assert_eq!(flagged["state"], "forwarded");
+}

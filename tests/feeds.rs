@@ -688,9 +688,32 @@ fn a_series_that_began_before_shows_at_its_next_date_with_its_dates_listed() {
         "{shown} is not the next date after {now}"
     );
     assert!(event_page.contains("Next dates"), "{event_page}");
+    // Search engines read the same next date, and the rule as a schedule.
+    let ld = event_page
+        .split(r#"<script type="application/ld+json">"#)
+        .nth(1)
+        .and_then(|rest| rest.split("</script>").next())
+        .expect("JSON-LD on the event page");
+    let ld: serde_json::Value = serde_json::from_str(ld).unwrap();
+    let ld_start: Timestamp = ld["startDate"].as_str().unwrap().parse().unwrap();
+    assert_eq!(ld_start, shown, "{ld}");
+    let schedule = &ld["eventSchedule"];
+    assert_eq!(schedule["@type"], "Schedule");
+    assert_eq!(schedule["repeatFrequency"], "P1D");
+    assert_eq!(schedule["startDate"], began.to_string());
+    assert_eq!(schedule["startTime"], "10:00");
+    assert_eq!(schedule["endTime"], "11:00");
+    assert_eq!(schedule["scheduleTimezone"], "Europe/Paris");
     let dates = event_page.split("<ul class=dates>").nth(1).unwrap();
     let dates = &dates[..dates.find("</ul>").unwrap()];
     assert_eq!(dates.matches("<li>").count(), 8, "{dates}");
+    // So does the group's Atom feed's entry.
+    let atom = page(&format!("{base}/groups/{group}/feed.atom"));
+    let next_day = shown
+        .to_zoned_datetime(paris.clone())
+        .strftime("%a %-d %b %Y, 10:00 – 11:00")
+        .to_string();
+    assert!(atom.contains(&next_day), "{next_day} not in {atom}");
     // The listing and the group's page show it at that date too.
     for url in [format!("{base}/events"), format!("{base}/groups/{group}")] {
         let listed = page(&url);

@@ -606,3 +606,74 @@ pub fn app_memory(data: &Path) -> (u64, u64) {
     }
     (rss_kb(pid), children)
 }
+
+/// A device's persona ("Ana") whose public group the Fedify peer's alice
+/// follows, and whose event ("Book swap") the peer received: what the
+/// moderation tests start from.
+#[derive(Debug)]
+pub struct FollowedEvent {
+    pub device: tempfile::TempDir,
+    pub persona: String,
+    pub group: String,
+    /// The group's actor.
+    pub actor: String,
+    pub event: String,
+    pub event_url: String,
+}
+
+impl FollowedEvent {
+    pub fn start(server: &Server, peer: &FediPeer) -> FollowedEvent {
+        let device = tempfile::tempdir().unwrap();
+        let dev = device.path();
+        rally(dev, &["persona", "new", "Ana"]);
+        let persona = json(dev, &["persona", "list"])[0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let group = id_of(&json(dev, &["group", "create", "Readers"]));
+        let sync = || {
+            let out = sync_with_server(dev, &server.p2p[0], &[]);
+            assert!(out.status.success(), "{out:?}");
+        };
+        sync();
+        let actor = format!("{}/groups/{group}", server.http);
+        let wait = Duration::from_secs(30);
+        peer.call(
+            "/control/follow",
+            serde_json::json!({"as": "alice", "target": actor}),
+        );
+        wait_for("the follow to be accepted", wait, || {
+            peer.state_in("/following", "target", &actor).as_deref() == Some("accepted")
+        });
+        let event = id_of(&json(
+            dev,
+            &[
+                "event",
+                "create",
+                "--group",
+                &group,
+                "--title",
+                "Book swap",
+                "--starts",
+                "2055-04-02T18:00",
+                "--tz",
+                "Europe/Paris",
+            ],
+        ));
+        sync();
+        let event_url = format!("{}/events/{event}", server.http);
+        wait_for("the event to reach the peer", wait, || {
+            peer.received("Create")
+                .iter()
+                .any(|c| c["body"]["object"]["id"] == event_url.as_str())
+        });
+        FollowedEvent {
+            device,
+            persona,
+            group,
+            actor,
+            event,
+            event_url,
+        }
+    }
+}

@@ -146,6 +146,33 @@ fn members_talk_through(via: &Via, stop_relay: impl FnOnce(), relay: &Path) {
     let plain = rally(alice, &["message", "list", &group]);
     assert!(plain.contains("bob (reply to"), "{plain}");
 
+    // Bob reports Carol to the group's admin: it reaches Alice only.
+    let sent = json(
+        bob,
+        &[
+            "report",
+            "persona",
+            "carol",
+            "--group",
+            &group,
+            "--reason",
+            "harassment",
+            "--text",
+            "sends menacing letters to volunteers",
+        ],
+    );
+    assert_eq!(sent["moderators"], 1, "{sent}");
+    sync_once(bob, via);
+    sync_once(alice, via);
+    let reports = json(alice, &["group", "reports", &group]);
+    assert_eq!(
+        reports[0]["target"],
+        persona_id(carol).as_str(),
+        "{reports}"
+    );
+    assert_eq!(reports[0]["reporter"], persona_id(bob).as_str());
+    assert_eq!(reports[0]["text"], "sends menacing letters to volunteers");
+
     // Bob is removed; what follows is for Alice and Carol only.
     let bob_id = persona_id(bob);
     rally(alice, &["group", "remove", &group, &bob_id]);
@@ -176,6 +203,7 @@ fn members_talk_through(via: &Via, stop_relay: impl FnOnce(), relay: &Path) {
     // Words that hex or base64 ids cannot hold by chance (a four-digit code was
     // once found in a hex id).
     assert!(!dir_contains(bob, "walrus gate"));
+    assert!(!dir_contains(carol, "menacing letters"));
 
     stop_relay();
     for secret in [
@@ -184,6 +212,7 @@ fn members_talk_through(via: &Via, stop_relay: impl FnOnce(), relay: &Path) {
         "walrus gate",
         "Shelter rota meeting",
         "Night shelter volunteers",
+        "menacing letters",
     ] {
         assert!(
             !dir_contains(relay, secret),

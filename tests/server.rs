@@ -158,7 +158,15 @@ fn a_server_killed_during_syncs_loses_nothing_it_acknowledged() {
         let server = Server::start(
             &[],
             srv.path(),
-            &["--p2p", QUIC, "--registrations", "open"],
+            // One organiser's 150 events in one go: past the default cap.
+            &[
+                "--p2p",
+                QUIC,
+                "--registrations",
+                "open",
+                "--cap-events-per-hour",
+                "1000",
+            ],
             1,
         );
         let addr = server.p2p[0].clone();
@@ -268,4 +276,99 @@ fn sigterm_stops_the_server_cleanly() {
     let server = Server::start(&[], srv.path(), &["--p2p", QUIC], 1);
     let peer = |a: &str| a.rsplit("/p2p/").next().unwrap().to_owned();
     assert_eq!(peer(&server.p2p[0]), peer(&first));
+}
+
+/// Anti-spam: the server takes at most 100 comments an hour from one persona.
+/// The 101st is refused with the reason (it waits on Ana's device); Ben's
+/// comment and Ana's first hundred reach Ben as if nothing happened.
+#[test]
+fn the_hundred_and_first_comment_in_an_hour_is_refused_with_a_reason() {
+    let srv = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        &[],
+        srv.path(),
+        &["--p2p", QUIC, "--registrations", "open"],
+        1,
+    );
+    let addr = server.p2p[0].clone();
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (da.path(), db.path());
+    persona(a, "ana");
+    persona(b, "ben");
+    let event = id_of(&json(
+        a,
+        &[
+            "event",
+            "create",
+            "--title",
+            "Open mic",
+            "--starts",
+            "2055-02-01T18:00",
+            "--tz",
+            "Europe/Paris",
+        ],
+    ));
+    for i in 0..100 {
+        rally(a, &["event", "comment", &event, &format!("song {i}")]);
+    }
+    sync(a, &addr, &[]).unwrap();
+    rally(a, &["event", "comment", &event, "song 100, one too many"]);
+    let why = sync(a, &addr, &[]).unwrap_err();
+    assert!(why.contains("at most 100 comments an hour"), "{why}");
+    // Nothing lost: it waits on Ana's device.
+    let here = json(a, &["event", "show", &event]);
+    assert_eq!(here["comments"].as_array().unwrap().len(), 101);
+    // Others go on as before.
+    sync(b, &addr, &[]).unwrap();
+    rally(b, &["event", "join", &event]);
+    rally(b, &["event", "comment", &event, "great songs"]);
+    sync(b, &addr, &[]).unwrap();
+    sync(b, &addr, &[]).unwrap();
+    let there = json(b, &["event", "show", &event]);
+    let bodies: Vec<&str> = there["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies.len(), 101, "Ana's hundred and Ben's");
+    assert!(bodies.contains(&"great songs"));
+    assert!(!bodies.contains(&"song 100, one too many"));
+}
+
+/// The server's policy reaches a device as it registers, shown once, and
+/// again when the admins change it.
+#[test]
+fn a_device_is_told_the_server_s_rules_when_it_registers() {
+    let srv = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        &[],
+        srv.path(),
+        &["--p2p", QUIC, "--registrations", "open"],
+        1,
+    );
+    let addr = server.p2p[0].clone();
+    let rules = srv.path().join("rules.md");
+    std::fs::write(&rules, "1. No scams.\n2. Be kind.\n").unwrap();
+    server_admin(
+        srv.path(),
+        &[
+            "policy",
+            "set",
+            rules.to_str().unwrap(),
+            "--contact",
+            "mods@readers.example",
+        ],
+    );
+    let dev = tempfile::tempdir().unwrap();
+    persona(dev.path(), "ana");
+    let said = sync(dev.path(), &addr, &[]).unwrap();
+    assert!(said.contains("1. No scams."), "{said}");
+    assert!(said.contains("mods@readers.example"), "{said}");
+    let again = sync(dev.path(), &addr, &[]).unwrap();
+    assert!(!again.contains("No scams"), "shown once: {again}");
+    std::fs::write(&rules, "1. No scams.\n2. Be kind.\n3. No ads.\n").unwrap();
+    server_admin(srv.path(), &["policy", "set", rules.to_str().unwrap()]);
+    let changed = sync(dev.path(), &addr, &[]).unwrap();
+    assert!(changed.contains("3. No ads."), "{changed}");
 }

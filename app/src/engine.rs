@@ -340,6 +340,7 @@ pub fn event(svc: &Service, id: &str) -> Result<ipc::EventPage> {
             } else {
                 c.body.clone()
             },
+            hidden: c.hidden && !c.deleted,
             when: show_secs(c.created_at),
             replies: Vec::new(),
             avatar: e
@@ -383,6 +384,10 @@ pub fn event(svc: &Service, id: &str) -> Result<ipc::EventPage> {
         visibility: visibility(d.visibility),
         join_mode: join_mode(d.join_mode),
         group: page.group_name.clone(),
+        group_id: e.group.map(|g| g.to_hex()),
+        listed: page
+            .listing
+            .and_then(|(moderates, listed)| moderates.then_some(listed)),
         organisers: e.organisers.values().cloned().collect(),
         participants: e
             .participants
@@ -481,6 +486,54 @@ pub fn set_occurrence(svc: &mut Service, args: &ipc::OccurrenceArgs) -> Result<(
     } else {
         svc.restore_occurrence(&args.id, &args.occurrence)?;
     }
+    Ok(())
+}
+
+/// Changes one occurrence (or it and the following ones) as its form says:
+/// a blank title or place is the series' own, a blank end keeps the series'
+/// length; a new place drops the series' address and coordinates.
+pub fn edit_occurrence(svc: &mut Service, f: &ipc::OccurrenceEdit) -> Result<()> {
+    let id = svc.resolve(&f.id, DocKind::Event)?;
+    let series = svc
+        .store()
+        .load(id)
+        .map_err(ServiceError::from)?
+        .event()
+        .map_err(ServiceError::from)?
+        .details;
+    let place = optional_text(&f.place);
+    let same_place = place.is_none() || place == series.place.name;
+    let edit = EventEdit {
+        title: Some(optional_text(&f.title).unwrap_or_else(|| series.title.clone())),
+        starts: Some(parse_civil("start", &f.starts)?),
+        ends: Some(
+            optional_text(&f.ends)
+                .map(|e| parse_civil("end", &e))
+                .transpose()?,
+        ),
+        place: Some(if same_place {
+            series.place.name.clone()
+        } else {
+            place
+        }),
+        address: Some(if same_place {
+            series.place.address.clone()
+        } else {
+            None
+        }),
+        coordinates: Some(if same_place {
+            series.place.latitude.zip(series.place.longitude)
+        } else {
+            None
+        }),
+        ..EventEdit::default()
+    };
+    let scope = if f.following {
+        rally_service::occurrences::Scope::Following
+    } else {
+        rally_service::occurrences::Scope::This
+    };
+    svc.edit_occurrence(&id.to_hex(), &f.occurrence, scope, edit)?;
     Ok(())
 }
 
@@ -585,6 +638,11 @@ pub fn group(svc: &Service, id: &str) -> Result<ipc::GroupPage> {
         id: page.id.to_hex(),
         followed: page.followed,
         my_role: page.my_role.map(role),
+        me: me.as_ref().map(|m| m.id().to_hex()),
+        requested: me
+            .as_ref()
+            .is_some_and(|m| g.requests.contains_key(&m.id())),
+        public: g.profile.visibility == GroupVisibility::Public,
         avatar: g.profile.avatar.as_ref().map(page_picture),
         name: g.profile.name,
         summary: g.profile.summary,

@@ -21,6 +21,7 @@ pub mod dates;
 pub mod engine;
 pub mod links;
 pub mod maps;
+pub mod moderation;
 pub mod reminders;
 pub mod repeat;
 
@@ -557,9 +558,16 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         calendar_feed,
         describe_repeat,
         set_occurrence,
+        edit_occurrence,
         reminders,
         set_reminders,
         set_event_reminders,
+        report,
+        group_moderation,
+        ban,
+        request_to_join,
+        answer_request,
+        list_in_group,
     ])
 }
 
@@ -591,6 +599,59 @@ async fn set_reminders(
 }
 
 #[tauri::command]
+async fn report(app: State<'_, App>, args: Args<cmd::Report>) -> Out<cmd::Report> {
+    app.run(move |s| moderation::report(s, &args)).await
+}
+
+#[tauri::command]
+async fn group_moderation(
+    app: State<'_, App>,
+    args: Args<cmd::GroupModeration>,
+) -> Out<cmd::GroupModeration> {
+    app.run(move |s| moderation::group_moderation(s, &args.id))
+        .await
+}
+
+#[tauri::command]
+async fn ban(app: State<'_, App>, args: Args<cmd::Ban>) -> Out<cmd::Ban> {
+    app.run(move |s| moderation::ban(s, &args)).await
+}
+
+#[tauri::command]
+async fn list_in_group(app: State<'_, App>, args: Args<cmd::ListInGroup>) -> Out<cmd::ListInGroup> {
+    app.run(move |s| {
+        s.list_in_group(
+            &args.group,
+            &args.event,
+            args.listed,
+            rally_core::moderation::Grounds::default(),
+        )?;
+        Ok(())
+    })
+    .await
+}
+
+#[tauri::command]
+async fn request_to_join(
+    app: State<'_, App>,
+    args: Args<cmd::RequestToJoin>,
+) -> Out<cmd::RequestToJoin> {
+    app.run(move |s| {
+        s.request_to_join(&args.id, None)?;
+        Ok(())
+    })
+    .await
+}
+
+#[tauri::command]
+async fn answer_request(
+    app: State<'_, App>,
+    args: Args<cmd::AnswerRequest>,
+) -> Out<cmd::AnswerRequest> {
+    app.run(move |s| moderation::answer_request(s, &args)).await
+}
+
+#[tauri::command]
 async fn set_event_reminders(
     app: State<'_, App>,
     args: Args<cmd::SetEventReminders>,
@@ -616,6 +677,14 @@ async fn set_occurrence(
     args: Args<cmd::SetOccurrence>,
 ) -> Out<cmd::SetOccurrence> {
     app.run(move |s| engine::set_occurrence(s, &args)).await
+}
+
+#[tauri::command]
+async fn edit_occurrence(
+    app: State<'_, App>,
+    args: Args<cmd::EditOccurrence>,
+) -> Out<cmd::EditOccurrence> {
+    app.run(move |s| engine::edit_occurrence(s, &args)).await
 }
 
 #[tauri::command]

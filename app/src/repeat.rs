@@ -238,6 +238,8 @@ pub fn next_occurrences(
                 changed: o.changed,
                 title: o.title,
                 place: o.place.name,
+                starts: o.starts.strftime("%Y-%m-%dT%H:%M").to_string(),
+                ends: o.ends.map(|e| e.strftime("%Y-%m-%dT%H:%M").to_string()),
                 going: row.going as u32,
                 mine: row.mine.map(crate::engine::participation),
             }

@@ -40,6 +40,11 @@ fn call(
     .map(|r| r.deserialize::<Value>().unwrap())
 }
 
+/// An event's page as the UI asks for it.
+fn event_page(w: &tauri::WebviewWindow<tauri::test::MockRuntime>, id: &str) -> ipc::EventPage {
+    serde_json::from_value(call(w, cmd::Event::NAME, json!({ "id": id })).unwrap()).unwrap()
+}
+
 #[test]
 fn commands_through_the_ipc_layer() {
     let dir = tempfile::tempdir().unwrap();
@@ -91,9 +96,7 @@ fn commands_through_the_ipc_layer() {
     .unwrap();
     let status = call(&w, cmd::Rsvp::NAME, json!({"id": saved.id, "going": true})).unwrap();
     assert_eq!(status, "going");
-    let page: ipc::EventPage =
-        serde_json::from_value(call(&w, cmd::Event::NAME, json!({"id": saved.id})).unwrap())
-            .unwrap();
+    let page = event_page(&w, &saved.id);
     assert_eq!(page.comments[0].body, "Count me in");
     assert_eq!(page.my_status, Some(ipc::ParticipationStatus::Going));
     assert!(page.description_html.contains("<strong>Bring</strong>"));
@@ -105,9 +108,7 @@ fn commands_through_the_ipc_layer() {
     );
     // The UI's language sets how the shell writes times.
     call(&w, cmd::SetLanguage::NAME, json!("Fr")).unwrap();
-    let page: ipc::EventPage =
-        serde_json::from_value(call(&w, cmd::Event::NAME, json!({"id": saved.id})).unwrap())
-            .unwrap();
+    let page = event_page(&w, &saved.id);
     call(&w, cmd::SetLanguage::NAME, json!("En")).unwrap();
     assert!(page.when_event.contains("18:30"), "{}", page.when_event);
 
@@ -383,17 +384,7 @@ fn a_weekly_series_from_the_form_with_its_sentence_and_one_date_joined() {
     };
     let saved: ipc::Saved =
         serde_json::from_value(call(&w, cmd::SaveEvent::NAME, json!(form)).unwrap()).unwrap();
-    let page: ipc::EventPage = serde_json::from_value(
-        call(
-            &w,
-            cmd::Event::NAME,
-            json!(ipc::IdArgs {
-                id: saved.id.clone()
-            }),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let page = event_page(&w, &saved.id);
     assert_eq!(page.repeat, Some(repeat.clone()));
     assert!(
         page.repeat_sentence
@@ -432,17 +423,7 @@ fn a_weekly_series_from_the_form_with_its_sentence_and_one_date_joined() {
         }),
     )
     .unwrap();
-    let page: ipc::EventPage = serde_json::from_value(
-        call(
-            &w,
-            cmd::Event::NAME,
-            json!(ipc::IdArgs {
-                id: saved.id.clone()
-            }),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let page = event_page(&w, &saved.id);
     let o = &page.occurrences;
     assert_eq!(o[1].status, ipc::EventStatus::Cancelled);
     assert_eq!(o[2].mine, Some(ipc::ParticipationStatus::Going));
@@ -469,6 +450,75 @@ fn a_weekly_series_from_the_form_with_its_sentence_and_one_date_joined() {
         list.iter()
             .all(|i| i.id == saved.id && i.occurrence.is_some())
     );
+    // 11 May moves to the library half an hour earlier, it and what follows.
+    assert_eq!(o[2].starts, "2055-05-11T19:00");
+    call(
+        &w,
+        cmd::EditOccurrence::NAME,
+        json!(ipc::OccurrenceEdit {
+            id: saved.id.clone(),
+            occurrence: "2055-05-11T19:00:00".into(),
+            following: true,
+            title: String::new(),
+            starts: "2055-05-11T18:30".into(),
+            ends: String::new(),
+            place: "Library".into(),
+        }),
+    )
+    .unwrap();
+    // 9 March alone gets another title; a blank place keeps the series'.
+    call(
+        &w,
+        cmd::EditOccurrence::NAME,
+        json!(ipc::OccurrenceEdit {
+            id: saved.id.clone(),
+            occurrence: "2055-03-09T19:00:00".into(),
+            following: false,
+            title: "Spring assembly".into(),
+            starts: "2055-03-09T19:00".into(),
+            ends: String::new(),
+            place: String::new(),
+        }),
+    )
+    .unwrap();
+    let page = event_page(&w, &saved.id);
+    let o = &page.occurrences;
+    let seen: Vec<(&str, &str, Option<&str>, bool)> = o
+        .iter()
+        .map(|o| {
+            (
+                o.starts.as_str(),
+                o.title.as_str(),
+                o.place.as_deref(),
+                o.changed,
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("2055-03-09T19:00", "Spring assembly", None, true),
+            ("2055-04-13T19:00", "Repair café", None, true),
+            ("2055-05-11T18:30", "Repair café", Some("Library"), true),
+            ("2055-06-08T18:30", "Repair café", Some("Library"), true),
+        ]
+    );
+    assert_eq!(o[1].status, ipc::EventStatus::Cancelled);
+    // A time that is no date is refused, and nothing changes.
+    let bad = call(
+        &w,
+        cmd::EditOccurrence::NAME,
+        json!(ipc::OccurrenceEdit {
+            id: saved.id.clone(),
+            occurrence: "2055-06-08T19:00:00".into(),
+            following: false,
+            title: String::new(),
+            starts: "soon".into(),
+            ends: String::new(),
+            place: String::new(),
+        }),
+    );
+    assert!(bad.is_err());
 }
 
 #[test]
@@ -506,19 +556,7 @@ fn reminders_are_set_for_the_device_and_for_one_event() {
     };
     let saved: ipc::Saved =
         serde_json::from_value(call(&w, cmd::SaveEvent::NAME, json!(form)).unwrap()).unwrap();
-    let page = |w: &tauri::WebviewWindow<tauri::test::MockRuntime>| -> ipc::EventPage {
-        serde_json::from_value(
-            call(
-                w,
-                cmd::Event::NAME,
-                json!(ipc::IdArgs {
-                    id: saved.id.clone()
-                }),
-            )
-            .unwrap(),
-        )
-        .unwrap()
-    };
+    let page = |w: &tauri::WebviewWindow<tauri::test::MockRuntime>| event_page(w, &saved.id);
     assert_eq!(page(&w).reminders, None);
     call(
         &w,
@@ -530,4 +568,181 @@ fn reminders_are_set_for_the_device_and_for_one_event() {
     )
     .unwrap();
     assert_eq!(page(&w).reminders, Some(Vec::new()));
+}
+
+#[test]
+fn a_member_reports_a_comment_and_the_admin_bans_its_author_from_the_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = app(dir.path());
+    let persona_id = |w: &tauri::WebviewWindow<tauri::test::MockRuntime>, name: &str| -> String {
+        let state: ipc::AppState =
+            serde_json::from_value(call(w, cmd::State::NAME, json!(null)).unwrap()).unwrap();
+        state
+            .personas
+            .into_iter()
+            .find(|p| p.name == name)
+            .unwrap()
+            .id
+    };
+    let switch = |w: &tauri::WebviewWindow<tauri::test::MockRuntime>, name: &str| {
+        let id = persona_id(w, name);
+        call(w, cmd::SwitchPersona::NAME, json!({ "id": id })).unwrap();
+    };
+    call(&w, cmd::CreatePersona::NAME, json!({"name": "Ana"})).unwrap();
+    let group: String = serde_json::from_value(
+        call(
+            &w,
+            cmd::CreateGroup::NAME,
+            json!({"name": "Choir", "summary": "", "members_only": false}),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let form = ipc::EventForm {
+        title: "Rehearsal".into(),
+        starts: "2055-03-01T19:00".into(),
+        time_zone: "Europe/Paris".into(),
+        visibility: Some(ipc::Visibility::Public),
+        group: Some(group.clone()),
+        ..Default::default()
+    };
+    let event: ipc::Saved =
+        serde_json::from_value(call(&w, cmd::SaveEvent::NAME, json!(form)).unwrap()).unwrap();
+    let invitation: ipc::Invitation =
+        serde_json::from_value(call(&w, cmd::Invite::NAME, json!({ "id": group })).unwrap())
+            .unwrap();
+    for name in ["Ben", "Cleo"] {
+        call(&w, cmd::CreatePersona::NAME, json!({ "name": name })).unwrap();
+        switch(&w, name);
+        call(&w, cmd::JoinGroup::NAME, json!({"token": invitation.token})).unwrap();
+    }
+    switch(&w, "Ben");
+    let comment: String = serde_json::from_value(
+        call(
+            &w,
+            cmd::Comment::NAME,
+            json!({"id": event.id, "body": "Buy my CDs", "reply_to": null}),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    // Cleo reports it to the group's moderators: Ana only (Ben is whom it is about).
+    switch(&w, "Cleo");
+    let report = ipc::ReportArgs {
+        kind: ipc::ReportKind::Comment,
+        id: format!("{}/{comment}", event.id),
+        group: None,
+        reason: ipc::ReportReason::Spam,
+        text: "Ads again".into(),
+        moderators: true,
+        admins: false,
+    };
+    let sent: ipc::ReportSent =
+        serde_json::from_value(call(&w, cmd::Report::NAME, json!(report)).unwrap()).unwrap();
+    assert_eq!(sent.moderators, Some(1));
+    // Nobody to send it to is an error.
+    let nowhere = ipc::ReportArgs {
+        moderators: false,
+        ..report.clone()
+    };
+    assert!(call(&w, cmd::Report::NAME, json!(nowhere)).is_err());
+    // Cleo is no moderator: she sees no reports.
+    let seen = |w: &tauri::WebviewWindow<tauri::test::MockRuntime>| -> ipc::GroupModeration {
+        serde_json::from_value(call(w, cmd::GroupModeration::NAME, json!({ "id": group })).unwrap())
+            .unwrap()
+    };
+    assert!(seen(&w).reports.is_empty());
+    switch(&w, "Ana");
+    let m = seen(&w);
+    assert_eq!(m.reports.len(), 1, "{m:?}");
+    let r = &m.reports[0];
+    assert_eq!(
+        (r.reporter.as_str(), r.about.as_str(), r.text.as_str()),
+        ("Cleo", "Buy my CDs", "Ads again")
+    );
+    let (ben, ben_name) = r.author.clone().unwrap();
+    assert_eq!(ben_name, "Ben");
+    call(
+        &w,
+        cmd::Ban::NAME,
+        json!(ipc::BanArgs {
+            group: group.clone(),
+            persona: ben.clone(),
+            reason: Some(ipc::ReportReason::Spam),
+            note: "ads".into(),
+            banned: true,
+        }),
+    )
+    .unwrap();
+    let m = seen(&w);
+    assert_eq!(m.bans.len(), 1);
+    assert_eq!(m.bans[0].name, "Ben");
+    assert_eq!(m.log[0].action, ipc::ModAction::Ban);
+    assert_eq!(m.log[0].target, "Ben");
+    assert_eq!(m.log[0].by, "Ana");
+    let page = event_page(&w, &event.id);
+    assert!(page.comments[0].hidden);
+    assert_eq!(page.comments[0].body, "");
+    // Lifted: the comment shows again.
+    call(
+        &w,
+        cmd::Ban::NAME,
+        json!(ipc::BanArgs {
+            group: group.clone(),
+            persona: ben,
+            reason: None,
+            note: String::new(),
+            banned: false,
+        }),
+    )
+    .unwrap();
+    let page = event_page(&w, &event.id);
+    assert!(!page.comments[0].hidden);
+    assert_eq!(seen(&w).log[0].action, ipc::ModAction::Unban);
+
+    // Dora asks to join; Ana lets her in.
+    call(&w, cmd::CreatePersona::NAME, json!({"name": "Dora"})).unwrap();
+    switch(&w, "Dora");
+    call(&w, cmd::RequestToJoin::NAME, json!({ "id": group })).unwrap();
+    let page: ipc::GroupPage =
+        serde_json::from_value(call(&w, cmd::Group::NAME, json!({ "id": group })).unwrap())
+            .unwrap();
+    assert!(page.requested && page.my_role.is_none());
+    switch(&w, "Ana");
+    let m = seen(&w);
+    assert_eq!(m.requests.len(), 1);
+    assert_eq!(m.requests[0].name, "Dora");
+    call(
+        &w,
+        cmd::AnswerRequest::NAME,
+        json!(ipc::AnswerArgs {
+            group: group.clone(),
+            persona: m.requests[0].persona.clone(),
+            accept: true
+        }),
+    )
+    .unwrap();
+    let m = seen(&w);
+    assert!(m.requests.is_empty());
+    assert_eq!(m.log[0].action, ipc::ModAction::ApproveMember);
+    assert_eq!(m.log[0].target, "Dora");
+
+    // A moderator takes the event off the group's page; members are not offered it.
+    assert_eq!(event_page(&w, &event.id).listed, Some(true));
+    call(
+        &w,
+        cmd::ListInGroup::NAME,
+        json!(ipc::ListingArgs {
+            group: group.clone(),
+            event: event.id.clone(),
+            listed: false
+        }),
+    )
+    .unwrap();
+    assert_eq!(event_page(&w, &event.id).listed, Some(false));
+    let m = seen(&w);
+    assert_eq!(m.log[0].action, ipc::ModAction::UnlistEvent);
+    assert_eq!(m.log[0].target, "Rehearsal");
+    switch(&w, "Dora");
+    assert_eq!(event_page(&w, &event.id).listed, None);
 }

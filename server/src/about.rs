@@ -1,6 +1,7 @@
 //! The instance's about page (`/about`; also the home page of a server that
 //! does not federate): what the server is, its rules and who runs it (as the
-//! admin wrote them: `--rules FILE` in Markdown, `--contact`, `--admin`), how
+//! admin wrote them: `rally-server admin policy set FILE.md [--contact]`, else
+//! `--rules FILE` in Markdown and `--contact`; `--admin`), how
 //! registration works, how to sync with it and whether it federates. In the
 //! reader's language ([`crate::lang`]); the rules are the admin's words, shown
 //! as written.
@@ -56,12 +57,30 @@ pub async fn about(
         })
         .unwrap_or_else(|| state.public_url.clone());
     let about = &state.about;
-    let rules = match about.rules.as_deref().filter(|r| !r.trim().is_empty()) {
+    // The policy the admins set (`admin policy set`) comes before the flags.
+    let policy = state
+        .registry
+        .call(|r| crate::registry::Registry::policy(r))
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    let rules = match policy
+        .rules
+        .as_deref()
+        .or(about.rules.as_deref())
+        .filter(|r| !r.trim().is_empty())
+    {
         Some(r) => rally_core::text::markdown_to_html(r),
         None => format!("<p>{}</p>", escape(&lang.t("about-no-rules"))),
     };
     let mut contact = String::new();
-    if let Some(c) = about.contact.as_deref().filter(|c| !c.trim().is_empty()) {
+    if let Some(c) = policy
+        .contact
+        .as_deref()
+        .or(about.contact.as_deref())
+        .filter(|c| !c.trim().is_empty())
+    {
         contact.push_str(&format!(
             "<p><strong>{}:</strong> {}</p>",
             escape(&lang.t("about-contact")),

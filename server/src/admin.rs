@@ -1,6 +1,7 @@
 //! The admin web page (`/admin`): registrations, and with federation the
 //! instances this server follows and that follow it (accept, reject, follow,
-//! unfollow) and blocked domains — the same operations as `rally-server admin`,
+//! unfollow), blocked domains, and moderation (`admin/reports.rs`: the reports
+//! queue, suspensions, the log) — the same operations as `rally-server admin`,
 //! through the same functions.
 //!
 //! Access: `rally-server admin token` makes a new token (only its SHA-256 is kept,
@@ -62,6 +63,8 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .route("/admin/registrations", post(set_registrations))
         .route("/admin/instances", post(instance_action))
         .route("/admin/blocks", post(block_action))
+        .route("/admin/reports", post(reports::report_action))
+        .route("/admin/suspensions", post(reports::suspension_action))
         .with_state(state)
 }
 
@@ -504,6 +507,7 @@ async fn federation_section(fedi: &Fedi) -> String {
         )),
     }
     out.push_str(&spam_caps(fedi));
+    out.push_str(&reports::section(fedi).await);
     out
 }
 
@@ -532,5 +536,6 @@ fn spam_caps(fedi: &Fedi) -> String {
     out
 }
 
+mod reports;
 #[cfg(test)]
 mod tests;

@@ -86,6 +86,9 @@ pub struct ServerConfig {
     pub registrations: Option<Mode>,
     /// Spam caps on what remote actors and domains send per hour.
     pub fedi_caps: fedi::budget::ActivityCaps,
+    /// New events, comments and joins one persona syncing here may make per
+    /// hour (past them, its session is refused with the reason).
+    pub persona_caps: rally_core::moderation::caps::Caps,
     /// The largest sync frame sent or accepted.
     pub max_frame: rally_core::protocol::FrameLimit,
     /// The geocoder devices search addresses through, and its address.
@@ -155,6 +158,12 @@ impl rally_store::Admit for Gate {
             Timestamp::now(),
         )?)
     }
+
+    fn policy(&mut self) -> Option<(String, String)> {
+        let p = self.registry.policy().ok()?;
+        (p.rules.is_some() || p.contact.is_some())
+            .then(|| (p.rules.unwrap_or_default(), p.contact.unwrap_or_default()))
+    }
 }
 
 fn transport_key(registry: &mut dyn Registry) -> Result<Keypair, ServerError> {
@@ -219,7 +228,8 @@ pub async fn run(
     let gate = Gate {
         registry: Box::new(registry),
     };
-    let repo = SyncRepo::relay(store, me, Box::new(gate));
+    let mut repo = SyncRepo::relay(store, me, Box::new(gate));
+    repo.set_caps(config.persona_caps);
     let listener = tokio::net::TcpListener::bind(config.http)
         .await
         .map_err(|source| ServerError::Http {

@@ -1,5 +1,7 @@
 //! The `rally-server` binary: runs the server, or administers its data directory.
 
+mod moderation_admin;
+
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -38,6 +40,16 @@ struct Cli {
     /// Spam caps: the same for all the actors of one remote domain.
     #[arg(long, value_name = "N", default_value_t = rally_server::fedi::budget::ActivityCaps::default().per_domain)]
     fedi_per_domain_hour: u32,
+    /// Spam caps: new events one persona syncing here may make per hour (past
+    /// it, its sync is refused with the reason; its changes wait on its device).
+    #[arg(long, value_name = "N", default_value_t = rally_core::moderation::caps::Caps::default().events)]
+    cap_events_per_hour: u32,
+    /// Spam caps: comments one persona may make per hour.
+    #[arg(long, value_name = "N", default_value_t = rally_core::moderation::caps::Caps::default().comments)]
+    cap_comments_per_hour: u32,
+    /// Spam caps: joins one persona may make per hour.
+    #[arg(long, value_name = "N", default_value_t = rally_core::moderation::caps::Caps::default().joins)]
+    cap_joins_per_hour: u32,
     /// The largest sync frame, in bytes, the server sends or accepts (default and
     /// most 4194304). Devices syncing with it use the same `--max-frame`.
     #[arg(long, value_name = "BYTES", default_value_t = FrameLimit::default())]
@@ -95,7 +107,7 @@ enum Command {
 }
 
 #[derive(Debug, Subcommand)]
-enum Admin {
+pub(crate) enum Admin {
     /// Show the registration mode, or set it: open, invite or closed.
     Registrations { mode: Option<String> },
     /// Make an invitation code.
@@ -117,6 +129,34 @@ enum Admin {
     Instances(Instances),
     /// Make a new token for the admin web page (/admin); the previous one stops working.
     Token,
+    /// The reports queue: from the Fediverse (Flag) and from devices.
+    #[command(subcommand)]
+    Reports(moderation_admin::Reports),
+    /// Suspend a persona: refused when it syncs, nothing it wrote published
+    /// (its published events are withdrawn from the Fediverse).
+    Suspend {
+        persona: String,
+        #[arg(long)]
+        note: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lift a suspension.
+    Unsuspend {
+        persona: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The instance's rules and contact (Markdown), shown on the about page, in
+    /// NodeInfo and to devices as they register.
+    #[command(subcommand)]
+    Policy(moderation_admin::Policy),
+    /// What the admins did: hidden content, suspensions, dismissed and
+    /// forwarded reports.
+    Log {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,8 +180,12 @@ enum Instances {
     Block { domain: String },
     /// Stop refusing a domain.
     Unblock { domain: String },
-    /// List blocked domains.
+    /// List blocked domains and actors.
     Blocked,
+    /// Refuse everything from one remote actor (its URL); its domain stays welcome.
+    BlockActor { actor: String },
+    /// Stop refusing an actor.
+    UnblockActor { actor: String },
 }
 
 fn main() {
@@ -173,12 +217,23 @@ fn admin(data: &std::path::Path, cmd: Admin) -> Result<()> {
             data.display()
         );
     }
-    if let Admin::Instances(cmd) = cmd {
-        return instances(data, cmd);
-    }
+    let cmd = match cmd {
+        Admin::Instances(cmd) => return instances(data, cmd),
+        cmd @ (Admin::Reports(_)
+        | Admin::Suspend { .. }
+        | Admin::Unsuspend { .. }
+        | Admin::Policy(_)
+        | Admin::Log { .. }) => return moderation_admin::run(data, cmd),
+        cmd => cmd,
+    };
     let mut registry = SqliteRegistry::open(data)?;
     match cmd {
-        Admin::Instances(_) => unreachable!("handled above"),
+        Admin::Instances(_)
+        | Admin::Reports(_)
+        | Admin::Suspend { .. }
+        | Admin::Unsuspend { .. }
+        | Admin::Policy(_)
+        | Admin::Log { .. } => unreachable!("handled above"),
         Admin::Token => {
             let token = rally_server::admin::new_token(&mut registry)?;
             println!("{token}");
@@ -231,8 +286,12 @@ fn admin(data: &std::path::Path, cmd: Admin) -> Result<()> {
     Ok(())
 }
 
-fn instances(data: &std::path::Path, cmd: Instances) -> Result<()> {
-    use rally_server::fedi::{self, instances};
+/// The federation of the server in `data` (as it last ran), and a runtime for
+/// an admin command to act on it while the server runs.
+pub(crate) fn fedi_of(
+    data: &std::path::Path,
+) -> Result<(rally_server::fedi::Fedi, tokio::runtime::Runtime)> {
+    use rally_server::fedi;
     let url = fedi::db::FediDb::open(data)?
         .public_url()?
         .context("this server has not federated yet: start it with --public-url first")?;
@@ -240,6 +299,12 @@ fn instances(data: &std::path::Path, cmd: Instances) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    Ok((fedi, runtime))
+}
+
+fn instances(data: &std::path::Path, cmd: Instances) -> Result<()> {
+    use rally_server::fedi::instances;
+    let (fedi, runtime) = fedi_of(data)?;
     runtime.block_on(async {
         match cmd {
             Instances::List { json } => {
@@ -289,6 +354,18 @@ fn instances(data: &std::path::Path, cmd: Instances) -> Result<()> {
                 for d in instances::blocked(&fedi).await? {
                     println!("{d}");
                 }
+                for a in instances::blocked_actors(&fedi).await? {
+                    println!("actor {a}");
+                }
+            }
+            Instances::BlockActor { actor } => {
+                println!("blocked {}", instances::block_actor(&fedi, &actor).await?);
+            }
+            Instances::UnblockActor { actor } => {
+                if !instances::unblock_actor(&fedi, &actor).await? {
+                    bail!("{actor} was not blocked");
+                }
+                println!("unblocked");
             }
         }
         anyhow::Ok(())
@@ -321,6 +398,11 @@ fn serve(cli: Cli, data: PathBuf) -> Result<()> {
         fedi_caps: rally_server::fedi::budget::ActivityCaps {
             per_actor: cli.fedi_per_actor_hour,
             per_domain: cli.fedi_per_domain_hour,
+        },
+        persona_caps: rally_core::moderation::caps::Caps {
+            events: cli.cap_events_per_hour,
+            comments: cli.cap_comments_per_hour,
+            joins: cli.cap_joins_per_hour,
         },
         max_frame: cli.max_frame,
         geocoder: match (cli.geocoder, cli.geocoder_url.clone()) {

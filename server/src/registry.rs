@@ -135,6 +135,25 @@ pub trait Registry: Send + std::fmt::Debug {
     /// Whether a session is open at `now` (expired ones are forgotten).
     fn admin_session_open(&mut self, hash: &[u8], now: i64) -> Result<bool, RegistryError>;
     fn end_admin_session(&mut self, hash: &[u8]) -> Result<(), RegistryError>;
+    /// Suspends a persona registered here (or not yet): it is refused at
+    /// admission, and nothing it wrote is published (see `fedi::moderation`);
+    /// `false` when it already was.
+    fn suspend(&mut self, persona: &PersonaId, now: Timestamp) -> Result<bool, RegistryError>;
+    fn unsuspend(&mut self, persona: &PersonaId) -> Result<bool, RegistryError>;
+    fn is_suspended(&self, persona: &PersonaId) -> Result<bool, RegistryError>;
+    /// Every suspended persona, with when.
+    fn suspended(&self) -> Result<Vec<(PersonaId, i64)>, RegistryError>;
+    /// The instance's policy as the admins set it (`admin policy set`):
+    /// its rules in Markdown, and how to reach the admins.
+    fn policy(&self) -> Result<Policy, RegistryError>;
+    fn set_policy(&mut self, policy: &Policy) -> Result<(), RegistryError>;
+}
+
+/// The instance's rules and contact.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Policy {
+    pub rules: Option<String>,
+    pub contact: Option<String>,
 }
 
 /// Decides whether `persona`, which proved its key, may sync; registers it when
@@ -145,6 +164,11 @@ pub fn admit(
     invite: Option<&str>,
     now: Timestamp,
 ) -> Result<Admission, RegistryError> {
+    if registry.is_suspended(persona)? {
+        return Ok(Admission::Refused(
+            "this server's admins suspended this persona: it no longer syncs here".into(),
+        ));
+    }
     if registry.is_registered(persona)? {
         return Ok(Admission::Admitted);
     }
@@ -201,6 +225,10 @@ CREATE TABLE IF NOT EXISTS admin_sessions (
 CREATE TABLE IF NOT EXISTS registrations (
     persona       BLOB PRIMARY KEY,
     registered_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS suspended (
+    persona BLOB PRIMARY KEY,
+    at      INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS invites (
     code       TEXT PRIMARY KEY,
@@ -276,6 +304,78 @@ impl SqliteRegistry {
 }
 
 impl Registry for SqliteRegistry {
+    fn policy(&self) -> Result<Policy, RegistryError> {
+        let text = |v: Option<Vec<u8>>| v.map(|b| String::from_utf8_lossy(&b).into_owned());
+        Ok(Policy {
+            rules: text(self.setting("policy_rules")?),
+            contact: text(self.setting("policy_contact")?),
+        })
+    }
+
+    fn set_policy(&mut self, policy: &Policy) -> Result<(), RegistryError> {
+        for (key, value) in [
+            ("policy_rules", &policy.rules),
+            ("policy_contact", &policy.contact),
+        ] {
+            match value {
+                Some(v) => self.set_setting(key, v.as_bytes())?,
+                None => {
+                    self.conn
+                        .execute("DELETE FROM settings WHERE key = ?1", [key])
+                        .ctx("writing a setting")?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn suspend(&mut self, persona: &PersonaId, now: Timestamp) -> Result<bool, RegistryError> {
+        let n = self
+            .conn
+            .execute(
+                "INSERT OR IGNORE INTO suspended (persona, at) VALUES (?1, ?2)",
+                params![persona.0, now.as_second()],
+            )
+            .ctx("suspending a persona")?;
+        Ok(n > 0)
+    }
+
+    fn unsuspend(&mut self, persona: &PersonaId) -> Result<bool, RegistryError> {
+        let n = self
+            .conn
+            .execute("DELETE FROM suspended WHERE persona = ?1", [persona.0])
+            .ctx("lifting a suspension")?;
+        Ok(n > 0)
+    }
+
+    fn is_suspended(&self, persona: &PersonaId) -> Result<bool, RegistryError> {
+        let n: i64 = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM suspended WHERE persona = ?1")
+            .ctx("reading suspensions")?
+            .query_row([persona.0], |r| r.get(0))
+            .ctx("reading suspensions")?;
+        Ok(n > 0)
+    }
+
+    fn suspended(&self) -> Result<Vec<(PersonaId, i64)>, RegistryError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT persona, at FROM suspended ORDER BY at")
+            .ctx("reading suspensions")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?)))
+            .ctx("reading suspensions")?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (p, at) = row.ctx("reading suspensions")?;
+            if let Ok(p) = <[u8; 32]>::try_from(p) {
+                out.push((PersonaId(p), at));
+            }
+        }
+        Ok(out)
+    }
+
     fn mode(&self) -> Result<Mode, RegistryError> {
         match self.setting("registrations")? {
             Some(v) => String::from_utf8_lossy(&v).parse(),

@@ -131,11 +131,27 @@ pub mod cmd {
         DescribeRepeat = "describe_repeat" (super::RepeatArgs) -> String;
         /// Changes one occurrence of a series (cancel it, or put it back).
         SetOccurrence = "set_occurrence" (super::OccurrenceArgs) -> ();
+        /// Moves, retitles or re-places one occurrence of a series, or it and
+        /// the following ones.
+        EditOccurrence = "edit_occurrence" (super::OccurrenceEdit) -> ();
         /// When this device reminds of what its personas go to.
         Reminders = "reminders" (()) -> super::Reminders;
         SetReminders = "set_reminders" (super::Reminders) -> ();
         /// One event's own reminders (`None`: as the device does).
         SetEventReminders = "set_event_reminders" (super::EventRemindersArgs) -> ();
+        /// Reports an event, a comment, a group or a persona to the group's
+        /// moderators (end to end encrypted) and/or the server's admins.
+        Report = "report" (super::ReportArgs) -> super::ReportSent;
+        /// A group's reports (for its moderators), bans and moderation log.
+        GroupModeration = "group_moderation" (IdArgs) -> super::GroupModeration;
+        /// Bans a persona from a group, or lifts the ban.
+        Ban = "ban" (super::BanArgs) -> ();
+        /// Takes an event off its group's page, or puts it back (moderators).
+        ListInGroup = "list_in_group" (super::ListingArgs) -> ();
+        /// Asks to join a public group.
+        RequestToJoin = "request_to_join" (IdArgs) -> ();
+        /// Approves or declines someone's request to join (moderators).
+        AnswerRequest = "answer_request" (super::AnswerArgs) -> ();
     }
 }
 
@@ -233,6 +249,12 @@ pub struct OccurrenceItem {
     /// Its title and place when they differ from the series'.
     pub title: String,
     pub place: Option<String>,
+    /// Its local start and end in the event's zone, `YYYY-MM-DDTHH:MM`, for
+    /// the form that changes it.
+    #[serde(default)]
+    pub starts: String,
+    #[serde(default)]
+    pub ends: Option<String>,
     pub going: u32,
     /// The persona's answer to it (its own, or to the whole series).
     pub mine: Option<ParticipationStatus>,
@@ -258,6 +280,150 @@ pub struct OccurrenceArgs {
     pub occurrence: String,
     /// `true`: cancel it; `false`: put it back as the series has it.
     pub cancelled: bool,
+}
+
+/// A change to one occurrence of a series (or to it and the following ones).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OccurrenceEdit {
+    pub id: String,
+    pub occurrence: String,
+    /// It and every later occurrence, rather than this one only.
+    pub following: bool,
+    pub title: String,
+    /// `YYYY-MM-DDTHH:MM` in the event's zone; the following ones shift by as
+    /// much.
+    pub starts: String,
+    /// Blank: as long as the series'.
+    pub ends: String,
+    /// Blank: the series' place.
+    pub place: String,
+}
+
+keyword!(
+    /// Why something is reported or someone banned.
+    ReportReason { Spam = "spam", Harassment = "harassment", Illegal = "illegal", Other = "other" }
+);
+keyword!(
+    /// What a report is about.
+    ReportKind { Event = "event", Comment = "comment", Group = "group", Persona = "persona" }
+);
+keyword!(
+    /// What a group's moderation log records.
+    ModAction {
+        Ban = "ban",
+        Unban = "unban",
+        UnlistEvent = "unlist-event",
+        ListEvent = "list-event",
+        HideComment = "hide-comment",
+        ShowComment = "show-comment",
+        ApproveMember = "approve-member",
+        DeclineMember = "decline-member",
+    }
+);
+
+/// A report made in the app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportArgs {
+    pub kind: ReportKind,
+    /// The document's or persona's id; `event/comment` for a comment.
+    pub id: String,
+    /// The group, for a persona or an event of no group.
+    pub group: Option<String>,
+    pub reason: ReportReason,
+    pub text: String,
+    /// To the group's moderators.
+    pub moderators: bool,
+    /// To the server's admins.
+    pub admins: bool,
+}
+
+/// Where a report went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportSent {
+    /// Sealed to this many moderators.
+    pub moderators: Option<u32>,
+    /// Kept for the server's admins (sent as the device next syncs).
+    pub admins: bool,
+}
+
+/// A group's moderation as its page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct GroupModeration {
+    /// The reports this device opened (only for the group's moderators).
+    pub reports: Vec<ReportItem>,
+    pub bans: Vec<BanItem>,
+    /// Newest first.
+    pub log: Vec<LogItem>,
+    /// Who asks to join (shown to moderators).
+    #[serde(default)]
+    pub requests: Vec<RequestItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestItem {
+    pub persona: String,
+    pub name: String,
+    pub when: String,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListingArgs {
+    pub group: String,
+    pub event: String,
+    pub listed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerArgs {
+    pub group: String,
+    pub persona: String,
+    pub accept: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportItem {
+    pub id: String,
+    pub when: String,
+    pub reporter: String,
+    pub kind: ReportKind,
+    /// What it is about, as people read it (an event's title, a comment's
+    /// words, a name).
+    pub about: String,
+    pub reason: ReportReason,
+    pub text: String,
+    /// Whom a ban would be for (a comment's author, a reported persona), as
+    /// (id, name).
+    pub author: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BanItem {
+    pub persona: String,
+    pub name: String,
+    pub since: String,
+    pub reason: Option<ReportReason>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogItem {
+    pub when: String,
+    pub by: String,
+    pub action: ModAction,
+    /// Whom or what, as people read it.
+    pub target: String,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BanArgs {
+    pub group: String,
+    pub persona: String,
+    pub reason: Option<ReportReason>,
+    pub note: String,
+    /// `false`: lift the ban.
+    pub banned: bool,
 }
 
 keyword!(
@@ -467,6 +633,9 @@ pub struct CommentItem {
     pub id: String,
     pub author: String,
     pub body: String,
+    /// Hidden by an organiser, or its author banned from the group.
+    #[serde(default)]
+    pub hidden: bool,
     pub when: String,
     pub replies: Vec<CommentItem>,
     /// The author's picture, when it answered the event with one.
@@ -500,7 +669,15 @@ pub struct EventPage {
     pub status: EventStatus,
     pub visibility: Visibility,
     pub join_mode: JoinMode,
+    /// Its group's name.
     pub group: Option<String>,
+    /// Its group's id.
+    #[serde(default)]
+    pub group_id: Option<String>,
+    /// For the group's moderators: whether the group lists it on its page
+    /// (`None` for everyone else).
+    #[serde(default)]
+    pub listed: Option<bool>,
     pub organisers: Vec<String>,
     pub participants: Vec<Participant>,
     pub comments: Vec<CommentItem>,
@@ -664,6 +841,15 @@ pub struct GroupPage {
     pub links: Vec<GroupLink>,
     pub events: Vec<EventItem>,
     pub my_role: Option<Role>,
+    /// The current persona's id.
+    #[serde(default)]
+    pub me: Option<String>,
+    /// Whether the current persona asked to join and waits for an answer.
+    #[serde(default)]
+    pub requested: bool,
+    /// Whether it is a public group (anyone may ask to join).
+    #[serde(default)]
+    pub public: bool,
     pub followed: bool,
     pub messages: Vec<ChatMessage>,
     /// Its picture, the page size.

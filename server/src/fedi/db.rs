@@ -2,7 +2,8 @@
 //! keys, remote actors seen, followers, follows between instances, what has been
 //! published, which remote objects became which comments and participations, and
 //! the delivery queue. The documents themselves stay in the store; this is only
-//! the mapping between them and the Fediverse.
+//! the mapping between them and the Fediverse; and the admins' moderation
+//! (`moderation.rs`: reports, hidden content, their log).
 
 use std::path::Path;
 use std::time::Duration;
@@ -10,6 +11,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::keys::{ActorKey, KeyError};
+
+pub mod moderation;
 use super::vocab::RemoteActor;
 
 pub const FEDI_FILE: &str = "fedi.db";
@@ -182,6 +185,8 @@ impl FediDb {
         conn.pragma_update(None, "synchronous", "FULL")
             .ctx("opening")?;
         conn.execute_batch(SCHEMA).ctx("creating the schema")?;
+        conn.execute_batch(moderation::SCHEMA)
+            .ctx("creating the schema")?;
         Ok(FediDb { conn })
     }
 

@@ -5,7 +5,7 @@
 //!   `VTIMEZONE`): one event at `/events/{id}/event.ics`, a group's at
 //!   `/groups/{id}/events.ics`, the whole instance's at `/events.ics`;
 //! - Atom (`atom_syndication`): a group's at `/groups/{id}/feed.atom`, the
-//!   instance's at `/feed.atom`.
+//!   instance's at `/feed.atom`; a series' entry is summed up at its next date.
 //!
 //! The pages that have a feed announce it in their `<head>` ([`alternates`]).
 //! Every answer carries an `ETag` (a hash of its bytes) and a short cache
@@ -96,7 +96,7 @@ fn instance_events(l: &Local) -> Result<Vec<PublicEvent>, FediError> {
 /// A group's name and published events.
 fn group_events(l: &Local, hex: &str) -> Result<(String, String, Vec<PublicEvent>), FediError> {
     let g = group(l, hex)?;
-    let mut published = l.published();
+    let mut published = l.published()?;
     let events = g
         .view
         .events
@@ -147,10 +147,13 @@ pub(super) fn atom_linked(
             .unwrap_or_default()
             .fixed_offset()
     };
+    let now = Timestamp::now();
     let entries: Vec<_> = events
         .iter()
         .map(|e| {
             let d = &e.view.details;
+            // A series' summary says when its next date is.
+            let next = super::series::at_next(e.view.clone(), now);
             let url = link(e);
             EntryBuilder::default()
                 .id(url.clone())
@@ -160,7 +163,9 @@ pub(super) fn atom_linked(
                 .links(vec![
                     LinkBuilder::default().href(url).rel("alternate").build(),
                 ])
-                .summary(Some(Text::plain(vocab::event_summary(&e.view))))
+                .summary(Some(Text::plain(vocab::event_summary(
+                    next.as_ref().unwrap_or(&e.view),
+                ))))
                 .content(Some(
                     ContentBuilder::default()
                         .content_type(Some("html".to_owned()))

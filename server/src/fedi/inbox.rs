@@ -8,7 +8,9 @@
 //! - a `Note` replying to a public event or to a comment on it becomes a comment in
 //!   the event's document (`Update`/`Delete` edit and delete it);
 //! - `Join` of a public event becomes a participation: `Accept` at once in free
-//!   mode, pending in approval mode, `Reject` when the event is full; `Leave` ends it.
+//!   mode, pending in approval mode, `Reject` when the event is full; `Leave` ends it;
+//! - `Flag` (bare, or wrapped in a `Create`) naming something here becomes a
+//!   report for the admins (see `moderation`).
 //!
 //! The changes are written by the persona the server keeps for the remote actor,
 //! and judged by the same rule as any change, on this server and on every device.
@@ -97,10 +99,10 @@ pub async fn accept(fedi: &Fedi, req: &Received<'_>) -> Result<Outcome, FediErro
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_default();
-    let (domain, id) = (host.clone(), activity.id.clone());
+    let (domain, id, actor) = (host.clone(), activity.id.clone(), activity.actor.clone());
     let (blocked, seen) = fedi
         .db(move |db| {
-            if db.is_blocked(&domain)? {
+            if db.is_blocked(&domain)? || db.is_actor_blocked(&actor)? {
                 return Ok((true, false));
             }
             let seen = match &id {
@@ -111,7 +113,7 @@ pub async fn accept(fedi: &Fedi, req: &Received<'_>) -> Result<Outcome, FediErro
         })
         .await?;
     if blocked {
-        return Err(super::fetch::FetchError::Blocked(host).into());
+        return Err(super::fetch::FetchError::Blocked(activity.actor.clone()).into());
     }
     if seen {
         return Ok(Outcome::Duplicate);
@@ -216,6 +218,18 @@ async fn act(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
         "Update" if is_actor_type(activity.object_type()) => actor_updated(fedi, activity).await,
         "Delete" => delete(fedi, activity).await,
         "Join" => join(fedi, activity).await,
+        "Flag" => super::moderation::flag(fedi, activity).await,
+        // Some servers wrap their Flag in a Create; it is the same report, by
+        // the same (signing) actor.
+        "Create" if activity.object_type() == "Flag" => {
+            let inner = Activity::parse(&activity.object)?;
+            if inner.actor != activity.actor {
+                return Err(FediError::Refused(
+                    "a wrapped Flag by another actor than its Create's".into(),
+                ));
+            }
+            super::moderation::flag(fedi, &inner).await
+        }
         "Leave" => leave(fedi, activity).await,
         other => Ok(Outcome::Ignored(format!(
             "{other} of {} from {} (not supported)",

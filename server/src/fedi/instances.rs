@@ -262,3 +262,40 @@ pub async fn unblock(fedi: &Fedi, target: &str) -> Result<bool, FediError> {
 pub async fn blocked(fedi: &Fedi) -> Result<Vec<String>, FediError> {
     fedi.db(|db| db.blocked_domains()).await
 }
+
+/// Refuses everything from one remote actor (by its URL), and logs it.
+pub async fn block_actor(fedi: &Fedi, actor: &str) -> Result<String, FediError> {
+    let actor = actor.trim().to_owned();
+    let url = url::Url::parse(&actor)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "https" | "http") && u.host_str().is_some())
+        .ok_or_else(|| FediError::Refused(format!("{actor:?} is not an actor's URL")))?;
+    let actor = url.to_string();
+    let at = rally_core::jiff::Timestamp::now().as_second();
+    let a = actor.clone();
+    fedi.db(move |db| {
+        db.block_actor(&a, at)?;
+        db.log_moderation("block-actor", &a, None, at)
+    })
+    .await?;
+    Ok(actor)
+}
+
+pub async fn unblock_actor(fedi: &Fedi, actor: &str) -> Result<bool, FediError> {
+    let actor = url::Url::parse(actor.trim())
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| actor.trim().to_owned());
+    let at = rally_core::jiff::Timestamp::now().as_second();
+    fedi.db(move |db| {
+        let was = db.unblock_actor(&actor)?;
+        if was {
+            db.log_moderation("unblock-actor", &actor, None, at)?;
+        }
+        Ok::<_, FediError>(was)
+    })
+    .await
+}
+
+pub async fn blocked_actors(fedi: &Fedi) -> Result<Vec<String>, FediError> {
+    fedi.db(|db| db.blocked_actors()).await
+}

@@ -136,7 +136,7 @@ pub fn scan(
     query.text = text;
     // The index narrows to the rectangle around the circle; the distance decides.
     query.bbox = area.map(|a| a.bbox());
-    let mut published = l.published();
+    let mut published = l.published()?;
     let mut looked = 0;
     // A series comes once, at its next occurrence (the store lists each one).
     let mut seen = std::collections::HashSet::new();
@@ -555,7 +555,7 @@ pub async fn embed(
             let g = super::routes::group(l, &hex)?;
             let at = Timestamp::now();
             let now = at.as_second();
-            let mut published = l.published();
+            let mut published = l.published()?;
             let mut events: Vec<PublicEvent> = g
                 .view
                 .events

@@ -39,6 +39,7 @@ pub mod interact;
 pub mod keys;
 pub mod listing;
 pub mod members;
+pub mod moderation;
 pub mod outbox;
 pub mod outcome;
 pub mod page_cache;
@@ -81,6 +82,8 @@ pub enum FediError {
     Db(#[from] DbError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
     #[error(transparent)]
     Service(Box<ServiceError>),
     #[error(transparent)]
@@ -195,19 +198,31 @@ pub struct PublicGroup {
 pub struct Published<'a> {
     local: &'a Local,
     groups: std::collections::HashMap<DocId, Option<GroupView>>,
+    moderated: moderation::Moderated,
 }
 
 impl Published<'_> {
-    /// The event, if it is public and listed by a public group here.
+    /// The event, if it is public and listed by a public group here (and the
+    /// admins did not take it off), as the public reads it.
     pub fn event(&mut self, id: &DocId) -> Option<PublicEvent> {
         let store = self.local.store();
-        let view = store.load(*id).ok()?.event().ok()?;
+        let mut view = store.load(*id).ok()?.event().ok()?;
         let gid = view.group?;
         let group = self
             .groups
             .entry(gid)
             .or_insert_with(|| store.load(gid).ok()?.group().ok());
-        publication::event_is_published(id, &view, group.as_ref()).then_some(PublicEvent {
+        if !publication::event_is_published(id, &view, group.as_ref())
+            || self.moderated.event_hidden(id, &view)
+        {
+            return None;
+        }
+        let banned = group
+            .as_ref()
+            .map(|g| g.bans.keys().copied().collect())
+            .unwrap_or_default();
+        self.moderated.apply(id, &mut view, &banned);
+        Some(PublicEvent {
             id: *id,
             view,
             group: gid,
@@ -248,7 +263,9 @@ impl Local {
         let Ok(view) = doc.group() else {
             return Ok(None);
         };
-        if !publication::group_is_published(&view) {
+        if !publication::group_is_published(&view)
+            || moderation::Moderated::load(self)?.group_hidden(id)
+        {
             return Ok(None);
         }
         let username = vocab::group_username(id, &view.profile.name);
@@ -261,27 +278,16 @@ impl Local {
 
     /// An event, if it is public and listed by a public group here.
     pub fn public_event(&self, id: &DocId) -> Result<Option<PublicEvent>, FediError> {
-        let store = self.store();
-        let Some(view) = store.load(*id).ok().and_then(|d| d.event().ok()) else {
-            return Ok(None);
-        };
-        let group = view.group.and_then(|g| store.load(g).ok()?.group().ok());
-        if !publication::event_is_published(id, &view, group.as_ref()) {
-            return Ok(None);
-        }
-        Ok(view.group.map(|group| PublicEvent {
-            id: *id,
-            view,
-            group,
-        }))
+        Ok(self.published()?.event(id))
     }
 
     /// A reader of public events that loads each group once (for lists).
-    pub fn published(&self) -> Published<'_> {
-        Published {
+    pub fn published(&self) -> Result<Published<'_>, FediError> {
+        Ok(Published {
             local: self,
             groups: std::collections::HashMap::new(),
-        }
+            moderated: moderation::Moderated::load(self)?,
+        })
     }
 
     /// A picture's bytes, if a published event or group names it (the only

@@ -48,5 +48,7 @@ pub enum Outcome {
     /// A remote actor's profile (or key) was read again.
     ActorUpdated,
     Duplicate,
+    /// A `Flag` queued for the admins, as this report.
+    Reported(i64),
     Ignored(String),
 }

@@ -58,8 +58,10 @@ pub struct PageCache {
     pages: Mutex<HashMap<String, Kept>>,
 }
 
-/// A kept page: the store's change cursor it was made at, when, the page.
-type Kept = (i64, Instant, Arc<Page>);
+/// A kept page: the store's change cursor and the admins' last moderation
+/// action it was made at (the admin CLI acts from another process), when, the
+/// page.
+type Kept = ((i64, i64), Instant, Arc<Page>);
 
 /// Pages kept at most.
 const CACHED_PAGES: usize = 512;
@@ -67,6 +69,12 @@ const CACHED_PAGES: usize = 512;
 const FRESH: Duration = Duration::from_secs(60);
 
 impl PageCache {
+    /// Forgets every kept page (moderation changed what the public may read,
+    /// which the store's change cursor does not see).
+    pub fn clear(&self) {
+        self.pages.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
     /// The page for `key`, made by `make` unless one made since the store's
     /// last change (and within the minute) is kept.
     pub fn page(
@@ -75,7 +83,7 @@ impl PageCache {
         key: String,
         make: impl FnOnce() -> Result<Page, FediError>,
     ) -> Result<Arc<Page>, FediError> {
-        let cursor = l.store().change_cursor()?;
+        let cursor = (l.store().change_cursor()?, l.db.moderation_generation()?);
         let pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((at, made, page)) = pages.get(&key)
             && *at == cursor

@@ -124,7 +124,7 @@ fn events_of(
     let mut query = EventQuery::upcoming(since);
     query.involving = vec![persona];
     query.limit = MAX_EVENTS;
-    let mut published = l.published();
+    let mut published = l.published()?;
     let mut out = Vec::new();
     for s in l.store().events(&query)? {
         if s.visibility == Visibility::MembersOnly {

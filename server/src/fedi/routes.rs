@@ -219,12 +219,17 @@ async fn nodeinfo(State(fedi): State<Arc<Fedi>>, Path(version): Path<String>) ->
     }
     let found = match fedi.snapshots.get(&fedi).await {
         Ok(s) => fedi
-            .local(|l| Ok(l.open_registrations()))
+            .local(|l| {
+                Ok((
+                    l.open_registrations(),
+                    crate::registry::Registry::policy(&l.registry)?,
+                ))
+            })
             .await
             .map(|open| (s, open)),
         Err(e) => Err(e),
     };
-    let (snapshot, open) = match found {
+    let (snapshot, (open, policy)) = match found {
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
@@ -234,7 +239,7 @@ async fn nodeinfo(State(fedi): State<Arc<Fedi>>, Path(version): Path<String>) ->
     );
     (
         [(header::CONTENT_TYPE, profile)],
-        vocab::nodeinfo(version, open, groups, events, comments).to_string(),
+        vocab::nodeinfo(version, open, groups, events, comments, &policy).to_string(),
     )
         .into_response()
 }
@@ -351,7 +356,7 @@ async fn group_actor(
         .local(move |l| {
             cache.pages.page(l, key, || {
                 let g = group(l, &hex)?;
-                let mut published = l.published();
+                let mut published = l.published()?;
                 let events: Vec<PublicEvent> = g
                     .view
                     .events

@@ -1,6 +1,7 @@
 //! What link previews and search engines read of the public pages: OpenGraph
 //! and Twitter-card tags ([`preview`]), schema.org `Event` as JSON-LD on event
-//! pages ([`event_json_ld`]), `/sitemap.xml` of every published group and event,
+//! pages ([`event_json_ld`]; a series at its next date, with its rule as an
+//! `eventSchedule`), `/sitemap.xml` of every published group and event,
 //! and `/robots.txt` — the default allows the pages and keeps crawlers off the
 //! admin page and the device endpoints; the admin tightens it with
 //! `--robots FILE`, served as it is.
@@ -69,7 +70,9 @@ pub fn event_json_ld(
     view: &EventView,
     organiser: Option<(&str, &str)>,
 ) -> String {
-    let d = &view.details;
+    // A series is described at its next date; its rule is the schedule.
+    let next = super::series::at_next(view.clone(), rally_core::jiff::Timestamp::now());
+    let d = &next.as_ref().unwrap_or(view).details;
     let instant =
         |z: rally_core::jiff::ZonedDateTime| z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string();
     let mut v = json!({
@@ -122,10 +125,67 @@ pub fn event_json_ld(
     if let Some((name, url)) = organiser {
         v["organizer"] = json!({"@type": "Organization", "name": name, "url": url});
     }
+    if let Some(schedule) = schedule(&view.details) {
+        v["eventSchedule"] = schedule;
+    }
     format!(
         r#"<script type="application/ld+json">{}</script>"#,
         v.to_string().replace('<', "\\u003c")
     )
+}
+
+/// A series' rule as schema.org's `Schedule`: how often (an ISO 8601
+/// duration), on which days (schema.org's days, or iCalendar's `2TU` for a
+/// ranked weekday), from and until when, at what time, in which zone.
+fn schedule(d: &rally_core::EventDetails) -> Option<Value> {
+    use rally_core::jiff::civil::Weekday;
+    use rally_core::recurrence::Freq;
+    let parts = d.repeat.as_ref()?.parts()?;
+    let unit = match parts.freq {
+        Freq::Daily => "D",
+        Freq::Weekly => "W",
+        Freq::Monthly => "M",
+        Freq::Yearly => "Y",
+    };
+    let day = |w: Weekday| match w {
+        Weekday::Monday => ("Monday", "MO"),
+        Weekday::Tuesday => ("Tuesday", "TU"),
+        Weekday::Wednesday => ("Wednesday", "WE"),
+        Weekday::Thursday => ("Thursday", "TH"),
+        Weekday::Friday => ("Friday", "FR"),
+        Weekday::Saturday => ("Saturday", "SA"),
+        Weekday::Sunday => ("Sunday", "SU"),
+    };
+    let mut s = json!({
+        "@type": "Schedule",
+        "repeatFrequency": format!("P{}{unit}", parts.interval),
+        "startDate": d.starts.date().to_string(),
+        "startTime": d.starts.strftime("%H:%M").to_string(),
+        "scheduleTimezone": d.time_zone,
+    });
+    if !parts.weekdays.is_empty() {
+        s["byDay"] = parts
+            .weekdays
+            .iter()
+            .map(|(n, w)| match n {
+                None => format!("https://schema.org/{}", day(*w).0),
+                Some(n) => format!("{n}{}", day(*w).1),
+            })
+            .collect();
+    }
+    if !parts.month_days.is_empty() {
+        s["byMonthDay"] = json!(parts.month_days);
+    }
+    if let Some(end) = d.ends {
+        s["endTime"] = json!(end.strftime("%H:%M").to_string());
+    }
+    if let Some(until) = parts.until {
+        s["endDate"] = json!(until.to_zoned_datetime(d.zone()).date().to_string());
+    }
+    if let Some(count) = parts.count {
+        s["repeatCount"] = json!(count);
+    }
+    Some(s)
 }
 
 /// The default `robots.txt`.
@@ -149,7 +209,7 @@ pub async fn sitemap(State(fedi): State<Arc<Fedi>>, headers: HeaderMap) -> Respo
         .local(move |l| {
             let mut out = vec![format!("{}/", urls.base)];
             let mut seen = std::collections::HashSet::new();
-            let mut published = l.published();
+            let mut published = l.published()?;
             for g in l.public_groups()? {
                 out.push(urls.group(&g.id));
                 for e in &g.view.events {
@@ -173,5 +233,38 @@ pub async fn sitemap(State(fedi): State<Arc<Fedi>>, headers: HeaderMap) -> Respo
             crate::html::cached(&headers, "application/xml; charset=utf-8", body, 300)
         }
         Err(e) => e.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rally_core::EventDetails;
+    use rally_core::jiff::civil::date;
+
+    #[test]
+    fn a_monthly_series_on_the_second_tuesday_is_a_schedule() {
+        let mut d = EventDetails::new("Assembly", date(2055, 3, 9).at(19, 0, 0, 0), "Europe/Paris");
+        d.ends = Some(date(2055, 3, 9).at(21, 0, 0, 0));
+        let rule = rally_core::Repeat::parse("FREQ=MONTHLY;INTERVAL=2;BYDAY=2TU").unwrap();
+        d.repeat = Some(rule.until(date(2055, 12, 31), &d.zone()).unwrap());
+        let s = super::schedule(&d).unwrap();
+        assert_eq!(s["repeatFrequency"], "P2M");
+        assert_eq!(s["byDay"], serde_json::json!(["2TU"]));
+        assert_eq!(s["startDate"], "2055-03-09");
+        assert_eq!(
+            (&s["startTime"], &s["endTime"]),
+            (&"19:00".into(), &"21:00".into())
+        );
+        assert_eq!(s["endDate"], "2055-12-31");
+        let mut weekly = d.clone();
+        weekly.repeat = Some(rally_core::Repeat::parse("FREQ=WEEKLY;BYDAY=TU,TH;COUNT=4").unwrap());
+        let s = super::schedule(&weekly).unwrap();
+        assert_eq!(
+            s["byDay"],
+            serde_json::json!(["https://schema.org/Tuesday", "https://schema.org/Thursday"])
+        );
+        assert_eq!(s["repeatCount"], 4);
+        d.repeat = None;
+        assert!(super::schedule(&d).is_none());
     }
 }

@@ -254,6 +254,8 @@ pub struct Activity {
     pub object: Value,
     pub to: Vec<String>,
     pub cc: Vec<String>,
+    /// Its own text (a `Flag`'s reason, in HTML or plain).
+    pub content: Option<String>,
 }
 
 impl Activity {
@@ -273,6 +275,7 @@ impl Activity {
             object: v.get("object").cloned().unwrap_or(Value::Null),
             to: ids_of(v.get("to")),
             cc: ids_of(v.get("cc")),
+            content: str_field(v, "content").map(str::to_owned),
         })
     }
 
@@ -864,10 +867,26 @@ pub fn nodeinfo_links(urls: &Urls) -> Value {
 }
 
 /// NodeInfo 2.0 or 2.1.
-pub fn nodeinfo(version: &str, open: bool, groups: usize, events: usize, comments: usize) -> Value {
+pub fn nodeinfo(
+    version: &str,
+    open: bool,
+    groups: usize,
+    events: usize,
+    comments: usize,
+    policy: &crate::registry::Policy,
+) -> Value {
     let mut software = json!({"name": "rally", "version": env!("CARGO_PKG_VERSION")});
     if version == "2.1" {
         software["repository"] = json!("https://example.invalid/rally");
+    }
+    let mut metadata =
+        json!({"nodeName": "Rally", "nodeDescription": "Events and groups, local first."});
+    // The instance's policy (rules in Markdown, contact), when the admins set one.
+    if let Some(rules) = &policy.rules {
+        metadata["rules"] = json!(rules);
+    }
+    if let Some(contact) = &policy.contact {
+        metadata["contact"] = json!(contact);
     }
     json!({
         "version": version,
@@ -876,7 +895,7 @@ pub fn nodeinfo(version: &str, open: bool, groups: usize, events: usize, comment
         "services": {"inbound": [], "outbound": ["atom1.0"]},
         "openRegistrations": open,
         "usage": {"users": {"total": groups}, "localPosts": events, "localComments": comments},
-        "metadata": {"nodeName": "Rally", "nodeDescription": "Events and groups, local first."},
+        "metadata": metadata,
     })
 }
 

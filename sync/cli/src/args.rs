@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -68,6 +68,47 @@ pub enum Command {
     /// device only.
     #[command(subcommand)]
     Reminders(RemindersCmd),
+    /// Report an event, a comment, a group or a persona that breaks the rules.
+    Report(ReportArgs),
+}
+
+/// What a report is about.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReportKind {
+    Event,
+    /// `EVENT/COMMENT` (ids, or their starts).
+    Comment,
+    Group,
+    /// A member of the group given with --group.
+    Persona,
+}
+
+/// Who receives a report.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReportTo {
+    /// The group's admins and moderators, end to end encrypted to each.
+    Moderators,
+    /// Your server's admins (who see who reported), as you next sync with it.
+    Admins,
+    Both,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    pub kind: ReportKind,
+    pub id: String,
+    /// spam, harassment, illegal or other.
+    #[arg(long)]
+    pub reason: String,
+    /// What the moderators should know.
+    #[arg(long, default_value = "")]
+    pub text: String,
+    #[arg(long, value_enum, default_value = "moderators")]
+    pub to: ReportTo,
+    /// The group whose moderators receive it (for a persona, or an event of no
+    /// group).
+    #[arg(long)]
+    pub group: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -333,6 +374,57 @@ pub enum GroupCmd {
     },
     /// Remove a link.
     Unlink { id: String, link: String },
+    /// Ban a persona (admins; moderators ban members): no longer a member, never
+    /// again until the ban is lifted, and what they wrote in the group is hidden.
+    Ban {
+        id: String,
+        /// A member's name, or the start of any persona's id.
+        persona: String,
+        /// spam, harassment, illegal or other.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Said in the moderation log, which members read.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Lift a ban.
+    Unban {
+        id: String,
+        persona: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Take an event off the group's page (admins and moderators).
+    Unlist {
+        id: String,
+        event: String,
+        #[arg(long)]
+        reason: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Put an event back on the group's page.
+    Relist {
+        id: String,
+        event: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// The group's bans and moderation log.
+    Moderation { id: String },
+    /// The reports to the group's moderators that reached this device.
+    Reports { id: String },
+    /// Ask to join a public group (its moderators answer).
+    Request {
+        id: String,
+        /// A word for the moderators.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Approve someone's request to join (moderators).
+    Approve { id: String, persona: String },
+    /// Decline someone's request to join (moderators).
+    Decline { id: String, persona: String },
     /// Edit the group's profile.
     Edit {
         id: String,

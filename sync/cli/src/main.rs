@@ -8,6 +8,7 @@
 mod args;
 mod feed;
 mod maps;
+mod moderation;
 mod reminders;
 mod render;
 
@@ -102,6 +103,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Map(cmd) => maps::map(&mut ctx, cmd),
         Command::Feed(args) => feed::feed(&ctx, args),
         Command::Reminders(cmd) => reminders::reminders(&mut ctx, cmd),
+        Command::Report(args) => moderation::report(&mut ctx, args),
         Command::Blob(BlobCmd::Export { hash, out }) => {
             let bytes = ctx.svc.blob(&hash)?;
             std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
@@ -214,6 +216,7 @@ fn sync_cmd(ctx: Ctx, args: SyncArgs) -> Result<()> {
         .map(std::path::Path::to_owned)
         .unwrap_or_default();
     let repo = rally_store::SyncRepo::new(store, me);
+    let policies_in = data_dir.clone();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -270,6 +273,15 @@ fn sync_cmd(ctx: Ctx, args: SyncArgs) -> Result<()> {
         "{} changes received, {} sent",
         result.changes_received, result.changes_sent
     );
+    // A server's policy, the first time it is told (and when it changes).
+    let mut store = rally_store::Store::open(&policies_in)?;
+    for p in store.take_new_policies()? {
+        eprintln!("\nThe rules of the server {}:\n", &p.server.to_hex()[..12]);
+        eprintln!("{}", p.rules.trim());
+        if !p.contact.is_empty() {
+            eprintln!("\nIts admins: {}", p.contact);
+        }
+    }
     Ok(())
 }
 
@@ -345,6 +357,15 @@ fn message(ctx: &mut Ctx, cmd: MessageCmd) -> Result<()> {
 
 fn group(ctx: &mut Ctx, cmd: GroupCmd) -> Result<()> {
     match cmd {
+        cmd @ (GroupCmd::Ban { .. }
+        | GroupCmd::Unban { .. }
+        | GroupCmd::Unlist { .. }
+        | GroupCmd::Relist { .. }
+        | GroupCmd::Moderation { .. }
+        | GroupCmd::Reports { .. }
+        | GroupCmd::Request { .. }
+        | GroupCmd::Approve { .. }
+        | GroupCmd::Decline { .. }) => return moderation::group(ctx, cmd),
         GroupCmd::Create {
             name,
             members_only,

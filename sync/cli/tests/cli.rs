@@ -836,6 +836,301 @@ fn a_weekly_series_lists_its_occurrences_across_dst_with_exceptions() {
     assert_eq!(occurrences(&r).len(), 7);
 }
 
+/// Moves everything `from` holds to `to` by bundle; nothing is refused.
+fn swap(from: &Rally, to: &Rally) {
+    let file = from.data().join("out.bundle");
+    from.ok(&["bundle", "export", "--out", file.to_str().unwrap()]);
+    let report = to.json(&["bundle", "import", file.to_str().unwrap()]);
+    assert_eq!(report["rejected"], 0, "{report}");
+}
+
+#[test]
+fn two_organisers_change_a_series_apart_and_their_devices_agree() {
+    let a = Rally::new();
+    let b = Rally::new();
+    a.ok(&["persona", "new", "alice"]);
+    b.ok(&["persona", "new", "bob"]);
+    let bob = b.json(&["persona", "list"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let id = a.id(&[
+        "event",
+        "create",
+        "--title",
+        "Assembly",
+        "--starts",
+        "2036-04-01T19:00",
+        "--tz",
+        "Europe/Paris",
+        "--repeat",
+        "FREQ=WEEKLY;BYDAY=TU;COUNT=5",
+    ]);
+    a.ok(&["event", "add-organiser", &id, &bob, "--name", "bob"]);
+    swap(&a, &b);
+    // Offline from each other: Bob moves 15 April and what follows to 20:00
+    // in the town hall; Alice cancels 22 April and retitles 29 April.
+    b.ok(&[
+        "event",
+        "edit",
+        &id,
+        "--occurrence",
+        "2036-04-15",
+        "--following",
+        "--starts",
+        "2036-04-15T20:00",
+        "--place",
+        "Town hall",
+    ]);
+    a.ok(&["event", "cancel", &id, "--occurrence", "2036-04-22"]);
+    a.ok(&[
+        "event",
+        "edit",
+        &id,
+        "--occurrence",
+        "2036-04-29",
+        "--title",
+        "Last assembly",
+    ]);
+    swap(&a, &b);
+    swap(&b, &a);
+    let seen = |r: &Rally| {
+        r.json(&["event", "occurrences", &id, "--from", "2036-03-01"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                format!(
+                    "{} {} {} {}",
+                    o["starts"].as_str().unwrap(),
+                    o["status"].as_str().unwrap(),
+                    o["title"].as_str().unwrap(),
+                    o["place"]["name"].as_str().unwrap_or("-"),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(seen(&a), seen(&b));
+    assert_eq!(
+        seen(&a),
+        [
+            "2036-04-01T19:00:00+02:00 confirmed Assembly -",
+            "2036-04-08T19:00:00+02:00 confirmed Assembly -",
+            "2036-04-15T20:00:00+02:00 confirmed Assembly Town hall",
+            "2036-04-22T20:00:00+02:00 cancelled Assembly Town hall",
+            "2036-04-29T20:00:00+02:00 confirmed Last assembly Town hall",
+        ]
+    );
+    assert_eq!(a.snapshot().1, b.snapshot().1);
+}
+
+/// Alice's group "Choir", an invitation token to it and its event "Rehearsal".
+fn choir(a: &Rally) -> (String, String, String) {
+    let group = a.id(&["group", "create", "Choir"]);
+    let token = a.ok(&["group", "invite", &group]).trim().to_owned();
+    let event = a.id(&[
+        "event",
+        "create",
+        "--title",
+        "Rehearsal",
+        "--starts",
+        "2036-02-01T19:00",
+        "--tz",
+        "Europe/Paris",
+        "--group",
+        &group,
+    ]);
+    (group, token, event)
+}
+
+#[test]
+fn a_ban_made_offline_takes_effect_on_both_devices_and_is_in_the_log() {
+    let a = Rally::new();
+    let b = Rally::new();
+    a.ok(&["persona", "new", "alice"]);
+    b.ok(&["persona", "new", "bob"]);
+    let (group, token, event) = choir(&a);
+    swap(&a, &b);
+    b.ok(&["group", "join", &token]);
+    b.ok(&["event", "join", &event]);
+    b.ok(&["event", "comment", &event, "Count me in"]);
+    swap(&b, &a);
+    assert_eq!(a.json(&["event", "show", &event])["going"], 1);
+    // Apart: Alice bans Bob; Bob, not knowing, posts spam in the event and
+    // the chat.
+    let banned = a.json(&[
+        "group",
+        "ban",
+        &group,
+        "bob",
+        "--reason",
+        "spam",
+        "--note",
+        "ads in every comment",
+    ]);
+    assert_eq!(banned["banned"], true);
+    b.ok(&["event", "comment", &event, "BUY CHEAP WATCHES"]);
+    b.ok(&["message", "send", &group, "BUY CHEAP WATCHES"]);
+    swap(&b, &a);
+    swap(&a, &b);
+    for r in [&a, &b] {
+        let g = r.json(&["group", "show", &group]);
+        let members: Vec<&str> = g["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(members, ["alice"], "{g}");
+        let e = r.json(&["event", "show", &event]);
+        assert_eq!(e["going"], 0, "{e}");
+        let comments = e["comments"].as_array().unwrap();
+        assert_eq!(comments.len(), 2);
+        assert!(comments.iter().all(|c| c["hidden"] == true), "{e}");
+        let chat = r.json(&["message", "list", &group]);
+        assert!(
+            chat.as_array()
+                .unwrap()
+                .iter()
+                .all(|m| m["text"] != "BUY CHEAP WATCHES"),
+            "{chat}"
+        );
+        let m = r.json(&["group", "moderation", &group]);
+        assert_eq!(m["bans"][0]["name"], "bob", "{m}");
+        assert_eq!(m["bans"][0]["reason"], "spam");
+        assert_eq!(m["log"][0]["action"], "ban");
+        assert_eq!(m["log"][0]["note"], "ads in every comment");
+    }
+    // Bob changes nothing in the group any more.
+    let err = b.fails(&["group", "join", &token]);
+    assert!(err.contains("banned"), "{err}");
+    // Bob is no moderator: he bans nobody. Alice takes the event off the
+    // page and puts it back; lifting the ban shows Bob's words again.
+    let err = b.fails(&["group", "ban", &group, "alice"]);
+    assert!(err.contains("not allowed"), "{err}");
+    a.ok(&["group", "unlist", &group, &event, "--reason", "other"]);
+    assert_eq!(
+        a.json(&["group", "show", &group])["events"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    a.ok(&["group", "relist", &group, &event]);
+    a.ok(&["group", "unban", &group, "bob"]);
+    let e = a.json(&["event", "show", &event]);
+    assert!(
+        e["comments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["hidden"] == false),
+        "{e}"
+    );
+    let actions: Vec<String> = a.json(&["group", "moderation", &group])["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(actions, ["ban", "unlist-event", "list-event", "unban"]);
+}
+
+#[test]
+fn a_reported_comment_reaches_the_moderators_and_nobody_else() {
+    let (a, b, c) = (Rally::new(), Rally::new(), Rally::new());
+    a.ok(&["persona", "new", "alice"]);
+    b.ok(&["persona", "new", "bob"]);
+    c.ok(&["persona", "new", "carol"]);
+    let (group, token, event) = choir(&a);
+    swap(&a, &b);
+    swap(&a, &c);
+    b.ok(&["group", "join", &token]);
+    c.ok(&["group", "join", &token]);
+    let comment = c.json(&[
+        "event",
+        "comment",
+        &event,
+        "You all sing badly, I know where you live",
+    ]);
+    let comment = comment["id"].as_str().unwrap().to_owned();
+    swap(&c, &b);
+    swap(&b, &a);
+    // Bob reports Carol's comment; his device seals it to Alice only.
+    let sent = b.json(&[
+        "report",
+        "comment",
+        &format!("{event}/{comment}"),
+        "--reason",
+        "harassment",
+        "--text",
+        "a threat against members",
+    ]);
+    assert_eq!(sent["moderators"], 1, "{sent}");
+    swap(&b, &a);
+    swap(&b, &c);
+    let reports = a.json(&["group", "reports", &group]);
+    assert_eq!(reports.as_array().unwrap().len(), 1, "{reports}");
+    assert_eq!(reports[0]["target_kind"], "comment");
+    assert_eq!(reports[0]["target"], format!("{event}/{comment}").as_str());
+    assert_eq!(reports[0]["reason"], "harassment");
+    assert_eq!(reports[0]["text"], "a threat against members");
+    // Carol holds the envelope but reads nothing of it, and may not list reports.
+    let err = c.fails(&["group", "reports", &group]);
+    assert!(err.contains("admins and moderators"), "{err}");
+    let db = std::fs::read(c.data().join("rally.db")).unwrap();
+    assert!(
+        !db.windows(b"a threat".len()).any(|w| w == b"a threat"),
+        "the report is readable on the reported member's device"
+    );
+    // Clear errors.
+    let err = b.fails(&["report", "event", &event, "--reason", "rude"]);
+    assert!(err.contains("spam, harassment, illegal, other"), "{err}");
+    let err = b.fails(&["report", "persona", "carol", "--reason", "spam"]);
+    assert!(err.contains("--group"), "{err}");
+    // Alone as moderator and reported, Alice's own event reaches nobody.
+    let err = b.fails(&["report", "event", &event, "--reason", "spam"]);
+    assert!(err.contains("no admin or moderator"), "{err}");
+}
+
+#[test]
+fn asking_to_join_is_answered_by_a_moderator_on_another_device() {
+    let (a, b) = (Rally::new(), Rally::new());
+    a.ok(&["persona", "new", "alice"]);
+    b.ok(&["persona", "new", "bob"]);
+    let (group, _, _) = choir(&a);
+    swap(&a, &b);
+    let asked = b.json(&["group", "request", &group, "--note", "I sing bass"]);
+    assert_eq!(asked["requested"], true);
+    let err = b.fails(&["message", "send", &group, "hello"]);
+    assert!(err.contains("not a member"), "asking is not joining: {err}");
+    swap(&b, &a);
+    let m = a.json(&["group", "moderation", &group]);
+    assert_eq!(m["requests"][0]["name"], "bob", "{m}");
+    assert_eq!(m["requests"][0]["note"], "I sing bass");
+    // Bob answers no request, his own aside.
+    let err = b.fails(&["group", "approve", &group, "bob"]);
+    assert!(err.contains("not allowed"), "{err}");
+    a.ok(&["group", "approve", &group, "bob"]);
+    swap(&a, &b);
+    let members: Vec<String> = b.json(&["group", "show", &group])["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(members.len(), 2, "{members:?}");
+    assert!(members.contains(&"bob".to_owned()));
+    let log = a.json(&["group", "moderation", &group])["log"].clone();
+    assert_eq!(log[0]["action"], "approve-member", "{log}");
+    assert!(
+        a.json(&["group", "moderation", &group])["requests"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
 #[test]
 fn reminders_come_before_what_you_go_to_as_you_choose() {
     use rally_core::jiff::{SignedDuration, Timestamp, tz::TimeZone};

@@ -33,6 +33,8 @@ use crate::persona::Persona;
 use crate::rules::{self, Rejection};
 use crate::signed::{SignedChange, VerifiedChange};
 
+mod moderation;
+
 /// Why a local edit could not be made. Nothing was changed.
 #[derive(Debug, thiserror::Error)]
 pub enum EditError {
@@ -147,7 +149,7 @@ fn check_references(change: &Change, past: &Clock) -> Result<(), Rejection> {
     Ok(())
 }
 
-fn now_secs(now: Timestamp) -> i64 {
+pub(crate) fn now_secs(now: Timestamp) -> i64 {
     now.as_second()
 }
 
@@ -1306,6 +1308,11 @@ impl Document {
         let group = self.group()?;
         if group.members.contains_key(&persona) {
             return Err(EditError::NoChange);
+        }
+        if group.bans.contains_key(&persona) {
+            return Err(EditError::NotFound(format!(
+                "{persona} is banned from this group: lift the ban first"
+            )));
         }
         self.edit(author, now, |tx| {
             Ok(edit::add_member(

@@ -372,7 +372,17 @@ pub(crate) fn group_genesis(
 ) -> Result<(), AutomergeError> {
     write_header(tx, DocKind::Group, author, now)?;
     write_profile(tx, profile)?;
-    create_containers(tx, &["members", "invites", "links", "events"])?;
+    create_containers(
+        tx,
+        &[
+            "members",
+            "invites",
+            "links",
+            "events",
+            "bans",
+            "moderation",
+        ],
+    )?;
     add_member(tx, author, author_name, Role::Admin, now, None)
 }
 
@@ -525,4 +535,83 @@ pub(crate) fn set_group_event(
         }
         Ok(())
     }
+}
+
+/// Bans `persona` (its member entry goes too, so lifting the ban does not make
+/// it a member again).
+pub(crate) fn ban(
+    tx: &mut Tx<'_>,
+    persona: PersonaId,
+    ban: &crate::moderation::Ban,
+) -> Result<(), AutomergeError> {
+    let bans = child_map(tx, &ROOT, "bans")?;
+    let b = tx.put_object(&bans, persona.to_hex(), ObjType::Map)?;
+    tx.put(&b, "by", ban.by.to_hex())?;
+    tx.put(&b, "at", ban.at)?;
+    if let Some(r) = ban.reason {
+        tx.put(&b, "reason", r.as_str())?;
+    }
+    if let Some(n) = &ban.note {
+        tx.put(&b, "note", n.as_str())?;
+    }
+    remove_member(tx, persona)?;
+    Ok(())
+}
+
+pub(crate) fn unban(tx: &mut Tx<'_>, persona: PersonaId) -> Result<bool, AutomergeError> {
+    let Some(bans) = existing_map(tx, &ROOT, "bans")? else {
+        return Ok(false);
+    };
+    if tx.get(&bans, persona.to_hex())?.is_none() {
+        return Ok(false);
+    }
+    tx.delete(&bans, persona.to_hex())?;
+    Ok(true)
+}
+
+/// Adds an entry to the moderation log (`entry.id` is its key).
+pub(crate) fn log_moderation(
+    tx: &mut Tx<'_>,
+    entry: &crate::moderation::LogEntry,
+) -> Result<(), AutomergeError> {
+    let log = child_map(tx, &ROOT, "moderation")?;
+    let e = tx.put_object(&log, entry.id.as_str(), ObjType::Map)?;
+    tx.put(&e, "by", entry.by.to_hex())?;
+    tx.put(&e, "at", entry.at)?;
+    tx.put(&e, "action", entry.action.as_str())?;
+    tx.put(&e, "target", entry.target.as_str())?;
+    if let Some(r) = entry.reason {
+        tx.put(&e, "reason", r.as_str())?;
+    }
+    if let Some(n) = &entry.note {
+        tx.put(&e, "note", n.as_str())?;
+    }
+    Ok(())
+}
+
+/// `persona` asks to join the group.
+pub(crate) fn request_to_join(
+    tx: &mut Tx<'_>,
+    persona: PersonaId,
+    request: &crate::moderation::JoinRequest,
+) -> Result<(), AutomergeError> {
+    let requests = child_map(tx, &ROOT, "requests")?;
+    let r = tx.put_object(&requests, persona.to_hex(), ObjType::Map)?;
+    tx.put(&r, "name", request.name.as_str())?;
+    tx.put(&r, "at", request.at)?;
+    if let Some(n) = &request.note {
+        tx.put(&r, "note", n.as_str())?;
+    }
+    Ok(())
+}
+
+pub(crate) fn drop_request(tx: &mut Tx<'_>, persona: PersonaId) -> Result<bool, AutomergeError> {
+    let Some(requests) = existing_map(tx, &ROOT, "requests")? else {
+        return Ok(false);
+    };
+    if tx.get(&requests, persona.to_hex())?.is_none() {
+        return Ok(false);
+    }
+    tx.delete(&requests, persona.to_hex())?;
+    Ok(true)
 }

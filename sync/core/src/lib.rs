@@ -11,6 +11,8 @@
 //! - [`rules`] judges a change by its effect in its causal past;
 //! - [`document`] is the gate all changes, local and remote, go through;
 //! - [`protocol`] is the sync protocol, sans IO, over a [`protocol::Repo`];
+//! - [`moderation`] reads a group's bans and moderation log, and hides what a
+//!   banned persona wrote in the group's events;
 //! - [`recurrence`] expands a series' rule into occurrences, exceptions applied;
 //! - [`access`] says who may read a document;
 //! - [`sealed`] is the group log: envelopes, key epochs and grants (members-only
@@ -31,6 +33,7 @@ mod incremental;
 pub mod invite;
 pub mod march_map;
 pub mod model;
+pub mod moderation;
 pub mod persona;
 pub mod picture;
 pub mod private_feed;

@@ -59,7 +59,7 @@ macro_rules! keyword_enum {
             }
         }
 
-        impl FromStr for $name {
+        impl std::str::FromStr for $name {
             type Err = InvalidInput;
             fn from_str(s: &str) -> Result<Self, InvalidInput> {
                 match s {
@@ -80,6 +80,8 @@ macro_rules! keyword_enum {
         }
     };
 }
+
+pub(crate) use keyword_enum;
 
 keyword_enum!(
     /// Who may join an event.
@@ -1008,6 +1010,13 @@ pub struct GroupView {
     pub invites: Vec<Invite>,
     pub links: Vec<GroupLink>,
     pub events: Vec<DocId>,
+    /// Personas banned from the group (never in `members`, see
+    /// [`crate::moderation`]).
+    pub bans: BTreeMap<PersonaId, crate::moderation::Ban>,
+    /// What its admins and moderators did, oldest first.
+    pub moderation: Vec<crate::moderation::LogEntry>,
+    /// Who asks to join (a public group), waiting for a moderator.
+    pub requests: BTreeMap<PersonaId, crate::moderation::JoinRequest>,
 }
 
 impl GroupView {
@@ -1095,6 +1104,12 @@ impl GroupView {
                 events.push(k.parse().map_err(|_| schema(format!("/events/{k}")))?);
             }
         }
+        // A banned persona is no member, whatever entry it kept or made.
+        let bans = crate::moderation::parse_bans(root)?;
+        members.retain(|p, _| !bans.contains_key(p));
+        // A request from a member or a banned persona is stale.
+        let mut requests = crate::moderation::parse_requests(root)?;
+        requests.retain(|p, _| !members.contains_key(p) && !bans.contains_key(p));
         Ok(GroupView {
             created_by,
             created_at,
@@ -1103,6 +1118,9 @@ impl GroupView {
             invites,
             links,
             events,
+            bans,
+            moderation: crate::moderation::parse_log(root)?,
+            requests,
         })
     }
 

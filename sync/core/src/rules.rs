@@ -422,13 +422,31 @@ fn check_group(
     after: &GroupView,
     touched: &[Path],
 ) -> Result<(), Rejection> {
+    if before.bans.contains_key(&author) {
+        return Err(not_allowed("a banned persona changes nothing in the group"));
+    }
     let role = before.role_of(&author);
     let admin = role == Some(Role::Admin);
     let moderator = role.is_some_and(Role::can_moderate);
     let mut members = BTreeSet::new();
     let mut invites = BTreeSet::new();
+    let mut bans = BTreeSet::new();
+    let mut log = BTreeSet::new();
+    let mut requests = BTreeSet::new();
     for path in touched {
         match path[0].as_str() {
+            "bans" | "moderation" if !moderator => {
+                return Err(not_allowed("only admins and moderators moderate"));
+            }
+            "bans" => {
+                bans.insert(entry(path)?);
+            }
+            "moderation" => {
+                log.insert(entry(path)?);
+            }
+            "requests" => {
+                requests.insert(entry(path)?);
+            }
             "profile" if !admin => return Err(not_allowed("only admins edit the group's profile")),
             "links" | "events" if !moderator => {
                 return Err(not_allowed(
@@ -462,6 +480,67 @@ fn check_group(
                     "invitations are created by their inviter and only revoked after",
                 ));
             }
+        }
+    }
+    for key in bans {
+        let persona: PersonaId = key
+            .parse()
+            .map_err(|_| Rejection::UnknownField(format!("bans/{key}")))?;
+        match (before.bans.get(&persona), after.bans.get(&persona)) {
+            (None, Some(new)) => {
+                if new.by != author || persona == author {
+                    return Err(not_allowed("a ban is signed by who bans, never oneself"));
+                }
+                if !admin && before.role_of(&persona).is_some_and(Role::can_moderate) {
+                    return Err(not_allowed("only admins ban admins and moderators"));
+                }
+            }
+            (Some(_), None) => {}
+            (Some(old), Some(new)) if old == new => {}
+            _ => return Err(Rejection::Immutable(format!("bans/{key}"))),
+        }
+    }
+    for id in log {
+        let old = before.moderation.iter().find(|e| e.id == id);
+        let new = after.moderation.iter().find(|e| e.id == id);
+        match (old, new) {
+            (None, Some(new)) if new.by == author => {}
+            (Some(old), Some(new)) if old == new => {}
+            _ => {
+                return Err(not_allowed(
+                    "the moderation log is only added to, each entry by its author",
+                ));
+            }
+        }
+    }
+    for key in requests {
+        let persona: PersonaId = key
+            .parse()
+            .map_err(|_| Rejection::UnknownField(format!("requests/{key}")))?;
+        match (before.requests.get(&persona), after.requests.get(&persona)) {
+            (None, Some(_)) => {
+                if persona != author {
+                    return Err(not_allowed("one asks to join only for oneself"));
+                }
+                if before.profile.visibility != crate::model::GroupVisibility::Public
+                    || before.members.contains_key(&persona)
+                {
+                    return Err(not_allowed(
+                        "only a public group's non-members ask to join it",
+                    ));
+                }
+            }
+            (Some(_), None) => {
+                if persona != author && !moderator {
+                    return Err(not_allowed(
+                        "a request is withdrawn by whom it is for, or answered by a moderator",
+                    ));
+                }
+            }
+            (Some(old), Some(new)) if old == new => {}
+            // Stale (its persona is a member or banned): anyone's to tidy.
+            (None, None) => {}
+            _ => return Err(Rejection::Immutable(format!("requests/{key}"))),
         }
     }
     for key in members {

@@ -146,6 +146,10 @@ pub enum Body {
     Grant {
         boxes: Vec<KeyBox>,
     },
+    /// A report to the group's moderators, sealed to each of them as grants are.
+    Report {
+        boxes: Vec<KeyBox>,
+    },
 }
 
 /// An envelope of a group log, as signed.
@@ -303,7 +307,7 @@ impl Envelope {
         let envelope: Envelope =
             postcard::from_bytes(body).map_err(|_| EnvelopeError::Malformed)?;
         let boxes = match &envelope.body {
-            Body::Grant { boxes } => boxes.len(),
+            Body::Grant { boxes } | Body::Report { boxes } => boxes.len(),
             Body::Sealed { .. } => 0,
         };
         if envelope.deps.len() > MAX_DEPS || boxes > MAX_BOXES {
@@ -415,11 +419,48 @@ impl Envelope {
         Ok(content)
     }
 
-    fn grant_info(log: &[u8; 32]) -> Vec<u8> {
-        [b"rally/grant/v1\0".as_slice(), log].concat()
+    /// The HPKE `info` of a boxed body: what it is (`grant`, `report`) and
+    /// which log it belongs to.
+    fn boxes_info(what: &str, log: &[u8; 32]) -> Vec<u8> {
+        [b"rally/", what.as_bytes(), b"/v1\0", log.as_slice()].concat()
     }
 
-    /// A grant of `grant` to each recipient (their X25519 keys, see [`recipient_key`]).
+    /// `value` sealed with HPKE to each recipient (their X25519 keys, see
+    /// [`recipient_key`]) as a boxed body.
+    fn boxed(
+        log: &DocId,
+        author: &Persona,
+        deps: Vec<[u8; 32]>,
+        what: &str,
+        value: &impl Serialize,
+        recipients: &[[u8; 32]],
+    ) -> Result<(Envelope, Vec<KeyBox>), SealError> {
+        let plaintext = postcard::to_allocvec(value).map_err(|_| SealError::Seal)?;
+        let info = Envelope::boxes_info(what, &log.0);
+        let boxes = seal_boxes(&info, &plaintext, &author.id().0, recipients)?;
+        let envelope = Envelope {
+            log: log.0,
+            author: author.id().0,
+            deps,
+            body: Body::Grant { boxes: Vec::new() },
+        };
+        Ok((envelope, boxes))
+    }
+
+    /// The boxed body's value for the holder of `secret` (an X25519 secret, see
+    /// [`recipient_secret`]), if one of its boxes is theirs.
+    fn unboxed<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &str,
+        boxes: &[KeyBox],
+        secret: &[u8; 32],
+    ) -> Option<T> {
+        let info = Envelope::boxes_info(what, &self.log);
+        let plaintext = open_boxes(&info, boxes, &self.author, secret)?;
+        postcard::from_bytes(&plaintext).ok()
+    }
+
+    /// A grant of `grant` to each recipient.
     pub fn grant(
         log: &DocId,
         author: &Persona,
@@ -427,63 +468,89 @@ impl Envelope {
         grant: &Grant,
         recipients: &[[u8; 32]],
     ) -> Result<Envelope, SealError> {
-        let plaintext = postcard::to_allocvec(grant).map_err(|_| SealError::Seal)?;
-        let info = Envelope::grant_info(&log.0);
-        let aad = author.id().0;
-        let mut boxes = Vec::with_capacity(recipients.len());
-        for r in recipients {
-            let pk = <Kem as hpke::Kem>::PublicKey::from_bytes(r)
-                .map_err(|_| SealError::BadRecipient)?;
-            let (enc, ciphertext) = hpke::single_shot_seal::<HpkeAead, Kdf, Kem>(
-                &OpModeS::Base,
-                &pk,
-                &info,
-                &plaintext,
-                &aad,
-            )
-            .map_err(|_| SealError::Seal)?;
-            let enc: [u8; 32] = enc
-                .to_bytes()
-                .as_slice()
-                .try_into()
-                .map_err(|_| SealError::Seal)?;
-            boxes.push(KeyBox { enc, ciphertext });
-        }
-        // The order of boxes says nothing about who is who.
-        boxes.sort_by_key(|b| b.enc);
-        Ok(Envelope {
-            log: log.0,
-            author: author.id().0,
-            deps,
-            body: Body::Grant { boxes },
-        })
+        let (mut envelope, boxes) = Envelope::boxed(log, author, deps, "grant", grant, recipients)?;
+        envelope.body = Body::Grant { boxes };
+        Ok(envelope)
     }
 
-    /// The grant in this envelope for the holder of `secret` (an X25519 secret,
-    /// see [`recipient_secret`]), if one of its boxes is theirs.
+    /// The grant in this envelope for the holder of `secret`, if one of its
+    /// boxes is theirs.
     pub fn open_grant(&self, secret: &[u8; 32]) -> Option<Grant> {
         let Body::Grant { boxes } = &self.body else {
             return None;
         };
-        let sk = <Kem as hpke::Kem>::PrivateKey::from_bytes(secret).ok()?;
-        let info = Envelope::grant_info(&self.log);
-        for b in boxes {
-            let Ok(enc) = <Kem as hpke::Kem>::EncappedKey::from_bytes(&b.enc) else {
-                continue;
-            };
-            if let Ok(plaintext) = hpke::single_shot_open::<HpkeAead, Kdf, Kem>(
-                &OpModeR::Base,
-                &sk,
-                &enc,
-                &info,
-                &b.ciphertext,
-                &self.author,
-            ) {
-                return postcard::from_bytes(&plaintext).ok();
-            }
-        }
-        None
+        self.unboxed("grant", boxes, secret)
     }
+
+    /// A report to a group's moderators, sealed to each of them (see
+    /// [`crate::moderation::report`]): nobody else in the group, nor any
+    /// relay, reads it.
+    pub fn report(
+        log: &DocId,
+        author: &Persona,
+        deps: Vec<[u8; 32]>,
+        report: &crate::moderation::report::Report,
+        recipients: &[[u8; 32]],
+    ) -> Result<Envelope, SealError> {
+        let (mut envelope, boxes) =
+            Envelope::boxed(log, author, deps, "report", report, recipients)?;
+        envelope.body = Body::Report { boxes };
+        Ok(envelope)
+    }
+
+    /// The report in this envelope, for the holder of `secret` if it is one of
+    /// its recipients (and the report is well formed).
+    pub fn open_report(&self, secret: &[u8; 32]) -> Option<crate::moderation::report::Report> {
+        let Body::Report { boxes } = &self.body else {
+            return None;
+        };
+        let report: crate::moderation::report::Report = self.unboxed("report", boxes, secret)?;
+        report.check().ok()?;
+        Some(report)
+    }
+}
+
+/// Seals `plaintext` with HPKE to each recipient; the boxes are sorted, so
+/// their order says nothing about who is who.
+fn seal_boxes(
+    info: &[u8],
+    plaintext: &[u8],
+    aad: &[u8],
+    recipients: &[[u8; 32]],
+) -> Result<Vec<KeyBox>, SealError> {
+    let mut boxes = Vec::with_capacity(recipients.len());
+    for r in recipients {
+        let pk =
+            <Kem as hpke::Kem>::PublicKey::from_bytes(r).map_err(|_| SealError::BadRecipient)?;
+        let (enc, ciphertext) =
+            hpke::single_shot_seal::<HpkeAead, Kdf, Kem>(&OpModeS::Base, &pk, info, plaintext, aad)
+                .map_err(|_| SealError::Seal)?;
+        let enc: [u8; 32] = enc
+            .to_bytes()
+            .as_slice()
+            .try_into()
+            .map_err(|_| SealError::Seal)?;
+        boxes.push(KeyBox { enc, ciphertext });
+    }
+    boxes.sort_by_key(|b| b.enc);
+    Ok(boxes)
+}
+
+/// The plaintext of the box that `secret` opens, if any.
+fn open_boxes(info: &[u8], boxes: &[KeyBox], aad: &[u8], secret: &[u8; 32]) -> Option<Vec<u8>> {
+    let sk = <Kem as hpke::Kem>::PrivateKey::from_bytes(secret).ok()?;
+    boxes.iter().find_map(|b| {
+        let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(&b.enc).ok()?;
+        hpke::single_shot_open::<HpkeAead, Kdf, Kem>(
+            &OpModeR::Base,
+            &sk,
+            &enc,
+            info,
+            &b.ciphertext,
+            aad,
+        )
+        .ok()
+    })
 }
 
 /// A persona's X25519 public key: its Ed25519 key in Montgomery form.

@@ -84,6 +84,19 @@ fn concurrent_first_entries_are_all_kept() {
     }
 }
 
+/// `items` in an order drawn from `seed` (deterministic: xorshift).
+pub(crate) fn shuffled<T: Clone>(items: &[T], seed: u64) -> Vec<T> {
+    let mut order = items.to_vec();
+    let mut s = seed | 1;
+    for i in (1..order.len()).rev() {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        order.swap(i, (s % (i as u64 + 1)) as usize);
+    }
+    order
+}
+
 fn refused(result: Result<SignedChange, EditError>) -> Rejection {
     match result {
         Err(EditError::Refused(r)) => r,
@@ -573,13 +586,7 @@ proptest! {
         }
         let mut outcomes = Vec::new();
         for seed in seeds {
-            let mut order = all.clone();
-            // A deterministic shuffle from the seed.
-            let mut s = seed | 1;
-            for i in (1..order.len()).rev() {
-                s ^= s << 13; s ^= s >> 7; s ^= s << 17;
-                order.swap(i, (s % (i as u64 + 1)) as usize);
-            }
+            let order = shuffled(&all, seed);
             // Deliver in two halves, the second one twice, to exercise pending and duplicates.
             let half = order.len() / 2;
             let mut r = Document::empty(origin.id());

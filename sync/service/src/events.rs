@@ -191,6 +191,9 @@ pub struct EventPage {
     pub my_status: Option<ParticipationStatus>,
     /// Whether the acting persona may edit it.
     pub can_edit: bool,
+    /// Whether the acting persona moderates its group, and whether the group
+    /// lists it on its page (`None` when it is in no group here).
+    pub listing: Option<(bool, bool)>,
 }
 
 /// An answer to an event.
@@ -319,11 +322,15 @@ impl Service {
     }
 
     pub fn event_page(&self, id: DocId) -> Result<EventPage> {
-        let view = self.store.load(id)?.event()?;
+        let mut view = self.store.load(id)?.event()?;
         let group = view
             .group
             .and_then(|g| self.store.load(g).ok())
             .and_then(|d| d.group().ok());
+        if let Some(g) = &group {
+            let banned = g.bans.keys().copied().collect();
+            rally_core::moderation::hide_banned(&mut view, &banned);
+        }
         let url = match self.store.server_url()? {
             Some(server) if publication::event_is_published(&id, &view, group.as_ref()) => {
                 Some(publication::event_url(&server, &id))
@@ -338,6 +345,14 @@ impl Service {
                 .and_then(|m| view.participants.get(&m.id()))
                 .map(|p| p.status),
             can_edit: me.as_ref().is_some_and(|m| view.is_organiser(&m.id())),
+            listing: group.as_ref().map(|g| {
+                (
+                    me.as_ref()
+                        .and_then(|m| g.role_of(&m.id()))
+                        .is_some_and(rally_core::Role::can_moderate),
+                    g.events.contains(&id),
+                )
+            }),
             group_name: group.map(|g| g.profile.name),
             url,
             view,
@@ -489,12 +504,14 @@ impl Service {
         })
     }
 
-    /// An organiser hides (or shows again) a comment.
+    /// An organiser hides (or shows again) a comment; when they moderate the
+    /// event's group, its moderation log says so.
     pub fn hide_comment(&mut self, id: &str, comment: &str, hidden: bool) -> Result<String> {
         self.act_on(id, DocKind::Event, |s, me, id, now| {
             let cid = s.comment_id(id, comment)?;
             s.store
                 .update(id, |d| d.hide_comment(&me.persona, &cid, hidden, now))?;
+            s.log_comment_moderation(id, &cid, hidden)?;
             Ok(cid)
         })
     }

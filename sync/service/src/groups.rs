@@ -80,6 +80,9 @@ impl Service {
                 && let Ok(ev) = doc.event()
                 && ev.group == Some(id)
             {
+                let mut ev = ev;
+                let banned = view.bans.keys().copied().collect();
+                rally_core::moderation::hide_banned(&mut ev, &banned);
                 events.push((*e, ev));
             }
         }

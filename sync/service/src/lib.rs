@@ -27,12 +27,14 @@ pub mod handle;
 pub mod lookup;
 pub mod maps;
 pub mod messages;
+pub mod moderation;
 pub mod news;
 pub mod occurrences;
 pub mod personas;
 pub mod pictures;
 pub mod private_feed;
 pub mod reminders;
+pub mod reports;
 
 use std::path::Path;
 
@@ -71,8 +73,12 @@ pub enum ServiceError {
     NoSuchInvitation(String),
     #[error("only the group's admins and moderators create its events")]
     NotGroupModerator,
+    #[error("only the group's admins and moderators read its reports")]
+    NotReportReader,
     #[error("{0} is required")]
     Missing(&'static str),
+    #[error("the group has no admin or moderator to receive it (besides whom it is about)")]
+    NoModerator,
     #[error("the service has stopped")]
     Stopped,
     #[error(transparent)]

@@ -20,10 +20,14 @@ impl Service {
         })
     }
 
-    /// A group's messages, oldest first.
+    /// A group's messages, oldest first; a banned persona's are not shown
+    /// (see [`rally_core::moderation`]).
     pub fn messages(&self, group: &str) -> Result<Vec<ChatMessage>> {
         let group = self.resolve(group, DocKind::Group)?;
-        Ok(self.store.messages(group)?)
+        let banned = self.banned_in(Some(group));
+        let mut all = self.store.messages(group)?;
+        all.retain(|m| !banned.contains(&m.author));
+        Ok(all)
     }
 
     /// Replaces the text of one of the acting persona's messages; returns its id.

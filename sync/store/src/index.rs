@@ -625,4 +625,25 @@ impl Store {
             .and_then(|mut s| s.query_row([], |r| r.get(0)))
             .ctx("counting events")
     }
+
+    /// The events `persona` organises (it made them, or was made organiser).
+    pub fn events_organised_by(&self, persona: &PersonaId) -> Result<Vec<DocId>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT e.doc FROM event_people ep JOIN events e ON e.id = ep.event
+                 WHERE ep.persona = ?1 AND ep.relation = 'organiser' ORDER BY e.id",
+            )
+            .ctx("listing an organiser's events")?;
+        let rows = stmt
+            .query_map([persona.0], |r| r.get::<_, Vec<u8>>(0))
+            .ctx("listing an organiser's events")?;
+        let mut out = Vec::new();
+        for r in rows {
+            if let Ok(a) = <[u8; 32]>::try_from(r.ctx("listing an organiser's events")?) {
+                out.push(DocId(a));
+            }
+        }
+        Ok(out)
+    }
 }

@@ -12,11 +12,14 @@
 //! - the **indexes** ([`index`]) are derived from documents in the same transaction
 //!   and can be rebuilt from scratch ([`Store::rebuild_indexes`]).
 
+mod admin_reports;
 mod blobs;
 mod index;
 mod maps;
 mod meta;
+mod policy;
 mod reminders;
+mod reports;
 mod sealed;
 mod seen;
 mod sync;
@@ -31,18 +34,21 @@ use rally_core::{
 };
 use rusqlite::{Connection, TransactionBehavior, params};
 
+pub use admin_reports::{AdminReport, NewReport, ReportNote};
 pub use blobs::BlobTaken;
 pub use index::{BBox, EventQuery, EventSummary, GroupSummary};
 pub use maps::{KeptMap, TileBytes};
+pub use policy::ServerPolicy;
 pub use rally_core::jiff::Timestamp;
 pub use reminders::DEFAULT_BEFORE;
+pub use reports::GroupReport;
 pub use seen::Seen;
 pub use sync::{Admit, DISCOVER_BUDGET, Scope, SyncRepo};
 
 /// The base schema, at version [`BASE_VERSION`]; the migrations above it follow.
 const SCHEMA: &str = include_str!("schema.sql");
 const BASE_VERSION: i64 = 2;
-const SCHEMA_VERSION: i64 = 17;
+const SCHEMA_VERSION: i64 = 20;
 /// The steps from each older schema version to the next, in order: the SQL that
 /// takes version `n - 1` to `n`.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -65,6 +71,9 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (15, include_str!("migrations/15-changes-since.sql")),
     (16, include_str!("migrations/16-occurrences.sql")),
     (17, include_str!("migrations/17-reminders.sql")),
+    (18, include_str!("migrations/18-reports.sql")),
+    (19, include_str!("migrations/19-admin-reports.sql")),
+    (20, include_str!("migrations/20-hidden-docs.sql")),
 ];
 pub const DB_FILE: &str = "rally.db";
 
@@ -1135,7 +1144,8 @@ impl Store {
         sealed::envelopes_since(&self.conn, log, &[])
     }
 
-    /// All changes of the given documents (all documents when empty), for export.
+    /// All changes of the given documents (all documents when empty), and the
+    /// envelopes of the groups' logs, for export.
     pub fn export(&self, ids: &[DocId]) -> Result<Vec<SignedChange>, StoreError> {
         let ids: Vec<DocId> = if ids.is_empty() {
             self.doc_ids()?
@@ -1143,8 +1153,16 @@ impl Store {
             ids.to_vec()
         };
         let mut out = Vec::new();
-        for id in ids {
-            out.extend(self.load(id)?.signed_changes());
+        for id in &ids {
+            out.extend(self.load(*id)?.signed_changes());
+        }
+        // A group's log goes with it (its chat, its members-only documents and
+        // reports, sealed as they travel anywhere else).
+        for id in &ids {
+            let log = rally_core::sealed::log_id(id);
+            if sealed::is_log(&self.conn, &log)? {
+                out.extend(self.export_log(&log)?);
+            }
         }
         Ok(out)
     }

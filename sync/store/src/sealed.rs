@@ -78,7 +78,7 @@ pub(crate) fn is_log(conn: &Connection, id: &DocId) -> Result<bool, StoreError> 
     Ok(doc_kind(conn, id)?.as_deref() == Some("log"))
 }
 
-fn log_heads(tx: &Connection, log: &DocId) -> Result<Vec<[u8; 32]>, StoreError> {
+pub(crate) fn log_heads(tx: &Connection, log: &DocId) -> Result<Vec<[u8; 32]>, StoreError> {
     let blob: Option<Vec<u8>> = tx
         .prepare_cached("SELECT heads FROM docs WHERE id = ?1")
         .ctx("reading a log")?
@@ -736,7 +736,7 @@ fn append_grant(
 }
 
 /// Adds an envelope made here to its log.
-fn append(tx: &Connection, signed: SignedChange) -> Result<[u8; 32], StoreError> {
+pub(crate) fn append(tx: &Connection, signed: SignedChange) -> Result<[u8; 32], StoreError> {
     let hash = core_sealed::envelope_hash(&signed.bytes);
     match store_envelopes(tx, vec![signed], None)? {
         Ok(_) => Ok(hash),
@@ -956,6 +956,28 @@ fn grant_secrets(tx: &Connection) -> Result<Vec<[u8; 32]>, StoreError> {
     Ok(out)
 }
 
+/// Opens a report this device just sealed, when one of its own personas is
+/// among its recipients (a moderator reporting to fellow moderators on one
+/// device, or several personas on it).
+pub(crate) fn open_own_report(
+    tx: &Connection,
+    hash: &[u8; 32],
+    signed: &SignedChange,
+) -> Result<(), StoreError> {
+    let Ok(envelope) = Envelope::decode(&signed.bytes) else {
+        return Ok(());
+    };
+    let secrets = grant_secrets(tx)?;
+    let outcome = match secrets.iter().find_map(|s| envelope.open_report(s)) {
+        Some(report) => {
+            crate::reports::save(tx, hash, &signed.author, &report)?;
+            Opened::Done
+        }
+        None => Opened::NotForUs,
+    };
+    mark(tx, hash, outcome)
+}
+
 /// An envelope not opened yet: hash, group (when known), depth, the envelope.
 type ToOpen = (Vec<u8>, Option<Vec<u8>>, i64, SignedChange);
 
@@ -1022,6 +1044,16 @@ pub(crate) fn open_logs(tx: &Connection) -> Result<Vec<SignedChange>, StoreError
                                 register_log(tx, &group)?;
                             }
                             save_grant(tx, &group, &grant, &signed.author, depth, &hash)?;
+                            Opened::Done
+                        }
+                        Some(_) => Opened::Refused,
+                        None => Opened::NotForUs,
+                    }
+                }
+                (rally_core::sealed::Body::Report { .. }, _) => {
+                    match secrets.iter().find_map(|s| envelope.open_report(s)) {
+                        Some(report) if log_id(&DocId(report.group)) == signed.doc => {
+                            crate::reports::save(tx, &hash, &signed.author, &report)?;
                             Opened::Done
                         }
                         Some(_) => Opened::Refused,

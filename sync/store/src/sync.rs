@@ -41,13 +41,13 @@ const SHARED: &str = "(
     OR (d.kind = 'log' AND EXISTS (SELECT 1 FROM logs l JOIN pending_joins pj ON pj.grp = l.grp
                WHERE l.log = d.id AND pj.persona = ?2)))";
 
-/// On a relay: whether the peer bound to `?3` would share document `d.id`: it
-/// takes part in it, is a member of it or of the group listing it, or sent it;
+/// On a relay: whether the peer bound to `?3` would share document `d.id` (never
+/// one the admins hid, `hidden_docs`): it takes part in it, is a member of it or of the group listing it, or sent it;
 /// or it showed an invitation to the group (its document, log and events) that is
 /// still open; or the relay offers it to everyone: its copies of events from the
 /// Fediverse and the instance's upcoming public events (the soonest
 /// [`DISCOVER_BUDGET`], so a device has the city's agenda offline).
-const SHARED_WITH_PEER: &str = "(
+const SHARED_WITH_PEER: &str = "(NOT EXISTS (SELECT 1 FROM hidden_docs h WHERE h.doc = d.id) AND (
     EXISTS (SELECT 1 FROM events e JOIN event_people ep ON ep.event = e.id WHERE e.doc = d.id AND ep.persona = ?3)
     OR EXISTS (SELECT 1 FROM groups g JOIN group_members m ON m.grp = g.id WHERE g.doc = d.id AND m.persona = ?3)
     OR EXISTS (SELECT 1 FROM group_events ge JOIN groups g ON g.doc = ge.grp
@@ -58,7 +58,7 @@ const SHARED_WITH_PEER: &str = "(
                      OR d.id IN (SELECT ge.event FROM group_events ge WHERE ge.grp = i.grp)))
     OR EXISTS (SELECT 1 FROM shared_docs sd WHERE sd.doc = d.id)
     OR d.id IN (SELECT e.doc FROM events e WHERE e.visibility = 'public' AND e.until >= unixepoch()
-                ORDER BY e.starts LIMIT 1000))";
+                ORDER BY e.starts LIMIT 1000)))";
 
 /// How many upcoming public events a server offers every device (see
 /// `SHARED_WITH_PEER`, which spells the number out for SQLite).
@@ -81,6 +81,10 @@ pub trait Admit: std::fmt::Debug + Send {
         peer: &PersonaId,
         invite: Option<&str>,
     ) -> Result<Admission, Box<dyn std::error::Error + Send + Sync>>;
+    /// The server's policy (rules in Markdown, contact), if its admins set one.
+    fn policy(&mut self) -> Option<(String, String)> {
+        None
+    }
 }
 
 /// Whether the persona bound to `?3` may read document `d.id`.
@@ -109,6 +113,8 @@ pub struct SyncRepo {
     pub version: u64,
     /// When peers were last pruned (Unix seconds).
     pruned_at: Option<i64>,
+    /// On a server: what each persona made this hour, against its caps.
+    caps: Option<rally_core::moderation::caps::HourlyCaps>,
 }
 
 /// Documents a sync repo keeps decoded at most.
@@ -142,6 +148,7 @@ impl SyncRepo {
             unsaved: BTreeMap::new(),
             version: 0,
             pruned_at: None,
+            caps: None,
         }
     }
 
@@ -157,6 +164,40 @@ impl SyncRepo {
 
     pub fn scope(&self) -> Scope {
         self.scope
+    }
+
+    /// On a server: takes at most this many new events, comments and joins an
+    /// hour from one persona (counted from its own changes as they arrive, in
+    /// memory: a restart starts the hour afresh).
+    pub fn set_caps(&mut self, caps: rally_core::moderation::caps::Caps) {
+        self.caps = Some(rally_core::moderation::caps::HourlyCaps::new(caps));
+    }
+
+    /// What the persona's own changes in a batch make that the caps count,
+    /// each with its hash (those already stored here do not count again).
+    fn activity_of(
+        &mut self,
+        peer: &PersonaId,
+        changes: &[SignedChange],
+    ) -> Result<Vec<(DocId, ChangeHash, rally_core::moderation::caps::Activity)>, StoreError> {
+        use rally_core::moderation::caps::Activity;
+        let mut out = Vec::new();
+        for c in changes.iter().filter(|c| c.author == *peer) {
+            let a = Activity::of(c);
+            if a.is_none() {
+                continue;
+            }
+            let Some(h) = automerge::Change::try_from(c.bytes.as_slice())
+                .ok()
+                .map(|ch| ch.hash())
+            else {
+                continue;
+            };
+            if !self.knows_all(&c.doc, &[h])? {
+                out.push((c.doc, h, a));
+            }
+        }
+        Ok(out)
     }
 
     fn shared(&self) -> &'static str {
@@ -410,6 +451,24 @@ impl Repo for SyncRepo {
                 ..Ingested::default()
             });
         }
+        let now = Timestamp::now();
+        let mut counted = Vec::new();
+        if self.scope == Scope::Relay && self.caps.is_some() {
+            counted = self.activity_of(peer, &changes)?;
+            let mut made = rally_core::moderation::caps::Activity::default();
+            for (_, _, a) in &counted {
+                made.add(*a);
+            }
+            if !made.is_none() {
+                let caps = self.caps.as_mut().expect("checked");
+                if let Err(over) = caps.check(peer, now.as_second(), made) {
+                    return Ok(Ingested {
+                        refused: Some(over.to_string()),
+                        ..Ingested::default()
+                    });
+                }
+            }
+        }
         let policy = match self.scope {
             Scope::Own => IngestPolicy {
                 attach_to: Some(self.me.row),
@@ -424,7 +483,20 @@ impl Repo for SyncRepo {
                 sender: Some(*peer),
             },
         };
-        let report = self.store.ingest_with(changes, Timestamp::now(), policy)?;
+        let report = self.store.ingest_with(changes, now, policy)?;
+        if !counted.is_empty() && report.misbehaviour.is_none() {
+            // Only what was stored counts: a change that waits for another is
+            // sent again, and would be counted each time.
+            let mut made = rally_core::moderation::caps::Activity::default();
+            for (doc, hash, a) in &counted {
+                if self.knows_all(doc, &[*hash])? {
+                    made.add(*a);
+                }
+            }
+            if let Some(caps) = self.caps.as_mut() {
+                caps.record(peer, now.as_second(), made);
+            }
+        }
         for id in &report.documents {
             self.cache.remove(id);
         }
@@ -435,6 +507,7 @@ impl Repo for SyncRepo {
             accepted: report.accepted,
             waiting: report.waiting,
             misbehaviour: report.misbehaviour,
+            refused: None,
         })
     }
 
@@ -676,6 +749,49 @@ impl Repo for SyncRepo {
 
     fn take_blob(&mut self, hash: &BlobHash, bytes: &[u8]) -> Result<(), StoreError> {
         self.store.take_blob(*hash, bytes).map(|_| ())
+    }
+
+    fn outgoing_reports(&mut self) -> Result<Vec<rally_core::protocol::ServerReport>, StoreError> {
+        if self.scope != Scope::Own {
+            return Ok(Vec::new());
+        }
+        crate::admin_reports::outgoing(self.store.conn(), &self.me.id())
+    }
+
+    fn take_report(
+        &mut self,
+        peer: &PersonaId,
+        report: &rally_core::protocol::ServerReport,
+    ) -> Result<bool, StoreError> {
+        if self.scope != Scope::Relay {
+            return Ok(false);
+        }
+        let now = rally_core::jiff::Timestamp::now().as_second();
+        crate::admin_reports::take(self.store.conn(), peer, report, now)?;
+        Ok(true)
+    }
+
+    fn report_taken(&mut self, id: &[u8; 32]) -> Result<(), StoreError> {
+        crate::admin_reports::taken(self.store.conn(), id)
+    }
+
+    fn policy(&mut self) -> Result<Option<(String, String)>, StoreError> {
+        Ok(match (&self.scope, &mut self.admit) {
+            (Scope::Relay, Some(admit)) => admit.policy(),
+            _ => None,
+        })
+    }
+
+    fn take_policy(
+        &mut self,
+        peer: &PersonaId,
+        rules: &str,
+        contact: &str,
+    ) -> Result<(), StoreError> {
+        if self.scope != Scope::Own {
+            return Ok(());
+        }
+        crate::policy::take(self.store.conn(), peer, rules, contact)
     }
 
     fn accept_invitation(

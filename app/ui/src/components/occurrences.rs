@@ -1,12 +1,19 @@
 //! A series' next occurrences on its page: when each is, whether it is
 //! cancelled or changed, who goes; joining or leaving one occurrence; an
-//! organiser cancels one or puts it back.
+//! organiser cancels one or puts it back, or opens [`OccurrenceForm`] on it
+//! to move, retitle or re-place it (or it and the following ones).
 
 use crate::prelude::*;
 
 #[component]
-pub fn Occurrences(id: String, items: Vec<ipc::OccurrenceItem>, can_edit: bool) -> Element {
+pub fn Occurrences(
+    id: String,
+    title: String,
+    items: Vec<ipc::OccurrenceItem>,
+    can_edit: bool,
+) -> Element {
     let mut error = use_signal(|| None::<String>);
+    let mut editing = use_signal(|| None::<String>);
     rsx! {
         section { class: "occurrences", "aria-labelledby": "occurrences-title",
             h2 { id: "occurrences-title", {t("next-occurrences")} }
@@ -20,6 +27,10 @@ pub fn Occurrences(id: String, items: Vec<ipc::OccurrenceItem>, can_edit: bool) 
                         } else if o.changed {
                             " "
                             span { class: "badge", {t("changed")} }
+                        }
+                        if o.title != title {
+                            " · "
+                            span { class: "occurrence-title", "{o.title}" }
                         }
                         if let Some(place) = &o.place { " · {place}" }
                         " · " {tv("going-count", "count", o.going)}
@@ -69,6 +80,30 @@ pub fn Occurrences(id: String, items: Vec<ipc::OccurrenceItem>, can_edit: bool) 
                                         },
                                         if cancelled { {t("restore-occurrence")} } else { {t("cancel-occurrence")} }
                                     }
+                                }
+                            }
+                            {
+                                let name = o.name.clone();
+                                let open = editing() == Some(o.name.clone());
+                                let label = format!("{} — {}", t("change-occurrence"), o.when);
+                                rsx! {
+                                    button {
+                                        class: "link occurrence-edit",
+                                        "aria-label": "{label}",
+                                        "aria-expanded": "{open}",
+                                        onclick: move |_| {
+                                            editing.set(if open { None } else { Some(name.clone()) });
+                                        },
+                                        {t("change-occurrence")}
+                                    }
+                                }
+                            }
+                            if editing() == Some(o.name.clone()) {
+                                OccurrenceForm {
+                                    id: id.clone(),
+                                    item: o.clone(),
+                                    series_title: title.clone(),
+                                    on_done: move |_| editing.set(None),
                                 }
                             }
                         }

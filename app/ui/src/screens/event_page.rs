@@ -141,9 +141,36 @@ pub fn EventPage(id: String) -> Element {
                     }
                 }
             }
+            if let (Some(listed), Some(group)) = (e.listed, e.group_id.clone()) {
+                button {
+                    id: "group-listing",
+                    class: "link",
+                    onclick: {
+                        let event = e.id.clone();
+                        move |_| {
+                            let args = ipc::ListingArgs { group: group.clone(), event: event.clone(), listed: !listed };
+                            async move {
+                                match api::invoke::<cmd::ListInGroup>(&args).await {
+                                    Ok(()) => bump(),
+                                    Err(err) => error.set(Some(err)),
+                                }
+                            }
+                        }
+                    },
+                    if listed { {t("unlist-from-group")} } else { {t("list-in-group")} }
+                }
+            }
+            if !e.can_edit {
+                ReportButton {
+                    kind: ipc::ReportKind::Event,
+                    target: e.id.clone(),
+                    group: e.group_id.clone(),
+                    label: format!("{} — {}", t("report"), e.title),
+                }
+            }
             EventReminders { key: "{e.id}", id: e.id.clone(), current: e.reminders.clone() }
             if !e.occurrences.is_empty() {
-                Occurrences { id: e.id.clone(), items: e.occurrences.clone(), can_edit: e.can_edit }
+                Occurrences { id: e.id.clone(), title: e.title.clone(), items: e.occurrences.clone(), can_edit: e.can_edit }
             }
             if e.can_edit && e.origin.is_none() {
                 PictureEditor { key: "{e.id}", of: ipc::PictureOf::Event, id: e.id.clone(), current: e.banner.clone() }
@@ -168,7 +195,11 @@ pub fn EventPage(id: String) -> Element {
                 for c in e.comments.iter().cloned() {
                     li { key: "{c.id}", class: "comment",
                         p { class: "meta person", Avatar { name: c.author.clone(), picture: c.avatar.clone() } strong { "{c.author}" } " · {c.when}" }
-                        p { class: "body", "{c.body}" }
+                        if c.hidden {
+                            p { class: "body muted", {t("comment-hidden")} }
+                        } else {
+                            p { class: "body", "{c.body}" }
+                        }
                         button {
                             class: "link",
                             onclick: {
@@ -176,6 +207,14 @@ pub fn EventPage(id: String) -> Element {
                                 move |_| reply_to.set(Some((cid.clone(), author.clone())))
                             },
                             {t("reply")}
+                        }
+                        if !c.hidden && !c.body.is_empty() {
+                            ReportButton {
+                                kind: ipc::ReportKind::Comment,
+                                target: format!("{}/{}", e.id, c.id),
+                                group: e.group_id.clone(),
+                                label: tv("report-comment-by", "name", c.author.clone()),
+                            }
                         }
                         if !c.replies.is_empty() {
                             ul { class: "replies",

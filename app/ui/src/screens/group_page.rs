@@ -70,6 +70,7 @@ pub fn GroupPage(id: String) -> Element {
         }
     });
     let is_member = g.my_role.is_some();
+    let me = g.me.clone();
     let can_invite = g.my_role.is_some_and(ipc::Role::can_moderate);
     let is_admin = g.my_role == Some(ipc::Role::Admin);
     let gid = g.id.clone();
@@ -120,6 +121,28 @@ pub fn GroupPage(id: String) -> Element {
             button { id: "follow", onclick: follow,
                 if g.followed { {t("unfollow")} } else { {t("follow")} }
             }
+            if !is_member && g.public {
+                if g.requested {
+                    p { id: "requested", class: "muted", {t("asked-to-join")} }
+                } else {
+                    button {
+                        id: "ask-to-join",
+                        onclick: {
+                            let id = g.id.clone();
+                            move |_| {
+                                let id = id.clone();
+                                async move {
+                                    match api::invoke::<cmd::RequestToJoin>(&ipc::IdArgs { id }).await {
+                                        Ok(()) => bump(),
+                                        Err(e) => error.set(Some(e)),
+                                    }
+                                }
+                            }
+                        },
+                        {t("ask-to-join")}
+                    }
+                }
+            }
             if is_admin {
                 PictureEditor { key: "{g.id}", of: ipc::PictureOf::Group, id: g.id.clone(), current: g.avatar.clone() }
             }
@@ -165,6 +188,33 @@ pub fn GroupPage(id: String) -> Element {
                             }
                         } else {
                             span { class: "muted", " · {m.role}" }
+                            if can_invite && m.role == ipc::Role::Member && Some(m.id.clone()) != me {
+                                button {
+                                    class: "danger ban-member",
+                                    "aria-label": tv("ban-name", "name", m.name.clone()),
+                                    onclick: {
+                                        let args = ipc::BanArgs { group: group.clone(), persona: m.id.clone(), reason: None, note: String::new(), banned: true };
+                                        move |_| {
+                                            let args = args.clone();
+                                            async move {
+                                                match api::invoke::<cmd::Ban>(&args).await {
+                                                    Ok(()) => bump(),
+                                                    Err(err) => error.set(Some(err)),
+                                                }
+                                            }
+                                        }
+                                    },
+                                    {t("ban")}
+                                }
+                            }
+                        }
+                        if is_member && Some(m.id.clone()) != me {
+                            ReportButton {
+                                kind: ipc::ReportKind::Persona,
+                                target: m.id.clone(),
+                                group: Some(group.clone()),
+                                label: tv("report-name", "name", m.name.clone()),
+                            }
                         }
                     }
                 }
@@ -199,6 +249,9 @@ pub fn GroupPage(id: String) -> Element {
                     input { id: "link-url", r#type: "url", value: "{link_url}", oninput: move |e| link_url.set(e.value()) }
                     button { r#type: "submit", class: "primary", {t("save")} }
                 }
+            }
+            if is_member {
+                GroupModeration { key: "{g.id}", group: g.id.clone(), moderator: can_invite }
             }
             h2 { {t("events")} }
             ul { class: "list",

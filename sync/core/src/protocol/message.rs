@@ -119,6 +119,46 @@ pub enum Message {
         #[serde(with = "serde_bytes")]
         bytes: Vec<u8>,
     },
+    /// To a peer the sender chose as its server: a report to its admins (see
+    /// [`ServerReport`]); the server answers `ReportTaken` once it keeps it.
+    Report(ServerReport),
+    /// The server keeps the report `id`: the sender need not send it again.
+    ReportTaken { id: Hash },
+    /// From a server to a persona it admitted: its rules (Markdown) and how to
+    /// reach its admins, as they set them.
+    Policy { rules: String, contact: String },
+}
+
+/// The longest policy a device takes (rules and contact), in bytes.
+pub const MAX_POLICY: usize = 64 * 1024;
+
+/// A report from a device to its server's admins: what it is about (`kind`:
+/// event, comment, group or persona; `target`: the document's or persona's id,
+/// `event/comment` for a comment), why (`reason`: spam, harassment, illegal,
+/// other) and the reporter's words. The reporter is the session's persona.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerReport {
+    /// Made at random by the reporter's device, so a report sent twice is kept once.
+    pub id: Hash,
+    pub kind: String,
+    pub target: String,
+    pub reason: String,
+    pub text: String,
+}
+
+impl ServerReport {
+    /// Whether its fields are within what an honest device sends.
+    pub fn is_sane(&self) -> bool {
+        matches!(
+            self.kind.as_str(),
+            "event" | "comment" | "group" | "persona"
+        ) && matches!(
+            self.reason.as_str(),
+            "spam" | "harassment" | "illegal" | "other"
+        ) && !self.target.is_empty()
+            && self.target.len() <= 200
+            && self.text.chars().count() <= crate::moderation::report::MAX_REPORT_CHARS
+    }
 }
 
 /// A list of changes as postcard bytes, deflated when that pays: changes of one

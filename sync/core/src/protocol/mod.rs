@@ -39,7 +39,7 @@ use ed25519_dalek::{Signature, Verifier};
 
 pub use message::{
     CHANGES_CHUNK, DecodeError, DocHeads, HEADS_CHUNK, MAX_INFLATION, MAX_MESSAGE, MAX_NOTE,
-    MAX_ROUTE, Message, PROTOCOL_VERSION, WireChange,
+    MAX_POLICY, MAX_ROUTE, Message, PROTOCOL_VERSION, ServerReport, WireChange,
 };
 
 pub use frame_limit::{FrameLimit, FrameLimitError};
@@ -201,6 +201,41 @@ pub trait Repo {
         let _ = (hash, bytes);
         Ok(())
     }
+    /// For a peer this side chose as its server: the reports to its admins
+    /// that it has not taken yet.
+    fn outgoing_reports(&mut self) -> Result<Vec<ServerReport>, Self::Error> {
+        Ok(Vec::new())
+    }
+    /// A peer reports something to this side's admins: `true` when this side
+    /// (a server) keeps it (then it says so).
+    fn take_report(
+        &mut self,
+        peer: &PersonaId,
+        report: &ServerReport,
+    ) -> Result<bool, Self::Error> {
+        let _ = (peer, report);
+        Ok(false)
+    }
+    /// The server took report `id`.
+    fn report_taken(&mut self, id: &[u8; 32]) -> Result<(), Self::Error> {
+        let _ = id;
+        Ok(())
+    }
+    /// On a server: its policy (rules in Markdown, contact), told to every
+    /// persona it admits.
+    fn policy(&mut self) -> Result<Option<(String, String)>, Self::Error> {
+        Ok(None)
+    }
+    /// A server this side syncs with told its policy.
+    fn take_policy(
+        &mut self,
+        peer: &PersonaId,
+        rules: &str,
+        contact: &str,
+    ) -> Result<(), Self::Error> {
+        let _ = (peer, rules, contact);
+        Ok(())
+    }
 }
 
 /// What a device tells its server about one of its groups (see [`Repo::routes`]).
@@ -229,6 +264,10 @@ pub struct Ingested {
     /// Set when the batch held a change only a misbehaving peer sends; then
     /// nothing of the batch was stored.
     pub misbehaviour: Option<String>,
+    /// Set when this side will not take the batch now (a persona past a cap):
+    /// nothing of it was stored, and the peer is told why and the session ends
+    /// (its changes wait on its side for a later session).
+    pub refused: Option<String>,
 }
 
 /// Why a session ends. The transport closes the connection.
@@ -701,6 +740,29 @@ impl Session {
                     .map_err(SessionError::repo)?;
                 self.announce_these(docs, now, &mut out);
             }
+            Message::Report(report) => {
+                if !report.is_sane() {
+                    return Err(SessionError::Malformed("an insane report".into()));
+                }
+                let peer = self.peer().expect("authenticated");
+                if repo
+                    .take_report(&peer, &report)
+                    .map_err(SessionError::repo)?
+                {
+                    self.push(&mut out, &Message::ReportTaken { id: report.id });
+                }
+            }
+            Message::ReportTaken { id } => {
+                repo.report_taken(&id).map_err(SessionError::repo)?;
+            }
+            Message::Policy { rules, contact } => {
+                if rules.len() + contact.len() > MAX_POLICY {
+                    return Err(SessionError::Malformed("an oversize policy".into()));
+                }
+                let peer = self.peer().expect("authenticated");
+                repo.take_policy(&peer, &rules, &contact)
+                    .map_err(SessionError::repo)?;
+            }
             Message::WantBlob { hash } => {
                 let peer = self.peer().expect("authenticated");
                 let hash = BlobHash(hash);
@@ -781,7 +843,13 @@ impl Session {
         self.announce_from = repo
             .prepare_peer(&hello.persona, hello.epoch)
             .map_err(SessionError::repo)?;
+        if let Some((rules, contact)) = repo.policy().map_err(SessionError::repo)? {
+            self.push(out, &Message::Policy { rules, contact });
+        }
         if self.routes_to_peer {
+            for report in repo.outgoing_reports().map_err(SessionError::repo)? {
+                self.push(out, &Message::Report(report));
+            }
             for proof in repo.invitations().map_err(SessionError::repo)? {
                 let m = Message::Invited {
                     group: proof.group.0,
@@ -1102,6 +1170,17 @@ impl Session {
         };
         if let Some(why) = result.misbehaviour {
             return Err(SessionError::Misbehaved(why));
+        }
+        if let Some(reason) = result.refused {
+            let reason: String = reason.chars().take(MAX_NOTE).collect();
+            self.push(
+                out,
+                &Message::Refused {
+                    reason: reason.clone(),
+                },
+            );
+            self.refused = Some(reason);
+            return Ok(());
         }
         if last {
             let heads = repo

@@ -1499,3 +1499,50 @@ fn made_up_announcements_cost_no_disk_and_are_wanted_a_window_at_a_time() {
     let err = sa.handle(&mut repo_a, &heads.encode(), 0).unwrap_err();
     assert!(matches!(err, SessionError::Malformed(_)), "{err}");
 }
+
+#[test]
+fn a_report_to_a_server_travels_whole_and_an_insane_one_is_told_apart() {
+    let report = ServerReport {
+        id: [7; 32],
+        kind: "comment".into(),
+        target: format!("{}/abc123", DocId([3; 32]).to_hex()),
+        reason: "harassment".into(),
+        text: "threatens the volunteers".into(),
+    };
+    assert!(report.is_sane());
+    for msg in [
+        Message::Report(report.clone()),
+        Message::ReportTaken { id: [7; 32] },
+        Message::Policy {
+            rules: "1. Be kind.".into(),
+            contact: "mods@example.org".into(),
+        },
+    ] {
+        assert_eq!(Message::decode(&msg.encode()).unwrap(), msg);
+    }
+    let insane = [
+        ServerReport {
+            kind: "message".into(),
+            ..report.clone()
+        },
+        ServerReport {
+            reason: "dislike".into(),
+            ..report.clone()
+        },
+        ServerReport {
+            target: String::new(),
+            ..report.clone()
+        },
+        ServerReport {
+            target: "x".repeat(201),
+            ..report.clone()
+        },
+        ServerReport {
+            text: "x".repeat(4_001),
+            ..report.clone()
+        },
+    ];
+    for r in insane {
+        assert!(!r.is_sane(), "{r:?}");
+    }
+}

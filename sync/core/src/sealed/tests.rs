@@ -171,3 +171,55 @@ fn epoch_keys_are_distinct_and_stable() {
     assert_ne!(e.id(), EpochSecret([8; 32]).id());
     assert_ne!(log_id(&DocId([1; 32])), log_id(&DocId([2; 32])));
 }
+
+#[test]
+fn a_report_opens_for_the_moderators_it_was_sealed_to_and_nobody_else() {
+    use crate::moderation::Reason;
+    use crate::moderation::report::{Report, Target};
+    let (reporter, moderator, admin, member) = (
+        Persona::generate(),
+        Persona::generate(),
+        Persona::generate(),
+        Persona::generate(),
+    );
+    let g = group();
+    let log = log_id(&g);
+    let report = Report::new(
+        g,
+        Target::Comment([9; 32], "abc123".into()),
+        Reason::Harassment,
+        "threatens a member",
+        5,
+    );
+    let to: Vec<[u8; 32]> = [&moderator, &admin]
+        .iter()
+        .map(|p| recipient_key(&p.id()).unwrap())
+        .collect();
+    let env = Envelope::report(&log, &reporter, vec![], &report, &to).unwrap();
+    let signed = env.sign(&reporter);
+    assert!(!String::from_utf8_lossy(&signed.bytes).contains("threatens"));
+    // A relay checks it as any envelope.
+    let back = Envelope::verify(&signed).unwrap();
+    let secret = |p: &Persona| recipient_secret(&p.secret_bytes());
+    assert_eq!(back.open_report(&secret(&moderator)), Some(report.clone()));
+    assert_eq!(back.open_report(&secret(&admin)), Some(report.clone()));
+    assert_eq!(back.open_report(&secret(&member)), None);
+    assert_eq!(back.open_report(&secret(&reporter)), None);
+    // Moved to another log, or claimed by another author, it opens for nobody.
+    let mut moved = back.clone();
+    moved.log = log_id(&group()).0;
+    assert_eq!(moved.open_report(&secret(&moderator)), None);
+    let mut claimed = back.clone();
+    claimed.author = member.id().0;
+    assert_eq!(claimed.open_report(&secret(&moderator)), None);
+    // A report too long to be honest is refused when opened.
+    let long = Report::new(
+        g,
+        Target::Persona([1; 32]),
+        Reason::Spam,
+        &"x".repeat(5_000),
+        5,
+    );
+    let env = Envelope::report(&log, &reporter, vec![], &long, &to).unwrap();
+    assert_eq!(env.open_report(&secret(&moderator)), None);
+}

@@ -1,0 +1,71 @@
+//! The policies of the servers a device syncs with (rules in Markdown and how
+//! to reach their admins), as each told it when it admitted the persona; kept
+//! in `meta` by server, with a mark when one is new or changed so the device
+//! shows it once ([`Store::take_new_policies`]).
+
+use rally_core::PersonaId;
+use rusqlite::Connection;
+
+use crate::{Ctx, Store, StoreError};
+
+fn key(server: &PersonaId) -> String {
+    format!("policy:{}", server.to_hex())
+}
+
+pub(crate) fn take(
+    tx: &Connection,
+    server: &PersonaId,
+    rules: &str,
+    contact: &str,
+) -> Result<(), StoreError> {
+    let value = serde_json::json!({"rules": rules, "contact": contact}).to_string();
+    if crate::meta::read(tx, &key(server))?.as_deref() == Some(value.as_str()) {
+        return Ok(());
+    }
+    crate::meta::write(tx, &key(server), Some(&value))?;
+    crate::meta::write(tx, &format!("policy-new:{}", server.to_hex()), Some("1"))
+}
+
+/// A server's policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerPolicy {
+    pub server: PersonaId,
+    pub rules: String,
+    pub contact: String,
+}
+
+impl Store {
+    /// The policies that arrived or changed since last asked.
+    pub fn take_new_policies(&mut self) -> Result<Vec<ServerPolicy>, StoreError> {
+        let news: Vec<String> = {
+            let mut stmt = self
+                .conn()
+                .prepare("SELECT key FROM meta WHERE key LIKE 'policy-new:%'")
+                .ctx("reading servers' policies")?;
+            let rows = stmt
+                .query_map([], |r| r.get::<_, String>(0))
+                .ctx("reading servers' policies")?;
+            rows.filter_map(Result::ok).collect()
+        };
+        let mut out = Vec::new();
+        for new in news {
+            let Some(server) = new
+                .strip_prefix("policy-new:")
+                .and_then(|h| h.parse::<PersonaId>().ok())
+            else {
+                continue;
+            };
+            crate::meta::write(self.conn(), &new, None)?;
+            let Some(value) = crate::meta::read(self.conn(), &key(&server))? else {
+                continue;
+            };
+            let v: serde_json::Value = serde_json::from_str(&value).unwrap_or_default();
+            out.push(ServerPolicy {
+                server,
+                rules: v["rules"].as_str().unwrap_or_default().to_owned(),
+                contact: v["contact"].as_str().unwrap_or_default().to_owned(),
+            });
+        }
+        Ok(out)
+    }
+}
