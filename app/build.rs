@@ -1,6 +1,5 @@
 fn main() {
     // The UI is embedded at compile time: a new UI build must rebuild the shell.
     println!("cargo:rerun-if-changed=ui/dist");
-    tauri_build::try_build(tauri_build::Attributes::new().config_path("../tauri.conf.json"))
-        .expect("the Tauri build step failed");
+    tauri_build::try_build(tauri_build::Attributes::new()).expect("the Tauri build step failed");
 }

@@ -481,6 +481,56 @@ const SCREENS: &[&str] = &[
     "settings",
 ];
 
+/// Small and large phones' viewports (CSS pixels).
+const PHONES: [(u32, u32); 2] = [(360, 740), (390, 844)];
+
+/// The smallest target a finger hits reliably (WCAG 2.5.5, Apple's and
+/// Google's guidelines), in CSS pixels.
+const TOUCH: f64 = 44.0;
+
+/// The interactive elements on screen smaller than [`TOUCH`] either way, as
+/// measured from the DOM. A checkbox or radio counts with its label (tapping
+/// the label toggles it); a link inside running text is exempt (WCAG's
+/// "inline" exception); elements not rendered (in a closed `details`, or
+/// `display: none`) are skipped.
+fn small_targets(s: &Session) -> Vec<String> {
+    let found = s.script(
+        r#"
+        const min = arguments[0] - 0.5;
+        const small = [];
+        const sel = 'button, a[href], input:not([type=hidden]), select, textarea, summary, '
+            + '[role=button], [tabindex]:not([tabindex="-1"])';
+        for (const el of document.querySelectorAll(sel)) {
+            let target = el;
+            if (el.matches('input[type=checkbox], input[type=radio]')) {
+                target = el.closest('label')
+                    || (el.id && document.querySelector(`label[for="${el.id}"]`)) || el;
+            }
+            const r = target.getBoundingClientRect();
+            if (r.width === 0 && r.height === 0) continue;
+            if (el.matches('a') && getComputedStyle(el).display === 'inline'
+                && el.closest('p, li, .leaflet-control-attribution')) continue;
+            if (r.width < min || r.height < min) {
+                const name = el.id ? '#' + el.id
+                    : el.tagName.toLowerCase() + (el.className && typeof el.className === 'string'
+                        ? '.' + el.className.trim().split(/\s+/).join('.') : '');
+                const text = (el.innerText || el.value || el.getAttribute('aria-label') || '')
+                    .trim().slice(0, 30);
+                small.push(`${name} "${text}" ${Math.round(r.width)}x${Math.round(r.height)}`);
+            }
+        }
+        return small;
+        "#,
+        json!([TOUCH]),
+    );
+    found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
 fn show(s: &Session, screen: &str) {
     let tab = |n: usize, ready: &str| {
         s.click(&format!("button.tab:nth-child({n})"));
@@ -597,18 +647,25 @@ fn every_main_screen_passes_an_accessibility_audit_in_both_themes_and_languages(
                 );
             }
         }
-        // A phone's size, in the light theme.
+        // Phones' sizes, in the light theme: every screen the bottom
+        // navigation reaches fits the width, and every control is a big
+        // enough target for a finger.
         show(&s, "settings");
         s.set_value("#theme", "light");
-        s.resize(390, 844);
-        for screen in SCREENS {
-            show(&s, screen);
-            fits(&s, screen);
-            display.screenshot_area(
-                &shots.join(format!("{lang}-light-390x844-{screen}.png")),
-                390,
-                844,
-            );
+        for (width, height) in PHONES {
+            s.resize(width, height);
+            for screen in SCREENS {
+                show(&s, screen);
+                fits(&s, screen);
+                for small in small_targets(&s) {
+                    failures.push(format!("{lang} {width}x{height} {screen}: {small}"));
+                }
+                display.screenshot_area(
+                    &shots.join(format!("{lang}-light-{width}x{height}-{screen}.png")),
+                    width,
+                    height,
+                );
+            }
         }
         s.resize(1280, 800);
     }
@@ -636,7 +693,7 @@ fn every_main_screen_passes_an_accessibility_audit_in_both_themes_and_languages(
     s.quit();
     assert!(
         failures.is_empty(),
-        "{} serious or critical accessibility violations:\n{}",
+        "{} accessibility problems (axe's serious or critical violations, targets under 44 px):\n{}",
         failures.len(),
         failures.join("\n")
     );
@@ -1118,4 +1175,77 @@ fn a_comment_reported_in_the_app_is_seen_by_the_admin_who_bans_its_author() {
     let m = rally_e2e::json(dir, &["group", "moderation", &group]);
     assert_eq!(m["bans"][0]["name"], "Ben", "{m}");
     assert_eq!(m["log"][0]["reason"], "harassment");
+}
+
+/// This app's pairing code, as its sync screen shows it (under its QR code).
+fn pairing_code(s: &Session) -> String {
+    s.click("button.tab:nth-child(4)");
+    s.wait("the pairing code", || {
+        let code = s.script(
+            "const c = document.querySelector('#pair-code'); return c ? c.textContent : '';",
+            json!([]),
+        );
+        let code = code.as_str().unwrap_or("").trim().to_owned();
+        code.starts_with("rally://pair?a=").then_some(code)
+    })
+}
+
+#[test]
+fn two_apps_paired_by_qr_code_sync_with_mdns_off() {
+    let (_one, display, driver) = start();
+    // The second app on a display and a driver of its own.
+    let display_b = Display::start();
+    let driver_b = Driver::start(&display_b);
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    rally(a.path(), &["persona", "new", "Camille"]);
+    create_event(a.path(), "Banner painting", "2055-07-01T18:00");
+    rally(b.path(), &["persona", "new", "Dominique"]);
+    create_event(b.path(), "Bike ride to the march", "2055-07-02T10:00");
+
+    let sa = launch(&driver, a.path(), &["--no-mdns"]);
+    let sb = launch(&driver_b, b.path(), &["--no-mdns"]);
+    let code = pairing_code(&sa);
+    // The QR code is on screen, with the code as its text.
+    sa.find("#pairing .qr svg");
+    display.screenshot(&artefacts().join("12-pairing-code.png"));
+
+    // Without mDNS and before pairing, neither finds the other.
+    sb.click("button.tab:nth-child(4)");
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        sb.page_text().contains("Nobody nearby right now"),
+        "the apps met before pairing: mDNS is not off"
+    );
+
+    // The second app pastes the first one's code (a phone scans it).
+    sb.type_into("#pair-text", &code);
+    sb.click("#pair");
+    sb.wait_text("#pair-status", "Pairing");
+    sb.click("button.tab:nth-child(1)");
+    sb.wait_text("#event-list", "Banner painting");
+    sa.click("button.tab:nth-child(1)");
+    sa.wait_text("#event-list", "Bike ride to the march");
+    display_b.screenshot(&artefacts().join("12-paired.png"));
+
+    // The first app goes to the background: its node stops; back on screen,
+    // the same key and ports: the paired app reaches it again.
+    let foreground = |visible: bool| {
+        sa.script(
+            "window.__TAURI__.core.invoke('set_foreground', {args: {visible: arguments[0]}}); return true;",
+            json!([visible]),
+        );
+    };
+    foreground(false);
+    sa.click("button.tab:nth-child(4)");
+    sa.wait_text("#content", "Stopped");
+    foreground(true);
+    sa.wait_text("#content", "Running");
+    // Written by another process on the second app's data directory: its
+    // node follows the store and sends it on.
+    create_event(b.path(), "Soup kitchen", "2055-07-03T12:00");
+    sa.click("button.tab:nth-child(1)");
+    sa.wait_text("#event-list", "Soup kitchen");
+    assert_eq!(pairing_code(&sa), code, "the same code after a pause");
+    sa.quit();
+    sb.quit();
 }

@@ -15,6 +15,13 @@
 //!   whenever anything wrote to the store — a command, the node, or another
 //!   process on the same data directory (`rally sync`, the CLI) — so screens
 //!   update live;
+//! - the node pauses while the app is in the background (the UI reports its
+//!   visibility, command `set_foreground`) and starts again on return; on
+//!   Android the `rally-lan` plugin holds the multicast lock mDNS needs only
+//!   while the node runs;
+//! - devices that cannot find each other by mDNS pair by QR code
+//!   ([`pairing`]): the node also dials the addresses of the devices paired
+//!   since the app started;
 //! - [`run`] is also the mobile entry point.
 
 pub mod dates;
@@ -22,10 +29,12 @@ pub mod engine;
 pub mod links;
 pub mod maps;
 pub mod moderation;
+pub mod pairing;
 pub mod reminders;
 pub mod repeat;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -74,7 +83,6 @@ impl Settings {
 }
 
 /// The shell's state: the service the commands use, and the sync node's status.
-#[derive(Debug)]
 pub struct App {
     pub dir: PathBuf,
     pub service: ServiceHandle,
@@ -82,8 +90,35 @@ pub struct App {
     node: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
     /// No sync node (tests, or `--no-sync`).
     offline: bool,
+    /// Local discovery (off with `--no-mdns`).
+    mdns: bool,
+    /// The app is on screen; the node runs only then.
+    foreground: AtomicBool,
+    /// Devices paired by QR code since the app started: dialled by the node.
+    paired: Mutex<Vec<rally_net::Address>>,
+    /// The node's transport key while the app runs (a new one at each launch,
+    /// so runs cannot be linked), and the ports it last listened on (QUIC,
+    /// TCP; 0 for any).
+    transport_key: rally_net::Keypair,
+    ports: Arc<Mutex<(u16, u16)>>,
+    /// Told when the node starts (`true`) and stops: the platform's
+    /// local-network glue (the `rally-lan` plugin).
+    on_sync: Mutex<Option<SyncHook>>,
     /// Geocoders and tile servers.
     pub web: maps::Web,
+}
+
+/// See [`App::on_sync`].
+type SyncHook = Box<dyn Fn(bool) + Send + Sync>;
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("dir", &self.dir)
+            .field("offline", &self.offline)
+            .field("mdns", &self.mdns)
+            .finish_non_exhaustive()
+    }
 }
 
 impl App {
@@ -106,11 +141,97 @@ impl App {
                 last_sync: None,
                 pending: 0,
                 error: None,
+                relayed: Vec::new(),
+                paired: 0,
             })),
             node: Mutex::new(None),
             offline,
+            mdns: true,
+            foreground: AtomicBool::new(true),
+            paired: Mutex::new(Vec::new()),
+            transport_key: rally_net::Keypair::generate_ed25519(),
+            ports: Arc::new(Mutex::new((0, 0))),
+            on_sync: Mutex::new(None),
             web: maps::Web::default(),
         })
+    }
+
+    /// Without local discovery (`--no-mdns`): peers come from the server and
+    /// from pairing only.
+    pub fn without_mdns(mut self) -> App {
+        self.mdns = false;
+        self
+    }
+
+    /// `hook` is told when the node starts and stops.
+    pub fn on_sync(&self, hook: impl Fn(bool) + Send + Sync + 'static) {
+        *self.on_sync.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(hook));
+    }
+
+    fn tell_sync(&self, running: bool) {
+        if let Some(hook) = &*self.on_sync.lock().unwrap_or_else(|e| e.into_inner()) {
+            hook(running);
+        }
+    }
+
+    /// The app went to the background (`false`) or came back: the node stops
+    /// and starts again. Whatever the OS does to a background app, the store
+    /// stays consistent: every write is one SQLite transaction.
+    pub fn set_foreground(&self, visible: bool) {
+        if self.foreground.swap(visible, Ordering::SeqCst) == visible {
+            return;
+        }
+        if visible {
+            self.restart_node();
+        } else {
+            self.stop_node();
+            let mut status = self.sync.lock().unwrap_or_else(|e| e.into_inner());
+            status.running = false;
+            status.peers.clear();
+        }
+    }
+
+    /// Adds the devices a pairing code names and dials them (the node starts
+    /// again with them); how many addresses it dials.
+    pub fn pair(&self, text: &str) -> CmdResult<usize> {
+        let addresses = pairing::addresses(text)?;
+        let count = addresses.len();
+        {
+            let mut paired = self.paired.lock().unwrap_or_else(|e| e.into_inner());
+            for a in addresses {
+                if !paired.contains(&a) {
+                    paired.push(a);
+                }
+            }
+            // Old pairings go first when one device is paired again and again.
+            let excess = paired.len().saturating_sub(4 * ipc::MAX_PAIR_ADDRESSES);
+            paired.drain(..excess);
+        }
+        self.restart_node();
+        Ok(count)
+    }
+
+    /// This device's pairing code and its QR code, once the node listens.
+    pub fn pairing(&self) -> CmdResult<Option<ipc::Pairing>> {
+        let (listening, relayed) = {
+            let s = self.sync.lock().unwrap_or_else(|e| e.into_inner());
+            (s.listening.clone(), s.relayed.clone())
+        };
+        let Some(link) = pairing::link(&listening, &relayed) else {
+            return Ok(None);
+        };
+        let text = link.to_string();
+        Ok(Some(ipc::Pairing {
+            qr_svg: pairing::qr_svg(&text)?,
+            text,
+        }))
+    }
+
+    fn stop_node(&self) {
+        if let Some(old) = self.node.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            old.abort();
+            self.tell_sync(false);
+        }
     }
 
     /// The user's server's web address (learnt when syncing with it).
@@ -178,13 +299,18 @@ impl App {
 
     /// (Re)starts the sync node for the current persona.
     pub fn restart_node(&self) {
-        if self.offline {
+        if self.offline || !self.foreground.load(Ordering::SeqCst) {
             return;
         }
-        if let Some(old) = self.node.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            old.abort();
-        }
+        self.stop_node();
         let settings = self.settings();
+        let paired = self
+            .paired
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let mdns = self.mdns;
+        let (key, ports) = (self.transport_key.clone(), self.ports.clone());
         let status = self.sync.clone();
         let dir = self.dir.clone();
         let service = self.service.clone();
@@ -210,65 +336,96 @@ impl App {
                     last_sync: None,
                     pending: 0,
                     error: None,
+                    relayed: Vec::new(),
+                    paired: paired.len(),
                 }
             });
-            let config = NodeConfig {
-                listen: ["/ip4/0.0.0.0/udp/0/quic-v1", "/ip4/0.0.0.0/tcp/0"]
+            // The same transport key and, when they are free, the same ports
+            // as the last run of the node since the app started: a device
+            // paired by QR code finds this one again after a pause.
+            let remembered = *ports.lock().unwrap_or_else(|e| e.into_inner());
+            let mut result = Ok(Default::default());
+            for attempt in 0..4 {
+                let (quic, tcp) = if attempt < 3 { remembered } else { (0, 0) };
+                let config = NodeConfig {
+                    listen: [
+                        format!("/ip4/0.0.0.0/udp/{quic}/quic-v1"),
+                        format!("/ip4/0.0.0.0/tcp/{tcp}"),
+                    ]
                     .iter()
                     .filter_map(|a| a.parse().ok())
                     .collect(),
-                servers,
-                invite: (!settings.invite.is_empty()).then(|| settings.invite.clone()),
-                ..NodeConfig::default()
-            };
-            // The node and its store connection on a thread of their own; this
-            // task only follows its events. Dropping the task (a restart) drops
-            // the handle, which stops the node between two events.
-            let (events, mut from_node) = tokio::sync::mpsc::unbounded_channel();
-            let make = move || {
-                let store =
-                    Store::open(&dir).map_err(|e| rally_net::NetError::Store(Box::new(e)))?;
-                Node::new(SyncRepo::new(store, me), Transport::device(true))
-            };
-            let mut node = match rally_net::thread::spawn("rally-node", make, config, events) {
-                Ok(n) => n,
-                Err(e) => return set(&|s| s.error = Some(e.to_string())),
-            };
-            let on_event = |event| match event {
-                NodeEvent::Listening(a) => set(&|s| s.listening.push(a.to_string())),
-                NodeEvent::PeerAuthenticated { peer, persona } => set(&|s| {
-                    s.peers.retain(|p| p.peer != peer.to_string());
-                    s.peers.push(ipc::Peer {
-                        peer: peer.to_string(),
-                        persona: persona.clone(),
-                    });
-                }),
-                NodeEvent::PeerDropped { peer, .. } => {
-                    set(&|s| s.peers.retain(|p| p.peer != peer.to_string()))
+                    servers: servers.clone(),
+                    peers: paired.clone(),
+                    invite: (!settings.invite.is_empty()).then(|| settings.invite.clone()),
+                    ..NodeConfig::default()
+                };
+                // The node and its store connection on a thread of their own; this
+                // task only follows its events. Dropping the task (a restart) drops
+                // the handle, which stops the node between two events.
+                let (events, mut from_node) = tokio::sync::mpsc::unbounded_channel();
+                let (dir, key) = (dir.clone(), key.clone());
+                let me = me.clone();
+                let make = move || {
+                    let store =
+                        Store::open(&dir).map_err(|e| rally_net::NetError::Store(Box::new(e)))?;
+                    let transport = Transport {
+                        identity: Some(key),
+                        ..Transport::device(mdns)
+                    };
+                    Node::new(SyncRepo::new(store, me), transport)
+                };
+                let mut node = match rally_net::thread::spawn("rally-node", make, config, events) {
+                    Ok(n) => n,
+                    Err(e) => return set(&|s| s.error = Some(e.to_string())),
+                };
+                let on_event = |event| match event {
+                    NodeEvent::Listening(a) => {
+                        remember_port(&ports, &a);
+                        set(&|s| s.listening.push(a.to_string()))
+                    }
+                    NodeEvent::Relayed(a) => set(&|s| s.relayed.push(a.to_string())),
+                    NodeEvent::PeerAuthenticated { peer, persona } => set(&|s| {
+                        s.peers.retain(|p| p.peer != peer.to_string());
+                        s.peers.push(ipc::Peer {
+                            peer: peer.to_string(),
+                            persona: persona.clone(),
+                        });
+                    }),
+                    NodeEvent::PeerDropped { peer, .. } => {
+                        set(&|s| s.peers.retain(|p| p.peer != peer.to_string()))
+                    }
+                    NodeEvent::RefusedBy { reason, .. } => {
+                        set(&|s| s.error = Some(format!("the server refused: {reason}")))
+                    }
+                    NodeEvent::Progress { docs_wanted, .. } => set(&|s| s.pending = docs_wanted),
+                    NodeEvent::ServerUrl { url, .. } => {
+                        let _ = service.call_blocking(move |s| s.store().set_server_url(&url));
+                    }
+                    NodeEvent::Synced { .. } => set(&|s| {
+                        s.last_sync = Some(
+                            Timestamp::now()
+                                .to_zoned_datetime(rally_core::jiff::tz::TimeZone::system())
+                                .strftime("%H:%M:%S")
+                                .to_string(),
+                        )
+                    }),
+                    _ => {}
+                };
+                result = loop {
+                    tokio::select! {
+                        Some(event) = from_node.recv() => on_event(event),
+                        r = node.finished() => break r,
+                    }
+                };
+                // The last run's ports may still be held for a moment by its
+                // thread, or taken since: try again, then take any.
+                if matches!(result, Err(rally_net::NetError::Listen { .. })) && attempt < 3 {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                    continue;
                 }
-                NodeEvent::RefusedBy { reason, .. } => {
-                    set(&|s| s.error = Some(format!("the server refused: {reason}")))
-                }
-                NodeEvent::Progress { docs_wanted, .. } => set(&|s| s.pending = docs_wanted),
-                NodeEvent::ServerUrl { url, .. } => {
-                    let _ = service.call_blocking(move |s| s.store().set_server_url(&url));
-                }
-                NodeEvent::Synced { .. } => set(&|s| {
-                    s.last_sync = Some(
-                        Timestamp::now()
-                            .to_zoned_datetime(rally_core::jiff::tz::TimeZone::system())
-                            .strftime("%H:%M:%S")
-                            .to_string(),
-                    )
-                }),
-                _ => {}
-            };
-            let result = loop {
-                tokio::select! {
-                    Some(event) = from_node.recv() => on_event(event),
-                    r = node.finished() => break r,
-                }
-            };
+                break;
+            }
             if let Err(e) = result {
                 set(&|s| {
                     s.running = false;
@@ -277,6 +434,20 @@ impl App {
             }
         });
         *self.node.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+        self.tell_sync(true);
+    }
+}
+
+/// Keeps the port of a wildcard listening address (QUIC or TCP) for the next
+/// run of the node.
+fn remember_port(ports: &Mutex<(u16, u16)>, address: &rally_net::Address) {
+    use rally_net::Protocol;
+    let parts: Vec<_> = address.iter().collect();
+    let mut ports = ports.lock().unwrap_or_else(|e| e.into_inner());
+    match parts.as_slice() {
+        [Protocol::Ip4(_), Protocol::Udp(p), Protocol::QuicV1, ..] => ports.0 = *p,
+        [Protocol::Ip4(_), Protocol::Tcp(p), ..] => ports.1 = *p,
+        _ => {}
     }
 }
 
@@ -568,7 +739,29 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         request_to_join,
         answer_request,
         list_in_group,
+        pairing,
+        pair,
+        set_foreground,
     ])
+}
+
+#[tauri::command]
+async fn pairing(app: State<'_, App>) -> Out<cmd::Pairing> {
+    app.pairing()
+}
+
+#[tauri::command]
+async fn pair(app: State<'_, App>, args: Args<cmd::Pair>) -> Out<cmd::Pair> {
+    app.pair(&args.text)
+}
+
+#[tauri::command]
+async fn set_foreground(
+    app: State<'_, App>,
+    args: Args<cmd::SetForeground>,
+) -> Out<cmd::SetForeground> {
+    app.set_foreground(args.visible);
+    Ok(())
 }
 
 #[tauri::command]
@@ -872,6 +1065,10 @@ fn serve_tile<R: tauri::Runtime>(
 pub fn run() {
     let args: Vec<String> = std::env::args().collect();
     let offline = args.iter().any(|a| a == "--no-sync");
+    // Local discovery off (`--no-mdns`, or RALLY_NO_MDNS=1): a device then
+    // meets others through its server and by pairing.
+    let no_mdns = args.iter().any(|a| a == "--no-mdns")
+        || std::env::var_os("RALLY_NO_MDNS").is_some_and(|v| v == "1");
     let started_with = links::Links::from_args(&args);
     // A link for an app already running on this data directory goes to it.
     #[cfg(desktop)]
@@ -880,10 +1077,15 @@ pub fn run() {
     {
         return;
     }
-    with_commands(tauri::Builder::<tauri::Wry>::new())
+    let builder = with_commands(tauri::Builder::<tauri::Wry>::new())
         .register_asynchronous_uri_scheme_protocol("rallytile", serve_tile)
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_rally_lan::init());
+    // Pairing by QR code: the camera scanner (the UI calls it on phones only).
+    #[cfg(mobile)]
+    let builder = builder.plugin(tauri_plugin_barcode_scanner::init());
+    builder
         .manage(started_with)
         .setup(move |tauri_app| {
             // Desktop: `--data`, `RALLY_DATA` or the XDG directory; mobile: the
@@ -892,7 +1094,25 @@ pub fn run() {
             let dir = data_dir(&args);
             #[cfg(mobile)]
             let dir = tauri_app.path().app_data_dir()?;
-            let app = App::open(&dir, offline)?;
+            let mut app = App::open(&dir, offline)?;
+            if no_mdns {
+                app = app.without_mdns();
+            }
+            {
+                use tauri_plugin_rally_lan::Lan;
+                let handle = tauri_app.handle().clone();
+                app.on_sync(move |running| {
+                    let lan = handle.state::<Lan<tauri::Wry>>();
+                    let told = if running {
+                        lan.sync_started()
+                    } else {
+                        lan.sync_stopped()
+                    };
+                    if let Err(e) = told {
+                        eprintln!("rally-app: {e}");
+                    }
+                });
+            }
             tauri_app.manage(app);
             watch(tauri_app.handle().clone(), dir.clone());
             reminders::watch(tauri_app.handle().clone());
@@ -914,7 +1134,7 @@ pub fn run() {
             state.restart_node();
             Ok(())
         })
-        .run(tauri::generate_context!("../tauri.conf.json"))
+        .run(tauri::generate_context!())
         .unwrap_or_else(|e| {
             eprintln!("rally-app: {e}");
             std::process::exit(1);

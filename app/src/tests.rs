@@ -746,3 +746,35 @@ fn a_member_reports_a_comment_and_the_admin_bans_its_author_from_the_app() {
     switch(&w, "Dora");
     assert_eq!(event_page(&w, &event.id).listed, None);
 }
+
+#[test]
+fn a_pasted_pairing_code_is_read_or_refused_clearly_and_the_code_waits_for_the_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = app(dir.path());
+    // No node (the mock app is offline): no code yet.
+    assert_eq!(
+        call(&w, cmd::Pairing::NAME, json!({})).unwrap(),
+        Value::Null
+    );
+    let err = call(&w, cmd::Pair::NAME, json!({"text": "hello"})).unwrap_err();
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a Rally pairing code"),
+        "{err}"
+    );
+    let peer = "12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo";
+    let text = format!(
+        "rally://pair?a=/ip4/192.168.1.20/udp/5000/quic-v1/p2p/{peer}&a=/ip4/192.168.1.20/tcp/5001/p2p/{peer}"
+    );
+    let dialled = call(&w, cmd::Pair::NAME, json!({ "text": text })).unwrap();
+    assert_eq!(dialled, json!(2));
+    // Going to the background and back is accepted at any time.
+    for visible in [false, true] {
+        call(&w, cmd::SetForeground::NAME, json!({ "visible": visible })).unwrap();
+    }
+    let status: ipc::SyncStatus =
+        serde_json::from_value(call(&w, cmd::SyncStatus::NAME, json!({})).unwrap()).unwrap();
+    assert!(!status.running);
+}

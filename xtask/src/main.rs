@@ -255,6 +255,83 @@ fn build(release: bool) -> Result<()> {
     run("build the app", cmd)
 }
 
+/// The phones' targets the engine and the app are type-checked for.
+const PHONE_TARGETS: [&str; 2] = ["aarch64-linux-android", "aarch64-apple-ios"];
+
+/// Type-checks the engine crates and the app crate for Android and iOS
+/// (`cargo check`, nothing linked), on a machine without the Android NDK or
+/// Xcode.
+///
+/// Some dependencies compile C in their build scripts (SQLite, ring, aws-lc),
+/// which needs a C compiler for the target even for `cargo check`. With no
+/// NDK or Apple SDK here, that C is compiled against glibc's aarch64 headers
+/// (Debian's `gcc-aarch64-linux-gnu` for Android; `clang` aimed at the Apple
+/// target, with the same headers, for iOS) only so that those build scripts
+/// finish: `cargo check` never links, so those objects are never used. The
+/// real phone builds use the NDK's and Xcode's compilers
+/// (`.github/workflows/mobile.yml`).
+fn mobile_check() -> Result<()> {
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("running rustup")?;
+    let installed = String::from_utf8_lossy(&out.stdout).into_owned();
+    for target in PHONE_TARGETS {
+        if !installed.contains(target) {
+            let mut cmd = Command::new("rustup");
+            cmd.args(["target", "add", target]);
+            run(&format!("adding the {target} target"), cmd)?;
+        }
+    }
+    let have = |tool: &str| {
+        Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let mut needed = Vec::new();
+    if !have("aarch64-linux-gnu-gcc") {
+        needed.push("gcc-aarch64-linux-gnu");
+    }
+    if !have("clang") {
+        needed.push("clang");
+    }
+    apt_install(&needed)?;
+    let headers = "/usr/aarch64-linux-gnu/include";
+    let crates = [
+        "rally-core",
+        "rally-store",
+        "rally-service",
+        "rally-net",
+        "rally-ipc",
+        "tauri-plugin-rally-lan",
+        "rally-app",
+    ];
+    for target in PHONE_TARGETS {
+        let mut cmd = cargo();
+        cmd.args(["check", "--locked", "--target", target]);
+        for c in crates {
+            cmd.args(["-p", c]);
+        }
+        let var = target.replace('-', "_");
+        if target.contains("android") {
+            cmd.env(format!("CC_{var}"), "aarch64-linux-gnu-gcc")
+                .env(format!("AR_{var}"), "aarch64-linux-gnu-ar");
+        } else {
+            // No xcrun here: cc-rs takes the SDK from SDKROOT, and the C sees
+            // glibc's aarch64 headers.
+            let sdk = std::env::temp_dir().join("rally-no-apple-sdk");
+            std::fs::create_dir_all(&sdk)?;
+            cmd.env("SDKROOT", &sdk)
+                .env(format!("CC_{var}"), "clang")
+                .env(format!("AR_{var}"), "llvm-ar")
+                .env(format!("CFLAGS_{var}"), format!("-isystem {headers}"));
+        }
+        run(&format!("type-check for {target}"), cmd)?;
+    }
+    Ok(())
+}
+
 /// Every platform's icons from the one source image.
 fn icons() -> Result<()> {
     ensure_app_packages()?;
@@ -579,6 +656,9 @@ fn main() -> Result<()> {
         "soak" => soak(),
         "build" => build(std::env::args().any(|a| a == "--release")),
         "icons" => icons(),
+        // The UI alone (no desktop packages): what the mobile builds embed.
+        "ui" => build_ui(),
+        "mobile-check" => mobile_check(),
         "fmt" => {
             let mut cmd = cargo();
             cmd.args(["fmt", "--all"]);
@@ -588,7 +668,9 @@ fn main() -> Result<()> {
             run("cargo fmt (UI)", cmd)
         }
         _ => {
-            eprintln!("usage: cargo xtask <ci|build [--release]|icons|bench|soak [SEEDS]|fmt>");
+            eprintln!(
+                "usage: cargo xtask <ci|build [--release]|ui|icons|mobile-check|bench|soak [SEEDS]|fmt>"
+            );
             bail!("unknown task {task:?}")
         }
     }

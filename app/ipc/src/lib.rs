@@ -17,7 +17,7 @@ mod feed;
 mod link;
 mod map;
 pub use feed::{CalendarFeed, FeedArgs};
-pub use link::{Link, MAX_LINK};
+pub use link::{Link, MAX_LINK, MAX_PAIR_ADDRESSES};
 pub use map::{
     EventMap, KeptMapItem, MapArgs, MapMarker, MapPointItem, MapSettings, MapTiles, PlaceAnswer,
     PlaceItem, PlaceQuery, ReverseArgs,
@@ -152,6 +152,15 @@ pub mod cmd {
         RequestToJoin = "request_to_join" (IdArgs) -> ();
         /// Approves or declines someone's request to join (moderators).
         AnswerRequest = "answer_request" (super::AnswerArgs) -> ();
+        /// This device's pairing code (`rally://pair?…`) and its QR code;
+        /// `None` until the node listens.
+        Pairing = "pairing" (()) -> Option<super::Pairing>;
+        /// Pairs with the device whose code this is (scanned or pasted): the
+        /// node dials it. How many addresses it dials.
+        Pair = "pair" (super::PairArgs) -> usize;
+        /// The app is on screen or not (the page's visibility): sync pauses
+        /// in the background.
+        SetForeground = "set_foreground" (super::ForegroundArgs) -> ();
     }
 }
 
@@ -903,6 +912,29 @@ pub struct SyncStatus {
     /// Documents being fetched right now.
     pub pending: usize,
     pub error: Option<String>,
+    /// Where the node is reachable through the server's relay.
+    pub relayed: Vec<String>,
+    /// Devices' addresses dialled because they were paired by QR code.
+    pub paired: usize,
+}
+
+/// This device's pairing code: another device scans the QR code (or is given
+/// the text) to sync with this one directly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pairing {
+    /// `rally://pair?a=…`
+    pub text: String,
+    pub qr_svg: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairArgs {
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForegroundArgs {
+    pub visible: bool,
 }
 
 /// A language the app speaks.

@@ -1,5 +1,6 @@
 //! Links that open the app on a screen: `rally://event/ID`,
-//! `rally://invite/CODE`, and the same as `https://` links on a Rally server
+//! `rally://invite/CODE`, `rally://pair?a=ADDRESS&a=…` (another device's
+//! addresses, from its pairing QR code), and the first two as `https://` links on a Rally server
 //! (`https://HOST/events/ID`, the page the server already serves, and
 //! `https://HOST/invite#CODE`, whose code stays in the fragment, which browsers
 //! never send to the server). The shell reads them from the command line, from
@@ -20,7 +21,13 @@ pub enum Link {
     /// An invitation to a group; `token` is the text as given (a token or a
     /// link), which the engine reads.
     Invite { token: String },
+    /// Another device to sync with directly: its addresses, each ending in
+    /// `/p2p/<peer id>` (what its pairing QR code holds).
+    Pair { addresses: Vec<String> },
 }
+
+/// A pairing link holds at most this many addresses.
+pub const MAX_PAIR_ADDRESSES: usize = 8;
 
 impl Link {
     /// Reads a link, or `None` when it is not one of Rally's.
@@ -28,6 +35,9 @@ impl Link {
         let text = text.trim();
         if text.len() > MAX_LINK {
             return None;
+        }
+        if let Some(rest) = text.strip_prefix("rally://pair?") {
+            return pair(rest);
         }
         if let Some(rest) = text.strip_prefix("rally-invite:") {
             return code(rest).map(|_| Link::Invite {
@@ -58,6 +68,26 @@ impl Link {
     }
 }
 
+/// A pairing link's addresses: `a=ADDRESS` pairs, each a multiaddr that ends
+/// with the device's peer id; anything else makes the whole link unreadable.
+fn pair(query: &str) -> Option<Link> {
+    let addresses = query
+        .split('&')
+        .map(|pair| {
+            let address = pair.strip_prefix("a=")?;
+            (address.starts_with('/')
+                && address.len() <= 256
+                && address.contains("/p2p/")
+                && address
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"./:-_".contains(&b)))
+            .then(|| address.to_owned())
+        })
+        .collect::<Option<Vec<_>>>()?;
+    (!addresses.is_empty() && addresses.len() <= MAX_PAIR_ADDRESSES)
+        .then_some(Link::Pair { addresses })
+}
+
 /// An invitation's code: base64url, of a sensible length.
 fn code(text: &str) -> Option<&str> {
     (!text.is_empty()
@@ -73,6 +103,13 @@ impl std::fmt::Display for Link {
         match self {
             Link::Event { id } => write!(f, "rally://event/{id}"),
             Link::Invite { token } => f.write_str(token),
+            Link::Pair { addresses } => {
+                f.write_str("rally://pair?")?;
+                for (i, a) in addresses.iter().enumerate() {
+                    write!(f, "{}a={a}", if i == 0 { "" } else { "&" })?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -113,6 +150,42 @@ mod tests {
                 .to_string(),
             format!("rally://event/{ID}")
         );
+    }
+
+    const PEER: &str = "12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo";
+
+    #[test]
+    fn a_pairing_link_holds_the_device_s_addresses_and_reads_back() {
+        let quic = format!("/ip4/192.168.1.20/udp/41234/quic-v1/p2p/{PEER}");
+        let tcp = format!("/ip6/fe80::1/tcp/4001/p2p/{PEER}");
+        let text = format!("rally://pair?a={quic}&a={tcp}");
+        let link = Link::parse(&text).expect("a pairing link");
+        assert_eq!(
+            link,
+            Link::Pair {
+                addresses: vec![quic, tcp]
+            }
+        );
+        assert_eq!(link.to_string(), text);
+    }
+
+    #[test]
+    fn a_pairing_link_with_anything_odd_is_refused_whole() {
+        let ok = format!("/ip4/10.0.0.2/tcp/4001/p2p/{PEER}");
+        let nine = vec![format!("a={ok}"); MAX_PAIR_ADDRESSES + 1].join("&");
+        for text in [
+            "rally://pair?".to_owned(),
+            format!("rally://pair?b={ok}"),
+            format!("rally://pair?a={ok}&"),
+            "rally://pair?a=/ip4/10.0.0.2/tcp/4001".to_owned(),
+            format!("rally://pair?a=ip4/10.0.0.2/tcp/4001/p2p/{PEER}"),
+            format!("rally://pair?a={ok}<script>"),
+            format!("rally://pair?a={ok}%20"),
+            format!("rally://pair?a=/dns4/{}/p2p/{PEER}", "a".repeat(300)),
+            format!("rally://pair?{nine}"),
+        ] {
+            assert_eq!(Link::parse(&text), None, "{text}");
+        }
     }
 
     #[test]

@@ -337,3 +337,17 @@ ask-to-join = Ask to join
 asked-to-join = You asked to join: the group's moderators answer.
 unlist-from-group = Take it off the group's page
 list-in-group = Put it back on the group's page
+
+pair-title = Pair with a device
+pair-help = When devices do not find each other on the network (iPhones, hotel Wi-Fi), one shows this code and the other scans it: they then sync directly.
+pair-qr-label = This device's pairing QR code
+pair-show-text = Show the code as text
+pair-not-yet = The code appears once sync is running.
+pair-with = Pair with another device
+pair-scan = Scan its QR code
+pair-paste = Or paste its code (rally://pair?…)
+pair-button = Pair
+pair-dialling = { $count ->
+    [one] Pairing: reaching the device at 1 address…
+   *[other] Pairing: reaching the device at { $count } addresses…
+}

@@ -329,3 +329,17 @@ ask-to-join = Demander à rejoindre
 asked-to-join = Vous avez demandé à rejoindre : la modération du groupe répondra.
 unlist-from-group = Le retirer de la page du groupe
 list-in-group = Le remettre sur la page du groupe
+
+pair-title = Appairer un appareil
+pair-help = Quand des appareils ne se trouvent pas sur le réseau (iPhone, Wi-Fi d’hôtel), l’un affiche ce code et l’autre le scanne : ils se synchronisent alors directement.
+pair-qr-label = Le QR code d’appairage de cet appareil
+pair-show-text = Afficher le code en texte
+pair-not-yet = Le code apparaît une fois la synchronisation lancée.
+pair-with = Appairer un autre appareil
+pair-scan = Scanner son QR code
+pair-paste = Ou collez son code (rally://pair?…)
+pair-button = Appairer
+pair-dialling = { $count ->
+    [one] Appairage : connexion à l’appareil par 1 adresse…
+   *[other] Appairage : connexion à l’appareil par { $count } adresses…
+}

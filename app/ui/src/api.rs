@@ -70,6 +70,63 @@ pub async fn listen(event: &str, mut on_event: impl FnMut() + 'static) {
     }
 }
 
+/// A phone (Android or iOS), where the camera scanner exists.
+pub fn is_phone() -> bool {
+    web_sys::window()
+        .and_then(|w| w.navigator().user_agent().ok())
+        .is_some_and(|ua| ["Android", "iPhone", "iPad"].iter().any(|p| ua.contains(p)))
+}
+
+/// Scans a QR code with the camera (the barcode scanner plugin, on phones);
+/// `None` when the person cancels.
+pub async fn scan_qr() -> Result<Option<String>, String> {
+    #[derive(Serialize)]
+    struct Scan {
+        formats: [&'static str; 1],
+        windowed: bool,
+    }
+    let args = to_js(&Scan {
+        formats: ["QR_CODE"],
+        windowed: false,
+    })?;
+    match tauri_invoke("plugin:barcode-scanner|scan", args).await {
+        Ok(v) => Ok(js_sys::Reflect::get(&v, &JsValue::from_str("content"))
+            .ok()
+            .and_then(|c| c.as_string())),
+        Err(e) => {
+            let text = error_text(e);
+            if text.to_lowercase().contains("cancel") {
+                Ok(None)
+            } else {
+                Err(text)
+            }
+        }
+    }
+}
+
+/// Tells the shell whenever the page is hidden or shown again (the app goes
+/// to the background and back), so sync pauses and resumes.
+pub fn follow_visibility() {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let doc = document.clone();
+    let closure = Closure::<dyn FnMut(JsValue)>::new(move |_| {
+        let visible = !doc.hidden();
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = invoke::<rally_ipc::cmd::SetForeground>(&rally_ipc::ForegroundArgs { visible })
+                .await;
+        });
+    });
+    if document
+        .add_event_listener_with_callback("visibilitychange", closure.as_ref().unchecked_ref())
+        .is_ok()
+    {
+        // Lives as long as the page.
+        closure.forget();
+    }
+}
+
 /// Resolves after `ms` milliseconds.
 pub async fn sleep_ms(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {

@@ -152,6 +152,20 @@ fn open_link(link: ipc::Link) {
     match link {
         ipc::Link::Event { id } => go(Screen::Event(id)),
         ipc::Link::Invite { token } => go(Screen::Join(token)),
+        // Another device's pairing code (its QR code, scanned by the system
+        // camera): dial it, and show how sync goes.
+        link @ ipc::Link::Pair { .. } => {
+            go(Screen::Sync);
+            spawn(async move {
+                let args = ipc::PairArgs {
+                    text: link.to_string(),
+                };
+                match api::invoke::<cmd::Pair>(&args).await {
+                    Ok(n) => toast(tv("pair-dialling", "count", n)),
+                    Err(e) => toast(e),
+                }
+            });
+        }
     }
 }
 
@@ -189,6 +203,7 @@ fn App() -> Element {
     });
     use_hook(move || {
         Theme::saved().apply();
+        api::follow_visibility();
         spawn(async move {
             api::listen(ipc::CHANGED, move || changes.send(())).await;
         });
