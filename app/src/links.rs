@@ -24,7 +24,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use interprocess::local_socket::{ListenerOptions, Name, Stream, prelude::*};
 use rally_ipc::{Link, MAX_LINK, OPEN_LINK};
-use tauri::{Emitter, Manager};
+use tauri::Emitter;
+#[cfg(desktop)]
+use tauri::Manager;
 
 /// The link the app was started with, until the UI takes it.
 #[derive(Debug, Default)]
@@ -128,9 +130,11 @@ fn read_link(stream: Stream) -> Option<Link> {
     Some(link)
 }
 
-/// Shows `link` in the UI and brings the window to the front.
+/// Shows `link` in the UI and, on the desktop, brings the window to the front
+/// (on phones the OS has already brought the app up to open the link).
 pub fn open<R: tauri::Runtime>(handle: &tauri::AppHandle<R>, link: Link) {
     let _ = handle.emit(OPEN_LINK, link);
+    #[cfg(desktop)]
     if let Some(window) = handle.get_webview_window("main") {
         let _ = window.unminimize();
         let _ = window.set_focus();

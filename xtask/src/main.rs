@@ -255,6 +255,47 @@ fn build(release: bool) -> Result<()> {
     run("build the app", cmd)
 }
 
+/// For [`mobile_check`] on iOS with no Apple SDK: the few declarations of
+/// Apple's headers that C dependencies include, written from Apple's
+/// documentation. Only compiled against, never linked.
+const APPLE_DECLARATIONS: [(&str, &str); 5] = [
+    (
+        "TargetConditionals.h",
+        "#pragma once\n#define TARGET_OS_MAC 1\n#define TARGET_OS_IPHONE 1\n\
+         #define TARGET_OS_IOS 1\n#define TARGET_OS_OSX 0\n#define TARGET_OS_TV 0\n\
+         #define TARGET_OS_WATCH 0\n#define TARGET_OS_VISION 0\n\
+         #define TARGET_OS_SIMULATOR 0\n#define TARGET_OS_MACCATALYST 0\n",
+    ),
+    (
+        "CommonCrypto/CommonRandom.h",
+        "#pragma once\n#include <stddef.h>\ntypedef int CCRNGStatus;\n#define kCCSuccess 0\n\
+         CCRNGStatus CCRandomGenerateBytes(void *bytes, size_t count);\n",
+    ),
+    (
+        "sys/sysctl.h",
+        "#pragma once\n#include <stddef.h>\n\
+         int sysctlbyname(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen);\n",
+    ),
+    (
+        "malloc/malloc.h",
+        "#pragma once\n#include <stddef.h>\nsize_t malloc_size(const void *ptr);\n\
+         size_t malloc_good_size(size_t size);\n",
+    ),
+    (
+        "sys/mount.h",
+        "#pragma once\n#include <stdint.h>\n#include <sys/types.h>\n\
+         #define MNT_RDONLY 0x00000001\n#define MNT_LOCAL 0x00001000\n\
+         #define MFSTYPENAMELEN 16\n#define MAXPATHLEN 1024\n\
+\
+         struct statfs { uint32_t f_bsize; int32_t f_iosize; uint64_t f_blocks; uint64_t f_bfree;\n\
+         uint64_t f_bavail; uint64_t f_files; uint64_t f_ffree; fsid_t f_fsid; uid_t f_owner;\n\
+         uint32_t f_type; uint32_t f_flags; uint32_t f_fssubtype; char f_fstypename[MFSTYPENAMELEN];\n\
+         char f_mntonname[MAXPATHLEN]; char f_mntfromname[MAXPATHLEN]; uint32_t f_flags_ext;\n\
+         uint32_t f_reserved[7]; };\n\
+         int statfs(const char *path, struct statfs *buf);\nint fstatfs(int fd, struct statfs *buf);\n",
+    ),
+];
+
 /// The phones' targets the engine and the app are type-checked for.
 const PHONE_TARGETS: [&str; 2] = ["aarch64-linux-android", "aarch64-apple-ios"];
 
@@ -290,8 +331,10 @@ fn mobile_check() -> Result<()> {
             .is_ok_and(|o| o.status.success())
     };
     let mut needed = Vec::new();
-    if !have("aarch64-linux-gnu-gcc") {
-        needed.push("gcc-aarch64-linux-gnu");
+    if !have("aarch64-linux-gnu-gcc")
+        || !std::path::Path::new("/usr/aarch64-linux-gnu/include/stdio.h").exists()
+    {
+        needed.extend(["gcc-aarch64-linux-gnu", "libc6-dev-arm64-cross"]);
     }
     if !have("clang") {
         needed.push("clang");
@@ -309,23 +352,42 @@ fn mobile_check() -> Result<()> {
     ];
     for target in PHONE_TARGETS {
         let mut cmd = cargo();
-        cmd.args(["check", "--locked", "--target", target]);
+        cmd.args(["check", "--locked", "--target", target])
+            .env("RUSTFLAGS", "-D warnings");
         for c in crates {
             cmd.args(["-p", c]);
         }
         let var = target.replace('-', "_");
         if target.contains("android") {
+            // Bionic declares by default what glibc declares with _GNU_SOURCE
+            // (pthread_rwlock_t under -std=c11, for one).
             cmd.env(format!("CC_{var}"), "aarch64-linux-gnu-gcc")
-                .env(format!("AR_{var}"), "aarch64-linux-gnu-ar");
+                .env(format!("AR_{var}"), "aarch64-linux-gnu-ar")
+                .env(format!("CFLAGS_{var}"), "-D_GNU_SOURCE");
         } else {
             // No xcrun here: cc-rs takes the SDK from SDKROOT, and the C sees
             // glibc's aarch64 headers.
             let sdk = std::env::temp_dir().join("rally-no-apple-sdk");
-            std::fs::create_dir_all(&sdk)?;
+            // The few Apple declarations the C reaches for (which platform
+            // this is, random bytes, CPU features, an allocation's size), as
+            // Apple documents them; nothing else of an SDK.
+            for (header, text) in APPLE_DECLARATIONS {
+                let path = sdk.join("usr/include").join(header);
+                std::fs::create_dir_all(path.parent().expect("a folder"))?;
+                std::fs::write(path, text)?;
+            }
             cmd.env("SDKROOT", &sdk)
                 .env(format!("CC_{var}"), "clang")
                 .env(format!("AR_{var}"), "llvm-ar")
-                .env(format!("CFLAGS_{var}"), format!("-isystem {headers}"));
+                // Clang predefines `__nonnull` (Apple's nullability) on Apple
+                // targets, which glibc's headers then take for their own.
+                .env(
+                    format!("CFLAGS_{var}"),
+                    format!(
+                        "-isystem {} -isystem {headers} -U__nonnull -D_GNU_SOURCE -DSQLITE_ENABLE_LOCKING_STYLE=0 -DSQLITE_WITHOUT_ZONEMALLOC",
+                        sdk.join("usr/include").display()
+                    ),
+                );
         }
         run(&format!("type-check for {target}"), cmd)?;
     }
@@ -520,6 +582,8 @@ fn ci() -> Result<()> {
         "warnings",
     ]);
     run("clippy -D warnings", clippy)?;
+    // The engine and the app still type-check for phones.
+    mobile_check()?;
     // The end-to-end tests (`tests/`) run the workspace's binaries.
     let mut build = cargo();
     build.args(["build", "--workspace", "--bins", "--locked"]);
