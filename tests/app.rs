@@ -667,6 +667,31 @@ fn every_main_screen_passes_an_accessibility_audit_in_both_themes_and_languages(
                 );
             }
         }
+        // A phone's keyboard is up: the window is short, and the form's last
+        // field, once focused and scrolled into view as a phone's browser does
+        // (WebKit under Xvfb does not scroll on focus), is on screen, clear of
+        // the navigation bar.
+        s.resize(390, 420);
+        show(&s, "new-event");
+        let v = s.script(
+            "const fields = [...document.querySelectorAll('#content input:not([type=hidden]):not([type=checkbox]), #content textarea')] \
+                 .filter(e => e.getBoundingClientRect().height > 0); \
+             const f = fields[fields.length - 1]; f.focus(); f.scrollIntoView({block: 'nearest'}); \
+             const r = f.getBoundingClientRect(); const nav = document.querySelector('nav'); \
+             const n = nav.getBoundingClientRect(); \
+             return [r.top, r.bottom, n.top, n.bottom, innerHeight, getComputedStyle(nav).position];",
+            json!([]),
+        );
+        let num = |i: usize| v[i].as_f64().unwrap();
+        let (top, bottom, nav_top, nav_bottom, height) = (num(0), num(1), num(2), num(3), num(4));
+        assert!(
+            top >= 0.0 && bottom <= height,
+            "the focused field is off screen: {v}"
+        );
+        assert!(
+            bottom <= nav_top || top >= nav_bottom,
+            "the navigation bar covers the focused field: {v}"
+        );
         s.resize(1280, 800);
     }
     // The list reads a page at a time, as far as it goes.
