@@ -1274,3 +1274,52 @@ fn two_apps_paired_by_qr_code_sync_with_mdns_off() {
     sa.quit();
     sb.quit();
 }
+
+#[test]
+fn the_app_shows_the_rules_its_server_told_it_when_it_registered() {
+    let (_one, display, driver) = start();
+    let srv = tempfile::tempdir().unwrap();
+    let server = rally_e2e::Server::start(
+        &[],
+        srv.path(),
+        &["--p2p", "/ip4/127.0.0.1/tcp/0", "--registrations", "open"],
+        1,
+    );
+    let rules = srv.path().join("rules.md");
+    std::fs::write(&rules, "1. **Sing** in tune.\n2. No ads.\n").unwrap();
+    rally_e2e::server_admin(
+        srv.path(),
+        &[
+            "policy",
+            "set",
+            rules.to_str().unwrap(),
+            "--contact",
+            "mods@choir.example",
+        ],
+    );
+    let data = tempfile::tempdir().unwrap();
+    rally(data.path(), &["persona", "new", "Ana"]);
+    // The app's own node registers with the server chosen in the settings.
+    let s = launch(&driver, data.path(), &["--no-mdns"]);
+    s.click("button.tab:nth-child(5)");
+    s.type_into("#server", &server.p2p[0]);
+    s.script(
+        "document.querySelector('#server').form.requestSubmit(); return true;",
+        json!([]),
+    );
+    s.wait("the server's rules in the settings", || {
+        s.click("button.tab:nth-child(1)");
+        s.click("button.tab:nth-child(5)");
+        std::thread::sleep(Duration::from_millis(300));
+        s.page_text().contains("This server's rules").then_some(())
+    });
+    s.wait_text(".server-rules", "Sing in tune.");
+    s.wait_text(".server-rules", "mods@choir.example");
+    let bold = s.script(
+        "return document.querySelector('.server-rules .rules strong').textContent;",
+        json!([]),
+    );
+    assert_eq!(bold, json!("Sing"), "the rules' Markdown is rendered");
+    display.screenshot(&artefacts().join("13-server-rules.png"));
+    s.quit();
+}

@@ -1449,4 +1449,25 @@ fn reports_from_the_fediverse_are_hidden_forwarded_and_persons_suspended() {
     ))
     .unwrap();
     assert_eq!(flagged["state"], "forwarded");
+    // Its history: the other report about the same event (dismissed), and
+    // what the admins did about either.
+    let history = &flagged["history"];
+    assert!(
+        history["reports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| { r["id"].as_i64() == misinfo.parse().ok() && r["state"] == "dismissed" }),
+        "{flagged}"
+    );
+    let done: Vec<&str> = history["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        done.contains(&"forward") && done.contains(&"dismiss"),
+        "{flagged}"
+    );
 }

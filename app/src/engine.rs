@@ -680,6 +680,18 @@ pub fn create_group(svc: &mut Service, args: &ipc::NewGroup) -> Result<String> {
     Ok(id.to_hex())
 }
 
+pub fn server_policies(svc: &Service) -> Result<Vec<ipc::ServerPolicy>> {
+    Ok(svc
+        .server_policies()?
+        .into_iter()
+        .map(|p| ipc::ServerPolicy {
+            server: p.server.to_hex(),
+            rules_html: render_markdown(&p.rules),
+            contact: p.contact,
+        })
+        .collect())
+}
+
 pub fn invite(svc: &mut Service, id: &str) -> Result<ipc::Invitation> {
     let invite = svc.invite(id, Default::default())?.token;
     let (token, link) = (invite.encode(), invite.link());

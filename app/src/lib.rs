@@ -742,7 +742,13 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         pairing,
         pair,
         set_foreground,
+        server_policies,
     ])
+}
+
+#[tauri::command]
+async fn server_policies(app: State<'_, App>) -> Out<cmd::ServerPolicies> {
+    app.run(|s| engine::server_policies(s)).await
 }
 
 #[tauri::command]

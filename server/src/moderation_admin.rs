@@ -204,11 +204,17 @@ fn list(data: &Path, all: bool, json: bool) -> Result<()> {
 }
 
 fn show(data: &Path, id: i64, json: bool) -> Result<()> {
-    let Some(r) = rally_store::Store::open(data)?.admin_report(id)? else {
+    let store = rally_store::Store::open(data)?;
+    let Some(r) = store.admin_report(id)? else {
         bail!("no report {id}");
     };
+    let (fedi, runtime) = crate::fedi_of(data)?;
+    let log = runtime.block_on(fedi.db(|db| db.moderation_log(1000)))?;
+    let history = moderation::history(&fedi.urls, &r, &store.admin_reports(true)?, &log);
     if json {
-        println!("{}", serde_json::to_string_pretty(&r)?);
+        let mut value = serde_json::to_value(&r)?;
+        value["history"] = serde_json::to_value(&history)?;
+        println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
     println!("report #{} ({}), {}", r.id, r.state, when(r.received_at));
@@ -222,6 +228,23 @@ fn show(data: &Path, id: i64, json: bool) -> Result<()> {
     println!("\n{}\n", r.text);
     for n in &r.notes {
         println!("note, {}: {}", when(n.at), n.text);
+    }
+    for e in &history.reports {
+        println!(
+            "earlier: report #{} ({}), {}: {}",
+            e.id,
+            e.reason.as_deref().unwrap_or("no reason given"),
+            when(e.received_at),
+            e.state
+        );
+    }
+    for e in &history.actions {
+        let note = e
+            .note
+            .as_ref()
+            .map(|n| format!(" — {n}"))
+            .unwrap_or_default();
+        println!("done: {} {} {}{note}", when(e.at), e.action, e.target);
     }
     Ok(())
 }

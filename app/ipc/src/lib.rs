@@ -161,6 +161,8 @@ pub mod cmd {
         /// The app is on screen or not (the page's visibility): sync pauses
         /// in the background.
         SetForeground = "set_foreground" (super::ForegroundArgs) -> ();
+        /// The rules of the servers this device syncs with, as they told it.
+        ServerPolicies = "server_policies" (()) -> Vec<super::ServerPolicy>;
     }
 }
 
@@ -925,6 +927,16 @@ pub struct Pairing {
     /// `rally://pair?a=…`
     pub text: String,
     pub qr_svg: String,
+}
+
+/// A server's rules (Markdown rendered to sanitised HTML) and how to reach
+/// its admins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerPolicy {
+    /// The server's id (hex).
+    pub server: String,
+    pub rules_html: String,
+    pub contact: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -351,3 +351,6 @@ pair-dialling = { $count ->
     [one] Pairing: reaching the device at 1 address…
    *[other] Pairing: reaching the device at { $count } addresses…
 }
+
+server-rules = This server's rules
+server-contact = Its admins

@@ -343,3 +343,6 @@ pair-dialling = { $count ->
     [one] Appairage : connexion à l’appareil par 1 adresse…
    *[other] Appairage : connexion à l’appareil par { $count } adresses…
 }
+
+server-rules = Les règles de ce serveur
+server-contact = Ses admins

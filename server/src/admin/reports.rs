@@ -47,19 +47,61 @@ fn object_html(fedi: &Fedi, object: &str) -> String {
     }
 }
 
+/// Earlier reports about the same thing and what the admins did about it, folded.
+fn history_html(h: &moderation::History) -> String {
+    if h.is_empty() {
+        return String::new();
+    }
+    let reports: String = h
+        .reports
+        .iter()
+        .map(|e| {
+            format!(
+                "<li>Report {} ({}), {}: {}</li>",
+                e.id,
+                escape(e.reason.as_deref().unwrap_or("no reason given")),
+                when(e.received_at),
+                escape(&e.state)
+            )
+        })
+        .collect();
+    let actions: String = h
+        .actions
+        .iter()
+        .map(|e| {
+            let note = e
+                .note
+                .as_ref()
+                .map(|n| format!(" — {}", escape(n)))
+                .unwrap_or_default();
+            format!(
+                "<li>{} <strong>{}</strong> {}{note}</li>",
+                when(e.at),
+                escape(&e.action),
+                escape(&e.target)
+            )
+        })
+        .collect();
+    format!(
+        r#"<details class="history"><summary>History: {} other report(s), {} action(s)</summary><ul class="earlier">{reports}</ul><ul class="actions">{actions}</ul></details>"#,
+        h.reports.len(),
+        h.actions.len()
+    )
+}
+
 /// The reports, suspensions and log sections.
 pub(super) async fn section(fedi: &Fedi) -> String {
     let base = format!("{}/", fedi.urls.base);
     let found = fedi
         .local(|l| {
             Ok((
-                l.store().admin_reports(false)?,
+                l.store().admin_reports(true)?,
                 l.registry.suspended()?,
-                l.db.moderation_log(20)?,
+                l.db.moderation_log(1000)?,
             ))
         })
         .await;
-    let (reports, suspended, log) = match found {
+    let (all, suspended, full_log) = match found {
         Ok(f) => f,
         Err(e) => {
             return format!(
@@ -68,6 +110,8 @@ pub(super) async fn section(fedi: &Fedi) -> String {
             );
         }
     };
+    let reports: Vec<_> = all.iter().filter(|r| r.state == "open").collect();
+    let log: Vec<_> = full_log.iter().take(20).cloned().collect();
     let mut out = String::from(
         r#"<h2 id="reports-heading">Reports</h2>
 <p class="meta">From the devices that sync here and from the Fediverse (<code>Flag</code>). Hiding takes what a report names off this server's pages and out of federation; forwarding sends it to the server of whoever it is about, from this instance and without the reporter's name.</p>"#,
@@ -95,12 +139,13 @@ pub(super) async fn section(fedi: &Fedi) -> String {
         } else {
             ""
         };
+        let history = history_html(&moderation::history(&fedi.urls, r, &all, &full_log));
         out.push_str(&format!(
             r#"<article class="report" data-report="{id}" aria-labelledby="report-{id}-title">
 <h3 id="report-{id}-title">Report {id}: {reason}</h3>
 <p class="meta">From {reporter} ({source}), {received}</p>
 <ul class="objects">{objects}</ul>
-<blockquote>{text}</blockquote>{notes}
+<blockquote>{text}</blockquote>{notes}{history}
 <form method="post" action="/admin/reports"><input type="hidden" name="id" value="{id}">
 <label for="note-{id}">Note (kept with the report)</label><br>
 <textarea id="note-{id}" name="note" rows="2" cols="50"></textarea><br>

@@ -30,7 +30,9 @@ use super::outcome::Outcome;
 use super::vocab::{self, Activity, Urls};
 use super::{Fedi, FediError, Local};
 use crate::registry::Registry;
-use rally_store::NewReport;
+use rally_store::{AdminReport, NewReport};
+
+use super::db::moderation::LogEntry;
 
 /// What public reads leave out: content the admins hid, personas they
 /// suspended.
@@ -151,6 +153,86 @@ pub fn named(urls: &Urls, url: &str) -> Option<Named> {
         ("groups", id, None, _) => Some(Named::Group(id.parse().ok()?)),
         ("people", id, None, _) => Some(Named::Persona(id.parse().ok()?)),
         _ => None,
+    }
+}
+
+/// What happened before about what a report names: the other reports naming
+/// any of the same things (open or settled), and the admins' actions on those
+/// things or on those reports, most recent first (as they were given).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct History {
+    pub reports: Vec<Earlier>,
+    pub actions: Vec<LogEntry>,
+}
+
+/// Another report about the same thing.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Earlier {
+    pub id: i64,
+    pub received_at: i64,
+    pub state: String,
+    pub reason: Option<String>,
+}
+
+impl History {
+    pub fn is_empty(&self) -> bool {
+        self.reports.is_empty() && self.actions.is_empty()
+    }
+}
+
+/// `report`'s history among `all` the reports and the `log`.
+pub fn history(
+    urls: &Urls,
+    report: &AdminReport,
+    all: &[AdminReport],
+    log: &[LogEntry],
+) -> History {
+    let keys = |r: &AdminReport| -> BTreeSet<String> {
+        r.objects.iter().map(|o| log_key(urls, o)).collect()
+    };
+    let mine = keys(report);
+    let reports: Vec<&AdminReport> = all
+        .iter()
+        .filter(|r| r.id != report.id && !keys(r).is_disjoint(&mine))
+        .collect();
+    let report_names: BTreeSet<String> = reports
+        .iter()
+        .map(|r| r.id)
+        .chain([report.id])
+        .map(|id| format!("report {id}"))
+        .collect();
+    let actions = log
+        .iter()
+        .filter(|e| {
+            mine.contains(&e.target)
+                || report_names.contains(&e.target)
+                || e.note.as_ref().is_some_and(|n| report_names.contains(n))
+        })
+        .cloned()
+        .collect();
+    History {
+        reports: reports
+            .into_iter()
+            .map(|r| Earlier {
+                id: r.id,
+                received_at: r.received_at,
+                state: r.state.clone(),
+                reason: r.reason.clone(),
+            })
+            .collect(),
+        actions,
+    }
+}
+
+/// What the log calls a thing a report names: a document's id (`hide`), an
+/// event's id and a comment's (`hide`), a persona's id (`suspend`); a remote
+/// object or actor by its URL (`block-actor`).
+fn log_key(urls: &Urls, object: &str) -> String {
+    match named(urls, object) {
+        Some(Named::Event(d) | Named::Group(d)) => d.to_hex(),
+        Some(Named::Comment(e, c)) => format!("{}/{c}", e.to_hex()),
+        Some(Named::Persona(p)) => p.to_hex(),
+        None => object.to_owned(),
     }
 }
 
@@ -391,4 +473,76 @@ async fn owner_of(fedi: &Fedi, url: &str) -> Result<super::vocab::RemoteActor, F
         .or_else(|| object.get("actor").and_then(vocab::id_of))
         .ok_or_else(|| FediError::Refused(format!("{url} names no owner")))?;
     fedi.remote_actor(&owner, false).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(id: i64, objects: &[&str], state: &str) -> AdminReport {
+        AdminReport {
+            id,
+            source: "device".into(),
+            reporter: "someone".into(),
+            activity: None,
+            objects: objects.iter().map(|o| (*o).to_owned()).collect(),
+            reason: Some("spam".into()),
+            text: String::new(),
+            received_at: 1_000 + id,
+            state: state.into(),
+            notes: Vec::new(),
+        }
+    }
+
+    fn entry(action: &str, target: &str, note: Option<&str>) -> LogEntry {
+        LogEntry {
+            at: 2_000,
+            action: action.into(),
+            target: target.into(),
+            note: note.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_report_s_history_is_the_other_reports_on_the_same_thing_and_what_was_done() {
+        let urls = Urls {
+            base: "https://rally.example".into(),
+        };
+        let event = DocId([7; 32]);
+        let other = DocId([8; 32]);
+        let by_url = format!("https://rally.example/events/{}", event.to_hex());
+        let by_kind = format!("event:{}", event.to_hex());
+        let all = [
+            report(1, &[&by_url], "dismissed"),
+            report(2, &[&format!("event:{}", other.to_hex())], "open"),
+            report(3, &[&by_kind], "open"),
+            report(4, &["https://elsewhere.example/notes/1"], "forwarded"),
+        ];
+        let log = [
+            entry("dismiss", "report 1", Some("not spam")),
+            entry("hide", &other.to_hex(), None),
+            entry("hide", &event.to_hex(), None),
+            entry(
+                "forward",
+                "https://elsewhere.example/actor",
+                Some("report 4"),
+            ),
+        ];
+        let h = history(&urls, &all[2], &all, &log);
+        assert_eq!(h.reports.iter().map(|r| r.id).collect::<Vec<_>>(), [1]);
+        assert_eq!(h.reports[0].state, "dismissed");
+        assert_eq!(
+            h.actions
+                .iter()
+                .map(|e| e.action.as_str())
+                .collect::<Vec<_>>(),
+            ["dismiss", "hide"]
+        );
+        assert_eq!(h.actions[1].target, event.to_hex());
+        // A remote object's forwarding, found by the report it was for.
+        let remote = history(&urls, &all[3], &all, &log);
+        assert!(remote.reports.is_empty());
+        assert_eq!(remote.actions.len(), 1);
+        assert!(history(&urls, &all[1], &all, &[]).actions.is_empty());
+    }
 }

@@ -32,6 +32,7 @@ pub mod news;
 pub mod occurrences;
 pub mod personas;
 pub mod pictures;
+pub mod policies;
 pub mod private_feed;
 pub mod reminders;
 pub mod reports;

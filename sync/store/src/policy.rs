@@ -35,6 +35,24 @@ pub struct ServerPolicy {
 }
 
 impl Store {
+    /// Every server's policy this device was told, whether shown or not.
+    pub fn policies(&self) -> Result<Vec<ServerPolicy>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT key, value FROM meta WHERE key LIKE 'policy:%' ORDER BY key")
+            .ctx("reading servers' policies")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .ctx("reading servers' policies")?;
+        Ok(rows
+            .filter_map(Result::ok)
+            .filter_map(|(k, value)| {
+                let server = k.strip_prefix("policy:")?.parse().ok()?;
+                Some(policy_of(server, &value))
+            })
+            .collect())
+    }
+
     /// The policies that arrived or changed since last asked.
     pub fn take_new_policies(&mut self) -> Result<Vec<ServerPolicy>, StoreError> {
         let news: Vec<String> = {
@@ -59,13 +77,17 @@ impl Store {
             let Some(value) = crate::meta::read(self.conn(), &key(&server))? else {
                 continue;
             };
-            let v: serde_json::Value = serde_json::from_str(&value).unwrap_or_default();
-            out.push(ServerPolicy {
-                server,
-                rules: v["rules"].as_str().unwrap_or_default().to_owned(),
-                contact: v["contact"].as_str().unwrap_or_default().to_owned(),
-            });
+            out.push(policy_of(server, &value));
         }
         Ok(out)
+    }
+}
+
+fn policy_of(server: PersonaId, value: &str) -> ServerPolicy {
+    let v: serde_json::Value = serde_json::from_str(value).unwrap_or_default();
+    ServerPolicy {
+        server,
+        rules: v["rules"].as_str().unwrap_or_default().to_owned(),
+        contact: v["contact"].as_str().unwrap_or_default().to_owned(),
     }
 }

@@ -71,10 +71,36 @@ pub fn SettingsScreen() -> Element {
                 button { r#type: "submit", class: "primary", {t("save")} }
                 if saved() { p { class: "notice", role: "status", {t("saved")} } }
                 if let Some(e) = error() { p { class: "error", role: "alert", "{e}" } }
+                ServerRules {}
             }
             CalendarFeedCard {}
             RemindersCard {}
             MapSettingsForm {}
+        }
+    }
+}
+
+/// The rules of the servers this device syncs with, as each told it when it
+/// admitted the persona.
+#[component]
+fn ServerRules() -> Element {
+    let revision = use_context::<Revision>().0;
+    let policies = use_resource(move || async move {
+        let _ = revision();
+        api::invoke::<cmd::ServerPolicies>(&())
+            .await
+            .unwrap_or_default()
+    });
+    let list = policies.read().clone().unwrap_or_default();
+    rsx! {
+        for p in list.into_iter() {
+            section { class: "server-rules", "aria-labelledby": "rules-{p.server}",
+                h3 { id: "rules-{p.server}", {t("server-rules")} }
+                div { class: "rules", dangerous_inner_html: "{p.rules_html}" }
+                if !p.contact.is_empty() {
+                    p { {t("server-contact")} ": " "{p.contact}" }
+                }
+            }
         }
     }
 }
