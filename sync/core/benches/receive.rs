@@ -1,6 +1,8 @@
 //! What receiving costs in the core alone (no store, no network): 1 000 event
 //! documents of ten changes each, received by a fresh replica, against applying
-//! the same changes to plain automerge documents without any check.
+//! the same changes to plain automerge documents without any check. Also what a
+//! server's spam caps add: classifying each change (`caps::Activity::of`, which
+//! decodes its operations) against the same floor.
 
 use std::time::Instant;
 
@@ -61,6 +63,19 @@ fn main() {
         assert!(r.rejected.is_empty());
     }
     let judged = start.elapsed();
+
+    let start = Instant::now();
+    let mut counted = rally_core::moderation::caps::Activity::default();
+    for (_, changes) in &batches {
+        for c in changes {
+            let a = rally_core::moderation::caps::Activity::of(c);
+            counted.events += a.events;
+            counted.comments += a.comments;
+        }
+    }
+    let classified = start.elapsed();
+    assert_eq!(counted.events as usize, n, "one event per document");
+    assert_eq!(counted.comments as usize, 4 * n, "four comments per document");
     let changes: usize = batches.iter().map(|b| b.1.len()).sum();
     println!("receive benchmark: {n} documents, {changes} changes");
     println!(
@@ -75,5 +90,11 @@ fn main() {
         "  Document::receive (all checks): {:>5.1} ms   ratio {:.1}",
         judged.as_secs_f64() * 1000.0,
         judged.as_secs_f64() / plain.as_secs_f64()
+    );
+    println!(
+        "  spam caps' classification:   {:>8.1} ms   ratio {:.2} of plain apply, {:.1} µs per change",
+        classified.as_secs_f64() * 1000.0,
+        classified.as_secs_f64() / plain.as_secs_f64(),
+        classified.as_secs_f64() * 1e6 / changes as f64
     );
 }
