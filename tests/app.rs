@@ -1323,3 +1323,27 @@ fn the_app_shows_the_rules_its_server_told_it_when_it_registered() {
     display.screenshot(&artefacts().join("13-server-rules.png"));
     s.quit();
 }
+
+#[test]
+fn a_wipe_from_the_settings_destroys_everything_on_the_device_and_quits() {
+    let (_one, display, driver) = start();
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().join("device");
+    rally(&dir, &["persona", "new", "Ana"]);
+    let group = rally_e2e::id_of(&rally_e2e::json(
+        &dir,
+        &["group", "create", "Night shelter", "--members-only"],
+    ));
+    rally(&dir, &["message", "send", &group, "The door code is 4711"]);
+    let s = launch(&driver, &dir, &["--no-sync"]);
+    s.click("button.tab:nth-child(5)");
+    s.click("#wipe");
+    s.find("#dialog-yes");
+    display.screenshot(&artefacts().join("14-wipe-confirm.png"));
+    s.click("#dialog-yes");
+    rally_e2e::wait_for("the data directory to go", Duration::from_secs(20), || {
+        !dir.exists()
+    });
+    // The app quit with it; the session went with the app.
+    s.quit();
+}

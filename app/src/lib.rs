@@ -743,7 +743,25 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         pair,
         set_foreground,
         server_policies,
+        wipe,
     ])
+}
+
+/// Panic wipe: the node stops, the service destroys the keys and then the
+/// files, and the app quits (nothing is left for it to show).
+#[tauri::command]
+async fn wipe<R: tauri::Runtime>(
+    app: State<'_, App>,
+    handle: tauri::AppHandle<R>,
+    args: Args<cmd::Wipe>,
+) -> Out<cmd::Wipe> {
+    if !args.yes {
+        return Err(engine::EngineError::Refused("a wipe must be confirmed".into()).into());
+    }
+    app.stop_node();
+    app.run(|s| Ok(s.wipe().map(|_| ())?)).await?;
+    handle.exit(0);
+    Ok(())
 }
 
 #[tauri::command]

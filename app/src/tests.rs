@@ -778,3 +778,14 @@ fn a_pasted_pairing_code_is_read_or_refused_clearly_and_the_code_waits_for_the_n
         serde_json::from_value(call(&w, cmd::SyncStatus::NAME, json!({})).unwrap()).unwrap();
     assert!(!status.running);
 }
+
+#[test]
+fn a_wipe_through_the_ipc_needs_its_yes() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = app(dir.path());
+    call(&w, cmd::CreatePersona::NAME, json!({"name": "Ana"})).unwrap();
+    let err = call(&w, cmd::Wipe::NAME, json!({"yes": false})).unwrap_err();
+    assert_eq!(err["message"], "a wipe must be confirmed", "{err}");
+    assert!(call(&w, cmd::Wipe::NAME, json!({})).is_err());
+    assert!(dir.path().join("rally.db").exists(), "nothing wiped");
+}

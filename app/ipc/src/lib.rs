@@ -163,6 +163,9 @@ pub mod cmd {
         SetForeground = "set_foreground" (super::ForegroundArgs) -> ();
         /// The rules of the servers this device syncs with, as they told it.
         ServerPolicies = "server_policies" (()) -> Vec<super::ServerPolicy>;
+        /// Panic wipe: every key destroyed, then every file of this device's
+        /// data; then the app quits.
+        Wipe = "wipe" (super::WipeArgs) -> ();
     }
 }
 
@@ -942,6 +945,12 @@ pub struct ServerPolicy {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PairArgs {
     pub text: String,
+}
+
+/// A wipe happens only when asked in so many words (as `rally wipe --yes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WipeArgs {
+    pub yes: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

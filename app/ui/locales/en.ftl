@@ -354,3 +354,10 @@ pair-dialling = { $count ->
 
 server-rules = This server's rules
 server-contact = Its admins
+
+wipe-title = Wipe this device
+wipe-help = If this device may be lost or taken: every key is destroyed first, then every persona, group, event and message on it. Your groups and events live on with the other members.
+wipe-button = Wipe this device…
+wipe-confirm-title = Wipe everything on this device?
+wipe-confirm-text = Every key, persona, group, event and message on this device is destroyed, for good, and Rally closes. There is no undo.
+wipe-yes = Wipe now

@@ -346,3 +346,10 @@ pair-dialling = { $count ->
 
 server-rules = Les règles de ce serveur
 server-contact = Ses admins
+
+wipe-title = Effacer cet appareil
+wipe-help = Si cet appareil risque d’être perdu ou saisi : toutes les clés sont détruites d’abord, puis chaque persona, groupe, événement et message qu’il contient. Vos groupes et événements continuent chez les autres membres.
+wipe-button = Effacer cet appareil…
+wipe-confirm-title = Tout effacer sur cet appareil ?
+wipe-confirm-text = Chaque clé, persona, groupe, événement et message de cet appareil est détruit, définitivement, et Rally se ferme. Impossible d’annuler.
+wipe-yes = Effacer maintenant

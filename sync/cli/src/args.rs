@@ -70,6 +70,16 @@ pub enum Command {
     Reminders(RemindersCmd),
     /// Report an event, a comment, a group or a persona that breaks the rules.
     Report(ReportArgs),
+    /// Panic wipe: destroy every key on this device first, then every file
+    /// (personas, groups, events, messages). There is no undo.
+    Wipe(WipeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WipeArgs {
+    /// Yes, wipe this device now.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 /// What a report is about.

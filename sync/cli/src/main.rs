@@ -32,7 +32,7 @@ use serde_json::json;
 
 use args::{
     BlobCmd, BundleCmd, Cli, Command, DiscoverArgs, EventCmd, EventFields, GroupCmd, MessageCmd,
-    PersonaCmd, StoreCmd, SyncArgs,
+    PersonaCmd, StoreCmd, SyncArgs, WipeArgs,
 };
 use render::Out;
 
@@ -104,6 +104,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Feed(args) => feed::feed(&ctx, args),
         Command::Reminders(cmd) => reminders::reminders(&mut ctx, cmd),
         Command::Report(args) => moderation::report(&mut ctx, args),
+        Command::Wipe(args) => wipe(ctx, args),
         Command::Blob(BlobCmd::Export { hash, out }) => {
             let bytes = ctx.svc.blob(&hash)?;
             std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
@@ -114,6 +115,25 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Panic wipe: keys first, then the files.
+fn wipe(ctx: Ctx, args: WipeArgs) -> Result<()> {
+    if !args.yes {
+        anyhow::bail!(
+            "this destroys every persona, key, group, event and message on this device, for good: run `rally wipe --yes`"
+        );
+    }
+    let Ctx { mut svc, out } = ctx;
+    let dir = svc.wipe()?;
+    out.message(
+        &format!(
+            "Wiped {}: the keys destroyed, then every file",
+            dir.display()
+        ),
+        json!({"wiped": dir}),
+    );
+    Ok(())
 }
 
 fn discover(ctx: &Ctx, args: DiscoverArgs) -> Result<()> {

@@ -1175,3 +1175,22 @@ fn reminders_come_before_what_you_go_to_as_you_choose() {
     let err = r.fails(&["reminders", "set", "--before", "6w"]);
     assert!(err.contains("four weeks"), "{err}");
 }
+
+#[test]
+fn wipe_asks_for_yes_then_leaves_nothing_of_the_device() {
+    let r = Rally::new();
+    r.ok(&["persona", "new", "Ana"]);
+    let group = r.id(&["group", "create", "Night shelter", "--members-only"]);
+    r.ok(&["message", "send", &group, "The door code is 4711"]);
+    let err = r.fails(&["wipe"]);
+    assert!(err.contains("rally wipe --yes"), "{err}");
+    assert!(
+        r.data().join("rally.db").exists(),
+        "nothing is wiped without --yes"
+    );
+    let wiped = r.json(&["wipe", "--yes"]);
+    assert_eq!(wiped["wiped"], r.data().to_str().unwrap());
+    assert!(!r.data().exists(), "the data directory is gone");
+    // What starts there next is an empty device.
+    assert_eq!(r.json(&["persona", "list"]), serde_json::json!([]));
+}

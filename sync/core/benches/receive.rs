@@ -75,7 +75,11 @@ fn main() {
     }
     let classified = start.elapsed();
     assert_eq!(counted.events as usize, n, "one event per document");
-    assert_eq!(counted.comments as usize, 4 * n, "four comments per document");
+    assert_eq!(
+        counted.comments as usize,
+        4 * n,
+        "four comments per document"
+    );
     let changes: usize = batches.iter().map(|b| b.1.len()).sum();
     println!("receive benchmark: {n} documents, {changes} changes");
     println!(

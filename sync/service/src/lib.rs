@@ -36,6 +36,7 @@ pub mod policies;
 pub mod private_feed;
 pub mod reminders;
 pub mod reports;
+pub mod wipe;
 
 use std::path::Path;
 

@@ -675,3 +675,58 @@ fn reminders_come_before_what_the_persona_goes_to_once_each() {
     assert_eq!(parse_before("2h"), Some(120));
     assert_eq!(parse_before("soon"), None);
 }
+
+/// Every byte sequence of `needle` in any file of `dir`.
+fn in_files(dir: &std::path::Path, needle: &[u8]) -> bool {
+    std::fs::read_dir(dir).unwrap().any(|e| {
+        let bytes = std::fs::read(e.unwrap().path()).unwrap_or_default();
+        bytes.windows(needle.len()).any(|w| w == needle)
+    })
+}
+
+#[test]
+fn a_wipe_destroys_every_key_in_the_files_first_then_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut s = service(&data);
+    s.create_persona("Ana").unwrap();
+    let (group, _) = s
+        .create_group("Night shelter", "", GroupVisibility::MembersOnly)
+        .unwrap();
+    s.send_message(&group.to_hex(), "The door code is 4711", None)
+        .unwrap();
+    drop(s);
+    // The secrets, as the database holds them: a persona's signing key, the
+    // group's epoch secret and document key.
+    let secrets: Vec<Vec<u8>> = {
+        let db = rusqlite::Connection::open(data.join(rally_store::DB_FILE)).unwrap();
+        let mut stmt = db
+            .prepare(
+                "SELECT secret_key FROM personas
+                 UNION ALL SELECT secret FROM group_keys WHERE secret IS NOT NULL
+                 UNION ALL SELECT document_key FROM group_keys",
+            )
+            .unwrap();
+        let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0)).unwrap();
+        rows.map(Result::unwrap).collect()
+    };
+    assert!(secrets.len() >= 3, "{} secrets", secrets.len());
+    for k in &secrets {
+        assert!(k.len() >= 32 && k.iter().any(|b| *b != 0));
+        assert!(in_files(&data, k), "the key is in the files before");
+    }
+
+    // Keys first: once destroyed, not one of them is left in any file.
+    let mut store = rally_store::Store::open(&data).unwrap();
+    store.destroy_keys().unwrap();
+    for k in &secrets {
+        assert!(!in_files(&data, k), "a key survived in the files");
+    }
+    drop(store);
+
+    // Then the files.
+    let mut s = service(&data);
+    let gone = s.wipe().unwrap();
+    assert_eq!(gone, data);
+    assert!(!data.exists());
+}

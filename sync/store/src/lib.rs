@@ -23,6 +23,7 @@ mod reports;
 mod sealed;
 mod seen;
 mod sync;
+mod wipe;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

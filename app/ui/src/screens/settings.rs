@@ -76,6 +76,7 @@ pub fn SettingsScreen() -> Element {
             CalendarFeedCard {}
             RemindersCard {}
             MapSettingsForm {}
+            WipeCard {}
         }
     }
 }
@@ -99,6 +100,39 @@ fn ServerRules() -> Element {
                 div { class: "rules", dangerous_inner_html: "{p.rules_html}" }
                 if !p.contact.is_empty() {
                     p { {t("server-contact")} ": " "{p.contact}" }
+                }
+            }
+        }
+    }
+}
+
+/// Panic wipe: one button, one confirmation.
+#[component]
+fn WipeCard() -> Element {
+    let mut asking = use_signal(|| false);
+    let mut error = use_signal(|| None::<String>);
+    rsx! {
+        div { class: "card", id: "wipe-card",
+            h2 { {t("wipe-title")} }
+            p { {t("wipe-help")} }
+            button { id: "wipe", class: "danger", onclick: move |_| asking.set(true), {t("wipe-button")} }
+            if let Some(e) = error() { p { class: "error", role: "alert", "{e}" } }
+            if asking() {
+                Confirm {
+                    title: t("wipe-confirm-title"),
+                    text: t("wipe-confirm-text"),
+                    yes: t("wipe-yes"),
+                    no: t("cancel"),
+                    danger: true,
+                    on_yes: move |_| {
+                        asking.set(false);
+                        spawn(async move {
+                            if let Err(e) = api::invoke::<cmd::Wipe>(&ipc::WipeArgs { yes: true }).await {
+                                error.set(Some(e));
+                            }
+                        });
+                    },
+                    on_no: move |_| asking.set(false),
                 }
             }
         }
