@@ -5,7 +5,9 @@
 //! One device shows a QR code of a `rally://pair?a=…` link
 //! ([`rally_ipc::Link::Pair`]) that lists where its node listens — the local
 //! network's addresses first, then the addresses through the user's server's
-//! relay, loopback last — each ending with the node's peer id. The other
+//! relay; loopback only when there is nothing else — each ending with the
+//! node's peer id, at most [`IN_CODE`] of them so the code stays easy for a
+//! camera to read. The other
 //! device scans it (the barcode scanner on phones, the system camera through
 //! the deep link, or the text pasted on the desktop); [`addresses`] checks it
 //! and the shell dials those addresses, in addition to what mDNS finds.
@@ -14,10 +16,15 @@
 
 use std::net::IpAddr;
 
-use rally_ipc::{Link, MAX_PAIR_ADDRESSES};
+use rally_ipc::Link;
 use rally_net::{Address as Multiaddr, Protocol};
 
 use crate::engine::EngineError;
+
+/// Addresses in a pairing code at most: four keep the QR code at version 15
+/// (77 modules across, about 400 characters), where eight would make it
+/// version 23 (109 across).
+pub const IN_CODE: usize = 4;
 
 /// The pairing link for a node listening on `listening` and reachable through
 /// a relay at `relayed`; `None` while it listens nowhere yet.
@@ -46,9 +53,13 @@ pub fn link(listening: &[String], relayed: &[String]) -> Option<Link> {
         .collect();
     ranked.sort_by_key(|(rank, _)| *rank);
     ranked.dedup_by(|a, b| a.1 == b.1);
+    // Loopback reaches only this machine: given only when nothing else is.
+    if ranked.iter().any(|(rank, _)| *rank < 2) {
+        ranked.retain(|(rank, _)| *rank < 2);
+    }
     let addresses: Vec<String> = ranked
         .into_iter()
-        .take(MAX_PAIR_ADDRESSES)
+        .take(IN_CODE)
         .map(|(_, a)| a.clone())
         .collect();
     (!addresses.is_empty()).then_some(Link::Pair { addresses })
@@ -106,7 +117,7 @@ mod tests {
     const PEER: &str = "12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo";
 
     #[test]
-    fn the_local_network_comes_first_loopback_last_and_unspecified_never() {
+    fn the_local_network_comes_first_then_the_relay_and_loopback_only_alone() {
         let lo = format!("/ip4/127.0.0.1/udp/5000/quic-v1/p2p/{PEER}");
         let lan = format!("/ip4/192.168.1.20/udp/5000/quic-v1/p2p/{PEER}");
         let any = format!("/ip4/0.0.0.0/tcp/5001/p2p/{PEER}");
@@ -118,8 +129,36 @@ mod tests {
         ) else {
             panic!("a pairing link")
         };
-        assert_eq!(addresses, [lan, relayed, lo]);
+        assert_eq!(addresses, [lan.clone(), relayed]);
+        // Loopback alone: the two devices are on this machine.
+        let Some(Link::Pair { addresses }) = link(std::slice::from_ref(&lo), &[]) else {
+            panic!("a pairing link")
+        };
+        assert_eq!(addresses, [lo]);
+        // No more than a camera reads easily.
+        let many: Vec<String> = (1..=9)
+            .map(|i| format!("/ip4/192.168.1.{i}/tcp/5001/p2p/{PEER}"))
+            .collect();
+        let Some(Link::Pair { addresses }) = link(&many, &[]) else {
+            panic!("a pairing link")
+        };
+        assert_eq!(addresses.len(), IN_CODE);
         assert_eq!(link(&[], &[]), None);
+    }
+
+    #[test]
+    fn a_full_code_stays_a_qr_code_a_camera_reads_easily() {
+        let listening: Vec<String> = (0..8)
+            .map(|i| format!("/ip4/192.168.178.{}/udp/4{i}123/quic-v1/p2p/{PEER}", 20 + i))
+            .collect();
+        let text = link(&listening, &[]).unwrap().to_string();
+        let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
+        assert_eq!(
+            code.version(),
+            qrcode::Version::Normal(15),
+            "{} chars",
+            text.len()
+        );
     }
 
     #[test]
