@@ -692,15 +692,21 @@ pub fn server_policies(svc: &Service) -> Result<Vec<ipc::ServerPolicy>> {
         .collect())
 }
 
+/// `text` as a QR code (SVG) at least `min_px` wide: invitations and pairing
+/// codes.
+pub fn qr_svg(text: &str, min_px: u32) -> Result<String> {
+    let qr = qrcode::QrCode::new(text.as_bytes())
+        .map_err(|e| EngineError::Refused(format!("cannot draw the QR code: {e}")))?;
+    Ok(qr
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(min_px, min_px)
+        .build())
+}
+
 pub fn invite(svc: &mut Service, id: &str) -> Result<ipc::Invitation> {
     let invite = svc.invite(id, Default::default())?.token;
     let (token, link) = (invite.encode(), invite.link());
-    let qr = qrcode::QrCode::new(link.as_bytes())
-        .map_err(|e| EngineError::Refused(format!("cannot draw the QR code: {e}")))?;
-    let qr_svg = qr
-        .render::<qrcode::render::svg::Color<'_>>()
-        .min_dimensions(200, 200)
-        .build();
+    let qr_svg = qr_svg(&link, 200)?;
     Ok(ipc::Invitation {
         token,
         link,

@@ -99,15 +99,9 @@ pub fn addresses(text: &str) -> Result<Vec<Multiaddr>, EngineError> {
         .collect()
 }
 
-/// `text` as a QR code (SVG), as the invitations draw theirs.
+/// `text` as a QR code (SVG), big enough for a camera across a table.
 pub fn qr_svg(text: &str) -> Result<String, EngineError> {
-    let qr = qrcode::QrCode::new(text.as_bytes())
-        .map_err(|e| EngineError::Refused(format!("cannot draw the QR code: {e}")))?;
-    Ok(qr
-        .render::<qrcode::render::svg::Color<'_>>()
-        .min_dimensions(240, 240)
-        .quiet_zone(true)
-        .build())
+    crate::engine::qr_svg(text, 240)
 }
 
 #[cfg(test)]
