@@ -1347,3 +1347,70 @@ fn a_wipe_from_the_settings_destroys_everything_on_the_device_and_quits() {
     // The app quit with it; the session went with the app.
     s.quit();
 }
+
+#[test]
+fn a_passphrase_locks_the_app_a_wrong_one_is_refused_and_the_duress_one_wipes() {
+    let (_one, display, driver) = start();
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().join("device");
+    rally(&dir, &["persona", "new", "Ana"]);
+    rally(
+        &dir,
+        &[
+            "event",
+            "create",
+            "--title",
+            "Occupation of the depot",
+            "--starts",
+            "2055-05-01T06:00",
+            "--tz",
+            "Europe/Paris",
+        ],
+    );
+    let s = launch(&driver, &dir, &["--no-sync"]);
+    s.click("button.tab:nth-child(5)");
+    s.wait_text("#lock-keeping", "encrypted");
+    s.type_into("#lock-passphrase", "river stone 42");
+    s.type_into("#lock-again", "river stone 42");
+    s.set_value("#lock-wipe-after", "5");
+    s.type_into("#lock-duress", "1234");
+    s.click("#lock-save");
+    s.wait_text("#lock-keeping", "sealed by your passphrase");
+    display.screenshot(&artefacts().join("15-lock-settings.png"));
+    s.quit();
+    // Sealed: the CLI needs the passphrase too, and the files show nothing.
+    let out = rally_e2e::rally_output(&dir, &["event", "list"]);
+    assert!(!out.status.success());
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        files.extend(std::fs::read(entry.unwrap().path()).unwrap_or_default());
+    }
+    assert!(
+        !files.windows(9).any(|w| w == b"Occupatio"),
+        "the event's title is readable in the device's files"
+    );
+
+    // Relaunched: the lock screen; a wrong passphrase is refused.
+    let s = launch(&driver, &dir, &["--no-sync"]);
+    s.find("#unlock-form");
+    display.screenshot(&artefacts().join("16-lock-screen.png"));
+    s.type_into("#unlock-passphrase", "river stone 41");
+    s.click("#unlock");
+    s.wait_text("#unlock-form", "wrong passphrase");
+    s.type_into("#unlock-passphrase", "river stone 42");
+    s.click("#unlock");
+    open_event(&s, "Occupation of the depot");
+    s.quit();
+
+    // The duress passphrase: an empty Rally, and nothing left of the old one.
+    let s = launch(&driver, &dir, &["--no-sync"]);
+    s.find("#unlock-form");
+    s.type_into("#unlock-passphrase", "1234");
+    s.click("#unlock");
+    s.wait_text(".onboarding", "Works without internet");
+    s.quit();
+    let info = rally_e2e::json(&dir, &["store", "info"]);
+    assert_eq!(info["personas"], 0, "{info}");
+    assert_eq!(info["events"], 0, "{info}");
+    assert_eq!(info["encrypted"], true, "{info}");
+}

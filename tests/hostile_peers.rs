@@ -37,11 +37,7 @@ fn hostile(addr: &str, attack: &str, group: &str) -> String {
 /// What an attacker could have left in a store: stored changes and envelopes,
 /// waiting envelopes, beliefs, and relay routes.
 fn footprint(data: &Path) -> Vec<(&'static str, i64)> {
-    let db = rusqlite::Connection::open_with_flags(
-        data.join("rally.db"),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
+    let db = rally_store::at_rest::connect(data).unwrap();
     [
         ("changes", "SELECT count(*) FROM changes"),
         ("waiting", "SELECT count(*) FROM waiting_envelopes"),

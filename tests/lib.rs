@@ -314,15 +314,50 @@ pub fn dir_contains(dir: &Path, needle: &str) -> bool {
     dir_contains_bytes(dir, needle.as_bytes())
 }
 
-/// Whether any file directly in `dir` holds these bytes.
+/// Whether any file directly in `dir` holds these bytes, or the store there
+/// does once decrypted (a device's store is encrypted at rest: what it holds
+/// is read through its key, which the tests keep in `store.key`).
 pub fn dir_contains_bytes(dir: &Path, needle: &[u8]) -> bool {
-    std::fs::read_dir(dir)
+    let has = |bytes: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    let in_files = std::fs::read_dir(dir)
         .unwrap()
         .filter_map(Result::ok)
-        .any(|e| {
-            std::fs::read(e.path())
-                .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
-        })
+        .any(|e| std::fs::read(e.path()).is_ok_and(|bytes| has(&bytes)));
+    in_files || store_holds(dir, &has)
+}
+
+/// Whether any value of any row of the (encrypted) store in `dir` matches.
+fn store_holds(dir: &Path, has: &dyn Fn(&[u8]) -> bool) -> bool {
+    if !dir.join(rally_store::at_rest::KEY_FILE).exists() {
+        return false;
+    }
+    let db = rally_store::at_rest::connect(dir).expect("the device's store opens with its key");
+    let tables: Vec<String> = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    tables.iter().any(|table| {
+        let mut stmt = db.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
+        let columns = stmt.column_count();
+        let mut rows = stmt.query([]).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            for i in 0..columns {
+                let found = match row.get_ref(i).unwrap() {
+                    rusqlite::types::ValueRef::Text(b) | rusqlite::types::ValueRef::Blob(b) => {
+                        has(b)
+                    }
+                    _ => false,
+                };
+                if found {
+                    return true;
+                }
+            }
+        }
+        false
+    })
 }
 
 pub fn is_root() -> bool {
@@ -563,7 +598,7 @@ pub fn seed_events(data: &Path, n: usize) -> i64 {
 
 /// How many events the store in `data` holds.
 pub fn events_in(data: &Path) -> i64 {
-    let db = rusqlite::Connection::open(data.join("rally.db")).unwrap();
+    let db = rally_store::at_rest::connect(data).unwrap();
     db.query_row("SELECT count(*) FROM events", [], |r| r.get(0))
         .unwrap()
 }

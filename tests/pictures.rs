@@ -14,7 +14,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 /// What the store holds: changes and blobs, counted and summed.
 fn footprint(data: &Path) -> (i64, i64, i64) {
-    let db = rusqlite::Connection::open(data.join("rally.db")).unwrap();
+    let db = rally_store::at_rest::connect(data).unwrap();
     let changes = db
         .query_row("SELECT count(*) FROM changes", [], |r| r.get(0))
         .unwrap();

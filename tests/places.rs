@@ -289,7 +289,7 @@ fn a_march_map_is_kept_offline_from_the_servers_tiles_bounded() {
     assert!(wide["tiles"].as_u64().unwrap() <= rally_webclient::tiles::MAX_KEEP_TILES as u64);
     assert!(wide["max_zoom"].as_u64().unwrap() < 20, "{wide}");
     // The tiles are in the device's store.
-    let store = rusqlite::Connection::open(dev.path().join("rally.db")).unwrap();
+    let store = rally_store::at_rest::connect(dev.path()).unwrap();
     let n: i64 = store
         .query_row("SELECT count(*) FROM tiles", [], |r| r.get(0))
         .unwrap();

@@ -116,7 +116,7 @@ fn registration_modes_are_enforced() {
 
 /// The beliefs `dir`'s persona holds about what its peers have: (doc, heads).
 fn beliefs(dir: &Path) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let conn = rusqlite::Connection::open(dir.join("rally.db")).unwrap();
+    let conn = rally_store::at_rest::connect(dir).unwrap();
     let mut stmt = conn.prepare("SELECT doc, heads FROM beliefs").unwrap();
     stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()

@@ -28,6 +28,8 @@ pub enum EngineError {
     Refused(String),
     #[error("{0}")]
     Picture(#[from] rally_picture::PictureError),
+    #[error("the store is locked: enter its passphrase")]
+    Locked,
     #[error("cannot write the file {path}: {source}")]
     File {
         path: String,

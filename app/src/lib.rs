@@ -85,7 +85,9 @@ impl Settings {
 /// The shell's state: the service the commands use, and the sync node's status.
 pub struct App {
     pub dir: PathBuf,
-    pub service: ServiceHandle,
+    /// The service on the open store; empty while the store waits for its
+    /// passphrase (the lock screen's `unlock` fills it).
+    service: std::sync::OnceLock<ServiceHandle>,
     pub sync: Arc<Mutex<ipc::SyncStatus>>,
     node: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
     /// No sync node (tests, or `--no-sync`).
@@ -121,18 +123,45 @@ impl std::fmt::Debug for App {
     }
 }
 
+/// The service's own thread, on an open store.
+fn spawn_service(dir: &Path, svc: Service) -> Result<ServiceHandle, rally_service::ServiceError> {
+    ServiceHandle::spawn(svc, "rally-service").map_err(|source| {
+        rally_service::ServiceError::from(rally_store::StoreError::Io {
+            path: dir.to_owned(),
+            source,
+        })
+    })
+}
+
+/// The store is sealed by a passphrase nobody gave yet (or gave wrong).
+fn is_waiting_for_passphrase(e: &rally_service::ServiceError) -> bool {
+    matches!(
+        e,
+        rally_service::ServiceError::Store(s) if matches!(
+            **s,
+            rally_store::StoreError::PassphraseNeeded | rally_store::StoreError::WrongPassphrase
+        )
+    )
+}
+
 impl App {
+    /// Opens the device's store in `dir` (encrypted at rest; see
+    /// `rally_service::at_rest`). A store sealed by a passphrase stays locked
+    /// until the `unlock` command is given it (`RALLY_PASSPHRASE` opens it at
+    /// once).
     pub fn open(dir: &Path, offline: bool) -> Result<App, rally_service::ServiceError> {
+        let service = std::sync::OnceLock::new();
+        let passphrase = std::env::var("RALLY_PASSPHRASE").ok();
+        match Service::open_device(dir, passphrase.as_deref()) {
+            Ok((svc, _)) => {
+                let _ = service.set(spawn_service(dir, svc)?);
+            }
+            Err(e) if is_waiting_for_passphrase(&e) => {}
+            Err(e) => return Err(e),
+        }
         Ok(App {
             dir: dir.to_owned(),
-            service: ServiceHandle::spawn(Service::open(dir)?, "rally-service").map_err(
-                |source| {
-                    rally_service::ServiceError::from(rally_store::StoreError::Io {
-                        path: dir.to_owned(),
-                        source,
-                    })
-                },
-            )?,
+            service,
             sync: Arc::new(Mutex::new(ipc::SyncStatus {
                 running: false,
                 listening: Vec::new(),
@@ -237,6 +266,7 @@ impl App {
     /// The user's server's web address (learnt when syncing with it).
     async fn server_url(&self) -> Option<String> {
         self.service
+            .get()?
             .call(|s| s.store().server_url())
             .await
             .ok()?
@@ -285,13 +315,23 @@ impl App {
             .unwrap_or_default()
     }
 
+    /// The service, once the store is open.
+    pub fn service(&self) -> Result<&ServiceHandle, engine::EngineError> {
+        self.service.get().ok_or(engine::EngineError::Locked)
+    }
+
+    /// Whether the store waits for its passphrase.
+    pub fn is_locked(&self) -> bool {
+        self.service.get().is_none()
+    }
+
     /// Runs `f` on the service's thread and awaits its answer.
     async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Service) -> engine::Result<T> + Send + 'static,
     ) -> CmdResult<T> {
         Ok(self
-            .service
+            .service()?
             .call(f)
             .await
             .map_err(engine::EngineError::from)??)
@@ -313,7 +353,9 @@ impl App {
         let (key, ports) = (self.transport_key.clone(), self.ports.clone());
         let status = self.sync.clone();
         let dir = self.dir.clone();
-        let service = self.service.clone();
+        let Some(service) = self.service.get().cloned() else {
+            return;
+        };
         let handle = tauri::async_runtime::spawn(async move {
             let me = match service.call(|s| s.current_persona()).await {
                 Ok(Ok(Some(p))) => p,
@@ -645,7 +687,16 @@ fn set_server(app: State<'_, App>, args: Args<cmd::SetServer>) -> Out<cmd::SetSe
 
 /// Emits [`ipc::CHANGED`] whenever the store's change cursor moves (or a
 /// persona or a picture arrives).
-fn watch(handle: tauri::AppHandle, dir: PathBuf) {
+/// What runs once the store is open: the watch for changes, reminders, and
+/// the sync node.
+fn start<R: tauri::Runtime>(handle: &tauri::AppHandle<R>) {
+    let app: State<'_, App> = handle.state();
+    watch(handle.clone(), app.dir.clone());
+    reminders::watch(handle.clone());
+    app.restart_node();
+}
+
+fn watch<R: tauri::Runtime>(handle: tauri::AppHandle<R>, dir: PathBuf) {
     std::thread::spawn(move || {
         let Ok(store) = Store::open(&dir) else { return };
         let mut last = store.change_cursor().unwrap_or(0);
@@ -691,6 +742,9 @@ pub fn data_dir(args: &[String]) -> PathBuf {
 pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder.invoke_handler(tauri::generate_handler![
         state,
+        lock_state,
+        unlock,
+        set_lock,
         create_persona,
         switch_persona,
         events,
@@ -762,6 +816,81 @@ async fn wipe<R: tauri::Runtime>(
     app.run(|s| Ok(s.wipe().map(|_| ())?)).await?;
     handle.exit(0);
     Ok(())
+}
+
+fn lock_state_of(app: &App) -> CmdResult<ipc::LockState> {
+    use rally_store::at_rest::Protection;
+    let (protection, lock) =
+        rally_service::at_rest::keeping(&app.dir).map_err(engine::EngineError::from)?;
+    Ok(ipc::LockState {
+        locked: app.is_locked(),
+        keeping: match protection {
+            Protection::None => ipc::KeyKeeping::None,
+            Protection::Keystore { keystore } => ipc::KeyKeeping::Keystore(keystore),
+            Protection::Passphrase => ipc::KeyKeeping::Passphrase,
+            Protection::File => ipc::KeyKeeping::File,
+        },
+        wipe_after: lock.wipe_after,
+        failed: lock.failed,
+        duress: lock.duress,
+    })
+}
+
+#[tauri::command]
+async fn lock_state(app: State<'_, App>) -> Out<cmd::LockState> {
+    lock_state_of(&app)
+}
+
+#[tauri::command]
+async fn unlock<R: tauri::Runtime>(
+    app: State<'_, App>,
+    handle: tauri::AppHandle<R>,
+    args: Args<cmd::Unlock>,
+) -> Out<cmd::Unlock> {
+    if !app.is_locked() {
+        return Ok(());
+    }
+    let dir = app.dir.clone();
+    let passphrase = zeroize::Zeroizing::new(args.passphrase);
+    // Argon2id and SQLite: off the async workers.
+    let opened = tauri::async_runtime::spawn_blocking(move || {
+        match Service::open_device(&dir, Some(passphrase.as_str())) {
+            // Wiped (the duress passphrase, or one wrong passphrase too
+            // many): a new, empty store, as on a new phone.
+            Err(rally_service::ServiceError::Store(e))
+                if matches!(*e, rally_store::StoreError::Wiped) =>
+            {
+                Service::open_device(&dir, None)
+            }
+            other => other,
+        }
+    })
+    .await
+    .map_err(|e| engine::EngineError::Refused(e.to_string()))?
+    .map_err(engine::EngineError::from)?;
+    let service = spawn_service(&app.dir, opened.0).map_err(engine::EngineError::from)?;
+    if app.service.set(service).is_ok() {
+        start(&handle);
+    }
+    let _ = handle.emit(ipc::CHANGED, ipc::Changed { cursor: 0 });
+    Ok(())
+}
+
+#[tauri::command]
+async fn set_lock(app: State<'_, App>, args: Args<cmd::SetLock>) -> Out<cmd::SetLock> {
+    app.run(move |s| {
+        match &args {
+            ipc::LockChange::Set {
+                passphrase,
+                wipe_after,
+                duress,
+            } => s.seal(passphrase, *wipe_after, duress.as_deref())?,
+            ipc::LockChange::Remove => s.protect(None)?,
+        };
+        Ok(())
+    })
+    .await?;
+    lock_state_of(&app)
 }
 
 #[tauri::command]
@@ -1015,7 +1144,12 @@ async fn keep_map(app: State<'_, App>, args: Args<cmd::KeepMap>) -> Out<cmd::Kee
     let server = app.server_url().await;
     Ok(app
         .web
-        .keep(&app.service, args.id, app.settings().tile_source(), server)
+        .keep(
+            app.service()?,
+            args.id,
+            app.settings().tile_source(),
+            server,
+        )
         .await?)
 }
 
@@ -1064,13 +1198,15 @@ fn serve_tile<R: tauri::Runtime>(
         let server = app.server_url().await;
         let chosen = app.settings().tile_source();
         let source = chosen.clone().map(|s| s.template).unwrap_or_default();
-        let kept = app
-            .service
-            .call(move |s| s.tile(&source, t.z, t.x, t.y))
-            .await
-            .ok()
-            .and_then(|r| r.ok())
-            .flatten();
+        let kept = match app.service.get() {
+            Some(service) => service
+                .call(move |s| s.tile(&source, t.z, t.x, t.y))
+                .await
+                .ok()
+                .and_then(|r| r.ok())
+                .flatten(),
+            None => None,
+        };
         if let Some(bytes) = kept {
             return responder.respond(response(200, bytes));
         }
@@ -1137,9 +1273,11 @@ pub fn run() {
                     }
                 });
             }
+            let locked = app.is_locked();
             tauri_app.manage(app);
-            watch(tauri_app.handle().clone(), dir.clone());
-            reminders::watch(tauri_app.handle().clone());
+            if !locked {
+                start(tauri_app.handle());
+            }
             #[cfg(desktop)]
             links::serve(tauri_app.handle().clone(), &dir);
             // Links the OS hands over (macOS, Android, iOS).
@@ -1154,8 +1292,6 @@ pub fn run() {
                     }
                 });
             }
-            let state: State<'_, App> = tauri_app.state();
-            state.restart_node();
             Ok(())
         })
         .run(tauri::generate_context!())

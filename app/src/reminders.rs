@@ -36,8 +36,11 @@ pub fn watch<R: Runtime>(handle: AppHandle<R>) {
     tauri::async_runtime::spawn(async move {
         loop {
             let app: State<'_, App> = handle.state();
-            let due = app
-                .service
+            let Ok(service) = app.service() else {
+                tokio::time::sleep(TICK).await;
+                continue;
+            };
+            let due = service
                 .call(|s| s.take_due_reminders(Timestamp::now()))
                 .await;
             match due {

@@ -106,7 +106,7 @@ fn sync_from(source: &Path) -> (u64, Duration) {
         .rev()
         .find_map(|l| serde_json::from_str(l).ok())
         .expect("a JSON report");
-    let db = rusqlite::Connection::open(device.path().join("rally.db")).unwrap();
+    let db = rally_store::at_rest::connect(device.path()).unwrap();
     let blobs: i64 = db
         .query_row("SELECT count(*) FROM blobs", [], |r| r.get(0))
         .unwrap();

@@ -166,6 +166,15 @@ pub mod cmd {
         /// Panic wipe: every key destroyed, then every file of this device's
         /// data; then the app quits.
         Wipe = "wipe" (super::WipeArgs) -> ();
+        /// Whether the store waits for its passphrase, and how it is kept.
+        LockState = "lock_state" (()) -> super::LockState;
+        /// Opens a store sealed by a passphrase. A wrong one is an error; the
+        /// duress passphrase, or one wrong passphrase too many when the lock
+        /// says so, wipes the device and opens a new, empty store instead.
+        Unlock = "unlock" (super::UnlockArgs) -> ();
+        /// Seals the store's key by a passphrase (with the lock's rules), or
+        /// puts it back in the system's keystore.
+        SetLock = "set_lock" (super::LockChange) -> super::LockState;
     }
 }
 
@@ -945,6 +954,52 @@ pub struct ServerPolicy {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PairArgs {
     pub text: String,
+}
+
+/// Where the store's key is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyKeeping {
+    /// Not encrypted.
+    None,
+    /// In the system's keystore, named.
+    Keystore(String),
+    /// Sealed by a passphrase (asked at each start).
+    Passphrase,
+    /// Beside the store, in its key file: this system has no keystore.
+    File,
+}
+
+/// The app lock, as the lock screen and the settings show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockState {
+    /// The store waits for its passphrase.
+    pub locked: bool,
+    pub keeping: KeyKeeping,
+    /// Wrong passphrases in a row that wipe the device.
+    pub wipe_after: Option<u32>,
+    /// Wrong passphrases since the last right one.
+    pub failed: u32,
+    /// A duress passphrase is set.
+    pub duress: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnlockArgs {
+    pub passphrase: String,
+}
+
+/// A change to the app lock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LockChange {
+    /// Seal the key by `passphrase`; wipe after `wipe_after` wrong ones in a
+    /// row; wipe at once on `duress`.
+    Set {
+        passphrase: String,
+        wipe_after: Option<u32>,
+        duress: Option<String>,
+    },
+    /// No passphrase: the key goes back to the system's keystore.
+    Remove,
 }
 
 /// A wipe happens only when asked in so many words (as `rally wipe --yes`).

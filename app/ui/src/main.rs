@@ -214,6 +214,8 @@ fn App() -> Element {
             api::listen_with::<ipc::Link>(ipc::OPEN_LINK, move |link| links.send(link)).await;
         });
     });
+    // A store sealed by a passphrase shows the lock screen first.
+    let mut lock = use_resource(|| async { api::invoke::<cmd::LockState>(&()).await });
     let state = use_resource(move || async move {
         let _ = (revision.0)();
         // The shell writes dates in the UI's language.
@@ -231,7 +233,16 @@ fn App() -> Element {
             let _ = root.set_attribute("lang", code);
         }
     });
+    let locked = matches!(&*lock.read(), Some(Ok(l)) if l.locked);
     let body = match &*state.read() {
+        _ if locked => rsx! {
+            LockScreen {
+                on_open: move |_| {
+                    lock.restart();
+                    bump();
+                },
+            }
+        },
         None => rsx! { p { class: "muted", {t("loading")} } },
         Some(Err(e)) => rsx! { p { class: "error", role: "alert", "{e}" } },
         Some(Ok(s)) if s.personas.is_empty() => rsx! { Welcome {} },

@@ -21,6 +21,12 @@ pub struct Cli {
     /// The persona to act as (default: the one used last).
     #[arg(long = "as", global = true, value_name = "NAME")]
     pub as_persona: Option<String>,
+    /// Read the store's passphrase from the first line of standard input
+    /// (else `RALLY_PASSPHRASE`). A new store is sealed by it; for `store
+    /// encrypt`, it is the new passphrase (the current one, if any, from
+    /// `RALLY_PASSPHRASE`).
+    #[arg(long, global = true)]
+    pub passphrase_stdin: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -700,6 +706,10 @@ pub enum BundleCmd {
 pub enum StoreCmd {
     /// Rebuild every index from the documents.
     Reindex,
-    /// Where the data lives and what it holds.
+    /// Where the data lives, what it holds, and how it is protected.
     Info,
+    /// Encrypt the store (new stores already are) and keep its key sealed by a
+    /// passphrase (`--passphrase-stdin`), or else in the system's keystore
+    /// (or, with none, in `store.key` beside the store).
+    Encrypt,
 }

@@ -29,6 +29,7 @@ use rally_service::pictures::PictureInput;
 use rally_service::{Clock, Service, ServiceError};
 use rally_store::BBox;
 use serde_json::json;
+use zeroize::Zeroizing;
 
 use args::{
     BlobCmd, BundleCmd, Cli, Command, DiscoverArgs, EventCmd, EventFields, GroupCmd, MessageCmd,
@@ -80,9 +81,73 @@ pub(crate) struct Ctx {
     pub(crate) out: Out,
 }
 
+type Passphrase = Option<Zeroizing<String>>;
+
+/// The passphrases given: from standard input (`--passphrase-stdin`) and
+/// from `RALLY_PASSPHRASE`.
+fn passphrases(cli: &Cli) -> Result<(Passphrase, Passphrase)> {
+    let stdin = if cli.passphrase_stdin {
+        let mut line = Zeroizing::new(String::new());
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("reading the passphrase from standard input")?;
+        let trimmed = Zeroizing::new(line.trim_end_matches(['\n', '\r']).to_owned());
+        if trimmed.is_empty() {
+            anyhow::bail!("the passphrase on standard input is empty");
+        }
+        Some(trimmed)
+    } else {
+        None
+    };
+    let env = std::env::var("RALLY_PASSPHRASE")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map(Zeroizing::new);
+    Ok((stdin, env))
+}
+
+/// Opens the device's store, encrypted at rest. `store encrypt` takes its new
+/// passphrase from standard input and unlocks with `RALLY_PASSPHRASE`.
+fn open(cli: &Cli, dir: &std::path::Path) -> Result<Service> {
+    let (stdin, env) = passphrases(cli)?;
+    let encrypt = matches!(cli.command, Command::Store(StoreCmd::Encrypt));
+    if matches!(cli.command, Command::Wipe(WipeArgs { yes: true })) {
+        // A wipe needs no passphrase: without the key, it destroys the key.
+        match Service::open_device(dir, stdin.as_deref().or(env.as_deref()).map(String::as_str)) {
+            Ok((svc, _)) => return Ok(svc),
+            Err(e) if e.is_locked() => {
+                let wiped = Service::wipe_locked(dir)?;
+                eprintln!(
+                    "Wiped {}: the key destroyed, then every file",
+                    wiped.display()
+                );
+                std::process::exit(0);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let unlock = if encrypt {
+        env.as_deref().or_else(|| {
+            // A store not yet encrypted is sealed by the new one directly.
+            let fresh = rally_store::at_rest::protection(dir, None).is_ok_and(|p| !p.encrypted());
+            if fresh { stdin.as_deref() } else { None }
+        })
+    } else {
+        stdin.as_deref().or(env.as_deref())
+    };
+    let (mut svc, _) = Service::open_device(dir, unlock.map(String::as_str))?;
+    if encrypt {
+        let sealed_now = stdin.is_some() && unlock == stdin.as_deref();
+        if !sealed_now {
+            svc.protect(stdin.as_deref().map(String::as_str))?;
+        }
+    }
+    Ok(svc)
+}
+
 fn run(cli: Cli) -> Result<()> {
     let dir = data_dir(&cli)?;
-    let mut svc = Service::open(&dir)?;
+    let mut svc = open(&cli, &dir)?;
     svc.act_as(cli.as_persona);
     // One run acts at one instant.
     svc.set_clock(Clock::Fixed(Timestamp::now()));
@@ -983,17 +1048,35 @@ fn store_cmd(ctx: &mut Ctx, cmd: StoreCmd) -> Result<()> {
             let info = ctx.svc.store_info()?;
             ctx.out.message(
                 &format!(
-                    "{}\n{} personas, {} documents, {} events",
+                    "{}\n{} personas, {} documents, {} events\n{}",
                     info.path.display(),
                     info.personas,
                     info.documents,
-                    info.events
+                    info.events,
+                    protection_text(&info.protection)
                 ),
-                json!({"path": info.path, "personas": info.personas, "documents": info.documents, "events": info.events}),
+                json!({"path": info.path, "personas": info.personas, "documents": info.documents, "events": info.events, "encrypted": info.protection.encrypted(), "key": info.protection}),
+            );
+        }
+        StoreCmd::Encrypt => {
+            let p = ctx.svc.protection()?;
+            ctx.out.message(
+                &protection_text(&p),
+                json!({"encrypted": p.encrypted(), "key": p}),
             );
         }
     }
     Ok(())
+}
+
+fn protection_text(p: &rally_store::at_rest::Protection) -> String {
+    use rally_store::at_rest::Protection;
+    match p {
+        Protection::None => "Not encrypted".into(),
+        Protection::Keystore { keystore } => format!("Encrypted; its key is kept in the {keystore}"),
+        Protection::Passphrase => "Encrypted; its key is sealed by a passphrase".into(),
+        Protection::File => "Encrypted, but its key lies beside it in store.key (this system has no keystore): seal it with a passphrase, `rally store encrypt --passphrase-stdin`".into(),
+    }
 }
 
 /// A picture file's bytes; a file over the size a picture may have is refused

@@ -13,6 +13,8 @@ pub struct StoreInfo {
     pub personas: usize,
     pub documents: usize,
     pub events: i64,
+    /// Whether the store is encrypted at rest, and where its key is kept.
+    pub protection: rally_store::at_rest::Protection,
 }
 
 impl Service {
@@ -45,6 +47,7 @@ impl Service {
             personas: self.store.personas()?.len(),
             documents: self.store.doc_ids()?.len(),
             events: self.store.event_count()?,
+            protection: self.protection()?,
         })
     }
 }

@@ -18,12 +18,14 @@
 //!   so async code (the app's commands, the server) awaits results instead of
 //!   waiting on SQLite on an async worker or the UI thread.
 
+pub mod at_rest;
 pub mod bundles;
 pub mod copies;
 pub mod discover;
 pub mod events;
 pub mod groups;
 pub mod handle;
+pub mod keystore;
 pub mod lookup;
 pub mod maps;
 pub mod messages;

@@ -13,6 +13,7 @@
 //!   and can be rebuilt from scratch ([`Store::rebuild_indexes`]).
 
 mod admin_reports;
+pub mod at_rest;
 mod blobs;
 mod index;
 mod maps;
@@ -134,6 +135,24 @@ pub enum StoreError {
     Admission(Box<dyn std::error::Error + Send + Sync>),
     #[error("damaged data in the store: {0}")]
     Corrupt(String),
+    #[error("the store's key file {path} cannot be used: {reason}")]
+    BadKeyFile { path: PathBuf, reason: String },
+    #[error("this store is locked by a passphrase; give it to open the store")]
+    PassphraseNeeded,
+    #[error("wrong passphrase; nothing was changed")]
+    WrongPassphrase,
+    #[error("the store's key is kept in {keystore}, which cannot give it: {reason}")]
+    KeyUnavailable { keystore: String, reason: String },
+    #[error("this store is not encrypted")]
+    NotEncrypted,
+    #[error("the store's key is not sealed by a passphrase: set one first")]
+    NoPassphrase,
+    #[error("{0}")]
+    BadLock(String),
+    #[error("the device was wiped")]
+    Wiped,
+    #[error("{0}")]
+    Busy(String),
 }
 
 trait Ctx<T> {
@@ -332,7 +351,16 @@ impl Store {
                 source: e,
             },
         };
+        let key = at_rest::key_for(dir)?;
+        if let Some(key) = &key
+            && at_rest::is_plaintext(&path)?
+        {
+            at_rest::finish_encrypting(dir, key)?;
+        }
         let conn = Connection::open(&path).map_err(&not_db)?;
+        if let Some(key) = &key {
+            at_rest::apply_key(&conn, key).map_err(&not_db)?;
+        }
         conn.busy_timeout(Duration::from_secs(15))
             .map_err(&not_db)?;
         // Every statement the store runs stays prepared (rusqlite keeps 16 by

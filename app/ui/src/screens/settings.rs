@@ -76,6 +76,7 @@ pub fn SettingsScreen() -> Element {
             CalendarFeedCard {}
             RemindersCard {}
             MapSettingsForm {}
+            LockCard {}
             WipeCard {}
         }
     }
