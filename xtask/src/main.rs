@@ -383,7 +383,27 @@ fn mobile_check() -> Result<()> {
                 std::fs::create_dir_all(path.parent().expect("a folder"))?;
                 std::fs::write(path, text)?;
             }
+            // SQLCipher uses CommonCrypto when built on a Mac; here, with no
+            // Apple SDK, its C is checked against the host's OpenSSL headers
+            // (never linked: this is a type-check).
+            let openssl = sdk.join("openssl-include/openssl");
+            std::fs::create_dir_all(&openssl)?;
+            for dir in ["/usr/include/openssl", "/usr/include/x86_64-linux-gnu/openssl"] {
+                for entry in std::fs::read_dir(dir)
+                    .with_context(|| format!("reading {dir} (Debian's libssl-dev)"))?
+                {
+                    let entry = entry?;
+                    let link = openssl.join(entry.file_name());
+                    if !link.exists() {
+                        std::os::unix::fs::symlink(entry.path(), &link)?;
+                    }
+                }
+            }
+            // Tauri's lowest iOS (14): SQLCipher's thread-locals need 9 or later.
             cmd.env("SDKROOT", &sdk)
+                .env("IPHONEOS_DEPLOYMENT_TARGET", "14.0")
+                .env("OPENSSL_INCLUDE_DIR", sdk.join("openssl-include"))
+                .env("OPENSSL_LIB_DIR", "/usr/lib/x86_64-linux-gnu")
                 .env(format!("CC_{var}"), "clang")
                 .env(format!("AR_{var}"), "llvm-ar")
                 // Clang predefines `__nonnull` (Apple's nullability) on Apple
@@ -391,7 +411,7 @@ fn mobile_check() -> Result<()> {
                 .env(
                     format!("CFLAGS_{var}"),
                     format!(
-                        "-isystem {} -isystem {headers} -U__nonnull -D_GNU_SOURCE -DSQLITE_ENABLE_LOCKING_STYLE=0 -DSQLITE_WITHOUT_ZONEMALLOC",
+                        "-isystem {} -isystem {headers} -U__nonnull -D_GNU_SOURCE -DSQLITE_ENABLE_LOCKING_STYLE=0 -DSQLITE_WITHOUT_ZONEMALLOC -DSQLCIPHER_OMIT_LOG_DEVICE",
                         sdk.join("usr/include").display()
                     ),
                 );

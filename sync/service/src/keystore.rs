@@ -43,10 +43,16 @@ impl OsKeystore {
             "Secret Service",
             zbus_secret_service_keyring_store::Store::new().ok()?,
         );
-        #[cfg(any(target_os = "macos", target_os = "ios"))]
+        #[cfg(target_os = "macos")]
         let (name, store): (_, Arc<CredentialStore>) = (
             "Keychain",
             apple_native_keyring_store::keychain::Store::new().ok()?,
+        );
+        // iOS: the data-protection keychain (the only one apps have there).
+        #[cfg(target_os = "ios")]
+        let (name, store): (_, Arc<CredentialStore>) = (
+            "Keychain",
+            apple_native_keyring_store::protected::Store::new().ok()?,
         );
         #[cfg(target_os = "android")]
         let (name, store): (_, Arc<CredentialStore>) = (
