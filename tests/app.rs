@@ -1394,6 +1394,17 @@ fn a_passphrase_locks_the_app_a_wrong_one_is_refused_and_the_duress_one_wipes() 
     let s = launch(&driver, &dir, &["--no-sync"]);
     s.find("#unlock-form");
     display.screenshot(&artefacts().join("16-lock-screen.png"));
+    // The lock screen passes the audit, and fits a phone with big targets.
+    let mut problems: Vec<String> = s
+        .audit(&axe_source())
+        .into_iter()
+        .map(|v| v.to_string())
+        .collect();
+    s.resize(360, 740);
+    fits(&s, "lock screen");
+    problems.extend(small_targets(&s));
+    s.resize(1280, 800);
+    assert!(problems.is_empty(), "the lock screen: {problems:#?}");
     s.type_into("#unlock-passphrase", "river stone 41");
     s.click("#unlock");
     s.wait_text("#unlock-form", "wrong passphrase");

@@ -388,7 +388,10 @@ fn mobile_check() -> Result<()> {
             // (never linked: this is a type-check).
             let openssl = sdk.join("openssl-include/openssl");
             std::fs::create_dir_all(&openssl)?;
-            for dir in ["/usr/include/openssl", "/usr/include/x86_64-linux-gnu/openssl"] {
+            for dir in [
+                "/usr/include/openssl",
+                "/usr/include/x86_64-linux-gnu/openssl",
+            ] {
                 for entry in std::fs::read_dir(dir)
                     .with_context(|| format!("reading {dir} (Debian's libssl-dev)"))?
                 {

@@ -89,6 +89,14 @@ impl std::fmt::Debug for EpochSecret {
     }
 }
 
+// Zeroed when dropped: an epoch's secret lives in memory only while a message
+// is sealed or opened (the store keeps it, encrypted at rest).
+impl Drop for EpochSecret {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
 impl EpochSecret {
     pub fn generate() -> Self {
         EpochSecret(random_bytes())
@@ -101,21 +109,22 @@ impl EpochSecret {
         id
     }
 
-    fn derive(&self, label: &[u8]) -> [u8; 32] {
+    fn derive(&self, label: &[u8]) -> zeroize::Zeroizing<[u8; 32]> {
         let hk = hkdf::Hkdf::<Sha256>::new(None, &self.0);
-        let mut key = [0; 32];
-        hk.expand(label, &mut key)
+        let mut key = zeroize::Zeroizing::new([0; 32]);
+        hk.expand(label, key.as_mut())
             .expect("32 bytes is a valid HKDF length");
         key
     }
 
-    /// The key of the group's documents sealed in this epoch.
-    pub fn document_key(&self) -> [u8; 32] {
+    /// The key of the group's documents sealed in this epoch (zeroed when
+    /// dropped).
+    pub fn document_key(&self) -> zeroize::Zeroizing<[u8; 32]> {
         self.derive(b"rally/document-key/v1")
     }
 
-    /// The key of the chat sealed in this epoch.
-    pub fn chat_key(&self) -> [u8; 32] {
+    /// The key of the chat sealed in this epoch (zeroed when dropped).
+    pub fn chat_key(&self) -> zeroize::Zeroizing<[u8; 32]> {
         self.derive(b"rally/chat-key/v1")
     }
 }
@@ -367,7 +376,7 @@ impl Envelope {
         let epoch_id = epoch.id();
         let aad = Envelope::associated_data(&log.0, &author.id().0, &epoch_id, &deps);
         let plaintext = postcard::to_allocvec(content).map_err(|_| SealError::Seal)?;
-        let ciphertext = XChaCha20Poly1305::new(&key.into())
+        let ciphertext = XChaCha20Poly1305::new(&(*key).into())
             .encrypt(
                 &nonce.into(),
                 Payload {

@@ -1064,7 +1064,7 @@ pub(crate) fn open_logs(tx: &Connection) -> Result<Vec<SignedChange>, StoreError
                 (rally_core::sealed::Body::Sealed { epoch, key, .. }, Some(group)) => {
                     let all = epochs(tx, &group)?;
                     let key_bytes = all.iter().find(|e| &e.id == epoch).and_then(|e| match key {
-                        KeyUse::Document => Some(e.document_key),
+                        KeyUse::Document => Some(zeroize::Zeroizing::new(e.document_key)),
                         KeyUse::Chat => e.secret.as_ref().map(EpochSecret::chat_key),
                     });
                     let (Some(key_bytes), Some(e)) =
