@@ -1411,6 +1411,13 @@ fn a_passphrase_locks_the_app_a_wrong_one_is_refused_and_the_duress_one_wipes() 
     s.type_into("#unlock-passphrase", "river stone 42");
     s.click("#unlock");
     open_event(&s, "Occupation of the depot");
+    // Locked again from the settings, while it runs: the passphrase again.
+    s.click("button.tab:nth-child(5)");
+    s.click("#lock-now");
+    s.find("#unlock-form");
+    s.type_into("#unlock-passphrase", "river stone 42");
+    s.click("#unlock");
+    open_event(&s, "Occupation of the depot");
     s.quit();
 
     // The duress passphrase: an empty Rally, and nothing left of the old one.

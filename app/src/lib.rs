@@ -87,7 +87,12 @@ pub struct App {
     pub dir: PathBuf,
     /// The service on the open store; empty while the store waits for its
     /// passphrase (the lock screen's `unlock` fills it).
-    service: std::sync::OnceLock<ServiceHandle>,
+    service: std::sync::RwLock<Option<ServiceHandle>>,
+    /// Bumped each time the store is locked: the watcher of the store as it
+    /// was unlocked stops.
+    opened: Arc<std::sync::atomic::AtomicU64>,
+    /// The reminder task runs once for the app's life (it waits while locked).
+    reminding: AtomicBool,
     pub sync: Arc<Mutex<ipc::SyncStatus>>,
     node: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
     /// No sync node (tests, or `--no-sync`).
@@ -150,18 +155,18 @@ impl App {
     /// until the `unlock` command is given it (`RALLY_PASSPHRASE` opens it at
     /// once).
     pub fn open(dir: &Path, offline: bool) -> Result<App, rally_service::ServiceError> {
-        let service = std::sync::OnceLock::new();
         let passphrase = std::env::var("RALLY_PASSPHRASE").ok();
+        let mut service = None;
         match Service::open_device(dir, passphrase.as_deref()) {
-            Ok((svc, _)) => {
-                let _ = service.set(spawn_service(dir, svc)?);
-            }
+            Ok((svc, _)) => service = Some(spawn_service(dir, svc)?),
             Err(e) if is_waiting_for_passphrase(&e) => {}
             Err(e) => return Err(e),
         }
         Ok(App {
             dir: dir.to_owned(),
-            service,
+            service: std::sync::RwLock::new(service),
+            opened: Arc::default(),
+            reminding: AtomicBool::new(false),
             sync: Arc::new(Mutex::new(ipc::SyncStatus {
                 running: false,
                 listening: Vec::new(),
@@ -265,8 +270,8 @@ impl App {
 
     /// The user's server's web address (learnt when syncing with it).
     async fn server_url(&self) -> Option<String> {
-        self.service
-            .get()?
+        self.service()
+            .ok()?
             .call(|s| s.store().server_url())
             .await
             .ok()?
@@ -316,13 +321,38 @@ impl App {
     }
 
     /// The service, once the store is open.
-    pub fn service(&self) -> Result<&ServiceHandle, engine::EngineError> {
-        self.service.get().ok_or(engine::EngineError::Locked)
+    pub fn service(&self) -> Result<ServiceHandle, engine::EngineError> {
+        self.service
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or(engine::EngineError::Locked)
+    }
+
+    /// Locks a store sealed by a passphrase now: the sync node stops, the
+    /// service and the watcher close their connections, and the key is
+    /// forgotten; the lock screen asks for the passphrase again.
+    pub fn lock(&self) -> Result<(), engine::EngineError> {
+        let (protection, _) =
+            rally_service::at_rest::keeping(&self.dir).map_err(engine::EngineError::from)?;
+        if protection != rally_store::at_rest::Protection::Passphrase {
+            return Err(engine::EngineError::Refused(
+                "set a passphrase first: without one, nothing asks for it".into(),
+            ));
+        }
+        self.stop_node();
+        *self.service.write().unwrap_or_else(|e| e.into_inner()) = None;
+        self.opened.fetch_add(1, Ordering::SeqCst);
+        rally_store::at_rest::forget(&self.dir);
+        Ok(())
     }
 
     /// Whether the store waits for its passphrase.
     pub fn is_locked(&self) -> bool {
-        self.service.get().is_none()
+        self.service
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_none()
     }
 
     /// Runs `f` on the service's thread and awaits its answer.
@@ -353,7 +383,7 @@ impl App {
         let (key, ports) = (self.transport_key.clone(), self.ports.clone());
         let status = self.sync.clone();
         let dir = self.dir.clone();
-        let Some(service) = self.service.get().cloned() else {
+        let Ok(service) = self.service() else {
             return;
         };
         let handle = tauri::async_runtime::spawn(async move {
@@ -691,12 +721,19 @@ fn set_server(app: State<'_, App>, args: Args<cmd::SetServer>) -> Out<cmd::SetSe
 /// the sync node.
 fn start<R: tauri::Runtime>(handle: &tauri::AppHandle<R>) {
     let app: State<'_, App> = handle.state();
-    watch(handle.clone(), app.dir.clone());
-    reminders::watch(handle.clone());
+    watch(handle.clone(), app.dir.clone(), app.opened.clone());
+    if !app.reminding.swap(true, Ordering::SeqCst) {
+        reminders::watch(handle.clone());
+    }
     app.restart_node();
 }
 
-fn watch<R: tauri::Runtime>(handle: tauri::AppHandle<R>, dir: PathBuf) {
+fn watch<R: tauri::Runtime>(
+    handle: tauri::AppHandle<R>,
+    dir: PathBuf,
+    opened: Arc<std::sync::atomic::AtomicU64>,
+) {
+    let generation = opened.load(Ordering::SeqCst);
     std::thread::spawn(move || {
         let Ok(store) = Store::open(&dir) else { return };
         let mut last = store.change_cursor().unwrap_or(0);
@@ -704,6 +741,10 @@ fn watch<R: tauri::Runtime>(handle: tauri::AppHandle<R>, dir: PathBuf) {
         let mut pictures = store.blob_cursor().unwrap_or(0);
         loop {
             std::thread::sleep(Duration::from_millis(250));
+            if opened.load(Ordering::SeqCst) != generation {
+                // Locked: this connection, and its key, go.
+                return;
+            }
             let cursor = store.change_cursor().unwrap_or(last);
             let now_personas = store.personas().map(|p| p.len()).unwrap_or(personas);
             let now_pictures = store.blob_cursor().unwrap_or(pictures);
@@ -744,6 +785,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         state,
         lock_state,
         unlock,
+        lock,
         set_lock,
         create_persona,
         switch_persona,
@@ -869,9 +911,27 @@ async fn unlock<R: tauri::Runtime>(
     .map_err(|e| engine::EngineError::Refused(e.to_string()))?
     .map_err(engine::EngineError::from)?;
     let service = spawn_service(&app.dir, opened.0).map_err(engine::EngineError::from)?;
-    if app.service.set(service).is_ok() {
+    let fresh = {
+        let mut slot = app.service.write().unwrap_or_else(|e| e.into_inner());
+        let fresh = slot.is_none();
+        if fresh {
+            *slot = Some(service);
+        }
+        fresh
+    };
+    if fresh {
         start(&handle);
     }
+    let _ = handle.emit(ipc::CHANGED, ipc::Changed { cursor: 0 });
+    Ok(())
+}
+
+#[tauri::command]
+async fn lock<R: tauri::Runtime>(
+    app: State<'_, App>,
+    handle: tauri::AppHandle<R>,
+) -> Out<cmd::Lock> {
+    app.lock()?;
     let _ = handle.emit(ipc::CHANGED, ipc::Changed { cursor: 0 });
     Ok(())
 }
@@ -1145,7 +1205,7 @@ async fn keep_map(app: State<'_, App>, args: Args<cmd::KeepMap>) -> Out<cmd::Kee
     Ok(app
         .web
         .keep(
-            app.service()?,
+            &app.service()?,
             args.id,
             app.settings().tile_source(),
             server,
@@ -1198,7 +1258,7 @@ fn serve_tile<R: tauri::Runtime>(
         let server = app.server_url().await;
         let chosen = app.settings().tile_source();
         let source = chosen.clone().map(|s| s.template).unwrap_or_default();
-        let kept = match app.service.get() {
+        let kept = match app.service().ok() {
             Some(service) => service
                 .call(move |s| s.tile(&source, t.z, t.x, t.y))
                 .await

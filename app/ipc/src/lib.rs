@@ -175,6 +175,9 @@ pub mod cmd {
         /// Seals the store's key by a passphrase (with the lock's rules), or
         /// puts it back in the system's keystore.
         SetLock = "set_lock" (super::LockChange) -> super::LockState;
+        /// Locks a store sealed by a passphrase now: the lock screen asks for
+        /// it again.
+        Lock = "lock" (()) -> ();
     }
 }
 

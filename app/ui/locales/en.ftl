@@ -386,3 +386,4 @@ lock-save = Lock with this passphrase
 lock-set = Rally is locked by your passphrase from its next start.
 lock-remove = Remove the passphrase
 lock-removed = The passphrase is removed; the key is back in the system's keystore.
+lock-now = Lock now

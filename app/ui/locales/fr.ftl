@@ -378,3 +378,4 @@ lock-save = Verrouiller par cette phrase
 lock-set = Rally sera verrouillé par votre phrase secrète dès son prochain démarrage.
 lock-remove = Retirer la phrase secrète
 lock-removed = La phrase secrète est retirée ; la clé est de retour dans le trousseau du système.
+lock-now = Verrouiller maintenant

@@ -215,7 +215,10 @@ fn App() -> Element {
         });
     });
     // A store sealed by a passphrase shows the lock screen first.
-    let mut lock = use_resource(|| async { api::invoke::<cmd::LockState>(&()).await });
+    let mut lock = use_resource(move || async move {
+        let _ = (revision.0)();
+        api::invoke::<cmd::LockState>(&()).await
+    });
     let state = use_resource(move || async move {
         let _ = (revision.0)();
         // The shell writes dates in the UI's language.

@@ -130,6 +130,19 @@ pub fn LockCard() -> Element {
             button { id: "lock-save", r#type: "submit", class: "primary", disabled: busy(), {t("lock-save")} }
             if sealed {
                 button {
+                    id: "lock-now",
+                    r#type: "button",
+                    onclick: move |_| {
+                        spawn(async move {
+                            match api::invoke::<cmd::Lock>(&()).await {
+                                Ok(()) => bump(),
+                                Err(e) => error.set(Some(e)),
+                            }
+                        });
+                    },
+                    {t("lock-now")}
+                }
+                button {
                     id: "lock-remove",
                     r#type: "button",
                     disabled: busy(),

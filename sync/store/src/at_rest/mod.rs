@@ -157,7 +157,9 @@ fn remember(dir: &Path, key: DataKey) {
         .insert(canonical(dir), key);
 }
 
-fn forget(dir: &Path) {
+/// Forgets the key unlocked for `dir` in this process (the app locks): the
+/// next [`crate::Store::open`] of it needs [`unlock`] again.
+pub fn forget(dir: &Path) {
     keys()
         .lock()
         .unwrap_or_else(|p| p.into_inner())
