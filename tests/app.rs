@@ -1373,6 +1373,7 @@ fn a_passphrase_locks_the_app_a_wrong_one_is_refused_and_the_duress_one_wipes() 
     s.type_into("#lock-passphrase", "river stone 42");
     s.type_into("#lock-again", "river stone 42");
     s.set_value("#lock-wipe-after", "5");
+    s.set_value("#lock-after-hidden", "0");
     s.type_into("#lock-duress", "1234");
     s.click("#lock-save");
     s.wait_text("#lock-keeping", "sealed by your passphrase");
@@ -1414,6 +1415,17 @@ fn a_passphrase_locks_the_app_a_wrong_one_is_refused_and_the_duress_one_wipes() 
     // Locked again from the settings, while it runs: the passphrase again.
     s.click("button.tab:nth-child(5)");
     s.click("#lock-now");
+    s.find("#unlock-form");
+    s.type_into("#unlock-passphrase", "river stone 42");
+    s.click("#unlock");
+    open_event(&s, "Occupation of the depot");
+    // Sent to the background and back: the lock says "right away".
+    for visible in [false, true] {
+        s.script(
+            "window.__TAURI__.core.invoke('set_foreground', {args: {visible: arguments[0]}}); return true;",
+            json!([visible]),
+        );
+    }
     s.find("#unlock-form");
     s.type_into("#unlock-passphrase", "river stone 42");
     s.click("#unlock");

@@ -93,6 +93,8 @@ pub struct App {
     opened: Arc<std::sync::atomic::AtomicU64>,
     /// The reminder task runs once for the app's life (it waits while locked).
     reminding: AtomicBool,
+    /// When the app went to the background.
+    hidden_since: Mutex<Option<std::time::Instant>>,
     pub sync: Arc<Mutex<ipc::SyncStatus>>,
     node: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
     /// No sync node (tests, or `--no-sync`).
@@ -138,6 +140,15 @@ fn spawn_service(dir: &Path, svc: Service) -> Result<ServiceHandle, rally_servic
     })
 }
 
+/// Whether the app, back on screen after `hidden_for` in the background,
+/// locks itself under a lock that says `after` seconds.
+fn locks_on_return(after: Option<u32>, hidden_for: Option<Duration>) -> bool {
+    match (after, hidden_for) {
+        (Some(after), Some(hidden)) => hidden >= Duration::from_secs(after.into()),
+        _ => false,
+    }
+}
+
 /// The store is sealed by a passphrase nobody gave yet (or gave wrong).
 fn is_waiting_for_passphrase(e: &rally_service::ServiceError) -> bool {
     matches!(
@@ -167,6 +178,7 @@ impl App {
             service: std::sync::RwLock::new(service),
             opened: Arc::default(),
             reminding: AtomicBool::new(false),
+            hidden_since: Mutex::new(None),
             sync: Arc::new(Mutex::new(ipc::SyncStatus {
                 running: false,
                 listening: Vec::new(),
@@ -211,11 +223,32 @@ impl App {
     /// The app went to the background (`false`) or came back: the node stops
     /// and starts again. Whatever the OS does to a background app, the store
     /// stays consistent: every write is one SQLite transaction.
-    pub fn set_foreground(&self, visible: bool) {
+    /// The app is on screen or not. Back on screen after longer in the
+    /// background than the lock allows, a store sealed by a passphrase locks
+    /// itself (whether it did is returned).
+    pub fn set_foreground(&self, visible: bool) -> bool {
         if self.foreground.swap(visible, Ordering::SeqCst) == visible {
-            return;
+            return false;
         }
+        let hidden_since = {
+            let mut since = self.hidden_since.lock().unwrap_or_else(|e| e.into_inner());
+            if visible {
+                since.take()
+            } else {
+                *since = Some(std::time::Instant::now());
+                None
+            }
+        };
         if visible {
+            let after = rally_store::at_rest::lock_info(&self.dir)
+                .ok()
+                .and_then(|l| l.lock_after_hidden);
+            if !self.is_locked()
+                && locks_on_return(after, hidden_since.map(|t| t.elapsed()))
+                && self.lock().is_ok()
+            {
+                return true;
+            }
             self.restart_node();
         } else {
             self.stop_node();
@@ -223,6 +256,7 @@ impl App {
             status.running = false;
             status.peers.clear();
         }
+        false
     }
 
     /// Adds the devices a pairing code names and dials them (the node starts
@@ -875,6 +909,7 @@ fn lock_state_of(app: &App) -> CmdResult<ipc::LockState> {
         wipe_after: lock.wipe_after,
         failed: lock.failed,
         duress: lock.duress,
+        lock_after_hidden: lock.lock_after_hidden,
     })
 }
 
@@ -944,7 +979,15 @@ async fn set_lock(app: State<'_, App>, args: Args<cmd::SetLock>) -> Out<cmd::Set
                 passphrase,
                 wipe_after,
                 duress,
-            } => s.seal(passphrase, *wipe_after, duress.as_deref())?,
+                lock_after_hidden,
+            } => s.seal(
+                passphrase,
+                rally_store::at_rest::LockRules {
+                    wipe_after: *wipe_after,
+                    duress: duress.as_deref(),
+                    lock_after_hidden: *lock_after_hidden,
+                },
+            )?,
             ipc::LockChange::Remove => s.protect(None)?,
         };
         Ok(())
@@ -969,11 +1012,14 @@ async fn pair(app: State<'_, App>, args: Args<cmd::Pair>) -> Out<cmd::Pair> {
 }
 
 #[tauri::command]
-async fn set_foreground(
+async fn set_foreground<R: tauri::Runtime>(
     app: State<'_, App>,
+    handle: tauri::AppHandle<R>,
     args: Args<cmd::SetForeground>,
 ) -> Out<cmd::SetForeground> {
-    app.set_foreground(args.visible);
+    if app.set_foreground(args.visible) {
+        let _ = handle.emit(ipc::CHANGED, ipc::Changed { cursor: 0 });
+    }
     Ok(())
 }
 
@@ -1365,3 +1411,21 @@ pub fn run() {
 mod tests;
 #[cfg(test)]
 mod translations;
+
+#[cfg(test)]
+mod lock_tests {
+    use std::time::Duration;
+
+    #[test]
+    fn the_app_locks_on_return_only_after_the_time_the_lock_says() {
+        let secs = Duration::from_secs;
+        assert!(super::locks_on_return(Some(0), Some(secs(0))));
+        assert!(super::locks_on_return(Some(300), Some(secs(300))));
+        assert!(!super::locks_on_return(Some(300), Some(secs(299))));
+        assert!(
+            !super::locks_on_return(None, Some(secs(86_400))),
+            "no rule, no lock"
+        );
+        assert!(!super::locks_on_return(Some(0), None), "never hidden");
+    }
+}

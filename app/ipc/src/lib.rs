@@ -984,6 +984,8 @@ pub struct LockState {
     pub failed: u32,
     /// A duress passphrase is set.
     pub duress: bool,
+    /// Seconds in the background after which the app locks itself.
+    pub lock_after_hidden: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -1000,6 +1002,8 @@ pub enum LockChange {
         passphrase: String,
         wipe_after: Option<u32>,
         duress: Option<String>,
+        /// Lock after this many seconds in the background.
+        lock_after_hidden: Option<u32>,
     },
     /// No passphrase: the key goes back to the system's keystore.
     Remove,

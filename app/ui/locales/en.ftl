@@ -387,3 +387,10 @@ lock-set = Rally is locked by your passphrase from its next start.
 lock-remove = Remove the passphrase
 lock-removed = The passphrase is removed; the key is back in the system's keystore.
 lock-now = Lock now
+lock-after-hidden = Lock Rally when it has been in the background
+lock-after-never = Never (only at start)
+lock-after-now = Right away
+lock-after-minutes = After { $count ->
+    [one] one minute
+   *[other] { $count } minutes
+}

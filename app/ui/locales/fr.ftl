@@ -379,3 +379,10 @@ lock-set = Rally sera verrouillé par votre phrase secrète dès son prochain d�
 lock-remove = Retirer la phrase secrète
 lock-removed = La phrase secrète est retirée ; la clé est de retour dans le trousseau du système.
 lock-now = Verrouiller maintenant
+lock-after-hidden = Verrouiller Rally après un passage en arrière-plan
+lock-after-never = Jamais (seulement au démarrage)
+lock-after-now = Tout de suite
+lock-after-minutes = Après { $count ->
+    [one] une minute
+   *[other] { $count } minutes
+}

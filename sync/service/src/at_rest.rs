@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rally_store::at_rest::{self, LockInfo, Protection, Unlock, Unlocked};
+use rally_store::at_rest::{self, LockInfo, LockRules, Protection, Unlock, Unlocked};
 
 use crate::{Result, Service, keystore};
 
@@ -64,13 +64,10 @@ pub fn keeping(dir: &Path) -> Result<(Protection, LockInfo)> {
 
 impl Service {
     /// Seals the store's key by `passphrase`, with the lock's rules: wipe
-    /// after `wipe_after` wrong passphrases in a row, at once on `duress`.
-    pub fn seal(
-        &mut self,
-        passphrase: &str,
-        wipe_after: Option<u32>,
-        duress: Option<&str>,
-    ) -> Result<Protection> {
+    /// after so many wrong passphrases in a row, at once on the duress one;
+    /// lock the app after some time in the background.
+    pub fn seal(&mut self, passphrase: &str, rules: LockRules<'_>) -> Result<Protection> {
+        let duress = rules.duress.filter(|d| !d.is_empty());
         if passphrase.is_empty() {
             return Err(rally_store::StoreError::BadLock("the passphrase is empty".into()).into());
         }
@@ -81,11 +78,7 @@ impl Service {
             .into());
         }
         let protection = self.protect(Some(passphrase))?;
-        at_rest::set_lock(
-            &self.data_dir(),
-            wipe_after,
-            duress.filter(|d| !d.is_empty()),
-        )?;
+        at_rest::set_lock(&self.data_dir(), LockRules { duress, ..rules })?;
         Ok(protection)
     }
 

@@ -66,6 +66,7 @@ pub fn LockCard() -> Element {
     let mut again = use_signal(String::new);
     let mut wipe_after = use_signal(String::new);
     let mut duress = use_signal(String::new);
+    let mut lock_after = use_signal(|| "300".to_owned());
     let mut error = use_signal(|| None::<String>);
     let mut done = use_signal(|| None::<String>);
     let mut busy = use_signal(|| false);
@@ -79,6 +80,7 @@ pub fn LockCard() -> Element {
             passphrase: passphrase(),
             wipe_after: wipe_after().parse().ok(),
             duress: Some(duress()).filter(|d| !d.is_empty()),
+            lock_after_hidden: lock_after().parse().ok(),
         };
         let r = api::invoke::<cmd::SetLock>(&change).await;
         busy.set(false);
@@ -120,6 +122,14 @@ pub fn LockCard() -> Element {
                 option { value: "", {t("lock-wipe-never")} }
                 for n in [3u32, 5, 10] {
                     option { value: "{n}", {tv("lock-wipe-count", "count", n)} }
+                }
+            }
+            label { r#for: "lock-after-hidden", {t("lock-after-hidden")} }
+            select { id: "lock-after-hidden", value: "{lock_after}", onchange: move |e| lock_after.set(e.value()),
+                option { value: "", {t("lock-after-never")} }
+                option { value: "0", {t("lock-after-now")} }
+                for m in [1u32, 5, 15] {
+                    option { value: "{m * 60}", {tv("lock-after-minutes", "count", m)} }
                 }
             }
             label { r#for: "lock-duress", {t("lock-duress")} }

@@ -53,12 +53,17 @@ pub(super) struct LockRules {
     /// Argon2id of the duress passphrase: (salt, hash), both hex.
     #[serde(default)]
     pub duress: Option<(String, String)>,
+    /// The app locks itself once it has been in the background this many
+    /// seconds.
+    #[serde(default)]
+    pub lock_after_hidden: Option<u32>,
 }
 
 impl LockRules {
     pub fn with_duress(
         wipe_after: Option<u32>,
         duress: Option<&str>,
+        lock_after_hidden: Option<u32>,
     ) -> Result<LockRules, StoreError> {
         let duress = match duress {
             Some(d) => {
@@ -73,6 +78,7 @@ impl LockRules {
             wipe_after,
             failed: 0,
             duress,
+            lock_after_hidden,
         })
     }
 

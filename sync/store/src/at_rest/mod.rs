@@ -362,14 +362,26 @@ pub fn wipe_dir(dir: &Path, keystore: Option<&dyn Keystore>) -> Result<(), Store
     })
 }
 
+/// The app lock's rules.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LockRules<'a> {
+    /// Wipe the device after this many wrong passphrases in a row.
+    pub wipe_after: Option<u32>,
+    /// This passphrase wipes the device instead of opening it.
+    pub duress: Option<&'a str>,
+    /// Lock the app once it has been in the background this many seconds.
+    pub lock_after_hidden: Option<u32>,
+}
+
 /// The app lock of the (unlocked) store in `dir`: after `wipe_after` wrong
 /// passphrases in a row the device is wiped, and the `duress` passphrase
 /// wipes it at once. Only a store sealed by a passphrase has a lock.
-pub fn set_lock(
-    dir: &Path,
-    wipe_after: Option<u32>,
-    duress: Option<&str>,
-) -> Result<(), StoreError> {
+pub fn set_lock(dir: &Path, rules: LockRules<'_>) -> Result<(), StoreError> {
+    let LockRules {
+        wipe_after,
+        duress,
+        lock_after_hidden,
+    } = rules;
     let mut file = KeyFile::read(dir)?.ok_or(StoreError::NotEncrypted)?;
     if !matches!(file.kept_in, KeptIn::Passphrase { .. }) {
         return Err(StoreError::NoPassphrase);
@@ -391,10 +403,14 @@ pub fn set_lock(
             ));
         }
     }
-    file.lock = if wipe_after.is_none() && duress.is_none() {
+    file.lock = if wipe_after.is_none() && duress.is_none() && lock_after_hidden.is_none() {
         None
     } else {
-        Some(key_file::LockRules::with_duress(wipe_after, duress)?)
+        Some(key_file::LockRules::with_duress(
+            wipe_after,
+            duress,
+            lock_after_hidden,
+        )?)
     };
     file.write(dir)
 }
@@ -406,6 +422,8 @@ pub struct LockInfo {
     /// Wrong passphrases since the last right one.
     pub failed: u32,
     pub duress: bool,
+    /// Seconds in the background after which the app locks itself.
+    pub lock_after_hidden: Option<u32>,
 }
 
 /// The app lock of the store in `dir` (without opening it).
@@ -416,6 +434,7 @@ pub fn lock_info(dir: &Path) -> Result<LockInfo, StoreError> {
             wipe_after: r.wipe_after,
             failed: r.failed,
             duress: r.duress.is_some(),
+            lock_after_hidden: r.lock_after_hidden,
         })
         .unwrap_or_default())
 }

@@ -402,7 +402,14 @@ fn the_lock_wipes_after_too_many_wrong_passphrases_and_resets_on_the_right_one()
         let mut store = Store::open(&data).unwrap();
         fill(&mut store);
     }
-    super::set_lock(&data, Some(3), None).unwrap();
+    super::set_lock(
+        &data,
+        super::LockRules {
+            wipe_after: Some(3),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     forget(&data);
     for _ in 0..2 {
         assert!(matches!(
@@ -442,12 +449,27 @@ fn the_duress_passphrase_wipes_instead_of_opening() {
         fill(&mut store);
     }
     assert!(matches!(
-        super::set_lock(&data, None, Some("right one")),
+        super::set_lock(
+            &data,
+            super::LockRules {
+                duress: Some("right one"),
+                ..Default::default()
+            }
+        ),
         Err(StoreError::BadLock(_))
     ));
-    super::set_lock(&data, None, Some("1234")).unwrap();
+    super::set_lock(
+        &data,
+        super::LockRules {
+            duress: Some("1234"),
+            lock_after_hidden: Some(60),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let info = super::lock_info(&data).unwrap();
     assert!(info.duress && info.wipe_after.is_none());
+    assert_eq!(info.lock_after_hidden, Some(60));
     let key_file = std::fs::read_to_string(data.join(super::KEY_FILE)).unwrap();
     assert!(
         !key_file.contains("1234"),
