@@ -544,17 +544,21 @@ impl Store {
         );
         let mut stmt = self.conn.prepare(&sql).ctx("reading personas")?;
         let map = |r: &rusqlite::Row<'_>| -> rusqlite::Result<LocalPersona> {
-            let secret: Vec<u8> = r.get(2)?;
+            // The key's bytes as read are zeroed once the persona holds it
+            // (its signing key zeroes itself when dropped).
+            let secret = zeroize::Zeroizing::new(r.get::<_, Vec<u8>>(2)?);
             let suffix: Vec<u8> = r.get(3)?;
             let bad = |i| {
                 rusqlite::Error::InvalidColumnType(i, "key".into(), rusqlite::types::Type::Blob)
             };
-            let secret: [u8; 32] = secret.try_into().map_err(|_| bad(2))?;
+            let secret = zeroize::Zeroizing::new(
+                <[u8; 32]>::try_from(secret.as_slice()).map_err(|_| bad(2))?,
+            );
             let suffix: [u8; ACTOR_SUFFIX_LEN] = suffix.try_into().map_err(|_| bad(3))?;
             Ok(LocalPersona {
                 row: r.get(0)?,
                 name: r.get(1)?,
-                persona: Persona::from_parts(secret, suffix),
+                persona: Persona::from_parts(*secret, suffix),
                 created_at: r.get(4)?,
                 last_used_at: r.get(5)?,
             })

@@ -485,7 +485,8 @@ pub(crate) fn knows_envelopes(
 struct Epoch {
     id: [u8; 16],
     secret: Option<EpochSecret>,
-    document_key: [u8; 32],
+    /// Zeroed when dropped, as the epoch's secret is.
+    document_key: zeroize::Zeroizing<[u8; 32]>,
     author: Option<PersonaId>,
     members: Vec<PersonaId>,
     depth: i64,
@@ -526,15 +527,21 @@ fn epochs(tx: &Connection, group: &DocId) -> Result<Vec<Epoch>, StoreError> {
     let mut out = Vec::new();
     for row in rows {
         let (id, secret, doc_key, author, members, depth, grant) = row.ctx("reading group keys")?;
-        let (Ok(id), Ok(document_key)) = (id.try_into(), doc_key.try_into()) else {
+        // The keys read from the row are zeroed once copied out.
+        let (secret, doc_key) = (
+            secret.map(zeroize::Zeroizing::new),
+            zeroize::Zeroizing::new(doc_key),
+        );
+        let (Ok(id), Ok(document_key)) = (id.try_into(), <[u8; 32]>::try_from(doc_key.as_slice()))
+        else {
             continue;
         };
         out.push(Epoch {
             id,
             secret: secret
-                .and_then(|s| <[u8; 32]>::try_from(s).ok())
+                .and_then(|s| <[u8; 32]>::try_from(s.as_slice()).ok())
                 .map(EpochSecret),
-            document_key,
+            document_key: zeroize::Zeroizing::new(document_key),
             author: author
                 .and_then(|a| <[u8; 32]>::try_from(a).ok())
                 .map(PersonaId),
@@ -700,7 +707,7 @@ fn new_epoch(
         group: group.0,
         epoch: Some(epoch.0),
         members: members.iter().map(|m| m.0).collect(),
-        document_keys: all.iter().map(|e| (e.id, e.document_key)).collect(),
+        document_keys: all.iter().map(|e| (e.id, *e.document_key)).collect(),
         history: Vec::new(),
     };
     let recipients: Vec<[u8; 32]> = members
@@ -913,7 +920,7 @@ pub(crate) fn grant_to_invitations(
         members: Vec::new(),
         document_keys: epochs(tx, &group)?
             .iter()
-            .map(|e| (e.id, e.document_key))
+            .map(|e| (e.id, *e.document_key))
             .collect(),
         history: Vec::new(),
     };
@@ -1064,7 +1071,7 @@ pub(crate) fn open_logs(tx: &Connection) -> Result<Vec<SignedChange>, StoreError
                 (rally_core::sealed::Body::Sealed { epoch, key, .. }, Some(group)) => {
                     let all = epochs(tx, &group)?;
                     let key_bytes = all.iter().find(|e| &e.id == epoch).and_then(|e| match key {
-                        KeyUse::Document => Some(zeroize::Zeroizing::new(e.document_key)),
+                        KeyUse::Document => Some(e.document_key.clone()),
                         KeyUse::Chat => e.secret.as_ref().map(EpochSecret::chat_key),
                     });
                     let (Some(key_bytes), Some(e)) =
@@ -1271,7 +1278,7 @@ pub(crate) fn share_history(
         group: group.0,
         epoch: None,
         members: Vec::new(),
-        document_keys: all.iter().map(|e| (e.id, e.document_key)).collect(),
+        document_keys: all.iter().map(|e| (e.id, *e.document_key)).collect(),
         history,
     };
     let recipient = core_sealed::recipient_key(member).ok_or_else(|| StoreError::Sealing {
