@@ -135,7 +135,29 @@ fn open(cli: &Cli, dir: &std::path::Path) -> Result<Service> {
     } else {
         stdin.as_deref().or(env.as_deref())
     };
-    let (mut svc, _) = Service::open_device(dir, unlock.map(String::as_str))?;
+    let (mut svc, _) = match Service::open_device(dir, unlock.map(String::as_str)) {
+        Ok(opened) => opened,
+        Err(e) if e.is_locked() && matches!(cli.command, Command::Store(StoreCmd::Info)) => {
+            // Where the key is kept says something even while it is locked.
+            let (protection, _) = rally_service::at_rest::keeping(dir)?;
+            Out { json: cli.json }.message(
+                &format!(
+                    "{}\n{}\nLocked: give the passphrase (RALLY_PASSPHRASE or --passphrase-stdin) to see what it holds",
+                    dir.join(rally_store::DB_FILE).display(),
+                    protection_text(&protection)
+                ),
+                json!({"path": dir.join(rally_store::DB_FILE), "encrypted": protection.encrypted(), "key": protection, "locked": true}),
+            );
+            let _ = std::io::Write::flush(&mut std::io::stdout());
+            std::process::exit(0);
+        }
+        Err(e) if e.needs_passphrase() => {
+            bail!(
+                "this store is locked by a passphrase: set RALLY_PASSPHRASE or pass --passphrase-stdin"
+            )
+        }
+        Err(e) => return Err(e.into()),
+    };
     if encrypt {
         let sealed_now = stdin.is_some() && unlock == stdin.as_deref();
         if !sealed_now {

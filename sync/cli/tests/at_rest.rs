@@ -215,7 +215,15 @@ fn a_passphrase_from_the_environment_or_stdin_seals_the_store() {
     let before = all_bytes(&data);
     let none = rally(&data, &[("RALLY_KEYSTORE", "none")], &["event", "list"]);
     assert!(!none.status.success());
-    assert!(String::from_utf8_lossy(&none.stderr).contains("locked by a passphrase"));
+    let err = String::from_utf8_lossy(&none.stderr);
+    assert!(
+        err.contains("locked by a passphrase") && err.contains("RALLY_PASSPHRASE"),
+        "{err}"
+    );
+    // Locked, `store info` still says how the store is kept.
+    let info = json(&data, &[("RALLY_KEYSTORE", "none")], &["store", "info"]);
+    assert_eq!(info["locked"], true, "{info}");
+    assert_eq!(info["key"]["kept_in"], "passphrase", "{info}");
     let wrong = rally(
         &data,
         &[

@@ -92,6 +92,14 @@ impl Service {
 }
 
 impl crate::ServiceError {
+    /// The store is sealed by a passphrase none was given for.
+    pub fn needs_passphrase(&self) -> bool {
+        matches!(
+            self,
+            crate::ServiceError::Store(e) if matches!(**e, rally_store::StoreError::PassphraseNeeded)
+        )
+    }
+
     /// The store is locked: its passphrase or its keystore is needed.
     pub fn is_locked(&self) -> bool {
         matches!(
