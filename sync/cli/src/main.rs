@@ -111,21 +111,6 @@ fn passphrases(cli: &Cli) -> Result<(Passphrase, Passphrase)> {
 fn open(cli: &Cli, dir: &std::path::Path) -> Result<Service> {
     let (stdin, env) = passphrases(cli)?;
     let encrypt = matches!(cli.command, Command::Store(StoreCmd::Encrypt));
-    if matches!(cli.command, Command::Wipe(WipeArgs { yes: true })) {
-        // A wipe needs no passphrase: without the key, it destroys the key.
-        match Service::open_device(dir, stdin.as_deref().or(env.as_deref()).map(String::as_str)) {
-            Ok((svc, _)) => return Ok(svc),
-            Err(e) if e.is_locked() => {
-                let wiped = Service::wipe_locked(dir)?;
-                eprintln!(
-                    "Wiped {}: the key destroyed, then every file",
-                    wiped.display()
-                );
-                std::process::exit(0);
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
     let unlock = if encrypt {
         env.as_deref().or_else(|| {
             // A store not yet encrypted is sealed by the new one directly.
@@ -169,6 +154,10 @@ fn open(cli: &Cli, dir: &std::path::Path) -> Result<Service> {
 
 fn run(cli: Cli) -> Result<()> {
     let dir = data_dir(&cli)?;
+    // A wipe is decided before the store opens: it needs no passphrase.
+    if let Command::Wipe(WipeArgs { yes }) = cli.command {
+        return wipe_device(&cli, &dir, yes);
+    }
     let mut svc = open(&cli, &dir)?;
     svc.act_as(cli.as_persona);
     // One run acts at one instant.
@@ -191,7 +180,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Feed(args) => feed::feed(&ctx, args),
         Command::Reminders(cmd) => reminders::reminders(&mut ctx, cmd),
         Command::Report(args) => moderation::report(&mut ctx, args),
-        Command::Wipe(args) => wipe(ctx, args),
+        Command::Wipe(_) => unreachable!("a wipe is handled before the store opens"),
         Command::Blob(BlobCmd::Export { hash, out }) => {
             let bytes = ctx.svc.blob(&hash)?;
             std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
@@ -204,15 +193,27 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// Panic wipe: keys first, then the files.
-fn wipe(ctx: Ctx, args: WipeArgs) -> Result<()> {
-    if !args.yes {
-        anyhow::bail!(
+/// Panic wipe (`rally wipe --yes`), keys first, then the files: the store
+/// opened if it can be; one nobody can open (no passphrase given) has its key
+/// destroyed, then its files.
+fn wipe_device(cli: &Cli, dir: &std::path::Path, yes: bool) -> Result<()> {
+    if !yes {
+        bail!(
             "this destroys every persona, key, group, event and message on this device, for good: run `rally wipe --yes`"
         );
     }
-    let Ctx { mut svc, out } = ctx;
-    let dir = svc.wipe()?;
+    let (stdin, env) = passphrases(cli)?;
+    let given = stdin.as_deref().or(env.as_deref()).map(String::as_str);
+    let wiped = match Service::open_device(dir, given) {
+        Ok((mut svc, _)) => svc.wipe()?,
+        Err(e) if e.is_locked() => Service::wipe_locked(dir)?,
+        Err(e) => return Err(e.into()),
+    };
+    report_wiped(&Out { json: cli.json }, &wiped);
+    Ok(())
+}
+
+fn report_wiped(out: &Out, dir: &std::path::Path) {
     out.message(
         &format!(
             "Wiped {}: the keys destroyed, then every file",
@@ -220,7 +221,6 @@ fn wipe(ctx: Ctx, args: WipeArgs) -> Result<()> {
         ),
         json!({"wiped": dir}),
     );
-    Ok(())
 }
 
 fn discover(ctx: &Ctx, args: DiscoverArgs) -> Result<()> {

@@ -39,6 +39,25 @@ fn json(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Value {
     serde_json::from_str(&ok(dir, env, &all)).unwrap()
 }
 
+/// A persona and an event titled [`TITLE`] in a new store at `data`.
+fn persona_and_event(data: &Path, env: &[(&str, &str)]) {
+    ok(data, env, &["persona", "new", "marguerite-undercover"]);
+    ok(
+        data,
+        env,
+        &[
+            "event",
+            "create",
+            "--title",
+            TITLE,
+            "--starts",
+            "2036-05-01T18:00",
+            "--tz",
+            "Europe/Paris",
+        ],
+    );
+}
+
 /// Every byte of every file under `dir`.
 fn all_bytes(dir: &Path) -> Vec<u8> {
     let mut out = Vec::new();
@@ -129,21 +148,7 @@ fn the_key_lives_in_a_real_secret_service_and_the_wipe_removes_it() {
     let env = keyring.env();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("device");
-    ok(&data, &env, &["persona", "new", "marguerite-undercover"]);
-    ok(
-        &data,
-        &env,
-        &[
-            "event",
-            "create",
-            "--title",
-            TITLE,
-            "--starts",
-            "2036-05-01T18:00",
-            "--tz",
-            "Europe/Paris",
-        ],
-    );
+    persona_and_event(&data, &env);
     let info = json(&data, &env, &["store", "info"]);
     assert_eq!(info["encrypted"], true, "{info}");
     assert_eq!(info["key"]["kept_in"], "keystore", "{info}");
@@ -185,21 +190,7 @@ fn a_passphrase_from_the_environment_or_stdin_seals_the_store() {
         ("RALLY_KEYSTORE", "none"),
         ("RALLY_PASSPHRASE", "correct horse"),
     ];
-    ok(&data, &pass, &["persona", "new", "marguerite-undercover"]);
-    ok(
-        &data,
-        &pass,
-        &[
-            "event",
-            "create",
-            "--title",
-            TITLE,
-            "--starts",
-            "2036-05-01T18:00",
-            "--tz",
-            "Europe/Paris",
-        ],
-    );
+    persona_and_event(&data, &pass);
     let info = json(&data, &pass, &["store", "info"]);
     assert_eq!(info["key"]["kept_in"], "passphrase", "{info}");
     assert_unreadable(

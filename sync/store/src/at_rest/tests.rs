@@ -12,6 +12,20 @@ use crate::{DB_FILE, EventQuery, Store, StoreError};
 
 const TITLE: &str = "Secret assembly at the old bakery";
 
+fn in_keystore(keystore: &MemoryKeystore) -> Unlock<'_> {
+    Unlock {
+        passphrase: None,
+        keystore: Some(keystore),
+    }
+}
+
+fn sealed_by(passphrase: &str) -> Unlock<'_> {
+    Unlock {
+        passphrase: Some(passphrase),
+        keystore: None,
+    }
+}
+
 fn t(secs: i64) -> Timestamp {
     Timestamp::from_second(1_780_000_000 + secs).unwrap()
 }
@@ -75,10 +89,7 @@ fn assert_unreadable(dir: &Path, secret: &[u8; 32]) {
 fn a_new_store_is_encrypted_with_its_key_in_the_keystore() {
     let dir = tempfile::tempdir().unwrap();
     let keystore = MemoryKeystore::default();
-    let unlock = Unlock {
-        passphrase: None,
-        keystore: Some(&keystore),
-    };
+    let unlock = in_keystore(&keystore);
     let done = super::unlock(dir.path(), unlock).unwrap();
     assert_eq!(
         done.protection,
@@ -104,14 +115,7 @@ fn a_new_store_is_encrypted_with_its_key_in_the_keystore() {
         Err(StoreError::KeyUnavailable { .. })
     ));
     let empty = MemoryKeystore::default();
-    let err = super::unlock(
-        dir.path(),
-        Unlock {
-            passphrase: None,
-            keystore: Some(&empty),
-        },
-    )
-    .unwrap_err();
+    let err = super::unlock(dir.path(), in_keystore(&empty)).unwrap_err();
     assert!(matches!(err, StoreError::KeyUnavailable { .. }), "{err}");
     super::unlock(dir.path(), unlock).unwrap();
     assert_eq!(titles(dir.path()), [TITLE]);
@@ -120,11 +124,7 @@ fn a_new_store_is_encrypted_with_its_key_in_the_keystore() {
 #[test]
 fn a_passphrase_seals_the_key_and_a_wrong_one_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let unlock = |p| Unlock {
-        passphrase: Some(p),
-        keystore: None,
-    };
-    let done = super::unlock(dir.path(), unlock("correct horse")).unwrap();
+    let done = super::unlock(dir.path(), sealed_by("correct horse")).unwrap();
     assert_eq!(done.protection, Protection::Passphrase);
     let secret = {
         let mut store = Store::open(dir.path()).unwrap();
@@ -137,7 +137,7 @@ fn a_passphrase_seals_the_key_and_a_wrong_one_changes_nothing() {
         Err(StoreError::PassphraseNeeded)
     ));
     let before = all_bytes(dir.path());
-    let err = super::unlock(dir.path(), unlock("battery staple")).unwrap_err();
+    let err = super::unlock(dir.path(), sealed_by("battery staple")).unwrap_err();
     assert!(matches!(err, StoreError::WrongPassphrase), "{err}");
     assert!(matches!(
         super::unlock(dir.path(), Unlock::default()).unwrap_err(),
@@ -148,7 +148,7 @@ fn a_passphrase_seals_the_key_and_a_wrong_one_changes_nothing() {
         before,
         "a wrong passphrase changed files"
     );
-    super::unlock(dir.path(), unlock("correct horse")).unwrap();
+    super::unlock(dir.path(), sealed_by("correct horse")).unwrap();
     assert_eq!(titles(dir.path()), [TITLE]);
 }
 
@@ -184,14 +184,7 @@ fn a_plaintext_store_is_encrypted_in_place_with_everything_in_it() {
         Protection::None
     );
     let keystore = MemoryKeystore::default();
-    let done = super::unlock(
-        dir.path(),
-        Unlock {
-            passphrase: None,
-            keystore: Some(&keystore),
-        },
-    )
-    .unwrap();
+    let done = super::unlock(dir.path(), in_keystore(&keystore)).unwrap();
     assert!(done.encrypted_now);
     assert_unreadable(dir.path(), &secret);
     assert_eq!(titles(dir.path()), [TITLE]);
@@ -211,14 +204,7 @@ fn a_plaintext_store_is_encrypted_in_place_with_everything_in_it() {
     store.create_persona("bob", t(1)).unwrap();
     drop(store);
     forget(dir.path());
-    let again = super::unlock(
-        dir.path(),
-        Unlock {
-            passphrase: None,
-            keystore: Some(&keystore),
-        },
-    )
-    .unwrap();
+    let again = super::unlock(dir.path(), in_keystore(&keystore)).unwrap();
     assert!(!again.encrypted_now);
     assert!(
         Store::open(dir.path())
@@ -287,14 +273,7 @@ fn a_migration_killed_after_the_swap_scrubs_the_old_plaintext() {
 fn the_key_moves_from_keystore_to_passphrase_without_touching_the_data() {
     let dir = tempfile::tempdir().unwrap();
     let keystore = MemoryKeystore::default();
-    super::unlock(
-        dir.path(),
-        Unlock {
-            passphrase: None,
-            keystore: Some(&keystore),
-        },
-    )
-    .unwrap();
+    super::unlock(dir.path(), in_keystore(&keystore)).unwrap();
     let secret = {
         let mut store = Store::open(dir.path()).unwrap();
         fill(&mut store)
@@ -312,14 +291,7 @@ fn the_key_moves_from_keystore_to_passphrase_without_touching_the_data() {
     assert!(keystore.is_empty(), "the old keystore entry stays");
     assert_eq!(std::fs::read(dir.path().join(DB_FILE)).unwrap(), db_before);
     forget(dir.path());
-    super::unlock(
-        dir.path(),
-        Unlock {
-            passphrase: Some("new passphrase"),
-            keystore: None,
-        },
-    )
-    .unwrap();
+    super::unlock(dir.path(), sealed_by("new passphrase")).unwrap();
     assert_eq!(titles(dir.path()), [TITLE]);
     assert_unreadable(dir.path(), &secret);
 }
@@ -328,14 +300,7 @@ fn the_key_moves_from_keystore_to_passphrase_without_touching_the_data() {
 fn destroying_the_key_leaves_nothing_that_opens_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let keystore = MemoryKeystore::default();
-    super::unlock(
-        dir.path(),
-        Unlock {
-            passphrase: None,
-            keystore: Some(&keystore),
-        },
-    )
-    .unwrap();
+    super::unlock(dir.path(), in_keystore(&keystore)).unwrap();
     {
         let mut store = Store::open(dir.path()).unwrap();
         fill(&mut store);
@@ -367,10 +332,7 @@ fn a_damaged_or_hostile_key_file_is_a_clear_error() {
         std::fs::write(&path, &bytes).unwrap();
         let err = super::unlock(
             dir.path(),
-            Unlock {
-                passphrase: Some("x"),
-                keystore: None,
-            },
+            sealed_by("x"),
         )
         .unwrap_err();
         assert!(matches!(err, StoreError::BadKeyFile { .. }), "{what}: {err}");
@@ -393,11 +355,7 @@ impl MemoryKeystore {
 fn the_lock_wipes_after_too_many_wrong_passphrases_and_resets_on_the_right_one() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("device");
-    let with = |p| Unlock {
-        passphrase: Some(p),
-        keystore: None,
-    };
-    super::unlock(&data, with("right one")).unwrap();
+    super::unlock(&data, sealed_by("right one")).unwrap();
     {
         let mut store = Store::open(&data).unwrap();
         fill(&mut store);
@@ -413,23 +371,23 @@ fn the_lock_wipes_after_too_many_wrong_passphrases_and_resets_on_the_right_one()
     forget(&data);
     for _ in 0..2 {
         assert!(matches!(
-            super::unlock(&data, with("wrong")),
+            super::unlock(&data, sealed_by("wrong")),
             Err(StoreError::WrongPassphrase)
         ));
     }
     assert_eq!(super::lock_info(&data).unwrap().failed, 2);
     // The right one resets the count.
-    super::unlock(&data, with("right one")).unwrap();
+    super::unlock(&data, sealed_by("right one")).unwrap();
     assert_eq!(super::lock_info(&data).unwrap().failed, 0);
     forget(&data);
     for _ in 0..2 {
         assert!(matches!(
-            super::unlock(&data, with("wrong")),
+            super::unlock(&data, sealed_by("wrong")),
             Err(StoreError::WrongPassphrase)
         ));
     }
     assert!(matches!(
-        super::unlock(&data, with("wrong")),
+        super::unlock(&data, sealed_by("wrong")),
         Err(StoreError::Wiped)
     ));
     assert!(!data.exists(), "the third wrong passphrase left the data");
@@ -439,11 +397,7 @@ fn the_lock_wipes_after_too_many_wrong_passphrases_and_resets_on_the_right_one()
 fn the_duress_passphrase_wipes_instead_of_opening() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("device");
-    let with = |p| Unlock {
-        passphrase: Some(p),
-        keystore: None,
-    };
-    super::unlock(&data, with("right one")).unwrap();
+    super::unlock(&data, sealed_by("right one")).unwrap();
     {
         let mut store = Store::open(&data).unwrap();
         fill(&mut store);
@@ -479,12 +433,12 @@ fn the_duress_passphrase_wipes_instead_of_opening() {
     // Without a wipe-after rule, a wrong passphrase changes nothing.
     let before = all_bytes(&data);
     assert!(matches!(
-        super::unlock(&data, with("wrong")),
+        super::unlock(&data, sealed_by("wrong")),
         Err(StoreError::WrongPassphrase)
     ));
     assert_eq!(all_bytes(&data), before);
     assert!(matches!(
-        super::unlock(&data, with("1234")),
+        super::unlock(&data, sealed_by("1234")),
         Err(StoreError::Wiped)
     ));
     assert!(!data.exists());
