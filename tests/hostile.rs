@@ -76,6 +76,7 @@ fn envelope(me: &Persona, log: [u8; 32], deps: Vec<[u8; 32]>) -> SignedChange {
         author: me.id().0,
         deps,
         body: Body::Grant { boxes: Vec::new() },
+        expires: None,
     }
     .sign(me)
 }

@@ -17,19 +17,39 @@ fn persona_id(dir: &Path) -> String {
 /// How a device reaches the relay: `--peer ADDR` or `--server ADDR`.
 struct Via(&'static str, String);
 
+/// `sync … --once` through the relay.
+fn sync_args(via: &Via) -> [&str; 7] {
+    [
+        "sync",
+        via.0,
+        &via.1,
+        "--once",
+        "--no-mdns",
+        "--timeout",
+        "60",
+    ]
+}
+
 fn sync_once(dir: &Path, via: &Via) {
-    rally(
-        dir,
-        &[
-            "sync",
-            via.0,
-            &via.1,
-            "--once",
-            "--no-mdns",
-            "--timeout",
-            "60",
-        ],
-    );
+    rally(dir, &sync_args(via));
+}
+
+/// Alice, Bob and Carol, and a members-only group of Alice's they belong to.
+fn three_members(name: &str) -> (Vec<tempfile::TempDir>, String) {
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let [alice, bob, carol] = [dirs[0].path(), dirs[1].path(), dirs[2].path()];
+    for (dir, name) in [(alice, "alice"), (bob, "bob"), (carol, "carol")] {
+        rally(dir, &["persona", "new", name]);
+    }
+    let group = json(alice, &["group", "create", name, "--members-only"])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (dir, name) in [(bob, "bob"), (carol, "carol")] {
+        let id = persona_id(dir);
+        rally(alice, &["group", "add", &group, &id, "--name", name]);
+    }
+    (dirs, group)
 }
 
 fn texts(dir: &Path, group: &str) -> Vec<String> {
@@ -73,27 +93,8 @@ fn members_talk_through_a_server_that_reads_nothing() {
 }
 
 fn members_talk_through(via: &Via, stop_relay: impl FnOnce(), relay: &Path) {
-    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let (dirs, group) = three_members("Night shelter volunteers");
     let [alice, bob, carol] = [dirs[0].path(), dirs[1].path(), dirs[2].path()];
-    for (dir, name) in [(alice, "alice"), (bob, "bob"), (carol, "carol")] {
-        rally(dir, &["persona", "new", name]);
-    }
-    let group = json(
-        alice,
-        &[
-            "group",
-            "create",
-            "Night shelter volunteers",
-            "--members-only",
-        ],
-    )["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    for (dir, name) in [(bob, "bob"), (carol, "carol")] {
-        let id = persona_id(dir);
-        rally(alice, &["group", "add", &group, &id, "--name", name]);
-    }
     let event: Value = json(
         alice,
         &[
@@ -222,5 +223,151 @@ fn members_talk_through(via: &Via, stop_relay: impl FnOnce(), relay: &Path) {
     assert!(
         dir_contains(carol, "walrus gate"),
         "the search finds plaintext where it is"
+    );
+}
+
+/// A command prefix that runs a binary with its clock two hours ahead
+/// (libfaketime, preloaded by `env`, which execs the binary: a signal to the
+/// process reaches the binary itself, which the `faketime` wrapper would not
+/// pass on).
+const TWO_HOURS_LATER: [&str; 3] = [
+    "env",
+    "LD_PRELOAD=/usr/$LIB/faketime/libfaketime.so.1",
+    "FAKETIME=+2h",
+];
+
+/// Runs `rally` two hours later: the real binary, as it behaves once two
+/// hours have passed.
+fn rally_two_hours_later(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(TWO_HOURS_LATER[0])
+        .args(&TWO_HOURS_LATER[1..])
+        .arg(rally_e2e::bin("rally"))
+        .arg("--data")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "rally {args:?} two hours later: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The server's copies of the group's expiring envelopes, read from its store
+/// while it is stopped: the bodies still held, and the stubs of expired ones.
+fn server_holds(srv: &Path, group: &str) -> (Vec<Vec<u8>>, usize) {
+    let store = rally_store::Store::open(srv).unwrap();
+    let group: rally_core::DocId = group.parse().unwrap();
+    let log = rally_core::sealed::log_id(&group);
+    let detachable: Vec<Vec<u8>> = store
+        .export_log(&log)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.bytes)
+        .filter(|b| b.starts_with(&rally_core::sealed::detachable::MAGIC))
+        .collect();
+    let full: Vec<Vec<u8>> = detachable
+        .iter()
+        .filter(|b| rally_core::sealed::stub_of(b).is_some())
+        .cloned()
+        .collect();
+    let stubs = detachable.len() - full.len();
+    (full, stubs)
+}
+
+/// Disappearing messages with three devices and a server: an admin sets the
+/// group's timer to an hour; Bob reads a message while Carol is away; two hours
+/// later (each process's clock moved by libfaketime) the message is gone from
+/// Alice's and Bob's devices without any sync, the server keeps only its stub,
+/// Carol comes back and never receives it, and the chat goes on.
+#[test]
+fn messages_disappear_from_every_device_and_the_server() {
+    let srv = tempfile::tempdir().unwrap();
+    let args = [
+        "--p2p",
+        "/ip4/127.0.0.1/udp/0/quic-v1",
+        "--registrations",
+        "open",
+    ];
+    let server = Server::start(&[], srv.path(), &args, 1);
+    let via = Via("--server", server.p2p[0].clone());
+    let (dirs, group) = three_members("Night shift");
+    let [alice, bob, carol] = [dirs[0].path(), dirs[1].path(), dirs[2].path()];
+    rally(alice, &["message", "send", &group, "This one stays"]);
+    let set = json(alice, &["group", "edit", &group, "--disappearing", "1h"]);
+    assert_eq!(set["disappearing"], "1h", "{set}");
+    for dir in [alice, bob, carol] {
+        sync_once(dir, &via);
+    }
+    assert_eq!(
+        json(carol, &["group", "show", &group])["disappearing"],
+        3600
+    );
+    let refused = rally_e2e::rally_output(bob, &["group", "edit", &group, "--disappearing", "off"]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("only admins"),
+        "{refused:?}"
+    );
+
+    // Carol is away; Bob reads the message while it lasts.
+    let sent = json(
+        alice,
+        &["message", "send", &group, "Back door code is heron-lantern"],
+    );
+    assert!(sent["id"].is_string(), "{sent}");
+    sync_once(alice, &via);
+    sync_once(bob, &via);
+    let list = json(bob, &["message", "list", &group]);
+    assert_eq!(list[1]["text"], "Back door code is heron-lantern");
+    assert!(list[1]["expires"].as_i64().is_some(), "{list}");
+    assert!(list[0]["expires"].is_null(), "{list}");
+    drop(server);
+    let (bodies, stubs) = server_holds(srv.path(), &group);
+    assert_eq!((bodies.len(), stubs), (1, 0));
+    let ciphertext = bodies[0][bodies[0].len() - 48..].to_vec();
+    assert!(rally_e2e::dir_contains_bytes(srv.path(), &ciphertext));
+
+    // Two hours later. Bob has not synced since: his device dropped it alone.
+    let server = Server::start(&TWO_HOURS_LATER, srv.path(), &args, 1);
+    let later = |dir: &Path| -> Vec<String> {
+        let list: Value = serde_json::from_str(&rally_two_hours_later(
+            dir,
+            &["--json", "message", "list", &group],
+        ))
+        .unwrap();
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["text"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(later(bob), ["This one stays"]);
+    assert_eq!(later(alice), ["This one stays"]);
+    assert!(!dir_contains(bob, "heron-lantern"));
+    assert!(!dir_contains(alice, "heron-lantern"));
+
+    // Carol comes back: the server hands her the stub only; the chat goes on.
+    let via = Via("--server", server.p2p[0].clone());
+    let sync_later = |dir: &Path| {
+        rally_two_hours_later(dir, &sync_args(&via));
+    };
+    sync_later(carol);
+    assert_eq!(later(carol), ["This one stays"]);
+    rally_two_hours_later(alice, &["message", "send", &group, "New plan: side gate"]);
+    sync_later(alice);
+    sync_later(carol);
+    assert_eq!(later(carol), ["This one stays", "New plan: side gate"]);
+    assert!(!dir_contains(carol, "heron-lantern"));
+
+    drop(server);
+    let (bodies, stubs) = server_holds(srv.path(), &group);
+    // The new plan is held whole (an hour to go), the expired one as its stub.
+    assert_eq!((bodies.len(), stubs), (1, 1));
+    assert!(
+        !rally_e2e::dir_contains_bytes(srv.path(), &ciphertext),
+        "the server's files still hold the expired ciphertext"
     );
 }

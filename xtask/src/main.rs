@@ -63,6 +63,9 @@ fn ensure_packages() -> Result<()> {
         ("kill", "procps"),
         ("dbus-run-session", "dbus-bin"),
         ("gnome-keyring-daemon", "gnome-keyring"),
+        ("secret-tool", "libsecret-tools"),
+        // Processes whose clock runs ahead (disappearing messages).
+        ("faketime", "faketime"),
     ]
     .into_iter()
     .filter(|(tool, _)| {

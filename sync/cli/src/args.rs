@@ -457,7 +457,21 @@ pub enum GroupCmd {
         /// Remove the group's picture.
         #[arg(long, conflicts_with_all = ["avatar", "avatar_alt"])]
         no_avatar: bool,
+        /// Messages sent from now on disappear after this long, on every
+        /// member's device and relay (admins): 1h, 1d, 1w, or off.
+        #[arg(long, value_name = "1h|1d|1w|off", value_parser = parse_disappearing)]
+        disappearing: Option<Timer>,
     },
+}
+
+/// A disappearing-messages timer as given: `None` for `off`.
+#[derive(Debug, Clone, Copy)]
+pub struct Timer(pub Option<rally_core::disappearing::Disappearing>);
+
+fn parse_disappearing(s: &str) -> Result<Timer, String> {
+    rally_core::disappearing::Disappearing::parse(s)
+        .map(Timer)
+        .map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Args, Default)]

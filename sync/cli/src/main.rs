@@ -622,6 +622,7 @@ fn group(ctx: &mut Ctx, cmd: GroupCmd) -> Result<()> {
             avatar,
             avatar_alt,
             no_avatar,
+            disappearing,
         } => {
             let id = if name.is_none() && summary.is_none() {
                 ctx.svc.resolve(&id, rally_core::DocKind::Group)?
@@ -640,6 +641,10 @@ fn group(ctx: &mut Ctx, cmd: GroupCmd) -> Result<()> {
             } else if no_avatar {
                 ctx.svc.set_group_avatar(&id, None)?;
                 out["avatar"] = serde_json::Value::Null;
+            }
+            if let Some(args::Timer(timer)) = disappearing {
+                ctx.svc.set_disappearing(&id, timer)?;
+                out["disappearing"] = json!(timer.map(|t| t.label()));
             }
             ctx.out.message("Group updated", out);
         }

@@ -122,6 +122,9 @@ impl Out {
         if !g.profile.summary.is_empty() {
             println!("\n{}", g.profile.summary);
         }
+        if let Some(t) = g.disappearing {
+            println!("\nMessages disappear after {}", t.label());
+        }
         println!("\nMembers:");
         for m in g.members.values() {
             println!(

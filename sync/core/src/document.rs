@@ -1173,6 +1173,29 @@ impl Document {
         self.edit(author, now, |tx| Ok(edit::write_profile(tx, profile)?))
     }
 
+    /// Sets (admins) or removes the group's disappearing-messages timer; `None`
+    /// when it already is that one.
+    pub fn set_disappearing(
+        &mut self,
+        author: &Persona,
+        timer: Option<crate::disappearing::Disappearing>,
+        now: Timestamp,
+    ) -> Result<Option<SignedChange>, EditError> {
+        if timer.is_some_and(|t| !t.is_valid()) {
+            return Err(crate::model::InvalidInput::Keyword {
+                what: "disappearing time",
+                got: format!("{}s", timer.map_or(0, |t| t.0)),
+                expected: "1h, 1d, 1w, off".into(),
+            }
+            .into());
+        }
+        if self.group()?.disappearing == timer {
+            return Ok(None);
+        }
+        self.edit(author, now, |tx| Ok(crate::disappearing::write(tx, timer)?))
+            .map(Some)
+    }
+
     /// Sets (or removes) the author's picture in its own entry: its membership
     /// of a group, its participation in an event. `None` when it has no entry
     /// here or the picture is already that one.

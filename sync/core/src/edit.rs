@@ -15,7 +15,11 @@ use crate::model::{
 
 pub(crate) type Tx<'a> = Transaction<'a>;
 
-fn child_map(tx: &mut Tx<'_>, parent: &ObjId, key: &str) -> Result<ObjId, AutomergeError> {
+pub(crate) fn child_map(
+    tx: &mut Tx<'_>,
+    parent: &ObjId,
+    key: &str,
+) -> Result<ObjId, AutomergeError> {
     match tx.get(parent, key)? {
         Some((Value::Object(ObjType::Map), id)) => Ok(id),
         _ => tx.put_object(parent, key, ObjType::Map),
@@ -42,7 +46,7 @@ fn put_if_changed(
     Ok(())
 }
 
-fn put_opt(
+pub(crate) fn put_opt(
     tx: &mut Tx<'_>,
     obj: &ObjId,
     key: &str,

@@ -26,6 +26,7 @@
 
 pub mod access;
 pub mod bundle;
+pub mod disappearing;
 pub mod document;
 mod edit;
 pub mod ids;

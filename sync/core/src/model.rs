@@ -1017,6 +1017,9 @@ pub struct GroupView {
     pub moderation: Vec<crate::moderation::LogEntry>,
     /// Who asks to join (a public group), waiting for a moderator.
     pub requests: BTreeMap<PersonaId, crate::moderation::JoinRequest>,
+    /// How long its messages last (`None`: they stay; see
+    /// [`crate::disappearing`]).
+    pub disappearing: Option<crate::disappearing::Disappearing>,
 }
 
 impl GroupView {
@@ -1121,6 +1124,7 @@ impl GroupView {
             bans,
             moderation: crate::moderation::parse_log(root)?,
             requests,
+            disappearing: crate::disappearing::parse(root)?,
         })
     }
 

@@ -27,6 +27,11 @@
 //! The log id is a hash of the group id, so only someone who knows the group id
 //! can ask for its log; a members-only group's id is known to its members and to
 //! holders of its invitations.
+//!
+//! A chat item sent while the group's messages disappear carries its expiry and
+//! travels in the detachable form ([`detachable`]): once it has expired, every
+//! holder keeps only its stub, which has the same id and signature.
+pub mod detachable;
 pub mod policy;
 
 use chacha20poly1305::XChaCha20Poly1305;
@@ -66,14 +71,30 @@ pub fn log_id(group: &DocId) -> DocId {
     DocId(sha256(&[b"rally/log/v1\0", &group.0]))
 }
 
-/// The hash an envelope is known by (its bytes, magic included).
+/// The hash an envelope is known by: its bytes, magic included; for the
+/// detachable form, its magic and header (see [`detachable::id`]), so an
+/// envelope and its stub are known by one hash.
 pub fn envelope_hash(bytes: &[u8]) -> [u8; 32] {
-    sha256(&[bytes])
+    if bytes.starts_with(&detachable::MAGIC) {
+        detachable::id(bytes).unwrap_or_else(|_| sha256(&[bytes]))
+    } else {
+        sha256(&[bytes])
+    }
 }
 
 /// Whether stored or received bytes are an envelope rather than an automerge change.
 pub fn is_envelope(bytes: &[u8]) -> bool {
-    bytes.starts_with(&ENVELOPE_MAGIC)
+    bytes.starts_with(&ENVELOPE_MAGIC) || bytes.starts_with(&detachable::MAGIC)
+}
+
+/// The stub of an envelope's bytes if they are of the detachable form with a
+/// body (`None` otherwise: nothing to detach).
+pub fn stub_of(bytes: &[u8]) -> Option<Vec<u8>> {
+    if !bytes.starts_with(&detachable::MAGIC) {
+        return None;
+    }
+    let stub = detachable::Detachable::strip(bytes).ok()?;
+    (stub.len() < bytes.len()).then_some(stub)
 }
 
 /// An epoch's id (derived from its secret, so the two cannot disagree).
@@ -159,6 +180,9 @@ pub enum Body {
     Report {
         boxes: Vec<KeyBox>,
     },
+    /// What an expired envelope's stub holds: nothing (never on the wire as a
+    /// body; see [`detachable`]).
+    Detached,
 }
 
 /// An envelope of a group log, as signed.
@@ -168,6 +192,11 @@ pub struct Envelope {
     pub author: [u8; 32],
     pub deps: Vec<[u8; 32]>,
     pub body: Body,
+    /// When the body may be dropped, Unix milliseconds: set, the envelope
+    /// travels in the detachable form (its header carries it); `None`, in the
+    /// first form, which has no place for it.
+    #[serde(skip)]
+    pub expires: Option<i64>,
 }
 
 /// What a sealed item holds, once opened.
@@ -293,8 +322,22 @@ impl Envelope {
     /// Encodes and signs the envelope as `persona` (its author).
     pub fn sign(&self, persona: &Persona) -> SignedChange {
         debug_assert_eq!(self.author, persona.id().0);
-        let mut bytes = ENVELOPE_MAGIC.to_vec();
-        bytes.extend(postcard::to_allocvec(self).expect("envelopes serialise"));
+        debug_assert!(self.body != Body::Detached, "a stub is not signed again");
+        let bytes = match self.expires {
+            None => {
+                let mut bytes = ENVELOPE_MAGIC.to_vec();
+                bytes.extend(postcard::to_allocvec(self).expect("envelopes serialise"));
+                bytes
+            }
+            Some(expires) => detachable::Detachable::new(
+                self.log,
+                self.author,
+                self.deps.clone(),
+                Some(expires),
+                self.body.clone(),
+            )
+            .encode(),
+        };
         let hash = envelope_hash(&bytes);
         SignedChange {
             doc: DocId(self.log),
@@ -310,19 +353,60 @@ impl Envelope {
         if bytes.len() > MAX_ENVELOPE {
             return Err(EnvelopeError::TooLarge(bytes.len()));
         }
-        let body = bytes
-            .strip_prefix(&ENVELOPE_MAGIC)
-            .ok_or(EnvelopeError::Malformed)?;
-        let envelope: Envelope =
-            postcard::from_bytes(body).map_err(|_| EnvelopeError::Malformed)?;
+        let envelope = if bytes.starts_with(&detachable::MAGIC) {
+            Envelope::decode_detachable(bytes)?
+        } else {
+            let body = bytes
+                .strip_prefix(&ENVELOPE_MAGIC)
+                .ok_or(EnvelopeError::Malformed)?;
+            postcard::from_bytes(body).map_err(|_| EnvelopeError::Malformed)?
+        };
         let boxes = match &envelope.body {
             Body::Grant { boxes } | Body::Report { boxes } => boxes.len(),
-            Body::Sealed { .. } => 0,
+            Body::Detached if envelope.expires.is_none() => {
+                return Err(EnvelopeError::Malformed);
+            }
+            Body::Sealed { .. } | Body::Detached => 0,
         };
         if envelope.deps.len() > MAX_DEPS || boxes > MAX_BOXES {
             return Err(EnvelopeError::Malformed);
         }
         Ok(envelope)
+    }
+
+    /// The detachable form: an expiry is required (without one the first form
+    /// is used), only sealed items expire, and a stub's body is
+    /// [`Body::Detached`].
+    fn decode_detachable(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
+        let d = detachable::Detachable::decode(bytes).map_err(|e| match e {
+            detachable::DetachError::TooLarge(n) => EnvelopeError::TooLarge(n),
+            _ => EnvelopeError::Malformed,
+        })?;
+        let body = match d.body {
+            None => Body::Detached,
+            Some(body @ Body::Sealed { .. }) => body,
+            Some(_) => return Err(EnvelopeError::Malformed),
+        };
+        if d.header.expires.is_none() {
+            return Err(EnvelopeError::Malformed);
+        }
+        Ok(Envelope {
+            log: d.header.log,
+            author: d.header.author,
+            deps: d.header.deps,
+            body,
+            expires: d.header.expires,
+        })
+    }
+
+    /// Whether this is an expired envelope's stub.
+    pub fn is_stub(&self) -> bool {
+        self.body == Body::Detached
+    }
+
+    /// Whether the body may be dropped at `now_ms` (Unix milliseconds).
+    pub fn expired(&self, now_ms: i64) -> bool {
+        self.expires.is_some_and(|e| e <= now_ms)
     }
 
     /// Checks everything a relay can check: size, form, log, signature.
@@ -343,16 +427,25 @@ impl Envelope {
         Ok(envelope)
     }
 
+    /// What a sealed item is bound to: its log, author, epoch, expiry (an
+    /// expiring item is bound to its time, so nobody moves it) and deps.
     fn associated_data(
         log: &[u8; 32],
         author: &[u8; 32],
         epoch: &EpochId,
+        expires: Option<i64>,
         deps: &[[u8; 32]],
     ) -> Vec<u8> {
-        let mut aad = b"rally/sealed/v1\0".to_vec();
+        let mut aad = match expires {
+            None => b"rally/sealed/v1\0".to_vec(),
+            Some(_) => b"rally/sealed/v2\0".to_vec(),
+        };
         aad.extend_from_slice(log);
         aad.extend_from_slice(author);
         aad.extend_from_slice(epoch);
+        if let Some(e) = expires {
+            aad.extend_from_slice(&e.to_be_bytes());
+        }
         for d in deps {
             aad.extend_from_slice(d);
         }
@@ -367,6 +460,19 @@ impl Envelope {
         epoch: &EpochSecret,
         content: &Content,
     ) -> Result<Envelope, SealError> {
+        Envelope::seal_expiring(log, author, deps, epoch, content, None)
+    }
+
+    /// [`Envelope::seal`] for a chat item that expires at `expires` (Unix
+    /// milliseconds; `None`: never). Only chat items expire.
+    pub fn seal_expiring(
+        log: &DocId,
+        author: &Persona,
+        deps: Vec<[u8; 32]>,
+        epoch: &EpochSecret,
+        content: &Content,
+        expires: Option<i64>,
+    ) -> Result<Envelope, SealError> {
         let key_use = content.key_use();
         let key = match key_use {
             KeyUse::Document => epoch.document_key(),
@@ -374,7 +480,10 @@ impl Envelope {
         };
         let nonce: [u8; 24] = random_bytes();
         let epoch_id = epoch.id();
-        let aad = Envelope::associated_data(&log.0, &author.id().0, &epoch_id, &deps);
+        if expires.is_some() && key_use != KeyUse::Chat {
+            return Err(SealError::Seal);
+        }
+        let aad = Envelope::associated_data(&log.0, &author.id().0, &epoch_id, expires, &deps);
         let plaintext = postcard::to_allocvec(content).map_err(|_| SealError::Seal)?;
         let ciphertext = XChaCha20Poly1305::new(&(*key).into())
             .encrypt(
@@ -395,6 +504,7 @@ impl Envelope {
                 nonce,
                 ciphertext,
             },
+            expires,
         })
     }
 
@@ -410,7 +520,8 @@ impl Envelope {
         else {
             return Err(SealError::Malformed);
         };
-        let aad = Envelope::associated_data(&self.log, &self.author, epoch, &self.deps);
+        let aad =
+            Envelope::associated_data(&self.log, &self.author, epoch, self.expires, &self.deps);
         let plaintext = XChaCha20Poly1305::new(&(*key).into())
             .decrypt(
                 &(*nonce).into(),
@@ -452,6 +563,7 @@ impl Envelope {
             author: author.id().0,
             deps,
             body: Body::Grant { boxes: Vec::new() },
+            expires: None,
         };
         Ok((envelope, boxes))
     }

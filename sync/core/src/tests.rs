@@ -291,6 +291,51 @@ fn comments_replies_edits_and_deletes() {
     rejected_on_receipt(&mut other, forged);
 }
 
+/// Only admins set the group's disappearing-messages timer; every replica
+/// reads the same one, and a profile edit keeps it.
+#[test]
+fn only_admins_set_the_disappearing_timer() {
+    use crate::disappearing::Disappearing;
+    let (alice, bob) = (Persona::generate(), Persona::generate());
+    let (mut doc, _) = group_by(&alice);
+    let (_, token) = doc.create_invite(&alice, t(1)).unwrap();
+    let token = InviteToken::decode(&token.encode()).unwrap();
+    doc.join_group(&bob, "Bob", &token, t(2)).unwrap();
+    assert_eq!(doc.group().unwrap().disappearing, None);
+    match doc.set_disappearing(&bob, Some(Disappearing::HOUR), t(3)) {
+        Err(EditError::Refused(_)) => {}
+        other => panic!("a member set the timer: {other:?}"),
+    }
+    doc.set_disappearing(&alice, Some(Disappearing::DAY), t(4))
+        .unwrap()
+        .expect("a change");
+    assert!(
+        doc.set_disappearing(&alice, Some(Disappearing::DAY), t(5))
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        doc.set_disappearing(&alice, Some(Disappearing(5)), t(5))
+            .is_err()
+    );
+    let mut profile = doc.group().unwrap().profile;
+    profile.name = "Renamed".into();
+    doc.update_group_profile(&alice, &profile, t(6)).unwrap();
+    let copy = replica(&doc);
+    assert_eq!(copy.group().unwrap().disappearing, Some(Disappearing::DAY));
+    doc.set_disappearing(&alice, None, t(7)).unwrap();
+    assert_eq!(replica(&doc).group().unwrap().disappearing, None);
+
+    // A forged timer by a member is refused by every replica.
+    let mut other = replica(&doc);
+    let forged = doc.forge(&bob, t(8), |tx| {
+        let p = tx.get(automerge::ROOT, "profile")?.unwrap().1;
+        tx.put(&p, "disappearing", 60)?;
+        Ok(())
+    });
+    rejected_on_receipt(&mut other, forged);
+}
+
 #[test]
 fn group_roles_invitations_and_last_admin() {
     let alice = Persona::generate();

@@ -126,6 +126,20 @@ impl Service {
         })
     }
 
+    /// Sets (admins) or turns off the group's disappearing-messages timer:
+    /// messages sent from now on expire after it on every device.
+    pub fn set_disappearing(
+        &mut self,
+        id: &str,
+        timer: Option<rally_core::disappearing::Disappearing>,
+    ) -> Result<DocId> {
+        self.act_on(id, DocKind::Group, |s, me, id, now| {
+            s.store
+                .update(id, |g| g.set_disappearing(&me.persona, timer, now))?;
+            Ok(id)
+        })
+    }
+
     /// Makes an invitation (admins and moderators). For a members-only group, the
     /// invitation is granted the group's document keys in the same transaction.
     pub fn invite(&mut self, id: &str, limits: InviteLimits) -> Result<Invitation> {

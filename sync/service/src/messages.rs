@@ -21,13 +21,22 @@ impl Service {
     }
 
     /// A group's messages, oldest first; a banned persona's are not shown
-    /// (see [`rally_core::moderation`]).
+    /// (see [`rally_core::moderation`]), nor those that expired since the
+    /// store last swept (see [`Service::sweep_expired`]).
     pub fn messages(&self, group: &str) -> Result<Vec<ChatMessage>> {
         let group = self.resolve(group, DocKind::Group)?;
         let banned = self.banned_in(Some(group));
+        let now = self.now().as_millisecond();
         let mut all = self.store.messages(group)?;
-        all.retain(|m| !banned.contains(&m.author));
+        all.retain(|m| !banned.contains(&m.author) && m.expires.is_none_or(|e| e > now));
         Ok(all)
+    }
+
+    /// Drops the disappearing messages that expired by this service's clock
+    /// (the store also does when it opens and while it syncs).
+    pub fn sweep_expired(&mut self) -> Result<rally_store::Swept> {
+        let now = self.now();
+        Ok(self.store.sweep_expired(now)?)
     }
 
     /// Replaces the text of one of the acting persona's messages; returns its id.

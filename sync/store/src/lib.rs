@@ -15,6 +15,7 @@
 mod admin_reports;
 pub mod at_rest;
 mod blobs;
+mod expiry;
 mod index;
 mod maps;
 mod meta;
@@ -38,6 +39,7 @@ use rusqlite::{Connection, TransactionBehavior, params};
 
 pub use admin_reports::{AdminReport, NewReport, ReportNote};
 pub use blobs::BlobTaken;
+pub use expiry::{STUB_CLOCK_SKEW_MS, Swept};
 pub use index::{BBox, EventQuery, EventSummary, GroupSummary};
 pub use maps::{KeptMap, TileBytes};
 pub use policy::ServerPolicy;
@@ -50,7 +52,7 @@ pub use sync::{Admit, DISCOVER_BUDGET, Scope, SyncRepo};
 /// The base schema, at version [`BASE_VERSION`]; the migrations above it follow.
 const SCHEMA: &str = include_str!("schema.sql");
 const BASE_VERSION: i64 = 2;
-const SCHEMA_VERSION: i64 = 20;
+const SCHEMA_VERSION: i64 = 21;
 /// The steps from each older schema version to the next, in order: the SQL that
 /// takes version `n - 1` to `n`.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -76,6 +78,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (18, include_str!("migrations/18-reports.sql")),
     (19, include_str!("migrations/19-admin-reports.sql")),
     (20, include_str!("migrations/20-hidden-docs.sql")),
+    (21, include_str!("migrations/21-disappearing.sql")),
 ];
 pub const DB_FILE: &str = "rally.db";
 
@@ -216,6 +219,8 @@ pub struct ChatMessage {
     pub at: i64,
     pub edited_at: Option<i64>,
     pub deleted: bool,
+    /// When it disappears, ms since the epoch (`None`: it stays).
+    pub expires: Option<i64>,
 }
 
 fn checked_message(text: &str) -> Result<String, StoreError> {
@@ -377,6 +382,10 @@ impl Store {
         // index costs 4x the plaintext's with the default (store benchmark).
         conn.pragma_update(None, "cache_size", -16_384)
             .map_err(&not_db)?;
+        // Deleted content is overwritten, not left in free space: a message
+        // that disappeared is gone from the file, not only from the tables.
+        conn.pragma_update(None, "secure_delete", "ON")
+            .map_err(&not_db)?;
         // Plans do not depend on bound values: without this, SQLite re-prepares
         // some cached statements on every new binding.
         conn.set_db_config(
@@ -406,6 +415,8 @@ impl Store {
         }
         // Occurrences are indexed over a window that moves with the clock.
         store.refresh_occurrences(Timestamp::now())?;
+        // What expired while the store was closed goes before anyone reads it.
+        store.sweep_if_due(Timestamp::now())?;
         Ok(store)
     }
 
@@ -793,7 +804,8 @@ impl Store {
             ..IngestReport::default()
         };
         if !envelopes.is_empty() {
-            match sealed::store_envelopes(&tx, envelopes, policy.sender.as_ref())? {
+            let sender = policy.sender.as_ref();
+            match sealed::store_envelopes(&tx, envelopes, sender, now.as_millisecond())? {
                 Err(sealed::Misbehaviour(why)) => {
                     if policy.void_on_misbehaviour {
                         drop(tx);
@@ -806,6 +818,12 @@ impl Store {
                     report.accepted += stored.accepted;
                     report.duplicates += stored.duplicates;
                     report.pending += stored.waiting;
+                    if stored.early_stubs > 0 {
+                        report.reasons.push(format!(
+                            "{} stubs of messages not expired yet by this device's clock were not kept",
+                            stored.early_stubs
+                        ));
+                    }
                     report.waiting |= stored.waiting > 0;
                     for log in stored.logs {
                         attach(&tx, &log, policy, false)?;
@@ -853,7 +871,10 @@ impl Store {
                 &mut report,
             )?;
         }
+        // Envelopes that woke from waiting may have expired meanwhile.
+        let swept = sealed::sweep(&tx, now.as_millisecond())?;
         tx.commit().ctx("committing an import")?;
+        self.scrub_after(swept)?;
         Ok(report)
     }
 
@@ -1075,7 +1096,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT id, author, body, reply_to, at, edited_at, deleted FROM messages
+                "SELECT id, author, body, reply_to, at, edited_at, deleted, expires FROM messages
                  WHERE grp = ?1 ORDER BY depth, at, id",
             )
             .ctx("reading messages")?;
@@ -1089,12 +1110,13 @@ impl Store {
                     r.get::<_, i64>(4)?,
                     r.get::<_, Option<i64>>(5)?,
                     r.get::<_, bool>(6)?,
+                    r.get::<_, Option<i64>>(7)?,
                 ))
             })
             .ctx("reading messages")?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, author, text, reply_to, at, edited_at, deleted) =
+            let (id, author, text, reply_to, at, edited_at, deleted, expires) =
                 row.ctx("reading messages")?;
             let Ok(author) = <[u8; 32]>::try_from(author.as_slice()).map(PersonaId) else {
                 continue;
@@ -1108,6 +1130,7 @@ impl Store {
                 at,
                 edited_at,
                 deleted,
+                expires,
             });
         }
         Ok(out)
@@ -1179,7 +1202,7 @@ impl Store {
 
     /// Every envelope of a group log held here, oldest first.
     pub fn export_log(&self, log: &DocId) -> Result<Vec<SignedChange>, StoreError> {
-        sealed::envelopes_since(&self.conn, log, &[])
+        sealed::envelopes_since(&self.conn, log, &[], Timestamp::now().as_millisecond())
     }
 
     /// All changes of the given documents (all documents when empty), and the

@@ -119,11 +119,17 @@ fn insert_envelope(
     ])
     .ctx("saving an envelope")?;
     let change = tx.last_insert_rowid();
+    // A stub is never opened; a full expiring envelope waits for the sweep.
+    let (opened, expires) = if envelope.is_stub() {
+        (Opened::Expired.code(), None)
+    } else {
+        (Opened::Pending.code(), envelope.expires)
+    };
     tx.prepare_cached(
-        "INSERT INTO envelopes (hash, log, change, depth, deps, opened) VALUES (?1, ?2, ?3, ?4, ?5, 0)",
+        "INSERT INTO envelopes (hash, log, change, depth, deps, opened, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )
     .ctx("saving an envelope")?
-    .execute(params![hash, log.0, change, depth, envelope.deps.concat()])
+    .execute(params![hash, log.0, change, depth, envelope.deps.concat(), opened, expires])
     .ctx("saving an envelope")?;
     let mut heads: BTreeSet<[u8; 32]> = log_heads(tx, &log)?.into_iter().collect();
     for d in &envelope.deps {
@@ -148,20 +154,34 @@ pub(crate) struct Stored {
     pub duplicates: usize,
     pub waiting: usize,
     pub logs: Vec<DocId>,
+    /// Stubs of envelopes that have not expired yet by this device's clock:
+    /// not kept (the full envelope may still come from another peer).
+    pub early_stubs: usize,
 }
+
+/// How far ahead of this device's clock another's may be when it hands over
+/// a stub: an envelope detached by a peer whose clock is ahead by more than
+/// this is not taken (a relay cannot make messages vanish early).
+pub const STUB_CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
 
 /// Checks and keeps envelopes (from a peer, or made here), in causal order;
 /// those whose dependencies are missing wait in `waiting_envelopes`, indexed by
 /// what they wait for (`envelope_needs`), so each arrival costs what it completes:
 /// a chain received newest-first costs what it does oldest-first.
+///
+/// `now_ms` is this device's clock: an expired envelope is kept as its stub
+/// only, and a stub is taken only once it has expired here (give or take
+/// [`STUB_CLOCK_SKEW_MS`]).
 pub(crate) fn store_envelopes(
     tx: &Connection,
     items: Vec<SignedChange>,
     sender: Option<&PersonaId>,
+    now_ms: i64,
 ) -> Result<Result<Stored, Misbehaviour>, StoreError> {
     let mut by_log: HashMap<DocId, Vec<(SignedChange, Envelope)>> = HashMap::new();
-    for signed in items {
-        let envelope = match Envelope::verify(&signed) {
+    let mut early_stubs = 0;
+    for mut signed in items {
+        let mut envelope = match Envelope::verify(&signed) {
             Ok(e) => e,
             Err(e) => {
                 return Ok(Err(Misbehaviour(format!(
@@ -176,12 +196,25 @@ pub(crate) fn store_envelopes(
                 signed.doc.to_hex()
             ))));
         }
+        if envelope.is_stub() && !envelope.expired(now_ms.saturating_add(STUB_CLOCK_SKEW_MS)) {
+            early_stubs += 1;
+            continue;
+        }
+        if envelope.expired(now_ms)
+            && let Some(stub) = core_sealed::stub_of(&signed.bytes)
+        {
+            signed.bytes = stub;
+            envelope.body = core_sealed::Body::Detached;
+        }
         by_log
             .entry(signed.doc)
             .or_default()
             .push((signed, envelope));
     }
-    let mut stored = Stored::default();
+    let mut stored = Stored {
+        early_stubs,
+        ..Stored::default()
+    };
     for (log, mut incoming) in by_log {
         // Envelopes that waited in `pending` before schema 8 join this batch once.
         let legacy: Vec<SignedChange> = {
@@ -223,7 +256,7 @@ pub(crate) fn store_envelopes(
                 stored.accepted += 1;
                 ready.push(hash);
             } else {
-                wait(tx, &hash, &signed, &missing, sender)?;
+                wait(tx, &hash, (&signed, &envelope), &missing, sender)?;
                 added_waiting += 1;
             }
         }
@@ -315,12 +348,13 @@ fn depth_of(tx: &Connection, envelope: &Envelope) -> Result<i64, StoreError> {
 fn wait(
     tx: &Connection,
     hash: &[u8; 32],
-    signed: &SignedChange,
+    (signed, envelope): (&SignedChange, &Envelope),
     missing: &[[u8; 32]],
     sender: Option<&PersonaId>,
 ) -> Result<(), StoreError> {
+    let expires = envelope.expires.filter(|_| !envelope.is_stub());
     tx.prepare_cached(
-        "INSERT INTO waiting_envelopes (hash, log, author, signature, bytes, missing, sender) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO waiting_envelopes (hash, log, author, signature, bytes, missing, sender, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )
     .ctx("storing a waiting envelope")?
     .execute(params![
@@ -330,7 +364,8 @@ fn wait(
         signed.signature,
         signed.bytes,
         missing.len() as i64,
-        sender.map(|s| s.0)
+        sender.map(|s| s.0),
+        expires
     ])
     .ctx("storing a waiting envelope")?;
     let mut needs = tx
@@ -410,6 +445,7 @@ pub(crate) fn envelopes_since(
     conn: &Connection,
     log: &DocId,
     have: &[rally_core::ChangeHash],
+    now_ms: i64,
 ) -> Result<Vec<SignedChange>, StoreError> {
     let mut deps_of: HashMap<[u8; 32], Vec<[u8; 32]>> = HashMap::new();
     {
@@ -447,19 +483,29 @@ pub(crate) fn envelopes_since(
     }
     let mut stmt = conn
         .prepare_cached(
-            "SELECT c.doc, c.author, c.signature, c.bytes, e.hash FROM envelopes e JOIN changes c ON c.id = e.change
+            "SELECT c.doc, c.author, c.signature, c.bytes, e.hash, e.expires FROM envelopes e JOIN changes c ON c.id = e.change
              WHERE e.log = ?1 ORDER BY c.id",
         )
         .ctx("reading a log")?;
     let rows = stmt
         .query_map([log.0], |r| {
-            Ok((crate::row_to_signed(r)?, r.get::<_, Vec<u8>>(4)?))
+            Ok((
+                crate::row_to_signed(r)?,
+                r.get::<_, Vec<u8>>(4)?,
+                r.get::<_, Option<i64>>(5)?,
+            ))
         })
         .ctx("reading a log")?;
+    // What expired since the last sweep leaves as its stub.
     let mut out = Vec::new();
     for row in rows {
-        let (signed, hash) = row.ctx("reading a log")?;
+        let (mut signed, hash, expires) = row.ctx("reading a log")?;
         if !<[u8; 32]>::try_from(hash.as_slice()).is_ok_and(|h| known.contains(&h)) {
+            if expires.is_some_and(|e| e <= now_ms)
+                && let Some(stub) = core_sealed::stub_of(&signed.bytes)
+            {
+                signed.bytes = stub;
+            }
             out.push(signed);
         }
     }
@@ -745,7 +791,8 @@ fn append_grant(
 /// Adds an envelope made here to its log.
 pub(crate) fn append(tx: &Connection, signed: SignedChange) -> Result<[u8; 32], StoreError> {
     let hash = core_sealed::envelope_hash(&signed.bytes);
-    match store_envelopes(tx, vec![signed], None)? {
+    // Made here, so not expired at intake (the sweep decides later).
+    match store_envelopes(tx, vec![signed], None, i64::MIN)? {
         Ok(_) => Ok(hash),
         Err(Misbehaviour(why)) => Err(StoreError::Sealing {
             group: String::new(),
@@ -1067,6 +1114,7 @@ pub(crate) fn open_logs(tx: &Connection) -> Result<Vec<SignedChange>, StoreError
                         None => Opened::NotForUs,
                     }
                 }
+                (rally_core::sealed::Body::Detached, _) => Opened::Expired,
                 (rally_core::sealed::Body::Sealed { .. }, None) => Opened::Later,
                 (rally_core::sealed::Body::Sealed { epoch, key, .. }, Some(group)) => {
                     let all = epochs(tx, &group)?;
@@ -1120,7 +1168,8 @@ pub(crate) fn open_logs(tx: &Connection) -> Result<Vec<SignedChange>, StoreError
                                 // this very pass): tried again when the group changes.
                                 Opened::Later
                             } else {
-                                apply_chat(tx, &group, &hash, &signed.author, depth, chat)?
+                                let at = (hash, depth, envelope.expires);
+                                apply_chat(tx, &group, at, &signed.author, chat)?
                             }
                         }
                     }
@@ -1150,19 +1199,28 @@ enum Opened {
     Refused,
     /// Waits for a key, or for the group's document.
     Later,
+    /// Its body is gone (a disappearing message's stub): nothing to open.
+    Expired,
+}
+
+impl Opened {
+    /// The `opened` column's value.
+    fn code(self) -> i64 {
+        match self {
+            Opened::Pending => 0,
+            Opened::Done => 1,
+            Opened::NotForUs => 2,
+            Opened::Refused => 3,
+            Opened::Later => 4,
+            Opened::Expired => 5,
+        }
+    }
 }
 
 fn mark(tx: &Connection, hash: &[u8; 32], outcome: Opened) -> Result<(), StoreError> {
-    let code = match outcome {
-        Opened::Pending => 0,
-        Opened::Done => 1,
-        Opened::NotForUs => 2,
-        Opened::Refused => 3,
-        Opened::Later => 4,
-    };
     tx.prepare_cached("UPDATE envelopes SET opened = ?2 WHERE hash = ?1")
         .ctx("opening envelopes")?
-        .execute(params![hash, code])
+        .execute(params![hash, outcome.code()])
         .ctx("opening envelopes")?;
     Ok(())
 }
@@ -1185,23 +1243,23 @@ pub(crate) fn retry_log(tx: &Connection, group: &DocId) -> Result<(), StoreError
     Ok(())
 }
 
+/// Applies an opened chat item, found at `(hash, depth, expires)` in the log.
 fn apply_chat(
     tx: &Connection,
     group: &DocId,
-    hash: &[u8; 32],
+    (hash, depth, expires): ([u8; 32], i64, Option<i64>),
     author: &PersonaId,
-    depth: i64,
     chat: Content,
 ) -> Result<Opened, StoreError> {
     match chat {
         Content::Message { text, reply_to, at } => {
             tx.prepare_cached(
-                "INSERT OR IGNORE INTO messages (id, grp, author, body, reply_to, at, depth, arrived)
+                "INSERT OR IGNORE INTO messages (id, grp, author, body, reply_to, at, depth, arrived, expires)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,
-                         (SELECT coalesce(max(arrived), 0) + 1 FROM messages WHERE grp = ?2))",
+                         (SELECT coalesce(max(arrived), 0) + 1 FROM messages WHERE grp = ?2), ?8)",
             )
             .ctx("saving a message")?
-            .execute(params![hash, group.0, author.0, text, reply_to, at, depth])
+            .execute(params![hash, group.0, author.0, text, reply_to, at, depth, expires])
             .ctx("saving a message")?;
             Ok(Opened::Done)
         }
@@ -1298,18 +1356,111 @@ pub(crate) fn send(
 ) -> Result<[u8; 32], StoreError> {
     let epoch = current_epoch(tx, group, persona)?;
     let log = log_id(group);
-    let envelope =
-        Envelope::seal(&log, persona, log_heads(tx, &log)?, &epoch, &content).map_err(|e| {
-            StoreError::Sealing {
-                group: group.to_hex(),
-                reason: e.to_string(),
-            }
-        })?;
+    // Sent while the group's messages disappear: the item expires its timer
+    // after the author's clock.
+    let timer = crate::Store::load_in(tx, *group)?
+        .and_then(|d| d.group().ok())
+        .and_then(|g| g.disappearing);
+    let sent_at = match &content {
+        Content::Message { at, .. } | Content::Edit { at, .. } | Content::Delete { at, .. } => {
+            Some(*at)
+        }
+        Content::Change { .. } | Content::Blob { .. } => None,
+    };
+    let expires = timer.zip(sent_at).map(|(t, at)| t.expiry(at));
+    let envelope = Envelope::seal_expiring(
+        &log,
+        persona,
+        log_heads(tx, &log)?,
+        &epoch,
+        &content,
+        expires,
+    )
+    .map_err(|e| StoreError::Sealing {
+        group: group.to_hex(),
+        reason: e.to_string(),
+    })?;
     let hash = append(tx, envelope.sign(persona))?;
     let depth = known_envelope(tx, &hash)?.unwrap_or(0);
-    let outcome = apply_chat(tx, group, &hash, &persona.id(), depth, content)?;
+    let outcome = apply_chat(tx, group, (hash, depth, expires), &persona.id(), content)?;
     mark(tx, &hash, outcome)?;
     Ok(hash)
+}
+
+/// What [`sweep`] dropped.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    /// Opened messages deleted.
+    pub messages: usize,
+    /// Envelopes (held or waiting) whose body was detached.
+    pub envelopes: usize,
+}
+
+/// Drops everything that expired by `now_ms` (Unix milliseconds): opened
+/// messages, and the bodies of expired envelopes, held or waiting for their
+/// predecessors, each kept as its stub (same id and signature, so the log's
+/// DAG stays whole and peers still sync it).
+pub(crate) fn sweep(tx: &Connection, now_ms: i64) -> Result<Swept, StoreError> {
+    let messages = tx
+        .prepare_cached("DELETE FROM messages WHERE expires IS NOT NULL AND expires <= ?1")
+        .and_then(|mut s| s.execute([now_ms]))
+        .ctx("removing expired messages")?;
+    let held: Vec<(Vec<u8>, i64, Vec<u8>)> = tx
+        .prepare_cached(
+            "SELECT e.hash, e.change, c.bytes FROM envelopes e JOIN changes c ON c.id = e.change
+             WHERE e.expires IS NOT NULL AND e.expires <= ?1",
+        )
+        .and_then(|mut s| {
+            s.query_map([now_ms], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect()
+        })
+        .ctx("removing expired messages")?;
+    let mut envelopes = 0;
+    for (hash, change, bytes) in held {
+        if let Some(stub) = core_sealed::stub_of(&bytes) {
+            tx.prepare_cached("UPDATE changes SET bytes = ?2 WHERE id = ?1")
+                .and_then(|mut s| s.execute(params![change, stub]))
+                .ctx("removing expired messages")?;
+            envelopes += 1;
+        }
+        tx.prepare_cached("UPDATE envelopes SET expires = NULL, opened = ?2 WHERE hash = ?1")
+            .and_then(|mut s| s.execute(params![hash, Opened::Expired.code()]))
+            .ctx("removing expired messages")?;
+    }
+    let waiting: Vec<(Vec<u8>, Vec<u8>)> = tx
+        .prepare_cached(
+            "SELECT hash, bytes FROM waiting_envelopes WHERE expires IS NOT NULL AND expires <= ?1",
+        )
+        .and_then(|mut s| {
+            s.query_map([now_ms], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+        })
+        .ctx("removing expired messages")?;
+    for (hash, bytes) in waiting {
+        let stub = core_sealed::stub_of(&bytes).unwrap_or(bytes);
+        tx.prepare_cached(
+            "UPDATE waiting_envelopes SET bytes = ?2, expires = NULL WHERE hash = ?1",
+        )
+        .and_then(|mut s| s.execute(params![hash, stub]))
+        .ctx("removing expired messages")?;
+        envelopes += 1;
+    }
+    Ok(Swept {
+        messages,
+        envelopes,
+    })
+}
+
+/// When the next expiry falls (Unix milliseconds), if anything held expires.
+pub(crate) fn next_expiry(conn: &Connection) -> Result<Option<i64>, StoreError> {
+    conn.prepare_cached(
+        "SELECT min(x) FROM (
+             SELECT min(expires) AS x FROM envelopes WHERE expires IS NOT NULL
+             UNION ALL SELECT min(expires) FROM waiting_envelopes WHERE expires IS NOT NULL
+             UNION ALL SELECT min(expires) FROM messages WHERE expires IS NOT NULL)",
+    )
+    .and_then(|mut s| s.query_row([], |r| r.get(0)))
+    .ctx("reading the next expiry")
 }
 
 /// Whether `persona` is a member of `group` as this device knows it.

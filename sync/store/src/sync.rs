@@ -115,6 +115,8 @@ pub struct SyncRepo {
     pruned_at: Option<i64>,
     /// On a server: what each persona made this hour, against its caps.
     caps: Option<rally_core::moderation::caps::HourlyCaps>,
+    /// A fixed "now" instead of the system clock (tests that move time).
+    clock: Option<Timestamp>,
 }
 
 /// Documents a sync repo keeps decoded at most.
@@ -149,7 +151,18 @@ impl SyncRepo {
             version: 0,
             pruned_at: None,
             caps: None,
+            clock: None,
         }
+    }
+
+    /// Reads "now" from `clock` instead of the system clock (`None`: the
+    /// system's again), for tests that let time pass.
+    pub fn set_clock(&mut self, clock: Option<Timestamp>) {
+        self.clock = clock;
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.unwrap_or_else(Timestamp::now)
     }
 
     /// A server's repo: `me` is the server's own identity, `admit` its
@@ -208,7 +221,11 @@ impl SyncRepo {
     }
 
     /// Writes the beliefs gathered since the last flush, in one transaction.
+    /// Also drops what expired since the last tick (disappearing messages, see
+    /// [`Store::sweep_if_due`]): a node that runs for days keeps to its
+    /// groups' timers.
     pub fn flush(&mut self) -> Result<(), StoreError> {
+        self.store.sweep_if_due(self.now())?;
         if self.unsaved.is_empty() {
             return Ok(());
         }
@@ -423,7 +440,12 @@ impl Repo for SyncRepo {
         have: &[ChangeHash],
     ) -> Result<Vec<SignedChange>, StoreError> {
         if self.is_log(doc)? {
-            return crate::sealed::envelopes_since(self.store.conn(), doc, have);
+            return crate::sealed::envelopes_since(
+                self.store.conn(),
+                doc,
+                have,
+                self.now().as_millisecond(),
+            );
         }
         Ok(self
             .doc(doc)?
@@ -451,7 +473,7 @@ impl Repo for SyncRepo {
                 ..Ingested::default()
             });
         }
-        let now = Timestamp::now();
+        let now = self.now();
         let mut counted = Vec::new();
         if self.scope == Scope::Relay && self.caps.is_some() {
             counted = self.activity_of(peer, &changes)?;
@@ -517,7 +539,7 @@ impl Repo for SyncRepo {
         epoch: [u8; 16],
     ) -> Result<Option<u64>, StoreError> {
         self.flush()?;
-        let now = Timestamp::now().as_second();
+        let now = self.now().as_second();
         self.prune_peers(now)?;
         let conn = self.store.conn();
         conn.prepare_cached("UPDATE peers SET seen = ?3 WHERE persona = ?1 AND remote = ?2")
@@ -622,7 +644,7 @@ impl Repo for SyncRepo {
                 .ctx("listing group logs")?;
             rows.collect::<Result<_, _>>().ctx("listing group logs")?
         };
-        let now = Timestamp::now().as_second();
+        let now = self.now().as_second();
         let mut out = Vec::new();
         let mut members = conn
             .prepare_cached("SELECT persona FROM group_members WHERE grp = ?1")
@@ -766,7 +788,7 @@ impl Repo for SyncRepo {
         if self.scope != Scope::Relay {
             return Ok(false);
         }
-        let now = rally_core::jiff::Timestamp::now().as_second();
+        let now = self.now().as_second();
         crate::admin_reports::take(self.store.conn(), peer, report, now)?;
         Ok(true)
     }
@@ -808,7 +830,7 @@ impl Repo for SyncRepo {
         // members' devices said which invitations are open.
         if let Ok(view) = self.store.load(proof.group).and_then(|d| Ok(d.group()?)) {
             let open = view
-                .open_invite(&proof.invite.to_hex(), Timestamp::now().as_second())
+                .open_invite(&proof.invite.to_hex(), self.now().as_second())
                 .is_some();
             let sql = if open {
                 "INSERT OR IGNORE INTO open_invites (log, invite) VALUES (?1, ?2)"

@@ -721,6 +721,7 @@ fn a_peer_flooding_orphans_is_refused_and_its_orphans_forgotten() {
                 author: mallory.id().0,
                 deps: vec![dep],
                 body: Body::Grant { boxes: Vec::new() },
+                expires: None,
             }
             .sign(&mallory)
         })
@@ -772,4 +773,127 @@ fn a_peer_flooding_orphans_is_refused_and_its_orphans_forgotten() {
     assert_eq!(waited, 36_000);
     assert!(refused.expect("refused").contains("from one peer"));
     assert_eq!(waiting(&mut dev), 0);
+}
+
+/// The envelopes of `group`'s log held by `dev` that still carry an expiring
+/// body, and the stubs of expired ones.
+fn expiring_held(dev: &mut Device, group: rally_core::DocId) -> (usize, usize) {
+    let log = rally_core::sealed::log_id(&group);
+    let held = dev.store().export_log(&log).unwrap();
+    let detachable: Vec<_> = held
+        .iter()
+        .filter(|c| c.bytes.starts_with(&rally_core::sealed::detachable::MAGIC))
+        .collect();
+    let full = detachable
+        .iter()
+        .filter(|c| rally_core::sealed::stub_of(&c.bytes).is_some())
+        .count();
+    (full, detachable.len() - full)
+}
+
+/// Disappearing messages: sent under the group's timer they are read until
+/// they expire; then each device drops them by its own clock, offline too; a
+/// relay keeps only their stubs; a member who was away gets the stub only,
+/// and the log goes on past it. A stub handed over before its time is not
+/// taken, so a relay cannot make a message vanish early.
+#[test]
+fn disappearing_messages_expire_everywhere_and_the_log_goes_on() {
+    use rally_core::disappearing::Disappearing;
+    let now = Timestamp::now();
+    let later = Timestamp::from_second(now.as_second() + 2 * 3600).unwrap();
+    let mut alice = Device::new("alice");
+    let mut bob = Device::new("bob");
+    let mut carol = Device::new("carol");
+    let mut relay = Device::new("relay");
+    let group = members_only_group(&mut alice, "Night shift");
+    add(&mut alice, group, bob.id(), "bob");
+    add(&mut alice, group, carol.id(), "carol");
+    alice.send(group, "this one stays", None, now).unwrap();
+    let me = alice.me();
+    alice
+        .store()
+        .update(group, |g| {
+            g.set_disappearing(&me.persona, Some(Disappearing::HOUR), now)
+        })
+        .unwrap()
+        .expect("the timer changed");
+    sync(&mut alice, &mut relay);
+    sync(&mut relay, &mut carol);
+    let id = alice
+        .send(group, "meet at the back door", None, now)
+        .unwrap();
+    let sent = alice.store().messages(group).unwrap();
+    assert_eq!(
+        sent.iter().map(|m| m.expires).collect::<Vec<_>>(),
+        [None, Some(now.as_millisecond() + 3_600_000)]
+    );
+
+    // Bob reads it before it expires; Carol is away.
+    sync(&mut alice, &mut relay);
+    sync(&mut relay, &mut bob);
+    assert_eq!(
+        bob.texts(group),
+        ["this one stays", "meet at the back door"]
+    );
+    assert_eq!(expiring_held(&mut relay, group), (1, 0));
+
+    // Two hours later, each by its own clock, Bob offline.
+    for dev in [&mut alice, &mut bob, &mut relay] {
+        dev.repo.as_mut().unwrap().set_clock(Some(later));
+        let swept = dev.store().sweep_expired(later).unwrap();
+        assert_eq!(swept.envelopes, 1);
+    }
+    assert_eq!(alice.texts(group), ["this one stays"]);
+    assert_eq!(bob.texts(group), ["this one stays"]);
+    assert_eq!(expiring_held(&mut relay, group), (0, 1));
+    assert_eq!(expiring_held(&mut bob, group), (0, 1));
+    assert!(
+        alice
+            .edit(group, &id[..8], "changed", later)
+            .is_err_and(|e| matches!(e, rally_store::StoreError::NoMessage(_))),
+        "an expired message cannot be edited"
+    );
+    reopen(&mut bob);
+    let files = all_bytes(bob.dir.path());
+    assert!(
+        files.contains("this one stays"),
+        "the search finds plaintext"
+    );
+    assert!(
+        !files.contains("meet at the back door"),
+        "the expired text is still in Bob's files"
+    );
+
+    // Carol comes back: she gets the stub, never the message, and what is
+    // said after it reaches her.
+    carol.repo.as_mut().unwrap().set_clock(Some(later));
+    sync(&mut carol, &mut relay);
+    assert_eq!(carol.texts(group), ["this one stays"]);
+    assert_eq!(expiring_held(&mut carol, group), (0, 1));
+    alice.send(group, "new plan", None, later).unwrap();
+    sync(&mut alice, &mut relay);
+    sync(&mut relay, &mut carol);
+    assert_eq!(carol.texts(group), ["this one stays", "new plan"]);
+
+    // A stub handed over before its time is not taken; the full envelope,
+    // from another peer, still is.
+    let log = rally_core::sealed::log_id(&group);
+    let full = alice
+        .store()
+        .export_log(&log)
+        .unwrap()
+        .into_iter()
+        .rfind(|c| rally_core::sealed::stub_of(&c.bytes).is_some())
+        .expect("the new plan, not expired");
+    let stub = SignedChange {
+        bytes: rally_core::sealed::stub_of(&full.bytes).unwrap(),
+        ..full.clone()
+    };
+    let report = bob.store().ingest(vec![stub], later).unwrap();
+    assert_eq!(report.accepted, 0);
+    assert!(report.reasons.iter().any(|r| r.contains("not expired yet")));
+    assert_eq!(bob.texts(group), ["this one stays"]);
+    let report = bob.store().ingest(vec![full], later).unwrap();
+    assert_eq!(report.accepted, 1);
+    assert_eq!(bob.texts(group), ["this one stays", "new plan"]);
 }

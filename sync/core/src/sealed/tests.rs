@@ -35,6 +35,69 @@ fn a_sealed_message_opens_with_its_key_only() {
     assert_eq!(back.open(&other.chat_key()), Err(SealError::Undecryptable));
 }
 
+/// An expiring item travels in the detachable form; its stub keeps the id and
+/// the signature, and its expiry is bound to the ciphertext.
+#[test]
+fn an_expiring_message_detaches_to_a_stub_with_the_same_id() {
+    let alice = Persona::generate();
+    let log = log_id(&group());
+    let epoch = EpochSecret::generate();
+    let env = Envelope::seal_expiring(
+        &log,
+        &alice,
+        vec![[3; 32]],
+        &epoch,
+        &message("gone by noon"),
+        Some(5_000),
+    )
+    .unwrap();
+    let signed = env.sign(&alice);
+    assert!(signed.bytes.starts_with(&detachable::MAGIC));
+    assert!(is_envelope(&signed.bytes));
+    let back = Envelope::verify(&signed).unwrap();
+    assert_eq!(back.expires, Some(5_000));
+    assert!(!back.expired(4_999) && back.expired(5_000));
+    assert_eq!(
+        back.open(&epoch.chat_key()).unwrap(),
+        message("gone by noon")
+    );
+
+    let stub = SignedChange {
+        bytes: stub_of(&signed.bytes).expect("a body to detach"),
+        ..signed.clone()
+    };
+    assert_eq!(envelope_hash(&stub.bytes), envelope_hash(&signed.bytes));
+    let s = Envelope::verify(&stub).expect("the signature covers the stub");
+    assert!(s.is_stub());
+    assert_eq!((s.deps.clone(), s.expires), (vec![[3; 32]], Some(5_000)));
+    assert_eq!(s.open(&epoch.chat_key()), Err(SealError::Malformed));
+    assert_eq!(stub_of(&stub.bytes), None);
+
+    // A later expiry under the same ciphertext, re-signed by its author, does
+    // not open: the time is part of what was sealed.
+    let mut moved = back.clone();
+    moved.expires = Some(9_000);
+    let moved = Envelope::verify(&moved.sign(&alice)).unwrap();
+    assert_eq!(moved.open(&epoch.chat_key()), Err(SealError::Undecryptable));
+    // Nor does it open as a lasting one.
+    let mut lasting = back.clone();
+    lasting.expires = None;
+    let lasting = Envelope::verify(&lasting.sign(&alice)).unwrap();
+    assert_eq!(
+        lasting.open(&epoch.chat_key()),
+        Err(SealError::Undecryptable)
+    );
+
+    // Only chat items expire; a first-form envelope has no stub.
+    let change = Content::Blob { bytes: vec![1] };
+    assert_eq!(
+        Envelope::seal_expiring(&log, &alice, vec![], &epoch, &change, Some(1)),
+        Err(SealError::Seal)
+    );
+    let plain = Envelope::seal(&log, &alice, vec![], &epoch, &message("stays")).unwrap();
+    assert_eq!(stub_of(&plain.sign(&alice).bytes), None);
+}
+
 #[test]
 fn tampering_is_detected() {
     let alice = Persona::generate();
