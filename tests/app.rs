@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rally_e2e::webdriver::{Display, Driver, Session, SessionBus};
-use rally_e2e::{SyncProcess, bin, rally};
+use rally_e2e::{SyncProcess, bin, json, rally};
 use serde_json::json;
 
 /// One app under WebDriver at a time: two WebKit drivers side by side lose
@@ -784,7 +784,33 @@ fn a_keyboard_alone_creates_an_event_joins_comments_and_chats() {
     s.keys(ENTER);
     s.wait_text("#chat", "See you at the kitchen");
     display.screenshot(&artefacts().join("10-keyboard.png"));
+
+    // The admin makes the chat's messages disappear after a day: what is
+    // sent next says when it goes, what was sent before stays.
+    s.set_value("#disappearing", "day");
+    s.wait_text("#chat-timer", "1 day");
+    s.tab_to("#chat-text", 40);
+    s.keys("Gone tomorrow");
+    s.keys(ENTER);
+    s.wait_text("#chat", "Gone tomorrow");
+    s.wait_text("#chat .message:last-child .expires", "Disappears at");
+    assert_eq!(
+        s.find_all("#chat .expires").len(),
+        1,
+        "only the new message disappears"
+    );
     s.quit();
+    let group = json(data.path(), &["group", "list"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        json(data.path(), &["group", "show", &group])["disappearing"],
+        86_400
+    );
+    let list = json(data.path(), &["message", "list", &group]);
+    assert!(list[0]["expires"].is_null(), "{list}");
+    assert!(list[1]["expires"].as_i64().is_some(), "{list}");
 }
 
 /// A picture chosen in the app with its description: cleaned by the shell,

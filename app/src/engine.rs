@@ -7,6 +7,7 @@
 
 use rally_core::jiff::tz::TimeZone;
 use rally_core::jiff::{Timestamp, ZonedDateTime};
+use rally_core::disappearing::Disappearing;
 use rally_core::model::JoinMode;
 use rally_core::{
     DocId, DocKind, EventDetails, EventStatus, GroupVisibility, ParticipationStatus, PersonaId,
@@ -630,6 +631,7 @@ pub fn group(svc: &Service, id: &str) -> Result<ipc::GroupPage> {
             when: show_secs(m.at.div_euclid(1000)),
             edited: m.edited_at.is_some(),
             deleted: m.deleted,
+            expires: m.expires.map(|e| show_secs(e.div_euclid(1000))),
             id: m.id,
             text: m.text,
             reply_to: m.reply_to,
@@ -646,6 +648,7 @@ pub fn group(svc: &Service, id: &str) -> Result<ipc::GroupPage> {
             .is_some_and(|m| g.requests.contains_key(&m.id())),
         public: g.profile.visibility == GroupVisibility::Public,
         avatar: g.profile.avatar.as_ref().map(page_picture),
+        disappearing: g.disappearing.map(ipc_timer),
         name: g.profile.name,
         summary: g.profile.summary,
         members_only: g.profile.visibility == GroupVisibility::MembersOnly,
@@ -752,6 +755,28 @@ pub fn join_group(svc: &mut Service, token: &str) -> Result<bool> {
 
 pub fn send_message(svc: &mut Service, args: &ipc::MessageArgs) -> Result<String> {
     Ok(svc.send_message(&args.group, &args.text, args.reply_to.as_deref())?)
+}
+
+/// A group's timer as the app offers them: one set by a later version to
+/// another length shows as the nearest longer choice.
+fn ipc_timer(d: Disappearing) -> ipc::Disappearing {
+    if d <= Disappearing::HOUR {
+        ipc::Disappearing::Hour
+    } else if d <= Disappearing::DAY {
+        ipc::Disappearing::Day
+    } else {
+        ipc::Disappearing::Week
+    }
+}
+
+pub fn set_disappearing(svc: &mut Service, args: &ipc::DisappearingArgs) -> Result<()> {
+    let timer = args.timer.map(|t| match t {
+        ipc::Disappearing::Hour => Disappearing::HOUR,
+        ipc::Disappearing::Day => Disappearing::DAY,
+        ipc::Disappearing::Week => Disappearing::WEEK,
+    });
+    svc.set_disappearing(&args.group, timer)?;
+    Ok(())
 }
 
 pub fn follow_group(svc: &mut Service, args: &ipc::FollowArgs) -> Result<()> {

@@ -671,6 +671,14 @@ async fn send_message(app: State<'_, App>, args: Args<cmd::SendMessage>) -> Out<
 }
 
 #[tauri::command]
+async fn set_disappearing(
+    app: State<'_, App>,
+    args: Args<cmd::SetDisappearing>,
+) -> Out<cmd::SetDisappearing> {
+    app.run(move |s| engine::set_disappearing(s, &args)).await
+}
+
+#[tauri::command]
 async fn follow_group(app: State<'_, App>, args: Args<cmd::FollowGroup>) -> Out<cmd::FollowGroup> {
     app.run(move |s| engine::follow_group(s, &args)).await
 }
@@ -749,8 +757,6 @@ fn set_server(app: State<'_, App>, args: Args<cmd::SetServer>) -> Out<cmd::SetSe
     Ok(())
 }
 
-/// Emits [`ipc::CHANGED`] whenever the store's change cursor moves (or a
-/// persona or a picture arrives).
 /// What runs once the store is open: the watch for changes, reminders, and
 /// the sync node.
 fn start<R: tauri::Runtime>(handle: &tauri::AppHandle<R>) {
@@ -762,6 +768,9 @@ fn start<R: tauri::Runtime>(handle: &tauri::AppHandle<R>) {
     app.restart_node();
 }
 
+/// Emits [`ipc::CHANGED`] whenever the store's change cursor moves (or a
+/// persona or a picture arrives, or disappearing messages went), on its own
+/// thread and connection.
 fn watch<R: tauri::Runtime>(
     handle: tauri::AppHandle<R>,
     dir: PathBuf,
@@ -769,7 +778,7 @@ fn watch<R: tauri::Runtime>(
 ) {
     let generation = opened.load(Ordering::SeqCst);
     std::thread::spawn(move || {
-        let Ok(store) = Store::open(&dir) else { return };
+        let Ok(mut store) = Store::open(&dir) else { return };
         let mut last = store.change_cursor().unwrap_or(0);
         let mut personas = store.personas().map(|p| p.len()).unwrap_or(0);
         let mut pictures = store.blob_cursor().unwrap_or(0);
@@ -779,10 +788,17 @@ fn watch<R: tauri::Runtime>(
                 // Locked: this connection, and its key, go.
                 return;
             }
+            // Disappearing messages go on time, synced or not; the chat
+            // shown is read again.
+            let swept = store
+                .sweep_if_due(Timestamp::now())
+                .ok()
+                .flatten()
+                .is_some_and(|s| s.messages > 0);
             let cursor = store.change_cursor().unwrap_or(last);
             let now_personas = store.personas().map(|p| p.len()).unwrap_or(personas);
             let now_pictures = store.blob_cursor().unwrap_or(pictures);
-            if cursor != last || now_personas != personas || now_pictures != pictures {
+            if swept || cursor != last || now_personas != personas || now_pictures != pictures {
                 last = cursor;
                 personas = now_personas;
                 pictures = now_pictures;
@@ -840,6 +856,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         set_server,
         set_language,
         follow_group,
+        set_disappearing,
         set_role,
         remove_member,
         add_link,

@@ -90,6 +90,8 @@ pub mod cmd {
         /// The language the UI shows: the shell writes dates and times in it.
         SetLanguage = "set_language" (Language) -> ();
         FollowGroup = "follow_group" (FollowArgs) -> ();
+        /// Sets or turns off a group's disappearing messages (admins).
+        SetDisappearing = "set_disappearing" (DisappearingArgs) -> ();
         SetRole = "set_role" (RoleArgs) -> ();
         RemoveMember = "remove_member" (MemberArgs) -> ();
         AddLink = "add_link" (LinkArgs) -> ();
@@ -855,6 +857,28 @@ pub struct ChatMessage {
     /// The author's picture, as its membership has it.
     #[serde(default)]
     pub avatar: Option<PictureRef>,
+    /// When it disappears (a disappearing message), in local time.
+    #[serde(default)]
+    pub expires: Option<String>,
+}
+
+/// How long a group's messages last before they disappear from every device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Disappearing {
+    Hour,
+    Day,
+    Week,
+}
+
+impl Disappearing {
+    pub const ALL: [Disappearing; 3] = [Disappearing::Hour, Disappearing::Day, Disappearing::Week];
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisappearingArgs {
+    pub group: String,
+    /// `None`: messages stay.
+    pub timer: Option<Disappearing>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -881,6 +905,9 @@ pub struct GroupPage {
     /// Its picture, the page size.
     #[serde(default)]
     pub avatar: Option<PictureRef>,
+    /// How long its messages last (`None`: they stay).
+    #[serde(default)]
+    pub disappearing: Option<Disappearing>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

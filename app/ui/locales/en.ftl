@@ -394,3 +394,12 @@ lock-after-minutes = After { $count ->
     [one] one minute
    *[other] { $count } minutes
 }
+
+## Disappearing messages
+disappearing-messages = Disappearing messages
+messages-disappear-after = Messages sent now disappear after { $time }, from every member's device.
+disappears-at = Disappears at { $time }
+one-hour = 1 hour
+one-day = 1 day
+one-week = 1 week
+off = Off

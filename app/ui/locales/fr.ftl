@@ -386,3 +386,12 @@ lock-after-minutes = Après { $count ->
     [one] une minute
    *[other] { $count } minutes
 }
+
+## Disappearing messages
+disappearing-messages = Messages éphémères
+messages-disappear-after = Les messages envoyés maintenant disparaissent après { $time }, de l'appareil de chaque membre.
+disappears-at = Disparaît à { $time }
+one-hour = 1 heure
+one-day = 1 jour
+one-week = 1 semaine
+off = Désactivés

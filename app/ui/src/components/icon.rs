@@ -12,6 +12,7 @@ pub fn svg(name: &str) -> &'static str {
         "calendar" => include_str!("../../icons/calendar.svg"),
         "calendar-plus" => include_str!("../../icons/calendar-plus.svg"),
         "check" => include_str!("../../icons/check.svg"),
+        "clock" => include_str!("../../icons/clock.svg"),
         "globe" => include_str!("../../icons/globe.svg"),
         "lock" => include_str!("../../icons/lock.svg"),
         "log-out" => include_str!("../../icons/log-out.svg"),

@@ -1,6 +1,7 @@
 //! Pieces shared by the screens.
 
 mod avatar;
+mod chat_timer;
 mod confirm;
 mod event_card;
 mod header;
@@ -15,6 +16,7 @@ mod repeat_form;
 mod report_form;
 
 pub use avatar::*;
+pub use chat_timer::*;
 pub use confirm::*;
 pub use event_card::*;
 pub use header::*;

@@ -267,11 +267,15 @@ pub fn GroupPage(id: String) -> Element {
             if is_member {
                 h2 { {t("chat")} }
                 p { class: "muted", {t("only-members-can-read-this-chat")} }
+                ChatTimer { group: g.id.clone(), timer: g.disappearing, admin: is_admin }
                 ul { class: "chat", id: "chat",
                     for m in g.messages.iter() {
                         li { class: if m.mine { "message mine" } else { "message" },
                             p { class: "meta person", Avatar { name: m.author.clone(), picture: m.avatar.clone() } strong { "{m.author}" } " · {m.when}" }
                             p { class: "body", "{m.text}" }
+                            if let Some(when) = m.expires.clone() {
+                                p { class: "meta expires", Icon { name: "clock" } " " {tv("disappears-at", "time", when)} }
+                            }
                         }
                     }
                 }
