@@ -214,3 +214,69 @@ fn a_store_above_the_frame_limit_syncs_to_a_fresh_device() {
         started.elapsed()
     );
 }
+
+/// Less on the device, through the real binary and a real sync: a device that
+/// keeps six months forgets an event of two years ago (its store no longer
+/// holds the title), a sync with the organiser's device does not bring it
+/// back, and `store fetch` does, with what was added meanwhile.
+#[test]
+fn a_device_that_keeps_six_months_forgets_older_events_until_asked() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    rally(a.path(), &["persona", "new", "ana"]);
+    rally(b.path(), &["persona", "new", "ben"]);
+    let create = |title: &str, starts: &str| {
+        json(
+            a.path(),
+            &[
+                "event", "create", "--title", title, "--starts", starts, "--tz", "UTC",
+            ],
+        )["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let old = create("Blockade of the depot", "2024-10-01T06:00");
+    create("Picnic against the motorway", "2055-06-01T12:00");
+    let pa = SyncProcess::start(
+        &[],
+        a.path(),
+        &["--listen", "/ip4/127.0.0.1/udp/0/quic-v1", "--no-mdns"],
+    );
+    let sync = || rally_e2e::sync_once_with(b.path(), &pa.first_line);
+    sync();
+    assert!(show(b.path(), &old).is_some());
+
+    let kept = json(b.path(), &["store", "keep", "--months", "6"]);
+    assert_eq!(kept["forgotten"], serde_json::json!([old]), "{kept}");
+    assert!(show(b.path(), &old).is_none());
+    assert!(!rally_e2e::dir_contains(b.path(), "Blockade of the depot"));
+    let info = json(b.path(), &["store", "info"]);
+    assert_eq!(
+        (info["keep_months"].as_u64(), info["forgotten"].as_u64()),
+        (Some(6), Some(1))
+    );
+
+    rally(
+        a.path(),
+        &["event", "comment", &old, "Charges dropped for all"],
+    );
+    sync();
+    assert!(
+        show(b.path(), &old).is_none(),
+        "sync brought a forgotten event back"
+    );
+    assert_eq!(
+        json(b.path(), &["event", "list"]).as_array().unwrap().len(),
+        1
+    );
+
+    rally(b.path(), &["store", "fetch", &old[..10]]);
+    sync();
+    let back = show(b.path(), &old).expect("fetched again");
+    assert_eq!(back["details"]["title"], "Blockade of the depot");
+    assert_eq!(
+        back["comments"][0]["body"], "Charges dropped for all",
+        "{back}"
+    );
+}

@@ -5,9 +5,9 @@
 //! (see `tests.rs`); the Tauri commands in `lib.rs` run them on the service's
 //! thread.
 
+use rally_core::disappearing::Disappearing;
 use rally_core::jiff::tz::TimeZone;
 use rally_core::jiff::{Timestamp, ZonedDateTime};
-use rally_core::disappearing::Disappearing;
 use rally_core::model::JoinMode;
 use rally_core::{
     DocId, DocKind, EventDetails, EventStatus, GroupVisibility, ParticipationStatus, PersonaId,

@@ -778,7 +778,9 @@ fn watch<R: tauri::Runtime>(
 ) {
     let generation = opened.load(Ordering::SeqCst);
     std::thread::spawn(move || {
-        let Ok(mut store) = Store::open(&dir) else { return };
+        let Ok(mut store) = Store::open(&dir) else {
+            return;
+        };
         let mut last = store.change_cursor().unwrap_or(0);
         let mut personas = store.personas().map(|p| p.len()).unwrap_or(0);
         let mut pictures = store.blob_cursor().unwrap_or(0);

@@ -726,4 +726,23 @@ pub enum StoreCmd {
     /// passphrase (`--passphrase-stdin`), or else in the system's keystore
     /// (or, with none, in `store.key` beside the store).
     Encrypt,
+    /// Keep only the events of the last N months on this device (older ones
+    /// are forgotten, not deleted for others: `store fetch` brings one back).
+    Keep {
+        #[arg(
+            long,
+            value_name = "N",
+            conflicts_with = "all",
+            required_unless_present = "all"
+        )]
+        months: Option<u32>,
+        /// Keep every event again.
+        #[arg(long)]
+        all: bool,
+    },
+    /// The events this device forgot (see `store keep`).
+    Forgotten,
+    /// Ask for a forgotten event again: the next sync with a peer that keeps
+    /// it brings it back.
+    Fetch { id: String },
 }

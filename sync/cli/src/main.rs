@@ -1082,7 +1082,7 @@ fn store_cmd(ctx: &mut Ctx, cmd: StoreCmd) -> Result<()> {
                     info.events,
                     protection_text(&info.protection)
                 ),
-                json!({"path": info.path, "personas": info.personas, "documents": info.documents, "events": info.events, "encrypted": info.protection.encrypted(), "key": info.protection}),
+                json!({"path": info.path, "personas": info.personas, "documents": info.documents, "events": info.events, "encrypted": info.protection.encrypted(), "key": info.protection, "keep_months": info.keep_months, "forgotten": info.forgotten}),
             );
         }
         StoreCmd::Encrypt => {
@@ -1090,6 +1090,38 @@ fn store_cmd(ctx: &mut Ctx, cmd: StoreCmd) -> Result<()> {
             ctx.out.message(
                 &protection_text(&p),
                 json!({"encrypted": p.encrypted(), "key": p}),
+            );
+        }
+        StoreCmd::Keep { months, all: _ } => {
+            let forgot = ctx.svc.set_keep_months(months)?;
+            let kept = months.map_or("every event".to_owned(), |m| {
+                format!("the events of the last {m} months")
+            });
+            ctx.out.message(
+                &format!(
+                    "This device keeps {kept}; {} older events forgotten now",
+                    forgot.events.len()
+                ),
+                json!({"keep_months": months, "forgotten": forgot.events}),
+            );
+        }
+        StoreCmd::Forgotten => {
+            let list = ctx.svc.forgotten()?;
+            if ctx.out.json {
+                render::print_json(&list);
+            } else if list.is_empty() {
+                println!("No forgotten events.");
+            } else {
+                for f in list {
+                    println!("{}  ended {}", f.id, render::local(f.ended));
+                }
+            }
+        }
+        StoreCmd::Fetch { id } => {
+            let id = ctx.svc.fetch_again(&id)?;
+            ctx.out.message(
+                &format!("{id} comes back with the next sync with a peer that keeps it"),
+                json!({"id": id, "fetching": true}),
             );
         }
     }

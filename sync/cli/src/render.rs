@@ -16,7 +16,7 @@ pub struct Out {
     pub json: bool,
 }
 
-fn local(secs: i64) -> String {
+pub fn local(secs: i64) -> String {
     Timestamp::from_second(secs)
         .map(|t| {
             t.to_zoned_datetime(TimeZone::system())

@@ -15,6 +15,10 @@ pub struct StoreInfo {
     pub events: i64,
     /// Whether the store is encrypted at rest, and where its key is kept.
     pub protection: rally_store::at_rest::Protection,
+    /// How many months of events it keeps (`None`: all).
+    pub keep_months: Option<u32>,
+    /// How many events it forgot.
+    pub forgotten: usize,
 }
 
 impl Service {
@@ -48,6 +52,8 @@ impl Service {
             documents: self.store.doc_ids()?.len(),
             events: self.store.event_count()?,
             protection: self.protection()?,
+            keep_months: self.store.keep_months()?,
+            forgotten: self.store.forgotten()?.len(),
         })
     }
 }

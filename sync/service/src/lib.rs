@@ -38,6 +38,7 @@ pub mod policies;
 pub mod private_feed;
 pub mod reminders;
 pub mod reports;
+pub mod retention;
 pub mod wipe;
 
 use std::path::Path;
@@ -101,6 +102,8 @@ pub enum ServiceError {
         "an occurrence changes only its title, description, times, place, online link or status; edit the series for the rest"
     )]
     SeriesOnly,
+    #[error("no single forgotten event starts with {0:?} (see `rally store forgotten`)")]
+    NotForgotten(String),
 }
 
 // Boxed: both are large, and every `Result` of the service carries its error.

@@ -187,10 +187,7 @@ impl Store {
     /// Forgets blobs nothing names any more (a banner replaced or removed);
     /// returns how many.
     pub fn forget_unnamed_blobs(&self) -> Result<usize, StoreError> {
-        self.conn()
-            .prepare_cached("DELETE FROM blobs WHERE NOT EXISTS (SELECT 1 FROM blob_refs r WHERE r.hash = blobs.hash)
-                   AND NOT EXISTS (SELECT 1 FROM persona_pictures p WHERE p.page = blobs.hash OR p.card = blobs.hash)").and_then(|mut s| s.execute([]))
-            .ctx("forgetting pictures")
+        forget_unnamed(self.conn())
     }
 
     /// A local persona's own picture (or none).
@@ -228,4 +225,11 @@ impl Store {
         )?;
         Ok(ids.into_iter().map(DocId).collect())
     }
+}
+
+/// [`Store::forget_unnamed_blobs`] on the caller's connection or transaction.
+pub(crate) fn forget_unnamed(conn: &rusqlite::Connection) -> Result<usize, StoreError> {
+    conn.prepare_cached("DELETE FROM blobs WHERE NOT EXISTS (SELECT 1 FROM blob_refs r WHERE r.hash = blobs.hash)
+               AND NOT EXISTS (SELECT 1 FROM persona_pictures p WHERE p.page = blobs.hash OR p.card = blobs.hash)").and_then(|mut s| s.execute([]))
+        .ctx("forgetting pictures")
 }

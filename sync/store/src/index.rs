@@ -26,7 +26,7 @@ pub(crate) fn clear_all(conn: &Connection) -> Result<(), StoreError> {
     .ctx("clearing indexes")
 }
 
-fn clear_doc(conn: &Connection, id: DocId) -> Result<(), StoreError> {
+pub(crate) fn clear_doc(conn: &Connection, id: DocId) -> Result<(), StoreError> {
     let ctx = "updating indexes";
     conn.prepare_cached("DELETE FROM blob_refs WHERE doc = ?1")
         .ctx(ctx)?

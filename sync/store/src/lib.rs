@@ -22,6 +22,7 @@ mod meta;
 mod policy;
 mod reminders;
 mod reports;
+mod retention;
 mod sealed;
 mod seen;
 mod sync;
@@ -46,13 +47,14 @@ pub use policy::ServerPolicy;
 pub use rally_core::jiff::Timestamp;
 pub use reminders::DEFAULT_BEFORE;
 pub use reports::GroupReport;
+pub use retention::{Forgot, Forgotten};
 pub use seen::Seen;
 pub use sync::{Admit, DISCOVER_BUDGET, Scope, SyncRepo};
 
 /// The base schema, at version [`BASE_VERSION`]; the migrations above it follow.
 const SCHEMA: &str = include_str!("schema.sql");
 const BASE_VERSION: i64 = 2;
-const SCHEMA_VERSION: i64 = 21;
+const SCHEMA_VERSION: i64 = 22;
 /// The steps from each older schema version to the next, in order: the SQL that
 /// takes version `n - 1` to `n`.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -79,6 +81,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (19, include_str!("migrations/19-admin-reports.sql")),
     (20, include_str!("migrations/20-hidden-docs.sql")),
     (21, include_str!("migrations/21-disappearing.sql")),
+    (22, include_str!("migrations/22-forgotten.sql")),
 ];
 pub const DB_FILE: &str = "rally.db";
 
@@ -415,8 +418,10 @@ impl Store {
         }
         // Occurrences are indexed over a window that moves with the clock.
         store.refresh_occurrences(Timestamp::now())?;
-        // What expired while the store was closed goes before anyone reads it.
+        // What expired while the store was closed goes before anyone reads it,
+        // and events older than the device keeps.
         store.sweep_if_due(Timestamp::now())?;
+        store.forget_old(Timestamp::now())?;
         Ok(store)
     }
 
@@ -1413,6 +1418,10 @@ fn receive_changes(
         by_doc.entry(doc).or_default().push(c);
     }
     for (id, incoming) in by_doc {
+        // A document this device forgot comes back only when asked for.
+        if retention::forgotten_heads(tx, &id)?.is_some() {
+            continue;
+        }
         if sealed::is_log(tx, &id)? {
             let why = format!("{}: a change for a group log", id.to_hex());
             if policy.void_on_misbehaviour {

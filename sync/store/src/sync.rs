@@ -419,6 +419,15 @@ impl Repo for SyncRepo {
         self.stored_heads(doc)
     }
 
+    /// Less on the device: wanted from no one until asked for again.
+    fn forgotten(&mut self, doc: &DocId) -> Result<bool, StoreError> {
+        Ok(crate::retention::forgotten_heads(self.store.conn(), doc)?.is_some())
+    }
+
+    fn asked_for(&mut self) -> Result<Vec<DocId>, StoreError> {
+        crate::retention::asked_for(self.store.conn())
+    }
+
     fn knows_all(&mut self, doc: &DocId, hashes: &[ChangeHash]) -> Result<bool, StoreError> {
         if self.is_log(doc)? {
             return crate::sealed::knows_envelopes(self.store.conn(), hashes);

@@ -85,6 +85,18 @@ pub trait Repo {
     fn heads(&mut self, doc: &DocId) -> Result<Option<Vec<ChangeHash>>, Self::Error>;
     /// Whether every one of these changes is stored (or refused) here.
     fn knows_all(&mut self, doc: &DocId, hashes: &[ChangeHash]) -> Result<bool, Self::Error>;
+    /// Whether this side chose not to hold `doc` (a device that keeps only
+    /// recent events): a peer's announcement of it is acknowledged as is, so
+    /// the peer settles, and nothing of it is wanted.
+    fn forgotten(&mut self, doc: &DocId) -> Result<bool, Self::Error> {
+        let _ = doc;
+        Ok(false)
+    }
+    /// Documents this side asks every peer for when a session starts, whether
+    /// announced or not (a forgotten event asked for again).
+    fn asked_for(&mut self) -> Result<Vec<DocId>, Self::Error> {
+        Ok(Vec::new())
+    }
     /// The stored changes of `doc` a replica with heads `have` lacks.
     fn changes_since(
         &mut self,
@@ -860,6 +872,10 @@ impl Session {
             }
         }
         self.announce(repo, false, now, out)?;
+        for doc in repo.asked_for().map_err(SessionError::repo)? {
+            self.want_later(doc);
+        }
+        self.send_wants(repo, now, out)?;
         self.early_bytes = 0;
         for frame in std::mem::take(&mut self.early) {
             let more = self.handle(repo, &frame, now)?;
@@ -1028,6 +1044,11 @@ impl Session {
                 // Settled only when the peer has exactly what this side has now: an
                 // older acknowledgement (for an earlier announcement) settles nothing.
                 self.settle(repo, &doc)?;
+            } else if mine.is_none() && repo.forgotten(&doc).map_err(SessionError::repo)? {
+                acks.push(DocHeads {
+                    doc: doc.0,
+                    heads: hashes(&theirs),
+                });
             } else if let Some(mine) = mine
                 && repo.knows_all(&doc, &theirs).map_err(SessionError::repo)?
             {
