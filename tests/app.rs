@@ -1058,6 +1058,59 @@ fn an_address_found_a_route_drawn_and_the_map_kept_offline_shows_with_no_network
     s.quit();
 }
 
+/// Less on the device from the settings: keeping six months forgets an event
+/// of another organiser that ended long ago (not the user's own), the card
+/// lists it, and "Fetch again" asks for it (the real sync that brings it back
+/// is `tests/p2p.rs`'s).
+#[test]
+fn the_settings_keep_six_months_and_fetch_a_forgotten_event_again() {
+    let (_one, _display, driver) = start();
+    let data = tempfile::tempdir().unwrap();
+    let other = tempfile::tempdir().unwrap();
+    rally(data.path(), &["persona", "new", "Camille"]);
+    rally(other.path(), &["persona", "new", "Dominique"]);
+    create_event(data.path(), "My old workshop", "2024-05-01T14:00");
+    create_event(
+        other.path(),
+        "Occupation of the town hall",
+        "2024-06-01T09:00",
+    );
+    let bundle = other.path().join("events.rally");
+    rally(
+        other.path(),
+        &["bundle", "export", "--out", bundle.to_str().unwrap()],
+    );
+    rally(data.path(), &["bundle", "import", bundle.to_str().unwrap()]);
+    assert_eq!(
+        json(data.path(), &["event", "list"])
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+
+    let s = launch(&driver, data.path(), &["--no-sync"]);
+    show(&s, "settings");
+    s.find("#keep-months");
+    assert!(s.find_all("#forgotten li").is_empty());
+    s.set_value("#keep-months", "6");
+    s.wait_text("#forgotten-count", "One older event forgotten");
+    assert_eq!(s.find_all("#forgotten li").len(), 1);
+    s.click("#forgotten .fetch-again");
+    s.wait_text("#retention", "Asked for");
+    assert!(s.find_all("#forgotten li").is_empty());
+    s.quit();
+
+    let info = json(data.path(), &["store", "info"]);
+    assert_eq!(info["keep_months"], 6, "{info}");
+    let titles: Vec<String> = json(data.path(), &["event", "list"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["title"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(titles, ["My old workshop"]);
+}
+
 #[test]
 fn the_calendar_feed_in_the_settings_lists_the_persona_s_events_and_a_new_address_retires_the_old()
 {

@@ -769,6 +769,21 @@ fn ipc_timer(d: Disappearing) -> ipc::Disappearing {
     }
 }
 
+/// What this device keeps, and what it forgot.
+pub fn retention(svc: &mut Service) -> Result<ipc::Retention> {
+    Ok(ipc::Retention {
+        keep_months: svc.keep_months()?,
+        forgotten: svc
+            .forgotten()?
+            .into_iter()
+            .map(|f| ipc::ForgottenEvent {
+                id: f.id.to_hex(),
+                ended: show_secs(f.ended),
+            })
+            .collect(),
+    })
+}
+
 pub fn set_disappearing(svc: &mut Service, args: &ipc::DisappearingArgs) -> Result<()> {
     let timer = args.timer.map(|t| match t {
         ipc::Disappearing::Hour => Disappearing::HOUR,

@@ -880,6 +880,9 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         set_occurrence,
         edit_occurrence,
         reminders,
+        retention,
+        set_keep_months,
+        fetch_again,
         set_reminders,
         set_event_reminders,
         report,
@@ -1040,6 +1043,32 @@ async fn set_foreground<R: tauri::Runtime>(
         let _ = handle.emit(ipc::CHANGED, ipc::Changed { cursor: 0 });
     }
     Ok(())
+}
+
+#[tauri::command]
+async fn retention(app: State<'_, App>) -> Out<cmd::Retention> {
+    app.run(engine::retention).await
+}
+
+#[tauri::command]
+async fn set_keep_months(
+    app: State<'_, App>,
+    args: Args<cmd::SetKeepMonths>,
+) -> Out<cmd::SetKeepMonths> {
+    app.run(move |s| {
+        s.set_keep_months(args.months)?;
+        engine::retention(s)
+    })
+    .await
+}
+
+#[tauri::command]
+async fn fetch_again(app: State<'_, App>, args: Args<cmd::FetchAgain>) -> Out<cmd::FetchAgain> {
+    app.run(move |s| {
+        s.fetch_again(&args.id)?;
+        Ok(())
+    })
+    .await
 }
 
 #[tauri::command]

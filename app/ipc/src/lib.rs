@@ -139,6 +139,13 @@ pub mod cmd {
         /// When this device reminds of what its personas go to.
         Reminders = "reminders" (()) -> super::Reminders;
         SetReminders = "set_reminders" (super::Reminders) -> ();
+        /// How many months of events this device keeps, and what it forgot.
+        Retention = "retention" (()) -> super::Retention;
+        /// Keeps only the last months of events (`None`: all); what is older
+        /// is forgotten now.
+        SetKeepMonths = "set_keep_months" (super::KeepMonths) -> super::Retention;
+        /// Asks every peer for a forgotten event again.
+        FetchAgain = "fetch_again" (super::IdArgs) -> ();
         /// One event's own reminders (`None`: as the device does).
         SetEventReminders = "set_event_reminders" (super::EventRemindersArgs) -> ();
         /// Reports an event, a comment, a group or a persona to the group's
@@ -286,6 +293,27 @@ pub struct OccurrenceItem {
     pub going: u32,
     /// The persona's answer to it (its own, or to the whole series).
     pub mine: Option<ParticipationStatus>,
+}
+
+/// Less on the device: how many months of events it keeps, and the events it
+/// forgot (newest first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retention {
+    pub keep_months: Option<u32>,
+    pub forgotten: Vec<ForgottenEvent>,
+}
+
+/// An event this device forgot: nothing of it is left but its id and when it
+/// ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForgottenEvent {
+    pub id: String,
+    pub ended: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeepMonths {
+    pub months: Option<u32>,
 }
 
 /// When this device reminds: on or off, and how many minutes before.

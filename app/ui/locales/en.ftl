@@ -403,3 +403,23 @@ one-hour = 1 hour
 one-day = 1 day
 one-week = 1 week
 off = Off
+
+## Less on the device
+keep-title = Less on this device
+keep-help = A seized or lost phone gives away only what it holds. Older events can be forgotten here; other devices and servers keep them, and you can fetch one again.
+keep-events = Keep events
+keep-all = All of them
+# $count: how many months of events the device keeps.
+keep-months-choice = { $count ->
+    [one] The last month
+   *[other] The last { $count } months
+}
+# $count: how many events this device forgot.
+forgotten-count = { $count ->
+    [one] One older event forgotten.
+   *[other] { $count } older events forgotten.
+}
+# $date: when the forgotten event ended.
+forgotten-ended = An event that ended { $date }
+fetch-again = Fetch again
+fetch-again-asked = Asked for: it comes back with the next sync with a device or server that keeps it.

@@ -395,3 +395,23 @@ one-hour = 1 heure
 one-day = 1 jour
 one-week = 1 semaine
 off = Désactivés
+
+## Less on the device
+keep-title = Moins sur cet appareil
+keep-help = Un téléphone saisi ou perdu ne livre que ce qu'il contient. Les événements anciens peuvent être oubliés ici ; les autres appareils et serveurs les gardent, et vous pouvez en récupérer un.
+keep-events = Garder les événements
+keep-all = Tous
+# $count: how many months of events the device keeps.
+keep-months-choice = { $count ->
+    [one] Le dernier mois
+   *[other] Les { $count } derniers mois
+}
+# $count: how many events this device forgot.
+forgotten-count = { $count ->
+    [one] Un événement ancien oublié.
+   *[other] { $count } événements anciens oubliés.
+}
+# $date: when the forgotten event ended.
+forgotten-ended = Un événement terminé { $date }
+fetch-again = Récupérer
+fetch-again-asked = Demandé : il revient à la prochaine synchronisation avec un appareil ou un serveur qui le garde.

@@ -1,4 +1,5 @@
-//! Settings: language, theme, server, the calendar feed, reminders, and maps and addresses.
+//! Settings: language, theme, server, the calendar feed, reminders, maps and
+//! addresses, the lock, what the device keeps, the panic wipe.
 
 use crate::prelude::*;
 
@@ -77,6 +78,7 @@ pub fn SettingsScreen() -> Element {
             RemindersCard {}
             MapSettingsForm {}
             LockCard {}
+            RetentionCard {}
             WipeCard {}
         }
     }

@@ -27,6 +27,10 @@ pub(crate) struct MemRepo {
     pub version: u64,
     /// When set, peers are admitted only with this invitation code.
     pub invite_only: Option<String>,
+    /// Documents this side chose not to hold (see [`Repo::forgotten`]).
+    pub forgotten: BTreeSet<DocId>,
+    /// Documents asked for again (see [`Repo::asked_for`]).
+    pub asked: Vec<DocId>,
 }
 
 impl MemRepo {
@@ -76,6 +80,14 @@ impl Repo for MemRepo {
             .map(Document::heads))
     }
 
+    fn forgotten(&mut self, doc: &DocId) -> Result<bool, Infallible> {
+        Ok(self.forgotten.contains(doc))
+    }
+
+    fn asked_for(&mut self) -> Result<Vec<DocId>, Infallible> {
+        Ok(self.asked.clone())
+    }
+
     fn knows_all(&mut self, doc: &DocId, hashes: &[ChangeHash]) -> Result<bool, Infallible> {
         Ok(match self.docs.get(doc) {
             Some(d) => d.knows_all(hashes),
@@ -101,7 +113,10 @@ impl Repo for MemRepo {
         changes: Vec<SignedChange>,
     ) -> Result<Ingested, Infallible> {
         let mut by_doc: BTreeMap<DocId, Vec<SignedChange>> = BTreeMap::new();
-        for c in changes {
+        for c in changes
+            .into_iter()
+            .filter(|c| !self.forgotten.contains(&c.doc))
+        {
             by_doc.entry(c.doc).or_default().push(c);
         }
         let mut updated = Vec::new();
@@ -730,6 +745,54 @@ fn a_reconnect_costs_what_changed_not_the_history() {
     let total = sa.stats().bytes_sent + sb.stats().bytes_sent;
     assert!(sa.is_synced() && sb.is_synced());
     assert!(total < 2_000, "a one-change reconnect cost {total} bytes");
+}
+
+/// A document one side forgot (less on the device) is acknowledged as
+/// announced, so both sessions settle, and none of it is wanted or kept, even
+/// after its organiser changes it; asked for again, it comes back whole.
+#[test]
+fn a_forgotten_document_settles_unwanted_until_asked_for() {
+    let mut sim = Sim::new(11, 2);
+    setup(&mut sim);
+    sim.run(5_000, CALM, false);
+    sim.converged().unwrap();
+    let owner = sim.peers[0].persona.clone();
+    let id = *sim.peers[0]
+        .repo
+        .docs
+        .iter()
+        .find(|(_, d)| d.event().is_ok_and(|e| e.details.title == "open picnic"))
+        .unwrap()
+        .0;
+    sim.links[0].sessions = None;
+    sim.peers[1].repo.docs.remove(&id);
+    sim.peers[1].repo.forgotten.insert(id);
+    let mut doc = sim.peers[0].repo.docs[&id].clone();
+    let mut d = doc.event().unwrap().details;
+    d.title = "open picnic, moved".into();
+    doc.update_event(&owner, &d, ts(6_000)).unwrap();
+    sim.peers[0].repo.insert(doc);
+    sim.connect(0);
+    sim.run(sim.now + 3_000, CALM, false);
+    let (sa, sb) = sim.links[0].sessions.as_ref().unwrap();
+    assert!(
+        sa.is_synced() && sb.is_synced(),
+        "a forgotten document keeps a session unsettled"
+    );
+    assert!(!sim.peers[1].repo.docs.contains_key(&id));
+
+    sim.links[0].sessions = None;
+    sim.peers[1].repo.forgotten.remove(&id);
+    sim.peers[1].repo.asked.push(id);
+    sim.connect(0);
+    sim.run(sim.now + 3_000, CALM, false);
+    let back = sim.peers[1]
+        .repo
+        .docs
+        .get(&id)
+        .expect("asked for, it came back");
+    assert_eq!(back.event().unwrap().details.title, "open picnic, moved");
+    sim.converged().unwrap();
 }
 
 /// A new event by `who`.
