@@ -226,6 +226,20 @@ fn members_talk_through(via: &Via, stop_relay: impl FnOnce(), relay: &Path) {
     );
 }
 
+/// A server with open registrations on `srv`, run through `prefix`, and the
+/// way devices reach it.
+fn open_server(srv: &Path, prefix: &[&str]) -> (Server, Via) {
+    let args = [
+        "--p2p",
+        "/ip4/127.0.0.1/udp/0/quic-v1",
+        "--registrations",
+        "open",
+    ];
+    let server = Server::start(prefix, srv, &args, 1);
+    let via = Via("--server", server.p2p[0].clone());
+    (server, via)
+}
+
 /// A command prefix that runs a binary with its clock two hours ahead
 /// (libfaketime, preloaded by `env`, which execs the binary: a signal to the
 /// process reaches the binary itself, which the `faketime` wrapper would not
@@ -285,14 +299,7 @@ fn server_holds(srv: &Path, group: &str) -> (Vec<Vec<u8>>, usize) {
 #[test]
 fn messages_disappear_from_every_device_and_the_server() {
     let srv = tempfile::tempdir().unwrap();
-    let args = [
-        "--p2p",
-        "/ip4/127.0.0.1/udp/0/quic-v1",
-        "--registrations",
-        "open",
-    ];
-    let server = Server::start(&[], srv.path(), &args, 1);
-    let via = Via("--server", server.p2p[0].clone());
+    let (server, via) = open_server(srv.path(), &[]);
     let (dirs, group) = three_members("Night shift");
     let [alice, bob, carol] = [dirs[0].path(), dirs[1].path(), dirs[2].path()];
     rally(alice, &["message", "send", &group, "This one stays"]);
@@ -331,7 +338,7 @@ fn messages_disappear_from_every_device_and_the_server() {
     assert!(rally_e2e::dir_contains_bytes(srv.path(), &ciphertext));
 
     // Two hours later. Bob has not synced since: his device dropped it alone.
-    let server = Server::start(&TWO_HOURS_LATER, srv.path(), &args, 1);
+    let (server, _) = open_server(srv.path(), &TWO_HOURS_LATER);
     let later = |dir: &Path| -> Vec<String> {
         let list: Value = serde_json::from_str(&rally_two_hours_later(
             dir,
@@ -370,4 +377,48 @@ fn messages_disappear_from_every_device_and_the_server() {
         !rally_e2e::dir_contains_bytes(srv.path(), &ciphertext),
         "the server's files still hold the expired ciphertext"
     );
+}
+
+/// Less on the device, for the chat: a member keeps six months; a message
+/// written a year ago (its author's clock set back by libfaketime) goes from
+/// the device, a sync through the server does not bring it back, and `message
+/// older` does.
+#[test]
+fn a_member_who_keeps_six_months_forgets_older_messages_until_asked() {
+    let srv = tempfile::tempdir().unwrap();
+    let (server, via) = open_server(srv.path(), &[]);
+    let (dirs, group) = three_members("Tenants' union");
+    let [alice, bob] = [dirs[0].path(), dirs[1].path()];
+    let year_ago = std::process::Command::new("env")
+        .args([
+            "LD_PRELOAD=/usr/$LIB/faketime/libfaketime.so.1",
+            "FAKETIME=-365d",
+        ])
+        .arg(rally_e2e::bin("rally"))
+        .arg("--data")
+        .arg(alice)
+        .args(["message", "send", &group, "Rent strike fund: box 12"])
+        .output()
+        .unwrap();
+    assert!(year_ago.status.success(), "{year_ago:?}");
+    rally(alice, &["message", "send", &group, "Assembly on Thursday"]);
+    sync_once(alice, &via);
+    sync_once(bob, &via);
+    assert_eq!(texts(bob, &group).len(), 2);
+
+    let kept = json(bob, &["store", "keep", "--months", "6"]);
+    assert_eq!(kept["forgotten_messages"], 1, "{kept}");
+    assert_eq!(texts(bob, &group), ["Assembly on Thursday"]);
+    assert!(!dir_contains(bob, "box 12"));
+    sync_once(bob, &via);
+    assert_eq!(texts(bob, &group), ["Assembly on Thursday"]);
+
+    let asked = json(bob, &["message", "older", &group]);
+    assert_eq!(asked["forgotten"], 1, "{asked}");
+    sync_once(bob, &via);
+    assert_eq!(
+        texts(bob, &group),
+        ["Rent strike fund: box 12", "Assembly on Thursday"]
+    );
+    drop(server);
 }

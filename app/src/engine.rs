@@ -649,6 +649,10 @@ pub fn group(svc: &Service, id: &str) -> Result<ipc::GroupPage> {
         public: g.profile.visibility == GroupVisibility::Public,
         avatar: g.profile.avatar.as_ref().map(page_picture),
         disappearing: g.disappearing.map(ipc_timer),
+        forgotten_messages: svc
+            .forgotten_messages(page.id)?
+            .try_into()
+            .unwrap_or(u32::MAX),
         name: g.profile.name,
         summary: g.profile.summary,
         members_only: g.profile.visibility == GroupVisibility::MembersOnly,

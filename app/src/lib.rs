@@ -883,6 +883,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         retention,
         set_keep_months,
         fetch_again,
+        fetch_older,
         set_reminders,
         set_event_reminders,
         report,
@@ -1066,6 +1067,15 @@ async fn set_keep_months(
 async fn fetch_again(app: State<'_, App>, args: Args<cmd::FetchAgain>) -> Out<cmd::FetchAgain> {
     app.run(move |s| {
         s.fetch_again(&args.id)?;
+        Ok(())
+    })
+    .await
+}
+
+#[tauri::command]
+async fn fetch_older(app: State<'_, App>, args: Args<cmd::FetchOlder>) -> Out<cmd::FetchOlder> {
+    app.run(move |s| {
+        s.fetch_older(&args.id)?;
         Ok(())
     })
     .await

@@ -146,6 +146,8 @@ pub mod cmd {
         SetKeepMonths = "set_keep_months" (super::KeepMonths) -> super::Retention;
         /// Asks every peer for a forgotten event again.
         FetchAgain = "fetch_again" (super::IdArgs) -> ();
+        /// Asks every peer for a group's older messages, which this device forgot.
+        FetchOlder = "fetch_older" (super::IdArgs) -> ();
         /// One event's own reminders (`None`: as the device does).
         SetEventReminders = "set_event_reminders" (super::EventRemindersArgs) -> ();
         /// Reports an event, a comment, a group or a persona to the group's
@@ -936,6 +938,10 @@ pub struct GroupPage {
     /// How long its messages last (`None`: they stay).
     #[serde(default)]
     pub disappearing: Option<Disappearing>,
+    /// How many older chat items this device forgot (it keeps only recent
+    /// months).
+    #[serde(default)]
+    pub forgotten_messages: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

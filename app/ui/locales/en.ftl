@@ -423,3 +423,10 @@ forgotten-count = { $count ->
 forgotten-ended = An event that ended { $date }
 fetch-again = Fetch again
 fetch-again-asked = Asked for: it comes back with the next sync with a device or server that keeps it.
+# $count: how many older messages of this group the device forgot.
+older-forgotten = { $count ->
+    [one] One older message is no longer on this device.
+   *[other] { $count } older messages are no longer on this device.
+}
+fetch-older = Fetch older messages
+fetch-older-asked = Asked for: they come back with the next sync with a member or server that keeps them.

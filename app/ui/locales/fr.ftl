@@ -415,3 +415,10 @@ forgotten-count = { $count ->
 forgotten-ended = Un événement terminé { $date }
 fetch-again = Récupérer
 fetch-again-asked = Demandé : il revient à la prochaine synchronisation avec un appareil ou un serveur qui le garde.
+# $count: how many older messages of this group the device forgot.
+older-forgotten = { $count ->
+    [one] Un message ancien n'est plus sur cet appareil.
+   *[other] { $count } messages anciens ne sont plus sur cet appareil.
+}
+fetch-older = Récupérer les messages anciens
+fetch-older-asked = Demandé : ils reviennent à la prochaine synchronisation avec un membre ou un serveur qui les garde.

@@ -298,6 +298,9 @@ pub enum MessageCmd {
     },
     /// Delete one of your messages (for every member).
     Delete { group: String, id: String },
+    /// Ask peers for a group's older messages, which this device forgot
+    /// (`store keep`): they come back with the next sync, and stay.
+    Older { group: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -458,6 +458,15 @@ fn message(ctx: &mut Ctx, cmd: MessageCmd) -> Result<()> {
             ctx.out
                 .message("Message deleted", json!({"id": id, "deleted": true}));
         }
+        MessageCmd::Older { group } => {
+            let forgotten = ctx.svc.fetch_older(&group)?;
+            ctx.out.message(
+                &format!(
+                    "{forgotten} older messages forgotten here come back with the next sync with a peer that keeps them"
+                ),
+                json!({"forgotten": forgotten, "fetching": true}),
+            );
+        }
     }
     Ok(())
 }
@@ -1099,10 +1108,11 @@ fn store_cmd(ctx: &mut Ctx, cmd: StoreCmd) -> Result<()> {
             });
             ctx.out.message(
                 &format!(
-                    "This device keeps {kept}; {} older events forgotten now",
-                    forgot.events.len()
+                    "This device keeps {kept}; {} older events and {} older messages forgotten now",
+                    forgot.events.len(),
+                    forgot.messages
                 ),
-                json!({"keep_months": months, "forgotten": forgot.events}),
+                json!({"keep_months": months, "forgotten": forgot.events, "forgotten_messages": forgot.messages}),
             );
         }
         StoreCmd::Forgotten => {

@@ -27,6 +27,20 @@ impl Service {
         Ok(self.store.forgotten()?)
     }
 
+    /// Asks every peer for a group's older messages, which this device forgot;
+    /// returns how many it forgot (they come back with the next sync).
+    pub fn fetch_older(&mut self, group: &str) -> Result<usize> {
+        let group = self.resolve(group, rally_core::DocKind::Group)?;
+        let forgotten = self.store.forgotten_messages(group)?;
+        self.store.fetch_older(group)?;
+        Ok(forgotten)
+    }
+
+    /// How many of a group's chat items this device forgot.
+    pub fn forgotten_messages(&self, group: rally_core::DocId) -> Result<usize> {
+        Ok(self.store.forgotten_messages(group)?)
+    }
+
     /// Asks for a forgotten event again (its id, or the start of it): the
     /// next sync with a peer that keeps it brings it back.
     pub fn fetch_again(&mut self, id: &str) -> Result<rally_core::DocId> {

@@ -1,5 +1,15 @@
-//! Less on the device: a device may keep only the events of the last N months
-//! (`meta.keep_months`, never synced). Older events are **forgotten**: the
+//! Less on the device: a device may keep only the events and the group chat
+//! of the last N months (`meta.keep_months`, never synced).
+//!
+//! Older chat items are forgotten (`sealed::forget_chat_before`): the
+//! messages deleted, their envelopes' bytes emptied — the envelopes stay in
+//! the log's DAG, so later ones still fit, but are offered to no peer.
+//! [`Store::fetch_older`] asks every peer for the group's whole log at the next
+//! sync; what comes back is opened again, and that group's chat is kept whole
+//! from then on (until the months kept are chosen again). The epoch keys stay
+//! (the group's documents need them).
+//!
+//! Older events are **forgotten**: the
 //! document, its changes (waiting and refused ones too), its index rows, its
 //! reminders, the map kept for it, what peers are believed to hold of it and
 //! the pictures only it named — all deleted in one transaction, under
@@ -26,6 +36,8 @@ const KEEP_MONTHS: &str = "keep_months";
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Forgot {
     pub events: Vec<DocId>,
+    /// Chat items (messages, edits, deletions).
+    pub messages: usize,
 }
 
 /// A forgotten event: its id and when it ended (Unix seconds).
@@ -44,7 +56,13 @@ impl Store {
     /// Keeps only the last `months` of events from now on (`None`: all).
     pub fn set_keep_months(&mut self, months: Option<u32>) -> Result<(), StoreError> {
         let value = months.map(|m| m.max(1).to_string());
-        meta::write(self.conn(), KEEP_MONTHS, value.as_deref())
+        meta::write(self.conn(), KEEP_MONTHS, value.as_deref())?;
+        // Group chats asked for again are kept whole only until the next choice.
+        self.conn()
+            .prepare_cached("DELETE FROM asked_for WHERE doc IN (SELECT log FROM logs)")
+            .and_then(|mut s| s.execute([]))
+            .ctx("saving a setting")?;
+        Ok(())
     }
 
     /// Forgets the events that ended before the kept months, if the device
@@ -80,11 +98,12 @@ impl Store {
         if !forgot.events.is_empty() {
             crate::blobs::forget_unnamed(&tx)?;
         }
+        forgot.messages = crate::sealed::forget_chat_before(&tx, cutoff.saturating_mul(1000))?;
         tx.commit().ctx("forgetting old events")?;
         for id in &forgot.events {
             self.docs.0.remove(id);
         }
-        if !forgot.events.is_empty() {
+        if forgot != Forgot::default() {
             self.conn()
                 .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
                 .ctx("forgetting old events")?;
@@ -111,6 +130,27 @@ impl Store {
                     })
                     .collect()
             })
+    }
+
+    /// Asks every peer for a group's whole chat again at the next sync (what
+    /// this device forgot of it comes back, and is kept).
+    pub fn fetch_older(&mut self, group: DocId) -> Result<(), StoreError> {
+        let log = rally_core::sealed::log_id(&group);
+        self.conn()
+            .prepare_cached("INSERT OR REPLACE INTO asked_for (doc, at) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![log.0, Timestamp::now().as_second()]))
+            .ctx("asking for older messages")?;
+        Ok(())
+    }
+
+    /// How many chat items of `group` this device forgot.
+    pub fn forgotten_messages(&self, group: DocId) -> Result<usize, StoreError> {
+        let log = rally_core::sealed::log_id(&group);
+        self.conn()
+            .prepare_cached("SELECT count(*) FROM envelopes WHERE log = ?1 AND opened = 6")
+            .and_then(|mut s| s.query_row([log.0], |r| r.get::<_, i64>(0)))
+            .ctx("reading forgotten messages")
+            .map(|n| n as usize)
     }
 
     /// Asks for a forgotten event again: the next sync with a peer that keeps
@@ -147,10 +187,14 @@ impl Store {
     }
 }
 
-/// The documents asked for again that have not arrived yet.
+/// What is asked for again and not here whole yet: forgotten events, and
+/// group logs with forgotten chat items.
 pub(crate) fn asked_for(conn: &Connection) -> Result<Vec<DocId>, StoreError> {
     let rows: Vec<Vec<u8>> = conn
-        .prepare_cached("SELECT doc FROM asked_for WHERE doc NOT IN (SELECT id FROM docs)")
+        .prepare_cached(
+            "SELECT doc FROM asked_for WHERE doc NOT IN (SELECT id FROM docs)
+                OR doc IN (SELECT log FROM envelopes WHERE opened = 6)",
+        )
         .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
         .ctx("reading what is asked for")?;
     Ok(rows

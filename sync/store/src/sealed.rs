@@ -98,6 +98,56 @@ fn known_envelope(tx: &Connection, hash: &[u8; 32]) -> Result<Option<i64>, Store
         .ctx("reading a log")
 }
 
+/// An envelope this device forgot (older than the months it keeps) that a
+/// peer sent again: its bytes are back, to be opened again.
+fn restore_forgotten(tx: &Connection, hash: &[u8; 32], bytes: &[u8]) -> Result<bool, StoreError> {
+    let restored = tx
+        .prepare_cached(
+            "UPDATE changes SET bytes = ?2 WHERE id = (SELECT change FROM envelopes WHERE hash = ?1 AND opened = 6)",
+        )
+        .and_then(|mut s| s.execute(params![hash, bytes]))
+        .ctx("saving an envelope")?;
+    if restored > 0 {
+        tx.prepare_cached("UPDATE envelopes SET opened = 0 WHERE hash = ?1")
+            .and_then(|mut s| s.execute([hash]))
+            .ctx("saving an envelope")?;
+    }
+    Ok(restored > 0)
+}
+
+/// Forgets the chat of group logs written before `cutoff_ms` (a device that
+/// keeps only recent months), except in logs asked for again: the messages
+/// are deleted and their envelopes' bytes emptied (the envelopes stay in the
+/// log's DAG, not offered to peers). Returns how many chat items went.
+pub(crate) fn forget_chat_before(tx: &Connection, cutoff_ms: i64) -> Result<usize, StoreError> {
+    let ctx = "forgetting older messages";
+    tx.prepare_cached(
+        "DELETE FROM messages WHERE at < ?1
+           AND grp NOT IN (SELECT l.grp FROM logs l JOIN asked_for a ON a.doc = l.log)",
+    )
+    .and_then(|mut s| s.execute([cutoff_ms]))
+    .ctx(ctx)?;
+    let old: Vec<(Vec<u8>, i64)> = tx
+        .prepare_cached(
+            "SELECT hash, change FROM envelopes WHERE chat_at < ?1 AND opened = 1
+               AND log NOT IN (SELECT doc FROM asked_for)",
+        )
+        .and_then(|mut s| {
+            s.query_map([cutoff_ms], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+        })
+        .ctx(ctx)?;
+    for (hash, change) in &old {
+        tx.prepare_cached("UPDATE changes SET bytes = X'' WHERE id = ?1")
+            .and_then(|mut s| s.execute([change]))
+            .ctx(ctx)?;
+        tx.prepare_cached("UPDATE envelopes SET opened = ?2 WHERE hash = ?1")
+            .and_then(|mut s| s.execute(params![hash, Opened::Forgotten.code()]))
+            .ctx(ctx)?;
+    }
+    Ok(old.len())
+}
+
 /// Keeps one checked envelope whose dependencies are all here.
 fn insert_envelope(
     tx: &Connection,
@@ -241,6 +291,11 @@ pub(crate) fn store_envelopes(
         let mut added_waiting = 0usize;
         for (signed, envelope) in incoming {
             let hash = core_sealed::envelope_hash(&signed.bytes);
+            if restore_forgotten(tx, &hash, &signed.bytes)? {
+                // Asked for again: it is opened like a new one.
+                stored.accepted += 1;
+                continue;
+            }
             if known_envelope(tx, &hash)?.is_some() || is_waiting(tx, &hash)? {
                 stored.duplicates += 1;
                 continue;
@@ -484,7 +539,7 @@ pub(crate) fn envelopes_since(
     let mut stmt = conn
         .prepare_cached(
             "SELECT c.doc, c.author, c.signature, c.bytes, e.hash, e.expires FROM envelopes e JOIN changes c ON c.id = e.change
-             WHERE e.log = ?1 ORDER BY c.id",
+             WHERE e.log = ?1 AND e.opened != 6 ORDER BY c.id",
         )
         .ctx("reading a log")?;
     let rows = stmt
@@ -1201,6 +1256,9 @@ enum Opened {
     Later,
     /// Its body is gone (a disappearing message's stub): nothing to open.
     Expired,
+    /// A chat item older than the months this device keeps: its bytes are
+    /// gone from here (`retention.rs`); a peer that keeps it can send it again.
+    Forgotten,
 }
 
 impl Opened {
@@ -1213,6 +1271,7 @@ impl Opened {
             Opened::Refused => 3,
             Opened::Later => 4,
             Opened::Expired => 5,
+            Opened::Forgotten => 6,
         }
     }
 }
@@ -1251,6 +1310,13 @@ fn apply_chat(
     author: &PersonaId,
     chat: Content,
 ) -> Result<Opened, StoreError> {
+    let written = match &chat {
+        Content::Message { at, .. } | Content::Edit { at, .. } | Content::Delete { at, .. } => *at,
+        Content::Change { .. } | Content::Blob { .. } => return Ok(Opened::Refused),
+    };
+    tx.prepare_cached("UPDATE envelopes SET chat_at = ?2 WHERE hash = ?1")
+        .and_then(|mut s| s.execute(params![hash, written]))
+        .ctx("saving a message")?;
     match chat {
         Content::Message { text, reply_to, at } => {
             tx.prepare_cached(

@@ -78,3 +78,71 @@ fn old_events_are_forgotten_until_asked_for_again() {
     bob.store().set_keep_months(None).unwrap();
     forgets_nothing(&mut bob);
 }
+
+/// The chat too: messages older than the months kept go from the device,
+/// text and ciphertext; sync does not bring them back; asked for again, the
+/// group's whole log comes back from a member who keeps it and is opened again.
+#[test]
+fn older_messages_are_forgotten_and_fetched_again() {
+    let now = Timestamp::now();
+    let year_ago = Timestamp::from_second(now.as_second() - 365 * 86_400).unwrap();
+    let mut alice = Device::new("alice");
+    let mut bob = Device::new("bob");
+    let group = members_only_group(&mut alice, "Housing action");
+    add(&mut alice, group, bob.id(), "bob");
+    let old_id = alice
+        .send(group, "Last year's door code 7781", None, year_ago)
+        .unwrap();
+    alice
+        .send(group, "New meeting place: the library", None, now)
+        .unwrap();
+    sync(&mut alice, &mut bob);
+    assert_eq!(bob.texts(group).len(), 2);
+    let log = rally_core::sealed::log_id(&group);
+    let old = alice.store().export_log(&log).unwrap();
+    let sealed = old
+        .iter()
+        .find(|c| hex::encode(rally_core::sealed::envelope_hash(&c.bytes)) == old_id)
+        .expect("the old message's envelope");
+    let ciphertext = sealed.bytes[sealed.bytes.len() - 40..].to_vec();
+    assert!(holds_bytes(bob.dir.path(), &ciphertext));
+
+    bob.store().set_keep_months(Some(6)).unwrap();
+    let forgot = bob.store().forget_old(now).unwrap();
+    assert_eq!(forgot.messages, 1);
+    assert_eq!(bob.texts(group), ["New meeting place: the library"]);
+    assert_eq!(bob.store().forgotten_messages(group).unwrap(), 1);
+    reopen(&mut bob);
+    let files = all_bytes(bob.dir.path());
+    assert!(
+        files.contains("New meeting place"),
+        "the search finds plaintext"
+    );
+    assert!(!files.contains("door code 7781"));
+    let held = bob.store().export_log(&log).unwrap();
+    assert_eq!(
+        held.len(),
+        old.len() - 1,
+        "the forgotten envelope is offered to no one"
+    );
+    assert!(
+        !holds_bytes(bob.dir.path(), &ciphertext),
+        "the forgotten ciphertext is still in the files"
+    );
+
+    // A sync does not bring it back, and the chat goes on.
+    alice.send(group, "See you there", None, now).unwrap();
+    sync(&mut alice, &mut bob);
+    assert_eq!(
+        bob.texts(group),
+        ["New meeting place: the library", "See you there"]
+    );
+
+    // Asked for again, it comes back from Alice, and stays.
+    bob.store().fetch_older(group).unwrap();
+    sync(&mut alice, &mut bob);
+    assert_eq!(bob.texts(group).len(), 3);
+    assert_eq!(bob.texts(group)[0], "Last year's door code 7781");
+    assert_eq!(bob.store().forgotten_messages(group).unwrap(), 0);
+    assert_eq!(bob.store().forget_old(now).unwrap().messages, 0);
+}

@@ -8,37 +8,11 @@
 
 use rally_core::jiff::Timestamp;
 use rally_core::sealed::{Body, Envelope, is_envelope};
-use rally_core::{
-    Document, EventDetails, GroupProfile, GroupVisibility, PersonaId, Role, SignedChange,
-    Visibility,
-};
+use rally_core::{Document, EventDetails, PersonaId, Role, SignedChange, Visibility};
 use rally_store::{IngestPolicy, SyncRepo};
 
 mod common;
 use common::*;
-
-fn members_only_group(admin: &mut Device, name: &str) -> rally_core::DocId {
-    let me = admin.me();
-    let profile = GroupProfile {
-        name: name.into(),
-        summary: "Only for us".into(),
-        visibility: GroupVisibility::MembersOnly,
-        avatar: None,
-    };
-    let (doc, _) = Document::create_group(&me.persona, &me.name, &profile, t(1)).unwrap();
-    admin.store().insert_new(&doc).unwrap();
-    doc.id()
-}
-
-fn add(admin: &mut Device, group: rally_core::DocId, who: PersonaId, name: &str) {
-    let me = admin.me();
-    admin
-        .store()
-        .update(group, |g| {
-            g.add_member(&me.persona, who, name, Role::Member, t(2))
-        })
-        .unwrap();
-}
 
 fn secret_event(dev: &mut Device, group: rally_core::DocId, title: &str) -> rally_core::DocId {
     let me = dev.me();

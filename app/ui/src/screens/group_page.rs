@@ -268,6 +268,9 @@ pub fn GroupPage(id: String) -> Element {
                 h2 { {t("chat")} }
                 p { class: "muted", {t("only-members-can-read-this-chat")} }
                 ChatTimer { group: g.id.clone(), timer: g.disappearing, admin: is_admin }
+                if g.forgotten_messages > 0 {
+                    OlderMessages { group: g.id.clone(), count: g.forgotten_messages }
+                }
                 ul { class: "chat", id: "chat",
                     for m in g.messages.iter() {
                         li { class: if m.mine { "message mine" } else { "message" },

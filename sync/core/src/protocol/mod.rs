@@ -92,8 +92,9 @@ pub trait Repo {
         let _ = doc;
         Ok(false)
     }
-    /// Documents this side asks every peer for when a session starts, whether
-    /// announced or not (a forgotten event asked for again).
+    /// Documents this side asks every peer for, whole, when a session starts,
+    /// whether announced or not (a forgotten event asked for again, a group log
+    /// whose older messages were forgotten).
     fn asked_for(&mut self) -> Result<Vec<DocId>, Self::Error> {
         Ok(Vec::new())
     }
@@ -383,6 +384,9 @@ pub struct Session {
     to_want: VecDeque<DocId>,
     /// The same, for lookups.
     to_want_set: BTreeSet<DocId>,
+    /// Asked for again (see [`Repo::asked_for`]): wanted from the start, not
+    /// from what this side holds (a group log whose older part was forgotten).
+    asked_whole: BTreeSet<DocId>,
     /// Documents announced to the peer and not acknowledged yet.
     unacked: BTreeSet<DocId>,
     sent_synced: bool,
@@ -457,6 +461,7 @@ impl Session {
             wants: BTreeMap::new(),
             to_want: VecDeque::new(),
             to_want_set: BTreeSet::new(),
+            asked_whole: BTreeSet::new(),
             unacked: BTreeSet::new(),
             sent_synced: false,
             peer_synced: false,
@@ -873,6 +878,7 @@ impl Session {
         }
         self.announce(repo, false, now, out)?;
         for doc in repo.asked_for().map_err(SessionError::repo)? {
+            self.asked_whole.insert(doc);
             self.want_later(doc);
         }
         self.send_wants(repo, now, out)?;
@@ -1090,10 +1096,13 @@ impl Session {
                 break;
             };
             self.to_want_set.remove(&doc);
-            let have = repo
-                .heads(&doc)
-                .map_err(SessionError::repo)?
-                .unwrap_or_default();
+            let have = if self.asked_whole.remove(&doc) {
+                Vec::new()
+            } else {
+                repo.heads(&doc)
+                    .map_err(SessionError::repo)?
+                    .unwrap_or_default()
+            };
             self.want(doc, &have, now, out);
         }
         Ok(())

@@ -973,6 +973,7 @@ fn authed_pair_session(s: &mut Session) -> Session {
         wants: s.wants.clone(),
         to_want: s.to_want.clone(),
         to_want_set: s.to_want_set.clone(),
+        asked_whole: s.asked_whole.clone(),
         unacked: s.unacked.clone(),
         sent_synced: s.sent_synced,
         peer_synced: s.peer_synced,

@@ -11,9 +11,17 @@ CREATE TABLE forgotten (
     at    INTEGER NOT NULL
 ) WITHOUT ROWID;
 
--- A forgotten event asked for again: wanted from every peer until it is here,
--- then kept whatever its age.
+-- A forgotten event, or a group log whose older messages were forgotten,
+-- asked for again: wanted from every peer until it is here whole, then kept
+-- whatever its age.
 CREATE TABLE asked_for (
     doc BLOB PRIMARY KEY,
     at  INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- When each chat item of a group log was written (its author's clock, ms), set
+-- as it is opened: older ones are forgotten with the months a device keeps
+-- (their ciphertext emptied, `opened = 6`).
+ALTER TABLE envelopes ADD COLUMN chat_at INTEGER;
+CREATE INDEX envelopes_by_chat_at ON envelopes (chat_at) WHERE chat_at IS NOT NULL;
+UPDATE envelopes SET chat_at = (SELECT at FROM messages WHERE id = envelopes.hash) WHERE opened = 1;

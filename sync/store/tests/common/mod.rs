@@ -5,9 +5,9 @@
 
 use std::path::Path;
 
-use rally_core::PersonaId;
 use rally_core::jiff::Timestamp;
 use rally_core::protocol::Session;
+use rally_core::{Document, GroupProfile, GroupVisibility, PersonaId, Role};
 use rally_store::{LocalPersona, Store, SyncRepo};
 
 pub fn t(secs: i64) -> Timestamp {
@@ -145,4 +145,34 @@ pub fn reopen(dev: &mut Device) {
     drop(repo);
     let store = Store::open(dev.dir.path()).unwrap();
     dev.repo = Some(SyncRepo::new(store, me));
+}
+
+pub fn members_only_group(admin: &mut Device, name: &str) -> rally_core::DocId {
+    let me = admin.me();
+    let profile = GroupProfile {
+        name: name.into(),
+        summary: "Only for us".into(),
+        visibility: GroupVisibility::MembersOnly,
+        avatar: None,
+    };
+    let (doc, _) = Document::create_group(&me.persona, &me.name, &profile, t(1)).unwrap();
+    admin.store().insert_new(&doc).unwrap();
+    doc.id()
+}
+
+pub fn add(admin: &mut Device, group: rally_core::DocId, who: PersonaId, name: &str) {
+    let me = admin.me();
+    admin
+        .store()
+        .update(group, |g| {
+            g.add_member(&me.persona, who, name, Role::Member, t(2))
+        })
+        .unwrap();
+}
+
+/// Whether any file directly in `dir` holds these bytes.
+pub fn holds_bytes(dir: &Path, needle: &[u8]) -> bool {
+    std::fs::read_dir(dir).unwrap().any(|e| {
+        std::fs::read(e.unwrap().path()).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle))
+    })
 }
