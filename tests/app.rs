@@ -1088,6 +1088,25 @@ fn the_settings_keep_six_months_and_fetch_a_forgotten_event_again() {
         Some(2)
     );
 
+    rally(data.path(), &["group", "create", "Tenants' union"]);
+    let group = json(data.path(), &["group", "list"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A message written a year ago (the clock set back by libfaketime).
+    let old_message = std::process::Command::new("env")
+        .args([
+            "LD_PRELOAD=/usr/$LIB/faketime/libfaketime.so.1",
+            "FAKETIME=-365d",
+        ])
+        .arg(bin("rally"))
+        .arg("--data")
+        .arg(data.path())
+        .args(["message", "send", &group, "Last year's minutes"])
+        .output()
+        .unwrap();
+    assert!(old_message.status.success(), "{old_message:?}");
+
     let s = launch(&driver, data.path(), &["--no-sync"]);
     show(&s, "settings");
     s.find("#keep-months");
@@ -1098,6 +1117,14 @@ fn the_settings_keep_six_months_and_fetch_a_forgotten_event_again() {
     s.click("#forgotten .fetch-again");
     s.wait_text("#retention", "Asked for");
     assert!(s.find_all("#forgotten li").is_empty());
+
+    // The group's chat: the year-old message is gone, and can be asked for.
+    s.click("button.tab:nth-child(2)");
+    s.click("#group-list button");
+    s.wait_text("#older-forgotten", "One older message");
+    assert!(!s.page_text().contains("Last year's minutes"));
+    s.click("#fetch-older");
+    s.wait_text(".older-messages", "Asked for");
     s.quit();
 
     let info = json(data.path(), &["store", "info"]);
