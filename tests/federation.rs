@@ -484,6 +484,33 @@ fn federate_with(knock: &str) {
     let delete = &wait_answered(&peer, "Delete");
     assert_eq!(delete["body"]["object"]["id"], event_url.as_str());
     assert_eq!(delete["status"], 202);
+
+    // What the instance's admin sees in `/metrics`: the deliveries to the peer
+    // and the peer's activities in the inbox, counted by outcome.
+    let metrics = ureq::get(&format!("{}/metrics", server.http))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    let count = |sample: &str| -> f64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(sample)?.trim().parse().ok())
+            .unwrap_or(0.0)
+    };
+    assert!(
+        count(r#"rally_federation_deliveries_total{outcome="Delivered"}"#) >= 5.0,
+        "{metrics}"
+    );
+    assert!(
+        count(r#"rally_federation_inbox_activities_total{outcome="Accepted"}"#) >= 2.0,
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("rally_federation_queue_depth "),
+        "{metrics}"
+    );
 }
 
 #[test]

@@ -372,3 +372,80 @@ fn a_device_is_told_the_server_s_rules_when_it_registers() {
     let changed = sync(dev.path(), &addr, &[]).unwrap();
     assert!(changed.contains("3. No ads."), "{changed}");
 }
+
+/// The value of a sample in `/metrics`' text (the first line starting with
+/// `name` followed by a space).
+fn sample(metrics: &str, name: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// For whoever runs the instance: `/healthz` says the server and its database
+/// answer; `/metrics` (Prometheus' text format) counts the peers connected and
+/// the changes received, and times a round trip to the database.
+#[test]
+fn the_server_reports_its_health_and_figures() {
+    let srv = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        &[],
+        srv.path(),
+        &["--p2p", QUIC, "--registrations", "open"],
+        1,
+    );
+    let health = http_get(&server.http, "/healthz");
+    assert!(
+        health.starts_with("HTTP/1.0 200") && health.ends_with("ok\n"),
+        "{health}"
+    );
+    let metrics = || {
+        let r = http_get(&server.http, "/metrics");
+        assert!(r.starts_with("HTTP/1.0 200"), "{r}");
+        assert!(r.contains("application/openmetrics-text"), "{r}");
+        r
+    };
+    let first = metrics();
+    assert!(
+        first.contains("# TYPE rally_peers_connected gauge"),
+        "{first}"
+    );
+    assert!(first.trim_end().ends_with("# EOF"), "{first}");
+    assert!(sample(&first, "rally_database_seconds").is_some_and(|s| s > 0.0 && s < 5.0));
+    assert_eq!(sample(&first, "rally_peers_connected"), Some(0.0));
+
+    let device = tempfile::tempdir().unwrap();
+    rally(device.path(), &["persona", "new", "ana"]);
+    rally(
+        device.path(),
+        &[
+            "event",
+            "create",
+            "--title",
+            "Repair café",
+            "--starts",
+            "2055-03-01T10:00",
+            "--tz",
+            "UTC",
+        ],
+    );
+    let sync = rally_e2e::SyncProcess::start(
+        &[],
+        device.path(),
+        &["--server", &server.p2p[0], "--no-mdns", "--listen", QUIC],
+    );
+    rally_e2e::wait_for(
+        "a connected peer in /metrics",
+        Duration::from_secs(30),
+        || {
+            let m = metrics();
+            sample(&m, "rally_peers_connected") == Some(1.0)
+                && sample(&m, "rally_changes_received_total").is_some_and(|n| n >= 1.0)
+        },
+    );
+    drop(sync);
+    rally_e2e::wait_for(
+        "the peer gone from /metrics",
+        Duration::from_secs(30),
+        || sample(&metrics(), "rally_peers_connected") == Some(0.0),
+    );
+}

@@ -71,8 +71,14 @@ async fn info_json(extract::State(state): extract::State<Arc<State>>) -> Respons
     }
 }
 
-async fn health() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain")], "ok\n")
+/// `/healthz`: `ok` when the server answers and its database does (503
+/// otherwise), for load balancers and service managers.
+async fn health(extract::State(state): extract::State<Arc<State>>) -> Response {
+    use crate::registry::Registry as _;
+    match state.registry.call(|r| r.mode()).await {
+        Ok(Ok(_)) => ([(header::CONTENT_TYPE, "text/plain")], "ok\n").into_response(),
+        _ => unavailable("the database is unavailable\n".into()),
+    }
 }
 
 /// The about page (also the home page when the server does not federate),

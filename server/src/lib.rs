@@ -27,6 +27,7 @@ pub mod html;
 pub mod http;
 pub mod lang;
 pub mod listener;
+pub mod metrics;
 pub mod registry;
 pub mod tiles;
 
@@ -179,10 +180,11 @@ fn transport_key(registry: &mut dyn Registry) -> Result<Keypair, ServerError> {
     Keypair::from_protobuf_encoding(&stored).map_err(|e| ServerError::Key(e.to_string()))
 }
 
-/// Everything the server answers over HTTP: the info page, the admin page and,
-/// when it federates, ActivityPub.
+/// Everything the server answers over HTTP: the info page, the admin page,
+/// `/metrics` and, when it federates, ActivityPub.
 pub fn web(
     state: Arc<http::State>,
+    metrics: Arc<metrics::Metrics>,
     fedi: Option<Arc<fedi::Fedi>>,
     geocoder: Option<Arc<geocode::Geocoder>>,
     tiles: Option<Arc<tiles::Tiles>>,
@@ -191,7 +193,12 @@ pub fn web(
         http: state.clone(),
         fedi: fedi.clone(),
     }));
-    let mut router = http::router(state).merge(admin);
+    let metrics = metrics::router(metrics::MetricsState {
+        metrics,
+        http: state.clone(),
+        fedi: fedi.clone(),
+    });
+    let mut router = http::router(state).merge(admin).merge(metrics);
     if let Some(g) = geocoder {
         router = router.merge(geocode::router(g));
     }
@@ -291,6 +298,10 @@ pub async fn run(
         )?)),
         None => None,
     };
+    // One set of figures: the federation's counters and the node's.
+    let metrics: Arc<metrics::Metrics> = fedi
+        .as_ref()
+        .map_or_else(Arc::default, |f| f.metrics.clone());
     let pages_registry = SqliteRegistry::open(&config.data)?;
     let state = Arc::new(http::State {
         registry: rally_service::Handle::spawn(pages_registry, http::REGISTRY_THREAD)
@@ -304,7 +315,13 @@ pub async fn run(
     let (stop_fedi, fedi_stopped) = tokio::sync::watch::channel(false);
     let http_task = tokio::spawn(http::serve(
         listener,
-        web(state.clone(), fedi.clone(), geocoder, tiles),
+        web(
+            state.clone(),
+            metrics.clone(),
+            fedi.clone(),
+            geocoder,
+            tiles,
+        ),
         async {
             let _ = http_stopped.await;
         },
@@ -340,6 +357,11 @@ pub async fn run(
             peer: peer.to_string(),
             reason,
         }),
+        NodeEvent::Progress {
+            peers,
+            changes_received,
+            ..
+        } => metrics.node_progress(peers, changes_received),
         _ => {}
     };
     tokio::pin!(shutdown);

@@ -748,6 +748,13 @@ impl FediDb {
         Ok(())
     }
 
+    /// How many deliveries wait in the queue.
+    pub fn queue_depth(&self) -> Result<i64, DbError> {
+        self.conn
+            .query_row("SELECT count(*) FROM deliveries", [], |r| r.get(0))
+            .ctx("reading the queue")
+    }
+
     pub fn due(&self, now: i64, limit: usize) -> Result<Vec<Delivery>, DbError> {
         let mut stmt = self
             .conn

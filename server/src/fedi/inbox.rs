@@ -54,15 +54,22 @@ pub async fn receive(
         body: &body,
         origin: &fedi.urls.base,
     };
+    use crate::metrics::Inbox;
     match accept(&fedi, &req).await {
         Ok(outcome) => {
             if let Outcome::Ignored(why) = &outcome {
                 // Accepted (the sender has nothing to retry) and left alone.
                 eprintln!("federation: ignored {why}");
+                fedi.metrics.inbox(Inbox::Ignored);
+            } else {
+                fedi.metrics.inbox(Inbox::Accepted);
             }
             (StatusCode::ACCEPTED, "ok\n").into_response()
         }
-        Err(e) => e.into_response(),
+        Err(e) => {
+            fedi.metrics.inbox(Inbox::Refused);
+            e.into_response()
+        }
     }
 }
 

@@ -183,6 +183,8 @@ pub struct Fedi {
     pub robots: Option<String>,
     /// Rendered public pages (see [`page_cache`]).
     pub pages: page_cache::PageCache,
+    /// Deliveries and inbox activities counted for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// A public group, as the Fediverse sees it.
@@ -453,6 +455,7 @@ impl Fedi {
             changed: tokio::sync::Notify::new(),
             robots: None,
             pages: page_cache::PageCache::default(),
+            metrics: Arc::default(),
         })
     }
 

@@ -474,6 +474,13 @@ pub async fn delivery_loop(fedi: Arc<Fedi>, stop: impl Future<Output = ()>) {
             () = &mut stop => return,
             r = work => r,
         };
+        for (_, result) in &results {
+            fedi.metrics.delivered(if result.is_ok() {
+                crate::metrics::Delivery::Delivered
+            } else {
+                crate::metrics::Delivery::Failed
+            });
+        }
         let _ = fedi
             .db(move |db| {
                 for (d, result) in results {

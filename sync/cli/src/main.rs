@@ -347,7 +347,7 @@ fn sync_cmd(ctx: Ctx, args: SyncArgs) -> Result<()> {
             rally_net::NodeEvent::RefusedBy { peer, reason } => eprintln!("{peer} refused to sync: {reason}"),
             rally_net::NodeEvent::Refused { .. } => {}
             rally_net::NodeEvent::Relayed(addr) => eprintln!("reachable through a relay at {addr}"),
-            rally_net::NodeEvent::Progress { docs_wanted, bytes_received, changes_received } => {
+            rally_net::NodeEvent::Progress { docs_wanted, bytes_received, changes_received, .. } => {
                 if tty && (docs_wanted > 0 || progress_shown) {
                     progress_shown = docs_wanted > 0;
                     eprint!("\r{docs_wanted} documents to go · {changes_received} changes · {} kB received   ", bytes_received / 1000);

@@ -271,11 +271,13 @@ pub enum NodeEvent {
     },
     /// Reachable through a relay at this address.
     Relayed(Multiaddr),
-    /// Documents being fetched and bytes received so far, over all peers.
+    /// Documents being fetched and bytes received so far, over all peers, and
+    /// the peers connected now (every half second).
     Progress {
         docs_wanted: usize,
         bytes_received: u64,
         changes_received: u64,
+        peers: usize,
     },
     /// Every connected peer is in sync.
     Synced { peers: usize },
@@ -823,6 +825,7 @@ impl<R: NodeStore> Node<R> {
             docs_wanted,
             bytes_received: s.bytes_received,
             changes_received: s.changes_received,
+            peers: self.links.len(),
         }
     }
 
