@@ -25,3 +25,8 @@ CREATE TABLE asked_for (
 ALTER TABLE envelopes ADD COLUMN chat_at INTEGER;
 CREATE INDEX envelopes_by_chat_at ON envelopes (chat_at) WHERE chat_at IS NOT NULL;
 UPDATE envelopes SET chat_at = (SELECT at FROM messages WHERE id = envelopes.hash) WHERE opened = 1;
+
+-- What is older than the months kept is found without reading every row (the
+-- check runs each time the store opens).
+CREATE INDEX messages_by_at ON messages (at);
+CREATE INDEX events_by_until ON events (until);
