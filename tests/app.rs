@@ -1094,18 +1094,11 @@ fn the_settings_keep_six_months_and_fetch_a_forgotten_event_again() {
         .unwrap()
         .to_owned();
     // A message written a year ago (the clock set back by libfaketime).
-    let old_message = std::process::Command::new("env")
-        .args([
-            "LD_PRELOAD=/usr/$LIB/faketime/libfaketime.so.1",
-            "FAKETIME=-365d",
-        ])
-        .arg(bin("rally"))
-        .arg("--data")
-        .arg(data.path())
-        .args(["message", "send", &group, "Last year's minutes"])
-        .output()
-        .unwrap();
-    assert!(old_message.status.success(), "{old_message:?}");
+    rally_e2e::rally_at(
+        "-365d",
+        data.path(),
+        &["message", "send", &group, "Last year's minutes"],
+    );
 
     let s = launch(&driver, data.path(), &["--no-sync"]);
     show(&s, "settings");

@@ -53,6 +53,38 @@ pub fn rally_output(dir: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// A command prefix that runs a binary with its clock moved by `offset`
+/// (libfaketime's syntax: `+2h`, `-365d`), preloaded by `env`, which execs the
+/// binary: a signal to the process reaches the binary itself, which the
+/// `faketime` wrapper (it forks) would not pass on.
+pub fn clock_moved(offset: &str) -> [String; 3] {
+    [
+        "env".to_owned(),
+        "LD_PRELOAD=/usr/$LIB/faketime/libfaketime.so.1".to_owned(),
+        format!("FAKETIME={offset}"),
+    ]
+}
+
+/// Runs `rally --data DIR ARGS…` with its clock moved by `offset` (see
+/// [`clock_moved`]); it must succeed. Returns stdout.
+pub fn rally_at(offset: &str, dir: &Path, args: &[&str]) -> String {
+    let [env, preload, faketime] = clock_moved(offset);
+    let out = Command::new(env)
+        .args([preload, faketime])
+        .arg(bin("rally"))
+        .arg("--data")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "rally {args:?} with the clock moved {offset}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// `rally sync --server ADDR --once` without mDNS (plus `extra`), whatever the outcome.
 pub fn sync_with_server(dir: &Path, server: &str, extra: &[&str]) -> std::process::Output {
     let mut args = vec![

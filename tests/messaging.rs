@@ -240,33 +240,10 @@ fn open_server(srv: &Path, prefix: &[&str]) -> (Server, Via) {
     (server, via)
 }
 
-/// A command prefix that runs a binary with its clock two hours ahead
-/// (libfaketime, preloaded by `env`, which execs the binary: a signal to the
-/// process reaches the binary itself, which the `faketime` wrapper would not
-/// pass on).
-const TWO_HOURS_LATER: [&str; 3] = [
-    "env",
-    "LD_PRELOAD=/usr/$LIB/faketime/libfaketime.so.1",
-    "FAKETIME=+2h",
-];
-
 /// Runs `rally` two hours later: the real binary, as it behaves once two
 /// hours have passed.
 fn rally_two_hours_later(dir: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new(TWO_HOURS_LATER[0])
-        .args(&TWO_HOURS_LATER[1..])
-        .arg(rally_e2e::bin("rally"))
-        .arg("--data")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "rally {args:?} two hours later: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    rally_e2e::rally_at("+2h", dir, args)
 }
 
 /// The server's copies of the group's expiring envelopes, read from its store
@@ -338,7 +315,9 @@ fn messages_disappear_from_every_device_and_the_server() {
     assert!(rally_e2e::dir_contains_bytes(srv.path(), &ciphertext));
 
     // Two hours later. Bob has not synced since: his device dropped it alone.
-    let (server, _) = open_server(srv.path(), &TWO_HOURS_LATER);
+    let later = rally_e2e::clock_moved("+2h");
+    let later: Vec<&str> = later.iter().map(String::as_str).collect();
+    let (server, _) = open_server(srv.path(), &later);
     let later = |dir: &Path| -> Vec<String> {
         let list: Value = serde_json::from_str(&rally_two_hours_later(
             dir,
@@ -389,18 +368,11 @@ fn a_member_who_keeps_six_months_forgets_older_messages_until_asked() {
     let (server, via) = open_server(srv.path(), &[]);
     let (dirs, group) = three_members("Tenants' union");
     let [alice, bob] = [dirs[0].path(), dirs[1].path()];
-    let year_ago = std::process::Command::new("env")
-        .args([
-            "LD_PRELOAD=/usr/$LIB/faketime/libfaketime.so.1",
-            "FAKETIME=-365d",
-        ])
-        .arg(rally_e2e::bin("rally"))
-        .arg("--data")
-        .arg(alice)
-        .args(["message", "send", &group, "Rent strike fund: box 12"])
-        .output()
-        .unwrap();
-    assert!(year_ago.status.success(), "{year_ago:?}");
+    rally_e2e::rally_at(
+        "-365d",
+        alice,
+        &["message", "send", &group, "Rent strike fund: box 12"],
+    );
     rally(alice, &["message", "send", &group, "Assembly on Thursday"]);
     sync_once(alice, &via);
     sync_once(bob, &via);

@@ -21,17 +21,23 @@ impl Store {
         Ok(swept)
     }
 
-    /// After a sweep that dropped something: the pages it overwrote (see
-    /// `secure_delete`) are copied into the database file and the write-ahead
-    /// log is emptied, so neither file holds the old content any more. Best
-    /// effort: a reader holding an old snapshot delays it to the next sweep.
+    /// After a sweep that dropped something: see [`Store::scrub_log`].
     pub(crate) fn scrub_after(&self, swept: Swept) -> Result<(), StoreError> {
         if swept == Swept::default() {
             return Ok(());
         }
+        self.scrub_log()
+    }
+
+    /// After deleting what must not stay (expired or forgotten): the pages
+    /// `secure_delete` overwrote are copied into the database file and the
+    /// write-ahead log is emptied, so neither file holds the old content any
+    /// more. Best effort: a reader holding an old snapshot delays it to the
+    /// next time.
+    pub(crate) fn scrub_log(&self) -> Result<(), StoreError> {
         self.conn()
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-            .ctx("removing expired messages")
+            .ctx("emptying the write-ahead log")
     }
 
     /// When the next message or envelope held here expires, if any does.

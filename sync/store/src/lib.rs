@@ -1419,7 +1419,7 @@ fn receive_changes(
     }
     for (id, incoming) in by_doc {
         // A document this device forgot comes back only when asked for.
-        if retention::forgotten_heads(tx, &id)?.is_some() {
+        if retention::is_forgotten(tx, &id)? {
             continue;
         }
         if sealed::is_log(tx, &id)? {

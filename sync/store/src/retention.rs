@@ -14,7 +14,7 @@
 //! reminders, the map kept for it, what peers are believed to hold of it and
 //! the pictures only it named — all deleted in one transaction, under
 //! `secure_delete`, then the write-ahead log emptied. What stays is a row of
-//! `forgotten`: the id, the heads it had, when it ended.
+//! `forgotten`: the id, when it ended, its group.
 //!
 //! Sync does not bring a forgotten event back: the sync repo says it holds
 //! those heads and knows whatever a peer has of it, and an import drops its
@@ -104,9 +104,7 @@ impl Store {
             self.docs.0.remove(id);
         }
         if forgot != Forgot::default() {
-            self.conn()
-                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-                .ctx("forgetting old events")?;
+            self.scrub_log()?;
         }
         Ok(forgot)
     }
@@ -135,12 +133,7 @@ impl Store {
     /// Asks every peer for a group's whole chat again at the next sync (what
     /// this device forgot of it comes back, and is kept).
     pub fn fetch_older(&mut self, group: DocId) -> Result<(), StoreError> {
-        let log = rally_core::sealed::log_id(&group);
-        self.conn()
-            .prepare_cached("INSERT OR REPLACE INTO asked_for (doc, at) VALUES (?1, ?2)")
-            .and_then(|mut s| s.execute(params![log.0, Timestamp::now().as_second()]))
-            .ctx("asking for older messages")?;
-        Ok(())
+        ask_for(self.conn(), &rally_core::sealed::log_id(&group))
     }
 
     /// How many chat items of `group` this device forgot.
@@ -166,9 +159,7 @@ impl Store {
             .and_then(|mut s| s.execute([id.0]))
             .ctx("fetching an event again")?;
         if n > 0 {
-            tx.prepare_cached("INSERT OR REPLACE INTO asked_for (doc, at) VALUES (?1, ?2)")
-                .and_then(|mut s| s.execute(params![id.0, Timestamp::now().as_second()]))
-                .ctx("fetching an event again")?;
+            ask_for(&tx, &id)?;
         }
         if let Some(Some(group)) = group {
             // A members-only event travelled sealed: its group's log opens again
@@ -203,33 +194,33 @@ pub(crate) fn asked_for(conn: &Connection) -> Result<Vec<DocId>, StoreError> {
         .collect())
 }
 
-/// The heads a forgotten document had, if it is one.
-pub(crate) fn forgotten_heads(
-    conn: &Connection,
-    id: &DocId,
-) -> Result<Option<Vec<u8>>, StoreError> {
-    conn.prepare_cached("SELECT heads FROM forgotten WHERE doc = ?1")
-        .and_then(|mut s| s.query_row([id.0], |r| r.get(0)).optional())
+/// Whether this device forgot `id`.
+pub(crate) fn is_forgotten(conn: &Connection, id: &DocId) -> Result<bool, StoreError> {
+    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM forgotten WHERE doc = ?1)")
+        .and_then(|mut s| s.query_row([id.0], |r| r.get(0)))
         .ctx("reading forgotten events")
+}
+
+/// Asks every peer for `doc` (an event, a group log) at the next sync.
+fn ask_for(conn: &Connection, doc: &DocId) -> Result<(), StoreError> {
+    conn.prepare_cached("INSERT OR REPLACE INTO asked_for (doc, at) VALUES (?1, ?2)")
+        .and_then(|mut s| s.execute(params![doc.0, Timestamp::now().as_second()]))
+        .ctx("asking for it again")?;
+    Ok(())
 }
 
 /// Forgets one event document, in the caller's transaction.
 fn forget(tx: &Connection, id: DocId, ended: i64, now: i64) -> Result<(), StoreError> {
     let ctx = "forgetting old events";
-    let heads: Vec<u8> = tx
-        .prepare_cached("SELECT heads FROM docs WHERE id = ?1")
-        .and_then(|mut s| s.query_row([id.0], |r| r.get(0)).optional())
-        .ctx(ctx)?
-        .unwrap_or_default();
     let group: Option<Vec<u8>> = tx
         .prepare_cached("SELECT grp FROM events WHERE doc = ?1")
         .and_then(|mut s| s.query_row([id.0], |r| r.get(0)).optional())
         .ctx(ctx)?
         .flatten();
     tx.prepare_cached(
-        "INSERT OR REPLACE INTO forgotten (doc, heads, ended, grp, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT OR REPLACE INTO forgotten (doc, ended, grp, at) VALUES (?1, ?2, ?3, ?4)",
     )
-    .and_then(|mut s| s.execute(params![id.0, heads, ended, group, now]))
+    .and_then(|mut s| s.execute(params![id.0, ended, group, now]))
     .ctx(ctx)?;
     crate::index::clear_doc(tx, id)?;
     for sql in [

@@ -421,7 +421,7 @@ impl Repo for SyncRepo {
 
     /// Less on the device: wanted from no one until asked for again.
     fn forgotten(&mut self, doc: &DocId) -> Result<bool, StoreError> {
-        Ok(crate::retention::forgotten_heads(self.store.conn(), doc)?.is_some())
+        crate::retention::is_forgotten(self.store.conn(), doc)
     }
 
     fn asked_for(&mut self) -> Result<Vec<DocId>, StoreError> {

@@ -717,6 +717,26 @@ fn peers_converge_after_chaos_for_many_seeds() {
     }
 }
 
+/// The public event of [`setup`], held by peer 0.
+fn open_picnic(sim: &Sim) -> DocId {
+    *sim.peers[0]
+        .repo
+        .docs
+        .iter()
+        .find(|(_, d)| d.event().is_ok_and(|e| e.details.title == "open picnic"))
+        .unwrap()
+        .0
+}
+
+/// Its organiser retitles it on peer 0: one change.
+fn move_open_picnic(sim: &mut Sim, id: DocId, owner: &Persona) {
+    let mut doc = sim.peers[0].repo.docs[&id].clone();
+    let mut d = doc.event().unwrap().details;
+    d.title = "open picnic, moved".into();
+    doc.update_event(owner, &d, ts(6_000)).unwrap();
+    sim.peers[0].repo.insert(doc);
+}
+
 #[test]
 fn a_reconnect_costs_what_changed_not_the_history() {
     let mut sim = Sim::new(7, 2);
@@ -726,18 +746,8 @@ fn a_reconnect_costs_what_changed_not_the_history() {
     // Disconnect, make one edit, reconnect: count the bytes.
     sim.links[0].sessions = None;
     let owner = sim.peers[0].persona.clone();
-    let id = *sim.peers[0]
-        .repo
-        .docs
-        .iter()
-        .find(|(_, d)| d.event().is_ok_and(|e| e.details.title == "open picnic"))
-        .unwrap()
-        .0;
-    let mut doc = sim.peers[0].repo.docs[&id].clone();
-    let mut d = doc.event().unwrap().details;
-    d.title = "open picnic, moved".into();
-    doc.update_event(&owner, &d, ts(6_000)).unwrap();
-    sim.peers[0].repo.insert(doc);
+    let id = open_picnic(&sim);
+    move_open_picnic(&mut sim, id, &owner);
     sim.connect(0);
     sim.run(sim.now + 3_000, CALM, false);
     sim.converged().unwrap();
@@ -757,21 +767,11 @@ fn a_forgotten_document_settles_unwanted_until_asked_for() {
     sim.run(5_000, CALM, false);
     sim.converged().unwrap();
     let owner = sim.peers[0].persona.clone();
-    let id = *sim.peers[0]
-        .repo
-        .docs
-        .iter()
-        .find(|(_, d)| d.event().is_ok_and(|e| e.details.title == "open picnic"))
-        .unwrap()
-        .0;
+    let id = open_picnic(&sim);
     sim.links[0].sessions = None;
     sim.peers[1].repo.docs.remove(&id);
     sim.peers[1].repo.forgotten.insert(id);
-    let mut doc = sim.peers[0].repo.docs[&id].clone();
-    let mut d = doc.event().unwrap().details;
-    d.title = "open picnic, moved".into();
-    doc.update_event(&owner, &d, ts(6_000)).unwrap();
-    sim.peers[0].repo.insert(doc);
+    move_open_picnic(&mut sim, id, &owner);
     sim.connect(0);
     sim.run(sim.now + 3_000, CALM, false);
     let (sa, sb) = sim.links[0].sessions.as_ref().unwrap();
