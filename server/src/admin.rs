@@ -26,7 +26,7 @@ use sha2::Digest as _;
 
 use crate::fedi::{Fedi, instances};
 use crate::html::{self, escape};
-use crate::registry::{Mode, Registry, RegistryError, SqliteRegistry};
+use crate::registry::{Mode, Registry, RegistryError, SqlRegistry};
 
 const COOKIE: &str = "rally_admin";
 /// How long an admin session lasts.
@@ -41,7 +41,7 @@ pub enum AdminError {
 }
 
 /// Makes a new admin token; the one before stops working.
-pub fn new_token(registry: &mut SqliteRegistry) -> Result<String, AdminError> {
+pub fn new_token(registry: &mut SqlRegistry) -> Result<String, AdminError> {
     let mut bytes = [0u8; 24];
     getrandom::fill(&mut bytes).map_err(|e| AdminError::Random(e.to_string()))?;
     let token = hex::encode(bytes);

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use rally_service::Handle;
 
-use crate::registry::{Registry, SqliteRegistry};
+use crate::registry::{Registry, SqlRegistry};
 
 /// The name of the thread that owns the pages' registry connection.
 pub const REGISTRY_THREAD: &str = "rally-registry";
@@ -23,7 +23,7 @@ pub const REGISTRY_THREAD: &str = "rally-registry";
 #[derive(Debug)]
 pub struct State {
     /// The registry (`server.db`), on its own thread ([`REGISTRY_THREAD`]).
-    pub registry: Handle<SqliteRegistry>,
+    pub registry: Handle<SqlRegistry>,
     /// The p2p addresses the server listens on.
     pub p2p: Mutex<Vec<String>>,
     pub public_url: String,

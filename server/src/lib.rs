@@ -20,6 +20,7 @@
 //!   not at all, and nothing is acknowledged to a peer before it is stored.
 
 pub mod about;
+pub mod db;
 pub mod admin;
 pub mod fedi;
 pub mod geocode;
@@ -43,7 +44,7 @@ use rally_core::protocol::Admission;
 use rally_net::{Address, Keypair, Node, NodeConfig, NodeEvent, Transport};
 use rally_store::{Store, StoreError, SyncRepo};
 
-use registry::{Mode, Registry, RegistryError, SqliteRegistry};
+use registry::{Mode, Registry, RegistryError, SqlRegistry};
 
 /// The name of the server's own persona in its store (its identity in sync
 /// handshakes).
@@ -92,6 +93,8 @@ pub struct ServerConfig {
     pub persona_caps: rally_core::moderation::caps::Caps,
     /// The largest sync frame sent or accepted.
     pub max_frame: rally_core::protocol::FrameLimit,
+    /// See [`fedi::Fedi::delivery_lease`].
+    pub delivery_lease: std::time::Duration,
     /// The geocoder devices search addresses through, and its address.
     pub geocoder: Option<(rally_geocode::Provider, String)>,
     /// The tile server devices' maps use through this server.
@@ -227,7 +230,7 @@ pub async fn run(
         Some(p) => p,
         None => store.create_persona(SERVER_PERSONA, Timestamp::now())?,
     };
-    let mut registry = SqliteRegistry::open(&config.data)?;
+    let mut registry = SqlRegistry::open(&config.data)?;
     if let Some(mode) = config.registrations {
         registry.set_mode(mode)?;
     }
@@ -274,6 +277,7 @@ pub async fn run(
         Some(url) => {
             let mut f = fedi::Fedi::open_with(&config.data, url, config.fedi_caps)?;
             f.robots = config.robots.clone();
+            f.delivery_lease = config.delivery_lease;
             Some(Arc::new(f))
         }
         None => None,
@@ -302,7 +306,7 @@ pub async fn run(
     let metrics: Arc<metrics::Metrics> = fedi
         .as_ref()
         .map_or_else(Arc::default, |f| f.metrics.clone());
-    let pages_registry = SqliteRegistry::open(&config.data)?;
+    let pages_registry = SqlRegistry::open(&config.data)?;
     let state = Arc::new(http::State {
         registry: rally_service::Handle::spawn(pages_registry, http::REGISTRY_THREAD)
             .map_err(|e| ServerError::Thread(http::REGISTRY_THREAD, e))?,

@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use rally_core::PersonaId;
 use rally_core::jiff::Timestamp;
 use rally_core::protocol::FrameLimit;
-use rally_server::registry::{Mode, Registry, SqliteRegistry};
+use rally_server::registry::{Mode, Registry, SqlRegistry};
 use rally_server::{ServerConfig, ServerEvent};
 
 /// Rally's server: an always-on sync peer and relay for Rally devices.
@@ -21,6 +21,18 @@ struct Cli {
     /// The server's data directory (created if missing).
     #[arg(long, env = "RALLY_SERVER_DATA", global = true)]
     data: Option<PathBuf>,
+    /// Keep registrations and the federation's state (its delivery queue among
+    /// them) in this PostgreSQL database (`postgres://user@host/name`), so
+    /// several server processes, each with its own --data, serve one instance.
+    /// Kept in the data directory for later runs and `admin` commands;
+    /// `sqlite:DIR` goes back to the SQLite files (the default).
+    #[arg(long, env = "RALLY_SERVER_DATABASE", value_name = "URL", global = true)]
+    database: Option<String>,
+    /// How long a delivery to a Fediverse inbox taken by this process stays
+    /// its own: if the process dies, another on the same database makes it
+    /// after this.
+    #[arg(long, value_name = "SECONDS", default_value_t = rally_server::fedi::DELIVERY_LEASE.as_secs())]
+    delivery_lease: u64,
     /// Serve HTTP on this address (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:8080")]
     http: SocketAddr,
@@ -200,6 +212,9 @@ fn real_main() -> Result<()> {
     let Some(data) = cli.data.clone() else {
         bail!("give the data directory with --data DIR (or RALLY_SERVER_DATA)");
     };
+    if let Some(url) = &cli.database {
+        rally_server::db::Database::parse(Some(url), &data)?.remember(&data)?;
+    }
     match cli.command {
         Some(Command::Admin(cmd)) => admin(&data, cmd),
         None => serve(cli, data),
@@ -211,7 +226,9 @@ fn parse_mode(mode: &str) -> Result<Mode> {
 }
 
 fn admin(data: &std::path::Path, cmd: Admin) -> Result<()> {
-    if !data.join(rally_server::registry::REGISTRY_FILE).exists() {
+    if !data.join(rally_server::registry::REGISTRY_FILE).exists()
+        && !data.join(rally_server::db::DATABASE_FILE).exists()
+    {
         bail!(
             "{} holds no Rally server (start one there first)",
             data.display()
@@ -226,7 +243,7 @@ fn admin(data: &std::path::Path, cmd: Admin) -> Result<()> {
         | Admin::Log { .. }) => return moderation_admin::run(data, cmd),
         cmd => cmd,
     };
-    let mut registry = SqliteRegistry::open(data)?;
+    let mut registry = SqlRegistry::open(data)?;
     match cmd {
         Admin::Instances(_)
         | Admin::Reports(_)
@@ -405,6 +422,7 @@ fn serve(cli: Cli, data: PathBuf) -> Result<()> {
             joins: cli.cap_joins_per_hour,
         },
         max_frame: cli.max_frame,
+        delivery_lease: std::time::Duration::from_secs(cli.delivery_lease),
         geocoder: match (cli.geocoder, cli.geocoder_url.clone()) {
             (Some(p), Some(url)) => Some((p, url)),
             (Some(rally_geocode::Provider::Nominatim), None) => Some((

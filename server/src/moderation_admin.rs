@@ -10,7 +10,7 @@ use clap::Subcommand;
 use rally_core::PersonaId;
 use rally_core::jiff::Timestamp;
 use rally_server::fedi::moderation;
-use rally_server::registry::{Policy as PolicyText, Registry, SqliteRegistry};
+use rally_server::registry::{Policy as PolicyText, Registry, SqlRegistry};
 
 use crate::Admin;
 
@@ -250,7 +250,7 @@ fn show(data: &Path, id: i64, json: bool) -> Result<()> {
 }
 
 fn policy(data: &Path, cmd: Policy) -> Result<()> {
-    let mut registry = SqliteRegistry::open(data)?;
+    let mut registry = SqlRegistry::open(data)?;
     match cmd {
         Policy::Set {
             file,

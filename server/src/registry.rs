@@ -1,8 +1,8 @@
 //! Who may sync with the server: the registration mode the admin chose, the
 //! invitation codes, the registered personas, and the server's transport key.
 //!
-//! [`Registry`] is the storage interface (SQLite here, [`SqliteRegistry`]; a
-//! PostgreSQL backend implements the same trait); [`admit`] is the policy on top,
+//! [`Registry`] is the storage interface (one implementation, [`SqlRegistry`], on
+//! SQLite or PostgreSQL through [`crate::db`]); [`admit`] is the policy on top,
 //! the same whatever the backend. A persona registers by proving its key in the
 //! sync handshake (see `rally_core::protocol`), presenting an invitation code when
 //! the mode asks for one. The mode is read on every admission, so changing it with
@@ -10,12 +10,12 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::time::Duration;
 
 use rally_core::PersonaId;
 use rally_core::jiff::Timestamp;
 use rally_core::protocol::Admission;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use crate::db::{Conn, Database, SqlError, migrations::Store};
+use crate::vals;
 use serde::Serialize;
 
 pub const REGISTRY_FILE: &str = "server.db";
@@ -72,9 +72,9 @@ pub enum RegistryError {
     #[error("{path} is not a Rally server file (not an SQLite database, or damaged)")]
     NotADatabase { path: PathBuf },
     #[error("database error while {context}: {source}")]
-    Sqlite {
+    Db {
         context: &'static str,
-        source: rusqlite::Error,
+        source: SqlError,
     },
 }
 
@@ -82,9 +82,9 @@ trait Ctx<T> {
     fn ctx(self, context: &'static str) -> Result<T, RegistryError>;
 }
 
-impl<T> Ctx<T> for Result<T, rusqlite::Error> {
+impl<T> Ctx<T> for Result<T, SqlError> {
     fn ctx(self, context: &'static str) -> Result<T, RegistryError> {
-        self.map_err(|source| RegistryError::Sqlite { context, source })
+        self.map_err(|source| RegistryError::Db { context, source })
     }
 }
 
@@ -216,33 +216,14 @@ fn new_code() -> String {
         .join("-")
 }
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS admin_sessions (
-    hash       BLOB PRIMARY KEY,
-    expires_at INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS registrations (
-    persona       BLOB PRIMARY KEY,
-    registered_at INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS suspended (
-    persona BLOB PRIMARY KEY,
-    at      INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS invites (
-    code       TEXT PRIMARY KEY,
-    shown      TEXT NOT NULL,
-    uses_left  INTEGER NOT NULL,
-    created_at INTEGER NOT NULL,
-    revoked    INTEGER NOT NULL DEFAULT 0
-) WITHOUT ROWID;
-";
-
-/// The registry in `server.db`, beside the store in the server's data directory.
+/// The registry: `server.db` in the data directory, or the `registry` schema
+/// of the PostgreSQL database (see [`crate::db`]).
 #[derive(Debug)]
-pub struct SqliteRegistry {
-    conn: Connection,
+pub struct SqlRegistry {
+    conn: Conn,
+    /// On PostgreSQL, where this process keeps its own transport key: each
+    /// process sharing the database is a peer of its own, with its own peer id.
+    node_key: Option<PathBuf>,
 }
 
 fn time_text(seconds: i64) -> String {
@@ -251,59 +232,85 @@ fn time_text(seconds: i64) -> String {
         .unwrap_or_default()
 }
 
-impl SqliteRegistry {
+/// The file a process on a shared database keeps its transport key in.
+pub const NODE_KEY_FILE: &str = "node.key";
+
+impl SqlRegistry {
+    /// The registry of the server whose data directory is `dir` (see
+    /// [`Database::for_data`]).
     pub fn open(dir: &Path) -> Result<Self, RegistryError> {
-        let path = dir.join(REGISTRY_FILE);
+        let database = Database::for_data(dir).map_err(|source| RegistryError::Db {
+            context: "finding the database",
+            source,
+        })?;
+        Self::open_in(&database, dir)
+    }
+
+    /// The registry in `database`; `data` is this process' own directory.
+    pub fn open_in(database: &Database, data: &Path) -> Result<Self, RegistryError> {
+        let path = match database {
+            Database::Sqlite(dir) => dir.join(REGISTRY_FILE),
+            Database::Postgres(_) => data.join(NODE_KEY_FILE),
+        };
         let io = |source| RegistryError::Io {
             path: path.clone(),
             source,
         };
-        std::fs::create_dir_all(dir).map_err(io)?;
-        let not_db = |e: rusqlite::Error| match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt) => {
-                RegistryError::NotADatabase { path: path.clone() }
-            }
-            _ => RegistryError::Sqlite {
-                context: "opening the registry",
-                source: e,
-            },
-        };
-        let conn = Connection::open(&path).map_err(not_db)?;
-        conn.busy_timeout(Duration::from_secs(15)).map_err(not_db)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(not_db)?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(not_db)?;
-        conn.execute_batch(SCHEMA).map_err(not_db)?;
+        std::fs::create_dir_all(data).map_err(io)?;
+        if let Database::Sqlite(dir) = database {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let conn = database
+            .open(REGISTRY_FILE, Store::Registry)
+            .map_err(|e| {
+                if e.is_not_a_database() {
+                    RegistryError::NotADatabase { path: path.clone() }
+                } else {
+                    RegistryError::Db {
+                        context: "opening the registry",
+                        source: e,
+                    }
+                }
+            })?;
         #[cfg(unix)]
-        {
+        if !database.is_postgres() {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
         }
-        Ok(SqliteRegistry { conn })
+        Ok(SqlRegistry {
+            conn,
+            node_key: database.is_postgres().then_some(path),
+        })
     }
 
     fn setting(&self, key: &str) -> Result<Option<Vec<u8>>, RegistryError> {
         self.conn
-            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
-            .optional()
+            .one("SELECT value FROM settings WHERE key = ?1", vals![key])
             .ctx("reading a setting")
     }
 
     fn set_setting(&self, key: &str, value: &[u8]) -> Result<(), RegistryError> {
         self.conn
-            .execute(
-                "INSERT OR REPLACE INTO settings (key, value) VALUES (?1, ?2)",
-                params![key, value],
+            .exec(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                vals![key, value],
             )
             .ctx("writing a setting")?;
         Ok(())
     }
+
+    fn count(&self, sql: &str, persona: &PersonaId, context: &'static str) -> Result<bool, RegistryError> {
+        let n: i64 = self
+            .conn
+            .one(sql, vals![&persona.0])
+            .ctx(context)?
+            .unwrap_or(0);
+        Ok(n > 0)
+    }
 }
 
-impl Registry for SqliteRegistry {
+impl Registry for SqlRegistry {
     fn policy(&self) -> Result<Policy, RegistryError> {
         let text = |v: Option<Vec<u8>>| v.map(|b| String::from_utf8_lossy(&b).into_owned());
         Ok(Policy {
@@ -321,7 +328,7 @@ impl Registry for SqliteRegistry {
                 Some(v) => self.set_setting(key, v.as_bytes())?,
                 None => {
                     self.conn
-                        .execute("DELETE FROM settings WHERE key = ?1", [key])
+                        .exec("DELETE FROM settings WHERE key = ?1", vals![key])
                         .ctx("writing a setting")?;
                 }
             }
@@ -332,9 +339,9 @@ impl Registry for SqliteRegistry {
     fn suspend(&mut self, persona: &PersonaId, now: Timestamp) -> Result<bool, RegistryError> {
         let n = self
             .conn
-            .execute(
-                "INSERT OR IGNORE INTO suspended (persona, at) VALUES (?1, ?2)",
-                params![persona.0, now.as_second()],
+            .exec(
+                "INSERT INTO suspended (persona, at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                vals![&persona.0, now.as_second()],
             )
             .ctx("suspending a persona")?;
         Ok(n > 0)
@@ -343,32 +350,28 @@ impl Registry for SqliteRegistry {
     fn unsuspend(&mut self, persona: &PersonaId) -> Result<bool, RegistryError> {
         let n = self
             .conn
-            .execute("DELETE FROM suspended WHERE persona = ?1", [persona.0])
+            .exec("DELETE FROM suspended WHERE persona = ?1", vals![&persona.0])
             .ctx("lifting a suspension")?;
         Ok(n > 0)
     }
 
     fn is_suspended(&self, persona: &PersonaId) -> Result<bool, RegistryError> {
-        let n: i64 = self
-            .conn
-            .prepare_cached("SELECT count(*) FROM suspended WHERE persona = ?1")
-            .ctx("reading suspensions")?
-            .query_row([persona.0], |r| r.get(0))
-            .ctx("reading suspensions")?;
-        Ok(n > 0)
+        self.count(
+            "SELECT count(*) FROM suspended WHERE persona = ?1",
+            persona,
+            "reading suspensions",
+        )
     }
 
     fn suspended(&self) -> Result<Vec<(PersonaId, i64)>, RegistryError> {
-        let mut stmt = self
+        let rows = self
             .conn
-            .prepare_cached("SELECT persona, at FROM suspended ORDER BY at")
-            .ctx("reading suspensions")?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?)))
+            .rows("SELECT persona, at FROM suspended ORDER BY at", &[])
             .ctx("reading suspensions")?;
         let mut out = Vec::new();
         for row in rows {
-            let (p, at) = row.ctx("reading suspensions")?;
+            let p: Vec<u8> = row.get(0).ctx("reading suspensions")?;
+            let at: i64 = row.get(1).ctx("reading suspensions")?;
             if let Ok(p) = <[u8; 32]>::try_from(p) {
                 out.push((PersonaId(p), at));
             }
@@ -388,13 +391,11 @@ impl Registry for SqliteRegistry {
     }
 
     fn is_registered(&self, persona: &PersonaId) -> Result<bool, RegistryError> {
-        let n: i64 = self
-            .conn
-            .prepare_cached("SELECT count(*) FROM registrations WHERE persona = ?1")
-            .ctx("reading registrations")?
-            .query_row([persona.0], |r| r.get(0))
-            .ctx("reading registrations")?;
-        Ok(n > 0)
+        self.count(
+            "SELECT count(*) FROM registrations WHERE persona = ?1",
+            persona,
+            "reading registrations",
+        )
     }
 
     fn add_registration(
@@ -403,9 +404,10 @@ impl Registry for SqliteRegistry {
         now: Timestamp,
     ) -> Result<(), RegistryError> {
         self.conn
-            .execute(
-                "INSERT OR IGNORE INTO registrations (persona, registered_at) VALUES (?1, ?2)",
-                params![persona.0, now.as_second()],
+            .exec(
+                "INSERT INTO registrations (persona, registered_at) VALUES (?1, ?2)
+                 ON CONFLICT DO NOTHING",
+                vals![&persona.0, now.as_second()],
             )
             .ctx("registering a persona")?;
         Ok(())
@@ -414,33 +416,36 @@ impl Registry for SqliteRegistry {
     fn remove_registration(&mut self, persona: &PersonaId) -> Result<bool, RegistryError> {
         let n = self
             .conn
-            .execute("DELETE FROM registrations WHERE persona = ?1", [persona.0])
+            .exec("DELETE FROM registrations WHERE persona = ?1", vals![&persona.0])
             .ctx("removing a registration")?;
         Ok(n > 0)
     }
 
     fn registrations(&self) -> Result<Vec<Registered>, RegistryError> {
-        let mut stmt = self
+        let rows = self
             .conn
-            .prepare("SELECT persona, registered_at FROM registrations ORDER BY registered_at")
+            .rows(
+                "SELECT persona, registered_at FROM registrations ORDER BY registered_at",
+                &[],
+            )
             .ctx("reading registrations")?;
-        let rows = stmt
-            .query_map([], |r| {
+        rows.iter()
+            .map(|r| {
                 Ok(Registered {
-                    persona: hex::encode(r.get::<_, Vec<u8>>(0)?),
+                    persona: hex::encode(r.get::<Vec<u8>>(0)?),
                     registered_at: time_text(r.get(1)?),
                 })
             })
-            .ctx("reading registrations")?;
-        rows.collect::<Result<_, _>>().ctx("reading registrations")
+            .collect::<Result<_, SqlError>>()
+            .ctx("reading registrations")
     }
 
     fn create_invite(&mut self, uses: u32, now: Timestamp) -> Result<Invite, RegistryError> {
         let shown = new_code();
         self.conn
-            .execute(
+            .exec(
                 "INSERT INTO invites (code, shown, uses_left, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![normalise_code(&shown), shown, uses, now.as_second()],
+                vals![normalise_code(&shown), &shown, uses, now.as_second()],
             )
             .ctx("creating an invitation")?;
         Ok(Invite {
@@ -452,57 +457,82 @@ impl Registry for SqliteRegistry {
     }
 
     fn consume_invite(&mut self, code: &str) -> Result<bool, RegistryError> {
-        let tx = self
+        // One statement: the row is locked while it is checked and counted down,
+        // so two servers on one database cannot both use its last use.
+        let n = self
             .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .ctx("using an invitation")?;
-        let n = tx
-            .execute(
+            .exec(
                 "UPDATE invites SET uses_left = uses_left - 1 WHERE code = ?1 AND uses_left > 0 AND revoked = 0",
-                [normalise_code(code)],
+                vals![normalise_code(code)],
             )
             .ctx("using an invitation")?;
-        tx.commit().ctx("using an invitation")?;
         Ok(n == 1)
     }
 
     fn revoke_invite(&mut self, code: &str) -> Result<bool, RegistryError> {
         let n = self
             .conn
-            .execute(
+            .exec(
                 "UPDATE invites SET revoked = 1 WHERE code = ?1 AND revoked = 0",
-                [normalise_code(code)],
+                vals![normalise_code(code)],
             )
             .ctx("revoking an invitation")?;
         Ok(n > 0)
     }
 
     fn invites(&self) -> Result<Vec<Invite>, RegistryError> {
-        let mut stmt = self
+        let rows = self
             .conn
-            .prepare(
+            .rows(
                 "SELECT shown, uses_left, created_at, revoked FROM invites ORDER BY created_at",
+                &[],
             )
             .ctx("reading invitations")?;
-        let rows = stmt
-            .query_map([], |r| {
+        rows.iter()
+            .map(|r| {
                 Ok(Invite {
                     code: r.get(0)?,
                     uses_left: r.get(1)?,
                     created_at: time_text(r.get(2)?),
-                    revoked: r.get::<_, i64>(3)? != 0,
+                    revoked: r.get(3)?,
                 })
             })
-            .ctx("reading invitations")?;
-        rows.collect::<Result<_, _>>().ctx("reading invitations")
+            .collect::<Result<_, SqlError>>()
+            .ctx("reading invitations")
     }
 
     fn transport_key(&mut self) -> Result<Vec<u8>, RegistryError> {
-        Ok(self.setting("transport_key")?.unwrap_or_default())
+        match &self.node_key {
+            None => Ok(self.setting("transport_key")?.unwrap_or_default()),
+            Some(path) => match std::fs::read(path) {
+                Ok(key) => Ok(key),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+                Err(source) => Err(RegistryError::Io {
+                    path: path.clone(),
+                    source,
+                }),
+            },
+        }
     }
 
     fn set_transport_key(&mut self, key: &[u8]) -> Result<(), RegistryError> {
-        self.set_setting("transport_key", key)
+        match &self.node_key {
+            None => self.set_setting("transport_key", key),
+            Some(path) => {
+                let io = |source| RegistryError::Io {
+                    path: path.clone(),
+                    source,
+                };
+                std::fs::write(path, key).map_err(io)?;
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                        .map_err(io)?;
+                }
+                Ok(())
+            }
+        }
     }
 
     fn admin_token_hash(&self) -> Result<Option<Vec<u8>>, RegistryError> {
@@ -510,18 +540,24 @@ impl Registry for SqliteRegistry {
     }
 
     fn set_admin_token_hash(&mut self, hash: &[u8]) -> Result<(), RegistryError> {
-        self.set_setting("admin_token_sha256", hash)?;
-        self.conn
-            .execute("DELETE FROM admin_sessions", [])
-            .ctx("ending admin sessions")?;
-        Ok(())
+        self.conn.transaction(|c| {
+            c.exec(
+                "INSERT INTO settings (key, value) VALUES ('admin_token_sha256', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                vals![hash],
+            )?;
+            c.exec("DELETE FROM admin_sessions", &[])?;
+            Ok::<_, SqlError>(())
+        })
+        .ctx("setting the admin token")
     }
 
     fn add_admin_session(&mut self, hash: &[u8], expires_at: i64) -> Result<(), RegistryError> {
         self.conn
-            .execute(
-                "INSERT OR REPLACE INTO admin_sessions (hash, expires_at) VALUES (?1, ?2)",
-                params![hash, expires_at],
+            .exec(
+                "INSERT INTO admin_sessions (hash, expires_at) VALUES (?1, ?2)
+                 ON CONFLICT (hash) DO UPDATE SET expires_at = excluded.expires_at",
+                vals![hash, expires_at],
             )
             .ctx("opening an admin session")?;
         Ok(())
@@ -529,20 +565,22 @@ impl Registry for SqliteRegistry {
 
     fn admin_session_open(&mut self, hash: &[u8], now: i64) -> Result<bool, RegistryError> {
         self.conn
-            .execute("DELETE FROM admin_sessions WHERE expires_at <= ?1", [now])
+            .exec("DELETE FROM admin_sessions WHERE expires_at <= ?1", vals![now])
             .ctx("ending expired admin sessions")?;
-        self.conn
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM admin_sessions WHERE hash = ?1)",
-                [hash],
-                |r| r.get(0),
+        Ok(self
+            .conn
+            .one::<i64>(
+                "SELECT count(*) FROM admin_sessions WHERE hash = ?1",
+                vals![hash],
             )
-            .ctx("reading an admin session")
+            .ctx("reading an admin session")?
+            .unwrap_or(0)
+            > 0)
     }
 
     fn end_admin_session(&mut self, hash: &[u8]) -> Result<(), RegistryError> {
         self.conn
-            .execute("DELETE FROM admin_sessions WHERE hash = ?1", [hash])
+            .exec("DELETE FROM admin_sessions WHERE hash = ?1", vals![hash])
             .ctx("ending an admin session")?;
         Ok(())
     }

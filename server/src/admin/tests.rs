@@ -5,7 +5,7 @@ use axum::http::Request;
 use tower::ServiceExt as _;
 
 fn state(dir: &std::path::Path) -> (Arc<AdminState>, String) {
-    let mut registry = SqliteRegistry::open(dir).unwrap();
+    let mut registry = SqlRegistry::open(dir).unwrap();
     let token = new_token(&mut registry).unwrap();
     let http = Arc::new(crate::http::State {
         registry: rally_service::Handle::spawn(registry, "test-registry").unwrap(),
@@ -133,7 +133,7 @@ async fn only_the_token_signs_in_and_only_from_this_site() {
     )
     .await;
     let second = session_of(headers[header::SET_COOKIE].to_str().unwrap());
-    let mut registry = SqliteRegistry::open(dir.path()).unwrap();
+    let mut registry = SqlRegistry::open(dir.path()).unwrap();
     let newer = new_token(&mut registry).unwrap();
     let (status, _, _) = send(&state, set(Some(&second), site)).await;
     assert_eq!(

@@ -6,9 +6,9 @@
 //! (`moderation.rs`: reports, hidden content, their log).
 
 use std::path::Path;
-use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::{Conn, Database, Row, SqlError, migrations::Store};
+use crate::vals;
 
 use super::keys::{ActorKey, KeyError};
 
@@ -27,104 +27,12 @@ pub const ACTOR_RETENTION_SECS: i64 = 30 * 24 * 3600;
 /// the documents: editing or deleting a comment needs it).
 pub const SILENT_PROXY_RETENTION_SECS: i64 = 30 * 24 * 3600;
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS meta (
-    key     TEXT PRIMARY KEY,
-    value   TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS keys (
-    actor   TEXT PRIMARY KEY,
-    pkcs8   BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS remote_actors (
-    id           TEXT PRIMARY KEY,
-    json         TEXT NOT NULL,
-    fetched_at   INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS followers (
-    local      TEXT NOT NULL,
-    remote     TEXT NOT NULL,
-    follow_id  TEXT NOT NULL,
-    state      TEXT NOT NULL,
-    at         INTEGER NOT NULL,
-    PRIMARY KEY (local, remote)
-);
-CREATE TABLE IF NOT EXISTS following (
-    local      TEXT NOT NULL,
-    remote     TEXT NOT NULL,
-    follow_id  TEXT NOT NULL,
-    state      TEXT NOT NULL,
-    at         INTEGER NOT NULL,
-    PRIMARY KEY (local, remote)
-);
-CREATE TABLE IF NOT EXISTS published (
-    object     TEXT PRIMARY KEY,
-    actor      TEXT NOT NULL,
-    digest     TEXT NOT NULL,
-    deleted    INTEGER NOT NULL DEFAULT 0,
-    at         INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS usernames (
-    username   TEXT PRIMARY KEY,
-    grp        TEXT NOT NULL UNIQUE
-);
-CREATE TABLE IF NOT EXISTS proxies (
-    remote     TEXT PRIMARY KEY,
-    persona    TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS remote_objects (
-    id         TEXT PRIMARY KEY,
-    kind       TEXT NOT NULL,
-    doc        TEXT NOT NULL,
-    local      TEXT,
-    actor      TEXT NOT NULL,
-    at         INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS seen_activities (
-    id         TEXT PRIMARY KEY,
-    at         INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS deliveries (
-    id         INTEGER PRIMARY KEY,
-    inbox      TEXT NOT NULL,
-    actor      TEXT NOT NULL,
-    body       TEXT NOT NULL,
-    attempts   INTEGER NOT NULL DEFAULT 0,
-    next_at    INTEGER NOT NULL,
-    last_error TEXT,
-    created_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (next_at);
-CREATE TABLE IF NOT EXISTS failed_deliveries (
-    id         INTEGER PRIMARY KEY,
-    inbox      TEXT NOT NULL,
-    body       TEXT NOT NULL,
-    attempts   INTEGER NOT NULL,
-    last_error TEXT,
-    failed_at  INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS blocked_domains (
-    domain     TEXT PRIMARY KEY
-);
-CREATE TABLE IF NOT EXISTS private_feeds (
-    persona    TEXT PRIMARY KEY,
-    generation INTEGER NOT NULL,
-    token_hash BLOB NOT NULL UNIQUE,
-    at         INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS remote_media (
-    url        TEXT PRIMARY KEY,
-    picture    TEXT NOT NULL,
-    at         INTEGER NOT NULL
-);
-";
-
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("federation database: {context}: {source}")]
-    Sqlite {
+    Db {
         context: &'static str,
-        source: rusqlite::Error,
+        source: SqlError,
     },
     #[error(transparent)]
     Key(#[from] KeyError),
@@ -136,9 +44,18 @@ trait Ctx<T> {
     fn ctx(self, context: &'static str) -> Result<T, DbError>;
 }
 
-impl<T> Ctx<T> for rusqlite::Result<T> {
+impl<T> Ctx<T> for Result<T, SqlError> {
     fn ctx(self, context: &'static str) -> Result<T, DbError> {
-        self.map_err(|source| DbError::Sqlite { context, source })
+        self.map_err(|source| DbError::Db { context, source })
+    }
+}
+
+impl From<SqlError> for DbError {
+    fn from(source: SqlError) -> Self {
+        DbError::Db {
+            context: "a transaction",
+            source,
+        }
     }
 }
 
@@ -171,42 +88,63 @@ pub struct RemoteObject {
     pub actor: String,
 }
 
+/// The federation's state: `fedi.db` in the data directory, or the `fedi`
+/// schema of the PostgreSQL database (see [`crate::db`]).
 #[derive(Debug)]
 pub struct FediDb {
-    conn: Connection,
+    conn: Conn,
+}
+
+fn follow(r: &Row) -> Result<Follow, SqlError> {
+    Ok(Follow {
+        local: r.get(0)?,
+        remote: r.get(1)?,
+        follow_id: r.get(2)?,
+        state: r.get(3)?,
+        at: r.get(4)?,
+    })
+}
+
+fn remote_object(r: &Row, from: usize) -> Result<RemoteObject, SqlError> {
+    Ok(RemoteObject {
+        kind: r.get(from)?,
+        doc: r.get(from + 1)?,
+        local: r.get(from + 2)?,
+        actor: r.get(from + 3)?,
+    })
 }
 
 impl FediDb {
+    /// The federation state of the server whose data directory is `dir` (see
+    /// [`Database::for_data`]).
     pub fn open(dir: &Path) -> Result<FediDb, DbError> {
-        let conn = Connection::open(dir.join(FEDI_FILE)).ctx("opening")?;
-        conn.busy_timeout(Duration::from_secs(15)).ctx("opening")?;
-        conn.pragma_update(None, "journal_mode", "WAL")
+        Self::open_in(&Database::for_data(dir).ctx("finding the database")?)
+    }
+
+    pub fn open_in(database: &Database) -> Result<FediDb, DbError> {
+        let conn = database
+            .open(FEDI_FILE, Store::Fedi)
             .ctx("opening")?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .ctx("opening")?;
-        conn.execute_batch(SCHEMA).ctx("creating the schema")?;
-        conn.execute_batch(moderation::SCHEMA)
-            .ctx("creating the schema")?;
         Ok(FediDb { conn })
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>, SqlError> {
+        self.conn
+            .one("SELECT value FROM meta WHERE key = ?1", vals![key])
     }
 
     /// The public URL the server last ran with (so `rally-server admin` can act
     /// for it while it runs).
     pub fn public_url(&self) -> Result<Option<String>, DbError> {
-        self.conn
-            .query_row("SELECT value FROM meta WHERE key = 'public_url'", [], |r| {
-                r.get(0)
-            })
-            .optional()
-            .ctx("reading the public URL")
+        self.meta("public_url").ctx("reading the public URL")
     }
 
     pub fn set_public_url(&self, url: &str) -> Result<(), DbError> {
         self.conn
-            .execute(
+            .exec(
                 "INSERT INTO meta (key, value) VALUES ('public_url', ?1)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [url],
+                vals![url],
             )
             .ctx("saving the public URL")?;
         Ok(())
@@ -214,36 +152,24 @@ impl FediDb {
 
     /// The secret private feed tokens are made from (random, made on first use).
     pub fn feed_secret(&self) -> Result<Vec<u8>, DbError> {
-        let stored: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'feed_secret'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .ctx("reading the feed secret")?;
+        let stored = self.meta("feed_secret").ctx("reading the feed secret")?;
         if let Some(secret) = stored.and_then(|s| hex::decode(s).ok()) {
             return Ok(secret);
         }
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret).map_err(|e| DbError::Random(e.to_string()))?;
         self.conn
-            .execute(
+            .exec(
                 "INSERT INTO meta (key, value) VALUES ('feed_secret', ?1)
                  ON CONFLICT (key) DO NOTHING",
-                [hex::encode(secret)],
+                vals![hex::encode(secret)],
             )
             .ctx("saving the feed secret")?;
         // Another connection may have made one first: use the stored one.
-        let stored: String = self
-            .conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'feed_secret'",
-                [],
-                |r| r.get(0),
-            )
-            .ctx("reading the feed secret")?;
+        let stored = self
+            .meta("feed_secret")
+            .ctx("reading the feed secret")?
+            .unwrap_or_default();
         hex::decode(stored).map_err(|e| DbError::Random(e.to_string()))
     }
 
@@ -251,12 +177,10 @@ impl FediDb {
     pub fn feed_generation(&self, persona: &str) -> Result<i64, DbError> {
         Ok(self
             .conn
-            .query_row(
+            .one(
                 "SELECT generation FROM private_feeds WHERE persona = ?1",
-                [persona],
-                |r| r.get(0),
+                vals![persona],
             )
-            .optional()
             .ctx("reading a feed generation")?
             .unwrap_or(0))
     }
@@ -271,11 +195,11 @@ impl FediDb {
         now: i64,
     ) -> Result<(), DbError> {
         self.conn
-            .execute(
+            .exec(
                 "INSERT INTO private_feeds (persona, generation, token_hash, at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (persona) DO UPDATE SET generation = excluded.generation,
                      token_hash = excluded.token_hash, at = excluded.at",
-                params![persona, generation, token_hash, now],
+                vals![persona, generation, token_hash, now],
             )
             .ctx("saving a feed token")?;
         Ok(())
@@ -284,67 +208,60 @@ impl FediDb {
     /// The persona whose current feed token hashes to `token_hash`.
     pub fn feed_persona(&self, token_hash: &[u8]) -> Result<Option<String>, DbError> {
         self.conn
-            .query_row(
+            .one(
                 "SELECT persona FROM private_feeds WHERE token_hash = ?1",
-                [token_hash],
-                |r| r.get(0),
+                vals![token_hash],
             )
-            .optional()
             .ctx("finding a feed token")
     }
 
-    /// The key of one of this server's actors, made on first use.
+    /// The key of one of this server's actors, made on first use (the first
+    /// process to make it wins; every process then signs with that one).
     pub fn actor_key(&self, actor: &str) -> Result<ActorKey, DbError> {
-        let stored: Option<Vec<u8>> = self
-            .conn
-            .query_row("SELECT pkcs8 FROM keys WHERE actor = ?1", [actor], |r| {
-                r.get(0)
-            })
-            .optional()
-            .ctx("reading a key")?;
-        if let Some(der) = stored {
+        let read = || {
+            self.conn
+                .one::<Vec<u8>>("SELECT pkcs8 FROM keys WHERE actor = ?1", vals![actor])
+                .ctx("reading a key")
+        };
+        if let Some(der) = read()? {
             return Ok(ActorKey::from_pkcs8(&der)?);
         }
         let key = ActorKey::generate()?;
         self.conn
-            .execute(
-                "INSERT OR IGNORE INTO keys (actor, pkcs8) VALUES (?1, ?2)",
-                params![actor, key.pkcs8()],
+            .exec(
+                "INSERT INTO keys (actor, pkcs8) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                vals![actor, key.pkcs8()],
             )
             .ctx("saving a key")?;
-        let der: Vec<u8> = self
-            .conn
-            .query_row("SELECT pkcs8 FROM keys WHERE actor = ?1", [actor], |r| {
-                r.get(0)
-            })
-            .ctx("reading a key")?;
+        let der = read()?.unwrap_or_default();
         Ok(ActorKey::from_pkcs8(&der)?)
     }
 
     // ----- remote actors -----
 
     pub fn remote_actor(&self, id: &str) -> Result<Option<(RemoteActor, i64)>, DbError> {
-        let row: Option<(String, i64)> = self
+        let row = self
             .conn
-            .query_row(
+            .row(
                 "SELECT json, fetched_at FROM remote_actors WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                vals![id],
             )
-            .optional()
             .ctx("reading an actor")?;
-        Ok(row.and_then(|(json, at)| {
-            let v = serde_json::from_str(&json).ok()?;
-            Some((RemoteActor::parse(&v).ok()?, at))
-        }))
+        let Some(row) = row else { return Ok(None) };
+        let json: String = row.get(0).ctx("reading an actor")?;
+        let at: i64 = row.get(1).ctx("reading an actor")?;
+        Ok(serde_json::from_str(&json)
+            .ok()
+            .and_then(|v| RemoteActor::parse(&v).ok())
+            .map(|a| (a, at)))
     }
 
     pub fn save_remote_actor(&self, id: &str, json: &str, now: i64) -> Result<(), DbError> {
         self.conn
-            .execute(
+            .exec(
                 "INSERT INTO remote_actors (id, json, fetched_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT (id) DO UPDATE SET json = excluded.json, fetched_at = excluded.fetched_at",
-                params![id, json, now],
+                vals![id, json, now],
             )
             .ctx("saving an actor")?;
         Ok(())
@@ -352,23 +269,14 @@ impl FediDb {
 
     // ----- follows -----
 
-    fn follow_rows(&self, table: &str, filter: &str, arg: &str) -> Result<Vec<Follow>, DbError> {
+    fn follow_rows(&self, table: &str, local: &str) -> Result<Vec<Follow>, DbError> {
         let sql = format!(
-            "SELECT local, remote, follow_id, state, at FROM {table} WHERE {filter} ORDER BY at, remote"
+            "SELECT local, remote, follow_id, state, at FROM {table} WHERE local = ?1 ORDER BY at, remote"
         );
-        let mut stmt = self.conn.prepare(&sql).ctx("reading follows")?;
-        let rows = stmt
-            .query_map([arg], |r| {
-                Ok(Follow {
-                    local: r.get(0)?,
-                    remote: r.get(1)?,
-                    follow_id: r.get(2)?,
-                    state: r.get(3)?,
-                    at: r.get(4)?,
-                })
-            })
-            .ctx("reading follows")?;
-        rows.collect::<Result<_, _>>().ctx("reading follows")
+        self.conn
+            .rows(&sql, vals![local])
+            .and_then(|rows| rows.iter().map(follow).collect())
+            .ctx("reading follows")
     }
 
     fn upsert_follow(&self, table: &str, f: &Follow) -> Result<(), DbError> {
@@ -377,7 +285,7 @@ impl FediDb {
              ON CONFLICT (local, remote) DO UPDATE SET follow_id = excluded.follow_id, state = excluded.state, at = excluded.at"
         );
         self.conn
-            .execute(&sql, params![f.local, f.remote, f.follow_id, f.state, f.at])
+            .exec(&sql, vals![&f.local, &f.remote, &f.follow_id, &f.state, f.at])
             .ctx("saving a follow")?;
         Ok(())
     }
@@ -386,7 +294,7 @@ impl FediDb {
         let sql = format!("DELETE FROM {table} WHERE local = ?1 AND remote = ?2");
         Ok(self
             .conn
-            .execute(&sql, params![local, remote])
+            .exec(&sql, vals![local, remote])
             .ctx("removing a follow")?
             > 0)
     }
@@ -401,7 +309,7 @@ impl FediDb {
 
     /// Followers of a local actor (every state).
     pub fn followers(&self, local: &str) -> Result<Vec<Follow>, DbError> {
-        self.follow_rows("followers", "local = ?1", local)
+        self.follow_rows("followers", local)
     }
 
     pub fn follower(&self, local: &str, remote: &str) -> Result<Option<Follow>, DbError> {
@@ -420,35 +328,31 @@ impl FediDb {
     }
 
     pub fn following(&self, local: &str) -> Result<Vec<Follow>, DbError> {
-        self.follow_rows("following", "local = ?1", local)
+        self.follow_rows("following", local)
     }
 
     // ----- publication -----
 
     pub fn published(&self, object: &str) -> Result<Option<(String, bool)>, DbError> {
         self.conn
-            .query_row(
+            .row(
                 "SELECT digest, deleted FROM published WHERE object = ?1",
-                [object],
-                |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0)),
+                vals![object],
             )
-            .optional()
+            .and_then(|r| r.map(|r| Ok((r.get(0)?, r.get(1)?))).transpose())
             .ctx("reading what was published")
     }
 
     /// What was published under `prefix` (a series' occurrences): each
     /// object's id and whether it was deleted.
     pub fn published_under(&self, prefix: &str) -> Result<Vec<(String, bool)>, DbError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT object, deleted FROM published WHERE substr(object, 1, length(?1)) = ?1",
+        self.conn
+            .rows(
+                "SELECT object, deleted FROM published
+                 WHERE substr(object, 1, length(CAST(?1 AS TEXT))) = ?1",
+                vals![prefix],
             )
-            .ctx("reading what was published")?;
-        let rows = stmt
-            .query_map([prefix], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0)))
-            .ctx("reading what was published")?;
-        rows.collect::<Result<_, _>>()
+            .and_then(|rows| rows.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect())
             .ctx("reading what was published")
     }
 
@@ -461,58 +365,107 @@ impl FediDb {
         now: i64,
     ) -> Result<(), DbError> {
         self.conn
-            .execute(
+            .exec(
                 "INSERT INTO published (object, actor, digest, deleted, at) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (object) DO UPDATE SET digest = excluded.digest, deleted = excluded.deleted, at = excluded.at",
-                params![object, actor, digest, deleted, now],
+                vals![object, actor, digest, deleted, now],
             )
             .ctx("recording a publication")?;
         Ok(())
     }
 
+    /// Records that `object` is now published as `digest`, unless it already
+    /// was: `false` when it was (another server process on the same database
+    /// saw the same change first and sends it), so each change goes out once.
+    pub fn claim_publication(
+        &self,
+        object: &str,
+        actor: &str,
+        digest: &str,
+        deleted: bool,
+        now: i64,
+    ) -> Result<bool, DbError> {
+        Ok(self
+            .conn
+            .exec(
+                "INSERT INTO published (object, actor, digest, deleted, at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (object) DO UPDATE SET digest = excluded.digest, deleted = excluded.deleted, at = excluded.at
+                 WHERE published.digest <> excluded.digest OR published.deleted <> excluded.deleted",
+                vals![object, actor, digest, deleted, now],
+            )
+            .ctx("recording a publication")?
+            > 0)
+    }
+
+    /// Publishes `object` as `digest` once: in one transaction, records it
+    /// ([`FediDb::claim_publication`]) and, unless it was already recorded so,
+    /// queues `body` from `actor` for each of `inboxes`. How many were queued
+    /// (none when another process published the same change first).
+    #[allow(clippy::too_many_arguments)]
+    pub fn publish_once(
+        &self,
+        object: &str,
+        actor: &str,
+        digest: &str,
+        deleted: bool,
+        now: i64,
+        inboxes: &[String],
+        body: &str,
+    ) -> Result<usize, DbError> {
+        self.conn.transaction(|_| {
+            if !self.claim_publication(object, actor, digest, deleted, now)? {
+                return Ok(0);
+            }
+            for inbox in inboxes {
+                self.enqueue(inbox, actor, body, now)?;
+            }
+            Ok(inboxes.len())
+        })
+    }
+
     /// The group a username belongs to; the first group to claim a username keeps it.
     pub fn claim_username(&self, username: &str, group: &str) -> Result<String, DbError> {
         self.conn
-            .execute(
-                "INSERT OR IGNORE INTO usernames (username, grp) VALUES (?1, ?2)",
-                params![username, group],
+            .exec(
+                "INSERT INTO usernames (username, grp) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                vals![username, group],
             )
             .ctx("claiming a username")?;
-        self.conn
-            .query_row(
+        Ok(self
+            .conn
+            .one(
                 "SELECT grp FROM usernames WHERE username = ?1",
-                [username],
-                |r| r.get(0),
+                vals![username],
             )
-            .ctx("claiming a username")
+            .ctx("claiming a username")?
+            .unwrap_or_default())
     }
 
     // ----- remote objects -----
 
     pub fn proxy_persona(&self, remote: &str) -> Result<Option<String>, DbError> {
         self.conn
-            .query_row(
+            .one(
                 "SELECT persona FROM proxies WHERE remote = ?1",
-                [remote],
-                |r| r.get(0),
+                vals![remote],
             )
-            .optional()
             .ctx("reading a proxy")
     }
 
     /// A proxy persona was forgotten (see `Local::prune_proxies`).
     pub fn forget_proxy(&self, persona: &str) -> Result<(), DbError> {
         self.conn
-            .execute("DELETE FROM proxies WHERE persona = ?1", [persona])
+            .exec("DELETE FROM proxies WHERE persona = ?1", vals![persona])
             .ctx("forgetting a proxy")?;
         Ok(())
     }
 
     pub fn set_proxy_persona(&self, remote: &str, persona: &str) -> Result<(), DbError> {
         self.conn
-            .execute(
-                "INSERT OR REPLACE INTO proxies (remote, persona) VALUES (?1, ?2)",
-                params![remote, persona],
+            .exec(
+                "INSERT INTO proxies (remote, persona) VALUES (?1, ?2)
+                 ON CONFLICT (remote) DO UPDATE SET persona = excluded.persona",
+                vals![remote, persona],
             )
             .ctx("saving a proxy")?;
         Ok(())
@@ -520,19 +473,11 @@ impl FediDb {
 
     pub fn remote_object(&self, id: &str) -> Result<Option<RemoteObject>, DbError> {
         self.conn
-            .query_row(
+            .row(
                 "SELECT kind, doc, local, actor FROM remote_objects WHERE id = ?1",
-                [id],
-                |r| {
-                    Ok(RemoteObject {
-                        kind: r.get(0)?,
-                        doc: r.get(1)?,
-                        local: r.get(2)?,
-                        actor: r.get(3)?,
-                    })
-                },
+                vals![id],
             )
-            .optional()
+            .and_then(|r| r.map(|r| remote_object(&r, 0)).transpose())
             .ctx("reading a remote object")
     }
 
@@ -542,11 +487,11 @@ impl FediDb {
     pub fn set_remote_object(&self, id: &str, o: &RemoteObject, now: i64) -> Result<bool, DbError> {
         Ok(self
             .conn
-            .execute(
+            .exec(
                 "INSERT INTO remote_objects (id, kind, doc, local, actor, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, local = excluded.local, at = excluded.at
                  WHERE remote_objects.actor = excluded.actor AND remote_objects.kind = excluded.kind",
-                params![id, o.kind, o.doc, o.local, o.actor, now],
+                vals![id, &o.kind, &o.doc, o.local.as_deref(), &o.actor, now],
             )
             .ctx("saving a remote object")?
             > 0)
@@ -556,18 +501,16 @@ impl FediDb {
     /// `copies::banner_of`), as a document keeps it.
     pub fn remote_media(&self, url: &str) -> Result<Option<String>, DbError> {
         self.conn
-            .prepare_cached("SELECT picture FROM remote_media WHERE url = ?1")
-            .ctx("reading remote pictures")?
-            .query_row([url], |r| r.get(0))
-            .optional()
+            .one("SELECT picture FROM remote_media WHERE url = ?1", vals![url])
             .ctx("reading remote pictures")
     }
 
     pub fn set_remote_media(&self, url: &str, picture: &str, now: i64) -> Result<(), DbError> {
         self.conn
-            .execute(
-                "INSERT OR REPLACE INTO remote_media (url, picture, at) VALUES (?1, ?2, ?3)",
-                params![url, picture, now],
+            .exec(
+                "INSERT INTO remote_media (url, picture, at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (url) DO UPDATE SET picture = excluded.picture, at = excluded.at",
+                vals![url, picture, now],
             )
             .ctx("keeping a remote picture")?;
         Ok(())
@@ -575,11 +518,15 @@ impl FediDb {
 
     /// Whether an activity id was handled already (see [`FediDb::first_sight`]).
     pub fn seen(&self, id: &str) -> Result<bool, DbError> {
-        self.conn
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM seen_activities WHERE id = ?1)")
+        Ok(self
+            .conn
+            .one::<i64>(
+                "SELECT count(*) FROM seen_activities WHERE id = ?1",
+                vals![id],
+            )
             .ctx("reading seen activities")?
-            .query_row([id], |r| r.get(0))
-            .ctx("reading seen activities")
+            .unwrap_or(0)
+            > 0)
     }
 
     /// The remote objects of one kind recorded for a document, with their ids.
@@ -588,62 +535,45 @@ impl FediDb {
         kind: &str,
         doc: &str,
     ) -> Result<Vec<(String, RemoteObject)>, DbError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
+        self.conn
+            .rows(
                 "SELECT id, kind, doc, local, actor FROM remote_objects WHERE kind = ?1 AND doc = ?2 ORDER BY at, id",
+                vals![kind, doc],
             )
-            .ctx("listing remote objects")?;
-        let rows = stmt
-            .query_map([kind, doc], |r| {
-                Ok((
-                    r.get(0)?,
-                    RemoteObject {
-                        kind: r.get(1)?,
-                        doc: r.get(2)?,
-                        local: r.get(3)?,
-                        actor: r.get(4)?,
-                    },
-                ))
+            .and_then(|rows| {
+                rows.iter()
+                    .map(|r| Ok((r.get(0)?, remote_object(r, 1)?)))
+                    .collect()
             })
-            .ctx("listing remote objects")?;
-        rows.collect::<Result<_, _>>().ctx("listing remote objects")
+            .ctx("listing remote objects")
     }
 
     /// The documents of the joins sent for a local persona (hex).
     pub fn joins_of(&self, persona: &str) -> Result<Vec<String>, DbError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
+        self.conn
+            .column(
                 "SELECT DISTINCT doc FROM remote_objects WHERE kind = 'sent-join' AND local = ?1",
+                vals![persona],
             )
-            .ctx("listing joins")?;
-        let rows = stmt
-            .query_map([persona], |r| r.get(0))
-            .ctx("listing joins")?;
-        rows.collect::<Result<_, _>>().ctx("listing joins")
+            .ctx("listing joins")
     }
 
     pub fn remove_remote_object(&self, id: &str) -> Result<(), DbError> {
         self.conn
-            .execute("DELETE FROM remote_objects WHERE id = ?1", [id])
+            .exec("DELETE FROM remote_objects WHERE id = ?1", vals![id])
             .ctx("forgetting a remote object")?;
         Ok(())
     }
 
-    /// Whether the remote actor (or its instance, by origin) is followed here with
-    /// its answer `accepted`: its events are then welcome.
     /// Whom this server follows (accepted), with whether each is an instance's own
     /// actor (`Application` or `Service`: a whole-instance follow), as last fetched.
     pub fn trust(&self) -> Result<super::copies::Trust, DbError> {
-        let mut stmt = self
+        let remotes: Vec<String> = self
             .conn
-            .prepare_cached("SELECT remote FROM following WHERE state = 'accepted'")
-            .ctx("reading follows")?;
-        let remotes = stmt
-            .query_map([], |r| r.get::<_, String>(0))
-            .ctx("reading follows")?
-            .collect::<Result<Vec<_>, _>>()
+            .column(
+                "SELECT remote FROM following WHERE state = 'accepted'",
+                &[],
+            )
             .ctx("reading follows")?;
         let mut follows = Vec::new();
         for remote in remotes {
@@ -663,28 +593,29 @@ impl FediDb {
     pub fn prune(&self, now: i64) -> Result<usize, DbError> {
         let seen = self
             .conn
-            .execute(
+            .exec(
                 "DELETE FROM seen_activities WHERE at < ?1",
-                [now - SEEN_RETENTION_SECS],
+                vals![now - SEEN_RETENTION_SECS],
             )
             .ctx("forgetting seen activities")?;
         let actors = self
             .conn
-            .execute(
+            .exec(
                 "DELETE FROM remote_actors WHERE fetched_at < ?1",
-                [now - ACTOR_RETENTION_SECS],
+                vals![now - ACTOR_RETENTION_SECS],
             )
             .ctx("forgetting cached actors")?;
-        Ok(seen + actors)
+        Ok((seen + actors) as usize)
     }
 
-    /// Records an activity id; false when it was seen before (a redelivery).
+    /// Records an activity id; false when it was seen before (a redelivery, or
+    /// the same delivery handled by another server process on the database).
     pub fn first_sight(&self, id: &str, now: i64) -> Result<bool, DbError> {
         Ok(self
             .conn
-            .execute(
-                "INSERT OR IGNORE INTO seen_activities (id, at) VALUES (?1, ?2)",
-                params![id, now],
+            .exec(
+                "INSERT INTO seen_activities (id, at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                vals![id, now],
             )
             .ctx("recording an activity")?
             > 0)
@@ -692,15 +623,7 @@ impl FediDb {
 
     pub fn is_blocked(&self, domain: &str) -> Result<bool, DbError> {
         let domain = domain.to_ascii_lowercase();
-        let mut stmt = self
-            .conn
-            .prepare("SELECT domain FROM blocked_domains")
-            .ctx("reading blocks")?;
-        let blocked: Vec<String> = stmt
-            .query_map([], |r| r.get(0))
-            .ctx("reading blocks")?
-            .collect::<Result<_, _>>()
-            .ctx("reading blocks")?;
+        let blocked = self.blocked_domains()?;
         Ok(blocked
             .iter()
             .any(|b| domain == *b || domain.ends_with(&format!(".{b}"))))
@@ -708,9 +631,9 @@ impl FediDb {
 
     pub fn block_domain(&self, domain: &str) -> Result<(), DbError> {
         self.conn
-            .execute(
-                "INSERT OR IGNORE INTO blocked_domains (domain) VALUES (?1)",
-                [domain.to_ascii_lowercase()],
+            .exec(
+                "INSERT INTO blocked_domains (domain) VALUES (?1) ON CONFLICT DO NOTHING",
+                vals![domain.to_ascii_lowercase()],
             )
             .ctx("blocking a domain")?;
         Ok(())
@@ -719,30 +642,27 @@ impl FediDb {
     pub fn unblock_domain(&self, domain: &str) -> Result<bool, DbError> {
         Ok(self
             .conn
-            .execute(
+            .exec(
                 "DELETE FROM blocked_domains WHERE domain = ?1",
-                [domain.to_ascii_lowercase()],
+                vals![domain.to_ascii_lowercase()],
             )
             .ctx("unblocking a domain")?
             > 0)
     }
 
     pub fn blocked_domains(&self) -> Result<Vec<String>, DbError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT domain FROM blocked_domains ORDER BY domain")
-            .ctx("reading blocks")?;
-        let rows = stmt.query_map([], |r| r.get(0)).ctx("reading blocks")?;
-        rows.collect::<Result<_, _>>().ctx("reading blocks")
+        self.conn
+            .column("SELECT domain FROM blocked_domains ORDER BY domain", &[])
+            .ctx("reading blocks")
     }
 
     // ----- delivery queue -----
 
     pub fn enqueue(&self, inbox: &str, actor: &str, body: &str, now: i64) -> Result<(), DbError> {
         self.conn
-            .execute(
+            .exec(
                 "INSERT INTO deliveries (inbox, actor, body, next_at, created_at) VALUES (?1, ?2, ?3, ?4, ?4)",
-                params![inbox, actor, body, now],
+                vals![inbox, actor, body, now],
             )
             .ctx("queueing a delivery")?;
         Ok(())
@@ -750,41 +670,58 @@ impl FediDb {
 
     /// How many deliveries wait in the queue.
     pub fn queue_depth(&self) -> Result<i64, DbError> {
-        self.conn
-            .query_row("SELECT count(*) FROM deliveries", [], |r| r.get(0))
-            .ctx("reading the queue")
+        Ok(self
+            .conn
+            .one("SELECT count(*) FROM deliveries", &[])
+            .ctx("reading the queue")?
+            .unwrap_or(0))
     }
 
-    pub fn due(&self, now: i64, limit: usize) -> Result<Vec<Delivery>, DbError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT id, inbox, actor, body, attempts FROM deliveries WHERE next_at <= ?1 ORDER BY next_at, id LIMIT ?2",
-            )
-            .ctx("reading the queue")?;
-        let rows = stmt
-            .query_map(params![now, limit as i64], |r| {
-                Ok(Delivery {
-                    id: r.get(0)?,
-                    inbox: r.get(1)?,
-                    actor: r.get(2)?,
-                    body: r.get(3)?,
-                    attempts: r.get(4)?,
-                })
+    /// Takes up to `limit` due deliveries for this process: each is put off by
+    /// `lease` seconds in the same statement, so another process on the same
+    /// database does not take it while this one delivers (on PostgreSQL, rows
+    /// another process is taking are skipped, `FOR UPDATE SKIP LOCKED`). A
+    /// delivery this process took and did not settle (it was killed) is due
+    /// again when its lease ends, and another process delivers it then.
+    pub fn claim(&self, now: i64, limit: usize, lease: i64) -> Result<Vec<Delivery>, DbError> {
+        let lock = match self.conn.dialect() {
+            crate::db::Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
+            crate::db::Dialect::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE deliveries SET next_at = ?2 WHERE next_at <= ?1 AND id IN (
+                 SELECT id FROM deliveries WHERE next_at <= ?1 ORDER BY next_at, id LIMIT ?3 {lock})
+             RETURNING id, inbox, actor, body, attempts"
+        );
+        self.conn
+            .transaction(|c| {
+                let rows = c.rows(&sql, vals![now, now + lease, limit as i64])?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(Delivery {
+                            id: r.get(0)?,
+                            inbox: r.get(1)?,
+                            actor: r.get(2)?,
+                            body: r.get(3)?,
+                            attempts: r.get(4)?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, SqlError>>()
             })
-            .ctx("reading the queue")?;
-        rows.collect::<Result<_, _>>().ctx("reading the queue")
+            .ctx("taking deliveries")
+            .map(|mut due| {
+                due.sort_by_key(|d| d.id);
+                due
+            })
     }
 
     pub fn queue_len(&self) -> Result<i64, DbError> {
-        self.conn
-            .query_row("SELECT count(*) FROM deliveries", [], |r| r.get(0))
-            .ctx("reading the queue")
+        self.queue_depth()
     }
 
     pub fn delivered(&self, id: i64) -> Result<(), DbError> {
         self.conn
-            .execute("DELETE FROM deliveries WHERE id = ?1", [id])
+            .exec("DELETE FROM deliveries WHERE id = ?1", vals![id])
             .ctx("finishing a delivery")?;
         Ok(())
     }
@@ -800,17 +737,17 @@ impl FediDb {
     ) -> Result<(), DbError> {
         if d.attempts + 1 >= max_attempts {
             self.conn
-                .execute(
+                .exec(
                     "INSERT INTO failed_deliveries (inbox, body, attempts, last_error, failed_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![d.inbox, d.body, d.attempts + 1, error, now],
+                    vals![&d.inbox, &d.body, d.attempts + 1, error, now],
                 )
                 .ctx("giving up a delivery")?;
             return self.delivered(d.id);
         }
         self.conn
-            .execute(
+            .exec(
                 "UPDATE deliveries SET attempts = attempts + 1, next_at = ?2, last_error = ?3 WHERE id = ?1",
-                params![d.id, next_at, error],
+                vals![d.id, next_at, error],
             )
             .ctx("rescheduling a delivery")?;
         Ok(())
@@ -819,8 +756,19 @@ impl FediDb {
     /// Sets every waiting delivery due now (after a restart, or for tests).
     pub fn wake_queue(&self, now: i64) -> Result<(), DbError> {
         self.conn
-            .execute("UPDATE deliveries SET next_at = min(next_at, ?1)", [now])
+            .exec(
+                "UPDATE deliveries SET next_at = ?1 WHERE next_at > ?1",
+                vals![now],
+            )
             .ctx("waking the queue")?;
         Ok(())
     }
+
+    /// Every table's rows, for copying an instance (`rally-server migrate`).
+    pub(crate) fn conn(&self) -> &Conn {
+        &self.conn
+    }
 }
+
+#[cfg(test)]
+mod tests;

@@ -64,7 +64,7 @@ use rally_core::{DocId, PersonaId};
 use rally_service::{Handle, Service, ServiceError};
 use rally_store::{Store, StoreError};
 
-use crate::registry::{Registry as _, SqliteRegistry};
+use crate::registry::{Registry as _, SqlRegistry};
 use db::{DbError, FediDb};
 use fetch::{FetchError, Fetcher, Signer};
 use keys::ActorKey;
@@ -159,7 +159,7 @@ impl Blocklist {
 pub struct Local {
     pub db: FediDb,
     pub service: Service,
-    pub registry: SqliteRegistry,
+    pub registry: SqlRegistry,
 }
 
 /// The federation side of a server.
@@ -185,7 +185,14 @@ pub struct Fedi {
     pub pages: page_cache::PageCache,
     /// Deliveries and inbox activities counted for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// How long a delivery this process took stays its own (see
+    /// [`FediDb::claim`]): past it, another process on the database may make it.
+    pub delivery_lease: std::time::Duration,
 }
+
+/// The default [`Fedi::delivery_lease`]: longer than a batch of deliveries takes
+/// (each is given up after the fetcher's timeout).
+pub const DELIVERY_LEASE: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// A public group, as the Fediverse sees it.
 #[derive(Debug, Clone)]
@@ -427,7 +434,7 @@ impl Fedi {
         let blocked = Blocklist::default();
         blocked.set(db.blocked_domains()?);
         let service = Service::open(data)?;
-        let registry = SqliteRegistry::open(data)
+        let registry = SqlRegistry::open(data)
             .map_err(|e| FediError::Refused(format!("cannot open the registry: {e}")))?;
         let local = Handle::spawn(
             Local {
@@ -456,6 +463,7 @@ impl Fedi {
             robots: None,
             pages: page_cache::PageCache::default(),
             metrics: Arc::default(),
+            delivery_lease: DELIVERY_LEASE,
         })
     }
 

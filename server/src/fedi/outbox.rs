@@ -11,7 +11,7 @@
 //! reach `fedi.db` and the store only through the federation's own thread
 //! ([`Fedi::local`]), never while a request is on the network.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -206,8 +206,7 @@ pub async fn publish_event(fedi: &Fedi, id: &DocId) -> Result<usize, FediError> 
                     &[vocab::PUBLIC.to_owned()],
                     &[format!("{actor}/followers")],
                 );
-                queued += fan_out(fedi, &author, &delete).await?;
-                set_published(fedi, &curl, &author, "", true, now).await?;
+                queued += publish_once(fedi, &author, &delete, &curl, "", now).await?;
             }
             continue;
         }
@@ -231,8 +230,7 @@ pub async fn publish_event(fedi: &Fedi, id: &DocId) -> Result<usize, FediError> 
             &[vocab::PUBLIC.to_owned()],
             &[format!("{actor}/followers")],
         );
-        queued += fan_out(fedi, &author, &activity).await?;
-        set_published(fedi, &curl, &author, &d, false, now).await?;
+        queued += publish_once(fedi, &author, &activity, &curl, &d, now).await?;
     }
     queued += answer_decided_joins(fedi, id, &ev.view, &actor).await?;
     Ok(queued)
@@ -268,9 +266,7 @@ pub async fn publish_object(
         &[vocab::PUBLIC.to_owned()],
         &[format!("{actor}/followers")],
     );
-    let n = fan_out(fedi, actor, &activity).await?;
-    set_published(fedi, oid, actor, &d, false, now).await?;
-    Ok(n)
+    publish_once(fedi, actor, &activity, oid, &d, now).await
 }
 
 /// Queues the Delete of an Event published as `oid`.
@@ -288,24 +284,46 @@ pub async fn withdraw_object(
         &[vocab::PUBLIC.to_owned()],
         &[format!("{actor}/followers")],
     );
-    let n = fan_out(fedi, actor, &delete).await?;
-    set_published(fedi, oid, actor, "", true, now).await?;
-    Ok(n)
+    publish_once(fedi, actor, &delete, oid, "", now).await
 }
 
-/// Records what was published of `object` (its digest; empty and `deleted` for
-/// a Delete).
-async fn set_published(
+/// Queues `activity` for its followers ([`inboxes_of`]) and records
+/// `object` as published with `digest` (empty: deleted), both in one
+/// transaction and only if that record is new: when several server processes
+/// share the database and notice the same change, one sends it.
+async fn publish_once(
     fedi: &Fedi,
+    from: &str,
+    activity: &Value,
     object: &str,
-    actor: &str,
     digest: &str,
-    deleted: bool,
     now: Timestamp,
-) -> Result<(), FediError> {
-    let (object, actor, digest) = (object.to_owned(), actor.to_owned(), digest.to_owned());
-    fedi.db(move |db| db.set_published(&object, &actor, &digest, deleted, now.as_second()))
-        .await
+) -> Result<usize, FediError> {
+    let inboxes: Vec<String> = inboxes_of(fedi, from, activity).await?;
+    let (object, from, digest, body) = (
+        object.to_owned(),
+        from.to_owned(),
+        digest.to_owned(),
+        activity.to_string(),
+    );
+    let deleted = digest.is_empty();
+    let queued = fedi
+        .db(move |db| {
+            db.publish_once(
+                &object,
+                &from,
+                &digest,
+                deleted,
+                now.as_second(),
+                &inboxes,
+                &body,
+            )
+        })
+        .await?;
+    if queued > 0 {
+        fedi.queued.notify_one();
+    }
+    Ok(queued)
 }
 
 /// `Accept` or `Reject` for received joins an organiser decided on a device
@@ -352,13 +370,24 @@ async fn answer_decided_joins(
             &remote.id,
         );
         let from = group_actor.to_owned();
-        fedi.db(move |db| {
-            queue::enqueue(db, &from, &remote, &answer)?;
-            db.set_published(&key, &from, kind, false, Timestamp::now().as_second())
-        })
-        .await?;
-        fedi.queued.notify_one();
-        queued += 1;
+        // Sent once, even with several server processes deciding at once.
+        let sent = fedi
+            .db(move |db| {
+                db.publish_once(
+                    &key,
+                    &from,
+                    kind,
+                    false,
+                    Timestamp::now().as_second(),
+                    &[remote.inbox],
+                    &answer.to_string(),
+                )
+            })
+            .await?;
+        if sent > 0 {
+            fedi.queued.notify_one();
+        }
+        queued += sent;
     }
     Ok(queued)
 }
@@ -382,9 +411,9 @@ fn group_of_published(l: &Local, urls: &Urls, url: &str) -> Result<String, FediE
     }
 }
 
-/// Queues `activity` for the followers of the group behind it and of the instance
-/// actor: one delivery per shared inbox. Returns the number queued.
-pub async fn fan_out(fedi: &Fedi, from: &str, activity: &Value) -> Result<usize, FediError> {
+/// The inboxes of the followers of the group behind `activity` and of the
+/// instance actor: one per shared inbox.
+async fn inboxes_of(fedi: &Fedi, from: &str, activity: &Value) -> Result<Vec<String>, FediError> {
     let group = activity
         .get("cc")
         .and_then(Value::as_array)
@@ -401,29 +430,16 @@ pub async fn fan_out(fedi: &Fedi, from: &str, activity: &Value) -> Result<usize,
             Ok::<_, DbError>(followers)
         })
         .await?;
-    let mut inboxes = BTreeMap::new();
+    let mut inboxes = BTreeSet::new();
     for f in followers.iter().filter(|f| f.state == "accepted") {
         match fedi.remote_actor(&f.remote, false).await {
             Ok(actor) => {
-                inboxes.insert(actor.delivery_inbox().to_owned(), ());
+                inboxes.insert(actor.delivery_inbox().to_owned());
             }
             Err(e) => eprintln!("federation: cannot reach follower {}: {e}", f.remote),
         }
     }
-    let queued = inboxes.len();
-    if queued > 0 {
-        let (from, body) = (from.to_owned(), activity.to_string());
-        let now = Timestamp::now().as_second();
-        fedi.db(move |db| {
-            for inbox in inboxes.keys() {
-                db.enqueue(inbox, &from, &body, now)?;
-            }
-            Ok::<_, DbError>(())
-        })
-        .await?;
-        fedi.queued.notify_one();
-    }
-    Ok(queued)
+    Ok(inboxes.into_iter().collect())
 }
 
 /// Delivers due deliveries until `stop` completes.
@@ -443,12 +459,13 @@ pub async fn delivery_loop(fedi: Arc<Fedi>, stop: impl Future<Output = ()>) {
         // The due deliveries; and the blocked domains again, for the fetcher, in
         // case `rally-server admin` changed them from another process.
         let blocklist = fedi.blocklist().clone();
+        let lease = fedi.delivery_lease.as_secs().max(1) as i64;
         let due = fedi
             .db(move |db| {
                 if let Ok(domains) = db.blocked_domains() {
                     blocklist.set(domains);
                 }
-                db.due(Timestamp::now().as_second(), 256)
+                db.claim(Timestamp::now().as_second(), 256, lease)
             })
             .await
             .unwrap_or_default();
@@ -460,35 +477,27 @@ pub async fn delivery_loop(fedi: Arc<Fedi>, stop: impl Future<Output = ()>) {
             }
             continue;
         }
+        // Each delivery is settled as soon as it is made, so a process killed
+        // half-way through a batch leaves only the unsettled ones to its lease.
         let work = futures::stream::iter(due)
             .map(|d| {
                 let fedi = fedi.clone();
                 async move {
                     let result = deliver(&fedi, &d).await;
-                    (d, result)
+                    fedi.metrics.delivered(if result.is_ok() {
+                        crate::metrics::Delivery::Delivered
+                    } else {
+                        crate::metrics::Delivery::Failed
+                    });
+                    let _ = fedi.db(move |db| settle(db, &d, result)).await;
                 }
             })
             .buffer_unordered(CONCURRENCY)
-            .collect::<Vec<_>>();
-        let results = tokio::select! {
+            .collect::<Vec<()>>();
+        tokio::select! {
             () = &mut stop => return,
-            r = work => r,
-        };
-        for (_, result) in &results {
-            fedi.metrics.delivered(if result.is_ok() {
-                crate::metrics::Delivery::Delivered
-            } else {
-                crate::metrics::Delivery::Failed
-            });
+            _ = work => {}
         }
-        let _ = fedi
-            .db(move |db| {
-                for (d, result) in results {
-                    let _ = settle(db, &d, result);
-                }
-                Ok::<_, DbError>(())
-            })
-            .await;
     }
 }
 

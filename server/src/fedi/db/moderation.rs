@@ -4,29 +4,8 @@
 //! queue is in the store, `rally_store::AdminReport`, where the devices' reports
 //! arrive as they sync).
 
-use rusqlite::params;
-
 use super::{Ctx, DbError, FediDb};
-
-pub(super) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS hidden_content (
-    -- A document's id, or `event/comment`.
-    target TEXT PRIMARY KEY,
-    at     INTEGER NOT NULL,
-    report INTEGER
-);
-CREATE TABLE IF NOT EXISTS blocked_actors (
-    actor TEXT PRIMARY KEY,
-    at    INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS moderation_log (
-    id     INTEGER PRIMARY KEY,
-    at     INTEGER NOT NULL,
-    action TEXT NOT NULL,
-    target TEXT NOT NULL,
-    note   TEXT
-);
-";
+use crate::vals;
 
 /// One entry of the admins' log.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -41,9 +20,9 @@ impl FediDb {
     pub fn hide(&self, target: &str, report: Option<i64>, now: i64) -> Result<bool, DbError> {
         Ok(self
             .conn
-            .execute(
-                "INSERT OR IGNORE INTO hidden_content (target, at, report) VALUES (?1, ?2, ?3)",
-                params![target, now, report],
+            .exec(
+                "INSERT INTO hidden_content (target, at, report) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                vals![target, now, report],
             )
             .ctx("hiding content")?
             > 0)
@@ -52,21 +31,16 @@ impl FediDb {
     pub fn unhide(&self, target: &str) -> Result<bool, DbError> {
         Ok(self
             .conn
-            .execute("DELETE FROM hidden_content WHERE target = ?1", [target])
+            .exec("DELETE FROM hidden_content WHERE target = ?1", vals![target])
             .ctx("showing content again")?
             > 0)
     }
 
     /// Everything hidden: documents' ids and `event/comment`s.
     pub fn hidden(&self) -> Result<Vec<String>, DbError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT target FROM hidden_content")
-            .ctx("reading hidden content")?;
-        let rows = stmt
-            .query_map([], |r| r.get(0))
-            .ctx("reading hidden content")?;
-        rows.collect::<Result<_, _>>().ctx("reading hidden content")
+        self.conn
+            .column("SELECT target FROM hidden_content", &[])
+            .ctx("reading hidden content")
     }
 
     pub fn log_moderation(
@@ -77,9 +51,9 @@ impl FediDb {
         now: i64,
     ) -> Result<(), DbError> {
         self.conn
-            .execute(
+            .exec(
                 "INSERT INTO moderation_log (at, action, target, note) VALUES (?1, ?2, ?3, ?4)",
-                params![now, action, target, note],
+                vals![now, action, target, note],
             )
             .ctx("writing the moderation log")?;
         Ok(())
@@ -89,9 +63,9 @@ impl FediDb {
     pub fn block_actor(&self, actor: &str, now: i64) -> Result<bool, DbError> {
         Ok(self
             .conn
-            .execute(
-                "INSERT OR IGNORE INTO blocked_actors (actor, at) VALUES (?1, ?2)",
-                params![actor, now],
+            .exec(
+                "INSERT INTO blocked_actors (actor, at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                vals![actor, now],
             )
             .ctx("blocking an actor")?
             > 0)
@@ -100,54 +74,57 @@ impl FediDb {
     pub fn unblock_actor(&self, actor: &str) -> Result<bool, DbError> {
         Ok(self
             .conn
-            .execute("DELETE FROM blocked_actors WHERE actor = ?1", [actor])
+            .exec("DELETE FROM blocked_actors WHERE actor = ?1", vals![actor])
             .ctx("unblocking an actor")?
             > 0)
     }
 
     pub fn is_actor_blocked(&self, actor: &str) -> Result<bool, DbError> {
-        self.conn
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM blocked_actors WHERE actor = ?1)")
-            .and_then(|mut s| s.query_row([actor], |r| r.get(0)))
-            .ctx("reading blocks")
+        Ok(self
+            .conn
+            .one::<i64>(
+                "SELECT count(*) FROM blocked_actors WHERE actor = ?1",
+                vals![actor],
+            )
+            .ctx("reading blocks")?
+            .unwrap_or(0)
+            > 0)
     }
 
     pub fn blocked_actors(&self) -> Result<Vec<String>, DbError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT actor FROM blocked_actors ORDER BY actor")
-            .ctx("reading blocks")?;
-        let rows = stmt.query_map([], |r| r.get(0)).ctx("reading blocks")?;
-        rows.collect::<Result<_, _>>().ctx("reading blocks")
+        self.conn
+            .column("SELECT actor FROM blocked_actors ORDER BY actor", &[])
+            .ctx("reading blocks")
     }
 
     /// The id of the admins' latest action (what public pages were made at).
     pub fn moderation_generation(&self) -> Result<i64, DbError> {
-        self.conn
-            .prepare_cached("SELECT coalesce(max(id), 0) FROM moderation_log")
-            .and_then(|mut s| s.query_row([], |r| r.get(0)))
-            .ctx("reading the moderation log")
+        Ok(self
+            .conn
+            .one("SELECT coalesce(max(id), 0) FROM moderation_log", &[])
+            .ctx("reading the moderation log")?
+            .unwrap_or(0))
     }
 
     /// The admins' log, newest first.
     pub fn moderation_log(&self, limit: usize) -> Result<Vec<LogEntry>, DbError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
+        self.conn
+            .rows(
                 "SELECT at, action, target, note FROM moderation_log ORDER BY id DESC LIMIT ?1",
+                vals![limit as i64],
             )
-            .ctx("reading the moderation log")?;
-        let rows = stmt
-            .query_map([limit as i64], |r| {
-                Ok(LogEntry {
-                    at: r.get(0)?,
-                    action: r.get(1)?,
-                    target: r.get(2)?,
-                    note: r.get(3)?,
-                })
+            .and_then(|rows| {
+                rows.iter()
+                    .map(|r| {
+                        Ok(LogEntry {
+                            at: r.get(0)?,
+                            action: r.get(1)?,
+                            target: r.get(2)?,
+                            note: r.get(3)?,
+                        })
+                    })
+                    .collect()
             })
-            .ctx("reading the moderation log")?;
-        rows.collect::<Result<_, _>>()
             .ctx("reading the moderation log")
     }
 }
