@@ -4,6 +4,9 @@
 
 pub mod webdriver;
 
+mod balancer;
+pub use balancer::Balancer;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -66,11 +66,7 @@ impl Database {
 
     /// Opens a connection to one store: `file` in the directory for SQLite, the
     /// schema `schema` for PostgreSQL; then brings the store's schema up to date.
-    pub fn open(
-        &self,
-        file: &str,
-        schema: migrations::Store,
-    ) -> Result<Conn, SqlError> {
+    pub fn open(&self, file: &str, schema: migrations::Store) -> Result<Conn, SqlError> {
         let conn = match self {
             Database::Sqlite(dir) => Conn::sqlite(&dir.join(file))?,
             Database::Postgres(url) => Conn::postgres(url, schema.name())?,
@@ -86,7 +82,9 @@ impl Database {
     pub fn for_data(data: &Path) -> Result<Database, SqlError> {
         match std::fs::read_to_string(data.join(DATABASE_FILE)) {
             Ok(url) => Database::parse(Some(url.trim()), data),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Database::Sqlite(data.to_owned())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Ok(Database::Sqlite(data.to_owned()))
+            }
             Err(e) => Err(SqlError::Io(e)),
         }
     }

@@ -20,8 +20,8 @@
 //!   not at all, and nothing is acknowledged to a peer before it is stored.
 
 pub mod about;
-pub mod db;
 pub mod admin;
+pub mod db;
 pub mod fedi;
 pub mod geocode;
 pub mod html;
@@ -30,6 +30,7 @@ pub mod lang;
 pub mod listener;
 pub mod metrics;
 pub mod registry;
+pub mod siblings;
 pub mod tiles;
 
 use std::future::Future;
@@ -155,12 +156,20 @@ impl rally_store::Admit for Gate {
         peer: &PersonaId,
         invite: Option<&str>,
     ) -> Result<Admission, Box<dyn std::error::Error + Send + Sync>> {
+        // Another process of this server (see `siblings`).
+        if self.registry.is_node(peer)? {
+            return Ok(Admission::Admitted);
+        }
         Ok(registry::admit(
             self.registry.as_mut(),
             peer,
             invite,
             Timestamp::now(),
         )?)
+    }
+
+    fn is_sibling(&mut self, peer: &PersonaId) -> bool {
+        self.registry.is_node(peer).unwrap_or(false)
     }
 
     fn policy(&mut self) -> Option<(String, String)> {
@@ -235,6 +244,14 @@ pub async fn run(
         registry.set_mode(mode)?;
     }
     let key = transport_key(&mut registry)?;
+    // On a shared database: the other processes of this server (see `siblings`).
+    let shared = registry.is_shared();
+    let sibling_addrs = if shared {
+        siblings::join(&mut registry, &me.id())?
+    } else {
+        Vec::new()
+    };
+    let me_id = me.id();
     let gate = Gate {
         registry: Box::new(registry),
     };
@@ -263,6 +280,7 @@ pub async fn run(
     let (node_events, mut from_node) = tokio::sync::mpsc::unbounded_channel();
     let node_config = NodeConfig {
         listen: config.p2p.clone(),
+        peers: sibling_addrs,
         ..NodeConfig::default()
     };
     let mut node = rally_net::thread::spawn(
@@ -350,6 +368,18 @@ pub async fn run(
         NodeEvent::Listening(addr) => {
             if let Ok(mut list) = state.p2p.lock() {
                 list.push(addr.to_string());
+                if shared {
+                    let (state, addrs) = (state.clone(), list.clone());
+                    tokio::spawn(async move {
+                        let announced = state
+                            .registry
+                            .call(move |r| r.announce_node(&me_id, &addrs, Timestamp::now()))
+                            .await;
+                        if let Ok(Err(e)) = announced {
+                            eprintln!("cannot announce this process to its siblings: {e}");
+                        }
+                    });
+                }
             }
             events(ServerEvent::P2p(addr));
         }

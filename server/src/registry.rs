@@ -11,11 +11,11 @@
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use crate::db::{Conn, Database, SqlError, migrations::Store};
+use crate::vals;
 use rally_core::PersonaId;
 use rally_core::jiff::Timestamp;
 use rally_core::protocol::Admission;
-use crate::db::{Conn, Database, SqlError, migrations::Store};
-use crate::vals;
 use serde::Serialize;
 
 pub const REGISTRY_FILE: &str = "server.db";
@@ -147,6 +147,27 @@ pub trait Registry: Send + std::fmt::Debug {
     /// its rules in Markdown, and how to reach the admins.
     fn policy(&self) -> Result<Policy, RegistryError>;
     fn set_policy(&mut self, policy: &Policy) -> Result<(), RegistryError>;
+    /// Records where this process' sync node listens (several processes on
+    /// one PostgreSQL database: each finds the others there and syncs with
+    /// them, see [`crate::siblings`]).
+    fn announce_node(
+        &mut self,
+        persona: &PersonaId,
+        addrs: &[String],
+        now: Timestamp,
+    ) -> Result<(), RegistryError>;
+    /// The processes that announced themselves.
+    fn nodes(&self) -> Result<Vec<Node>, RegistryError>;
+    /// Whether `persona` is one of them (a sibling process).
+    fn is_node(&self, persona: &PersonaId) -> Result<bool, RegistryError>;
+}
+
+/// A server process that shares the database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Node {
+    pub persona: PersonaId,
+    pub addrs: Vec<String>,
+    pub seen_at: i64,
 }
 
 /// The instance's rules and contact.
@@ -260,18 +281,16 @@ impl SqlRegistry {
         if let Database::Sqlite(dir) = database {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
-        let conn = database
-            .open(REGISTRY_FILE, Store::Registry)
-            .map_err(|e| {
-                if e.is_not_a_database() {
-                    RegistryError::NotADatabase { path: path.clone() }
-                } else {
-                    RegistryError::Db {
-                        context: "opening the registry",
-                        source: e,
-                    }
+        let conn = database.open(REGISTRY_FILE, Store::Registry).map_err(|e| {
+            if e.is_not_a_database() {
+                RegistryError::NotADatabase { path: path.clone() }
+            } else {
+                RegistryError::Db {
+                    context: "opening the registry",
+                    source: e,
                 }
-            })?;
+            }
+        })?;
         #[cfg(unix)]
         if !database.is_postgres() {
             use std::os::unix::fs::PermissionsExt;
@@ -281,6 +300,11 @@ impl SqlRegistry {
             conn,
             node_key: database.is_postgres().then_some(path),
         })
+    }
+
+    /// Whether the registry is on a database other processes may share.
+    pub fn is_shared(&self) -> bool {
+        self.node_key.is_some()
     }
 
     fn setting(&self, key: &str) -> Result<Option<Vec<u8>>, RegistryError> {
@@ -300,7 +324,12 @@ impl SqlRegistry {
         Ok(())
     }
 
-    fn count(&self, sql: &str, persona: &PersonaId, context: &'static str) -> Result<bool, RegistryError> {
+    fn count(
+        &self,
+        sql: &str,
+        persona: &PersonaId,
+        context: &'static str,
+    ) -> Result<bool, RegistryError> {
         let n: i64 = self
             .conn
             .one(sql, vals![&persona.0])
@@ -311,6 +340,53 @@ impl SqlRegistry {
 }
 
 impl Registry for SqlRegistry {
+    fn announce_node(
+        &mut self,
+        persona: &PersonaId,
+        addrs: &[String],
+        now: Timestamp,
+    ) -> Result<(), RegistryError> {
+        self.conn
+            .exec(
+                "INSERT INTO nodes (persona, addrs, seen_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (persona) DO UPDATE SET addrs = excluded.addrs, seen_at = excluded.seen_at",
+                vals![&persona.0, addrs.join("\n"), now.as_second()],
+            )
+            .ctx("announcing this process")?;
+        Ok(())
+    }
+
+    fn nodes(&self) -> Result<Vec<Node>, RegistryError> {
+        let rows = self
+            .conn
+            .rows(
+                "SELECT persona, addrs, seen_at FROM nodes ORDER BY seen_at",
+                &[],
+            )
+            .ctx("reading the server's processes")?;
+        let mut out = Vec::new();
+        for r in rows {
+            let persona: Vec<u8> = r.get(0).ctx("reading the server's processes")?;
+            let addrs: String = r.get(1).ctx("reading the server's processes")?;
+            if let Ok(p) = <[u8; 32]>::try_from(persona) {
+                out.push(Node {
+                    persona: PersonaId(p),
+                    addrs: addrs.lines().map(str::to_owned).collect(),
+                    seen_at: r.get(2).ctx("reading the server's processes")?,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn is_node(&self, persona: &PersonaId) -> Result<bool, RegistryError> {
+        self.count(
+            "SELECT count(*) FROM nodes WHERE persona = ?1",
+            persona,
+            "reading the server's processes",
+        )
+    }
+
     fn policy(&self) -> Result<Policy, RegistryError> {
         let text = |v: Option<Vec<u8>>| v.map(|b| String::from_utf8_lossy(&b).into_owned());
         Ok(Policy {
@@ -350,7 +426,10 @@ impl Registry for SqlRegistry {
     fn unsuspend(&mut self, persona: &PersonaId) -> Result<bool, RegistryError> {
         let n = self
             .conn
-            .exec("DELETE FROM suspended WHERE persona = ?1", vals![&persona.0])
+            .exec(
+                "DELETE FROM suspended WHERE persona = ?1",
+                vals![&persona.0],
+            )
             .ctx("lifting a suspension")?;
         Ok(n > 0)
     }
@@ -416,7 +495,10 @@ impl Registry for SqlRegistry {
     fn remove_registration(&mut self, persona: &PersonaId) -> Result<bool, RegistryError> {
         let n = self
             .conn
-            .exec("DELETE FROM registrations WHERE persona = ?1", vals![&persona.0])
+            .exec(
+                "DELETE FROM registrations WHERE persona = ?1",
+                vals![&persona.0],
+            )
             .ctx("removing a registration")?;
         Ok(n > 0)
     }
@@ -540,16 +622,17 @@ impl Registry for SqlRegistry {
     }
 
     fn set_admin_token_hash(&mut self, hash: &[u8]) -> Result<(), RegistryError> {
-        self.conn.transaction(|c| {
-            c.exec(
-                "INSERT INTO settings (key, value) VALUES ('admin_token_sha256', ?1)
+        self.conn
+            .transaction(|c| {
+                c.exec(
+                    "INSERT INTO settings (key, value) VALUES ('admin_token_sha256', ?1)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                vals![hash],
-            )?;
-            c.exec("DELETE FROM admin_sessions", &[])?;
-            Ok::<_, SqlError>(())
-        })
-        .ctx("setting the admin token")
+                    vals![hash],
+                )?;
+                c.exec("DELETE FROM admin_sessions", &[])?;
+                Ok::<_, SqlError>(())
+            })
+            .ctx("setting the admin token")
     }
 
     fn add_admin_session(&mut self, hash: &[u8], expires_at: i64) -> Result<(), RegistryError> {
@@ -565,7 +648,10 @@ impl Registry for SqlRegistry {
 
     fn admin_session_open(&mut self, hash: &[u8], now: i64) -> Result<bool, RegistryError> {
         self.conn
-            .exec("DELETE FROM admin_sessions WHERE expires_at <= ?1", vals![now])
+            .exec(
+                "DELETE FROM admin_sessions WHERE expires_at <= ?1",
+                vals![now],
+            )
             .ctx("ending expired admin sessions")?;
         Ok(self
             .conn

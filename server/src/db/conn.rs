@@ -51,7 +51,19 @@ pub struct Conn {
 
 enum Inner {
     Sqlite(rusqlite::Connection),
-    Postgres(Mutex<Pg>),
+    /// `None` only while the connection is dropped (see `Drop for Conn`).
+    Postgres(Option<Mutex<Pg>>),
+}
+
+impl Drop for Conn {
+    /// Closing a PostgreSQL client blocks on its runtime too.
+    fn drop(&mut self) {
+        if let Inner::Postgres(pg) = &mut self.inner
+            && let Some(pg) = pg.take()
+        {
+            off_runtime(move || drop(pg));
+        }
+    }
 }
 
 struct Pg {
@@ -65,6 +77,22 @@ impl std::fmt::Debug for Conn {
         f.debug_struct("Conn")
             .field("dialect", &self.dialect())
             .finish()
+    }
+}
+
+/// Runs `f` where the blocking PostgreSQL client may block: on this thread,
+/// unless it drives (or is entered in) a tokio runtime, whose thread the
+/// client's own runtime may not block; then on a short-lived thread of its
+/// own. The server's calls run on threads of their own (see `Handle`), so this
+/// is the path of startup and of admin commands only.
+fn off_runtime<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        std::thread::scope(|s| match s.spawn(f).join() {
+            Ok(r) => r,
+            Err(panic) => std::panic::resume_unwind(panic),
+        })
+    } else {
+        f()
     }
 }
 
@@ -122,16 +150,19 @@ impl Conn {
 
     /// A PostgreSQL connection whose tables are those of `schema` (made if missing).
     pub fn postgres(url: &str, schema: &str) -> Result<Conn, SqlError> {
-        let mut client = postgres::Client::connect(url, postgres::NoTls)?;
-        // The schema is one of ours (`migrations::Store::name`), never a user's text.
-        client.batch_execute(&format!(
-            "SET search_path TO {schema}; SET client_min_messages TO warning"
-        ))?;
+        let client = off_runtime(|| {
+            let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+            // The schema is one of ours (`migrations::Store::name`), never a user's text.
+            client.batch_execute(&format!(
+                "SET search_path TO {schema}; SET client_min_messages TO warning"
+            ))?;
+            Ok::<_, postgres::Error>(client)
+        })?;
         Ok(Conn {
-            inner: Inner::Postgres(Mutex::new(Pg {
+            inner: Inner::Postgres(Some(Mutex::new(Pg {
                 client,
                 prepared: HashMap::new(),
-            })),
+            }))),
         })
     }
 
@@ -142,25 +173,27 @@ impl Conn {
         }
     }
 
-    fn pg<R>(
+    fn pg<R: Send>(
         &self,
         sql: &str,
-        f: impl FnOnce(&mut postgres::Client, &postgres::Statement) -> Result<R, postgres::Error>,
+        f: impl FnOnce(&mut postgres::Client, &postgres::Statement) -> Result<R, postgres::Error> + Send,
     ) -> Result<R, SqlError> {
-        let Inner::Postgres(pg) = &self.inner else {
-            unreachable!("called on a PostgreSQL connection only")
+        let Inner::Postgres(Some(pg)) = &self.inner else {
+            unreachable!("called on an open PostgreSQL connection only")
         };
         let mut pg = pg.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let Pg { client, prepared } = &mut *pg;
-        let statement = match prepared.get(sql) {
-            Some(s) => s.clone(),
-            None => {
-                let s = client.prepare(&dollar_params(sql))?;
-                prepared.insert(sql.to_owned(), s.clone());
-                s
-            }
-        };
-        Ok(f(client, &statement)?)
+        off_runtime(|| {
+            let statement = match prepared.get(sql) {
+                Some(s) => s.clone(),
+                None => {
+                    let s = client.prepare(&dollar_params(sql))?;
+                    prepared.insert(sql.to_owned(), s.clone());
+                    s
+                }
+            };
+            Ok(f(client, &statement)?)
+        })
     }
 
     /// Runs a statement; how many rows it changed.
@@ -182,9 +215,11 @@ impl Conn {
     pub fn batch(&self, sql: &str) -> Result<(), SqlError> {
         match &self.inner {
             Inner::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            Inner::Postgres(pg) => {
+            Inner::Postgres(None) => unreachable!("a connection being dropped"),
+            Inner::Postgres(Some(pg)) => {
                 let mut pg = pg.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                Ok(pg.client.batch_execute(sql)?)
+                let client = &mut pg.client;
+                Ok(off_runtime(|| client.batch_execute(sql))?)
             }
         }
     }
@@ -196,14 +231,17 @@ impl Conn {
                 let mut st = c.prepare_cached(sql)?;
                 let columns = st.column_count();
                 let rows = st
-                    .query_map(rusqlite::params_from_iter(params.iter().map(to_sqlite)), |r| {
-                        sqlite_row(r, columns)
-                    })?
+                    .query_map(
+                        rusqlite::params_from_iter(params.iter().map(to_sqlite)),
+                        |r| sqlite_row(r, columns),
+                    )?
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(rows)
             }
             Inner::Postgres(_) => {
-                let rows = self.pg(sql, |client, st| client.query(st, &super::pg::params(params)))?;
+                let rows = self.pg(sql, |client, st| {
+                    client.query(st, &super::pg::params(params))
+                })?;
                 rows.iter().map(super::pg::row).collect()
             }
         }

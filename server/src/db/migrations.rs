@@ -82,11 +82,12 @@ pub fn postgres_of(sqlite: &str) -> String {
         .replace(" WITHOUT ROWID", "")
 }
 
-const REGISTRY: &[Migration] = &[Migration {
-    version: 1,
-    what: "registrations, invitations, suspensions, settings, admin sessions",
-    sql: Sql::Both(
-        "
+const REGISTRY: &[Migration] = &[
+    Migration {
+        version: 1,
+        what: "registrations, invitations, suspensions, settings, admin sessions",
+        sql: Sql::Both(
+            "
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS admin_sessions (
     hash       BLOB PRIMARY KEY,
@@ -108,15 +109,28 @@ CREATE TABLE IF NOT EXISTS invites (
     revoked    INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 ",
-    ),
-}];
-
-const FEDI: &[Migration] = &[
+        ),
+    },
     Migration {
-        version: 1,
-        what: "keys, actors, follows, publications, remote objects, the delivery queue, moderation",
+        version: 2,
+        what: "the processes of the server sharing the database",
         sql: Sql::Both(
             "
+CREATE TABLE IF NOT EXISTS nodes (
+    persona BLOB PRIMARY KEY,
+    -- Where its sync node listens, one multiaddr per line.
+    addrs   TEXT NOT NULL,
+    seen_at INTEGER NOT NULL
+);",
+        ),
+    },
+];
+
+const FEDI: &[Migration] = &[Migration {
+    version: 1,
+    what: "keys, actors, follows, publications, remote objects, the delivery queue, moderation",
+    sql: Sql::Both(
+        "
 CREATE TABLE IF NOT EXISTS meta (
     key     TEXT PRIMARY KEY,
     value   TEXT NOT NULL
@@ -224,9 +238,8 @@ CREATE TABLE IF NOT EXISTS moderation_log (
     note   TEXT
 );
 ",
-        ),
-    },
-];
+    ),
+}];
 
 /// Brings `store`'s schema on `conn` up to date.
 pub fn apply(conn: &Conn, store: Store) -> Result<(), SqlError> {

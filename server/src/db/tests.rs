@@ -27,7 +27,14 @@ fn values_go_in_and_come_back_the_same() {
         let n = conn
             .exec(
                 "INSERT INTO v (n, t, b) VALUES (?1, ?2, ?3), (?4, ?5, ?6)",
-                vals![i64::MIN, "é ✓ '?1'", vec![0u8, 255, 1], None::<i64>, None::<&str>, None::<Vec<u8>>],
+                vals![
+                    i64::MIN,
+                    "é ✓ '?1'",
+                    vec![0u8, 255, 1],
+                    None::<i64>,
+                    None::<&str>,
+                    None::<Vec<u8>>
+                ],
             )
             .unwrap();
         assert_eq!(n, 2, "{database:?}");
@@ -88,10 +95,13 @@ fn the_data_directory_remembers_its_database() {
             .mode();
         assert_eq!(mode & 0o077, 0, "the URL may hold a password");
     }
-    Database::parse(Some(&format!("sqlite:{}", dir.path().display())), dir.path())
-        .unwrap()
-        .remember(dir.path())
-        .unwrap();
+    Database::parse(
+        Some(&format!("sqlite:{}", dir.path().display())),
+        dir.path(),
+    )
+    .unwrap()
+    .remember(dir.path())
+    .unwrap();
     assert_eq!(
         Database::for_data(dir.path()).unwrap(),
         Database::Sqlite(dir.path().to_owned())

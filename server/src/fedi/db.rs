@@ -122,9 +122,7 @@ impl FediDb {
     }
 
     pub fn open_in(database: &Database) -> Result<FediDb, DbError> {
-        let conn = database
-            .open(FEDI_FILE, Store::Fedi)
-            .ctx("opening")?;
+        let conn = database.open(FEDI_FILE, Store::Fedi).ctx("opening")?;
         Ok(FediDb { conn })
     }
 
@@ -285,7 +283,10 @@ impl FediDb {
              ON CONFLICT (local, remote) DO UPDATE SET follow_id = excluded.follow_id, state = excluded.state, at = excluded.at"
         );
         self.conn
-            .exec(&sql, vals![&f.local, &f.remote, &f.follow_id, &f.state, f.at])
+            .exec(
+                &sql,
+                vals![&f.local, &f.remote, &f.follow_id, &f.state, f.at],
+            )
             .ctx("saving a follow")?;
         Ok(())
     }
@@ -501,7 +502,10 @@ impl FediDb {
     /// `copies::banner_of`), as a document keeps it.
     pub fn remote_media(&self, url: &str) -> Result<Option<String>, DbError> {
         self.conn
-            .one("SELECT picture FROM remote_media WHERE url = ?1", vals![url])
+            .one(
+                "SELECT picture FROM remote_media WHERE url = ?1",
+                vals![url],
+            )
             .ctx("reading remote pictures")
     }
 
@@ -570,10 +574,7 @@ impl FediDb {
     pub fn trust(&self) -> Result<super::copies::Trust, DbError> {
         let remotes: Vec<String> = self
             .conn
-            .column(
-                "SELECT remote FROM following WHERE state = 'accepted'",
-                &[],
-            )
+            .column("SELECT remote FROM following WHERE state = 'accepted'", &[])
             .ctx("reading follows")?;
         let mut follows = Vec::new();
         for remote in remotes {

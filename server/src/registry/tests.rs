@@ -151,7 +151,10 @@ fn an_invitations_last_use_goes_to_one_process() {
                         })
                     })
                     .collect();
-                tries.into_iter().map(|t| usize::from(t.join().unwrap())).sum()
+                tries
+                    .into_iter()
+                    .map(|t| usize::from(t.join().unwrap()))
+                    .sum()
             });
             assert_eq!(won, 1, "{db:?}");
         }

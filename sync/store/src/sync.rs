@@ -85,6 +85,13 @@ pub trait Admit: std::fmt::Debug + Send {
     fn policy(&mut self) -> Option<(String, String)> {
         None
     }
+    /// Whether `peer` (admitted) is another process of the same server: the
+    /// relay then shares everything with it and takes everything from it,
+    /// as one server with two doors (see [`SyncRepo`]'s siblings).
+    fn is_sibling(&mut self, peer: &PersonaId) -> bool {
+        let _ = peer;
+        false
+    }
 }
 
 /// Whether the persona bound to `?3` may read document `d.id`.
@@ -117,6 +124,12 @@ pub struct SyncRepo {
     caps: Option<rally_core::moderation::caps::HourlyCaps>,
     /// A fixed "now" instead of the system clock (tests that move time).
     clock: Option<Timestamp>,
+    /// On a relay: the other processes of the same server (sharing its
+    /// database) that were admitted, each holding all the server holds. With
+    /// them the relay's reading rules do not apply: what is shared with one is
+    /// everything, what comes from one is taken as if it had arrived here
+    /// (signatures and the documents' rules are checked as always).
+    siblings: std::collections::HashSet<PersonaId>,
 }
 
 /// Documents a sync repo keeps decoded at most.
@@ -152,6 +165,7 @@ impl SyncRepo {
             pruned_at: None,
             caps: None,
             clock: None,
+            siblings: Default::default(),
         }
     }
 
@@ -217,6 +231,18 @@ impl SyncRepo {
         match self.scope {
             Scope::Own => SHARED,
             Scope::Relay => SHARED_WITH_PEER,
+        }
+    }
+
+    /// The condition on `d` of what `peer` (bound to `?3`) is offered and may
+    /// read: what this side shares and the peer may read; everything for a
+    /// sibling process of the same server.
+    fn visible_to(&self, peer: &PersonaId) -> String {
+        if self.siblings.contains(peer) {
+            // Always true, and naming the parameters the statements bind.
+            "(?1 = ?1 AND ?2 = ?2 AND ?3 = ?3)".to_owned()
+        } else {
+            format!("{} AND {READABLE}", self.shared())
         }
     }
 
@@ -335,8 +361,8 @@ impl SyncRepo {
         peer: &PersonaId,
     ) -> Result<Vec<(DocId, Vec<ChangeHash>)>, StoreError> {
         let sql = format!(
-            "SELECT d.id, d.heads FROM docs d WHERE {} AND {READABLE}",
-            self.shared()
+            "SELECT d.id, d.heads FROM docs d WHERE {}",
+            self.visible_to(peer)
         );
         let mut stmt = self
             .store
@@ -389,7 +415,13 @@ impl Repo for SyncRepo {
 
     fn admit(&mut self, peer: &PersonaId, invite: Option<&str>) -> Result<Admission, StoreError> {
         match &mut self.admit {
-            Some(policy) => policy.admit(peer, invite).map_err(StoreError::Admission),
+            Some(policy) => {
+                let admission = policy.admit(peer, invite).map_err(StoreError::Admission)?;
+                if admission == Admission::Admitted && policy.is_sibling(peer) {
+                    self.siblings.insert(*peer);
+                }
+                Ok(admission)
+            }
             None => Ok(Admission::Admitted),
         }
     }
@@ -400,8 +432,8 @@ impl Repo for SyncRepo {
 
     fn may_read(&mut self, peer: &PersonaId, doc: &DocId) -> Result<bool, StoreError> {
         let sql = format!(
-            "SELECT count(*) FROM docs d WHERE d.id = ?4 AND {} AND {READABLE}",
-            self.shared()
+            "SELECT count(*) FROM docs d WHERE d.id = ?4 AND {}",
+            self.visible_to(peer)
         );
         let n: i64 = self
             .store
@@ -467,7 +499,9 @@ impl Repo for SyncRepo {
         peer: &PersonaId,
         changes: Vec<SignedChange>,
     ) -> Result<Ingested, StoreError> {
+        let sibling = self.siblings.contains(peer);
         if self.scope == Scope::Relay
+            && !sibling
             && let Some(doc) = changes.first().map(|c| c.doc)
             && (self.is_log(&doc)?
                 || changes
@@ -484,7 +518,8 @@ impl Repo for SyncRepo {
         }
         let now = self.now();
         let mut counted = Vec::new();
-        if self.scope == Scope::Relay && self.caps.is_some() {
+        // A sibling relays what its own devices made: the caps were applied there.
+        if self.scope == Scope::Relay && self.caps.is_some() && !sibling {
             counted = self.activity_of(peer, &changes)?;
             let mut made = rally_core::moderation::caps::Activity::default();
             for (_, _, a) in &counted {
@@ -609,8 +644,8 @@ impl Repo for SyncRepo {
             "WITH changed(doc) AS (SELECT DISTINCT doc FROM changes INDEXED BY changes_since WHERE id > ?4),
                   affected(doc) AS (SELECT doc FROM changed
                                     UNION SELECT ge.event FROM group_events ge WHERE ge.grp IN (SELECT doc FROM changed))
-             SELECT d.id, d.heads FROM docs d WHERE d.id IN (SELECT doc FROM affected) AND {} AND {READABLE}",
-            self.shared()
+             SELECT d.id, d.heads FROM docs d WHERE d.id IN (SELECT doc FROM affected) AND {}",
+            self.visible_to(peer)
         );
         let mut stmt = self
             .store
@@ -764,8 +799,8 @@ impl Repo for SyncRepo {
         // peer may read (and, on a relay, that it would be shared).
         let sql = format!(
             "SELECT b.bytes FROM blob_refs r JOIN docs d ON d.id = r.doc JOIN blobs b ON b.hash = r.hash
-             WHERE r.hash = ?4 AND {} AND {READABLE} LIMIT 1",
-            self.shared()
+             WHERE r.hash = ?4 AND {} LIMIT 1",
+            self.visible_to(peer)
         );
         self.store
             .conn()
@@ -874,8 +909,8 @@ impl Repo for SyncRepo {
         let sql = format!(
             "SELECT d.id, d.heads FROM docs d
              WHERE (d.id = ?4 OR d.id = ?5 OR d.id IN (SELECT event FROM group_events WHERE grp = ?4))
-               AND {} AND {READABLE}",
-            self.shared()
+               AND {}",
+            self.visible_to(peer)
         );
         let mut stmt = self
             .store

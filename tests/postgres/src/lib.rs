@@ -34,7 +34,10 @@ fn bin_dir() -> PathBuf {
         })
         .collect();
     versions.sort();
-    versions.pop().expect("no PostgreSQL server in /usr/lib/postgresql").1
+    versions
+        .pop()
+        .expect("no PostgreSQL server in /usr/lib/postgresql")
+        .1
 }
 
 fn is_root() -> bool {
@@ -115,7 +118,11 @@ impl Cluster {
         let stop = format!(
             "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; {runuser}{pg_ctl} -D {data} -m immediate stop >/dev/null 2>&1; rm -rf {dir}",
             pid = std::process::id(),
-            runuser = if is_root() { "runuser -u postgres -- " } else { "" },
+            runuser = if is_root() {
+                "runuser -u postgres -- "
+            } else {
+                ""
+            },
             pg_ctl = bin.join("pg_ctl").display(),
             data = data.display(),
             dir = dir.path().display(),

@@ -31,7 +31,10 @@ impl FediDb {
     pub fn unhide(&self, target: &str) -> Result<bool, DbError> {
         Ok(self
             .conn
-            .exec("DELETE FROM hidden_content WHERE target = ?1", vals![target])
+            .exec(
+                "DELETE FROM hidden_content WHERE target = ?1",
+                vals![target],
+            )
             .ctx("showing content again")?
             > 0)
     }

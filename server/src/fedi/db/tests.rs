@@ -16,10 +16,17 @@ fn every_call_answers_alike_on_both_backends() {
         assert_eq!(db.public_url().unwrap(), None);
         db.set_public_url("https://a.example").unwrap();
         db.set_public_url("https://rally.example").unwrap();
-        assert_eq!(db.public_url().unwrap().as_deref(), Some("https://rally.example"));
+        assert_eq!(
+            db.public_url().unwrap().as_deref(),
+            Some("https://rally.example")
+        );
         let secret = db.feed_secret().unwrap();
         assert_eq!(secret.len(), 32);
-        assert_eq!(open(&database).feed_secret().unwrap(), secret, "{ctx}: one secret");
+        assert_eq!(
+            open(&database).feed_secret().unwrap(),
+            secret,
+            "{ctx}: one secret"
+        );
 
         assert_eq!(db.feed_generation("p").unwrap(), 0);
         db.set_feed_token("p", 2, &[7; 32], 10).unwrap();
@@ -28,12 +35,16 @@ fn every_call_answers_alike_on_both_backends() {
         assert_eq!(db.feed_persona(&[8; 32]).unwrap(), None);
 
         let key = db.actor_key("https://rally.example/relay").unwrap();
-        let again = open(&database).actor_key("https://rally.example/relay").unwrap();
+        let again = open(&database)
+            .actor_key("https://rally.example/relay")
+            .unwrap();
         assert_eq!(key.pkcs8(), again.pkcs8(), "{ctx}: one key per actor");
 
         let actor = r#"{"id":"https://m.example/u/a","type":"Person","inbox":"https://m.example/u/a/inbox","preferredUsername":"a"}"#;
-        db.save_remote_actor("https://m.example/u/a", actor, 5).unwrap();
-        db.save_remote_actor("https://m.example/u/a", actor, 6).unwrap();
+        db.save_remote_actor("https://m.example/u/a", actor, 5)
+            .unwrap();
+        db.save_remote_actor("https://m.example/u/a", actor, 6)
+            .unwrap();
         let (a, at) = db.remote_actor("https://m.example/u/a").unwrap().unwrap();
         assert_eq!((a.inbox.as_str(), at), ("https://m.example/u/a/inbox", 6));
 
@@ -45,37 +56,74 @@ fn every_call_answers_alike_on_both_backends() {
             at: 1,
         };
         db.set_follower(&f).unwrap();
-        db.set_follower(&Follow { state: "accepted".into(), ..f.clone() }).unwrap();
+        db.set_follower(&Follow {
+            state: "accepted".into(),
+            ..f.clone()
+        })
+        .unwrap();
         assert_eq!(db.followers("l").unwrap().len(), 1);
-        assert_eq!(db.follower("l", &f.remote).unwrap().unwrap().state, "accepted");
+        assert_eq!(
+            db.follower("l", &f.remote).unwrap().unwrap().state,
+            "accepted"
+        );
         assert!(db.remove_follower("l", &f.remote).unwrap());
         assert!(!db.remove_follower("l", &f.remote).unwrap());
-        db.set_following(&Follow { state: "accepted".into(), ..f.clone() }).unwrap();
+        db.set_following(&Follow {
+            state: "accepted".into(),
+            ..f.clone()
+        })
+        .unwrap();
         assert_eq!(db.following("l").unwrap().len(), 1);
         assert_eq!(db.trust().unwrap().follows, vec![(f.remote.clone(), false)]);
         assert!(db.remove_following("l", &f.remote).unwrap());
 
-        db.set_published("https://rally.example/events/1", "a", "d1", false, 1).unwrap();
-        db.set_published("https://rally.example/events/1/2026", "a", "d2", true, 1).unwrap();
-        db.set_published("https://rally.example/events/10", "a", "d3", false, 1).unwrap();
+        db.set_published("https://rally.example/events/1", "a", "d1", false, 1)
+            .unwrap();
+        db.set_published("https://rally.example/events/1/2026", "a", "d2", true, 1)
+            .unwrap();
+        db.set_published("https://rally.example/events/10", "a", "d3", false, 1)
+            .unwrap();
         assert_eq!(
             db.published("https://rally.example/events/1").unwrap(),
             Some(("d1".into(), false))
         );
-        let mut under = db.published_under("https://rally.example/events/1/").unwrap();
+        let mut under = db
+            .published_under("https://rally.example/events/1/")
+            .unwrap();
         under.sort();
-        assert_eq!(under, vec![("https://rally.example/events/1/2026".into(), true)]);
-        assert!(!db.claim_publication("https://rally.example/events/1", "a", "d1", false, 2).unwrap(),
-            "{ctx}: the same digest again is not a new publication");
-        assert!(db.claim_publication("https://rally.example/events/1", "a", "d9", false, 2).unwrap());
-        assert!(db.claim_publication("https://rally.example/events/2", "a", "d1", false, 2).unwrap());
+        assert_eq!(
+            under,
+            vec![("https://rally.example/events/1/2026".into(), true)]
+        );
+        assert!(
+            !db.claim_publication("https://rally.example/events/1", "a", "d1", false, 2)
+                .unwrap(),
+            "{ctx}: the same digest again is not a new publication"
+        );
+        assert!(
+            db.claim_publication("https://rally.example/events/1", "a", "d9", false, 2)
+                .unwrap()
+        );
+        assert!(
+            db.claim_publication("https://rally.example/events/2", "a", "d1", false, 2)
+                .unwrap()
+        );
 
         assert_eq!(db.claim_username("climate", "g1").unwrap(), "g1");
-        assert_eq!(db.claim_username("climate", "g2").unwrap(), "g1", "{ctx}: first claim keeps it");
+        assert_eq!(
+            db.claim_username("climate", "g2").unwrap(),
+            "g1",
+            "{ctx}: first claim keeps it"
+        );
 
         db.set_proxy_persona("https://m.example/u/a", "p1").unwrap();
         db.set_proxy_persona("https://m.example/u/a", "p2").unwrap();
-        assert_eq!(db.proxy_persona("https://m.example/u/a").unwrap().as_deref(), Some("p2"));
+        assert_eq!(
+            db.proxy_persona("https://m.example/u/a")
+                .unwrap()
+                .as_deref(),
+            Some("p2")
+        );
         db.forget_proxy("p2").unwrap();
         assert_eq!(db.proxy_persona("https://m.example/u/a").unwrap(), None);
 
@@ -85,29 +133,65 @@ fn every_call_answers_alike_on_both_backends() {
             local: None,
             actor: "https://m.example/u/a".into(),
         };
-        assert!(db.set_remote_object("https://m.example/c/1", &o, 1).unwrap());
         assert!(
-            !db.set_remote_object("https://m.example/c/1", &RemoteObject { actor: "https://x.example/u/b".into(), ..o.clone() }, 2).unwrap(),
+            db.set_remote_object("https://m.example/c/1", &o, 1)
+                .unwrap()
+        );
+        assert!(
+            !db.set_remote_object(
+                "https://m.example/c/1",
+                &RemoteObject {
+                    actor: "https://x.example/u/b".into(),
+                    ..o.clone()
+                },
+                2
+            )
+            .unwrap(),
             "{ctx}: another actor's id overwrites nothing"
         );
-        assert_eq!(db.remote_object("https://m.example/c/1").unwrap(), Some(o.clone()));
+        assert_eq!(
+            db.remote_object("https://m.example/c/1").unwrap(),
+            Some(o.clone())
+        );
         assert_eq!(db.remote_objects_of("comment", "d").unwrap().len(), 1);
-        db.set_remote_object("https://m.example/j/1", &RemoteObject { kind: "sent-join".into(), local: Some("p".into()), ..o.clone() }, 1).unwrap();
+        db.set_remote_object(
+            "https://m.example/j/1",
+            &RemoteObject {
+                kind: "sent-join".into(),
+                local: Some("p".into()),
+                ..o.clone()
+            },
+            1,
+        )
+        .unwrap();
         assert_eq!(db.joins_of("p").unwrap(), vec!["d".to_owned()]);
         db.remove_remote_object("https://m.example/c/1").unwrap();
         assert_eq!(db.remote_object("https://m.example/c/1").unwrap(), None);
 
-        db.set_remote_media("https://m.example/p.jpg", "pic1", 1).unwrap();
-        db.set_remote_media("https://m.example/p.jpg", "pic2", 1).unwrap();
-        assert_eq!(db.remote_media("https://m.example/p.jpg").unwrap().as_deref(), Some("pic2"));
+        db.set_remote_media("https://m.example/p.jpg", "pic1", 1)
+            .unwrap();
+        db.set_remote_media("https://m.example/p.jpg", "pic2", 1)
+            .unwrap();
+        assert_eq!(
+            db.remote_media("https://m.example/p.jpg")
+                .unwrap()
+                .as_deref(),
+            Some("pic2")
+        );
 
         assert!(db.first_sight("https://m.example/act/1", 1).unwrap());
-        assert!(!db.first_sight("https://m.example/act/1", 2).unwrap(), "{ctx}: a redelivery");
+        assert!(
+            !db.first_sight("https://m.example/act/1", 2).unwrap(),
+            "{ctx}: a redelivery"
+        );
         assert!(db.seen("https://m.example/act/1").unwrap());
 
         db.block_domain("Bad.Example").unwrap();
         db.block_domain("bad.example").unwrap();
-        assert_eq!(db.blocked_domains().unwrap(), vec!["bad.example".to_owned()]);
+        assert_eq!(
+            db.blocked_domains().unwrap(),
+            vec!["bad.example".to_owned()]
+        );
         assert!(db.is_blocked("sub.bad.example").unwrap());
         assert!(db.unblock_domain("bad.example").unwrap());
 
@@ -134,13 +218,17 @@ fn a_delivery_is_taken_by_one_process_and_again_after_its_lease() {
     for (_dir, database) in each() {
         let (one, two) = (open(&database), open(&database));
         for i in 0..10 {
-            one.enqueue(&format!("https://m.example/inbox/{i}"), "a", "{}", 100).unwrap();
+            one.enqueue(&format!("https://m.example/inbox/{i}"), "a", "{}", 100)
+                .unwrap();
         }
         assert_eq!(one.queue_depth().unwrap(), 10);
         let a = one.claim(100, 6, 60).unwrap();
         let b = two.claim(100, 6, 60).unwrap();
         assert_eq!((a.len(), b.len()), (6, 4), "{database:?}");
-        assert!(a.iter().all(|d| b.iter().all(|e| e.id != d.id)), "each is taken once");
+        assert!(
+            a.iter().all(|d| b.iter().all(|e| e.id != d.id)),
+            "each is taken once"
+        );
         assert!(one.claim(159, 10, 60).unwrap().is_empty(), "leased");
         for d in &b {
             two.delivered(d.id).unwrap();
@@ -150,8 +238,22 @@ fn a_delivery_is_taken_by_one_process_and_again_after_its_lease() {
         let again = two.claim(160, 10, 60).unwrap();
         assert_eq!(again.len(), 6, "{database:?}");
         assert_eq!(again[0].attempts, 1);
-        one.retry(&Delivery { attempts: 4, ..again[0].clone() }, "gone", 0, 5, 160).unwrap();
-        assert_eq!(one.queue_depth().unwrap(), 5, "given up after its last attempt");
+        one.retry(
+            &Delivery {
+                attempts: 4,
+                ..again[0].clone()
+            },
+            "gone",
+            0,
+            5,
+            160,
+        )
+        .unwrap();
+        assert_eq!(
+            one.queue_depth().unwrap(),
+            5,
+            "given up after its last attempt"
+        );
     }
 }
 
@@ -161,7 +263,8 @@ fn concurrent_takers_share_the_queue_without_overlap() {
     for (_dir, database) in each() {
         let db = open(&database);
         for i in 0..300 {
-            db.enqueue(&format!("https://m.example/inbox/{i}"), "a", "{}", 1).unwrap();
+            db.enqueue(&format!("https://m.example/inbox/{i}"), "a", "{}", 1)
+                .unwrap();
         }
         let taken: Vec<i64> = std::thread::scope(|s| {
             let workers: Vec<_> = (0..4)
@@ -180,7 +283,10 @@ fn concurrent_takers_share_the_queue_without_overlap() {
                     })
                 })
                 .collect();
-            workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap())
+                .collect()
         });
         let mut unique = taken.clone();
         unique.sort_unstable();
