@@ -286,6 +286,22 @@ impl SyncProcess {
     }
 }
 
+/// With `RALLY_TEST_DATABASE=postgres`, the servers the tests start keep their
+/// registry and federation state in PostgreSQL (a fresh database of the test
+/// cluster each, see `rally_pgtest`) instead of SQLite: `cargo xtask ci` runs
+/// the server and federation tests both ways.
+/// A server restarted on the same directory keeps the database it had (the
+/// directory remembers it).
+pub fn test_database(dir: &Path) -> Option<String> {
+    (std::env::var("RALLY_TEST_DATABASE").as_deref() == Ok("postgres")
+        && !dir.join("database").exists())
+    .then(|| {
+        let url = rally_pgtest::Cluster::shared().database();
+        eprintln!("server on PostgreSQL: {url}");
+        url
+    })
+}
+
 /// A running `rally-server`.
 #[derive(Debug)]
 pub struct Server {
@@ -304,6 +320,9 @@ impl Server {
             .arg(dir)
             .args(["--http", "127.0.0.1:0"])
             .args(args);
+        if let Some(url) = test_database(dir) {
+            cmd.args(["--database", &url]);
+        }
         let mut process = Process::spawn(cmd);
         let http = process.line("http ", Duration::from_secs(30));
         let mut p2p = Vec::new();
@@ -491,6 +510,9 @@ impl Server {
             .args(["--public-url", &format!("http://localhost:{port}")])
             .args(["--p2p", "/ip4/127.0.0.1/udp/0/quic-v1"])
             .args(args);
+        if let Some(url) = test_database(dir) {
+            cmd.args(["--database", &url]);
+        }
         let mut process = Process::spawn(cmd);
         let printed = process.line("http ", Duration::from_secs(30));
         assert_eq!(printed, format!("http://127.0.0.1:{port}"));

@@ -19,16 +19,19 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// A server process on `database`, with HTTP on `port`, reached at `public`.
-fn start(dir: &Path, port: u16, public: &str, database: &str) -> Server {
+/// A server process on `database` (none: the one its directory names), with
+/// HTTP on `port`, reached at `public`.
+fn start_on(dir: &Path, port: u16, public: &str, database: Option<&str>, args: &[&str]) -> Server {
     let mut cmd = std::process::Command::new(bin("rally-server"));
     cmd.arg("--data")
         .arg(dir)
-        .args(["--database", database])
         .args(["--http", &format!("127.0.0.1:{port}")])
         .args(["--public-url", public])
         .args(["--p2p", "/ip4/127.0.0.1/udp/0/quic-v1"])
-        .args(["--registrations", "open", "--delivery-lease", "3"]);
+        .args(args);
+    if let Some(database) = database {
+        cmd.args(["--database", database]);
+    }
     let mut process = Process::spawn(cmd);
     process.line("http ", Duration::from_secs(30));
     let p2p = vec![process.line("p2p ", Duration::from_secs(30))];
@@ -37,6 +40,17 @@ fn start(dir: &Path, port: u16, public: &str, database: &str) -> Server {
         http: format!("http://127.0.0.1:{port}"),
         p2p,
     }
+}
+
+/// One process of the shared instance.
+fn start(dir: &Path, port: u16, public: &str, database: &str) -> Server {
+    start_on(
+        dir,
+        port,
+        public,
+        Some(database),
+        &["--registrations", "open", "--delivery-lease", "3"],
+    )
 }
 
 fn sync(dir: &Path, server: &Server) {
@@ -66,6 +80,25 @@ fn queue(database: &str) -> (i64, i64) {
         )
         .unwrap();
     (row.get(0), row.get(1))
+}
+
+/// A new event of `group`, by the device in `dir`; its id.
+fn group_event(dir: &Path, group: &str, title: &str) -> String {
+    id_of(&json(
+        dir,
+        &[
+            "event",
+            "create",
+            "--group",
+            group,
+            "--title",
+            title,
+            "--starts",
+            "2055-04-02T18:00",
+            "--tz",
+            "Europe/Paris",
+        ],
+    ))
 }
 
 fn objects(peer: &FediPeer, kind: &str, object: &str) -> usize {
@@ -108,21 +141,7 @@ fn two_processes_on_one_database_serve_one_instance() {
         peer.state_in("/following", "target", &actor).as_deref() == Some("accepted")
     });
 
-    let event = id_of(&json(
-        ana.path(),
-        &[
-            "event",
-            "create",
-            "--group",
-            &group,
-            "--title",
-            "Book swap",
-            "--starts",
-            "2055-04-02T18:00",
-            "--tz",
-            "Europe/Paris",
-        ],
-    ));
+    let event = group_event(ana.path(), &group, "Book swap");
     sync(ana.path(), &a);
     let event_url = format!("{public}/events/{event}");
     wait_for("the event to reach the follower", wait, || {
@@ -210,4 +229,90 @@ fn two_processes_on_one_database_serve_one_instance() {
         .unwrap_or(0.0);
     assert!(delivered >= 1.0, "{metrics}");
     drop(b);
+}
+
+/// `rally-server migrate` moves a populated SQLite instance into PostgreSQL;
+/// the server then starts on it with the same peer id, the same actor keys,
+/// its registrations and its followers: the same devices and the same
+/// Fediverse follower carry on.
+#[test]
+fn a_sqlite_instance_moves_to_postgres_and_keeps_its_devices_and_followers() {
+    let database = rally_pgtest::Cluster::shared().database();
+    let port = free_port();
+    let public = format!("http://localhost:{port}");
+    let data = tempfile::tempdir().unwrap();
+    let mut server = start_on(data.path(), port, &public, None, &[]);
+    let wait = Duration::from_secs(60);
+    let peer_id = |s: &Server| s.p2p[0].rsplit('/').next().unwrap().to_owned();
+    let before = peer_id(&server);
+
+    let ana = tempfile::tempdir().unwrap();
+    rally(ana.path(), &["persona", "new", "Ana"]);
+    let code = rally_e2e::server_admin(data.path(), &["invite"]);
+    let out = sync_with_server(ana.path(), &server.p2p[0], &["--invite", &code]);
+    assert!(out.status.success(), "{out:?}");
+    let group = id_of(&json(ana.path(), &["group", "create", "Readers"]));
+    sync(ana.path(), &server);
+    let peer = FediPeer::start("rfc9421");
+    let actor = format!("{public}/groups/{group}");
+    peer.call(
+        "/control/follow",
+        serde_json::json!({"as": "alice", "target": actor}),
+    );
+    wait_for("the follow to be accepted", wait, || {
+        peer.state_in("/following", "target", &actor).as_deref() == Some("accepted")
+    });
+    let key_of = || {
+        ureq::get(&actor)
+            .header("Accept", "application/activity+json")
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_json::<serde_json::Value>()
+            .unwrap()["publicKey"]["publicKeyPem"]
+            .clone()
+    };
+    let key_before = key_of();
+    server.process.signal("TERM");
+
+    let out = std::process::Command::new(bin("rally-server"))
+        .args(["migrate", "--json", "--to", &database, "--from"])
+        .arg(format!("sqlite:{}", data.path().display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = |store: &str, table: &str| {
+        report[store]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["table"] == table)
+            .map_or(0, |t| t["rows"].as_u64().unwrap())
+    };
+    assert_eq!(rows("registry", "registrations"), 1, "{report}");
+    assert_eq!(rows("fedi", "followers"), 1, "{report}");
+    assert!(rows("fedi", "keys") >= 1, "{report}");
+
+    // Started again on the same directory, which now names the database.
+    let server = start_on(data.path(), port, &public, None, &[]);
+    assert_eq!(peer_id(&server), before, "the same peer id");
+    assert_eq!(key_of(), key_before, "the same actor key");
+    // Ana is still registered: no invitation needed.
+    let event = group_event(ana.path(), &group, "After the move");
+    sync(ana.path(), &server);
+    let event_url = format!("{public}/events/{event}");
+    wait_for("the new event to reach the follower", wait, || {
+        objects(&peer, "Create", &event_url) == 1
+    });
+    let mut c = postgres::Client::connect(&database, postgres::NoTls).unwrap();
+    let followers: i64 = c
+        .query_one("SELECT count(*) FROM fedi.followers", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(followers, 1, "the federation state is in PostgreSQL");
 }

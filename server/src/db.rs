@@ -16,6 +16,7 @@
 //! or a blocking task, never on an async worker.
 
 mod conn;
+pub mod copy;
 pub mod migrations;
 mod pg;
 mod value;

@@ -116,6 +116,20 @@ enum Command {
     /// Administer the server (works while it runs).
     #[command(subcommand)]
     Admin(Admin),
+    /// Copy a server's registry and federation state from its SQLite files
+    /// into an empty PostgreSQL database, check every table by its count and
+    /// a checksum, and make the data directory use PostgreSQL from then on
+    /// (stop the server first; its documents stay in the directory's store).
+    Migrate {
+        /// The data directory: sqlite:DIR.
+        #[arg(long, value_name = "sqlite:DIR")]
+        from: String,
+        /// The PostgreSQL database: postgres://user@host/name.
+        #[arg(long, value_name = "URL")]
+        to: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -209,6 +223,9 @@ fn main() {
 
 fn real_main() -> Result<()> {
     let cli = Cli::parse();
+    if let Some(Command::Migrate { from, to, json }) = &cli.command {
+        return migrate(from, to, *json);
+    }
     let Some(data) = cli.data.clone() else {
         bail!("give the data directory with --data DIR (or RALLY_SERVER_DATA)");
     };
@@ -217,8 +234,63 @@ fn real_main() -> Result<()> {
     }
     match cli.command {
         Some(Command::Admin(cmd)) => admin(&data, cmd),
+        Some(Command::Migrate { .. }) => unreachable!("handled above"),
         None => serve(cli, data),
     }
+}
+
+fn migrate(from: &str, to: &str, json: bool) -> Result<()> {
+    use rally_server::db::{Database, copy, migrations::Store};
+    use rally_server::fedi::db::FEDI_FILE;
+    use rally_server::registry::REGISTRY_FILE;
+    let dir = PathBuf::from(
+        from.strip_prefix("sqlite:")
+            .context("--from names the server's data directory as sqlite:DIR")?,
+    );
+    if !dir.join(REGISTRY_FILE).exists() {
+        bail!("{} holds no Rally server on SQLite", dir.display());
+    }
+    let source = Database::Sqlite(dir.clone());
+    let target = Database::parse(Some(to), &dir)?;
+    if !target.is_postgres() {
+        bail!("--to names a PostgreSQL database (postgres://…)");
+    }
+    // The node's key stays the same: devices reach the server by its peer id.
+    let key = SqlRegistry::open_in(&source, &dir)?.transport_key()?;
+    let mut report = serde_json::Map::new();
+    for (file, store) in [(REGISTRY_FILE, Store::Registry), (FEDI_FILE, Store::Fedi)] {
+        if !dir.join(file).exists() {
+            continue;
+        }
+        let from = source.open(file, store)?;
+        let to = target.open(file, store)?;
+        let copied = copy::copy(&from, &to).with_context(|| format!("copying {file}"))?;
+        if !json {
+            for c in &copied {
+                println!(
+                    "{}.{}: {} rows, checksum {}",
+                    store.name(),
+                    c.table,
+                    c.rows,
+                    c.checksum
+                );
+            }
+        }
+        report.insert(store.name().to_owned(), serde_json::to_value(&copied)?);
+    }
+    if !key.is_empty() {
+        SqlRegistry::open_in(&target, &dir)?.set_transport_key(&key)?;
+    }
+    target.remember(&dir)?;
+    if json {
+        println!("{}", serde_json::Value::Object(report));
+    } else {
+        println!(
+            "{} now keeps its registry and federation state in PostgreSQL; start the server on it as before",
+            dir.display()
+        );
+    }
+    Ok(())
 }
 
 fn parse_mode(mode: &str) -> Result<Mode> {

@@ -66,6 +66,8 @@ fn ensure_packages() -> Result<()> {
         ("secret-tool", "libsecret-tools"),
         // Processes whose clock runs ahead (disappearing messages).
         ("faketime", "faketime"),
+        // The server's second backend (a throwaway cluster, `tests/postgres`).
+        ("/usr/lib/postgresql/*/bin/initdb", "postgresql"),
     ]
     .into_iter()
     .filter(|(tool, _)| {
@@ -624,18 +626,46 @@ fn ci() -> Result<()> {
     tests()
 }
 
-/// Runs every test of the workspace, passing its output through, and closes with
-/// one line that adds up all the test binaries' results.
+/// Runs every test of the workspace, then the server's end-to-end tests again
+/// with its registry and federation state in PostgreSQL, passing their output
+/// through; closes with one line that adds up all the test binaries' results.
 fn tests() -> Result<()> {
     eprintln!("\n==> tests");
-    let mut cmd = cargo();
+    let mut totals = [0u64; 3];
+    let mut all = cargo();
+    all.args(["test", "--workspace", "--locked"]);
+    let first = run_tests(all, &mut totals);
+    eprintln!("\n==> the server's tests on PostgreSQL");
+    let mut pg = cargo();
+    pg.args([
+        "test",
+        "--locked",
+        "-p",
+        "rally-e2e",
+        "--test",
+        "server",
+        "--test",
+        "federation",
+    ])
+    .env("RALLY_TEST_DATABASE", "postgres");
+    let second = run_tests(pg, &mut totals);
+    let [passed, failed, ignored] = totals;
+    println!("\ntests: {passed} passed, {failed} failed, {ignored} skipped");
+    first?;
+    second?;
+    if passed == 0 {
+        bail!("no test ran");
+    }
+    Ok(())
+}
+
+/// Runs `cmd` (a `cargo test`), adding its binaries' results to `totals`
+/// (passed, failed, ignored).
+fn run_tests(mut cmd: Command, totals: &mut [u64; 3]) -> Result<()> {
     // The tests' devices keep their store keys in their key files, not in the
     // keystore of the machine running them (the keystore test starts its own).
-    cmd.args(["test", "--workspace", "--locked"])
-        .env("RALLY_KEYSTORE", "none")
-        .stdout(Stdio::piped());
+    cmd.env("RALLY_KEYSTORE", "none").stdout(Stdio::piped());
     let mut child = cmd.spawn().context("starting cargo test")?;
-    let (mut passed, mut failed, mut ignored) = (0u64, 0u64, 0u64);
     for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
         let line = line.context("reading cargo test output")?;
         println!("{line}");
@@ -647,9 +677,9 @@ fn tests() -> Result<()> {
                     words.next(),
                 ) {
                     match what {
-                        "passed" => passed += n,
-                        "failed" => failed += n,
-                        "ignored" => ignored += n,
+                        "passed" => totals[0] += n,
+                        "failed" => totals[1] += n,
+                        "ignored" => totals[2] += n,
                         _ => {}
                     }
                 }
@@ -657,12 +687,8 @@ fn tests() -> Result<()> {
         }
     }
     let status = child.wait().context("waiting for cargo test")?;
-    println!("\ntests: {passed} passed, {failed} failed, {ignored} skipped");
     if !status.success() {
         bail!("tests failed ({status})");
-    }
-    if passed == 0 {
-        bail!("no test ran");
     }
     Ok(())
 }

@@ -52,7 +52,7 @@ pub struct Conn {
 enum Inner {
     Sqlite(rusqlite::Connection),
     /// `None` only while the connection is dropped (see `Drop for Conn`).
-    Postgres(Option<Mutex<Pg>>),
+    Postgres(Option<Box<Mutex<Pg>>>),
 }
 
 impl Drop for Conn {
@@ -159,10 +159,10 @@ impl Conn {
             Ok::<_, postgres::Error>(client)
         })?;
         Ok(Conn {
-            inner: Inner::Postgres(Some(Mutex::new(Pg {
+            inner: Inner::Postgres(Some(Box::new(Mutex::new(Pg {
                 client,
                 prepared: HashMap::new(),
-            }))),
+            })))),
         })
     }
 

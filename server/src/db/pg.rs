@@ -22,7 +22,10 @@ impl ToSql for Value {
                 Type::BOOL => (*i != 0).to_sql(ty, out),
                 _ => Err(format!("an integer given for a {ty} parameter").into()),
             },
+            // SQLite lets a column hold either; PostgreSQL's column says which.
+            Value::Text(s) if *ty == Type::BYTEA => s.as_bytes().to_sql(ty, out),
             Value::Text(s) => s.to_sql(ty, out),
+            Value::Blob(b) if *ty != Type::BYTEA => String::from_utf8(b.clone())?.to_sql(ty, out),
             Value::Blob(b) => b.to_sql(ty, out),
         }
     }

@@ -111,3 +111,65 @@ fn the_data_directory_remembers_its_database() {
         Err(SqlError::BadUrl(_))
     ));
 }
+
+/// A populated SQLite instance copied into PostgreSQL answers the same, and
+/// keeps counting its ids after the copied ones.
+#[test]
+fn an_instance_is_copied_into_postgres_and_checked() {
+    use crate::fedi::db::FediDb;
+    use crate::registry::{Mode, Registry, SqlRegistry};
+    let dir = tempfile::tempdir().unwrap();
+    let now = rally_core::jiff::Timestamp::from_second(1_900_000_000).unwrap();
+    let persona = rally_core::Persona::generate().id();
+    {
+        let mut reg = SqlRegistry::open(dir.path()).unwrap();
+        reg.set_mode(Mode::Open).unwrap();
+        reg.add_registration(&persona, now).unwrap();
+        reg.create_invite(2, now).unwrap();
+        reg.set_transport_key(b"the node's key").unwrap();
+        let fedi = FediDb::open(dir.path()).unwrap();
+        fedi.actor_key("https://rally.example/relay").unwrap();
+        fedi.enqueue("https://m.example/inbox", "a", "{\"x\":1}", 5)
+            .unwrap();
+        fedi.enqueue("https://m.example/inbox", "a", "{\"x\":2}", 5)
+            .unwrap();
+        fedi.log_moderation("hide", "doc", Some("é"), 5).unwrap();
+        fedi.first_sight("https://m.example/a/1", 5).unwrap();
+    }
+    let sqlite = Database::Sqlite(dir.path().to_owned());
+    let pg = Database::Postgres(rally_pgtest::Cluster::shared().database());
+    for (file, store) in [
+        (crate::registry::REGISTRY_FILE, migrations::Store::Registry),
+        (crate::fedi::db::FEDI_FILE, migrations::Store::Fedi),
+    ] {
+        let from = sqlite.open(file, store).unwrap();
+        let to = pg.open(file, store).unwrap();
+        let copied = copy::copy(&from, &to).unwrap();
+        assert!(copied.iter().any(|c| c.rows > 0), "{copied:?}");
+        // Into a database that is no longer empty: refused.
+        assert!(matches!(
+            copy::copy(&from, &to),
+            Err(copy::CopyError::NotEmpty(_))
+        ));
+    }
+    let reg = SqlRegistry::open_in(&pg, dir.path()).unwrap();
+    assert_eq!(reg.mode().unwrap(), Mode::Open);
+    assert!(reg.is_registered(&persona).unwrap());
+    assert_eq!(reg.invites().unwrap()[0].uses_left, 2);
+    let fedi = FediDb::open_in(&pg).unwrap();
+    assert_eq!(fedi.queue_depth().unwrap(), 2);
+    assert!(!fedi.first_sight("https://m.example/a/1", 6).unwrap());
+    assert_eq!(
+        fedi.moderation_log(5).unwrap()[0].note.as_deref(),
+        Some("é")
+    );
+    fedi.enqueue("https://m.example/inbox", "a", "{\"x\":3}", 6)
+        .unwrap();
+    let ids: Vec<i64> = fedi
+        .claim(10, 10, 60)
+        .unwrap()
+        .iter()
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(ids, vec![1, 2, 3], "new ids follow the copied ones");
+}

@@ -764,11 +764,6 @@ impl FediDb {
             .ctx("waking the queue")?;
         Ok(())
     }
-
-    /// Every table's rows, for copying an instance (`rally-server migrate`).
-    pub(crate) fn conn(&self) -> &Conn {
-        &self.conn
-    }
 }
 
 #[cfg(test)]

@@ -127,13 +127,18 @@ impl Cluster {
             data = data.display(),
             dir = dir.path().display(),
         );
-        Command::new("setsid")
-            .args(["sh", "-c", &stop])
+        // Started in the background by a shell that ends at once, so the
+        // watchdog is nobody's child here.
+        let started = Command::new("sh")
+            .args([
+                "-c",
+                "setsid sh -c \"$0\" >/dev/null 2>&1 </dev/null &",
+                &stop,
+            ])
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
+            .status()
             .expect("the cluster's watchdog");
+        assert!(started.success(), "the cluster's watchdog");
         Cluster {
             _dir: dir,
             data,
