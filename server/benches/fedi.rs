@@ -12,6 +12,13 @@
 //!    received. Baseline in the same run: 1 000 unsigned POSTs of the same body to
 //!    the same sink, 32 at a time.
 //!
+//! Each is measured three ways in the same run: one server on SQLite (the
+//! default), one on PostgreSQL (a throwaway cluster, `rally_pgtest`, that flushes
+//! every commit as SQLite's full syncs do; over loopback TCP), and two
+//! servers sharing that PostgreSQL database (two `Fedi`s in this process, each
+//! with its own data directory, threads and connections: the inbox POSTs
+//! alternate between them, and both delivery workers take from the shared queue).
+//!
 //! `cargo xtask bench` runs it; `RALLY_BENCH_POSTS` and `RALLY_BENCH_FOLLOWERS`
 //! change the counts.
 
@@ -95,14 +102,84 @@ fn remote_actor_json(id: &str, inbox: &str, pem: Option<&str>) -> String {
     actor.to_string()
 }
 
-async fn inbox_throughput(posts: usize) {
-    let dir = tempfile::tempdir().unwrap();
-    let (l, port) = listener().await;
-    let base = format!("http://127.0.0.1:{port}");
-    let (_, event, _) = public_event(&mut Store::open(dir.path()).unwrap());
-    let fedi = Arc::new(Fedi::open(dir.path(), &base).unwrap());
-    let app = rally_server::fedi::routes::router(fedi.clone());
-    tokio::spawn(async move { axum::serve(l, app).await });
+/// Where the servers of one measurement keep their federation state.
+#[derive(Debug, Clone, Copy)]
+struct Setup {
+    name: &'static str,
+    postgres: bool,
+    servers: usize,
+}
+
+const SETUPS: [Setup; 3] = [
+    Setup {
+        name: "one server on SQLite",
+        postgres: false,
+        servers: 1,
+    },
+    Setup {
+        name: "one server on PostgreSQL",
+        postgres: true,
+        servers: 1,
+    },
+    Setup {
+        name: "two servers on one PostgreSQL",
+        postgres: true,
+        servers: 2,
+    },
+];
+
+/// The servers of `setup`, each serving the federation's routes on its own
+/// port; the first holds a public event (returned with its group and organiser).
+struct Servers {
+    _dirs: Vec<tempfile::TempDir>,
+    fedis: Vec<(Arc<Fedi>, String)>,
+    group: rally_core::DocId,
+    event: rally_core::DocId,
+    organiser: rally_core::Persona,
+}
+
+async fn servers(setup: Setup) -> Servers {
+    let database = setup
+        .postgres
+        .then(|| rally_pgtest::Cluster::durable().database());
+    let mut dirs = Vec::new();
+    let mut fedis = Vec::new();
+    let mut made = None;
+    for _ in 0..setup.servers {
+        let dir = tempfile::tempdir().unwrap();
+        if let Some(url) = &database {
+            rally_server::db::Database::Postgres(url.clone())
+                .remember(dir.path())
+                .unwrap();
+        }
+        let mut store = Store::open(dir.path()).unwrap();
+        if made.is_none() {
+            made = Some(public_event(&mut store));
+        }
+        drop(store);
+        let (l, port) = listener().await;
+        let base = format!("http://127.0.0.1:{port}");
+        let fedi = Arc::new(Fedi::open(dir.path(), &base).unwrap());
+        let app = rally_server::fedi::routes::router(fedi.clone());
+        tokio::spawn(async move { axum::serve(l, app).await });
+        fedis.push((fedi, base));
+        dirs.push(dir);
+    }
+    let (group, event, organiser) = made.unwrap();
+    Servers {
+        _dirs: dirs,
+        fedis,
+        group,
+        event,
+        organiser,
+    }
+}
+
+/// POSTs per second, signed inbox POSTs verified and answered.
+async fn inbox_throughput(posts: usize, setup: Setup) -> f64 {
+    let servers = servers(setup).await;
+    let (fedi, base) = servers.fedis[0].clone();
+    let event = servers.event;
 
     let key = ActorKey::generate().unwrap();
     let actor = "http://127.0.0.1:9/users/bench".to_owned();
@@ -115,12 +192,32 @@ async fn inbox_throughput(posts: usize) {
     fedi.db(move |db| db.save_remote_actor(&id, &cached, Timestamp::now().as_second()))
         .await
         .unwrap();
-    let inbox = url::Url::parse(&format!("{base}/inbox")).unwrap();
+    let inboxes: Vec<url::Url> = servers
+        .fedis
+        .iter()
+        .map(|(_, b)| url::Url::parse(&format!("{b}/inbox")).unwrap())
+        .collect();
+    // Every server knows the remote actor (on PostgreSQL they share it).
+    for (other, _) in servers.fedis.iter().skip(1) {
+        let (id, cached) = (
+            actor.clone(),
+            remote_actor_json(
+                &actor,
+                "http://127.0.0.1:9/users/bench/inbox",
+                Some(&key.public_pem().unwrap()),
+            ),
+        );
+        other
+            .db(move |db| db.save_remote_actor(&id, &cached, Timestamp::now().as_second()))
+            .await
+            .unwrap();
+    }
     let key_id = format!("{actor}#main-key");
     let event_url = format!("{base}/events/{event}");
     let now = Timestamp::now();
-    let requests: Vec<(Vec<u8>, SignedHeaders)> = (0..posts)
+    let requests: Vec<(url::Url, Vec<u8>, SignedHeaders)> = (0..posts)
         .map(|i| {
+            let inbox = inboxes[i % inboxes.len()].clone();
             let body = json!({
                 "@context": "https://www.w3.org/ns/activitystreams",
                 "id": format!("{actor}/likes/{i}"),
@@ -131,7 +228,7 @@ async fn inbox_throughput(posts: usize) {
             .to_string()
             .into_bytes();
             let headers = sig::sign(&key, &key_id, "POST", &inbox, Some(&body), now).unwrap();
-            (body, headers)
+            (inbox, body, headers)
         })
         .collect();
 
@@ -154,9 +251,8 @@ async fn inbox_throughput(posts: usize) {
     let client = reqwest::Client::new();
     let start = Instant::now();
     let statuses: Vec<u16> = futures::stream::iter(requests)
-        .map(|(body, headers)| {
+        .map(|(inbox, body, headers)| {
             let client = client.clone();
-            let inbox = inbox.clone();
             async move {
                 let mut map = HeaderMap::new();
                 for (name, value) in headers {
@@ -187,13 +283,17 @@ async fn inbox_throughput(posts: usize) {
 
     let rate = posts as f64 / through_inbox.as_secs_f64();
     let bare_rate = posts as f64 / bare.as_secs_f64();
-    println!("inbox: {posts} signed POSTs verified and answered 202 in {through_inbox:.2?}");
+    println!(
+        "inbox, {}: {posts} signed POSTs verified and answered 202 in {through_inbox:.2?}",
+        setup.name
+    );
     println!("  {rate:.0} POSTs/s (target >= 1000/s)");
     println!("  baseline: bare RSA-2048 verifications {bare_rate:.0}/s on one core");
     println!(
         "  ratio: {:.2}x the bare verification time",
         through_inbox.as_secs_f64() / bare.as_secs_f64()
     );
+    rate
 }
 
 #[derive(Clone)]
@@ -220,10 +320,8 @@ async fn wait_for(sink: &Sink, count: usize) {
     }
 }
 
-async fn fan_out(followers: usize) {
-    let dir = tempfile::tempdir().unwrap();
-    let (l, port) = listener().await;
-    let base = format!("http://127.0.0.1:{port}");
+/// The fan-out's time.
+async fn fan_out(followers: usize, setup: Setup) -> Duration {
     let (sink_l, sink_port) = listener().await;
     let sink = Sink {
         received: Arc::new(AtomicUsize::new(0)),
@@ -236,10 +334,9 @@ async fn fan_out(followers: usize) {
         .with_state(sink.clone());
     tokio::spawn(async move { axum::serve(sink_l, sink_app).await });
 
-    let (group, event, organiser) = public_event(&mut Store::open(dir.path()).unwrap());
-    let fedi = Arc::new(Fedi::open(dir.path(), &base).unwrap());
-    let app = rally_server::fedi::routes::router(fedi.clone());
-    tokio::spawn(async move { axum::serve(l, app).await });
+    let servers = servers(setup).await;
+    let (fedi, base) = servers.fedis[0].clone();
+    let (group, event, organiser) = (servers.group, servers.event, servers.organiser.clone());
     let group_url = format!("{base}/groups/{group}");
     let now = Timestamp::now().as_second();
     fedi.db(move |db| {
@@ -262,10 +359,18 @@ async fn fan_out(followers: usize) {
     })
     .await
     .unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let worker = tokio::spawn(outbox::delivery_loop(fedi.clone(), async {
-        let _ = stopped.await;
-    }));
+    // Every server's delivery worker takes from the queue.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let workers: Vec<_> = servers
+        .fedis
+        .iter()
+        .map(|(f, _)| {
+            let mut stopped = stopped.clone();
+            tokio::spawn(outbox::delivery_loop(f.clone(), async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            }))
+        })
+        .collect();
 
     // The Create first (not measured), then the measured Update.
     let queued = outbox::publish_event(&fedi, &event).await.unwrap();
@@ -290,8 +395,15 @@ async fn fan_out(followers: usize) {
     assert_eq!(queued, followers);
     wait_for(&sink, 2 * followers).await;
     let fanned = start.elapsed();
-    let _ = stop.send(());
-    let _ = worker.await;
+    let _ = stop.send(true);
+    for w in workers {
+        let _ = w.await;
+    }
+    assert_eq!(
+        sink.received.load(Ordering::SeqCst),
+        2 * followers,
+        "each delivery made once"
+    );
 
     // Baseline: the same body, unsigned, to the same inboxes.
     let body = sink.last_body.lock().unwrap().clone();
@@ -322,7 +434,8 @@ async fn fan_out(followers: usize) {
     assert_eq!(ok, followers);
 
     println!(
-        "fan-out: one event update to {followers} follower inboxes in {fanned:.2?} (target < 10 s)"
+        "fan-out, {}: one event update to {followers} follower inboxes in {fanned:.2?} (target < 10 s)",
+        setup.name
     );
     println!("  (publish, queue in fedi.db, sign each delivery, POST {CONCURRENCY} at a time)");
     println!("  baseline: {followers} unsigned POSTs of the same body in {plain:.2?}");
@@ -330,6 +443,7 @@ async fn fan_out(followers: usize) {
         "  ratio: {:.1}x the unsigned POSTs",
         fanned.as_secs_f64() / plain.as_secs_f64()
     );
+    fanned
 }
 
 fn main() {
@@ -339,7 +453,24 @@ fn main() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        inbox_throughput(env_usize("RALLY_BENCH_POSTS", 4000)).await;
-        fan_out(env_usize("RALLY_BENCH_FOLLOWERS", 1000)).await;
+        let (posts, followers) = (
+            env_usize("RALLY_BENCH_POSTS", 4000),
+            env_usize("RALLY_BENCH_FOLLOWERS", 1000),
+        );
+        let mut rates = Vec::new();
+        let mut times = Vec::new();
+        for setup in SETUPS {
+            rates.push(inbox_throughput(posts, setup).await);
+            times.push(fan_out(followers, setup).await);
+        }
+        println!("\nagainst one server on SQLite (the baseline, same run):");
+        for (i, setup) in SETUPS.iter().enumerate() {
+            println!(
+                "  {}: inbox {:.2}x the POSTs/s, fan-out {:.2}x the time",
+                setup.name,
+                rates[i] / rates[0],
+                times[i].as_secs_f64() / times[0].as_secs_f64()
+            );
+        }
     });
 }

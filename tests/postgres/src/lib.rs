@@ -1,7 +1,8 @@
 //! A throwaway PostgreSQL cluster for tests: Debian's `postgresql` server
 //! (installed by `cargo xtask ci` when missing), `initdb` into a temporary
 //! directory, listening on a free loopback port with `trust` authentication,
-//! without fsync. One cluster per test process ([`Cluster::shared`]), one fresh
+//! without fsync (a benchmark takes [`Cluster::durable`], which flushes every
+//! commit). One cluster per test process ([`Cluster::shared`]), one fresh
 //! database per test ([`Cluster::database`]).
 //!
 //! The cluster runs as the `postgres` user when the tests run as root (the
@@ -76,8 +77,19 @@ fn free_port() -> u16 {
 }
 
 impl Cluster {
-    /// Starts a cluster (stopped when the process ends).
+    /// Starts a cluster for tests (stopped when the process ends): nothing is
+    /// flushed to disk, it is thrown away anyway.
     pub fn start() -> Cluster {
+        Cluster::start_with(false)
+    }
+
+    /// A cluster that flushes every commit as a production one does (for
+    /// benchmarks that compare it with SQLite's full syncs).
+    pub fn start_durable() -> Cluster {
+        Cluster::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> Cluster {
         let dir = tempfile::Builder::new()
             .prefix("rally-pg-")
             .tempdir()
@@ -107,8 +119,13 @@ impl Cluster {
             .arg(&data)
             .arg("-o")
             .arg(format!(
-                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
-                dir.path().display()
+                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200 {}",
+                dir.path().display(),
+                if durable {
+                    ""
+                } else {
+                    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+                }
             ))
             .arg("-l")
             .arg(dir.path().join("log"))
@@ -154,6 +171,12 @@ impl Cluster {
         CLUSTER.get_or_init(Cluster::start)
     }
 
+    /// The process' durable cluster ([`Cluster::start_durable`]).
+    pub fn durable() -> &'static Cluster {
+        static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+        CLUSTER.get_or_init(Cluster::start_durable)
+    }
+
     pub fn port(&self) -> u16 {
         self.port
     }
@@ -170,11 +193,20 @@ impl Cluster {
             std::process::id(),
             self.next.fetch_add(1, Ordering::Relaxed)
         );
-        let mut admin = postgres::Client::connect(&self.url("postgres"), postgres::NoTls)
-            .expect("connecting to the test cluster");
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .expect("creating a test database");
+        // On a thread of its own: the blocking client may not run inside a
+        // caller's async runtime.
+        let url = self.url("postgres");
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let mut admin = postgres::Client::connect(&url, postgres::NoTls)
+                    .expect("connecting to the test cluster");
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("creating a test database");
+            })
+            .join()
+            .expect("creating a test database")
+        });
         self.url(&name)
     }
 
