@@ -101,6 +101,14 @@ fn group_event(dir: &Path, group: &str, title: &str) -> String {
     ))
 }
 
+/// A document id's 32 bytes.
+fn hex_id(id: &str) -> Vec<u8> {
+    (0..id.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&id[i..i + 2], 16).unwrap())
+        .collect()
+}
+
 fn objects(peer: &FediPeer, kind: &str, object: &str) -> usize {
     peer.received(kind)
         .iter()
@@ -228,6 +236,48 @@ fn two_processes_on_one_database_serve_one_instance() {
         })
         .unwrap_or(0.0);
     assert!(delivered >= 1.0, "{metrics}");
+
+    // A suspension made through B's admin hides Ana's event from devices
+    // syncing through A too (A aligns what it shares with the shared state).
+    let a = start(dir_a.path(), port_a, &public, &database);
+    let ana_id = json(ana.path(), &["persona", "list"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A report sent through B is in the one queue, whichever process is asked.
+    rally(
+        ben.path(),
+        &[
+            "report", "event", &event, "--reason", "spam", "--to", "admins",
+        ],
+    );
+    sync(ben.path(), &b);
+    wait_for("the report to reach the shared queue", wait, || {
+        let list = rally_e2e::server_admin(dir_a.path(), &["reports", "list", "--json"]);
+        list.contains(&event)
+    });
+    rally_e2e::server_admin(dir_b.path(), &["suspend", &ana_id]);
+    let hidden_on_a = || {
+        let db = rally_store::at_rest::connect(dir_a.path()).unwrap();
+        db.query_row(
+            "SELECT count(*) FROM hidden_docs WHERE doc = ?1",
+            [hex_id(&event)],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap()
+            > 0
+    };
+    wait_for("A to hide the suspended persona's event", wait, hidden_on_a);
+    let cleo = tempfile::tempdir().unwrap();
+    rally(cleo.path(), &["persona", "new", "Cleo"]);
+    sync(cleo.path(), &a);
+    assert!(show(cleo.path(), &event).is_none(), "not offered through A");
+    rally_e2e::server_admin(dir_b.path(), &["unsuspend", &ana_id]);
+    wait_for("A to share it again", wait, || !hidden_on_a());
+    wait_for("Cleo to get it through A", wait, || {
+        sync(cleo.path(), &a);
+        show(cleo.path(), &event).is_some()
+    });
     drop(b);
 }
 

@@ -373,6 +373,71 @@ fn a_device_is_told_the_server_s_rules_when_it_registers() {
     assert!(changed.contains("3. No ads."), "{changed}");
 }
 
+/// `--log-format json`: every line the server writes on standard error is one
+/// JSON object with its time, level, message and fields; the peers it listens
+/// on, a peer it refused (with the reason) and its stop are among them.
+#[test]
+fn the_server_logs_one_json_object_per_line() {
+    use std::io::{BufRead, Read};
+    use std::process::{Command, Stdio};
+    let srv = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(rally_e2e::bin("rally-server"));
+    cmd.arg("--data")
+        .arg(srv.path())
+        .args(["--http", "127.0.0.1:0", "--p2p", QUIC])
+        .args(["--registrations", "closed", "--log-format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(url) = rally_e2e::test_database(srv.path()) {
+        cmd.args(["--database", &url]);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        stderr.read_to_string(&mut all).unwrap();
+        all
+    });
+    let addr = loop {
+        let mut line = String::new();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "the server ended");
+        if let Some(a) = line.strip_prefix("p2p ") {
+            break a.trim().to_owned();
+        }
+    };
+    let dev = tempfile::tempdir().unwrap();
+    persona(dev.path(), "ana");
+    let why = sync(dev.path(), &addr, &[]).unwrap_err();
+    assert!(why.contains("does not accept"), "{why}");
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let log = reader.join().unwrap();
+    let events: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
+        .collect();
+    assert!(
+        events
+            .iter()
+            .all(|e| e["timestamp"].is_string() && e["level"].is_string()),
+        "{log}"
+    );
+    let find = |message: &str| events.iter().find(|e| e["message"] == message);
+    assert_eq!(find("listening for peers").unwrap()["p2p"], addr.as_str());
+    let refused = find("refused a peer").unwrap_or_else(|| panic!("{log}"));
+    assert!(
+        refused["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("does not accept")),
+        "{refused}"
+    );
+    assert!(find("stopped").is_some(), "{log}");
+}
+
 /// The value of a sample in `/metrics`' text (the first line starting with
 /// `name` followed by a space).
 fn sample(metrics: &str, name: &str) -> Option<f64> {

@@ -28,6 +28,7 @@ pub mod html;
 pub mod http;
 pub mod lang;
 pub mod listener;
+pub mod logs;
 pub mod metrics;
 pub mod registry;
 pub mod siblings;
@@ -246,12 +247,32 @@ pub async fn run(
     let key = transport_key(&mut registry)?;
     // On a shared database: the other processes of this server (see `siblings`).
     let shared = registry.is_shared();
+    tracing::info!(
+        database = if shared { "postgresql" } else { "sqlite" },
+        "registry and federation state"
+    );
     let sibling_addrs = if shared {
         siblings::join(&mut registry, &me.id())?
     } else {
         Vec::new()
     };
     let me_id = me.id();
+    // On a shared database: reports and hidden documents kept in step.
+    let upkeep_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let upkeep = if shared {
+        let upkeep = siblings::Upkeep {
+            store: Store::open(&config.data)?,
+            db: fedi::db::FediDb::open(&config.data).map_err(fedi::FediError::from)?,
+            registry: SqlRegistry::open(&config.data)?,
+        };
+        Some(
+            upkeep
+                .spawn(upkeep_stop.clone())
+                .map_err(|e| ServerError::Thread("rally-upkeep", e))?,
+        )
+    } else {
+        None
+    };
     let gate = Gate {
         registry: Box::new(registry),
     };
@@ -376,7 +397,7 @@ pub async fn run(
                             .call(move |r| r.announce_node(&me_id, &addrs, Timestamp::now()))
                             .await;
                         if let Ok(Err(e)) = announced {
-                            eprintln!("cannot announce this process to its siblings: {e}");
+                            tracing::warn!(error = %e, "cannot announce this process to its siblings");
                         }
                     });
                 }
@@ -420,6 +441,10 @@ pub async fn run(
     let _ = tokio::time::timeout(Duration::from_secs(5), http_task).await;
     for task in fedi_tasks {
         let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+    }
+    upkeep_stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Some(upkeep) = upkeep {
+        let _ = upkeep.join();
     }
     outcome?;
     Ok(())

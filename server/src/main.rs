@@ -33,6 +33,10 @@ struct Cli {
     /// after this.
     #[arg(long, value_name = "SECONDS", default_value_t = rally_server::fedi::DELIVERY_LEASE.as_secs())]
     delivery_lease: u64,
+    /// How the log on standard error is written: text (key=value) or json
+    /// (one object per line).
+    #[arg(long, value_enum, default_value = "text", global = true)]
+    log_format: rally_server::logs::LogFormat,
     /// Serve HTTP on this address (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:8080")]
     http: SocketAddr,
@@ -223,6 +227,7 @@ fn main() {
 
 fn real_main() -> Result<()> {
     let cli = Cli::parse();
+    rally_server::logs::init(cli.log_format);
     if let Some(Command::Migrate { from, to, json }) = &cli.command {
         return migrate(from, to, *json);
     }
@@ -547,17 +552,23 @@ fn serve(cli: Cli, data: PathBuf) -> Result<()> {
             let mut out = std::io::stdout();
             match event {
                 ServerEvent::Http(url) => {
+                    tracing::info!(http = %url, "serving HTTP");
                     let _ = writeln!(out, "http {url}").and_then(|()| out.flush());
                 }
                 ServerEvent::P2p(addr) => {
+                    tracing::info!(p2p = %addr, "listening for peers");
                     let _ = writeln!(out, "p2p {addr}").and_then(|()| out.flush());
                 }
-                ServerEvent::Dropped { peer, reason } => eprintln!("dropped {peer}: {reason}"),
-                ServerEvent::Refused { peer, reason } => eprintln!("refused {peer}: {reason}"),
+                ServerEvent::Dropped { peer, reason } => {
+                    tracing::warn!(peer = %peer, reason = %reason, "dropped a peer");
+                }
+                ServerEvent::Refused { peer, reason } => {
+                    tracing::info!(peer = %peer, reason = %reason, "refused a peer");
+                }
             }
         })
         .await
     })?;
-    eprintln!("stopped");
+    tracing::info!("stopped");
     Ok(())
 }

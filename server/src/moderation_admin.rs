@@ -179,10 +179,25 @@ pub fn run(data: &Path, cmd: Admin) -> Result<()> {
     })
 }
 
-/// The queue, read from the server's store (federating or not: devices'
-/// reports arrive as they sync).
+/// The queue (the open reports, or all): in the database the server's
+/// processes share, or else in its store (federating or not: devices' reports
+/// arrive as they sync).
+fn queue(data: &Path, all: bool) -> Result<Vec<rally_store::AdminReport>> {
+    if rally_server::db::Database::for_data(data)?.is_postgres() {
+        // What this process' store received and has not moved yet, first.
+        let db = rally_server::fedi::db::FediDb::open(data)?;
+        for report in rally_store::Store::open(data)?.drain_admin_reports()? {
+            db.add_admin_report(&report)?;
+        }
+        Ok(db.admin_reports(all)?)
+    } else {
+        Ok(rally_store::Store::open(data)?.admin_reports(all)?)
+    }
+}
+
+/// The queue, as a list.
 fn list(data: &Path, all: bool, json: bool) -> Result<()> {
-    let list = rally_store::Store::open(data)?.admin_reports(all)?;
+    let list = queue(data, all)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&list)?);
         return Ok(());
@@ -204,13 +219,13 @@ fn list(data: &Path, all: bool, json: bool) -> Result<()> {
 }
 
 fn show(data: &Path, id: i64, json: bool) -> Result<()> {
-    let store = rally_store::Store::open(data)?;
-    let Some(r) = store.admin_report(id)? else {
+    let all = queue(data, true)?;
+    let Some(r) = all.iter().find(|r| r.id == id).cloned() else {
         bail!("no report {id}");
     };
     let (fedi, runtime) = crate::fedi_of(data)?;
     let log = runtime.block_on(fedi.db(|db| db.moderation_log(1000)))?;
-    let history = moderation::history(&fedi.urls, &r, &store.admin_reports(true)?, &log);
+    let history = moderation::history(&fedi.urls, &r, &all, &log);
     if json {
         let mut value = serde_json::to_value(&r)?;
         value["history"] = serde_json::to_value(&history)?;

@@ -32,3 +32,42 @@ pub fn join(registry: &mut dyn Registry, me: &PersonaId) -> Result<Vec<Multiaddr
         .filter_map(|a| a.parse().ok())
         .collect())
 }
+
+/// What each process of a shared instance keeps in step every second, on a
+/// thread of its own (`rally-upkeep`): the reports its store received move to
+/// the shared queue (`fedi::db::reports`), and what its relay hides from
+/// devices follows what the admins hid through any process
+/// (`fedi::moderation::align_hidden`).
+#[derive(Debug)]
+pub struct Upkeep {
+    pub store: rally_store::Store,
+    pub db: crate::fedi::db::FediDb,
+    pub registry: crate::registry::SqlRegistry,
+}
+
+impl Upkeep {
+    pub fn tick(&mut self, now: i64) -> Result<(), crate::fedi::FediError> {
+        for report in self.store.drain_admin_reports()? {
+            self.db.add_admin_report(&report)?;
+        }
+        crate::fedi::moderation::align_hidden(&self.db, &self.registry, &mut self.store, now)?;
+        Ok(())
+    }
+
+    /// Ticks every second until `stop` is set.
+    pub fn spawn(
+        mut self,
+        stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> std::io::Result<std::thread::JoinHandle<()>> {
+        std::thread::Builder::new()
+            .name("rally-upkeep".into())
+            .spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    if let Err(e) = self.tick(Timestamp::now().as_second()) {
+                        tracing::warn!(error = %e, "cannot keep this process in step with its siblings");
+                    }
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                }
+            })
+    }
+}

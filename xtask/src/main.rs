@@ -626,7 +626,8 @@ fn ci() -> Result<()> {
     tests()
 }
 
-/// Runs every test of the workspace, then the server's end-to-end tests again
+/// Runs every test of the workspace, then the server's end-to-end tests (its
+/// registration, federation and admin page) again
 /// with its registry and federation state in PostgreSQL, passing their output
 /// through; closes with one line that adds up all the test binaries' results.
 fn tests() -> Result<()> {
@@ -646,6 +647,8 @@ fn tests() -> Result<()> {
         "server",
         "--test",
         "federation",
+        "--test",
+        "admin_page",
     ])
     .env("RALLY_TEST_DATABASE", "postgres");
     let second = run_tests(pg, &mut totals);

@@ -95,7 +95,7 @@ pub(super) async fn section(fedi: &Fedi) -> String {
     let found = fedi
         .local(|l| {
             Ok((
-                l.store().admin_reports(true)?,
+                l.reports(true)?,
                 l.registry.suspended()?,
                 l.db.moderation_log(1000)?,
             ))

@@ -126,11 +126,12 @@ CREATE TABLE IF NOT EXISTS nodes (
     },
 ];
 
-const FEDI: &[Migration] = &[Migration {
-    version: 1,
-    what: "keys, actors, follows, publications, remote objects, the delivery queue, moderation",
-    sql: Sql::Both(
-        "
+const FEDI: &[Migration] = &[
+    Migration {
+        version: 1,
+        what: "keys, actors, follows, publications, remote objects, the delivery queue, moderation",
+        sql: Sql::Both(
+            "
 CREATE TABLE IF NOT EXISTS meta (
     key     TEXT PRIMARY KEY,
     value   TEXT NOT NULL
@@ -238,8 +239,29 @@ CREATE TABLE IF NOT EXISTS moderation_log (
     note   TEXT
 );
 ",
-    ),
-}];
+        ),
+    },
+    Migration {
+        version: 2,
+        what: "the admins' reports queue, shared by the processes of a server",
+        sql: Sql::Both(
+            "
+CREATE TABLE IF NOT EXISTS admin_reports (
+    id          INTEGER PRIMARY KEY,
+    source      TEXT NOT NULL,
+    reporter    TEXT NOT NULL,
+    activity    TEXT UNIQUE,
+    objects     TEXT NOT NULL,
+    reason      TEXT,
+    text        TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    state       TEXT NOT NULL DEFAULT 'open',
+    notes       TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX IF NOT EXISTS admin_reports_by_state ON admin_reports (state, received_at);",
+        ),
+    },
+];
 
 /// Brings `store`'s schema on `conn` up to date.
 pub fn apply(conn: &Conn, store: Store) -> Result<(), SqlError> {

@@ -13,6 +13,7 @@ use crate::vals;
 use super::keys::{ActorKey, KeyError};
 
 pub mod moderation;
+pub mod reports;
 use super::vocab::RemoteActor;
 
 pub const FEDI_FILE: &str = "fedi.db";

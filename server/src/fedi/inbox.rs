@@ -59,7 +59,7 @@ pub async fn receive(
         Ok(outcome) => {
             if let Outcome::Ignored(why) = &outcome {
                 // Accepted (the sender has nothing to retry) and left alone.
-                eprintln!("federation: ignored {why}");
+                tracing::info!(why = %why, "inbox: an activity ignored");
                 fedi.metrics.inbox(Inbox::Ignored);
             } else {
                 fedi.metrics.inbox(Inbox::Accepted);

@@ -136,7 +136,7 @@ pub async fn interact(
         Ok(jrd) => interaction_url(&jrd, &asked.uri),
         Err(super::fetch::FetchError::Blocked(_)) => None,
         Err(e) => {
-            eprintln!("remote interaction: {e}");
+            tracing::warn!(error = %e, "remote interaction failed");
             None
         }
     };

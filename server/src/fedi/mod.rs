@@ -257,6 +257,74 @@ impl Local {
         self.service.store_mut()
     }
 
+    /// The admins' reports, newest first (the open ones, or all): in the
+    /// shared database when several processes serve the instance (see
+    /// `db::reports`), else in the store.
+    pub fn reports(&mut self, all: bool) -> Result<Vec<rally_store::AdminReport>, FediError> {
+        if self.registry.is_shared() {
+            // What this process' store received and has not moved yet, first.
+            for report in self.store_mut().drain_admin_reports()? {
+                self.db.add_admin_report(&report)?;
+            }
+            Ok(self.db.admin_reports(all)?)
+        } else {
+            Ok(self.store().admin_reports(all)?)
+        }
+    }
+
+    pub fn report(&self, id: i64) -> Result<Option<rally_store::AdminReport>, FediError> {
+        if self.registry.is_shared() {
+            Ok(self.db.admin_report(id)?)
+        } else {
+            Ok(self.store().admin_report(id)?)
+        }
+    }
+
+    /// Sets a report's state with the admin's note; `false` when there is none.
+    pub fn settle_report(
+        &mut self,
+        id: i64,
+        state: &str,
+        note: Option<&str>,
+        now: i64,
+    ) -> Result<bool, FediError> {
+        if self.registry.is_shared() {
+            Ok(self.db.settle_admin_report(id, state, note, now)?)
+        } else {
+            Ok(self.store_mut().settle_admin_report(id, state, note, now)?)
+        }
+    }
+
+    /// Queues a report received here; `None` when it was already.
+    pub fn add_report(
+        &mut self,
+        r: &rally_store::NewReport<'_>,
+        now: i64,
+    ) -> Result<Option<i64>, FediError> {
+        if self.registry.is_shared() {
+            let objects: Vec<String> = r
+                .objects
+                .iter()
+                .take(rally_store::MAX_REPORT_OBJECTS)
+                .cloned()
+                .collect();
+            Ok(self.db.add_admin_report(&rally_store::AdminReport {
+                id: 0,
+                source: r.source.to_owned(),
+                reporter: r.reporter.to_owned(),
+                activity: r.activity.map(str::to_owned),
+                objects,
+                reason: r.reason.map(str::to_owned),
+                text: r.text.chars().take(rally_store::MAX_REPORT_TEXT).collect(),
+                received_at: now,
+                state: "open".to_owned(),
+                notes: Vec::new(),
+            })?)
+        } else {
+            Ok(self.store_mut().add_admin_report(r, now)?)
+        }
+    }
+
     /// Whether anyone may register here (for NodeInfo).
     pub fn open_registrations(&self) -> bool {
         self.registry

@@ -98,8 +98,8 @@ pub async fn flag(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError
     let text = rally_core::text::html_to_text(activity.content.as_deref().unwrap_or(""));
     let (reporter, id) = (activity.actor.clone(), activity.id.clone());
     let report = fedi
-        .store(move |st| {
-            st.add_admin_report(
+        .local(move |l| {
+            l.add_report(
                 &NewReport {
                     source: "fediverse",
                     reporter: &reporter,
@@ -244,7 +244,7 @@ pub async fn hide_report(
     note: Option<String>,
 ) -> Result<Vec<String>, FediError> {
     let report = fedi
-        .store(move |st| st.admin_report(id))
+        .local(move |l| l.report(id))
         .await?
         .ok_or_else(|| FediError::Refused(format!("no report {id}")))?;
     let now = Timestamp::now().as_second();
@@ -290,7 +290,7 @@ pub async fn hide_report(
         Ok::<_, rally_store::StoreError>(())
     })
     .await?;
-    fedi.store(move |st| st.settle_admin_report(id, "hidden", note.as_deref(), now))
+    fedi.local(move |l| l.settle_report(id, "hidden", note.as_deref(), now))
         .await?;
     fedi.pages.clear();
     for e in events {
@@ -316,9 +316,7 @@ pub async fn dismiss(fedi: &Fedi, id: i64, note: Option<String>) -> Result<(), F
     let now = Timestamp::now().as_second();
     let done = fedi
         .local(move |l| {
-            let done = l
-                .store_mut()
-                .settle_admin_report(id, "dismissed", note.as_deref(), now)?;
+            let done = l.settle_report(id, "dismissed", note.as_deref(), now)?;
             if done {
                 l.db.log_moderation("dismiss", &format!("report {id}"), note.as_deref(), now)?;
             }
@@ -365,6 +363,44 @@ pub async fn suspend(
     Ok(queued)
 }
 
+/// On a database several server processes share: makes this process' store
+/// hide from devices what the admins hid through any of them. The hidden
+/// documents are derived from what all share — the hidden content (a hidden
+/// group hides its events too) and the suspended personas' events — and the
+/// store's list brought to that. Each process does it every second
+/// (`siblings::Upkeep`).
+pub fn align_hidden(
+    db: &super::db::FediDb,
+    registry: &dyn Registry,
+    store: &mut rally_store::Store,
+    now: i64,
+) -> Result<usize, FediError> {
+    let mut want = BTreeSet::new();
+    for target in db.hidden()? {
+        let Ok(doc) = target.parse::<DocId>() else {
+            continue; // a comment: hidden on the pages only
+        };
+        want.insert(doc);
+        if let Ok(Ok(group)) = store.load(doc).map(|d| d.group()) {
+            want.extend(group.events);
+        }
+    }
+    for (persona, _) in registry.suspended()? {
+        want.extend(store.events_organised_by(&persona)?);
+    }
+    let have: BTreeSet<DocId> = store.hidden_docs()?.into_iter().collect();
+    let mut changed = 0;
+    for d in want.difference(&have) {
+        store.hide_doc(d, now)?;
+        changed += 1;
+    }
+    for d in have.difference(&want) {
+        store.unhide_doc(d)?;
+        changed += 1;
+    }
+    Ok(changed)
+}
+
 /// Lifts a suspension; what the persona wrote is published again.
 pub async fn unsuspend(fedi: &Fedi, persona: PersonaId) -> Result<bool, FediError> {
     let now = Timestamp::now().as_second();
@@ -394,7 +430,7 @@ pub async fn unsuspend(fedi: &Fedi, persona: PersonaId) -> Result<bool, FediErro
 /// actors it was sent to.
 pub async fn forward(fedi: &Fedi, id: i64) -> Result<Vec<String>, FediError> {
     let report = fedi
-        .store(move |st| st.admin_report(id))
+        .local(move |l| l.report(id))
         .await?
         .ok_or_else(|| FediError::Refused(format!("no report {id}")))?;
     let base = format!("{}/", fedi.urls.base);
@@ -446,7 +482,7 @@ pub async fn forward(fedi: &Fedi, id: i64) -> Result<Vec<String>, FediError> {
         .await?;
         sent.push(actor.id);
     }
-    fedi.store(move |st| st.settle_admin_report(id, "forwarded", None, now))
+    fedi.local(move |l| l.settle_report(id, "forwarded", None, now))
         .await?;
     fedi.queued.notify_one();
     Ok(sent)

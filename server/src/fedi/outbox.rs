@@ -65,7 +65,7 @@ pub async fn publish_loop(fedi: Arc<Fedi>, stop: impl Future<Output = ()>) {
         if rolled.elapsed() >= super::series::ROLL_EVERY {
             rolled = tokio::time::Instant::now();
             if let Err(e) = super::series::roll(&fedi).await {
-                eprintln!("federation: rolling series forward failed: {e}");
+                tracing::warn!(error = %e, "rolling series forward failed");
             }
         }
         let current = fedi.store(|s| s.change_cursor()).await.ok();
@@ -73,7 +73,7 @@ pub async fn publish_loop(fedi: Arc<Fedi>, stop: impl Future<Output = ()>) {
             let since = cursor.unwrap_or(0);
             cursor = current;
             if let Err(e) = publish_changed(&fedi, since).await {
-                eprintln!("federation: publishing failed: {e}");
+                tracing::warn!(error = %e, "publishing failed");
             }
         }
         tokio::select! {
@@ -436,7 +436,7 @@ async fn inboxes_of(fedi: &Fedi, from: &str, activity: &Value) -> Result<Vec<Str
             Ok(actor) => {
                 inboxes.insert(actor.delivery_inbox().to_owned());
             }
-            Err(e) => eprintln!("federation: cannot reach follower {}: {e}", f.remote),
+            Err(e) => tracing::warn!(follower = %f.remote, error = %e, "cannot reach a follower"),
         }
     }
     Ok(inboxes.into_iter().collect())

@@ -118,11 +118,11 @@ impl IntoResponse for FediError {
         let text = match &self {
             FediError::Fetch(super::fetch::FetchError::Blocked(_)) => self.to_string(),
             FediError::Fetch(_) => {
-                eprintln!("federation: {self}");
+                tracing::warn!(error = %self, "a fetch for a request failed");
                 "a document this request names could not be fetched".to_owned()
             }
             _ if status == StatusCode::INTERNAL_SERVER_ERROR => {
-                eprintln!("federation: {self}");
+                tracing::error!(error = %self, "a federation request failed");
                 "internal error".to_owned()
             }
             _ => self.to_string(),

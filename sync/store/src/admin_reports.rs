@@ -200,6 +200,24 @@ impl Store {
         add(self.conn(), r, now)
     }
 
+    /// Takes every report out of the queue (oldest first): a server whose
+    /// admins keep their queue elsewhere (several processes on one database)
+    /// moves them there as they arrive.
+    pub fn drain_admin_reports(&mut self) -> Result<Vec<AdminReport>, StoreError> {
+        let tx = self.write().ctx("taking reports")?;
+        let taken = {
+            let mut stmt = tx
+                .prepare(&format!("SELECT {COLUMNS} FROM admin_reports ORDER BY id"))
+                .ctx("taking reports")?;
+            let rows = stmt.query_map([], report_of).ctx("taking reports")?;
+            rows.collect::<Result<Vec<_>, _>>().ctx("taking reports")?
+        };
+        tx.execute("DELETE FROM admin_reports", [])
+            .ctx("taking reports")?;
+        tx.commit().ctx("taking reports")?;
+        Ok(taken)
+    }
+
     /// The admins' reports, newest first: the open ones, or all.
     pub fn admin_reports(&self, all: bool) -> Result<Vec<AdminReport>, StoreError> {
         let sql = format!(
@@ -263,12 +281,36 @@ impl Store {
         Ok(())
     }
 
+    /// The documents the admins hid from devices.
+    pub fn hidden_docs(&self) -> Result<Vec<rally_core::DocId>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT doc FROM hidden_docs ORDER BY doc")
+            .ctx("reading hidden documents")?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, [u8; 32]>(0))
+            .ctx("reading hidden documents")?;
+        rows.map(|r| r.map(rally_core::DocId))
+            .collect::<Result<_, _>>()
+            .ctx("reading hidden documents")
+    }
+
+    /// Shares `doc` again. Every peer's next session announces everything
+    /// (its last sync position is forgotten): a device that synced while the
+    /// document was hidden was never told of it, and the document did not
+    /// change since.
     pub fn unhide_doc(&mut self, doc: &rally_core::DocId) -> Result<(), StoreError> {
-        self.conn()
+        let tx = self.write().ctx("showing a document again")?;
+        let shown = tx
             .prepare_cached("DELETE FROM hidden_docs WHERE doc = ?1")
             .ctx("showing a document again")?
             .execute([doc.0])
             .ctx("showing a document again")?;
+        if shown > 0 {
+            tx.execute("UPDATE peers SET synced = NULL", [])
+                .ctx("showing a document again")?;
+        }
+        tx.commit().ctx("showing a document again")?;
         Ok(())
     }
 }
