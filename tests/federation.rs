@@ -1149,7 +1149,7 @@ fn the_shapes_real_servers_send_each_get_a_sensible_answer() {
         d["description"]
             .as_str()
             .unwrap()
-            .contains("Bring your bike"),
+            .contains("Bring your **bike**, see [the map](https://example.org/map)"),
         "{shown}"
     );
     assert_eq!(one("Collective assembly")["status"], "cancelled");

@@ -79,7 +79,8 @@ fn emitted_documents_read_back() {
         Some("https://stream.example/march")
     );
     assert_eq!(read.tags, vec!["climate".to_owned()]);
-    assert_eq!(read.description, "Bring water");
+    // The Markdown the organiser wrote comes back as written (HTML on the way).
+    assert_eq!(read.description, "Bring **water**");
     assert_eq!(object["startTime"], "2026-12-05T14:00:00+01:00");
     assert_eq!(object["status"], "CONFIRMED");
     assert_eq!(object["ical:status"], "CONFIRMED");

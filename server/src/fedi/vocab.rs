@@ -484,9 +484,10 @@ impl RemoteEvent {
             .map(str::to_owned);
         let description = match (str_field(v, "content"), str_field(v, "mediaType")) {
             (Some(c), Some("text/markdown" | "text/plain")) => c.to_owned(),
-            (Some(c), _) => rally_core::text::html_to_text(c),
+            // HTML (Mobilizon, Gancio): Markdown that keeps its links and emphasis.
+            (Some(c), _) => rally_core::text::html_to_markdown(c),
             (None, _) => str_field(v, "summary")
-                .map(rally_core::text::html_to_text)
+                .map(rally_core::text::html_to_markdown)
                 .unwrap_or_default(),
         };
         let status = str_field(v, "status")

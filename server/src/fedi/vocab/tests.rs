@@ -88,6 +88,80 @@ fn mobilizon_event_in_detail() {
     );
 }
 
+/// An event's HTML description arrives as Markdown that keeps its emphasis,
+/// paragraphs, lists and, above all, its links' targets (Mobilizon's editor
+/// writes `<a href target rel>`, Gancio's `<p>`s with links).
+#[test]
+fn rich_descriptions_keep_their_meaning() {
+    let e = RemoteEvent::parse(&load("mobilizon-event-object.json")).unwrap();
+    assert!(
+        e.description
+            .starts_with("Mobilizon is now federated! 🎉\n\n"),
+        "{}",
+        e.description
+    );
+    assert!(
+        e.description.contains("**participate**"),
+        "{}",
+        e.description
+    );
+    assert!(
+        e.description.contains("**add comments**"),
+        "{}",
+        e.description
+    );
+
+    let mut mobilizon = load("mobilizon-event-object.json");
+    mobilizon["content"] = serde_json::json!(
+        "<p>Tickets are <a href=\"https://tickets.example/party\" target=\"_blank\" rel=\"noopener noreferrer ugc\">on sale</a>, \
+         and here's a sample video from <a href=\"https://video.example/w/abc\" target=\"_blank\" rel=\"noopener noreferrer ugc\">last year</a>.</p>\
+         <ul><li><p>Bring <em>snacks</em></p></li><li><p>Bring <strong>friends</strong></p></li></ul>"
+    );
+    let e = RemoteEvent::parse(&mobilizon).unwrap();
+    for kept in [
+        "[on sale](https://tickets.example/party)",
+        "[last year](https://video.example/w/abc)",
+        "*snacks*",
+        "**friends**",
+    ] {
+        assert!(
+            e.description.contains(kept),
+            "{kept:?} in {:?}",
+            e.description
+        );
+    }
+    assert_eq!(
+        e.description
+            .lines()
+            .filter(|l| l.starts_with("- "))
+            .count(),
+        2,
+        "{}",
+        e.description
+    );
+
+    let mut gancio = Activity::parse(&load("gancio-1.21-create-event-live-capture.json"))
+        .unwrap()
+        .object;
+    gancio["content"] = serde_json::json!(
+        "<p>Bring your <b>bike</b></p><p>Route: <a href=\"https://osm.example/route/1\">the map</a><br>Start at noon</p>\
+         <script>steal()</script><a href=\"javascript:steal()\">x</a>"
+    );
+    let e = RemoteEvent::parse(&gancio).unwrap();
+    assert!(
+        e.description.contains("Bring your **bike**"),
+        "{}",
+        e.description
+    );
+    assert!(
+        e.description
+            .contains("[the map](https://osm.example/route/1)"),
+        "{}",
+        e.description
+    );
+    assert!(!e.description.contains("steal"), "{}", e.description);
+}
+
 #[test]
 fn gancio_event_and_actor() {
     let a = Activity::parse(&load("gancio-1.21-create-event-live-capture.json")).unwrap();
