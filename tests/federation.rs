@@ -560,37 +560,63 @@ fn instances_follow_each_other_through_the_admin() {
         list()[0]["they_follow"] == "pending"
     });
     assert_eq!(list()[0]["actor"], peer.instance.as_str());
+
+    // An event published before they follow: announced when the admin accepts.
+    let device = tempfile::tempdir().unwrap();
+    let dev = device.path();
+    rally(dev, &["persona", "new", "Ana"]);
+    let group = id_of(&json(dev, &["group", "create", "Tenants"]));
+    let event = |title: &str| {
+        rally_e2e::group_event(dev, &group, title, "2055-04-01T18:00", "UTC");
+        sync_once(dev, &server);
+    };
+    event("Earlier assembly");
     server_admin(srv.path(), &["instances", "accept", &peer_host]);
     wait_for("their follow to be accepted", WAIT, || {
         peer.state_in("/following", "target", &relay).as_deref() == Some("accepted")
     });
     assert_eq!(list()[0]["they_follow"], "accepted");
-
-    let device = tempfile::tempdir().unwrap();
-    let dev = device.path();
-    rally(dev, &["persona", "new", "Ana"]);
-    let group = id_of(&json(dev, &["group", "create", "Tenants"]));
-    rally(
-        dev,
-        &[
-            "event",
-            "create",
-            "--group",
-            &group,
-            "--title",
-            "Assembly",
-            "--starts",
-            "2055-04-01T18:00",
-            "--tz",
-            "UTC",
-        ],
+    // What reaches a following instance is the relay's Announce, as from
+    // Mobilizon's relay actor: the event embedded.
+    let announced = |name: &str| {
+        peer.received("Announce").iter().any(|a| {
+            a["body"]["actor"] == relay.as_str()
+                && a["body"]["object"]["type"] == "Event"
+                && a["body"]["object"]["name"] == name
+                && a["status"] == 202
+        })
+    };
+    wait_for(
+        "the earlier event to be announced to the new follower",
+        WAIT,
+        || announced("Earlier assembly"),
     );
-    sync_once(dev, &server);
+    event("Assembly");
     wait_for("the event to reach the followed instance", WAIT, || {
-        peer.received("Create")
-            .iter()
-            .any(|c| c["body"]["object"]["name"] == "Assembly" && c["status"] == 202)
+        announced("Assembly")
     });
+    // And the relay's outbox pages them (newest first, by the second) for backfill.
+    let get = |url: &str| -> Value {
+        ureq::get(url)
+            .header("Accept", "application/activity+json")
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_json()
+            .unwrap()
+    };
+    let outbox = get(&format!("{relay}/outbox"));
+    assert_eq!(outbox["totalItems"], 2, "{outbox}");
+    let first = get(outbox["first"].as_str().unwrap());
+    let mut names: Vec<&str> = first["orderedItems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["type"] == "Announce")
+        .filter_map(|a| a["object"]["name"].as_str())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["Assembly", "Earlier assembly"], "{first}");
 
     server_admin(srv.path(), &["instances", "unfollow", &peer_host]);
     assert_eq!(list()[0]["we_follow"], Value::Null);

@@ -145,6 +145,17 @@ pub fn id_of(v: &Value) -> String {
 }
 
 /// `rally event show ID --json`, or `None` when the event is not there.
+/// A new event of `group`, by the device in `dir`, starting at `starts` (local
+/// time in `tz`); its id.
+pub fn group_event(dir: &Path, group: &str, title: &str, starts: &str, tz: &str) -> String {
+    id_of(&json(
+        dir,
+        &[
+            "event", "create", "--group", group, "--title", title, "--starts", starts, "--tz", tz,
+        ],
+    ))
+}
+
 pub fn show(dir: &Path, id: &str) -> Option<Value> {
     let out = rally_output(dir, &["--json", "event", "show", id]);
     out.status

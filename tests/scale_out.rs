@@ -8,8 +8,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use rally_e2e::{
-    Balancer, FediPeer, Process, Server, bin, id_of, json, rally, show, sync_with_server, wait_for,
+    Balancer, FediPeer, Process, Server, bin, group_event, id_of, json, rally, show,
+    sync_with_server, wait_for,
 };
+
+const STARTS: &str = "2055-04-02T18:00";
+const TZ: &str = "Europe/Paris";
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -82,25 +86,6 @@ fn queue(database: &str) -> (i64, i64) {
     (row.get(0), row.get(1))
 }
 
-/// A new event of `group`, by the device in `dir`; its id.
-fn group_event(dir: &Path, group: &str, title: &str) -> String {
-    id_of(&json(
-        dir,
-        &[
-            "event",
-            "create",
-            "--group",
-            group,
-            "--title",
-            title,
-            "--starts",
-            "2055-04-02T18:00",
-            "--tz",
-            "Europe/Paris",
-        ],
-    ))
-}
-
 /// A document id's 32 bytes.
 fn hex_id(id: &str) -> Vec<u8> {
     (0..id.len())
@@ -149,7 +134,7 @@ fn two_processes_on_one_database_serve_one_instance() {
         peer.state_in("/following", "target", &actor).as_deref() == Some("accepted")
     });
 
-    let event = group_event(ana.path(), &group, "Book swap");
+    let event = group_event(ana.path(), &group, "Book swap", STARTS, TZ);
     sync(ana.path(), &a);
     let event_url = format!("{public}/events/{event}");
     wait_for("the event to reach the follower", wait, || {
@@ -353,7 +338,7 @@ fn a_sqlite_instance_moves_to_postgres_and_keeps_its_devices_and_followers() {
     assert_eq!(peer_id(&server), before, "the same peer id");
     assert_eq!(key_of(), key_before, "the same actor key");
     // Ana is still registered: no invitation needed.
-    let event = group_event(ana.path(), &group, "After the move");
+    let event = group_event(ana.path(), &group, "After the move", STARTS, TZ);
     sync(ana.path(), &server);
     let event_url = format!("{public}/events/{event}");
     wait_for("the new event to reach the follower", wait, || {

@@ -70,6 +70,14 @@ pub struct Follow {
     pub at: i64,
 }
 
+/// A delivery to queue: to `inbox`, signed by our actor `from`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub inbox: String,
+    pub from: String,
+    pub body: String,
+}
+
 /// A delivery waiting in the queue.
 #[derive(Debug, Clone)]
 pub struct Delivery {
@@ -399,11 +407,10 @@ impl FediDb {
             > 0)
     }
 
-    /// Publishes `object` as `digest` once: in one transaction, records it
-    /// ([`FediDb::claim_publication`]) and, unless it was already recorded so,
-    /// queues `body` from `actor` for each of `inboxes`. How many were queued
-    /// (none when another process published the same change first).
-    #[allow(clippy::too_many_arguments)]
+    /// Publishes `object` (of `actor`) as `digest` once: in one transaction,
+    /// records it ([`FediDb::claim_publication`]) and, unless it was already
+    /// recorded so, queues each of `deliveries` (inbox, from, body). How many
+    /// were queued (none when another process published the same change first).
     pub fn publish_once(
         &self,
         object: &str,
@@ -411,18 +418,47 @@ impl FediDb {
         digest: &str,
         deleted: bool,
         now: i64,
-        inboxes: &[String],
-        body: &str,
+        deliveries: &[Outgoing],
     ) -> Result<usize, DbError> {
         self.conn.transaction(|_| {
             if !self.claim_publication(object, actor, digest, deleted, now)? {
                 return Ok(0);
             }
-            for inbox in inboxes {
-                self.enqueue(inbox, actor, body, now)?;
+            for d in deliveries {
+                self.enqueue(&d.inbox, &d.from, &d.body, now)?;
             }
-            Ok(inboxes.len())
+            Ok(deliveries.len())
         })
+    }
+
+    /// Public events published here, newest first (`limit` from `offset`): each
+    /// object's URL and when it was last published (for the relay's outbox).
+    pub fn published_events(
+        &self,
+        prefix: &str,
+        limit: usize,
+        offset: usize,
+    ) -> Result<(Vec<(String, i64)>, i64), DbError> {
+        let total: i64 = self
+            .conn
+            .one(
+                "SELECT count(*) FROM published WHERE deleted = 0
+                 AND substr(object, 1, length(CAST(?1 AS TEXT))) = ?1 AND object NOT LIKE '%#%'",
+                vals![prefix],
+            )
+            .ctx("reading what was published")?
+            .unwrap_or(0);
+        let rows = self
+            .conn
+            .rows(
+                "SELECT object, at FROM published WHERE deleted = 0
+                 AND substr(object, 1, length(CAST(?1 AS TEXT))) = ?1 AND object NOT LIKE '%#%'
+                 ORDER BY at DESC, object LIMIT ?2 OFFSET ?3",
+                vals![prefix, limit as i64, offset as i64],
+            )
+            .and_then(|rows| rows.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect())
+            .ctx("reading what was published")?;
+        Ok((rows, total))
     }
 
     /// The group a username belongs to; the first group to claim a username keeps it.

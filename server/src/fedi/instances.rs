@@ -196,14 +196,40 @@ pub async fn answer(fedi: &Fedi, actor: &str, accept: bool) -> Result<(), FediEr
         &[],
     );
     f.state = if accept { "accepted" } else { "rejected" }.into();
-    fedi.db(move |db| {
-        enqueue(db, &me, &remote, &activity)?;
-        db.set_follower(&f)
+    let urls = fedi.urls.clone();
+    fedi.local(move |l| {
+        enqueue(&l.db, &me, &remote, &activity)?;
+        l.db.set_follower(&f)?;
+        if accept {
+            // The new follower fills itself in: the upcoming public events,
+            // each as the Announce it would have had (the outbox has the rest).
+            let now = rally_core::jiff::Timestamp::now();
+            let upcoming = l.store().events(&rally_store::EventQuery {
+                limit: BACKFILL,
+                ..rally_store::EventQuery::upcoming(now)
+            })?;
+            for e in upcoming {
+                if let Some(ev) = l.public_event(&e.id)? {
+                    let object = vocab::event_object(&urls, &e.id, &ev.view, Some(&ev.group), now);
+                    enqueue(
+                        &l.db,
+                        &me,
+                        &remote,
+                        &super::outbox::announce(&urls, &object),
+                    )?;
+                }
+            }
+        }
+        Ok(())
     })
     .await?;
     fedi.queued.notify_one();
     Ok(())
 }
+
+/// The most upcoming public events announced to an instance that starts
+/// following this one.
+const BACKFILL: usize = 200;
 
 /// The host a domain, handle or URL names, lower case, without port.
 pub fn host_of(target: &str) -> Result<String, FediError> {

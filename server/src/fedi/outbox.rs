@@ -22,7 +22,7 @@ use rally_core::jiff::Timestamp;
 use serde_json::{Value, json};
 use sha2::Digest as _;
 
-use super::db::{DbError, Delivery, FediDb};
+use super::db::{DbError, Delivery, FediDb, Outgoing};
 use super::fetch::{FetchError, Signer};
 use super::vocab::{self, Urls};
 use super::{Fedi, FediError, Local, queue};
@@ -287,10 +287,13 @@ pub async fn withdraw_object(
     publish_once(fedi, actor, &delete, oid, "", now).await
 }
 
-/// Queues `activity` for its followers ([`inboxes_of`]) and records
-/// `object` as published with `digest` (empty: deleted), both in one
-/// transaction and only if that record is new: when several server processes
-/// share the database and notice the same change, one sends it.
+/// Queues `activity` for its followers and records `object` as published
+/// with `digest` (empty: deleted), both in one transaction and only if that
+/// record is new: when several server processes share the database and notice
+/// the same change, one sends it. The followers of the group behind it get the
+/// activity; those of the instance actor (other instances, as Mobilizon's
+/// relay has them) get the instance actor's `Announce` of a created or updated
+/// event, and the rest as is.
 async fn publish_once(
     fedi: &Fedi,
     from: &str,
@@ -299,13 +302,39 @@ async fn publish_once(
     digest: &str,
     now: Timestamp,
 ) -> Result<usize, FediError> {
-    let inboxes: Vec<String> = inboxes_of(fedi, from, activity).await?;
-    let (object, from, digest, body) = (
-        object.to_owned(),
-        from.to_owned(),
-        digest.to_owned(),
-        activity.to_string(),
+    let (group, instance) = inboxes_of(fedi, from, activity).await?;
+    let body = activity.to_string();
+    let mut deliveries: Vec<Outgoing> = group
+        .iter()
+        .map(|inbox| Outgoing {
+            inbox: inbox.clone(),
+            from: from.to_owned(),
+            body: body.clone(),
+        })
+        .collect();
+    let announced = matches!(activity["type"].as_str(), Some("Create" | "Update"))
+        && activity["object"]["type"] == "Event";
+    let relayed = if announced {
+        announce(&fedi.urls, &activity["object"]).to_string()
+    } else {
+        body
+    };
+    let relay_from = if announced {
+        fedi.urls.instance()
+    } else {
+        from.to_owned()
+    };
+    deliveries.extend(
+        instance
+            .into_iter()
+            .filter(|inbox| !group.contains(inbox))
+            .map(|inbox| Outgoing {
+                inbox,
+                from: relay_from.clone(),
+                body: relayed.clone(),
+            }),
     );
+    let (object, from, digest) = (object.to_owned(), from.to_owned(), digest.to_owned());
     let deleted = digest.is_empty();
     let queued = fedi
         .db(move |db| {
@@ -315,8 +344,7 @@ async fn publish_once(
                 &digest,
                 deleted,
                 now.as_second(),
-                &inboxes,
-                &body,
+                &deliveries,
             )
         })
         .await?;
@@ -324,6 +352,24 @@ async fn publish_once(
         fedi.queued.notify_one();
     }
     Ok(queued)
+}
+
+/// The instance actor's `Announce` of a public event (the event embedded, for
+/// servers that do not fetch it), to its followers.
+pub fn announce(urls: &Urls, event: &Value) -> Value {
+    let instance = urls.instance();
+    let mut event = event.clone();
+    if let Some(o) = event.as_object_mut() {
+        o.remove("@context");
+    }
+    vocab::activity(
+        &urls.activity("announce"),
+        "Announce",
+        &instance,
+        event,
+        &[vocab::PUBLIC.to_owned()],
+        &[format!("{instance}/followers")],
+    )
 }
 
 /// `Accept` or `Reject` for received joins an organiser decided on a device
@@ -373,14 +419,18 @@ async fn answer_decided_joins(
         // Sent once, even with several server processes deciding at once.
         let sent = fedi
             .db(move |db| {
+                let answer = Outgoing {
+                    inbox: remote.inbox,
+                    from: from.clone(),
+                    body: answer.to_string(),
+                };
                 db.publish_once(
                     &key,
                     &from,
                     kind,
                     false,
                     Timestamp::now().as_second(),
-                    &[remote.inbox],
-                    &answer.to_string(),
+                    &[answer],
                 )
             })
             .await?;
@@ -411,9 +461,13 @@ fn group_of_published(l: &Local, urls: &Urls, url: &str) -> Result<String, FediE
     }
 }
 
-/// The inboxes of the followers of the group behind `activity` and of the
-/// instance actor: one per shared inbox.
-async fn inboxes_of(fedi: &Fedi, from: &str, activity: &Value) -> Result<Vec<String>, FediError> {
+/// The inboxes of the followers of the group behind `activity`, and those of
+/// the followers of the instance actor: one per shared inbox each.
+async fn inboxes_of(
+    fedi: &Fedi,
+    from: &str,
+    activity: &Value,
+) -> Result<(BTreeSet<String>, BTreeSet<String>), FediError> {
     let group = activity
         .get("cc")
         .and_then(Value::as_array)
@@ -423,13 +477,16 @@ async fn inboxes_of(fedi: &Fedi, from: &str, activity: &Value) -> Result<Vec<Str
         .unwrap_or(from)
         .to_owned();
     let instance = fedi.urls.instance();
-    let followers = fedi
-        .db(move |db| {
-            let mut followers = db.followers(&group)?;
-            followers.extend(db.followers(&instance)?);
-            Ok::<_, DbError>(followers)
-        })
+    let (of_group, of_instance) = fedi
+        .db(move |db| Ok::<_, DbError>((db.followers(&group)?, db.followers(&instance)?)))
         .await?;
+    Ok((
+        delivery_inboxes(fedi, &of_group).await,
+        delivery_inboxes(fedi, &of_instance).await,
+    ))
+}
+
+async fn delivery_inboxes(fedi: &Fedi, followers: &[super::db::Follow]) -> BTreeSet<String> {
     let mut inboxes = BTreeSet::new();
     for f in followers.iter().filter(|f| f.state == "accepted") {
         match fedi.remote_actor(&f.remote, false).await {
@@ -439,7 +496,7 @@ async fn inboxes_of(fedi: &Fedi, from: &str, activity: &Value) -> Result<Vec<Str
             Err(e) => tracing::warn!(follower = %f.remote, error = %e, "cannot reach a follower"),
         }
     }
-    Ok(inboxes.into_iter().collect())
+    inboxes
 }
 
 /// Delivers due deliveries until `stop` completes.

@@ -29,7 +29,7 @@ pub fn router(fedi: Arc<Fedi>) -> Router {
         .route("/relay", get(instance_actor))
         .route("/relay/followers", get(instance_followers))
         .route("/relay/following", get(instance_following))
-        .route("/relay/outbox", get(empty_collection))
+        .route("/relay/outbox", get(relay_outbox))
         .route("/groups/{id}", get(group_actor))
         .route("/groups/{id}/outbox", get(group_outbox))
         .route("/groups/{id}/events", get(group_events))
@@ -321,6 +321,79 @@ async fn empty_collection(uri: axum::http::Uri, State(fedi): State<Arc<Fedi>>) -
         Vec::new(),
         0,
     ))
+}
+
+/// Announces in a page of the relay's outbox.
+const OUTBOX_PAGE: usize = 20;
+
+#[derive(Debug, Deserialize)]
+struct Page {
+    page: Option<usize>,
+}
+
+/// The instance actor's outbox, as Mobilizon's relay serves it: its
+/// `Announce`s of the public events published here, newest first, twenty a
+/// page, so an instance that starts following can fill itself in.
+async fn relay_outbox(State(fedi): State<Arc<Fedi>>, Query(q): Query<Page>) -> Response {
+    let urls = fedi.urls.clone();
+    let page = q.page.map(|p| p.max(1));
+    let result = fedi
+        .local(move |l| {
+            let at = (page.unwrap_or(1) - 1) * OUTBOX_PAGE;
+            let prefix = urls.event(&DocId([0; 32]));
+            let prefix = prefix.trim_end_matches(&DocId([0; 32]).to_hex()).to_owned();
+            let (rows, total) = l.db.published_events(&prefix, OUTBOX_PAGE, at)?;
+            let mut items = Vec::new();
+            for (url, _) in rows {
+                let Some(id) = url.rsplit('/').next().and_then(|h| h.parse::<DocId>().ok()) else {
+                    continue;
+                };
+                if let Some(ev) = l.public_event(&id)? {
+                    let object = vocab::event_object(
+                        &urls,
+                        &id,
+                        &ev.view,
+                        Some(&ev.group),
+                        Timestamp::now(),
+                    );
+                    let mut a = super::outbox::announce(&urls, &object);
+                    a["id"] = json!(format!("{url}/announce"));
+                    a.as_object_mut().map(|o| o.remove("@context"));
+                    items.push(a);
+                }
+            }
+            Ok((items, total.max(0) as usize))
+        })
+        .await;
+    let (items, total) = match result {
+        Ok(found) => found,
+        Err(e) => return e.into_response(),
+    };
+    let id = format!("{}/outbox", fedi.urls.instance());
+    let Some(page) = page else {
+        return activity_json(json!({
+            "@context": vocab::context(),
+            "id": id,
+            "type": "OrderedCollection",
+            "totalItems": total,
+            "first": format!("{id}?page=1"),
+        }));
+    };
+    let mut body = json!({
+        "@context": vocab::context(),
+        "id": format!("{id}?page={page}"),
+        "type": "OrderedCollectionPage",
+        "partOf": id,
+        "totalItems": total,
+        "orderedItems": items,
+    });
+    if page * OUTBOX_PAGE < total {
+        body["next"] = json!(format!("{id}?page={}", page + 1));
+    }
+    if page > 1 {
+        body["prev"] = json!(format!("{id}?page={}", page - 1));
+    }
+    activity_json(body)
 }
 
 async fn group_actor(
