@@ -856,6 +856,94 @@ fn events_of_a_followed_instance_are_copied_and_joined_from_a_device() {
     assert_eq!(json(dev, &["event", "show", &id])["banner"], banner);
     assert_eq!(picture_fetches(), 1);
 
+    // Bea comments on the copy: the organiser gets a Note from her own actor,
+    // in reply to its event; her edit and her deletion follow.
+    let comment = json(
+        dev,
+        &["event", "comment", &id, "Count me in, with a **tandem**"],
+    );
+    let comment_id = comment["id"].as_str().unwrap_or_default().to_owned();
+    sync_once(dev, &server);
+    let note_of = |kind: &str| {
+        peer.received(kind).into_iter().find(|r| {
+            r["body"]["actor"] == person.as_str()
+                && (r["body"]["object"]["type"] == "Note"
+                    || r["body"]["object"]["formerType"] == "Note")
+                && !r["status"].is_null()
+        })
+    };
+    wait_for("the comment to reach the organiser", WAIT, || {
+        note_of("Create").is_some()
+    });
+    let created = note_of("Create").unwrap();
+    assert_eq!(created["status"], 202, "{created}");
+    assert_eq!(created["signature"]["verified"], true, "{created}");
+    let note = &created["body"]["object"];
+    assert_eq!(note["inReplyTo"], event_url.as_str(), "{created}");
+    assert_eq!(note["attributedTo"], person.as_str(), "{created}");
+    assert!(
+        note["content"]
+            .as_str()
+            .unwrap()
+            .contains("<strong>tandem</strong>"),
+        "{created}"
+    );
+    assert!(!comment_id.is_empty(), "{comment}");
+    rally(
+        dev,
+        &[
+            "event",
+            "comment-edit",
+            &id,
+            &comment_id,
+            "Count me in, with a bike",
+        ],
+    );
+    sync_once(dev, &server);
+    wait_for("the edit to reach the organiser", WAIT, || {
+        note_of("Update").is_some()
+    });
+    assert!(
+        note_of("Update").unwrap()["body"]["object"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("with a bike")
+    );
+    // The organiser answers her comment: the answer is a reply on her device.
+    let note_id = note["id"].as_str().unwrap().to_owned();
+    peer.call(
+        "/control/reply",
+        json!({"as": "alice", "inReplyTo": note_id, "content": "<p>See you <em>there</em></p>",
+               "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [person],
+               "inbox": format!("{}/inbox", server.http)}),
+    );
+    wait_for("the answer to reach Bea's device as a reply", WAIT, || {
+        sync_once(dev, &server);
+        json(dev, &["event", "show", &id])["comments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| {
+                c["reply_to"] == comment_id.as_str()
+                    && c["body"].as_str().is_some_and(|b| b.contains("See you"))
+            })
+    });
+    rally(dev, &["event", "comment-delete", &id, &comment_id]);
+    sync_once(dev, &server);
+    wait_for("the deletion to reach the organiser", WAIT, || {
+        note_of("Delete").is_some()
+    });
+    assert_eq!(
+        peer.received("Create")
+            .iter()
+            .filter(
+                |r| r["body"]["object"]["type"] == "Note" && r["body"]["actor"] == person.as_str()
+            )
+            .count(),
+        1,
+        "sent once"
+    );
+
     rally(dev, &["event", "leave", &id]);
     sync_once(dev, &server);
     let leave = wait_answered(&peer, "Leave");

@@ -427,6 +427,132 @@ impl Trust {
     }
 }
 
+/// The remote event `doc` is a copy of (its id), and its organiser: `None`
+/// when `doc` is not a copy made here.
+async fn copied_from(
+    fedi: &Fedi,
+    doc: &DocId,
+    view: &EventView,
+) -> Result<Option<(String, vocab::RemoteActor)>, FediError> {
+    let Some(origin) = view.origin.clone() else {
+        return Ok(None);
+    };
+    let id = origin.clone();
+    let Some(copy) = fedi.db(move |db| db.remote_object(&id)).await? else {
+        return Ok(None);
+    };
+    if copy.kind != "event" || copy.doc != doc.to_hex() {
+        return Ok(None);
+    }
+    let organiser = fedi.remote_actor(&copy.actor, false).await?;
+    Ok(Some((origin, organiser)))
+}
+
+/// Comments local personas wrote on a copy of a remote event, sent to its
+/// organiser as the origin expects them: a `Note` from the persona's own
+/// `Person` actor, `inReplyTo` the remote event (or the remote comment it
+/// answers, or our own comment it answers), public; an edit follows as an
+/// `Update`, a deletion as a `Delete`, each sent once (`publish_once`).
+pub async fn publish_comments(
+    fedi: &Fedi,
+    doc: &DocId,
+    view: &EventView,
+) -> Result<usize, FediError> {
+    if view.comments.is_empty() {
+        return Ok(0);
+    }
+    let Some((origin, organiser)) = copied_from(fedi, doc, view).await? else {
+        return Ok(0);
+    };
+    let (d, comments) = (*doc, view.comments.clone());
+    // Ours (not a remote actor's, written by its proxy), with where each replies.
+    let ours = fedi
+        .local(move |l| {
+            let remote = l.db.remote_objects_of("comment", &d.to_hex())?;
+            let mut ours = Vec::new();
+            for c in comments {
+                if l.is_proxy(&c.author)? {
+                    continue;
+                }
+                let parent = c.reply_to.as_ref().map(|p| {
+                    remote
+                        .iter()
+                        .find(|(_, o)| o.local.as_deref() == Some(p.as_str()))
+                        .map(|(rid, _)| rid.clone())
+                });
+                ours.push((c, parent));
+            }
+            Ok(ours)
+        })
+        .await?;
+    let mut queued = 0;
+    for (c, remote_parent) in ours {
+        let curl = fedi.urls.comment(doc, &c.id);
+        let author = fedi.urls.person(&c.author);
+        let key = curl.clone();
+        let prior = fedi.db(move |db| db.published(&key)).await?;
+        let (activity, digest) = if c.deleted || c.hidden {
+            if !matches!(prior, Some((_, false))) {
+                continue;
+            }
+            let delete = vocab::activity(
+                &format!("{curl}/delete"),
+                "Delete",
+                &author,
+                json!({"type": "Tombstone", "formerType": "Note", "id": curl}),
+                &[vocab::PUBLIC.to_owned(), organiser.id.clone()],
+                &[],
+            );
+            (delete, String::new())
+        } else {
+            let mut note = vocab::comment_note(&fedi.urls, doc, &c);
+            note["inReplyTo"] = json!(match (&c.reply_to, remote_parent) {
+                (_, Some(Some(remote))) => remote,
+                (Some(parent), _) => fedi.urls.comment(doc, parent),
+                (None, _) => origin.clone(),
+            });
+            note["to"] = json!([vocab::PUBLIC]);
+            note["cc"] = json!([organiser.id]);
+            let digest = super::outbox::digest(&note);
+            let kind = match &prior {
+                None => "Create",
+                Some((old, false)) if *old != digest => "Update",
+                _ => continue,
+            };
+            let id = if kind == "Create" {
+                format!("{curl}/activity")
+            } else {
+                fedi.urls.activity("update")
+            };
+            let activity = vocab::activity(
+                &id,
+                kind,
+                &author,
+                note,
+                &[vocab::PUBLIC.to_owned()],
+                std::slice::from_ref(&organiser.id),
+            );
+            (activity, digest)
+        };
+        let delivery = crate::fedi::db::Outgoing {
+            inbox: organiser.delivery_inbox().to_owned(),
+            from: author.clone(),
+            body: activity.to_string(),
+        };
+        let now = Timestamp::now().as_second();
+        let sent = fedi
+            .db(move |db| {
+                db.publish_once(&curl, &author, &digest, digest.is_empty(), now, &[delivery])
+            })
+            .await?;
+        queued += sent;
+    }
+    if queued > 0 {
+        fedi.queued.notify_one();
+    }
+    Ok(queued)
+}
+
 /// The `Join` or `Leave` the participations of local personas in a copied event
 /// call for; returns how many activities were queued.
 pub async fn publish_participations(
@@ -434,17 +560,9 @@ pub async fn publish_participations(
     doc: &DocId,
     view: &EventView,
 ) -> Result<usize, FediError> {
-    let Some(origin) = view.origin.clone() else {
+    let Some((origin, organiser)) = copied_from(fedi, doc, view).await? else {
         return Ok(0);
     };
-    let id = origin.clone();
-    let Some(copy) = fedi.db(move |db| db.remote_object(&id)).await? else {
-        return Ok(0);
-    };
-    if copy.kind != "event" || copy.doc != doc.to_hex() {
-        return Ok(0);
-    }
-    let organiser = fedi.remote_actor(&copy.actor, false).await?;
     let now = Timestamp::now().as_second();
     let (doc, view, urls) = (*doc, view.clone(), fedi.urls.clone());
     let queued = fedi

@@ -466,10 +466,21 @@ async fn note(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
             let in_reply_to = in_reply_to
                 .ok_or_else(|| FediError::Refused("the note replies to nothing here".into()))?;
             let (event, mut parent) = reply_target(l, local, &in_reply_to)?;
-            let ev = l.public_event(&event)?.ok_or(FediError::NotFound)?;
+            // A public event of ours, or a copy of a remote one (a reply from its
+            // origin to what a persona here commented).
+            let view = match l.public_event(&event)? {
+                Some(ev) => ev.view,
+                None => l
+                    .store()
+                    .load(event)
+                    .ok()
+                    .and_then(|d| d.event().ok())
+                    .filter(|v| v.origin.is_some())
+                    .ok_or(FediError::NotFound)?,
+            };
             if let Some(p) = &parent {
                 // One level of replies: a reply to a reply goes under the thread's first comment.
-                let c = ev.view.comment(p).ok_or(FediError::NotFound)?;
+                let c = view.comment(p).ok_or(FediError::NotFound)?;
                 if let Some(top) = &c.reply_to {
                     parent = Some(top.clone());
                 }

@@ -40,7 +40,7 @@ pub fn retry_base() -> Duration {
         .map_or(Duration::from_secs(30), Duration::from_secs)
 }
 
-fn digest(v: &Value) -> String {
+pub(super) fn digest(v: &Value) -> String {
     let mut v = v.clone();
     if let Some(o) = v.as_object_mut() {
         for volatile in [
@@ -130,6 +130,7 @@ pub async fn publish_changed(fedi: &Fedi, since: i64) -> Result<usize, FediError
     }
     for (id, view) in copies {
         queued += super::copies::publish_participations(fedi, &id, &view).await?;
+        queued += super::copies::publish_comments(fedi, &id, &view).await?;
     }
     Ok(queued)
 }
