@@ -230,7 +230,9 @@ pub(super) fn check_key(path: &Path, key: &DataKey) -> Result<(), StoreError> {
     if std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) == 0 {
         return Ok(());
     }
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+    // Read-write (never creating): a process killed mid-write leaves a hot
+    // journal, which the first reader must roll back.
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
         .map_err(sql("opening the store"))?;
     super::apply_key(&conn, key).map_err(sql("keying the store"))?;
     conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {

@@ -443,3 +443,47 @@ fn the_duress_passphrase_wipes_instead_of_opening() {
     ));
     assert!(!data.exists());
 }
+
+/// A process killed in the middle of a write to the encrypted store leaves a
+/// hot rollback journal beside it (before the store is in WAL mode, as right
+/// after the migration): the next start checks the key with a connection that
+/// may roll it back, instead of failing to open the store ("attempt to write
+/// a readonly database").
+#[test]
+fn a_store_left_with_a_hot_journal_opens_again() {
+    let live = tempfile::tempdir().unwrap();
+    let key = super::DataKey::generate();
+    let db = live.path().join(DB_FILE);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    super::apply_key(&conn, &key).unwrap();
+    conn.execute_batch(
+        "PRAGMA journal_mode = DELETE;
+         CREATE TABLE t (n INTEGER, pad BLOB);
+         WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 200)
+         INSERT INTO t SELECT i, zeroblob(500) FROM c;",
+    )
+    .unwrap();
+    // A write under way that no longer fits the page cache: the journal (the
+    // pages' old contents) is synced, with its header, before pages are
+    // written to the file, as in a commit that is cut short.
+    conn.execute_batch(
+        "PRAGMA cache_size = 1;
+         BEGIN; DELETE FROM t; INSERT INTO t SELECT 0, zeroblob(2000) FROM (SELECT 1 UNION ALL SELECT 2);",
+    )
+    .unwrap();
+    let journal = live.path().join(format!("{DB_FILE}-journal"));
+    assert!(journal.exists(), "the write has a journal");
+    // What a kill leaves: the file and its journal, nobody holding them.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(&db, dir.path().join(DB_FILE)).unwrap();
+    std::fs::copy(&journal, dir.path().join(format!("{DB_FILE}-journal"))).unwrap();
+    drop(conn);
+
+    super::encrypt::check_key(&dir.path().join(DB_FILE), &key).unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    super::apply_key(&conn, &key).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 200, "the interrupted write was rolled back");
+}
