@@ -186,9 +186,7 @@ fn queue(data: &Path, all: bool) -> Result<Vec<rally_store::AdminReport>> {
     if rally_server::db::Database::for_data(data)?.is_postgres() {
         // What this process' store received and has not moved yet, first.
         let db = rally_server::fedi::db::FediDb::open(data)?;
-        for report in rally_store::Store::open(data)?.drain_admin_reports()? {
-            db.add_admin_report(&report)?;
-        }
+        db.gather_reports(&mut rally_store::Store::open(data)?)?;
         Ok(db.admin_reports(all)?)
     } else {
         Ok(rally_store::Store::open(data)?.admin_reports(all)?)

@@ -47,9 +47,7 @@ pub struct Upkeep {
 
 impl Upkeep {
     pub fn tick(&mut self, now: i64) -> Result<(), crate::fedi::FediError> {
-        for report in self.store.drain_admin_reports()? {
-            self.db.add_admin_report(&report)?;
-        }
+        self.db.gather_reports(&mut self.store)?;
         crate::fedi::moderation::align_hidden(&self.db, &self.registry, &mut self.store, now)?;
         Ok(())
     }

@@ -753,10 +753,6 @@ impl FediDb {
             })
     }
 
-    pub fn queue_len(&self) -> Result<i64, DbError> {
-        self.queue_depth()
-    }
-
     pub fn delivered(&self, id: i64) -> Result<(), DbError> {
         self.conn
             .exec("DELETE FROM deliveries WHERE id = ?1", vals![id])

@@ -263,9 +263,7 @@ impl Local {
     pub fn reports(&mut self, all: bool) -> Result<Vec<rally_store::AdminReport>, FediError> {
         if self.registry.is_shared() {
             // What this process' store received and has not moved yet, first.
-            for report in self.store_mut().drain_admin_reports()? {
-                self.db.add_admin_report(&report)?;
-            }
+            self.db.gather_reports(self.service.store_mut())?;
             Ok(self.db.admin_reports(all)?)
         } else {
             Ok(self.store().admin_reports(all)?)
@@ -302,24 +300,7 @@ impl Local {
         now: i64,
     ) -> Result<Option<i64>, FediError> {
         if self.registry.is_shared() {
-            let objects: Vec<String> = r
-                .objects
-                .iter()
-                .take(rally_store::MAX_REPORT_OBJECTS)
-                .cloned()
-                .collect();
-            Ok(self.db.add_admin_report(&rally_store::AdminReport {
-                id: 0,
-                source: r.source.to_owned(),
-                reporter: r.reporter.to_owned(),
-                activity: r.activity.map(str::to_owned),
-                objects,
-                reason: r.reason.map(str::to_owned),
-                text: r.text.chars().take(rally_store::MAX_REPORT_TEXT).collect(),
-                received_at: now,
-                state: "open".to_owned(),
-                notes: Vec::new(),
-            })?)
+            Ok(self.db.add_admin_report(&r.to_report(now))?)
         } else {
             Ok(self.store_mut().add_admin_report(r, now)?)
         }

@@ -340,9 +340,8 @@ async fn relay_outbox(State(fedi): State<Arc<Fedi>>, Query(q): Query<Page>) -> R
     let result = fedi
         .local(move |l| {
             let at = (page.unwrap_or(1) - 1) * OUTBOX_PAGE;
-            let prefix = urls.event(&DocId([0; 32]));
-            let prefix = prefix.trim_end_matches(&DocId([0; 32]).to_hex()).to_owned();
-            let (rows, total) = l.db.published_events(&prefix, OUTBOX_PAGE, at)?;
+            let (rows, total) =
+                l.db.published_events(&urls.events_prefix(), OUTBOX_PAGE, at)?;
             let mut items = Vec::new();
             for (url, _) in rows {
                 let Some(id) = url.rsplit('/').next().and_then(|h| h.parse::<DocId>().ok()) else {

@@ -50,6 +50,12 @@ impl Urls {
     pub fn event(&self, id: &DocId) -> String {
         rally_core::publication::event_url(&self.base, id)
     }
+    /// What every [`Urls::event`] starts with.
+    pub fn events_prefix(&self) -> String {
+        let any = DocId([0; 32]);
+        let url = self.event(&any);
+        url[..url.len() - any.to_hex().len()].to_owned()
+    }
     /// A picture of a published event (the page size).
     pub fn media(&self, hash: &rally_core::picture::BlobHash) -> String {
         format!("{}/media/{hash}.jpg", self.base)

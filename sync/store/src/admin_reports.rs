@@ -47,6 +47,42 @@ pub struct NewReport<'a> {
     pub text: &'a str,
 }
 
+impl NewReport<'_> {
+    /// The report as the queue keeps it: its text and objects clipped
+    /// ([`MAX_REPORT_TEXT`], [`MAX_REPORT_OBJECTS`]), open, no notes, no id yet.
+    pub fn to_report(&self, now: i64) -> AdminReport {
+        AdminReport {
+            id: 0,
+            source: self.source.to_owned(),
+            reporter: self.reporter.to_owned(),
+            activity: self.activity.map(str::to_owned),
+            objects: self
+                .objects
+                .iter()
+                .take(MAX_REPORT_OBJECTS)
+                .cloned()
+                .collect(),
+            reason: self.reason.map(str::to_owned),
+            text: self.text.chars().take(MAX_REPORT_TEXT).collect(),
+            received_at: now,
+            state: "open".to_owned(),
+            notes: Vec::new(),
+        }
+    }
+}
+
+impl AdminReport {
+    /// Adds an admin's note (none when it is blank).
+    pub fn add_note(&mut self, at: i64, note: Option<&str>) {
+        if let Some(text) = note.filter(|n| !n.trim().is_empty()) {
+            self.notes.push(ReportNote {
+                at,
+                text: text.trim().to_owned(),
+            });
+        }
+    }
+}
+
 fn report_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<AdminReport> {
     let objects: String = r.get(4)?;
     let notes: String = r.get(9)?;
@@ -69,8 +105,7 @@ const COLUMNS: &str =
 
 /// Queues a report; `None` when it was already received.
 pub(crate) fn add(tx: &Connection, r: &NewReport<'_>, now: i64) -> Result<Option<i64>, StoreError> {
-    let text: String = r.text.chars().take(MAX_REPORT_TEXT).collect();
-    let objects: Vec<&String> = r.objects.iter().take(MAX_REPORT_OBJECTS).collect();
+    let AdminReport { text, objects, .. } = r.to_report(now);
     let n = tx
         .prepare_cached(
             "INSERT OR IGNORE INTO admin_reports (source, reporter, activity, objects, reason, text, received_at)
@@ -252,12 +287,7 @@ impl Store {
         let Some(mut report) = self.admin_report(id)? else {
             return Ok(false);
         };
-        if let Some(text) = note.filter(|n| !n.trim().is_empty()) {
-            report.notes.push(ReportNote {
-                at: now,
-                text: text.trim().to_owned(),
-            });
-        }
+        report.add_note(now, note);
         self.conn()
             .execute(
                 "UPDATE admin_reports SET state = ?2, notes = ?3 WHERE id = ?1",

@@ -38,7 +38,7 @@ use rally_core::{
 };
 use rusqlite::{Connection, TransactionBehavior, params};
 
-pub use admin_reports::{AdminReport, MAX_REPORT_OBJECTS, MAX_REPORT_TEXT, NewReport, ReportNote};
+pub use admin_reports::{AdminReport, NewReport, ReportNote};
 pub use blobs::BlobTaken;
 pub use expiry::{STUB_CLOCK_SKEW_MS, Swept};
 pub use index::{BBox, EventQuery, EventSummary, GroupSummary};

@@ -4,7 +4,7 @@
 //! they are moved here, so the admins see one queue whichever process they
 //! ask. On a single server the queue stays in the store.
 
-use rally_store::{AdminReport, ReportNote};
+use rally_store::{AdminReport, Store};
 
 use super::{Ctx, DbError, FediDb};
 use crate::db::{Row, SqlError};
@@ -31,6 +31,16 @@ fn report(r: &Row) -> Result<AdminReport, SqlError> {
 }
 
 impl FediDb {
+    /// Moves the reports `store` received (devices', `Flag`s) into the shared
+    /// queue: each process' upkeep does it every second, and the admin page
+    /// and CLI before they read the queue.
+    pub fn gather_reports(&self, store: &mut Store) -> Result<(), crate::fedi::FediError> {
+        for report in store.drain_admin_reports()? {
+            self.add_admin_report(&report)?;
+        }
+        Ok(())
+    }
+
     /// Queues a report as received (its state and notes too); `None` when a
     /// report with its activity id is queued already (the same `Flag`
     /// received by two processes).
@@ -91,12 +101,7 @@ impl FediDb {
         let Some(mut r) = self.admin_report(id)? else {
             return Ok(false);
         };
-        if let Some(text) = note.filter(|n| !n.trim().is_empty()) {
-            r.notes.push(ReportNote {
-                at: now,
-                text: text.trim().to_owned(),
-            });
-        }
+        r.add_note(now, note);
         let notes = serde_json::to_string(&r.notes).unwrap_or_else(|_| "[]".into());
         self.conn
             .exec(
