@@ -567,8 +567,9 @@ fn instances_follow_each_other_through_the_admin() {
     rally(dev, &["persona", "new", "Ana"]);
     let group = id_of(&json(dev, &["group", "create", "Tenants"]));
     let event = |title: &str| {
-        rally_e2e::group_event(dev, &group, title, "2055-04-01T18:00", "UTC");
+        let id = rally_e2e::group_event(dev, &group, title, "2055-04-01T18:00", "UTC");
         sync_once(dev, &server);
+        id
     };
     event("Earlier assembly");
     server_admin(srv.path(), &["instances", "accept", &peer_host]);
@@ -576,25 +577,66 @@ fn instances_follow_each_other_through_the_admin() {
         peer.state_in("/following", "target", &relay).as_deref() == Some("accepted")
     });
     assert_eq!(list()[0]["they_follow"], "accepted");
-    // What reaches a following instance is the relay's Announce, as from
-    // Mobilizon's relay actor: the event embedded.
-    let announced = |name: &str| {
-        peer.received("Announce").iter().any(|a| {
-            a["body"]["actor"] == relay.as_str()
-                && a["body"]["object"]["type"] == "Event"
-                && a["body"]["object"]["name"] == name
-                && a["status"] == 202
+    // What reaches a following instance is the relay's Announce, formed as
+    // Mobilizon's relay actor forms it: the event embedded, the id
+    // `{event}/announces/relay`, to the relay's followers and the event's
+    // group, cc the public.
+    let group_actor = format!("{}/groups/{group}", server.http);
+    let announced = |name: &str| -> Option<Value> {
+        peer.received("Announce").into_iter().find_map(|a| {
+            (a["body"]["object"]["name"] == name && a["status"] == 202).then(|| a["body"].clone())
         })
     };
-    wait_for(
+    let earlier = wait_for_value(
         "the earlier event to be announced to the new follower",
-        WAIT,
         || announced("Earlier assembly"),
     );
-    event("Assembly");
-    wait_for("the event to reach the followed instance", WAIT, || {
+    let event_url = earlier["object"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        earlier["id"],
+        format!("{event_url}/announces/relay"),
+        "{earlier}"
+    );
+    assert_eq!(earlier["actor"], relay.as_str());
+    assert_eq!(earlier["object"]["type"], "Event");
+    assert_eq!(
+        earlier["to"],
+        json!([format!("{relay}/followers"), group_actor]),
+        "{earlier}"
+    );
+    assert_eq!(
+        earlier["cc"],
+        json!(["https://www.w3.org/ns/activitystreams#Public"])
+    );
+    assert_eq!(earlier["attributedTo"], group_actor.as_str());
+    let assembly = event("Assembly");
+    let live = wait_for_value("the event to reach the followed instance", || {
         announced("Assembly")
     });
+    assert!(
+        live["id"].as_str().unwrap().ends_with("/announces/relay"),
+        "{live}"
+    );
+    // An edit follows as the group's own Update, as Mobilizon's relay
+    // followers get one (it announces creations only), and is not announced
+    // again.
+    rally(
+        dev,
+        &["event", "edit", &assembly, "--title", "Assembly, moved"],
+    );
+    sync_once(dev, &server);
+    let update = wait_for_value("the edit to reach the followed instance", || {
+        peer.received("Update")
+            .into_iter()
+            .find(|u| u["body"]["object"]["name"] == "Assembly, moved" && u["status"] == 202)
+    });
+    assert_eq!(update["body"]["actor"], group_actor.as_str(), "{update}");
+    let all: Vec<Value> = peer
+        .received("Announce")
+        .iter()
+        .map(|a| a["body"]["id"].clone())
+        .collect();
+    assert_eq!(all.len(), 2, "announced once each: {all:?}");
     // And the relay's outbox pages them (newest first, by the second) for backfill.
     let get = |url: &str| -> Value {
         ureq::get(url)
@@ -608,15 +650,17 @@ fn instances_follow_each_other_through_the_admin() {
     let outbox = get(&format!("{relay}/outbox"));
     assert_eq!(outbox["totalItems"], 2, "{outbox}");
     let first = get(outbox["first"].as_str().unwrap());
-    let mut names: Vec<&str> = first["orderedItems"]
-        .as_array()
-        .unwrap()
+    let items = first["orderedItems"].as_array().unwrap();
+    let mut names: Vec<&str> = items
         .iter()
         .filter(|a| a["type"] == "Announce")
         .filter_map(|a| a["object"]["name"].as_str())
         .collect();
     names.sort_unstable();
-    assert_eq!(names, ["Assembly", "Earlier assembly"], "{first}");
+    assert_eq!(names, ["Assembly, moved", "Earlier assembly"], "{first}");
+    // The same ids as delivered.
+    assert!(items.iter().any(|a| a["id"] == earlier["id"]), "{first}");
+    assert!(items.iter().any(|a| a["id"] == live["id"]), "{first}");
 
     server_admin(srv.path(), &["instances", "unfollow", &peer_host]);
     assert_eq!(list()[0]["we_follow"], Value::Null);
@@ -631,6 +675,146 @@ fn instances_follow_each_other_through_the_admin() {
             .iter()
             .any(|i| i["actor"] == peer.person.as_str() && i["we_follow"] == "accepted")
     });
+}
+
+/// A Gancio admin follows a Rally group by the handle Rally shows, step by
+/// step as Gancio 1.21 does it (`lesion/gancio` at `dea1bd9e`:
+/// `server/api/controller/instance.js` `addTrust`, `server/federation/helpers.js`
+/// `getNodeInfo`, `getActor`, `followActor`, `getOutbox` and `parseAPEvent`,
+/// `server/federation/inbox.js`). No Gancio runs here: the Fedify peer's
+/// instance actor (an `Application`, as Gancio's is) makes the same requests,
+/// and what Gancio then reads is checked as Gancio's code reads it.
+#[test]
+fn a_gancio_admin_follows_a_group_by_the_handle_rally_shows() {
+    let srv = tempfile::tempdir().unwrap();
+    let server = Server::start_federating(srv.path(), &["--registrations", "open"]);
+    let device = tempfile::tempdir().unwrap();
+    let dev = device.path();
+    rally(dev, &["persona", "new", "Ana"]);
+    let group = id_of(&json(dev, &["group", "create", "Bike Kitchen"]));
+    rally_e2e::group_event(
+        dev,
+        &group,
+        "Repair evening",
+        "2055-06-01T18:00",
+        "Europe/Rome",
+    );
+    sync_once(dev, &server);
+    let handle = json(dev, &["group", "show", &group])["handle"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let peer = FediPeer::start("cavage");
+    let get = |url: &str, accept: &str| -> Value {
+        ureq::get(url)
+            .header("Accept", accept)
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_json()
+            .unwrap()
+    };
+
+    // getInstance → getNodeInfo: Gancio takes the *first* link of the discovery
+    // document whatever its rel, so it must be a NodeInfo schema.
+    let links = get(
+        &format!("{}/.well-known/nodeinfo", server.http),
+        "application/json",
+    );
+    let first = &links["links"][0];
+    assert!(
+        first["rel"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://nodeinfo.diaspora.software/ns/schema/2."),
+        "{links}"
+    );
+    let nodeinfo = get(first["href"].as_str().unwrap(), "application/json");
+    assert_eq!(nodeinfo["software"]["name"], "rally", "{nodeinfo}");
+
+    // addTrust with `@user@host`: WebFinger, its `self` link, then the actor
+    // fetched with a signed GET (getActor → signAndSend 'get').
+    let found = peer.call(
+        "/control/lookup",
+        json!({"handle": handle.trim_start_matches('@')}),
+    );
+    let actor = format!("{}/groups/{group}", server.http);
+    assert_eq!(found["actor"], actor.as_str(), "{found}");
+    let signed = peer.call("/control/fetch", json!({"url": actor, "as": "instance"}));
+    let raw = &signed["raw"];
+    assert!(raw["publicKey"]["publicKeyPem"].is_string(), "{raw}");
+    let inbox = raw["endpoints"]["sharedInbox"]
+        .as_str()
+        .or(raw["inbox"].as_str())
+        .unwrap()
+        .to_owned();
+
+    // followActor: a Follow from the instance actor, with Gancio's id form and
+    // no audience, to the shared inbox.
+    let follow = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/federation/m/{actor}#follow", peer.origin),
+        "type": "Follow",
+        "actor": peer.instance,
+        "object": actor,
+    });
+    let r = peer.call(
+        "/control/raw",
+        json!({"as": "instance", "inbox": inbox, "activity": follow, "scheme": "cavage"}),
+    );
+    assert!(
+        r["status"]
+            .as_u64()
+            .is_some_and(|s| (200..300).contains(&s)),
+        "{r}"
+    );
+    wait_for("the follow to be accepted", WAIT, || {
+        peer.received("Accept")
+            .iter()
+            .any(|a| a["body"]["actor"] == actor.as_str() && a["status"] == 202)
+    });
+
+    // getOutbox: the outbox fetched signed; its `first` page embedded (or a
+    // URL), each item read by parseAPEvent: a Create of an Event with a name, a
+    // startTime and an id, from the followed actor.
+    let outbox = peer.call(
+        "/control/fetch",
+        json!({"url": raw["outbox"], "as": "instance"}),
+    )["raw"]
+        .clone();
+    let items = outbox["first"]["orderedItems"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(items.len(), 1, "{outbox}");
+    let item = &items[0];
+    assert_eq!(item["type"], "Create", "{item}");
+    assert_eq!(item["actor"], actor.as_str());
+    assert_eq!(item["object"]["type"], "Event");
+    assert_eq!(item["object"]["name"], "Repair evening");
+    assert!(item["object"]["startTime"].is_string() && item["object"]["id"].is_string());
+    // parseAPEvent reads `a.mediaType.includes(…)` on every attachment.
+    for a in item["object"]["attachment"].as_array().unwrap() {
+        assert!(a["mediaType"].is_string(), "{a}");
+    }
+
+    // inbox.js takes a Create of an Event only from an actor it follows and
+    // trusts: the activity's `actor` must be the group it followed.
+    rally_e2e::group_event(
+        dev,
+        &group,
+        "Spoke workshop",
+        "2055-06-08T18:00",
+        "Europe/Rome",
+    );
+    sync_once(dev, &server);
+    let create = wait_for_value("the new event to reach the follower", || {
+        peer.received("Create")
+            .into_iter()
+            .find(|c| c["body"]["object"]["name"] == "Spoke workshop")
+    });
+    assert_eq!(create["body"]["actor"], actor.as_str(), "{create}");
+    assert_eq!(create["status"], 202, "{create}");
 }
 
 /// An event of a followed instance, as its organiser publishes it.
@@ -1150,10 +1334,18 @@ fn the_shapes_real_servers_send_each_get_a_sensible_answer() {
         we_follow(&peer.group).as_deref() == Some("accepted")
     });
 
-    // Gancio's shape: the place as a plain string, a banner, hashtags, a status.
+    // Gancio's shape: the place as a plain string, a banner, hashtags, a
+    // status, and no zone (Gancio 1.21 sends an offset in `startTime` and its
+    // instance's zone in NodeInfo's metadata, as `nodeTimezone`).
+    peer.call(
+        "/control/nodeinfo-metadata",
+        json!({"nodeName": "Bici", "nodeTimezone": "Europe/Rome"}),
+    );
     let mut gancio = remote_event(peer, 21, "Bike repair evening", "free");
     gancio["location"] = json!("Via Roma 1, Torino");
-    gancio["timezone"] = json!("Europe/Rome");
+    gancio.as_object_mut().unwrap().remove("timezone");
+    gancio["startTime"] = json!("2055-11-28T11:22:26.000+01:00");
+    gancio["endTime"] = json!("2055-11-28T13:22:26.000+01:00");
     gancio["ical:status"] = json!("TENTATIVE");
     gancio["tag"] = json!([{"type": "Hashtag", "name": "#bici"},
                            {"type": "Mention", "href": peer.person}]);
@@ -1258,7 +1450,9 @@ fn the_shapes_real_servers_send_each_get_a_sensible_answer() {
     assert_eq!(d["place"]["address"], "Via Roma 1, Torino", "{shown}");
     assert_eq!(d["tags"], json!(["bici"]), "{shown}");
     assert_eq!(d["status"], "tentative", "{shown}");
+    // In Rome's zone, at the instant sent.
     assert_eq!(d["time_zone"], "Europe/Rome", "{shown}");
+    assert_eq!(d["starts"], "2055-11-28T11:22:26", "{shown}");
     assert!(
         d["description"]
             .as_str()

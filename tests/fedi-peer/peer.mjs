@@ -358,12 +358,16 @@ federation
     (state.followers[identifier] ?? []).filter((f) => f.state === "accepted").length,
   );
 
+// What NodeInfo's `metadata` says (Gancio publishes `nodeTimezone` there);
+// set with POST /control/nodeinfo-metadata.
+let nodeInfoMetadata = {};
+
 federation.setNodeInfoDispatcher("/nodeinfo/2.1", () => ({
   software: { name: "fedify-test-peer", version: "0.1.0" },
   protocols: ["activitypub"],
   openRegistrations: false,
   usage: { users: { total: 2, activeHalfyear: 2, activeMonth: 2 }, localPosts: 0, localComments: 0 },
-  metadata: {},
+  metadata: nodeInfoMetadata,
 }));
 
 federation
@@ -663,6 +667,12 @@ async function control(method, pathname, body, query) {
       return await ctlFetch(body);
     case "POST /control/nodeinfo":
       return await ctlNodeInfo(body);
+    case "POST /control/nodeinfo-metadata":
+      if (body == null || typeof body !== "object" || Array.isArray(body)) {
+        throw new HttpError(400, "the metadata must be an object");
+      }
+      nodeInfoMetadata = body;
+      return { metadata: nodeInfoMetadata };
     case "POST /control/follow":
       return await ctlFollow(body);
     case "POST /control/undo-follow":

@@ -261,6 +261,19 @@ CREATE TABLE IF NOT EXISTS admin_reports (
 CREATE INDEX IF NOT EXISTS admin_reports_by_state ON admin_reports (state, received_at);",
         ),
     },
+    Migration {
+        version: 3,
+        what: "which activities (the relay's Announces) went to which inbox, so each goes once",
+        sql: Sql::Both(
+            "
+CREATE TABLE IF NOT EXISTS sent_once (
+    inbox    TEXT NOT NULL,
+    activity TEXT NOT NULL,
+    at       BIGINT NOT NULL,
+    PRIMARY KEY (inbox, activity)
+);",
+        ),
+    },
 ];
 
 /// Brings `store`'s schema on `conn` up to date.

@@ -158,6 +158,22 @@ async fn save_copy(
     event: &RemoteEvent,
     organiser: &str,
 ) -> Result<Outcome, FediError> {
+    // An event without a zone (Gancio's) is shown in its instance's own zone
+    // when that instance publishes one, else in UTC.
+    let zoned;
+    let event = match event.time_zone {
+        None => match super::zones::zone_of(fedi, &event.id).await {
+            Some(zone) => {
+                zoned = RemoteEvent {
+                    time_zone: Some(zone),
+                    ..event.clone()
+                };
+                &zoned
+            }
+            None => event,
+        },
+        Some(_) => event,
+    };
     let details = details_of(event);
     let now = Timestamp::now();
     let banner = match &event.banner {
@@ -538,6 +554,7 @@ pub async fn publish_comments(
             inbox: organiser.delivery_inbox().to_owned(),
             from: author.clone(),
             body: activity.to_string(),
+            once: None,
         };
         let now = Timestamp::now().as_second();
         let sent = fedi

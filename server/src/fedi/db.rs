@@ -22,6 +22,10 @@ pub const FEDI_FILE: &str = "fedi.db";
 pub const SEEN_RETENTION_SECS: i64 = 14 * 24 * 3600;
 /// How long a fetched actor is kept (it is fetched again after a day anyway).
 pub const ACTOR_RETENTION_SECS: i64 = 30 * 24 * 3600;
+/// How long an activity sent once to an inbox is remembered: long enough for
+/// the queues that may race to queue it (seconds), short enough that an
+/// instance following again the next day is sent its backfill again.
+pub const SENT_ONCE_RETENTION_SECS: i64 = 24 * 3600;
 /// A proxy persona (the persona kept for a remote actor) that wrote nothing the
 /// store holds is forgotten this long after it was made; one that wrote
 /// something is kept as long as what it wrote (its key is the actor's voice in
@@ -76,6 +80,10 @@ pub struct Outgoing {
     pub inbox: String,
     pub from: String,
     pub body: String,
+    /// The activity's id when it goes to this inbox once only, however many
+    /// times it is queued (the relay's Announce of an event: live, and on a new
+    /// follower's backfill, which may race). See [`FediDb::enqueue_once`].
+    pub once: Option<String>,
 }
 
 /// A delivery waiting in the queue.
@@ -424,10 +432,18 @@ impl FediDb {
             if !self.claim_publication(object, actor, digest, deleted, now)? {
                 return Ok(0);
             }
+            let mut queued = 0;
             for d in deliveries {
-                self.enqueue(&d.inbox, &d.from, &d.body, now)?;
+                let fresh = match &d.once {
+                    Some(id) => self.enqueue_once(&d.inbox, &d.from, &d.body, id, now)?,
+                    None => {
+                        self.enqueue(&d.inbox, &d.from, &d.body, now)?;
+                        true
+                    }
+                };
+                queued += usize::from(fresh);
             }
-            Ok(deliveries.len())
+            Ok(queued)
         })
     }
 
@@ -643,7 +659,14 @@ impl FediDb {
                 vals![now - ACTOR_RETENTION_SECS],
             )
             .ctx("forgetting cached actors")?;
-        Ok((seen + actors) as usize)
+        let sent = self
+            .conn
+            .exec(
+                "DELETE FROM sent_once WHERE at < ?1",
+                vals![now - SENT_ONCE_RETENTION_SECS],
+            )
+            .ctx("forgetting deliveries made once")?;
+        Ok((seen + actors + sent) as usize)
     }
 
     /// Records an activity id; false when it was seen before (a redelivery, or
@@ -704,6 +727,40 @@ impl FediDb {
             )
             .ctx("queueing a delivery")?;
         Ok(())
+    }
+
+    /// Queues `body` (the activity `activity`) for `inbox` unless it was
+    /// queued for it before; true when queued now. Both writes go together when
+    /// called inside [`FediDb::transaction`] (as [`FediDb::publish_once`] does).
+    pub fn enqueue_once(
+        &self,
+        inbox: &str,
+        actor: &str,
+        body: &str,
+        activity: &str,
+        now: i64,
+    ) -> Result<bool, DbError> {
+        let first = self
+            .conn
+            .exec(
+                "INSERT INTO sent_once (inbox, activity, at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO NOTHING",
+                vals![inbox, activity, now],
+            )
+            .ctx("recording a delivery made once")?
+            == 1;
+        if first {
+            self.enqueue(inbox, actor, body, now)?;
+        }
+        Ok(first)
+    }
+
+    /// Runs `f` in one transaction.
+    pub fn transaction<R>(
+        &self,
+        f: impl FnOnce(&Self) -> Result<R, DbError>,
+    ) -> Result<R, DbError> {
+        self.conn.transaction(|_| f(self))
     }
 
     /// How many deliveries wait in the queue.

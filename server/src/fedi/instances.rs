@@ -197,13 +197,15 @@ pub async fn answer(fedi: &Fedi, actor: &str, accept: bool) -> Result<(), FediEr
     );
     f.state = if accept { "accepted" } else { "rejected" }.into();
     let urls = fedi.urls.clone();
+    let inbox = remote.delivery_inbox().to_owned();
     fedi.local(move |l| {
-        enqueue(&l.db, &me, &remote, &activity)?;
-        l.db.set_follower(&f)?;
+        // The new follower fills itself in: the upcoming public events, each as
+        // the Announce it would have had (the outbox has the rest). An event
+        // being published right now may be announced live too; the same
+        // Announce goes to an inbox once.
+        let now = rally_core::jiff::Timestamp::now();
+        let mut backfill = Vec::new();
         if accept {
-            // The new follower fills itself in: the upcoming public events,
-            // each as the Announce it would have had (the outbox has the rest).
-            let now = rally_core::jiff::Timestamp::now();
             let upcoming = l.store().events(&rally_store::EventQuery {
                 limit: BACKFILL,
                 ..rally_store::EventQuery::upcoming(now)
@@ -211,15 +213,19 @@ pub async fn answer(fedi: &Fedi, actor: &str, accept: bool) -> Result<(), FediEr
             for e in upcoming {
                 if let Some(ev) = l.public_event(&e.id)? {
                     let object = vocab::event_object(&urls, &e.id, &ev.view, Some(&ev.group), now);
-                    enqueue(
-                        &l.db,
-                        &me,
-                        &remote,
-                        &super::outbox::announce(&urls, &object),
-                    )?;
+                    backfill.push(super::outbox::announce(&urls, &object));
                 }
             }
         }
+        l.db.transaction(|db| {
+            enqueue(db, &me, &remote, &activity)?;
+            db.set_follower(&f)?;
+            for a in &backfill {
+                let id = a["id"].as_str().unwrap_or_default();
+                db.enqueue_once(&inbox, &me, &a.to_string(), id, now.as_second())?;
+            }
+            Ok(())
+        })?;
         Ok(())
     })
     .await?;

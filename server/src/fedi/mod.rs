@@ -24,7 +24,9 @@
 //!   and the admin accepts or rejects the instances that follow this one;
 //! - [`outbox`] watches the store's change cursor, publishes Create/Update/Delete
 //!   for what changed (whichever device made the change, whenever it synced), and
-//!   delivers through the persistent queue with retries and backoff.
+//!   delivers through the persistent queue with retries and backoff;
+//! - [`zones`] reads another instance's own time zone from its NodeInfo, for
+//!   its events that name none (Gancio's).
 
 pub mod budget;
 pub mod copies;
@@ -52,6 +54,7 @@ pub mod sig;
 pub mod snapshot;
 pub mod vocab;
 pub mod when;
+pub mod zones;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -188,6 +191,8 @@ pub struct Fedi {
     /// How long a delivery this process took stays its own (see
     /// [`FediDb::claim`]): past it, another process on the database may make it.
     pub delivery_lease: std::time::Duration,
+    /// Other instances' own zones, for their events that name none ([`zones`]).
+    pub zones: zones::Zones,
 }
 
 /// The default [`Fedi::delivery_lease`]: longer than a batch of deliveries takes
@@ -513,6 +518,7 @@ impl Fedi {
             pages: page_cache::PageCache::default(),
             metrics: Arc::default(),
             delivery_lease: DELIVERY_LEASE,
+            zones: zones::Zones::default(),
         })
     }
 

@@ -293,8 +293,10 @@ pub async fn withdraw_object(
 /// record is new: when several server processes share the database and notice
 /// the same change, one sends it. The followers of the group behind it get the
 /// activity; those of the instance actor (other instances, as Mobilizon's
-/// relay has them) get the instance actor's `Announce` of a created or updated
-/// event, and the rest as is.
+/// relay has them) get the instance actor's `Announce` of a created event
+/// and the rest as is (an event's Update and Delete from its group), as
+/// Mobilizon's relay followers get them: Mobilizon announces only a `Create`
+/// and adds its relay's followers to the audience of every public activity.
 async fn publish_once(
     fedi: &Fedi,
     from: &str,
@@ -311,14 +313,16 @@ async fn publish_once(
             inbox: inbox.clone(),
             from: from.to_owned(),
             body: body.clone(),
+            once: None,
         })
         .collect();
-    let announced = matches!(activity["type"].as_str(), Some("Create" | "Update"))
-        && activity["object"]["type"] == "Event";
-    let relayed = if announced {
-        announce(&fedi.urls, &activity["object"]).to_string()
+    let announced = activity["type"] == "Create" && activity["object"]["type"] == "Event";
+    let (relayed, once) = if announced {
+        let a = announce(&fedi.urls, &activity["object"]);
+        let id = a["id"].as_str().map(str::to_owned);
+        (a.to_string(), id)
     } else {
-        body
+        (body, None)
     };
     let relay_from = if announced {
         fedi.urls.instance()
@@ -333,6 +337,7 @@ async fn publish_once(
                 inbox,
                 from: relay_from.clone(),
                 body: relayed.clone(),
+                once: once.clone(),
             }),
     );
     let (object, from, digest) = (object.to_owned(), from.to_owned(), digest.to_owned());
@@ -356,21 +361,34 @@ async fn publish_once(
 }
 
 /// The instance actor's `Announce` of a public event (the event embedded, for
-/// servers that do not fetch it), to its followers.
+/// servers that do not fetch it), to its followers, formed as Mobilizon's
+/// relay forms it (`Relay.publish` and `make_announce_data`): the id
+/// `{object}/announces/{relay}`, addressed to the relay's followers and the
+/// object's owner, cc the public, and the object's `attributedTo` repeated. The
+/// same Announce (same id) is delivered live, on a new follower's backfill and
+/// in the relay's outbox.
 pub fn announce(urls: &Urls, event: &Value) -> Value {
     let instance = urls.instance();
     let mut event = event.clone();
     if let Some(o) = event.as_object_mut() {
         o.remove("@context");
     }
-    vocab::activity(
-        &urls.activity("announce"),
+    let oid = event["id"].as_str().unwrap_or_default().to_owned();
+    let owner = event["attributedTo"].clone();
+    let mut to = vec![format!("{instance}/followers")];
+    to.extend(owner.as_str().map(str::to_owned));
+    let mut a = vocab::activity(
+        &format!("{oid}/announces/relay"),
         "Announce",
         &instance,
         event,
+        &to,
         &[vocab::PUBLIC.to_owned()],
-        &[format!("{instance}/followers")],
-    )
+    );
+    if !owner.is_null() {
+        a["attributedTo"] = owner;
+    }
+    a
 }
 
 /// `Accept` or `Reject` for received joins an organiser decided on a device
@@ -424,6 +442,7 @@ async fn answer_decided_joins(
                     inbox: remote.inbox,
                     from: from.clone(),
                     body: answer.to_string(),
+                    once: None,
                 };
                 db.publish_once(
                     &key,

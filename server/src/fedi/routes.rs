@@ -356,7 +356,6 @@ async fn relay_outbox(State(fedi): State<Arc<Fedi>>, Query(q): Query<Page>) -> R
                         Timestamp::now(),
                     );
                     let mut a = super::outbox::announce(&urls, &object);
-                    a["id"] = json!(format!("{url}/announce"));
                     a.as_object_mut().map(|o| o.remove("@context"));
                     items.push(a);
                 }

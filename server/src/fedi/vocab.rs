@@ -865,6 +865,26 @@ pub fn nodeinfo_application(links: &Value) -> Option<String> {
     })
 }
 
+/// The NodeInfo document a discovery document links to: 2.1, else 2.0.
+pub fn nodeinfo_document(links: &Value) -> Option<String> {
+    let links = links["links"].as_array()?;
+    ["2.1", "2.0"].iter().find_map(|v| {
+        let rel = format!("http://nodeinfo.diaspora.software/ns/schema/{v}");
+        links
+            .iter()
+            .find(|l| l["rel"] == rel.as_str())
+            .and_then(|l| l["href"].as_str())
+            .map(str::to_owned)
+    })
+}
+
+/// The instance's own time zone a NodeInfo document publishes (Gancio's
+/// `metadata.nodeTimezone`), when it is a zone this server knows.
+pub fn nodeinfo_zone(doc: &Value) -> Option<String> {
+    let zone = doc["metadata"]["nodeTimezone"].as_str()?.trim();
+    (zone.len() <= 64 && TimeZone::get(zone).is_ok()).then(|| zone.to_owned())
+}
+
 pub fn nodeinfo_links(urls: &Urls) -> Value {
     json!({"links": [
         {"rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": format!("{}/.well-known/nodeinfo/2.0", urls.base)},

@@ -257,6 +257,57 @@ fn a_delivery_is_taken_by_one_process_and_again_after_its_lease() {
     }
 }
 
+/// An activity queued "once" for an inbox (the relay's Announce, from the live
+/// publication and a new follower's backfill, maybe from two processes) goes
+/// to it once, is queued again for another inbox, and again for the same inbox
+/// once the memory of it is pruned.
+#[test]
+fn an_activity_sent_once_goes_to_each_inbox_once() {
+    for (_dir, database) in each() {
+        let (one, two) = (open(&database), open(&database));
+        let a = "https://r.example/events/1/announces/relay";
+        assert!(
+            one.enqueue_once("https://m.example/inbox", "r", "{}", a, 100)
+                .unwrap()
+        );
+        assert!(
+            !two.enqueue_once("https://m.example/inbox", "r", "{}", a, 101)
+                .unwrap()
+        );
+        assert!(
+            two.enqueue_once("https://g.example/inbox", "r", "{}", a, 101)
+                .unwrap()
+        );
+        // Within a transaction with the publication record, as the publisher has it.
+        let out = |inbox: &str| Outgoing {
+            inbox: inbox.into(),
+            from: "r".into(),
+            body: "{}".into(),
+            once: Some(a.into()),
+        };
+        let queued = one
+            .publish_once(
+                "https://r.example/events/1",
+                "r",
+                "d1",
+                false,
+                102,
+                &[
+                    out("https://m.example/inbox"),
+                    out("https://p.example/inbox"),
+                ],
+            )
+            .unwrap();
+        assert_eq!(queued, 1, "{database:?}");
+        assert_eq!(one.queue_depth().unwrap(), 3);
+        one.prune(100 + SENT_ONCE_RETENTION_SECS + 1).unwrap();
+        assert!(
+            one.enqueue_once("https://m.example/inbox", "r", "{}", a, 200)
+                .unwrap()
+        );
+    }
+}
+
 /// Processes taking deliveries at the same time never take one twice.
 #[test]
 fn concurrent_takers_share_the_queue_without_overlap() {

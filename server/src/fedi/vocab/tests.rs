@@ -212,6 +212,34 @@ fn mastodon_reply_and_follows() {
 }
 
 #[test]
+fn an_instances_own_zone_is_read_from_its_nodeinfo() {
+    // The discovery document as Gancio 1.21 serves it (2.0 first, then 2.1,
+    // then its Application actor), and Mobilizon's fixture (2.1 only).
+    let gancio = json!({"links": [
+        {"href": "https://g.example/.well-known/nodeinfo/2.0", "rel": "http://nodeinfo.diaspora.software/ns/schema/2.0"},
+        {"href": "https://g.example/.well-known/nodeinfo/2.1", "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1"},
+        {"rel": "https://www.w3.org/ns/activitystreams#Application", "href": "https://g.example/federation/u/relay"},
+    ]});
+    assert_eq!(
+        nodeinfo_document(&gancio).as_deref(),
+        Some("https://g.example/.well-known/nodeinfo/2.1")
+    );
+    let only_app = json!({"links": [{"rel": "https://www.w3.org/ns/activitystreams#Application", "href": "https://x.example/relay"}]});
+    assert_eq!(nodeinfo_document(&only_app), None);
+    assert!(nodeinfo_document(&load("nodeinfo-wellknown-with-application-actor.json")).is_some());
+    // Gancio's metadata names the instance's zone; Mastodon's names none.
+    let doc = |zone: Value| json!({"metadata": {"nodeName": "Gancio", "nodeTimezone": zone}});
+    assert_eq!(
+        nodeinfo_zone(&doc(json!("Europe/Rome"))).as_deref(),
+        Some("Europe/Rome")
+    );
+    assert_eq!(nodeinfo_zone(&doc(json!("Mars/Olympus_Mons"))), None);
+    assert_eq!(nodeinfo_zone(&doc(json!(7))), None);
+    assert_eq!(nodeinfo_zone(&doc(json!("Europe/".repeat(20)))), None);
+    assert_eq!(nodeinfo_zone(&load("mastodon-nodeinfo-2.0.json")), None);
+}
+
+#[test]
 fn usernames_are_slugs_with_the_id() {
     let id: DocId = "ab".repeat(32).parse().unwrap();
     assert_eq!(
