@@ -1112,6 +1112,57 @@ fn events_of_a_followed_instance_are_copied_and_joined_from_a_device() {
                     && c["body"].as_str().is_some_and(|b| b.contains("See you"))
             })
     });
+    // A second device sees the thread as it is. The organiser comments on
+    // her own event; Cy answers that remote comment: a Note in reply to it.
+    let other = tempfile::tempdir().unwrap();
+    let dev2 = other.path();
+    rally(dev2, &["persona", "new", "Cy"]);
+    let top = peer.call(
+        "/control/reply",
+        json!({"as": "alice", "inReplyTo": event_url, "content": "<p>Route map tomorrow</p>",
+               "to": ["https://www.w3.org/ns/activitystreams#Public"],
+               "inbox": format!("{}/inbox", server.http)}),
+    );
+    let remote_comment = wait_for_value("the thread on a second device", || {
+        sync_once(dev2, &server);
+        let comments = rally_e2e::show(dev2, &id)?["comments"].clone();
+        let comments = comments.as_array()?;
+        comments.iter().find(|c| {
+            c["reply_to"] == comment_id.as_str()
+                && c["body"].as_str().is_some_and(|b| b.contains("See you"))
+        })?;
+        let top = comments
+            .iter()
+            .find(|c| c["body"].as_str().is_some_and(|b| b.contains("Route map")))?;
+        Some(top["id"].as_str()?.to_owned())
+    });
+    rally(
+        dev2,
+        &[
+            "event",
+            "comment",
+            &id,
+            "Thanks!",
+            "--reply-to",
+            &remote_comment,
+        ],
+    );
+    sync_once(dev2, &server);
+    let cy_note = wait_for_value("Cy's answer to reach the organiser", || {
+        peer.received("Create").into_iter().find(|r| {
+            r["body"]["object"]["type"] == "Note"
+                && r["body"]["object"]["content"]
+                    .as_str()
+                    .is_some_and(|c| c.contains("Thanks!"))
+        })
+    });
+    assert_eq!(
+        cy_note["body"]["object"]["inReplyTo"], top["note"],
+        "{cy_note}"
+    );
+    assert_eq!(cy_note["status"], 202, "{cy_note}");
+    assert_eq!(cy_note["signature"]["verified"], true, "{cy_note}");
+    assert_ne!(cy_note["body"]["actor"], person.as_str(), "Cy's own actor");
     rally(dev, &["event", "comment-delete", &id, &comment_id]);
     sync_once(dev, &server);
     wait_for("the deletion to reach the organiser", WAIT, || {

@@ -263,7 +263,7 @@ CREATE INDEX IF NOT EXISTS admin_reports_by_state ON admin_reports (state, recei
     },
     Migration {
         version: 3,
-        what: "which activities (the relay's Announces) went to which inbox, so each goes once",
+        what: "which activities (the relay's Announces) went to which inbox, so each goes once; what each actor published, by actor",
         sql: Sql::Both(
             "
 CREATE TABLE IF NOT EXISTS sent_once (
@@ -271,7 +271,8 @@ CREATE TABLE IF NOT EXISTS sent_once (
     activity TEXT NOT NULL,
     at       BIGINT NOT NULL,
     PRIMARY KEY (inbox, activity)
-);",
+);
+CREATE INDEX IF NOT EXISTS published_by_actor ON published (actor, at);",
         ),
     },
 ];

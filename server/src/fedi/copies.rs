@@ -731,6 +731,36 @@ pub fn participant_name(
     Ok(None)
 }
 
+/// The name a persona signed its newest published comment with (a comment on
+/// a copy, say, which the snapshot of public groups does not walk): so the
+/// origin that receives the comment can fetch its author's actor and key.
+pub fn commenter_name(
+    l: &Local,
+    urls: &Urls,
+    persona: &rally_core::PersonaId,
+) -> Result<Option<String>, FediError> {
+    let Some(object) = l.db.last_published_by(&urls.person(persona))? else {
+        return Ok(None);
+    };
+    // `{base}/events/{event}/comments/{comment}`
+    let Some((event, comment)) = object
+        .strip_prefix(&urls.events_prefix())
+        .and_then(|rest| rest.split_once("/comments/"))
+    else {
+        return Ok(None);
+    };
+    let Ok(event) = event.parse::<DocId>() else {
+        return Ok(None);
+    };
+    let Ok(view) = l.store().load(event).and_then(|d| Ok(d.event()?)) else {
+        return Ok(None);
+    };
+    Ok(view
+        .comment(comment)
+        .filter(|c| c.author == *persona && !c.deleted)
+        .map(|c| c.author_name.clone()))
+}
+
 #[cfg(test)]
 mod tests;
 

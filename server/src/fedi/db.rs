@@ -415,6 +415,18 @@ impl FediDb {
             > 0)
     }
 
+    /// The newest object `actor` published here and has not withdrawn.
+    pub fn last_published_by(&self, actor: &str) -> Result<Option<String>, DbError> {
+        Ok(self
+            .conn
+            .one(
+                "SELECT object FROM published WHERE actor = ?1 AND deleted = 0
+                 ORDER BY at DESC LIMIT 1",
+                vals![actor],
+            )
+            .ctx("reading what an actor published")?)
+    }
+
     /// Publishes `object` (of `actor`) as `digest` once: in one transaction,
     /// records it ([`FediDb::claim_publication`]) and, unless it was already
     /// recorded so, queues each of `deliveries` (inbox, from, body). How many

@@ -406,7 +406,8 @@ async fn answer(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> 
 }
 
 /// The event and top-level comment a reply goes under (`local`: what the URL
-/// names on this server, if anything).
+/// names on this server, if anything; else a remote comment or a remote event
+/// this server holds a copy of).
 fn reply_target(
     l: &Local,
     local: Option<(DocId, Option<String>)>,
@@ -419,6 +420,12 @@ fn reply_target(
         Some(o) if o.kind == "comment" => {
             let event: DocId = o.doc.parse().map_err(|_| FediError::NotFound)?;
             Ok((event, o.local))
+        }
+        // A comment on a remote event this server copied (its origin sends
+        // its comments to the event's followers): shown on the copy.
+        Some(o) if o.kind == "event" => {
+            let event: DocId = o.doc.parse().map_err(|_| FediError::NotFound)?;
+            Ok((event, None))
         }
         _ => Err(FediError::Refused(format!(
             "{in_reply_to} is not an event or a comment here"
@@ -466,8 +473,8 @@ async fn note(fedi: &Fedi, activity: &Activity) -> Result<Outcome, FediError> {
             let in_reply_to = in_reply_to
                 .ok_or_else(|| FediError::Refused("the note replies to nothing here".into()))?;
             let (event, mut parent) = reply_target(l, local, &in_reply_to)?;
-            // A public event of ours, or a copy of a remote one (a reply from its
-            // origin to what a persona here commented).
+            // A public event of ours, or a copy of a remote one (a comment from
+            // its origin, or its reply to what a persona here commented).
             let view = match l.public_event(&event)? {
                 Some(ev) => ev.view,
                 None => l

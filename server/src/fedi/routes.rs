@@ -746,6 +746,9 @@ async fn person(State(fedi): State<Arc<Fedi>>, Path(hex): Path<String>) -> Respo
             if name.is_none() {
                 name = super::copies::participant_name(l, &id)?;
             }
+            if name.is_none() {
+                name = super::copies::commenter_name(l, &urls, &id)?;
+            }
             let name = name.ok_or(FediError::NotFound)?;
             if l.is_proxy(&id)? {
                 return Err(FediError::NotFound);
