@@ -417,14 +417,13 @@ impl FediDb {
 
     /// The newest object `actor` published here and has not withdrawn.
     pub fn last_published_by(&self, actor: &str) -> Result<Option<String>, DbError> {
-        Ok(self
-            .conn
+        self.conn
             .one(
                 "SELECT object FROM published WHERE actor = ?1 AND deleted = 0
                  ORDER BY at DESC LIMIT 1",
                 vals![actor],
             )
-            .ctx("reading what an actor published")?)
+            .ctx("reading what an actor published")
     }
 
     /// Publishes `object` (of `actor`) as `digest` once: in one transaction,
