@@ -8,7 +8,8 @@
 //!
 //! `cargo xtask bench` builds the server and runs this; `RALLY_BENCH_CLIENTS` and
 //! `RALLY_BENCH_CHANGES` change the load, `RALLY_BENCH_SERVER_LOG=FILE` keeps the
-//! server's log.
+//! server's log, `RALLY_BENCH_STALL_S` (30) is how long without progress
+//! before the clients still behind are listed with their last node events.
 
 mod support;
 
@@ -146,7 +147,7 @@ fn start_server(dir: &Path) -> (std::process::Child, String) {
             "open",
         ])
         .stdout(Stdio::piped())
-        .envs(std::env::var_os("RALLY_BENCH_SERVER_LOG").map(|_| ("RALLY_NET_DEBUG", "1")))
+        .envs(std::env::var_os("RALLY_BENCH_SERVER_LOG").map(|_| ("RALLY_NET_DEBUG", "2")))
         .stderr(match std::env::var_os("RALLY_BENCH_SERVER_LOG") {
             Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
             None => Stdio::null(),
@@ -191,6 +192,10 @@ fn main() {
     let mut keep = Vec::new();
     let last_events: std::sync::Arc<Vec<std::sync::Mutex<Vec<String>>>> =
         std::sync::Arc::new((0..n).map(|_| Default::default()).collect());
+    let peer_ids: std::sync::Arc<Vec<std::sync::Mutex<Vec<String>>>> =
+        std::sync::Arc::new((0..n).map(|_| Default::default()).collect());
+    // How long without progress before the clients still behind are listed.
+    let stall = Duration::from_secs(env_usize("RALLY_BENCH_STALL_S", 30) as u64);
     for (i, c) in clients.into_iter().enumerate() {
         let Client { dir, store, me } = c;
         keep.push(dir);
@@ -199,8 +204,10 @@ fn main() {
             ..NodeConfig::default()
         };
         let log = last_events.clone();
+        let peers = peer_ids.clone();
         runtime.spawn(async move {
             let mut node = Node::new(SyncRepo::new(store, me), Transport::device(false)).unwrap();
+            peers[i].lock().unwrap().push(node.peer_id().to_string());
             let record = |e: rally_net::NodeEvent| {
                 let mut l = log[i].lock().unwrap();
                 let line = format!("{:.1?} {e:?}", start.elapsed());
@@ -237,17 +244,21 @@ fn main() {
                 start.elapsed(),
                 finished_events(srv.path(), edits)
             );
-            if last_change.0.elapsed() > Duration::from_secs(30) {
+            if last_change.0.elapsed() > stall {
                 let behind: Vec<String> = held
                     .iter()
                     .enumerate()
                     .filter(|(_, h)| **h < n)
                     .map(|(i, h)| format!("client {i}: {h}/{n}"))
                     .collect();
-                eprintln!("  no progress for 30 s; {}", behind.join(", "));
+                eprintln!("  no progress for {stall:?}; {}", behind.join(", "));
                 for (i, h) in held.iter().enumerate() {
                     if *h < n {
-                        eprintln!("  client {i} ({})'s last node events:", personas[i]);
+                        eprintln!(
+                            "  client {i} ({}, peer {:?})'s last node events:",
+                            personas[i],
+                            peer_ids[i].lock().unwrap()
+                        );
                         for line in last_events[i].lock().unwrap().iter() {
                             eprintln!("    {line}");
                         }

@@ -349,6 +349,8 @@ pub struct Node<R: NodeStore = SyncRepo> {
     done: RunStats,
     /// `RALLY_NET_DEBUG` set: what happens to each peer's session goes to stderr.
     trace: bool,
+    /// `RALLY_NET_DEBUG=2`: every batch sent, taken and answered too.
+    trace_batches: bool,
 }
 
 impl<R: NodeStore> std::fmt::Debug for Node<R> {
@@ -484,6 +486,7 @@ impl<R: NodeStore> Node<R> {
             started: Instant::now(),
             done: RunStats::default(),
             trace: std::env::var_os("RALLY_NET_DEBUG").is_some(),
+            trace_batches: std::env::var_os("RALLY_NET_DEBUG").is_some_and(|v| v == "2"),
         })
     }
 
@@ -530,12 +533,48 @@ impl<R: NodeStore> Node<R> {
 
     fn debug(&self, peer: &PeerId, what: impl FnOnce() -> String) {
         if self.trace {
+            let me = self.peer_id().to_string();
             eprintln!(
-                "net {:.3} {peer}: {}",
+                "net {:.3} {}>{peer}: {}",
                 self.started.elapsed().as_secs_f64(),
+                &me[me.len().saturating_sub(6)..],
                 what()
             );
         }
+    }
+
+    /// What a batch holds, message by message (for [`Node::debug`]).
+    fn kinds(frames: &[Vec<u8>]) -> String {
+        let mut out: Vec<String> = Vec::new();
+        for f in frames {
+            let kind = match Message::decode(f) {
+                Ok(Message::Changes { changes, last, .. }) => {
+                    format!(
+                        "Changes({}{})",
+                        changes.len(),
+                        if last { ",last" } else { "" }
+                    )
+                }
+                Ok(Message::Heads { docs, ack, .. }) => {
+                    format!("Heads({}{})", docs.len(), if ack { ",ack" } else { "" })
+                }
+                Ok(m) => {
+                    let d = format!("{m:?}");
+                    d.split([' ', '(', '{'])
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned()
+                }
+                Err(e) => format!("undecodable({e})"),
+            };
+            match out.last_mut() {
+                Some(last) if last.starts_with(&kind) && kind.starts_with("Want") => {
+                    last.push('+');
+                }
+                _ => out.push(kind),
+            }
+        }
+        out.join(" ")
     }
 
     fn close_link(&mut self, peer: &PeerId) {
@@ -562,6 +601,9 @@ impl<R: NodeStore> Node<R> {
             answers: out.answers,
             frames: out.frames,
         };
+        if self.trace_batches {
+            self.debug(peer, || format!("sends {}", Self::kinds(&batch.frames)));
+        }
         let request = self.swarm.behaviour_mut().sync.send_request(peer, batch);
         if let Some(link) = self.links.get_mut(peer) {
             link.sending(request, establishing);
@@ -629,6 +671,9 @@ impl<R: NodeStore> Node<R> {
             answers,
             frames,
         } = batch;
+        if self.trace_batches {
+            self.debug(&peer, || format!("takes {}", Self::kinds(&frames)));
+        }
         let before = self.repo.version();
         let opens_session = frames
             .first()
@@ -982,7 +1027,7 @@ impl<R: NodeStore> Node<R> {
                 &SessionError::Malformed("too many batches in flight".into()),
                 events,
             ),
-            Offer::Waits => {}
+            Offer::Waits => self.debug(&peer, || format!("holds a batch (backed up: {backed_up})")),
         }
     }
 
@@ -1193,6 +1238,9 @@ impl<R: NodeStore> Node<R> {
                     request, channel, ..
                 } => self.on_request(peer, request, channel, events),
                 request_response::Message::Response { request_id, .. } => {
+                    if self.trace_batches {
+                        self.debug(&peer, || format!("batch {request_id} answered"));
+                    }
                     self.after_delivery(peer, request_id)
                 }
             },

@@ -43,8 +43,9 @@ pub enum Incoming {
 pub enum Failed {
     /// Not the batch in flight (one of a session since replaced): nothing.
     Stale,
-    /// The session goes on: it repeats what matters (wants, announcements) itself.
-    /// Then [`Link::delivered`]'s answer applies.
+    /// The session goes on, the failed batch's frames first again (they may
+    /// never have reached the peer: a stream that could not be opened in time
+    /// under load). Then [`Link::delivered`]'s answer applies.
     GoOn(Delivered),
     /// A `Hello` or `Auth` may be lost, which a session never repeats, or the
     /// connection is gone: start a new session.
@@ -88,6 +89,8 @@ pub struct Link<R> {
     queued_changes: HashSet<u64>,
     /// The one batch on its way, and whether it carries a `Hello` or an `Auth`.
     in_flight: Option<(R, bool)>,
+    /// Its frames, sent again if it fails on a live connection.
+    in_flight_frames: Vec<Vec<u8>>,
     /// This side refused the peer: close once the refusal is delivered.
     closing: bool,
     started_ms: u64,
@@ -109,6 +112,7 @@ impl<R: Copy + Eq> Link<R> {
             outbox: hello.into(),
             queued_changes: HashSet::new(),
             in_flight: None,
+            in_flight_frames: Vec::new(),
             closing: false,
             started_ms: now_ms,
         }
@@ -212,6 +216,16 @@ impl<R: Copy + Eq> Link<R> {
         self.outbox_bytes = 0;
         self.outbox.clear();
         self.queued_changes.clear();
+        self.in_flight_frames.clear();
+    }
+
+    /// Forgets the first `n` frames waiting (the harness' model of the older
+    /// rule, which dropped a failed batch).
+    #[cfg(test)]
+    fn forget_first(&mut self, n: usize) {
+        for frame in self.outbox.drain(..n.min(self.outbox.len())) {
+            self.outbox_bytes -= frame.len();
+        }
     }
 
     /// The next batch (frames up to `max` bytes, each counted with 4 bytes of
@@ -235,6 +249,7 @@ impl<R: Copy + Eq> Link<R> {
             }
             frames.push(frame);
         }
+        self.in_flight_frames = frames.clone();
         Some(OutBatch {
             session: self.tag,
             answers: self.peer_tag.unwrap_or(0),
@@ -254,6 +269,7 @@ impl<R: Copy + Eq> Link<R> {
             return Delivered::Stale;
         }
         self.in_flight = None;
+        self.in_flight_frames = Vec::new();
         if self.closing && self.outbox.is_empty() {
             Delivered::Close
         } else {
@@ -264,7 +280,12 @@ impl<R: Copy + Eq> Link<R> {
     /// `request` got no answer in time, or its stream broke; `connected`: the
     /// connection is still up. A busy peer answers late, and a batch that is not
     /// establishing only costs time: starting over there threw away the busy
-    /// peer's work, and under load both sides kept doing it to each other.
+    /// peer's work, and under load both sides kept doing it to each other. Its
+    /// frames go again, first: the batch may never have reached the peer (under
+    /// load a stream may not open in time), and dropping it left its wants and
+    /// acknowledgements to the session's repeat after a long silence (the load
+    /// benchmark's stragglers, 30 s each). Every message is idempotent, so a
+    /// batch the peer did take costs only the repeat.
     pub fn failed(&mut self, request: R, connected: bool) -> Failed {
         let Some((r, establishing)) = self.in_flight else {
             return Failed::Stale;
@@ -273,6 +294,16 @@ impl<R: Copy + Eq> Link<R> {
             return Failed::Stale;
         }
         if self.closing || (!establishing && connected) {
+            let again = std::mem::take(&mut self.in_flight_frames);
+            if !self.closing {
+                for frame in again.into_iter().rev() {
+                    if Message::is_changes(&frame) {
+                        self.queued_changes.insert(frame_hash(&frame));
+                    }
+                    self.outbox_bytes += frame.len();
+                    self.outbox.push_front(frame);
+                }
+            }
             return Failed::GoOn(self.delivered(request));
         }
         Failed::StartOver
