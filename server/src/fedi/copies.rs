@@ -530,15 +530,10 @@ pub async fn publish_comments(
             note["to"] = json!([vocab::PUBLIC]);
             note["cc"] = json!([organiser.id]);
             let digest = super::outbox::digest(&note);
-            let kind = match &prior {
-                None => "Create",
-                Some((old, false)) if *old != digest => "Update",
-                _ => continue,
-            };
-            let id = if kind == "Create" {
-                format!("{curl}/activity")
-            } else {
-                fedi.urls.activity("update")
+            let Some((kind, id)) =
+                super::outbox::next_publication(&fedi.urls, &curl, &prior, &digest, false)
+            else {
+                continue;
             };
             let activity = vocab::activity(
                 &id,

@@ -213,15 +213,9 @@ pub async fn publish_event(fedi: &Fedi, id: &DocId) -> Result<usize, FediError> 
         }
         let note = vocab::comment_note(&fedi.urls, id, c);
         let d = digest(&note);
-        let kind = match &prior {
-            None => "Create",
-            Some((old, false)) if *old != d => "Update",
-            _ => continue,
-        };
-        let activity_id = if kind == "Create" {
-            format!("{curl}/activity")
-        } else {
-            fedi.urls.activity("update")
+        let Some((kind, activity_id)) = next_publication(&fedi.urls, &curl, &prior, &d, false)
+        else {
+            continue;
         };
         let activity = vocab::activity(
             &activity_id,
@@ -249,15 +243,8 @@ pub async fn publish_object(
     let key = oid.to_owned();
     let prior = fedi.local(move |l| Ok(l.db.published(&key)?)).await?;
     let d = digest(&object);
-    let kind = match &prior {
-        None | Some((_, true)) => "Create",
-        Some((old, false)) if *old != d => "Update",
-        Some(_) => return Ok(0),
-    };
-    let activity_id = if kind == "Create" {
-        format!("{oid}/activity")
-    } else {
-        fedi.urls.activity("update")
+    let Some((kind, activity_id)) = next_publication(&fedi.urls, oid, &prior, &d, true) else {
+        return Ok(0);
     };
     let activity = vocab::activity(
         &activity_id,
@@ -268,6 +255,32 @@ pub async fn publish_object(
         &[format!("{actor}/followers")],
     );
     publish_once(fedi, actor, &activity, oid, &d, now).await
+}
+
+/// What publishing the object `oid`, whose digest is now `digest`, takes after
+/// what was published of it before (`prior`: its digest and whether it was
+/// deleted): a `Create` (id `{oid}/activity`) the first time — and again after
+/// its deletion when `after_delete` —, an `Update` (a fresh id) when it changed,
+/// nothing when it did not.
+pub(super) fn next_publication(
+    urls: &Urls,
+    oid: &str,
+    prior: &Option<(String, bool)>,
+    digest: &str,
+    after_delete: bool,
+) -> Option<(&'static str, String)> {
+    let kind = match prior {
+        None => "Create",
+        Some((_, true)) if after_delete => "Create",
+        Some((old, false)) if old != digest => "Update",
+        _ => return None,
+    };
+    let id = if kind == "Create" {
+        format!("{oid}/activity")
+    } else {
+        urls.activity("update")
+    };
+    Some((kind, id))
 }
 
 /// Queues the Delete of an Event published as `oid`.
