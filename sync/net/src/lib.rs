@@ -650,6 +650,10 @@ impl<R: NodeStore> Node<R> {
         self.announce_pending = false;
         let now = self.now_ms();
         let peers: Vec<PeerId> = self.links.keys().copied().collect();
+        // Every peer's announcement in one transaction: the reads and the sync
+        // positions they record would otherwise each be a transaction of their
+        // own, with its locks, once per peer per round.
+        let batch = self.repo.begin_batch().is_ok();
         for peer in peers {
             let Some(link) = self.links.get_mut(&peer) else {
                 continue;
@@ -662,6 +666,19 @@ impl<R: NodeStore> Node<R> {
                 }
             }
             self.flush(&peer);
+        }
+        if batch {
+            self.end_batch();
+        }
+    }
+
+    /// Commits a batch opened for bookkeeping (what peers were told and have).
+    /// If that fails, it is rolled back: it held no received change, and what
+    /// it would have recorded is only told again (a store that cannot commit
+    /// fails the next received batch, which drops its peer).
+    fn end_batch(&mut self) {
+        if self.repo.commit_batch().is_err() {
+            self.repo.abort_batch();
         }
     }
 
@@ -942,6 +959,9 @@ impl<R: NodeStore> Node<R> {
                     self.drain_allowances(&mut events);
                     self.restart_unanswered();
                     let peers: Vec<PeerId> = self.links.keys().copied().collect();
+                    // The peers' timers and what is kept of their beliefs, in one
+                    // transaction (see `announce_all`).
+                    let batch = self.repo.begin_batch().is_ok();
                     for peer in peers {
                         let Some(link) = self.links.get_mut(&peer) else { continue };
                         if link.is_closing() {
@@ -953,7 +973,11 @@ impl<R: NodeStore> Node<R> {
                         }
                         self.flush(&peer);
                     }
-                    self.repo.flush().map_err(store_error)?;
+                    let flushed = self.repo.flush();
+                    if batch {
+                        self.end_batch();
+                    }
+                    flushed.map_err(store_error)?;
                     let now_cursor = self.repo.change_cursor().map_err(store_error)?;
                     if now_cursor != cursor || self.announce_pending {
                         cursor = now_cursor;

@@ -13,8 +13,10 @@
 //!   and can be rebuilt from scratch ([`Store::rebuild_indexes`]).
 
 mod admin_reports;
+mod answers;
 pub mod at_rest;
 mod blobs;
+mod changed;
 mod expiry;
 mod index;
 mod maps;

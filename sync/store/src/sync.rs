@@ -16,13 +16,15 @@ use std::collections::{BTreeMap, HashMap};
 
 use rally_core::jiff::Timestamp;
 use rally_core::picture::BlobHash;
-use rally_core::protocol::{Admission, GroupRoute, Ingested, Repo};
+use rally_core::protocol::{Admission, Answer, GroupRoute, Ingested, Repo};
 use rally_core::sealed::log_id;
 use rally_core::{
     ChangeHash, DocId, Document, InvitationProof, InviteToken, PersonaId, SignedChange,
 };
 use rusqlite::{OptionalExtension, params};
 
+use crate::answers::KeptAnswers;
+use crate::changed::ChangedSince;
 use crate::{Ctx, IngestPolicy, LocalPersona, Store, StoreError, heads_blob, heads_from_blob};
 
 /// Whether `me` shares document `d.id`, as a SQL condition binding `?1` = its
@@ -113,6 +115,11 @@ pub struct SyncRepo {
     scope: Scope,
     admit: Option<Box<dyn Admit>>,
     cache: HashMap<DocId, Document>,
+    /// Answers to peers' wants, for the next peer asking the same.
+    answers: KeptAnswers,
+    /// What changed since a position, for every peer of a round (kept within
+    /// one transaction only).
+    changed: Option<ChangedSince>,
     /// Beliefs not yet written: they are a cache of what peers have, so they are
     /// written in batches ([`SyncRepo::flush`]) rather than one sync'd write each.
     unsaved: BTreeMap<(PersonaId, DocId), Vec<ChangeHash>>,
@@ -131,6 +138,10 @@ pub struct SyncRepo {
     /// (signatures and the documents' rules are checked as always).
     siblings: std::collections::HashSet<PersonaId>,
 }
+
+/// Changed documents not offered to every peer that an announcement checks
+/// one at a time for a peer, at most (see `readable_changed_since`).
+const CHECKED_ONE_BY_ONE: usize = 16;
 
 /// Documents a sync repo keeps decoded at most.
 const SYNC_DOC_CACHE: usize = 1_024;
@@ -160,6 +171,8 @@ impl SyncRepo {
             scope: Scope::Own,
             admit: None,
             cache: HashMap::new(),
+            answers: KeptAnswers::default(),
+            changed: None,
             unsaved: BTreeMap::new(),
             version: 0,
             pruned_at: None,
@@ -288,16 +301,20 @@ impl SyncRepo {
     }
 
     pub fn begin_batch(&mut self) -> Result<(), StoreError> {
+        self.changed = None;
         self.store.begin_batch()
     }
 
     pub fn commit_batch(&mut self) -> Result<(), StoreError> {
+        self.changed = None;
         self.store.commit_batch()
     }
 
     pub fn abort_batch(&mut self) {
+        self.changed = None;
         self.store.abort_batch();
         self.cache.clear();
+        self.answers.clear();
     }
 
     pub fn store(&self) -> &Store {
@@ -311,6 +328,7 @@ impl SyncRepo {
 
     pub fn store_mut(&mut self) -> &mut Store {
         self.cache.clear();
+        self.changed = None;
         &mut self.store
     }
 
@@ -408,6 +426,41 @@ impl SyncRepo {
     fn is_log(&self, doc: &DocId) -> Result<bool, StoreError> {
         crate::sealed::is_log(self.store.conn(), doc)
     }
+
+    /// The documents `peer` may read that changed after `position`, read
+    /// with its reading rules.
+    pub(crate) fn readable_changed_since_each(
+        &mut self,
+        peer: &PersonaId,
+        position: u64,
+    ) -> Result<Vec<(DocId, Vec<ChangeHash>)>, StoreError> {
+        let sql = format!(
+            "WITH changed(doc) AS (SELECT DISTINCT doc FROM changes INDEXED BY changes_since WHERE id > ?4),
+                  affected(doc) AS (SELECT doc FROM changed
+                                    UNION SELECT ge.event FROM group_events ge WHERE ge.grp IN (SELECT doc FROM changed))
+             SELECT d.id, d.heads FROM docs d WHERE d.id IN (SELECT doc FROM affected) AND {}",
+            self.visible_to(peer)
+        );
+        let mut stmt = self
+            .store
+            .conn()
+            .prepare_cached(&sql)
+            .ctx("listing changed documents")?;
+        let rows = stmt
+            .query_map(
+                params![self.me.id().0, self.me.row, peer.0, position as i64],
+                |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?)),
+            )
+            .ctx("listing changed documents")?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, heads) = row.ctx("listing changed documents")?;
+            if let Ok(id) = <[u8; 32]>::try_from(id.as_slice()) {
+                out.push((DocId(id), heads_from_blob(&heads)));
+            }
+        }
+        Ok(out)
+    }
 }
 
 impl Repo for SyncRepo {
@@ -488,10 +541,32 @@ impl Repo for SyncRepo {
                 self.now().as_millisecond(),
             );
         }
-        Ok(self
-            .doc(doc)?
-            .map(|d| d.changes_since(have))
-            .unwrap_or_default())
+        let Some(d) = self.doc(doc)? else {
+            return Ok(Vec::new());
+        };
+        let heads = d.heads();
+        let changes = d.changes_since(have);
+        self.answers.read(doc, &heads);
+        Ok(changes)
+    }
+
+    fn kept_answer(
+        &mut self,
+        doc: &DocId,
+        have: &[ChangeHash],
+        chunk: usize,
+    ) -> Result<Option<Answer>, StoreError> {
+        if self.is_log(doc)? {
+            return Ok(None);
+        }
+        let Some(heads) = self.stored_heads(doc)? else {
+            return Ok(None);
+        };
+        Ok(self.answers.get(doc, have, chunk, &heads))
+    }
+
+    fn keep_answer(&mut self, doc: &DocId, have: &[ChangeHash], chunk: usize, answer: Answer) {
+        self.answers.keep(doc, have, chunk, answer);
     }
 
     fn ingest(
@@ -499,6 +574,7 @@ impl Repo for SyncRepo {
         peer: &PersonaId,
         changes: Vec<SignedChange>,
     ) -> Result<Ingested, StoreError> {
+        self.changed = None;
         let sibling = self.siblings.contains(peer);
         if self.scope == Scope::Relay
             && !sibling
@@ -640,30 +716,51 @@ impl Repo for SyncRepo {
         peer: &PersonaId,
         position: u64,
     ) -> Result<Vec<(DocId, Vec<ChangeHash>)>, StoreError> {
-        let sql = format!(
-            "WITH changed(doc) AS (SELECT DISTINCT doc FROM changes INDEXED BY changes_since WHERE id > ?4),
-                  affected(doc) AS (SELECT doc FROM changed
-                                    UNION SELECT ge.event FROM group_events ge WHERE ge.grp IN (SELECT doc FROM changed))
-             SELECT d.id, d.heads FROM docs d WHERE d.id IN (SELECT doc FROM affected) AND {}",
-            self.visible_to(peer)
-        );
-        let mut stmt = self
-            .store
-            .conn()
-            .prepare_cached(&sql)
-            .ctx("listing changed documents")?;
-        let rows = stmt
-            .query_map(
-                params![self.me.id().0, self.me.row, peer.0, position as i64],
-                |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?)),
-            )
-            .ctx("listing changed documents")?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, heads) = row.ctx("listing changed documents")?;
-            if let Ok(id) = <[u8; 32]>::try_from(id.as_slice()) {
-                out.push((DocId(id), heads_from_blob(&heads)));
+        // Inside a transaction (a round of announcements), what changed is
+        // read once for all peers (see `changed.rs`).
+        if self.siblings.contains(peer) || self.store.conn().is_autocommit() {
+            return self.readable_changed_since_each(peer, position);
+        }
+        let upto = self.store.change_cursor()?;
+        if !self
+            .changed
+            .as_ref()
+            .is_some_and(|c| c.from == position && c.upto == upto)
+        {
+            self.changed = Some(ChangedSince::read(
+                self.store.conn(),
+                self.scope,
+                SHARED,
+                (&self.me.id().0, self.me.row),
+                position,
+                upto,
+            )?);
+        }
+        let changed = self.changed.as_ref().expect("just read");
+        let mut out = Vec::with_capacity(changed.docs.len());
+        let mut rest = Vec::new();
+        for (doc, heads, all) in &changed.docs {
+            if *all {
+                out.push((*doc, heads.clone()));
+            } else {
+                rest.push((*doc, heads.clone()));
             }
+        }
+        // The others with the peer's rules: one by one when they are few (a
+        // group's document that changed), else in one query.
+        if rest.len() <= CHECKED_ONE_BY_ONE {
+            for (doc, heads) in rest {
+                if self.may_read(peer, &doc)? {
+                    out.push((doc, heads));
+                }
+            }
+        } else {
+            let rest: std::collections::HashSet<DocId> = rest.into_iter().map(|(d, _)| d).collect();
+            out.extend(
+                self.readable_changed_since_each(peer, position)?
+                    .into_iter()
+                    .filter(|(doc, _)| rest.contains(doc)),
+            );
         }
         Ok(out)
     }

@@ -104,6 +104,26 @@ pub trait Repo {
         doc: &DocId,
         have: &[ChangeHash],
     ) -> Result<Vec<SignedChange>, Self::Error>;
+    /// An answer to a `Want` of `doc` from `have` (in frames of changes at most
+    /// `chunk` bytes) made earlier for another peer, if `doc` has not changed
+    /// since. A server answers many peers asking alike (each new change is
+    /// wanted by every other device from the same heads), and an answer kept
+    /// spares loading, copying and deflating the same changes again. The
+    /// default keeps none.
+    fn kept_answer(
+        &mut self,
+        doc: &DocId,
+        have: &[ChangeHash],
+        chunk: usize,
+    ) -> Result<Option<Answer>, Self::Error> {
+        let _ = (doc, have, chunk);
+        Ok(None)
+    }
+    /// Offers the answer just made from [`Repo::changes_since`] to be kept
+    /// (see [`Repo::kept_answer`]).
+    fn keep_answer(&mut self, doc: &DocId, have: &[ChangeHash], chunk: usize, answer: Answer) {
+        let _ = (doc, have, chunk, answer);
+    }
     /// Verifies, judges and stores changes received from `peer`, all or nothing.
     fn ingest(
         &mut self,
@@ -266,6 +286,21 @@ pub enum Admission {
     Admitted,
     /// Told to the peer, in plain words.
     Refused(String),
+}
+
+/// The encoded frames answering one `Want`, and how many changes they carry
+/// (see [`Repo::kept_answer`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Answer {
+    pub frames: Vec<Vec<u8>>,
+    pub changes: u64,
+}
+
+impl Answer {
+    /// Bytes the frames hold.
+    pub fn size(&self) -> usize {
+        self.frames.iter().map(Vec::len).sum()
+    }
 }
 
 /// The outcome of [`Repo::ingest`].
@@ -1143,17 +1178,32 @@ impl Session {
         out: &mut Out,
     ) -> Result<(), SessionError> {
         let peer = self.peer().expect("authenticated");
-        let changes = if repo.may_read(&peer, &doc).map_err(SessionError::repo)? {
+        let readable = repo.may_read(&peer, &doc).map_err(SessionError::repo)?;
+        let limit = self.frame_limit.changes_chunk();
+        if readable
+            && let Some(answer) = repo
+                .kept_answer(&doc, &have, limit)
+                .map_err(SessionError::repo)?
+        {
+            self.stats.changes_sent += answer.changes;
+            for frame in answer.frames {
+                self.stats.bytes_sent += frame.len() as u64;
+                out.push(frame);
+            }
+            return Ok(());
+        }
+        let changes = if readable {
             repo.changes_since(&doc, &have)
                 .map_err(SessionError::repo)?
         } else {
             Vec::new()
         };
         self.stats.changes_sent += changes.len() as u64;
+        let first = out.len();
         let mut chunk = Vec::new();
         let mut size = 0;
         for c in &changes {
-            if size + c.bytes.len() > self.frame_limit.changes_chunk() && !chunk.is_empty() {
+            if size + c.bytes.len() > limit && !chunk.is_empty() {
                 let msg = Message::Changes {
                     doc: doc.0,
                     changes: std::mem::take(&mut chunk),
@@ -1173,6 +1223,13 @@ impl Session {
                 last: true,
             },
         );
+        if readable {
+            let answer = Answer {
+                frames: out[first..].to_vec(),
+                changes: changes.len() as u64,
+            };
+            repo.keep_answer(&doc, &have, limit, answer);
+        }
         Ok(())
     }
 
