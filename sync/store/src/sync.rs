@@ -123,6 +123,12 @@ pub struct SyncRepo {
     /// Beliefs not yet written: they are a cache of what peers have, so they are
     /// written in batches ([`SyncRepo::flush`]) rather than one sync'd write each.
     unsaved: BTreeMap<(PersonaId, DocId), Vec<ChangeHash>>,
+    /// Beliefs as read from the database (none kept: `None`), so a round of
+    /// announcements does not read each peer's belief of each changed
+    /// document again. Only this repo writes beliefs; it keeps this in step
+    /// ([`Repo::set_belief`], a peer's new epoch, pruning). Bounded by
+    /// [`BELIEFS_KEPT`].
+    beliefs_read: HashMap<(PersonaId, DocId), Option<Vec<ChangeHash>>>,
     /// Bumped whenever a received change is stored.
     pub version: u64,
     /// When peers were last pruned (Unix seconds).
@@ -142,6 +148,9 @@ pub struct SyncRepo {
 /// Changed documents not offered to every peer that an announcement checks
 /// one at a time for a peer, at most (see `readable_changed_since`).
 const CHECKED_ONE_BY_ONE: usize = 16;
+
+/// Beliefs a sync repo keeps read at most (about 100 bytes each).
+const BELIEFS_KEPT: usize = 200_000;
 
 /// Documents a sync repo keeps decoded at most.
 const SYNC_DOC_CACHE: usize = 1_024;
@@ -174,6 +183,7 @@ impl SyncRepo {
             answers: KeptAnswers::default(),
             changed: None,
             unsaved: BTreeMap::new(),
+            beliefs_read: HashMap::new(),
             version: 0,
             pruned_at: None,
             caps: None,
@@ -291,6 +301,7 @@ impl SyncRepo {
             return Ok(());
         }
         self.pruned_at = Some(now);
+        self.beliefs_read.clear();
         prune_peers_seen_before(self.store.conn(), now - PEER_RETENTION_SECS)
     }
 
@@ -312,6 +323,7 @@ impl SyncRepo {
 
     pub fn abort_batch(&mut self) {
         self.changed = None;
+        self.beliefs_read.clear();
         self.store.abort_batch();
         self.cache.clear();
         self.answers.clear();
@@ -329,6 +341,7 @@ impl SyncRepo {
     pub fn store_mut(&mut self) -> &mut Store {
         self.cache.clear();
         self.changed = None;
+        self.beliefs_read.clear();
         &mut self.store
     }
 
@@ -676,6 +689,7 @@ impl Repo for SyncRepo {
         match known {
             Some((e, synced)) if e.as_slice() == epoch.as_slice() => Ok(synced.map(|p| p as u64)),
             _ => {
+                self.beliefs_read.retain(|(p, _), _| p != peer);
                 conn.prepare_cached("DELETE FROM beliefs WHERE persona = ?1 AND remote = ?2")
                     .and_then(|mut s| s.execute(params![self.me.row, peer.0]))
                     .ctx("forgetting what a peer had")?;
@@ -694,6 +708,9 @@ impl Repo for SyncRepo {
         if let Some(heads) = self.unsaved.get(&(*peer, *doc)) {
             return Ok(Some(heads.clone()));
         }
+        if let Some(kept) = self.beliefs_read.get(&(*peer, *doc)) {
+            return Ok(kept.clone());
+        }
         let blob: Option<Vec<u8>> = self
             .store
             .conn()
@@ -704,7 +721,12 @@ impl Repo for SyncRepo {
             .query_row(params![self.me.row, peer.0, doc.0], |r| r.get(0))
             .optional()
             .ctx("reading what a peer has")?;
-        Ok(blob.map(|b| heads_from_blob(&b)))
+        let heads = blob.map(|b| heads_from_blob(&b));
+        if self.beliefs_read.len() >= BELIEFS_KEPT {
+            self.beliefs_read.clear();
+        }
+        self.beliefs_read.insert((*peer, *doc), heads.clone());
+        Ok(heads)
     }
 
     fn log_position(&mut self) -> Result<u64, StoreError> {
@@ -1047,6 +1069,9 @@ impl Repo for SyncRepo {
         heads: &[ChangeHash],
     ) -> Result<(), StoreError> {
         self.unsaved.insert((*peer, *doc), heads.to_vec());
+        if let Some(kept) = self.beliefs_read.get_mut(&(*peer, *doc)) {
+            *kept = Some(heads.to_vec());
+        }
         Ok(())
     }
 }
