@@ -1,5 +1,5 @@
 //! Answers to peers' `Want`s kept for the next peer asking the same (see
-//! [`rally_core::protocol::Repo::kept_answer`]). A [`crate::SyncRepo`] keeps
+//! [`rally_core::protocol::Repo::kept_answer`]). A server's [`crate::SyncRepo`] keeps
 //! them per document, with the document's heads at the time: an answer is
 //! served again only while the stored heads are still those, so a change
 //! stored by any connection ends it. Group logs are never kept (what they
@@ -32,6 +32,12 @@ pub(crate) struct KeptAnswers {
 }
 
 impl KeptAnswers {
+    /// Whether an answer is kept for `doc` from `have` in `chunk`-byte frames
+    /// (whether it is still current is [`KeptAnswers::get`]'s to say).
+    pub fn has(&self, doc: &DocId, have: &[ChangeHash], chunk: usize) -> bool {
+        self.kept.contains_key(&(*doc, heads_blob(have), chunk))
+    }
+
     /// The answer kept for `doc` from `have` in `chunk`-byte frames, if `doc`'s
     /// heads are still `heads`.
     pub fn get(

@@ -16,7 +16,6 @@ use rusqlite::{Connection, params};
 
 use rally_core::{ChangeHash, DocId};
 
-use crate::sync::Scope;
 use crate::{Ctx, StoreError, heads_from_blob};
 
 /// Readable by every peer: a public group, or a public or unlisted event
@@ -42,31 +41,19 @@ pub(crate) struct ChangedSince {
 }
 
 impl ChangedSince {
-    /// Reads them. `shared` is the scope's own sharing condition when it does
-    /// not depend on the peer (a device's), bound to `?1` (its persona) and
-    /// `?2` (its row).
-    pub fn read(
-        conn: &Connection,
-        scope: Scope,
-        shared: &str,
-        me: (&[u8; 32], i64),
-        from: u64,
-        upto: i64,
-    ) -> Result<Self, StoreError> {
-        let offered = match scope {
-            Scope::Own => shared,
-            Scope::Relay => OFFERED_TO_ALL,
-        };
+    /// Reads them, on a relay ([`crate::Scope::Relay`]; a device has a few
+    /// peers and reads with each one's rules).
+    pub fn read(conn: &Connection, from: u64, upto: i64) -> Result<Self, StoreError> {
         let sql = format!(
-            "WITH changed(doc) AS (SELECT DISTINCT doc FROM changes INDEXED BY changes_since WHERE id > ?3),
+            "WITH changed(doc) AS (SELECT DISTINCT doc FROM changes INDEXED BY changes_since WHERE id > ?1),
                   affected(doc) AS (SELECT doc FROM changed
                                     UNION SELECT ge.event FROM group_events ge WHERE ge.grp IN (SELECT doc FROM changed))
-             SELECT d.id, d.heads, ({offered} AND {PUBLIC}) FROM docs d
-             WHERE d.id IN (SELECT doc FROM affected) AND ?1 = ?1 AND ?2 = ?2"
+             SELECT d.id, d.heads, ({OFFERED_TO_ALL} AND {PUBLIC}) FROM docs d
+             WHERE d.id IN (SELECT doc FROM affected)"
         );
         let mut stmt = conn.prepare_cached(&sql).ctx("listing changed documents")?;
         let rows = stmt
-            .query_map(params![me.0, me.1, from as i64], |r| {
+            .query_map(params![from as i64], |r| {
                 Ok((
                     r.get::<_, Vec<u8>>(0)?,
                     r.get::<_, Vec<u8>>(1)?,

@@ -569,7 +569,8 @@ impl Repo for SyncRepo {
         have: &[ChangeHash],
         chunk: usize,
     ) -> Result<Option<Answer>, StoreError> {
-        if self.is_log(doc)? {
+        // Group logs are never kept (`changes_since` reads none for keeping).
+        if !self.answers.has(doc, have, chunk) {
             return Ok(None);
         }
         let Some(heads) = self.stored_heads(doc)? else {
@@ -579,7 +580,10 @@ impl Repo for SyncRepo {
     }
 
     fn keep_answer(&mut self, doc: &DocId, have: &[ChangeHash], chunk: usize, answer: Answer) {
-        self.answers.keep(doc, have, chunk, answer);
+        // A device answers a few peers; a server many, alike.
+        if self.scope == Scope::Relay {
+            self.answers.keep(doc, have, chunk, answer);
+        }
     }
 
     fn ingest(
@@ -738,9 +742,13 @@ impl Repo for SyncRepo {
         peer: &PersonaId,
         position: u64,
     ) -> Result<Vec<(DocId, Vec<ChangeHash>)>, StoreError> {
-        // Inside a transaction (a round of announcements), what changed is
-        // read once for all peers (see `changed.rs`).
-        if self.siblings.contains(peer) || self.store.conn().is_autocommit() {
+        // On a server, inside a transaction (a round of announcements), what
+        // changed is read once for all peers (see `changed.rs`); a device has
+        // a few peers.
+        if self.scope == Scope::Own
+            || self.siblings.contains(peer)
+            || self.store.conn().is_autocommit()
+        {
             return self.readable_changed_since_each(peer, position);
         }
         let upto = self.store.change_cursor()?;
@@ -749,14 +757,7 @@ impl Repo for SyncRepo {
             .as_ref()
             .is_some_and(|c| c.from == position && c.upto == upto)
         {
-            self.changed = Some(ChangedSince::read(
-                self.store.conn(),
-                self.scope,
-                SHARED,
-                (&self.me.id().0, self.me.row),
-                position,
-                upto,
-            )?);
+            self.changed = Some(ChangedSince::read(self.store.conn(), position, upto)?);
         }
         let changed = self.changed.as_ref().expect("just read");
         let mut out = Vec::with_capacity(changed.docs.len());

@@ -17,6 +17,8 @@ use crate::model::*;
 // ----- an in-memory repo -----
 
 type Beliefs = BTreeMap<DocId, Vec<ChangeHash>>;
+/// A want as an answer is kept by: document, sorted `have`, frame size.
+type AnswerKey = (DocId, Vec<ChangeHash>, usize);
 
 #[derive(Debug, Default, Clone)]
 pub(crate) struct MemRepo {
@@ -35,7 +37,7 @@ pub(crate) struct MemRepo {
     /// [`Repo::kept_answer`]), so every session test serves kept answers too:
     /// by document, sorted `have` and frame size, with the heads they were
     /// made at.
-    answers: BTreeMap<(DocId, Vec<ChangeHash>, usize), (Vec<ChangeHash>, Answer)>,
+    answers: BTreeMap<AnswerKey, (Vec<ChangeHash>, Answer)>,
     /// The document last read for an answer, and its heads then.
     read: Option<(DocId, Vec<ChangeHash>)>,
     /// How many wants were answered from kept answers.
