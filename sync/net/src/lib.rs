@@ -959,9 +959,6 @@ impl<R: NodeStore> Node<R> {
                     self.drain_allowances(&mut events);
                     self.restart_unanswered();
                     let peers: Vec<PeerId> = self.links.keys().copied().collect();
-                    // The peers' timers and what is kept of their beliefs, in one
-                    // transaction (see `announce_all`).
-                    let batch = self.repo.begin_batch().is_ok();
                     for peer in peers {
                         let Some(link) = self.links.get_mut(&peer) else { continue };
                         if link.is_closing() {
@@ -973,11 +970,9 @@ impl<R: NodeStore> Node<R> {
                         }
                         self.flush(&peer);
                     }
-                    let flushed = self.repo.flush();
-                    if batch {
-                        self.end_batch();
-                    }
-                    flushed.map_err(store_error)?;
+                    // Outside any transaction: it also sweeps what expired, and
+                    // empties the write-ahead log after (see `SyncRepo::flush`).
+                    self.repo.flush().map_err(store_error)?;
                     let now_cursor = self.repo.change_cursor().map_err(store_error)?;
                     if now_cursor != cursor || self.announce_pending {
                         cursor = now_cursor;

@@ -125,9 +125,11 @@ pub struct SyncRepo {
     unsaved: BTreeMap<(PersonaId, DocId), Vec<ChangeHash>>,
     /// Beliefs as read from the database (none kept: `None`), so a round of
     /// announcements does not read each peer's belief of each changed
-    /// document again. Only this repo writes beliefs; it keeps this in step
-    /// ([`Repo::set_belief`], a peer's new epoch, pruning). Bounded by
-    /// [`BELIEFS_KEPT`].
+    /// document again. This repo writes beliefs and keeps this in step
+    /// ([`Repo::set_belief`], a peer's new epoch, pruning); the only other
+    /// writer is forgetting a document (retention), whose belief kept here
+    /// stays true of the peer, and the document is refused if it comes back.
+    /// Bounded by [`BELIEFS_KEPT`].
     beliefs_read: HashMap<(PersonaId, DocId), Option<Vec<ChangeHash>>>,
     /// Bumped whenever a received change is stored.
     pub version: u64,
@@ -274,7 +276,12 @@ impl SyncRepo {
     /// [`Store::sweep_if_due`]): a node that runs for days keeps to its
     /// groups' timers.
     pub fn flush(&mut self) -> Result<(), StoreError> {
-        self.store.sweep_if_due(self.now())?;
+        // The sweep empties the write-ahead log after, which SQLite refuses
+        // inside a transaction (a peer's session starting within a received
+        // batch): then it waits for the node's next tick.
+        if self.store.conn().is_autocommit() {
+            self.store.sweep_if_due(self.now())?;
+        }
         if self.unsaved.is_empty() {
             return Ok(());
         }

@@ -628,6 +628,40 @@ fn expiring_held(dev: &mut Device, group: rally_core::DocId) -> (usize, usize) {
     (full, detachable.len() - full)
 }
 
+/// A sweep that comes due while a transaction is open (a peer's session
+/// starting inside a received batch flushes the beliefs) waits for the next
+/// flush outside it: emptying the write-ahead log after a sweep is refused
+/// inside a transaction, and the node would stop on that error.
+#[test]
+fn a_sweep_due_inside_a_batch_waits_for_the_next_flush() {
+    use rally_core::disappearing::Disappearing;
+    let now = Timestamp::now();
+    let later = Timestamp::from_second(now.as_second() + 2 * 3600).unwrap();
+    let mut alice = Device::new("alice");
+    let group = members_only_group(&mut alice, "Night shift");
+    let me = alice.me();
+    alice
+        .store()
+        .update(group, |g| {
+            g.set_disappearing(&me.persona, Some(Disappearing::HOUR), now)
+        })
+        .unwrap()
+        .expect("the timer changed");
+    alice.send(group, "gone in an hour", None, now).unwrap();
+    assert_eq!(expiring_held(&mut alice, group), (1, 0));
+    let repo = alice.repo.as_mut().unwrap();
+    repo.set_clock(Some(later));
+    repo.begin_batch().unwrap();
+    repo.flush().expect("a flush inside a batch");
+    repo.commit_batch().unwrap();
+    assert_eq!(expiring_held(&mut alice, group), (1, 0), "not swept yet");
+    let repo = alice.repo.as_mut().unwrap();
+    repo.set_clock(Some(later));
+    repo.flush().expect("a flush outside");
+    assert_eq!(expiring_held(&mut alice, group), (0, 1));
+    assert!(alice.texts(group).is_empty());
+}
+
 /// Disappearing messages: sent under the group's timer they are read until
 /// they expire; then each device drops them by its own clock, offline too; a
 /// relay keeps only their stubs; a member who was away gets the stub only,
