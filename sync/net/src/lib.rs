@@ -959,6 +959,9 @@ impl<R: NodeStore> Node<R> {
                     self.drain_allowances(&mut events);
                     self.restart_unanswered();
                     let peers: Vec<PeerId> = self.links.keys().copied().collect();
+                    // The peers' timers (which may announce again) in one
+                    // transaction, as `announce_all`.
+                    let batch = !peers.is_empty() && self.repo.begin_batch().is_ok();
                     for peer in peers {
                         let Some(link) = self.links.get_mut(&peer) else { continue };
                         if link.is_closing() {
@@ -969,6 +972,9 @@ impl<R: NodeStore> Node<R> {
                             Err(e) => { self.drop_peer(peer, &e, &mut events); continue; }
                         }
                         self.flush(&peer);
+                    }
+                    if batch {
+                        self.end_batch();
                     }
                     // Outside any transaction: it also sweeps what expired, and
                     // empties the write-ahead log after (see `SyncRepo::flush`).
