@@ -417,6 +417,25 @@ fn links_open_an_event_and_an_invitation_link_joins_the_group() {
     );
     s.click("button.tab:nth-child(2)");
     s.wait_text("#group-list", "Bike kitchen");
+    // The app joins when the group arrives, during that sync; the peer may
+    // have finished before the join came back. A message sealed before the
+    // sender knows of a member is not for that member (a new member reads the
+    // chat from the epoch made when they joined), so the peer syncs until it
+    // knows Camille.
+    let knows_camille = || {
+        rally_e2e::json(peer.path(), &["group", "show", &group])["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == "Camille")
+    };
+    for _ in 0..5 {
+        if knows_camille() {
+            break;
+        }
+        rally_e2e::sync_once_with(peer.path(), &address);
+    }
+    assert!(knows_camille(), "the peer never learnt of Camille's join");
 
     // A message synced in from the peer is counted until the chat is opened.
     rally(
