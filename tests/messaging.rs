@@ -173,6 +173,15 @@ fn members_talk_through(via: &Via, stop_relay: impl FnOnce(), relay: &Path) {
     );
     assert_eq!(reports[0]["reporter"], persona_id(bob).as_str());
     assert_eq!(reports[0]["text"], "sends menacing letters to volunteers");
+    // Carol's device holds the report's envelope, as every member's does, and
+    // cannot tell who sent it: its author is a key made for it alone.
+    sync_once(carol, via);
+    let reported = report_authors(carol, &group);
+    assert_eq!(reported.len(), 1, "{reported:?}");
+    assert!(
+        !reported.contains(&persona_id(bob)),
+        "the reported member sees who reported: {reported:?}"
+    );
 
     // Bob is removed; what follows is for Alice and Carol only.
     let bob_id = persona_id(bob);
@@ -266,6 +275,24 @@ fn server_holds(srv: &Path, group: &str) -> (Vec<Vec<u8>>, usize) {
         .collect();
     let stubs = detachable.len() - full.len();
     (full, stubs)
+}
+
+/// The authors of the reports to moderators in `group`'s log on the device in
+/// `dir` (read from its store while no command runs there).
+fn report_authors(dir: &Path, group: &str) -> Vec<String> {
+    let store = rally_store::Store::open(dir).unwrap();
+    let group: rally_core::DocId = group.parse().unwrap();
+    let log = rally_core::sealed::log_id(&group);
+    store
+        .export_log(&log)
+        .unwrap()
+        .into_iter()
+        .filter(|c| {
+            rally_core::sealed::Envelope::decode(&c.bytes)
+                .is_ok_and(|e| matches!(e.body, rally_core::sealed::Body::Report { .. }))
+        })
+        .map(|c| c.author.to_hex())
+        .collect()
 }
 
 /// Disappearing messages with three devices and a server: an admin sets the

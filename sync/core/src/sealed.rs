@@ -603,31 +603,50 @@ impl Envelope {
         self.unboxed("grant", boxes, secret)
     }
 
-    /// A report to a group's moderators, sealed to each of them (see
-    /// [`crate::moderation::report`]): nobody else in the group, nor any
-    /// relay, reads it.
+    /// A report by `reporter` to a group's moderators, sealed to each of them
+    /// (see [`crate::moderation::report`]): nobody else in the group, nor any
+    /// relay, reads it. The envelope comes signed by a key made for it alone,
+    /// never the reporter's, so only the moderators learn who reported.
     pub fn report(
         log: &DocId,
-        author: &Persona,
+        reporter: &Persona,
         deps: Vec<[u8; 32]>,
         report: &crate::moderation::report::Report,
         recipients: &[[u8; 32]],
-    ) -> Result<Envelope, SealError> {
+    ) -> Result<SignedChange, SealError> {
+        let carrier = Persona::generate();
+        let sealed =
+            crate::moderation::report::Sealed::new(&log.0, &carrier.id(), reporter, report);
         let (mut envelope, boxes) =
-            Envelope::boxed(log, author, deps, "report", report, recipients)?;
+            Envelope::boxed(log, &carrier, deps, "report", &sealed, recipients)?;
         envelope.body = Body::Report { boxes };
-        Ok(envelope)
+        Ok(envelope.sign(&carrier))
     }
 
-    /// The report in this envelope, for the holder of `secret` if it is one of
-    /// its recipients (and the report is well formed).
-    pub fn open_report(&self, secret: &[u8; 32]) -> Option<crate::moderation::report::Report> {
+    /// The report in this envelope and who made it, for the holder of `secret`
+    /// if it is one of its recipients (and the reporter's signature holds and
+    /// the report is well formed).
+    pub fn open_report(&self, secret: &[u8; 32]) -> Option<crate::moderation::report::Opened> {
+        use crate::moderation::report::{Opened, Report, Sealed};
         let Body::Report { boxes } = &self.body else {
             return None;
         };
-        let report: crate::moderation::report::Report = self.unboxed("report", boxes, secret)?;
+        let plaintext = open_boxes(
+            &Envelope::boxes_info("report", &self.log),
+            boxes,
+            &self.author,
+            secret,
+        )?;
+        if let Ok(sealed) = postcard::from_bytes::<Sealed>(&plaintext) {
+            return sealed.open(&self.log, &self.author);
+        }
+        // The first form: the report alone, its envelope signed by the reporter.
+        let report: Report = postcard::from_bytes(&plaintext).ok()?;
         report.check().ok()?;
-        Some(report)
+        Some(Opened {
+            reporter: PersonaId(self.author),
+            report,
+        })
     }
 }
 

@@ -76,7 +76,7 @@ impl Store {
         let tx = self.write().ctx("sending a report")?;
         crate::sealed::register_log(&tx, &group)?;
         let log = log_id(&group);
-        let envelope = Envelope::report(
+        let signed = Envelope::report(
             &log,
             &persona.persona,
             crate::sealed::log_heads(&tx, &log)?,
@@ -84,7 +84,6 @@ impl Store {
             &recipients,
         )
         .map_err(|e| sealing(e.to_string()))?;
-        let signed = envelope.sign(&persona.persona);
         let hash = crate::sealed::append(&tx, signed.clone())?;
         crate::sealed::open_own_report(&tx, &hash, &signed)?;
         tx.commit().ctx("sending a report")?;

@@ -1078,8 +1078,8 @@ pub(crate) fn open_own_report(
     };
     let secrets = grant_secrets(tx)?;
     let outcome = match secrets.iter().find_map(|s| envelope.open_report(s)) {
-        Some(report) => {
-            crate::reports::save(tx, hash, &signed.author, &report)?;
+        Some(opened) => {
+            crate::reports::save(tx, hash, &opened.reporter, &opened.report)?;
             Opened::Done
         }
         None => Opened::NotForUs,
@@ -1161,8 +1161,8 @@ pub(crate) fn open_logs(tx: &Connection) -> Result<Vec<SignedChange>, StoreError
                 }
                 (rally_core::sealed::Body::Report { .. }, _) => {
                     match secrets.iter().find_map(|s| envelope.open_report(s)) {
-                        Some(report) if log_id(&DocId(report.group)) == signed.doc => {
-                            crate::reports::save(tx, &hash, &signed.author, &report)?;
+                        Some(opened) if log_id(&DocId(opened.report.group)) == signed.doc => {
+                            crate::reports::save(tx, &hash, &opened.reporter, &opened.report)?;
                             Opened::Done
                         }
                         Some(_) => Opened::Refused,

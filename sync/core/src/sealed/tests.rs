@@ -238,7 +238,7 @@ fn epoch_keys_are_distinct_and_stable() {
 #[test]
 fn a_report_opens_for_the_moderators_it_was_sealed_to_and_nobody_else() {
     use crate::moderation::Reason;
-    use crate::moderation::report::{Report, Target};
+    use crate::moderation::report::{Opened, Report, Target};
     let (reporter, moderator, admin, member) = (
         Persona::generate(),
         Persona::generate(),
@@ -258,14 +258,22 @@ fn a_report_opens_for_the_moderators_it_was_sealed_to_and_nobody_else() {
         .iter()
         .map(|p| recipient_key(&p.id()).unwrap())
         .collect();
-    let env = Envelope::report(&log, &reporter, vec![], &report, &to).unwrap();
-    let signed = env.sign(&reporter);
+    let signed = Envelope::report(&log, &reporter, vec![], &report, &to).unwrap();
     assert!(!String::from_utf8_lossy(&signed.bytes).contains("threatens"));
-    // A relay checks it as any envelope.
+    // A relay checks it as any envelope; it is not signed by the reporter,
+    // nor by the same key twice.
     let back = Envelope::verify(&signed).unwrap();
+    assert_ne!(signed.author, reporter.id());
+    assert_ne!(back.author, reporter.id().0);
+    let again = Envelope::report(&log, &reporter, vec![], &report, &to).unwrap();
+    assert_ne!(again.author, signed.author);
     let secret = |p: &Persona| recipient_secret(&p.secret_bytes());
-    assert_eq!(back.open_report(&secret(&moderator)), Some(report.clone()));
-    assert_eq!(back.open_report(&secret(&admin)), Some(report.clone()));
+    let opened = Opened {
+        reporter: reporter.id(),
+        report: report.clone(),
+    };
+    assert_eq!(back.open_report(&secret(&moderator)), Some(opened.clone()));
+    assert_eq!(back.open_report(&secret(&admin)), Some(opened.clone()));
     assert_eq!(back.open_report(&secret(&member)), None);
     assert_eq!(back.open_report(&secret(&reporter)), None);
     // Moved to another log, or claimed by another author, it opens for nobody.
@@ -283,6 +291,68 @@ fn a_report_opens_for_the_moderators_it_was_sealed_to_and_nobody_else() {
         &"x".repeat(5_000),
         5,
     );
-    let env = Envelope::report(&log, &reporter, vec![], &long, &to).unwrap();
+    let env =
+        Envelope::verify(&Envelope::report(&log, &reporter, vec![], &long, &to).unwrap()).unwrap();
     assert_eq!(env.open_report(&secret(&moderator)), None);
+}
+
+/// Boxes `value` as a report's body to `to`, in an envelope by `carrier`.
+fn report_envelope(
+    log: &DocId,
+    carrier: &Persona,
+    value: &impl Serialize,
+    to: &[[u8; 32]],
+) -> Envelope {
+    let (mut envelope, boxes) = Envelope::boxed(log, carrier, vec![], "report", value, to).unwrap();
+    envelope.body = Body::Report { boxes };
+    envelope
+}
+
+#[test]
+fn a_report_names_its_reporter_only_with_the_reporters_signature() {
+    use crate::moderation::Reason;
+    use crate::moderation::report::{Report, Sealed, Target};
+    let (reporter, moderator, impostor) = (
+        Persona::generate(),
+        Persona::generate(),
+        Persona::generate(),
+    );
+    let g = group();
+    let log = log_id(&g);
+    let to = [recipient_key(&moderator.id()).unwrap()];
+    let secret = recipient_secret(&moderator.secret_bytes());
+    let report = Report::new(g, Target::Persona([1; 32]), Reason::Spam, "spam", 5);
+    let carrier = Persona::generate();
+    let honest = Sealed::new(&log.0, &carrier.id(), &reporter, &report);
+    let opened = report_envelope(&log, &carrier, &honest, &to).open_report(&secret);
+    assert_eq!(opened.map(|o| o.reporter), Some(reporter.id()));
+    // Someone else's name on a report, without their signature.
+    let mut forged = honest.clone();
+    forged.reporter = impostor.id().0;
+    assert_eq!(
+        report_envelope(&log, &carrier, &forged, &to).open_report(&secret),
+        None
+    );
+    // The reporter's signature, put in another envelope or another log.
+    let other = Persona::generate();
+    assert_eq!(
+        report_envelope(&log, &other, &honest, &to).open_report(&secret),
+        None
+    );
+    let elsewhere = log_id(&group());
+    assert_eq!(
+        report_envelope(&elsewhere, &carrier, &honest, &to).open_report(&secret),
+        None
+    );
+    // The report changed under the signature.
+    let mut changed = honest.clone();
+    changed.report.text = "nothing".into();
+    assert_eq!(
+        report_envelope(&log, &carrier, &changed, &to).open_report(&secret),
+        None
+    );
+    // The first form (the report alone, signed by its reporter as the
+    // envelope's author) still names that author.
+    let first = report_envelope(&log, &reporter, &report, &to).open_report(&secret);
+    assert_eq!(first.map(|o| o.reporter), Some(reporter.id()));
 }
