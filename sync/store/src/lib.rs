@@ -314,6 +314,14 @@ impl DocCache {
         Store::load_in(conn, id)
     }
 
+    /// The document as the database holds it, if the cache has it current.
+    fn current(&self, conn: &Connection, id: DocId) -> Result<Option<&Document>, StoreError> {
+        match self.0.get(&id) {
+            Some((key, doc)) if *key == DocCache::key(conn, id)? => Ok(Some(doc)),
+            _ => Ok(None),
+        }
+    }
+
     fn keep(&mut self, conn: &Connection, doc: Document) -> Result<(), StoreError> {
         let key = DocCache::key(conn, doc.id())?;
         if self.0.len() >= DOC_CACHE {
@@ -718,6 +726,15 @@ impl Store {
             doc.receive(pending);
         }
         Ok(Some(doc))
+    }
+
+    /// The document as [`Store::load`] reads it, copied from what the last
+    /// import left in memory when that is still current (no parsing).
+    pub fn load_from_memory(&self, id: DocId) -> Result<Document, StoreError> {
+        match self.docs.current(&self.conn, id)? {
+            Some(doc) if doc.kind().is_some() => Ok(doc.clone()),
+            _ => self.load(id),
+        }
     }
 
     pub fn load(&self, id: DocId) -> Result<Document, StoreError> {

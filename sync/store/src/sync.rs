@@ -377,7 +377,7 @@ impl SyncRepo {
             .get(id)
             .is_some_and(|d| heads_blob(&d.heads()) == heads_blob(&heads));
         if !fresh {
-            match self.store.load(*id) {
+            match self.store.load_from_memory(*id) {
                 Ok(doc) => {
                     // Bounded: serving a big store to a fresh peer reads every
                     // document once (200 000 of them held 4.5 GB before).

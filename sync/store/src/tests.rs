@@ -619,3 +619,42 @@ fn upcoming_lists_a_series_by_its_occurrences_with_their_exceptions() {
     all.upcoming = false;
     assert_eq!(store.events(&all).unwrap().len(), 2);
 }
+
+#[test]
+fn a_document_copied_from_memory_is_the_one_stored() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let mut sa = Store::open(a.path()).unwrap();
+    let alice = sa.create_persona("alice", t(0)).unwrap();
+    let profile = GroupProfile {
+        name: "Choir".into(),
+        summary: String::new(),
+        visibility: GroupVisibility::Public,
+        avatar: None,
+    };
+    let (group, _) = Document::create_group(&alice.persona, "alice", &profile, t(0)).unwrap();
+    let gid = group.id();
+    sa.insert_new(&group).unwrap();
+    let mut sb = Store::open(b.path()).unwrap();
+    assert_eq!(
+        sb.ingest(sa.export(&[]).unwrap(), t(1)).unwrap().accepted,
+        1
+    );
+    let first = sb.load(gid).unwrap().heads();
+    assert_eq!(sb.load_from_memory(gid).unwrap().heads(), first);
+    // Another connection stores a change: what the import left in memory is
+    // no longer current, and the document is read again.
+    sa.update(gid, |g| g.create_invite(&alice.persona, t(2)))
+        .unwrap();
+    let mut other = Store::open(b.path()).unwrap();
+    assert_eq!(
+        other
+            .ingest(sa.export(&[gid]).unwrap(), t(3))
+            .unwrap()
+            .accepted,
+        1
+    );
+    let now = other.load(gid).unwrap().heads();
+    assert_ne!(now, first);
+    assert_eq!(sb.load_from_memory(gid).unwrap().heads(), now);
+}
