@@ -618,7 +618,7 @@ impl Envelope {
         let sealed =
             crate::moderation::report::Sealed::new(&log.0, &carrier.id(), reporter, report);
         let (mut envelope, boxes) =
-            Envelope::boxed(log, &carrier, deps, "report", &sealed, recipients)?;
+            Envelope::boxed(log, &carrier, deps, REPORT_SIGNED, &sealed, recipients)?;
         envelope.body = Body::Report { boxes };
         Ok(envelope.sign(&carrier))
     }
@@ -631,16 +631,13 @@ impl Envelope {
         let Body::Report { boxes } = &self.body else {
             return None;
         };
-        let plaintext = open_boxes(
-            &Envelope::boxes_info("report", &self.log),
-            boxes,
-            &self.author,
-            secret,
-        )?;
-        if let Ok(sealed) = postcard::from_bytes::<Sealed>(&plaintext) {
+        let info = |what| Envelope::boxes_info(what, &self.log);
+        if let Some(plaintext) = open_boxes(&info(REPORT_SIGNED), boxes, &self.author, secret) {
+            let sealed: Sealed = postcard::from_bytes(&plaintext).ok()?;
             return sealed.open(&self.log, &self.author);
         }
         // The first form: the report alone, its envelope signed by the reporter.
+        let plaintext = open_boxes(&info("report"), boxes, &self.author, secret)?;
         let report: Report = postcard::from_bytes(&plaintext).ok()?;
         report.check().ok()?;
         Some(Opened {
@@ -649,6 +646,12 @@ impl Envelope {
         })
     }
 }
+
+/// The boxes' label of a report that names its reporter inside
+/// ([`crate::moderation::report::Sealed`]): another label than the first
+/// form's, so a device that knows only that form cannot open it as one (it
+/// would read the report and take the one-time key for its reporter).
+const REPORT_SIGNED: &str = "report-signed";
 
 /// Seals `plaintext` with HPKE to each recipient; the boxes are sorted, so
 /// their order says nothing about who is who.

@@ -56,7 +56,7 @@ pub use sync::{Admit, DISCOVER_BUDGET, Scope, SyncRepo};
 /// The base schema, at version [`BASE_VERSION`]; the migrations above it follow.
 const SCHEMA: &str = include_str!("schema.sql");
 const BASE_VERSION: i64 = 2;
-const SCHEMA_VERSION: i64 = 22;
+const SCHEMA_VERSION: i64 = 23;
 /// The steps from each older schema version to the next, in order: the SQL that
 /// takes version `n - 1` to `n`.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -84,6 +84,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (20, include_str!("migrations/20-hidden-docs.sql")),
     (21, include_str!("migrations/21-disappearing.sql")),
     (22, include_str!("migrations/22-forgotten.sql")),
+    (23, include_str!("migrations/23-reports-signed.sql")),
 ];
 pub const DB_FILE: &str = "rally.db";
 
@@ -1380,6 +1381,8 @@ impl Store {
     /// Drops a batch that failed part way.
     pub fn abort_batch(&mut self) {
         self.verdicts.clear();
+        // What the batch's imports left in memory may never have been stored.
+        self.docs.0.clear();
         if !self.conn.is_autocommit() {
             let _ = self.conn.execute_batch("ROLLBACK");
         }

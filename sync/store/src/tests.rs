@@ -625,16 +625,7 @@ fn a_document_copied_from_memory_is_the_one_stored() {
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
     let mut sa = Store::open(a.path()).unwrap();
-    let alice = sa.create_persona("alice", t(0)).unwrap();
-    let profile = GroupProfile {
-        name: "Choir".into(),
-        summary: String::new(),
-        visibility: GroupVisibility::Public,
-        avatar: None,
-    };
-    let (group, _) = Document::create_group(&alice.persona, "alice", &profile, t(0)).unwrap();
-    let gid = group.id();
-    sa.insert_new(&group).unwrap();
+    let (alice, gid) = alices_group(&mut sa, GroupVisibility::Public);
     let mut sb = Store::open(b.path()).unwrap();
     assert_eq!(
         sb.ingest(sa.export(&[]).unwrap(), t(1)).unwrap().accepted,
@@ -657,4 +648,52 @@ fn a_document_copied_from_memory_is_the_one_stored() {
     let now = other.load(gid).unwrap().heads();
     assert_ne!(now, first);
     assert_eq!(sb.load_from_memory(gid).unwrap().heads(), now);
+}
+
+#[test]
+fn envelopes_passed_over_before_schema_23_are_tried_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    alices_group(&mut store, GroupVisibility::MembersOnly);
+    let count = |store: &Store, opened: i64| -> i64 {
+        store
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM envelopes WHERE opened = ?1",
+                [opened],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    // As a device that knew only the first form of reports left them.
+    store
+        .conn()
+        .execute_batch(
+            "UPDATE envelopes SET opened = 2;
+             UPDATE meta SET value = '22' WHERE key = 'schema';",
+        )
+        .unwrap();
+    let passed_over = count(&store, 2);
+    assert!(passed_over > 0);
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(count(&store, 2), 0);
+    assert_eq!(count(&store, 0), passed_over);
+}
+
+/// Alice, and a group of hers stored in `store`.
+fn alices_group(
+    store: &mut Store,
+    visibility: GroupVisibility,
+) -> (crate::LocalPersona, rally_core::DocId) {
+    let alice = store.create_persona("alice", t(0)).unwrap();
+    let profile = GroupProfile {
+        name: "Choir".into(),
+        summary: String::new(),
+        visibility,
+        avatar: None,
+    };
+    let (group, _) = Document::create_group(&alice.persona, "alice", &profile, t(0)).unwrap();
+    store.insert_new(&group).unwrap();
+    (alice, group.id())
 }

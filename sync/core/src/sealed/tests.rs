@@ -297,13 +297,15 @@ fn a_report_opens_for_the_moderators_it_was_sealed_to_and_nobody_else() {
 }
 
 /// Boxes `value` as a report's body to `to`, in an envelope by `carrier`.
+/// `what` is the boxes' label: `REPORT_SIGNED`, or `"report"` for the first form.
 fn report_envelope(
     log: &DocId,
     carrier: &Persona,
+    what: &str,
     value: &impl Serialize,
     to: &[[u8; 32]],
 ) -> Envelope {
-    let (mut envelope, boxes) = Envelope::boxed(log, carrier, vec![], "report", value, to).unwrap();
+    let (mut envelope, boxes) = Envelope::boxed(log, carrier, vec![], what, value, to).unwrap();
     envelope.body = Body::Report { boxes };
     envelope
 }
@@ -324,35 +326,45 @@ fn a_report_names_its_reporter_only_with_the_reporters_signature() {
     let report = Report::new(g, Target::Persona([1; 32]), Reason::Spam, "spam", 5);
     let carrier = Persona::generate();
     let honest = Sealed::new(&log.0, &carrier.id(), &reporter, &report);
-    let opened = report_envelope(&log, &carrier, &honest, &to).open_report(&secret);
+    let opened = report_envelope(&log, &carrier, REPORT_SIGNED, &honest, &to).open_report(&secret);
     assert_eq!(opened.map(|o| o.reporter), Some(reporter.id()));
     // Someone else's name on a report, without their signature.
     let mut forged = honest.clone();
     forged.reporter = impostor.id().0;
     assert_eq!(
-        report_envelope(&log, &carrier, &forged, &to).open_report(&secret),
+        report_envelope(&log, &carrier, REPORT_SIGNED, &forged, &to).open_report(&secret),
         None
     );
     // The reporter's signature, put in another envelope or another log.
     let other = Persona::generate();
     assert_eq!(
-        report_envelope(&log, &other, &honest, &to).open_report(&secret),
+        report_envelope(&log, &other, REPORT_SIGNED, &honest, &to).open_report(&secret),
         None
     );
     let elsewhere = log_id(&group());
     assert_eq!(
-        report_envelope(&elsewhere, &carrier, &honest, &to).open_report(&secret),
+        report_envelope(&elsewhere, &carrier, REPORT_SIGNED, &honest, &to).open_report(&secret),
         None
     );
     // The report changed under the signature.
     let mut changed = honest.clone();
     changed.report.text = "nothing".into();
     assert_eq!(
-        report_envelope(&log, &carrier, &changed, &to).open_report(&secret),
+        report_envelope(&log, &carrier, REPORT_SIGNED, &changed, &to).open_report(&secret),
         None
     );
     // The first form (the report alone, signed by its reporter as the
     // envelope's author) still names that author.
-    let first = report_envelope(&log, &reporter, &report, &to).open_report(&secret);
+    let first = report_envelope(&log, &reporter, "report", &report, &to).open_report(&secret);
     assert_eq!(first.map(|o| o.reporter), Some(reporter.id()));
+    // A device that knows only the first form cannot open the signed one (it
+    // would take the one-time key for the reporter).
+    let signed =
+        Envelope::verify(&Envelope::report(&log, &reporter, vec![], &report, &to).unwrap())
+            .unwrap();
+    let Body::Report { boxes } = &signed.body else {
+        panic!("a report's body");
+    };
+    let first_form_info = Envelope::boxes_info("report", &log.0);
+    assert!(open_boxes(&first_form_info, boxes, &signed.author, &secret).is_none());
 }
