@@ -651,7 +651,7 @@ fn a_document_copied_from_memory_is_the_one_stored() {
 }
 
 #[test]
-fn envelopes_passed_over_before_schema_23_are_tried_again() {
+fn envelopes_passed_over_before_schema_23_are_tried_again_where_the_group_s_keys_are() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path()).unwrap();
     alices_group(&mut store, GroupVisibility::MembersOnly);
@@ -679,6 +679,18 @@ fn envelopes_passed_over_before_schema_23_are_tried_again() {
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(count(&store, 2), 0);
     assert_eq!(count(&store, 0), passed_over);
+    // A store that holds no key of the group (a server's) tries nothing again.
+    store
+        .conn()
+        .execute_batch(
+            "UPDATE envelopes SET opened = 2;
+             DELETE FROM group_keys;
+             UPDATE meta SET value = '22' WHERE key = 'schema';",
+        )
+        .unwrap();
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(count(&store, 2), passed_over);
 }
 
 /// Alice, and a group of hers stored in `store`.
