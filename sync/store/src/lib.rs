@@ -524,6 +524,9 @@ impl Store {
             }
             for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > found) {
                 tx.execute_batch(sql).ctx("upgrading the schema")?;
+                if *version == 23 {
+                    sealed::retry_passed_over_reports(&tx)?;
+                }
                 tx.prepare_cached("UPDATE meta SET value = ?1 WHERE key = 'schema'")
                     .and_then(|mut s| s.execute([version.to_string()]))
                     .ctx("upgrading the schema")?;

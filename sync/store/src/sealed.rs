@@ -1293,6 +1293,43 @@ pub(crate) fn retry_grants(tx: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The reports passed over as not for this device are tried again (schema 23:
+/// a device that knew only reports' first form passed over the signed one).
+/// Only reports: the other envelopes passed over are grants, which a server
+/// holds by the thousand and would otherwise try to open again, box by box.
+pub(crate) fn retry_passed_over_reports(tx: &Connection) -> Result<(), StoreError> {
+    // One envelope in memory at a time; only the reports' hashes are kept.
+    let mut reports: Vec<Vec<u8>> = Vec::new();
+    {
+        let mut stmt = tx
+            .prepare(
+                "SELECT e.hash, c.bytes FROM envelopes e JOIN changes c ON c.id = e.change
+                 WHERE e.opened = 2",
+            )
+            .ctx("opening envelopes")?;
+        let mut rows = stmt.query([]).ctx("opening envelopes")?;
+        while let Some(row) = rows.next().ctx("opening envelopes")? {
+            let bytes = row
+                .get_ref(1)
+                .ctx("opening envelopes")?
+                .as_blob()
+                .unwrap_or_default();
+            if Envelope::decode(bytes)
+                .is_ok_and(|e| matches!(e.body, rally_core::sealed::Body::Report { .. }))
+            {
+                reports.push(row.get(0).ctx("opening envelopes")?);
+            }
+        }
+    }
+    for hash in reports {
+        tx.prepare_cached("UPDATE envelopes SET opened = 0 WHERE hash = ?1")
+            .ctx("opening envelopes")?
+            .execute([hash])
+            .ctx("opening envelopes")?;
+    }
+    Ok(())
+}
+
 /// A key or the group's document arrived: what waited for one is tried again.
 pub(crate) fn retry_log(tx: &Connection, group: &DocId) -> Result<(), StoreError> {
     tx.prepare_cached("UPDATE envelopes SET opened = 0 WHERE opened = 4 AND log = ?1")
