@@ -255,15 +255,20 @@ fn rally_two_hours_later(dir: &Path, args: &[&str]) -> String {
     rally_e2e::rally_at("+2h", dir, args)
 }
 
+/// The envelopes of `group`'s log held by the store in `dir` (read while no
+/// process runs there).
+fn log_held(dir: &Path, group: &str) -> Vec<rally_core::SignedChange> {
+    let store = rally_store::Store::open(dir).unwrap();
+    let group: rally_core::DocId = group.parse().unwrap();
+    store
+        .export_log(&rally_core::sealed::log_id(&group))
+        .unwrap()
+}
+
 /// The server's copies of the group's expiring envelopes, read from its store
 /// while it is stopped: the bodies still held, and the stubs of expired ones.
 fn server_holds(srv: &Path, group: &str) -> (Vec<Vec<u8>>, usize) {
-    let store = rally_store::Store::open(srv).unwrap();
-    let group: rally_core::DocId = group.parse().unwrap();
-    let log = rally_core::sealed::log_id(&group);
-    let detachable: Vec<Vec<u8>> = store
-        .export_log(&log)
-        .unwrap()
+    let detachable: Vec<Vec<u8>> = log_held(srv, group)
         .into_iter()
         .map(|c| c.bytes)
         .filter(|b| b.starts_with(&rally_core::sealed::detachable::MAGIC))
@@ -280,12 +285,7 @@ fn server_holds(srv: &Path, group: &str) -> (Vec<Vec<u8>>, usize) {
 /// The authors of the reports to moderators in `group`'s log on the device in
 /// `dir` (read from its store while no command runs there).
 fn report_authors(dir: &Path, group: &str) -> Vec<String> {
-    let store = rally_store::Store::open(dir).unwrap();
-    let group: rally_core::DocId = group.parse().unwrap();
-    let log = rally_core::sealed::log_id(&group);
-    store
-        .export_log(&log)
-        .unwrap()
+    log_held(dir, group)
         .into_iter()
         .filter(|c| {
             rally_core::sealed::Envelope::decode(&c.bytes)

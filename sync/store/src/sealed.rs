@@ -1299,7 +1299,7 @@ pub(crate) fn retry_grants(tx: &Connection) -> Result<(), StoreError> {
 /// holds by the thousand and would otherwise try to open again, box by box.
 pub(crate) fn retry_passed_over_reports(tx: &Connection) -> Result<(), StoreError> {
     // One envelope in memory at a time; only the reports' hashes are kept.
-    let mut reports: Vec<Vec<u8>> = Vec::new();
+    let mut reports: Vec<[u8; 32]> = Vec::new();
     {
         let mut stmt = tx
             .prepare(
@@ -1314,18 +1314,17 @@ pub(crate) fn retry_passed_over_reports(tx: &Connection) -> Result<(), StoreErro
                 .ctx("opening envelopes")?
                 .as_blob()
                 .unwrap_or_default();
-            if Envelope::decode(bytes)
-                .is_ok_and(|e| matches!(e.body, rally_core::sealed::Body::Report { .. }))
+            let hash = row.get::<_, Vec<u8>>(0).ctx("opening envelopes")?;
+            if let Ok(hash) = <[u8; 32]>::try_from(hash)
+                && Envelope::decode(bytes)
+                    .is_ok_and(|e| matches!(e.body, rally_core::sealed::Body::Report { .. }))
             {
-                reports.push(row.get(0).ctx("opening envelopes")?);
+                reports.push(hash);
             }
         }
     }
     for hash in reports {
-        tx.prepare_cached("UPDATE envelopes SET opened = 0 WHERE hash = ?1")
-            .ctx("opening envelopes")?
-            .execute([hash])
-            .ctx("opening envelopes")?;
+        mark(tx, &hash, Opened::Pending)?;
     }
     Ok(())
 }
