@@ -31,12 +31,19 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("cleaners", cleaners),
 ];
 
-/// A batch of frames as a peer's stream carries it, then each frame as a message.
+/// A batch of frames as a peer's stream carries it, read as each protocol
+/// reads it (plain, and as the bytes after a packed batch's encoding byte say),
+/// then each frame as a message.
 pub fn frame(data: &[u8]) {
-    let mut io = futures::io::Cursor::new(data);
-    if let Ok(batch) =
-        futures::executor::block_on(rally_net::read_batch(&mut io, Default::default()))
-    {
+    let plain = futures::executor::block_on(rally_net::read_batch(
+        &mut futures::io::Cursor::new(data),
+        Default::default(),
+    ));
+    let packed = futures::executor::block_on(rally_net::read_packed_batch(
+        &mut futures::io::Cursor::new(data),
+        Default::default(),
+    ));
+    for batch in [plain, packed].into_iter().flatten() {
         for f in &batch.frames {
             message(f);
         }

@@ -3,21 +3,74 @@
 //! session it answers (0 for none yet); the response is one byte, an
 //! acknowledgement. Lengths are checked against the limits before anything is
 //! allocated.
+//!
+//! On [`SYNC_PROTOCOL`] a byte after the tags says whether the frames that
+//! follow are deflated, as one stream: a batch answering many `Want`s holds the
+//! changes of many documents, which repeat their authors' actor ids, field
+//! names and values across documents, so deflating the batch whole takes off
+//! far more than deflating each document's list alone could (those lists now
+//! travel as they are). A batch under [`DEFLATE_FROM`] bytes, one deflating
+//! does not shrink, or one it would shrink more than [`MAX_INFLATION`] times is
+//! sent plain. Reading a deflated batch is bounded as a plain one is: what it
+//! inflates to may not pass the batch limit, nor [`MAX_INFLATION`] times its
+//! own size. [`PLAIN_SYNC_PROTOCOL`], the batches without that byte, is still
+//! spoken with peers that offer nothing newer.
+//!
+//! The codec counts the bytes of every batch and acknowledgement it writes and
+//! reads ([`WireCount`]): what a run's totals report.
 
-use std::io;
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
+use flate2::Compression;
+use flate2::read::DeflateDecoder;
+use flate2::write::DeflateEncoder;
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::StreamProtocol;
 use libp2p::request_response::Codec;
-use rally_core::protocol::FrameLimit;
+use rally_core::protocol::{FrameLimit, MAX_INFLATION};
+
+/// The sync protocol's name on libp2p streams: batches that may be deflated.
+pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/rally/sync/3");
+/// The previous name: the same batches, always plain.
+pub const PLAIN_SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/rally/sync/2");
 
 /// The most frames one batch carries.
 const MAX_FRAMES: u32 = 100_000;
+/// Batches shorter than this go plain: deflating a few small frames costs more
+/// than it saves.
+pub const DEFLATE_FROM: usize = 2048;
+const PLAIN: u8 = 0;
+const DEFLATED: u8 = 1;
 
 /// Reads and writes batches; refuses a frame over its limit.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct FrameCodec {
     pub limit: FrameLimit,
+    pub wire: WireCount,
+}
+
+/// Bytes written and read by a codec and its clones (one per stream).
+#[derive(Debug, Clone, Default)]
+pub struct WireCount(Arc<[AtomicU64; 2]>);
+
+impl WireCount {
+    pub fn sent(&self) -> u64 {
+        self.0[0].load(Ordering::Relaxed)
+    }
+
+    pub fn received(&self) -> u64 {
+        self.0[1].load(Ordering::Relaxed)
+    }
+
+    fn add_sent(&self, n: usize) {
+        self.0[0].fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    fn add_received(&self, n: usize) {
+        self.0[1].fetch_add(n as u64, Ordering::Relaxed);
+    }
 }
 
 /// A batch of frames from one session. The tag lets the receiver drop frames of
@@ -42,13 +95,81 @@ async fn read_u32<T: AsyncRead + Unpin>(io: &mut T) -> io::Result<u32> {
     Ok(u32::from_le_bytes(buf))
 }
 
-/// Reads one batch as a peer sent it: bounded in frames, in each frame's size
-/// (`limit`) and in total (twice that), whatever the bytes say.
+/// Reads one batch as a peer sent it on [`PLAIN_SYNC_PROTOCOL`]: bounded in
+/// frames, in each frame's size (`limit`) and in total (twice that), whatever
+/// the bytes say.
 pub async fn read_batch<T: AsyncRead + Unpin>(io: &mut T, limit: FrameLimit) -> io::Result<Batch> {
+    let (session, answers) = read_tags(io).await?;
+    let frames = read_frames(io, limit).await?;
+    Ok(Batch {
+        session,
+        answers,
+        frames,
+    })
+}
+
+/// Reads one batch as a peer sent it on [`SYNC_PROTOCOL`]: plain as
+/// [`read_batch`] reads it, or deflated, with the same bounds on what it
+/// inflates to, and at most [`MAX_INFLATION`] times its own size.
+pub async fn read_packed_batch<T: AsyncRead + Unpin>(
+    io: &mut T,
+    limit: FrameLimit,
+) -> io::Result<Batch> {
+    let (session, answers) = read_tags(io).await?;
+    let mut kind = [0u8; 1];
+    io.read_exact(&mut kind).await?;
+    let frames = match kind[0] {
+        PLAIN => read_frames(io, limit).await?,
+        DEFLATED => {
+            let len = read_u32(io).await? as usize;
+            let most = plain_bound(limit);
+            if len > most {
+                return Err(invalid("a deflated batch over the size limit"));
+            }
+            let mut packed = vec![0u8; len];
+            io.read_exact(&mut packed).await?;
+            let bound = most.min(len.saturating_mul(MAX_INFLATION));
+            let mut plain = Vec::new();
+            DeflateDecoder::new(packed.as_slice())
+                .take(bound as u64 + 1)
+                .read_to_end(&mut plain)
+                .map_err(|_| invalid("a batch that does not inflate"))?;
+            if plain.len() > bound {
+                return Err(invalid("a batch that inflates past its bounds"));
+            }
+            let mut cursor = futures::io::Cursor::new(plain.as_slice());
+            let frames = read_frames(&mut cursor, limit).await?;
+            if (cursor.position() as usize) != plain.len() {
+                return Err(invalid("bytes after a deflated batch's frames"));
+            }
+            frames
+        }
+        _ => return Err(invalid("an unknown batch encoding")),
+    };
+    Ok(Batch {
+        session,
+        answers,
+        frames,
+    })
+}
+
+/// The most bytes a batch's frames with their count and lengths take plain.
+fn plain_bound(limit: FrameLimit) -> usize {
+    2 * limit.bytes() + 4 * (MAX_FRAMES as usize + 1)
+}
+
+async fn read_tags<T: AsyncRead + Unpin>(io: &mut T) -> io::Result<(u64, u64)> {
     let mut tag = [0u8; 8];
     io.read_exact(&mut tag).await?;
     let mut answers = [0u8; 8];
     io.read_exact(&mut answers).await?;
+    Ok((u64::from_le_bytes(tag), u64::from_le_bytes(answers)))
+}
+
+async fn read_frames<T: AsyncRead + Unpin>(
+    io: &mut T,
+    limit: FrameLimit,
+) -> io::Result<Vec<Vec<u8>>> {
     let count = read_u32(io).await?;
     if count > MAX_FRAMES {
         return Err(invalid("too many frames in one batch"));
@@ -65,11 +186,74 @@ pub async fn read_batch<T: AsyncRead + Unpin>(io: &mut T, limit: FrameLimit) -> 
         io.read_exact(&mut frame).await?;
         frames.push(frame);
     }
-    Ok(Batch {
-        session: u64::from_le_bytes(tag),
-        answers: u64::from_le_bytes(answers),
-        frames,
-    })
+    Ok(frames)
+}
+
+/// The frames with their count and lengths, as both protocols lay them out.
+fn frames_bytes(frames: &[Vec<u8>]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(4 + frames.iter().map(|f| f.len() + 4).sum::<usize>());
+    buf.extend_from_slice(&(frames.len() as u32).to_le_bytes());
+    for f in frames {
+        buf.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        buf.extend_from_slice(f);
+    }
+    buf
+}
+
+/// A batch as [`SYNC_PROTOCOL`] carries it: deflated when that pays and stays
+/// within what a reader takes.
+pub fn packed_batch(batch: &Batch) -> Vec<u8> {
+    let plain = frames_bytes(&batch.frames);
+    let mut buf = Vec::with_capacity(17 + plain.len());
+    buf.extend_from_slice(&batch.session.to_le_bytes());
+    buf.extend_from_slice(&batch.answers.to_le_bytes());
+    if plain.len() >= DEFLATE_FROM {
+        let mut encoder = DeflateEncoder::new(Vec::new(), Compression::fast());
+        let packed = encoder
+            .write_all(&plain)
+            .and_then(|()| encoder.finish())
+            .ok()
+            .filter(|p| p.len() < plain.len() && p.len() * MAX_INFLATION >= plain.len());
+        if let Some(packed) = packed {
+            buf.push(DEFLATED);
+            buf.extend_from_slice(&(packed.len() as u32).to_le_bytes());
+            buf.extend_from_slice(&packed);
+            return buf;
+        }
+    }
+    buf.push(PLAIN);
+    buf.extend_from_slice(&plain);
+    buf
+}
+
+/// A batch as [`PLAIN_SYNC_PROTOCOL`] carries it.
+fn plain_batch(batch: &Batch) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(16);
+    buf.extend_from_slice(&batch.session.to_le_bytes());
+    buf.extend_from_slice(&batch.answers.to_le_bytes());
+    buf.extend(frames_bytes(&batch.frames));
+    buf
+}
+
+/// Counts what passes through a reader.
+struct Counted<'a, T> {
+    io: &'a mut T,
+    count: usize,
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for Counted<'_, T> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut [u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        let this = &mut *self;
+        let polled = std::pin::Pin::new(&mut *this.io).poll_read(cx, buf);
+        if let std::task::Poll::Ready(Ok(n)) = &polled {
+            this.count += n;
+        }
+        polled
+    }
 }
 
 impl Codec for FrameCodec {
@@ -77,11 +261,18 @@ impl Codec for FrameCodec {
     type Request = Batch;
     type Response = ();
 
-    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Batch>
+    async fn read_request<T>(&mut self, protocol: &StreamProtocol, io: &mut T) -> io::Result<Batch>
     where
         T: AsyncRead + Unpin + Send,
     {
-        read_batch(io, self.limit).await
+        let mut counted = Counted { io, count: 0 };
+        let batch = if *protocol == PLAIN_SYNC_PROTOCOL {
+            read_batch(&mut counted, self.limit).await
+        } else {
+            read_packed_batch(&mut counted, self.limit).await
+        };
+        self.wire.add_received(counted.count);
+        batch
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<()>
@@ -90,31 +281,26 @@ impl Codec for FrameCodec {
     {
         let mut ack = [0u8; 1];
         io.read_exact(&mut ack).await?;
+        self.wire.add_received(1);
         Ok(())
     }
 
     async fn write_request<T>(
         &mut self,
-        _: &StreamProtocol,
+        protocol: &StreamProtocol,
         io: &mut T,
-        Batch {
-            session,
-            answers,
-            frames,
-        }: Batch,
+        batch: Batch,
     ) -> io::Result<()>
     where
         T: AsyncWrite + Unpin + Send,
     {
-        let mut buf = Vec::with_capacity(20 + frames.iter().map(|f| f.len() + 4).sum::<usize>());
-        buf.extend_from_slice(&session.to_le_bytes());
-        buf.extend_from_slice(&answers.to_le_bytes());
-        buf.extend_from_slice(&(frames.len() as u32).to_le_bytes());
-        for f in &frames {
-            buf.extend_from_slice(&(f.len() as u32).to_le_bytes());
-            buf.extend_from_slice(f);
-        }
+        let buf = if *protocol == PLAIN_SYNC_PROTOCOL {
+            plain_batch(&batch)
+        } else {
+            packed_batch(&batch)
+        };
         io.write_all(&buf).await?;
+        self.wire.add_sent(buf.len());
         io.close().await
     }
 
@@ -123,6 +309,7 @@ impl Codec for FrameCodec {
         T: AsyncWrite + Unpin + Send,
     {
         io.write_all(&[1]).await?;
+        self.wire.add_sent(1);
         io.close().await
     }
 }
@@ -153,5 +340,166 @@ mod tests {
         assert_eq!(over.kind(), io::ErrorKind::InvalidData);
         // The default limit takes it.
         assert!(read(batch_of(small.bytes() + 1), FrameLimit::default()).is_ok());
+    }
+
+    fn read_packed(bytes: &[u8], limit: FrameLimit) -> io::Result<Batch> {
+        futures::executor::block_on(read_packed_batch(
+            &mut futures::io::Cursor::new(bytes),
+            limit,
+        ))
+    }
+
+    /// A deflated batch: tags, the encoding byte, the length, then `body`
+    /// deflated as it is (whatever it holds).
+    fn deflated_batch(body: &[u8]) -> Vec<u8> {
+        let mut encoder = DeflateEncoder::new(Vec::new(), Compression::best());
+        encoder.write_all(body).unwrap();
+        let packed = encoder.finish().unwrap();
+        let mut bytes = vec![0u8; 16];
+        bytes.push(DEFLATED);
+        bytes.extend_from_slice(&(packed.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(&packed);
+        bytes
+    }
+
+    fn events_changes(n: usize) -> Vec<Vec<u8>> {
+        use rally_core::protocol::{Message, WireChange};
+        use rally_core::{Document, EventDetails, Persona};
+        let alice = Persona::generate();
+        let bea = Persona::generate();
+        let now = rally_store::Timestamp::from_second(1_900_000_000).unwrap();
+        (0..n)
+            .map(|i| {
+                let mut d = EventDetails::new(
+                    format!("Assembly {i}"),
+                    "2055-05-01T10:00".parse().unwrap(),
+                    "Europe/Paris",
+                );
+                let (mut doc, _) = Document::create_event(&alice, "Alice", &d, None, now).unwrap();
+                d.description = format!("Meet at the square, gate {i}.");
+                doc.update_event(&alice, &d, now).unwrap();
+                doc.comment(&bea, "Bea", &format!("Coming, {i}"), None, now)
+                    .unwrap();
+                Message::Changes {
+                    doc: doc.id().0,
+                    changes: doc
+                        .signed_changes()
+                        .iter()
+                        .map(WireChange::from_signed)
+                        .collect(),
+                    last: true,
+                }
+                .encode()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_batch_of_many_documents_is_deflated_whole_and_reads_back() {
+        let batch = Batch {
+            session: 3,
+            answers: 2,
+            frames: events_changes(60),
+        };
+        let plain = plain_batch(&batch);
+        let packed = packed_batch(&batch);
+        assert_eq!(packed[16], DEFLATED);
+        // The documents' lists deflated one by one, as they used to travel.
+        let one_by_one: usize = batch
+            .frames
+            .iter()
+            .map(|f| {
+                let mut e = DeflateEncoder::new(Vec::new(), Compression::fast());
+                e.write_all(f).unwrap();
+                e.finish().unwrap().len() + 4
+            })
+            .sum();
+        eprintln!(
+            "60 events: plain {} bytes, each deflated {one_by_one}, the batch deflated {}",
+            plain.len(),
+            packed.len()
+        );
+        assert!(packed.len() * 10 < one_by_one * 8, "{}", packed.len());
+        assert_eq!(read_packed(&packed, FrameLimit::default()).unwrap(), batch);
+        // The plain protocol carries the same batch, and reads it back.
+        let read = futures::executor::block_on(read_batch(
+            &mut futures::io::Cursor::new(plain),
+            FrameLimit::default(),
+        ))
+        .unwrap();
+        assert_eq!(read, batch);
+    }
+
+    #[test]
+    fn small_batches_and_ones_that_would_inflate_too_far_go_plain() {
+        let small = Batch {
+            session: 1,
+            answers: 0,
+            frames: vec![vec![4; 100]],
+        };
+        let packed = packed_batch(&small);
+        assert_eq!(packed[16], PLAIN);
+        assert_eq!(read_packed(&packed, FrameLimit::default()).unwrap(), small);
+        // A megabyte of one byte deflates past what a reader takes: sent plain.
+        let repetitive = Batch {
+            session: 1,
+            answers: 0,
+            frames: vec![vec![0; 1 << 20]],
+        };
+        let packed = packed_batch(&repetitive);
+        assert_eq!(packed[16], PLAIN);
+        assert_eq!(
+            read_packed(&packed, FrameLimit::default()).unwrap(),
+            repetitive
+        );
+    }
+
+    #[test]
+    fn hostile_deflated_batches_are_refused_within_bounds() {
+        let limit = FrameLimit::default();
+        let refused = |bytes: &[u8], why: &str| {
+            let e = read_packed(bytes, limit).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::InvalidData, "{why}: {e}");
+        };
+        // A bomb: 64 MiB of zeros in a frame count and lengths that claim
+        // small frames, deflated to a few tens of KB.
+        let mut bomb = 1u32.to_le_bytes().to_vec();
+        bomb.extend(&100u32.to_le_bytes());
+        bomb.resize(64 << 20, 0);
+        let bytes = deflated_batch(&bomb);
+        assert!(bytes.len() < 128 * 1024, "{}", bytes.len());
+        refused(&bytes, "a bomb");
+        // Within the size limit, but past the ratio.
+        let mut body = 1u32.to_le_bytes().to_vec();
+        body.extend(&(1u32 << 20).to_le_bytes());
+        body.resize(4 + 4 + (1 << 20), 0);
+        refused(&deflated_batch(&body), "past the ratio");
+        // A deflated length past the bound, refused before it is read.
+        let mut bytes = vec![0u8; 16];
+        bytes.push(DEFLATED);
+        bytes.extend_from_slice(&u32::MAX.to_le_bytes());
+        refused(&bytes, "an oversize length");
+        // Not deflate at all.
+        let mut bytes = vec![0u8; 16];
+        bytes.push(DEFLATED);
+        bytes.extend_from_slice(&8u32.to_le_bytes());
+        bytes.extend_from_slice(&[0xff; 8]);
+        refused(&bytes, "not deflate");
+        // Bytes after the frames.
+        let mut body = 1u32.to_le_bytes().to_vec();
+        body.extend(&3u32.to_le_bytes());
+        body.extend(b"abcxyz");
+        refused(&deflated_batch(&body), "trailing bytes");
+        // A frame over the limit, inside a deflated batch.
+        let small = FrameLimit::new(FrameLimit::MIN).unwrap();
+        let mut body = 1u32.to_le_bytes().to_vec();
+        body.extend(&((small.bytes() + 1) as u32).to_le_bytes());
+        body.extend((0..=small.bytes()).map(|i| (i * 7 % 251) as u8));
+        let e = read_packed(&deflated_batch(&body), small).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        // An encoding this side does not know.
+        let mut bytes = vec![0u8; 16];
+        bytes.push(9);
+        refused(&bytes, "an unknown encoding");
     }
 }

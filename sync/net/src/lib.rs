@@ -8,8 +8,9 @@
 //!   speaks for exactly one persona, so a device that holds several personas never
 //!   shows one transport identity, connection or document set for two of them;
 //! - every connected peer gets one [`Session`]; its frames travel as batches in
-//!   request-response exchanges (`/rally/sync/2`), at most one batch in flight per
-//!   peer, which keeps them in order;
+//!   request-response exchanges (`/rally/sync/3`, each batch deflated whole when
+//!   that pays, see `codec.rs`; `/rally/sync/2`, always plain, with older peers),
+//!   at most one batch in flight per peer, which keeps them in order;
 //! - the node owns the persona's [`SyncRepo`] (the SQLite store) and runs in one
 //!   task: a frame is handled, its effects stored, and the answers queued before
 //!   the next event, so the store is used from one place;
@@ -39,8 +40,8 @@ use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, Respons
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{
-    Multiaddr, PeerId, StreamProtocol, Swarm, connection_limits, dcutr, identify, identity, mdns,
-    noise, ping, relay, tcp, yamux,
+    Multiaddr, PeerId, Swarm, connection_limits, dcutr, identify, identity, mdns, noise, ping,
+    relay, tcp, yamux,
 };
 use rally_core::Persona;
 use rally_core::protocol::allowance::{Budget, Offer};
@@ -50,16 +51,16 @@ use rally_core::protocol::relay_guard::{self, RelayGuard};
 use rally_core::protocol::{FrameLimit, Message, Repo, Session, SessionError};
 use rally_store::{StoreError, SyncRepo};
 
-pub use codec::{Batch, FrameCodec, read_batch};
+pub use codec::{
+    Batch, FrameCodec, PLAIN_SYNC_PROTOCOL, SYNC_PROTOCOL, WireCount, packed_batch, read_batch,
+    read_packed_batch,
+};
 pub use libp2p::Multiaddr as Address;
 pub use libp2p::identity::Keypair;
 pub use libp2p::multiaddr::Protocol;
 
 /// How long a session waits for the peer's Hello before starting over.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(60);
-/// The sync protocol's name on libp2p streams.
-pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/rally/sync/2");
-const PROTOCOL: StreamProtocol = SYNC_PROTOCOL;
 const TICK: Duration = Duration::from_millis(200);
 const RETRY_AFTER: Duration = Duration::from_secs(30);
 /// Received changes are passed on at most this often (the rest wait for the tick).
@@ -290,6 +291,8 @@ const SERVER_AGENT: &str = "rally-server/";
 /// Totals of a run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RunStats {
+    /// Bytes of batches (deflated where they were) and acknowledgements
+    /// written and read, before libp2p's framing and encryption.
     pub bytes_sent: u64,
     pub bytes_received: u64,
     pub changes_received: u64,
@@ -347,6 +350,8 @@ pub struct Node<R: NodeStore = SyncRepo> {
     invite: Option<String>,
     started: Instant,
     done: RunStats,
+    /// Bytes of batches and acknowledgements on the wire, all peers together.
+    wire: WireCount,
     /// `RALLY_NET_DEBUG` set: what happens to each peer's session goes to stderr.
     trace: bool,
     /// `RALLY_NET_DEBUG=2`: every batch sent, taken and answered too.
@@ -391,6 +396,7 @@ impl<R: NodeStore> Node<R> {
             .clone()
             .unwrap_or_else(identity::Keypair::generate_ed25519);
         let limits = transport.limits;
+        let wire = WireCount::default();
         let swarm = libp2p::SwarmBuilder::with_existing_identity(key)
             .with_tokio()
             .with_tcp(
@@ -434,8 +440,12 @@ impl<R: NodeStore> Node<R> {
                     sync: request_response::Behaviour::with_codec(
                         FrameCodec {
                             limit: limits.max_frame,
+                            wire: wire.clone(),
                         },
-                        [(PROTOCOL, ProtocolSupport::Full)],
+                        [
+                            (SYNC_PROTOCOL, ProtocolSupport::Full),
+                            (PLAIN_SYNC_PROTOCOL, ProtocolSupport::Full),
+                        ],
                         request_response::Config::default()
                             .with_request_timeout(Duration::from_secs(120)),
                     ),
@@ -485,6 +495,7 @@ impl<R: NodeStore> Node<R> {
             invite: None,
             started: Instant::now(),
             done: RunStats::default(),
+            wire,
             trace: std::env::var_os("RALLY_NET_DEBUG").is_some(),
             trace_batches: std::env::var_os("RALLY_NET_DEBUG").is_some_and(|v| v == "2"),
         })
@@ -521,10 +532,10 @@ impl<R: NodeStore> Node<R> {
     /// Totals over the sessions so far (closed ones included).
     pub fn stats(&self) -> RunStats {
         let mut s = self.done;
+        s.bytes_sent = self.wire.sent();
+        s.bytes_received = self.wire.received();
         for link in self.links.values() {
             let st = link.session.stats();
-            s.bytes_sent += st.bytes_sent;
-            s.bytes_received += st.bytes_received;
             s.changes_received += st.changes_received;
             s.changes_sent += st.changes_sent;
         }
@@ -581,8 +592,6 @@ impl<R: NodeStore> Node<R> {
         self.debug(peer, || "session closed".into());
         if let Some(link) = self.links.remove(peer) {
             let st = link.session.stats();
-            self.done.bytes_sent += st.bytes_sent;
-            self.done.bytes_received += st.bytes_received;
             self.done.changes_received += st.changes_received;
             self.done.changes_sent += st.changes_sent;
         }

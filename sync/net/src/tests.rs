@@ -16,6 +16,12 @@ use tokio::sync::mpsc;
 use super::*;
 
 fn hostile_swarm() -> Swarm<request_response::Behaviour<FrameCodec>> {
+    swarm_speaking(SYNC_PROTOCOL)
+}
+
+fn swarm_speaking(
+    protocol: libp2p::StreamProtocol,
+) -> Swarm<request_response::Behaviour<FrameCodec>> {
     libp2p::SwarmBuilder::with_new_identity()
         .with_tokio()
         .with_tcp(
@@ -27,7 +33,7 @@ fn hostile_swarm() -> Swarm<request_response::Behaviour<FrameCodec>> {
         .with_behaviour(|_| {
             request_response::Behaviour::with_codec(
                 FrameCodec::default(),
-                [(PROTOCOL, ProtocolSupport::Full)],
+                [(protocol, ProtocolSupport::Full)],
                 request_response::Config::default(),
             )
         })
@@ -42,9 +48,10 @@ async fn attack(
     node_peer: PeerId,
     genesis: SignedChange,
     make: fn(&SignedChange) -> Vec<Vec<u8>>,
+    protocol: libp2p::StreamProtocol,
 ) -> bool {
     let mallory = Persona::generate();
-    let mut swarm = hostile_swarm();
+    let mut swarm = swarm_speaking(protocol);
     let me = *swarm.local_peer_id();
     swarm.dial(node_addr).unwrap();
     let nonce = [7u8; 32];
@@ -165,13 +172,21 @@ fn hostile_peers_are_dropped_and_change_nothing() {
     on_local(async move {
         let node = Node::new(SyncRepo::new(store, alice), Transport::device(false)).unwrap();
         let (node_peer, addr, mut rx) = spawn_on_loopback(node).await;
-        for (what, make) in [
-            ("forged", forged as fn(&SignedChange) -> Vec<Vec<u8>>),
-            ("tampered", tampered),
-            ("malformed", malformed),
+        for (what, make, protocol) in [
+            (
+                "forged",
+                forged as fn(&SignedChange) -> Vec<Vec<u8>>,
+                SYNC_PROTOCOL,
+            ),
+            ("tampered", tampered, SYNC_PROTOCOL),
+            ("malformed", malformed, SYNC_PROTOCOL),
+            // A peer that speaks only the plain batches of `/rally/sync/2` is
+            // still answered (its Hello, then the node's announcement), and
+            // judged the same.
+            ("forged, in plain batches", forged, PLAIN_SYNC_PROTOCOL),
         ] {
             assert!(
-                attack(addr.clone(), node_peer, genesis.clone(), make).await,
+                attack(addr.clone(), node_peer, genesis.clone(), make, protocol).await,
                 "{what}: the node kept the connection"
             );
             let dropped = loop {

@@ -23,7 +23,8 @@ pub const CHANGES_CHUNK: usize = 512 * 1024;
 /// this size at most, so a store of any size announces itself under
 /// [`MAX_MESSAGE`].
 pub const HEADS_CHUNK: usize = 256 * 1024;
-/// How many times its deflated size a change list may inflate to.
+/// How many times its deflated size a change list, or a batch of frames on the
+/// wire, may inflate to.
 pub const MAX_INFLATION: usize = 32;
 
 pub type Hash = [u8; 32];
@@ -76,8 +77,8 @@ pub enum Message {
     },
     /// "Send me the changes of `doc` I lack; I have these heads."
     Want { doc: Hash, have: Vec<Hash> },
-    /// Changes of one document; `last` closes the answer to a `Want`. On the wire
-    /// the list is deflated (see `packed`).
+    /// Changes of one document; `last` closes the answer to a `Want` (the list's
+    /// encoding: see `packed`).
     Changes {
         doc: Hash,
         #[serde(with = "packed")]
@@ -161,18 +162,18 @@ impl ServerReport {
     }
 }
 
-/// A list of changes as postcard bytes, deflated when that pays: changes of one
-/// document repeat actor ids and hashes, so deflating roughly halves long lists,
-/// while a short one (a single edit) costs more to deflate than it saves. The
-/// first byte says which. Inflating is bounded: a list that would grow past
-/// [`MAX_MESSAGE`], or more than [`MAX_INFLATION`] times its deflated size (real
-/// change lists deflate two to four times), is refused before it is decoded.
+/// A list of changes as postcard bytes behind one byte that says whether they
+/// are deflated. Lists are written plain: the transport deflates each batch of
+/// frames whole (`rally-net`'s codec), which takes off far more than deflating
+/// each document's list alone, since a batch's documents repeat their authors'
+/// actor ids and field names. Deflated lists, as earlier versions wrote them,
+/// are still read, bounded: a list that would grow past [`MAX_MESSAGE`], or
+/// more than [`MAX_INFLATION`] times its deflated size, is refused before it
+/// is decoded.
 mod packed {
-    use std::io::{Read, Write};
+    use std::io::Read;
 
-    use flate2::Compression;
     use flate2::read::DeflateDecoder;
-    use flate2::write::DeflateEncoder;
     use serde::de::Error as _;
     use serde::ser::Error as _;
     use serde::{Deserializer, Serializer};
@@ -181,21 +182,9 @@ mod packed {
 
     const RAW: u8 = 0;
     const DEFLATED: u8 = 1;
-    /// Lists shorter than this travel as they are.
-    const DEFLATE_FROM: usize = 2048;
 
     pub fn serialize<S: Serializer>(changes: &[WireChange], s: S) -> Result<S::Ok, S::Error> {
-        let raw = postcard::to_allocvec(changes).map_err(S::Error::custom)?;
-        let mut packed = Vec::with_capacity(raw.len() / 2 + 1);
-        if raw.len() < DEFLATE_FROM {
-            packed.push(RAW);
-            packed.extend_from_slice(&raw);
-        } else {
-            packed.push(DEFLATED);
-            let mut encoder = DeflateEncoder::new(packed, Compression::fast());
-            encoder.write_all(&raw).map_err(S::Error::custom)?;
-            packed = encoder.finish().map_err(S::Error::custom)?;
-        }
+        let packed = postcard::to_extend(changes, vec![RAW]).map_err(S::Error::custom)?;
         serde_bytes::serialize(&packed, s)
     }
 
