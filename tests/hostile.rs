@@ -122,20 +122,27 @@ fn made_up(i: u32, salt: u8) -> [u8; 32] {
 fn payload(attack: &str, me: &Persona) -> Vec<Vec<u8>> {
     match attack {
         "bomb" => {
-            // A small frame that would inflate to hundreds of MB, then frames at
-            // the size limit; none of it may be decoded before authentication.
-            let inflating = Message::Changes {
-                doc: [1; 32],
-                changes: vec![
-                    WireChange {
-                        signature: [0; 64],
-                        bytes: vec![0; 1 << 20],
-                    };
-                    400
-                ],
-                last: true,
+            // A small frame whose change list, deflated as earlier versions
+            // sent lists, would inflate to 64 MiB, then frames at the size
+            // limit; none of it may be decoded before authentication.
+            let mut encoder =
+                flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+            std::io::Write::write_all(&mut encoder, &vec![0u8; 64 << 20]).expect("deflates");
+            let mut packed = vec![1u8];
+            packed.extend(encoder.finish().expect("deflates"));
+            // `Message::Changes` as postcard lays it out: its variant, the
+            // document, the list's length and bytes, `last`.
+            let mut inflating = vec![4u8];
+            inflating.extend([1u8; 32]);
+            let mut len = packed.len();
+            while len >= 0x80 {
+                inflating.push((len as u8) | 0x80);
+                len >>= 7;
             }
-            .encode();
+            inflating.push(len as u8);
+            inflating.extend(packed);
+            inflating.push(1);
+            assert!(inflating.len() < 128 * 1024, "{}", inflating.len());
             let mut frames = vec![inflating; 8];
             frames.extend(std::iter::repeat_n(vec![4u8; MAX_MESSAGE - 16], 8));
             frames

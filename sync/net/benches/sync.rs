@@ -190,6 +190,28 @@ fn main() {
         assert_eq!(receipt.accepted.len(), changes.len());
     }
     let gate_time = start.elapsed();
+    // What automerge itself costs when each change is applied alone, logging
+    // its patches, as the gate must (a verdict per change): the part of the
+    // gate's cost that is automerge's.
+    let raw: Vec<Vec<automerge::Change>> = signed
+        .iter()
+        .map(|changes| {
+            changes
+                .iter()
+                .map(|c| automerge::Change::try_from(c.bytes.as_slice()).unwrap())
+                .collect()
+        })
+        .collect();
+    let start = Instant::now();
+    for changes in raw {
+        let mut am = Automerge::new();
+        for c in changes {
+            let mut log = automerge::PatchLog::active();
+            am.apply_changes_log_patches([c], &mut log).unwrap();
+            std::hint::black_box(am.make_patches(&mut log));
+        }
+    }
+    let apply_alone_us = start.elapsed().as_secs_f64() * 1e6 / changes as f64;
     let floor = base_time + verify_time;
     let gate_us = (gate_time.saturating_sub(per_doc_batches)).as_secs_f64() * 1e6 / changes as f64;
     println!(
@@ -211,6 +233,9 @@ fn main() {
     println!(
         "  document gate alone (memory):  {:>8.2} s  ({gate_us:.1} µs per change beyond its signature)",
         gate_time.as_secs_f64(),
+    );
+    println!(
+        "  automerge applying each change alone, with its patches: {apply_alone_us:.1} µs per change"
     );
     println!(
         "  floor F (automerge sync + signatures one by one): {:.2} s",
@@ -291,6 +316,7 @@ fn main() {
         full_bytes as f64 / base_bytes as f64
     );
     println!("gate_us_per_change = {gate_us:.1}");
+    println!("automerge_apply_alone_us_per_change = {apply_alone_us:.1}");
     if let Some(t) = one_core {
         println!(
             "full_sync_one_core_over_floor = {:.2}",

@@ -13,7 +13,8 @@
 //! does not shrink, or one it would shrink more than [`MAX_INFLATION`] times is
 //! sent plain. Reading a deflated batch is bounded as a plain one is: what it
 //! inflates to may not pass the batch limit, nor [`MAX_INFLATION`] times its
-//! own size. [`PLAIN_SYNC_PROTOCOL`], the batches without that byte, is still
+//! own size; and a node reads at most [`MAX_STREAMS`] batches of one
+//! connection at once. [`PLAIN_SYNC_PROTOCOL`], the batches without that byte, is still
 //! spoken with peers that offer nothing newer.
 //!
 //! The codec counts the bytes of every batch and acknowledgement it writes and
@@ -29,7 +30,7 @@ use flate2::write::DeflateEncoder;
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::StreamProtocol;
 use libp2p::request_response::Codec;
-use rally_core::protocol::{FrameLimit, MAX_INFLATION};
+use rally_core::protocol::FrameLimit;
 
 /// The sync protocol's name on libp2p streams: batches that may be deflated.
 pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/rally/sync/3");
@@ -38,6 +39,13 @@ pub const PLAIN_SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/rally/sync
 
 /// The most frames one batch carries.
 const MAX_FRAMES: u32 = 100_000;
+/// How many times its deflated size a batch may inflate to. Batches of
+/// changes deflate about three times; a bound this low keeps what a peer's
+/// bytes make this side hold (before it has even authenticated: the codec
+/// reads every stream) within a few times what it sent.
+pub const MAX_INFLATION: usize = 8;
+/// Batches read at once from one connection; an honest peer has one in flight.
+pub const MAX_STREAMS: usize = 8;
 /// Batches shorter than this go plain: deflating a few small frames costs more
 /// than it saves.
 pub const DEFLATE_FROM: usize = 2048;
@@ -129,7 +137,7 @@ pub async fn read_packed_batch<T: AsyncRead + Unpin>(
             let mut packed = vec![0u8; len];
             io.read_exact(&mut packed).await?;
             let bound = most.min(len.saturating_mul(MAX_INFLATION));
-            let mut plain = Vec::new();
+            let mut plain = Vec::with_capacity(bound + 1);
             DeflateDecoder::new(packed.as_slice())
                 .take(bound as u64 + 1)
                 .read_to_end(&mut plain)
@@ -440,7 +448,7 @@ mod tests {
         let packed = packed_batch(&small);
         assert_eq!(packed[16], PLAIN);
         assert_eq!(read_packed(&packed, FrameLimit::default()).unwrap(), small);
-        // A megabyte of one byte deflates past what a reader takes: sent plain.
+        // A megabyte of one byte would inflate past what a reader takes: sent plain.
         let repetitive = Batch {
             session: 1,
             answers: 0,

@@ -447,7 +447,8 @@ impl<R: NodeStore> Node<R> {
                             (PLAIN_SYNC_PROTOCOL, ProtocolSupport::Full),
                         ],
                         request_response::Config::default()
-                            .with_request_timeout(Duration::from_secs(120)),
+                            .with_request_timeout(Duration::from_secs(120))
+                            .with_max_concurrent_streams(codec::MAX_STREAMS),
                     ),
                     mdns: Toggle::from(mdns),
                     identify: identify::Behaviour::new(

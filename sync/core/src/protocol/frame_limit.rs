@@ -54,8 +54,8 @@ impl FrameLimit {
         self.0 / 16
     }
 
-    /// `Changes` are split into messages of about this many bytes (before
-    /// deflating) at most; a single larger change goes alone.
+    /// `Changes` are split into messages of about this many bytes at most; a
+    /// single larger change goes alone.
     pub fn changes_chunk(self) -> usize {
         self.0 / 8
     }

@@ -108,7 +108,7 @@ pub trait Repo {
     /// `chunk` bytes) made earlier for another peer, if `doc` has not changed
     /// since. A server answers many peers asking alike (each new change is
     /// wanted by every other device from the same heads), and an answer kept
-    /// spares loading, copying and deflating the same changes again. The
+    /// spares loading and copying the same changes again. The
     /// default keeps none.
     fn kept_answer(
         &mut self,

@@ -1381,7 +1381,7 @@ fn a_small_frame_cannot_inflate_into_millions_of_changes() {
     assert!(packed.len() < 8 * 1024, "{}", packed.len());
     let frame = changes_frame(DocId([9; 32]), packed);
     assert!(Message::decode(&frame).is_err());
-    // Real change lists still travel, deflated.
+    // Real change lists still travel.
     let alice = Persona::generate();
     let mut doc = event_of(&alice);
     for i in 0..300 {
