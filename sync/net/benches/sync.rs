@@ -10,8 +10,12 @@
 //! The output ends with one `name = value` line per figure.
 //!
 //! `cargo xtask bench` runs it; `RALLY_BENCH_DOCS` sets the number of documents.
-//! Bytes are each protocol's own messages, both directions; libp2p's framing and
-//! encryption come on top for Rally, and the baseline has no transport at all.
+//! Bytes are each protocol's own messages, both directions: for Rally, the
+//! batches as its codec writes them (compressed where they are, with their
+//! headers and acknowledgements); libp2p's framing and encryption come on top
+//! for Rally, and the baseline has no transport at all. The gate's cost is
+//! printed beside automerge's own cost of applying each change alone with its
+//! patches, which a verdict per change cannot avoid.
 
 use std::time::{Duration, Instant};
 

@@ -8,8 +8,8 @@
 //!   speaks for exactly one persona, so a device that holds several personas never
 //!   shows one transport identity, connection or document set for two of them;
 //! - every connected peer gets one [`Session`]; its frames travel as batches in
-//!   request-response exchanges (`/rally/sync/3`, each batch deflated whole when
-//!   that pays, see `codec.rs`; `/rally/sync/2`, always plain, with older peers),
+//!   request-response exchanges (`/rally/sync/3`, each batch compressed whole
+//!   when that pays, see `codec.rs`; `/rally/sync/2`, always plain, with older peers),
 //!   at most one batch in flight per peer, which keeps them in order;
 //! - the node owns the persona's [`SyncRepo`] (the SQLite store) and runs in one
 //!   task: a frame is handled, its effects stored, and the answers queued before
@@ -291,7 +291,7 @@ const SERVER_AGENT: &str = "rally-server/";
 /// Totals of a run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RunStats {
-    /// Bytes of batches (deflated where they were) and acknowledgements
+    /// Bytes of batches (compressed where they were) and acknowledgements
     /// written and read, before libp2p's framing and encryption.
     pub bytes_sent: u64,
     pub bytes_received: u64,

@@ -23,8 +23,7 @@ pub const CHANGES_CHUNK: usize = 512 * 1024;
 /// this size at most, so a store of any size announces itself under
 /// [`MAX_MESSAGE`].
 pub const HEADS_CHUNK: usize = 256 * 1024;
-/// How many times its deflated size a change list, or a batch of frames on the
-/// wire, may inflate to.
+/// How many times its deflated size a change list may inflate to.
 pub const MAX_INFLATION: usize = 32;
 
 pub type Hash = [u8; 32];
@@ -163,9 +162,9 @@ impl ServerReport {
 }
 
 /// A list of changes as postcard bytes behind one byte that says whether they
-/// are deflated. Lists are written plain: the transport deflates each batch of
-/// frames whole (`rally-net`'s codec), which takes off far more than deflating
-/// each document's list alone, since a batch's documents repeat their authors'
+/// are deflated. Lists are written plain: the transport compresses each batch
+/// of frames whole (`rally-net`'s codec), which takes off far more than
+/// compressing each document's list alone, since a batch's documents repeat their authors'
 /// actor ids and field names. Deflated lists, as earlier versions wrote them,
 /// are still read, bounded: a list that would grow past [`MAX_MESSAGE`], or
 /// more than [`MAX_INFLATION`] times its deflated size, is refused before it
