@@ -17,8 +17,10 @@
 //! not shrink, or one it would shrink more than [`MAX_INFLATION`] times is
 //! sent plain. Reading a compressed batch is bounded as a plain one is: the
 //! size it names may not pass the batch limit, nor [`MAX_INFLATION`] times its
-//! compressed size, and it must be exactly what the block holds; a node reads
-//! at most [`MAX_STREAMS`] batches of one connection at once.
+//! compressed size, the block is read as it arrives (its length reserves
+//! nothing), and it must hold exactly that size; a node reads at most
+//! [`MAX_STREAMS`] batches of one connection at once. Batches with fewer
+//! changes, and every batch to an older peer, go plain.
 //! [`PLAIN_SYNC_PROTOCOL`], the batches without that byte, is still spoken
 //! with peers that offer nothing newer.
 //!
@@ -134,16 +136,21 @@ pub async fn read_packed_batch<T: AsyncRead + Unpin>(
         LZ4 => {
             let size = read_u32(io).await? as usize;
             let len = read_u32(io).await? as usize;
-            let most = plain_bound(limit);
-            if len > most || size > most.min(len.saturating_mul(MAX_INFLATION)) {
+            // The writer compresses only what shrinks, and not past the ratio.
+            if len >= size || size > plain_bound(limit).min(len.saturating_mul(MAX_INFLATION)) {
                 return Err(invalid("a compressed batch past its bounds"));
             }
-            let mut packed = vec![0u8; len];
-            io.read_exact(&mut packed).await?;
+            // Read as it arrives: a length alone reserves nothing.
+            let mut packed = Vec::new();
+            (&mut *io).take(len as u64).read_to_end(&mut packed).await?;
+            if packed.len() != len {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
             let mut plain = vec![0u8; size];
-            match lz4_flex::block::decompress_into(&packed, &mut plain) {
-                Ok(n) if n == size => {}
-                _ => return Err(invalid("a compressed batch that does not hold its size")),
+            let unpacked = lz4_flex::block::decompress_into(&packed, &mut plain);
+            drop(packed);
+            if unpacked.ok() != Some(size) {
+                return Err(invalid("a compressed batch that does not hold its size"));
             }
             let mut cursor = futures::io::Cursor::new(plain.as_slice());
             let frames = read_frames(&mut cursor, limit).await?;
@@ -381,6 +388,20 @@ mod tests {
         bytes
     }
 
+    /// `n` pseudo-random bytes, then the same again: shrinks about twice.
+    fn twice_random(n: usize) -> Vec<u8> {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let once: Vec<u8> = (0..n)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                (x >> 56) as u8
+            })
+            .collect();
+        once.repeat(2)
+    }
+
     fn events_changes(n: usize) -> Vec<Vec<u8>> {
         use rally_core::protocol::{Message, WireChange};
         use rally_core::{Document, EventDetails, Persona};
@@ -521,6 +542,14 @@ mod tests {
             &compressed_batch(block.len() * MAX_INFLATION, &zeros),
             "a size the block does not hold",
         );
+        // A block no smaller than the size it names: the writer never sends one.
+        let mut body = 1u32.to_le_bytes().to_vec();
+        body.extend(&3u32.to_le_bytes());
+        body.extend(b"abc");
+        refused(
+            &compressed_batch(body.len(), &body),
+            "a block that does not shrink",
+        );
         // A size past the batch limit, whatever the block.
         refused(&compressed_batch(64 << 20, &zeros), "past the limit");
         // A block length past the bound, refused before it is read.
@@ -532,15 +561,22 @@ mod tests {
         // Not LZ4 at all.
         let mut bytes = vec![0u8; 16];
         bytes.push(LZ4);
-        bytes.extend_from_slice(&8u32.to_le_bytes());
+        bytes.extend_from_slice(&16u32.to_le_bytes());
         bytes.extend_from_slice(&8u32.to_le_bytes());
         bytes.extend_from_slice(&[0xff; 8]);
         refused(&bytes, "not LZ4");
         // Bytes after the frames.
         let mut body = 1u32.to_le_bytes().to_vec();
         body.extend(&3u32.to_le_bytes());
-        body.extend(b"abcxyz");
+        body.extend(b"abc");
+        body.extend(twice_random(200));
         refused(&compressed_batch(body.len(), &body), "trailing bytes");
+        // A block that ends before the stream says it does.
+        let body = twice_random(4000);
+        let mut bytes = compressed_batch(body.len(), &body);
+        bytes.truncate(bytes.len() - 10);
+        let e = read_packed(&bytes, limit).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof, "{e}");
         // A frame over the limit, inside a compressed batch.
         let small = FrameLimit::new(FrameLimit::MIN).unwrap();
         let mut body = 1u32.to_le_bytes().to_vec();

@@ -162,9 +162,9 @@ impl ServerReport {
 }
 
 /// A list of changes as postcard bytes behind one byte that says whether they
-/// are deflated. Lists are written plain: the transport compresses each batch
-/// of frames whole (`rally-net`'s codec), which takes off far more than
-/// compressing each document's list alone, since a batch's documents repeat their authors'
+/// are deflated. Lists are written plain: the transport compresses a batch of
+/// frames holding many changes whole (`rally-net`'s codec), which takes off
+/// far more than compressing each document's list alone, since a batch's documents repeat their authors'
 /// actor ids and field names. Deflated lists, as earlier versions wrote them,
 /// are still read, bounded: a list that would grow past [`MAX_MESSAGE`], or
 /// more than [`MAX_INFLATION`] times its deflated size, is refused before it
