@@ -71,20 +71,28 @@ fn launch(driver: &Driver, data: &Path, extra: &[&str]) -> Session {
 fn open_event(s: &Session, title: &str) {
     s.click("button.tab:nth-child(1)");
     s.wait_text("#event-list", title);
-    let items = s.find_all(".event-item");
-    let index = s
-        .script(
-            "return [...document.querySelectorAll('.event-item')].findIndex(e => e.innerText.includes(arguments[0]));",
-            json!([title]),
-        )
-        .as_i64()
-        .unwrap();
-    assert!(index >= 0 && (index as usize) < items.len());
-    s.click(&format!(
-        "#event-list li:nth-child({}) .event-item",
-        index + 1
-    ));
-    s.wait_text("#event-title", title);
+    // The list may be drawn again just after it shows (as the store opens
+    // after an unlock): a click on the card it replaced goes nowhere. So the
+    // card is clicked, and clicked again every few seconds, until the event
+    // opens (or the wait times out).
+    let mut clicked: Option<std::time::Instant> = None;
+    s.wait(&format!("the event page of {title:?}"), || {
+        let shown = s.script(
+            "const t = document.querySelector('#event-title'); return t ? t.innerText : '';",
+            json!([]),
+        );
+        if shown.as_str().is_some_and(|t| t.contains(title)) {
+            return Some(());
+        }
+        if clicked.is_none_or(|at| at.elapsed() > Duration::from_secs(3)) {
+            clicked = Some(std::time::Instant::now());
+            s.script(
+                "const card = [...document.querySelectorAll('#event-list .event-item')].find(e => e.innerText.includes(arguments[0])); if (card) card.click(); return !!card;",
+                json!([title]),
+            );
+        }
+        None
+    });
 }
 
 /// Where the app's node listens on loopback, as its sync screen prints it.
