@@ -537,6 +537,18 @@ mod tests {
         assert!(block.len() * MAX_INFLATION < zeros.len());
         // Naming its true size: past the ratio, refused before it is read.
         refused(&compressed_batch(zeros.len(), &zeros), "past the ratio");
+        // A well-formed batch shrinking more than 8 times (within the 32 times
+        // the first version took): past the ratio.
+        let mut body = 1u32.to_le_bytes().to_vec();
+        let frame = twice_random(50).repeat(12);
+        body.extend(&(frame.len() as u32).to_le_bytes());
+        body.extend(&frame);
+        let block = lz4_flex::block::compress(&body);
+        assert!(block.len() * 8 < body.len() && block.len() * 32 >= body.len());
+        refused(
+            &compressed_batch(body.len(), &body),
+            "a batch past the ratio",
+        );
         // Naming a size within the ratio: the block holds more than that.
         refused(
             &compressed_batch(block.len() * MAX_INFLATION, &zeros),
