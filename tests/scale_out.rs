@@ -153,6 +153,43 @@ fn two_processes_on_one_database_serve_one_instance() {
         show(ana.path(), &event).is_some_and(|e| e.to_string().contains("Count me in"))
     });
 
+    // A members-only group: Ana invites through A; Ben joins through B, which
+    // learns from A's relay that the invitation is open, and reads Ana's
+    // message there.
+    let kitchen = id_of(&json(
+        ana.path(),
+        &["group", "create", "Quiet kitchen", "--members-only"],
+    ));
+    let token = json(ana.path(), &["group", "invite", &kitchen])["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    sync(ana.path(), &a);
+    rally(ben.path(), &["group", "join", &token]);
+    let listed =
+        |dir: &Path, args: &[&str], needle: &str| json(dir, args).to_string().contains(needle);
+    wait_for("Ben to be let in through B", wait, || {
+        sync(ben.path(), &b);
+        listed(ben.path(), &["group", "list"], &kitchen)
+    });
+    wait_for("Ana to see Ben join, through A", wait, || {
+        sync(ana.path(), &a);
+        listed(ana.path(), &["group", "show", &kitchen], "Ben")
+    });
+    rally(
+        ana.path(),
+        &["message", "send", &kitchen, "Soup on Thursday"],
+    );
+    sync(ana.path(), &a);
+    wait_for("Ana's message to reach Ben through B", wait, || {
+        sync(ben.path(), &b);
+        listed(
+            ben.path(),
+            &["message", "list", &kitchen],
+            "Soup on Thursday",
+        )
+    });
+
     // An edit synced through the other process: one Update.
     rally(
         ana.path(),
@@ -263,7 +300,23 @@ fn two_processes_on_one_database_serve_one_instance() {
         sync(cleo.path(), &a);
         show(cleo.path(), &event).is_some()
     });
-    drop(b);
+
+    // The documents are in the database: with both processes stopped, a
+    // third one started on an empty directory serves them (it has no sibling
+    // to sync with, so all it holds it took from the shared journal).
+    let (mut a, mut b) = (a, b);
+    a.process.signal("TERM");
+    b.process.signal("TERM");
+    let dir_c = tempfile::tempdir().unwrap();
+    let c = start(dir_c.path(), free_port(), &public, &database);
+    let dan = tempfile::tempdir().unwrap();
+    rally(dan.path(), &["persona", "new", "Dan"]);
+    sync(dan.path(), &c);
+    let seen = show(dan.path(), &event).expect("the event, through a process started empty");
+    let seen = seen.to_string();
+    assert!(seen.contains("Biggest book swap"), "{seen}");
+    assert!(seen.contains("Count me in"), "Ben's comment: {seen}");
+    assert_eq!(status(&c.http, &group_path), 200, "the group's page");
 }
 
 /// `rally-server migrate` moves a populated SQLite instance into PostgreSQL;
@@ -332,6 +385,10 @@ fn a_sqlite_instance_moves_to_postgres_and_keeps_its_devices_and_followers() {
     assert_eq!(rows("registry", "registrations"), 1, "{report}");
     assert_eq!(rows("fedi", "followers"), 1, "{report}");
     assert!(rows("fedi", "keys") >= 1, "{report}");
+    assert!(
+        rows("journal", "changes") >= 1,
+        "the documents too: {report}"
+    );
 
     // Started again on the same directory, which now names the database.
     let server = start_on(data.path(), port, &public, None, &[]);
@@ -344,6 +401,11 @@ fn a_sqlite_instance_moves_to_postgres_and_keeps_its_devices_and_followers() {
     wait_for("the new event to reach the follower", wait, || {
         objects(&peer, "Create", &event_url) == 1
     });
+    // A second process started on an empty directory serves the group at
+    // once: the documents moved into the database too.
+    let other = tempfile::tempdir().unwrap();
+    let second = start_on(other.path(), free_port(), &public, Some(&database), &[]);
+    assert_eq!(status(&second.http, &format!("/groups/{group}")), 200);
     let mut c = postgres::Client::connect(&database, postgres::NoTls).unwrap();
     let followers: i64 = c
         .query_one("SELECT count(*) FROM fedi.followers", &[])

@@ -26,6 +26,7 @@ pub mod fedi;
 pub mod geocode;
 pub mod html;
 pub mod http;
+pub mod journal;
 pub mod lang;
 pub mod listener;
 pub mod logs;
@@ -50,7 +51,7 @@ use registry::{Mode, Registry, RegistryError, SqlRegistry};
 
 /// The name of the server's own persona in its store (its identity in sync
 /// handshakes).
-const SERVER_PERSONA: &str = "server";
+pub const SERVER_PERSONA: &str = "server";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -58,6 +59,8 @@ pub enum ServerError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Journal(#[from] journal::JournalError),
     #[error(transparent)]
     Net(#[from] rally_net::NetError),
     #[error("cannot listen for HTTP on {addr}: {source}")]
@@ -257,13 +260,31 @@ pub async fn run(
         Vec::new()
     };
     let me_id = me.id();
-    // On a shared database: reports and hidden documents kept in step.
+    // On a shared database: the instance's documents, reports and hidden
+    // documents kept in step (see `journal` and `siblings`). A process takes
+    // every document before its node listens, so one started on an empty
+    // directory serves the whole instance.
     let upkeep_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let upkeep = if shared {
+        let database = db::Database::for_data(&config.data).map_err(journal::JournalError::from)?;
+        let journal =
+            journal::Journal::open(&database, &me_id).map_err(journal::JournalError::from)?;
+        store.record_relay_state()?;
+        let taken = journal.take(&mut store, Timestamp::now())?;
+        let sent = journal.publish(&store)?;
+        tracing::info!(
+            taken = taken.changes,
+            taken_pictures = taken.blobs,
+            sent = sent.changes,
+            sent_pictures = sent.blobs,
+            "documents in step with the shared journal"
+        );
         let upkeep = siblings::Upkeep {
             store: Store::open(&config.data)?,
             db: fedi::db::FediDb::open(&config.data).map_err(fedi::FediError::from)?,
             registry: SqlRegistry::open(&config.data)?,
+            journal: journal::Journal::open(&database, &me_id)
+                .map_err(journal::JournalError::from)?,
         };
         Some(
             upkeep

@@ -247,6 +247,7 @@ fn real_main() -> Result<()> {
 fn migrate(from: &str, to: &str, json: bool) -> Result<()> {
     use rally_server::db::{Database, copy, migrations::Store};
     use rally_server::fedi::db::FEDI_FILE;
+    use rally_server::journal::{Checksum, Journal};
     use rally_server::registry::REGISTRY_FILE;
     let dir = PathBuf::from(
         from.strip_prefix("sqlite:")
@@ -262,6 +263,16 @@ fn migrate(from: &str, to: &str, json: bool) -> Result<()> {
     }
     // The node's key stays the same: devices reach the server by its peer id.
     let key = SqlRegistry::open_in(&source, &dir)?.transport_key()?;
+    // The documents go into the shared journal (see `journal.rs`), written as
+    // this process' own: checked empty first, like every other table.
+    let mut store = rally_store::Store::open(&dir)?;
+    let me = store
+        .persona(rally_server::SERVER_PERSONA)?
+        .context("the server's store holds no server persona")?;
+    let journal = Journal::open(&target, &me.id())?;
+    if journal.checksum()?.count() > 0 {
+        bail!("the target's journal already holds documents: copy into an empty database");
+    }
     let mut report = serde_json::Map::new();
     for (file, store) in [(REGISTRY_FILE, Store::Registry), (FEDI_FILE, Store::Fedi)] {
         if !dir.join(file).exists() {
@@ -283,6 +294,41 @@ fn migrate(from: &str, to: &str, json: bool) -> Result<()> {
         }
         report.insert(store.name().to_owned(), serde_json::to_value(&copied)?);
     }
+    // What its relay learned from its peers goes too (recorded as added).
+    store.record_relay_state()?;
+    let sent = journal.publish(&store)?;
+    journal.mark_all_taken()?;
+    let (here, there) = (Checksum::of_store(&store)?, journal.checksum()?);
+    if (here.count(), here.hex()) != (there.count(), there.hex()) {
+        bail!(
+            "the documents differ after the copy: {} changes (checksum {}) here, {} ({}) in PostgreSQL",
+            here.count(),
+            here.hex(),
+            there.count(),
+            there.hex()
+        );
+    }
+    let copied = vec![
+        copy::Copied {
+            table: "changes".into(),
+            rows: there.count(),
+            checksum: there.hex(),
+        },
+        copy::Copied {
+            table: "blobs".into(),
+            rows: sent.blobs as u64,
+            checksum: String::new(),
+        },
+    ];
+    if !json {
+        for c in &copied {
+            println!(
+                "journal.{}: {} rows, checksum {}",
+                c.table, c.rows, c.checksum
+            );
+        }
+    }
+    report.insert("journal".into(), serde_json::to_value(&copied)?);
     if !key.is_empty() {
         SqlRegistry::open_in(&target, &dir)?.set_transport_key(&key)?;
     }
@@ -291,7 +337,7 @@ fn migrate(from: &str, to: &str, json: bool) -> Result<()> {
         println!("{}", serde_json::Value::Object(report));
     } else {
         println!(
-            "{} now keeps its registry and federation state in PostgreSQL; start the server on it as before",
+            "{} now keeps its registry, federation state and documents in PostgreSQL; start the server on it as before",
             dir.display()
         );
     }

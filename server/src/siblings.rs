@@ -1,9 +1,11 @@
 //! Several processes, one instance: server processes that share a PostgreSQL
 //! database (`--database postgres://…`, each with its own `--data`) are one
-//! server with several doors. The registry, the federation's state and its
-//! delivery queue are in the database; the documents are in each process'
-//! store, and the processes keep those in step by syncing with each other over
-//! their p2p nodes, as siblings.
+//! server with several doors. The registry, the federation's state, its
+//! delivery queue and the documents (the shared journal, `crate::journal`)
+//! are in the database; each process serves from its own store, a working
+//! copy it keeps in step with the journal every second. The processes also
+//! sync with each other over their p2p nodes, as siblings, so what a device
+//! writes through one reaches the others at once.
 //!
 //! Each process records its server persona and its node's addresses in the
 //! registry's `nodes` table ([`Registry::announce_node`]) before its node
@@ -20,6 +22,16 @@ use rally_net::Address as Multiaddr;
 
 use crate::registry::{Registry, RegistryError};
 
+#[derive(Debug, thiserror::Error)]
+pub enum UpkeepError {
+    #[error(transparent)]
+    Journal(#[from] crate::journal::JournalError),
+    #[error(transparent)]
+    Sql(#[from] crate::db::SqlError),
+    #[error(transparent)]
+    Fedi(#[from] crate::fedi::FediError),
+}
+
 /// Records this process (its addresses not known yet), so the siblings it dials
 /// admit it; returns where the others listen.
 pub fn join(registry: &mut dyn Registry, me: &PersonaId) -> Result<Vec<Multiaddr>, RegistryError> {
@@ -34,21 +46,31 @@ pub fn join(registry: &mut dyn Registry, me: &PersonaId) -> Result<Vec<Multiaddr
 }
 
 /// What each process of a shared instance keeps in step every second, on a
-/// thread of its own (`rally-upkeep`): the reports its store received move to
-/// the shared queue (`fedi::db::reports`), and what its relay hides from
-/// devices follows what the admins hid through any process
+/// thread of its own (`rally-upkeep`): its documents and the others' (the
+/// shared journal, `crate::journal`), the reports its store received, which
+/// move to the shared queue (`fedi::db::reports`), and what its relay hides
+/// from devices, which follows what the admins hid through any process
 /// (`fedi::moderation::align_hidden`).
 #[derive(Debug)]
 pub struct Upkeep {
     pub store: rally_store::Store,
     pub db: crate::fedi::db::FediDb,
     pub registry: crate::registry::SqlRegistry,
+    pub journal: crate::journal::Journal,
 }
 
 impl Upkeep {
-    pub fn tick(&mut self, now: i64) -> Result<(), crate::fedi::FediError> {
+    pub fn tick(&mut self, now: Timestamp) -> Result<(), UpkeepError> {
+        self.journal.publish(&self.store)?;
+        self.journal.take(&mut self.store, now)?;
+        self.journal.sweep(now.as_millisecond())?;
         self.db.gather_reports(&mut self.store)?;
-        crate::fedi::moderation::align_hidden(&self.db, &self.registry, &mut self.store, now)?;
+        crate::fedi::moderation::align_hidden(
+            &self.db,
+            &self.registry,
+            &mut self.store,
+            now.as_second(),
+        )?;
         Ok(())
     }
 
@@ -61,7 +83,7 @@ impl Upkeep {
             .name("rally-upkeep".into())
             .spawn(move || {
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    if let Err(e) = self.tick(Timestamp::now().as_second()) {
+                    if let Err(e) = self.tick(Timestamp::now()) {
                         tracing::warn!(error = %e, "cannot keep this process in step with its siblings");
                     }
                     std::thread::sleep(std::time::Duration::from_secs(1));

@@ -21,6 +21,10 @@ pub enum Store {
     Registry,
     /// The federation's state and the delivery queue (`fedi.db`).
     Fedi,
+    /// The documents' changes and pictures every process of a shared instance
+    /// writes and reads (see `journal.rs`); on PostgreSQL only in practice, a
+    /// lone server on SQLite keeps its documents in its store alone.
+    Journal,
 }
 
 impl Store {
@@ -28,6 +32,7 @@ impl Store {
         match self {
             Store::Registry => "registry",
             Store::Fedi => "fedi",
+            Store::Journal => "journal",
         }
     }
 
@@ -35,6 +40,7 @@ impl Store {
         match self {
             Store::Registry => REGISTRY,
             Store::Fedi => FEDI,
+            Store::Journal => JOURNAL,
         }
     }
 }
@@ -125,6 +131,54 @@ CREATE TABLE IF NOT EXISTS nodes (
         ),
     },
 ];
+
+const JOURNAL: &[Migration] = &[Migration {
+    version: 1,
+    what: "the documents' changes, the pictures, the relays' facts, where each process has read to",
+    sql: Sql::Both(
+        "
+-- Every change a process of the instance accepted (documents' changes and
+-- group logs' envelopes), once each, in the order they were written here.
+CREATE TABLE IF NOT EXISTS changes (
+    id        INTEGER PRIMARY KEY,
+    doc       BLOB NOT NULL,
+    author    BLOB NOT NULL,
+    signature BLOB NOT NULL UNIQUE,
+    bytes     BLOB NOT NULL,
+    -- An envelope's expiry (Unix ms): its body is dropped then.
+    expires   INTEGER
+);
+CREATE INDEX IF NOT EXISTS changes_expiring ON changes (expires) WHERE expires IS NOT NULL;
+CREATE TABLE IF NOT EXISTS blobs (
+    id    INTEGER PRIMARY KEY,
+    hash  BLOB NOT NULL UNIQUE,
+    bytes BLOB NOT NULL
+);
+-- What the processes' relays learned from their peers (rows added to or
+-- removed from their own tables, see `rally_store`'s `relay_state.rs`).
+CREATE TABLE IF NOT EXISTS relay_facts (
+    id    INTEGER PRIMARY KEY,
+    tbl   TEXT NOT NULL,
+    added INTEGER NOT NULL,
+    a     BLOB NOT NULL,
+    b     BLOB,
+    c     BLOB,
+    d     BLOB
+);
+-- Each process (its server persona): the rows of its own store it copied
+-- here, and the rows of this journal it took into its store.
+CREATE TABLE IF NOT EXISTS readers (
+    node            BLOB PRIMARY KEY,
+    published       INTEGER NOT NULL,
+    blobs_published INTEGER NOT NULL,
+    facts_published INTEGER NOT NULL,
+    taken           INTEGER NOT NULL,
+    blobs_taken     INTEGER NOT NULL,
+    facts_taken     INTEGER NOT NULL
+);
+",
+    ),
+}];
 
 const FEDI: &[Migration] = &[
     Migration {

@@ -22,11 +22,13 @@ mod index;
 mod maps;
 mod meta;
 mod policy;
+mod relay_state;
 mod reminders;
 mod reports;
 mod retention;
 mod sealed;
 mod seen;
+mod since;
 mod sync;
 mod wipe;
 
@@ -47,6 +49,7 @@ pub use index::{BBox, EventQuery, EventSummary, GroupSummary};
 pub use maps::{KeptMap, TileBytes};
 pub use policy::ServerPolicy;
 pub use rally_core::jiff::Timestamp;
+pub use relay_state::{RelayFact, RelayTable};
 pub use reminders::DEFAULT_BEFORE;
 pub use reports::GroupReport;
 pub use retention::{Forgot, Forgotten};
@@ -56,7 +59,7 @@ pub use sync::{Admit, DISCOVER_BUDGET, Scope, SyncRepo};
 /// The base schema, at version [`BASE_VERSION`]; the migrations above it follow.
 const SCHEMA: &str = include_str!("schema.sql");
 const BASE_VERSION: i64 = 2;
-const SCHEMA_VERSION: i64 = 23;
+const SCHEMA_VERSION: i64 = 24;
 /// The steps from each older schema version to the next, in order: the SQL that
 /// takes version `n - 1` to `n`.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -85,6 +88,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (21, include_str!("migrations/21-disappearing.sql")),
     (22, include_str!("migrations/22-forgotten.sql")),
     (23, include_str!("migrations/23-reports-signed.sql")),
+    (24, include_str!("migrations/24-relay-outbox.sql")),
 ];
 pub const DB_FILE: &str = "rally.db";
 

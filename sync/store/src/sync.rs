@@ -879,9 +879,20 @@ impl Repo for SyncRepo {
             return Ok(());
         }
         let tx = self.store.write().ctx("recording open invitations")?;
-        tx.prepare_cached("DELETE FROM open_invites WHERE log = ?1")
-            .and_then(|mut s| s.execute([log.0]))
+        // Only what changed is written (each change is a fact the other
+        // processes of a shared instance take, see `relay_state.rs`).
+        let held: Vec<Vec<u8>> = tx
+            .prepare_cached("SELECT invite FROM open_invites WHERE log = ?1")
+            .and_then(|mut s| s.query_map([log.0], |r| r.get(0))?.collect())
             .ctx("recording open invitations")?;
+        for gone in held
+            .iter()
+            .filter(|h| !open.iter().any(|i| i.0[..] == h[..]))
+        {
+            tx.prepare_cached("DELETE FROM open_invites WHERE log = ?1 AND invite = ?2")
+                .and_then(|mut s| s.execute(params![log.0, gone]))
+                .ctx("recording open invitations")?;
+        }
         for i in open {
             tx.prepare_cached("INSERT OR IGNORE INTO open_invites (log, invite) VALUES (?1, ?2)")
                 .ctx("recording open invitations")?
