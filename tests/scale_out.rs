@@ -386,7 +386,7 @@ fn a_sqlite_instance_moves_to_postgres_and_keeps_its_devices_and_followers() {
     assert_eq!(rows("fedi", "followers"), 1, "{report}");
     assert!(rows("fedi", "keys") >= 1, "{report}");
     assert!(
-        rows("journal", "changes") >= 1,
+        rows("journal", "entries") >= 1,
         "the documents too: {report}"
     );
 

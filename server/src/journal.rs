@@ -1,35 +1,39 @@
-//! The documents of a shared instance, in its database: every change any of
-//! its processes accepted (documents' changes and group logs' sealed
-//! envelopes) and every picture, once each, in the order they were written
-//! there (the `journal` store, [`crate::db::migrations::Store::Journal`]).
+//! The documents of a shared instance, in its database: everything any of its
+//! processes took in (changes to documents and group logs' sealed envelopes,
+//! accepted or refused, and pictures), once each, in the order they were
+//! written there, and what each process' relay learned from its peers (the
+//! `journal` store, [`crate::db::migrations::Store::Journal`]).
 //!
 //! Each process keeps its working copy in its own store (`rally.db`: the
-//! indexes and reading rules the relay serves from are the devices' store).
-//! Its upkeep thread (`siblings::Upkeep`) copies what the store took in since
-//! it last did into the journal ([`Journal::publish`]) and takes into the
-//! store what the others wrote there ([`Journal::take`]), every second; a
-//! process starting takes everything before its node listens. So a process
+//! indexes and reading rules the relay serves from are the devices' store),
+//! which lists what it takes in (`rally_store`'s `journal_outbox.rs` and
+//! `relay_state.rs`). Its upkeep thread (`siblings::Upkeep`) copies those
+//! lists into the journal ([`Journal::publish`]) and takes into the store
+//! what the journal gained since ([`Journal::take`]), every second; a process
+//! starting does both before its node and its web server listen. So a process
 //! started on an empty directory serves the whole instance, whichever
 //! processes are running, and the database alone holds every document.
 //!
-//! Beside the documents, what each process' relay learned from its peers
-//! (which personas a group log goes to, open invitations, who showed one,
-//! which documents each remote persona came to know, what is offered to
-//! everyone: `rally_store`'s `relay_state.rs`) goes through the journal as
-//! facts, applied by every process in the journal's order, its own included.
-//! So a device invited through one process is let in by another.
-//!
-//! Each change is judged again where it is taken (signatures and the
-//! documents' rules), as from a sibling: the reading rules and caps were
-//! applied by the process it first reached. Rows are numbered under a lock
-//! (one writer at a time on PostgreSQL, as on SQLite), so a reader that
-//! remembers the last number it took misses nothing. An envelope keeps its
-//! expiry here, and its body is dropped at that time ([`Journal::sweep`]) as
-//! every holder drops it.
+//! - Each change is judged again where it is taken (signatures and the
+//!   documents' rules), as from a sibling: the reading rules and caps were
+//!   applied by the process it first reached. Refused changes go too, so an
+//!   equivocation withdraws the same change everywhere.
+//! - What a process takes is stored without being listed again
+//!   (`Store::quietly`), so nothing comes back.
+//! - Entries are numbered under a lock (one writer at a time on PostgreSQL,
+//!   as on SQLite), so a reader that remembers the last number it took misses
+//!   nothing; the stores' lists are numbered with AUTOINCREMENT for the same
+//!   reason.
+//! - Relay facts are applied in the journal's order by every process, its own
+//!   included, so every process ends the same.
+//! - An envelope keeps its expiry here, and its body is replaced by its stub
+//!   at that time ([`Journal::sweep`]), as every holder drops it. PostgreSQL
+//!   keeps the old row version until it is vacuumed (autovacuum does so), and
+//!   its write-ahead log and backups keep what they kept.
 
 use rally_core::picture::BlobHash;
 use rally_core::{DocId, PersonaId, SignedChange};
-use rally_store::{IngestPolicy, RelayFact, RelayTable, Store, StoreError, Timestamp};
+use rally_store::{IngestPolicy, Outgoing, RelayFact, RelayTable, Store, StoreError, Timestamp};
 use sha2::{Digest, Sha256};
 
 use crate::db::{Conn, Database, Dialect, SqlError, Value};
@@ -39,10 +43,11 @@ use crate::vals;
 /// on PostgreSQL.
 pub const JOURNAL_FILE: &str = "journal.db";
 
-/// Changes copied or taken per transaction.
-const CHANGES_PER_BATCH: usize = 500;
-/// Pictures copied or taken per transaction (each up to a few MB).
-const BLOBS_PER_BATCH: usize = 16;
+/// Entries copied or taken per transaction (pictures are a few MB at most).
+const PER_BATCH: usize = 200;
+
+const CHANGE: i64 = 0;
+const BLOB: i64 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
@@ -69,23 +74,12 @@ pub struct Moved {
     pub facts: usize,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Positions {
-    published: i64,
-    blobs_published: i64,
-    facts_published: i64,
-    taken: i64,
-    blobs_taken: i64,
-    facts_taken: i64,
-}
-
 impl Journal {
     pub fn open(database: &Database, node: &PersonaId) -> Result<Journal, SqlError> {
         let conn = database.open(JOURNAL_FILE, crate::db::migrations::Store::Journal)?;
         conn.exec(
-            "INSERT INTO readers (node, published, blobs_published, facts_published,
-                                  taken, blobs_taken, facts_taken)
-             VALUES (?1, 0, 0, 0, 0, 0, 0) ON CONFLICT (node) DO NOTHING",
+            "INSERT INTO readers (node, published, facts_published, taken, facts_taken)
+             VALUES (?1, 0, 0, 0, 0) ON CONFLICT (node) DO NOTHING",
             vals![&node.0],
         )?;
         Ok(Journal {
@@ -94,29 +88,20 @@ impl Journal {
         })
     }
 
-    fn positions(&self) -> Result<Positions, SqlError> {
-        let row = self
+    /// This process' position in one of its lists (a column of `readers`).
+    fn at(&self, column: Position) -> Result<i64, SqlError> {
+        Ok(self
             .conn
-            .row(
-                "SELECT published, blobs_published, facts_published, taken, blobs_taken, facts_taken
-                 FROM readers WHERE node = ?1",
+            .one(
+                &format!("SELECT {} FROM readers WHERE node = ?1", column.name()),
                 vals![self.node.clone()],
             )?
-            .ok_or_else(|| SqlError::Io(std::io::Error::other("this process' row is gone")))?;
-        Ok(Positions {
-            published: row.get(0)?,
-            blobs_published: row.get(1)?,
-            facts_published: row.get(2)?,
-            taken: row.get(3)?,
-            blobs_taken: row.get(4)?,
-            facts_taken: row.get(5)?,
-        })
+            .unwrap_or(0))
     }
 
-    fn set(&self, column: &str, to: i64) -> Result<(), SqlError> {
-        // `column` is one of the four above, never outside text.
+    fn set(&self, column: Position, to: i64) -> Result<(), SqlError> {
         self.conn.exec(
-            &format!("UPDATE readers SET {column} = ?2 WHERE node = ?1"),
+            &format!("UPDATE readers SET {} = ?2 WHERE node = ?1", column.name()),
             vals![self.node.clone(), to],
         )?;
         Ok(())
@@ -130,65 +115,57 @@ impl Journal {
         Ok(())
     }
 
-    /// Copies into the journal what `store` took in since this process last
-    /// did; how many changes and pictures were new to it.
+    /// Copies into the journal what `store` listed since this process last
+    /// did; how many changes, pictures and facts were new to it.
     pub fn publish(&self, store: &Store) -> Result<Moved, JournalError> {
         let mut moved = Moved::default();
-        let mut at = self.positions()?;
+        let mut at = self.at(Position::Published)?;
         loop {
-            let batch = store.changes_after(at.published, CHANGES_PER_BATCH)?;
-            let Some(last) = batch.last().map(|(id, _)| *id) else {
+            let (Some(last), batch) = store.outgoing_after(at, PER_BATCH)? else {
                 break;
             };
-            moved.changes += self.conn.transaction(|c| {
+            moved = self.conn.transaction(|c| {
                 Self::lock(c)?;
-                let mut new = 0;
-                for (_, change) in &batch {
-                    new += c.exec(
-                        "INSERT INTO changes (doc, author, signature, bytes, expires)
-                         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (signature) DO NOTHING",
-                        &[
-                            Value::from(&change.doc.0),
-                            Value::from(&change.author.0),
-                            Value::from(change.signature.as_slice()),
-                            Value::from(change.bytes.as_slice()),
-                            expiry(change).map_or(Value::Null, Value::Int),
-                        ],
-                    )? as usize;
+                let mut moved = moved;
+                for entry in &batch {
+                    match entry {
+                        Outgoing::Change(change) => {
+                            moved.changes += c.exec(
+                                "INSERT INTO entries (key, kind, doc, author, bytes, expires)
+                                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO NOTHING",
+                                &[
+                                    Value::from(change.signature.as_slice()),
+                                    Value::Int(CHANGE),
+                                    Value::from(&change.doc.0),
+                                    Value::from(&change.author.0),
+                                    Value::from(change.bytes.as_slice()),
+                                    expiry(change).map_or(Value::Null, Value::Int),
+                                ],
+                            )? as usize;
+                        }
+                        Outgoing::Blob(hash, bytes) => {
+                            moved.blobs += c.exec(
+                                "INSERT INTO entries (key, kind, bytes) VALUES (?1, ?2, ?3)
+                                 ON CONFLICT (key) DO NOTHING",
+                                vals![&hash.0, BLOB, bytes.as_slice()],
+                            )? as usize;
+                        }
+                    }
                 }
-                self.set("published", last)?;
-                Ok::<_, SqlError>(new)
+                self.set(Position::Published, last)?;
+                Ok::<_, SqlError>(moved)
             })?;
-            at.published = last;
+            store.forget_outgoing(last)?;
+            at = last;
         }
+        let mut at = self.at(Position::FactsPublished)?;
         loop {
-            let batch = store.blobs_after(at.blobs_published, BLOBS_PER_BATCH)?;
-            let Some(last) = batch.last().map(|(id, ..)| *id) else {
-                break;
-            };
-            moved.blobs += self.conn.transaction(|c| {
-                Self::lock(c)?;
-                let mut new = 0;
-                for (_, hash, bytes) in &batch {
-                    new += c.exec(
-                        "INSERT INTO blobs (hash, bytes) VALUES (?1, ?2)
-                         ON CONFLICT (hash) DO NOTHING",
-                        vals![&hash.0, bytes.as_slice()],
-                    )? as usize;
-                }
-                self.set("blobs_published", last)?;
-                Ok::<_, SqlError>(new)
-            })?;
-            at.blobs_published = last;
-        }
-        loop {
-            let batch = store.relay_facts_after(at.facts_published, CHANGES_PER_BATCH)?;
-            let Some(last) = batch.last().map(|(id, _)| *id) else {
+            let (Some(last), batch) = store.relay_facts_after(at, PER_BATCH)? else {
                 break;
             };
             self.conn.transaction(|c| {
                 Self::lock(c)?;
-                for (_, fact) in &batch {
+                for fact in &batch {
                     let v = |i: usize| {
                         fact.values
                             .get(i)
@@ -207,78 +184,68 @@ impl Journal {
                         ],
                     )?;
                 }
-                self.set("facts_published", last)
+                self.set(Position::FactsPublished, last)
             })?;
             moved.facts += batch.len();
-            at.facts_published = last;
             store.forget_relay_facts(last)?;
+            at = last;
         }
         Ok(moved)
     }
 
     /// Takes into `store` what the journal gained since this process last
-    /// took; how many changes and pictures were read.
+    /// took; how many changes, pictures and facts were read.
     pub fn take(&self, store: &mut Store, now: Timestamp) -> Result<Moved, JournalError> {
         let mut moved = Moved::default();
-        let mut at = self.positions()?;
+        let mut at = self.at(Position::Taken)?;
         loop {
             let rows = self.conn.rows(
-                "SELECT id, doc, author, signature, bytes FROM changes
+                "SELECT id, kind, key, doc, author, bytes FROM entries
                  WHERE id > ?1 ORDER BY id LIMIT ?2",
-                vals![at.taken, CHANGES_PER_BATCH as i64],
+                vals![at, PER_BATCH as i64],
             )?;
             let Some(last) = rows.last().map(|r| r.get::<i64>(0)).transpose()? else {
                 break;
             };
-            let mut changes = Vec::with_capacity(rows.len());
+            let mut entries = Vec::with_capacity(rows.len());
             for r in &rows {
-                if let Some(change) = signed_change(r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?) {
-                    changes.push(change);
+                let (kind, key, bytes): (i64, Vec<u8>, Vec<u8>) = (r.get(1)?, r.get(2)?, r.get(5)?);
+                if kind == BLOB {
+                    if let Ok(hash) = <[u8; 32]>::try_from(key.as_slice()) {
+                        entries.push(Outgoing::Blob(BlobHash(hash), bytes));
+                    }
+                } else if let Some(change) = signed_change(r.get(3)?, r.get(4)?, key, bytes) {
+                    entries.push(Outgoing::Change(change));
                 }
             }
-            moved.changes += changes.len();
-            // Judged again here, taken as from a sibling: what the document's
-            // rules refuse is kept as refused, what waits waits.
-            store.ingest_with(
-                changes,
-                now,
-                IngestPolicy {
-                    attach_to: None,
-                    relayed_for: None,
-                    void_on_misbehaviour: false,
-                    sender: None,
-                },
-            )?;
-            self.set("taken", last)?;
-            at.taken = last;
-        }
-        loop {
-            let rows = self.conn.rows(
-                "SELECT id, hash, bytes FROM blobs WHERE id > ?1 ORDER BY id LIMIT ?2",
-                vals![at.blobs_taken, BLOBS_PER_BATCH as i64],
-            )?;
-            let Some(last) = rows.last().map(|r| r.get::<i64>(0)).transpose()? else {
-                break;
-            };
-            for r in &rows {
-                let hash: Vec<u8> = r.get(1)?;
-                let bytes: Vec<u8> = r.get(2)?;
-                if let Ok(hash) = <[u8; 32]>::try_from(hash.as_slice()) {
-                    // Named here or not yet (its document may still wait): kept
-                    // either way, checked against its hash; the store forgets
-                    // what nothing names in time.
-                    store.put_blob(BlobHash(hash), &bytes, true)?;
-                    moved.blobs += 1;
+            // In the journal's order (a picture after the change that names
+            // it), in one transaction that lists nothing again.
+            store.quietly(|store| {
+                let mut changes = Vec::new();
+                for entry in entries {
+                    match entry {
+                        Outgoing::Change(c) => changes.push(c),
+                        Outgoing::Blob(hash, bytes) => {
+                            moved.changes += ingest(store, std::mem::take(&mut changes), now)?;
+                            // Checked against its hash; kept even if what names
+                            // it still waits for another change.
+                            store.put_blob(hash, &bytes, true)?;
+                            moved.blobs += 1;
+                        }
+                    }
                 }
-            }
-            self.set("blobs_taken", last)?;
-            at.blobs_taken = last;
+                moved.changes += ingest(store, changes, now)?;
+                Ok(())
+            })?;
+            self.set(Position::Taken, last)?;
+            at = last;
         }
+        let mut at = self.at(Position::FactsTaken)?;
         loop {
             let rows = self.conn.rows(
                 "SELECT id, tbl, added, a, b, c, d FROM relay_facts
                  WHERE id > ?1 ORDER BY id LIMIT ?2",
-                vals![at.facts_taken, CHANGES_PER_BATCH as i64],
+                vals![at, PER_BATCH as i64],
             )?;
             let Some(last) = rows.last().map(|r| r.get::<i64>(0)).transpose()? else {
                 break;
@@ -304,8 +271,8 @@ impl Journal {
             // order is what makes them all end the same.
             store.apply_relay_facts(&facts)?;
             moved.facts += facts.len();
-            self.set("facts_taken", last)?;
-            at.facts_taken = last;
+            self.set(Position::FactsTaken, last)?;
+            at = last;
         }
         Ok(moved)
     }
@@ -313,30 +280,54 @@ impl Journal {
     /// Drops the bodies of envelopes whose time has come (they stay as stubs,
     /// as in every store); how many.
     pub fn sweep(&self, now_ms: i64) -> Result<usize, SqlError> {
-        let due = self.conn.rows(
-            "SELECT id, bytes FROM changes WHERE expires IS NOT NULL AND expires <= ?1",
-            vals![now_ms],
-        )?;
         let mut n = 0;
-        for r in &due {
-            let id: i64 = r.get(0)?;
-            let bytes: Vec<u8> = r.get(1)?;
-            let stub = rally_core::sealed::stub_of(&bytes).unwrap_or(bytes);
-            self.conn.exec(
-                "UPDATE changes SET bytes = ?2, expires = NULL WHERE id = ?1",
-                vals![id, stub],
+        loop {
+            let due = self.conn.rows(
+                "SELECT id, bytes FROM entries WHERE expires IS NOT NULL AND expires <= ?1 LIMIT 100",
+                vals![now_ms],
             )?;
-            n += 1;
+            if due.is_empty() {
+                return Ok(n);
+            }
+            for r in &due {
+                let id: i64 = r.get(0)?;
+                let bytes: Vec<u8> = r.get(1)?;
+                // None: a stub already (sent after its holder's own sweep).
+                let stub = rally_core::sealed::stub_of(&bytes).unwrap_or(bytes);
+                self.conn.exec(
+                    "UPDATE entries SET bytes = ?2, expires = NULL WHERE id = ?1",
+                    vals![id, stub],
+                )?;
+                n += 1;
+            }
         }
-        Ok(n)
+    }
+
+    /// Whether the journal holds nothing at all.
+    pub fn is_empty(&self) -> Result<bool, SqlError> {
+        Ok(self
+            .conn
+            .one::<i64>(
+                "SELECT count(*) FROM (SELECT 1 FROM entries LIMIT 1) e",
+                &[],
+            )?
+            .unwrap_or(0)
+            == 0
+            && self
+                .conn
+                .one::<i64>(
+                    "SELECT count(*) FROM (SELECT 1 FROM relay_facts LIMIT 1) f",
+                    &[],
+                )?
+                .unwrap_or(0)
+                == 0)
     }
 
     /// Marks everything now in the journal as taken by this process (after
-    /// `rally-server migrate` filled it from this process' own store).
+    /// `rally-server migrate` filled an empty one from this process' store).
     pub fn mark_all_taken(&self) -> Result<(), SqlError> {
         self.conn.exec(
-            "UPDATE readers SET taken = (SELECT coalesce(max(id), 0) FROM changes),
-                                blobs_taken = (SELECT coalesce(max(id), 0) FROM blobs),
+            "UPDATE readers SET taken = (SELECT coalesce(max(id), 0) FROM entries),
                                 facts_taken = (SELECT coalesce(max(id), 0) FROM relay_facts)
              WHERE node = ?1",
             vals![self.node.clone()],
@@ -344,23 +335,27 @@ impl Journal {
         Ok(())
     }
 
-    /// How many changes the journal holds, and a checksum of them (see
-    /// [`Checksum`]).
+    /// The entries the journal holds, counted and summed (see [`Checksum`]).
     pub fn checksum(&self) -> Result<Checksum, SqlError> {
         let mut sum = Checksum::default();
         let mut after = 0i64;
         loop {
             let rows = self.conn.rows(
-                "SELECT id, doc, author, signature, bytes FROM changes
-                 WHERE id > ?1 ORDER BY id LIMIT 2000",
+                "SELECT id, kind, key, doc, author, bytes FROM entries
+                 WHERE id > ?1 ORDER BY id LIMIT 1000",
                 vals![after],
             )?;
             let Some(last) = rows.last().map(|r| r.get::<i64>(0)).transpose()? else {
                 break;
             };
             for r in &rows {
-                if let Some(c) = signed_change(r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?) {
-                    sum.add(&c);
+                let (kind, key, bytes): (i64, Vec<u8>, Vec<u8>) = (r.get(1)?, r.get(2)?, r.get(5)?);
+                if kind == BLOB {
+                    if let Ok(hash) = <[u8; 32]>::try_from(key.as_slice()) {
+                        sum.add(&Outgoing::Blob(BlobHash(hash), bytes));
+                    }
+                } else if let Some(c) = signed_change(r.get(3)?, r.get(4)?, key, bytes) {
+                    sum.add(&Outgoing::Change(c));
                 }
             }
             after = last;
@@ -369,54 +364,104 @@ impl Journal {
     }
 }
 
-/// Changes counted, and SHA-256 over the sorted SHA-256 of each (document,
-/// author, signature, bytes): the same for a store and a journal that hold the
-/// same changes, whatever their order.
+/// The columns of `readers` holding one process' positions.
+#[derive(Debug, Clone, Copy)]
+enum Position {
+    Published,
+    FactsPublished,
+    Taken,
+    FactsTaken,
+}
+
+impl Position {
+    fn name(self) -> &'static str {
+        match self {
+            Position::Published => "published",
+            Position::FactsPublished => "facts_published",
+            Position::Taken => "taken",
+            Position::FactsTaken => "facts_taken",
+        }
+    }
+}
+
+/// Changes judged again here, as from a sibling: what the documents' rules
+/// refuse is kept as refused, what waits waits. How many were read.
+fn ingest(
+    store: &mut Store,
+    changes: Vec<SignedChange>,
+    now: Timestamp,
+) -> Result<usize, StoreError> {
+    if changes.is_empty() {
+        return Ok(0);
+    }
+    let n = changes.len();
+    store.ingest_with(
+        changes,
+        now,
+        IngestPolicy {
+            attach_to: None,
+            relayed_for: None,
+            void_on_misbehaviour: false,
+            sender: None,
+        },
+    )?;
+    Ok(n)
+}
+
+/// Entries counted, and SHA-256 over the sorted SHA-256 of each: the same for
+/// a store's list and a journal that hold the same changes and pictures,
+/// whatever their order.
 #[derive(Debug, Default, Clone)]
 pub struct Checksum {
     digests: Vec<[u8; 32]>,
 }
 
 impl Checksum {
-    pub fn add(&mut self, c: &SignedChange) {
+    pub fn add(&mut self, entry: &Outgoing) {
         let mut h = Sha256::new();
-        h.update(c.doc.0);
-        h.update(c.author.0);
-        h.update(c.signature);
-        h.update((c.bytes.len() as u64).to_be_bytes());
-        h.update(&c.bytes);
+        match entry {
+            Outgoing::Change(c) => {
+                h.update(b"change");
+                h.update(c.doc.0);
+                h.update(c.author.0);
+                h.update(c.signature);
+                h.update((c.bytes.len() as u64).to_be_bytes());
+                h.update(&c.bytes);
+            }
+            Outgoing::Blob(hash, bytes) => {
+                h.update(b"blob");
+                h.update(hash.0);
+                h.update((bytes.len() as u64).to_be_bytes());
+                h.update(bytes);
+            }
+        }
         self.digests.push(h.finalize().into());
     }
 
-    /// Every accepted change of a store.
-    pub fn of_store(store: &Store) -> Result<Checksum, StoreError> {
+    /// Everything a store lists for the journal (and has not forgotten),
+    /// without taking it off the list.
+    pub fn of_outbox(store: &Store) -> Result<Checksum, StoreError> {
         let mut sum = Checksum::default();
         let mut after = 0;
-        loop {
-            let batch = store.changes_after(after, 2000)?;
-            let Some(last) = batch.last().map(|(id, _)| *id) else {
-                break;
-            };
-            for (_, c) in &batch {
-                sum.add(c);
+        while let (Some(last), batch) = store.outgoing_after(after, 1000)? {
+            for entry in &batch {
+                sum.add(entry);
             }
             after = last;
         }
         Ok(sum)
     }
 
-    pub fn count(&self) -> u64 {
-        self.digests.len() as u64
-    }
-
-    pub fn hex(&self) -> String {
-        let mut sorted = self.digests.clone();
-        sorted.sort_unstable();
+    /// How many different entries, and the checksum (an entry listed twice,
+    /// a change refused twice, is one in the journal).
+    pub fn finish(mut self) -> (u64, String) {
+        self.digests.sort_unstable();
+        self.digests.dedup();
         let mut h = Sha256::new();
-        for d in &sorted {
+        for d in &self.digests {
             h.update(d);
         }
-        hex::encode(h.finalize())
+        (self.digests.len() as u64, hex::encode(h.finalize()))
     }
 }
 
@@ -431,14 +476,14 @@ fn expiry(change: &SignedChange) -> Option<i64> {
 }
 
 fn signed_change(
-    doc: Vec<u8>,
-    author: Vec<u8>,
+    doc: Option<Vec<u8>>,
+    author: Option<Vec<u8>>,
     signature: Vec<u8>,
     bytes: Vec<u8>,
 ) -> Option<SignedChange> {
     Some(SignedChange {
-        doc: DocId(doc.try_into().ok()?),
-        author: PersonaId(author.try_into().ok()?),
+        doc: DocId(doc?.try_into().ok()?),
+        author: PersonaId(author?.try_into().ok()?),
         signature: signature.try_into().ok()?,
         bytes,
     })

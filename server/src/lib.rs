@@ -61,6 +61,8 @@ pub enum ServerError {
     Registry(#[from] RegistryError),
     #[error(transparent)]
     Journal(#[from] journal::JournalError),
+    #[error("cannot bring this process in step with the instance: {0}")]
+    Upkeep(Box<siblings::UpkeepError>),
     #[error(transparent)]
     Net(#[from] rally_net::NetError),
     #[error("cannot listen for HTTP on {addr}: {source}")]
@@ -262,30 +264,30 @@ pub async fn run(
     let me_id = me.id();
     // On a shared database: the instance's documents, reports and hidden
     // documents kept in step (see `journal` and `siblings`). A process takes
-    // every document before its node listens, so one started on an empty
-    // directory serves the whole instance.
+    // every document, and hides what the admins hid, before its node and web
+    // server listen, so one started on an empty directory serves the whole
+    // instance at once. A server that runs alone lists nothing for a journal.
+    if !shared {
+        store.stop_sharing_through_journal()?;
+    }
     let upkeep_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let upkeep = if shared {
         let database = db::Database::for_data(&config.data).map_err(journal::JournalError::from)?;
-        let journal =
-            journal::Journal::open(&database, &me_id).map_err(journal::JournalError::from)?;
-        store.record_relay_state()?;
-        let taken = journal.take(&mut store, Timestamp::now())?;
-        let sent = journal.publish(&store)?;
-        tracing::info!(
-            taken = taken.changes,
-            taken_pictures = taken.blobs,
-            sent = sent.changes,
-            sent_pictures = sent.blobs,
-            "documents in step with the shared journal"
-        );
-        let upkeep = siblings::Upkeep {
+        let mut upkeep = siblings::Upkeep {
             store: Store::open(&config.data)?,
             db: fedi::db::FediDb::open(&config.data).map_err(fedi::FediError::from)?,
             registry: SqlRegistry::open(&config.data)?,
             journal: journal::Journal::open(&database, &me_id)
                 .map_err(journal::JournalError::from)?,
         };
+        // On a thread of its own: the database's blocking client may not run
+        // on the runtime's threads, and a big journal takes a while.
+        std::thread::scope(|s| {
+            s.spawn(|| upkeep.catch_up())
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        })
+        .map_err(|e| ServerError::Upkeep(Box::new(e)))?;
         Some(
             upkeep
                 .spawn(upkeep_stop.clone())

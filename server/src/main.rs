@@ -263,14 +263,14 @@ fn migrate(from: &str, to: &str, json: bool) -> Result<()> {
     }
     // The node's key stays the same: devices reach the server by its peer id.
     let key = SqlRegistry::open_in(&source, &dir)?.transport_key()?;
-    // The documents go into the shared journal (see `journal.rs`), written as
-    // this process' own: checked empty first, like every other table.
+    // The documents go into the shared journal (see `journal.rs`), as this
+    // process' own: checked empty first, like every other table.
     let mut store = rally_store::Store::open(&dir)?;
     let me = store
         .persona(rally_server::SERVER_PERSONA)?
         .context("the server's store holds no server persona")?;
     let journal = Journal::open(&target, &me.id())?;
-    if journal.checksum()?.count() > 0 {
+    if !journal.is_empty()? {
         bail!("the target's journal already holds documents: copy into an empty database");
     }
     let mut report = serde_json::Map::new();
@@ -294,32 +294,24 @@ fn migrate(from: &str, to: &str, json: bool) -> Result<()> {
         }
         report.insert(store.name().to_owned(), serde_json::to_value(&copied)?);
     }
-    // What its relay learned from its peers goes too (recorded as added).
-    store.record_relay_state()?;
-    let sent = journal.publish(&store)?;
+    // Everything the store holds is listed (and what its relay learned from
+    // its peers), then copied, then read back from both sides and compared.
+    store.share_through_journal()?;
+    let listed = Checksum::of_outbox(&store)?;
+    journal.publish(&store)?;
     journal.mark_all_taken()?;
-    let (here, there) = (Checksum::of_store(&store)?, journal.checksum()?);
-    if (here.count(), here.hex()) != (there.count(), there.hex()) {
+    let (count, sum) = listed.finish();
+    let (there, there_sum) = journal.checksum()?.finish();
+    if (count, &sum) != (there, &there_sum) {
         bail!(
-            "the documents differ after the copy: {} changes (checksum {}) here, {} ({}) in PostgreSQL",
-            here.count(),
-            here.hex(),
-            there.count(),
-            there.hex()
+            "the documents differ after the copy: {count} changes and pictures (checksum {sum}) here, {there} ({there_sum}) in PostgreSQL"
         );
     }
-    let copied = vec![
-        copy::Copied {
-            table: "changes".into(),
-            rows: there.count(),
-            checksum: there.hex(),
-        },
-        copy::Copied {
-            table: "blobs".into(),
-            rows: sent.blobs as u64,
-            checksum: String::new(),
-        },
-    ];
+    let copied = vec![copy::Copied {
+        table: "entries".into(),
+        rows: count,
+        checksum: sum,
+    }];
     if !json {
         for c in &copied {
             println!(

@@ -60,18 +60,59 @@ pub struct Upkeep {
 }
 
 impl Upkeep {
-    pub fn tick(&mut self, now: Timestamp) -> Result<(), UpkeepError> {
-        self.journal.publish(&self.store)?;
-        self.journal.take(&mut self.store, now)?;
-        self.journal.sweep(now.as_millisecond())?;
-        self.db.gather_reports(&mut self.store)?;
+    /// Before the node and the web server listen: this store lists what it
+    /// takes in from now on, sends what it holds that the journal lacks,
+    /// takes what the journal holds, and hides what the admins hid.
+    pub fn catch_up(&mut self) -> Result<(), UpkeepError> {
+        self.store
+            .share_through_journal()
+            .map_err(crate::journal::JournalError::from)?;
+        let sent = self.journal.publish(&self.store)?;
+        let taken = self.journal.take(&mut self.store, Timestamp::now())?;
+        tracing::info!(
+            sent = sent.changes,
+            sent_pictures = sent.blobs,
+            taken = taken.changes,
+            taken_pictures = taken.blobs,
+            taken_facts = taken.facts,
+            "documents in step with the shared journal"
+        );
         crate::fedi::moderation::align_hidden(
             &self.db,
             &self.registry,
             &mut self.store,
-            now.as_second(),
+            Timestamp::now().as_second(),
         )?;
         Ok(())
+    }
+
+    /// One round; each step is tried whatever became of the others (a
+    /// journal that cannot be reached does not keep what the admins hid from
+    /// being hidden).
+    pub fn tick(&mut self, now: Timestamp) {
+        let log = |step: &str, e: &dyn std::fmt::Display| {
+            tracing::warn!(error = %e, step, "cannot keep this process in step with its siblings");
+        };
+        if let Err(e) = crate::fedi::moderation::align_hidden(
+            &self.db,
+            &self.registry,
+            &mut self.store,
+            now.as_second(),
+        ) {
+            log("hidden documents", &e);
+        }
+        if let Err(e) = self.journal.sweep(now.as_millisecond()) {
+            log("expired envelopes", &e);
+        }
+        if let Err(e) = self.journal.publish(&self.store) {
+            log("sending to the journal", &e);
+        }
+        if let Err(e) = self.journal.take(&mut self.store, now) {
+            log("taking from the journal", &e);
+        }
+        if let Err(e) = self.db.gather_reports(&mut self.store) {
+            log("reports", &e);
+        }
     }
 
     /// Ticks every second until `stop` is set.
@@ -83,9 +124,7 @@ impl Upkeep {
             .name("rally-upkeep".into())
             .spawn(move || {
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    if let Err(e) = self.tick(Timestamp::now()) {
-                        tracing::warn!(error = %e, "cannot keep this process in step with its siblings");
-                    }
+                    self.tick(Timestamp::now());
                     std::thread::sleep(std::time::Duration::from_secs(1));
                 }
             })

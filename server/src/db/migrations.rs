@@ -137,23 +137,22 @@ const JOURNAL: &[Migration] = &[Migration {
     what: "the documents' changes, the pictures, the relays' facts, where each process has read to",
     sql: Sql::Both(
         "
--- Every change a process of the instance accepted (documents' changes and
--- group logs' envelopes), once each, in the order they were written here.
-CREATE TABLE IF NOT EXISTS changes (
-    id        INTEGER PRIMARY KEY,
-    doc       BLOB NOT NULL,
-    author    BLOB NOT NULL,
-    signature BLOB NOT NULL UNIQUE,
-    bytes     BLOB NOT NULL,
+-- Everything any process of the instance took in, once each, in the order it
+-- was written here: changes (documents' and group logs' envelopes, accepted
+-- or refused where they arrived: each process judges them again) and pictures.
+CREATE TABLE IF NOT EXISTS entries (
+    id      INTEGER PRIMARY KEY,
+    -- A change's signature, or a picture's hash.
+    key     BLOB NOT NULL UNIQUE,
+    -- 0 a change, 2 a picture.
+    kind    INTEGER NOT NULL,
+    doc     BLOB,
+    author  BLOB,
+    bytes   BLOB NOT NULL,
     -- An envelope's expiry (Unix ms): its body is dropped then.
-    expires   INTEGER
+    expires INTEGER
 );
-CREATE INDEX IF NOT EXISTS changes_expiring ON changes (expires) WHERE expires IS NOT NULL;
-CREATE TABLE IF NOT EXISTS blobs (
-    id    INTEGER PRIMARY KEY,
-    hash  BLOB NOT NULL UNIQUE,
-    bytes BLOB NOT NULL
-);
+CREATE INDEX IF NOT EXISTS entries_expiring ON entries (expires) WHERE expires IS NOT NULL;
 -- What the processes' relays learned from their peers (rows added to or
 -- removed from their own tables, see `rally_store`'s `relay_state.rs`).
 CREATE TABLE IF NOT EXISTS relay_facts (
@@ -165,15 +164,13 @@ CREATE TABLE IF NOT EXISTS relay_facts (
     c     BLOB,
     d     BLOB
 );
--- Each process (its server persona): the rows of its own store it copied
--- here, and the rows of this journal it took into its store.
+-- Each process (its server persona): how far it copied its store's lists
+-- here, and how far it took each list of this journal into its store.
 CREATE TABLE IF NOT EXISTS readers (
     node            BLOB PRIMARY KEY,
     published       INTEGER NOT NULL,
-    blobs_published INTEGER NOT NULL,
     facts_published INTEGER NOT NULL,
     taken           INTEGER NOT NULL,
-    blobs_taken     INTEGER NOT NULL,
     facts_taken     INTEGER NOT NULL
 );
 ",
@@ -327,6 +324,15 @@ CREATE TABLE IF NOT EXISTS sent_once (
     PRIMARY KEY (inbox, activity)
 );
 CREATE INDEX IF NOT EXISTS published_by_actor ON published (actor, at);",
+        ),
+    },
+    Migration {
+        version: 4,
+        what: "the keys of the personas kept for remote actors, one per actor for every process",
+        sql: Sql::Both(
+            "
+ALTER TABLE proxies ADD COLUMN secret BLOB;
+ALTER TABLE proxies ADD COLUMN suffix BLOB;",
         ),
     },
 ];

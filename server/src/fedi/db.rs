@@ -525,6 +525,54 @@ impl FediDb {
         Ok(())
     }
 
+    /// The keys of the persona the instance keeps for `remote`: the first
+    /// offered, by whichever process needed one first (see
+    /// `Local::proxy_persona`); `offer` is this process' candidate.
+    pub fn claim_proxy(
+        &self,
+        remote: &str,
+        offer: &rally_core::Persona,
+    ) -> Result<Option<rally_core::Persona>, DbError> {
+        let secret = zeroize::Zeroizing::new(offer.secret_bytes());
+        self.conn
+            .exec(
+                "INSERT INTO proxies (remote, persona, secret, suffix) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (remote) DO UPDATE
+                 SET persona = excluded.persona, secret = excluded.secret, suffix = excluded.suffix
+                 WHERE proxies.secret IS NULL",
+                vals![
+                    remote,
+                    offer.id().to_hex(),
+                    &secret[..],
+                    &offer.actor_suffix()[..]
+                ],
+            )
+            .ctx("claiming a proxy")?;
+        self.shared_proxy(remote)
+    }
+
+    /// The keys of the persona the instance keeps for `remote`, if one was
+    /// claimed.
+    pub fn shared_proxy(&self, remote: &str) -> Result<Option<rally_core::Persona>, DbError> {
+        let row = self
+            .conn
+            .row(
+                "SELECT secret, suffix FROM proxies WHERE remote = ?1 AND secret IS NOT NULL",
+                vals![remote],
+            )
+            .ctx("reading a proxy")?;
+        let Some(row) = row else { return Ok(None) };
+        let secret = zeroize::Zeroizing::new(row.get::<Vec<u8>>(0).ctx("reading a proxy")?);
+        let suffix: Vec<u8> = row.get(1).ctx("reading a proxy")?;
+        let (Ok(secret), Ok(suffix)) = (
+            <[u8; 32]>::try_from(secret.as_slice()),
+            <[u8; rally_core::persona::ACTOR_SUFFIX_LEN]>::try_from(suffix.as_slice()),
+        ) else {
+            return Ok(None);
+        };
+        Ok(Some(rally_core::Persona::from_parts(secret, suffix)))
+    }
+
     pub fn set_proxy_persona(&self, remote: &str, persona: &str) -> Result<(), DbError> {
         self.conn
             .exec(

@@ -418,12 +418,21 @@ impl Local {
     }
 
     /// The persona the server writes for a remote actor (made on first use).
+    /// Its keys are in the shared state, so every process of an instance
+    /// writes for the actor as the same persona: what it posted through one
+    /// is edited through another.
     pub fn proxy_persona(&mut self, actor: &str) -> Result<rally_store::LocalPersona, FediError> {
-        let (p, new) = self.service.proxy_persona(&proxy_name(actor))?;
-        if new {
-            self.db.set_proxy_persona(actor, &p.id().to_hex())?;
+        let name = proxy_name(actor);
+        if let Some(p) = self.store().persona(&name)? {
+            // Made here before its keys were shared: offered to the others.
+            self.db.claim_proxy(actor, &p.persona)?;
+            return Ok(p);
         }
-        Ok(p)
+        let keys = self
+            .db
+            .claim_proxy(actor, &rally_core::Persona::generate())?
+            .ok_or_else(|| FediError::Refused("no proxy persona could be kept".into()))?;
+        Ok(self.service.adopt_proxy(&name, &keys)?)
     }
 
     /// Forgets the proxy personas that wrote nothing (see
@@ -452,11 +461,15 @@ impl Local {
         Ok(outcome?)
     }
 
-    /// The persona the server keeps for a remote actor it has seen.
-    pub fn proxy_of(&self, actor: &str) -> Result<rally_store::LocalPersona, FediError> {
-        self.store()
-            .persona(&proxy_name(actor))?
-            .ok_or(FediError::NotFound)
+    /// The persona the server keeps for a remote actor it has seen (through
+    /// this process or another).
+    pub fn proxy_of(&mut self, actor: &str) -> Result<rally_store::LocalPersona, FediError> {
+        let name = proxy_name(actor);
+        if let Some(p) = self.store().persona(&name)? {
+            return Ok(p);
+        }
+        let keys = self.db.shared_proxy(actor)?.ok_or(FediError::NotFound)?;
+        Ok(self.service.adopt_proxy(&name, &keys)?)
     }
 
     /// Whether a persona is one the server keeps for a remote actor.

@@ -1,6 +1,6 @@
 //! The journal on both backends: what one process' store took in reaches
-//! another's, a process started empty gets everything, nothing is written
-//! twice, and an envelope's body goes at its time.
+//! another's, a process started empty gets everything, nothing is sent back,
+//! pictures and relay facts go too, and an envelope's body goes at its time.
 
 use rally_core::sealed::{Content, Envelope, EpochSecret, log_id};
 use rally_core::{DocId, Document, EventDetails, Persona};
@@ -13,7 +13,10 @@ fn t(secs: i64) -> Timestamp {
 }
 
 fn event(store: &mut Store, who: &str, title: &str) -> DocId {
-    let me = store.create_persona(who, t(0)).unwrap();
+    let me = match store.persona(who).unwrap() {
+        Some(p) => p,
+        None => store.create_persona(who, t(0)).unwrap(),
+    };
     let d = EventDetails::new(title, "2055-05-01T18:00".parse().unwrap(), "Europe/Paris");
     let (doc, _) = Document::create_event(&me.persona, who, &d, None, t(0)).unwrap();
     store.insert_new(&doc).unwrap();
@@ -24,26 +27,24 @@ fn node() -> PersonaId {
     Persona::generate().id()
 }
 
+/// A process' store, listing what it takes in, and its view of the journal.
+fn process(database: &Database) -> (tempfile::TempDir, Store, Journal) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    store.share_through_journal().unwrap();
+    (dir, store, Journal::open(database, &node()).unwrap())
+}
+
 #[test]
 fn processes_share_their_documents_through_the_journal() {
     for (_dir, database) in each() {
-        let (dir_a, dir_b, dir_c) = (
-            tempfile::tempdir().unwrap(),
-            tempfile::tempdir().unwrap(),
-            tempfile::tempdir().unwrap(),
-        );
-        let mut a = Store::open(dir_a.path()).unwrap();
-        let mut b = Store::open(dir_b.path()).unwrap();
-        let (ja, jb) = (
-            Journal::open(&database, &node()).unwrap(),
-            Journal::open(&database, &node()).unwrap(),
-        );
+        let (_a, mut a, ja) = process(&database);
+        let (_b, mut b, jb) = process(&database);
         let picnic = event(&mut a, "ana", "Picnic");
-        let sent = ja.publish(&a).unwrap();
-        assert_eq!(sent.changes, 1, "{database:?}");
+        assert_eq!(ja.publish(&a).unwrap().changes, 1, "{database:?}");
         assert_eq!(ja.publish(&a).unwrap(), Moved::default(), "nothing new");
 
-        // B takes it, writes its own, and sends back only its own.
+        // B takes it, writes its own, and sends only its own.
         assert_eq!(jb.take(&mut b, t(1)).unwrap().changes, 1);
         assert_eq!(
             b.load(picnic).unwrap().heads(),
@@ -51,65 +52,95 @@ fn processes_share_their_documents_through_the_journal() {
             "{database:?}"
         );
         let march = event(&mut b, "ben", "March");
-        assert_eq!(jb.publish(&b).unwrap().changes, 1, "only B's own is new");
-        // A reads its own back too (taking in journal order is what makes
-        // every process end the same), and B's.
+        let sent = jb.publish(&b).unwrap();
+        assert_eq!(sent.changes, 1, "only B's own is new");
+        assert_eq!(
+            b.outgoing_after(0, 10).unwrap().0,
+            None,
+            "what B took is not listed to be sent back"
+        );
+        // A reads its own back too, and B's.
         assert_eq!(ja.take(&mut a, t(2)).unwrap().changes, 2);
         assert!(a.load(march).is_ok(), "{database:?}");
         assert_eq!(ja.take(&mut a, t(2)).unwrap(), Moved::default());
+        // A writes again after its list was emptied: still sent.
+        let third = event(&mut a, "ana", "Soup kitchen");
+        assert_eq!(ja.publish(&a).unwrap().changes, 1, "{database:?}");
 
         // A process started on an empty directory gets everything.
-        let mut c = Store::open(dir_c.path()).unwrap();
-        let jc = Journal::open(&database, &node()).unwrap();
-        assert_eq!(jc.take(&mut c, t(3)).unwrap().changes, 2);
-        for doc in [picnic, march] {
+        let (_c, mut c, jc) = process(&database);
+        assert_eq!(jc.take(&mut c, t(3)).unwrap().changes, 3);
+        for doc in [picnic, march, third] {
             assert_eq!(c.load(doc).unwrap().heads(), a.load(doc).unwrap().heads());
         }
-        let all = ja.checksum().unwrap();
-        assert_eq!(all.count(), 2);
-        for store in [&a, &b, &c] {
-            let sum = Checksum::of_store(store).unwrap();
-            assert_eq!((sum.count(), sum.hex()), (all.count(), all.hex()));
-        }
         assert_eq!(
-            jc.publish(&c).unwrap().changes,
-            0,
-            "what it took is already there"
+            jc.publish(&c).unwrap(),
+            Moved::default(),
+            "nothing sent back"
         );
+        assert_eq!(ja.checksum().unwrap().finish().0, 3);
+    }
+}
+
+#[test]
+fn pictures_go_through_the_journal_after_what_names_them() {
+    for (_dir, database) in each() {
+        let (_a, a, ja) = process(&database);
+        let (_b, mut b, jb) = process(&database);
+        let bytes = b"not really a picture, but bytes with a hash".to_vec();
+        let hash = BlobHash(Sha256::digest(&bytes).into());
+        a.put_blob(hash, &bytes, true).unwrap();
+        assert_eq!(ja.publish(&a).unwrap().blobs, 1, "{database:?}");
+        assert_eq!(jb.take(&mut b, t(1)).unwrap().blobs, 1);
+        assert_eq!(b.blob(hash).unwrap(), Some(bytes), "{database:?}");
+        assert_eq!(jb.publish(&b).unwrap(), Moved::default());
+        // A picture whose bytes do not match its hash is not kept.
+        let forged = BlobHash([9; 32]);
+        ja.conn
+            .exec(
+                "INSERT INTO entries (key, kind, bytes) VALUES (?1, 2, ?2)",
+                vals![&forged.0, b"other bytes".as_slice()],
+            )
+            .unwrap();
+        jb.take(&mut b, t(2)).unwrap();
+        assert_eq!(b.blob(forged).unwrap(), None, "{database:?}");
     }
 }
 
 #[test]
 fn a_change_the_document_refuses_is_not_taken() {
     for (_dir, database) in each() {
-        let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        let mut a = Store::open(dir_a.path()).unwrap();
-        let mut b = Store::open(dir_b.path()).unwrap();
+        let (_a, mut a, ja) = process(&database);
+        let (_b, mut b, jb) = process(&database);
         let picnic = event(&mut a, "ana", "Picnic");
-        let ja = Journal::open(&database, &node()).unwrap();
+        let forged = match a.outgoing_after(0, 10).unwrap().1.remove(0) {
+            Outgoing::Change(mut c) => {
+                c.signature[0] ^= 1;
+                c
+            }
+            other => panic!("{other:?}"),
+        };
         ja.publish(&a).unwrap();
-        // A forged row: another persona's signature over Ana's change.
-        let mut forged = a.changes_after(0, 10).unwrap().remove(0).1;
-        forged.signature[0] ^= 1;
+        // A forged entry: Ana's change under a signature she did not make.
         ja.conn
             .exec(
-                "INSERT INTO changes (doc, author, signature, bytes) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO entries (key, kind, doc, author, bytes) VALUES (?1, 0, ?2, ?3, ?4)",
                 vals![
+                    forged.signature.as_slice(),
                     &forged.doc.0,
                     &forged.author.0,
-                    forged.signature.as_slice(),
                     forged.bytes.as_slice()
                 ],
             )
             .unwrap();
-        let jb = Journal::open(&database, &node()).unwrap();
         assert_eq!(jb.take(&mut b, t(1)).unwrap().changes, 2);
+        let accepted = b.export(&[picnic]).unwrap();
         assert_eq!(
-            Checksum::of_store(&b).unwrap().count(),
+            accepted.len(),
             1,
             "{database:?}: the forged copy is not stored"
         );
-        assert!(b.load(picnic).is_ok());
+        assert_ne!(accepted[0].signature, forged.signature);
     }
 }
 
@@ -137,12 +168,12 @@ fn an_envelopes_body_goes_from_the_journal_at_its_time() {
         let j = Journal::open(&database, &node()).unwrap();
         j.conn
             .exec(
-                "INSERT INTO changes (doc, author, signature, bytes, expires)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO entries (key, kind, doc, author, bytes, expires)
+                 VALUES (?1, 0, ?2, ?3, ?4, ?5)",
                 vals![
+                    signed.signature.as_slice(),
                     &signed.doc.0,
                     &signed.author.0,
-                    signed.signature.as_slice(),
                     signed.bytes.as_slice(),
                     5_000i64
                 ],
@@ -153,7 +184,7 @@ fn an_envelopes_body_goes_from_the_journal_at_its_time() {
         assert_eq!(j.sweep(6_000).unwrap(), 0, "once");
         let held: Vec<u8> = j
             .conn
-            .one("SELECT bytes FROM changes", &[])
+            .one("SELECT bytes FROM entries", &[])
             .unwrap()
             .unwrap();
         assert_eq!(
@@ -170,8 +201,9 @@ fn an_envelopes_body_goes_from_the_journal_at_its_time() {
 }
 
 /// What one relay learned from its peers reaches the others in the journal's
-/// order; a fact taken is not recorded again; a server that ran alone sends
-/// what it holds when it joins.
+/// order; a fact taken is not listed again; a server that ran alone sends
+/// what it holds when it joins; a row changed here since the last send keeps
+/// its own state until its fact comes back.
 #[test]
 fn what_a_relay_learned_reaches_the_other_processes() {
     for (_dir, database) in each() {
@@ -187,59 +219,69 @@ fn what_a_relay_learned_reaches_the_other_processes() {
                 .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
                 .unwrap()
         };
+        let invite = |i: usize, invite: u8, open: bool| {
+            let sql = if open {
+                "INSERT INTO open_invites (log, invite) VALUES (?1, ?2)"
+            } else {
+                "DELETE FROM open_invites WHERE log = ?1 AND invite = ?2"
+            };
+            raw(i)
+                .execute(sql, rusqlite::params![log, [invite; 32]])
+                .unwrap();
+        };
         // C ran alone before: what it holds is sent when it joins.
         raw(2)
             .execute("INSERT INTO shared_docs (doc) VALUES (?1)", [doc])
             .unwrap();
         for s in &mut stores {
-            s.record_relay_state().unwrap();
+            s.share_through_journal().unwrap();
         }
         let journals: Vec<Journal> = (0..3)
             .map(|_| Journal::open(&database, &node()).unwrap())
             .collect();
         // A's relay hears of two open invitations and shares a document.
-        let a = raw(0);
-        for invite in [[4u8; 32], [5u8; 32]] {
-            a.execute(
-                "INSERT INTO open_invites (log, invite) VALUES (?1, ?2)",
-                rusqlite::params![log, invite],
+        invite(0, 4, true);
+        invite(0, 5, true);
+        raw(0)
+            .execute(
+                "INSERT INTO relayed_docs (remote, doc) VALUES (?1, ?2)",
+                rusqlite::params![remote, doc],
             )
             .unwrap();
-        }
-        a.execute(
-            "INSERT INTO relayed_docs (remote, doc) VALUES (?1, ?2)",
-            rusqlite::params![remote, doc],
-        )
-        .unwrap();
         assert_eq!(journals[0].publish(&stores[0]).unwrap().facts, 3);
         assert_eq!(journals[2].publish(&stores[2]).unwrap().facts, 1);
-        assert!(
-            stores[0].relay_facts_after(0, 10).unwrap().is_empty(),
-            "sent, forgotten"
+        // Again, after its list was emptied: still sent.
+        invite(0, 6, true);
+        assert_eq!(
+            journals[0].publish(&stores[0]).unwrap().facts,
+            1,
+            "{database:?}"
         );
-        // B takes them (and records nothing), then closes one invitation.
-        assert_eq!(journals[1].take(&mut stores[1], t(1)).unwrap().facts, 4);
-        assert_eq!(held(1, "open_invites"), 2, "{database:?}");
+        // B takes them (and lists nothing), then closes one invitation.
+        assert_eq!(journals[1].take(&mut stores[1], t(1)).unwrap().facts, 5);
+        assert_eq!(held(1, "open_invites"), 3, "{database:?}");
         assert_eq!(held(1, "relayed_docs"), 1);
         assert_eq!(held(1, "shared_docs"), 1);
-        assert!(
-            stores[1].relay_facts_after(0, 10).unwrap().is_empty(),
-            "taken facts are not sent back"
+        assert_eq!(
+            stores[1].relay_facts_after(0, 10).unwrap().0,
+            None,
+            "not sent back"
         );
-        raw(1)
-            .execute("DELETE FROM open_invites WHERE invite = ?1", [[4u8; 32]])
-            .unwrap();
+        invite(1, 4, false);
         assert_eq!(journals[1].publish(&stores[1]).unwrap().facts, 1);
+        // A closes invitation 5 and takes before sending: its own older fact
+        // (5 open) does not open it again.
+        invite(0, 5, false);
+        journals[0].take(&mut stores[0], t(2)).unwrap();
+        assert_eq!(held(0, "open_invites"), 1, "only 6: {database:?}");
+        journals[0].publish(&stores[0]).unwrap();
         // Every process ends the same, its own facts applied in order too.
         for (i, j) in journals.iter().enumerate() {
-            j.take(&mut stores[i], t(2)).unwrap();
+            j.take(&mut stores[i], t(3)).unwrap();
             assert_eq!(held(i, "open_invites"), 1, "{i} {database:?}");
             assert_eq!(held(i, "relayed_docs"), 1, "{i}");
             assert_eq!(held(i, "shared_docs"), 1, "{i}");
-            assert!(
-                stores[i].relay_facts_after(0, 10).unwrap().is_empty(),
-                "{i}"
-            );
+            assert_eq!(stores[i].relay_facts_after(0, 10).unwrap().0, None, "{i}");
         }
     }
 }

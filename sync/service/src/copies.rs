@@ -45,6 +45,16 @@ impl Service {
         })
     }
 
+    /// The persona named `name`, made with `keys` if there is none (a proxy
+    /// another process of the server made first); one transaction.
+    pub fn adopt_proxy(&mut self, name: &str, keys: &rally_core::Persona) -> Result<LocalPersona> {
+        let now = self.now();
+        self.transaction(|s| match s.store.persona(name)? {
+            Some(p) => Ok(p),
+            None => Ok(s.store.adopt_persona(name, keys, now)?),
+        })
+    }
+
     /// Forgets the proxy personas (named with `prefix`) made before
     /// `created_before` (Unix seconds) that wrote nothing this store holds, a
     /// thousand at most per call; returns them.

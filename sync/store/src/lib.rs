@@ -19,6 +19,7 @@ mod blobs;
 mod changed;
 mod expiry;
 mod index;
+mod journal_outbox;
 mod maps;
 mod meta;
 mod policy;
@@ -28,7 +29,6 @@ mod reports;
 mod retention;
 mod sealed;
 mod seen;
-mod since;
 mod sync;
 mod wipe;
 
@@ -46,6 +46,7 @@ pub use admin_reports::{AdminReport, NewReport, ReportNote};
 pub use blobs::BlobTaken;
 pub use expiry::{STUB_CLOCK_SKEW_MS, Swept};
 pub use index::{BBox, EventQuery, EventSummary, GroupSummary};
+pub use journal_outbox::Outgoing;
 pub use maps::{KeptMap, TileBytes};
 pub use policy::ServerPolicy;
 pub use rally_core::jiff::Timestamp;
@@ -88,7 +89,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (21, include_str!("migrations/21-disappearing.sql")),
     (22, include_str!("migrations/22-forgotten.sql")),
     (23, include_str!("migrations/23-reports-signed.sql")),
-    (24, include_str!("migrations/24-relay-outbox.sql")),
+    (24, include_str!("migrations/24-journal-outbox.sql")),
 ];
 pub const DB_FILE: &str = "rally.db";
 
@@ -547,6 +548,17 @@ impl Store {
         name: &str,
         now: Timestamp,
     ) -> Result<LocalPersona, StoreError> {
+        self.adopt_persona(name, &Persona::generate(), now)
+    }
+
+    /// Keeps `keys` as the persona `name` (one whose keys were made elsewhere:
+    /// a server's persona for a remote actor, made by another of its processes).
+    pub fn adopt_persona(
+        &mut self,
+        name: &str,
+        keys: &Persona,
+        now: Timestamp,
+    ) -> Result<LocalPersona, StoreError> {
         let name = name.trim();
         if name.is_empty() {
             return Err(StoreError::EmptyPersonaName);
@@ -554,7 +566,7 @@ impl Store {
         if self.persona(name)?.is_some() {
             return Err(StoreError::PersonaExists(name.to_owned()));
         }
-        let persona = Persona::generate();
+        let persona = Persona::from_parts(keys.secret_bytes(), keys.actor_suffix());
         let secs = now.as_second();
         self.conn
             .prepare_cached("INSERT INTO personas (name, public_key, secret_key, actor_suffix, created_at, last_used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)").and_then(|mut s| s.execute(params![name, persona.id().0, persona.secret_bytes(), persona.actor_suffix(), secs]))

@@ -2,20 +2,18 @@
 //! group log goes to (`log_members`), which invitations are open
 //! (`open_invites`), who showed one (`invited`), which documents each remote
 //! persona came to know through it (`relayed_docs`), and what it offers to
-//! everyone (`shared_docs`). A server process that shares its instance with
-//! others turns on [`Store::record_relay_state`]: from then on every row
-//! added or removed there, by any connection, is also written to
-//! `relay_outbox` (triggers, schema 24). The server copies those facts to the
-//! instance's journal ([`Store::relay_facts_after`]) and applies the ones
-//! every process wrote, in the journal's order, with
-//! [`Store::apply_relay_facts`], which records nothing again; so every
-//! process ends with the same state, whichever one a device spoke to.
+//! everyone (`shared_docs`). On a server process that shares its instance with
+//! others ([`Store::share_through_journal`]), every row added, removed or
+//! changed there, by any connection, is also listed in `relay_outbox`
+//! (triggers, schema 24). The server copies those facts to the instance's
+//! journal ([`Store::relay_facts_after`]) and applies the ones every process
+//! wrote, in the journal's order, its own included, with
+//! [`Store::apply_relay_facts`] inside [`Store::quietly`]; so every process
+//! ends with the same state, whichever one a device spoke to.
 
 use rusqlite::params;
 
 use crate::{Ctx, Store, StoreError};
-
-const KEY: &str = "relay_outbox";
 
 /// One of the relay's own tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +49,7 @@ impl RelayTable {
     }
 
     /// The table's columns, in the order a fact holds them.
-    fn columns(self) -> &'static [&'static str] {
+    pub(crate) fn columns(self) -> &'static [&'static str] {
         match self {
             RelayTable::LogMembers => &["log", "persona"],
             RelayTable::OpenInvites => &["log", "invite"],
@@ -72,39 +70,13 @@ pub struct RelayFact {
 }
 
 impl Store {
-    /// From now on, records every change to the relay's own tables for the
-    /// other processes of the instance (kept across restarts). The first time,
-    /// everything they hold is recorded as added (a server that ran alone, or
-    /// was copied with `rally-server migrate`, joining a shared instance).
-    pub fn record_relay_state(&mut self) -> Result<(), StoreError> {
-        let ctx = "recording what the relay learned";
-        let tx = self.write().ctx(ctx)?;
-        if crate::meta::read(&tx, KEY)?.is_none() {
-            for table in RelayTable::ALL {
-                let cols = table.columns();
-                let letters = &["a", "b", "c", "d"][..cols.len()];
-                tx.execute(
-                    &format!(
-                        "INSERT INTO relay_outbox (tbl, added, {}) SELECT ?1, 1, {} FROM {}",
-                        letters.join(", "),
-                        cols.join(", "),
-                        table.name()
-                    ),
-                    [table.name()],
-                )
-                .ctx(ctx)?;
-            }
-            crate::meta::write(&tx, KEY, Some("1"))?;
-        }
-        tx.commit().ctx(ctx)
-    }
-
-    /// Up to `limit` facts recorded after `after`, each with its row.
+    /// Up to `limit` facts listed after `after`: the last number read (none
+    /// when there is nothing after it) and the facts.
     pub fn relay_facts_after(
         &self,
         after: i64,
         limit: usize,
-    ) -> Result<Vec<(i64, RelayFact)>, StoreError> {
+    ) -> Result<(Option<i64>, Vec<RelayFact>), StoreError> {
         let ctx = "reading what the relay learned";
         let mut stmt = self
             .conn()
@@ -128,25 +100,23 @@ impl Store {
                 ))
             })
             .ctx(ctx)?;
-        let mut out = Vec::new();
+        let (mut last, mut out) = (None, Vec::new());
         for row in rows {
             let (id, table, added, values) = row.ctx(ctx)?;
+            last = Some(id);
             let Some(table) = RelayTable::from_name(&table) else {
                 continue;
             };
             let values: Vec<Vec<u8>> = values.into_iter().flatten().collect();
             if values.len() == table.columns().len() {
-                out.push((
-                    id,
-                    RelayFact {
-                        table,
-                        added,
-                        values,
-                    },
-                ));
+                out.push(RelayFact {
+                    table,
+                    added,
+                    values,
+                });
             }
         }
-        Ok(out)
+        Ok((last, out))
     }
 
     /// Forgets the facts up to `upto` (copied to the journal).
@@ -158,61 +128,87 @@ impl Store {
         Ok(())
     }
 
-    /// Applies facts every process of the instance recorded, in order, in one
-    /// transaction, without recording them again. A document a remote persona
-    /// newly came to know makes its next session announce everything, as when
-    /// this relay learned it itself.
+    /// Applies facts every process of the instance listed, in order, in one
+    /// transaction; inside [`Store::quietly`], so they are not listed again.
+    /// A row this store changed since it last sent its facts is left as it
+    /// is: its own fact comes later in the journal. A document a remote
+    /// persona newly came to know makes its next session announce
+    /// everything, as when this relay learned it itself.
     pub fn apply_relay_facts(&mut self, facts: &[RelayFact]) -> Result<(), StoreError> {
         let ctx = "applying what the other processes' relays learned";
-        let tx = self.write().ctx(ctx)?;
-        let recording = crate::meta::read(&tx, KEY)?;
-        crate::meta::write(&tx, KEY, None)?;
-        for f in facts {
-            let cols = f.table.columns();
-            if f.values.len() != cols.len() {
-                continue;
-            }
-            let table = f.table.name();
-            let values = rusqlite::params_from_iter(f.values.iter());
-            if f.added {
-                if f.table == RelayTable::RelayedDocs
-                    && let (Ok(remote), Ok(doc)) = (
-                        <[u8; 32]>::try_from(f.values[0].as_slice()),
-                        <[u8; 32]>::try_from(f.values[1].as_slice()),
-                    )
-                {
-                    crate::relay_to(
-                        &tx,
-                        &rally_core::PersonaId(remote),
-                        &rally_core::DocId(doc),
-                        true,
-                    )?;
+        self.quietly(|store| {
+            let tx = store.conn();
+            for f in facts {
+                let cols = f.table.columns();
+                if f.values.len() != cols.len() {
                     continue;
                 }
-                let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
-                tx.prepare_cached(&format!(
-                    "INSERT OR REPLACE INTO {table} ({}) VALUES ({})",
-                    cols.join(", "),
-                    marks.join(", ")
-                ))
-                .and_then(|mut s| s.execute(values))
-                .ctx(ctx)?;
-            } else {
-                let wheres: Vec<String> = cols
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| format!("{c} = ?{}", i + 1))
+                // `invited` is keyed by its first two columns, the others by
+                // their whole row.
+                let key = if f.table == RelayTable::Invited {
+                    2
+                } else {
+                    cols.len()
+                };
+                let letters = ["a", "b", "c", "d"];
+                let wheres: Vec<String> = (0..key)
+                    .map(|i| format!("{} = ?{}", letters[i], i + 2))
                     .collect();
-                tx.prepare_cached(&format!(
-                    "DELETE FROM {table} WHERE {}",
-                    wheres.join(" AND ")
-                ))
-                .and_then(|mut s| s.execute(values))
-                .ctx(ctx)?;
+                let pending: bool = tx
+                    .prepare_cached(&format!(
+                        "SELECT EXISTS (SELECT 1 FROM relay_outbox WHERE tbl = ?1 AND {})",
+                        wheres.join(" AND ")
+                    ))
+                    .and_then(|mut s| {
+                        let name = f.table.name();
+                        let mut args: Vec<&dyn rusqlite::ToSql> = vec![&name];
+                        args.extend(f.values[..key].iter().map(|v| v as &dyn rusqlite::ToSql));
+                        s.query_row(args.as_slice(), |r| r.get(0))
+                    })
+                    .ctx(ctx)?;
+                if pending {
+                    continue;
+                }
+                let table = f.table.name();
+                let values = rusqlite::params_from_iter(f.values.iter());
+                if f.added {
+                    if f.table == RelayTable::RelayedDocs
+                        && let (Ok(remote), Ok(doc)) = (
+                            <[u8; 32]>::try_from(f.values[0].as_slice()),
+                            <[u8; 32]>::try_from(f.values[1].as_slice()),
+                        )
+                    {
+                        crate::relay_to(
+                            tx,
+                            &rally_core::PersonaId(remote),
+                            &rally_core::DocId(doc),
+                            true,
+                        )?;
+                        continue;
+                    }
+                    let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
+                    tx.prepare_cached(&format!(
+                        "INSERT OR REPLACE INTO {table} ({}) VALUES ({})",
+                        cols.join(", "),
+                        marks.join(", ")
+                    ))
+                    .and_then(|mut s| s.execute(values))
+                    .ctx(ctx)?;
+                } else {
+                    let wheres: Vec<String> = cols
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| format!("{c} = ?{}", i + 1))
+                        .collect();
+                    tx.prepare_cached(&format!(
+                        "DELETE FROM {table} WHERE {}",
+                        wheres.join(" AND ")
+                    ))
+                    .and_then(|mut s| s.execute(values))
+                    .ctx(ctx)?;
+                }
             }
-        }
-        crate::meta::write(&tx, KEY, recording.as_deref())?;
-        tx.commit().ctx(ctx)?;
-        Ok(())
+            Ok(())
+        })
     }
 }

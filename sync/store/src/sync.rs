@@ -1039,7 +1039,9 @@ impl Repo for SyncRepo {
         self.store
             .conn()
             .prepare_cached(
-                "INSERT OR REPLACE INTO invited (remote, log, grp, invite) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO invited (remote, log, grp, invite) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (remote, log) DO UPDATE SET grp = excluded.grp, invite = excluded.invite
+                 WHERE grp IS NOT excluded.grp OR invite IS NOT excluded.invite",
             )
             .ctx("recording an invitation")?
             .execute(params![peer.0, log.0, proof.group.0, proof.invite.0])

@@ -346,3 +346,38 @@ fn concurrent_takers_share_the_queue_without_overlap() {
         assert_eq!(unique.len(), 300, "{database:?}: none taken twice");
     }
 }
+
+/// Every process of an instance writes for a remote actor as the same
+/// persona: the first to need one makes it, the others take its keys.
+#[test]
+fn every_process_writes_for_a_remote_actor_as_the_same_persona() {
+    for (_dir, database) in each() {
+        let local = |dir: &std::path::Path| crate::fedi::Local {
+            db: FediDb::open_in(&database).unwrap(),
+            service: rally_service::Service::open(dir).unwrap(),
+            registry: crate::registry::SqlRegistry::open_in(&database, dir).unwrap(),
+        };
+        let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+        let (mut a, mut b) = (local(dirs[0].path()), local(dirs[1].path()));
+        let ana = "https://m.example/@ana";
+        let made = a.proxy_persona(ana).unwrap();
+        assert_eq!(b.proxy_of(ana).unwrap().id(), made.id(), "{database:?}");
+        assert_eq!(b.proxy_persona(ana).unwrap().id(), made.id());
+        assert!(matches!(
+            b.proxy_of("https://m.example/@nobody"),
+            Err(crate::fedi::FediError::NotFound)
+        ));
+        // A row from before the keys were shared: the process holding the
+        // persona offers its keys the next time it needs it.
+        a.db.conn
+            .exec("UPDATE proxies SET secret = NULL, suffix = NULL", &[])
+            .unwrap();
+        let mut c = local(dirs[2].path());
+        assert!(matches!(
+            c.proxy_of(ana),
+            Err(crate::fedi::FediError::NotFound)
+        ));
+        assert_eq!(a.proxy_persona(ana).unwrap().id(), made.id());
+        assert_eq!(c.proxy_of(ana).unwrap().id(), made.id(), "{database:?}");
+    }
+}
