@@ -120,6 +120,10 @@ impl Journal {
     pub fn publish(&self, store: &Store) -> Result<Moved, JournalError> {
         let mut moved = Moved::default();
         let mut at = self.at(Position::Published)?;
+        // What an earlier call copied but could not forget (killed between the
+        // two, the store busy): forgotten now, so no list holds what is sent.
+        store.forget_outgoing(at)?;
+        store.forget_relay_facts(self.at(Position::FactsPublished)?)?;
         loop {
             let (Some(last), batch) = store.outgoing_after(at, PER_BATCH)? else {
                 break;
@@ -301,6 +305,14 @@ impl Journal {
                 n += 1;
             }
         }
+    }
+
+    /// How many relay facts the journal holds.
+    pub fn facts(&self) -> Result<u64, SqlError> {
+        Ok(self
+            .conn
+            .one::<i64>("SELECT count(*) FROM relay_facts", &[])?
+            .unwrap_or(0) as u64)
     }
 
     /// Whether the journal holds nothing at all.

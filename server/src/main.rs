@@ -296,8 +296,11 @@ fn migrate(from: &str, to: &str, json: bool) -> Result<()> {
     }
     // Everything the store holds is listed (and what its relay learned from
     // its peers), then copied, then read back from both sides and compared.
+    // Listed afresh (a migrate stopped half way leaves its lists behind).
+    store.stop_sharing_through_journal()?;
     store.share_through_journal()?;
     let listed = Checksum::of_outbox(&store)?;
+    let facts = store.relay_facts_after(0, usize::MAX)?.1.len() as u64;
     journal.publish(&store)?;
     journal.mark_all_taken()?;
     let (count, sum) = listed.finish();
@@ -307,11 +310,22 @@ fn migrate(from: &str, to: &str, json: bool) -> Result<()> {
             "the documents differ after the copy: {count} changes and pictures (checksum {sum}) here, {there} ({there_sum}) in PostgreSQL"
         );
     }
-    let copied = vec![copy::Copied {
-        table: "entries".into(),
-        rows: count,
-        checksum: sum,
-    }];
+    let facts_there = journal.facts()?;
+    if facts != facts_there {
+        bail!("the relay's facts differ after the copy: {facts} here, {facts_there} in PostgreSQL");
+    }
+    let copied = vec![
+        copy::Copied {
+            table: "entries".into(),
+            rows: count,
+            checksum: sum,
+        },
+        copy::Copied {
+            table: "relay_facts".into(),
+            rows: facts,
+            checksum: String::new(),
+        },
+    ];
     if !json {
         for c in &copied {
             println!(

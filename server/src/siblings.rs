@@ -127,6 +127,11 @@ impl Upkeep {
                     self.tick(Timestamp::now());
                     std::thread::sleep(std::time::Duration::from_secs(1));
                 }
+                // Stopped after the node and the federation: the last of what
+                // they stored goes to the journal before the process ends.
+                if let Err(e) = self.journal.publish(&self.store) {
+                    tracing::warn!(error = %e, "cannot send the last changes to the journal");
+                }
             })
     }
 }

@@ -332,7 +332,8 @@ CREATE INDEX IF NOT EXISTS published_by_actor ON published (actor, at);",
         sql: Sql::Both(
             "
 ALTER TABLE proxies ADD COLUMN secret BLOB;
-ALTER TABLE proxies ADD COLUMN suffix BLOB;",
+ALTER TABLE proxies ADD COLUMN suffix BLOB;
+CREATE INDEX IF NOT EXISTS proxies_by_persona ON proxies (persona);",
         ),
     },
 ];

@@ -539,7 +539,7 @@ impl FediDb {
                 "INSERT INTO proxies (remote, persona, secret, suffix) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (remote) DO UPDATE
                  SET persona = excluded.persona, secret = excluded.secret, suffix = excluded.suffix
-                 WHERE proxies.secret IS NULL",
+                 WHERE proxies.secret IS NULL AND proxies.persona = excluded.persona",
                 vals![
                     remote,
                     offer.id().to_hex(),
@@ -565,12 +565,25 @@ impl FediDb {
         let secret = zeroize::Zeroizing::new(row.get::<Vec<u8>>(0).ctx("reading a proxy")?);
         let suffix: Vec<u8> = row.get(1).ctx("reading a proxy")?;
         let (Ok(secret), Ok(suffix)) = (
-            <[u8; 32]>::try_from(secret.as_slice()),
+            <[u8; 32]>::try_from(secret.as_slice()).map(zeroize::Zeroizing::new),
             <[u8; rally_core::persona::ACTOR_SUFFIX_LEN]>::try_from(suffix.as_slice()),
         ) else {
             return Ok(None);
         };
-        Ok(Some(rally_core::Persona::from_parts(secret, suffix)))
+        Ok(Some(rally_core::Persona::from_parts(*secret, suffix)))
+    }
+
+    /// Whether `persona` (hex) is one the instance keeps for a remote actor.
+    pub fn is_proxy_persona(&self, persona: &str) -> Result<bool, DbError> {
+        Ok(self
+            .conn
+            .one::<i64>(
+                "SELECT count(*) FROM proxies WHERE persona = ?1",
+                vals![persona],
+            )
+            .ctx("reading a proxy")?
+            .unwrap_or(0)
+            > 0)
     }
 
     pub fn set_proxy_persona(&self, remote: &str, persona: &str) -> Result<(), DbError> {

@@ -425,14 +425,24 @@ impl Local {
         let name = proxy_name(actor);
         if let Some(p) = self.store().persona(&name)? {
             // Made here before its keys were shared: offered to the others.
-            self.db.claim_proxy(actor, &p.persona)?;
+            let shared = self.db.claim_proxy(actor, &p.persona)?;
+            if shared.is_some_and(|k| k.id() != p.id()) {
+                tracing::warn!(
+                    actor,
+                    "this process writes for a remote actor as another persona than the instance's (both made before their keys were shared)"
+                );
+            }
             return Ok(p);
         }
-        let keys = self
+        match self
             .db
             .claim_proxy(actor, &rally_core::Persona::generate())?
-            .ok_or_else(|| FediError::Refused("no proxy persona could be kept".into()))?;
-        Ok(self.service.adopt_proxy(&name, &keys)?)
+        {
+            Some(keys) => Ok(self.service.adopt_proxy(&name, &keys)?),
+            // Another process made one before keys were shared, and holds
+            // its keys alone: one of our own, as then.
+            None => Ok(self.service.proxy_persona(&name)?.0),
+        }
     }
 
     /// Forgets the proxy personas that wrote nothing (see
@@ -475,11 +485,13 @@ impl Local {
     /// Whether a persona is one the server keeps for a remote actor.
     pub fn is_proxy(&self, persona: &PersonaId) -> Result<bool, FediError> {
         let hex = persona.to_hex();
+        // Or one another process of the instance made, not taken here yet.
         Ok(self
             .store()
             .personas()?
             .iter()
-            .any(|p| p.id().to_hex() == hex && p.name.starts_with(PROXY_PREFIX)))
+            .any(|p| p.id().to_hex() == hex && p.name.starts_with(PROXY_PREFIX))
+            || self.db.is_proxy_persona(&hex)?)
     }
 }
 

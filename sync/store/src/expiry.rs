@@ -26,6 +26,11 @@ impl Store {
         if swept == Swept::default() {
             return Ok(());
         }
+        // Inside a batch (a server taking from its journal): once it commits.
+        if !self.conn().is_autocommit() {
+            self.scrub_due.set(true);
+            return Ok(());
+        }
         self.scrub_log()
     }
 

@@ -40,7 +40,7 @@ impl Store {
             tx.execute_batch(
                 "INSERT INTO journal_outbox (kind, ref) SELECT 0, id FROM changes ORDER BY id;
                  INSERT INTO journal_outbox (kind, ref) SELECT 1, id FROM rejected ORDER BY id;
-                 INSERT INTO journal_outbox (kind, ref) SELECT 2, rowid FROM blobs ORDER BY rowid;",
+                 INSERT INTO journal_outbox (kind, ref) SELECT 2, hash FROM blobs ORDER BY rowid;",
             )
             .ctx(ctx)?;
             for table in RelayTable::ALL {
@@ -82,20 +82,31 @@ impl Store {
         if own {
             self.begin_batch()?;
         }
-        let run = (|| {
-            let key = crate::meta::read(&self.conn, KEY)?;
-            crate::meta::write(&self.conn, KEY, None)?;
-            let out = f(self)?;
-            crate::meta::write(&self.conn, KEY, key.as_deref())?;
-            Ok(out)
-        })();
-        match run {
-            Ok(out) => {
+        let key = match crate::meta::read(&self.conn, KEY)
+            .and_then(|key| crate::meta::write(&self.conn, KEY, None).map(|()| key))
+        {
+            Ok(key) => key,
+            Err(e) => {
                 if own {
-                    self.commit_batch()?;
+                    self.abort_batch();
                 }
-                Ok(out)
+                return Err(e);
             }
+        };
+        let out = f(self);
+        // Put back whatever became of `f` (inside a caller's batch, its
+        // commit must not keep the lists off).
+        let restored = crate::meta::write(&self.conn, KEY, key.as_deref());
+        let out = out.and_then(|out| restored.map(|()| out));
+        match out {
+            Ok(out) if own => match self.commit_batch() {
+                Ok(()) => Ok(out),
+                Err(e) => {
+                    self.abort_batch();
+                    Err(e)
+                }
+            },
+            Ok(out) => Ok(out),
             Err(e) => {
                 if own {
                     self.abort_batch();
@@ -123,7 +134,7 @@ impl Store {
                  FROM journal_outbox o
                  LEFT JOIN changes c ON o.kind = 0 AND c.id = o.ref
                  LEFT JOIN rejected r ON o.kind = 1 AND r.id = o.ref
-                 LEFT JOIN blobs b ON o.kind = 2 AND b.rowid = o.ref
+                 LEFT JOIN blobs b ON o.kind = 2 AND b.hash = o.ref
                  WHERE o.id > ?1 ORDER BY o.id LIMIT ?2",
             )
             .ctx(ctx)?;

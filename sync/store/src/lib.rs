@@ -268,6 +268,9 @@ pub struct Store {
     pending_caps: (usize, usize),
     /// Signatures of the current batch checked ahead of time ([`Store::prefetch`]).
     verdicts: rally_core::signed::Verdicts,
+    /// The write-ahead log is to be emptied once the batch commits (SQLite
+    /// refuses it inside a transaction; see `expiry::scrub_after`).
+    scrub_due: std::cell::Cell<bool>,
 }
 
 /// What a document was loaded from: its heads and how many waiting and refused
@@ -419,6 +422,7 @@ impl Store {
             docs: DocCache::default(),
             pending_caps: (MAX_PENDING_PER_DOC, MAX_PENDING_PER_PEER),
             verdicts: rally_core::signed::Verdicts::default(),
+            scrub_due: std::cell::Cell::new(false),
         };
         let upgraded_from = store.migrate().map_err(|e| match e {
             StoreError::Sqlite { source, .. } => not_db(source),
@@ -566,7 +570,8 @@ impl Store {
         if self.persona(name)?.is_some() {
             return Err(StoreError::PersonaExists(name.to_owned()));
         }
-        let persona = Persona::from_parts(keys.secret_bytes(), keys.actor_suffix());
+        let secret = zeroize::Zeroizing::new(keys.secret_bytes());
+        let persona = Persona::from_parts(*secret, keys.actor_suffix());
         let secs = now.as_second();
         self.conn
             .prepare_cached("INSERT INTO personas (name, public_key, secret_key, actor_suffix, created_at, last_used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)").and_then(|mut s| s.execute(params![name, persona.id().0, persona.secret_bytes(), persona.actor_suffix(), secs]))
@@ -1394,12 +1399,16 @@ impl Store {
                 .execute_batch("COMMIT")
                 .ctx("committing a batch")?;
         }
+        if self.scrub_due.take() {
+            self.scrub_log()?;
+        }
         Ok(())
     }
 
     /// Drops a batch that failed part way.
     pub fn abort_batch(&mut self) {
         self.verdicts.clear();
+        self.scrub_due.set(false);
         // What the batch's imports left in memory may never have been stored.
         self.docs.0.clear();
         if !self.conn.is_autocommit() {

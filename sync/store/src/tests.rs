@@ -708,3 +708,20 @@ fn alices_group(
     store.insert_new(&group).unwrap();
     (alice, group.id())
 }
+
+/// A batch that sweeps something (a server taking from its journal what had
+/// expired meanwhile) empties the write-ahead log once it commits: SQLite
+/// refuses it inside the transaction, which failed the whole batch.
+#[test]
+fn a_sweep_inside_a_batch_empties_the_log_once_it_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let swept = crate::Swept {
+        messages: 1,
+        envelopes: 0,
+    };
+    store.quietly(|s| s.scrub_after(swept)).unwrap();
+    assert!(!store.scrub_due.get(), "emptied after the commit");
+    // Outside a batch, at once.
+    store.scrub_after(swept).unwrap();
+}

@@ -12,7 +12,8 @@ CREATE TABLE IF NOT EXISTS journal_outbox (
     id   INTEGER PRIMARY KEY AUTOINCREMENT,
     -- 0 a change accepted (`changes`), 1 refused (`rejected`), 2 a picture (`blobs`)
     kind INTEGER NOT NULL,
-    ref  INTEGER NOT NULL
+    -- The change's row, or the picture's hash (its implicit row id may change).
+    ref  NOT NULL
 );
 CREATE TRIGGER IF NOT EXISTS journal_outbox_changes AFTER INSERT ON changes
 WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'journal')
@@ -27,7 +28,7 @@ END;
 CREATE TRIGGER IF NOT EXISTS journal_outbox_blobs AFTER INSERT ON blobs
 WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'journal')
 BEGIN
-    INSERT INTO journal_outbox (kind, ref) VALUES (2, NEW.rowid);
+    INSERT INTO journal_outbox (kind, ref) VALUES (2, NEW.hash);
 END;
 
 CREATE TABLE IF NOT EXISTS relay_outbox (
