@@ -203,25 +203,9 @@ impl Journal {
         let mut moved = Moved::default();
         let mut at = self.at(Position::Taken)?;
         loop {
-            let rows = self.conn.rows(
-                "SELECT id, kind, key, doc, author, bytes FROM entries
-                 WHERE id > ?1 ORDER BY id LIMIT ?2",
-                vals![at, PER_BATCH as i64],
-            )?;
-            let Some(last) = rows.last().map(|r| r.get::<i64>(0)).transpose()? else {
+            let (Some(last), entries) = self.entries_after(at, PER_BATCH)? else {
                 break;
             };
-            let mut entries = Vec::with_capacity(rows.len());
-            for r in &rows {
-                let (kind, key, bytes): (i64, Vec<u8>, Vec<u8>) = (r.get(1)?, r.get(2)?, r.get(5)?);
-                if kind == BLOB {
-                    if let Ok(hash) = <[u8; 32]>::try_from(key.as_slice()) {
-                        entries.push(Outgoing::Blob(BlobHash(hash), bytes));
-                    }
-                } else if let Some(change) = signed_change(r.get(3)?, r.get(4)?, key, bytes) {
-                    entries.push(Outgoing::Change(change));
-                }
-            }
             // In the journal's order (a picture after the change that names
             // it), in one transaction that lists nothing again.
             store.quietly(|store| {
@@ -351,28 +335,40 @@ impl Journal {
     pub fn checksum(&self) -> Result<Checksum, SqlError> {
         let mut sum = Checksum::default();
         let mut after = 0i64;
-        loop {
-            let rows = self.conn.rows(
-                "SELECT id, kind, key, doc, author, bytes FROM entries
-                 WHERE id > ?1 ORDER BY id LIMIT 1000",
-                vals![after],
-            )?;
-            let Some(last) = rows.last().map(|r| r.get::<i64>(0)).transpose()? else {
-                break;
-            };
-            for r in &rows {
-                let (kind, key, bytes): (i64, Vec<u8>, Vec<u8>) = (r.get(1)?, r.get(2)?, r.get(5)?);
-                if kind == BLOB {
-                    if let Ok(hash) = <[u8; 32]>::try_from(key.as_slice()) {
-                        sum.add(&Outgoing::Blob(BlobHash(hash), bytes));
-                    }
-                } else if let Some(c) = signed_change(r.get(3)?, r.get(4)?, key, bytes) {
-                    sum.add(&Outgoing::Change(c));
-                }
+        while let (Some(last), entries) = self.entries_after(after, 1000)? {
+            for entry in &entries {
+                sum.add(entry);
             }
             after = last;
         }
         Ok(sum)
+    }
+
+    /// Up to `limit` entries after `after`: the last number read (none when
+    /// there is nothing after it) and the entries, in order.
+    fn entries_after(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> Result<(Option<i64>, Vec<Outgoing>), SqlError> {
+        let rows = self.conn.rows(
+            "SELECT id, kind, key, doc, author, bytes FROM entries
+             WHERE id > ?1 ORDER BY id LIMIT ?2",
+            vals![after, limit as i64],
+        )?;
+        let last = rows.last().map(|r| r.get::<i64>(0)).transpose()?;
+        let mut entries = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let (kind, key, bytes): (i64, Vec<u8>, Vec<u8>) = (r.get(1)?, r.get(2)?, r.get(5)?);
+            if kind == BLOB {
+                if let Ok(hash) = <[u8; 32]>::try_from(key.as_slice()) {
+                    entries.push(Outgoing::Blob(BlobHash(hash), bytes));
+                }
+            } else if let Some(change) = signed_change(r.get(3)?, r.get(4)?, key, bytes) {
+                entries.push(Outgoing::Change(change));
+            }
+        }
+        Ok((last, entries))
     }
 }
 
